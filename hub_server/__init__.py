@@ -1,0 +1,1 @@
+"""printgate hub: users, cards, an exactly-once ledger, quotas, held jobs; gRPC services."""

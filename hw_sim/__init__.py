@@ -1,0 +1,1 @@
+"""Simulated devices: the device side of every wire protocol printgate speaks."""

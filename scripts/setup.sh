@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (as root) for printgate: system packages, then a virtual
+# environment in .venv/ at the repository root with printgate installed in editable mode.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(
+    # PC/SC card readers: the daemon, headers and swig for building pyscard, the virtual reader driver
+    pcscd libpcsclite-dev swig vsmartcard-vpcd
+    # print intake analysis and IPP conformance clients / reference printer
+    ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon
+    # telemetry broker and the scale-out database
+    mosquitto postgresql
+    # Kivy under a virtual screen
+    xvfb xauth libmtdev1 libgl1 libegl1 libgles2
+)
+
+missing=()
+for package in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+fi
+.venv/bin/pip install -q -e ".[dev]"
+echo "setup: ready (.venv/bin/printgate)"

@@ -1,0 +1,1 @@
+"""printgate terminal: the session engine, hub client, offline journal and Kivy screens."""
