@@ -1,0 +1,66 @@
+"""Fixtures for the cash device tests: pty lines, a scripted ccTalk peer, simulators."""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import tty
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+
+@dataclass
+class ScriptedLine:
+    """A pty whose far end echoes what it hears and then answers from a script.
+
+    ``replies`` maps a request (exact bytes) to the bytes sent back after the echo; ``heard``
+    records every request in order. This is a byte-level peer for transcript tests, not a device.
+    """
+
+    path: str
+    replies: dict[bytes, bytes]
+    heard: list[bytes] = field(default_factory=list)
+    echo: bool = True
+
+
+def _serve_script(master: int, line: ScriptedLine, stop: threading.Event) -> None:
+    pending = b""
+    while not stop.is_set():
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            pending += os.read(master, 512)
+        except OSError:
+            return
+        for request in list(line.replies):
+            if pending.startswith(request):
+                pending = pending[len(request) :]
+                line.heard.append(request)
+                os.write(master, (request if line.echo else b"") + line.replies[request])
+
+
+@pytest.fixture
+def scripted_line() -> Iterator[Callable[..., ScriptedLine]]:
+    """Factory: ``scripted_line({request: reply}, echo=True)`` -> a served pty path."""
+    started: list[tuple[int, int, threading.Event, threading.Thread]] = []
+
+    def make(replies: dict[bytes, bytes], echo: bool = True) -> ScriptedLine:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        line = ScriptedLine(os.ttyname(slave), replies, echo=echo)
+        stop = threading.Event()
+        thread = threading.Thread(target=_serve_script, args=(master, line, stop), daemon=True)
+        thread.start()
+        started.append((master, slave, stop, thread))
+        return line
+
+    yield make
+    for master, slave, stop, thread in started:
+        stop.set()
+        thread.join(timeout=2)
+        os.close(master)
+        os.close(slave)
