@@ -1,5 +1,10 @@
-"""Card readers for printgate: serial, keyboard-wedge, PC/SC and NFC drivers, and card-number conversion."""
+"""Card readers for printgate: serial, keyboard-wedge, PC/SC and NFC drivers, and card-number conversion.
 
+Start with ``open_reader(driver, url=..., convert=...)``; every reader is a ``CardReader``
+(see ``reader_drivers.base`` for the contract).
+"""
+
+from reader_drivers.base import Backoff, CardRead, CardReader, HealthState, ReaderHealth, Technology
 from reader_drivers.convert import ConversionChain
 from reader_drivers.errors import (
     CardCommandError,
@@ -10,14 +15,24 @@ from reader_drivers.errors import (
     ReaderUnavailable,
     WiegandParityError,
 )
+from reader_drivers.serial_reader import SERIAL_PROFILES, SerialProfile, SerialReader
 
 __all__ = [
+    "SERIAL_PROFILES",
+    "Backoff",
     "CardCommandError",
+    "CardRead",
+    "CardReader",
     "ChainSyntaxError",
     "ConversionChain",
     "ConversionError",
     "FrameError",
+    "HealthState",
     "ReaderError",
+    "ReaderHealth",
     "ReaderUnavailable",
+    "SerialProfile",
+    "SerialReader",
+    "Technology",
     "WiegandParityError",
 ]
