@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import threading
 import tty
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -64,3 +66,29 @@ def scripted_line() -> Iterator[Callable[..., ScriptedLine]]:
         thread.join(timeout=2)
         os.close(master)
         os.close(slave)
+
+
+def run(coroutine_function: Callable[[], Any], timeout_s: float = 60) -> Any:
+    """Run one async scenario to completion (no pytest-asyncio here); the timeout is a hang guard."""
+    return asyncio.run(asyncio.wait_for(coroutine_function(), timeout_s))
+
+
+class EventWaiter:
+    """Pull events from an acceptor one by one, skipping link noise, with a hang guard."""
+
+    def __init__(self, acceptor: Any, skip: tuple[type, ...] = ()) -> None:
+        self._events = acceptor.events().__aiter__()
+        self._skip = skip
+
+    async def next(self, timeout_s: float = 10) -> Any:
+        while True:
+            event = await asyncio.wait_for(self._events.__anext__(), timeout_s)
+            if not isinstance(event, self._skip):
+                return event
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = 10) -> None:
+    """Wait until ``predicate()`` holds (polling; a hang guard, not a timing assertion)."""
+    async with asyncio.timeout(timeout_s):
+        while not predicate():
+            await asyncio.sleep(0.01)

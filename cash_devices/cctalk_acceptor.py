@@ -1,0 +1,205 @@
+"""What ccTalk coin acceptors and bill validators share: identity, inhibits, the event poll.
+
+The poll task reads the buffered events (header 229 or 159) every ``poll_interval_s`` and feeds
+them through :class:`~cash_devices.counter.CounterTracker`; subclasses turn the new result pairs
+into events. A command that times out is repeated by the link and otherwise skipped (the spec's
+"do nothing"): the counter makes the next successful poll catch up.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+from typing import ClassVar
+
+from cash_devices.base import Acceptor, Denomination, DeviceIdentity
+from cash_devices.cctalk import CcTalkLink, Header
+from cash_devices.counter import CounterTracker, NewPair
+from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady
+from cash_devices.events import CounterState, DeviceError, ErrorKind, LinkChanged, LostEvents, Reset
+
+__all__ = ["CcTalkAcceptor"]
+
+log = logging.getLogger(__name__)
+
+MASTER_ACCEPT = b"\x01"
+MASTER_INHIBIT = b"\x00"
+
+
+class CcTalkAcceptor(Acceptor):
+    """Base of the ccTalk drivers; see :class:`CcTalkCoinAcceptor` and :class:`CcTalkNoteValidator`."""
+
+    poll_header: ClassVar[int]
+
+    def __init__(
+        self,
+        link: CcTalkLink,
+        address: int,
+        *,
+        poll_interval_s: float = 0.1,
+        resume: CounterState | None = None,
+    ) -> None:
+        super().__init__()
+        if not 0 < address <= 255:
+            raise ConfigurationError(f"ccTalk device address {address} must be 1-255")
+        self.address = address
+        self.poll_interval_s = poll_interval_s
+        self._link = link
+        self._lock = asyncio.Lock()
+        self._tracker = CounterTracker(resume)
+        self._desired_mask: int | None = None
+        self._poll_task: asyncio.Task[None] | None = None
+
+    @property
+    def device_serial(self) -> str:
+        """The serial used in event idempotency keys."""
+        if self.identity is None:
+            raise DeviceNotReady("the acceptor is not open")
+        return self.identity.serial
+
+    async def request(self, header: int, data: bytes = b"") -> bytes:
+        """One ccTalk transaction with this device (serialised with the poll task)."""
+        async with self._lock:
+            return await asyncio.to_thread(self._link.request, self.address, header, data)
+
+    async def open(self) -> DeviceIdentity:
+        """Identify, read the denomination table, inhibit, sync the event counter, start polling."""
+        self.identity = await self._identify()
+        self.denominations = await self._read_denominations()
+        await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
+        await self._configure()
+        await self._process(await self.request(self.poll_header))
+        self._health.online = True
+        self._poll_task = asyncio.create_task(self._poll_loop(), name=f"cctalk-poll-{self.address}")
+        return self.identity
+
+    async def enable(self, mask: int | None = None) -> None:
+        """Accept the positions in ``mask`` (bit n-1 = position n; None = every known position)."""
+        chosen = self.known_mask() if mask is None else mask
+        if not 0 <= chosen <= 0xFFFF:
+            raise ConfigurationError(f"inhibit mask {chosen:#x} does not fit 16 positions")
+        self._desired_mask = chosen
+        await self._apply_enabled(chosen)
+
+    async def disable(self) -> None:
+        """Master inhibit first, then confirm it by reading it back."""
+        self._desired_mask = None
+        await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
+        self._health.enabled = False
+        state = await self.request(Header.REQUEST_MASTER_INHIBIT)
+        if state[:1] != MASTER_INHIBIT:
+            raise CcTalkError(f"device {self.address} still accepts after master inhibit ({state.hex()})")
+
+    @property
+    def counter_state(self) -> CounterState:
+        """Persist this with the journal and pass it as ``resume`` when reopening."""
+        return self._tracker.state
+
+    async def _apply_enabled(self, mask: int) -> None:
+        await self.request(Header.MODIFY_INHIBIT_STATUS, mask.to_bytes(2, "little"))
+        await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_ACCEPT)
+        self._health.enabled = True
+
+    async def _identify(self) -> DeviceIdentity:
+        manufacturer = await self._ascii(Header.REQUEST_MANUFACTURER_ID)
+        category = await self._ascii(Header.REQUEST_EQUIPMENT_CATEGORY)
+        product = await self._ascii(Header.REQUEST_PRODUCT_CODE)
+        serial_number = int.from_bytes(await self.request(Header.REQUEST_SERIAL_NUMBER), "little")
+        revision = await self._ascii(Header.REQUEST_SOFTWARE_REVISION)
+        return DeviceIdentity(
+            manufacturer=manufacturer,
+            category=category,
+            product=product,
+            serial=f"{manufacturer}-{serial_number}",
+            software_revision=revision,
+            address=self.address,
+        )
+
+    async def _ascii(self, header: int, data: bytes = b"") -> str:
+        return (await self.request(header, data)).decode("ascii", errors="replace").strip()
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval_s)
+            try:
+                reply = await self.request(self.poll_header)
+                self._on_link_ok()
+                await self._process(reply)
+            except (CcTalkError, OSError) as error:
+                self._on_link_error(error)
+
+    async def _process(self, reply: bytes) -> None:
+        update = self._tracker.update(reply)
+        if update.reset:
+            self._health.resets += 1
+            log.warning("ccTalk device %s reset; re-applying its setup", self.address)
+            self._emit(Reset(device_serial=self.device_serial, epoch=self._tracker.epoch))
+            await self._reapply()
+        if update.lost:
+            self._health.lost_events += update.lost
+            log.error("ccTalk device %s: %d events lost (operator alarm)", self.address, update.lost)
+            self._emit(
+                LostEvents(
+                    device_serial=self.device_serial,
+                    count=update.lost,
+                    from_counter=update.lost_from,
+                    to_counter=update.pairs[0].event_counter - 1 or 255,  # the gap ends before pair 5
+                )
+            )
+        for pair in update.pairs:
+            self._on_pair(pair)
+        self._health.counter = self._tracker.state
+
+    async def _reapply(self) -> None:
+        await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
+        await self._configure()
+        if self._desired_mask is not None:
+            await self._apply_enabled(self._desired_mask)
+
+    def _emit_error(self, code: int, name: str, kind: ErrorKind) -> None:
+        if kind is ErrorKind.FRAUD:
+            self._health.fraud_alarms += 1
+        if kind in (ErrorKind.FRAUD, ErrorKind.FAULT):
+            self._health.last_error = name
+        self._emit(DeviceError(device_serial=self.device_serial, code=code, name=name, kind=kind))
+
+    def _on_link_error(self, error: Exception) -> None:
+        self._health.timeouts = self._link.timeouts
+        self._health.frames_rejected = self._link.frames_rejected
+        self._health.last_error = str(error)
+        if self._health.online:
+            log.warning("ccTalk device %s stopped answering: %s", self.address, error)
+            self._health.online = False
+            self._emit(LinkChanged(device_serial=self.device_serial, online=False, reason=str(error)))
+
+    def _on_link_ok(self) -> None:
+        self._health.timeouts = self._link.timeouts
+        self._health.frames_rejected = self._link.frames_rejected
+        if not self._health.online:
+            self._health.online = True
+            self._emit(LinkChanged(device_serial=self.device_serial, online=True))
+
+    async def _shutdown(self) -> None:
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+        with contextlib.suppress(CcTalkError, OSError):
+            await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
+        self._health.enabled = False
+        self._health.online = False
+        self._link.close()
+
+    @abc.abstractmethod
+    async def _read_denominations(self) -> dict[int, Denomination]:
+        """Read the device's coin or bill table (positions 1-16)."""
+
+    @abc.abstractmethod
+    async def _configure(self) -> None:
+        """Device-kind setup sent at open and after every reset (e.g. the bill operating mode)."""
+
+    @abc.abstractmethod
+    def _on_pair(self, pair: NewPair) -> None:
+        """Turn one new buffered result pair into events."""

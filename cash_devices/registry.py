@@ -1,0 +1,83 @@
+"""``open_acceptor``: one call from configuration to an open, inhibited acceptor.
+
+Drivers are data: a name maps to a factory. ``cctalk`` needs a serial device path or pyserial
+URL and ``kind`` (``coin`` or ``note``); ``pulse`` needs a GPIO pin name as ``url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from cash_devices.base import Acceptor
+from cash_devices.cctalk import open_link
+from cash_devices.coin_acceptor import CcTalkCoinAcceptor
+from cash_devices.errors import ConfigurationError
+from cash_devices.events import CounterState
+from cash_devices.note_validator import CcTalkNoteValidator
+
+__all__ = ["DRIVERS", "open_acceptor"]
+
+
+async def _open_cctalk(
+    url: str,
+    address: int | None,
+    *,
+    kind: str = "coin",
+    checksum: str = "simple",
+    echo: bool = True,
+    timeout_s: float = 0.2,
+    retries: int = 2,
+    poll_interval_s: float = 0.1,
+    resume: CounterState | None = None,
+    values: Mapping[str, tuple[int, str]] | None = None,
+    escrow: bool = True,
+) -> Acceptor:
+    if kind not in ("coin", "note"):
+        raise ConfigurationError(f"ccTalk kind must be 'coin' or 'note', not {kind!r}")
+    link = open_link(url, mode=checksum, echo=echo, timeout_s=timeout_s, retries=retries)
+    acceptor: Acceptor
+    if kind == "coin":
+        acceptor = CcTalkCoinAcceptor(
+            link, address or 2, poll_interval_s=poll_interval_s, resume=resume, coin_values=values
+        )
+    else:
+        acceptor = CcTalkNoteValidator(
+            link,
+            address or 40,
+            poll_interval_s=poll_interval_s,
+            resume=resume,
+            escrow=escrow,
+            bill_values=values,
+        )
+    try:
+        await acceptor.open()
+    except BaseException:
+        await acceptor.close()
+        raise
+    return acceptor
+
+
+async def _open_pulse(url: str, address: int | None, **options: Any) -> Acceptor:
+    from cash_devices.pulse import PulseCoinAcceptor  # gpiozero is only needed for this driver
+
+    acceptor = PulseCoinAcceptor(url, **options)
+    await acceptor.open()
+    return acceptor
+
+
+DRIVERS: dict[str, Callable[..., Awaitable[Acceptor]]] = {"cctalk": _open_cctalk, "pulse": _open_pulse}
+
+
+async def open_acceptor(driver: str, url: str, address: int | None = None, **options: Any) -> Acceptor:
+    """Open an acceptor by driver name; it is identified and inhibited when this returns.
+
+    ``cctalk`` options: ``kind`` (coin|note), ``checksum`` (simple|crc16), ``echo``, ``timeout_s``,
+    ``retries``, ``poll_interval_s``, ``resume`` (a persisted :class:`CounterState`), ``values``
+    (id -> (value_minor, currency) overrides), ``escrow`` (notes). ``pulse`` options: see
+    :class:`cash_devices.pulse.PulseCoinAcceptor`.
+    """
+    factory = DRIVERS.get(driver)
+    if factory is None:
+        raise ConfigurationError(f"unknown acceptor driver {driver!r}; known: {', '.join(sorted(DRIVERS))}")
+    return await factory(url, address, **options)

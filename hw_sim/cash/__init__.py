@@ -1,0 +1,9 @@
+"""Simulated kiosk money devices: ccTalk coin acceptor and note validator, pulse acceptor, ESC/POS printer.
+
+Written from the protocol facts in ../shared/reference/readers.md §4 and §5, not from
+``cash_devices``: a bug in the driver must not be cancelled by the same bug here.
+"""
+
+from hw_sim.cash.cctalk_sim import SimCcTalkBus, SimCoinAcceptor, SimNoteValidator
+
+__all__ = ["SimCcTalkBus", "SimCoinAcceptor", "SimNoteValidator"]
