@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -192,7 +193,8 @@ class CcTalkLink:
     ``echo`` says whether the line reflects our own bytes (true for the one-wire bus and most
     RS-232 adapters); when it does, a missing or different echo raises :class:`EchoError`.
     Timeouts are retried ``retries`` times (ccTalk says a timed-out command is simply repeated);
-    NAK, BUSY and corrupt replies are not retried here.
+    NAK, BUSY and corrupt replies are not retried here. Several devices on one line share one
+    link: a transaction holds the line's lock from the request to the end of the reply.
     """
 
     def __init__(
@@ -211,13 +213,15 @@ class CcTalkLink:
         self.retries = retries
         self.timeouts = 0
         self.frames_rejected = 0
+        self._line = threading.Lock()
 
     def request(self, destination: int, header: int, data: bytes = b"") -> bytes:
         """Send one command and return the data of the device's ACK reply."""
         request = encode_frame(destination, header, data, source=self.host_address, mode=self.mode)
         for attempt in range(self.retries + 1):
             try:
-                return self._transact(destination, request)
+                with self._line:
+                    return self._transact(destination, request)
             except ReplyTimeout:
                 self.timeouts += 1
                 if attempt == self.retries:

@@ -40,8 +40,10 @@ class CcTalkAcceptor(Acceptor):
         *,
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
+        owns_link: bool = True,
     ) -> None:
         super().__init__()
+        self._owns_link = owns_link
         if not 0 < address <= 255:
             raise ConfigurationError(f"ccTalk device address {address} must be 1-255")
         self.address = address
@@ -190,7 +192,8 @@ class CcTalkAcceptor(Acceptor):
             await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
         self._health.enabled = False
         self._health.online = False
-        self._link.close()
+        if self._owns_link:
+            self._link.close()
 
     @abc.abstractmethod
     async def _read_denominations(self) -> dict[int, Denomination]:

@@ -36,9 +36,10 @@ class CcTalkCoinAcceptor(CcTalkAcceptor):
         *,
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
+        owns_link: bool = True,
         coin_values: Mapping[str, tuple[int, str]] | None = None,
     ) -> None:
-        super().__init__(link, address, poll_interval_s=poll_interval_s, resume=resume)
+        super().__init__(link, address, poll_interval_s=poll_interval_s, resume=resume, owns_link=owns_link)
         self._coin_values = coin_values
 
     async def _read_denominations(self) -> dict[int, Denomination]:

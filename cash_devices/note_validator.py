@@ -54,10 +54,11 @@ class CcTalkNoteValidator(CcTalkAcceptor):
         *,
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
+        owns_link: bool = True,
         escrow: bool = True,
         bill_values: Mapping[str, tuple[int, str]] | None = None,
     ) -> None:
-        super().__init__(link, address, poll_interval_s=poll_interval_s, resume=resume)
+        super().__init__(link, address, poll_interval_s=poll_interval_s, resume=resume, owns_link=owns_link)
         self.escrow = escrow
         self._bill_values = bill_values
         self._held: NoteEscrowed | None = None

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cash_devices.base import Acceptor
-from cash_devices.cctalk import open_link
+from cash_devices.cctalk import CcTalkLink, open_link
 from cash_devices.coin_acceptor import CcTalkCoinAcceptor
 from cash_devices.errors import ConfigurationError
 from cash_devices.events import CounterState
@@ -32,14 +32,22 @@ async def _open_cctalk(
     resume: CounterState | None = None,
     values: Mapping[str, tuple[int, str]] | None = None,
     escrow: bool = True,
+    link: CcTalkLink | None = None,
 ) -> Acceptor:
     if kind not in ("coin", "note"):
         raise ConfigurationError(f"ccTalk kind must be 'coin' or 'note', not {kind!r}")
-    link = open_link(url, mode=checksum, echo=echo, timeout_s=timeout_s, retries=retries)
+    owns_link = link is None
+    if link is None:
+        link = open_link(url, mode=checksum, echo=echo, timeout_s=timeout_s, retries=retries)
     acceptor: Acceptor
     if kind == "coin":
         acceptor = CcTalkCoinAcceptor(
-            link, address or 2, poll_interval_s=poll_interval_s, resume=resume, coin_values=values
+            link,
+            address or 2,
+            poll_interval_s=poll_interval_s,
+            resume=resume,
+            coin_values=values,
+            owns_link=owns_link,
         )
     else:
         acceptor = CcTalkNoteValidator(
@@ -49,6 +57,7 @@ async def _open_cctalk(
             resume=resume,
             escrow=escrow,
             bill_values=values,
+            owns_link=owns_link,
         )
     try:
         await acceptor.open()
@@ -74,7 +83,9 @@ async def open_acceptor(driver: str, url: str, address: int | None = None, **opt
 
     ``cctalk`` options: ``kind`` (coin|note), ``checksum`` (simple|crc16), ``echo``, ``timeout_s``,
     ``retries``, ``poll_interval_s``, ``resume`` (a persisted :class:`CounterState`), ``values``
-    (id -> (value_minor, currency) overrides), ``escrow`` (notes). ``pulse`` options: see
+    (id -> (value_minor, currency) overrides), ``escrow`` (notes), ``link`` (an open
+    :class:`CcTalkLink` shared by several devices on one line; ``url`` is then unused and the
+    caller closes the link). ``pulse`` options: see
     :class:`cash_devices.pulse.PulseCoinAcceptor`.
     """
     factory = DRIVERS.get(driver)
