@@ -11,7 +11,9 @@ import importlib
 from collections.abc import Callable
 
 # device -> (provider "module:function", one-line help)
-SIMULATORS: dict[str, tuple[str, str]] = {}
+SIMULATORS: dict[str, tuple[str, str]] = {
+    "mfp": ("hw_sim.mfp.cli:register", "a simulated MFP"),
+}
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,135 @@
+"""A streaming reader of print jobs as the simulated MFP sees them (PJL facts from HP's PJL reference).
+
+The PJL header (after ``ESC%-12345X``) is read up to ``@PJL ENTER LANGUAGE``; the PDL
+body is never held in memory: only its pages are counted. Page rule of the simulator:
+each form feed (``0x0C``, the PCL/text page eject) ends a page; a non-empty body
+without one is one page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["JobTicket", "PjlJobReader"]
+
+UEL = b"\x1b%-12345X"
+_MAX_HEADER = 64 * 1024
+_SET = re.compile(rb"^@PJL\s+SET\s+(\w+)\s*=\s*\"?([^\"\r\n]*)\"?", re.IGNORECASE)
+_JOB = re.compile(rb"^@PJL\s+JOB\b(?:.*?NAME\s*=\s*\"([^\"]*)\")?", re.IGNORECASE)
+_USTATUS_JOB = re.compile(rb"^@PJL\s+USTATUS\s+JOB\s*=\s*ON", re.IGNORECASE)
+_ENTER = re.compile(rb"^@PJL\s+ENTER\s+LANGUAGE", re.IGNORECASE)
+
+
+@dataclass
+class JobTicket:
+    """What the device understood of one job."""
+
+    name: str | None = None
+    ustatus_job: bool = False
+    settings: dict[str, str] = field(default_factory=dict)
+    pages: int = 0
+    bytes_received: int = 0
+    header_lines: list[str] = field(default_factory=list)
+
+    @property
+    def copies(self) -> int:
+        """COPIES or QTY (1 when absent or not a number 1..999)."""
+        for key in ("QTY", "COPIES"):
+            text = self.settings.get(key, "")
+            if text.isdigit() and 1 <= int(text) <= 999:
+                return int(text)
+        return 1
+
+    @property
+    def duplex(self) -> bool:
+        """``@PJL SET DUPLEX=ON``."""
+        return self.settings.get("DUPLEX", "").upper() == "ON"
+
+    @property
+    def mono(self) -> bool:
+        """``RENDERMODE=GRAYSCALE`` (or PLANESINUSE=1) forces mono."""
+        return (
+            self.settings.get("RENDERMODE", "").upper() == "GRAYSCALE"
+            or self.settings.get("PLANESINUSE") == "1"
+        )
+
+
+class PjlJobReader:
+    """Feed job bytes in chunks; :meth:`finish` returns the :class:`JobTicket`."""
+
+    def __init__(self) -> None:
+        self.ticket = JobTicket()
+        self._head = bytearray()
+        self._in_body = False
+        self._body_bytes = 0
+        self._body_tail_has_data = False
+        self._in_trailer = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Consume the next chunk of the job."""
+        self.ticket.bytes_received += len(chunk)
+        if self._in_body:
+            self._count(chunk)
+            return
+        self._head.extend(chunk)
+        self._parse_head()
+
+    def _parse_head(self) -> None:
+        if not self._head.startswith(UEL[: len(self._head)]):
+            self._enter_body(bytes(self._head))  # no PJL: the whole thing is PDL
+            return
+        while True:
+            end = self._head.find(b"\n")
+            if end < 0:
+                if len(self._head) > _MAX_HEADER:
+                    self._enter_body(bytes(self._head))
+                return
+            line = bytes(self._head[:end]).rstrip(b"\r")
+            del self._head[: end + 1]
+            line = line.removeprefix(UEL)
+            self._header_line(line)
+            if _ENTER.match(line):
+                self._enter_body(bytes(self._head))
+                return
+
+    def _header_line(self, line: bytes) -> None:
+        self.ticket.header_lines.append(line.decode("latin-1"))
+        if match := _SET.match(line):
+            self.ticket.settings[match.group(1).decode("latin-1").upper()] = match.group(2).decode("latin-1")
+        elif match := _JOB.match(line):
+            if match.group(1) is not None:
+                self.ticket.name = match.group(1).decode("latin-1")
+        elif _USTATUS_JOB.match(line):
+            self.ticket.ustatus_job = True
+
+    def _enter_body(self, rest: bytes) -> None:
+        self._in_body = True
+        self._head.clear()
+        self._count(rest)
+
+    def _count(self, chunk: bytes) -> None:
+        # The trailer after the closing UEL (``@PJL EOJ``) is not page data.
+        if self._in_trailer:
+            return
+        uel = chunk.find(UEL)
+        data = chunk if uel < 0 else chunk[:uel]
+        self._in_trailer = uel >= 0
+        feeds = data.count(b"\x0c")
+        self.ticket.pages += feeds
+        if data:
+            last_feed = data.rfind(b"\x0c")
+            tail = data[last_feed + 1 :] if last_feed >= 0 else data
+            if feeds:
+                self._body_tail_has_data = bool(tail.strip())
+            elif tail.strip():
+                self._body_tail_has_data = True
+
+    def finish(self) -> JobTicket:
+        """The job is complete: a trailing page without a form feed still counts."""
+        if not self._in_body and self._head:
+            self._enter_body(bytes(self._head))
+        if self._body_tail_has_data:
+            self.ticket.pages += 1
+            self._body_tail_has_data = False
+        return self.ticket

@@ -1,0 +1,149 @@
+"""Where each simulated vendor keeps identity and counters in its MIB (from ../shared/reference facts).
+
+A layout turns the simulator's counters into vendor rows. Ricoh rows get scattered
+indexes on purpose: real models number them differently, so a client must match the
+type column, not a row number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["LAYOUTS", "Layout", "Rows"]
+
+Oid = tuple[int, ...]
+# (oid, tag, payload) with the BER tags of hw_sim.mfp.ber
+Rows = list[tuple[Oid, int, int | bytes | Oid]]
+Counts = dict[str, int]
+
+_INT, _STR, _C32 = 0x02, 0x04, 0x41
+
+
+def _o(text: str) -> Oid:
+    return tuple(int(p) for p in text.split("."))
+
+
+def _generic(counts: Counts, model: str, serial: str) -> Rows:
+    return []
+
+
+def _kyocera(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.1347"
+    rows: Rows = [
+        (_o(f"{base}.43.5.1.1.1.1"), _STR, model.encode()),
+        (_o(f"{base}.43.5.1.1.28.1"), _STR, serial.encode()),
+        (_o(f"{base}.43.10.1.1.12.1.1"), _INT, counts["print_total"] + counts["copy_total"] + counts["fax"]),
+    ]
+    for f, name in ((1, "print"), (2, "copy"), (3, None), (4, "fax")):
+        total = counts[f"{name}_total" if name != "fax" else "fax"] if name else 0
+        rows.append((_o(f"{base}.42.3.1.1.1.1.{f}"), _INT, total))
+        mono = counts.get(f"{name}_mono", 0) if name else 0
+        color = counts.get(f"{name}_color", 0) if name else 0
+        for c, value in ((1, mono), (2, 0), (3, color)):
+            rows.append((_o(f"{base}.42.3.1.2.1.1.{f}.{c}"), _INT, value))
+    rows.append((_o(f"{base}.42.3.1.3.1.1.2"), _INT, counts["scan"]))
+    return rows
+
+
+_RICOH_TYPES = (
+    (138, 10, "Counter: Machine Total", "total"),
+    (13, 201, "Copy: Black & White", "copy_mono"),
+    (14, 202, "Copy: Full Color", "copy_color"),
+    (139, 401, "Total Prints: Black & White", "print_mono"),
+    (142, 402, "Total Prints: Color", "print_color"),
+    (7, 300, "Fax: Total", "fax"),
+    (143, 870, "Scan: Total", "scan"),
+)
+
+
+def _ricoh(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.367.3.2.1"
+    rows: Rows = [
+        (_o(f"{base}.1.1.1.0"), _STR, model.encode()),
+        (_o(f"{base}.2.1.4.0"), _STR, serial.encode()),
+    ]
+    for index, type_code, name, key in _RICOH_TYPES:
+        rows.append((_o(f"{base}.2.19.5.1.2.{index}"), _INT, type_code))
+        rows.append((_o(f"{base}.2.19.5.1.5.{index}"), _STR, name.encode()))
+        rows.append((_o(f"{base}.2.19.5.1.9.{index}"), _INT, counts[key]))
+    return rows
+
+
+_SHARP_ROWS = (
+    ("1.4.60", "Prints", "print_total"),
+    ("1.4.61", "Black & White Print Count", "print_mono"),
+    ("1.4.63", "Full Color Print Count", "print_color"),
+    ("1.4.75", "Duplex", "duplex"),
+    ("4.4.60", "Copies", "copy_total"),
+    ("4.4.61", "Black & White Copy Count", "copy_mono"),
+    ("4.4.63", "Full Color Copy Count", "copy_color"),
+    ("5.4.61", "Black & White Total Count", "total_mono"),
+    ("5.4.63", "Full Color Total Count", "total_color"),
+    ("8.4.50", "Scan to E-mail/FTP", "scan"),
+)
+
+
+def _sharp(counts: Counts, model: str, serial: str) -> Rows:
+    rows: Rows = []
+    for index, name, key in _SHARP_ROWS:
+        rows.append((_o(f"1.3.6.1.4.1.2385.1.1.19.2.1.3.{index}"), _C32, counts[key]))
+        rows.append((_o(f"1.3.6.1.4.1.2385.1.1.19.2.1.4.{index}"), _STR, name.encode()))
+    return rows
+
+
+def _konica(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.18334.1.1.1"
+    return [
+        (_o(f"{base}.1.6.2.1.0"), _STR, f"KONICA MINOLTA {model}".encode()),
+        (_o(f"{base}.5.7.2.1.1.0"), _INT, counts["total"]),
+        (_o(f"{base}.5.7.2.1.3.0"), _INT, counts["duplex"]),
+        (_o(f"{base}.5.7.2.1.5.0"), _INT, counts["scan"]),
+        (_o(f"{base}.5.7.2.2.1.5.1.1"), _INT, counts["copy_mono"]),
+        (_o(f"{base}.5.7.2.2.1.5.1.2"), _INT, counts["print_mono"]),
+        (_o(f"{base}.5.7.2.2.1.5.2.1"), _INT, counts["copy_color"]),
+        (_o(f"{base}.5.7.2.2.1.5.2.2"), _INT, counts["print_color"]),
+    ]
+
+
+def _hp(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.11.2.3.9"
+    return [
+        (_o(f"{base}.1.1.7.0"), _STR, f"MFG:HP;CMD:PJL,PCL;MDL:HP {model};CLS:PRINTER;".encode()),
+        (_o(f"{base}.4.2.1.4.1.2.5.0"), _INT, counts["total"]),
+        (_o(f"{base}.4.2.1.4.1.2.6.0"), _INT, counts["total_mono"]),
+        (_o(f"{base}.4.2.1.4.1.2.7.0"), _INT, counts["total_color"]),
+        (_o(f"{base}.4.2.1.4.1.2.22.0"), _INT, counts["duplex"]),
+        (_o(f"{base}.4.2.1.2.2.1.74.0"), _INT, counts["scan"]),
+    ]
+
+
+Layout = tuple[str, str, str, Callable[[Counts, str, str], Rows]]
+# vendor -> (sysObjectID, sysDescr template, default model, rows builder)
+LAYOUTS: dict[str, Layout] = {
+    "generic": ("1.3.6.1.4.1.99999.1", "Generic Printer-MIB device {model}", "PG-1000", _generic),
+    "kyocera": (
+        "1.3.6.1.4.1.1347.41",
+        "KYOCERA Document Solutions Printing System",
+        "TASKalfa 3253ci",
+        _kyocera,
+    ),
+    "ricoh": (
+        "1.3.6.1.4.1.367.1.1",
+        "RICOH {model} 1.00 / RICOH Network Printer C model",
+        "MP C3004",
+        _ricoh,
+    ),
+    "sharp": ("1.3.6.1.4.1.2385.3.1.112.1.2", "SHARP {model}", "MX-3570N", _sharp),
+    "konica_minolta": (
+        "1.3.6.1.4.1.18334.1.1.1.2.1.181.2.4",
+        "KONICA MINOLTA {model}",
+        "bizhub C250i",
+        _konica,
+    ),
+    "hp": (
+        "1.3.6.1.4.1.11.2.3.9.1",
+        "HP ETHERNET MULTI-ENVIRONMENT,PID:HP {model}",
+        "LaserJet MFP M480f",
+        _hp,
+    ),
+}

@@ -1,0 +1,380 @@
+"""The simulated MFP's state: counters, supplies, errors, alerts, history, and its MIB view.
+
+Domain verbs: :meth:`SimulatedMfp.copy`, :meth:`print_pages`, :meth:`scan`, :meth:`jam`,
+:meth:`open_door`, :meth:`clear`, :meth:`set_toner`, :meth:`reboot`, :meth:`add_alert`.
+Fault injection for bad-input tests: :meth:`inject` (any OID, any type), :meth:`withdraw`,
+:attr:`snmp_silent` (the agent stops answering), :meth:`add_junk_rows` (huge tables).
+
+Counting rules: one impression per printed side; ``duplex`` counts the impressions
+printed in duplex mode; the Printer-MIB life count is in impressions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hw_sim.mfp.layouts import LAYOUTS
+
+__all__ = ["HistoryEntry", "JobRecord", "SimulatedMfp"]
+
+Oid = tuple[int, ...]
+Value = tuple[int, Any]
+
+_INT, _STR, _NULL, _OID, _C32, _TICKS = 0x02, 0x04, 0x05, 0x06, 0x41, 0x43
+_ERROR_BITS = (
+    "lowPaper",
+    "noPaper",
+    "lowToner",
+    "noToner",
+    "doorOpen",
+    "jammed",
+    "offline",
+    "serviceRequested",
+    "inputTrayMissing",
+    "outputTrayMissing",
+    "markerSupplyMissing",
+    "outputNearFull",
+    "outputFull",
+    "inputTrayEmpty",
+    "overduePreventMaint",
+)
+_CRITICAL = {"noPaper", "noToner", "doorOpen", "jammed", "offline"}
+_TONER_MAX = 10000  # level units per cartridge; one impression uses one unit per colorant
+_LOW_TONER_PERCENT = 10
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One verb applied to the simulator."""
+
+    at_monotonic: float
+    verb: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job a sink (9100, LPD, IPP) accepted."""
+
+    protocol: str
+    name: str | None
+    user: str | None
+    pages: int
+    copies: int
+    impressions: int
+    color: bool
+    duplex: bool
+    bytes_received: int
+    result: str = "OK"
+
+
+@dataclass
+class _Alert:
+    index: int
+    severity: int
+    group: int
+    code: int
+    description: str
+    time_ticks: int
+
+
+@dataclass
+class SimulatedMfp:
+    """A simulated MFP of one vendor layout (see :data:`hw_sim.mfp.layouts.LAYOUTS`)."""
+
+    vendor: str = "kyocera"
+    model: str | None = None
+    serial: str = "SIM0000001"
+    color_device: bool = True
+    history: list[HistoryEntry] = field(default_factory=list)
+    jobs: list[JobRecord] = field(default_factory=list)
+    snmp_silent: bool = False
+    on_copy: Callable[[int, bool, bool], None] | None = None
+    copy_gate: Callable[[], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.vendor not in LAYOUTS:
+            raise ValueError(f"unknown simulated vendor {self.vendor!r}; have {sorted(LAYOUTS)}")
+        self.model = self.model or LAYOUTS[self.vendor][2]
+        self._lock = threading.RLock()
+        self._counts = dict.fromkeys(("print_mono", "print_color", "copy_mono", "copy_color"), 0)
+        self._counts |= {"fax_mono": 0, "scan": 0, "duplex": 0, "power_on": 0}
+        self._toner = {"black": _TONER_MAX, "cyan": _TONER_MAX, "magenta": _TONER_MAX, "yellow": _TONER_MAX}
+        self._errors: set[str] = set()
+        self._alerts: list[_Alert] = []
+        self._next_alert = 1
+        self._booted_at = time.monotonic()
+        self._injected: dict[Oid, Value | None] = {}
+        self._junk_rows = 0
+        self.version = 0  # bumped on every change; the agent rebuilds its view when it moves
+        self._view: tuple[int, list[Oid], dict[Oid, Value]] | None = None
+
+    # ----------------------------------------------------------------- verbs
+    def _record(self, verb: str, **details: Any) -> None:
+        self.history.append(HistoryEntry(time.monotonic(), verb, details))
+        self.version += 1
+
+    def _impressions(self, function: str, pages: int, color: bool, duplex: bool) -> None:
+        if pages < 0:
+            raise ValueError("pages must be >= 0")
+        colour = color and self.color_device
+        self._counts[f"{function}_{'color' if colour else 'mono'}"] += pages
+        self._counts["power_on"] += pages
+        if duplex:
+            self._counts["duplex"] += pages
+        colorants = ("black", "cyan", "magenta", "yellow") if colour else ("black",)
+        for colorant in colorants:
+            self._toner[colorant] = max(0, self._toner[colorant] - pages)
+        self._update_toner_bits()
+
+    def copy(self, pages: int, *, color: bool = False, duplex: bool = False) -> int:
+        """Make ``pages`` copy impressions; returns how many were made (0 while jammed/down)."""
+        with self._lock:
+            if self.copy_gate is not None and not self.copy_gate():
+                self._record("copy_refused", pages=pages, reason="panel locked")
+                return 0
+            if self._errors & _CRITICAL:
+                self._record("copy_refused", pages=pages, errors=sorted(self._errors))
+                return 0
+            self._impressions("copy", pages, color, duplex)
+            self._record("copy", pages=pages, color=color, duplex=duplex)
+        if self.on_copy is not None:
+            self.on_copy(pages, color and self.color_device, duplex)
+        return pages
+
+    def print_pages(self, pages: int, *, color: bool = False, duplex: bool = False) -> int:
+        """Print ``pages`` impressions (what the 9100/LPD/IPP sinks call); 0 while down."""
+        with self._lock:
+            if self._errors & _CRITICAL:
+                self._record("print_refused", pages=pages)
+                return 0
+            self._impressions("print", pages, color, duplex)
+            self._record("print", pages=pages, color=color, duplex=duplex)
+            return pages
+
+    def fax_print(self, pages: int) -> None:
+        """Print a received fax (mono)."""
+        with self._lock:
+            self._impressions("fax", pages, False, False)
+            self._record("fax_print", pages=pages)
+
+    def scan(self, pages: int) -> None:
+        """Scan ``pages`` originals (scan to e-mail/PC)."""
+        with self._lock:
+            self._counts["scan"] += pages
+            self._record("scan", pages=pages)
+
+    def jam(self) -> None:
+        """Paper jam: the jammed bit, a critical alert, device down."""
+        with self._lock:
+            self._errors.add("jammed")
+            self._add_alert(3, 13, 8, "Paper jam")
+            self._record("jam")
+
+    def open_door(self) -> None:
+        """Front door open: doorOpen bit and a critical coverOpen alert."""
+        with self._lock:
+            self._errors.add("doorOpen")
+            self._add_alert(3, 6, 3, "Front cover open")
+            self._record("open_door")
+
+    def set_error(self, name: str, on: bool = True) -> None:
+        """Set or clear any hrPrinterDetectedErrorState bit by name."""
+        if name not in _ERROR_BITS:
+            raise ValueError(f"unknown error bit {name!r}")
+        with self._lock:
+            (self._errors.add if on else self._errors.discard)(name)
+            self._record("set_error", name=name, on=on)
+
+    def add_alert(self, code: int, *, severity: int = 4, group: int = 5, description: str = "") -> None:
+        """Add a prtAlertTable row."""
+        with self._lock:
+            self._add_alert(severity, group, code, description)
+            self._record("add_alert", code=code)
+
+    def _add_alert(self, severity: int, group: int, code: int, description: str) -> None:
+        self._alerts.append(_Alert(self._next_alert, severity, group, code, description, self.uptime_ticks()))
+        self._next_alert += 1
+
+    def clear(self) -> None:
+        """Clear jams, open doors and every alert (toner bits follow the toner levels)."""
+        with self._lock:
+            self._errors.clear()
+            self._alerts.clear()
+            self._update_toner_bits()
+            self._record("clear")
+
+    def set_toner(self, colorant: str, percent: float) -> None:
+        """Set a toner level in percent (low-toner bit below 10 %, no-toner at 0)."""
+        if colorant not in self._toner or not 0 <= percent <= 100:
+            raise ValueError(f"bad toner {colorant!r} {percent!r}")
+        with self._lock:
+            self._toner[colorant] = round(_TONER_MAX * percent / 100)
+            self._update_toner_bits()
+            self._record("set_toner", colorant=colorant, percent=percent)
+
+    def _update_toner_bits(self) -> None:
+        lowest = min(self._toner.values() if self.color_device else [self._toner["black"]])
+        self._errors.discard("lowToner")
+        self._errors.discard("noToner")
+        if lowest == 0:
+            self._errors.add("noToner")
+        elif lowest * 100 < _LOW_TONER_PERCENT * _TONER_MAX:
+            self._errors.add("lowToner")
+
+    def reboot(self, *, reset_counters: bool = False) -> None:
+        """Restart: sysUpTime and power-on count restart; ``reset_counters`` zeroes every counter."""
+        with self._lock:
+            self._booted_at = time.monotonic()
+            self._counts["power_on"] = 0
+            if reset_counters:
+                for key in self._counts:
+                    self._counts[key] = 0
+            self._alerts.clear()
+            self._errors -= {"jammed", "doorOpen"}
+            self._record("reboot", reset_counters=reset_counters)
+
+    def inject(self, oid: Oid, tag: int, payload: Any) -> None:
+        """Serve ``(tag, payload)`` at ``oid`` whatever the model says (garbage-type tests)."""
+        with self._lock:
+            self._injected[oid] = (tag, payload)
+            self._record("inject", oid=oid, tag=tag)
+
+    def withdraw(self, oid: Oid) -> None:
+        """Make ``oid`` absent (noSuchObject / missing row tests)."""
+        with self._lock:
+            self._injected[oid] = None
+            self._record("withdraw", oid=oid)
+
+    def add_junk_rows(self, count: int) -> None:
+        """Append ``count`` extra rows to the supplies table (huge-table tests)."""
+        with self._lock:
+            self._junk_rows = count
+            self._record("add_junk_rows", count=count)
+
+    def record_job(self, job: JobRecord) -> None:
+        """A sink accepted ``job``: print it and keep it in :attr:`jobs`."""
+        printed = self.print_pages(job.impressions, color=job.color, duplex=job.duplex)
+        with self._lock:
+            self.jobs.append(job if printed else JobRecord(**{**job.__dict__, "result": "RESOURCE_CANCELED"}))
+
+    # ----------------------------------------------------------------- state
+    def uptime_ticks(self) -> int:
+        """sysUpTime in hundredths of a second."""
+        return int((time.monotonic() - self._booted_at) * 100)
+
+    def counts(self) -> dict[str, int]:
+        """Every counter in the canonical keys (what a profile-driven client should read)."""
+        with self._lock:
+            c = dict(self._counts)
+        counts = {
+            "print_mono": c["print_mono"],
+            "print_color": c["print_color"],
+            "copy_mono": c["copy_mono"],
+            "copy_color": c["copy_color"],
+            "fax": c["fax_mono"],
+            "fax_mono": c["fax_mono"],
+            "fax_color": 0,
+            "scan": c["scan"],
+            "duplex": c["duplex"],
+            "power_on_count": c["power_on"],
+        }
+        counts["print_total"] = c["print_mono"] + c["print_color"]
+        counts["copy_total"] = c["copy_mono"] + c["copy_color"]
+        counts["total_mono"] = c["print_mono"] + c["copy_mono"] + c["fax_mono"]
+        counts["total_color"] = c["print_color"] + c["copy_color"]
+        counts["total"] = counts["total_mono"] + counts["total_color"]
+        counts["life_count"] = counts["total"]
+        return counts
+
+    @property
+    def errors(self) -> list[str]:
+        """Set error bits, in bit order."""
+        return [name for name in _ERROR_BITS if name in self._errors]
+
+    def device_status(self) -> int:
+        """hrDeviceStatus: down(5) on a critical condition, warning(3) on others, else running(2)."""
+        if self._errors & _CRITICAL:
+            return 5
+        return 3 if self._errors else 2
+
+    def _error_octets(self) -> bytes:
+        bits = 0
+        for name in self._errors:
+            bits |= 0x8000 >> _ERROR_BITS.index(name)
+        return bits.to_bytes(2, "big")
+
+    def mib(self) -> tuple[list[Oid], dict[Oid, Value]]:
+        """The whole MIB view, sorted; rebuilt only when something changed."""
+        with self._lock:
+            if self._view is not None and self._view[0] == self.version:
+                _, order, values = self._view
+                return order, self._with_uptime(values)
+            values = self._build()
+            order = sorted(values)
+            self._view = (self.version, order, values)
+            return order, self._with_uptime(values)
+
+    def _with_uptime(self, values: dict[Oid, Value]) -> dict[Oid, Value]:
+        sys_up = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+        if sys_up in values:
+            values[sys_up] = (_TICKS, self.uptime_ticks())
+        return values
+
+    def _build(self) -> dict[Oid, Value]:
+        sys_oid, descr, _, rows_for = LAYOUTS[self.vendor]
+        assert self.model is not None
+        counts = self.counts()
+        v: dict[Oid, Value] = {
+            (1, 3, 6, 1, 2, 1, 1, 1, 0): (_STR, descr.format(model=self.model).encode()),
+            (1, 3, 6, 1, 2, 1, 1, 2, 0): (_OID, tuple(int(p) for p in sys_oid.split("."))),
+            (1, 3, 6, 1, 2, 1, 1, 3, 0): (_TICKS, 0),
+            (1, 3, 6, 1, 2, 1, 1, 5, 0): (_STR, b"sim-mfp"),
+            (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 3, 1): (_STR, self.model.encode()),
+            (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5, 1): (_INT, self.device_status()),
+            (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 1, 1): (_INT, 1 if self._errors & _CRITICAL else 3),
+            (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 2, 1): (_STR, self._error_octets()),
+            (1, 3, 6, 1, 2, 1, 43, 5, 1, 1, 17, 1): (_STR, self.serial.encode()),
+            (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 3, 1, 1): (_INT, 7),
+            (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4, 1, 1): (_C32, counts["life_count"]),
+            (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 5, 1, 1): (_C32, counts["power_on_count"]),
+        }
+        for index, colorant in enumerate(("cyan", "magenta", "yellow", "black"), start=1):
+            if colorant != "black" and not self.color_device:
+                continue
+            self._supply_row(v, index, 3, f"{colorant.title()} Toner", _TONER_MAX, self._toner[colorant])
+        self._supply_row(v, 5, 4, "Waste Toner Box", -2, -3)
+        for extra in range(self._junk_rows):
+            self._supply_row(v, 100 + extra, 1, f"junk {extra}", 100, 50)
+        entry = (1, 3, 6, 1, 2, 1, 43, 18, 1, 1)
+        for alert in self._alerts:
+            i = (1, alert.index)
+            v[(*entry, 2, *i)] = (_INT, alert.severity)
+            v[(*entry, 4, *i)] = (_INT, alert.group)
+            v[(*entry, 7, *i)] = (_INT, alert.code)
+            v[(*entry, 8, *i)] = (_STR, alert.description.encode())
+            v[(*entry, 9, *i)] = (_TICKS, alert.time_ticks)
+        for oid, tag, payload in rows_for(counts, self.model, self.serial):
+            v[oid] = (tag, payload)
+        for oid, value in self._injected.items():
+            if value is None:
+                v.pop(oid, None)
+            else:
+                v[oid] = value
+        return v
+
+    @staticmethod
+    def _supply_row(
+        v: dict[Oid, Value], index: int, type_code: int, name: str, maximum: int, level: int
+    ) -> None:
+        entry = (1, 3, 6, 1, 2, 1, 43, 11, 1, 1)
+        v[(*entry, 4, 1, index)] = (_INT, 4 if type_code == 4 else 3)
+        v[(*entry, 5, 1, index)] = (_INT, type_code)
+        v[(*entry, 6, 1, index)] = (_STR, name.encode())
+        v[(*entry, 7, 1, index)] = (_INT, 7)
+        v[(*entry, 8, 1, index)] = (_INT, maximum)
+        v[(*entry, 9, 1, index)] = (_INT, level)

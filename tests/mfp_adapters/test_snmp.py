@@ -1,0 +1,274 @@
+"""SNMP identity, counters, status and supplies: our real client against the simulated MFP over UDP."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hw_sim.mfp import MfpSimServer
+from hw_sim.mfp.ber import BerError, Message, decode_message, encode_message
+from hw_sim.mfp.layouts import LAYOUTS
+from mfp_adapters.device import MfpSnmp
+from mfp_adapters.errors import ProfileError, SnmpTableTooLargeError, SnmpTimeoutError
+from mfp_adapters.mib import decode_error_state, supply_percent
+from mfp_adapters.profiles import load_profiles, parse_profile, select_profile
+from mfp_adapters.snmp import CommunityAuth, SnmpClient, parse_oid
+from tests.mfp_adapters.conftest import run
+
+LIFE_COUNT = parse_oid("1.3.6.1.2.1.43.10.2.1.4.1.1")
+ERROR_STATE = parse_oid("1.3.6.1.2.1.25.3.5.1.2.1")
+
+
+def client(mfp: MfpSimServer, **kw) -> SnmpClient:
+    kw.setdefault("timeout_s", 1.0)
+    return SnmpClient("127.0.0.1", mfp.snmp_port, CommunityAuth(mfp.community), **kw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        (b"", []),
+        (b"\x00", []),
+        (b"\x00\x00", []),
+        (b"\x80\x00", ["lowPaper"]),
+        (b"\x20\x00", ["lowToner"]),
+        (b"\x01\x00", ["serviceRequested"]),
+        (b"\x04", ["jammed"]),
+        (b"\x0c", ["doorOpen", "jammed"]),
+        (b"\x00\x80", ["inputTrayMissing"]),
+        (b"\x00\x02", ["overduePreventMaint"]),
+        (b"\x00\x01", ["bit15"]),
+    ],
+)
+def test_error_state_bit0_is_msb_of_first_octet(raw, names):
+    assert decode_error_state(raw) == names
+
+
+@pytest.mark.parametrize(
+    ("level", "maximum", "codes", "percent"),
+    [
+        (7500, 15000, None, 50.0),
+        (1060, 5300, None, 20.0),
+        (-1, 100, None, None),
+        (-2, 100, None, None),
+        (-3, 100, None, None),
+        (50, -2, None, None),
+        (0, -2, {0: 100, 1: 5}, 100.0),
+        (1, -2, {0: 100, 1: 5}, 5.0),
+        (-3, -2, {0: 100}, None),
+        (150, 100, None, 100.0),
+    ],
+)
+def test_supply_percent_respects_special_values(level, maximum, codes, percent):
+    assert supply_percent(level, maximum, codes) == percent
+
+
+def test_every_vendor_profile_loads_and_is_selected_by_sys_object_id():
+    profiles = load_profiles()
+    wanted = {"generic", "kyocera", "ricoh", "hp", "canon", "konica_minolta", "xerox", "sharp"}
+    wanted |= {"lexmark", "brother", "epson", "toshiba"}
+    assert set(profiles) == wanted
+    for name, profile in profiles.items():
+        for prefix in profile.sys_object_id_prefixes:
+            assert select_profile(prefix + "1.2", "").name == name
+
+
+@pytest.mark.parametrize(
+    ("descr", "vendor"),
+    [
+        ("UTAX 3505ci", "UTAX"),
+        ("TA Triumph-Adler 4006ci", "TA Triumph-Adler"),
+        ("Copystar CS 4053ci", "Copystar"),
+    ],
+)
+def test_kyocera_oem_brands_come_from_sys_descr(descr, vendor):
+    profile = select_profile("1.3.6.1.4.1.1347.41", descr)
+    assert (profile.name, profile.brand(descr)) == ("kyocera", vendor)
+
+
+def test_unknown_device_gets_the_generic_profile():
+    assert select_profile("1.3.6.1.4.1.424242.1", "Some Printer").name == "generic"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"vendor": "x"},
+        {"name": "x", "vendor": "x", "counters": [{"key": "bogus", "oid": "1.3.6"}]},
+        {"name": "x", "vendor": "x", "counters": [{"key": "total", "oid": "1.3.x"}]},
+        {"name": "x", "vendor": "x", "model": [{"regex": "("}]},
+        {"name": "x", "vendor": "x", "counters": [{"table": "1.3.6"}]},
+    ],
+)
+def test_malformed_profile_is_a_profile_error(data):
+    with pytest.raises(ProfileError):
+        parse_profile(data, "test.toml")
+
+
+@pytest.mark.parametrize("vendor", sorted(LAYOUTS))
+def test_probe_reads_exact_counters_of_each_simulated_vendor(vendor):
+    async def body():
+        async with MfpSimServer(vendor) as mfp:
+            device = mfp.device
+            device.copy(3, color=True)
+            device.copy(2, duplex=True)
+            device.print_pages(7)
+            device.print_pages(4, color=True, duplex=True)
+            async with client(mfp) as snmp:
+                result = await MfpSnmp(snmp).probe()
+            expected = device.counts()
+            assert result.identity.profile == vendor
+            assert result.identity.model == device.model
+            assert result.counters.values["life_count"] == 16
+            assert result.counters.life_count_unit == "impressions"
+            for key, value in result.counters.values.items():
+                assert value == expected[key], key
+            return result
+
+    result = run(body())
+    if vendor in ("kyocera", "ricoh", "sharp", "konica_minolta"):
+        got = result.counters.values
+        assert (got["copy_mono"], got["copy_color"], got["print_mono"], got["print_color"]) == (2, 3, 7, 4)
+
+
+def test_status_follows_jam_clear_and_toner():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:
+            mfp_snmp = MfpSnmp(snmp)
+            idle = await mfp_snmp.status()
+            assert (idle.device, idle.printer, idle.errors, idle.alerts) == ("running", "idle", [], [])
+            mfp.device.jam()
+            jammed = await mfp_snmp.status()
+            assert (jammed.device, jammed.printer, jammed.errors) == ("down", "other", ["jammed"])
+            assert [(a.severity, a.code, a.code_name, a.description) for a in jammed.alerts] == [
+                ("critical", 8, "jam", "Paper jam")
+            ]
+            mfp.device.clear()
+            mfp.device.set_toner("black", 5)
+            low = await mfp_snmp.status()
+            assert (low.device, low.errors, low.alerts) == ("warning", ["lowToner"], [])
+            supplies = {s.description: s for s in await mfp_snmp.supplies()}
+            assert supplies["Black Toner"].percent == 5.0
+            assert supplies["Waste Toner Box"].percent is None
+            assert (supplies["Waste Toner Box"].level, supplies["Waste Toner Box"].max) == (-3, -2)
+
+    run(body())
+
+
+def test_snmp_v1_walks_with_getnext_and_missing_objects():
+    async def body():
+        async with MfpSimServer("ricoh") as mfp:
+            mfp.device.copy(4)
+            auth = CommunityAuth(mfp.community, version="1")
+            async with SnmpClient("127.0.0.1", mfp.snmp_port, auth, timeout_s=1.0) as snmp:
+                counters = await MfpSnmp(snmp).counters()
+                missing = await snmp.get([parse_oid("1.3.6.1.2.1.1.99.0"), LIFE_COUNT])
+            assert counters.values["copy_mono"] == 4
+            assert missing == {LIFE_COUNT: 4}
+
+    run(body())
+
+
+def test_garbage_types_and_bad_lengths_are_rejected_not_used():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:
+            mfp.device.inject(LIFE_COUNT, 0x04, b"lots")
+            mfp.device.inject(ERROR_STATE, 0x04, b"\xff" * 40)
+            mfp.device.inject(parse_oid("1.3.6.1.4.1.1347.42.3.1.2.1.1.2.1"), 0x02, -5)
+            reader = MfpSnmp(snmp)
+            counters = await reader.counters()
+            status = await reader.status()
+            assert "life_count" not in counters.values
+            assert "copy_mono" not in counters.values
+            assert status.errors == []
+            assert reader.rejections == 3
+
+    run(body())
+
+
+def test_missing_rows_and_no_such_object_leave_keys_out():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:
+            mfp.device.withdraw(LIFE_COUNT)
+            mfp.device.withdraw(parse_oid("1.3.6.1.4.1.1347.42.3.1.2.1.1.1.3"))
+            counters = (await MfpSnmp(snmp).counters()).values
+            assert "life_count" not in counters
+            assert counters["print_color"] == 0  # the single-colour row still answers
+            assert counters["print_mono"] == 0
+
+    run(body())
+
+
+def test_huge_table_is_bounded():
+    async def body():
+        async with MfpSimServer("generic") as mfp, client(mfp, max_rows=200) as snmp:
+            mfp.device.add_junk_rows(400)
+            with pytest.raises(SnmpTableTooLargeError):
+                await MfpSnmp(snmp).supplies()
+
+    run(body())
+
+
+@pytest.mark.parametrize("silence", ["agent_silent", "wrong_community"])
+def test_no_answer_is_a_timeout_in_bounded_time(silence):
+    async def body():
+        async with MfpSimServer("kyocera") as mfp:
+            community = "wrong" if silence == "wrong_community" else mfp.community
+            mfp.device.snmp_silent = silence == "agent_silent"
+            auth = CommunityAuth(community)
+            async with SnmpClient("127.0.0.1", mfp.snmp_port, auth, timeout_s=0.3, retries=1) as snmp:
+                started = time.monotonic()
+                with pytest.raises(SnmpTimeoutError):
+                    await MfpSnmp(snmp).identify()
+                return time.monotonic() - started
+
+    # Generous bound: the point is "bounded", not "fast" (timeout 0.3 s x 2 tries + engine start).
+    assert run(body()) < 30
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_ber_decoder_never_crashes_on_random_bytes(data):
+    with contextlib.suppress(BerError):
+        decode_message(data)
+
+
+oids = st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=12).map(lambda t: (1, 3, *t))
+values = st.one_of(
+    st.tuples(st.just(0x02), st.integers(-(2**31), 2**31 - 1)),
+    st.tuples(st.just(0x04), st.binary(max_size=64)),
+    st.tuples(st.just(0x41), st.integers(0, 2**32 - 1)),
+    st.tuples(st.just(0x46), st.integers(0, 2**64 - 1)),
+    st.tuples(st.just(0x06), oids),
+    st.tuples(st.just(0x05), st.none()),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 1),
+    st.binary(max_size=20),
+    st.integers(0, 2**31 - 1),
+    st.lists(st.tuples(oids, values), max_size=8),
+)
+def test_ber_round_trip(version, community, request_id, binds):
+    message = Message(version, community, 0xA2, request_id, 0, 0, binds)
+    encoded = encode_message(message)
+    assert decode_message(encoded) == message
+    for cut in (1, len(encoded) // 2, len(encoded) - 1):
+        with pytest.raises(BerError):
+            decode_message(encoded[:cut])
+
+
+def test_agent_counts_malformed_datagrams():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp:
+            mfp.agent.datagram_received(b"\x30\x03\x02\x01", ("127.0.0.1", 1))
+            mfp.agent.datagram_received(b"garbage", ("127.0.0.1", 1))
+            return mfp.agent.malformed
+
+    assert run(body()) == 2
