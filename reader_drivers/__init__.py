@@ -15,6 +15,7 @@ from reader_drivers.errors import (
     ReaderUnavailable,
     WiegandParityError,
 )
+from reader_drivers.keyboard_wedge import MagstripeCard, WedgeDecoder, WedgeReader, parse_magstripe
 from reader_drivers.serial_reader import SERIAL_PROFILES, SerialProfile, SerialReader
 
 __all__ = [
@@ -28,11 +29,15 @@ __all__ = [
     "ConversionError",
     "FrameError",
     "HealthState",
+    "MagstripeCard",
     "ReaderError",
     "ReaderHealth",
     "ReaderUnavailable",
     "SerialProfile",
     "SerialReader",
     "Technology",
+    "WedgeDecoder",
+    "WedgeReader",
     "WiegandParityError",
+    "parse_magstripe",
 ]

@@ -1,5 +1,6 @@
 """Simulated card readers, each speaking its real wire protocol over a real transport."""
 
 from hw_sim.readers.serial_sim import SERIAL_PROTOCOLS, SerialReaderSim, SimEvent
+from hw_sim.readers.wedge_sim import LAYOUTS, WedgeSim, keystrokes
 
-__all__ = ["SERIAL_PROTOCOLS", "SerialReaderSim", "SimEvent"]
+__all__ = ["LAYOUTS", "SERIAL_PROTOCOLS", "SerialReaderSim", "SimEvent", "WedgeSim", "keystrokes"]
