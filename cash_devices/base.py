@@ -88,6 +88,11 @@ class Acceptor(abc.ABC):
         """Release the transport (called once by :meth:`close`)."""
 
     @property
+    @abc.abstractmethod
+    def counter_state(self) -> CounterState:
+        """The event position to persist with the journal and pass back as ``resume``."""
+
+    @property
     def health(self) -> Health:
         """A snapshot of the device's health counters."""
         return Health(**vars(self._health))
