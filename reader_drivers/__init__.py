@@ -16,6 +16,7 @@ from reader_drivers.errors import (
     WiegandParityError,
 )
 from reader_drivers.keyboard_wedge import MagstripeCard, WedgeDecoder, WedgeReader, parse_magstripe
+from reader_drivers.pcsc_reader import PcscReader
 from reader_drivers.serial_reader import SERIAL_PROFILES, SerialProfile, SerialReader
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "FrameError",
     "HealthState",
     "MagstripeCard",
+    "PcscReader",
     "ReaderError",
     "ReaderHealth",
     "ReaderUnavailable",

@@ -7,6 +7,7 @@ path (``/dev/ttyUSB0``) or any pyserial URL (``loop://``, ``socket://host:port``
 A thread per open port does the blocking reads and hands each chunk, stamped with the
 monotonic time it arrived, to the event loop; the thread ends within ``read_timeout_s``
 of the session ending, and an I/O error ends the session (the base class reconnects).
+A failing TWN4 poll write is not fatal by itself: the read side sees the same failure.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import serial
 
+from reader_drivers._thread_feed import ThreadFeed
 from reader_drivers.base import CardReader, now_s
 from reader_drivers.errors import ReaderUnavailable
 from reader_drivers.serial_frames import TWN4_SEARCH_TAG, ParsedCard, StxEtxParser, Twn4Parser
@@ -45,7 +49,7 @@ SERIAL_PROFILES: dict[str, SerialProfile] = {
     "twn4": SerialProfile("twn4", 115200, Twn4Parser, poll=TWN4_SEARCH_TAG),
 }
 
-_Chunk = tuple[bytes, float] | BaseException
+_Chunk = tuple[bytes, float]
 
 
 class SerialReader(CardReader):
@@ -80,38 +84,24 @@ class SerialReader(CardReader):
 
     async def _session(self) -> None:
         port = await asyncio.to_thread(self._open)
-        chunks: asyncio.Queue[_Chunk] = asyncio.Queue()
-        stop = threading.Event()
-        pump = threading.Thread(
-            target=_pump, args=(port, asyncio.get_running_loop(), chunks, stop), daemon=True
-        )
         parser = self.profile.parser(self._reject, self._discard)
-        poller: asyncio.Task[None] | None = None
         try:
-            pump.start()
-            if self.profile.poll:
-                poller = asyncio.get_running_loop().create_task(self._poll(port))
-            self._set_ready()
-            await self._consume(chunks, parser)
+            async with (
+                ThreadFeed[_Chunk](partial(_pump, port), f"pump-{self.reader_id}") as chunks,
+                _polling(self._poll(port) if self.profile.poll else None),
+            ):
+                self._set_ready()
+                while True:
+                    data, at_s = await chunks.get()
+                    self._received(len(data))
+                    for result in parser.feed(data):
+                        self._handle(result, at_s)
+        except (serial.SerialException, OSError, TypeError) as exc:
+            # TypeError: pyserial's posix read on a port closed under it
+            raise ReaderUnavailable(f"{self.port_url}: {exc}") from exc
         finally:
             parser.finish()
-            stop.set()
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ReaderUnavailable):
-                    await poller
-            await asyncio.to_thread(pump.join, 2.0)
             port.close()
-
-    async def _consume(self, chunks: asyncio.Queue[_Chunk], parser: FrameParser) -> None:
-        while True:
-            chunk = await chunks.get()
-            if isinstance(chunk, BaseException):
-                raise ReaderUnavailable(f"{self.port_url}: {chunk}") from chunk
-            data, at_s = chunk
-            self._received(len(data))
-            for result in parser.feed(data):
-                self._handle(result, at_s)
 
     def _handle(self, result: ParsedCard | None, at_s: float) -> None:
         if result is None:
@@ -129,24 +119,24 @@ class SerialReader(CardReader):
             await asyncio.sleep(self.profile.poll_interval_s)
 
 
-def _pump(
-    port: serial.Serial,
-    loop: asyncio.AbstractEventLoop,
-    chunks: asyncio.Queue[_Chunk],
-    stop: threading.Event,
-) -> None:
-    """Blocking reads in a thread; every chunk is stamped when it arrived."""
+def _pump(port: serial.Serial, emit: Callable[[_Chunk], None], stop: threading.Event) -> None:
+    """Blocking reads (at most ``port.timeout`` each); every chunk is stamped when it arrived."""
     while not stop.is_set():
-        try:
-            data = port.read(port.in_waiting or 1)
-        except (serial.SerialException, OSError, TypeError) as exc:
-            # TypeError: pyserial's posix read on a port closed under it
-            _hand_over(loop, chunks, exc)
-            return
+        data = port.read(port.in_waiting or 1)
         if data:
-            _hand_over(loop, chunks, (data, now_s()))
+            emit((data, now_s()))
 
 
-def _hand_over(loop: asyncio.AbstractEventLoop, chunks: asyncio.Queue[_Chunk], item: _Chunk) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop closed: nobody is listening any more
-        loop.call_soon_threadsafe(chunks.put_nowait, item)
+@contextlib.asynccontextmanager
+async def _polling(poll: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """Run the poll loop (if any) beside the session; a failing poll ends the session."""
+    if poll is None:
+        yield
+        return
+    task = asyncio.get_running_loop().create_task(poll)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ReaderUnavailable):
+            await task

@@ -1,6 +1,16 @@
 """Simulated card readers, each speaking its real wire protocol over a real transport."""
 
 from hw_sim.readers.serial_sim import SERIAL_PROTOCOLS, SerialReaderSim, SimEvent
+from hw_sim.readers.vpcd_card import MIFARE_1K_ATR, VirtualCard
 from hw_sim.readers.wedge_sim import LAYOUTS, WedgeSim, keystrokes
 
-__all__ = ["LAYOUTS", "SERIAL_PROTOCOLS", "SerialReaderSim", "SimEvent", "WedgeSim", "keystrokes"]
+__all__ = [
+    "LAYOUTS",
+    "MIFARE_1K_ATR",
+    "SERIAL_PROTOCOLS",
+    "SerialReaderSim",
+    "SimEvent",
+    "VirtualCard",
+    "WedgeSim",
+    "keystrokes",
+]
