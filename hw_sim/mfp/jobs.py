@@ -61,10 +61,11 @@ class PjlJobReader:
     def __init__(self) -> None:
         self.ticket = JobTicket()
         self._head = bytearray()
+        self._pjl = False
         self._in_body = False
-        self._body_bytes = 0
-        self._body_tail_has_data = False
         self._in_trailer = False
+        self._carry = b""
+        self._page_open = False
 
     def feed(self, chunk: bytes) -> None:
         """Consume the next chunk of the job."""
@@ -76,22 +77,25 @@ class PjlJobReader:
         self._parse_head()
 
     def _parse_head(self) -> None:
-        if not self._head.startswith(UEL[: len(self._head)]):
-            self._enter_body(bytes(self._head))  # no PJL: the whole thing is PDL
-            return
-        while True:
-            end = self._head.find(b"\n")
-            if end < 0:
-                if len(self._head) > _MAX_HEADER:
-                    self._enter_body(bytes(self._head))
+        if not self._pjl:
+            if len(self._head) < len(UEL) and UEL.startswith(bytes(self._head)):
                 return
-            line = bytes(self._head[:end]).rstrip(b"\r")
+            if not self._head.startswith(UEL):
+                self._enter_body(bytes(self._head))  # no PJL: the whole thing is PDL
+                return
+            self._pjl = True
+        while (end := self._head.find(b"\n")) >= 0:
+            line = bytes(self._head[:end]).rstrip(b"\r").removeprefix(UEL)
+            if line.strip() and not line.upper().startswith(b"@PJL"):
+                self._enter_body(bytes(self._head).removeprefix(UEL))  # PDL without ENTER LANGUAGE
+                return
             del self._head[: end + 1]
-            line = line.removeprefix(UEL)
             self._header_line(line)
             if _ENTER.match(line):
                 self._enter_body(bytes(self._head))
                 return
+        if len(self._head) > _MAX_HEADER:
+            self._enter_body(bytes(self._head))
 
     def _header_line(self, line: bytes) -> None:
         self.ticket.header_lines.append(line.decode("latin-1"))
@@ -109,27 +113,39 @@ class PjlJobReader:
         self._count(rest)
 
     def _count(self, chunk: bytes) -> None:
-        # The trailer after the closing UEL (``@PJL EOJ``) is not page data.
+        # The trailer after the closing UEL (``@PJL EOJ``) is not page data; a UEL may be
+        # split across chunks, so the last few bytes wait for the next chunk.
         if self._in_trailer:
             return
-        uel = chunk.find(UEL)
-        data = chunk if uel < 0 else chunk[:uel]
-        self._in_trailer = uel >= 0
-        feeds = data.count(b"\x0c")
-        self.ticket.pages += feeds
-        if data:
-            last_feed = data.rfind(b"\x0c")
-            tail = data[last_feed + 1 :] if last_feed >= 0 else data
-            if feeds:
-                self._body_tail_has_data = bool(tail.strip())
-            elif tail.strip():
-                self._body_tail_has_data = True
+        data = self._carry + chunk
+        uel = data.find(UEL)
+        if uel >= 0:
+            self._in_trailer = True
+            self._carry = b""
+            self._pages_in(data[:uel])
+            return
+        keep = len(UEL) - 1
+        self._carry = data[-keep:] if len(data) > keep else data
+        self._pages_in(data[: len(data) - len(self._carry)])
+
+    def _pages_in(self, data: bytes) -> None:
+        if not data:
+            return
+        self.ticket.pages += data.count(b"\x0c")
+        tail = data[data.rfind(b"\x0c") + 1 :]
+        if b"\x0c" in data:
+            self._page_open = bool(tail.strip())
+        elif tail.strip():
+            self._page_open = True
 
     def finish(self) -> JobTicket:
         """The job is complete: a trailing page without a form feed still counts."""
         if not self._in_body and self._head:
             self._enter_body(bytes(self._head))
-        if self._body_tail_has_data:
+        if self._carry and not self._in_trailer:
+            self._pages_in(self._carry)
+            self._carry = b""
+        if self._page_open:
             self.ticket.pages += 1
-            self._body_tail_has_data = False
+            self._page_open = False
         return self.ticket

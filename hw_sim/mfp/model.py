@@ -258,9 +258,10 @@ class SimulatedMfp:
 
     def record_job(self, job: JobRecord) -> None:
         """A sink accepted ``job``: print it and keep it in :attr:`jobs`."""
-        printed = self.print_pages(job.impressions, color=job.color, duplex=job.duplex)
         with self._lock:
-            self.jobs.append(job if printed else JobRecord(**{**job.__dict__, "result": "RESOURCE_CANCELED"}))
+            refused = bool(self._errors & _CRITICAL)
+            self.print_pages(job.impressions, color=job.color, duplex=job.duplex)
+            self.jobs.append(JobRecord(**{**job.__dict__, "result": "RESOURCE_CANCELED"}) if refused else job)
 
     # ----------------------------------------------------------------- state
     def uptime_ticks(self) -> int:
