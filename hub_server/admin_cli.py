@@ -1,0 +1,928 @@
+"""``printgate admin``: every AdminService call from a shell or a script.
+
+Usage: ``printgate admin [--hub HOST:PORT] [--token-file PATH | --data-dir DIR] [--json]
+[--timeout-s S] GROUP VERB ...`` (the global options may also follow the verb).
+
+* The hub address comes from ``--hub``, else ``PRINTGATE_HUB``, else ``127.0.0.1:50051``.
+* The admin token comes from ``--token-file``, else ``DIR/admin-token`` for ``--data-dir``, else
+  ``PRINTGATE_ADMIN_TOKEN``; it travels as ``authorization: Bearer <token>`` metadata.
+* ``--json`` prints one JSON document on stdout (the reply's protobuf JSON form with the
+  ``.proto`` field names, every field present, int64 as numbers); otherwise readable text.
+* Nothing prompts. Secrets can come from stdin (``--password-stdin``, ``--pin-stdin``) so they
+  stay out of argv and the process list.
+* Money is integer cents; option names carry the unit (``--amount-cents``).
+
+Exit codes, with one line ``printgate admin: STATUS: message`` on stderr for every failure:
+
+====  ==================================================================================
+0     done
+1     the hub refused (its gRPC status and message), an import had rows in error, or the
+      ledger check found problems
+2     usage error: bad arguments, no admin token, unreadable file, nothing on stdin
+3     the hub cannot be reached (UNAVAILABLE, or no answer within ``--timeout-s``)
+====  ==================================================================================
+
+Errors of this module::
+
+    AdminCommandError            exit_code 1
+     ├── UsageError (ValueError)  exit_code 2
+     └── HubUnreachable (ConnectionError)  exit_code 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
+
+__all__ = ["AdminClient", "AdminCommandError", "HubUnreachable", "UsageError", "register", "run"]
+
+PROG = "printgate admin"
+DEFAULT_HUB = "127.0.0.1:50051"
+DEFAULT_TIMEOUT_S = 10.0
+HUB_ENV = "PRINTGATE_HUB"
+TOKEN_ENV = "PRINTGATE_ADMIN_TOKEN"
+TOKEN_FILE_NAME = "admin-token"
+# Statuses that mean "no hub answered", as opposed to "the hub said no".
+UNREACHABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+class AdminCommandError(Exception):
+    """A failed admin command; ``str()`` is the line printed after ``printgate admin: ``."""
+
+    exit_code = 1
+
+
+class UsageError(AdminCommandError, ValueError):
+    """The command line (or a file or stdin it names) is not usable."""
+
+    exit_code = 2
+
+
+class HubUnreachable(AdminCommandError, ConnectionError):
+    """No hub answered at the address."""
+
+    exit_code = 3
+
+
+# -- talking to the hub -----------------------------------------------------------------------
+
+
+class AdminClient:
+    """AdminService calls with the admin token and a deadline on every call."""
+
+    def __init__(self, address: str, token: str, timeout_s: float) -> None:
+        self.address = address
+        self.timeout_s = timeout_s
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self._channel = grpc.insecure_channel(address)
+        self._stub = admin_pb2_grpc.AdminServiceStub(self._channel)
+
+    def call(self, method: str, request: Message) -> Message:
+        """Run one RPC; a gRPC failure becomes an :class:`AdminCommandError`."""
+        try:
+            reply: Message = getattr(self._stub, method)(
+                request, timeout=self.timeout_s, metadata=self._metadata
+            )
+        except grpc.RpcError as error:
+            raise self._translate(error) from None
+        return reply
+
+    def _translate(self, error: grpc.RpcError) -> AdminCommandError:
+        code: grpc.StatusCode = error.code()
+        details = str(error.details() or "").replace("\n", " ")
+        if code is grpc.StatusCode.UNAVAILABLE:
+            return HubUnreachable(f"UNAVAILABLE: cannot reach hub at {self.address} ({details})")
+        if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+            return HubUnreachable(
+                f"DEADLINE_EXCEEDED: no answer from hub at {self.address} within {self.timeout_s:g} s"
+            )
+        return AdminCommandError(f"{code.name}: {details}")
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+
+def resolve_token(args: argparse.Namespace) -> str:
+    """The admin token: ``--token-file``, else ``DIR/admin-token``, else the environment."""
+    path: Path | None = args.token_file or (args.data_dir / TOKEN_FILE_NAME if args.data_dir else None)
+    if path is not None:
+        try:
+            token = path.read_text().strip()
+        except OSError as error:
+            raise UsageError(f"cannot read admin token from {path}: {error.strerror}") from None
+        if not token:
+            raise UsageError(f"admin token file {path} is empty")
+        return token
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise UsageError(f"no admin token: give --token-file or --data-dir, or set {TOKEN_ENV}")
+    return token
+
+
+def _stdin_secret(what: str) -> str:
+    secret = sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        raise UsageError(f"no {what} on stdin")
+    return secret
+
+
+def _secret(args: argparse.Namespace, name: str) -> str:
+    """A secret from ``--NAME`` or, with ``--NAME-stdin``, the first line of stdin."""
+    if getattr(args, f"{name}_stdin"):
+        return _stdin_secret(name)
+    value: str | None = getattr(args, name)
+    if not value:
+        raise UsageError(f"give --{name} or --{name}-stdin")
+    return value
+
+
+# -- text rendering ---------------------------------------------------------------------------
+
+
+def _enum_table(enum: Any) -> dict[str, int]:
+    """Short lower-case names of a protobuf enum (``FUNCTION_PRINT`` -> ``print``), unset left out."""
+    names = list(enum.keys())
+    prefix = next(name for name in names if name.endswith("_UNSPECIFIED"))[: -len("UNSPECIFIED")]
+    return {
+        name[len(prefix) :].lower(): enum.Value(name) for name in names if not name.endswith("_UNSPECIFIED")
+    }
+
+
+def _short_enum_name(field: Any, value: int) -> str:
+    full = (
+        field.enum_type.values_by_number[value].name
+        if value in field.enum_type.values_by_number
+        else str(value)
+    )
+    prefix = field.enum_type.values[0].name[: -len("UNSPECIFIED")]
+    return full[len(prefix) :].lower() if full.startswith(prefix) and value else "-"
+
+
+def _scalar_text(field: Any, value: Any) -> str:
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return _short_enum_name(field, value)
+    if isinstance(value, Timestamp):
+        return value.ToJsonString()
+    if isinstance(value, admin_pb2.UserRef):
+        return value.username or (f"id {value.id}" if value.id else "")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value) or "-"  # a blank cell would shift the columns of a table
+
+
+def _cell(message: Message, name: str) -> str:
+    """One field of a message as text (lists joined by commas, a oneof scope by its member)."""
+    descriptor = message.DESCRIPTOR
+    if name in descriptor.oneofs_by_name:
+        member = message.WhichOneof(name)
+        if member is None:
+            return "-"
+        value = getattr(message, member)
+        return (
+            member if value is True else f"{member} {_scalar_text(descriptor.fields_by_name[member], value)}"
+        )
+    field: Any = descriptor.fields_by_name[name]
+    value = getattr(message, name)
+    if field.is_repeated:
+        return ",".join(_scalar_text(field, item) for item in value) or "-"
+    return _scalar_text(field, value)
+
+
+def _table(rows: Sequence[Message], columns: Sequence[str]) -> str:
+    cells = [[_cell(row, column) for column in columns] for row in rows]
+    headers = [column.upper() for column in columns]
+    widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
+    lines = [
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in [headers, *cells]
+    ]
+    return "\n".join(lines)
+
+
+def _record(message: Message, columns: Sequence[str]) -> str:
+    width = max(len(column) for column in columns)
+    return "\n".join(f"{column.ljust(width)}  {_cell(message, column)}".rstrip() for column in columns)
+
+
+Render = Callable[[Any, argparse.Namespace], str]
+
+
+def table_of(field: str, columns: Sequence[str], footer: Render | None = None) -> Render:
+    """Render the repeated ``field`` of a reply as a table (``(none)`` when empty)."""
+
+    def render(reply: Any, args: argparse.Namespace) -> str:
+        rows = getattr(reply, field)
+        text = _table(rows, columns) if rows else "(none)"
+        return f"{text}\n{footer(reply, args)}" if footer else text
+
+    return render
+
+
+def record_of(columns: Sequence[str], field: str | None = None) -> Render:
+    """Render a reply (or its sub-message ``field``) as ``name  value`` lines."""
+    return lambda reply, args: _record(getattr(reply, field) if field else reply, columns)
+
+
+def said(template: str) -> Render:
+    """Render an empty reply as a confirmation built from the arguments."""
+    return lambda reply, args: template.format(**vars(args))
+
+
+USER_COLUMNS = ("username", "full_name", "email", "department", "roles", "groups", "active", "billing")
+USER_DETAIL = ("id", *USER_COLUMNS, "has_pin", "has_password", "credit_limit_cents")
+CARD_COLUMNS = ("number", "username", "label")
+PRINTER_COLUMNS = ("name", "address", "transport", "vendor_profile", "printer_group", "location")
+TERMINAL_COLUMNS = ("id", "kind", "printer", "location")
+PRICE_COLUMNS = ("printer_group", "function", "color", "paper_size", "duplex", "price_cents_per_page")
+ACCOUNT_COLUMNS = ("name", "kind", "owner", "balance_cents", "credit_limit_cents")
+LEDGER_COLUMNS = (
+    "transaction_id",
+    "recorded_at",
+    "kind",
+    "account",
+    "amount_cents",
+    "balance_after_cents",
+    "description",
+)
+QUOTA_COLUMNS = ("id", "name", "scope", "period", "unit", "color_scope", "limit", "action")
+ROLE_COLUMNS = ("name", "requires_card_pin", "allowed_functions", "color_allowed", "project_required")
+PROJECT_COLUMNS = ("code", "name", "all_users", "groups", "active", "account")
+
+
+def _import_report(reply: Any, args: argparse.Namespace) -> str:
+    rows = _table(reply.rows, ("line", "username", "action", "message")) if reply.rows else "(no rows)"
+    summary = (
+        f"{reply.created} created, {reply.updated} updated, {reply.unchanged} unchanged,"
+        f" {reply.errors} in error"
+        f" ({'dry run: nothing was changed' if reply.dry_run else 'applied'})"
+    )
+    return f"{rows}\nsummary: {summary}"
+
+
+def _adjust_report(reply: Any, args: argparse.Namespace) -> str:
+    state = "already applied earlier (nothing changed)" if reply.already_applied else "applied"
+    return (
+        f"transaction {reply.transaction_id} {state}; balance now {reply.balance_cents} cents\n"
+        f"idempotency key: {args.idempotency_key}"
+    )
+
+
+def _terminal_report(reply: Any, args: argparse.Namespace) -> str:
+    terminal = _record(reply.terminal, TERMINAL_COLUMNS)
+    return f"{terminal}\nkey       {reply.key}\n(the key is shown only now: store it on the terminal)"
+
+
+def _check_report(reply: Any, args: argparse.Namespace) -> str:
+    state = "ok" if reply.ok else "NOT ok"
+    head = f"ledger {state}: {reply.transactions} transactions, {reply.accounts} accounts"
+    return "\n".join([head, *(f"problem: {problem}" for problem in reply.problems)])
+
+
+# -- verbs ------------------------------------------------------------------------------------
+
+Call = Callable[[AdminClient, argparse.Namespace], Message]
+Verdict = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """What one ``GROUP VERB`` does: the call, its text form, and when it counts as failed."""
+
+    call: Call
+    render: Render
+    verdict: Verdict | None = None
+    json_extras: tuple[str, ...] = ()
+
+
+def _user(name: str) -> admin_pb2.UserRef:
+    return admin_pb2.UserRef(username=name)
+
+
+def _user_values(args: argparse.Namespace) -> tuple[admin_pb2.User, list[str]]:
+    """The User fields given on the command line and their names (for create and update)."""
+    values = admin_pb2.User(username=args.username)
+    given: list[str] = []
+    for name in ("full_name", "email", "department"):
+        if getattr(args, name) is not None:
+            setattr(values, name, getattr(args, name))
+            given.append(name)
+    if args.role:
+        values.roles.extend(args.role)
+        given.append("roles")
+    if args.billing:
+        values.billing = _enum_table(admin_pb2.Billing)[args.billing]
+        given.append("billing")
+    if args.active is not None:
+        values.active = args.active
+        given.append("active")
+    return values, given
+
+
+def _create_user(client: AdminClient, args: argparse.Namespace) -> Message:
+    values, _ = _user_values(args)
+    values.active = args.active is not False
+    values.groups.extend(args.group or [])
+    values.credit_limit_cents = args.credit_limit_cents
+    if args.password_stdin:
+        values.initial_password = _stdin_secret("password")
+    return client.call("CreateUser", values)
+
+
+def _update_user(client: AdminClient, args: argparse.Namespace) -> Message:
+    values, given = _user_values(args)
+    if not given:
+        raise UsageError(
+            "nothing to update: give at least one of --full-name, --email, --department, --role,"
+            " --billing, --active/--inactive"
+        )
+    return client.call(
+        "UpdateUser", admin_pb2.UpdateUserRequest(user=_user(args.username), fields=given, values=values)
+    )
+
+
+def _set_pin(client: AdminClient, args: argparse.Namespace) -> Message:
+    return client.call("SetPin", admin_pb2.SetPinRequest(user=_user(args.username), pin=_secret(args, "pin")))
+
+
+def _set_password(client: AdminClient, args: argparse.Namespace) -> Message:
+    request = admin_pb2.SetPasswordRequest(user=_user(args.username), password=_secret(args, "password"))
+    return client.call("SetPassword", request)
+
+
+def _import_users(client: AdminClient, args: argparse.Namespace) -> Message:
+    try:
+        text = sys.stdin.read() if args.csv == "-" else Path(args.csv).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read CSV {args.csv}: {getattr(error, 'strerror', None) or error}") from None
+    return client.call("ImportUsers", admin_pb2.ImportUsersRequest(csv=text, dry_run=args.dry_run))
+
+
+def _create_role(client: AdminClient, args: argparse.Namespace) -> Message:
+    functions = _enum_table(common_pb2.Function)
+    role = admin_pb2.Role(
+        name=args.name,
+        requires_card_pin=args.requires_card_pin,
+        allowed_functions=[functions[name] for name in args.function or []],
+        color_allowed=args.color_allowed,
+        project_required=args.project_required,
+    )
+    return client.call("UpsertRole", role)
+
+
+def _set_price(client: AdminClient, args: argparse.Namespace) -> Message:
+    price = admin_pb2.Price(
+        printer_group=args.printer_group,
+        function=_enum_table(common_pb2.Function)[args.function],
+        color=_enum_table(common_pb2.ColorMode)[args.color],
+        paper_size=args.paper_size,
+        duplex=args.duplex,
+        price_cents_per_page=args.price_cents_per_page,
+    )
+    return client.call("SetPrice", price)
+
+
+def _target(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``user``/``account`` oneof of adjust and ledger requests."""
+    return {"user": _user(args.user)} if args.user else {"account": args.account}
+
+
+def _adjust(client: AdminClient, args: argparse.Namespace) -> Message:
+    if not args.reason.strip():
+        raise UsageError("--reason must not be blank")
+    # Generated before the call and printed after it (and with any failure), so a retry after a
+    # lost answer can reuse it and be applied once.
+    args.idempotency_key = args.idempotency_key or f"admin-{uuid.uuid4()}"
+    request = admin_pb2.AdjustCreditRequest(
+        amount_cents=args.amount_cents,
+        reason=args.reason,
+        idempotency_key=args.idempotency_key,
+        **_target(args),
+    )
+    try:
+        return client.call("AdjustCredit", request)
+    except AdminCommandError as error:
+        raise type(error)(f"{error} (to retry, pass --idempotency-key {args.idempotency_key})") from None
+
+
+def _ledger(client: AdminClient, args: argparse.Namespace) -> Message:
+    request = admin_pb2.GetLedgerRequest(
+        limit=args.limit, before_transaction_id=args.before_transaction_id, **_target(args)
+    )
+    return client.call("GetLedger", request)
+
+
+def _create_quota(client: AdminClient, args: argparse.Namespace) -> Message:
+    rule = admin_pb2.QuotaRule(
+        name=args.name,
+        period=_enum_table(common_pb2.QuotaPeriod)[args.period],
+        unit=_enum_table(common_pb2.QuotaUnit)[args.unit],
+        color_scope=_enum_table(common_pb2.QuotaColorScope)[args.color_scope],
+        limit=args.limit,
+        action=_enum_table(common_pb2.QuotaAction)[args.action],
+    )
+    if args.group:
+        rule.group = args.group
+    elif args.user:
+        rule.user.CopyFrom(_user(args.user))
+    else:
+        rule.everyone = True
+    return client.call("CreateQuotaRule", rule)
+
+
+def _membership(member: bool) -> Call:
+    def call(client: AdminClient, args: argparse.Namespace) -> Message:
+        request = admin_pb2.GroupMembershipRequest(
+            group=args.group_name, user=_user(args.username), member=member
+        )
+        return client.call("SetGroupMembership", request)
+
+    return call
+
+
+def _empty(method: str) -> Call:
+    return lambda client, args: client.call(method, admin_pb2.Empty())
+
+
+def _import_failed(reply: Any) -> str | None:
+    return f"{reply.errors} of {len(reply.rows)} rows in error (see the report)" if reply.errors else None
+
+
+def _check_failed(reply: Any) -> str | None:
+    return None if reply.ok else f"INTERNAL: ledger check found {len(reply.problems)} problem(s)"
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return seconds
+
+
+def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """Options accepted before GROUP and after VERB; leaf copies keep what was given first."""
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--hub",
+        default=default(None),
+        metavar="HOST:PORT",
+        help=f"hub address (env {HUB_ENV}, default {DEFAULT_HUB})",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--token-file", type=Path, default=default(None), metavar="PATH", help="file holding the admin token"
+    )
+    source.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default(None),
+        metavar="DIR",
+        help=f"hub data dir: use DIR/{TOKEN_FILE_NAME}",
+    )
+    parser.add_argument("--json", action="store_true", default=default(False), help="print one JSON document")
+    parser.add_argument(
+        "--timeout-s",
+        type=_positive_seconds,
+        default=default(DEFAULT_TIMEOUT_S),
+        metavar="S",
+        help="deadline of each call",
+    )
+
+
+class _Verbs:
+    """Adds ``GROUP VERB`` parsers, each carrying its :class:`Verb`."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+        self._verbs: argparse._SubParsersAction[argparse.ArgumentParser] | None = None
+
+    def group(self, name: str, help_text: str) -> None:
+        """Start the verbs of a new group."""
+        self._verbs = self._groups.add_parser(name, help=help_text).add_subparsers(
+            dest="verb", metavar="VERB", required=True
+        )
+
+    def add(self, name: str, help_text: str, verb: Verb) -> argparse.ArgumentParser:
+        """Add one verb to the current group; returns its parser for arguments."""
+        assert self._verbs is not None
+        parser = self._verbs.add_parser(name, help=help_text, description=help_text)
+        _global_options(parser, defaults=False)
+        parser.set_defaults(verb_spec=verb)
+        return parser
+
+
+def _user_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("username")
+    parser.add_argument("--full-name")
+    parser.add_argument("--email")
+    parser.add_argument("--department", help="department (created when new)")
+    parser.add_argument("--role", action="append", help="role name (repeat for several)")
+    parser.add_argument("--billing", choices=sorted(_enum_table(admin_pb2.Billing)))
+    active = parser.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="active", action="store_const", const=True, default=None)
+    active.add_argument("--inactive", dest="active", action="store_const", const=False)
+
+
+def _secret_options(parser: argparse.ArgumentParser, name: str) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(f"--{name}", help=f"the {name} (visible in the process list; prefer --{name}-stdin)")
+    source.add_argument(
+        f"--{name}-stdin", action="store_true", help=f"read the {name} from the first line of stdin"
+    )
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", metavar="USERNAME", help="the user's accounts")
+    target.add_argument("--account", metavar="NAME", help="an account by name, e.g. department:Physics")
+
+
+def _add_user_verbs(verbs: _Verbs) -> None:
+    verbs.group("user", "users: create, change, credentials, CSV import")
+    create = verbs.add(
+        "create", "create a user (with a prepaid account)", Verb(_create_user, record_of(USER_DETAIL))
+    )
+    _user_options(create)
+    create.add_argument("--group", action="append", help="group to join (repeat for several)")
+    create.add_argument("--credit-limit-cents", type=int, default=0, help="prepaid overdraft allowed")
+    create.add_argument("--password-stdin", action="store_true", help="read an initial password from stdin")
+    _user_options(
+        verbs.add("update", "change the given fields of a user", Verb(_update_user, record_of(USER_DETAIL)))
+    )
+    show = verbs.add(
+        "show",
+        "show one user",
+        Verb(lambda c, a: c.call("GetUser", _user(a.username)), record_of(USER_DETAIL)),
+    )
+    show.add_argument("username")
+    listing = verbs.add(
+        "list",
+        "list users",
+        Verb(
+            lambda c, a: c.call(
+                "ListUsers", admin_pb2.ListUsersRequest(query=a.query, limit=a.limit, offset=a.offset)
+            ),
+            table_of("users", USER_COLUMNS, lambda reply, args: f"{len(reply.users)} of {reply.total} users"),
+        ),
+    )
+    listing.add_argument("--query", default="", help="substring of username, full name or email")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--offset", type=int, default=0)
+    pin = verbs.add("set-pin", "set a user's PIN", Verb(_set_pin, said("PIN set for {username}")))
+    pin.add_argument("username")
+    _secret_options(pin, "pin")
+    reset = verbs.add(
+        "reset-pin",
+        "give a user a new PIN chosen by the hub (printed once)",
+        Verb(
+            lambda c, a: c.call("SetPin", admin_pb2.SetPinRequest(user=_user(a.username))),
+            lambda reply, args: f"new PIN for {args.username}: {reply.pin}",
+        ),
+    )
+    reset.add_argument("username")
+    password = verbs.add(
+        "set-password", "set a user's password", Verb(_set_password, said("password set for {username}"))
+    )
+    password.add_argument("username")
+    _secret_options(password, "password")
+    unlock = verbs.add(
+        "unlock",
+        "lift a lockout after failed logins",
+        Verb(
+            lambda c, a: c.call("UnlockIdentity", admin_pb2.UnlockIdentityRequest(user=_user(a.username))),
+            said("unlocked user {username}"),
+        ),
+    )
+    unlock.add_argument("username")
+    importing = verbs.add(
+        "import",
+        "create or update users from a CSV file",
+        Verb(_import_users, _import_report, _import_failed),
+    )
+    importing.add_argument(
+        "--csv", required=True, metavar="FILE", help="CSV with a header row ('-' for stdin)"
+    )
+    importing.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+
+
+def _add_card_and_group_verbs(verbs: _Verbs) -> None:
+    verbs.group("card", "cards linked to users")
+    add = verbs.add(
+        "add",
+        "link a card to a user",
+        Verb(
+            lambda c, a: c.call(
+                "AddCard", admin_pb2.Card(user=_user(a.username), number=a.number, label=a.label)
+            ),
+            record_of(("id", *CARD_COLUMNS)),
+        ),
+    )
+    add.add_argument("username")
+    add.add_argument("number")
+    add.add_argument("--label", default="")
+    remove = verbs.add(
+        "remove",
+        "unlink a card",
+        Verb(
+            lambda c, a: c.call("RemoveCard", admin_pb2.CardRef(number=a.number)),
+            said("card {number} removed"),
+        ),
+    )
+    remove.add_argument("number")
+    listing = verbs.add(
+        "list",
+        "a user's cards",
+        Verb(lambda c, a: c.call("ListCards", _user(a.username)), table_of("cards", CARD_COLUMNS)),
+    )
+    listing.add_argument("username")
+
+    verbs.group("group", "groups and departments")
+    kinds = _enum_table(admin_pb2.GroupKind)
+    create = verbs.add(
+        "create",
+        "create a group or department",
+        Verb(
+            lambda c, a: c.call("CreateGroup", admin_pb2.Group(name=a.name, kind=kinds[a.kind])),
+            record_of(("id", "name", "kind")),
+        ),
+    )
+    create.add_argument("name")
+    create.add_argument("--kind", choices=sorted(kinds), default="group")
+    verbs.add(
+        "list",
+        "list groups",
+        Verb(_empty("ListGroups"), table_of("groups", ("name", "kind", "member_count"))),
+    )
+    for verb, member, done in (
+        ("add-member", True, "added {username} to {group_name}"),
+        ("remove-member", False, "removed {username} from {group_name}"),
+    ):
+        help_text = f"{'add a user to' if member else 'take a user out of'} a group"
+        parser = verbs.add(verb, help_text, Verb(_membership(member), said(done)))
+        parser.add_argument("group_name", metavar="group")
+        parser.add_argument("username")
+
+
+def _add_role_project_verbs(verbs: _Verbs) -> None:
+    verbs.group("role", "roles: what their users may do")
+    role = verbs.add("set", "create or replace a role", Verb(_create_role, record_of(ROLE_COLUMNS)))
+    role.add_argument("name")
+    role.add_argument(
+        "--function",
+        action="append",
+        choices=sorted(_enum_table(common_pb2.Function)),
+        help="allowed function (repeat)",
+    )
+    role.add_argument("--color-allowed", action="store_true")
+    role.add_argument(
+        "--requires-card-pin", action="store_true", help="a card alone is not enough: ask its PIN"
+    )
+    role.add_argument("--project-required", action="store_true")
+    verbs.add("list", "list roles", Verb(_empty("ListRoles"), table_of("roles", ROLE_COLUMNS)))
+
+    verbs.group("project", "projects (cost centres)")
+    project = verbs.add(
+        "create",
+        "create a project with its post-paid account",
+        Verb(
+            lambda c, a: c.call(
+                "CreateProject",
+                admin_pb2.Project(code=a.code, name=a.name, all_users=a.all_users, groups=a.group or []),
+            ),
+            record_of(("id", *PROJECT_COLUMNS)),
+        ),
+    )
+    project.add_argument("code")
+    project.add_argument("--name", required=True)
+    project.add_argument("--all-users", action="store_true", help="every user may charge it")
+    project.add_argument("--group", action="append", help="members of this group may charge it (repeat)")
+    verbs.add("list", "list projects", Verb(_empty("ListProjects"), table_of("projects", PROJECT_COLUMNS)))
+
+
+def _add_device_and_price_verbs(verbs: _Verbs) -> None:
+    verbs.group("printer", "printers")
+    printer = verbs.add(
+        "set",
+        "create or replace a printer",
+        Verb(
+            lambda c, a: c.call(
+                "UpsertPrinter",
+                admin_pb2.Printer(
+                    name=a.name,
+                    address=a.address,
+                    transport=a.transport,
+                    vendor_profile=a.vendor_profile,
+                    printer_group=a.printer_group,
+                    location=a.location,
+                ),
+            ),
+            record_of(("id", *PRINTER_COLUMNS)),
+        ),
+    )
+    printer.add_argument("name")
+    printer.add_argument("--address", required=True, help="host or host:port")
+    printer.add_argument("--transport", default="raw9100", help="raw9100, lpd or ipp")
+    printer.add_argument("--vendor-profile", default="generic")
+    printer.add_argument("--printer-group", default="default", help="price list group")
+    printer.add_argument("--location", default="")
+    verbs.add("list", "list printers", Verb(_empty("ListPrinters"), table_of("printers", PRINTER_COLUMNS)))
+
+    verbs.group("terminal", "terminals and kiosks")
+    kinds = _enum_table(admin_pb2.TerminalKind)
+    terminal = verbs.add(
+        "create",
+        "register a terminal or kiosk; prints its key once",
+        Verb(
+            lambda c, a: c.call(
+                "CreateTerminal",
+                admin_pb2.Terminal(id=a.id, kind=kinds[a.kind], printer=a.printer, location=a.location),
+            ),
+            _terminal_report,
+        ),
+    )
+    terminal.add_argument("id")
+    terminal.add_argument("--kind", choices=sorted(kinds), default="terminal")
+    terminal.add_argument("--printer", default="", help="the printer it stands at")
+    terminal.add_argument("--location", default="")
+    verbs.add(
+        "list",
+        "list terminals and kiosks",
+        Verb(_empty("ListTerminals"), table_of("terminals", TERMINAL_COLUMNS)),
+    )
+    unlock = verbs.add(
+        "unlock",
+        "lift a terminal's lockout after failed logins",
+        Verb(
+            lambda c, a: c.call("UnlockIdentity", admin_pb2.UnlockIdentityRequest(terminal_id=a.id)),
+            said("unlocked terminal {id}"),
+        ),
+    )
+    unlock.add_argument("id")
+
+    verbs.group("price", "price lists")
+    price = verbs.add(
+        "set", "set the price per page of one kind of page", Verb(_set_price, record_of(PRICE_COLUMNS))
+    )
+    price.add_argument("--printer-group", default="default")
+    price.add_argument("--function", required=True, choices=sorted(_enum_table(common_pb2.Function)))
+    price.add_argument("--color", required=True, choices=sorted(_enum_table(common_pb2.ColorMode)))
+    price.add_argument("--paper-size", default="*", help="e.g. A4; '*' for any size without its own price")
+    price.add_argument("--duplex", action="store_true")
+    price.add_argument("--price-cents-per-page", type=int, required=True)
+    listing = verbs.add(
+        "list",
+        "list prices",
+        Verb(
+            lambda c, a: c.call("ListPrices", admin_pb2.ListPricesRequest(printer_group=a.printer_group)),
+            table_of("prices", PRICE_COLUMNS),
+        ),
+    )
+    listing.add_argument("--printer-group", default="", help="only this group")
+
+
+def _add_money_verbs(verbs: _Verbs) -> None:
+    verbs.group("account", "accounts, credit and the ledger")
+    listing = verbs.add(
+        "list",
+        "list accounts",
+        Verb(
+            lambda c, a: c.call(
+                "ListAccounts",
+                admin_pb2.ListAccountsRequest(user=_user(a.user))
+                if a.user
+                else admin_pb2.ListAccountsRequest(),
+            ),
+            table_of("accounts", ACCOUNT_COLUMNS),
+        ),
+    )
+    listing.add_argument("--user", metavar="USERNAME", help="only this user's accounts")
+    adjust = verbs.add(
+        "adjust",
+        "add (or with a negative amount, remove) credit",
+        Verb(_adjust, _adjust_report, json_extras=("idempotency_key",)),
+    )
+    _target_options(adjust)
+    adjust.add_argument("--amount-cents", type=int, required=True, help="positive adds, negative removes")
+    adjust.add_argument("--reason", required=True)
+    adjust.add_argument(
+        "--idempotency-key", default="", help="reuse to retry safely (default: a new one, printed)"
+    )
+    limit = verbs.add(
+        "set-limit",
+        "set a user's prepaid overdraft",
+        Verb(
+            lambda c, a: c.call(
+                "SetCreditLimit",
+                admin_pb2.SetCreditLimitRequest(
+                    user=_user(a.username), credit_limit_cents=a.credit_limit_cents
+                ),
+            ),
+            record_of(ACCOUNT_COLUMNS),
+        ),
+    )
+    limit.add_argument("username")
+    limit.add_argument("--credit-limit-cents", type=int, required=True)
+    ledger = verbs.add(
+        "ledger", "ledger entries, newest first", Verb(_ledger, table_of("entries", LEDGER_COLUMNS))
+    )
+    _target_options(ledger)
+    ledger.add_argument("--limit", type=int, default=100)
+    ledger.add_argument(
+        "--before-transaction-id", type=int, default=0, help="page back from this transaction"
+    )
+    verbs.add(
+        "check", "check the ledger's invariants", Verb(_empty("CheckLedger"), _check_report, _check_failed)
+    )
+
+    verbs.group("quota", "quotas")
+    quota = verbs.add(
+        "create", "create a quota rule", Verb(_create_quota, record_of(("id", *QUOTA_COLUMNS[1:])))
+    )
+    quota.add_argument("--name", required=True)
+    scope = quota.add_mutually_exclusive_group()
+    scope.add_argument("--everyone", action="store_true", help="every user has this allowance (the default)")
+    scope.add_argument("--group", help="each member of this group")
+    scope.add_argument("--user", metavar="USERNAME", help="this user")
+    quota.add_argument("--period", required=True, choices=list(_enum_table(common_pb2.QuotaPeriod)))
+    quota.add_argument("--unit", required=True, choices=list(_enum_table(common_pb2.QuotaUnit)))
+    quota.add_argument("--color-scope", default="any", choices=list(_enum_table(common_pb2.QuotaColorScope)))
+    quota.add_argument("--limit", type=int, required=True, help="pages, or cents with --unit cents")
+    quota.add_argument("--action", default="block", choices=list(_enum_table(common_pb2.QuotaAction)))
+    verbs.add("list", "list quota rules", Verb(_empty("ListQuotaRules"), table_of("rules", QUOTA_COLUMNS)))
+    delete = verbs.add(
+        "delete",
+        "delete a quota rule (and its usage counters)",
+        Verb(
+            lambda c, a: c.call("DeleteQuotaRule", admin_pb2.QuotaRuleRef(id=a.id)),
+            said("quota rule {id} deleted"),
+        ),
+    )
+    delete.add_argument("id", type=int)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``printgate admin``."""
+    _global_options(parser, defaults=True)
+    verbs = _Verbs(parser)
+    _add_user_verbs(verbs)
+    _add_card_and_group_verbs(verbs)
+    _add_role_project_verbs(verbs)
+    _add_device_and_price_verbs(verbs)
+    _add_money_verbs(verbs)
+    parser.set_defaults(func=run)
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def _json(reply: Message, args: argparse.Namespace, verb: Verb) -> str:
+    document = MessageToDict(
+        reply,
+        preserving_proto_field_name=True,
+        always_print_fields_with_no_presence=True,
+        unquote_int64_if_possible=True,
+    )
+    document.update({name: getattr(args, name) for name in verb.json_extras})
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one admin command; returns the exit code (see the module docstring)."""
+    verb: Verb = args.verb_spec
+    try:
+        client = AdminClient(
+            args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), args.timeout_s
+        )
+        try:
+            reply = verb.call(client, args)
+        finally:
+            client.close()
+    except AdminCommandError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return error.exit_code
+    print(_json(reply, args, verb) if args.json else verb.render(reply, args))
+    failure = verb.verdict(reply) if verb.verdict else None
+    if failure:
+        print(f"{PROG}: {failure}", file=sys.stderr)
+        return 1
+    return 0
