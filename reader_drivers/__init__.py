@@ -16,6 +16,7 @@ from reader_drivers.errors import (
     WiegandParityError,
 )
 from reader_drivers.keyboard_wedge import MagstripeCard, WedgeDecoder, WedgeReader, parse_magstripe
+from reader_drivers.nfc_reader import NfcReader
 from reader_drivers.pcsc_reader import PcscReader
 from reader_drivers.serial_reader import SERIAL_PROFILES, SerialProfile, SerialReader
 
@@ -31,6 +32,7 @@ __all__ = [
     "FrameError",
     "HealthState",
     "MagstripeCard",
+    "NfcReader",
     "PcscReader",
     "ReaderError",
     "ReaderHealth",

@@ -1,5 +1,6 @@
 """Simulated card readers, each speaking its real wire protocol over a real transport."""
 
+from hw_sim.readers.nfc_tag import NfcTagSim
 from hw_sim.readers.serial_sim import SERIAL_PROTOCOLS, SerialReaderSim, SimEvent
 from hw_sim.readers.vpcd_card import MIFARE_1K_ATR, VirtualCard
 from hw_sim.readers.wedge_sim import LAYOUTS, WedgeSim, keystrokes
@@ -8,6 +9,7 @@ __all__ = [
     "LAYOUTS",
     "MIFARE_1K_ATR",
     "SERIAL_PROTOCOLS",
+    "NfcTagSim",
     "SerialReaderSim",
     "SimEvent",
     "VirtualCard",
