@@ -1,23 +1,41 @@
 """MFP adapters: SNMP identity/counters/status/supplies per vendor profile, copy-session
-metering, panel lock (FIH on GPIO), and job release transports (raw 9100 + PJL, LPD, IPP).
+metering, panel lock (FIH on GPIO, vendor platforms), and job release transports
+(raw 9100 + PJL, LPD, IPP).
 
-Stands alone: imports nothing else of printgate.
+Stands alone: imports nothing else of printgate. Errors: :mod:`mfp_adapters.errors`.
 """
 
 from mfp_adapters.device import Alert, Counters, Identity, MfpSnmp, ProbeResult, Status, Supply
 from mfp_adapters.errors import MfpError
+from mfp_adapters.metering import CopyMeter, MeterUsage
+from mfp_adapters.panel import EmbeddedPlatformAdapter, FihPanelLock, PanelLock, PulseCounts
+from mfp_adapters.pjl import JobOverrides, PjlRewriter
 from mfp_adapters.profiles import Profile, load_profiles, select_profile
+from mfp_adapters.release import IppTransport, LpdTransport, Raw9100Transport, ReleaseResult, ReleaseTransport
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth
 
 __all__ = [
     "Alert",
     "CommunityAuth",
+    "CopyMeter",
     "Counters",
+    "EmbeddedPlatformAdapter",
+    "FihPanelLock",
     "Identity",
+    "IppTransport",
+    "JobOverrides",
+    "LpdTransport",
+    "MeterUsage",
     "MfpError",
     "MfpSnmp",
+    "PanelLock",
+    "PjlRewriter",
     "ProbeResult",
     "Profile",
+    "PulseCounts",
+    "Raw9100Transport",
+    "ReleaseResult",
+    "ReleaseTransport",
     "SnmpClient",
     "Status",
     "Supply",

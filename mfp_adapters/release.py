@@ -1,0 +1,384 @@
+"""Release transports: hand a held job to an MFP over raw 9100 + PJL, LPD (RFC 1179) or IPP.
+
+All three share :class:`ReleaseTransport`::
+
+    result = await transport.send(job_stream, "job-42", JobOverrides(copies=2, mono=True))
+    result.pages_reported   # int from the device (9100 USTATUS END PAGES=n, IPP
+                            # job-impressions-completed) or None when it cannot say (LPD)
+
+``job_stream`` is any async iterable of ``bytes`` chunks; it is never read whole into
+memory (LPD needs the size up front, so it spools to a temporary file that stays in
+memory only up to 1 MiB). Every network step has a timeout and raises
+:class:`ReleaseTimeoutError`; a peer that refuses raises :class:`ReleaseRefusedError`.
+
+Overrides: 9100 and LPD rewrite the PJL header (see :mod:`mfp_adapters.pjl` for the
+limits); IPP sends them as job attributes (``copies``, ``sides``, ``print-color-mode``)
+and leaves the document untouched, so they are not applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import socket
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from mfp_adapters import ipp
+from mfp_adapters.errors import ParseError, ReleaseError, ReleaseRefusedError, ReleaseTimeoutError
+from mfp_adapters.pjl import JobOverrides, PjlRewriter, UstatusReader, safe_job_name
+
+__all__ = ["IppTransport", "LpdTransport", "Raw9100Transport", "ReleaseResult", "ReleaseTransport"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_CHUNK = 64 * 1024
+_SPOOL_IN_MEMORY = 1 << 20
+_MAX_HTTP_RESPONSE = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """The outcome of one release."""
+
+    transport: str
+    job_name: str
+    bytes_sent: int
+    pages_reported: int | None
+    device_result: str | None = None
+    job_id: int | None = None
+
+
+class ReleaseTransport(ABC):
+    """Send one job to one device."""
+
+    name = "abstract"
+
+    @abstractmethod
+    async def send(
+        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+    ) -> ReleaseResult:
+        """Send the job; see the module docstring for the contract."""
+
+
+async def _within(awaitable: Awaitable[T], timeout_s: float, what: str) -> T:
+    try:
+        return await asyncio.wait_for(awaitable, timeout_s)
+    except TimeoutError:
+        raise ReleaseTimeoutError(f"{what}: no progress within {timeout_s} s") from None
+
+
+async def _connect(
+    host: str, port: int, timeout_s: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    try:
+        return await _within(
+            asyncio.open_connection(host, port, limit=_CHUNK), timeout_s, f"connect {host}:{port}"
+        )
+    except OSError as exc:
+        raise ReleaseError(f"cannot connect to {host}:{port}: {exc}") from None
+
+
+async def _rewritten(
+    job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None
+) -> AsyncIterator[bytes]:
+    rewriter = PjlRewriter(job_name, overrides)
+    async for chunk in job_stream:
+        out = rewriter.feed(chunk)
+        if out:
+            yield out
+    tail = rewriter.finish()
+    if tail:
+        yield tail
+
+
+class Raw9100Transport(ReleaseTransport):
+    """Raw TCP (AppSocket/JetDirect) with ``@PJL USTATUS JOB=ON`` page feedback."""
+
+    name = "raw9100"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 9100,
+        *,
+        connect_timeout_s: float = 5.0,
+        write_timeout_s: float = 30.0,
+        end_timeout_s: float = 120.0,
+    ) -> None:
+        self.host, self.port = host, port
+        self.connect_timeout_s = connect_timeout_s
+        self.write_timeout_s = write_timeout_s
+        self.end_timeout_s = end_timeout_s
+
+    async def send(
+        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+    ) -> ReleaseResult:
+        """Stream the rewritten job, half-close, then wait for ``USTATUS JOB END`` (or a timeout)."""
+        name = safe_job_name(job_name)
+        where = f"{self.host}:{self.port}"
+        reader, writer = await _connect(self.host, self.port, self.connect_timeout_s)
+        sent = 0
+        try:
+            async for chunk in _rewritten(job_stream, name, overrides):
+                writer.write(chunk)
+                sent += len(chunk)
+                await _within(writer.drain(), self.write_timeout_s, f"send to {where}")
+            if writer.can_write_eof():
+                writer.write_eof()
+            pages, result = await self._await_end(reader, name)
+        except ConnectionError as exc:
+            raise ReleaseError(f"{where}: connection lost after {sent} bytes: {exc}") from None
+        finally:
+            writer.close()
+        return ReleaseResult(self.name, name, sent, pages, result)
+
+    async def _await_end(self, reader: asyncio.StreamReader, name: str) -> tuple[int | None, str | None]:
+        ustatus = UstatusReader()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.end_timeout_s
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                data = await asyncio.wait_for(reader.read(4096), remaining)
+            except TimeoutError:
+                break
+            if not data:
+                log.info("9100 %s: peer closed without USTATUS END for %s", self.host, name)
+                return None, None
+            for message in ustatus.feed(data):
+                if message.event == "END" and message.name == name:
+                    return message.pages, message.result
+        log.warning("9100 %s: no USTATUS END for %s within %.0f s", self.host, name, self.end_timeout_s)
+        return None, None
+
+
+class LpdTransport(ReleaseTransport):
+    """RFC 1179 "receive a printer job" with one control and one data file. No page feedback."""
+
+    name = "lpd"
+    _job_numbers = itertools.count(1)
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 515,
+        *,
+        queue: str = "lp",
+        user: str = "printgate",
+        timeout_s: float = 30.0,
+    ) -> None:
+        for text in (queue, user):
+            if not text or any(c in text for c in " \n\r\0"):
+                raise ValueError(f"bad LPD queue or user name {text!r}")
+        self.host, self.port, self.queue, self.user = host, port, queue, user
+        self.timeout_s = timeout_s
+
+    async def send(
+        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+    ) -> ReleaseResult:
+        """Spool the rewritten job (to learn its size), then send control file and data file."""
+        name = safe_job_name(job_name)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+            size = 0
+            async for chunk in _rewritten(job_stream, name, overrides):
+                spool.write(chunk)
+                size += len(chunk)
+            spool.seek(0)
+            number = next(self._job_numbers) % 1000
+            host = socket.gethostname().split(".")[0][:31] or "printgate"
+            control = f"H{host}\nP{self.user}\nJ{name}\nldfA{number:03d}{host}\nN{name}\n".encode()
+            await self._deliver(spool, size, control, f"{number:03d}{host}")
+        return ReleaseResult(self.name, name, size, None)
+
+    async def _deliver(
+        self, spool: tempfile.SpooledTemporaryFile[bytes], size: int, control: bytes, tag: str
+    ) -> None:
+        where = f"{self.host}:{self.port}"
+        reader, writer = await _connect(self.host, self.port, self.timeout_s)
+        try:
+            await self._command(reader, writer, f"\x02{self.queue}\n".encode(), "receive job")
+            await self._command(reader, writer, f"\x02{len(control)} cfA{tag}\n".encode(), "control file")
+            await self._command(reader, writer, control + b"\x00", "control file data")
+            await self._command(reader, writer, f"\x03{size} dfA{tag}\n".encode(), "data file")
+            while chunk := spool.read(_CHUNK):
+                writer.write(chunk)
+                await _within(writer.drain(), self.timeout_s, f"send to {where}")
+            await self._command(reader, writer, b"\x00", "data file data")
+        except ConnectionError as exc:
+            raise ReleaseError(f"{where}: connection lost: {exc}") from None
+        finally:
+            writer.close()
+
+    async def _command(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes, what: str
+    ) -> None:
+        writer.write(data)
+        await _within(writer.drain(), self.timeout_s, f"LPD {what}")
+        ack = await _within(reader.read(1), self.timeout_s, f"LPD {what} acknowledgement")
+        if ack != b"\x00":
+            raise ReleaseRefusedError(f"LPD {self.host} refused {what} (answer {ack!r})")
+
+
+class IppTransport(ReleaseTransport):
+    """IPP Print-Job over HTTP/1.1 (chunked upload), then Get-Job-Attributes for the page count."""
+
+    name = "ipp"
+
+    def __init__(
+        self,
+        printer_uri: str,
+        *,
+        user: str = "printgate",
+        document_format: str = "application/octet-stream",
+        timeout_s: float = 30.0,
+        end_timeout_s: float = 60.0,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        parts = urlsplit(printer_uri)
+        if parts.scheme not in ("ipp", "http") or not parts.hostname:
+            raise ValueError(f"not an ipp:// printer URI: {printer_uri!r}")
+        self.printer_uri = printer_uri
+        self.host = parts.hostname
+        self.port = parts.port or 631
+        self.path = parts.path or "/"
+        self.user, self.document_format = user, document_format
+        self.timeout_s, self.end_timeout_s, self.poll_interval_s = timeout_s, end_timeout_s, poll_interval_s
+        self._request_ids = itertools.count(1)
+
+    def _operation(self, code: int, job_name: str | None = None) -> ipp.IppMessage:
+        attributes = [
+            ipp.IppAttribute(ipp.TAG_CHARSET, "attributes-charset", ("utf-8",)),
+            ipp.IppAttribute(ipp.TAG_NATURAL_LANGUAGE, "attributes-natural-language", ("en",)),
+            ipp.IppAttribute(ipp.TAG_URI, "printer-uri", (self.printer_uri,)),
+            ipp.IppAttribute(ipp.TAG_NAME, "requesting-user-name", (self.user,)),
+        ]
+        if job_name is not None:
+            attributes.append(ipp.IppAttribute(ipp.TAG_NAME, "job-name", (job_name,)))
+            attributes.append(ipp.IppAttribute(ipp.TAG_MIME, "document-format", (self.document_format,)))
+        return ipp.IppMessage(code, next(self._request_ids), [(0x01, attributes)])
+
+    @staticmethod
+    def _job_attributes(overrides: JobOverrides | None) -> list[ipp.IppAttribute]:
+        if overrides is None:
+            return []
+        attributes = []
+        if overrides.copies is not None:
+            attributes.append(ipp.IppAttribute(ipp.TAG_INTEGER, "copies", (overrides.copies,)))
+        if overrides.duplex is not None:
+            sides = "two-sided-long-edge" if overrides.duplex else "one-sided"
+            attributes.append(ipp.IppAttribute(ipp.TAG_KEYWORD, "sides", (sides,)))
+        if overrides.mono:
+            attributes.append(ipp.IppAttribute(ipp.TAG_KEYWORD, "print-color-mode", ("monochrome",)))
+        return attributes
+
+    async def send(
+        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+    ) -> ReleaseResult:
+        """Print-Job with the document streamed after the attributes; then poll the job's impressions."""
+        name = safe_job_name(job_name)
+        request = self._operation(0x0002, name)
+        job_attributes = self._job_attributes(overrides)
+        if job_attributes:
+            request.groups.append((0x02, job_attributes))
+        sent = 0
+
+        async def body() -> AsyncIterator[bytes]:
+            nonlocal sent
+            yield ipp.encode(request)
+            async for chunk in job_stream:
+                sent += len(chunk)
+                yield chunk
+
+        response = await self._post(body())
+        if response.code >= 0x0400:
+            raise ReleaseRefusedError(f"IPP {self.printer_uri} refused the job: status 0x{response.code:04x}")
+        job_id = response.get("job-id")
+        job_id = job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None
+        pages = await self._pages(job_id) if job_id is not None else None
+        return ReleaseResult(self.name, name, sent, pages, f"0x{response.code:04x}", job_id)
+
+    async def _pages(self, job_id: int) -> int | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.end_timeout_s
+        while loop.time() < deadline:
+            request = self._operation(0x0009)
+            request.groups[0][1].append(ipp.IppAttribute(ipp.TAG_INTEGER, "job-id", (job_id,)))
+
+            async def one(message: ipp.IppMessage = request) -> AsyncIterator[bytes]:
+                yield ipp.encode(message)
+
+            response = await self._post(one())
+            state = response.get("job-state")
+            impressions = response.get("job-impressions-completed")
+            if state in (7, 8):  # canceled, aborted
+                return None
+            if state == 9:
+                return (
+                    impressions
+                    if isinstance(impressions, int) and not isinstance(impressions, bool)
+                    else None
+                )
+            await asyncio.sleep(self.poll_interval_s)
+        return None
+
+    async def _post(self, chunks: AsyncIterator[bytes]) -> ipp.IppMessage:
+        where = f"{self.host}:{self.port}"
+        reader, writer = await _connect(self.host, self.port, self.timeout_s)
+        try:
+            writer.write(
+                f"POST {self.path} HTTP/1.1\r\nHost: {where}\r\nContent-Type: application/ipp\r\n"
+                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
+            )
+            async for chunk in chunks:
+                if chunk:
+                    writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    await _within(writer.drain(), self.timeout_s, f"send to {where}")
+            writer.write(b"0\r\n\r\n")
+            await _within(writer.drain(), self.timeout_s, f"send to {where}")
+            raw = await _within(reader.read(_MAX_HTTP_RESPONSE + 1), self.timeout_s, f"answer from {where}")
+            while len(raw) <= _MAX_HTTP_RESPONSE and (
+                more := await _within(reader.read(65536), self.timeout_s, where)
+            ):
+                raw += more
+        except ConnectionError as exc:
+            raise ReleaseError(f"{where}: connection lost: {exc}") from None
+        finally:
+            writer.close()
+        return self._parse_http(raw)
+
+    def _parse_http(self, raw: bytes) -> ipp.IppMessage:
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n", 1)[0]
+        if not sep or not status_line.startswith(b"HTTP/1."):
+            raise ReleaseError(f"IPP {self.printer_uri}: not an HTTP answer")
+        status = status_line.split(b" ")[1] if len(status_line.split(b" ")) > 1 else b""
+        if status != b"200":
+            raise ReleaseRefusedError(f"IPP {self.printer_uri}: HTTP {status.decode('latin-1')}")
+        if b"transfer-encoding: chunked" in head.lower():
+            body = _dechunk(body)
+        try:
+            message, _ = ipp.decode(body)
+        except ParseError as exc:
+            raise ReleaseError(f"IPP {self.printer_uri}: bad IPP answer: {exc}") from None
+        return message
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = bytearray()
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        try:
+            size = int(size_line.split(b";")[0], 16)
+        except ValueError:
+            raise ParseError("bad chunk size in HTTP answer") from None
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2 :]
+    return bytes(out)
