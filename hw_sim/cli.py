@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 # device -> (provider "module:function", one-line help)
 SIMULATORS: dict[str, tuple[str, str]] = {
+    "cash": ("hw_sim.cash.cli:register", "a simulated coin/note acceptor or receipt printer"),
     "mfp": ("hw_sim.mfp.cli:register", "a simulated MFP"),
 }
 
