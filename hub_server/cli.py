@@ -1,0 +1,31 @@
+"""``printgate hub``: run a hub server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+
+from hub_server.config import load_config
+
+
+def register_hub(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``printgate hub``."""
+    parser.add_argument("--config", type=Path, help="hub.toml (every key optional)")
+    parser.add_argument("--data-dir", type=Path, help="where the database, secret and admin token live")
+    parser.add_argument("--listen", help="HOST:PORT for gRPC (port 0 picks a free one)")
+    parser.add_argument("--workers", type=int, help="processes serving the port (default 1)")
+    parser.add_argument("--ready-file", type=Path, help="write the bound HOST:PORT here once serving")
+    parser.add_argument("--log-level", default="INFO")
+    parser.set_defaults(func=run_hub)
+
+
+def run_hub(args: argparse.Namespace) -> int:
+    """Start the hub and serve until interrupted."""
+    from hub_server.server import serve
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config(args.config, listen=args.listen, data_dir=args.data_dir, workers=args.workers)
+    asyncio.run(serve(config, args.ready_file))
+    return 0

@@ -1,0 +1,133 @@
+"""CSV user import: upsert by username, with a dry run that reports without changing anything.
+
+Columns (header row required, only ``username`` mandatory): ``username, full_name, email,
+department, roles, card_numbers, billing, active, credit_limit_cents``. Lists (roles, cards) are
+separated by ``;``. Each row is applied on its own: a bad row is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from hub_server import directory
+from hub_server.errors import HubError, InvalidRequest
+from hub_server.storage.base import Tx
+
+MAX_CSV_BYTES = 16 * 1024 * 1024
+MAX_ROWS = 200_000
+COLUMNS = (
+    "username",
+    "full_name",
+    "email",
+    "department",
+    "roles",
+    "card_numbers",
+    "billing",
+    "active",
+    "credit_limit_cents",
+)
+
+
+@dataclass
+class RowResult:
+    """What happened to one row."""
+
+    line: int
+    username: str
+    action: str  # created, updated, unchanged, error
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, dry, would do)."""
+
+    dry_run: bool
+    rows: list[RowResult] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        """How many rows had this outcome."""
+        return sum(1 for row in self.rows if row.action == action)
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(";") if item.strip()]
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("", "true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise InvalidRequest(f"active must be true or false, not {value!r}")
+
+
+def _record(row: dict[str, str]) -> tuple[directory.UserRecord, list[str]]:
+    limit_text = (row.get("credit_limit_cents") or "0").strip()
+    if not limit_text.lstrip("-").isdigit():
+        raise InvalidRequest(f"credit_limit_cents must be an integer, not {limit_text!r}")
+    user = directory.UserRecord(
+        username=(row.get("username") or "").strip(),
+        full_name=(row.get("full_name") or "").strip(),
+        email=(row.get("email") or "").strip(),
+        department=(row.get("department") or "").strip(),
+        roles=_split(row.get("roles") or "") or [directory.DEFAULT_ROLE],
+        billing=(row.get("billing") or "prepaid").strip() or "prepaid",
+        active=_parse_bool(row.get("active") or ""),
+        credit_limit_cents=int(limit_text),
+    )
+    return user, [directory.normalise_card_number(c) for c in _split(row.get("card_numbers") or "")]
+
+
+def _apply_row(tx: Tx, user: directory.UserRecord, cards: list[str], now_us: int) -> str:
+    existing = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": user.username})
+    if existing is None:
+        user_id = directory.create_user(tx, user, now_us)
+        action = "created"
+    else:
+        user_id = int(existing)
+        before = directory.get_user(tx, user_id)
+        fields = ["full_name", "email", "department", "roles", "active", "billing"]
+        directory.update_user(tx, user_id, user, fields, now_us)
+        directory.set_credit_limit(tx, user_id, user.credit_limit_cents)
+        action = "unchanged" if directory.get_user(tx, user_id) == before else "updated"
+    for number in cards:
+        owner = tx.scalar("SELECT user_id FROM cards WHERE number = :n", {"n": number})
+        if owner is None:
+            directory.add_card(tx, user_id, number, "import", now_us)
+            action = "updated" if action == "unchanged" else action
+        elif int(owner) != user_id:
+            raise InvalidRequest(f"card {number} belongs to another user")
+    return action
+
+
+def import_users(tx: Tx, text: str, now_us: int, dry_run: bool) -> ImportReport:
+    """Upsert every row; each row in its own savepoint so one bad row changes nothing."""
+    if len(text.encode()) > MAX_CSV_BYTES:
+        raise InvalidRequest(f"CSV larger than {MAX_CSV_BYTES} bytes")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "username" not in reader.fieldnames:
+        raise InvalidRequest("CSV needs a header row with at least a username column")
+    unknown = set(reader.fieldnames) - set(COLUMNS)
+    if unknown:
+        raise InvalidRequest(f"unknown column(s): {', '.join(sorted(unknown))}")
+    report = ImportReport(dry_run=dry_run)
+    for index, row in enumerate(reader):
+        if index >= MAX_ROWS:
+            raise InvalidRequest(f"more than {MAX_ROWS} rows")
+        line = reader.line_num
+        username = (row.get("username") or "").strip()
+        tx.execute("SAVEPOINT import_row")
+        try:
+            user, cards = _record(row)
+            action = _apply_row(tx, user, cards, now_us)
+        except HubError as error:
+            tx.execute("ROLLBACK TO import_row")
+            report.rows.append(RowResult(line, username, "error", str(error)))
+        else:
+            report.rows.append(RowResult(line, username, action))
+        tx.execute("RELEASE import_row")
+    return report

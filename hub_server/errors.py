@@ -1,0 +1,106 @@
+"""The hub's exception tree, and the one table that maps it to gRPC status codes.
+
+::
+
+    HubError
+     ├── InvalidRequest (ValueError)            INVALID_ARGUMENT
+     ├── NotFound (LookupError)                 NOT_FOUND
+     ├── AlreadyExists                          ALREADY_EXISTS
+     │    └── IdempotencyConflict               same key, different payload
+     ├── AuthenticationFailed                   UNAUTHENTICATED (card or PIN not recognised, ...)
+     │    └── SessionInvalid                    expired, ended or forged session token
+     ├── PermissionDenied (PermissionError)     PERMISSION_DENIED
+     │    ├── IdentityLocked                    too many failed attempts
+     │    └── UserBlocked                       arrears must be paid first
+     ├── Refused                                FAILED_PRECONDITION
+     │    ├── InsufficientFunds
+     │    └── PricingError                      no price for a usage line
+     ├── QuotaExceeded                          RESOURCE_EXHAUSTED
+     └── InvariantViolation (AssertionError)    INTERNAL: the ledger refused to go on
+
+Domain code raises these; only :func:`grpc_status_for` knows about gRPC.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+
+class HubError(Exception):
+    """Base of every error the hub reports to a caller."""
+
+
+class InvalidRequest(HubError, ValueError):
+    """The request is malformed or out of bounds."""
+
+
+class NotFound(HubError, LookupError):
+    """A named thing (user, card, account, printer...) does not exist."""
+
+
+class AlreadyExists(HubError):
+    """A unique thing (username, card number, PIN...) is taken."""
+
+
+class IdempotencyConflict(AlreadyExists):
+    """An idempotency key was used before with a different payload."""
+
+
+class AuthenticationFailed(HubError):
+    """The credential did not identify anybody."""
+
+
+class SessionInvalid(AuthenticationFailed):
+    """The session token is forged, expired or ended."""
+
+
+class PermissionDenied(HubError, PermissionError):
+    """The caller is known but may not do this."""
+
+
+class IdentityLocked(PermissionDenied):
+    """Too many failed attempts: the identity is locked for a while."""
+
+
+class UserBlocked(PermissionDenied):
+    """The user owes arrears from an overrun copy session."""
+
+
+class Refused(HubError):
+    """The request is valid but the current state does not allow it."""
+
+
+class InsufficientFunds(Refused):
+    """The account's credit does not cover the charge."""
+
+
+class PricingError(Refused):
+    """No price applies to a usage line."""
+
+
+class QuotaExceeded(HubError):
+    """A blocking quota would be exceeded."""
+
+
+class InvariantViolation(HubError, AssertionError):
+    """A ledger invariant failed: the hub stops that operation rather than go on wrong."""
+
+
+_STATUS_BY_ERROR: tuple[tuple[type[HubError], grpc.StatusCode], ...] = (
+    (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (AuthenticationFailed, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (Refused, grpc.StatusCode.FAILED_PRECONDITION),
+    (QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (InvariantViolation, grpc.StatusCode.INTERNAL),
+)
+
+
+def grpc_status_for(error: HubError) -> grpc.StatusCode:
+    """The gRPC status code a hub error is reported with."""
+    for error_type, status in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return grpc.StatusCode.UNKNOWN

@@ -1,0 +1,1 @@
+"""gRPC servicers: translate messages to and from the hub's domain, nothing else."""

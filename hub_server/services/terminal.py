@@ -1,0 +1,198 @@
+"""TerminalService: authentication, sessions and usage for terminals and kiosks."""
+
+from __future__ import annotations
+
+import grpc
+from printgate.v1 import common_pb2, terminal_pb2, terminal_pb2_grpc
+
+from hub_server.accounts_view import SessionView
+from hub_server.errors import InvalidRequest
+from hub_server.hub import AuthResult, Credential, Hub
+from hub_server.pricing import UsageLine
+from hub_server.security import SessionClaims
+from hub_server.services.common import (
+    TERMINAL_ID_HEADER,
+    TERMINAL_KEY_HEADER,
+    metadata_value,
+    timestamp_from_us,
+    translate_errors,
+)
+from hub_server.usage import UsageReport, UsageResult
+
+FUNCTION_NAMES = {
+    common_pb2.FUNCTION_PRINT: "print",
+    common_pb2.FUNCTION_COPY: "copy",
+    common_pb2.FUNCTION_SCAN: "scan",
+    common_pb2.FUNCTION_FAX: "fax",
+}
+FUNCTION_ENUMS = {name: value for value, name in FUNCTION_NAMES.items()}
+COLOR_NAMES = {common_pb2.COLOR_MODE_MONO: "mono", common_pb2.COLOR_MODE_COLOR: "color"}
+COLOR_ENUMS = {name: value for value, name in COLOR_NAMES.items()}
+PERIOD_ENUMS = {
+    "day": common_pb2.QUOTA_PERIOD_DAY,
+    "week": common_pb2.QUOTA_PERIOD_WEEK,
+    "month": common_pb2.QUOTA_PERIOD_MONTH,
+}
+UNIT_ENUMS = {"pages": common_pb2.QUOTA_UNIT_PAGES, "cents": common_pb2.QUOTA_UNIT_CENTS}
+SCOPE_ENUMS = {
+    "any": common_pb2.QUOTA_COLOR_SCOPE_ANY,
+    "mono": common_pb2.QUOTA_COLOR_SCOPE_MONO,
+    "color": common_pb2.QUOTA_COLOR_SCOPE_COLOR,
+}
+ACTION_ENUMS = {"block": common_pb2.QUOTA_ACTION_BLOCK, "warn": common_pb2.QUOTA_ACTION_WARN}
+
+
+def usage_line_from_message(message: common_pb2.UsageLine) -> UsageLine:
+    """A domain usage line; unknown enum values are refused."""
+    if message.function not in FUNCTION_NAMES or message.color not in COLOR_NAMES:
+        raise InvalidRequest("usage line needs a function and a colour mode")
+    return UsageLine(
+        function=FUNCTION_NAMES[message.function],
+        color=COLOR_NAMES[message.color],
+        paper_size=message.paper_size,
+        duplex=message.duplex,
+        pages=message.pages,
+    )
+
+
+def usage_line_message(line: UsageLine) -> common_pb2.UsageLine:
+    """The wire form of a usage line."""
+    return common_pb2.UsageLine(
+        function=FUNCTION_ENUMS[line.function],
+        color=COLOR_ENUMS[line.color],
+        paper_size=line.paper_size,
+        duplex=line.duplex,
+        pages=line.pages,
+    )
+
+
+def session_message(view: SessionView, claims: SessionClaims) -> terminal_pb2.Session:
+    """The wire form of a session."""
+    allowed = [] if view.blocked else list(view.permissions.allowed_functions)
+    return terminal_pb2.Session(
+        user=terminal_pb2.UserSummary(
+            id=view.user_id,
+            username=view.username,
+            full_name=view.full_name,
+            email=view.email,
+            department=view.department,
+        ),
+        account=view.account,
+        postpaid=view.postpaid,
+        balance_cents=view.balance_cents,
+        credit_limit_cents=view.credit_limit_cents,
+        available_cents=view.available_cents,
+        arrears_cents=view.arrears_cents,
+        blocked=view.blocked,
+        quotas=[
+            common_pb2.QuotaState(
+                rule_id=state.rule.id,
+                name=state.rule.name,
+                period=PERIOD_ENUMS[state.rule.period],
+                unit=UNIT_ENUMS[state.rule.unit],
+                color_scope=SCOPE_ENUMS[state.rule.color_scope],
+                action=ACTION_ENUMS[state.rule.action],
+                limit=state.rule.limit,
+                used=state.used,
+                remaining=state.remaining,
+                period_start=state.period_start,
+            )
+            for state in view.quotas
+        ],
+        allowed_functions=[FUNCTION_ENUMS[name] for name in allowed],
+        color_allowed=view.permissions.color_allowed and not view.blocked,
+        projects=[terminal_pb2.ProjectSummary(code=code, name=name) for code, name in view.projects],
+        project_required=view.permissions.project_required,
+        expires_at=timestamp_from_us(claims.expires_us),
+        auth_method=claims.auth_method,
+    )
+
+
+def usage_response(result: UsageResult) -> terminal_pb2.ReportUsageResponse:
+    """The wire form of a usage result."""
+    return terminal_pb2.ReportUsageResponse(
+        outcome=(
+            terminal_pb2.REPORT_OUTCOME_ALREADY_APPLIED
+            if result.already_applied
+            else terminal_pb2.REPORT_OUTCOME_CREATED
+        ),
+        transaction_id=result.transaction_id,
+        charged_cents=result.charged_cents,
+        priced_lines=[
+            common_pb2.PricedLine(
+                line=usage_line_message(line),
+                unit_price_cents=line.unit_price_cents,
+                amount_cents=line.amount_cents,
+            )
+            for line in result.priced_lines
+        ],
+        account=result.account,
+        balance_cents=result.balance_cents,
+        arrears_cents=result.arrears_cents,
+        blocked=result.blocked,
+        quota_warnings=result.quota_warnings,
+        recorded_at=timestamp_from_us(result.recorded_us),
+    )
+
+
+@translate_errors
+class TerminalServicer(terminal_pb2_grpc.TerminalServiceServicer):
+    """The hub side of TerminalService."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def _terminal(self, context: grpc.aio.ServicerContext) -> str:
+        terminal_id = metadata_value(context, TERMINAL_ID_HEADER)
+        self.hub.check_terminal(terminal_id, metadata_value(context, TERMINAL_KEY_HEADER))
+        return terminal_id
+
+    async def Authenticate(
+        self, request: terminal_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.AuthenticateResponse:
+        terminal_id = self._terminal(context)
+        which = request.WhichOneof("credential")
+        if which is None:
+            raise InvalidRequest("a card, a PIN or a username and password is needed")
+        credential = Credential(
+            card_number=request.card.number,
+            pin=request.card.pin if which == "card" else request.pin.pin,
+            username=request.password.username,
+            password=request.password.password,
+        )
+        result: AuthResult = await self.hub.authenticate(terminal_id, credential)
+        if result.second_factor_required:
+            return terminal_pb2.AuthenticateResponse(second_factor_required=True)
+        assert result.view is not None and result.claims is not None
+        return terminal_pb2.AuthenticateResponse(
+            session_token=result.token, session=session_message(result.view, result.claims)
+        )
+
+    async def GetSession(
+        self, request: terminal_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.Session:
+        claims, view = self.hub.get_session(self._terminal(context), request.session_token)
+        return session_message(view, claims)
+
+    async def ReportUsage(
+        self, request: terminal_pb2.ReportUsageRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.ReportUsageResponse:
+        terminal_id = self._terminal(context)
+        report = UsageReport(
+            user_id=0,  # bound to the session's user by the hub
+            terminal_id=terminal_id,
+            idempotency_key=request.idempotency_key,
+            lines=[usage_line_from_message(line) for line in request.lines],
+            project_code=request.project_code,
+            occurred_us=request.occurred_at.ToMicroseconds() if request.HasField("occurred_at") else None,
+            performed=request.performed,
+            description=request.description,
+        )
+        result = await self.hub.report_usage(terminal_id, request.session_token, report)
+        return usage_response(result)
+
+    async def Logout(
+        self, request: terminal_pb2.LogoutRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.LogoutResponse:
+        await self.hub.logout(self._terminal(context), request.session_token)
+        return terminal_pb2.LogoutResponse()

@@ -1,0 +1,1 @@
+"""printgate: generated gRPC contract stubs live in printgate.v1."""

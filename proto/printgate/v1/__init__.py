@@ -1,0 +1,1 @@
+"""Generated stubs of the printgate.v1 gRPC contract (see proto/generate.py)."""

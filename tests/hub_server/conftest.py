@@ -1,0 +1,199 @@
+"""Hub fixtures: a database, a domain Hub on a fake clock, and a real in-process gRPC hub."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+import pytest_asyncio
+from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2, terminal_pb2_grpc
+
+from hub_server.clock import FakeClock
+from hub_server.config import AuthConfig, HubConfig
+from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
+from hub_server.storage import SqliteDatabase
+
+# Cheap argon2 so tests spend their time on behaviour, not on hashing.
+FAST_AUTH = AuthConfig(argon2_time_cost=1, argon2_memory_kib=1024)
+
+
+def hub_config(data_dir: Path, **auth: object) -> HubConfig:
+    """A test hub on a free loopback port with cheap hashing."""
+    return HubConfig(
+        listen="127.0.0.1:0",
+        data_dir=data_dir,
+        auth=AuthConfig(**{**FAST_AUTH.__dict__, **auth}),
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    database = SqliteDatabase(tmp_path / "hub.db")
+    yield database
+    database.close()
+
+
+@dataclass
+class HubClients:
+    """A running hub with an admin stub and a way to make terminal stubs."""
+
+    running: RunningHub
+    channel: grpc.aio.Channel
+    admin_token: str
+    clock: FakeClock
+
+    @property
+    def admin(self) -> admin_pb2_grpc.AdminServiceStub:
+        return admin_pb2_grpc.AdminServiceStub(self.channel)
+
+    @property
+    def admin_metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.admin_token}"),)
+
+    async def call_admin(self, method: str, request: object) -> object:
+        return await getattr(self.admin, method)(request, metadata=self.admin_metadata)
+
+    async def create_terminal(self, terminal_id: str, printer: str = "", kind: int = 1) -> TerminalClient:
+        reply = await self.call_admin(
+            "CreateTerminal",
+            admin_pb2.Terminal(id=terminal_id, kind=kind, printer=printer),  # type: ignore[arg-type]
+        )
+        return TerminalClient(self.channel, terminal_id, reply.key)  # type: ignore[attr-defined]
+
+    async def create_user(
+        self, username: str, card: str = "", pin: str = "", credit_cents: int = 0, **fields: object
+    ) -> None:
+        await self.call_admin("CreateUser", admin_pb2.User(username=username, **fields))  # type: ignore[arg-type]
+        user = admin_pb2.UserRef(username=username)
+        if card:
+            await self.call_admin("AddCard", admin_pb2.Card(user=user, number=card))
+        if pin:
+            await self.call_admin("SetPin", admin_pb2.SetPinRequest(user=user, pin=pin))
+        if credit_cents:
+            await self.credit(username, credit_cents)
+
+    async def credit(self, username: str, amount_cents: int) -> int:
+        reply = await self.call_admin(
+            "AdjustCredit",
+            admin_pb2.AdjustCreditRequest(
+                user=admin_pb2.UserRef(username=username),
+                amount_cents=amount_cents,
+                reason="test top-up",
+                idempotency_key=str(uuid.uuid4()),
+            ),
+        )
+        return int(reply.balance_cents)  # type: ignore[attr-defined]
+
+    async def set_price(
+        self,
+        function: common_pb2.Function,
+        color: common_pb2.ColorMode,
+        cents: int,
+        duplex: bool = False,
+        group: str = "default",
+    ) -> None:
+        await self.call_admin(
+            "SetPrice",
+            admin_pb2.Price(
+                printer_group=group,
+                function=function,
+                color=color,
+                paper_size="*",
+                duplex=duplex,
+                price_cents_per_page=cents,
+            ),
+        )
+
+    async def balance(self, username: str) -> int:
+        reply = await self.call_admin(
+            "ListAccounts", admin_pb2.ListAccountsRequest(user=admin_pb2.UserRef(username=username))
+        )
+        prepaid = [a for a in reply.accounts if a.kind == admin_pb2.ACCOUNT_KIND_PREPAID]  # type: ignore[attr-defined]
+        return int(prepaid[0].balance_cents)
+
+    async def check_ledger(self) -> admin_pb2.CheckLedgerResponse:
+        return await self.call_admin("CheckLedger", admin_pb2.Empty())  # type: ignore[return-value]
+
+
+@dataclass
+class TerminalClient:
+    """A terminal's view of the hub: its identity travels as metadata on every call."""
+
+    channel: grpc.aio.Channel
+    terminal_id: str
+    key: str
+
+    @property
+    def stub(self) -> terminal_pb2_grpc.TerminalServiceStub:
+        return terminal_pb2_grpc.TerminalServiceStub(self.channel)
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("x-printgate-terminal-id", self.terminal_id), ("x-printgate-terminal-key", self.key))
+
+    async def tap(self, number: str, pin: str = "") -> terminal_pb2.AuthenticateResponse:
+        request = terminal_pb2.AuthenticateRequest(card=terminal_pb2.CardCredential(number=number, pin=pin))
+        return await self.stub.Authenticate(request, metadata=self.metadata)
+
+    async def pin(self, pin: str) -> terminal_pb2.AuthenticateResponse:
+        request = terminal_pb2.AuthenticateRequest(pin=terminal_pb2.PinCredential(pin=pin))
+        return await self.stub.Authenticate(request, metadata=self.metadata)
+
+    async def password(self, username: str, password: str) -> terminal_pb2.AuthenticateResponse:
+        request = terminal_pb2.AuthenticateRequest(
+            password=terminal_pb2.PasswordCredential(username=username, password=password)
+        )
+        return await self.stub.Authenticate(request, metadata=self.metadata)
+
+    async def session(self, token: str) -> terminal_pb2.Session:
+        return await self.stub.GetSession(
+            terminal_pb2.GetSessionRequest(session_token=token), metadata=self.metadata
+        )
+
+    async def report(
+        self,
+        token: str,
+        key: str,
+        pages: int,
+        *,
+        function: common_pb2.Function = common_pb2.FUNCTION_COPY,
+        color: common_pb2.ColorMode = common_pb2.COLOR_MODE_MONO,
+        duplex: bool = False,
+        performed: bool = False,
+        project: str = "",
+        paper_size: str = "A4",
+    ) -> terminal_pb2.ReportUsageResponse:
+        request = terminal_pb2.ReportUsageRequest(
+            session_token=token,
+            idempotency_key=key,
+            lines=[
+                common_pb2.UsageLine(
+                    function=function,
+                    color=color,
+                    paper_size=paper_size,
+                    duplex=duplex,
+                    pages=pages,
+                )
+            ],
+            performed=performed,
+            project_code=project,
+        )
+        return await self.stub.ReportUsage(request, metadata=self.metadata)
+
+    async def logout(self, token: str) -> None:
+        await self.stub.Logout(terminal_pb2.LogoutRequest(session_token=token), metadata=self.metadata)
+
+
+@pytest_asyncio.fixture
+async def hub(tmp_path: Path) -> AsyncIterator[HubClients]:
+    clock = FakeClock()
+    running = await start_hub(hub_config(tmp_path / "hub"), clock)
+    token = (tmp_path / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    yield HubClients(running=running, channel=channel, admin_token=token, clock=clock)
+    await channel.close()
+    await running.stop(0)

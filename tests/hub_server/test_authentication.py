@@ -1,0 +1,184 @@
+"""Authentication through the real gRPC hub: cards, PINs, passwords, lockout, sessions."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from printgate.v1 import admin_pb2, common_pb2
+
+from tests.hub_server.conftest import HubClients
+
+CARD = "04A1B2C3D4"
+
+
+async def _code(call: object) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call  # type: ignore[misc]
+    return raised.value.code(), raised.value.details() or ""
+
+
+async def test_card_tap_opens_a_session_with_the_users_money(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("alice", card=CARD, credit_cents=500, full_name="Alice A")
+    reply = await terminal.tap(CARD.lower() + " ")
+    assert not reply.second_factor_required
+    assert reply.session.user.username == "alice"
+    assert reply.session.user.full_name == "Alice A"
+    assert reply.session.balance_cents == 500
+    assert reply.session.available_cents == 500
+    assert reply.session.auth_method == "card"
+    session = await terminal.session(reply.session_token)
+    assert session.user.username == "alice"
+    assert session.account == "user:alice"
+
+
+async def test_unknown_card_and_wrong_pin_answer_alike(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("alice", card=CARD, pin="4711")
+    unknown_card = await _code(terminal.tap("DEADBEEF"))
+    wrong_pin = await _code(terminal.pin("9999"))
+    garbage = await _code(terminal.tap("x" * 500))
+    assert (
+        unknown_card
+        == wrong_pin
+        == garbage
+        == (grpc.StatusCode.UNAUTHENTICATED, "card or PIN not recognised")
+    )
+
+
+async def test_pin_alone_logs_in_and_pins_are_unique(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("alice", pin="4711")
+    await hub.create_user("bob")
+    reply = await terminal.pin("4711")
+    assert reply.session.user.username == "alice"
+    assert reply.session.auth_method == "pin"
+    code, message = await _code(
+        hub.call_admin("SetPin", admin_pb2.SetPinRequest(user=admin_pb2.UserRef(username="bob"), pin="4711"))
+    )
+    assert code == grpc.StatusCode.ALREADY_EXISTS
+    assert "already in use" in message
+    generated = await hub.call_admin(
+        "SetPin", admin_pb2.SetPinRequest(user=admin_pb2.UserRef(username="bob"))
+    )
+    assert generated.pin.isdigit() and len(generated.pin) == 6  # type: ignore[attr-defined]
+    assert (await terminal.pin(generated.pin)).session.user.username == "bob"  # type: ignore[attr-defined]
+
+
+async def test_role_demanding_card_and_pin(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.call_admin(
+        "UpsertRole",
+        admin_pb2.Role(
+            name="staff",
+            requires_card_pin=True,
+            allowed_functions=[common_pb2.FUNCTION_PRINT, common_pb2.FUNCTION_COPY, common_pb2.FUNCTION_SCAN],
+            color_allowed=True,
+        ),
+    )
+    await hub.create_user("carol", card=CARD, pin="2468", roles=["staff"])
+    first = await terminal.tap(CARD)
+    assert first.second_factor_required and not first.session_token
+    assert await _code(terminal.tap(CARD, pin="1111")) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "card or PIN not recognised",
+    )
+    second = await terminal.tap(CARD, pin="2468")
+    assert second.session.user.username == "carol" and second.session.auth_method == "card+pin"
+    code, message = await _code(terminal.pin("2468"))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "card and PIN" in message
+
+
+async def test_password_login(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("dave", initial_password="correct horse")
+    assert (await terminal.password("dave", "correct horse")).session.user.username == "dave"
+    assert (await _code(terminal.password("dave", "wrong horse")))[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert (await _code(terminal.password("nobody", "x")))[0] == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_wrong_pin_ten_times_locks_the_terminal_then_unlocks(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    other = await hub.create_terminal("t2")
+    await hub.create_user("alice", pin="4711")
+    limit = hub.running.hub.config.auth.max_failed_attempts
+    codes = [(await _code(terminal.pin(f"{9000 + attempt}")))[0] for attempt in range(10)]
+    assert codes[:limit] == [grpc.StatusCode.UNAUTHENTICATED] * limit
+    assert codes[limit:] == [grpc.StatusCode.PERMISSION_DENIED] * (10 - limit)
+    # even the right PIN is refused while locked; another terminal is unaffected
+    code, message = await _code(terminal.pin("4711"))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "locked for 900 more seconds" in message
+    assert (await other.pin("4711")).session.user.username == "alice"
+    hub.clock.advance(899)
+    assert (await _code(terminal.pin("4711")))[0] == grpc.StatusCode.PERMISSION_DENIED
+    hub.clock.advance(2)
+    assert (await terminal.pin("4711")).session.user.username == "alice"
+
+
+async def test_wrong_passwords_lock_the_user_everywhere_until_an_admin_unlocks(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("dave", card=CARD, initial_password="correct horse")
+    for _ in range(5):
+        await _code(terminal.password("dave", "nope nope"))
+    assert (await _code(terminal.tap(CARD)))[0] == grpc.StatusCode.PERMISSION_DENIED
+    await hub.call_admin(
+        "UnlockIdentity", admin_pb2.UnlockIdentityRequest(user=admin_pb2.UserRef(username="dave"))
+    )
+    assert (await terminal.tap(CARD)).session.user.username == "dave"
+
+
+async def test_sessions_expire_and_end(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("alice", card=CARD)
+    token = (await terminal.tap(CARD)).session_token
+    hub.clock.advance(hub.running.hub.config.auth.session_ttl_s - 1)
+    assert (await terminal.session(token)).user.username == "alice"
+    hub.clock.advance(2)
+    assert await _code(terminal.session(token)) == (grpc.StatusCode.UNAUTHENTICATED, "session expired")
+    token = (await terminal.tap(CARD)).session_token
+    await terminal.logout(token)
+    assert await _code(terminal.session(token)) == (grpc.StatusCode.UNAUTHENTICATED, "session ended")
+
+
+async def test_session_is_bound_to_its_terminal(hub: HubClients) -> None:
+    first = await hub.create_terminal("t1")
+    second = await hub.create_terminal("t2")
+    await hub.create_user("alice", card=CARD, credit_cents=100)
+    token = (await first.tap(CARD)).session_token
+    code, message = await _code(second.session(token))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "another terminal" in message
+    assert (await _code(second.report(token, "k1", 1)))[0] == grpc.StatusCode.PERMISSION_DENIED
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert (await _code(first.session(forged)))[0] == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_unknown_terminal_and_admin_credentials_are_refused(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    terminal.key = "not-the-key"
+    assert await _code(terminal.tap(CARD)) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "unknown terminal or wrong terminal key",
+    )
+    code, _ = await _code(
+        hub.admin.ListUsers(admin_pb2.ListUsersRequest(), metadata=(("authorization", "Bearer nope"),))
+    )
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    code, _ = await _code(hub.admin.ListUsers(admin_pb2.ListUsersRequest()))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_inactive_user_cannot_log_in(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("erin", card=CARD)
+    token = (await terminal.tap(CARD)).session_token
+    await hub.call_admin(
+        "UpdateUser",
+        admin_pb2.UpdateUserRequest(
+            user=admin_pb2.UserRef(username="erin"), fields=["active"], values=admin_pb2.User(active=False)
+        ),
+    )
+    assert (await _code(terminal.tap(CARD)))[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert await _code(terminal.session(token)) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "user is no longer active",
+    )
