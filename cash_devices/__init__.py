@@ -1,14 +1,128 @@
-"""Kiosk money and paper: ccTalk coin and note acceptors, pulse acceptors, ESC/POS receipt printers."""
+"""Kiosk money and paper: ccTalk coin and note acceptors, pulse acceptors, ESC/POS receipt printers.
 
-from cash_devices.cctalk import CcTalkLink, ChecksumMode, Frame, FrameReader, decode_frame, encode_frame
-from cash_devices.errors import CashDeviceError
+The kiosk uses a small surface::
+
+    acceptor = await open_acceptor("cctalk", "/dev/ttyUSB0", 2, kind="coin", resume=saved_state)
+    await acceptor.enable()                    # or enable(acceptor.mask_for([100, 200]))
+    async for event in acceptor.events():      # typed events, device order
+        if isinstance(event, CreditEvent):     # CoinAccepted or NoteStacked: money, exactly once
+            journal(event.idempotency_key, event.value_minor, event.currency, acceptor.counter_state)
+    await acceptor.disable()                   # master inhibit first, read back to confirm
+    acceptor.health                            # online, timeouts, lost events, resets, fraud alarms
+
+    printer = open_receipt_printer("tcp://10.0.0.9:9100")
+    printer.require_ready()                    # DLE EOT: raises PaperOut / PrinterOffline
+    printer.print_receipt(RechargeReceipt(...))
+
+Notes in escrow arrive as :class:`NoteEscrowed` (not credit); call
+``validator.accept_escrow()`` or ``validator.return_escrow()``. Persist ``acceptor.counter_state``
+with each journalled event and pass it back as ``resume`` so keys stay unique across restarts and
+events that happened while the kiosk was down are delivered (and deduplicated by key).
+
+Nothing here imports the rest of printgate.
+"""
+
+from cash_devices.base import Acceptor, Denomination, DeviceIdentity, Health
+from cash_devices.cctalk import (
+    CcTalkLink,
+    ChecksumMode,
+    Frame,
+    FrameReader,
+    decode_frame,
+    encode_frame,
+    open_link,
+)
+from cash_devices.coin_acceptor import CcTalkCoinAcceptor
+from cash_devices.errors import (
+    BusyError,
+    CashDeviceError,
+    CcTalkError,
+    ConfigurationError,
+    DeviceNotReady,
+    EchoError,
+    EscrowError,
+    FrameError,
+    NakError,
+    PaperOut,
+    PrinterError,
+    PrinterOffline,
+    ReplyTimeout,
+)
+from cash_devices.events import (
+    CashEvent,
+    CoinAccepted,
+    CounterState,
+    CreditEvent,
+    DeviceError,
+    ErrorKind,
+    LinkChanged,
+    LostEvents,
+    NoteEscrowed,
+    NoteReturned,
+    NoteStacked,
+    Reset,
+    UnmappedCredit,
+)
+from cash_devices.note_validator import CcTalkNoteValidator
+from cash_devices.receipt import (
+    CashBoxReport,
+    PaperLevel,
+    PrinterStatus,
+    ReceiptPrinter,
+    RechargeReceipt,
+    VoucherSlip,
+    format_money,
+    open_receipt_printer,
+)
+from cash_devices.registry import open_acceptor
 
 __all__ = [
+    "Acceptor",
+    "BusyError",
+    "CashBoxReport",
     "CashDeviceError",
+    "CashEvent",
+    "CcTalkCoinAcceptor",
+    "CcTalkError",
     "CcTalkLink",
+    "CcTalkNoteValidator",
     "ChecksumMode",
+    "CoinAccepted",
+    "ConfigurationError",
+    "CounterState",
+    "CreditEvent",
+    "Denomination",
+    "DeviceError",
+    "DeviceIdentity",
+    "DeviceNotReady",
+    "EchoError",
+    "ErrorKind",
+    "EscrowError",
     "Frame",
+    "FrameError",
     "FrameReader",
+    "Health",
+    "LinkChanged",
+    "LostEvents",
+    "NakError",
+    "NoteEscrowed",
+    "NoteReturned",
+    "NoteStacked",
+    "PaperLevel",
+    "PaperOut",
+    "PrinterError",
+    "PrinterOffline",
+    "PrinterStatus",
+    "ReceiptPrinter",
+    "RechargeReceipt",
+    "ReplyTimeout",
+    "Reset",
+    "UnmappedCredit",
+    "VoucherSlip",
     "decode_frame",
     "encode_frame",
+    "format_money",
+    "open_acceptor",
+    "open_link",
+    "open_receipt_printer",
 ]

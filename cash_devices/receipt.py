@@ -18,11 +18,12 @@ import logging
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-from escpos.escpos import Escpos
-from escpos.exceptions import Error as EscposError
+from typing import TYPE_CHECKING
 
 from cash_devices.errors import ConfigurationError, PaperOut, PrinterError, PrinterOffline
+
+if TYPE_CHECKING:  # python-escpos pulls in PIL and qrcode (~0.5 s): import it only when printing
+    from escpos.escpos import Escpos
 
 __all__ = [
     "CURRENCY_EXPONENTS",
@@ -126,6 +127,12 @@ class CashBoxReport:
         return sum(value * pieces for value, pieces in self.counts.items())
 
 
+def _printer_errors() -> tuple[type[Exception], ...]:
+    from escpos.exceptions import Error as EscposError
+
+    return (OSError, EscposError)
+
+
 def _status_byte(reply: bytes) -> int | None:
     if len(reply) != 1 or reply[0] & STATUS_FIXED_MASK != STATUS_FIXED_BITS:
         return None
@@ -152,7 +159,7 @@ class ReceiptPrinter:
         try:
             raw_printer = _status_byte(self.printer.query_status(DLE_EOT_PRINTER))
             raw_paper = _status_byte(self.printer.query_status(DLE_EOT_PAPER))
-        except (OSError, EscposError) as error:
+        except _printer_errors() as error:
             log.warning("receipt printer status failed: %s", error)
             return PrinterStatus(online=False, paper=PaperLevel.UNKNOWN)
         online = raw_printer is not None and not raw_printer & OFFLINE_BIT
@@ -225,7 +232,7 @@ class ReceiptPrinter:
     ) -> None:
         try:
             self._write(title, fields, qr, barcode, extra)
-        except (OSError, EscposError) as error:
+        except _printer_errors() as error:
             raise PrinterError(f"receipt printing failed: {error}") from error
 
     def _write(

@@ -4,6 +4,18 @@ Written from the protocol facts in ../shared/reference/readers.md §4 and §5, n
 ``cash_devices``: a bug in the driver must not be cancelled by the same bug here.
 """
 
-from hw_sim.cash.cctalk_sim import SimCcTalkBus, SimCoinAcceptor, SimNoteValidator
+from hw_sim.cash.cctalk_sim import SimCcTalkBus, SimCcTalkDevice, SimCoinAcceptor, SimNoteValidator
+from hw_sim.cash.escpos_sim import EscPosParser, SimReceipt, SimReceiptPrinter
+from hw_sim.cash.pulse_sim import SimPulseAcceptor, VirtualClockFactory
 
-__all__ = ["SimCcTalkBus", "SimCoinAcceptor", "SimNoteValidator"]
+__all__ = [
+    "EscPosParser",
+    "SimCcTalkBus",
+    "SimCcTalkDevice",
+    "SimCoinAcceptor",
+    "SimNoteValidator",
+    "SimPulseAcceptor",
+    "SimReceipt",
+    "SimReceiptPrinter",
+    "VirtualClockFactory",
+]
