@@ -16,9 +16,24 @@ class ReportOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REPORT_OUTCOME_UNSPECIFIED: _ClassVar[ReportOutcome]
     REPORT_OUTCOME_CREATED: _ClassVar[ReportOutcome]
     REPORT_OUTCOME_ALREADY_APPLIED: _ClassVar[ReportOutcome]
+
+class ReleaseState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RELEASE_STATE_UNSPECIFIED: _ClassVar[ReleaseState]
+    RELEASE_STATE_QUEUED: _ClassVar[ReleaseState]
+    RELEASE_STATE_SENDING: _ClassVar[ReleaseState]
+    RELEASE_STATE_PRINTED: _ClassVar[ReleaseState]
+    RELEASE_STATE_FAILED: _ClassVar[ReleaseState]
+    RELEASE_STATE_REFUSED: _ClassVar[ReleaseState]
 REPORT_OUTCOME_UNSPECIFIED: ReportOutcome
 REPORT_OUTCOME_CREATED: ReportOutcome
 REPORT_OUTCOME_ALREADY_APPLIED: ReportOutcome
+RELEASE_STATE_UNSPECIFIED: ReleaseState
+RELEASE_STATE_QUEUED: ReleaseState
+RELEASE_STATE_SENDING: ReleaseState
+RELEASE_STATE_PRINTED: ReleaseState
+RELEASE_STATE_FAILED: ReleaseState
+RELEASE_STATE_REFUSED: ReleaseState
 
 class CardCredential(_message.Message):
     __slots__ = ("number", "pin")
@@ -175,3 +190,139 @@ class LogoutRequest(_message.Message):
 class LogoutResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("session_token",)
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    def __init__(self, session_token: _Optional[str] = ...) -> None: ...
+
+class AllowedOverrides(_message.Message):
+    __slots__ = ("to_mono", "to_duplex", "fewer_copies")
+    TO_MONO_FIELD_NUMBER: _ClassVar[int]
+    TO_DUPLEX_FIELD_NUMBER: _ClassVar[int]
+    FEWER_COPIES_FIELD_NUMBER: _ClassVar[int]
+    to_mono: bool
+    to_duplex: bool
+    fewer_copies: bool
+    def __init__(self, to_mono: _Optional[bool] = ..., to_duplex: _Optional[bool] = ..., fewer_copies: _Optional[bool] = ...) -> None: ...
+
+class JobOverrides(_message.Message):
+    __slots__ = ("mono", "duplex", "copies")
+    MONO_FIELD_NUMBER: _ClassVar[int]
+    DUPLEX_FIELD_NUMBER: _ClassVar[int]
+    COPIES_FIELD_NUMBER: _ClassVar[int]
+    mono: bool
+    duplex: bool
+    copies: int
+    def __init__(self, mono: _Optional[bool] = ..., duplex: _Optional[bool] = ..., copies: _Optional[int] = ...) -> None: ...
+
+class HeldJob(_message.Message):
+    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    COLOR_PAGES_FIELD_NUMBER: _ClassVar[int]
+    COPIES_FIELD_NUMBER: _ClassVar[int]
+    DUPLEX_FIELD_NUMBER: _ClassVar[int]
+    PAPER_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_PRICE_CENTS_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    DELEGATED_FIELD_NUMBER: _ClassVar[int]
+    PRINTED_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    name: str
+    owner: str
+    pages: int
+    color_pages: int
+    copies: int
+    duplex: bool
+    paper_size: str
+    estimated_price_cents: int
+    submitted_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    delegated: bool
+    printed: bool
+    allowed: AllowedOverrides
+    size_bytes: int
+    document_format: str
+    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[HeldJob]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[HeldJob, _Mapping]]] = ...) -> None: ...
+
+class GetThumbnailRequest(_message.Message):
+    __slots__ = ("session_token", "job_id")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    job_id: int
+    def __init__(self, session_token: _Optional[str] = ..., job_id: _Optional[int] = ...) -> None: ...
+
+class Thumbnail(_message.Message):
+    __slots__ = ("png",)
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    png: bytes
+    def __init__(self, png: _Optional[bytes] = ...) -> None: ...
+
+class JobRelease(_message.Message):
+    __slots__ = ("job_id", "overrides")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    job_id: int
+    overrides: JobOverrides
+    def __init__(self, job_id: _Optional[int] = ..., overrides: _Optional[_Union[JobOverrides, _Mapping]] = ...) -> None: ...
+
+class ReleaseJobsRequest(_message.Message):
+    __slots__ = ("session_token", "jobs", "all", "project_code", "idempotency_key")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_CODE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    jobs: _containers.RepeatedCompositeFieldContainer[JobRelease]
+    all: bool
+    project_code: str
+    idempotency_key: str
+    def __init__(self, session_token: _Optional[str] = ..., jobs: _Optional[_Iterable[_Union[JobRelease, _Mapping]]] = ..., all: _Optional[bool] = ..., project_code: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ReleaseProgress(_message.Message):
+    __slots__ = ("job_id", "state", "bytes_sent", "pages_printed", "pages_reported_by_printer", "charged_cents", "message")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    BYTES_SENT_FIELD_NUMBER: _ClassVar[int]
+    PAGES_PRINTED_FIELD_NUMBER: _ClassVar[int]
+    PAGES_REPORTED_BY_PRINTER_FIELD_NUMBER: _ClassVar[int]
+    CHARGED_CENTS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    job_id: int
+    state: ReleaseState
+    bytes_sent: int
+    pages_printed: int
+    pages_reported_by_printer: bool
+    charged_cents: int
+    message: str
+    def __init__(self, job_id: _Optional[int] = ..., state: _Optional[_Union[ReleaseState, str]] = ..., bytes_sent: _Optional[int] = ..., pages_printed: _Optional[int] = ..., pages_reported_by_printer: _Optional[bool] = ..., charged_cents: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class DeleteJobsRequest(_message.Message):
+    __slots__ = ("session_token", "job_ids")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    job_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, session_token: _Optional[str] = ..., job_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class DeleteJobsResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: int
+    def __init__(self, deleted: _Optional[int] = ...) -> None: ...

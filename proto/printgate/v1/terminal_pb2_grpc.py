@@ -54,6 +54,26 @@ class TerminalServiceStub:
                 request_serializer=printgate_dot_v1_dot_terminal__pb2.LogoutRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_terminal__pb2.LogoutResponse.FromString,
                 _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/printgate.v1.TerminalService/ListJobs',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.GetThumbnail = channel.unary_unary(
+                '/printgate.v1.TerminalService/GetThumbnail',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.GetThumbnailRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.Thumbnail.FromString,
+                _registered_method=True)
+        self.ReleaseJobs = channel.unary_stream(
+                '/printgate.v1.TerminalService/ReleaseJobs',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.ReleaseJobsRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.ReleaseProgress.FromString,
+                _registered_method=True)
+        self.DeleteJobs = channel.unary_unary(
+                '/printgate.v1.TerminalService/DeleteJobs',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsResponse.FromString,
+                _registered_method=True)
 
 
 class TerminalServiceServicer:
@@ -89,6 +109,37 @@ class TerminalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListJobs(self, request, context):
+        """Held jobs the session's user may release here: their own and those delegated to them,
+        plus recently printed jobs that can be printed again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetThumbnail(self, request, context):
+        """A small PNG of a job's first page, for the job list.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseJobs(self, request, context):
+        """Send jobs to the printer the terminal stands at, with the overrides the admin allows.
+        The price is reserved before sending, the actual pages charged once the printer reports
+        them, and a job that never printed costs nothing. Progress streams back per job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteJobs(self, request, context):
+        """Delete held jobs (the user's own only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TerminalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +162,26 @@ def add_TerminalServiceServicer_to_server(servicer, server):
                     servicer.Logout,
                     request_deserializer=printgate_dot_v1_dot_terminal__pb2.LogoutRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_terminal__pb2.LogoutResponse.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.ListJobsRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'GetThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetThumbnail,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.GetThumbnailRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.Thumbnail.SerializeToString,
+            ),
+            'ReleaseJobs': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReleaseJobs,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.ReleaseJobsRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.ReleaseProgress.SerializeToString,
+            ),
+            'DeleteJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteJobs,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -221,6 +292,114 @@ class TerminalService:
             '/printgate.v1.TerminalService/Logout',
             printgate_dot_v1_dot_terminal__pb2.LogoutRequest.SerializeToString,
             printgate_dot_v1_dot_terminal__pb2.LogoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/ListJobs',
+            printgate_dot_v1_dot_terminal__pb2.ListJobsRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/GetThumbnail',
+            printgate_dot_v1_dot_terminal__pb2.GetThumbnailRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.Thumbnail.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/printgate.v1.TerminalService/ReleaseJobs',
+            printgate_dot_v1_dot_terminal__pb2.ReleaseJobsRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.ReleaseProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/DeleteJobs',
+            printgate_dot_v1_dot_terminal__pb2.DeleteJobsRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.DeleteJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
