@@ -154,23 +154,22 @@ def _secret(args: argparse.Namespace, name: str) -> str:
 # -- text rendering ---------------------------------------------------------------------------
 
 
-def _enum_table(enum: Any) -> dict[str, int]:
+def _enum_names(descriptor: Any) -> dict[str, int]:
     """Short lower-case names of a protobuf enum (``FUNCTION_PRINT`` -> ``print``), unset left out."""
-    names = list(enum.keys())
-    prefix = next(name for name in names if name.endswith("_UNSPECIFIED"))[: -len("UNSPECIFIED")]
+    prefix = descriptor.values[0].name.removesuffix("UNSPECIFIED")  # proto3: the first value is 0
     return {
-        name[len(prefix) :].lower(): enum.Value(name) for name in names if not name.endswith("_UNSPECIFIED")
+        value.name.removeprefix(prefix).lower(): value.number for value in descriptor.values if value.number
     }
 
 
+def _enum_table(enum: Any) -> dict[str, int]:
+    """:func:`_enum_names` of a generated enum type, for ``choices`` and request building."""
+    return _enum_names(enum.DESCRIPTOR)
+
+
 def _short_enum_name(field: Any, value: int) -> str:
-    full = (
-        field.enum_type.values_by_number[value].name
-        if value in field.enum_type.values_by_number
-        else str(value)
-    )
-    prefix = field.enum_type.values[0].name[: -len("UNSPECIFIED")]
-    return full[len(prefix) :].lower() if full.startswith(prefix) and value else "-"
+    names = {number: name for name, number in _enum_names(field.enum_type).items()}
+    return names.get(value, str(value) if value else "-")
 
 
 def _scalar_text(field: Any, value: Any) -> str:
@@ -233,9 +232,9 @@ def table_of(field: str, columns: Sequence[str], footer: Render | None = None) -
     return render
 
 
-def record_of(columns: Sequence[str], field: str | None = None) -> Render:
-    """Render a reply (or its sub-message ``field``) as ``name  value`` lines."""
-    return lambda reply, args: _record(getattr(reply, field) if field else reply, columns)
+def record_of(columns: Sequence[str]) -> Render:
+    """Render a reply as ``name  value`` lines."""
+    return lambda reply, args: _record(reply, columns)
 
 
 def said(template: str) -> Render:
@@ -293,24 +292,29 @@ def _check_report(reply: Any, args: argparse.Namespace) -> str:
     return "\n".join([head, *(f"problem: {problem}" for problem in reply.problems)])
 
 
-# -- verbs ------------------------------------------------------------------------------------
+# -- verbs: each builds one AdminService request from the arguments ----------------------------
 
-Call = Callable[[AdminClient, argparse.Namespace], Message]
+Build = Callable[[argparse.Namespace], Message]
 Verdict = Callable[[Any], str | None]
 
 
 @dataclass(frozen=True)
 class Verb:
-    """What one ``GROUP VERB`` does: the call, its text form, and when it counts as failed."""
+    """One ``GROUP VERB``: the RPC, its request, its text form, and when it counts as failed."""
 
-    call: Call
+    method: str
+    build: Build
     render: Render
     verdict: Verdict | None = None
-    json_extras: tuple[str, ...] = ()
+    idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
 
 
 def _user(name: str) -> admin_pb2.UserRef:
     return admin_pb2.UserRef(username=name)
+
+
+def _empty(args: argparse.Namespace) -> Message:
+    return admin_pb2.Empty()
 
 
 def _user_values(args: argparse.Namespace) -> tuple[admin_pb2.User, list[str]]:
@@ -333,59 +337,74 @@ def _user_values(args: argparse.Namespace) -> tuple[admin_pb2.User, list[str]]:
     return values, given
 
 
-def _create_user(client: AdminClient, args: argparse.Namespace) -> Message:
+def _create_user(args: argparse.Namespace) -> Message:
     values, _ = _user_values(args)
     values.active = args.active is not False
     values.groups.extend(args.group or [])
     values.credit_limit_cents = args.credit_limit_cents
     if args.password_stdin:
         values.initial_password = _stdin_secret("password")
-    return client.call("CreateUser", values)
+    return values
 
 
-def _update_user(client: AdminClient, args: argparse.Namespace) -> Message:
+def _update_user(args: argparse.Namespace) -> Message:
     values, given = _user_values(args)
     if not given:
         raise UsageError(
             "nothing to update: give at least one of --full-name, --email, --department, --role,"
             " --billing, --active/--inactive"
         )
-    return client.call(
-        "UpdateUser", admin_pb2.UpdateUserRequest(user=_user(args.username), fields=given, values=values)
-    )
+    return admin_pb2.UpdateUserRequest(user=_user(args.username), fields=given, values=values)
 
 
-def _set_pin(client: AdminClient, args: argparse.Namespace) -> Message:
-    return client.call("SetPin", admin_pb2.SetPinRequest(user=_user(args.username), pin=_secret(args, "pin")))
+def _set_pin(args: argparse.Namespace) -> Message:
+    return admin_pb2.SetPinRequest(user=_user(args.username), pin=_secret(args, "pin"))
 
 
-def _set_password(client: AdminClient, args: argparse.Namespace) -> Message:
-    request = admin_pb2.SetPasswordRequest(user=_user(args.username), password=_secret(args, "password"))
-    return client.call("SetPassword", request)
+def _set_password(args: argparse.Namespace) -> Message:
+    return admin_pb2.SetPasswordRequest(user=_user(args.username), password=_secret(args, "password"))
 
 
-def _import_users(client: AdminClient, args: argparse.Namespace) -> Message:
+def _import_users(args: argparse.Namespace) -> Message:
     try:
         text = sys.stdin.read() if args.csv == "-" else Path(args.csv).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read CSV {args.csv}: {getattr(error, 'strerror', None) or error}") from None
-    return client.call("ImportUsers", admin_pb2.ImportUsersRequest(csv=text, dry_run=args.dry_run))
+    return admin_pb2.ImportUsersRequest(csv=text, dry_run=args.dry_run)
 
 
-def _create_role(client: AdminClient, args: argparse.Namespace) -> Message:
+def _membership(member: bool) -> Build:
+    def build(args: argparse.Namespace) -> Message:
+        return admin_pb2.GroupMembershipRequest(
+            group=args.group_name, user=_user(args.username), member=member
+        )
+
+    return build
+
+
+def _role(args: argparse.Namespace) -> Message:
     functions = _enum_table(common_pb2.Function)
-    role = admin_pb2.Role(
+    return admin_pb2.Role(
         name=args.name,
         requires_card_pin=args.requires_card_pin,
         allowed_functions=[functions[name] for name in args.function or []],
         color_allowed=args.color_allowed,
         project_required=args.project_required,
     )
-    return client.call("UpsertRole", role)
 
 
-def _set_price(client: AdminClient, args: argparse.Namespace) -> Message:
-    price = admin_pb2.Price(
+def _printer(args: argparse.Namespace) -> Message:
+    names = ("name", "address", "transport", "vendor_profile", "printer_group", "location")
+    return admin_pb2.Printer(**{name: getattr(args, name) for name in names})
+
+
+def _terminal(args: argparse.Namespace) -> Message:
+    kind = _enum_table(admin_pb2.TerminalKind)[args.kind]
+    return admin_pb2.Terminal(id=args.id, kind=kind, printer=args.printer, location=args.location)
+
+
+def _price(args: argparse.Namespace) -> Message:
+    return admin_pb2.Price(
         printer_group=args.printer_group,
         function=_enum_table(common_pb2.Function)[args.function],
         color=_enum_table(common_pb2.ColorMode)[args.color],
@@ -393,7 +412,6 @@ def _set_price(client: AdminClient, args: argparse.Namespace) -> Message:
         duplex=args.duplex,
         price_cents_per_page=args.price_cents_per_page,
     )
-    return client.call("SetPrice", price)
 
 
 def _target(args: argparse.Namespace) -> dict[str, Any]:
@@ -401,32 +419,27 @@ def _target(args: argparse.Namespace) -> dict[str, Any]:
     return {"user": _user(args.user)} if args.user else {"account": args.account}
 
 
-def _adjust(client: AdminClient, args: argparse.Namespace) -> Message:
+def _adjust(args: argparse.Namespace) -> Message:
     if not args.reason.strip():
         raise UsageError("--reason must not be blank")
-    # Generated before the call and printed after it (and with any failure), so a retry after a
-    # lost answer can reuse it and be applied once.
+    # Chosen before the call and printed with the answer or the error, so that a retry after a
+    # lost answer reuses it and the hub applies the adjustment once.
     args.idempotency_key = args.idempotency_key or f"admin-{uuid.uuid4()}"
-    request = admin_pb2.AdjustCreditRequest(
+    return admin_pb2.AdjustCreditRequest(
         amount_cents=args.amount_cents,
         reason=args.reason,
         idempotency_key=args.idempotency_key,
         **_target(args),
     )
-    try:
-        return client.call("AdjustCredit", request)
-    except AdminCommandError as error:
-        raise type(error)(f"{error} (to retry, pass --idempotency-key {args.idempotency_key})") from None
 
 
-def _ledger(client: AdminClient, args: argparse.Namespace) -> Message:
-    request = admin_pb2.GetLedgerRequest(
+def _ledger(args: argparse.Namespace) -> Message:
+    return admin_pb2.GetLedgerRequest(
         limit=args.limit, before_transaction_id=args.before_transaction_id, **_target(args)
     )
-    return client.call("GetLedger", request)
 
 
-def _create_quota(client: AdminClient, args: argparse.Namespace) -> Message:
+def _quota(args: argparse.Namespace) -> Message:
     rule = admin_pb2.QuotaRule(
         name=args.name,
         period=_enum_table(common_pb2.QuotaPeriod)[args.period],
@@ -441,21 +454,7 @@ def _create_quota(client: AdminClient, args: argparse.Namespace) -> Message:
         rule.user.CopyFrom(_user(args.user))
     else:
         rule.everyone = True
-    return client.call("CreateQuotaRule", rule)
-
-
-def _membership(member: bool) -> Call:
-    def call(client: AdminClient, args: argparse.Namespace) -> Message:
-        request = admin_pb2.GroupMembershipRequest(
-            group=args.group_name, user=_user(args.username), member=member
-        )
-        return client.call("SetGroupMembership", request)
-
-    return call
-
-
-def _empty(method: str) -> Call:
-    return lambda client, args: client.call(method, admin_pb2.Empty())
+    return rule
 
 
 def _import_failed(reply: Any) -> str | None:
@@ -463,7 +462,7 @@ def _import_failed(reply: Any) -> str | None:
 
 
 def _check_failed(reply: Any) -> str | None:
-    return None if reply.ok else f"INTERNAL: ledger check found {len(reply.problems)} problem(s)"
+    return None if reply.ok else f"the ledger check found {len(reply.problems)} problem(s)"
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -477,7 +476,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
-    """Options accepted before GROUP and after VERB; leaf copies keep what was given first."""
+    """Options accepted before GROUP and again after VERB (where they default to 'not given')."""
 
     def default(value: Any) -> Any:
         return value if defaults else argparse.SUPPRESS
@@ -490,7 +489,7 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
-        "--token-file", type=Path, default=default(None), metavar="PATH", help="file holding the admin token"
+        "--token-file", type=Path, default=default(None), metavar="PATH", help="admin token file"
     )
     source.add_argument(
         "--data-dir",
@@ -505,7 +504,7 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         type=_positive_seconds,
         default=default(DEFAULT_TIMEOUT_S),
         metavar="S",
-        help="deadline of each call",
+        help="deadline per call",
     )
 
 
@@ -518,21 +517,21 @@ class _Verbs:
 
     def group(self, name: str, help_text: str) -> None:
         """Start the verbs of a new group."""
-        self._verbs = self._groups.add_parser(name, help=help_text).add_subparsers(
-            dest="verb", metavar="VERB", required=True
-        )
+        group = self._groups.add_parser(name, help=help_text, description=help_text)
+        self._verbs = group.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    def add(self, name: str, help_text: str, verb: Verb) -> argparse.ArgumentParser:
-        """Add one verb to the current group; returns its parser for arguments."""
+    def add(self, name: str, help_text: str, verb: Verb, *positionals: str) -> argparse.ArgumentParser:
+        """Add one verb (with its positional arguments) to the current group; returns its parser."""
         assert self._verbs is not None
         parser = self._verbs.add_parser(name, help=help_text, description=help_text)
+        for positional in positionals:
+            parser.add_argument(positional)
         _global_options(parser, defaults=False)
         parser.set_defaults(verb_spec=verb)
         return parser
 
 
 def _user_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("username")
     parser.add_argument("--full-name")
     parser.add_argument("--email")
     parser.add_argument("--department", help="department (created when new)")
@@ -545,7 +544,7 @@ def _user_options(parser: argparse.ArgumentParser) -> None:
 
 def _secret_options(parser: argparse.ArgumentParser, name: str) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument(f"--{name}", help=f"the {name} (visible in the process list; prefer --{name}-stdin)")
+    source.add_argument(f"--{name}", help=f"the {name} (visible to other local users: prefer --{name}-stdin)")
     source.add_argument(
         f"--{name}-stdin", action="store_true", help=f"read the {name} from the first line of stdin"
     )
@@ -553,71 +552,67 @@ def _secret_options(parser: argparse.ArgumentParser, name: str) -> None:
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--user", metavar="USERNAME", help="the user's accounts")
+    target.add_argument("--user", metavar="USERNAME", help="the user's prepaid account")
     target.add_argument("--account", metavar="NAME", help="an account by name, e.g. department:Physics")
 
 
 def _add_user_verbs(verbs: _Verbs) -> None:
+    detail = record_of(USER_DETAIL)
     verbs.group("user", "users: create, change, credentials, CSV import")
     create = verbs.add(
-        "create", "create a user (with a prepaid account)", Verb(_create_user, record_of(USER_DETAIL))
+        "create",
+        "create a user (with a prepaid account)",
+        Verb("CreateUser", _create_user, detail),
+        "username",
     )
     _user_options(create)
     create.add_argument("--group", action="append", help="group to join (repeat for several)")
     create.add_argument("--credit-limit-cents", type=int, default=0, help="prepaid overdraft allowed")
     create.add_argument("--password-stdin", action="store_true", help="read an initial password from stdin")
     _user_options(
-        verbs.add("update", "change the given fields of a user", Verb(_update_user, record_of(USER_DETAIL)))
+        verbs.add(
+            "update",
+            "change the given fields of a user",
+            Verb("UpdateUser", _update_user, detail),
+            "username",
+        )
     )
-    show = verbs.add(
-        "show",
-        "show one user",
-        Verb(lambda c, a: c.call("GetUser", _user(a.username)), record_of(USER_DETAIL)),
-    )
-    show.add_argument("username")
+    verbs.add("show", "show one user", Verb("GetUser", lambda a: _user(a.username), detail), "username")
+    users = table_of("users", USER_COLUMNS, lambda reply, args: f"{len(reply.users)} of {reply.total} users")
     listing = verbs.add(
         "list",
         "list users",
         Verb(
-            lambda c, a: c.call(
-                "ListUsers", admin_pb2.ListUsersRequest(query=a.query, limit=a.limit, offset=a.offset)
-            ),
-            table_of("users", USER_COLUMNS, lambda reply, args: f"{len(reply.users)} of {reply.total} users"),
+            "ListUsers",
+            lambda a: admin_pb2.ListUsersRequest(query=a.query, limit=a.limit, offset=a.offset),
+            users,
         ),
     )
     listing.add_argument("--query", default="", help="substring of username, full name or email")
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--offset", type=int, default=0)
-    pin = verbs.add("set-pin", "set a user's PIN", Verb(_set_pin, said("PIN set for {username}")))
-    pin.add_argument("username")
+    pin = verbs.add(
+        "set-pin", "set a user's PIN", Verb("SetPin", _set_pin, said("PIN set for {username}")), "username"
+    )
     _secret_options(pin, "pin")
-    reset = verbs.add(
-        "reset-pin",
-        "give a user a new PIN chosen by the hub (printed once)",
-        Verb(
-            lambda c, a: c.call("SetPin", admin_pb2.SetPinRequest(user=_user(a.username))),
-            lambda reply, args: f"new PIN for {args.username}: {reply.pin}",
-        ),
+    new_pin = Verb(
+        "SetPin",
+        lambda a: admin_pb2.SetPinRequest(user=_user(a.username)),
+        lambda r, a: f"new PIN for {a.username}: {r.pin}",
     )
-    reset.add_argument("username")
-    password = verbs.add(
-        "set-password", "set a user's password", Verb(_set_password, said("password set for {username}"))
+    verbs.add("reset-pin", "give a user a new PIN chosen by the hub (printed once)", new_pin, "username")
+    password = Verb("SetPassword", _set_password, said("password set for {username}"))
+    _secret_options(verbs.add("set-password", "set a user's password", password, "username"), "password")
+    unlock = Verb(
+        "UnlockIdentity",
+        lambda a: admin_pb2.UnlockIdentityRequest(user=_user(a.username)),
+        said("unlocked user {username}"),
     )
-    password.add_argument("username")
-    _secret_options(password, "password")
-    unlock = verbs.add(
-        "unlock",
-        "lift a lockout after failed logins",
-        Verb(
-            lambda c, a: c.call("UnlockIdentity", admin_pb2.UnlockIdentityRequest(user=_user(a.username))),
-            said("unlocked user {username}"),
-        ),
-    )
-    unlock.add_argument("username")
+    verbs.add("unlock", "lift a user's lockout after failed logins", unlock, "username")
     importing = verbs.add(
         "import",
         "create or update users from a CSV file",
-        Verb(_import_users, _import_report, _import_failed),
+        Verb("ImportUsers", _import_users, _import_report, _import_failed),
     )
     importing.add_argument(
         "--csv", required=True, metavar="FILE", help="CSV with a header row ('-' for stdin)"
@@ -625,163 +620,125 @@ def _add_user_verbs(verbs: _Verbs) -> None:
     importing.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
 
 
-def _add_card_and_group_verbs(verbs: _Verbs) -> None:
+def _add_card_verbs(verbs: _Verbs) -> None:
     verbs.group("card", "cards linked to users")
-    add = verbs.add(
-        "add",
-        "link a card to a user",
-        Verb(
-            lambda c, a: c.call(
-                "AddCard", admin_pb2.Card(user=_user(a.username), number=a.number, label=a.label)
-            ),
-            record_of(("id", *CARD_COLUMNS)),
-        ),
+    card = Verb(
+        "AddCard",
+        lambda a: admin_pb2.Card(user=_user(a.username), number=a.number, label=a.label),
+        record_of(("id", *CARD_COLUMNS)),
     )
-    add.add_argument("username")
-    add.add_argument("number")
-    add.add_argument("--label", default="")
-    remove = verbs.add(
-        "remove",
-        "unlink a card",
-        Verb(
-            lambda c, a: c.call("RemoveCard", admin_pb2.CardRef(number=a.number)),
-            said("card {number} removed"),
-        ),
-    )
-    remove.add_argument("number")
-    listing = verbs.add(
+    verbs.add("add", "link a card to a user", card, "username", "number").add_argument("--label", default="")
+    remove = Verb("RemoveCard", lambda a: admin_pb2.CardRef(number=a.number), said("card {number} removed"))
+    verbs.add("remove", "unlink a card", remove, "number")
+    verbs.add(
         "list",
         "a user's cards",
-        Verb(lambda c, a: c.call("ListCards", _user(a.username)), table_of("cards", CARD_COLUMNS)),
+        Verb("ListCards", lambda a: _user(a.username), table_of("cards", CARD_COLUMNS)),
+        "username",
     )
-    listing.add_argument("username")
 
+
+def _add_group_verbs(verbs: _Verbs) -> None:
     verbs.group("group", "groups and departments")
     kinds = _enum_table(admin_pb2.GroupKind)
-    create = verbs.add(
-        "create",
-        "create a group or department",
-        Verb(
-            lambda c, a: c.call("CreateGroup", admin_pb2.Group(name=a.name, kind=kinds[a.kind])),
-            record_of(("id", "name", "kind")),
-        ),
+    group = Verb(
+        "CreateGroup",
+        lambda a: admin_pb2.Group(name=a.name, kind=kinds[a.kind]),
+        record_of(("id", "name", "kind")),
     )
-    create.add_argument("name")
-    create.add_argument("--kind", choices=sorted(kinds), default="group")
+    verbs.add("create", "create a group or department", group, "name").add_argument(
+        "--kind", choices=sorted(kinds), default="group"
+    )
     verbs.add(
         "list",
         "list groups",
-        Verb(_empty("ListGroups"), table_of("groups", ("name", "kind", "member_count"))),
+        Verb("ListGroups", _empty, table_of("groups", ("name", "kind", "member_count"))),
     )
-    for verb, member, done in (
+    for name, member, done in (
         ("add-member", True, "added {username} to {group_name}"),
         ("remove-member", False, "removed {username} from {group_name}"),
     ):
         help_text = f"{'add a user to' if member else 'take a user out of'} a group"
-        parser = verbs.add(verb, help_text, Verb(_membership(member), said(done)))
+        parser = verbs.add(name, help_text, Verb("SetGroupMembership", _membership(member), said(done)))
         parser.add_argument("group_name", metavar="group")
         parser.add_argument("username")
 
 
-def _add_role_project_verbs(verbs: _Verbs) -> None:
+def _add_role_and_project_verbs(verbs: _Verbs) -> None:
     verbs.group("role", "roles: what their users may do")
-    role = verbs.add("set", "create or replace a role", Verb(_create_role, record_of(ROLE_COLUMNS)))
-    role.add_argument("name")
+    role = verbs.add(
+        "set", "create or replace a role", Verb("UpsertRole", _role, record_of(ROLE_COLUMNS)), "name"
+    )
     role.add_argument(
         "--function",
         action="append",
         choices=sorted(_enum_table(common_pb2.Function)),
-        help="allowed function (repeat)",
+        help="allowed (repeat)",
     )
     role.add_argument("--color-allowed", action="store_true")
     role.add_argument(
         "--requires-card-pin", action="store_true", help="a card alone is not enough: ask its PIN"
     )
     role.add_argument("--project-required", action="store_true")
-    verbs.add("list", "list roles", Verb(_empty("ListRoles"), table_of("roles", ROLE_COLUMNS)))
+    verbs.add("list", "list roles", Verb("ListRoles", _empty, table_of("roles", ROLE_COLUMNS)))
 
     verbs.group("project", "projects (cost centres)")
-    project = verbs.add(
-        "create",
-        "create a project with its post-paid account",
-        Verb(
-            lambda c, a: c.call(
-                "CreateProject",
-                admin_pb2.Project(code=a.code, name=a.name, all_users=a.all_users, groups=a.group or []),
-            ),
-            record_of(("id", *PROJECT_COLUMNS)),
-        ),
+    project = Verb(
+        "CreateProject",
+        lambda a: admin_pb2.Project(code=a.code, name=a.name, all_users=a.all_users, groups=a.group or []),
+        record_of(("id", *PROJECT_COLUMNS)),
     )
-    project.add_argument("code")
-    project.add_argument("--name", required=True)
-    project.add_argument("--all-users", action="store_true", help="every user may charge it")
-    project.add_argument("--group", action="append", help="members of this group may charge it (repeat)")
-    verbs.add("list", "list projects", Verb(_empty("ListProjects"), table_of("projects", PROJECT_COLUMNS)))
+    create = verbs.add("create", "create a project with its post-paid account", project, "code")
+    create.add_argument("--name", required=True)
+    create.add_argument("--all-users", action="store_true", help="every user may charge it")
+    create.add_argument("--group", action="append", help="members of this group may charge it (repeat)")
+    verbs.add("list", "list projects", Verb("ListProjects", _empty, table_of("projects", PROJECT_COLUMNS)))
 
 
-def _add_device_and_price_verbs(verbs: _Verbs) -> None:
+def _add_printer_and_terminal_verbs(verbs: _Verbs) -> None:
     verbs.group("printer", "printers")
     printer = verbs.add(
         "set",
         "create or replace a printer",
-        Verb(
-            lambda c, a: c.call(
-                "UpsertPrinter",
-                admin_pb2.Printer(
-                    name=a.name,
-                    address=a.address,
-                    transport=a.transport,
-                    vendor_profile=a.vendor_profile,
-                    printer_group=a.printer_group,
-                    location=a.location,
-                ),
-            ),
-            record_of(("id", *PRINTER_COLUMNS)),
-        ),
+        Verb("UpsertPrinter", _printer, record_of(("id", *PRINTER_COLUMNS))),
+        "name",
     )
-    printer.add_argument("name")
     printer.add_argument("--address", required=True, help="host or host:port")
     printer.add_argument("--transport", default="raw9100", help="raw9100, lpd or ipp")
     printer.add_argument("--vendor-profile", default="generic")
     printer.add_argument("--printer-group", default="default", help="price list group")
     printer.add_argument("--location", default="")
-    verbs.add("list", "list printers", Verb(_empty("ListPrinters"), table_of("printers", PRINTER_COLUMNS)))
+    verbs.add("list", "list printers", Verb("ListPrinters", _empty, table_of("printers", PRINTER_COLUMNS)))
 
     verbs.group("terminal", "terminals and kiosks")
-    kinds = _enum_table(admin_pb2.TerminalKind)
-    terminal = verbs.add(
+    create = verbs.add(
         "create",
         "register a terminal or kiosk; prints its key once",
-        Verb(
-            lambda c, a: c.call(
-                "CreateTerminal",
-                admin_pb2.Terminal(id=a.id, kind=kinds[a.kind], printer=a.printer, location=a.location),
-            ),
-            _terminal_report,
-        ),
+        Verb("CreateTerminal", _terminal, _terminal_report),
+        "id",
     )
-    terminal.add_argument("id")
-    terminal.add_argument("--kind", choices=sorted(kinds), default="terminal")
-    terminal.add_argument("--printer", default="", help="the printer it stands at")
-    terminal.add_argument("--location", default="")
+    create.add_argument("--kind", choices=sorted(_enum_table(admin_pb2.TerminalKind)), default="terminal")
+    create.add_argument("--printer", default="", help="the printer it stands at")
+    create.add_argument("--location", default="")
     verbs.add(
         "list",
         "list terminals and kiosks",
-        Verb(_empty("ListTerminals"), table_of("terminals", TERMINAL_COLUMNS)),
+        Verb("ListTerminals", _empty, table_of("terminals", TERMINAL_COLUMNS)),
     )
-    unlock = verbs.add(
-        "unlock",
-        "lift a terminal's lockout after failed logins",
-        Verb(
-            lambda c, a: c.call("UnlockIdentity", admin_pb2.UnlockIdentityRequest(terminal_id=a.id)),
-            said("unlocked terminal {id}"),
-        ),
+    unlock = Verb(
+        "UnlockIdentity",
+        lambda a: admin_pb2.UnlockIdentityRequest(terminal_id=a.id),
+        said("unlocked terminal {id}"),
     )
-    unlock.add_argument("id")
+    verbs.add("unlock", "lift a terminal's lockout after failed logins", unlock, "id")
 
+
+def _add_price_verbs(verbs: _Verbs) -> None:
     verbs.group("price", "price lists")
     price = verbs.add(
-        "set", "set the price per page of one kind of page", Verb(_set_price, record_of(PRICE_COLUMNS))
+        "set",
+        "set the price per page of one kind of page",
+        Verb("SetPrice", _price, record_of(PRICE_COLUMNS)),
     )
     price.add_argument("--printer-group", default="default")
     price.add_argument("--function", required=True, choices=sorted(_enum_table(common_pb2.Function)))
@@ -789,37 +746,32 @@ def _add_device_and_price_verbs(verbs: _Verbs) -> None:
     price.add_argument("--paper-size", default="*", help="e.g. A4; '*' for any size without its own price")
     price.add_argument("--duplex", action="store_true")
     price.add_argument("--price-cents-per-page", type=int, required=True)
-    listing = verbs.add(
-        "list",
-        "list prices",
-        Verb(
-            lambda c, a: c.call("ListPrices", admin_pb2.ListPricesRequest(printer_group=a.printer_group)),
-            table_of("prices", PRICE_COLUMNS),
-        ),
+    prices = Verb(
+        "ListPrices",
+        lambda a: admin_pb2.ListPricesRequest(printer_group=a.printer_group),
+        table_of("prices", PRICE_COLUMNS),
     )
-    listing.add_argument("--printer-group", default="", help="only this group")
+    verbs.add("list", "list prices", prices).add_argument(
+        "--printer-group", default="", help="only this group"
+    )
 
 
-def _add_money_verbs(verbs: _Verbs) -> None:
+def _add_account_verbs(verbs: _Verbs) -> None:
     verbs.group("account", "accounts, credit and the ledger")
-    listing = verbs.add(
-        "list",
-        "list accounts",
-        Verb(
-            lambda c, a: c.call(
-                "ListAccounts",
-                admin_pb2.ListAccountsRequest(user=_user(a.user))
-                if a.user
-                else admin_pb2.ListAccountsRequest(),
-            ),
-            table_of("accounts", ACCOUNT_COLUMNS),
+    accounts = Verb(
+        "ListAccounts",
+        lambda a: (
+            admin_pb2.ListAccountsRequest(user=_user(a.user)) if a.user else admin_pb2.ListAccountsRequest()
         ),
+        table_of("accounts", ACCOUNT_COLUMNS),
     )
-    listing.add_argument("--user", metavar="USERNAME", help="only this user's accounts")
+    verbs.add("list", "list accounts", accounts).add_argument(
+        "--user", metavar="USERNAME", help="only this user's"
+    )
     adjust = verbs.add(
         "adjust",
         "add (or with a negative amount, remove) credit",
-        Verb(_adjust, _adjust_report, json_extras=("idempotency_key",)),
+        Verb("AdjustCredit", _adjust, _adjust_report, idempotent=True),
     )
     _target_options(adjust)
     adjust.add_argument("--amount-cents", type=int, required=True, help="positive adds, negative removes")
@@ -827,23 +779,20 @@ def _add_money_verbs(verbs: _Verbs) -> None:
     adjust.add_argument(
         "--idempotency-key", default="", help="reuse to retry safely (default: a new one, printed)"
     )
-    limit = verbs.add(
-        "set-limit",
-        "set a user's prepaid overdraft",
-        Verb(
-            lambda c, a: c.call(
-                "SetCreditLimit",
-                admin_pb2.SetCreditLimitRequest(
-                    user=_user(a.username), credit_limit_cents=a.credit_limit_cents
-                ),
-            ),
-            record_of(ACCOUNT_COLUMNS),
+    limit = Verb(
+        "SetCreditLimit",
+        lambda a: admin_pb2.SetCreditLimitRequest(
+            user=_user(a.username), credit_limit_cents=a.credit_limit_cents
         ),
+        record_of(ACCOUNT_COLUMNS),
     )
-    limit.add_argument("username")
-    limit.add_argument("--credit-limit-cents", type=int, required=True)
+    verbs.add("set-limit", "set a user's prepaid overdraft", limit, "username").add_argument(
+        "--credit-limit-cents", type=int, required=True
+    )
     ledger = verbs.add(
-        "ledger", "ledger entries, newest first", Verb(_ledger, table_of("entries", LEDGER_COLUMNS))
+        "ledger",
+        "ledger entries, newest first",
+        Verb("GetLedger", _ledger, table_of("entries", LEDGER_COLUMNS)),
     )
     _target_options(ledger)
     ledger.add_argument("--limit", type=int, default=100)
@@ -851,12 +800,16 @@ def _add_money_verbs(verbs: _Verbs) -> None:
         "--before-transaction-id", type=int, default=0, help="page back from this transaction"
     )
     verbs.add(
-        "check", "check the ledger's invariants", Verb(_empty("CheckLedger"), _check_report, _check_failed)
+        "check", "check the ledger's invariants", Verb("CheckLedger", _empty, _check_report, _check_failed)
     )
 
+
+def _add_quota_verbs(verbs: _Verbs) -> None:
     verbs.group("quota", "quotas")
     quota = verbs.add(
-        "create", "create a quota rule", Verb(_create_quota, record_of(("id", *QUOTA_COLUMNS[1:])))
+        "create",
+        "create a quota rule",
+        Verb("CreateQuotaRule", _quota, record_of(("id", *QUOTA_COLUMNS[1:]))),
     )
     quota.add_argument("--name", required=True)
     scope = quota.add_mutually_exclusive_group()
@@ -868,27 +821,31 @@ def _add_money_verbs(verbs: _Verbs) -> None:
     quota.add_argument("--color-scope", default="any", choices=list(_enum_table(common_pb2.QuotaColorScope)))
     quota.add_argument("--limit", type=int, required=True, help="pages, or cents with --unit cents")
     quota.add_argument("--action", default="block", choices=list(_enum_table(common_pb2.QuotaAction)))
-    verbs.add("list", "list quota rules", Verb(_empty("ListQuotaRules"), table_of("rules", QUOTA_COLUMNS)))
-    delete = verbs.add(
-        "delete",
-        "delete a quota rule (and its usage counters)",
-        Verb(
-            lambda c, a: c.call("DeleteQuotaRule", admin_pb2.QuotaRuleRef(id=a.id)),
-            said("quota rule {id} deleted"),
-        ),
+    verbs.add("list", "list quota rules", Verb("ListQuotaRules", _empty, table_of("rules", QUOTA_COLUMNS)))
+    delete = Verb(
+        "DeleteQuotaRule", lambda a: admin_pb2.QuotaRuleRef(id=a.id), said("quota rule {id} deleted")
     )
-    delete.add_argument("id", type=int)
+    verbs.add("delete", "delete a quota rule (and its usage counters)", delete).add_argument("id", type=int)
+
+
+VERB_GROUPS = (
+    _add_user_verbs,
+    _add_card_verbs,
+    _add_group_verbs,
+    _add_role_and_project_verbs,
+    _add_printer_and_terminal_verbs,
+    _add_price_verbs,
+    _add_account_verbs,
+    _add_quota_verbs,
+)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``printgate admin``."""
     _global_options(parser, defaults=True)
     verbs = _Verbs(parser)
-    _add_user_verbs(verbs)
-    _add_card_and_group_verbs(verbs)
-    _add_role_project_verbs(verbs)
-    _add_device_and_price_verbs(verbs)
-    _add_money_verbs(verbs)
+    for add_group in VERB_GROUPS:
+        add_group(verbs)
     parser.set_defaults(func=run)
 
 
@@ -902,21 +859,32 @@ def _json(reply: Message, args: argparse.Namespace, verb: Verb) -> str:
         always_print_fields_with_no_presence=True,
         unquote_int64_if_possible=True,
     )
-    document.update({name: getattr(args, name) for name in verb.json_extras})
+    if verb.idempotent:
+        document["idempotency_key"] = args.idempotency_key
     return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _call(verb: Verb, args: argparse.Namespace) -> Message:
+    """Build the request (usage errors first), then make the call."""
+    request = verb.build(args)
+    client = AdminClient(
+        args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), args.timeout_s
+    )
+    try:
+        return client.call(verb.method, request)
+    except AdminCommandError as error:
+        if verb.idempotent:
+            raise type(error)(f"{error} (to retry, pass --idempotency-key {args.idempotency_key})") from None
+        raise
+    finally:
+        client.close()
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one admin command; returns the exit code (see the module docstring)."""
     verb: Verb = args.verb_spec
     try:
-        client = AdminClient(
-            args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), args.timeout_s
-        )
-        try:
-            reply = verb.call(client, args)
-        finally:
-            client.close()
+        reply = _call(verb, args)
     except AdminCommandError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return error.exit_code
