@@ -55,6 +55,7 @@ _AUTH_PROTOCOLS = {
 _PRIV_PROTOCOLS = {"DES": usmDESPrivProtocol, "AES": usmAesCfb128Protocol, "AES256": usmAesCfb256Protocol}
 _ABSENT = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
 _MAX_OID_LEN = 128
+_SAFETY_MARGIN_S = 5.0
 
 
 def parse_oid(text: str) -> Oid:
@@ -173,8 +174,9 @@ class SnmpClient:
 
     @property
     def _call_budget_s(self) -> float:
-        # pysnmp retries internally; the outer bound covers resolution and scheduling too.
-        return self.timeout_s * (self.retries + 1) + 0.5
+        # pysnmp's own timeout x tries is the real bound; this outer one is a safety net that
+        # also covers the engine's one-off warm-up (~0.7 s of CPU on a Pi-class machine).
+        return self.timeout_s * (self.retries + 1) + _SAFETY_MARGIN_S
 
     async def _prepare(self) -> tuple[SnmpEngine, UdpTransportTarget]:
         if self._engine is None:
