@@ -1,0 +1,88 @@
+"""Print intake for the hub: an IPP printer (RFC 8011 over HTTP/IPPS), an LPD listener
+(RFC 1179), an encrypted job spool and document analysis (pages, colour, paper, thumbnail).
+
+This subpackage imports nothing else of ``hub_server``: the hub plugs in through the
+``JobRegistry`` protocol (``InMemoryJobRegistry`` is the shipped implementation) and hands
+in a ``Spool``. Start everything with ``await start_intake(registry, spool, ...)``.
+"""
+
+from __future__ import annotations
+
+from .analysis import AnalysisLimits, JobAnalysis, PageInfo, PjlSettings, analyze_file
+from .errors import (
+    AnalysisError,
+    IntakeError,
+    IppError,
+    IppIncomplete,
+    IppParseError,
+    IppRequestError,
+    JobNotCancelable,
+    JobNotFound,
+    LpdProtocolError,
+    OwnerRefused,
+    SpoolError,
+    SpoolIntegrityError,
+    SpoolJobNotFound,
+    SpoolLimitExceeded,
+)
+from .ipp_codec import (
+    IppAttribute,
+    IppGroup,
+    IppLimits,
+    IppMessage,
+    IppValue,
+    Tag,
+    encode_message,
+    parse_message,
+)
+from .ipp_codes import JobState, Operation, Status
+from .jobs import InMemoryJobRegistry, JobRecord, JobRegistry, PrintTicket
+from .server import IntakeServer, start_intake
+from .service import IntakeConfig, IntakeService
+from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
+
+__all__ = [
+    "AnalysisError",
+    "AnalysisLimits",
+    "InMemoryJobRegistry",
+    "IntakeConfig",
+    "IntakeError",
+    "IntakeServer",
+    "IntakeService",
+    "IppAttribute",
+    "IppError",
+    "IppGroup",
+    "IppIncomplete",
+    "IppLimits",
+    "IppMessage",
+    "IppParseError",
+    "IppRequestError",
+    "IppValue",
+    "JobAnalysis",
+    "JobNotCancelable",
+    "JobNotFound",
+    "JobRecord",
+    "JobRegistry",
+    "JobState",
+    "LpdProtocolError",
+    "Operation",
+    "OwnerRefused",
+    "PageInfo",
+    "PjlSettings",
+    "PrintTicket",
+    "QueuePolicy",
+    "Spool",
+    "SpoolEntry",
+    "SpoolError",
+    "SpoolIntegrityError",
+    "SpoolJobNotFound",
+    "SpoolLimitExceeded",
+    "SpoolLimits",
+    "SpoolWriter",
+    "Status",
+    "Tag",
+    "analyze_file",
+    "encode_message",
+    "parse_message",
+    "start_intake",
+]

@@ -1,0 +1,274 @@
+"""Document analysis: pages, colour per page, paper size, PJL settings and a page-1 thumbnail.
+
+Ghostscript does the rendering, always as a subprocess with ``-dSAFER``, a wall-clock
+timeout and rlimits (address space, CPU seconds, output file size), so a PDF bomb or a
+PostScript ``{} loop`` costs at most ``timeout_s`` and ``memory_bytes_max`` and never the hub.
+
+* ``-sDEVICE=inkcov`` prints the C, M, Y, K coverage (0..1) of every page; a page counts as
+  colour when C, M or Y exceeds ``color_threshold`` (gray renders as K only). The same
+  coverage is the basis for charging by coverage later.
+* A PostScript ``EndPage`` hook prints each page's size in points before its coverage line.
+* ``-sDEVICE=png16m`` at a low resolution renders page 1 as the thumbnail.
+
+PJL/PCL jobs (``application/octet-stream``) are not rendered: their PJL header is read for
+copies, duplex and render mode, and a PDF or PostScript body after ``ENTER LANGUAGE`` is
+analysed like a plain document. PCL and PWG raster page counts are left unknown (None).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import resource
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import AnalysisError
+
+__all__ = [
+    "AnalysisLimits",
+    "JobAnalysis",
+    "PageInfo",
+    "PjlSettings",
+    "analyze_file",
+    "paper_name",
+    "parse_pjl_header",
+    "sniff_format",
+]
+
+log = logging.getLogger(__name__)
+
+_GS = "gs"
+# Print "%%PAGESIZE w h" for every output page (reason 0 showpage / 1 copypage), then let
+# the page through to the device; reason 2 is device deactivation and must not print.
+_PAGESIZE_HOOK = (
+    "<</EndPage {exch pop dup 2 ne {currentpagedevice /PageSize get aload pop "
+    "(%%PAGESIZE ) print exch =only ( ) print = flush} if 2 ne}>> setpagedevice"
+)
+_INKCOV_LINE = re.compile(rb"^\s*([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+CMYK\s+OK", re.M)
+_PAGESIZE_LINE = re.compile(rb"^%%PAGESIZE ([0-9.]+) ([0-9.]+)$", re.M)
+_PAPERS_PT = {  # name -> (width, height) in points, portrait
+    "iso_a3_297x420mm": (842, 1191),
+    "iso_a4_210x297mm": (595, 842),
+    "iso_a5_148x210mm": (420, 595),
+    "na_letter_8.5x11in": (612, 792),
+    "na_legal_8.5x14in": (612, 1008),
+    "na_ledger_11x17in": (792, 1224),
+}
+_PAPER_TOLERANCE_PT = 3.0
+_PJL_SETTING = re.compile(rb"^@PJL\s+SET\s+([A-Z]+)\s*=\s*\"?([A-Za-z0-9_]+)\"?", re.I | re.M)
+_PJL_LANGUAGE = re.compile(rb"^@PJL\s+ENTER\s+LANGUAGE\s*=\s*([A-Za-z0-9]+)[^\n]*\n", re.I | re.M)
+_UEL = b"\x1b%-12345X"
+
+
+@dataclass(frozen=True)
+class AnalysisLimits:
+    """Resource bounds for one Ghostscript run."""
+
+    timeout_s: float = 60.0
+    memory_bytes_max: int = 1024 * 1024 * 1024
+    thumbnail_dpi: int = 20
+    color_threshold: float = 0.0001
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """One page: size in points, ink coverage (C, M, Y, K in 0..1), colour or not."""
+
+    width_pt: float
+    height_pt: float
+    coverage_cmyk: tuple[float, float, float, float]
+    color: bool
+
+    @property
+    def paper(self) -> str | None:
+        """PWG media name of the page size, if it is a common one."""
+        return paper_name(self.width_pt, self.height_pt)
+
+
+@dataclass(frozen=True)
+class PjlSettings:
+    """What a PJL job header asks for (None where it says nothing)."""
+
+    copies: int | None = None
+    duplex: bool | None = None
+    binding_short_edge: bool | None = None
+    grayscale: bool | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class JobAnalysis:
+    """The outcome of analysing one document."""
+
+    document_format: str
+    page_count: int | None
+    pages: tuple[PageInfo, ...] = ()
+    pjl: PjlSettings = field(default_factory=PjlSettings)
+    thumbnail_png: bytes | None = None
+    error: str | None = None
+
+    @property
+    def color_page_count(self) -> int:
+        """Pages that use colour ink."""
+        return sum(1 for page in self.pages if page.color)
+
+    @property
+    def papers(self) -> tuple[str | None, ...]:
+        """Distinct paper names in page order (None for unusual sizes)."""
+        return tuple(dict.fromkeys(page.paper for page in self.pages))
+
+
+def paper_name(width_pt: float, height_pt: float) -> str | None:
+    """The PWG media name for a page size in points (either orientation), or None."""
+    short, long_ = sorted((width_pt, height_pt))
+    for name, (width, height) in _PAPERS_PT.items():
+        if abs(short - width) <= _PAPER_TOLERANCE_PT and abs(long_ - height) <= _PAPER_TOLERANCE_PT:
+            return name
+    return None
+
+
+def sniff_format(head: bytes) -> str:
+    """Guess a MIME type from the first bytes of a document."""
+    stripped = head.lstrip(b"\x04\r\n\t ")
+    if stripped.startswith(_UEL) or stripped.startswith(b"@PJL"):
+        return "application/vnd.hp-pjl"
+    if stripped.startswith(b"%PDF-"):
+        return "application/pdf"
+    if stripped.startswith(b"%!"):
+        return "application/postscript"
+    if head.startswith(b"RaS2"):
+        return "image/pwg-raster"
+    return "application/octet-stream"
+
+
+def parse_pjl_header(head: bytes) -> tuple[PjlSettings, int]:
+    """Read PJL SET lines up to ``ENTER LANGUAGE``; return settings and the PDL offset.
+
+    The offset is 0 when there is no ENTER LANGUAGE line in ``head``.
+    """
+    language_match = _PJL_LANGUAGE.search(head)
+    header = head[: language_match.start()] if language_match else head
+    values = {key.upper().decode(): value.upper().decode() for key, value in _PJL_SETTING.findall(header)}
+    copies = values.get("QTY") or values.get("COPIES")
+    settings = PjlSettings(
+        copies=int(copies) if copies and copies.isdigit() and 0 < int(copies) < 10_000 else None,
+        duplex={"ON": True, "OFF": False}.get(values.get("DUPLEX", "")),
+        binding_short_edge={"SHORTEDGE": True, "LONGEDGE": False}.get(values.get("BINDING", "")),
+        grayscale={"GRAYSCALE": True, "COLOR": False}.get(values.get("RENDERMODE", "")),
+        language=language_match.group(1).upper().decode() if language_match else None,
+    )
+    return settings, language_match.end() if language_match else 0
+
+
+def _limit_child(memory_bytes_max: int, cpu_s: int) -> None:
+    # Runs in the child between fork and exec: only async-signal-safe work.
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes_max, memory_bytes_max))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+async def _run_gs(arguments: list[str], limits: AnalysisLimits) -> bytes:
+    """Run Ghostscript; return stdout, or raise ``AnalysisError`` on error or timeout."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            _GS,
+            "-q",
+            "-dSAFER",
+            "-dBATCH",
+            "-dNOPAUSE",
+            "-dNOINTERPOLATE",
+            *arguments,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            preexec_fn=lambda: _limit_child(limits.memory_bytes_max, int(limits.timeout_s) + 1),
+        )
+    except FileNotFoundError:
+        raise AnalysisError("ghostscript (gs) is not installed") from None
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), limits.timeout_s)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AnalysisError(f"ghostscript timed out after {limits.timeout_s} s") from None
+    if process.returncode != 0:
+        message = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {process.returncode}"]
+        raise AnalysisError(f"ghostscript failed: {message[0][:200]}")
+    return stdout
+
+
+def _pages_from_inkcov(output: bytes, threshold: float) -> tuple[PageInfo, ...]:
+    sizes = [(float(w), float(h)) for w, h in _PAGESIZE_LINE.findall(output)]
+    coverages = [tuple(float(v) for v in match) for match in _INKCOV_LINE.findall(output)]
+    if len(sizes) != len(coverages):
+        raise AnalysisError(f"inkcov gave {len(coverages)} pages but {len(sizes)} page sizes")
+    return tuple(
+        PageInfo(w, h, (c[0], c[1], c[2], c[3]), max(c[0], c[1], c[2]) > threshold)
+        for (w, h), c in zip(sizes, coverages, strict=True)
+    )
+
+
+async def _render(path: Path, document_format: str, limits: AnalysisLimits) -> JobAnalysis:
+    inkcov = await _run_gs(
+        ["-sDEVICE=inkcov", "-r36", "-o", "-", "-c", _PAGESIZE_HOOK, "-f", str(path)], limits
+    )
+    pages = _pages_from_inkcov(inkcov, limits.color_threshold)
+    thumbnail = None
+    if pages:
+        thumbnail = await _run_gs(
+            [
+                "-sDEVICE=png16m",
+                f"-r{limits.thumbnail_dpi}",
+                "-dFirstPage=1",
+                "-dLastPage=1",
+                "-o",
+                "-",
+                str(path),
+            ],
+            limits,
+        )
+    return JobAnalysis(document_format, len(pages), pages, thumbnail_png=thumbnail or None)
+
+
+async def _analyze_pjl(path: Path, limits: AnalysisLimits) -> JobAnalysis:
+    with open(path, "rb") as stream:
+        head = stream.read(64 * 1024)
+    settings, body_offset = parse_pjl_header(head)
+    if settings.language not in ("PDF", "POSTSCRIPT") or not body_offset:
+        return JobAnalysis("application/vnd.hp-pjl", None, pjl=settings)
+    body = path.with_suffix(".body")
+    try:
+        _copy_from(path, body, body_offset)
+        inner = await _render(body, "application/" + settings.language.lower(), limits)
+    finally:
+        body.unlink(missing_ok=True)
+    return JobAnalysis("application/vnd.hp-pjl", inner.page_count, inner.pages, settings, inner.thumbnail_png)
+
+
+def _copy_from(source: Path, target: Path, offset: int) -> None:
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        reader.seek(offset)
+        while chunk := reader.read(1024 * 1024):
+            writer.write(chunk)
+
+
+async def analyze_file(path: Path, limits: AnalysisLimits | None = None) -> JobAnalysis:
+    """Analyse a plaintext document file; failures are reported in ``JobAnalysis.error``.
+
+    The format is sniffed from the content, not trusted from the submitter.
+    """
+    limits = limits or AnalysisLimits()
+    with open(path, "rb") as stream:
+        document_format = sniff_format(stream.read(64))
+    try:
+        if document_format in ("application/pdf", "application/postscript"):
+            return await _render(path, document_format, limits)
+        if document_format == "application/vnd.hp-pjl":
+            return await _analyze_pjl(path, limits)
+    except AnalysisError as error:
+        log.warning("analysis of %s failed: %s", path.name, error)
+        return JobAnalysis(document_format, None, error=str(error))
+    return JobAnalysis(document_format, None)

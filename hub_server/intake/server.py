@@ -1,0 +1,131 @@
+"""Starting and stopping the intake listeners (IPP over HTTP/IPPS, LPD) and the expiry sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from .http11 import HttpLimits, serve_connection
+from .ipp_printer import IppPrinter
+from .jobs import JobRegistry
+from .lpd import LpdServer
+from .service import IntakeConfig, IntakeService
+from .spool import Spool
+
+__all__ = ["IntakeServer", "start_intake"]
+
+Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IntakeServer:
+    """Running intake listeners. ``ipp_port``/``lpd_port`` are the bound ports (0 if off)."""
+
+    service: IntakeService
+    ipp_server: asyncio.Server | None
+    lpd_server: asyncio.Server | None
+    sweeper: asyncio.Task[None]
+    connections: set[asyncio.StreamWriter]
+
+    @property
+    def ipp_port(self) -> int:
+        """The bound IPP port, or 0 when IPP is not listening."""
+        return _port(self.ipp_server)
+
+    @property
+    def lpd_port(self) -> int:
+        """The bound LPD port, or 0 when LPD is not listening."""
+        return _port(self.lpd_server)
+
+    async def close(self) -> None:
+        """Stop listening, cancel the sweep and background analyses."""
+        self.sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.sweeper
+        for server in (self.ipp_server, self.lpd_server):
+            if server is not None:
+                server.close()
+        for writer in list(self.connections):
+            writer.close()
+        for server in (self.ipp_server, self.lpd_server):
+            if server is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(server.wait_closed(), 5.0)
+        await self.service.close()
+
+
+def _port(server: asyncio.Server | None) -> int:
+    if server is None or not server.sockets:
+        return 0
+    port: int = server.sockets[0].getsockname()[1]
+    return port
+
+
+async def _sweep(service: IntakeService) -> None:
+    while True:
+        await asyncio.sleep(service.config.expiry_sweep_s)
+        try:
+            expired = service.expire()
+        except Exception:  # the sweep must survive a registry hiccup; logged with traceback
+            log.exception("intake: expiry sweep failed")
+            continue
+        if expired:
+            log.info("intake: expired jobs %s", expired)
+
+
+async def start_intake(
+    registry: JobRegistry,
+    spool: Spool,
+    ipp_listen: tuple[str, int] | None = ("127.0.0.1", 0),
+    lpd_listen: tuple[str, int] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    config: IntakeConfig | None = None,
+) -> IntakeServer:
+    """Start IPP (IPPS when ``ssl_context`` is given) and/or LPD listeners.
+
+    Port 0 binds an ephemeral port; read it back from ``IntakeServer.ipp_port``/``lpd_port``.
+    """
+    service = IntakeService(registry, spool, config)
+    config = service.config
+    limits = HttpLimits(
+        header_timeout_s=config.idle_timeout_s,
+        keepalive_timeout_s=config.keepalive_timeout_s,
+        idle_timeout_s=config.idle_timeout_s,
+        drain_bytes_max=config.drain_bytes_max,
+    )
+    printer = IppPrinter(service)
+    connections: set[asyncio.StreamWriter] = set()
+
+    def tracked(handler: Connection) -> Connection:
+        # Python 3.11's Server has no close_clients(): remember writers to close them.
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.add(writer)
+            try:
+                await handler(reader, writer)
+            finally:
+                connections.discard(writer)
+
+        return serve
+
+    ipp_server = lpd_server = None
+    if ipp_listen is not None:
+        ipp_server = await asyncio.start_server(
+            tracked(lambda r, w: serve_connection(r, w, printer.handle_http, limits)),
+            ipp_listen[0],
+            ipp_listen[1],
+            ssl=ssl_context,
+            limit=config.header_bytes_max,
+        )
+    if lpd_listen is not None:
+        lpd = LpdServer(service)
+        lpd_server = await asyncio.start_server(tracked(lpd.handle), lpd_listen[0], lpd_listen[1], limit=1024)
+    sweeper = asyncio.get_running_loop().create_task(_sweep(service))
+    server = IntakeServer(service, ipp_server, lpd_server, sweeper, connections)
+    log.info("intake: IPP on %s, LPD on %s", server.ipp_port or "off", server.lpd_port or "off")
+    return server
