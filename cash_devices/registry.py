@@ -26,6 +26,7 @@ async def _open_cctalk(
     kind: str = "coin",
     checksum: str = "simple",
     echo: bool = True,
+    host_address: int = 1,
     timeout_s: float = 0.2,
     retries: int = 2,
     poll_interval_s: float = 0.1,
@@ -38,7 +39,9 @@ async def _open_cctalk(
         raise ConfigurationError(f"ccTalk kind must be 'coin' or 'note', not {kind!r}")
     owns_link = link is None
     if link is None:
-        link = open_link(url, mode=checksum, echo=echo, timeout_s=timeout_s, retries=retries)
+        link = open_link(
+            url, mode=checksum, echo=echo, host_address=host_address, timeout_s=timeout_s, retries=retries
+        )
     acceptor: Acceptor
     if kind == "coin":
         acceptor = CcTalkCoinAcceptor(
@@ -81,7 +84,8 @@ DRIVERS: dict[str, Callable[..., Awaitable[Acceptor]]] = {"cctalk": _open_cctalk
 async def open_acceptor(driver: str, url: str, address: int | None = None, **options: Any) -> Acceptor:
     """Open an acceptor by driver name; it is identified and inhibited when this returns.
 
-    ``cctalk`` options: ``kind`` (coin|note), ``checksum`` (simple|crc16), ``echo``, ``timeout_s``,
+    ``cctalk`` options: ``kind`` (coin|note), ``checksum`` (simple|crc16), ``echo``, ``host_address``
+    (default 1), ``timeout_s``,
     ``retries``, ``poll_interval_s``, ``resume`` (a persisted :class:`CounterState`), ``values``
     (id -> (value_minor, currency) overrides), ``escrow`` (notes), ``link`` (an open
     :class:`CcTalkLink` shared by several devices on one line; ``url`` is then unused and the

@@ -92,6 +92,7 @@ class SimCcTalkDevice:
         self.master_accepting = False
         self.inhibit_mask = 0
         self.silent = False  # a dead device: no replies at all
+        self.polls_answered = 0
         self._drop_rate = 0.0
         self._random = random.Random(0)
 
@@ -139,7 +140,10 @@ class SimCcTalkDevice:
                 self._record("dropped-poll", counter=self.counter)
                 return None
             reply = self.handle(header, data)
-            self._record("request", header=header, data=data.hex(), nak=reply is None)
+            if header != self.poll_header:  # polls come ten times a second: count them instead
+                self._record("request", header=header, data=data.hex(), nak=reply is None)
+            else:
+                self.polls_answered += 1
             return bytes([ACK, *reply]) if reply is not None else bytes([NAK])
 
     def handle(self, header: int, data: bytes) -> bytes | None:

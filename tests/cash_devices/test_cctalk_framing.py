@@ -235,3 +235,13 @@ def test_open_link_rejects_bad_settings():
         open_link("loop://", mode="parity")
     with pytest.raises(ConfigurationError):
         open_link("nosuchscheme://x")
+
+
+def test_link_with_another_host_address(scripted_line):
+    line = scripted_line({bytes.fromhex("02 00 09 FE F7"): bytes.fromhex("09 00 02 00 F5")})
+    link = open_link(line.path, host_address=9, timeout_s=0.5)
+    try:
+        assert link.request(2, 254) == b""
+    finally:
+        link.close()
+    assert line.heard == [bytes.fromhex("02 00 09 FE F7")]

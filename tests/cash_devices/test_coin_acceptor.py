@@ -285,3 +285,37 @@ def test_missing_echo_is_reported_as_a_wiring_fault():
             await open_acceptor("cctalk", bus.path, 2, timeout_s=0.1)
 
     run(scenario)
+
+
+def test_lossy_line_still_credits_every_coin_exactly_once(bus, device, checksum):
+    async def scenario():
+        acceptor = await open_coin(bus, checksum)
+        events = EventWaiter(acceptor, skip=(LinkChanged,))
+        try:
+            await acceptor.enable()
+            device.lossy(0.4, seed=7)  # 40 % of polls unanswered; the link retries, the counter catches up
+            credited = []
+            for _burst in range(8):
+                for _ in range(3):  # fewer than the 5 buffered events between two good polls
+                    device.insert_coin(10)
+                credited += [await events.next() for _ in range(3)]
+            assert [event.event_counter for event in credited] == list(range(1, 25))
+            assert all(isinstance(event, CoinAccepted) for event in credited)
+            assert device.count("dropped-poll") > 0
+            assert acceptor.health.lost_events == 0
+        finally:
+            await acceptor.close()
+
+    run(scenario)
+
+
+def test_host_address_is_configurable():
+    """Simple-checksum mode only: in CRC-16 mode the source byte carries the CRC (host is 1)."""
+    device = SimCoinAcceptor()
+
+    async def scenario():
+        with SimCcTalkBus(device) as bus:
+            acceptor = await open_acceptor("cctalk", bus.path, 2, host_address=9, timeout_s=0.2)
+            await acceptor.close()  # open() succeeding means every reply addressed to 9 was accepted
+
+    run(scenario)
