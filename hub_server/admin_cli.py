@@ -48,7 +48,17 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 
-__all__ = ["AdminClient", "AdminCommandError", "HubUnreachable", "UsageError", "register", "run"]
+__all__ = [
+    "AdminClient",
+    "AdminCommandError",
+    "HubUnreachable",
+    "UsageError",
+    "printable",
+    "record_of",
+    "register",
+    "run",
+    "table_of",
+]
 
 PROG = "printgate admin"
 DEFAULT_HUB = "127.0.0.1:50051"
@@ -103,7 +113,7 @@ class AdminClient:
 
     def _translate(self, error: grpc.RpcError) -> AdminCommandError:
         code: grpc.StatusCode = error.code()
-        details = str(error.details() or "").replace("\n", " ")
+        details = printable(str(error.details() or ""))
         if code is grpc.StatusCode.UNAVAILABLE:
             return HubUnreachable(f"UNAVAILABLE: cannot reach hub at {self.address} ({details})")
         if code is grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -154,6 +164,11 @@ def _secret(args: argparse.Namespace, name: str) -> str:
 # -- text rendering ---------------------------------------------------------------------------
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``), so hub data cannot drive the terminal."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _enum_names(descriptor: Any) -> dict[str, int]:
     """Short lower-case names of a protobuf enum (``FUNCTION_PRINT`` -> ``print``), unset left out."""
     prefix = descriptor.values[0].name.removesuffix("UNSPECIFIED")  # proto3: the first value is 0
@@ -181,7 +196,7 @@ def _scalar_text(field: Any, value: Any) -> str:
         return value.username or (f"id {value.id}" if value.id else "")
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value) or "-"  # a blank cell would shift the columns of a table
+    return printable(str(value)) or "-"  # a blank cell would shift the columns of a table
 
 
 def _cell(message: Message, name: str) -> str:

@@ -9,10 +9,12 @@ stdin secrets end to end. Each test uses its own names, so the tests do not depe
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -26,8 +28,11 @@ from typing import Any
 
 import grpc
 import pytest
-from printgate.v1 import terminal_pb2, terminal_pb2_grpc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from printgate.v1 import admin_pb2, terminal_pb2, terminal_pb2_grpc
 
+from hub_server.admin_cli import USER_COLUMNS, printable, table_of
 from terminal_app.cli import main
 from tests.conftest import free_tcp_port
 
@@ -710,3 +715,36 @@ def test_terminal_create_prints_the_key_once(admin_hub: HubProcess) -> None:
     assert lines[4].startswith("key       ") and len(lines[4].split()[1]) >= 32
     assert lines[5:] == ["(the key is shown only now: store it on the terminal)"]
     assert lines[4].split()[1] not in text(admin_hub, "terminal list")
+
+
+# -- text rendering of hostile hub data -----------------------------------------------------------
+
+hub_text = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(hub_text, hub_text, hub_text, st.lists(hub_text, max_size=3)), max_size=6))
+def test_tables_stay_aligned_and_printable_whatever_the_hub_sends(fields: list[Any]) -> None:
+    users = [
+        admin_pb2.User(username=name, full_name=full_name, email=email, roles=roles)
+        for name, full_name, email, roles in fields
+    ]
+    reply = admin_pb2.ListUsersResponse(users=users, total=len(users))
+    rendered = table_of("users", USER_COLUMNS)(reply, argparse.Namespace())
+    lines = rendered.split("\n")
+    assert all(line.isprintable() for line in lines)
+    if not users:
+        assert lines == ["(none)"]
+        return
+    assert len(lines) == len(users) + 1
+    starts = [match.start() for match in re.finditer(r"\S+", lines[0])]
+    ends = [start - 2 for start in starts[1:]] + [None]  # cells are padded and joined by two spaces
+    for user, line in zip(users, lines[1:], strict=True):
+        cells = [line[start:end].rstrip() for start, end in zip(starts, ends, strict=True)]
+        roles = ",".join(printable(role) or "-" for role in user.roles) or "-"
+        expected = [
+            printable(user.username) or "-",
+            printable(user.full_name) or "-",
+            printable(user.email) or "-",
+        ]
+        assert cells[:5] == [*(text.rstrip() for text in expected), "-", roles.rstrip()]
