@@ -6,13 +6,15 @@ Usage: ``printgate admin [--hub HOST:PORT] [--token-file PATH | --data-dir DIR] 
 * The hub address comes from ``--hub``, else ``PRINTGATE_HUB``, else ``127.0.0.1:50051``.
 * The admin token comes from ``--token-file``, else ``DIR/admin-token`` for ``--data-dir``, else
   ``PRINTGATE_ADMIN_TOKEN``; it travels as ``authorization: Bearer <token>`` metadata.
-* ``--json`` prints one JSON document on stdout (the reply's protobuf JSON form with the
-  ``.proto`` field names, every field present, int64 as numbers); otherwise readable text.
+* ``--json`` prints one JSON document on stdout: the reply's protobuf JSON form with the
+  ``.proto`` field names, every field present, int64 as numbers where exact (below 2**53);
+  ``account adjust`` adds the ``idempotency_key`` it used. Otherwise readable text and tables.
 * Nothing prompts. Secrets can come from stdin (``--password-stdin``, ``--pin-stdin``) so they
   stay out of argv and the process list.
 * Money is integer cents; option names carry the unit (``--amount-cents``).
 
-Exit codes, with one line ``printgate admin: STATUS: message`` on stderr for every failure:
+Exit codes; every failure also writes one line to stderr, ``printgate admin: STATUS: message``
+for what the hub said (argparse adds its usage text to its own errors):
 
 ====  ==================================================================================
 0     done
@@ -304,7 +306,7 @@ def _terminal_report(reply: Any, args: argparse.Namespace) -> str:
 def _check_report(reply: Any, args: argparse.Namespace) -> str:
     state = "ok" if reply.ok else "NOT ok"
     head = f"ledger {state}: {reply.transactions} transactions, {reply.accounts} accounts"
-    return "\n".join([head, *(f"problem: {problem}" for problem in reply.problems)])
+    return "\n".join([head, *(f"problem: {printable(problem)}" for problem in reply.problems)])
 
 
 # -- verbs: each builds one AdminService request from the arguments ----------------------------
