@@ -125,9 +125,6 @@ class NfcTagSim:
                     self._sock.sendto(reply, sender)
 
     def _reply(self, datagram: bytes) -> bytes | None:
-        if self._corrupt is not None and self._levels:
-            reply, self._corrupt = self._corrupt, None
-            return reply
         try:
             bitrate, payload = datagram.split()
             request = bytes.fromhex(payload.decode("ascii"))
@@ -135,4 +132,9 @@ class NfcTagSim:
             return None  # RFOFF or anything else without a payload
         answer = self.answer(request)
         self.requests_unanswered += answer is None
-        return None if answer is None else bitrate + b" " + answer.hex().encode()
+        if answer is None:
+            return None
+        if self._corrupt is not None:  # replaces a real answer, so the reader is listening for it
+            corrupt, self._corrupt = self._corrupt, None
+            return corrupt
+        return bitrate + b" " + answer.hex().encode()
