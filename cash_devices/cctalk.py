@@ -169,16 +169,24 @@ class FrameReader:
         """Add bytes; return every complete valid frame found so far."""
         self._buffer += chunk
         frames: list[Frame] = []
+        rejected_before = self.rejected
+        last_error: FrameError | None = None
         while len(self._buffer) >= 2 and len(self._buffer) >= frame_length(self._buffer):
             size = frame_length(self._buffer)
             try:
                 frames.append(decode_frame(bytes(self._buffer[:size]), self.mode))
             except FrameError as error:
                 self.rejected += 1
-                log.warning("ccTalk frame rejected (%s); resynchronising", error)
+                last_error = error
                 del self._buffer[0]
                 continue
             del self._buffer[:size]
+        if last_error is not None:  # one line per chunk, not one per byte of a noise burst
+            log.warning(
+                "ccTalk: %d candidate frames rejected while resynchronising (last: %s)",
+                self.rejected - rejected_before,
+                last_error,
+            )
         return frames
 
     @property
@@ -258,8 +266,9 @@ class CcTalkLink:
             raise ReplyTimeout(f"ccTalk reply truncated: {len(rest)} of {rest_length} bytes")
         try:
             return decode_frame(prefix + rest, self.mode)
-        except FrameError:
+        except FrameError as error:
             self.frames_rejected += 1
+            log.warning("ccTalk reply rejected: %s", error)
             raise
 
     def _check_reply(self, destination: int, reply: Frame) -> bytes:

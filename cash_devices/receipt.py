@@ -12,6 +12,7 @@ methods block (python-escpos is synchronous): from asyncio, call them with ``asy
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import logging
@@ -161,6 +162,7 @@ class ReceiptPrinter:
             raw_paper = _status_byte(self.printer.query_status(DLE_EOT_PAPER))
         except _printer_errors() as error:
             log.warning("receipt printer status failed: %s", error)
+            self._drop_connection()
             return PrinterStatus(online=False, paper=PaperLevel.UNKNOWN)
         online = raw_printer is not None and not raw_printer & OFFLINE_BIT
         return PrinterStatus(online, _paper_level(raw_paper), raw_printer, raw_paper)
@@ -233,7 +235,13 @@ class ReceiptPrinter:
         try:
             self._write(title, fields, qr, barcode, extra)
         except _printer_errors() as error:
+            self._drop_connection()
             raise PrinterError(f"receipt printing failed: {error}") from error
+
+    def _drop_connection(self) -> None:
+        # python-escpos reopens lazily on the next command, so a restarted printer is found again
+        with contextlib.suppress(*_printer_errors()):
+            self.printer.close()
 
     def _write(
         self,

@@ -245,3 +245,19 @@ def test_link_with_another_host_address(scripted_line):
     finally:
         link.close()
     assert line.heard == [bytes.fromhex("02 00 09 FE F7")]
+
+
+def test_reader_survives_a_large_burst_of_noise(caplog):
+    import random
+
+    noise = random.Random(1).randbytes(200_000)
+    reader = FrameReader(SIMPLE)
+    reader.feed(noise)
+    assert reader.rejected > 1000
+    assert len(caplog.records) == 1  # one clear line for the whole burst
+    good = bytes.fromhex("01 06 02 00 45 55 32 30 30 41 8A")
+    # no sync byte in ccTalk: leftover noise can hold one frame length (≤ 260 bytes) hostage,
+    # after which the reader is back in step with the traffic
+    frames = reader.feed(good * 30)
+    assert frames[-5:] == [decode_frame(good)] * 5
+    assert frames.count(decode_frame(good)) >= 30 - 260 // len(good) - 1

@@ -239,3 +239,19 @@ def test_fuzz_parser_never_crashes(chunks):
     parser = EscPosParser()
     replies = b"".join(parser.feed(chunk) for chunk in chunks)
     assert len(replies) == len(parser.status_queries)
+
+
+def test_a_restarted_printer_is_found_again():
+    first = SimReceiptPrinter().start()
+    port = first.port
+    receipt_printer = open_receipt_printer(f"tcp://127.0.0.1:{port}", timeout_s=2)
+    try:
+        assert receipt_printer.status().online is True
+        first.close()  # the printer is switched off: its connections drop
+        assert receipt_printer.status() == PrinterStatus(False, PaperLevel.UNKNOWN)
+        with SimReceiptPrinter(port=port) as second:
+            assert receipt_printer.status().online is True
+            receipt_printer.print_receipt(RechargeReceipt(100, 100, "EUR", WHEN, "k", "tx-after-restart"))
+            assert wait_for_receipts(second, 1)[0].qr_codes == ["tx-after-restart"]
+    finally:
+        receipt_printer.close()
