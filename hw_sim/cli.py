@@ -14,6 +14,7 @@ from collections.abc import Callable
 SIMULATORS: dict[str, tuple[str, str]] = {
     "cash": ("hw_sim.cash.cli:register", "a simulated coin/note acceptor or receipt printer"),
     "mfp": ("hw_sim.mfp.cli:register", "a simulated MFP"),
+    "reader": ("hw_sim.readers.cli:register", "a simulated card reader"),
 }
 
 

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("hub_server.admin_cli:register", "administer a hub (users, cards, money, printers)"),
     "demo": ("hub_server.demo:register", "run a whole simulated site on the embedded default"),
     "sim": ("hw_sim.cli:register", "run a simulated device to drive by hand"),
+    "reader": ("reader_drivers.cli:register", "probe a card reader"),
     "cash": ("cash_devices.cli:register", "probe a coin/note acceptor or receipt printer"),
     "mfp": ("mfp_adapters.cli:register", "probe or discover printers and MFPs"),
 }
