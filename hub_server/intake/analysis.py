@@ -150,6 +150,7 @@ def parse_pjl_header(head: bytes) -> tuple[PjlSettings, int]:
     """
     language_match = _PJL_LANGUAGE.search(head)
     header = head[: language_match.start()] if language_match else head
+    header = header.replace(_UEL, b"\n")  # the first command usually follows the UEL directly
     values = {key.upper().decode(): value.upper().decode() for key, value in _PJL_SETTING.findall(header)}
     copies = values.get("QTY") or values.get("COPIES")
     settings = PjlSettings(
@@ -191,9 +192,11 @@ async def _run_gs(arguments: list[str], limits: AnalysisLimits) -> bytes:
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), limits.timeout_s)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         raise AnalysisError(f"ghostscript timed out after {limits.timeout_s} s") from None
+    finally:
+        if process.returncode is None:  # timed out or cancelled: never leave gs running
+            process.kill()
+            await process.wait()
     if process.returncode != 0:
         message = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {process.returncode}"]
         raise AnalysisError(f"ghostscript failed: {message[0][:200]}")

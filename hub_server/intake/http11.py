@@ -172,6 +172,7 @@ class HttpLimits:
     keepalive_timeout_s: float = 60.0
     idle_timeout_s: float = 30.0
     drain_bytes_max: int = 4 * 1024 * 1024
+    linger_s: float = 2.0
 
 
 def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
@@ -265,6 +266,17 @@ async def _one_request(
     return keep_alive
 
 
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: HttpLimits) -> None:
+    """Lingering close: half-close, then discard what the client is still sending for a
+    moment, so it reads our error response instead of a connection reset."""
+    with contextlib.suppress(ConnectionError, OSError, TimeoutError, RuntimeError):
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(limits.linger_s):
+            while await reader.read(_READ_BYTES):
+                pass
+
+
 async def serve_connection(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler, limits: HttpLimits
 ) -> None:
@@ -281,6 +293,7 @@ async def serve_connection(
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
+        await _linger(reader, writer, limits)
         writer.close()
         with contextlib.suppress(ConnectionError, OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 5.0)

@@ -38,7 +38,8 @@ def clean_job_name(raw: str, fallback: str = "untitled") -> str:
     """A display-safe job name: last path component only, no control characters, quotes,
     shell metacharacters or PJL escape, whitespace collapsed, at most ``JOB_NAME_MAX`` chars."""
     text = _PJL_UEL.sub("", _printable(raw))
-    text = re.split(r"[/\\]", text)[-1]
+    parts = [part for part in re.split(r"[/\\]", text) if part.strip()]
+    text = parts[-1] if parts else ""
     text = _JOB_FORBIDDEN.sub("_", text)
     text = " ".join(text.split()).strip(". ")
     if text.upper().startswith("@PJL"):

@@ -1,0 +1,141 @@
+"""Document analysis with real Ghostscript: pages, colour per page, paper, thumbnail, bombs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub_server.intake import AnalysisLimits, analyze_file
+from hub_server.intake.analysis import paper_name, parse_pjl_header, sniff_format
+
+UEL = b"\x1b%-12345X"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["pdf", "ps"])
+async def test_mono_and_colour_pages(documents: dict[str, Path], kind: str) -> None:
+    analysis = await analyze_file(documents[kind])
+    assert analysis.error is None
+    assert analysis.page_count == 2
+    assert [page.color for page in analysis.pages] == [False, True]
+    assert analysis.color_page_count == 1
+    assert analysis.papers == ("iso_a4_210x297mm",)  # portrait page 1, landscape page 2
+    mono, colour = analysis.pages
+    assert mono.coverage_cmyk[:3] == (0.0, 0.0, 0.0) and mono.coverage_cmyk[3] > 0
+    assert (
+        colour.coverage_cmyk[0] == 0.0 and colour.coverage_cmyk[1] > 0.05 and colour.coverage_cmyk[2] > 0.05
+    )
+    assert analysis.thumbnail_png is not None and analysis.thumbnail_png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.asyncio
+async def test_pjl_wrapped_postscript_reads_settings_and_pages(
+    tmp_path: Path, documents: dict[str, Path]
+) -> None:
+    job = tmp_path / "job.prn"
+    job.write_bytes(
+        UEL
+        + b'@PJL JOB NAME="x"\r\n@PJL SET QTY=3\r\n@PJL SET DUPLEX=ON\r\n@PJL SET RENDERMODE=GRAYSCALE\r\n'
+        b"@PJL ENTER LANGUAGE=POSTSCRIPT\r\n" + documents["ps"].read_bytes() + UEL
+    )
+    analysis = await analyze_file(job)
+    assert analysis.document_format == "application/vnd.hp-pjl"
+    assert (analysis.pjl.copies, analysis.pjl.duplex, analysis.pjl.grayscale) == (3, True, True)
+    assert analysis.page_count == 2 and analysis.color_page_count == 1
+
+
+@pytest.mark.asyncio
+async def test_pcl_without_renderable_body_has_unknown_pages(tmp_path: Path) -> None:
+    job = tmp_path / "job.pcl"
+    job.write_bytes(UEL + b"@PJL SET COPIES=2\r\n@PJL ENTER LANGUAGE=PCL\r\n\x1bE\x1b&l1S" + UEL)
+    analysis = await analyze_file(job)
+    assert (analysis.page_count, analysis.pjl.copies, analysis.pjl.language) == (None, 2, "PCL")
+
+
+@pytest.mark.asyncio
+async def test_postscript_endless_loop_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    bomb = tmp_path / "loop.ps"
+    bomb.write_bytes(b"%!PS\n{ 1 pop } loop\n")
+    analysis = await analyze_file(bomb, AnalysisLimits(timeout_s=2.0))
+    assert analysis.page_count is None
+    assert analysis.error == "ghostscript timed out after 2.0 s"
+
+
+@pytest.mark.asyncio
+async def test_memory_bomb_hits_the_address_space_limit(tmp_path: Path) -> None:
+    # Asks for ~2 GB of strings; the rlimit (256 MB here) makes gs fail instead of the hub swapping.
+    bomb = tmp_path / "memory.ps"
+    bomb.write_bytes(b"%!PS\n/a 40 array def 0 1 39 { a exch 50000000 string put } for showpage\n")
+    analysis = await analyze_file(bomb, AnalysisLimits(timeout_s=30.0, memory_bytes_max=256 * 1024 * 1024))
+    assert analysis.page_count is None
+    assert analysis.error is not None and analysis.error.startswith("ghostscript failed")
+
+
+@pytest.mark.asyncio
+async def test_recursive_form_pdf_bomb_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    # Form n draws form n+1 sixteen times, 12 levels deep: 16**12 fills if rendered naively.
+    depth = 12
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /F 5 0 R >> >>"
+        b" /Contents 4 0 R >>",
+        _stream(b"<<", b"/F Do"),
+    ]
+    draw_many = b" ".join(b"q 0.99 0 0 0.99 %d 1 cm /F Do Q" % i for i in range(16))
+    for level in range(depth):
+        last = level == depth - 1
+        resources = b"<< >>" if last else b"<< /XObject << /F %d 0 R >> >>" % (6 + level)
+        objects.append(
+            _stream(
+                b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources %s" % resources,
+                b"0 0 1 rg 0 0 10 10 re f" if last else draw_many,
+            )
+        )
+    bomb = tmp_path / "forms.pdf"
+    bomb.write_bytes(_pdf(objects))
+    analysis = await analyze_file(bomb, AnalysisLimits(timeout_s=3.0))
+    assert analysis.page_count is None
+    assert analysis.error == "ghostscript timed out after 3.0 s"
+
+
+def _stream(dictionary_head: bytes, data: bytes) -> bytes:
+    return dictionary_head + b" /Length %d >>\nstream\n%s\nendstream" % (len(data), data)
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("head", "mime"),
+    [
+        (b"%PDF-1.7", "application/pdf"),
+        (b"%!PS-Adobe", "application/postscript"),
+        (b"RaS2", "image/pwg-raster"),
+        (UEL + b"@PJL", "application/vnd.hp-pjl"),
+        (b"\x1bE", "application/octet-stream"),
+    ],
+)
+def test_sniff_format(head: bytes, mime: str) -> None:
+    assert sniff_format(head) == mime
+
+
+def test_paper_names_either_orientation() -> None:
+    assert paper_name(595, 842) == paper_name(842, 595) == "iso_a4_210x297mm"
+    assert paper_name(612, 792) == "na_letter_8.5x11in"
+    assert paper_name(100, 100) is None
+
+
+def test_pjl_header_hostile_values_ignored() -> None:
+    settings, offset = parse_pjl_header(b"@PJL SET COPIES=999999999\r\n@PJL SET DUPLEX=MAYBE\r\n")
+    assert (settings.copies, settings.duplex, offset) == (None, None, 0)
