@@ -11,16 +11,19 @@ from reader_drivers.errors import (
     ChainSyntaxError,
     ConversionError,
     FrameError,
+    ReaderConfigError,
     ReaderError,
     ReaderUnavailable,
     WiegandParityError,
 )
+from reader_drivers.factory import DRIVERS, open_reader
 from reader_drivers.keyboard_wedge import MagstripeCard, WedgeDecoder, WedgeReader, parse_magstripe
 from reader_drivers.nfc_reader import NfcReader
 from reader_drivers.pcsc_reader import PcscReader
 from reader_drivers.serial_reader import SERIAL_PROFILES, SerialProfile, SerialReader
 
 __all__ = [
+    "DRIVERS",
     "SERIAL_PROFILES",
     "Backoff",
     "CardCommandError",
@@ -34,6 +37,7 @@ __all__ = [
     "MagstripeCard",
     "NfcReader",
     "PcscReader",
+    "ReaderConfigError",
     "ReaderError",
     "ReaderHealth",
     "ReaderUnavailable",
@@ -43,5 +47,6 @@ __all__ = [
     "WedgeDecoder",
     "WedgeReader",
     "WiegandParityError",
+    "open_reader",
     "parse_magstripe",
 ]

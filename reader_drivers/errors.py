@@ -6,6 +6,7 @@
     ├── ConversionError(ValueError)     a card number a conversion chain cannot convert
     │   ├── ChainSyntaxError            a chain text that does not parse ("hex2dec|lpad:x")
     │   └── WiegandParityError          a Wiegand frame whose parity bits are wrong
+    ├── ReaderConfigError(ValueError)   open_reader() arguments that do not describe a reader
     ├── FrameError(ValueError)          bytes from a device that are not a valid frame
     ├── CardCommandError                a card answered an APDU with an error status word
     └── ReaderUnavailable(ConnectionError)  the device is absent, unplugged or its service is down
@@ -22,6 +23,7 @@ __all__ = [
     "ChainSyntaxError",
     "ConversionError",
     "FrameError",
+    "ReaderConfigError",
     "ReaderError",
     "ReaderUnavailable",
     "WiegandParityError",
@@ -42,6 +44,10 @@ class ChainSyntaxError(ConversionError):
 
 class WiegandParityError(ConversionError):
     """A Wiegand frame's parity bits do not match its data bits."""
+
+
+class ReaderConfigError(ReaderError, ValueError):
+    """Reader configuration (driver name, device, options) that cannot work."""
 
 
 class FrameError(ReaderError, ValueError):

@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 from reader_drivers.base import CardReader, Technology, now_s
-from reader_drivers.errors import ReaderUnavailable
+from reader_drivers.errors import ReaderConfigError, ReaderUnavailable
 from reader_drivers.keymaps import ALT_KEYS, ENTER_KEYS, KEYMAPS, KEYPAD_DIGITS, SHIFT_KEYS
 
 __all__ = ["MagstripeCard", "WedgeBurst", "WedgeDecoder", "WedgeReader", "parse_magstripe"]
@@ -102,7 +102,7 @@ class WedgeDecoder:
         on_reject: Callable[[str], None] = _ignore,
     ) -> None:
         if keymap not in KEYMAPS:
-            raise ValueError(f"unknown keymap {keymap!r}; known: {sorted(KEYMAPS)}")
+            raise ReaderConfigError(f"unknown keymap {keymap!r}; known: {sorted(KEYMAPS)}")
         self.keymap = KEYMAPS[keymap]
         self.max_gap_s, self.min_length, self.max_length = max_gap_s, min_length, max_length
         self.on_reject = on_reject

@@ -63,6 +63,10 @@ class VirtualCard:
         if self._thread is not None:
             self._thread.join(2.0)
 
+    def close(self) -> None:
+        """Take the card away for good (same as ``remove``)."""
+        self.remove()
+
     def fail_next(self, status_word: str) -> None:
         """Answer the next GET DATA with this status word only (e.g. ``"6300"``)."""
         self._fail_next = bytes.fromhex(status_word)
