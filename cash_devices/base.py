@@ -56,6 +56,7 @@ class Health:
     lost_events: int = 0
     resets: int = 0
     fraud_alarms: int = 0
+    kept_without_credit: int = 0  # coins/notes the device kept but reported as errors
     counter: CounterState = field(default_factory=lambda: CounterState(0, 0))
 
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from cash_devices.base import Acceptor, Denomination, DeviceIdentity
 from cash_devices.cctalk import CcTalkLink, Header
+from cash_devices.codes import CodeInfo
 from cash_devices.counter import CounterTracker, NewPair
 from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady
 from cash_devices.events import CounterState, DeviceError, ErrorKind, LinkChanged, LostEvents, Reset
@@ -160,12 +161,18 @@ class CcTalkAcceptor(Acceptor):
         if self._desired_mask is not None:
             await self._apply_enabled(self._desired_mask)
 
-    def _emit_error(self, code: int, name: str, kind: ErrorKind) -> None:
-        if kind is ErrorKind.FRAUD:
+    def _emit_error(self, code: int, info: CodeInfo) -> None:
+        if info.kind is ErrorKind.FRAUD:
             self._health.fraud_alarms += 1
-        if kind in (ErrorKind.FRAUD, ErrorKind.FAULT):
-            self._health.last_error = name
-        self._emit(DeviceError(device_serial=self.device_serial, code=code, name=name, kind=kind))
+        if info.kept:
+            self._health.kept_without_credit += 1
+        if info.kind in (ErrorKind.FRAUD, ErrorKind.FAULT):
+            self._health.last_error = info.name
+        self._emit(
+            DeviceError(
+                device_serial=self.device_serial, code=code, name=info.name, kind=info.kind, kept=info.kept
+            )
+        )
 
     def _on_link_error(self, error: Exception) -> None:
         self._health.timeouts = self._link.timeouts

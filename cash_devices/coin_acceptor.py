@@ -57,11 +57,12 @@ class CcTalkCoinAcceptor(CcTalkAcceptor):
     def _on_pair(self, pair: NewPair) -> None:
         if pair.result_a == 0:
             if pair.result_b != 0:  # 0/0 is the null event
-                self._emit_error(pair.result_b, *describe_coin_code(pair.result_b))
+                self._emit_error(pair.result_b, describe_coin_code(pair.result_b))
             return
         denomination = self.denominations.get(pair.result_a)
         if denomination is None:
             self._health.last_error = f"coin kept in unmapped position {pair.result_a}; not credited"
+            self._health.kept_without_credit += 1
             self._emit(
                 UnmappedCredit(
                     device_serial=self.device_serial,

@@ -113,6 +113,7 @@ class DeviceError(CashEvent):
     code: int
     name: str
     kind: ErrorKind
+    kept: bool | None = None  # True: money stayed in the machine without credit (reconcile it)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -113,6 +113,7 @@ class CcTalkNoteValidator(CcTalkAcceptor):
         denomination = self.denominations.get(pair.result_a)
         if denomination is None:
             self._health.last_error = f"note in unmapped position {pair.result_a}; not credited"
+            self._health.kept_without_credit += 1
             self._emit(
                 UnmappedCredit(
                     device_serial=self.device_serial,
@@ -135,7 +136,7 @@ class CcTalkNoteValidator(CcTalkAcceptor):
                 )
             )
             return
-        self._emit_error(code, *describe_bill_code(code))
+        self._emit_error(code, describe_bill_code(code))
 
     def _on_escrow(self, denomination: Denomination, pair: NewPair) -> None:
         self._held = NoteEscrowed(

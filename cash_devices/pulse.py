@@ -186,6 +186,7 @@ class PulseCoinAcceptor(Acceptor):
         if denomination is None:
             self._sequence += 1
             self._health.last_error = f"{pulses} pulses match no coin; not credited"
+            self._health.kept_without_credit += 1
             self._emit(
                 UnmappedCredit(
                     device_serial=self.device_serial,
@@ -197,8 +198,11 @@ class PulseCoinAcceptor(Acceptor):
         elif self._mask is None or not self._mask >> (pulses - 1) & 1:
             name = f"coin of {denomination.value_minor} {self.currency} while inhibited; not credited"
             self._health.last_error = name
+            self._health.kept_without_credit += 1
             self._emit(
-                DeviceError(device_serial=self.device_serial, code=pulses, name=name, kind=ErrorKind.FAULT)
+                DeviceError(
+                    device_serial=self.device_serial, code=pulses, name=name, kind=ErrorKind.FAULT, kept=True
+                )
             )
         else:
             self._sequence += 1

@@ -99,6 +99,7 @@ def test_probe_prints_identity_then_one_object_per_coin_and_error(checksum):
         "code": 14,
         "name": "credit sensor blocked",
         "kind": "fault",
+        "kept": False,
         "device_serial": "SIM-12345678",
     }
     assert (records[2]["value_minor"], records[2]["event_counter"]) == (5, 3)

@@ -86,7 +86,7 @@ def test_coin_accepted_only_while_enabled_and_only_enabled_values(bus, device, c
         try:
             device.insert_coin(200)  # still inhibited: the coin is handed back
             assert await events.next() == DeviceError(
-                device_serial=SERIAL, code=2, name="inhibited coin", kind=ErrorKind.REJECT
+                device_serial=SERIAL, code=2, name="inhibited coin", kind=ErrorKind.REJECT, kept=False
             )
             await acceptor.enable(acceptor.mask_for([100, 200]))
             assert (device.inhibit_mask, device.master_accepting) == (0b110000, True)
@@ -127,14 +127,19 @@ def test_jam_and_fraud_are_named_and_counted(bus, device, checksum):
         try:
             device.jam()
             assert await events.next() == DeviceError(
-                device_serial=SERIAL, code=14, name="credit sensor blocked", kind=ErrorKind.FAULT
+                device_serial=SERIAL, code=14, name="credit sensor blocked", kind=ErrorKind.FAULT, kept=False
             )
             device.fraud_attempt()
             assert await events.next() == DeviceError(
-                device_serial=SERIAL, code=20, name="coin on string mechanism activated", kind=ErrorKind.FRAUD
+                device_serial=SERIAL,
+                code=20,
+                name="coin on string mechanism activated",
+                kind=ErrorKind.FRAUD,
+                kept=True,  # the coin fell into the box, without credit: the operator must know
             )
             health = acceptor.health
-            assert (health.fraud_alarms, health.last_error) == (1, "coin on string mechanism activated")
+            assert (health.fraud_alarms, health.kept_without_credit) == (1, 1)
+            assert health.last_error == "coin on string mechanism activated"
         finally:
             await acceptor.close()
 

@@ -127,7 +127,9 @@ def test_coin_while_disabled_without_inhibit_wiring_is_a_fault(factory):
                 code=4,
                 name="coin of 200 EUR while inhibited; not credited",
                 kind=ErrorKind.FAULT,
+                kept=True,
             )
+            assert acceptor.health.kept_without_credit == 1
         finally:
             await acceptor.close()
 
