@@ -22,7 +22,7 @@ events that happened while the kiosk was down are delivered (and deduplicated by
 Nothing here imports the rest of printgate.
 """
 
-from cash_devices.base import Acceptor, Denomination, DeviceIdentity, Health
+from cash_devices.base import Acceptor, Denomination, DeviceIdentity, Health, SelfCheck
 from cash_devices.cctalk import (
     CcTalkLink,
     ChecksumMode,
@@ -117,6 +117,7 @@ __all__ = [
     "RechargeReceipt",
     "ReplyTimeout",
     "Reset",
+    "SelfCheck",
     "UnmappedCredit",
     "VoucherSlip",
     "decode_frame",

@@ -19,7 +19,7 @@ from types import TracebackType
 from cash_devices.errors import ConfigurationError
 from cash_devices.events import CashEvent, CounterState
 
-__all__ = ["Acceptor", "Denomination", "DeviceIdentity", "Health"]
+__all__ = ["Acceptor", "Denomination", "DeviceIdentity", "Health", "SelfCheck"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ class Denomination:
     code: str
     value_minor: int
     currency: str
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    """The device's own diagnosis: ``ok`` is None when the device cannot test itself."""
+
+    ok: bool | None
+    code: int
+    name: str
+    detail: bytes = b""
 
 
 @dataclass
@@ -83,6 +93,10 @@ class Acceptor(abc.ABC):
     @abc.abstractmethod
     async def disable(self) -> None:
         """Stop accepting money (master inhibit) and confirm it with the device."""
+
+    @abc.abstractmethod
+    async def self_check(self) -> SelfCheck:
+        """Ask the device to test itself (the operator's "device self-test")."""
 
     @abc.abstractmethod
     async def _shutdown(self) -> None:

@@ -14,11 +14,11 @@ import contextlib
 import logging
 from typing import ClassVar
 
-from cash_devices.base import Acceptor, Denomination, DeviceIdentity
+from cash_devices.base import Acceptor, Denomination, DeviceIdentity, SelfCheck
 from cash_devices.cctalk import CcTalkLink, Header
-from cash_devices.codes import CodeInfo
+from cash_devices.codes import CodeInfo, describe_fault_code
 from cash_devices.counter import CounterTracker, NewPair
-from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady
+from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady, FrameError
 from cash_devices.events import CounterState, DeviceError, ErrorKind, LinkChanged, LostEvents, Reset
 
 __all__ = ["CcTalkAcceptor"]
@@ -95,12 +95,23 @@ class CcTalkAcceptor(Acceptor):
         if state[:1] != MASTER_INHIBIT:
             raise CcTalkError(f"device {self.address} still accepts after master inhibit ({state.hex()})")
 
+    async def self_check(self) -> SelfCheck:
+        """Header 232: fault code (0 = OK) and any extra byte (coil, sensor or hopper number)."""
+        reply = await self.request(Header.PERFORM_SELF_CHECK)
+        if not reply:
+            raise FrameError("self-check reply carries no fault code")
+        return SelfCheck(
+            ok=reply[0] == 0, code=reply[0], name=describe_fault_code(reply[0]), detail=reply[1:]
+        )
+
     @property
     def counter_state(self) -> CounterState:
         """Persist this with the journal and pass it as ``resume`` when reopening."""
         return self._tracker.state
 
     async def _apply_enabled(self, mask: int) -> None:
+        # bit = 1 enables a position: what every implementation sends (readers.md §4.1), although
+        # one enum comment in qt-cctalk claims the opposite
         await self.request(Header.MODIFY_INHIBIT_STATUS, mask.to_bytes(2, "little"))
         await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_ACCEPT)
         self._health.enabled = True

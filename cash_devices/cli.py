@@ -102,7 +102,9 @@ async def _probe_async(args: argparse.Namespace) -> int:
     try:
         identity = dataclasses.asdict(acceptor.identity) if acceptor.identity else {}
         denominations = [dataclasses.asdict(d) for d in acceptor.denominations.values()]
-        _say(args, {"type": "identity", **identity, "denominations": denominations})
+        check = await acceptor.self_check()
+        self_check = {"ok": check.ok, "code": check.code, "name": check.name}
+        _say(args, {"type": "identity", **identity, "denominations": denominations, "self_check": self_check})
         await acceptor.enable()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(args.duration_s or None):

@@ -17,7 +17,15 @@ from typing import NamedTuple
 
 from cash_devices.events import ErrorKind
 
-__all__ = ["BILL_EVENT_CODES", "COIN_EVENT_CODES", "CodeInfo", "describe_bill_code", "describe_coin_code"]
+__all__ = [
+    "BILL_EVENT_CODES",
+    "COIN_EVENT_CODES",
+    "FAULT_CODES",
+    "CodeInfo",
+    "describe_bill_code",
+    "describe_coin_code",
+    "describe_fault_code",
+]
 
 
 class CodeInfo(NamedTuple):
@@ -103,6 +111,38 @@ BILL_EVENT_CODES: dict[int, CodeInfo] = {
     20: CodeInfo("barcode detected", _S, _UNKNOWN),
     21: CodeInfo("unknown bill type stacked", _X, _KEPT),
 }
+
+
+# header 232 "perform self-check" fault codes (spec part 3 table 3, as listed in qt-cctalk CcFaultCode)
+FAULT_CODES: dict[int, str] = dict(
+    enumerate(
+        [
+            "OK", "EEPROM checksum corrupted", "fault on inductive coils", "fault on credit sensor",
+            "fault on piezo sensor", "fault on reflective sensor", "fault on diameter sensor",
+            "fault on wake-up sensor", "fault on sorter exit sensors", "NVRAM checksum corrupted",
+            "coin dispensing error", "low level sensor error", "high level sensor error",
+            "coin counting error", "keypad error", "button error", "display error", "coin auditing error",
+            "fault on reject sensor", "fault on coin return mechanism", "fault on C.O.S. mechanism",
+            "fault on rim sensor", "fault on thermistor", "payout motor fault", "payout timeout",
+            "payout jammed", "payout sensor fault", "level sensor error", "personality module not fitted",
+            "personality checksum corrupted", "ROM checksum mismatch", "missing slave device",
+            "internal comms bad", "supply voltage outside operating limits",
+            "temperature outside operating limits", "D.C.E. fault", "fault on bill validation sensor",
+            "fault on bill transport motor", "fault on stacker", "bill jammed", "RAM test fail",
+            "fault on string sensor", "accept gate failed open", "accept gate failed closed",
+            "stacker missing", "stacker full", "flash memory erase fail", "flash memory write fail",
+            "slave device not responding", "fault on opto sensor", "battery fault", "door open",
+            "microswitch fault", "RTC fault", "firmware error", "initialisation error",
+            "supply current outside operating limits", "forced bootloader mode",
+        ]
+    )
+)  # fmt: skip
+FAULT_CODES[255] = "unspecified fault code"
+
+
+def describe_fault_code(code: int) -> str:
+    """Name of a self-check fault code."""
+    return FAULT_CODES.get(code, f"unknown fault code {code}")
 
 
 def _describe(table: dict[int, CodeInfo], code: int) -> CodeInfo:

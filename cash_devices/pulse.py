@@ -26,7 +26,7 @@ from typing import Any
 
 from gpiozero import DigitalOutputDevice, InputDevice
 
-from cash_devices.base import Acceptor, Denomination, DeviceIdentity
+from cash_devices.base import Acceptor, Denomination, DeviceIdentity, SelfCheck
 from cash_devices.errors import ConfigurationError
 from cash_devices.events import (
     CoinAccepted,
@@ -126,6 +126,10 @@ class PulseCoinAcceptor(Acceptor):
         if self._inhibit is not None:
             self._inhibit.on()
         self._health.enabled = False
+
+    async def self_check(self) -> SelfCheck:
+        """A pulse acceptor cannot test itself: ``ok`` is None."""
+        return SelfCheck(ok=None, code=0, name="pulse acceptors have no self-check")
 
     def _on_edge(self, ticks: float, state: int) -> None:
         # gpiozero's callback thread (or the simulator's): only queue, the loop does the logic

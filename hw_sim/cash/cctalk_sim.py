@@ -93,6 +93,7 @@ class SimCcTalkDevice:
         self.inhibit_mask = 0
         self.silent = False  # a dead device: no replies at all
         self.polls_answered = 0
+        self.fault_code = 0  # what header 232 "perform self-check" reports
         self._drop_rate = 0.0
         self._random = random.Random(0)
 
@@ -105,6 +106,12 @@ class SimCcTalkDevice:
             self.master_accepting = False
             self.inhibit_mask = 0
             self._record("power-cycle")
+
+    def clear_fault(self) -> None:
+        """A technician fixed it: self-check reports OK again."""
+        with self.lock:
+            self.fault_code = 0
+            self._record("fault-cleared")
 
     def lossy(self, rate: float, seed: int = 0) -> None:
         """Drop this fraction of event polls without answering (0 turns it off)."""
@@ -161,7 +168,7 @@ class SimCcTalkDevice:
         if header in (H_SIMPLE_POLL,):
             return b""
         if header == H_SELF_CHECK:
-            return b"\x00"
+            return bytes([self.fault_code])
         if header == H_RESET:
             self.power_cycle()
             return b""
@@ -229,9 +236,10 @@ class SimCoinAcceptor(SimCcTalkDevice):
             return self.push_event(position, 1) if accepted else self.push_event(0, 2)
 
     def jam(self) -> int:
-        """The credit sensor is blocked (error code 14)."""
+        """The credit sensor is blocked: error code 14, and self-check fault 3 until cleared."""
         with self.lock:
             self._record("jam")
+            self.fault_code = 3  # fault on credit sensor
             return self.push_event(0, 14)
 
     def fraud_attempt(self) -> int:
@@ -282,9 +290,10 @@ class SimNoteValidator(SimCcTalkDevice):
             return self.push_event(position, 0)
 
     def jam(self) -> int:
-        """A note jams in the transport (error code 6)."""
+        """A note jams in the transport: error code 6, and self-check fault 39 until cleared."""
         with self.lock:
             self._record("jam")
+            self.fault_code = 39  # bill jammed
             return self.push_event(0, 6)
 
     def fraud_attempt(self) -> int:

@@ -75,6 +75,7 @@ def test_probe_prints_identity_then_one_object_per_coin_and_error(checksum):
         identity = probe.json_line()
         assert (identity["type"], identity["serial"], identity["address"]) == ("identity", "SIM-12345678", 3)
         assert [d["value_minor"] for d in identity["denominations"]] == [5, 10, 20, 50, 100, 200]
+        assert identity["self_check"] == {"ok": True, "code": 0, "name": "OK"}
         wait_until(lambda: device.master_accepting)  # the probe enables after printing the identity
         device.insert_coin(200)
         device.jam()

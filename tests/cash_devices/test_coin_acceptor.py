@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cash_devices.base import Denomination
+from cash_devices.base import Denomination, SelfCheck
 from cash_devices.errors import EchoError, ReplyTimeout
 from cash_devices.events import (
     CoinAccepted,
@@ -322,5 +322,20 @@ def test_host_address_is_configurable():
         with SimCcTalkBus(device) as bus:
             acceptor = await open_acceptor("cctalk", bus.path, 2, host_address=9, timeout_s=0.2)
             await acceptor.close()  # open() succeeding means every reply addressed to 9 was accepted
+
+    run(scenario)
+
+
+def test_self_check_reports_the_fault_until_cleared(bus, device, checksum):
+    async def scenario():
+        acceptor = await open_coin(bus, checksum)
+        try:
+            assert await acceptor.self_check() == SelfCheck(ok=True, code=0, name="OK")
+            device.jam()
+            assert await acceptor.self_check() == SelfCheck(ok=False, code=3, name="fault on credit sensor")
+            device.clear_fault()
+            assert (await acceptor.self_check()).ok is True
+        finally:
+            await acceptor.close()
 
     run(scenario)

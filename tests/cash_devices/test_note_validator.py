@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cash_devices.base import Denomination
+from cash_devices.base import Denomination, SelfCheck
 from cash_devices.cctalk import open_link
 from cash_devices.errors import EscrowError
 from cash_devices.events import (
@@ -192,5 +192,17 @@ def test_coin_acceptor_and_note_validator_share_one_line():
                 await validator.close()
                 link.close()
             assert not any(record.what in ("bad-frame", "discarded") for record in bus.history)
+
+    run(scenario)
+
+
+def test_self_check_names_a_bill_jam(bus, device, checksum):
+    async def scenario():
+        validator = await open_note(bus, checksum)
+        try:
+            device.jam()
+            assert await validator.self_check() == SelfCheck(ok=False, code=39, name="bill jammed")
+        finally:
+            await validator.close()
 
     run(scenario)

@@ -171,3 +171,14 @@ def test_bad_timing_settings_are_refused():
         PulseCoinAcceptor("GPIO17", pulse_min_s=0.2, pulse_max_s=0.1)
     with pytest.raises(ConfigurationError):
         PulseCoinAcceptor("GPIO17", pulses_minor={0: 50})
+
+
+def test_pulse_acceptor_cannot_self_check(factory):
+    async def scenario():
+        acceptor = await open_acceptor("pulse", "GPIO17", pin_factory=factory)
+        try:
+            assert (await acceptor.self_check()).ok is None
+        finally:
+            await acceptor.close()
+
+    run(scenario)
