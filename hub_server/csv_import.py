@@ -2,7 +2,9 @@
 
 Columns (header row required, only ``username`` mandatory): ``username, full_name, email,
 department, roles, card_numbers, billing, active, credit_limit_cents``. Lists (roles, cards) are
-separated by ``;``. Each row is applied on its own: a bad row is reported and skipped.
+separated by ``;``. Each row is applied on its own: a bad row is reported and skipped. For an
+existing user only the columns present in the file change; an empty roles, billing, active or
+credit limit cell keeps the current value, an empty name, email or department clears it.
 """
 
 from __future__ import annotations
@@ -82,7 +84,20 @@ def _record(row: dict[str, str]) -> tuple[directory.UserRecord, list[str]]:
     return user, [directory.normalise_card_number(c) for c in _split(row.get("card_numbers") or "")]
 
 
-def _apply_row(tx: Tx, user: directory.UserRecord, cards: list[str], now_us: int) -> str:
+# Columns where an empty cell means "keep what the hub has" rather than "clear it".
+KEEP_WHEN_EMPTY = {"roles", "billing", "active", "credit_limit_cents"}
+
+
+def _columns_to_update(row: dict[str, str]) -> list[str]:
+    """Only the columns the CSV has, so a partial file never wipes what it does not mention."""
+    return [
+        column
+        for column in ("full_name", "email", "department", "roles", "billing", "active", "credit_limit_cents")
+        if column in row and not (column in KEEP_WHEN_EMPTY and not (row[column] or "").strip())
+    ]
+
+
+def _apply_row(tx: Tx, row: dict[str, str], user: directory.UserRecord, cards: list[str], now_us: int) -> str:
     existing = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": user.username})
     if existing is None:
         user_id = directory.create_user(tx, user, now_us)
@@ -90,9 +105,10 @@ def _apply_row(tx: Tx, user: directory.UserRecord, cards: list[str], now_us: int
     else:
         user_id = int(existing)
         before = directory.get_user(tx, user_id)
-        fields = ["full_name", "email", "department", "roles", "active", "billing"]
-        directory.update_user(tx, user_id, user, fields, now_us)
-        directory.set_credit_limit(tx, user_id, user.credit_limit_cents)
+        columns = _columns_to_update(row)
+        directory.update_user(tx, user_id, user, [c for c in columns if c != "credit_limit_cents"], now_us)
+        if "credit_limit_cents" in columns:
+            directory.set_credit_limit(tx, user_id, user.credit_limit_cents)
         action = "unchanged" if directory.get_user(tx, user_id) == before else "updated"
     for number in cards:
         owner = tx.scalar("SELECT user_id FROM cards WHERE number = :n", {"n": number})
@@ -123,7 +139,7 @@ def import_users(tx: Tx, text: str, now_us: int, dry_run: bool) -> ImportReport:
         tx.execute("SAVEPOINT import_row")
         try:
             user, cards = _record(row)
-            action = _apply_row(tx, user, cards, now_us)
+            action = _apply_row(tx, row, user, cards, now_us)
         except HubError as error:
             tx.execute("ROLLBACK TO import_row")
             report.rows.append(RowResult(line, username, "error", str(error)))

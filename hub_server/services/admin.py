@@ -12,7 +12,7 @@ from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 from hub_server import csv_import, directory, ledger
 from hub_server.errors import AlreadyExists, InvalidRequest, NotFound
 from hub_server.hub import Hub
-from hub_server.pricing import COLORS, FUNCTIONS
+from hub_server.pricing import ANY_SIZE, COLORS, DEFAULT_GROUP, FUNCTIONS
 from hub_server.quotas import QuotaRuleRow
 from hub_server.security import pin_lookup_key
 from hub_server.services.common import bearer_token, timestamp_from_us, translate_errors
@@ -212,7 +212,13 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.UnlockIdentityRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.Empty:
         if request.WhichOneof("identity") == "terminal_id":
-            identity = f"terminal:{request.terminal_id}"
+            terminal = request.terminal_id
+            known = self._read(
+                context, lambda tx: tx.scalar("SELECT id FROM terminals WHERE id = :t", {"t": terminal})
+            )
+            if known is None:
+                raise NotFound(f"no terminal {terminal!r}")
+            identity = f"terminal:{terminal}"
         else:
             identity = f"user:{self._read(context, lambda tx: user_ref_id(tx, request.user))}"
         self._authorise(context)
@@ -276,9 +282,13 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.Group, context: grpc.aio.ServicerContext
     ) -> admin_pb2.Group:
         kind = "department" if request.kind == admin_pb2.GROUP_KIND_DEPARTMENT else "group"
-        group_id = await self._write(
-            context, lambda tx: directory.ensure_group(tx, request.name, kind, self._now())
-        )
+
+        def create(tx: Tx) -> int:
+            if tx.scalar("SELECT id FROM user_groups WHERE name = :n", {"n": request.name}) is not None:
+                raise AlreadyExists(f"group {request.name!r} already exists")
+            return directory.ensure_group(tx, request.name, kind, self._now())
+
+        group_id = await self._write(context, create)
         return admin_pb2.Group(
             id=group_id, name=request.name, kind=request.kind or admin_pb2.GROUP_KIND_GROUP
         )
@@ -472,7 +482,11 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
                 request.price_cents_per_page,
             ),
         )
-        return request
+        stored = admin_pb2.Price()
+        stored.CopyFrom(request)
+        stored.printer_group = request.printer_group or DEFAULT_GROUP
+        stored.paper_size = request.paper_size or ANY_SIZE
+        return stored
 
     async def ListPrices(
         self, request: admin_pb2.ListPricesRequest, context: grpc.aio.ServicerContext

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -54,20 +55,20 @@ class HubClients:
     def admin_metadata(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.admin_token}"),)
 
-    async def call_admin(self, method: str, request: object) -> object:
+    async def call_admin(self, method: str, request: object) -> Any:
         return await getattr(self.admin, method)(request, metadata=self.admin_metadata)
 
     async def create_terminal(self, terminal_id: str, printer: str = "", kind: int = 1) -> TerminalClient:
         reply = await self.call_admin(
             "CreateTerminal",
-            admin_pb2.Terminal(id=terminal_id, kind=kind, printer=printer),  # type: ignore[arg-type]
+            admin_pb2.Terminal(id=terminal_id, kind=kind, printer=printer),
         )
-        return TerminalClient(self.channel, terminal_id, reply.key)  # type: ignore[attr-defined]
+        return TerminalClient(self.channel, terminal_id, reply.key)
 
     async def create_user(
         self, username: str, card: str = "", pin: str = "", credit_cents: int = 0, **fields: object
     ) -> None:
-        await self.call_admin("CreateUser", admin_pb2.User(username=username, **fields))  # type: ignore[arg-type]
+        await self.call_admin("CreateUser", admin_pb2.User(username=username, **fields))
         user = admin_pb2.UserRef(username=username)
         if card:
             await self.call_admin("AddCard", admin_pb2.Card(user=user, number=card))
@@ -86,7 +87,7 @@ class HubClients:
                 idempotency_key=str(uuid.uuid4()),
             ),
         )
-        return int(reply.balance_cents)  # type: ignore[attr-defined]
+        return int(reply.balance_cents)
 
     async def set_price(
         self,
@@ -112,11 +113,11 @@ class HubClients:
         reply = await self.call_admin(
             "ListAccounts", admin_pb2.ListAccountsRequest(user=admin_pb2.UserRef(username=username))
         )
-        prepaid = [a for a in reply.accounts if a.kind == admin_pb2.ACCOUNT_KIND_PREPAID]  # type: ignore[attr-defined]
+        prepaid = [a for a in reply.accounts if a.kind == admin_pb2.ACCOUNT_KIND_PREPAID]
         return int(prepaid[0].balance_cents)
 
     async def check_ledger(self) -> admin_pb2.CheckLedgerResponse:
-        return await self.call_admin("CheckLedger", admin_pb2.Empty())  # type: ignore[return-value]
+        return await self.call_admin("CheckLedger", admin_pb2.Empty())
 
 
 @dataclass

@@ -61,8 +61,8 @@ async def test_pin_alone_logs_in_and_pins_are_unique(hub: HubClients) -> None:
     generated = await hub.call_admin(
         "SetPin", admin_pb2.SetPinRequest(user=admin_pb2.UserRef(username="bob"))
     )
-    assert generated.pin.isdigit() and len(generated.pin) == 6  # type: ignore[attr-defined]
-    assert (await terminal.pin(generated.pin)).session.user.username == "bob"  # type: ignore[attr-defined]
+    assert generated.pin.isdigit() and len(generated.pin) == 6
+    assert (await terminal.pin(generated.pin)).session.user.username == "bob"
 
 
 async def test_role_demanding_card_and_pin(hub: HubClients) -> None:

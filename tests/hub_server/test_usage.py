@@ -45,7 +45,7 @@ async def test_copies_are_priced_per_page_and_charged_once(hub: HubClients) -> N
     ledger = await hub.call_admin(
         "GetLedger", admin_pb2.GetLedgerRequest(user=admin_pb2.UserRef(username="alice"))
     )
-    assert [(e.kind, e.amount_cents, e.balance_after_cents) for e in ledger.entries] == [  # type: ignore[attr-defined]
+    assert [(e.kind, e.amount_cents, e.balance_after_cents) for e in ledger.entries] == [
         ("usage", -350, 650),
         ("adjustment", 1000, 1000),
     ]
@@ -131,7 +131,7 @@ async def test_project_and_department_accounts(hub: HubClients) -> None:
         0
     ] == grpc.StatusCode.PERMISSION_DENIED
     accounts = await hub.call_admin("ListAccounts", admin_pb2.ListAccountsRequest())
-    balances = {a.name: a.balance_cents for a in accounts.accounts}  # type: ignore[attr-defined]
+    balances = {a.name: a.balance_cents for a in accounts.accounts}
     assert balances["department:Physics"] == -30
     assert balances["system:revenue"] == 70
     assert sum(balances.values()) == 0
@@ -147,9 +147,9 @@ async def _quota(
             everyone=True,
             period=common_pb2.QUOTA_PERIOD_DAY,
             unit=common_pb2.QUOTA_UNIT_PAGES,
-            color_scope=scope,  # type: ignore[arg-type]
+            color_scope=scope,
             limit=limit,
-            action=action,  # type: ignore[arg-type]
+            action=action,
         ),
     )
 
