@@ -183,7 +183,13 @@ def printer_attributes(
         _attr("job-hold-until-supported", T.KEYWORD, "indefinite", "no-hold"),
         _attr("job-sheets-default", T.KEYWORD, "none"),
         _attr("job-sheets-supported", T.KEYWORD, "none"),
+        _attr("orientation-requested-default", T.ENUM, 3),
         _attr("orientation-requested-supported", T.ENUM, 3, 4, 5, 6),
+        _attr("output-bin-default", T.KEYWORD, "face-down"),
+        _attr("output-bin-supported", T.KEYWORD, "face-down"),
+        # Nominal figures: the hub releases to whichever printer the user is at.
+        _attr("pages-per-minute", T.INTEGER, 30),
+        _attr("pages-per-minute-color", T.INTEGER, 30),
         _attr("print-quality-default", T.ENUM, 4),
         _attr("print-quality-supported", T.ENUM, 3, 4, 5),
         _attr("printer-resolution-default", T.RESOLUTION, (600, 600, 3)),
