@@ -122,9 +122,9 @@ class SerialReader(CardReader):
 def _pump(port: serial.Serial, emit: Callable[[_Chunk], None], stop: threading.Event) -> None:
     """Blocking reads (at most ``port.timeout`` each); every chunk is stamped when it arrived."""
     while not stop.is_set():
-        data = port.read(port.in_waiting or 1)
+        data = port.read(1)  # blocks up to the timeout for the first byte
         if data:
-            emit((data, now_s()))
+            emit((data + port.read(port.in_waiting), now_s()))  # and the rest of the frame at once
 
 
 @contextlib.asynccontextmanager

@@ -52,6 +52,7 @@ class NfcTagSim:
         self._atqa, self._sak = b"", 0
         self._corrupt: bytes | None = None
         self.requests_unanswered = 0  # reader polls that found no tag
+        self.last_answer_s = 0.0  # time.monotonic() when the last answer was sent
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True, name="sim-nfc-tag")
 
@@ -121,6 +122,7 @@ class NfcTagSim:
                 continue
             reply = self._reply(datagram)
             if reply is not None:
+                self.last_answer_s = time.monotonic()
                 with contextlib.suppress(OSError):
                     self._sock.sendto(reply, sender)
 
