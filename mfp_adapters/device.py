@@ -25,7 +25,7 @@ from mfp_adapters.mib import (
     supply_percent,
 )
 from mfp_adapters.profiles import CounterSource, Profile, ValueSource, load_profiles, select_profile
-from mfp_adapters.snmp import Oid, SnmpClient, SnmpValue, oid_str
+from mfp_adapters.snmp import Oid, SnmpClient, SnmpValue, oid_str, parse_oid
 
 __all__ = ["Alert", "Counters", "Identity", "MfpSnmp", "ProbeResult", "Status", "Supply"]
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 _COUNTER_MAX = 2**64 - 1
 _MAX_ERROR_STATE_OCTETS = 4  # the MIB defines 15 bits; a longer string is garbage
 _MAX_TEXT = 1024
+_STATUS_OIDS = (STD.hrDeviceStatus1, STD.hrPrinterStatus1, STD.hrPrinterDetectedErrorState1)
 _UNIT_PERCENT = 19  # prtMarkerSuppliesSupplyUnit percent: the level is the percentage
 
 
@@ -215,29 +216,48 @@ class MfpSnmp:
 
     async def counters(self) -> Counters:
         """Read every counter the profile (plus the generic Printer-MIB) knows."""
+        return (await self._counters_and(()))[0]
+
+    async def poll(self) -> tuple[Counters, Status]:
+        """Counters and status with as few requests as possible (one GET shared by both)."""
+        counters, values = await self._counters_and(_STATUS_OIDS)
+        return counters, await self._status_from(values)
+
+    async def _counters_and(self, extra: tuple[Oid, ...]) -> tuple[Counters, dict[Oid, SnmpValue]]:
         profile = await self._profile()
         sources: tuple[CounterSource, ...] = _chain(profile, "counters")
-        scalars = [s.oid for s in sources if s.oid is not None]
-        values = await self.client.get([*scalars, STD.prtMarkerCounterUnit11, STD.sysUpTime])
-        totals: dict[str, int] = defaultdict(int)
+        # Scalars and tables whose rows are known by index are read with one GET;
+        # only tables matched by a column (or "*") need a walk.
+        wanted: list[tuple[Oid, str]] = []
+        walked: list[CounterSource] = []
         for source in sources:
             if source.oid is not None and source.key is not None:
-                number = self._int(source.oid, values.get(source.oid), counter=True)
-                if number is not None:
-                    totals[source.key] += number
-            elif source.table is not None:
-                for key, number in (await self._table(source)).items():
-                    totals[key] += number
+                wanted.append((source.oid, source.key))
+            elif source.table is not None and source.match_column is None and "*" not in source.rows:
+                wanted.extend((source.table + parse_oid(index), key) for index, key in source.rows.items())
+            else:
+                walked.append(source)
+        oids = [oid for oid, _ in wanted]
+        values = await self.client.get([*oids, STD.prtMarkerCounterUnit11, STD.sysUpTime, *extra])
+        totals: dict[str, int] = defaultdict(int)
+        for oid, key in wanted:
+            number = self._int(oid, values.get(oid), counter=True)
+            if number is not None:
+                totals[key] += number
+        for source in walked:
+            for key, number in (await self._table(source)).items():
+                totals[key] += number
         for key, parts in _chain(profile, "derived"):
             if key not in totals and all(p in totals for p in parts):
                 totals[key] = sum(totals[p] for p in parts)
         unit = self._int(STD.prtMarkerCounterUnit11, values.get(STD.prtMarkerCounterUnit11))
-        return Counters(
+        counters = Counters(
             values=dict(totals),
             life_count_unit=COUNTER_UNITS.get(unit, str(unit)) if unit is not None else None,
             uptime_ticks=self._int(STD.sysUpTime, values.get(STD.sysUpTime), counter=True),
             read_at_monotonic=time.monotonic(),
         )
+        return counters, values
 
     async def _table(self, source: CounterSource) -> dict[str, int]:
         assert source.table is not None
@@ -262,8 +282,9 @@ class MfpSnmp:
 
     async def status(self) -> Status:
         """Device and printer status names, error bits by name, and the alert table."""
-        oids = [STD.hrDeviceStatus1, STD.hrPrinterStatus1, STD.hrPrinterDetectedErrorState1]
-        values = await self.client.get(oids)
+        return await self._status_from(await self.client.get(list(_STATUS_OIDS)))
+
+    async def _status_from(self, values: dict[Oid, SnmpValue]) -> Status:
         device = self._int(STD.hrDeviceStatus1, values.get(STD.hrDeviceStatus1))
         printer = self._int(STD.hrPrinterStatus1, values.get(STD.hrPrinterStatus1))
         return Status(

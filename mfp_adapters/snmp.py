@@ -56,6 +56,9 @@ _PRIV_PROTOCOLS = {"DES": usmDESPrivProtocol, "AES": usmAesCfb128Protocol, "AES2
 _ABSENT = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
 _MAX_OID_LEN = 128
 _SAFETY_MARGIN_S = 5.0
+_FIRST_BULK = 8
+_TOO_BIG, _NO_SUCH_NAME = 1, 2
+_GET_CHUNK = 32  # objects per GET; a tooBig answer halves it
 
 
 def parse_oid(text: str) -> Oid:
@@ -130,6 +133,10 @@ def _to_python(value: Any) -> SnmpValue:
     raise SnmpProtocolError(f"unsupported SNMP value type {type(value).__name__}")
 
 
+class _TooBigError(SnmpProtocolError):
+    """error-status tooBig: ask for fewer objects per request."""
+
+
 class SnmpClient:
     """GET and WALK one agent; every call is bounded by ``timeout_s`` (x ``retries + 1``).
 
@@ -145,7 +152,7 @@ class SnmpClient:
         timeout_s: float = 2.0,
         retries: int = 1,
         max_rows: int = 5000,
-        bulk_size: int = 25,
+        bulk_size: int = 32,
         engine: SnmpEngine | None = None,
     ) -> None:
         self.host = host
@@ -206,30 +213,37 @@ class SnmpClient:
             if "timeout" in text.lower():
                 raise SnmpTimeoutError(f"{self.host}:{self.port}: {text}")
             raise SnmpProtocolError(f"{self.host}:{self.port}: {text}")
-        if int(status) != 0 and status.prettyPrint() != "noSuchName":
-            raise SnmpProtocolError(
-                f"{self.host}:{self.port}: error-status {status.prettyPrint()} at {index}"
-            )
-        if int(status) != 0:
+        code = int(status)
+        if code == _TOO_BIG:
+            raise _TooBigError(f"{self.host}:{self.port}: answer too big for one PDU")
+        if code == _NO_SUCH_NAME:  # SNMPv1's way of saying "absent"
             return []
+        if code:
+            raise SnmpProtocolError(f"{self.host}:{self.port}: error-status {code} at index {index}")
         return [(tuple(name), value) for name, value in var_binds]
 
     async def get(self, oids: Sequence[Oid]) -> dict[Oid, SnmpValue]:
         """GET ``oids``; absent objects are left out of the result."""
         result: dict[Oid, SnmpValue] = {}
-        for start in range(0, len(oids), 20):
-            chunk = oids[start : start + 20]
-            objects = [ObjectType(ObjectIdentity(oid)) for oid in chunk]
-            rows = await self._call(get_cmd, *objects)
-            if not rows and len(chunk) > 1:
-                # SNMPv1 answers noSuchName for the whole PDU: ask one by one.
-                for oid in chunk:
-                    result.update(await self.get([oid]))
-                continue
-            for name, value in rows:
-                if not isinstance(value, _ABSENT):
-                    result[name] = _to_python(value)
+        for start in range(0, len(oids), _GET_CHUNK):
+            result.update(await self._get_chunk(oids[start : start + _GET_CHUNK]))
         return result
+
+    async def _get_chunk(self, chunk: Sequence[Oid]) -> dict[Oid, SnmpValue]:
+        try:
+            rows = await self._call(get_cmd, *(ObjectType(ObjectIdentity(oid)) for oid in chunk))
+        except _TooBigError:
+            if len(chunk) == 1:
+                raise
+            half = len(chunk) // 2
+            return await self._get_chunk(chunk[:half]) | await self._get_chunk(chunk[half:])
+        if not rows and len(chunk) > 1:
+            # SNMPv1 answers noSuchName for the whole PDU: ask one by one.
+            result: dict[Oid, SnmpValue] = {}
+            for oid in chunk:
+                result.update(await self._get_chunk([oid]))
+            return result
+        return {name: _to_python(value) for name, value in rows if not isinstance(value, _ABSENT)}
 
     async def get_one(self, oid: Oid) -> SnmpValue:
         """GET one OID; ``None`` when it is absent."""
@@ -244,11 +258,15 @@ class SnmpClient:
         limit = self.max_rows if max_rows is None else max_rows
         rows: list[tuple[Oid, SnmpValue]] = []
         cursor = root
+        # Start with a small bulk and double it: most printer tables are a handful of rows,
+        # and every row past the table's end is decoded for nothing.
+        repetitions = min(_FIRST_BULK, self.bulk_size)
         while True:
             if self.auth.version == "1":
                 batch = await self._call(next_cmd, ObjectType(ObjectIdentity(cursor)))
             else:
-                batch = await self._call(bulk_cmd, 0, self.bulk_size, ObjectType(ObjectIdentity(cursor)))
+                batch = await self._call(bulk_cmd, 0, repetitions, ObjectType(ObjectIdentity(cursor)))
+                repetitions = min(repetitions * 2, self.bulk_size)
             if not batch:
                 return rows
             for name, value in batch:

@@ -42,6 +42,7 @@ class SnmpAgent(asyncio.DatagramProtocol):
         self.communities = communities
         self.requests = 0
         self.malformed = 0
+        self.max_response_bytes = _MAX_RESPONSE
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: Any) -> None:

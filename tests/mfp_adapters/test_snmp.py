@@ -272,3 +272,34 @@ def test_agent_counts_malformed_datagrams():
             return mfp.agent.malformed
 
     assert run(body()) == 2
+
+
+def test_poll_reads_the_same_as_counters_and_status_with_fewer_requests():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:
+            mfp.device.copy(2, color=True)
+            mfp.device.jam()
+            reader = MfpSnmp(snmp)
+            await reader.identify()
+            before = snmp.requests_sent
+            counters, status = await reader.poll()
+            poll_requests = snmp.requests_sent - before
+            separate = (await reader.counters(), await reader.status())
+            assert (counters.values, status) == (separate[0].values, separate[1])
+            return poll_requests
+
+    assert run(body()) == 2  # one GET for counters + status, one walk of the alert table
+
+
+def test_too_big_answers_make_the_client_ask_for_less():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:
+            mfp.device.copy(3)
+            reader = MfpSnmp(snmp)
+            normal = (await reader.counters()).values
+            mfp.agent.max_response_bytes = 200
+            small = (await reader.counters()).values
+            return normal, small
+
+    normal, small = run(body())
+    assert small == normal and normal["copy_mono"] == 3
