@@ -1,0 +1,110 @@
+"""Errors of the terminal core, one tree.
+
+::
+
+    TerminalError
+    ├── ConfigError (ValueError)          terminal.toml is missing a key, has an unknown one, or a bad value
+    ├── JournalError                      the offline journal or cache cannot be opened or written
+    └── HubCallError                      a hub call failed; ``code`` is the gRPC status name
+        ├── HubUnreachable (ConnectionError)  UNAVAILABLE / DEADLINE_EXCEEDED: treat the hub as offline
+        └── HubRejected                       the hub answered and said no (permanent for this request)
+            ├── NotRecognised                 UNAUTHENTICATED: card or PIN not recognised, session invalid
+            ├── AccessDenied (PermissionError) PERMISSION_DENIED: locked, blocked, another terminal's session
+            ├── NotEnoughCredit               FAILED_PRECONDITION: insufficient funds
+            ├── QuotaExhausted                RESOURCE_EXHAUSTED: a blocking quota
+            ├── IdempotencyConflict           ALREADY_EXISTS: the key was used with another payload
+            └── NotSupported                  UNIMPLEMENTED: the hub does not offer this call (yet)
+
+:func:`error_for_status` is the one place where gRPC status codes become these classes.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+__all__ = [
+    "AccessDenied",
+    "ConfigError",
+    "HubCallError",
+    "HubRejected",
+    "HubUnreachable",
+    "IdempotencyConflict",
+    "JournalError",
+    "NotEnoughCredit",
+    "NotRecognised",
+    "NotSupported",
+    "QuotaExhausted",
+    "TerminalError",
+    "error_for_status",
+]
+
+
+class TerminalError(Exception):
+    """Base of every error raised by ``terminal_app.core``."""
+
+
+class ConfigError(TerminalError, ValueError):
+    """The terminal configuration is invalid."""
+
+
+class JournalError(TerminalError):
+    """The durable journal or the offline cache failed."""
+
+
+class HubCallError(TerminalError):
+    """A call to the hub failed."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class HubUnreachable(HubCallError, ConnectionError):
+    """The hub did not answer in time or cannot be reached: the terminal is offline."""
+
+
+class HubRejected(HubCallError):
+    """The hub answered with a refusal; sending the same request again gives the same answer."""
+
+
+class NotRecognised(HubRejected):
+    """Card, PIN, password or session not recognised."""
+
+
+class AccessDenied(HubRejected, PermissionError):
+    """Locked identity, blocked user, or a session of another terminal."""
+
+
+class NotEnoughCredit(HubRejected):
+    """The user's credit does not cover the request."""
+
+
+class QuotaExhausted(HubRejected):
+    """A blocking quota does not cover the request."""
+
+
+class IdempotencyConflict(HubRejected):
+    """An idempotency key was reused with a different payload."""
+
+
+class NotSupported(HubRejected):
+    """The hub does not implement this call."""
+
+
+_BY_STATUS: dict[grpc.StatusCode, type[HubCallError]] = {
+    grpc.StatusCode.UNAVAILABLE: HubUnreachable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: HubUnreachable,
+    grpc.StatusCode.CANCELLED: HubUnreachable,
+    grpc.StatusCode.UNAUTHENTICATED: NotRecognised,
+    grpc.StatusCode.PERMISSION_DENIED: AccessDenied,
+    grpc.StatusCode.FAILED_PRECONDITION: NotEnoughCredit,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: QuotaExhausted,
+    grpc.StatusCode.ALREADY_EXISTS: IdempotencyConflict,
+    grpc.StatusCode.UNIMPLEMENTED: NotSupported,
+}
+
+
+def error_for_status(code: grpc.StatusCode, detail: str) -> HubCallError:
+    """The terminal error for a gRPC status (anything unlisted is a plain :class:`HubRejected`)."""
+    return _BY_STATUS.get(code, HubRejected)(code.name, detail)

@@ -1,0 +1,223 @@
+"""The terminal's durable journal of usage reports, and the replay that empties it.
+
+Every usage report is written here, with its idempotency key, *before* it is first sent
+(SQLite, WAL, ``synchronous=FULL``: a committed row survives a kill -9 or a power cut). It is
+deleted only when the hub acknowledges it (``CREATED`` or ``ALREADY_APPLIED``). Replays go in
+journal order, one at a time, with the same key every time, so the hub applies each report
+exactly once however often the terminal crashes or the network drops.
+
+A report the hub refuses for good (unknown session, idempotency conflict, a card nobody
+owns) is kept with state ``failed`` and its reason, for an operator to look at; it is not
+retried and does not block the reports behind it.
+
+Reports of offline sessions of users the terminal had not cached carry the card number
+instead of a session token: the replay identifies the card once (``deferred_card``), stores
+the token it got on the row, and then sends the report like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from printgate.v1 import terminal_pb2
+
+from terminal_app.core.errors import HubRejected, HubUnreachable, JournalError
+from terminal_app.core.hub_client import HubClient
+
+__all__ = ["FlushResult", "Journal", "JournalEntry", "UsageSender", "open_store"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS usage_journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    request BLOB NOT NULL,
+    deferred_card TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    created_us INTEGER NOT NULL
+);
+"""
+
+
+def open_store(path: Path) -> sqlite3.Connection:
+    """Open (or create) the terminal's SQLite file with durable settings."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.executescript(_SCHEMA)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open the terminal store {path}: {exc}") from exc
+    return connection
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One usage report waiting for the hub's acknowledgement."""
+
+    seq: int
+    request: terminal_pb2.ReportUsageRequest
+    deferred_card: str
+    state: str
+    attempts: int
+    last_error: str
+
+    @property
+    def key(self) -> str:
+        """The report's idempotency key."""
+        return str(self.request.idempotency_key)
+
+
+class Journal:
+    """Usage reports in the order they were made (see the module docstring)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def append(
+        self, request: terminal_pb2.ReportUsageRequest, created_us: int, deferred_card: str = ""
+    ) -> JournalEntry:
+        """Store a report durably; returns it with its sequence number."""
+        if not request.idempotency_key:
+            raise JournalError("a journaled report needs its idempotency key")
+        try:
+            cursor = self._db.execute(
+                "INSERT INTO usage_journal (idempotency_key, request, deferred_card, created_us)"
+                " VALUES (?, ?, ?, ?)",
+                (request.idempotency_key, request.SerializeToString(), deferred_card, created_us),
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot journal report {request.idempotency_key}: {exc}") from exc
+        assert cursor.lastrowid is not None
+        return JournalEntry(cursor.lastrowid, request, deferred_card, "pending", 0, "")
+
+    def pending(self) -> list[JournalEntry]:
+        """Reports still to send, oldest first."""
+        rows = self._db.execute("SELECT * FROM usage_journal WHERE state = 'pending' ORDER BY seq").fetchall()
+        return [self._entry(row) for row in rows]
+
+    def failed(self) -> list[JournalEntry]:
+        """Reports the hub refused for good."""
+        rows = self._db.execute("SELECT * FROM usage_journal WHERE state = 'failed' ORDER BY seq").fetchall()
+        return [self._entry(row) for row in rows]
+
+    def pending_count(self) -> int:
+        """How many reports wait for the hub."""
+        return int(
+            self._db.execute("SELECT COUNT(*) FROM usage_journal WHERE state = 'pending'").fetchone()[0]
+        )
+
+    def acknowledge(self, key: str) -> None:
+        """The hub applied the report: forget it."""
+        self._db.execute("DELETE FROM usage_journal WHERE idempotency_key = ?", (key,))
+
+    def attempted(self, key: str, error: str) -> None:
+        """Count a send that did not get an answer."""
+        self._db.execute(
+            "UPDATE usage_journal SET attempts = attempts + 1, last_error = ? WHERE idempotency_key = ?",
+            (error[:500], key),
+        )
+
+    def identified(self, key: str, token: str) -> None:
+        """A deferred card was identified: keep its session token with the report."""
+        row = self._db.execute(
+            "SELECT request FROM usage_journal WHERE idempotency_key = ?", (key,)
+        ).fetchone()
+        request = terminal_pb2.ReportUsageRequest.FromString(row["request"])
+        request.session_token = token
+        self._db.execute(
+            "UPDATE usage_journal SET request = ?, deferred_card = '' WHERE idempotency_key = ?",
+            (request.SerializeToString(), key),
+        )
+
+    def fail(self, key: str, error: str) -> None:
+        """The hub refused the report for good: keep it for an operator, stop sending it."""
+        self._db.execute(
+            "UPDATE usage_journal SET state = 'failed', attempts = attempts + 1, last_error = ?"
+            " WHERE idempotency_key = ?",
+            (error[:500], key),
+        )
+
+    @staticmethod
+    def _entry(row: sqlite3.Row) -> JournalEntry:
+        return JournalEntry(
+            seq=int(row["seq"]),
+            request=terminal_pb2.ReportUsageRequest.FromString(row["request"]),
+            deferred_card=str(row["deferred_card"]),
+            state=str(row["state"]),
+            attempts=int(row["attempts"]),
+            last_error=str(row["last_error"]),
+        )
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    """What one pass over the journal did."""
+
+    acknowledged: list[terminal_pb2.ReportUsageResponse]
+    failed: int
+    remaining: int
+    unreachable: bool
+
+
+class UsageSender:
+    """Send journaled reports in order; one pass at a time."""
+
+    def __init__(self, journal: Journal, hub: HubClient) -> None:
+        self.journal = journal
+        self.hub = hub
+        self._lock = asyncio.Lock()
+
+    async def flush(self) -> FlushResult:
+        """Send every pending report, oldest first; stop at the first unreachable hub."""
+        async with self._lock:
+            acknowledged: list[terminal_pb2.ReportUsageResponse] = []
+            failed = 0
+            for entry in self.journal.pending():
+                try:
+                    acknowledged.append(await self._send(entry))
+                except HubUnreachable as exc:
+                    self.journal.attempted(entry.key, str(exc))
+                    return FlushResult(acknowledged, failed, self.journal.pending_count(), True)
+                except HubRejected as exc:
+                    log.error("journal: report %s refused for good: %s", entry.key, exc)
+                    self.journal.fail(entry.key, str(exc))
+                    failed += 1
+            return FlushResult(acknowledged, failed, self.journal.pending_count(), False)
+
+    async def _send(self, entry: JournalEntry) -> terminal_pb2.ReportUsageResponse:
+        request = entry.request
+        if entry.deferred_card:
+            request = await self._identify(entry)
+        reply = await self.hub.report_usage(request)
+        if reply.outcome not in (
+            terminal_pb2.REPORT_OUTCOME_CREATED,
+            terminal_pb2.REPORT_OUTCOME_ALREADY_APPLIED,
+        ):
+            raise HubUnreachable("UNKNOWN", f"unexpected report outcome {reply.outcome}")
+        self.journal.acknowledge(entry.key)
+        log.info("journal: report %s acknowledged (%s cents)", entry.key, reply.charged_cents)
+        return reply
+
+    async def _identify(self, entry: JournalEntry) -> terminal_pb2.ReportUsageRequest:
+        # Authenticate is not idempotent for the lockout count: one attempt per report, ever;
+        # its token is stored before the report is sent, so a later replay does not repeat it.
+        answer = await self.hub.authenticate_card(entry.deferred_card)
+        if answer.second_factor_required or not answer.session_token:
+            raise HubRejected(
+                "SECOND_FACTOR", "this card needs its PIN: usage made offline cannot be charged"
+            )
+        self.journal.identified(entry.key, answer.session_token)
+        request = terminal_pb2.ReportUsageRequest()
+        request.CopyFrom(entry.request)
+        request.session_token = answer.session_token
+        return request

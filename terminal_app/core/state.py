@@ -1,0 +1,302 @@
+"""The terminal's state as a UI renders it: one immutable snapshot, and the intents a UI may send.
+
+This module is the contract between the session engine and any front end (the Kivy screens,
+the headless runner's log, tests). A front end never changes state itself: it renders the
+latest :class:`TerminalState` and sends intents (the dataclasses below) to
+:meth:`terminal_app.core.engine.SessionEngine.submit`.
+
+Texts are not here: ``message`` is a :class:`MessageKey` with ``message_args`` for the
+placeholders, and the UI translates it into ``language``. Money is integer cents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Cancel",
+    "CardPresented",
+    "DeleteJobs",
+    "DismissMessage",
+    "Intent",
+    "JobOverrides",
+    "JobView",
+    "Logout",
+    "MessageKey",
+    "PasswordEntered",
+    "PinEntered",
+    "PriceHints",
+    "ProjectView",
+    "QuotaView",
+    "ReleaseAll",
+    "ReleaseSelected",
+    "ReleaseView",
+    "Screen",
+    "SelectProject",
+    "SetLanguage",
+    "StartCopy",
+    "TerminalState",
+    "Touch",
+]
+
+LANGUAGES = ("en", "de")
+
+
+class Screen(StrEnum):
+    """What the terminal shows now."""
+
+    STARTING = "starting"  # locking the panel, opening the journal (crash recovery)
+    IDLE = "idle"  # "tap your card or enter your PIN"
+    IDENTIFYING = "identifying"  # asking the hub (or the offline cache) who it is
+    SECOND_FACTOR = "second_factor"  # the card is known, its PIN is needed
+    SELECT_PROJECT = "select_project"  # the user's rules ask for a project before anything else
+    HOME = "home"  # authenticated: name, balance, jobs; the panel is unlocked if copying is allowed
+    RELEASING = "releasing"  # held jobs are being sent to the printer
+    COPYING = "copying"  # pages are being copied: live pages and cost
+    LOGGING_OUT = "logging_out"  # locking the panel, reporting usage
+    OUT_OF_ORDER = "out_of_order"  # the panel cannot be locked: nobody may log in
+
+
+class MessageKey(StrEnum):
+    """A clear message for the user; the UI owns the texts (German and English)."""
+
+    CARD_NOT_RECOGNISED = "card_not_recognised"
+    ACCOUNT_LOCKED = "account_locked"
+    ACCESS_DENIED = "access_denied"
+    USER_BLOCKED = "user_blocked"  # arrears must be paid first
+    NOT_ENOUGH_CREDIT = "not_enough_credit"
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    CREDIT_USED_UP = "credit_used_up"  # the copier stopped: the credit of this session is spent
+    OFFLINE_MODE = "offline_mode"  # the hub is unreachable: offline rules apply
+    OFFLINE_REFUSED = "offline_refused"  # offline, and this card is not known here
+    PRINTER_JAMMED = "printer_jammed"
+    PRINTER_ERROR = "printer_error"  # other critical printer errors (args: errors)
+    COPY_UNAVAILABLE = "copy_unavailable"  # the copier's counters cannot be read: no copying
+    PROJECT_REQUIRED = "project_required"
+    RELEASE_UNAVAILABLE = "release_unavailable"  # the hub offers no held jobs (yet)
+    RELEASE_DONE = "release_done"  # args: printed, failed
+    JOBS_DELETED = "jobs_deleted"  # args: deleted
+    LOGGED_OUT = "logged_out"
+    TIMED_OUT = "timed_out"  # logged out after inactivity
+    PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    """What is left of one quota."""
+
+    name: str
+    unit: str  # "pages" or "cents"
+    remaining: int
+    limit: int
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """A project (cost centre) the user may charge."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class JobOverrides:
+    """Changes to a held job at release time, as the job's ``allowed_*`` flags permit."""
+
+    mono: bool = False
+    duplex: bool = False
+    copies: int = 0  # 0: as submitted
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A held job in the list."""
+
+    job_id: int
+    name: str
+    owner: str
+    pages: int
+    color_pages: int
+    copies: int
+    duplex: bool
+    price_cents: int
+    delegated: bool
+    printed: bool
+    allowed_mono: bool
+    allowed_duplex: bool
+    allowed_fewer_copies: bool
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    """Progress of one job being released."""
+
+    job_id: int
+    state: str  # queued, sending, printed, failed, refused
+    pages_printed: int = 0
+    charged_cents: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PriceHints:
+    """Per-page copy prices used for the live cost (the hub's charge is authoritative)."""
+
+    copy_mono_cents: int = 0
+    copy_color_cents: int = 0
+
+
+@dataclass(frozen=True)
+class TerminalState:
+    """Everything a UI renders. Replaced (never mutated) on every change."""
+
+    screen: Screen = Screen.STARTING
+    language: str = "en"
+    offline: bool = False  # the hub is unreachable now
+    message: MessageKey | None = None
+    message_args: tuple[tuple[str, str], ...] = ()
+    # the session (None/empty on the idle screens)
+    username: str = ""
+    full_name: str = ""
+    offline_session: bool = False  # this session was opened from the offline cache
+    balance_cents: int | None = None
+    available_cents: int | None = None  # what may still be spent (balance + credit limit)
+    postpaid: bool = False
+    arrears_cents: int = 0
+    quotas: tuple[QuotaView, ...] = ()
+    quota_pages_left: int | None = None  # the smallest pages quota left, None without one
+    copy_allowed: bool = False
+    color_allowed: bool = False
+    projects: tuple[ProjectView, ...] = ()
+    project_required: bool = False
+    project: str = ""  # the chosen project code ("" = the user's own account)
+    jobs: tuple[JobView, ...] = ()
+    jobs_supported: bool = True  # False while the hub answers UNIMPLEMENTED to ListJobs
+    release: tuple[ReleaseView, ...] = ()
+    # the copy session
+    panel_unlocked: bool = False
+    copy_pages_mono: int = 0
+    copy_pages_color: int = 0
+    copy_cost_cents: int = 0
+    credit_pages: int | None = None  # the copier stops after this many impressions (None: no cap)
+    prices: PriceHints = field(default_factory=PriceHints)
+    # timers
+    countdown_s: int | None = None  # seconds until the idle logout, None when no session is live
+    idle_warning: bool = False  # the countdown is in its warning phase
+    # devices and books
+    printer_errors: tuple[str, ...] = ()
+    pending_reports: int = 0  # usage reports in the journal not yet acknowledged by the hub
+
+    @property
+    def copy_pages(self) -> int:
+        """Mono plus colour pages copied in this session."""
+        return self.copy_pages_mono + self.copy_pages_color
+
+    @property
+    def session_live(self) -> bool:
+        """Is a user logged in (the panel may be unlocked)?"""
+        return bool(self.username)
+
+
+# ------------------------------------------------------------------------------ intents
+
+
+@dataclass(frozen=True)
+class CardPresented:
+    """A card was read (from the reader task). ``read_at_s`` is the reader's monotonic time."""
+
+    card_number: str
+    read_at_s: float | None = None
+
+
+@dataclass(frozen=True)
+class PinEntered:
+    """The PIN pad was confirmed: a second factor, or a PIN-only login on the idle screen."""
+
+    pin: str
+
+
+@dataclass(frozen=True)
+class PasswordEntered:
+    """Username and password typed on the idle screen."""
+
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Back out of the PIN pad or the project choice (logs out a session not yet in use)."""
+
+
+@dataclass(frozen=True)
+class Logout:
+    """The Logout button."""
+
+
+@dataclass(frozen=True)
+class SelectProject:
+    """Charge this session to a project (``""``: the user's own account, if allowed)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    """Switch the language (on the idle screen, or for this session)."""
+
+    language: str
+
+
+@dataclass(frozen=True)
+class ReleaseSelected:
+    """Print these held jobs, with per-job overrides (job id -> overrides)."""
+
+    job_ids: tuple[int, ...]
+    overrides: tuple[tuple[int, JobOverrides], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReleaseAll:
+    """Print every held job."""
+
+
+@dataclass(frozen=True)
+class DeleteJobs:
+    """Delete these held jobs."""
+
+    job_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StartCopy:
+    """Unlock the copier (after a project was chosen, or after the panel was locked)."""
+
+
+@dataclass(frozen=True)
+class Touch:
+    """Any touch: restarts the idle countdown."""
+
+
+@dataclass(frozen=True)
+class DismissMessage:
+    """The user closed the message."""
+
+
+Intent = (
+    CardPresented
+    | PinEntered
+    | PasswordEntered
+    | Cancel
+    | Logout
+    | SelectProject
+    | SetLanguage
+    | ReleaseSelected
+    | ReleaseAll
+    | DeleteJobs
+    | StartCopy
+    | Touch
+    | DismissMessage
+)

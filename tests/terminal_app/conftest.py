@@ -1,0 +1,144 @@
+"""Terminal fixtures: a real in-process hub, a real HubClient, the real FIH panel lock on gpiozero
+MockFactory pins wired to the simulated copier, a real SQLite journal, and a fake clock.
+
+Nothing of ours is mocked: the engine under test talks gRPC to the hub and drives the GPIO lines
+the simulated MFP's copier watches.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest_asyncio
+from gpiozero.pins.mock import MockFactory
+from printgate.v1 import admin_pb2, common_pb2
+
+from hub_server.server import start_hub
+from hw_sim.mfp import FihCopier, SimulatedMfp
+from mfp_adapters import FihPanelLock
+from terminal_app.core import (
+    EngineSettings,
+    FakeClock,
+    HubClient,
+    Journal,
+    OfflineCache,
+    PriceHints,
+    PulseCopyCounter,
+    SessionEngine,
+    TerminalState,
+    open_store,
+)
+from tests.hub_server import conftest as hub_fixtures
+from tests.hub_server.conftest import HubClients, TerminalClient
+
+hub = hub_fixtures.hub  # the real in-process hub fixture, shared with the hub's tests
+
+ALICE_CARD = "0012345678"
+BOB_CARD = "0087654321"
+CAROL_CARD = "00ABCDEF01"
+COPY_MONO_CENTS = 5
+COPY_COLOR_CENTS = 20
+
+
+async def seed_site(hub: HubClients) -> TerminalClient:
+    """Prices, a terminal ``t1`` and three users: alice (card, 10.00), bob (card + PIN role), carol (PIN)."""
+    terminal = await hub.create_terminal("t1")
+    await hub.set_price(common_pb2.FUNCTION_COPY, common_pb2.COLOR_MODE_MONO, COPY_MONO_CENTS)
+    await hub.set_price(common_pb2.FUNCTION_COPY, common_pb2.COLOR_MODE_COLOR, COPY_COLOR_CENTS)
+    await hub.call_admin(
+        "UpsertRole",
+        admin_pb2.Role(
+            name="staff",
+            requires_card_pin=True,
+            allowed_functions=[common_pb2.FUNCTION_PRINT, common_pb2.FUNCTION_COPY],
+            color_allowed=True,
+        ),
+    )
+    await hub.create_user("alice", card=ALICE_CARD, credit_cents=1000, full_name="Alice A")
+    await hub.create_user("bob", card=BOB_CARD, pin="2468", credit_cents=500, roles=["staff"])
+    await hub.create_user("carol", pin="1357", credit_cents=300)
+    return terminal
+
+
+async def restart_hub(hub: HubClients) -> None:
+    """Start the stopped hub again on the same port and data (the old object is replaced)."""
+    config = replace(hub.running.hub.config, listen=f"127.0.0.1:{hub.running.port}")
+    hub.running = await start_hub(config, hub.clock)
+
+
+@dataclass
+class Rig:
+    """One terminal beside one simulated copier, against the hub."""
+
+    hub: HubClients
+    terminal: TerminalClient
+    client: HubClient
+    factory: MockFactory
+    panel: FihPanelLock
+    copier: FihCopier
+    mfp: SimulatedMfp
+    clock: FakeClock
+    store: sqlite3.Connection
+    journal: Journal
+    cache: OfflineCache
+    engine: SessionEngine
+    states: list[TerminalState] = field(default_factory=list)
+
+    def copy(self, pages: int, color: bool = False) -> int:
+        """Someone copies at the MFP (pulses go out on the count lines while the panel is enabled)."""
+        return self.mfp.copy(pages, color=color)
+
+    @property
+    def screens(self) -> list[str]:
+        """Every screen shown, without repeats."""
+        shown: list[str] = []
+        for state in self.states:
+            if not shown or shown[-1] != state.screen:
+                shown.append(state.screen)
+        return shown
+
+
+def make_engine(rig_parts: dict, settings: EngineSettings) -> SessionEngine:
+    return SessionEngine(
+        hub=rig_parts["client"],
+        panel=rig_parts["panel"],
+        counter=PulseCopyCounter(rig_parts["panel"]),
+        journal=rig_parts["journal"],
+        cache=rig_parts["cache"],
+        settings=settings,
+        clock=rig_parts["clock"],
+    )
+
+
+DEFAULT_SETTINGS = EngineSettings(
+    idle_timeout_s=60, prices=PriceHints(copy_mono_cents=COPY_MONO_CENTS, copy_color_cents=COPY_COLOR_CENTS)
+)
+
+
+@pytest_asyncio.fixture
+async def rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[Rig]:
+    terminal = await seed_site(hub)
+    client = HubClient(f"127.0.0.1:{hub.running.port}", terminal.terminal_id, terminal.key, deadline_s=3.0)
+    factory = MockFactory()
+    # Fast pulses so tests do not wait: the lock's glitch filter is scaled down with them.
+    panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
+    copier = FihCopier(factory, pulse_s=0.005, gap_s=0.005)
+    mfp = SimulatedMfp("kyocera")
+    copier.attach(mfp)
+    clock = FakeClock()
+    store = open_store(tmp_path / "terminal" / "terminal.db")
+    journal = Journal(store)
+    cache = OfflineCache(store, b"k" * 32, clock, ttl_s=7 * 86400, max_users=100)
+    parts = {"client": client, "panel": panel, "journal": journal, "cache": cache, "clock": clock}
+    engine = make_engine(parts, DEFAULT_SETTINGS)
+    result = Rig(hub, terminal, client, factory, panel, copier, mfp, clock, store, journal, cache, engine)
+    engine.subscribe(result.states.append)
+    await engine.start()
+    yield result
+    await client.close()
+    panel.close()
+    factory.close()
+    store.close()
