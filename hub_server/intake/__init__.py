@@ -37,7 +37,7 @@ from .ipp_codec import (
 )
 from .ipp_codes import JobState, Operation, Status
 from .jobs import InMemoryJobRegistry, JobRecord, JobRegistry, PrintTicket
-from .server import IntakeServer, start_intake
+from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService
 from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
 
@@ -83,6 +83,7 @@ __all__ = [
     "Tag",
     "analyze_file",
     "encode_message",
+    "parse_listen",
     "parse_message",
     "start_intake",
 ]

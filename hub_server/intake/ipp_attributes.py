@@ -135,6 +135,7 @@ def printer_attributes(
     up_time_s: int,
     queued_jobs: int,
     now_s: float,
+    multiple_operation_timeout_s: int,
 ) -> list[IppAttribute]:
     """Every printer attribute, in a stable order."""
     return [
@@ -165,7 +166,7 @@ def printer_attributes(
         _attr("compression-supported", T.KEYWORD, "none"),
         _attr("pdl-override-supported", T.KEYWORD, "attempted"),
         _attr("multiple-document-jobs-supported", T.BOOLEAN, False),
-        _attr("multiple-operation-time-out", T.INTEGER, 120),
+        _attr("multiple-operation-time-out", T.INTEGER, multiple_operation_timeout_s),
         _attr("job-ids-supported", T.BOOLEAN, True),
         _attr("which-jobs-supported", T.KEYWORD, "completed", "not-completed", "all"),
         _attr("color-supported", T.BOOLEAN, True),

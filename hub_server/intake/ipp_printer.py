@@ -432,6 +432,7 @@ class IppPrinter:
             up_time_s=int(now - service.started_at_s) + 1,
             queued_jobs=queued,
             now_s=now,
+            multiple_operation_timeout_s=int(service.config.multiple_operation_timeout_s),
         )
         response.new_group(Tag.PRINTER).attributes.extend(select(attributes, self._requested(request, None)))
 
@@ -468,7 +469,7 @@ class IppPrinter:
         self.service.spool.check_room(self.service.owner_key(owner, submission.submitted_by), 0, extra_jobs=1)
         record = self.service.new_record(submission, owner)
         record.state_reasons = ("job-incoming",)
-        record.expires_at_s = record.created_at_s + self.service.config.keepalive_timeout_s * 2
+        record.expires_at_s = record.created_at_s + self.service.config.multiple_operation_timeout_s
         record.job_id = self.service.registry.add_job(record)
         self._job_group(response, record, context)
 

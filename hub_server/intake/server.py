@@ -16,7 +16,7 @@ from .lpd import LpdServer
 from .service import IntakeConfig, IntakeService
 from .spool import Spool
 
-__all__ = ["IntakeServer", "start_intake"]
+__all__ = ["IntakeServer", "parse_listen", "start_intake"]
 
 Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -58,6 +58,14 @@ class IntakeServer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(server.wait_closed(), 5.0)
         await self.service.close()
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """Parse ``HOST:PORT`` / ``[IPv6]:PORT`` (for ``--ipp-listen`` / ``--lpd-listen``)."""
+    host, colon, port_text = text.rpartition(":")
+    if not colon or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]") or "0.0.0.0", int(port_text)
 
 
 def _port(server: asyncio.Server | None) -> int:

@@ -51,6 +51,8 @@ class IntakeConfig:
     drain_bytes_max: int = 4 * 1024 * 1024
     lpd_control_bytes_max: int = 16 * 1024
     expiry_sweep_s: float = 60.0
+    # Create-Job without Send-Document is aborted after this (IPP multiple-operation-time-out).
+    multiple_operation_timeout_s: float = 120.0
     authenticate: Callable[[str, str], bool] | None = None
     require_authentication: bool = False
 

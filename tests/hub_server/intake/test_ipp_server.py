@@ -348,3 +348,30 @@ def tls_pair(tmp_path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     server_context.load_cert_chain(cert_path, key_path)
     client_context = ssl.create_default_context(cafile=str(cert_path))
     return server_context, client_context
+
+
+async def test_basic_auth_user_owns_the_job(registry: InMemoryJobRegistry, spool: Spool) -> None:
+    config = FAST_CONFIG.__class__(
+        **{
+            **FAST_CONFIG.__dict__,
+            "authenticate": lambda user, password: (user, password) == ("dave", "s3cret"),
+            "require_authentication": True,
+        }
+    )
+    server = await start_intake(registry, spool, config=config)
+    try:
+        body = request(Operation.PRINT_JOB, user="alice") + b"%PDF-1.4"
+        assert (await exchange(server.ipp_port, http_post(body)))[0] == 401
+        bad = http_post(body, extra="Authorization: Basic ZGF2ZTp3cm9uZw==\r\n")  # dave:wrong
+        status, headers, _ = await exchange(server.ipp_port, bad)
+        assert (status, headers["www-authenticate"]) == (401, 'Basic realm="printgate"')
+        good = http_post(body, extra="Authorization: Basic ZGF2ZTpzM2NyZXQ=\r\n")  # dave:s3cret
+        status, _, payload = await exchange(server.ipp_port, good)
+        assert status == 200
+        from hub_server.intake import parse_message
+
+        job_id = attribute(parse_message(payload)[0], Tag.JOB, "job-id")
+        assert registry.get_job(job_id).owner == "dave"  # type: ignore[arg-type,union-attr]
+        assert server.service.counters["auth_failed"] == 1
+    finally:
+        await server.close()

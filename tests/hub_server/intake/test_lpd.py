@@ -164,3 +164,27 @@ async def test_abort_subcommand_discards_received_files(
     assert await client.send(b"\x01\n") == b"\x00"
     assert await client.finish() == b""
     assert registry.list_jobs() == []
+
+
+async def test_unknown_lpd_user_is_refused_with_the_error_byte(spool: Spool) -> None:
+    from hub_server.intake import start_intake
+
+    from .conftest import FAST_CONFIG
+
+    known = InMemoryJobRegistry(users={"alice"})
+    server = await start_intake(
+        known, spool, ipp_listen=None, lpd_listen=("127.0.0.1", 0), config=FAST_CONFIG
+    )
+    try:
+        client = await LpdClient.connect(server.lpd_port)
+        assert await client.send(b"\x02lp\n") == b"\x00"
+        assert await client.file(b"\x03", b"dfA001host", b"%PDF-1.4") == (b"\x00", b"\x00")
+        assert await client.file(b"\x02", b"cfA001host", control("Pmallory", "ldfA001host")) == (
+            b"\x00",
+            b"\x01",
+        )
+        assert await client.finish() == b""
+        assert known.list_jobs() == [] and spool.usage() == (0, 0)
+        assert server.service.counters["owner_refused"] == 1
+    finally:
+        await server.close()
