@@ -4,7 +4,9 @@ On insert the driver connects and sends the reader pseudo-APDU GET DATA
 ``FF CA 00 00 00`` (PC/SC part 3; ACS, HID Omnikey and most CCID contactless readers);
 the UID comes back in anticollision order followed by ``90 00``. Every other status word
 is explained (``STATUS_WORDS``), counted as a rejected frame and logged; ``6C XX`` (wrong
-length) is retried once with ``Le = XX``. Removal ends the card's presence for debounce.
+length) is retried at once with ``Le = XX``; ``63 00`` (operation failed) or no answer is
+retried while the card stays, up to ``READ_ATTEMPTS`` times. Removal ends the card's
+presence for debounce.
 
 ``reader_name`` selects the reader by substring (``"Virtual PCD 00 00"``, ``"ACR122"``);
 ``None`` takes the first one. pcscd going away (restart, crash) or the reader vanishing
@@ -22,7 +24,14 @@ from reader_drivers._thread_feed import ThreadFeed
 from reader_drivers.base import CardReader, Technology, now_s
 from reader_drivers.errors import CardCommandError, ReaderUnavailable
 
-__all__ = ["GET_UID", "STATUS_WORDS", "PcscReader", "uid_from_response"]
+__all__ = [
+    "GET_UID",
+    "READ_ATTEMPTS",
+    "STATUS_WORDS",
+    "TRANSIENT_STATUS_WORDS",
+    "PcscReader",
+    "uid_from_response",
+]
 
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 
@@ -33,7 +42,11 @@ STATUS_WORDS: dict[tuple[int, int], str] = {
     (0x6A, 0x81): "function not supported: this reader or card cannot report a UID",
 }
 
-# ("card", uid, at_s) | ("removed",) | ("rejected", reason)
+# status words (and 00 00: no answer at all) worth another GET DATA while the card stays
+TRANSIENT_STATUS_WORDS = frozenset({(0x63, 0x00), (0x00, 0x00)})
+READ_ATTEMPTS = 3  # per card presence
+
+# ("ready",) | ("card", uid, at_s) | ("removed",) | ("rejected" or "retry", reason)
 _Item = tuple[Any, ...]
 
 
@@ -78,7 +91,7 @@ class PcscReader(CardReader):
                     self._publish(item[1], Technology.ISO14443A, item[2])
                 elif item[0] == "removed":
                     self._card_removed()
-                else:
+                else:  # "rejected" or "retry": both are a rejected frame
                     self._reject(item[1])
 
 
@@ -100,19 +113,22 @@ def _watch(
     try:
         reader = _pick_reader(context, reader_name)
         emit(("ready",))
-        state, present = scard.SCARD_STATE_UNAWARE, False
+        state, present, attempts_left = scard.SCARD_STATE_UNAWARE, False, 0
         while not stop.is_set():
             hresult, states = scard.SCardGetStatusChange(context, timeout_ms, [(reader, state)])
-            if hresult == scard.SCARD_E_TIMEOUT:
-                continue
-            _check(hresult, f"watching {reader!r}")
-            state = states[0][1] & ~scard.SCARD_STATE_CHANGED
-            now_present = bool(state & scard.SCARD_STATE_PRESENT)
-            if now_present and not present:
-                emit(_read_card(context, reader))
-            elif present and not now_present:
-                emit(("removed",))
-            present = now_present
+            if hresult != scard.SCARD_E_TIMEOUT:
+                _check(hresult, f"watching {reader!r}")
+                state = states[0][1] & ~scard.SCARD_STATE_CHANGED
+                now_present = bool(state & scard.SCARD_STATE_PRESENT)
+                if present and not now_present:
+                    emit(("removed",))
+                attempts_left = READ_ATTEMPTS if now_present and not present else attempts_left
+                attempts_left = attempts_left if now_present else 0
+                present = now_present
+            if attempts_left:
+                item = _read_card(context, reader)
+                emit(item)
+                attempts_left = attempts_left - 1 if item[0] == "retry" else 0
     finally:
         scard.SCardReleaseContext(context)
 
@@ -132,7 +148,11 @@ def _pick_reader(context: int, reader_name: str | None) -> str:
 
 
 def _read_card(context: int, reader: str) -> _Item:
-    """Connect, GET DATA (retrying a 6C XX once with the exact length), disconnect."""
+    """Connect, GET DATA (retrying a 6C XX once with the exact length), disconnect.
+
+    A failure worth another try while the card stays (``TRANSIENT_STATUS_WORDS``, or no
+    answer at all) comes back as ``("retry", reason)``, a final one as ``("rejected", reason)``.
+    """
     from smartcard import scard
 
     at_s = now_s()
@@ -140,11 +160,12 @@ def _read_card(context: int, reader: str) -> _Item:
         context, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
     )
     if hresult != scard.SCARD_S_SUCCESS:
-        return ("rejected", f"cannot connect to the card: {scard.SCardGetErrorMessage(hresult)}")
+        return ("retry", f"cannot connect to the card: {scard.SCardGetErrorMessage(hresult)}")
     try:
         return ("card", _transmit_get_uid(card, protocol), at_s)
     except CardCommandError as exc:
-        return ("rejected", f"GET DATA {exc}")
+        transient = (exc.sw1, exc.sw2) in TRANSIENT_STATUS_WORDS
+        return ("retry" if transient else "rejected", f"GET DATA {exc}")
     finally:
         scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
 

@@ -1,7 +1,8 @@
 """Simulated card readers, each speaking its real wire protocol over a real transport."""
 
+from hw_sim.readers.history import SimEvent
 from hw_sim.readers.nfc_tag import NfcTagSim
-from hw_sim.readers.serial_sim import SERIAL_PROTOCOLS, SerialReaderSim, SimEvent
+from hw_sim.readers.serial_sim import SERIAL_PROTOCOLS, SerialReaderSim
 from hw_sim.readers.vpcd_card import MIFARE_1K_ATR, VirtualCard
 from hw_sim.readers.wedge_sim import LAYOUTS, WedgeSim, keystrokes
 

@@ -22,7 +22,7 @@ import time
 from functools import reduce
 from operator import xor
 
-from hw_sim.readers.serial_sim import SimEvent
+from hw_sim.readers.history import SimEvent
 
 __all__ = ["NfcTagSim", "cascade_levels"]
 

@@ -24,21 +24,13 @@ import tempfile
 import threading
 import time
 import tty
-from dataclasses import dataclass
 
-__all__ = ["SERIAL_PROTOCOLS", "SerialReaderSim", "SimEvent"]
+from hw_sim.readers.history import SimEvent
+
+__all__ = ["SERIAL_PROTOCOLS", "SerialReaderSim", "em_frame", "twn4_reply"]
 
 SERIAL_PROTOCOLS = ("rdm6300", "id12la", "twn4")
 _TWN4_TAG_TYPES = {"iso14443a": 0x80, "em4100": 0x40, "hid-prox": 0x49}
-
-
-@dataclass(frozen=True)
-class SimEvent:
-    """One thing that happened to a simulated reader."""
-
-    monotonic_s: float
-    action: str
-    detail: str = ""
 
 
 def _card_bytes(card: str) -> bytes:

@@ -22,7 +22,7 @@ import struct
 import threading
 import time
 
-from hw_sim.readers.serial_sim import SimEvent
+from hw_sim.readers.history import SimEvent
 
 __all__ = ["MIFARE_1K_ATR", "VirtualCard"]
 

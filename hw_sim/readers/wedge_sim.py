@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
-from hw_sim.readers.serial_sim import SimEvent
+from hw_sim.readers.history import SimEvent
 
 __all__ = ["LAYOUTS", "WedgeSim", "keystrokes"]
 

@@ -210,3 +210,18 @@ def test_evdev_device_with_uinput() -> None:  # pragma: no cover - hardware only
         run(scenario())
     finally:
         ui.close()
+
+
+def test_200_digit_number_from_a_wedge_is_one_read() -> None:
+    number = "1234567890" * 20
+    assert [b.text for b in decode(keystrokes(number + "\n"))] == [number]
+
+
+@given(st.text(max_size=200))
+def test_magstripe_parser_fuzz_returns_a_pan_from_the_text_or_refuses(text: str) -> None:
+    try:
+        card = parse_magstripe(text)
+    except ValueError:
+        return
+    assert card.pan.isdigit() and 1 <= len(card.pan) <= 19
+    assert (card.track2 or card.track1 or "") in text and card.pan in text

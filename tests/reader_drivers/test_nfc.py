@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hw_sim.readers.nfc_tag import NfcTagSim, cascade_levels
 from reader_drivers.base import HealthState
@@ -103,3 +105,9 @@ def test_missing_device_is_a_health_state() -> None:
             assert "cannot open NFC device" in (reader.health.last_error or "")
 
     run(scenario())
+
+
+@given(st.binary(max_size=16))
+def test_check_uid_fuzz_accepts_only_possible_uids(uid: bytes) -> None:
+    if check_uid(uid) is None:
+        assert len(uid) in (4, 7, 10) and uid[0] != 0x88

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hw_sim.readers.vpcd_card import MIFARE_1K_ATR, VirtualCard
 from reader_drivers.base import HealthState
@@ -141,9 +143,9 @@ def test_wrong_length_is_retried_with_the_length_the_card_gave(card: VirtualCard
 
 @pytest.mark.parametrize(
     ("status_word", "explanation"),
-    [("6300", "operation failed"), ("6A81", "function not supported"), ("6282", "end of UID reached")],
+    [("6A81", "function not supported"), ("6282", "end of UID reached"), ("6D00", "unexpected status word")],
 )
-def test_error_status_word_is_a_logged_rejection_not_a_read(
+def test_final_error_status_word_is_a_logged_rejection_not_a_read(
     card: VirtualCard, caplog: pytest.LogCaptureFixture, status_word: str, explanation: str
 ) -> None:
     async def scenario() -> None:
@@ -153,10 +155,27 @@ def test_error_status_word_is_a_logged_rejection_not_a_read(
             card.insert(UID7)
             await until(lambda: reader.health.frames_rejected == 1)
             await no_more_reads(reader)
+            assert reader.health.frames_rejected == 1  # not retried: the answer will not change
 
     with caplog.at_level(logging.WARNING, "reader_drivers"):
         run(scenario())
     assert any(explanation in message for message in caplog.messages)
+
+
+def test_operation_failed_is_retried_while_the_card_stays(
+    card: VirtualCard, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        async with PcscReader(READER) as reader:
+            await ready(reader)
+            card.fail_next("6300")
+            card.insert(UID7)
+            assert (await reader.read(timeout_s=15)).raw_hex == UID7
+            assert reader.health.frames_rejected == 1
+
+    with caplog.at_level(logging.WARNING, "reader_drivers"):
+        run(scenario())
+    assert any("63 00: operation failed" in message for message in caplog.messages)
 
 
 def test_unknown_reader_name_is_a_health_state(pcscd: Pcscd) -> None:
@@ -180,3 +199,13 @@ def test_pcscd_restart_is_survived(pcscd: Pcscd, card: VirtualCard) -> None:
             assert (await reader.read(timeout_s=15)).raw_hex == UID7
 
     run(scenario())
+
+
+@given(st.binary(max_size=300))
+def test_get_data_response_fuzz_gives_uid_only_with_90_00(response: bytes) -> None:
+    try:
+        uid = uid_from_response(list(response))
+    except CardCommandError as exc:
+        assert str(exc)
+        return
+    assert response.endswith(b"\x90\x00") and uid == response[:-2] and uid
