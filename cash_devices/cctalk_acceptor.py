@@ -53,6 +53,7 @@ class CcTalkAcceptor(Acceptor):
         self._lock = asyncio.Lock()
         self._tracker = CounterTracker(resume)
         self._desired_mask: int | None = None
+        self._reapply_pending = False
         self._poll_task: asyncio.Task[None] | None = None
 
     @property
@@ -68,10 +69,11 @@ class CcTalkAcceptor(Acceptor):
             return await asyncio.to_thread(self._link.request, self.address, header, data)
 
     async def open(self) -> DeviceIdentity:
-        """Identify, read the denomination table, inhibit, sync the event counter, start polling."""
+        """Inhibit, identify, read the denomination table, sync the event counter, start polling."""
+        # inhibit first: a device left accepting by a crashed host must not take money meanwhile
+        await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
         self.identity = await self._identify()
         self.denominations = await self._read_denominations()
-        await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
         await self._configure()
         await self._process(await self.request(self.poll_header))
         self._health.online = True
@@ -138,11 +140,29 @@ class CcTalkAcceptor(Acceptor):
         while True:
             await asyncio.sleep(self.poll_interval_s)
             try:
-                reply = await self.request(self.poll_header)
-                self._on_link_ok()
-                await self._process(reply)
-            except (CcTalkError, OSError) as error:
-                self._on_link_error(error)
+                await self._poll_once()
+            except Exception as error:  # the money poller must outlive any bug: log loudly, go on
+                log.exception("ccTalk device %s: unexpected error while polling", self.address)
+                self._health.last_error = f"internal error: {error!r}"
+
+    async def _poll_once(self) -> None:
+        try:
+            reply = await self.request(self.poll_header)
+            self._on_link_ok()
+            await self._process(reply)
+        except (CcTalkError, OSError) as error:
+            self._on_link_error(error)
+            return
+        if self._reapply_pending:
+            await self._try_reapply()
+
+    async def _try_reapply(self) -> None:
+        try:
+            await self._reapply()
+        except (CcTalkError, OSError) as error:
+            # the device answers polls but refuses its setup: keep trying, say so, stay online
+            self._health.last_error = f"re-applying setup after reset failed: {error}"
+            log.warning("ccTalk device %s: %s; will retry", self.address, self._health.last_error)
 
     async def _process(self, reply: bytes) -> None:
         update = self._tracker.update(reply)
@@ -150,7 +170,8 @@ class CcTalkAcceptor(Acceptor):
             self._health.resets += 1
             log.warning("ccTalk device %s reset; re-applying its setup", self.address)
             self._emit(Reset(device_serial=self.device_serial, epoch=self._tracker.epoch))
-            await self._reapply()
+            self._reapply_pending = True  # done after this reply's events; retried until it works
+            self._on_reset()
         if update.lost:
             self._health.lost_events += update.lost
             log.error("ccTalk device %s: %d events lost (operator alarm)", self.address, update.lost)
@@ -171,6 +192,7 @@ class CcTalkAcceptor(Acceptor):
         await self._configure()
         if self._desired_mask is not None:
             await self._apply_enabled(self._desired_mask)
+        self._reapply_pending = False
 
     def _emit_error(self, code: int, info: CodeInfo) -> None:
         if info.kind is ErrorKind.FRAUD:
@@ -220,6 +242,9 @@ class CcTalkAcceptor(Acceptor):
     @abc.abstractmethod
     async def _configure(self) -> None:
         """Device-kind setup sent at open and after every reset (e.g. the bill operating mode)."""
+
+    def _on_reset(self) -> None:
+        """Forget device-side state a reset wiped out (subclasses)."""
 
     @abc.abstractmethod
     def _on_pair(self, pair: NewPair) -> None:

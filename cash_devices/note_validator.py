@@ -98,13 +98,12 @@ class CcTalkNoteValidator(CcTalkAcceptor):
         reply = await self.request(Header.REQUEST_COUNTRY_SCALING, country.encode("ascii"))
         return int.from_bytes(reply[:2], "little") if len(reply) >= 2 else 0
 
-    async def _reapply(self) -> None:
-        self._held = None  # a reset hands a held note back (or loses track of it): never credit it
-        await super()._reapply()
-
     async def _configure(self) -> None:
         mode = OPERATING_MODE_STACKER | (OPERATING_MODE_ESCROW if self.escrow else 0)
         await self.request(Header.MODIFY_BILL_OPERATING_MODE, bytes([mode]))
+
+    def _on_reset(self) -> None:
+        self._held = None  # a reset hands a held note back (or loses track of it): never credit it
 
     def _on_pair(self, pair: NewPair) -> None:
         if pair.result_a == 0:

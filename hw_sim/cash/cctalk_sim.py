@@ -94,6 +94,7 @@ class SimCcTalkDevice:
         self.silent = False  # a dead device: no replies at all
         self.polls_answered = 0
         self.fault_code = 0  # what header 232 "perform self-check" reports
+        self.refused: set[int] = set()  # headers answered with NAK (a confused or busy device)
         self._drop_rate = 0.0
         self._random = random.Random(0)
 
@@ -106,6 +107,12 @@ class SimCcTalkDevice:
             self.master_accepting = False
             self.inhibit_mask = 0
             self._record("power-cycle")
+
+    def refuse(self, *headers: int) -> None:
+        """NAK these headers from now on (``refuse()`` with none stops refusing)."""
+        with self.lock:
+            self.refused = set(headers)
+            self._record("refuse", headers=sorted(headers))
 
     def clear_fault(self) -> None:
         """A technician fixed it: self-check reports OK again."""
@@ -146,7 +153,7 @@ class SimCcTalkDevice:
             if header == self.poll_header and self._drop_rate and self._random.random() < self._drop_rate:
                 self._record("dropped-poll", counter=self.counter)
                 return None
-            reply = self.handle(header, data)
+            reply = None if header in self.refused else self.handle(header, data)
             if header != self.poll_header:  # polls come ten times a second: count them instead
                 self._record("request", header=header, data=data.hex(), nak=reply is None)
             else:

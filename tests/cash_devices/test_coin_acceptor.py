@@ -339,3 +339,38 @@ def test_self_check_reports_the_fault_until_cleared(bus, device, checksum):
             await acceptor.close()
 
     run(scenario)
+
+
+def test_setup_after_a_reset_is_retried_until_the_device_takes_it(bus, device, checksum):
+    async def scenario():
+        acceptor = await open_coin(bus, checksum)
+        events = EventWaiter(acceptor)
+        try:
+            await acceptor.enable()
+            device.insert_coin(50)
+            assert await events.next() == coin(50, counter=1)
+            device.refuse(228)  # the device NAKs "modify master inhibit" for a while
+            device.power_cycle()
+            assert await events.next() == Reset(device_serial=SERIAL, epoch=1)
+            await until(lambda: "re-applying setup after reset failed" in acceptor.health.last_error)
+            assert (device.master_accepting, acceptor.health.online) == (False, True)
+            device.refuse()
+            await until(lambda: device.master_accepting)  # a later poll re-applied the enable
+            device.insert_coin(100)
+            assert await events.next() == coin(100, counter=1, epoch=1)
+        finally:
+            await acceptor.close()
+
+    run(scenario)
+
+
+def test_open_inhibits_before_anything_else(bus, device, checksum):
+    device.master_accepting, device.inhibit_mask = True, 0xFFFF  # left accepting by a crashed host
+
+    async def scenario():
+        acceptor = await open_coin(bus, checksum)
+        await acceptor.close()
+        first = next(record for record in device.history if record.what == "request")
+        assert (first.detail["header"], first.detail["data"]) == (228, "00")
+
+    run(scenario)
