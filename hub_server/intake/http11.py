@@ -241,11 +241,11 @@ async def _one_request(
     handler: Handler,
     limits: HttpLimits,
     first: bool,
-) -> bool:
-    """Serve one request; returns True to keep the connection open."""
+) -> tuple[bool, bool]:
+    """Serve one request; returns (keep the connection open, request body left unread)."""
     head = await _read_head(reader, limits.header_timeout_s if first else limits.keepalive_timeout_s)
     if head is None:
-        return False
+        return False, False
     method, target, version, headers = _parse_head(head[:-4])
     length, chunked = _body_framing(headers)
     if headers.get("expect", "").lower() == "100-continue":
@@ -263,7 +263,7 @@ async def _one_request(
         keep_alive = keep_alive and await body.drain(limits.drain_bytes_max)
     writer.write(_serialise(response, keep_alive))
     await writer.drain()
-    return keep_alive
+    return keep_alive, not body.complete
 
 
 async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limits: HttpLimits) -> None:
@@ -281,11 +281,14 @@ async def serve_connection(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler, limits: HttpLimits
 ) -> None:
     """Serve requests on one connection until close, error or timeout."""
-    first = True
+    first, unread = True, False
     try:
-        while await _one_request(reader, writer, handler, limits, first):
+        keep_alive = True
+        while keep_alive:
+            keep_alive, unread = await _one_request(reader, writer, handler, limits, first)
             first = False
     except HttpError as error:
+        unread = True
         log.info("http: %s from %s: %s", error.status, writer.get_extra_info("peername"), error)
         with contextlib.suppress(ConnectionError):
             writer.write(_serialise(HttpResponse(error.status, f"{error}\n".encode()), keep_alive=False))
@@ -293,7 +296,8 @@ async def serve_connection(
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
-        await _linger(reader, writer, limits)
+        if unread:  # we answered before the client finished sending
+            await _linger(reader, writer, limits)
         writer.close()
         with contextlib.suppress(ConnectionError, OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 5.0)

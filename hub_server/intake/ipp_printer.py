@@ -232,6 +232,11 @@ class IppPrinter:
         except SpoolLimitExceeded as error:
             status = Status.REQUEST_ENTITY_TOO_LARGE if error.kind == "bytes" else Status.TOO_MANY_JOBS
             self._fail(response, status, str(error))
+        except HttpError:
+            raise  # the transport failed (stalled or broken upload): no IPP answer possible
+        except Exception:  # a bug or a registry/disk failure must not kill the listener
+            log.exception("ipp: operation 0x%04x failed", request.code)
+            self._fail(response, Status.INTERNAL_ERROR, "internal error")
         return response
 
     def _fail(self, response: IppMessage, status: int, message: str) -> None:

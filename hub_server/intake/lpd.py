@@ -125,6 +125,10 @@ class LpdServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             self.service.count("lpd_dropped")
             log.info("lpd: %s closed the connection mid-job", peer)
+        except Exception:  # a bug or a registry/disk failure must not kill the listener
+            log.exception("lpd: job from %s failed", peer)
+            with contextlib.suppress(ConnectionError):
+                writer.write(NACK)
         finally:
             for spool_writer in job.writers.values():
                 spool_writer.abort()

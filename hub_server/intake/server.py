@@ -31,7 +31,7 @@ class IntakeServer:
     ipp_server: asyncio.Server | None
     lpd_server: asyncio.Server | None
     sweeper: asyncio.Task[None]
-    connections: set[asyncio.StreamWriter]
+    connections: dict[asyncio.Task[None], asyncio.StreamWriter]
 
     @property
     def ipp_port(self) -> int:
@@ -51,8 +51,10 @@ class IntakeServer:
         for server in (self.ipp_server, self.lpd_server):
             if server is not None:
                 server.close()
-        for writer in list(self.connections):
+        for writer in list(self.connections.values()):
             writer.close()
+        if self.connections:
+            await asyncio.wait(list(self.connections), timeout=10.0)
         for server in (self.ipp_server, self.lpd_server):
             if server is not None:
                 with contextlib.suppress(TimeoutError):
@@ -108,16 +110,17 @@ async def start_intake(
         drain_bytes_max=config.drain_bytes_max,
     )
     printer = IppPrinter(service)
-    connections: set[asyncio.StreamWriter] = set()
+    connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     def tracked(handler: Connection) -> Connection:
-        # Python 3.11's Server has no close_clients(): remember writers to close them.
+        # Python 3.11's Server has no close_clients(): remember connections to close and await.
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            connections.add(writer)
+            task: asyncio.Task[None] = asyncio.current_task()  # type: ignore[assignment]
+            connections[task] = writer
             try:
                 await handler(reader, writer)
             finally:
-                connections.discard(writer)
+                connections.pop(task, None)
 
         return serve
 

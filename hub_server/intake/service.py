@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -134,7 +134,8 @@ class IntakeService:
         entry = writer.commit()
         record = replace(record, spool_id=entry.spool_id, size_bytes=entry.size_bytes)
         record.expires_at_s = entry.expires_at_s
-        record.job_id = self.registry.add_job(record)
+        with self._shred_on_error(entry.spool_id):
+            record.job_id = self.registry.add_job(record)
         self.count("jobs_stored")
         log.info(
             "intake: job %d from %s (%s, %d bytes) held for %s",
@@ -158,10 +159,20 @@ class IntakeService:
             expires_at_s=entry.expires_at_s,
             state_reasons=("job-hold-until-specified",),
         )
-        self.registry.update_job(record)
+        with self._shred_on_error(entry.spool_id):
+            self.registry.update_job(record)
         self.count("jobs_stored")
         self._start_analysis(record)
         return record
+
+    @contextlib.contextmanager
+    def _shred_on_error(self, spool_id: str) -> Iterator[None]:
+        """A spool entry the registry failed to record would be orphaned: shred it."""
+        try:
+            yield
+        except BaseException:
+            self.spool.shred(spool_id)
+            raise
 
     def cancel(self, job_id: int, requested_by: str) -> JobRecord:
         """Cancel via the registry and shred the spooled document."""

@@ -375,3 +375,21 @@ async def test_basic_auth_user_owns_the_job(registry: InMemoryJobRegistry, spool
         assert server.service.counters["auth_failed"] == 1
     finally:
         await server.close()
+
+
+class BrokenRegistry(InMemoryJobRegistry):
+    """A registry whose storage fails, as a full disk would make SQLite fail."""
+
+    def add_job(self, record):
+        raise OSError("disk I/O error")
+
+
+async def test_registry_failure_is_an_internal_error_and_the_server_survives(spool: Spool) -> None:
+    server = await start_intake(BrokenRegistry(), spool, config=FAST_CONFIG)
+    try:
+        failed = await ipp(server.ipp_port, request(Operation.PRINT_JOB) + b"%PDF-1.4")
+        assert (failed.code, status_message(failed)) == (Status.INTERNAL_ERROR, "internal error")
+        assert spool.usage() == (0, 0)  # nothing orphaned in the spool
+        assert (await ipp(server.ipp_port, request(Operation.GET_PRINTER_ATTRIBUTES))).code == Status.OK
+    finally:
+        await server.close()
