@@ -35,6 +35,7 @@ OPERATING_MODE_STACKER = 0x01
 OPERATING_MODE_ESCROW = 0x02
 ROUTE_RETURN = b"\x00"
 ROUTE_STACK = b"\x01"
+ROUTE_EXTEND_ESCROW = b"\xff"
 ROUTE_ERRORS = {254: "escrow is empty", 255: "failed to route the bill"}
 BILL_RETURNED_FROM_ESCROW = 1
 ESCROW_HELD = 1
@@ -75,6 +76,10 @@ class CcTalkNoteValidator(CcTalkAcceptor):
     async def return_escrow(self) -> None:
         """Give the held note back; :class:`NoteReturned` follows."""
         await self._route(ROUTE_RETURN)
+
+    async def extend_escrow(self) -> None:
+        """Ask for more time before the validator gives the held note back by itself."""
+        await self._route(ROUTE_EXTEND_ESCROW)
 
     async def _route(self, how: bytes) -> None:
         reply = await self.request(Header.ROUTE_BILL, how)

@@ -329,9 +329,21 @@ class SimNoteValidator(SimCcTalkDevice):
             return self._route(data[0])
         return None
 
+    def escrow_timeout(self) -> int:
+        """Nobody routed the held note in time: the validator hands it back by itself."""
+        with self.lock:
+            if self.held is None:
+                raise ValueError("no note is held in escrow")
+            self._record("escrow-timeout", position=self.held)
+            self.held = None
+            return self.push_event(0, 1)
+
     def _route(self, how: int) -> bytes:
         if self.held is None:
             return b"\xfe"  # 254: escrow is empty
+        if how == 255:
+            self._record("escrow-extended", position=self.held)
+            return b""
         position, self.held = self.held, None
         self._record("route", how=how, position=position)
         if how == 1:

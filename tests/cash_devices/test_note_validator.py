@@ -206,3 +206,24 @@ def test_self_check_names_a_bill_jam(bus, device, checksum):
             await validator.close()
 
     run(scenario)
+
+
+def test_escrow_timeout_returns_the_note_and_extension_is_sent(bus, device, checksum):
+    async def scenario():
+        validator = await open_note(bus, checksum)
+        events = EventWaiter(validator)
+        try:
+            await validator.enable()
+            device.insert_note(5000)
+            held = await events.next()
+            await validator.extend_escrow()
+            assert device.count("escrow-extended") == 1
+            device.escrow_timeout()  # the customer hesitated too long
+            assert await events.next() == NoteReturned(device_serial=SERIAL, escrow_id=held.escrow_id)
+            assert validator.held is None
+            with pytest.raises(EscrowError):
+                await validator.accept_escrow()  # too late: nothing is held
+        finally:
+            await validator.close()
+
+    run(scenario)
