@@ -42,7 +42,6 @@ class Technology(StrEnum):
     HID_PROX = "hid-prox"
     KEYBOARD = "keyboard"
     MAGSTRIPE = "magstripe"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@
     │   ├── ChainSyntaxError            a chain text that does not parse ("hex2dec|lpad:x")
     │   └── WiegandParityError          a Wiegand frame whose parity bits are wrong
     ├── ReaderConfigError(ValueError)   open_reader() arguments that do not describe a reader
-    ├── FrameError(ValueError)          bytes from a device that are not a valid frame
     ├── CardCommandError                a card answered an APDU with an error status word
     └── ReaderUnavailable(ConnectionError)  the device is absent, unplugged or its service is down
 
 A driver never lets a device problem escape as a foreign exception: pyserial, pyscard,
 nfcpy and evdev errors are translated to ``ReaderUnavailable`` (and retried with backoff
-inside the reader) at the boundary.
+inside the reader) at the boundary. Malformed frames are not exceptions at all: a reader
+drops them, counts them in ``health.frames_rejected`` and logs why.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ __all__ = [
     "CardCommandError",
     "ChainSyntaxError",
     "ConversionError",
-    "FrameError",
     "ReaderConfigError",
     "ReaderError",
     "ReaderUnavailable",
@@ -48,10 +47,6 @@ class WiegandParityError(ConversionError):
 
 class ReaderConfigError(ReaderError, ValueError):
     """Reader configuration (driver name, device, options) that cannot work."""
-
-
-class FrameError(ReaderError, ValueError):
-    """Bytes received from a reader are not a valid frame (framing, checksum, length)."""
 
 
 class CardCommandError(ReaderError):

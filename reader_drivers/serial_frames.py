@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import xor
 
+from reader_drivers.base import Technology
+
 __all__ = ["TWN4_SEARCH_TAG", "ParsedCard", "StxEtxParser", "Twn4Parser"]
 
 STX, ETX, CR, LF = 0x02, 0x03, 0x0D, 0x0A
 _UPPER_HEX = re.compile(rb"[0-9A-F]*")
 
 TWN4_SEARCH_TAG = b"0500FF\r"  # API_RF (5), SearchTag (0), maxIDBytes 0xFF
-# TWN4 tag type byte -> technology name (Elatec.NET Constants.cs)
-TWN4_TAG_TYPES = {0x80: "iso14443a", 0x40: "em4100", 0x49: "hid-prox"}
+# TWN4 tag type byte -> technology (Elatec.NET Constants.cs); others are named "twn4-XX"
+TWN4_TAG_TYPES = {0x80: Technology.ISO14443A, 0x40: Technology.EM4100, 0x49: Technology.HID_PROX}
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class _Parser:
 class StxEtxParser(_Parser):
     """RDM6300 / ID-12LA / ID-20LA frames (both framings accepted)."""
 
-    technology = "em4100"
+    technology = Technology.EM4100
     _MAX_BODY = 14  # 10 data + 2 checksum + CR LF
 
     def __init__(

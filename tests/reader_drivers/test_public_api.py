@@ -16,7 +16,7 @@ READER_DRIVERS_API = {
     "Backoff", "ConversionChain", "SerialReader", "SerialProfile", "SERIAL_PROFILES", "WedgeReader",
     "WedgeDecoder", "MagstripeCard", "parse_magstripe", "PcscReader", "NfcReader", "ReaderError",
     "ReaderConfigError", "ReaderUnavailable", "ConversionError", "ChainSyntaxError", "WiegandParityError",
-    "FrameError", "CardCommandError",
+    "CardCommandError",
 }  # fmt: skip
 HW_SIM_READERS_API = {
     "SerialReaderSim", "SERIAL_PROTOCOLS", "WedgeSim", "LAYOUTS", "keystrokes", "VirtualCard",

@@ -208,3 +208,21 @@ def test_conversion_failure_is_counted_not_reported(serial_sim: SimFactory) -> N
             await no_more_reads(reader)
 
     run(scenario())
+
+
+def test_full_read_queue_drops_and_counts(serial_sim: SimFactory) -> None:
+    sim = serial_sim("rdm6300")
+
+    async def scenario() -> None:
+        async with SerialReader("rdm6300", sim.path, queue_size=2) as reader:
+            await ready(reader)
+            sim.burst([f"{n:010X}" for n in range(5)])
+            await until(lambda: reader.health.frames_accepted == 5)
+            assert [(await reader.read(timeout_s=5)).raw_hex for _ in range(2)] == [
+                "0000000000",
+                "0000000001",
+            ]
+            assert reader.health.reads_dropped == 3
+            await no_more_reads(reader)
+
+    run(scenario())
