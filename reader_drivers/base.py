@@ -254,6 +254,9 @@ class CardReader(abc.ABC):
                 reason = "device closed"
             except (ReaderError, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
+            except Exception as exc:  # a driver or library bug must not end the reader for good
+                log.exception("%s: unexpected error in the device session", self.reader_id)
+                reason = f"unexpected {type(exc).__name__}: {exc}"
             delay_s = self._backoff.next_delay_s()
             log.warning("%s: %s; reconnecting in %.2f s", self.reader_id, reason, delay_s)
             self._count(

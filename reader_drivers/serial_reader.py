@@ -96,8 +96,7 @@ class SerialReader(CardReader):
                     self._received(len(data))
                     for result in parser.feed(data):
                         self._handle(result, at_s)
-        except (serial.SerialException, OSError, TypeError) as exc:
-            # TypeError: pyserial's posix read on a port closed under it
+        except (serial.SerialException, OSError) as exc:
             raise ReaderUnavailable(f"{self.port_url}: {exc}") from exc
         finally:
             parser.finish()
