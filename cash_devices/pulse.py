@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from gpiozero import DigitalOutputDevice, InputDevice
+from gpiozero import DigitalOutputDevice, GPIOZeroError, InputDevice
 
 from cash_devices.base import Acceptor, Denomination, DeviceIdentity, SelfCheck
 from cash_devices.errors import ConfigurationError
@@ -100,6 +100,16 @@ class PulseCoinAcceptor(Acceptor):
 
     async def open(self) -> DeviceIdentity:
         """Claim the pins, inhibit, start watching the line."""
+        try:
+            self._claim_pins()
+        except GPIOZeroError as error:  # no GPIO here, pin busy, bad pin name...
+            raise ConfigurationError(f"pulse acceptor on {self.pin}: {error}") from error
+        self.identity = DeviceIdentity("generic", "Coin Acceptor", "pulse", self.device_serial)
+        self._health.online = True
+        self._task = asyncio.create_task(self._watch(), name=f"pulse-{self.pin}")
+        return self.identity
+
+    def _claim_pins(self) -> None:
         self._input = InputDevice(self.pin, pull_up=self.active_low, pin_factory=self._pin_factory)
         self._input.pin.edges = "both"
         self._input.pin.when_changed = self._on_edge
@@ -108,10 +118,6 @@ class PulseCoinAcceptor(Acceptor):
                 self._inhibit_pin, active_high=self._inhibit_active_high, pin_factory=self._pin_factory
             )
             self._inhibit.on()
-        self.identity = DeviceIdentity("generic", "Coin Acceptor", "pulse", self.device_serial)
-        self._health.online = True
-        self._task = asyncio.create_task(self._watch(), name=f"pulse-{self.pin}")
-        return self.identity
 
     async def enable(self, mask: int | None = None) -> None:
         """Release the inhibit line; coins outside ``mask`` are reported as faults, not credit."""

@@ -6,6 +6,9 @@ or ``usb://04b8:0202``. :meth:`ReceiptPrinter.status` asks the printer itself wi
 and 0 clear, bits 4 and 1 set); no reply or a malformed one reads as offline, never as "fine".
 Call :meth:`ReceiptPrinter.require_ready` before taking money.
 
+With ``serial://`` a status read costs up to ``timeout_s`` per query, because python-escpos
+reads 16 bytes and a printer answers DLE EOT with one: keep ``timeout_s`` short for serial printers.
+
 Every field is printed as ``Label: value`` on its own line so a receipt can be read back. The
 methods block (python-escpos is synchronous): from asyncio, call them with ``asyncio.to_thread``.
 """

@@ -10,8 +10,11 @@ Unknown or impossible sequences are recorded in ``errors``; nothing crashes the 
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import threading
+import tty
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,7 +287,8 @@ class EscPosParser:
 
 
 class SimReceiptPrinter:
-    """A TCP ESC/POS printer with a settable status and domain verbs; one parser per connection."""
+    """An ESC/POS printer on TCP (and on ptys via :meth:`serve_pty`) with a settable status and
+    domain verbs; one parser per connection."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.online = True
@@ -297,6 +301,7 @@ class SimReceiptPrinter:
         self.host, self.port = self._server.getsockname()[:2]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._ptys: list[int] = []
 
     # -- domain verbs -----------------------------------------------------------------------
     def paper_out(self) -> None:
@@ -348,12 +353,46 @@ class SimReceiptPrinter:
         self._threads.append(thread)
         return self
 
+    def serve_pty(self) -> str:
+        """Also listen on a new pty (for ``escpos.printer.Serial``); returns its device path."""
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self._ptys += [master, slave]
+        parser = self._new_parser()
+        thread = threading.Thread(target=self._serve_pty, args=(master, parser), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return os.ttyname(slave)
+
     def close(self) -> None:
-        """Stop serving and close the listening socket."""
+        """Stop serving and close the listening socket and ptys."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=2)
         self._server.close()
+        for descriptor in self._ptys:
+            os.close(descriptor)
+
+    def _new_parser(self) -> EscPosParser:
+        parser = EscPosParser(self.status_byte)
+        with self._lock:
+            self._parsers.append(parser)
+            self.connections += 1
+        return parser
+
+    def _serve_pty(self, master: int, parser: EscPosParser) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            with self._lock:
+                reply = parser.feed(data)
+            if reply:
+                os.write(master, reply)
 
     def __enter__(self) -> SimReceiptPrinter:
         return self.start()
@@ -367,10 +406,7 @@ class SimReceiptPrinter:
                 connection, _ = self._server.accept()
             except (TimeoutError, OSError):
                 continue
-            parser = EscPosParser(self.status_byte)
-            with self._lock:
-                self._parsers.append(parser)
-                self.connections += 1
+            parser = self._new_parser()
             thread = threading.Thread(target=self._serve, args=(connection, parser), daemon=True)
             thread.start()
             self._threads.append(thread)

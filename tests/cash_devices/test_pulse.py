@@ -182,3 +182,11 @@ def test_pulse_acceptor_cannot_self_check(factory):
             await acceptor.close()
 
     run(scenario)
+
+
+def test_bad_pin_is_a_configuration_error(factory):
+    async def scenario():
+        with pytest.raises(ConfigurationError, match="NOPE"):
+            await open_acceptor("pulse", "NOPE", pin_factory=factory)
+
+    run(scenario)

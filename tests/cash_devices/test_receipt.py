@@ -255,3 +255,18 @@ def test_a_restarted_printer_is_found_again():
             assert wait_for_receipts(second, 1)[0].qr_codes == ["tx-after-restart"]
     finally:
         receipt_printer.close()
+
+
+def test_serial_printer_on_a_pty_prints_and_reports_status():
+    with SimReceiptPrinter() as sim:
+        path = sim.serve_pty()
+        receipt_printer = open_receipt_printer(f"serial://{path}?baudrate=19200", timeout_s=0.5)
+        try:
+            sim.paper_low()
+            assert receipt_printer.status() == PrinterStatus(True, PaperLevel.LOW, 0x12, 0x1E)
+            receipt_printer.print_receipt(RechargeReceipt(250, 900, "EUR", WHEN, "k-serial", "tx-serial"))
+            [receipt] = wait_for_receipts(sim, 1)
+            assert fields(receipt)["Amount"] == "2.50 EUR"
+            assert receipt.qr_codes == ["tx-serial"]
+        finally:
+            receipt_printer.close()
