@@ -7,6 +7,7 @@ Example::
     workers = 1                   # processes serving the port (SO_REUSEPORT); use the cores you have
     data_dir = "/var/lib/printgate"
     timezone = "Europe/Berlin"    # quota periods (day/week/month) start at local midnight
+    currency = "EUR"              # ISO 4217 code of every amount; kiosks must send cash in it
 
     [auth]
     session_ttl_s = 900           # a session token is valid this long after login
@@ -17,6 +18,8 @@ Example::
     min_pin_digits = 4
     argon2_time_cost = 3
     argon2_memory_kib = 65536
+    voucher_max_failed_attempts = 5  # unknown voucher codes before a user or kiosk is locked
+    voucher_lockout_s = 900          # how long voucher redemption stays locked
 
 Command-line options (``--listen``, ``--data-dir``) override the file.
 """
@@ -41,6 +44,8 @@ class AuthConfig:
     min_pin_digits: int = 4
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    voucher_max_failed_attempts: int = 5
+    voucher_lockout_s: int = 900
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class HubConfig:
     workers: int = 1
     data_dir: Path = Path("data/hub")
     timezone: str = "UTC"
+    currency: str = "EUR"
     auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property

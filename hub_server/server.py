@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from printgate.v1 import admin_pb2_grpc, terminal_pb2_grpc
+from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
 
 from hub_server import directory, ledger
 from hub_server.clock import Clock, SystemClock
@@ -21,6 +21,7 @@ from hub_server.config import HubConfig
 from hub_server.hub import Hub
 from hub_server.security import load_or_create_secret
 from hub_server.services.admin import AdminServicer
+from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database, open_database
 
@@ -102,6 +103,8 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
     terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
+    kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub), server)
+    kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port(config.listen)

@@ -193,6 +193,62 @@ MIGRATIONS: list[list[str]] = [
             created_us BIGINT NOT NULL
         )""",
     ],
+    # 2: recharge kiosks (recharges, credited cash events, cash-box emptyings) and vouchers
+    [
+        """CREATE TABLE recharges (
+            id {id},
+            kiosk_id TEXT NOT NULL REFERENCES terminals(id),
+            user_id BIGINT NOT NULL REFERENCES users(id),
+            opened_us BIGINT NOT NULL,
+            closed_us BIGINT
+        )""",
+        """CREATE TABLE cashbox_emptyings (
+            id {id},
+            kiosk_id TEXT NOT NULL REFERENCES terminals(id),
+            transaction_id BIGINT NOT NULL UNIQUE REFERENCES transactions(id),
+            expected_cents BIGINT NOT NULL,
+            counted_cents BIGINT NOT NULL,
+            emptied_us BIGINT NOT NULL
+        )""",
+        """CREATE TABLE cash_events (
+            transaction_id BIGINT PRIMARY KEY REFERENCES transactions(id),
+            recharge_id BIGINT NOT NULL REFERENCES recharges(id),
+            kiosk_id TEXT NOT NULL REFERENCES terminals(id),
+            device_kind TEXT NOT NULL CHECK (device_kind IN ('coin', 'note')),
+            value_cents BIGINT NOT NULL CHECK (value_cents > 0),
+            denomination TEXT NOT NULL DEFAULT '',
+            emptying_id BIGINT REFERENCES cashbox_emptyings(id)
+        )""",
+        "CREATE INDEX cash_events_recharge ON cash_events (recharge_id, transaction_id)",
+        "CREATE INDEX cash_events_kiosk ON cash_events (kiosk_id, emptying_id)",
+        """CREATE TABLE cashbox_counts (
+            emptying_id BIGINT NOT NULL REFERENCES cashbox_emptyings(id),
+            device_kind TEXT NOT NULL CHECK (device_kind IN ('coin', 'note')),
+            value_cents BIGINT NOT NULL,
+            expected_count BIGINT NOT NULL,
+            counted_count BIGINT NOT NULL,
+            PRIMARY KEY (emptying_id, device_kind, value_cents)
+        )""",
+        """CREATE TABLE voucher_batches (
+            id {id},
+            label TEXT NOT NULL DEFAULT '',
+            prefix TEXT NOT NULL DEFAULT '',
+            value_cents BIGINT NOT NULL CHECK (value_cents > 0),
+            voucher_count INTEGER NOT NULL,
+            created_us BIGINT NOT NULL,
+            expires_us BIGINT NOT NULL
+        )""",
+        """CREATE TABLE vouchers (
+            id {id},
+            batch_id BIGINT NOT NULL REFERENCES voucher_batches(id),
+            lookup_hmac TEXT NOT NULL UNIQUE,
+            sealed_code {blob} NOT NULL,
+            redeemed_us BIGINT,
+            redeemed_by BIGINT REFERENCES users(id),
+            transaction_id BIGINT REFERENCES transactions(id)
+        )""",
+        "CREATE INDEX vouchers_batch ON vouchers (batch_id, id)",
+    ],
 ]
 
 

@@ -1,0 +1,362 @@
+"""Vouchers: batches of single-use codes worth a fixed amount, redeemed into a user's credit.
+
+Codes
+    An optional prefix (0..6 symbols), 13 random symbols from :data:`ALPHABET` (32 symbols, so
+    65 bits from :mod:`secrets`), and one check symbol (Luhn mod 32 over everything before it).
+    The alphabet has no 0/O or 1/I, so a code read aloud or off paper is typed right. Input is
+    normalised (case, spaces and hyphens ignored); a code with a wrong length, a foreign symbol or
+    a bad check symbol is refused before the database is asked and does not count as a guess.
+
+At rest
+    The hub keeps ``HMAC-SHA256(key, code)`` to find a code and the code sealed with AES-GCM
+    (both keys derived from the hub secret, which lives outside the database). A copy of the
+    database alone reveals no code. The sealed copy exists so an admin can export a batch again
+    later (a lost print run); the codes are also shown once, in the answer that creates them.
+
+Redemption
+    Single use: the voucher row is updated only while unredeemed, and its transaction is claimed
+    with the idempotency key ``("voucher", voucher id)`` whose fingerprint is the user. The user
+    who redeemed a code gets the first answer again (a retry after a lost reply); anybody else is
+    refused. Money comes from ``system:vouchers`` and settles the user's arrears first.
+
+Rate limit
+    An unknown (well-formed) code counts one failure against the user (``voucher:user:<id>``) and
+    the kiosk or terminal (``voucher:terminal:<id>``) in the ``auth_failures`` table; after
+    ``voucher_max_failed_attempts`` that identity is locked for ``voucher_lockout_s``. A locked
+    identity cannot redeem at all, even a good code. A successful redemption clears the user's
+    count (not the kiosk's). Admin redemptions are not limited.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from hub_server import ledger
+from hub_server.errors import InvalidRequest, InvariantViolation, NotFound, Refused
+from hub_server.hub import _refuse_if_locked
+from hub_server.kiosk import money_state, require_prepaid_user
+from hub_server.storage.base import Tx
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+RANDOM_SYMBOLS = 13  # 13 * 5 = 65 bits
+MAX_PREFIX_SYMBOLS = 6
+MAX_BATCH = 10_000
+MAX_LABEL_CHARS = 128
+VOUCHERS = "system:vouchers"
+GROUP_SYMBOLS = 4
+_INDEX = {symbol: index for index, symbol in enumerate(ALPHABET)}
+_NONCE_BYTES = 12
+
+
+class MalformedVoucher(InvalidRequest):
+    """A code that cannot be a voucher (length, symbols, check symbol): not a guess."""
+
+
+class VoucherNotRecognised(NotFound):
+    """A well-formed code that no voucher has: a guess, counted against the caller."""
+
+
+def check_symbol(body: str) -> str:
+    """The Luhn mod N check symbol of ``body`` (symbols of :data:`ALPHABET`)."""
+    total, factor = 0, 2
+    for symbol in reversed(body):
+        addend = factor * _INDEX[symbol]
+        total += addend // len(ALPHABET) + addend % len(ALPHABET)
+        factor = 3 - factor
+    return ALPHABET[-total % len(ALPHABET)]
+
+
+def normalise(text: str) -> str:
+    """The canonical form of a typed code, or :class:`MalformedVoucher`."""
+    code = "".join(text.split()).replace("-", "").upper()
+    if not RANDOM_SYMBOLS + 1 <= len(code) <= RANDOM_SYMBOLS + 1 + MAX_PREFIX_SYMBOLS:
+        raise MalformedVoucher("not a voucher code: wrong length")
+    if any(symbol not in _INDEX for symbol in code):
+        raise MalformedVoucher("not a voucher code: unexpected character")
+    if check_symbol(code[:-1]) != code[-1]:
+        raise MalformedVoucher("not a voucher code: check character does not match (typing error?)")
+    return code
+
+
+def format_code(code: str) -> str:
+    """A code for print: groups of four symbols joined by hyphens."""
+    return "-".join(code[i : i + GROUP_SYMBOLS] for i in range(0, len(code), GROUP_SYMBOLS))
+
+
+def new_code(prefix: str) -> str:
+    """A fresh random code with ``prefix`` and its check symbol."""
+    body = prefix + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_SYMBOLS))
+    return body + check_symbol(body)
+
+
+class VoucherKeys:
+    """The lookup and sealing keys, derived from the hub secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._lookup_key = hmac.new(secret, b"voucher-lookup", hashlib.sha256).digest()
+        self._aead = AESGCM(hmac.new(secret, b"voucher-seal", hashlib.sha256).digest())
+
+    def lookup(self, code: str) -> str:
+        """The keyed hash a code is found by."""
+        return hmac.new(self._lookup_key, code.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, code: str, batch_id: int) -> bytes:
+        """The code encrypted, bound to its batch."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, code.encode(), f"voucher-batch:{batch_id}".encode())
+
+    def unseal(self, sealed: bytes, batch_id: int) -> str:
+        """The code back from :meth:`seal` (raises InvariantViolation for a tampered row)."""
+        try:
+            plain = self._aead.decrypt(
+                sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], f"voucher-batch:{batch_id}".encode()
+            )
+        except InvalidTag as error:
+            raise InvariantViolation(f"a sealed voucher code of batch {batch_id} does not open") from error
+        return plain.decode()
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A voucher batch and how much of it is used."""
+
+    id: int
+    label: str
+    prefix: str
+    value_cents: int
+    count: int
+    redeemed: int
+    created_us: int
+    expires_us: int
+
+
+def _iso(microseconds: int) -> str:
+    return datetime.fromtimestamp(microseconds / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def create_batch(
+    tx: Tx,
+    keys: VoucherKeys,
+    *,
+    value_cents: int,
+    count: int,
+    expires_us: int,
+    prefix: str,
+    label: str,
+    now_us: int,
+) -> tuple[Batch, list[str]]:
+    """Create ``count`` vouchers; return the batch and the codes (canonical form)."""
+    prefix = prefix.upper()
+    if len(prefix) > MAX_PREFIX_SYMBOLS or any(symbol not in _INDEX for symbol in prefix):
+        raise InvalidRequest(f"prefix: up to {MAX_PREFIX_SYMBOLS} characters of {ALPHABET}")
+    if value_cents <= 0:
+        raise InvalidRequest("a voucher is worth more than 0 cents")
+    if not 1 <= count <= MAX_BATCH:
+        raise InvalidRequest(f"a batch has 1..{MAX_BATCH} vouchers")
+    if expires_us <= now_us:
+        raise InvalidRequest("the expiry must be in the future")
+    if len(label) > MAX_LABEL_CHARS:
+        raise InvalidRequest(f"label longer than {MAX_LABEL_CHARS} characters")
+    row = tx.one(
+        """INSERT INTO voucher_batches (label, prefix, value_cents, voucher_count, created_us, expires_us)
+           VALUES (:l, :p, :v, :c, :now, :x) RETURNING id""",
+        {"l": label, "p": prefix, "v": value_cents, "c": count, "now": now_us, "x": expires_us},
+    )
+    assert row is not None
+    batch_id = int(row["id"])
+    codes: list[str] = []
+    while len(codes) < count:
+        code = new_code(prefix)
+        inserted = tx.one(
+            """INSERT INTO vouchers (batch_id, lookup_hmac, sealed_code) VALUES (:b, :h, :s)
+               ON CONFLICT (lookup_hmac) DO NOTHING RETURNING id""",
+            {"b": batch_id, "h": keys.lookup(code), "s": keys.seal(code, batch_id)},
+        )
+        if inserted is not None:  # a collision (2**-65 per pair) just draws again
+            codes.append(code)
+    return get_batch(tx, batch_id), codes
+
+
+def _batches(tx: Tx, where: str, params: dict[str, int]) -> list[Batch]:
+    rows = tx.execute(
+        f"""SELECT b.*, (SELECT COUNT(*) FROM vouchers v
+                         WHERE v.batch_id = b.id AND v.redeemed_us IS NOT NULL) AS redeemed
+            FROM voucher_batches b {where} ORDER BY b.id""",
+        params,
+    )
+    return [
+        Batch(
+            id=int(r["id"]),
+            label=r["label"],
+            prefix=r["prefix"],
+            value_cents=int(r["value_cents"]),
+            count=int(r["voucher_count"]),
+            redeemed=int(r["redeemed"]),
+            created_us=int(r["created_us"]),
+            expires_us=int(r["expires_us"]),
+        )
+        for r in rows
+    ]
+
+
+def get_batch(tx: Tx, batch_id: int) -> Batch:
+    """One batch."""
+    found = _batches(tx, "WHERE b.id = :b", {"b": batch_id})
+    if not found:
+        raise NotFound(f"no voucher batch {batch_id}")
+    return found[0]
+
+
+def list_batches(tx: Tx) -> list[Batch]:
+    """Every batch, oldest first."""
+    return _batches(tx, "", {})
+
+
+def batch_csv(batch: Batch, codes: list[tuple[str, str]]) -> str:
+    """CSV of ``(code, state)`` pairs: code,value_cents,expires_at,state."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "value_cents", "expires_at", "state"])
+    for code, state in codes:
+        writer.writerow([format_code(code), batch.value_cents, _iso(batch.expires_us), state])
+    return out.getvalue()
+
+
+def export_batch(tx: Tx, keys: VoucherKeys, batch_id: int, include_redeemed: bool, now_us: int) -> str:
+    """A batch's codes unsealed, as CSV (only unredeemed ones unless ``include_redeemed``)."""
+    batch = get_batch(tx, batch_id)
+    rows = tx.execute(
+        "SELECT sealed_code, redeemed_us FROM vouchers WHERE batch_id = :b ORDER BY id", {"b": batch_id}
+    )
+    expired = batch.expires_us <= now_us
+    codes = [
+        (
+            keys.unseal(bytes(row["sealed_code"]), batch_id),
+            "redeemed" if row["redeemed_us"] is not None else "expired" if expired else "open",
+        )
+        for row in rows
+        if include_redeemed or row["redeemed_us"] is None
+    ]
+    return batch_csv(batch, codes)
+
+
+# -- redemption ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The lockout policy for voucher guesses."""
+
+    max_failed_attempts: int
+    lockout_s: int
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """Who redeems which (normalised) code, and where. ``terminal_id`` None: by an admin."""
+
+    code: str
+    user_id: int
+    terminal_id: str | None
+
+    def identities(self) -> list[str]:
+        """The lockout identities a failed guess counts against (none for an admin)."""
+        if self.terminal_id is None:
+            return []
+        return [f"voucher:user:{self.user_id}", f"voucher:terminal:{self.terminal_id}"]
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """The answer to a redemption (stored, and returned to the same user's retry)."""
+
+    transaction_id: int
+    credited_cents: int
+    balance_cents: int
+    arrears_cents: int
+    batch_id: int
+    recorded_us: int
+    already_applied: bool = False
+
+
+def record_failure(tx: Tx, identity: str, limits: Limits, now_us: int) -> None:
+    """Count one failure against ``identity``; lock it at the limit (the auth_failures pattern)."""
+    tx.execute(
+        "INSERT INTO auth_failures (identity, failures, locked_until_us) VALUES (:i, 0, 0)"
+        " ON CONFLICT (identity) DO NOTHING",
+        {"i": identity},
+    )
+    tx.execute(
+        """UPDATE auth_failures SET
+               locked_until_us = CASE WHEN failures + 1 >= :n THEN :until ELSE locked_until_us END,
+               failures = CASE WHEN failures + 1 >= :n THEN 0 ELSE failures + 1 END
+           WHERE identity = :i""",
+        {"i": identity, "n": limits.max_failed_attempts, "until": now_us + limits.lockout_s * 1_000_000},
+    )
+
+
+def redeem(
+    tx: Tx, keys: VoucherKeys, redemption: Redemption, limits: Limits, now_us: int
+) -> Redeemed | VoucherNotRecognised:
+    """Redeem a code inside the caller's write transaction.
+
+    An unknown code is *returned* (not raised) so that the caller's transaction commits the
+    failure it recorded; the caller raises it afterwards. Every other refusal is raised.
+    """
+    for identity in redemption.identities():
+        _refuse_if_locked(tx, identity, now_us)
+    require_prepaid_user(tx, redemption.user_id)
+    row = tx.one(
+        """SELECT v.id, v.batch_id, v.redeemed_by, b.value_cents, b.expires_us
+           FROM vouchers v JOIN voucher_batches b ON b.id = v.batch_id WHERE v.lookup_hmac = :h""",
+        {"h": keys.lookup(redemption.code)},
+    )
+    if row is None:
+        for identity in redemption.identities():
+            record_failure(tx, identity, limits, now_us)
+        return VoucherNotRecognised("voucher code not recognised")
+    if row["redeemed_by"] is not None and int(row["redeemed_by"]) != redemption.user_id:
+        raise Refused("this voucher has already been redeemed")
+    claim = ledger.open_transaction(
+        tx,
+        kind="voucher",
+        recorded_us=now_us,
+        idempotency=("voucher", str(row["id"]), ledger.request_fingerprint({"user": redemption.user_id})),
+        user_id=redemption.user_id,
+        terminal_id=redemption.terminal_id,
+        description=f"voucher of batch {row['batch_id']}",
+    )
+    if claim.stored_response is not None:
+        return Redeemed(**claim.stored_response, already_applied=True)
+    if int(row["expires_us"]) <= now_us:
+        raise Refused("this voucher has expired")
+    taken = tx.one(
+        """UPDATE vouchers SET redeemed_us = :now, redeemed_by = :u, transaction_id = :t
+           WHERE id = :v AND redeemed_us IS NULL RETURNING id""",
+        {"now": now_us, "u": redemption.user_id, "t": claim.transaction_id, "v": row["id"]},
+    )
+    if taken is None:
+        raise Refused("this voucher has already been redeemed")
+    source = ledger.create_account(tx, VOUCHERS, "system", now_us)
+    value = int(row["value_cents"])
+    ledger.credit_prepaid(tx, claim.transaction_id, redemption.user_id, value, source, now_us)
+    balance, arrears = money_state(tx, redemption.user_id)
+    result = Redeemed(claim.transaction_id, value, balance, arrears, int(row["batch_id"]), now_us)
+    stored = asdict(result)
+    stored.pop("already_applied")
+    ledger.store_response(tx, claim.transaction_id, stored)
+    tx.execute("DELETE FROM auth_failures WHERE identity = :i", {"i": f"voucher:user:{redemption.user_id}"})
+    return result
