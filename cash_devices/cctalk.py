@@ -28,6 +28,7 @@ from cash_devices.errors import (
     ConfigurationError,
     EchoError,
     FrameError,
+    LineError,
     NakError,
     ReplyTimeout,
 )
@@ -230,6 +231,8 @@ class CcTalkLink:
             try:
                 with self._line:
                     return self._transact(destination, request)
+            except serial.SerialException as error:
+                raise LineError(f"ccTalk line failed: {error}") from error
             except ReplyTimeout:
                 self.timeouts += 1
                 if attempt == self.retries:

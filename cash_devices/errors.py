@@ -8,6 +8,7 @@
     │   ├── FrameError (ValueError)       malformed frame: length, checksum/CRC, addresses
     │   ├── EchoError                     our own bytes did not come back (RX/TX wiring, other talker)
     │   ├── ReplyTimeout (TimeoutError)   no (complete) reply within the timeout
+    │   ├── LineError (OSError)           the serial port itself failed (unplugged, write timeout)
     │   ├── NakError                      the device answered NAK (header 5)
     │   └── BusyError                     the device answered BUSY (header 6)
     ├── EscrowError                       a note could not be routed (nothing held, route failed)
@@ -42,6 +43,10 @@ class EchoError(CcTalkError):
 
 class ReplyTimeout(CcTalkError, TimeoutError):
     """The device did not send a complete reply in time."""
+
+
+class LineError(CcTalkError, OSError):
+    """The serial port failed: unplugged adapter, write timeout, closed port."""
 
 
 class NakError(CcTalkError):

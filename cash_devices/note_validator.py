@@ -70,7 +70,12 @@ class CcTalkNoteValidator(CcTalkAcceptor):
         return self._held
 
     async def accept_escrow(self) -> None:
-        """Stack the held note; its credit arrives as :class:`NoteStacked` from the next poll."""
+        """Stack the held note; its credit arrives as :class:`NoteStacked` from the next poll.
+
+        Only the events are authoritative: if a reply was lost and the retried command reports
+        "escrow is empty" (:class:`EscrowError`), the first attempt may have worked, and the
+        :class:`NoteStacked` that follows is the credit.
+        """
         await self._route(ROUTE_STACK)
 
     async def return_escrow(self) -> None:

@@ -15,7 +15,7 @@ from cash_devices.cctalk import (
     encode_frame,
     open_link,
 )
-from cash_devices.errors import ConfigurationError, EchoError, FrameError, NakError, ReplyTimeout
+from cash_devices.errors import ConfigurationError, EchoError, FrameError, LineError, NakError, ReplyTimeout
 
 SIMPLE = ChecksumMode.SIMPLE
 CRC16 = ChecksumMode.CRC16
@@ -261,3 +261,10 @@ def test_reader_survives_a_large_burst_of_noise(caplog):
     frames = reader.feed(good * 30)
     assert frames[-5:] == [decode_frame(good)] * 5
     assert frames.count(decode_frame(good)) >= 30 - 260 // len(good) - 1
+
+
+def test_a_closed_port_is_a_line_error():
+    link = open_link("loop://", timeout_s=0.1)
+    link.close()
+    with pytest.raises(LineError):
+        link.request(2, 254)
