@@ -8,6 +8,7 @@ Example::
     data_dir = "/var/lib/printgate"
     timezone = "Europe/Berlin"    # quota periods (day/week/month) start at local midnight
     currency = "EUR"              # ISO 4217 code of every amount; kiosks must send cash in it
+    database = ""                 # empty: SQLite in data_dir; or postgresql://user@host:5432/printgate
 
     [auth]
     session_ttl_s = 900           # a session token is valid this long after login
@@ -57,12 +58,13 @@ class HubConfig:
     data_dir: Path = Path("data/hub")
     timezone: str = "UTC"
     currency: str = "EUR"
+    database: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
     def database_url(self) -> str:
-        """The embedded default: SQLite in the data directory."""
-        return f"sqlite:///{self.data_dir / 'hub.db'}"
+        """``database`` when set, else the embedded default: SQLite in the data directory."""
+        return self.database or f"sqlite:///{self.data_dir / 'hub.db'}"
 
 
 def _section(cls: type, values: dict[str, Any], name: str) -> dict[str, Any]:

@@ -130,10 +130,6 @@ def post(tx: Tx, transaction_id: int, postings: list[Posting]) -> dict[int, int]
 
 
 def _apply(tx: Tx, transaction_id: int, posting: Posting) -> int:
-    previous = tx.scalar(
-        "SELECT balance_after_cents FROM entries WHERE account_id = :a ORDER BY id DESC LIMIT 1",
-        {"a": posting.account_id},
-    )
     row = tx.one(
         """UPDATE accounts SET balance_cents = balance_cents + :d
            WHERE id = :a
@@ -148,6 +144,12 @@ def _apply(tx: Tx, transaction_id: int, posting: Posting) -> int:
             raise NotFound(f"account {posting.account_id} does not exist")
         raise InsufficientFunds(f"account {account['name']} cannot cover {-posting.amount_cents} cents")
     balance = int(row["balance_cents"])
+    # Read only now that the UPDATE holds the account's row lock: on PostgreSQL a concurrent
+    # posting to this account has either committed its entry already or waits for us.
+    previous = tx.scalar(
+        "SELECT balance_after_cents FROM entries WHERE account_id = :a ORDER BY id DESC LIMIT 1",
+        {"a": posting.account_id},
+    )
     if balance != (previous or 0) + posting.amount_cents:
         raise InvariantViolation(
             f"account {posting.account_id}: balance {balance} != entries {previous} + {posting.amount_cents}"
@@ -203,6 +205,23 @@ def balance(tx: Tx, account: int) -> int:
     return int(tx.scalar("SELECT balance_cents FROM accounts WHERE id = :a", {"a": account}) or 0)
 
 
+def lock_account(tx: Tx, account: int) -> dict[str, Any]:
+    """Lock an account's row for the rest of the transaction and return its kind, balance and limit.
+
+    Decisions taken on a balance (how much credit covers, what arrears to settle) must not use a
+    value another transaction changes before the posting: a no-op UPDATE takes the row lock on
+    PostgreSQL (SELECT … FOR UPDATE is not SQLite) and is harmless in SQLite's single writer.
+    """
+    row = tx.one(
+        "UPDATE accounts SET balance_cents = balance_cents WHERE id = :a"
+        " RETURNING kind, balance_cents, credit_limit_cents",
+        {"a": account},
+    )
+    if row is None:
+        raise NotFound(f"account {account} does not exist")
+    return dict(row)
+
+
 def prepaid_account_name(username: str) -> str:
     """The name of a user's own credit account."""
     return f"user:{username}"
@@ -230,8 +249,8 @@ def credit_prepaid(
         "SELECT id FROM accounts WHERE name = :n", {"n": arrears_account_name(user["username"])}
     )
     if arrears is not None and amount_cents > 0:
-        owed = -balance(tx, int(arrears))
-        available_after = balance(tx, prepaid) + amount_cents
+        owed = -int(lock_account(tx, int(arrears))["balance_cents"])
+        available_after = int(lock_account(tx, prepaid)["balance_cents"]) + amount_cents
         settle_cents = max(0, min(owed, available_after))
     if settle_cents:
         postings += [Posting(prepaid, -settle_cents), Posting(int(arrears), settle_cents)]
@@ -269,7 +288,7 @@ def reverse(tx: Tx, original_id: int, now_us: int, reason: str) -> int:
         if entry["kind"] == "arrears" and amount > 0:
             # Arrears paid off since the charge cannot be refunded into a credit: what exceeds
             # today's debt goes back to the user's own credit instead.
-            owed = -balance(tx, int(entry["account_id"]))
+            owed = -int(lock_account(tx, int(entry["account_id"]))["balance_cents"])
             prepaid = tx.scalar(
                 "SELECT id FROM accounts WHERE owner_user_id = :u AND kind = 'prepaid'",
                 {"u": entry["owner_user_id"]},

@@ -164,10 +164,7 @@ def _record_lines(tx: Tx, transaction_id: int, lines: list[PricedLine]) -> None:
 def _post_charge(
     tx: Tx, transaction_id: int, report: UsageReport, account_id: int, charged: int, now_us: int
 ) -> dict[int, int]:
-    account = tx.one(
-        "SELECT kind, balance_cents, credit_limit_cents FROM accounts WHERE id = :a", {"a": account_id}
-    )
-    assert account is not None
+    account = ledger.lock_account(tx, account_id)
     covered = charged
     if account["kind"] == "prepaid":
         covered = max(0, min(charged, int(account["balance_cents"]) + int(account["credit_limit_cents"])))

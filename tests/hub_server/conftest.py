@@ -16,24 +16,36 @@ from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2, te
 from hub_server.clock import FakeClock
 from hub_server.config import AuthConfig, HubConfig
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
-from hub_server.storage import SqliteDatabase
+from hub_server.storage import Database, open_database
 
 # Cheap argon2 so tests spend their time on behaviour, not on hashing.
 FAST_AUTH = AuthConfig(argon2_time_cost=1, argon2_memory_kib=1024)
 
 
-def hub_config(data_dir: Path, **auth: object) -> HubConfig:
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def hub_config(data_dir: Path, database: str = "", **auth: object) -> HubConfig:
     """A test hub on a free loopback port with cheap hashing."""
     return HubConfig(
         listen="127.0.0.1:0",
         data_dir=data_dir,
+        database=database,
         auth=AuthConfig(**{**FAST_AUTH.__dict__, **auth}),
     )
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every storage backend in turn: the same contract holds on each."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    return str(request.getfixturevalue("postgres").new_database())
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
-    database = SqliteDatabase(tmp_path / "hub.db")
+def db(database_url: str) -> Iterator[Database]:
+    database = open_database(database_url)
     yield database
     database.close()
 
@@ -190,9 +202,9 @@ class TerminalClient:
 
 
 @pytest_asyncio.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[HubClients]:
+async def hub(tmp_path: Path, database_url: str) -> AsyncIterator[HubClients]:
     clock = FakeClock()
-    running = await start_hub(hub_config(tmp_path / "hub"), clock)
+    running = await start_hub(hub_config(tmp_path / "hub", database_url), clock)
     token = (tmp_path / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     yield HubClients(running=running, channel=channel, admin_token=token, clock=clock)

@@ -4,7 +4,6 @@ nothing is applied twice, and re-sending everything applies each report exactly 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import grpc
 import pytest
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2
 
+from hub_server.storage import open_database
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
 from tests.hub_server.processes import HubProcess
@@ -24,9 +24,11 @@ START_CENTS = 1_000_000
 
 
 @pytest.fixture
-def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
+def hub_process(tmp_path: Path, database_url: str) -> Iterator[HubProcess]:
     config = tmp_path / "hub.toml"
-    config.write_text("[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 1024\n")
+    config.write_text(
+        f'[hub]\ndatabase = "{database_url}"\n[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 1024\n'
+    )
     process = HubProcess(tmp_path / "hub", free_tcp_port(), config)
     process.start()
     yield process
@@ -92,25 +94,33 @@ async def _send_until_killed(process: HubProcess, terminal: TerminalClient, toke
     return acknowledged
 
 
-def _ledger_keys(data_dir: Path) -> dict[str, int]:
-    with sqlite3.connect(data_dir / "hub.db") as db:
-        rows = db.execute(
-            "SELECT idempotency_key, COUNT(*), MIN(id) FROM transactions"
-            " WHERE kind = 'usage' GROUP BY idempotency_key"
-        ).fetchall()
-    assert all(count == 1 for _, count, _ in rows)
-    return {key: transaction_id for key, _, transaction_id in rows}
+def _ledger_keys(database_url: str) -> dict[str, int]:
+    """Usage keys in the ledger, read straight from the database the dead hub left behind."""
+    db = open_database(database_url)
+    try:
+        rows = db.read(
+            lambda tx: tx.execute(
+                "SELECT idempotency_key, COUNT(*) AS n, MIN(id) AS id FROM transactions"
+                " WHERE kind = 'usage' GROUP BY idempotency_key"
+            )
+        )
+    finally:
+        db.close()
+    assert all(row["n"] == 1 for row in rows)
+    return {row["idempotency_key"]: int(row["id"]) for row in rows}
 
 
 @pytest.mark.slow
-async def test_kill_9_mid_stream_loses_and_doubles_nothing(hub_process: HubProcess) -> None:
+async def test_kill_9_mid_stream_loses_and_doubles_nothing(
+    hub_process: HubProcess, database_url: str
+) -> None:
     async with grpc.aio.insecure_channel(hub_process.address) as channel:
         terminal, token = await _setup(hub_process, channel)
         acknowledged = await _send_until_killed(hub_process, terminal, token)
     assert len(acknowledged) >= KILL_AFTER_ACKS
 
     # After the crash: every acknowledged report is in the ledger exactly once.
-    applied = _ledger_keys(hub_process.data_dir)
+    applied = _ledger_keys(database_url)
     assert len(applied) < REPORTS  # the crash really came mid-stream
     for key, transaction_id in acknowledged.items():
         assert applied[key] == transaction_id
@@ -137,4 +147,4 @@ async def test_kill_9_mid_stream_loses_and_doubles_nothing(hub_process: HubProce
     assert check.ok, check.problems
     total_pages = sum(_pages(i) for i in range(REPORTS))
     assert accounts.accounts[0].balance_cents == START_CENTS - 3 * total_pages
-    assert len(_ledger_keys(hub_process.data_dir)) == REPORTS
+    assert len(_ledger_keys(database_url)) == REPORTS

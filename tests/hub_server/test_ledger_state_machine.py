@@ -7,20 +7,29 @@ and :func:`hub_server.ledger.check_ledger` must find nothing wrong.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from hub_server import directory, ledger
 from hub_server.clock import FakeClock
 from hub_server.errors import InsufficientFunds, QuotaExceeded, UserBlocked
 from hub_server.pricing import UsageLine
-from hub_server.storage import SqliteDatabase
+from hub_server.storage import open_database
 from hub_server.usage import UsageReport, UsageResult, apply_usage
+from tests.hub_server.conftest import BACKENDS
 
 PRICES = {"mono": 10, "color": 50}
 COLOR_PAGES_PER_DAY = 5
@@ -48,10 +57,10 @@ class ChargeModel:
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    def __init__(self) -> None:
+    def __init__(self, new_database_url: Callable[[], str]) -> None:
         super().__init__()
         self.directory = tempfile.TemporaryDirectory()
-        self.db = SqliteDatabase(Path(self.directory.name) / "hub.db")
+        self.db = open_database(new_database_url() or f"sqlite:///{Path(self.directory.name) / 'hub.db'}")
         self.clock = FakeClock()
         self.users: dict[str, UserModel] = {}
         self.charges: list[ChargeModel] = []
@@ -225,7 +234,17 @@ class LedgerMachine(RuleBasedStateMachine):
             assert model.balance >= -model.limit
 
 
-LedgerMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-TestLedger = LedgerMachine.TestCase
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ledger_state_machine(backend: str, request: pytest.FixtureRequest) -> None:
+    new_url: Callable[[], str] = (
+        (lambda: "") if backend == "sqlite" else request.getfixturevalue("postgres").new_database
+    )
+    run_state_machine_as_test(
+        lambda: LedgerMachine(new_url),  # type: ignore[arg-type]
+        settings=settings(
+            max_examples=40 if backend == "sqlite" else 15,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )

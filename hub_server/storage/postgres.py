@@ -1,0 +1,141 @@
+"""The PostgreSQL backend, for sites that outgrow one machine: several stateless hub replicas
+share one database.
+
+Every write runs in its own transaction on one of a few writer connections (PostgreSQL batches
+the fsyncs of concurrent commits itself). Correctness rests on the same conditional
+``UPDATE … RETURNING`` statements as on SQLite: under READ COMMITTED a second updater of the same
+row waits, then re-evaluates the ``WHERE`` on the new row, so a balance can never be overdrawn.
+A deadlock or serialization failure is retried a few times before it is reported.
+Reads use one REPEATABLE READ, read-only transaction per call for a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+
+from hub_server.storage.base import Database, Params, Row, Tx
+from hub_server.storage.schema import migrate
+
+T = TypeVar("T")
+WRITER_CONNECTIONS = 4
+RETRIES = 5
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _to_pyformat(sql: str) -> str:
+    """``:name`` parameters (SQLite style) to ``%(name)s`` (psycopg style)."""
+    return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+class _PostgresTx(Tx):
+    def __init__(self, connection: psycopg.Connection[dict[str, Any]]) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Params | None = None) -> Sequence[Row]:
+        try:
+            cursor = self._connection.execute(_to_pyformat(sql), dict(params or {}))
+        except (pg_errors.UniqueViolation, pg_errors.CheckViolation, pg_errors.ForeignKeyViolation) as error:
+            raise _integrity_error(error) from error
+        return _fetch(cursor)
+
+
+def _fetch(cursor: psycopg.Cursor[dict[str, Any]]) -> list[dict[str, Any]]:
+    if cursor.description is None:
+        return []
+    rows = cursor.fetchall()
+    # BYTEA comes back as memoryview; the domain expects bytes as SQLite gives them.
+    return [{k: bytes(v) if isinstance(v, memoryview) else v for k, v in row.items()} for row in rows]
+
+
+def _run(connection: psycopg.Connection[dict[str, Any]], statement: str) -> None:
+    connection.execute(statement)
+
+
+def _integrity_error(error: Exception) -> Exception:
+    from hub_server.errors import AlreadyExists, InvalidRequest, InvariantViolation
+
+    if isinstance(error, pg_errors.UniqueViolation):
+        return AlreadyExists(str(error).splitlines()[0])
+    if isinstance(error, pg_errors.CheckViolation):
+        return InvariantViolation(str(error).splitlines()[0])
+    return InvalidRequest(str(error).splitlines()[0])
+
+
+class PostgresDatabase(Database):
+    """A hub database in PostgreSQL (``postgresql://user@host:port/dbname``)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, writer_connections: int = WRITER_CONNECTIONS) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._connections: list[psycopg.Connection[dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        setup = self._connect()
+        # Migrations must not race between replicas starting together.
+        setup.execute("SELECT pg_advisory_lock(7243901)")
+        try:
+            migrate(_PostgresTx(setup), self.dialect, lambda: _run(setup, "BEGIN"), lambda: _run(setup, "COMMIT"))
+        finally:
+            setup.execute("SELECT pg_advisory_unlock(7243901)")
+        self._writers = concurrent.futures.ThreadPoolExecutor(
+            max_workers=writer_connections, thread_name_prefix="pg-writer"
+        )
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        connection = psycopg.connect(self.url, row_factory=dict_row, autocommit=True)
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def _thread_connection(self) -> psycopg.Connection[dict[str, Any]]:
+        connection: psycopg.Connection[dict[str, Any]] | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = self._connect()
+            self._local.connection = connection
+        return connection
+
+    def read(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn`` on a consistent read-only snapshot."""
+        connection = self._thread_connection()
+        with connection.transaction():
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return fn(_PostgresTx(connection))
+
+    def _write_now(self, fn: Callable[[Tx], T]) -> T:
+        connection = self._thread_connection()
+        for attempt in range(RETRIES):
+            try:
+                with connection.transaction():
+                    return fn(_PostgresTx(connection))
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn`` in its own transaction on a writer connection; return once committed."""
+        return await asyncio.wrap_future(self._writers.submit(self._write_now, fn))
+
+    def write_sync(self, fn: Callable[[Tx], T]) -> T:
+        """:meth:`write` for callers without an event loop."""
+        return self._writers.submit(self._write_now, fn).result()
+
+    def close(self) -> None:
+        """Finish queued writes and close every connection."""
+        self._writers.shutdown(wait=True)
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
