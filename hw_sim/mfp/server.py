@@ -10,7 +10,9 @@ Usage (the hub and terminal tests use exactly this)::
         mfp.behaviour.raw_silent = True                            # 9100 never answers
         mfp.ipp_uri                                                # "ipp://127.0.0.1:PORT/ipp/print"
 
-``device=`` takes a prepared :class:`SimulatedMfp` (e.g. with a :class:`FihCopier` attached).
+``device=`` takes a prepared :class:`SimulatedMfp`. ``fih_factory=`` (a gpiozero pin factory,
+``MockFactory()`` in tests) wires a :class:`FihCopier` to the device: copies then need the
+terminal's enable line and answer with count pulses (``mfp.fih``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 from typing import Any
 
 from hw_sim.mfp.agent import SnmpAgent
+from hw_sim.mfp.fih import FihCopier
 from hw_sim.mfp.model import SimulatedMfp
 from hw_sim.mfp.sinks import IppSink, LpdSink, RawSink, SinkBehaviour
 
@@ -36,8 +39,12 @@ class MfpSimServer:
         host: str = "127.0.0.1",
         community: str = "public",
         ports: dict[str, int] | None = None,
+        fih_factory: Any = None,
     ) -> None:
         self.device = device or SimulatedMfp(vendor=vendor)
+        self.fih = FihCopier(fih_factory) if fih_factory is not None else None
+        if self.fih is not None:
+            self.fih.attach(self.device)
         self.host = host
         self.community = community
         self.behaviour = SinkBehaviour()

@@ -104,3 +104,33 @@ def test_expand_range(text, hosts):
 def test_expand_range_rejects_bad_or_huge_ranges(text):
     with pytest.raises(ValueError):
         expand_range(text)
+
+
+def test_printgate_sim_mfp_runs_a_device_by_hand():
+    async def body():
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "terminal_app.cli",
+            "sim",
+            "mfp",
+            "--vendor",
+            "konica_minolta",
+            *("--snmp-port", "0", "--raw-port", "0", "--lpd-port", "0", "--ipp-port", "0"),
+            cwd=REPO,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert process.stdout is not None
+            banner = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+            snmp_port = banner.split("snmp udp/")[1].split()[0]
+            code, out, err = await printgate("probe", "127.0.0.1", "--port", snmp_port, "--json")
+        finally:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)
+        return banner, code, out, err
+
+    banner, code, out, err = run(body())
+    assert banner.startswith("simulated konica_minolta MFP:")
+    assert code == 0, err
+    assert json.loads(out)["model"] == "bizhub C250i"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from hw_sim.mfp import FihCopier, SimulatedMfp
+from hw_sim.mfp import FihCopier, MfpSimServer, SimulatedMfp
 from mfp_adapters.errors import PanelLockError
 from mfp_adapters.panel import EmbeddedPlatformAdapter, FihPanelLock, PanelLock, PulseCounts
 from tests.mfp_adapters.conftest import run
@@ -92,3 +94,25 @@ def test_embedded_platform_adapters_share_the_panel_lock_interface():
     assert issubclass(EmbeddedPlatformAdapter, PanelLock)
     with pytest.raises(TypeError):
         EmbeddedPlatformAdapter()  # type: ignore[abstract]  # abstract until a vendor implements it
+
+
+def test_simulator_server_wires_fih_pins_for_the_terminal():
+    factory = MockFactory()
+
+    async def body():
+        async with MfpSimServer("kyocera", fih_factory=factory) as mfp:
+            lock = FihPanelLock(pin_factory=factory, grace_s=0.05)
+            try:
+                refused = mfp.device.copy(1)
+                lock.unlock(allow_color=True)
+                made = await asyncio.to_thread(mfp.device.copy, 2, color=True)
+                counts = await lock.lock()
+            finally:
+                lock.close()
+            assert mfp.fih is not None
+            return refused, made, counts, mfp.fih.pulses_sent
+
+    refused, made, counts, sent = run(body())
+    factory.close()
+    assert (refused, made) == (0, 2)
+    assert counts == PulseCounts(color=2) and sent == {"mono": 0, "color": 2, "large": 0}

@@ -13,10 +13,10 @@ from hw_sim.mfp import MfpSimServer
 from hw_sim.mfp.ber import BerError, Message, decode_message, encode_message
 from hw_sim.mfp.layouts import LAYOUTS
 from mfp_adapters.device import MfpSnmp
-from mfp_adapters.errors import ProfileError, SnmpTableTooLargeError, SnmpTimeoutError
+from mfp_adapters.errors import ProfileError, SnmpError, SnmpTableTooLargeError, SnmpTimeoutError
 from mfp_adapters.mib import decode_error_state, supply_percent
 from mfp_adapters.profiles import load_profiles, parse_profile, select_profile
-from mfp_adapters.snmp import CommunityAuth, SnmpClient, parse_oid
+from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth, parse_oid
 from tests.mfp_adapters.conftest import run
 
 LIFE_COUNT = parse_oid("1.3.6.1.2.1.43.10.2.1.4.1.1")
@@ -303,3 +303,26 @@ def test_too_big_answers_make_the_client_ask_for_less():
 
     normal, small = run(body())
     assert small == normal and normal["copy_mono"] == 3
+
+
+@pytest.mark.parametrize(("auth_protocol", "priv_protocol"), [("SHA", "AES")])
+def test_snmpv3_auth_priv_against_snmpsim(snmpsim_of_simulator, auth_protocol, priv_protocol):
+    from tests.mfp_adapters.conftest import V3_AUTH_KEY, V3_PRIV_KEY, V3_USER
+
+    port, counts = snmpsim_of_simulator
+    good = UsmAuth(V3_USER, V3_AUTH_KEY, V3_PRIV_KEY, auth_protocol, priv_protocol, context_name="simkyocera")
+    wrong_key = UsmAuth(
+        V3_USER, V3_AUTH_KEY, "not-the-key", auth_protocol, priv_protocol, context_name="simkyocera"
+    )
+
+    async def body(auth):
+        async with SnmpClient("127.0.0.1", port, auth, timeout_s=1.0, retries=0) as snmp:
+            return await MfpSnmp(snmp).probe()
+
+    result = run(body(good))
+    assert (result.identity.vendor, result.identity.model) == ("Kyocera", "TASKalfa 3253ci")
+    for key, value in result.counters.values.items():
+        assert value == counts[key], key
+    assert result.counters.values["copy_color"] == 7
+    with pytest.raises(SnmpError):
+        run(body(wrong_key))
