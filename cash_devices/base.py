@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Self
 
 from cash_devices.errors import ConfigurationError
 from cash_devices.events import CashEvent, CounterState
@@ -129,6 +130,7 @@ class Acceptor(abc.ABC):
         while True:
             item = await self._queue.get()
             if item is _CLOSED:
+                self._queue.put_nowait(_CLOSED)  # every later events() ends at once too
                 return
             assert isinstance(item, CashEvent)
             yield item
@@ -141,8 +143,9 @@ class Acceptor(abc.ABC):
         await self._shutdown()
         self._queue.put_nowait(_CLOSED)
 
-    async def __aenter__(self) -> Acceptor:
-        await self.open()
+    async def __aenter__(self) -> Self:
+        if self.identity is None:  # open_acceptor() hands over an acceptor that is open already
+            await self.open()
         return self
 
     async def __aexit__(

@@ -101,3 +101,27 @@ def test_public_surface_is_explicit():
     }
     assert sorted(cash_devices.__all__) == sorted(public)
     assert len(cash_devices.__all__) == 50  # a public name added or removed must be a conscious change
+
+
+def test_events_end_for_every_consumer_after_close():
+    async def scenario():
+        with SimCcTalkBus(SimCoinAcceptor()) as bus:
+            async with await open_acceptor("cctalk", bus.path, 2) as acceptor:
+                pass
+            assert [event async for event in acceptor.events()] == []
+            assert [event async for event in acceptor.events()] == []
+
+    run(scenario)
+
+
+def test_context_manager_opens_once():
+    device = SimCoinAcceptor()
+
+    async def scenario():
+        with SimCcTalkBus(device) as bus:
+            async with await open_acceptor("cctalk", bus.path, 2):
+                pass
+            serial_requests = [r for r in device.history if r.what == "request" and r.detail["header"] == 242]
+            assert len(serial_requests) == 1
+
+    run(scenario)
