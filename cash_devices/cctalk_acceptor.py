@@ -69,8 +69,9 @@ class CcTalkAcceptor(Acceptor):
             return await asyncio.to_thread(self._link.request, self.address, header, data)
 
     async def open(self) -> DeviceIdentity:
-        """Inhibit, identify, read the denomination table, sync the event counter, start polling."""
-        # inhibit first: a device left accepting by a crashed host must not take money meanwhile
+        """Poll, inhibit, identify, read the denomination table, sync the event counter, start polling."""
+        await self.simple_poll()
+        # inhibit next: a device left accepting by a crashed host must not take money meanwhile
         await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
         self.identity = await self._identify()
         self.denominations = await self._read_denominations()
@@ -79,6 +80,10 @@ class CcTalkAcceptor(Acceptor):
         self._health.online = True
         self._poll_task = asyncio.create_task(self._poll_loop(), name=f"cctalk-poll-{self.address}")
         return self.identity
+
+    async def simple_poll(self) -> None:
+        """Header 254: is the device there? Raises :class:`ReplyTimeout` if nobody answers."""
+        await self.request(Header.SIMPLE_POLL)
 
     async def enable(self, mask: int | None = None) -> None:
         """Accept the positions in ``mask`` (bit n-1 = position n; None = every known position)."""

@@ -364,13 +364,13 @@ def test_setup_after_a_reset_is_retried_until_the_device_takes_it(bus, device, c
     run(scenario)
 
 
-def test_open_inhibits_before_anything_else(bus, device, checksum):
+def test_open_polls_then_inhibits_before_anything_else(bus, device, checksum):
     device.master_accepting, device.inhibit_mask = True, 0xFFFF  # left accepting by a crashed host
 
     async def scenario():
         acceptor = await open_coin(bus, checksum)
         await acceptor.close()
-        first = next(record for record in device.history if record.what == "request")
-        assert (first.detail["header"], first.detail["data"]) == (228, "00")
+        poll, inhibit = [record.detail for record in device.history if record.what == "request"][:2]
+        assert (poll["header"], inhibit["header"], inhibit["data"]) == (254, 228, "00")
 
     run(scenario)
