@@ -8,7 +8,8 @@ Usage: ``printgate admin [--hub HOST:PORT] [--token-file PATH | --data-dir DIR] 
   ``PRINTGATE_ADMIN_TOKEN``; it travels as ``authorization: Bearer <token>`` metadata.
 * ``--json`` prints one JSON document on stdout: the reply's protobuf JSON form with the
   ``.proto`` field names, every field present, int64 as numbers where exact (below 2**53);
-  ``account adjust`` adds the ``idempotency_key`` it used. Otherwise readable text and tables.
+  ``account adjust`` and ``cashbox empty`` add the ``idempotency_key`` they used. Otherwise
+  readable text and tables.
 * Nothing prompts. Secrets can come from stdin (``--password-stdin``, ``--pin-stdin``) so they
   stay out of argv and the process list.
 * Money is integer cents; option names carry the unit (``--amount-cents``).
@@ -40,6 +41,7 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
+from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, kiosk_pb2, kiosk_pb2_grpc
 
 __all__ = [
     "AdminClient",
@@ -101,12 +103,15 @@ class AdminClient:
         self.timeout_s = timeout_s
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._channel = grpc.insecure_channel(address)
-        self._stub = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._stubs = {
+            "admin": admin_pb2_grpc.AdminServiceStub(self._channel),
+            "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
+        }
 
-    def call(self, method: str, request: Message) -> Message:
-        """Run one RPC; a gRPC failure becomes an :class:`AdminCommandError`."""
+    def call(self, method: str, request: Message, service: str = "admin") -> Message:
+        """Run one RPC of AdminService (or ``service="kiosk"``: KioskAdminService)."""
         try:
-            reply: Message = getattr(self._stub, method)(
+            reply: Message = getattr(self._stubs[service], method)(
                 request, timeout=self.timeout_s, metadata=self._metadata
             )
         except grpc.RpcError as error:
@@ -324,6 +329,7 @@ class Verb:
     render: Render
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
+    service: str = "admin"  # "kiosk": the call goes to KioskAdminService
 
 
 def _user(name: str) -> admin_pb2.UserRef:
@@ -845,6 +851,142 @@ def _add_quota_verbs(verbs: _Verbs) -> None:
     verbs.add("delete", "delete a quota rule (and its usage counters)", delete).add_argument("id", type=int)
 
 
+ALREADY_APPLIED = kiosk_pb2.CREDIT_OUTCOME_ALREADY_APPLIED
+BATCH_COLUMNS = ("id", "label", "prefix", "value_cents", "count", "redeemed", "created_at", "expires_at")
+REDEEMED_COLUMNS = (
+    "outcome",
+    "transaction_id",
+    "credited_cents",
+    "balance_cents",
+    "arrears_cents",
+    "batch_id",
+)
+CASHBOX_COLUMNS = ("device_kind", "value_cents", "expected_count", "counted_count")
+EMPTIED_COLUMNS = ("transaction_id", "kiosk_id", "expected_cents", "counted_cents", "difference_cents")
+
+
+def _instant(text: str) -> Timestamp:
+    """An ISO 8601 date or date-time (UTC unless it carries an offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or date-time: {text}") from None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return stamp
+
+
+def _denomination_count(text: str) -> kiosk_pb2.DenominationCount:
+    """``KIND:VALUE_CENTS=COUNT``, e.g. ``coin:200=15``."""
+    kinds = _enum_table(kiosk_pb2.CashDeviceKind)
+    slot, _, count = text.partition("=")
+    kind, _, value = slot.partition(":")
+    if kind not in kinds or not value.isdigit() or not count.isdigit():
+        raise argparse.ArgumentTypeError(f"expected KIND:VALUE_CENTS=COUNT (kind coin or note), not {text}")
+    return kiosk_pb2.DenominationCount(device_kind=kinds[kind], value_cents=int(value), count=int(count))
+
+
+def _batch_created(reply: Any, args: argparse.Namespace) -> str:
+    codes = "\n".join(reply.codes)
+    return (
+        f"{_record(reply.batch, BATCH_COLUMNS)}\ncodes:\n{codes}\n"
+        f"(export again with: printgate admin voucher export {reply.batch.id})"
+    )
+
+
+def _cashbox_report(reply: Any, args: argparse.Namespace) -> str:
+    emptied = reply.last_emptied_at.ToJsonString() if reply.HasField("last_emptied_at") else "never"
+    lines = _table(reply.lines, CASHBOX_COLUMNS[:3]) if reply.lines else "(empty)"
+    return f"{_record(reply, ('kiosk_id', 'expected_cents', 'currency'))}\nlast emptied    {emptied}\n{lines}"
+
+
+def _cashbox_emptied(reply: Any, args: argparse.Namespace) -> str:
+    state = "already recorded earlier (nothing changed)" if reply.outcome == ALREADY_APPLIED else "recorded"
+    lines = _table(reply.lines, CASHBOX_COLUMNS) if reply.lines else "(nothing expected, nothing counted)"
+    return (
+        f"{_record(reply, EMPTIED_COLUMNS)}\n{lines}\n"
+        f"emptying {state}; idempotency key: {args.idempotency_key}"
+    )
+
+
+def _empty_cashbox(args: argparse.Namespace) -> Message:
+    args.idempotency_key = args.idempotency_key or f"admin-{uuid.uuid4()}"
+    return kiosk_pb2.EmptyCashBoxRequest(
+        kiosk_id=args.kiosk_id, counted=args.count or [], idempotency_key=args.idempotency_key, note=args.note
+    )
+
+
+def _add_voucher_and_cashbox_verbs(verbs: _Verbs) -> None:
+    verbs.group("voucher", "voucher batches and redemption")
+    create = verbs.add(
+        "create",
+        "create a batch of single-use vouchers; prints their codes",
+        Verb(
+            "CreateVoucherBatch",
+            lambda a: kiosk_pb2.CreateVoucherBatchRequest(
+                value_cents=a.value_cents, count=a.count, expires_at=a.expires, prefix=a.prefix, label=a.label
+            ),
+            _batch_created,
+            service="kiosk",
+        ),
+    )
+    create.add_argument("--value-cents", type=int, required=True, help="what each voucher is worth")
+    create.add_argument("--count", type=int, required=True, help="how many (1..10000)")
+    create.add_argument(
+        "--expires", type=_instant, required=True, metavar="WHEN", help="ISO 8601 date or date-time (UTC)"
+    )
+    create.add_argument("--prefix", default="", help="up to 6 code characters that start every code")
+    create.add_argument("--label", default="")
+    batches = Verb(
+        "ListVoucherBatches",
+        lambda a: kiosk_pb2.ListVoucherBatchesRequest(),
+        table_of("batches", BATCH_COLUMNS),
+        service="kiosk",
+    )
+    verbs.add("list", "list voucher batches", batches)
+    export = Verb(
+        "ExportVoucherBatch",
+        lambda a: kiosk_pb2.ExportVoucherBatchRequest(
+            batch_id=a.batch_id, include_redeemed=a.include_redeemed
+        ),
+        lambda reply, args: str(reply.csv).rstrip("\n"),
+        service="kiosk",
+    )
+    exporting = verbs.add("export", "a batch's codes as CSV (unredeemed only by default)", export)
+    exporting.add_argument("batch_id", type=int)
+    exporting.add_argument("--include-redeemed", action="store_true")
+    redeem = Verb(
+        "RedeemVoucherForUser",
+        lambda a: kiosk_pb2.RedeemVoucherForUserRequest(user=_user(a.username), code=a.code),
+        record_of(REDEEMED_COLUMNS),
+        service="kiosk",
+    )
+    verbs.add("redeem", "redeem a code for a user", redeem, "username", "code")
+
+    verbs.group("cashbox", "kiosk cash boxes")
+    report = Verb(
+        "GetCashBox", lambda a: kiosk_pb2.CashBoxRef(kiosk_id=a.kiosk_id), _cashbox_report, service="kiosk"
+    )
+    verbs.add("report", "what a kiosk's box should hold since it was last emptied", report, "kiosk_id")
+    empty = verbs.add(
+        "empty",
+        "record an emptied box: counted against the ledger, the difference booked",
+        Verb("EmptyCashBox", _empty_cashbox, _cashbox_emptied, idempotent=True, service="kiosk"),
+        "kiosk_id",
+    )
+    empty.add_argument(
+        "--count",
+        type=_denomination_count,
+        action="append",
+        metavar="KIND:VALUE_CENTS=N",
+        help="counted coins or notes of one value, e.g. coin:200=15 (repeat; omitted: 0)",
+    )
+    empty.add_argument("--note", default="", help="e.g. who counted")
+    empty.add_argument(
+        "--idempotency-key", default="", help="reuse to retry safely (default: a new one, printed)"
+    )
+
+
 VERB_GROUPS = (
     _add_user_verbs,
     _add_card_verbs,
@@ -854,6 +996,7 @@ VERB_GROUPS = (
     _add_price_verbs,
     _add_account_verbs,
     _add_quota_verbs,
+    _add_voucher_and_cashbox_verbs,
 )
 
 
@@ -888,7 +1031,7 @@ def _call(verb: Verb, args: argparse.Namespace) -> Message:
         args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), args.timeout_s
     )
     try:
-        return client.call(verb.method, request)
+        return client.call(verb.method, request, verb.service)
     except AdminCommandError as error:
         if verb.idempotent:
             raise type(error)(f"{error} (to retry, pass --idempotency-key {args.idempotency_key})") from None

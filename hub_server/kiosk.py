@@ -367,6 +367,10 @@ class Emptying:
 def empty_cashbox(tx: Tx, emptying: Emptying, now_us: int) -> CashBoxEmptied:
     """Reconcile a counted box against the ledger, book the difference, start a new period."""
     emptying.validate()
+    require_kiosk(tx, emptying.kiosk_id)
+    cashbox = ledger.create_account(tx, cashbox_account_name(emptying.kiosk_id), "system", now_us)
+    # Held until commit: on PostgreSQL no coin is credited between reading and resetting the box.
+    ledger.lock_account(tx, cashbox)
     state = cashbox_state(tx, emptying.kiosk_id)
     claim = ledger.open_transaction(
         tx,
@@ -381,7 +385,6 @@ def empty_cashbox(tx: Tx, emptying: Emptying, now_us: int) -> CashBoxEmptied:
     lines = _reconcile(state.lines, emptying.counted)
     counted = sum(line.value_cents * line.counted_count for line in lines)
     difference = counted - state.expected_cents
-    cashbox = ledger.create_account(tx, cashbox_account_name(emptying.kiosk_id), "system", now_us)
     collected = ledger.create_account(tx, CASH_COLLECTED, "system", now_us)
     differences = ledger.create_account(tx, CASH_DIFFERENCES, "system", now_us)
     ledger.post(

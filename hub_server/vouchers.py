@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub_server import ledger
-from hub_server.errors import InvalidRequest, InvariantViolation, NotFound, Refused
+from hub_server.errors import IdempotencyConflict, InvalidRequest, InvariantViolation, NotFound, Refused
 from hub_server.hub import _refuse_if_locked
 from hub_server.kiosk import money_state, require_prepaid_user
 from hub_server.storage.base import Tx
@@ -330,15 +330,18 @@ def redeem(
         return VoucherNotRecognised("voucher code not recognised")
     if row["redeemed_by"] is not None and int(row["redeemed_by"]) != redemption.user_id:
         raise Refused("this voucher has already been redeemed")
-    claim = ledger.open_transaction(
-        tx,
-        kind="voucher",
-        recorded_us=now_us,
-        idempotency=("voucher", str(row["id"]), ledger.request_fingerprint({"user": redemption.user_id})),
-        user_id=redemption.user_id,
-        terminal_id=redemption.terminal_id,
-        description=f"voucher of batch {row['batch_id']}",
-    )
+    try:
+        claim = ledger.open_transaction(
+            tx,
+            kind="voucher",
+            recorded_us=now_us,
+            idempotency=("voucher", str(row["id"]), ledger.request_fingerprint({"user": redemption.user_id})),
+            user_id=redemption.user_id,
+            terminal_id=redemption.terminal_id,
+            description=f"voucher of batch {row['batch_id']}",
+        )
+    except IdempotencyConflict:  # another user's redemption committed while we looked
+        raise Refused("this voucher has already been redeemed") from None
     if claim.stored_response is not None:
         return Redeemed(**claim.stored_response, already_applied=True)
     if int(row["expires_us"]) <= now_us:

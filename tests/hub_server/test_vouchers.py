@@ -3,7 +3,9 @@ use, expiry, redemption at a kiosk, a terminal and by an admin, and the brute-fo
 
 from __future__ import annotations
 
+import asyncio
 import math
+import shlex
 from collections.abc import AsyncIterator
 
 import grpc
@@ -28,6 +30,7 @@ from tests.hub_server.kiosk_clients import (
     kiosk_admin,
     rpc_error,
 )
+from tests.hub_server.test_admin_cli import Result, run_admin
 
 CARD, OTHER_CARD = "A11CE001", "B0B00002"
 DAY_S = 24 * 3600
@@ -284,3 +287,86 @@ async def test_refusals_change_nothing(hub: HubClients, site: tuple[KioskClient,
         code, message = await rpc_error(kiosk_admin(hub, "CreateVoucherBatch", request))
         assert code == grpc.StatusCode.INVALID_ARGUMENT and "prefix" in message
     assert count_transactions(hub.running.db, "voucher") == 0
+
+
+# -- printgate admin voucher ... / cashbox ... ----------------------------------------------------
+
+
+async def _admin(hub: HubClients, command: str) -> Result:
+    """``printgate admin COMMAND`` in-process (in a thread: the hub serves on this event loop)."""
+    login = ["--hub", f"127.0.0.1:{hub.running.port}", "--data-dir", str(hub.running.hub.config.data_dir)]
+    return await asyncio.to_thread(run_admin, [*login, *shlex.split(command)])
+
+
+async def test_admin_cli_voucher_and_cashbox_verbs(hub: HubClients, site: tuple[KioskClient, str]) -> None:
+    k1, token = site
+    created = await _admin(
+        hub, "voucher create --value-cents 300 --count 2 --expires 2026-03-01 --prefix PRT --label 'open day'"
+    )
+    assert (created.code, created.err) == (0, "")
+    head, codes_text = created.out.split("codes:\n")
+    assert head.splitlines() == [
+        "id           1",
+        "label        open day",
+        "prefix       PRT",
+        "value_cents  300",
+        "count        2",
+        "redeemed     0",
+        "created_at   2026-01-01T00:00:00Z",
+        "expires_at   2026-03-01T00:00:00Z",
+    ]
+    codes = codes_text.splitlines()[:2]
+    assert codes_text.splitlines()[2] == "(export again with: printgate admin voucher export 1)"
+    assert all(vouchers.normalise(code).startswith("PRT") for code in codes)
+
+    redeemed = await _admin(hub, f"voucher redeem alice {codes[0]}")
+    assert redeemed.out.splitlines()[:4] == [
+        "outcome         created",
+        "transaction_id  2",
+        "credited_cents  300",
+        "balance_cents   400",
+    ]
+    listed = await _admin(hub, "voucher list")
+    assert listed.out.splitlines() == [
+        "ID  LABEL     PREFIX  VALUE_CENTS  COUNT  REDEEMED  CREATED_AT            EXPIRES_AT",
+        "1   open day  PRT     300          2      1         2026-01-01T00:00:00Z  2026-03-01T00:00:00Z",
+    ]
+    exported = await _admin(hub, "voucher export 1")
+    assert exported.out == f"code,value_cents,expires_at,state\n{codes[1]},300,2026-03-01T00:00:00Z,open\n"
+    guess = await _admin(hub, "voucher redeem alice 2345")
+    assert (guess.code, guess.err) == (
+        1,
+        "printgate admin: INVALID_ARGUMENT: not a voucher code: wrong length\n",
+    )
+
+    await k1.credit((await k1.open(token)).recharge_id, "C/0/1", 200)
+    report = await _admin(hub, "cashbox report k1")
+    assert report.out.splitlines() == [
+        "kiosk_id        k1",
+        "expected_cents  200",
+        "currency        EUR",
+        "last emptied    never",
+        "DEVICE_KIND  VALUE_CENTS  EXPECTED_COUNT",
+        "coin         200          1",
+    ]
+    empty = "cashbox empty k1 --count coin:200=1 --count note:500=1 --idempotency-key e-1 --note olga"
+    emptied = await _admin(hub, empty)
+    assert emptied.out.splitlines() == [
+        "transaction_id    4",
+        "kiosk_id          k1",
+        "expected_cents    200",
+        "counted_cents     700",
+        "difference_cents  500",
+        "DEVICE_KIND  VALUE_CENTS  EXPECTED_COUNT  COUNTED_COUNT",
+        "coin         200          1               1",
+        "note         500          0               1",
+        "emptying recorded; idempotency key: e-1",
+    ]
+    again = await _admin(hub, empty)
+    assert (
+        again.out.splitlines()[-1]
+        == "emptying already recorded earlier (nothing changed); idempotency key: e-1"
+    )
+    bad = await _admin(hub, "cashbox empty k1 --count coin:2.00=1")
+    assert bad.code == 2 and "expected KIND:VALUE_CENTS=COUNT" in bad.err
+    assert account_balance(hub.running.db, "system:cash-differences") == 500
