@@ -158,7 +158,6 @@ class MfpSnmp:
         self.client = client
         self.profile = profile
         self.rejections = 0
-        self._identity: Identity | None = None
 
     def _reject(self, oid: Oid, value: SnmpValue, why: str) -> None:
         self.rejections += 1
@@ -189,7 +188,7 @@ class MfpSnmp:
         serial_sources = _chain(profile, "serial")
         wanted = [s.oid for s in (*model_sources, *serial_sources) if s.oid is not None]
         values = await self.client.get(list(dict.fromkeys(wanted)))
-        self._identity = Identity(
+        return Identity(
             vendor=profile.brand(sys_descr),
             model=self._first(model_sources, values, sys_descr),
             serial=self._first(serial_sources, values, sys_descr),
@@ -197,7 +196,6 @@ class MfpSnmp:
             sys_descr=sys_descr,
             profile=profile.name,
         )
-        return self._identity
 
     @staticmethod
     def _first(sources: tuple[ValueSource, ...], values: dict[Oid, SnmpValue], sys_descr: str) -> str | None:

@@ -14,6 +14,8 @@ Rules that keep a charge honest:
   (``reboot``), the counter's new value is the pages made since the reset: that lower
   bound is charged; pages between the previous snapshot and the reset cannot be known.
   Without a reboot, nothing is charged for that key.
+* A Counter32 that rolls over (2^32) within the plausible bound is an exact delta
+  (``counter_wrap``, informational).
 * A delta above ``max_pages_per_minute`` for the elapsed time (plus one minute's worth)
   is ``implausible`` and not charged.
 * An agent that does not answer: ``unlock`` retries then raises :class:`MeteringError`;
@@ -21,7 +23,8 @@ Rules that keep a charge honest:
 * Idle timeout: :meth:`CopyMeter.observe` ends the session itself (``end_reason
   "idle_timeout"``) when no metered counter moved for ``idle_timeout_s``.
 
-Any flag except ``reboot`` alone makes ``complete`` false: a person should review it.
+Any flag except the informational ``reboot``, ``counter_wrap`` and ``idle_timeout`` makes
+``complete`` false: a person should review it.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ __all__ = ["CopyMeter", "CounterReader", "MeterUsage"]
 
 log = logging.getLogger(__name__)
 
-_INFORMATIONAL = frozenset({"reboot", "idle_timeout"})
+_INFORMATIONAL = frozenset({"reboot", "idle_timeout", "counter_wrap"})
+_COUNTER32 = 2**32
 # Counters that restart by design at power-on: never metered.
 _NOT_METERED = frozenset({"power_on_count"})
 
@@ -176,6 +180,9 @@ class CopyMeter:
 
     def _delta(self, key: str, before: int, after: int, rebooted: bool, limit: float) -> int:
         delta = after - before
+        if delta < 0 and not rebooted and 0 <= after + _COUNTER32 - before <= limit:
+            self._flags.add("counter_wrap")  # a Counter32 rolled over: still exact
+            return after + _COUNTER32 - before
         if delta < 0:
             self._flags.add("counter_reset")
             log.warning(

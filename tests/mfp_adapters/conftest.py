@@ -34,12 +34,9 @@ def _free_udp_port() -> int:
 
 
 def _snmpsim_binary() -> str:
-    for candidate in (
-        Path(sys.executable).with_name("snmpsim-command-responder"),
-        REPO / ".venv-snmpsim" / "bin" / "snmpsim-command-responder",
-    ):
-        if candidate.exists():
-            return str(candidate)
+    beside_python = Path(sys.executable).with_name("snmpsim-command-responder")
+    if beside_python.exists():
+        return str(beside_python)
     found = shutil.which("snmpsim-command-responder")
     if found is None:
         pytest.fail("snmpsim-command-responder is not installed (pip install snmpsim pysmi)")

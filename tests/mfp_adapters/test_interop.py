@@ -21,6 +21,9 @@ from mfp_adapters.mib import ERROR_STATE_BITS
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth
 from tests.mfp_adapters.conftest import SHARED_SNMPREC, run
 
+# pysnmp 7 calls its own deprecated pysmi helpers; that noise is not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 RECORDINGS = sorted(p.stem for p in SHARED_SNMPREC.glob("*.snmprec")) if SHARED_SNMPREC.is_dir() else []
 
 LIBRENMS_VENDOR = {

@@ -11,6 +11,9 @@ from mfp_adapters.metering import CopyMeter
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, parse_oid
 from tests.mfp_adapters.conftest import run
 
+# pysnmp 7 calls its own deprecated pysmi helpers; that noise is not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 KYOCERA_COPY_MONO = parse_oid("1.3.6.1.4.1.1347.42.3.1.2.1.1.2.1")
 
 
@@ -180,3 +183,15 @@ def test_meter_refuses_out_of_order_calls():
         return True
 
     assert run(session("kyocera", scenario))
+
+
+def test_counter32_wrap_is_an_exact_delta():
+    async def scenario(mfp, meter):
+        mfp.device.inject(KYOCERA_COPY_MONO, 0x41, 2**32 - 2)
+        await meter.unlock("s")
+        mfp.device.inject(KYOCERA_COPY_MONO, 0x41, 3)
+        return await meter.lock()
+
+    usage = run(session("kyocera", scenario))
+    assert usage.usage["copy_mono"] == 5
+    assert usage.flags == {"counter_wrap"} and usage.complete

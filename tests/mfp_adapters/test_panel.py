@@ -12,6 +12,9 @@ from mfp_adapters.errors import PanelLockError
 from mfp_adapters.panel import EmbeddedPlatformAdapter, FihPanelLock, PanelLock, PulseCounts
 from tests.mfp_adapters.conftest import run
 
+# pysnmp 7 calls its own deprecated pysmi helpers; that noise is not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 
 @pytest.fixture
 def rig():

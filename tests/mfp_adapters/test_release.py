@@ -25,6 +25,9 @@ from mfp_adapters.pjl import UEL, JobOverrides, PjlRewriter, UstatusReader
 from mfp_adapters.release import IppTransport, LpdTransport, Raw9100Transport
 from tests.mfp_adapters.conftest import run
 
+# pysnmp 7 calls its own deprecated pysmi helpers; that noise is not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 JOB = (
     UEL + b"@PJL\r\n"
     b'@PJL JOB NAME="report.pdf"\r\n'

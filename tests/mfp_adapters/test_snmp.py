@@ -19,6 +19,9 @@ from mfp_adapters.profiles import load_profiles, parse_profile, select_profile
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth, parse_oid
 from tests.mfp_adapters.conftest import run
 
+# pysnmp 7 calls its own deprecated pysmi helpers; that noise is not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 LIFE_COUNT = parse_oid("1.3.6.1.2.1.43.10.2.1.4.1.1")
 ERROR_STATE = parse_oid("1.3.6.1.2.1.25.3.5.1.2.1")
 
