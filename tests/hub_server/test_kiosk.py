@@ -417,3 +417,16 @@ async def test_kill_9_mid_credit_then_resend_credits_every_coin_once(hub_process
     assert sum(len(summary.transaction_ids) for summary in summaries) == EVENTS
     assert check.ok, check.problems
     assert len(_credited(hub_process.data_dir)) == EVENTS
+
+
+async def test_one_event_sent_many_times_at_once_is_credited_once(
+    hub: HubClients, site: tuple[KioskClient, str]
+) -> None:
+    k1, token = site
+    recharge = (await k1.open(token)).recharge_id
+    replies = await asyncio.gather(*(k1.credit(recharge, "CS001/0/1", 200) for _ in range(12)))
+    assert sorted(reply.outcome for reply in replies) == [CREATED] + [ALREADY] * 11
+    assert {(reply.transaction_id, reply.balance_cents) for reply in replies} == {
+        (replies[0].transaction_id, 200)
+    }
+    assert await hub.balance("alice") == 200 and count_transactions(hub.running.db, "cash") == 1

@@ -370,3 +370,23 @@ async def test_admin_cli_voucher_and_cashbox_verbs(hub: HubClients, site: tuple[
     bad = await _admin(hub, "cashbox empty k1 --count coin:2.00=1")
     assert bad.code == 2 and "expected KIND:VALUE_CENTS=COUNT" in bad.err
     assert account_balance(hub.running.db, "system:cash-differences") == 500
+
+
+async def test_one_code_raced_by_many_users_is_redeemed_once(
+    hub: HubClients, site: tuple[KioskClient, str]
+) -> None:
+    code = (await _batch(hub, value_cents=500))[0]
+    clients = []
+    for index in range(8):
+        await hub.create_user(f"u{index}", card=f"CA{index:04d}")
+        client = await kiosk(hub, f"r{index}")
+        clients.append((client, await client.login(f"CA{index:04d}")))
+    replies = await asyncio.gather(*(c.redeem(token, code) for c, token in clients), return_exceptions=True)
+    winners = [r for r in replies if isinstance(r, kiosk_pb2.RedeemVoucherResponse)]
+    losers = [r for r in replies if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(winners) == 1 and winners[0].balance_cents == 500
+    assert [(e.code(), e.details()) for e in losers] == [
+        (grpc.StatusCode.FAILED_PRECONDITION, "this voucher has already been redeemed")
+    ] * 7
+    assert sorted([await hub.balance(f"u{index}") for index in range(8)]) == [0] * 7 + [500]
+    assert account_balance(hub.running.db, "system:vouchers") == -500
