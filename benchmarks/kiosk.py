@@ -1,0 +1,181 @@
+"""Kiosk speed at the hub: voucher redemption throughput and the hub's part of a coin's credit.
+
+Starts a real hub process on a fresh data directory, registers K kiosks (default 20) with one
+logged-in user each, creates a voucher batch, then over loopback gRPC:
+
+* ``voucher``: every kiosk redeems its share of the batch back to back (closed loop); prints the
+  redemptions per second and each call's latency.
+* ``hub_credit``: every kiosk sends 500 / K coin events one after another, as a kiosk does (one
+  coin at a time, each durable at the hub before the next); prints the RPC latency.
+
+The coin-to-credit figure of the issue starts at the simulated acceptor and ends on the kiosk's
+screen; it needs the kiosk application, which does not exist yet, so the headline prints ``n/a``
+for it and the hub's share of it is printed on the line before. Last line:
+
+    coin_to_credit_p50_ms=… coin_to_credit_p99_ms=… voucher_redeem_rps=… cores=…
+
+Run: ``.venv/bin/python benchmarks/kiosk.py [--kiosks 20] [--vouchers 5000] [--coins 500]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from printgate.v1 import admin_pb2, admin_pb2_grpc, kiosk_pb2, kiosk_pb2_grpc, terminal_pb2, terminal_pb2_grpc
+
+from tests.conftest import free_tcp_port
+from tests.hub_server.processes import HubProcess
+
+CHANNELS = 4
+DAY_S = 24 * 3600
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The sample at ``fraction`` of the sorted list."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class Kiosk:
+    """One benchmark kiosk: its stub, identity metadata and a logged-in session."""
+
+    def __init__(self, channel: grpc.aio.Channel, kiosk_id: str, key: str) -> None:
+        self.stub = kiosk_pb2_grpc.KioskServiceStub(channel)
+        self.terminal = terminal_pb2_grpc.TerminalServiceStub(channel)
+        self.metadata = (("x-printgate-terminal-id", kiosk_id), ("x-printgate-terminal-key", key))
+        self.kiosk_id = kiosk_id
+        self.token = ""
+
+    async def login(self, card: str) -> None:
+        request = terminal_pb2.AuthenticateRequest(card=terminal_pb2.CardCredential(number=card))
+        self.token = (await self.terminal.Authenticate(request, metadata=self.metadata)).session_token
+
+
+async def setup(
+    address: str, token: str, kiosks: int, vouchers: int
+) -> tuple[list[Kiosk], list[str], list[grpc.aio.Channel]]:
+    channels = [grpc.aio.insecure_channel(address) for _ in range(CHANNELS)]
+    admin = admin_pb2_grpc.AdminServiceStub(channels[0])
+    metadata = (("authorization", f"Bearer {token}"),)
+    clients = []
+    for index in range(kiosks):
+        kiosk_id = f"kiosk-{index}"
+        reply = await admin.CreateTerminal(
+            admin_pb2.Terminal(id=kiosk_id, kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
+        )
+        await admin.CreateUser(admin_pb2.User(username=f"user{index}"), metadata=metadata)
+        user = admin_pb2.UserRef(username=f"user{index}")
+        await admin.AddCard(admin_pb2.Card(user=user, number=f"CARD{index:04d}"), metadata=metadata)
+        client = Kiosk(channels[index % CHANNELS], kiosk_id, reply.key)
+        await client.login(f"CARD{index:04d}")
+        clients.append(client)
+    expires = kiosk_pb2.CreateVoucherBatchRequest().expires_at
+    expires.FromMicroseconds(time.time_ns() // 1000 + DAY_S * 1_000_000)
+    batch = await kiosk_pb2_grpc.KioskAdminServiceStub(channels[0]).CreateVoucherBatch(
+        kiosk_pb2.CreateVoucherBatchRequest(
+            value_cents=500, count=vouchers, expires_at=expires, label="bench"
+        ),
+        metadata=metadata,
+    )
+    return clients, list(batch.codes), channels
+
+
+async def redeem_all(clients: list[Kiosk], codes: list[str]) -> tuple[float, list[float]]:
+    """Each kiosk redeems its share back to back; returns (redemptions per second, latencies ms)."""
+    latencies: list[float] = []
+
+    async def share(index: int) -> None:
+        client = clients[index]
+        for code in codes[index :: len(clients)]:
+            began = time.perf_counter()
+            await client.stub.RedeemVoucher(
+                kiosk_pb2.RedeemVoucherRequest(session_token=client.token, code=code),
+                metadata=client.metadata,
+            )
+            latencies.append((time.perf_counter() - began) * 1000)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(share(index) for index in range(len(clients))))
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
+async def credit_coins(clients: list[Kiosk], coins: int) -> list[float]:
+    """Each kiosk opens a recharge and sends its coins one at a time; returns latencies in ms."""
+    latencies: list[float] = []
+
+    async def feed(client: Kiosk) -> None:
+        opened = await client.stub.OpenRecharge(
+            kiosk_pb2.OpenRechargeRequest(session_token=client.token), metadata=client.metadata
+        )
+        for counter in range(coins // len(clients)):
+            request = kiosk_pb2.CreditCashEventRequest(
+                recharge_id=opened.recharge_id,
+                idempotency_key=f"BENCH/0/{counter}",
+                value_minor=200,
+                currency="EUR",
+                denomination="EU200A",
+                device_kind=kiosk_pb2.CASH_DEVICE_KIND_COIN,
+            )
+            began = time.perf_counter()
+            await client.stub.CreditCashEvent(request, metadata=client.metadata)
+            latencies.append((time.perf_counter() - began) * 1000)
+
+    await asyncio.gather(*(feed(client) for client in clients))
+    return latencies
+
+
+async def run(process: HubProcess, kiosks: int, vouchers: int, coins: int) -> None:
+    clients, codes, channels = await setup(process.address, process.admin_token, kiosks, vouchers)
+    rate, redeem_ms = await redeem_all(clients, codes)
+    credit_ms = await credit_coins(clients, coins)
+    check = await admin_pb2_grpc.AdminServiceStub(channels[0]).CheckLedger(
+        admin_pb2.Empty(), metadata=(("authorization", f"Bearer {process.admin_token}"),)
+    )
+    assert check.ok, check.problems
+    for channel in channels:
+        await channel.close()
+    print(
+        f"voucher_redeem_rps={rate:.0f} voucher_redeem_p50_ms={statistics.median(redeem_ms):.2f}"
+        f" voucher_redeem_p99_ms={percentile(redeem_ms, 0.99):.2f} ({len(redeem_ms)} codes, {kiosks} kiosks)"
+    )
+    print(
+        f"hub_credit_p50_ms={statistics.median(credit_ms):.2f}"
+        f" hub_credit_p99_ms={percentile(credit_ms, 0.99):.2f}"
+        f" ({len(credit_ms)} coins, CreditCashEvent RPC only: no acceptor, no poll interval, no kiosk)"
+    )
+    print(
+        "coin_to_credit_p50_ms=n/a coin_to_credit_p99_ms=n/a"
+        f" voucher_redeem_rps={rate:.0f} cores={os.cpu_count()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kiosks", type=int, default=20)
+    parser.add_argument("--vouchers", type=int, default=5000)
+    parser.add_argument("--coins", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory_name:
+        data_dir = Path(directory_name) / "hub"
+        data_dir.mkdir()
+        process = HubProcess(data_dir, free_tcp_port())
+        process.start()
+        try:
+            asyncio.run(run(process, args.kiosks, args.vouchers, args.coins))
+        finally:
+            process.stop()
+
+
+if __name__ == "__main__":
+    main()
