@@ -91,7 +91,7 @@ class SimCcTalkDevice:
         self.buffer: deque[tuple[int, int]] = deque(maxlen=5)  # newest first
         self.master_accepting = False
         self.inhibit_mask = 0
-        self.silent = False  # a dead device: no replies at all
+        self.silent = False  # unplugged or dead: no replies at all (the line still echoes)
         self.polls_answered = 0
         self.fault_code = 0  # what header 232 "perform self-check" reports
         self.refused: set[int] = set()  # headers answered with NAK (a confused or busy device)
@@ -172,16 +172,16 @@ class SimCcTalkDevice:
             return text[header].encode("ascii")
         if header == H_SERIAL:
             return self.serial_number.to_bytes(3, "little")
-        if header in (H_SIMPLE_POLL,):
+        if header == H_SIMPLE_POLL:
             return b""
         if header == H_SELF_CHECK:
             return bytes([self.fault_code])
         if header == H_RESET:
             self.power_cycle()
             return b""
-        return self._inhibits(header, data)
+        return self._inhibits_and_events(header, data)
 
-    def _inhibits(self, header: int, data: bytes) -> bytes | None:
+    def _inhibits_and_events(self, header: int, data: bytes) -> bytes | None:
         if header == H_MODIFY_INHIBIT and len(data) == 2:
             self.inhibit_mask = data[0] | data[1] << 8
             return b""
