@@ -374,3 +374,24 @@ def test_open_polls_then_inhibits_before_anything_else(bus, device, checksum):
         assert (poll["header"], inhibit["header"], inhibit["data"]) == (254, 228, "00")
 
     run(scenario)
+
+
+def test_device_silent_for_a_while_then_back_delivers_what_it_buffered(bus, device, checksum):
+    async def scenario():
+        acceptor = await open_coin(bus, checksum)
+        events = EventWaiter(acceptor)
+        try:
+            await acceptor.enable()
+            device.silent = True  # the cable is pulled
+            offline = await events.next()
+            assert (type(offline), offline.online) == (LinkChanged, False)
+            assert acceptor.health.online is False
+            device.insert_coin(100)  # coins still drop in (the acceptor validates on its own)
+            device.insert_coin(20)
+            device.silent = False
+            assert await events.next() == LinkChanged(device_serial=SERIAL, online=True)
+            assert [await events.next(), await events.next()] == [coin(100, 1), coin(20, 2)]
+        finally:
+            await acceptor.close()
+
+    run(scenario)
