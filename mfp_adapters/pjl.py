@@ -6,7 +6,8 @@ What a header rewrite can and cannot do (read before promising a user anything):
 * It replaces the job's ``@PJL JOB`` line with ours (a unique ``NAME`` to correlate the
   ``USTATUS JOB END ... PAGES=n`` reply), adds ``@PJL USTATUS JOB=ON`` before it, drops the
   header's own ``SET`` lines for what we override (COPIES/QTY, DUPLEX/BINDING,
-  RENDERMODE/PLANESINUSE) and inserts ours. Only the header is touched; the PDL body
+  RENDERMODE/PLANESINUSE) and inserts ours; device-side hold settings (HOLD, HOLDTYPE,
+  HOLDKEY) are always dropped so the job prints now. Only the header is touched; the PDL body
   streams through unchanged, so memory stays bounded.
 * Settings *inside* the PDL win over PJL: PCL ``ESC&l#X`` (copies) and ``ESC&l#S``
   (duplex), PostScript ``setpagedevice`` (``/NumCopies``, ``/Duplex``), PCL-XL session
@@ -44,6 +45,8 @@ _MAX_USTATUS_BUFFER = 64 * 1024
 _ENTER = re.compile(rb"^@PJL\s+ENTER\s+LANGUAGE", re.IGNORECASE)
 _JOB = re.compile(rb"^@PJL\s+(JOB|USTATUS\s+JOB)\b", re.IGNORECASE)
 _SET = re.compile(rb"^@PJL\s+SET\s+(\w+)", re.IGNORECASE)
+# A released job must print now: its own hold settings would park it on the device again.
+_ALWAYS_DROPPED = frozenset({b"HOLD", b"HOLDTYPE", b"HOLDKEY"})
 _BARE = re.compile(rb"^@PJL\s*$", re.IGNORECASE)
 _MAGIC = ((b"%!PS", "POSTSCRIPT"), (b"%PDF", "PDF"), (b"\x1bE", "PCL"), (b") HP-PCL XL", "PCLXL"))
 _NAME_OK = re.compile(r"[^\x20-\x7e]|\"")
@@ -169,7 +172,7 @@ class PjlRewriter:
             if not line or _BARE.match(line) or _JOB.match(line):
                 continue
             setting = _SET.match(line)
-            if setting and setting.group(1).upper() in replaced:
+            if setting and setting.group(1).upper() in replaced | _ALWAYS_DROPPED:
                 continue
             kept.append(line)
         return self._header(kept, enter or None) + rest

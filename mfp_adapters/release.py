@@ -159,7 +159,11 @@ class Raw9100Transport(ReleaseTransport):
 
 
 class LpdTransport(ReleaseTransport):
-    """RFC 1179 "receive a printer job" with one control and one data file. No page feedback."""
+    """RFC 1179 "receive a printer job" with one control and one data file. No page feedback.
+
+    RFC 1179 asks clients to bind a source port in 721-731; that needs root and most
+    printers ignore it, so an ordinary ephemeral port is used.
+    """
 
     name = "lpd"
     _job_numbers = itertools.count(1)
@@ -341,10 +345,12 @@ class IppTransport(ReleaseTransport):
                     await _within(writer.drain(), self.timeout_s, f"send to {where}")
             writer.write(b"0\r\n\r\n")
             await _within(writer.drain(), self.timeout_s, f"send to {where}")
-            raw = await _within(reader.read(_MAX_HTTP_RESPONSE + 1), self.timeout_s, f"answer from {where}")
-            while len(raw) <= _MAX_HTTP_RESPONSE and (
-                more := await _within(reader.read(65536), self.timeout_s, where)
-            ):
+            raw = b""
+            # Stop at the end of the answer, not only at EOF: a printer may keep the connection open.
+            while not _http_complete(raw) and len(raw) <= _MAX_HTTP_RESPONSE:
+                more = await _within(reader.read(65536), self.timeout_s, f"answer from {where}")
+                if not more:
+                    break
                 raw += more
         except ConnectionError as exc:
             raise ReleaseError(f"{where}: connection lost: {exc}") from None
@@ -367,6 +373,19 @@ class IppTransport(ReleaseTransport):
         except ParseError as exc:
             raise ReleaseError(f"IPP {self.printer_uri}: bad IPP answer: {exc}") from None
         return message
+
+
+def _http_complete(raw: bytes) -> bool:
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.lower().split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip() == b"content-length" and value.strip().isdigit():
+            return len(body) >= int(value)
+        if name.strip() == b"transfer-encoding" and b"chunked" in value:
+            return body.endswith(b"0\r\n\r\n")
+    return False
 
 
 def _dechunk(body: bytes) -> bytes:

@@ -72,6 +72,15 @@ def test_header_rewrite_without_overrides_keeps_the_jobs_settings():
     assert out.count(b"@PJL JOB") == 1 and b'NAME="x"' in out
 
 
+def test_device_hold_settings_are_dropped_at_release():
+    job = (
+        UEL
+        + b'@PJL SET HOLD=ON\r\n@PJL SET HOLDKEY="1234"\r\n@PJL SET USERNAME="al"\r\n@PJL ENTER LANGUAGE=PCL\r\nx'
+    )
+    out = rewrite(job, "r", None)
+    assert b"HOLD" not in out and b'@PJL SET USERNAME="al"\r\n' in out
+
+
 def test_job_without_pjl_is_wrapped_with_sniffed_language():
     out = rewrite(b"%!PS-Adobe-3.0\nshowpage\n", 'we"ird\nname', JobOverrides(copies=3))
     assert out.startswith(
@@ -301,6 +310,32 @@ def test_ipp_release_sends_overrides_as_attributes_and_reads_impressions():
     assert attributes["copies"] == [b"\x00\x00\x00\x02"]
     assert attributes["print-color-mode"] == [b"monochrome"]
     assert attributes["sides"] == [b"two-sided-long-edge"]
+
+
+def test_ipp_answer_on_a_kept_alive_connection_is_read_to_its_length():
+    answer = ipp.encode(
+        ipp.IppMessage(0x0000, 1, [(0x02, [ipp.IppAttribute(ipp.TAG_INTEGER, "job-id", (9,))])])
+    )
+
+    async def keep_alive(reader, writer):
+        while (await reader.readline()) not in (b"0\r\n", b""):
+            pass
+        await reader.readline()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer) + answer)
+        await writer.drain()
+        await asyncio.sleep(30)  # never closes on its own
+
+    async def body():
+        server = await asyncio.start_server(keep_alive, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            transport = IppTransport(f"ipp://127.0.0.1:{port}/ipp/print", timeout_s=5, end_timeout_s=0)
+            return await asyncio.wait_for(transport.send(chunks(b"doc"), "k"), 10)
+        finally:
+            server.close()
+
+    result = run(body())
+    assert (result.job_id, result.pages_reported, result.device_result) == (9, None, "0x0000")
 
 
 def test_ipp_codec_round_trip():
