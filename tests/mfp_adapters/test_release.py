@@ -73,10 +73,8 @@ def test_header_rewrite_without_overrides_keeps_the_jobs_settings():
 
 
 def test_device_hold_settings_are_dropped_at_release():
-    job = (
-        UEL
-        + b'@PJL SET HOLD=ON\r\n@PJL SET HOLDKEY="1234"\r\n@PJL SET USERNAME="al"\r\n@PJL ENTER LANGUAGE=PCL\r\nx'
-    )
+    header = b'@PJL SET HOLD=ON\r\n@PJL SET HOLDKEY="1234"\r\n@PJL SET USERNAME="al"\r\n'
+    job = UEL + header + b"@PJL ENTER LANGUAGE=PCL\r\nx"
     out = rewrite(job, "r", None)
     assert b"HOLD" not in out and b'@PJL SET USERNAME="al"\r\n' in out
 
