@@ -909,6 +909,12 @@ def _cashbox_emptied(reply: Any, args: argparse.Namespace) -> str:
     )
 
 
+def _voucher_unlock(args: argparse.Namespace) -> Message:
+    if args.user:
+        return kiosk_pb2.UnlockVoucherRedemptionRequest(user=_user(args.user))
+    return kiosk_pb2.UnlockVoucherRedemptionRequest(terminal_id=args.terminal)
+
+
 def _empty_cashbox(args: argparse.Namespace) -> Message:
     args.idempotency_key = args.idempotency_key or f"admin-{uuid.uuid4()}"
     return kiosk_pb2.EmptyCashBoxRequest(
@@ -962,6 +968,16 @@ def _add_voucher_and_cashbox_verbs(verbs: _Verbs) -> None:
         service="kiosk",
     )
     verbs.add("redeem", "redeem a code for a user", redeem, "username", "code")
+    unlock = verbs.add(
+        "unlock",
+        "lift the voucher lockout of a user or a kiosk after wrong codes",
+        Verb(
+            "UnlockVoucherRedemption", _voucher_unlock, said("voucher redemption unlocked"), service="kiosk"
+        ),
+    )
+    target = unlock.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", metavar="USERNAME")
+    target.add_argument("--terminal", metavar="ID", help="a kiosk or terminal")
 
     verbs.group("cashbox", "kiosk cash boxes")
     report = Verb(

@@ -24,7 +24,7 @@ Rate limit
     the kiosk or terminal (``voucher:terminal:<id>``) in the ``auth_failures`` table; after
     ``voucher_max_failed_attempts`` that identity is locked for ``voucher_lockout_s``. A locked
     identity cannot redeem at all, even a good code. A successful redemption clears the user's
-    count (not the kiosk's). Admin redemptions are not limited.
+    count (not the kiosk's). Admin redemptions are not limited; an admin can lift a lockout early.
 """
 
 from __future__ import annotations
@@ -276,7 +276,22 @@ class Redemption:
         """The lockout identities a failed guess counts against (none for an admin)."""
         if self.terminal_id is None:
             return []
-        return [f"voucher:user:{self.user_id}", f"voucher:terminal:{self.terminal_id}"]
+        return [user_identity(self.user_id), terminal_identity(self.terminal_id)]
+
+
+def user_identity(user_id: int) -> str:
+    """The lockout identity of a user's voucher guesses."""
+    return f"voucher:user:{user_id}"
+
+
+def terminal_identity(terminal_id: str) -> str:
+    """The lockout identity of the voucher guesses made at a kiosk or terminal."""
+    return f"voucher:terminal:{terminal_id}"
+
+
+def unlock(tx: Tx, identity: str) -> None:
+    """Lift a voucher lockout (and forget the failures counted so far)."""
+    tx.execute("DELETE FROM auth_failures WHERE identity = :i", {"i": identity})
 
 
 @dataclass(frozen=True)
@@ -361,5 +376,5 @@ def redeem(
     stored = asdict(result)
     stored.pop("already_applied")
     ledger.store_response(tx, claim.transaction_id, stored)
-    tx.execute("DELETE FROM auth_failures WHERE identity = :i", {"i": f"voucher:user:{redemption.user_id}"})
+    unlock(tx, user_identity(redemption.user_id))
     return result

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import grpc
-from printgate.v1 import kiosk_pb2, kiosk_pb2_grpc
+from printgate.v1 import admin_pb2, kiosk_pb2, kiosk_pb2_grpc
 
 from hub_server import kiosk, vouchers
-from hub_server.errors import InvalidRequest
+from hub_server.errors import InvalidRequest, NotFound
 from hub_server.hub import Hub
 from hub_server.services.admin import user_ref_id
 from hub_server.services.common import (
@@ -305,6 +305,24 @@ class KioskAdminServicer(kiosk_pb2_grpc.KioskAdminServiceServicer):
     ) -> kiosk_pb2.RedeemVoucherResponse:
         user_id = self._read(context, lambda tx: user_ref_id(tx, request.user))
         return redeemed_message(await redeem(self.hub, request.code, user_id, None))
+
+    async def UnlockVoucherRedemption(
+        self, request: kiosk_pb2.UnlockVoucherRedemptionRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        def unlock(tx: Tx) -> None:
+            which = request.WhichOneof("identity")
+            if which == "user":
+                identity = vouchers.user_identity(user_ref_id(tx, request.user))
+            elif which == "terminal_id":
+                if tx.scalar("SELECT id FROM terminals WHERE id = :t", {"t": request.terminal_id}) is None:
+                    raise NotFound(f"no terminal {request.terminal_id!r}")
+                identity = vouchers.terminal_identity(request.terminal_id)
+            else:
+                raise InvalidRequest("a user or a terminal id is needed")
+            vouchers.unlock(tx, identity)
+
+        await self._write(context, unlock)
+        return admin_pb2.Empty()
 
     async def GetCashBox(
         self, request: kiosk_pb2.CashBoxRef, context: grpc.aio.ServicerContext

@@ -11,8 +11,13 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
+from hypothesis import given
+from hypothesis import strategies as st
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, kiosk_pb2
 
+from hub_server.config import load_config
+from hub_server.errors import InvalidRequest
+from hub_server.kiosk import CashEvent
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import HubClients, TerminalClient
 from tests.hub_server.kiosk_clients import (
@@ -430,3 +435,36 @@ async def test_one_event_sent_many_times_at_once_is_credited_once(
         (replies[0].transaction_id, 200)
     }
     assert await hub.balance("alice") == 200 and count_transactions(hub.running.db, "cash") == 1
+
+
+@given(
+    key=st.text(max_size=140),
+    value=st.integers(-(2**63), 2**63 - 1),
+    currency=st.text(max_size=5),
+    denomination=st.text(max_size=40),
+    kind=st.text(max_size=6),
+)
+def test_hostile_cash_events_are_refused_before_any_lookup(
+    key: str, value: int, currency: str, denomination: str, kind: str
+) -> None:
+    event = CashEvent("k1", 1, key, value, currency, denomination, kind)
+    try:
+        event.validate("EUR")
+    except InvalidRequest:
+        return
+    assert 1 <= len(key) <= 128 and key.isprintable() and currency == "EUR"
+    assert 0 < value <= 1_000_000 and kind in ("coin", "note") and len(denomination) <= 32
+
+
+def test_the_hub_currency_comes_from_the_config(tmp_path: Path) -> None:
+    assert load_config().currency == "EUR"
+    path = tmp_path / "hub.toml"
+    path.write_text(
+        '[hub]\ncurrency = "CHF"\n[auth]\nvoucher_max_failed_attempts = 3\nvoucher_lockout_s = 60\n'
+    )
+    config = load_config(path)
+    assert (config.currency, config.auth.voucher_max_failed_attempts, config.auth.voucher_lockout_s) == (
+        "CHF",
+        3,
+        60,
+    )

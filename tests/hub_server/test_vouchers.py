@@ -254,9 +254,15 @@ async def test_brute_force_locks_the_user_and_the_kiosk(
     assert count_transactions(hub.running.db, "voucher") == 1
     # Logins are a separate matter: the user can still log in and pay with cash.
     assert (await k1.terminal.tap(CARD)).session_token
-    hub.clock.advance(901)
-    second = (await _batch(hub))[0]
-    assert (await k1.redeem(await k1.login(CARD), second)).balance_cents == 600
+    # An admin lifts alice's lockout: she can redeem at k2, while k1 itself stays locked.
+    second, third = (await _batch(hub, count=2))[:2]
+    unlock = kiosk_pb2.UnlockVoucherRedemptionRequest(user=admin_pb2.UserRef(username="alice"))
+    await kiosk_admin(hub, "UnlockVoucherRedemption", unlock)
+    code, _ = await rpc_error(k1.redeem(await k1.login(CARD), second))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert (await k2.redeem(await k2.login(CARD), second)).balance_cents == 600
+    hub.clock.advance(901)  # voucher_lockout_s = 900
+    assert (await k1.redeem(await k1.login(CARD), third)).balance_cents == 1100
 
 
 async def test_refusals_change_nothing(hub: HubClients, site: tuple[KioskClient, str]) -> None:
@@ -367,6 +373,10 @@ async def test_admin_cli_voucher_and_cashbox_verbs(hub: HubClients, site: tuple[
         again.out.splitlines()[-1]
         == "emptying already recorded earlier (nothing changed); idempotency key: e-1"
     )
+    unlocked = await _admin(hub, "voucher unlock --terminal k1")
+    assert (unlocked.code, unlocked.out) == (0, "voucher redemption unlocked\n")
+    unknown = await _admin(hub, "voucher unlock --terminal nope")
+    assert (unknown.code, unknown.err) == (1, "printgate admin: NOT_FOUND: no terminal 'nope'\n")
     bad = await _admin(hub, "cashbox empty k1 --count coin:2.00=1")
     assert bad.code == 2 and "expected KIND:VALUE_CENTS=COUNT" in bad.err
     assert account_balance(hub.running.db, "system:cash-differences") == 500

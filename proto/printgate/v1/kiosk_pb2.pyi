@@ -163,6 +163,14 @@ class RedeemVoucherForUserRequest(_message.Message):
     code: str
     def __init__(self, user: _Optional[_Union[_admin_pb2.UserRef, _Mapping]] = ..., code: _Optional[str] = ...) -> None: ...
 
+class UnlockVoucherRedemptionRequest(_message.Message):
+    __slots__ = ("user", "terminal_id")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    user: _admin_pb2.UserRef
+    terminal_id: str
+    def __init__(self, user: _Optional[_Union[_admin_pb2.UserRef, _Mapping]] = ..., terminal_id: _Optional[str] = ...) -> None: ...
+
 class CreateVoucherBatchRequest(_message.Message):
     __slots__ = ("value_cents", "count", "expires_at", "prefix", "label")
     VALUE_CENTS_FIELD_NUMBER: _ClassVar[int]

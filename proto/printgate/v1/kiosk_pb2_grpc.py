@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from printgate.v1 import admin_pb2 as printgate_dot_v1_dot_admin__pb2
 from printgate.v1 import kiosk_pb2 as printgate_dot_v1_dot_kiosk__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -353,6 +354,11 @@ class KioskAdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_kiosk__pb2.RedeemVoucherForUserRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_kiosk__pb2.RedeemVoucherResponse.FromString,
                 _registered_method=True)
+        self.UnlockVoucherRedemption = channel.unary_unary(
+                '/printgate.v1.KioskAdminService/UnlockVoucherRedemption',
+                request_serializer=printgate_dot_v1_dot_kiosk__pb2.UnlockVoucherRedemptionRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
         self.GetCashBox = channel.unary_unary(
                 '/printgate.v1.KioskAdminService/GetCashBox',
                 request_serializer=printgate_dot_v1_dot_kiosk__pb2.CashBoxRef.SerializeToString,
@@ -396,6 +402,13 @@ class KioskAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UnlockVoucherRedemption(self, request, context):
+        """Lift the voucher lockout of a user or of a kiosk/terminal before it runs out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCashBox(self, request, context):
         """What a kiosk's box should hold now: per denomination and in total.
         """
@@ -432,6 +445,11 @@ def add_KioskAdminServiceServicer_to_server(servicer, server):
                     servicer.RedeemVoucherForUser,
                     request_deserializer=printgate_dot_v1_dot_kiosk__pb2.RedeemVoucherForUserRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_kiosk__pb2.RedeemVoucherResponse.SerializeToString,
+            ),
+            'UnlockVoucherRedemption': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlockVoucherRedemption,
+                    request_deserializer=printgate_dot_v1_dot_kiosk__pb2.UnlockVoucherRedemptionRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
             ),
             'GetCashBox': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCashBox,
@@ -552,6 +570,33 @@ class KioskAdminService:
             '/printgate.v1.KioskAdminService/RedeemVoucherForUser',
             printgate_dot_v1_dot_kiosk__pb2.RedeemVoucherForUserRequest.SerializeToString,
             printgate_dot_v1_dot_kiosk__pb2.RedeemVoucherResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlockVoucherRedemption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.KioskAdminService/UnlockVoucherRedemption',
+            printgate_dot_v1_dot_kiosk__pb2.UnlockVoucherRedemptionRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,
