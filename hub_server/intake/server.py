@@ -115,6 +115,16 @@ async def start_intake(
     def tracked(handler: Connection) -> Connection:
         # Python 3.11's Server has no close_clients(): remember connections to close and await.
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if len(connections) >= config.connections_max:
+                # Many stalled clients must not exhaust file descriptors or spool writers.
+                service.count("connections_refused")
+                log.warning(
+                    "intake: %d connections open, refusing %s",
+                    len(connections),
+                    writer.get_extra_info("peername"),
+                )
+                writer.close()
+                return
             task: asyncio.Task[None] = asyncio.current_task()  # type: ignore[assignment]
             connections[task] = writer
             try:

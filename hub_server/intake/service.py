@@ -48,6 +48,7 @@ class IntakeConfig:
     idle_timeout_s: float = 30.0
     keepalive_timeout_s: float = 60.0
     header_bytes_max: int = 16 * 1024
+    connections_max: int = 256  # per listener kind together; more are closed at once
     drain_bytes_max: int = 4 * 1024 * 1024
     lpd_control_bytes_max: int = 16 * 1024
     expiry_sweep_s: float = 60.0

@@ -393,3 +393,32 @@ async def test_registry_failure_is_an_internal_error_and_the_server_survives(spo
         assert (await ipp(server.ipp_port, request(Operation.GET_PRINTER_ATTRIBUTES))).code == Status.OK
     finally:
         await server.close()
+
+
+async def test_connections_beyond_the_limit_are_closed_and_others_still_served(
+    registry: InMemoryJobRegistry, spool: Spool
+) -> None:
+    config = FAST_CONFIG.__class__(**{**FAST_CONFIG.__dict__, "connections_max": 3, "idle_timeout_s": 5.0})
+    server = await start_intake(registry, spool, config=config)
+    try:
+        stalled = [await asyncio.open_connection("127.0.0.1", server.ipp_port) for _ in range(3)]
+        for _, writer in stalled:
+            writer.write(b"POST /ipp/print HTTP/1.1\r\n")  # and never finish the head
+        await until(lambda: len(server.connections) == 3)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.ipp_port)
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed without an answer
+        writer.close()
+        assert server.service.counters["connections_refused"] == 1
+        for _, stalled_writer in stalled:
+            stalled_writer.close()
+        await until(lambda: not server.connections)
+        assert (await ipp(server.ipp_port, request(Operation.GET_PRINTER_ATTRIBUTES))).code == Status.OK
+    finally:
+        await server.close()
+
+
+async def until(condition, timeout_s: float = 10.0) -> None:
+    """Poll ``condition`` (server-side state) instead of sleeping a guessed time."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
