@@ -7,7 +7,7 @@ Stands alone: imports nothing else of printgate. Errors: :mod:`mfp_adapters.erro
 
 from mfp_adapters.device import Alert, Counters, Identity, MfpSnmp, ProbeResult, Status, Supply
 from mfp_adapters.errors import MfpError
-from mfp_adapters.metering import CopyMeter, MeterUsage
+from mfp_adapters.metering import CopyMeter, MeterUsage, reconcile
 from mfp_adapters.panel import EmbeddedPlatformAdapter, FihPanelLock, PanelLock, PulseCounts
 from mfp_adapters.pjl import JobOverrides, PjlRewriter
 from mfp_adapters.profiles import Profile, load_profiles, select_profile
@@ -41,5 +41,6 @@ __all__ = [
     "Supply",
     "UsmAuth",
     "load_profiles",
+    "reconcile",
     "select_profile",
 ]

@@ -38,8 +38,9 @@ from typing import Protocol
 
 from mfp_adapters.device import Counters
 from mfp_adapters.errors import MeteringError, MeterStateError, MfpError
+from mfp_adapters.panel import PulseCounts
 
-__all__ = ["CopyMeter", "CounterReader", "MeterUsage"]
+__all__ = ["CopyMeter", "CounterReader", "MeterUsage", "reconcile"]
 
 log = logging.getLogger(__name__)
 
@@ -213,3 +214,17 @@ class CopyMeter:
         self.session = None
         self._last = None
         return usage
+
+
+def reconcile(pulses: PulseCounts, usage: MeterUsage) -> dict[str, int]:
+    """FIH pulses minus SNMP copy deltas per colour; empty when both routes agree.
+
+    A non-empty answer is a discrepancy to report (a miswired harness, a device that
+    pulses per sheet instead of per side, counters that lag); which figure to charge
+    is the caller's policy.
+    """
+    differences = {
+        "mono": pulses.mono - usage.usage.get("copy_mono", 0),
+        "color": pulses.color - usage.usage.get("copy_color", 0),
+    }
+    return {colour: difference for colour, difference in differences.items() if difference}

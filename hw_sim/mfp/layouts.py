@@ -117,6 +117,111 @@ def _hp(counts: Counts, model: str, serial: str) -> Rows:
     ]
 
 
+def _ieee1284(manufacturer: str, model: str) -> bytes:
+    return f"MFG:{manufacturer};CMD:PJL,PCL,PCLXL;MDL:{model};CLS:PRINTER;".encode()
+
+
+_LEXMARK_PAPER: tuple[tuple[int, int, str], ...] = (
+    (5, 2, "total"),
+    (9, 16, "print_total"),
+    (10, 17, "print_mono"),
+    (11, 18, "print_color"),
+    (20, 32, "copy_total"),
+    (21, 33, "copy_mono"),
+    (22, 34, "copy_color"),
+    (30, 48, "fax"),
+)
+
+
+def _lexmark(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.641.6.4"
+    rows: Rows = []
+    for index, type_code, key in _LEXMARK_PAPER:
+        rows.append((_o(f"{base}.2.1.1.2.1.{index}"), _INT, type_code))
+        rows.append((_o(f"{base}.2.1.1.4.1.{index}"), _C32, counts[key]))
+    rows.append((_o(f"{base}.3.1.1.2.1.3"), _INT, 257))  # copy from the flatbed
+    rows.append((_o(f"{base}.3.1.1.4.1.3"), _C32, counts["scan"]))
+    return rows
+
+
+_BROTHER_FUNCS: tuple[tuple[int, str], ...] = (
+    (1, "print_total"),
+    (2, "fax"),
+    (3, "copy_total"),
+    (4, "copy_color"),
+    (5, "print_color"),
+    (7, "print_mono"),
+    (8, "fax_mono"),
+    (9, "copy_mono"),
+)
+
+
+def _brother(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.2435.2.3.9"
+    rows: Rows = [
+        (_o(f"{base}.1.1.7.0"), _STR, _ieee1284("Brother", f"{model} series")),
+        (_o(f"{base}.4.2.1.5.5.1.0"), _STR, serial.encode()),
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.2.1"), _INT, 2),  # flatbed
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.3.1"), _INT, counts["scan"]),
+    ]
+    for position, (type_code, key) in enumerate(_BROTHER_FUNCS, start=1):
+        rows.append((_o(f"{base}.4.2.1.5.5.52.21.1.2.{position}"), _INT, type_code))
+        rows.append((_o(f"{base}.4.2.1.5.5.52.21.1.3.{position}"), _INT, counts[key]))
+    return rows
+
+
+def _canon(counts: Counts, model: str, serial: str) -> Rows:
+    value = "1.3.6.1.4.1.1602.1.11.1.3.1.4"
+    return [
+        (_o("1.3.6.1.4.1.1602.1.1.1.1.0"), _STR, model.encode()),
+        (_o("1.3.6.1.4.1.1602.1.2.1.8.1.3.1.1"), _STR, serial.encode()),
+        (_o(f"{value}.101"), _INT, counts["total"]),
+        (_o(f"{value}.108"), _INT, counts["total_mono"]),
+        (_o(f"{value}.123"), _INT, counts["total_color"]),  # full colour, small format
+        (_o(f"{value}.301"), _INT, counts["print_total"]),
+        (_o(f"{value}.501"), _INT, counts["scan"]),
+    ]
+
+
+def _xerox(counts: Counts, model: str, serial: str) -> Rows:
+    detail = "1.3.6.1.4.1.253.8.53.13.2.1.6"
+    return [
+        (_o("1.3.6.1.4.1.253.8.51.1.2.1.20.1"), _STR, _ieee1284("Xerox", model)),
+        (_o(f"{detail}.1.20.1"), _C32, counts["print_total"]),
+        (_o(f"{detail}.1.20.33"), _C32, counts["print_color"]),
+        (_o(f"{detail}.1.20.34"), _C32, counts["print_mono"]),
+        (_o(f"{detail}.10.20.11"), _C32, counts["scan"]),
+        (_o(f"{detail}.11.20.3"), _C32, counts["copy_mono"]),
+        (_o(f"{detail}.11.20.25"), _C32, counts["copy_color"]),
+    ]
+
+
+def _epson(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.1248.1.2.2"
+    return [
+        (_o(f"{base}.1.1.1.2.1"), _STR, model.encode()),
+        (_o(f"{base}.1.1.1.5.1"), _STR, serial.encode()),
+        (_o(f"{base}.27.1.1.3.1.1"), _INT, counts["total_mono"]),
+        (_o(f"{base}.27.1.1.4.1.1"), _INT, counts["total_color"]),
+        (_o(f"{base}.27.1.1.30.1.1"), _INT, counts["total"]),
+        (_o(f"{base}.27.6.1.4.1.1.1"), _INT, counts["print_total"]),
+        (_o(f"{base}.27.6.1.4.1.1.2"), _INT, counts["copy_total"]),
+    ]
+
+
+def _toshiba(counts: Counts, model: str, serial: str) -> Rows:
+    base = "1.3.6.1.4.1.1129.2.3.50.1.3.21.6.1"
+    rows: Rows = [(_o("1.3.6.1.4.1.1129.1.2.1.1.1.1.1.0"), _STR, serial.encode())]
+    for function, prefix in ((2, "total"), (3, "print"), (4, "copy")):
+        mono = counts[f"{prefix}_mono"]
+        color = counts[f"{prefix}_color"]
+        for colour_class, value in ((1, color), (2, 0), (3, mono), (4, mono + color)):
+            rows.append((_o(f"{base}.{function}.1.{colour_class}"), _INT, value))
+    rows.append((_o(f"{base}.7.1.4"), _INT, counts["fax"]))
+    rows.append((_o(f"{base}.9.1.4"), _INT, counts["scan"]))
+    return rows
+
+
 Layout = tuple[str, str, str, Callable[[Counts, str, str], Rows]]
 # vendor -> (sysObjectID, sysDescr template, default model, rows builder)
 LAYOUTS: dict[str, Layout] = {
@@ -146,4 +251,10 @@ LAYOUTS: dict[str, Layout] = {
         "LaserJet MFP M480f",
         _hp,
     ),
+    "lexmark": ("1.3.6.1.4.1.641.2.1", "Lexmark {model} version 1.0", "CX725", _lexmark),
+    "brother": ("1.3.6.1.4.1.2435.2.3.9.1", "Brother NC-8300h, Firmware Ver.1.00", "MFC-L8900CDW", _brother),
+    "canon": ("1.3.6.1.4.1.1602.4.2", "Canon {model} /P", "iR-ADV C3530", _canon),
+    "xerox": ("1.3.6.1.4.1.253.8.62.1.35.2.3.1.1", "Xerox {model}; SS 1.0", "AltaLink C8045", _xerox),
+    "epson": ("1.3.6.1.4.1.1248.1.1.2.1.3.5", "EPSON Built-in", "WF-C5790", _epson),
+    "toshiba": ("1.3.6.1.4.1.1129.2.2.1", "TOSHIBA {model}", "e-STUDIO3525AC", _toshiba),
 }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from gpiozero.pins.mock import MockFactory
 
 from hw_sim.mfp import MfpSimServer
 from mfp_adapters.device import MfpSnmp
 from mfp_adapters.errors import MeteringError, MeterStateError
-from mfp_adapters.metering import CopyMeter
+from mfp_adapters.metering import CopyMeter, reconcile
+from mfp_adapters.panel import FihPanelLock
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, parse_oid
 from tests.mfp_adapters.conftest import run
 
@@ -35,7 +39,9 @@ async def session(vendor: str, scenario, **meter_kw):
             return await scenario(mfp, meter)
 
 
-@pytest.mark.parametrize("vendor", ["kyocera", "ricoh", "sharp", "konica_minolta"])
+@pytest.mark.parametrize(
+    "vendor", ["kyocera", "ricoh", "sharp", "konica_minolta", "lexmark", "brother", "xerox", "toshiba"]
+)
 def test_usage_by_function_and_colour(vendor):
     async def scenario(mfp, meter):
         mfp.device.copy(10)  # before the session: not charged
@@ -195,3 +201,33 @@ def test_counter32_wrap_is_an_exact_delta():
     usage = run(session("kyocera", scenario))
     assert usage.usage["copy_mono"] == 5
     assert usage.flags == {"counter_wrap"} and usage.complete
+
+
+def test_fih_pulses_and_snmp_deltas_reconcile():
+    factory = MockFactory()
+
+    async def body():
+        async with MfpSimServer("kyocera", fih_factory=factory) as mfp:
+            assert mfp.fih is not None
+            lock = FihPanelLock(pin_factory=factory, grace_s=0.05)
+            auth = CommunityAuth(mfp.community)
+            async with SnmpClient("127.0.0.1", mfp.snmp_port, auth, timeout_s=1.0) as snmp:
+                meter = CopyMeter(MfpSnmp(snmp))
+                try:
+                    await meter.unlock("s")
+                    lock.unlock()
+                    await asyncio.to_thread(mfp.device.copy, 2, color=True)
+                    await asyncio.to_thread(mfp.device.copy, 1)
+                    agreeing = reconcile(await lock.lock(), await meter.lock())
+                    await meter.unlock("t")
+                    lock.unlock()
+                    await asyncio.to_thread(mfp.fih.emit, 1, False, False)  # a pulse with no copy behind it
+                    disagreeing = reconcile(await lock.lock(), await meter.lock())
+                finally:
+                    lock.close()
+            return agreeing, disagreeing
+
+    agreeing, disagreeing = run(body())
+    factory.close()
+    assert agreeing == {}
+    assert disagreeing == {"mono": 1}

@@ -125,6 +125,7 @@ def test_probe_reads_exact_counters_of_each_simulated_vendor(vendor):
                 result = await MfpSnmp(snmp).probe()
             expected = device.counts()
             assert result.identity.profile == vendor
+            assert result.identity.serial == device.serial
             assert result.identity.model == device.model
             assert result.counters.values["life_count"] == 16
             assert result.counters.life_count_unit == "impressions"
@@ -133,7 +134,7 @@ def test_probe_reads_exact_counters_of_each_simulated_vendor(vendor):
             return result
 
     result = run(body())
-    if vendor in ("kyocera", "ricoh", "sharp", "konica_minolta"):
+    if vendor in ("kyocera", "ricoh", "sharp", "konica_minolta", "lexmark", "brother", "xerox", "toshiba"):
         got = result.counters.values
         assert (got["copy_mono"], got["copy_color"], got["print_mono"], got["print_color"]) == (2, 3, 7, 4)
 
