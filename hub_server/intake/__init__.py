@@ -8,7 +8,7 @@ in a ``Spool``. Start everything with ``await start_intake(registry, spool, ...)
 
 from __future__ import annotations
 
-from .analysis import AnalysisLimits, JobAnalysis, PageInfo, PjlSettings, analyze_file
+from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file
 from .errors import (
     AnalysisError,
     IntakeError,
@@ -44,6 +44,7 @@ from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
 __all__ = [
     "AnalysisError",
     "AnalysisLimits",
+    "DocumentSettings",
     "InMemoryJobRegistry",
     "IntakeConfig",
     "IntakeError",
@@ -68,7 +69,6 @@ __all__ = [
     "Operation",
     "OwnerRefused",
     "PageInfo",
-    "PjlSettings",
     "PrintTicket",
     "QueuePolicy",
     "Spool",

@@ -12,15 +12,19 @@ PostScript ``{} loop`` costs at most ``timeout_s`` and ``memory_bytes_max`` and 
 
 PJL/PCL jobs (``application/octet-stream``) are not rendered: their PJL header is read for
 copies, duplex and render mode, and a PDF or PostScript body after ``ENTER LANGUAGE`` is
-analysed like a plain document. PCL and PWG raster page counts are left unknown (None).
+analysed like a plain document; PCL page counts are left unknown (None). PWG raster (from
+phones) is walked by ``pwg_raster.py`` in a subprocess under the same limits: pages, size,
+colour per page, copies and duplex from the page headers (no ink coverage).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import resource
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +32,9 @@ from .errors import AnalysisError
 
 __all__ = [
     "AnalysisLimits",
+    "DocumentSettings",
     "JobAnalysis",
     "PageInfo",
-    "PjlSettings",
     "analyze_file",
     "paper_name",
     "parse_pjl_header",
@@ -40,6 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _GS = "gs"
+_PWG_SCANNER = Path(__file__).with_name("pwg_raster.py")
 # Print "%%PAGESIZE w h" for every output page (reason 0 showpage / 1 copypage), then let
 # the page through to the device; reason 2 is device deactivation and must not print.
 _PAGESIZE_HOOK = (
@@ -78,7 +83,7 @@ class PageInfo:
 
     width_pt: float
     height_pt: float
-    coverage_cmyk: tuple[float, float, float, float]
+    coverage_cmyk: tuple[float, float, float, float] | None  # None: not measured (PWG raster)
     color: bool
 
     @property
@@ -88,8 +93,9 @@ class PageInfo:
 
 
 @dataclass(frozen=True)
-class PjlSettings:
-    """What a PJL job header asks for (None where it says nothing)."""
+class DocumentSettings:
+    """What the document itself asks for: a PJL header, or PWG raster page headers
+    (None where it says nothing). The IPP/LPD ticket is separate (``PrintTicket``)."""
 
     copies: int | None = None
     duplex: bool | None = None
@@ -105,7 +111,7 @@ class JobAnalysis:
     document_format: str
     page_count: int | None
     pages: tuple[PageInfo, ...] = ()
-    pjl: PjlSettings = field(default_factory=PjlSettings)
+    document_settings: DocumentSettings = field(default_factory=DocumentSettings)
     thumbnail_png: bytes | None = None
     error: str | None = None
 
@@ -143,7 +149,7 @@ def sniff_format(head: bytes) -> str:
     return "application/octet-stream"
 
 
-def parse_pjl_header(head: bytes) -> tuple[PjlSettings, int]:
+def parse_pjl_header(head: bytes) -> tuple[DocumentSettings, int]:
     """Read PJL SET lines up to ``ENTER LANGUAGE``; return settings and the PDL offset.
 
     The offset is 0 when there is no ENTER LANGUAGE line in ``head``.
@@ -153,7 +159,7 @@ def parse_pjl_header(head: bytes) -> tuple[PjlSettings, int]:
     header = header.replace(_UEL, b"\n")  # the first command usually follows the UEL directly
     values = {key.upper().decode(): value.upper().decode() for key, value in _PJL_SETTING.findall(header)}
     copies = values.get("QTY") or values.get("COPIES")
-    settings = PjlSettings(
+    settings = DocumentSettings(
         copies=int(copies) if copies and copies.isdigit() and 0 < int(copies) < 10_000 else None,
         duplex={"ON": True, "OFF": False}.get(values.get("DUPLEX", "")),
         binding_short_edge={"SHORTEDGE": True, "LONGEDGE": False}.get(values.get("BINDING", "")),
@@ -171,36 +177,47 @@ def _limit_child(memory_bytes_max: int, cpu_s: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-async def _run_gs(arguments: list[str], limits: AnalysisLimits) -> bytes:
-    """Run Ghostscript; return stdout, or raise ``AnalysisError`` on error or timeout."""
+async def _run_limited(argv: list[str], limits: AnalysisLimits, what: str) -> bytes:
+    """Run a helper with rlimits and a timeout; stdout, or ``AnalysisError``."""
     try:
         process = await asyncio.create_subprocess_exec(
-            _GS,
-            "-q",
-            "-dSAFER",
-            "-dBATCH",
-            "-dNOPAUSE",
-            "-dNOINTERPOLATE",
-            *arguments,
+            *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             preexec_fn=lambda: _limit_child(limits.memory_bytes_max, int(limits.timeout_s) + 1),
         )
     except FileNotFoundError:
-        raise AnalysisError("ghostscript (gs) is not installed") from None
+        raise AnalysisError(f"{what} ({argv[0]}) is not installed") from None
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), limits.timeout_s)
     except TimeoutError:
-        raise AnalysisError(f"ghostscript timed out after {limits.timeout_s} s") from None
+        raise AnalysisError(f"{what} timed out after {limits.timeout_s} s") from None
     finally:
-        if process.returncode is None:  # timed out or cancelled: never leave gs running
+        if process.returncode is None:  # timed out or cancelled: never leave it running
             process.kill()
             await process.wait()
     if process.returncode != 0:
         message = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {process.returncode}"]
-        raise AnalysisError(f"ghostscript failed: {message[0][:200]}")
+        raise AnalysisError(f"{what} failed: {message[0][:200]}")
     return stdout
+
+
+async def _run_gs(arguments: list[str], limits: AnalysisLimits) -> bytes:
+    """Run Ghostscript in safe mode with the analysis limits."""
+    argv = [_GS, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", *arguments]
+    return await _run_limited(argv, limits, "ghostscript")
+
+
+async def _analyze_pwg_raster(path: Path, limits: AnalysisLimits) -> JobAnalysis:
+    output = await _run_limited(
+        [sys.executable, "-I", str(_PWG_SCANNER), str(path)], limits, "pwg raster scan"
+    )
+    pages = [json.loads(line) for line in output.decode().splitlines() if line]
+    infos = tuple(PageInfo(p["width_pt"], p["height_pt"], None, p["color"]) for p in pages)
+    copies = pages[0]["copies"] if pages else None
+    duplex = any(p["duplex"] for p in pages) if pages else None
+    return JobAnalysis("image/pwg-raster", len(infos), infos, DocumentSettings(copies=copies, duplex=duplex))
 
 
 def _pages_from_inkcov(output: bytes, threshold: float) -> tuple[PageInfo, ...]:
@@ -241,7 +258,7 @@ async def _analyze_pjl(path: Path, limits: AnalysisLimits) -> JobAnalysis:
         head = stream.read(64 * 1024)
     settings, body_offset = parse_pjl_header(head)
     if settings.language not in ("PDF", "POSTSCRIPT") or not body_offset:
-        return JobAnalysis("application/vnd.hp-pjl", None, pjl=settings)
+        return JobAnalysis("application/vnd.hp-pjl", None, document_settings=settings)
     body = path.with_suffix(".body")
     try:
         _copy_from(path, body, body_offset)
@@ -271,6 +288,8 @@ async def analyze_file(path: Path, limits: AnalysisLimits | None = None) -> JobA
             return await _render(path, document_format, limits)
         if document_format == "application/vnd.hp-pjl":
             return await _analyze_pjl(path, limits)
+        if document_format == "image/pwg-raster":
+            return await _analyze_pwg_raster(path, limits)
     except AnalysisError as error:
         log.warning("analysis of %s failed: %s", path.name, error)
         return JobAnalysis(document_format, None, error=str(error))

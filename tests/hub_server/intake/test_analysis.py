@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ async def test_mono_and_colour_pages(documents: dict[str, Path], kind: str) -> N
     assert analysis.color_page_count == 1
     assert analysis.papers == ("iso_a4_210x297mm",)  # portrait page 1, landscape page 2
     mono, colour = analysis.pages
+    assert mono.coverage_cmyk is not None and colour.coverage_cmyk is not None
     assert mono.coverage_cmyk[:3] == (0.0, 0.0, 0.0) and mono.coverage_cmyk[3] > 0
     assert (
         colour.coverage_cmyk[0] == 0.0 and colour.coverage_cmyk[1] > 0.05 and colour.coverage_cmyk[2] > 0.05
@@ -41,7 +44,11 @@ async def test_pjl_wrapped_postscript_reads_settings_and_pages(
     )
     analysis = await analyze_file(job)
     assert analysis.document_format == "application/vnd.hp-pjl"
-    assert (analysis.pjl.copies, analysis.pjl.duplex, analysis.pjl.grayscale) == (3, True, True)
+    assert (
+        analysis.document_settings.copies,
+        analysis.document_settings.duplex,
+        analysis.document_settings.grayscale,
+    ) == (3, True, True)
     assert analysis.page_count == 2 and analysis.color_page_count == 1
 
 
@@ -50,7 +57,11 @@ async def test_pcl_without_renderable_body_has_unknown_pages(tmp_path: Path) -> 
     job = tmp_path / "job.pcl"
     job.write_bytes(UEL + b"@PJL SET COPIES=2\r\n@PJL ENTER LANGUAGE=PCL\r\n\x1bE\x1b&l1S" + UEL)
     analysis = await analyze_file(job)
-    assert (analysis.page_count, analysis.pjl.copies, analysis.pjl.language) == (None, 2, "PCL")
+    assert (analysis.page_count, analysis.document_settings.copies, analysis.document_settings.language) == (
+        None,
+        2,
+        "PCL",
+    )
 
 
 @pytest.mark.asyncio
@@ -139,3 +150,58 @@ def test_paper_names_either_orientation() -> None:
 def test_pjl_header_hostile_values_ignored() -> None:
     settings, offset = parse_pjl_header(b"@PJL SET COPIES=999999999\r\n@PJL SET DUPLEX=MAYBE\r\n")
     assert (settings.copies, settings.duplex, offset) == (None, None, 0)
+
+
+def _pwg(tmp_path: Path, source: Path, name: str, *options: str) -> Path:
+    """PWG raster written by Ghostscript's own pwgraster device (not by our code)."""
+    target = tmp_path / name
+    subprocess.run(
+        [
+            "gs",
+            "-q",
+            "-dSAFER",
+            "-dBATCH",
+            "-dNOPAUSE",
+            "-sDEVICE=pwgraster",
+            "-r30",
+            *options,
+            "-o",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    return target
+
+
+@pytest.mark.asyncio
+async def test_pwg_raster_pages_size_and_colour(tmp_path: Path, documents: dict[str, Path]) -> None:
+    srgb = _pwg(tmp_path, documents["ps"], "srgb.pwg", "-dcupsColorSpace=19", "-dcupsBitsPerColor=8")
+    analysis = await analyze_file(srgb)
+    assert analysis.error is None
+    assert (analysis.document_format, analysis.page_count) == ("image/pwg-raster", 2)
+    assert [(p.width_pt, p.height_pt, p.color) for p in analysis.pages] == [
+        (595.0, 842.0, False),
+        (842.0, 595.0, True),
+    ]
+    assert analysis.papers == ("iso_a4_210x297mm",)
+    gray = await analyze_file(_pwg(tmp_path, documents["ps"], "gray.pwg", "-dcupsColorSpace=18"))
+    assert [p.color for p in gray.pages] == [False, False]
+
+
+@pytest.mark.asyncio
+async def test_pwg_raster_truncated_or_hostile_is_an_error(
+    tmp_path: Path, documents: dict[str, Path]
+) -> None:
+    data = _pwg(tmp_path, documents["ps"], "ok.pwg", "-dcupsColorSpace=19").read_bytes()
+    cut = tmp_path / "cut.pwg"
+    cut.write_bytes(data[:-5])  # inside the last page's compressed lines
+    assert (await analyze_file(cut)).error == "pwg raster scan failed: pwg raster: raster data truncated"
+    huge = bytearray(data)
+    huge[4 + 372 : 4 + 380] = struct.pack(">II", 2_000_000, 2_000_000)  # absurd width x height
+    bad = tmp_path / "huge.pwg"
+    bad.write_bytes(bytes(huge))
+    error = (await analyze_file(bad)).error
+    assert error is not None and "implausible page 2000000x2000000" in error

@@ -31,7 +31,7 @@ EXPECTED = {
     "Operation",
     "OwnerRefused",
     "PageInfo",
-    "PjlSettings",
+    "DocumentSettings",
     "PrintTicket",
     "QueuePolicy",
     "Spool",
