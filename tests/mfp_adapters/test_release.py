@@ -336,6 +336,32 @@ def test_ipp_answer_on_a_kept_alive_connection_is_read_to_its_length():
     assert (result.job_id, result.pages_reported, result.device_result) == (9, None, "0x0000")
 
 
+def test_ipp_error_status_is_a_refusal_and_an_aborted_job_reports_no_pages():
+    refusal = ipp.encode(ipp.IppMessage(0x0400, 1, [(0x01, [])]))
+
+    async def bad_request(reader, writer):
+        while (await reader.readline()) not in (b"0\r\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(refusal) + refusal)
+        await writer.drain()
+        writer.close()
+
+    async def body():
+        server = await asyncio.start_server(bad_request, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            with pytest.raises(ReleaseRefusedError):
+                await IppTransport(f"ipp://127.0.0.1:{port}/ipp/print", timeout_s=5).send(chunks(b"doc"), "r")
+        finally:
+            server.close()
+        async with MfpSimServer("kyocera") as mfp:
+            mfp.device.jam()
+            return await IppTransport(mfp.ipp_uri, end_timeout_s=5).send(chunks(JOB), "jammed")
+
+    result = run(body())
+    assert (result.pages_reported, result.job_id) == (None, 1)
+
+
 def test_ipp_codec_round_trip():
     message = ipp.IppMessage(
         0x0002,
