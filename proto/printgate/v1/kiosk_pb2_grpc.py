@@ -73,6 +73,8 @@ class KioskServiceServicer:
     def OpenRecharge(self, request, context):
         """Start taking money for the session's user. Only at a kiosk-kind terminal, only for a live
         session of a user billed prepaid. Enable the acceptors only after this answers.
+        Errors: UNAUTHENTICATED (kiosk key, session expired/ended/forged), PERMISSION_DENIED (not a
+        kiosk), FAILED_PRECONDITION (user billed to a department).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -83,7 +85,9 @@ class KioskServiceServicer:
         Needs no session: after a kiosk crash the journal replays events of recharges whose session
         has expired; the recharge must exist and belong to this kiosk (open or closed: the money is
         in the box). A replay answers the first result with outcome ALREADY_APPLIED; the same key
-        with another payload is refused with ALREADY_EXISTS.
+        with another payload is refused with ALREADY_EXISTS. Other errors: INVALID_ARGUMENT (currency
+        not the hub's, value not 1..1000000, no device kind, bad key or denomination), NOT_FOUND (no
+        such recharge at this kiosk). Nothing is posted when an error is answered: retry is safe.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -98,7 +102,12 @@ class KioskServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RedeemVoucher(self, request, context):
-        """Redeem a voucher code for the session's user, at a kiosk or a terminal.
+        """Redeem a voucher code for the session's user, at a kiosk or a terminal. Errors:
+        INVALID_ARGUMENT "not a voucher code: ..." (length, character, check character: not counted as
+        a guess), NOT_FOUND "voucher code not recognised" (counted against the user and this kiosk),
+        PERMISSION_DENIED (locked after too many unknown codes), FAILED_PRECONDITION (redeemed by
+        someone else, expired, user billed to a department). The same user redeeming the same code
+        again gets the first answer with outcome ALREADY_APPLIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
