@@ -67,7 +67,6 @@ _HOST_SAFE = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
 _PUBLIC_JOB_ATTRIBUTES = frozenset({"job-id", "job-uri", "job-printer-uri", "job-state", "job-state-reasons"})
 _DEFAULT_GET_JOBS = {"job-id", "job-uri"}
 _NAME_TAGS = (Tag.NAME, Tag.NAME_WITH_LANGUAGE)
-_TEXT_TAGS = (Tag.TEXT, Tag.TEXT_WITH_LANGUAGE, *_NAME_TAGS)
 _CHARSETS = ("utf-8", "us-ascii")
 # Template attributes we accept and ignore (advertised with a single supported value).
 _ACCEPTED_TEMPLATE = JOB_TEMPLATE | {"printer-resolution", "page-ranges", "media-col", "job-name"}
@@ -328,7 +327,7 @@ class IppPrinter:
         )
         job_group = request.group(Tag.JOB)
         for attribute in job_group.attributes if job_group else []:
-            if attribute.name not in _ACCEPTED_TEMPLATE | {"copies", "sides", "print-color-mode"}:
+            if attribute.name not in _ACCEPTED_TEMPLATE:
                 rejected.append(attribute)
         self._reject_or_ignore(request, response, rejected)
         return ticket

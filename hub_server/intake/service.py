@@ -182,6 +182,23 @@ class IntakeService:
             self.spool.shred(record.spool_id)
         return record
 
+    def mark_printed(self, job_id: int) -> JobRecord:
+        """Record that a released job printed: ``completed``, and shredded at once when its
+        queue is private (other queues keep it for reprint until it expires)."""
+        record = self.registry.get_job(job_id)
+        if record is None:
+            raise JobNotFound(job_id)
+        record = replace(
+            record,
+            state=JobState.COMPLETED,
+            state_reasons=("job-completed-successfully",),
+            completed_at_s=self.clock(),
+        )
+        if record.spool_id and self.spool.release_done(record.spool_id):
+            record.spool_id = None
+        self.registry.update_job(record)
+        return record
+
     def expire(self) -> list[int]:
         """Abort held jobs past their expiry, shred them and orphaned spool entries."""
         now = self.clock()

@@ -95,3 +95,23 @@ def test_parse_listen(text: str, expected: tuple[str, int]) -> None:
 def test_parse_listen_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="HOST:PORT"):
         parse_listen(text)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("private", "kept"), [(False, True), (True, False)])
+async def test_mark_printed_shreds_only_private_queues(
+    tmp_path: Path, clock: Clock, private: bool, kept: bool
+) -> None:
+    spool = Spool(tmp_path, os.urandom(32), queues={"default": QueuePolicy(private=private)}, clock=clock)
+    service = IntakeService(InMemoryJobRegistry(), spool, IntakeConfig(analysis=None), clock=clock)
+    job_id = store(service, "alice", b"%PDF-1.4 payslip")
+    clock.now_s += 5
+    record = service.mark_printed(job_id)
+    assert (record.state, record.state_reasons, record.completed_at_s) == (
+        JobState.COMPLETED,
+        ("job-completed-successfully",),
+        clock.now_s,
+    )
+    assert (record.spool_id is not None) is kept
+    assert len(spool.entries()) == (1 if kept else 0)
+    assert service.registry.get_job(job_id) == record
