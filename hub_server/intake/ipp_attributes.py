@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import struct
+import uuid
 from collections.abc import Iterable
 
 from .ipp_codec import IppAttribute, IppValue
@@ -136,8 +137,9 @@ def printer_attributes(
     queued_jobs: int,
     now_s: float,
     multiple_operation_timeout_s: int,
+    job_kilobytes_max: int,
 ) -> list[IppAttribute]:
-    """Every printer attribute, in a stable order."""
+    """Every printer attribute: this queue's identity and state, then the fixed capabilities."""
     return [
         _attr("printer-uri-supported", T.URI, printer_uri),
         _attr("uri-security-supported", T.KEYWORD, "tls" if tls else "none"),
@@ -147,6 +149,7 @@ def printer_attributes(
         _attr("printer-location", T.TEXT, location),
         _attr("printer-make-and-model", T.TEXT, make_and_model),
         _attr("printer-more-info", T.URI, printer_uri.replace("ipp", "http", 1)),
+        _attr("printer-uuid", T.URI, uuid.uuid5(uuid.NAMESPACE_URL, f"printgate:{name}").urn),
         _attr("printer-state", T.ENUM, PrinterState.IDLE),
         _attr("printer-state-reasons", T.KEYWORD, "none"),
         _attr("printer-state-message", T.TEXT, "accepting jobs for pull printing"),
@@ -154,6 +157,15 @@ def printer_attributes(
         _attr("printer-up-time", T.INTEGER, max(1, up_time_s)),
         _attr("printer-current-time", T.DATE_TIME, date_time(now_s)),
         _attr("queued-job-count", T.INTEGER, queued_jobs),
+        _attr("multiple-operation-time-out", T.INTEGER, multiple_operation_timeout_s),
+        _attr("job-k-octets-supported", T.RANGE_OF_INTEGER, (0, job_kilobytes_max)),
+        *_CAPABILITIES,
+    ]
+
+
+def _capabilities() -> tuple[IppAttribute, ...]:
+    """What the queue accepts; the same for every request."""
+    return (
         _attr("ipp-versions-supported", T.KEYWORD, "1.1", "2.0"),
         _attr("ipp-features-supported", T.KEYWORD, "none"),
         _attr("operations-supported", T.ENUM, *[int(op) for op in _SUPPORTED_OPERATIONS]),
@@ -166,10 +178,17 @@ def printer_attributes(
         _attr("compression-supported", T.KEYWORD, "none"),
         _attr("pdl-override-supported", T.KEYWORD, "attempted"),
         _attr("multiple-document-jobs-supported", T.BOOLEAN, False),
-        _attr("multiple-operation-time-out", T.INTEGER, multiple_operation_timeout_s),
         _attr("job-ids-supported", T.BOOLEAN, True),
         _attr("which-jobs-supported", T.KEYWORD, "completed", "not-completed", "all"),
         _attr("color-supported", T.BOOLEAN, True),
+        *_template_capabilities(),
+        *_media_attributes(),
+    )
+
+
+def _template_capabilities() -> tuple[IppAttribute, ...]:
+    # job-hold-until-* is not advertised: every job is held whatever the client asks.
+    return (
         _attr("copies-default", T.INTEGER, 1),
         _attr("copies-supported", T.RANGE_OF_INTEGER, (1, COPIES_MAX)),
         _attr("sides-default", T.KEYWORD, "one-sided"),
@@ -179,9 +198,6 @@ def printer_attributes(
         _attr("media-default", T.KEYWORD, MEDIA_SUPPORTED[0]),
         _attr("media-supported", T.KEYWORD, *MEDIA_SUPPORTED),
         _attr("media-ready", T.KEYWORD, MEDIA_SUPPORTED[0], "na_letter_8.5x11in"),
-        *_media_attributes(),
-        _attr("job-hold-until-default", T.KEYWORD, "indefinite"),
-        _attr("job-hold-until-supported", T.KEYWORD, "indefinite", "no-hold"),
         _attr("job-sheets-default", T.KEYWORD, "none"),
         _attr("job-sheets-supported", T.KEYWORD, "none"),
         _attr("orientation-requested-default", T.ENUM, 3),
@@ -204,15 +220,13 @@ def printer_attributes(
         _attr("finishings-supported", T.ENUM, 3),
         _attr("job-priority-default", T.INTEGER, 50),
         _attr("job-priority-supported", T.INTEGER, 100),
-        _attr("job-k-octets-supported", T.RANGE_OF_INTEGER, (0, 2_000_000)),
         _attr(
             "multiple-document-handling-supported",
             T.KEYWORD,
             "separate-documents-uncollated-copies",
             "separate-documents-collated-copies",
         ),
-        _attr("printer-uuid", T.URI, "urn:uuid:7a6c2e0e-5d1b-4c55-9f0e-6f7267617465"),
-    ]
+    )
 
 
 _MEDIA_SIZES_HUNDREDTHS_MM = {  # PWG media name -> (x-dimension, y-dimension) in 1/100 mm
@@ -361,3 +375,6 @@ def select(attributes: Iterable[IppAttribute], requested: set[str] | None) -> li
         return "printer-description" in requested and base not in JOB_TEMPLATE
 
     return [attribute for attribute in chosen if wanted(attribute.name)]
+
+
+_CAPABILITIES = _capabilities()

@@ -437,6 +437,7 @@ class IppPrinter:
             queued_jobs=queued,
             now_s=now,
             multiple_operation_timeout_s=int(service.config.multiple_operation_timeout_s),
+            job_kilobytes_max=service.spool.limits.job_bytes_max // 1024,
         )
         response.new_group(Tag.PRINTER).attributes.extend(select(attributes, self._requested(request, None)))
 

@@ -86,7 +86,7 @@ class IntakeService:
         self.started_at_s = clock()
         self.counters: dict[str, int] = {}
         self._analyses: set[asyncio.Task[None]] = set()
-        self._work_dir = Path(tempfile.mkdtemp(prefix="pg-intake-", dir=_memory_tmp()))
+        self._work_dir: Path | None = None  # created on the first analysis
 
     def count(self, event: str) -> None:
         """Increment a named counter (rejections, jobs, timeouts) for metrics and tests."""
@@ -241,6 +241,8 @@ class IntakeService:
 
     async def analyse_spooled(self, spool_id: str, limits: AnalysisLimits) -> JobAnalysis:
         """Decrypt ``spool_id`` to a private temporary file, analyse it, delete the file."""
+        if self._work_dir is None:
+            self._work_dir = Path(tempfile.mkdtemp(prefix="pg-intake-", dir=_memory_tmp()))
         path = self._work_dir / f"{spool_id}.doc"
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -261,10 +263,12 @@ class IntakeService:
         for task in list(self._analyses):
             task.cancel()
         await asyncio.gather(*list(self._analyses), return_exceptions=True)
-        for leftover in self._work_dir.glob("*"):
-            leftover.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            self._work_dir.rmdir()
+        if self._work_dir is not None:
+            for leftover in self._work_dir.glob("*"):
+                leftover.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self._work_dir.rmdir()
+            self._work_dir = None
 
 
 def _memory_tmp() -> str | None:
