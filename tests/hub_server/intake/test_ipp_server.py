@@ -18,6 +18,7 @@ from hub_server.intake import (
     Tag,
     start_intake,
 )
+from hub_server.intake.http11 import HttpRequest
 
 from .conftest import FAST_CONFIG
 from .ipp_client import (
@@ -422,3 +423,23 @@ async def until(condition, timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+async def test_oversized_attribute_section_is_refused_after_a_bounded_read(spool: Spool) -> None:
+    """The IPP header reader stops at the attribute limit; it never buffers the 10 MB."""
+    from hub_server.intake.http11 import BodyReader
+    from hub_server.intake.ipp_printer import IppPrinter
+    from hub_server.intake.service import IntakeService
+
+    service = IntakeService(InMemoryJobRegistry(), spool, FAST_CONFIG)
+    values = (b"\x41\x00\x00\x10\x00" + b"x" * 4096) * 2560  # 10.5 MB of 4 KB text values
+    body = raw_header() + b"\x01\x47\x00\x12attributes-charset\x00\x05utf-8\x41\x00\x03big\x00\x01x" + values
+    stream = asyncio.StreamReader(limit=64 * 1024)
+    stream.feed_data(body)
+    reader = BodyReader(stream, len(body), chunked=False, idle_timeout_s=1.0)
+    response = await IppPrinter(service).handle_http(
+        HttpRequest("POST", "/ipp/print", "HTTP/1.1", {"content-type": "application/ipp"}, reader)
+    )
+    assert struct.unpack(">H", response.body[2:4])[0] == Status.REQUEST_ENTITY_TOO_LARGE
+    limit = FAST_CONFIG.ipp_limits.max_attributes_bytes
+    assert limit < reader.bytes_read <= limit + 64 * 1024  # one read past the limit, not 10 MB
