@@ -20,17 +20,17 @@ import time
 from dataclasses import dataclass
 from typing import NoReturn
 
-from hub_server import directory
+from hub_server import directory, lockout
 from hub_server.accounts_view import SessionView, permissions, session_view
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
 from hub_server.errors import (
     AuthenticationFailed,
-    IdentityLocked,
     InvalidRequest,
     PermissionDenied,
     SessionInvalid,
 )
+from hub_server.lockout import Limits, record_failure, refuse_if_locked
 from hub_server.security import Hasher, SessionClaims, SessionSigner, pin_lookup_key, sha256_hex
 from hub_server.storage.base import Database, Tx
 from hub_server.usage import UsageReport, UsageResult, apply_usage
@@ -65,15 +65,6 @@ class AuthResult:
     token: str = ""
     claims: SessionClaims | None = None
     view: SessionView | None = None
-
-
-def _refuse_if_locked(tx: Tx, identity: str, now_us: int) -> None:
-    locked_until_us = tx.scalar(
-        "SELECT locked_until_us FROM auth_failures WHERE identity = :i", {"i": identity}
-    )
-    if locked_until_us and int(locked_until_us) > now_us:
-        seconds = (int(locked_until_us) - now_us + 999_999) // 1_000_000
-        raise IdentityLocked(f"too many failed attempts: locked for {seconds} more seconds")
 
 
 class Hub:
@@ -141,7 +132,7 @@ class Hub:
             if row is None:
                 return None
             user_id = int(row["id"])
-            _refuse_if_locked(tx, f"user:{user_id}", now_us)
+            refuse_if_locked(tx, f"user:{user_id}", now_us)
             return user_id, row["pin_hash"], permissions(tx, user_id).requires_card_pin
 
         found = self.db.read(find)
@@ -190,26 +181,11 @@ class Hub:
         return await self._succeed(int(row["id"]), terminal_id, "password", now_us)
 
     def _refuse_if_locked(self, identity: str, now_us: int) -> None:
-        self.db.read(lambda tx: _refuse_if_locked(tx, identity, now_us))
+        self.db.read(lambda tx: refuse_if_locked(tx, identity, now_us))
 
     async def _fail(self, identity: str, now_us: int, message: str = NOT_RECOGNISED) -> NoReturn:
-        limit, lockout_us = self.config.auth.max_failed_attempts, self.config.auth.lockout_s * 1_000_000
-
-        def record(tx: Tx) -> None:
-            tx.execute(
-                "INSERT INTO auth_failures (identity, failures, locked_until_us) VALUES (:i, 0, 0)"
-                " ON CONFLICT (identity) DO NOTHING",
-                {"i": identity},
-            )
-            tx.execute(
-                """UPDATE auth_failures SET
-                       locked_until_us = CASE WHEN failures + 1 >= :n THEN :until ELSE locked_until_us END,
-                       failures = CASE WHEN failures + 1 >= :n THEN 0 ELSE failures + 1 END
-                   WHERE identity = :i""",
-                {"i": identity, "n": limit, "until": now_us + lockout_us},
-            )
-
-        await self.db.write(record)
+        limits = Limits(self.config.auth.max_failed_attempts, self.config.auth.lockout_s)
+        await self.db.write(lambda tx: record_failure(tx, identity, limits, now_us))
         raise AuthenticationFailed(message)
 
     async def _succeed(self, user_id: int, terminal_id: str, method: str, now_us: int) -> AuthResult:
@@ -221,9 +197,7 @@ class Hub:
 
         had_failures, view = self.db.read(load)
         if had_failures:
-            await self.db.write(
-                lambda tx: tx.execute("DELETE FROM auth_failures WHERE identity = :i", {"i": identity})
-            )
+            await self.db.write(lambda tx: lockout.clear(tx, identity))
         token = self.signer.issue(user_id, terminal_id, method, now_us, self.config.auth.session_ttl_s)
         return AuthResult(
             second_factor_required=False, token=token, claims=self.signer.check(token), view=view
@@ -231,9 +205,7 @@ class Hub:
 
     async def unlock(self, identity: str) -> None:
         """Lift a lockout (admin)."""
-        await self.db.write(
-            lambda tx: tx.execute("DELETE FROM auth_failures WHERE identity = :i", {"i": identity})
-        )
+        await self.db.write(lambda tx: lockout.clear(tx, identity))
 
     # -- sessions -----------------------------------------------------------------------------
 

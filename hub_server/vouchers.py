@@ -43,8 +43,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub_server import ledger
 from hub_server.errors import IdempotencyConflict, InvalidRequest, InvariantViolation, NotFound, Refused
-from hub_server.hub import _refuse_if_locked
 from hub_server.kiosk import money_state, require_prepaid_user
+from hub_server.lockout import Limits, clear, record_failure, refuse_if_locked
 from hub_server.storage.base import Tx
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -257,14 +257,6 @@ def export_batch(tx: Tx, keys: VoucherKeys, batch_id: int, include_redeemed: boo
 
 
 @dataclass(frozen=True)
-class Limits:
-    """The lockout policy for voucher guesses."""
-
-    max_failed_attempts: int
-    lockout_s: int
-
-
-@dataclass(frozen=True)
 class Redemption:
     """Who redeems which (normalised) code, and where. ``terminal_id`` None: by an admin."""
 
@@ -289,11 +281,6 @@ def terminal_identity(terminal_id: str) -> str:
     return f"voucher:terminal:{terminal_id}"
 
 
-def unlock(tx: Tx, identity: str) -> None:
-    """Lift a voucher lockout (and forget the failures counted so far)."""
-    tx.execute("DELETE FROM auth_failures WHERE identity = :i", {"i": identity})
-
-
 @dataclass(frozen=True)
 class Redeemed:
     """The answer to a redemption (stored, and returned to the same user's retry)."""
@@ -307,22 +294,6 @@ class Redeemed:
     already_applied: bool = False
 
 
-def record_failure(tx: Tx, identity: str, limits: Limits, now_us: int) -> None:
-    """Count one failure against ``identity``; lock it at the limit (the auth_failures pattern)."""
-    tx.execute(
-        "INSERT INTO auth_failures (identity, failures, locked_until_us) VALUES (:i, 0, 0)"
-        " ON CONFLICT (identity) DO NOTHING",
-        {"i": identity},
-    )
-    tx.execute(
-        """UPDATE auth_failures SET
-               locked_until_us = CASE WHEN failures + 1 >= :n THEN :until ELSE locked_until_us END,
-               failures = CASE WHEN failures + 1 >= :n THEN 0 ELSE failures + 1 END
-           WHERE identity = :i""",
-        {"i": identity, "n": limits.max_failed_attempts, "until": now_us + limits.lockout_s * 1_000_000},
-    )
-
-
 def redeem(
     tx: Tx, keys: VoucherKeys, redemption: Redemption, limits: Limits, now_us: int
 ) -> Redeemed | VoucherNotRecognised:
@@ -332,7 +303,7 @@ def redeem(
     failure it recorded; the caller raises it afterwards. Every other refusal is raised.
     """
     for identity in redemption.identities():
-        _refuse_if_locked(tx, identity, now_us)
+        refuse_if_locked(tx, identity, now_us)
     require_prepaid_user(tx, redemption.user_id)
     row = tx.one(
         """SELECT v.id, v.batch_id, v.redeemed_by, b.value_cents, b.expires_us
@@ -376,5 +347,5 @@ def redeem(
     stored = asdict(result)
     stored.pop("already_applied")
     ledger.store_response(tx, claim.transaction_id, stored)
-    unlock(tx, user_identity(redemption.user_id))
+    clear(tx, user_identity(redemption.user_id))
     return result

@@ -8,7 +8,7 @@ from typing import TypeVar
 import grpc
 from printgate.v1 import admin_pb2, kiosk_pb2, kiosk_pb2_grpc
 
-from hub_server import kiosk, vouchers
+from hub_server import kiosk, lockout, vouchers
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.hub import Hub
 from hub_server.services.admin import user_ref_id
@@ -31,8 +31,8 @@ def _outcome(already_applied: bool) -> kiosk_pb2.CreditOutcome:
     return kiosk_pb2.CREDIT_OUTCOME_ALREADY_APPLIED if already_applied else kiosk_pb2.CREDIT_OUTCOME_CREATED
 
 
-def _limits(hub: Hub) -> vouchers.Limits:
-    return vouchers.Limits(hub.config.auth.voucher_max_failed_attempts, hub.config.auth.voucher_lockout_s)
+def _limits(hub: Hub) -> lockout.Limits:
+    return lockout.Limits(hub.config.auth.voucher_max_failed_attempts, hub.config.auth.voucher_lockout_s)
 
 
 def redeemed_message(result: vouchers.Redeemed) -> kiosk_pb2.RedeemVoucherResponse:
@@ -319,7 +319,7 @@ class KioskAdminServicer(kiosk_pb2_grpc.KioskAdminServiceServicer):
                 identity = vouchers.terminal_identity(request.terminal_id)
             else:
                 raise InvalidRequest("a user or a terminal id is needed")
-            vouchers.unlock(tx, identity)
+            lockout.clear(tx, identity)
 
         await self._write(context, unlock)
         return admin_pb2.Empty()

@@ -85,7 +85,9 @@ class PostgresDatabase(Database):
         # Migrations must not race between replicas starting together.
         setup.execute("SELECT pg_advisory_lock(7243901)")
         try:
-            migrate(_PostgresTx(setup), self.dialect, lambda: _run(setup, "BEGIN"), lambda: _run(setup, "COMMIT"))
+            migrate(
+                _PostgresTx(setup), self.dialect, lambda: _run(setup, "BEGIN"), lambda: _run(setup, "COMMIT")
+            )
         finally:
             setup.execute("SELECT pg_advisory_unlock(7243901)")
         self._writers = concurrent.futures.ThreadPoolExecutor(
