@@ -16,6 +16,8 @@ def register_hub(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="where the database, secret and admin token live")
     parser.add_argument("--listen", help="HOST:PORT for gRPC (port 0 picks a free one)")
     parser.add_argument("--workers", type=int, help="processes serving the port (default 1)")
+    parser.add_argument("--ipp-listen", help="HOST:PORT of the IPP print queue (overrides [print])")
+    parser.add_argument("--lpd-listen", help="HOST:PORT of the LPD print queue (overrides [print])")
     parser.add_argument("--ready-file", type=Path, help="write the bound HOST:PORT here once serving")
     parser.add_argument("--log-level", default="INFO")
     parser.set_defaults(func=run_hub)
@@ -26,6 +28,13 @@ def run_hub(args: argparse.Namespace) -> int:
     from hub_server.server import serve
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = load_config(args.config, listen=args.listen, data_dir=args.data_dir, workers=args.workers)
+    config = load_config(
+        args.config,
+        listen=args.listen,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        ipp_listen=args.ipp_listen,
+        lpd_listen=args.lpd_listen,
+    )
     asyncio.run(serve(config, args.ready_file))
     return 0

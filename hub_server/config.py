@@ -22,11 +22,37 @@ Example::
     voucher_max_failed_attempts = 5  # unknown voucher codes before a user or kiosk is locked
     voucher_lockout_s = 900          # how long voucher redemption stays locked
 
-Command-line options (``--listen``, ``--data-dir``) override the file.
+    [print]                       # pull printing: the hub as a print queue (off unless a listener is set)
+    ipp_listen = ""               # HOST:PORT of the IPP printer (e.g. "0.0.0.0:631"); empty: off
+    lpd_listen = ""               # HOST:PORT of the LPD listener (e.g. "0.0.0.0:515"); empty: off
+    unknown_owner = "refuse"      # a job from a name that is no hub user: "refuse" or "hold" (for claiming)
+    expiry_hours = 4.0            # a held job is deleted this long after it arrived
+    private = false               # true: a job is shredded the moment it printed (no reprint)
+    reprint_hours = 24.0          # printed jobs stay listed (and reprintable) this long, at most expiry_hours
+    allow_to_mono = true          # the user may print colour jobs in mono at release
+    allow_to_duplex = true        # the user may print simplex jobs in duplex
+    allow_fewer_copies = true     # the user may print fewer copies than submitted
+    force_duplex_over_pages = 0   # rule: sheets of a job over N pages are printed duplex (0: off)
+    mono_over_color_pages = 0     # rule: a job with more than N colour pages prints in mono (0: off)
+    refuse_name_pattern = ""      # rule: a job whose name matches this regex (case-insensitive) is refused
+    unanalysed_pages = 1          # pages estimated for a job whose pages analysis could not count
+    job_mb_max = 512              # largest job accepted, in MiB
+    user_mb_max = 2048            # spool bytes per user, in MiB
+    snmp_community = "public"     # SNMP v2c community for printer status before release
+    snmp_timeout_s = 2.0
+    snmp_unreachable = "allow"    # printer status unknown (agent silent): "allow" or "refuse" release
+
+    [print.printer_snmp]          # printer name -> SNMP agent "host[:port]" (no entry: no status check)
+    "floor-2" = "10.0.0.12"
+
+Print intake and release need ``workers = 1`` (the spool belongs to one process).
+
+Command-line options (``--listen``, ``--data-dir``, ``--ipp-listen``, ``--lpd-listen``) override the file.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -50,6 +76,47 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class PrintConfig:
+    """Pull printing: intake listeners, spool policy, release overrides and job rules."""
+
+    ipp_listen: str = ""
+    lpd_listen: str = ""
+    unknown_owner: str = "refuse"
+    expiry_hours: float = 4.0
+    private: bool = False
+    reprint_hours: float = 24.0
+    allow_to_mono: bool = True
+    allow_to_duplex: bool = True
+    allow_fewer_copies: bool = True
+    force_duplex_over_pages: int = 0
+    mono_over_color_pages: int = 0
+    refuse_name_pattern: str = ""
+    unanalysed_pages: int = 1
+    job_mb_max: int = 512
+    user_mb_max: int = 2048
+    snmp_community: str = "public"
+    snmp_timeout_s: float = 2.0
+    snmp_unreachable: str = "allow"
+    printer_snmp: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        """True when at least one intake listener is configured."""
+        return bool(self.ipp_listen or self.lpd_listen)
+
+    def validate(self) -> None:
+        """Refuse values with no meaning."""
+        if self.unknown_owner not in ("refuse", "hold"):
+            raise ValueError('[print] unknown_owner must be "refuse" or "hold"')
+        if self.snmp_unreachable not in ("allow", "refuse"):
+            raise ValueError('[print] snmp_unreachable must be "allow" or "refuse"')
+        if self.expiry_hours <= 0 or self.reprint_hours < 0 or self.unanalysed_pages < 0:
+            raise ValueError("[print] expiry_hours must be > 0, reprint_hours and unanalysed_pages >= 0")
+        if self.refuse_name_pattern:
+            re.compile(self.refuse_name_pattern)
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """Everything a hub process needs to start."""
 
@@ -60,6 +127,7 @@ class HubConfig:
     currency: str = "EUR"
     database: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
+    printing: PrintConfig = field(default_factory=PrintConfig)
 
     @property
     def database_url(self) -> str:
@@ -75,18 +143,29 @@ def _section(cls: type, values: dict[str, Any], name: str) -> dict[str, Any]:
     return values
 
 
+PRINT_OVERRIDES = ("ipp_listen", "lpd_listen")
+
+
 def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
-    """Read ``path`` (if given), then apply non-None ``overrides`` (listen, data_dir)."""
+    """Read ``path`` (if given), then apply non-None ``overrides`` (listen, data_dir, workers,
+    ipp_listen, lpd_listen)."""
     document: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
-    unknown_sections = set(document) - {"hub", "auth"}
+    unknown_sections = set(document) - {"hub", "auth", "print"}
     if unknown_sections:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown_sections))}")
     hub = dict(_section(HubConfig, document.get("hub", {}), "hub"))
     auth = AuthConfig(**_section(AuthConfig, document.get("auth", {}), "auth"))
+    printing = dict(_section(PrintConfig, document.get("print", {}), "print"))
     if "data_dir" in hub:
         hub["data_dir"] = Path(hub["data_dir"])
-    config = HubConfig(**hub, auth=auth)
     chosen = {key: value for key, value in overrides.items() if value is not None}
+    printing.update({key: chosen.pop(key) for key in PRINT_OVERRIDES if key in chosen})
+    print_config = PrintConfig(**printing)
+    print_config.validate()
+    config = HubConfig(**hub, auth=auth, printing=print_config)
     if "data_dir" in chosen:
         chosen["data_dir"] = Path(chosen["data_dir"])
-    return replace(config, **chosen)
+    config = replace(config, **chosen)
+    if print_config.enabled and config.workers > 1:
+        raise ValueError("print intake needs [hub] workers = 1 (the spool belongs to one process)")
+    return config

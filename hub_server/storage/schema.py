@@ -249,6 +249,76 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX vouchers_batch ON vouchers (batch_id, id)",
     ],
+    # 3: held print jobs (pull printing), their release attempts, and delegations
+    [
+        """CREATE TABLE print_jobs (
+            id {id},
+            owner_user_id BIGINT REFERENCES users(id),
+            submitted_by TEXT NOT NULL,
+            job_name TEXT NOT NULL,
+            document_format TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created_us BIGINT NOT NULL,
+            expires_us BIGINT NOT NULL,
+            state TEXT NOT NULL
+                CHECK (state IN ('held', 'releasing', 'printed', 'canceled', 'expired', 'aborted')),
+            ipp_state INTEGER NOT NULL,
+            state_reasons TEXT NOT NULL DEFAULT '',
+            copies INTEGER NOT NULL DEFAULT 1,
+            sides TEXT NOT NULL DEFAULT 'one-sided',
+            color_mode TEXT NOT NULL DEFAULT 'auto',
+            media TEXT,
+            spool_id TEXT,
+            size_bytes BIGINT NOT NULL DEFAULT 0,
+            analysis TEXT,
+            thumbnail_png {blob},
+            page_count INTEGER,
+            color_pages INTEGER,
+            paper_size TEXT,
+            doc_copies INTEGER,
+            doc_duplex INTEGER,
+            doc_grayscale INTEGER,
+            completed_us BIGINT
+        )""",
+        "CREATE INDEX print_jobs_owner ON print_jobs (owner_user_id, state, id)",
+        "CREATE INDEX print_jobs_state ON print_jobs (state, expires_us)",
+        """CREATE TABLE print_releases (
+            id {id},
+            job_id BIGINT NOT NULL REFERENCES print_jobs(id),
+            release_key TEXT NOT NULL,
+            user_id BIGINT NOT NULL REFERENCES users(id),
+            charged_user_id BIGINT NOT NULL REFERENCES users(id),
+            terminal_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('releasing', 'sent', 'printed', 'failed')),
+            from_state TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            reservation_tx BIGINT REFERENCES transactions(id),
+            settle_tx BIGINT REFERENCES transactions(id),
+            pages_printed BIGINT,
+            pages_reported INTEGER NOT NULL DEFAULT 0,
+            charged_cents BIGINT,
+            message TEXT NOT NULL DEFAULT '',
+            created_us BIGINT NOT NULL,
+            sent_us BIGINT,
+            finished_us BIGINT
+        )""",
+        "CREATE INDEX print_releases_job ON print_releases (job_id, release_key)",
+        "CREATE INDEX print_releases_state ON print_releases (state)",
+        """CREATE TABLE job_delegations (
+            id {id},
+            owner_user_id BIGINT NOT NULL REFERENCES users(id),
+            delegate_user_id BIGINT REFERENCES users(id),
+            delegate_group_id BIGINT REFERENCES user_groups(id),
+            created_us BIGINT NOT NULL,
+            CHECK ((delegate_user_id IS NULL) <> (delegate_group_id IS NULL))
+        )""",
+        """CREATE UNIQUE INDEX job_delegations_user ON job_delegations (owner_user_id, delegate_user_id)
+            WHERE delegate_user_id IS NOT NULL""",
+        """CREATE UNIQUE INDEX job_delegations_group ON job_delegations (owner_user_id, delegate_group_id)
+            WHERE delegate_group_id IS NOT NULL""",
+        "CREATE INDEX job_delegations_delegate ON job_delegations (delegate_user_id)",
+    ],
 ]
 
 

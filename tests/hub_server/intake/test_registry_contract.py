@@ -17,8 +17,12 @@ from hub_server.intake import (
     JobState,
     PrintTicket,
 )
+from tests.hub_server.test_jobs_registry import sql_registry
 
-REGISTRIES: dict[str, Callable[[set[str]], JobRegistry]] = {"memory": InMemoryJobRegistry}
+REGISTRIES: dict[str, Callable[[set[str]], JobRegistry]] = {
+    "memory": InMemoryJobRegistry,
+    "sql": sql_registry,
+}
 
 
 @pytest.fixture(params=sorted(REGISTRIES))
