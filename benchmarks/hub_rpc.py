@@ -39,6 +39,7 @@ PASSWORD_USERS = 200
 CHANNELS = 8
 AUTH_RATE = 1000  # offered card/PIN logins per second (the target)
 USAGE_RATE = 500  # offered durable usage reports per second (the target)
+PASSWORD_RATE = 5  # offered password logins per second (argon2id, 64 MiB each)
 
 
 def seed(data_dir: Path, users: int) -> None:
@@ -67,17 +68,12 @@ def seed(data_dir: Path, users: int) -> None:
 
         db.write_sync(batch)
     db.write_sync(lambda tx: directory.set_price(tx, "default", "copy", "mono", "*", False, 1))
-    db.write_sync(
-        lambda tx: [
-            directory.create_user(tx, directory.UserRecord(username="rich"), 0),
-            tx.execute("UPDATE accounts SET balance_cents = 0 WHERE name = 'user:rich'"),
-        ]
-    )
+    db.write_sync(lambda tx: directory.create_user(tx, directory.UserRecord(username="rich"), 0))
     db.close()
     print(f"seeded {users} users and cards in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def start_hub(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_hub(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     ready = data_dir / "ready"
     process = subprocess.Popen(
         [
@@ -93,6 +89,8 @@ def start_hub(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             str(ready),
             "--log-level",
             "WARNING",
+            "--workers",
+            str(workers),
         ],
     )
     while not ready.exists():
@@ -197,6 +195,7 @@ async def run(address: str, admin_token: str, users: int, terminals: int, second
         "pin_auth_max": (await saturate(seconds, workers, pin), []),
         "pin_auth": await offered_load(seconds, AUTH_RATE, workers, pin),
         "password_auth_max": (await saturate(seconds, workers[:20], password), []),
+        "password_auth": await offered_load(seconds, PASSWORD_RATE, workers, password),
     }
     tokens = {}
     await admin.AddCard(
@@ -232,6 +231,7 @@ async def run(address: str, admin_token: str, users: int, terminals: int, second
     for name in ("auth_max", "pin_auth_max", "password_auth_max", "usage_max"):
         print(f"{name}_rps={results[name][0]:.0f} (saturated, {len(workers)} terminals back to back)")
     print(line("pin_auth", *results["pin_auth"]) + f" offered={AUTH_RATE}/s")
+    print(line("password_auth", *results["password_auth"]) + f" offered={PASSWORD_RATE}/s")
     auth_rate, auth_ms = results["auth"]
     usage_rate, usage_ms = results["usage"]
     print(
@@ -246,13 +246,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--terminals", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1, help="hub processes on the port")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory_name:
         data_dir = Path(directory_name) / "hub"
         data_dir.mkdir()
         seed(data_dir, args.users)
         port = free_tcp_port()
-        hub = start_hub(data_dir, port)
+        hub = start_hub(data_dir, port, args.workers)
         try:
             token = (data_dir / "admin-token").read_text().strip()
             asyncio.run(run(f"127.0.0.1:{port}", token, args.users, args.terminals, args.seconds))

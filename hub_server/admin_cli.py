@@ -184,7 +184,7 @@ def _enum_names(descriptor: Any) -> dict[str, int]:
     }
 
 
-def _enum_table(enum: Any) -> dict[str, int]:
+def _enum_table(enum: Any) -> dict[str, Any]:
     """:func:`_enum_names` of a generated enum type, for ``choices`` and request building."""
     return _enum_names(enum.DESCRIPTOR)
 

@@ -70,7 +70,7 @@ class HubClients:
     async def call_admin(self, method: str, request: object) -> Any:
         return await getattr(self.admin, method)(request, metadata=self.admin_metadata)
 
-    async def create_terminal(self, terminal_id: str, printer: str = "", kind: int = 1) -> TerminalClient:
+    async def create_terminal(self, terminal_id: str, printer: str = "", kind: Any = 1) -> TerminalClient:
         reply = await self.call_admin(
             "CreateTerminal",
             admin_pb2.Terminal(id=terminal_id, kind=kind, printer=printer),
@@ -78,7 +78,7 @@ class HubClients:
         return TerminalClient(self.channel, terminal_id, reply.key)
 
     async def create_user(
-        self, username: str, card: str = "", pin: str = "", credit_cents: int = 0, **fields: object
+        self, username: str, card: str = "", pin: str = "", credit_cents: int = 0, **fields: Any
     ) -> None:
         await self.call_admin("CreateUser", admin_pb2.User(username=username, **fields))
         user = admin_pb2.UserRef(username=username)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from printgate.v1 import admin_pb2
+from printgate.v1 import admin_pb2, common_pb2
 
 from tests.hub_server.conftest import HubClients
 
@@ -15,7 +15,8 @@ async def _import(hub: HubClients, csv: str, dry_run: bool = False) -> admin_pb2
 
 async def test_partial_csv_changes_only_the_columns_it_has(hub: HubClients) -> None:
     await hub.call_admin(
-        "UpsertRole", admin_pb2.Role(name="staff", allowed_functions=[1], color_allowed=True)
+        "UpsertRole",
+        admin_pb2.Role(name="staff", allowed_functions=[common_pb2.FUNCTION_PRINT], color_allowed=True),
     )
     await hub.create_user(
         "zed",
@@ -82,5 +83,10 @@ async def test_unknown_terminal_unlock_and_duplicate_group_are_refused(hub: HubC
 
 
 async def test_set_price_answers_with_what_was_stored(hub: HubClients) -> None:
-    stored = await hub.call_admin("SetPrice", admin_pb2.Price(function=1, color=1, price_cents_per_page=12))
+    stored = await hub.call_admin(
+        "SetPrice",
+        admin_pb2.Price(
+            function=common_pb2.FUNCTION_PRINT, color=common_pb2.COLOR_MODE_MONO, price_cents_per_page=12
+        ),
+    )
     assert (stored.printer_group, stored.paper_size, stored.price_cents_per_page) == ("default", "*", 12)

@@ -193,7 +193,11 @@ async def test_malformed_or_misdirected_cash_events_change_nothing(
         (k1.credit(recharge, "CS001/0/1", 100, currency="USD"), grpc.StatusCode.INVALID_ARGUMENT, "currency"),
         (k1.credit(recharge, "CS001/0/1", 0), grpc.StatusCode.INVALID_ARGUMENT, "value"),
         (k1.credit(recharge, "CS001/0/1", -100), grpc.StatusCode.INVALID_ARGUMENT, "value"),
-        (k1.credit(recharge, "CS001/0/1", 100, kind=0), grpc.StatusCode.INVALID_ARGUMENT, "device kind"),
+        (
+            k1.credit(recharge, "CS001/0/1", 100, kind=kiosk_pb2.CASH_DEVICE_KIND_UNSPECIFIED),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "device kind",
+        ),
         (k1.credit(recharge, "", 100), grpc.StatusCode.INVALID_ARGUMENT, "idempotency key"),
         (k1.credit(recharge, "x" * 129, 100), grpc.StatusCode.INVALID_ARGUMENT, "idempotency key"),
         (k1.credit(recharge, "CS\n1", 100), grpc.StatusCode.INVALID_ARGUMENT, "idempotency key"),
@@ -326,7 +330,7 @@ IN_FLIGHT = 6
 RECHARGES = 3
 
 
-def _event(index: int) -> tuple[int, str, int, int]:
+def _event(index: int) -> tuple[int, str, int, kiosk_pb2.CashDeviceKind]:
     """(recharge slot, key, value, kind) of the index-th cash event: a fixed, varied stream."""
     value, kind = (500, NOTE) if index % 7 == 0 else ((index % 4 + 1) * 50, COIN)
     return index % RECHARGES, f"DEV{index % 2}/0/{index}", value, kind

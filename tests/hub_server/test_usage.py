@@ -138,7 +138,10 @@ async def test_project_and_department_accounts(hub: HubClients) -> None:
 
 
 async def _quota(
-    hub: HubClients, limit: int, action: int, scope: int = common_pb2.QUOTA_COLOR_SCOPE_COLOR
+    hub: HubClients,
+    limit: int,
+    action: common_pb2.QuotaAction,
+    scope: common_pb2.QuotaColorScope = common_pb2.QUOTA_COLOR_SCOPE_COLOR,
 ) -> None:
     await hub.call_admin(
         "CreateQuotaRule",
