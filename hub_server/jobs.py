@@ -41,6 +41,7 @@ __all__ = [
     "delegates_of",
     "hub_state",
     "list_delegations",
+    "list_print_jobs",
     "owners_delegating_to",
     "undelegate",
 ]
@@ -360,7 +361,7 @@ def list_delegations(tx: Tx, owner_id: int | None = None) -> list[tuple[str, str
            FROM job_delegations d JOIN users o ON o.id = d.owner_user_id
            LEFT JOIN users du ON du.id = d.delegate_user_id
            LEFT JOIN user_groups g ON g.id = d.delegate_group_id
-           WHERE (:o IS NULL OR d.owner_user_id = :o) ORDER BY o.username, d.id""",
+           WHERE (CAST(:o AS BIGINT) IS NULL OR d.owner_user_id = :o) ORDER BY o.username, d.id""",
         {"o": owner_id},
     )
     return [
@@ -387,3 +388,16 @@ def owners_delegating_to(tx: Tx, user_id: int) -> set[int]:
 def delegates_of(tx: Tx, owner_id: int, user_id: int) -> bool:
     """True when ``user_id`` may release ``owner_id``'s jobs (themselves included)."""
     return owner_id == user_id or owner_id in owners_delegating_to(tx, user_id)
+
+
+def list_print_jobs(tx: Tx, owner_id: int | None, limit: int) -> list[Row]:
+    """Jobs not yet cleaned away (newest first) for admins: one owner's or everyone's."""
+    return list(
+        tx.execute(
+            """SELECT j.id, u.username AS owner, j.submitted_by, j.job_name, j.state, j.page_count,
+                   j.color_pages, j.copies, j.size_bytes, j.source, j.created_us, j.expires_us
+               FROM print_jobs j LEFT JOIN users u ON u.id = j.owner_user_id
+               WHERE (CAST(:o AS BIGINT) IS NULL OR j.owner_user_id = :o) ORDER BY j.id DESC LIMIT :n""",
+            {"o": owner_id, "n": limit},
+        )
+    )

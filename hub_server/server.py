@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grpc
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
 
@@ -19,6 +21,17 @@ from hub_server import directory, ledger
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
 from hub_server.hub import Hub
+from hub_server.intake import (
+    IntakeConfig,
+    IntakeServer,
+    QueuePolicy,
+    Spool,
+    SpoolLimits,
+    parse_listen,
+    start_intake,
+)
+from hub_server.jobs import SqlJobRegistry
+from hub_server.release import PrintJobs
 from hub_server.security import load_or_create_secret
 from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
@@ -62,21 +75,99 @@ def check_books(db: Database) -> None:
         raise RuntimeError("ledger check failed: " + "; ".join(problems[:10]))
 
 
+SPOOL_DIR = "spool"
+# Intake's own sweep would abort a job being released (it knows no "releasing"): the hub
+# sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
+INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
+PRINT_SWEEP_S = 60.0
+
+
+@dataclass
+class PrintIntake:
+    """Print intake and release of a running hub."""
+
+    intake: IntakeServer
+    jobs: PrintJobs
+    sweeper: asyncio.Task[None]
+
+    async def close(self) -> None:
+        """Stop the listeners and the expiry sweep."""
+        self.sweeper.cancel()
+        await asyncio.gather(self.sweeper, return_exceptions=True)
+        await self.intake.close()
+
+
 @dataclass
 class RunningHub:
-    """A started hub."""
+    """A started hub. ``printing`` is None when no intake listener is configured."""
 
     server: grpc.aio.Server
     hub: Hub
     db: Database
     port: int
     health: health.aio.HealthServicer
+    printing: PrintIntake | None = None
+
+    @property
+    def ipp_port(self) -> int:
+        """The bound IPP port (0: off)."""
+        return self.printing.intake.ipp_port if self.printing else 0
+
+    @property
+    def lpd_port(self) -> int:
+        """The bound LPD port (0: off)."""
+        return self.printing.intake.lpd_port if self.printing else 0
 
     async def stop(self, grace_s: float = 2.0) -> None:
-        """Stop taking calls, let running ones finish, close storage."""
+        """Stop taking calls and jobs, let running calls finish, close storage."""
         await self.health.enter_graceful_shutdown()
+        if self.printing is not None:
+            await self.printing.close()
         await self.server.stop(grace_s)
         self.db.close()
+
+
+def spool_key(secret: bytes) -> bytes:
+    """The spool's key-wrapping key, derived from the hub secret (HKDF-SHA256)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"printgate spool key v1").derive(
+        secret
+    )
+
+
+async def start_printing(config: HubConfig, db: Database, clock: Clock, secret: bytes) -> PrintIntake:
+    """Open the spool, recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+    printing = config.printing
+
+    def seconds() -> float:
+        return clock.now_us() / 1_000_000
+
+    queue = QueuePolicy("default", printing.expiry_hours * 3600.0, printing.private)
+    spool = Spool(
+        config.data_dir / SPOOL_DIR,
+        spool_key(secret),
+        limits=SpoolLimits(
+            job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
+        ),
+        queues={queue.name: queue},
+        clock=seconds,
+    )
+    jobs = PrintJobs(db, config, clock, spool)
+    jobs.recover()
+    jobs.shred_orphans()
+    intake = await start_intake(
+        SqlJobRegistry(db),
+        spool,
+        ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
+        lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
+        config=IntakeConfig(
+            queue=queue.name,
+            unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
+            expiry_sweep_s=INTAKE_SWEEP_OFF_S,
+        ),
+    )
+    intake.service.clock = seconds  # job times on the hub's clock, like every other record
+    sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))
+    return PrintIntake(intake, jobs, sweeper)
 
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
@@ -100,20 +191,27 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     clock = clock or SystemClock()
     db = prepare(config, clock)
     hub = Hub(db, config, clock, load_or_create_secret(config.data_dir / SECRET_FILE))
+    printing = await start_printing(config, db, clock, hub.secret) if config.printing.enabled else None
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
-    terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub), server)
-    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
+    terminal_pb2_grpc.add_TerminalServiceServicer_to_server(
+        TerminalServicer(hub, printing.jobs if printing else None), server
+    )
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(
+        AdminServicer(hub, printing.jobs if printing else None), server
+    )
     kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub), server)
     kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port(config.listen)
     if port == 0:
+        if printing is not None:
+            await printing.close()
         db.close()
         raise OSError(f"cannot listen on {config.listen}")
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    return RunningHub(server=server, hub=hub, db=db, port=port, health=health_servicer)
+    return RunningHub(server=server, hub=hub, db=db, port=port, health=health_servicer, printing=printing)
 
 
 def _resolve_port(listen: str) -> str:
@@ -147,6 +245,11 @@ async def _serve_until_signalled(
     if parent_pid is None:
         address = f"{config.listen.rsplit(':', 1)[0]}:{running.port}"
         print(f"printgate hub listening on {address} (data in {config.data_dir})", flush=True)
+        if running.printing is not None:
+            print(
+                f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
+                flush=True,
+            )
         if ready_file:
             ready_file.write_text(address + "\n")
     stop = asyncio.Event()

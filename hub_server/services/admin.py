@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 
-from hub_server import csv_import, directory, ledger
+from hub_server import csv_import, directory, jobs, ledger
 from hub_server.errors import AlreadyExists, InvalidRequest, NotFound
 from hub_server.hub import Hub
 from hub_server.pricing import ANY_SIZE, COLORS, DEFAULT_GROUP, FUNCTIONS
 from hub_server.quotas import QuotaRuleRow
+from hub_server.release import PrintJobs
 from hub_server.security import pin_lookup_key
 from hub_server.services.common import bearer_token, timestamp_from_us, translate_errors
 from hub_server.services.terminal import COLOR_ENUMS, COLOR_NAMES, FUNCTION_ENUMS, FUNCTION_NAMES
@@ -110,10 +111,12 @@ def user_record(message: admin_pb2.User) -> directory.UserRecord:
 
 @translate_errors
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
-    """The hub side of AdminService; every call needs an admin token."""
+    """The hub side of AdminService; every call needs an admin token. ``print_jobs`` (None
+    when print intake is off) shreds the documents of deleted print jobs."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, print_jobs: PrintJobs | None = None) -> None:
         self.hub = hub
+        self.print_jobs = print_jobs
 
     def _authorise(self, context: grpc.aio.ServicerContext) -> None:
         self.hub.check_admin(bearer_token(context))
@@ -732,6 +735,68 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         await self._write(context, delete)
         return admin_pb2.Empty()
 
+    # -- print jobs and delegation -----------------------------------------------------------
+
+    async def DelegateJobs(
+        self, request: admin_pb2.Delegation, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        now_us = self.hub.clock.now_us()
+
+        def add(tx: Tx) -> None:
+            jobs.delegate(tx, *_delegate_ids(tx, request), now_us)
+
+        await self._write(context, add)
+        return admin_pb2.Empty()
+
+    async def UndelegateJobs(
+        self, request: admin_pb2.Delegation, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        def remove(tx: Tx) -> None:
+            if not jobs.undelegate(tx, *_delegate_ids(tx, request)):
+                raise NotFound("no such delegation")
+
+        await self._write(context, remove)
+        return admin_pb2.Empty()
+
+    async def ListDelegations(
+        self, request: admin_pb2.ListDelegationsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListDelegationsResponse:
+        def read(tx: Tx) -> list[tuple[str, str, str]]:
+            owner = user_ref_id(tx, request.owner) if request.HasField("owner") else None
+            return jobs.list_delegations(tx, owner)
+
+        rows = self._read(context, read)
+        delegations = []
+        for owner, kind, name in rows:
+            delegation = admin_pb2.Delegation(owner=admin_pb2.UserRef(username=owner))
+            if kind == "user":
+                delegation.delegate_user.username = name
+            else:
+                delegation.delegate_group = name
+            delegations.append(delegation)
+        return admin_pb2.ListDelegationsResponse(delegations=delegations)
+
+    async def ListPrintJobs(
+        self, request: admin_pb2.ListPrintJobsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListPrintJobsResponse:
+        limit = min(request.limit or MAX_LIST, MAX_LIST)
+
+        def read(tx: Tx) -> list[Any]:
+            owner = user_ref_id(tx, request.owner) if request.HasField("owner") else None
+            return list(jobs.list_print_jobs(tx, owner, limit))
+
+        return admin_pb2.ListPrintJobsResponse(jobs=[_print_job(row) for row in self._read(context, read)])
+
+    async def DeletePrintJobs(
+        self, request: admin_pb2.DeletePrintJobsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.DeletePrintJobsResponse:
+        self._authorise(context)
+        if self.print_jobs is None:
+            raise InvalidRequest("print intake is not enabled on this hub")
+        return admin_pb2.DeletePrintJobsResponse(
+            deleted=await self.print_jobs.delete(None, list(request.job_ids))
+        )
+
 
 def _password(password: str) -> str:
     if not 8 <= len(password) <= 128:
@@ -800,3 +865,30 @@ def _quota_rule(row: Any) -> admin_pb2.QuotaRule:
     else:
         rule.everyone = True
     return rule
+
+
+def _delegate_ids(tx: Tx, request: admin_pb2.Delegation) -> tuple[int, int | None, int | None]:
+    owner = user_ref_id(tx, request.owner)
+    which = request.WhichOneof("delegate")
+    if which == "delegate_user":
+        return owner, user_ref_id(tx, request.delegate_user), None
+    if which == "delegate_group":
+        return owner, None, directory.group_id(tx, request.delegate_group)
+    raise InvalidRequest("a delegate user or group is needed")
+
+
+def _print_job(row: Any) -> admin_pb2.PrintJob:
+    return admin_pb2.PrintJob(
+        id=row["id"],
+        owner=row["owner"] or "",
+        submitted_by=row["submitted_by"],
+        name=row["job_name"],
+        state=row["state"],
+        pages=-1 if row["page_count"] is None else row["page_count"],
+        color_pages=row["color_pages"] or 0,
+        copies=row["copies"],
+        size_bytes=row["size_bytes"],
+        source=row["source"],
+        submitted_at=timestamp_from_us(row["created_us"]),
+        expires_at=timestamp_from_us(row["expires_us"]),
+    )

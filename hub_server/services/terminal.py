@@ -1,14 +1,18 @@
-"""TerminalService: authentication, sessions and usage for terminals and kiosks."""
+"""TerminalService: authentication, sessions and usage for terminals and kiosks, and the
+print-release RPCs (ListJobs, GetThumbnail, ReleaseJobs, DeleteJobs) when print intake runs."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 import grpc
 from printgate.v1 import common_pb2, terminal_pb2, terminal_pb2_grpc
 
 from hub_server.accounts_view import SessionView
-from hub_server.errors import InvalidRequest
+from hub_server.errors import HubError, InvalidRequest, Refused, grpc_status_for
 from hub_server.hub import AuthResult, Credential, Hub
 from hub_server.pricing import UsageLine
+from hub_server.release import JobView, Overrides, PrintJobs, Progress
 from hub_server.security import SessionClaims
 from hub_server.services.common import (
     TERMINAL_ID_HEADER,
@@ -135,12 +139,58 @@ def usage_response(result: UsageResult) -> terminal_pb2.ReportUsageResponse:
     )
 
 
+RELEASE_STATES = {
+    "queued": terminal_pb2.RELEASE_STATE_QUEUED,
+    "sending": terminal_pb2.RELEASE_STATE_SENDING,
+    "printed": terminal_pb2.RELEASE_STATE_PRINTED,
+    "failed": terminal_pb2.RELEASE_STATE_FAILED,
+    "refused": terminal_pb2.RELEASE_STATE_REFUSED,
+}
+
+
+def held_job_message(view: JobView, allowed: terminal_pb2.AllowedOverrides) -> terminal_pb2.HeldJob:
+    """The wire form of one listed job."""
+    plan = view.plan
+    return terminal_pb2.HeldJob(
+        id=view.job_id,
+        name=view.name,
+        owner=view.owner,
+        pages=plan.pages,
+        color_pages=plan.color_pages,
+        copies=plan.copies,
+        duplex=plan.duplex,
+        paper_size="" if plan.paper == "*" else plan.paper,
+        estimated_price_cents=view.estimated_price_cents,
+        submitted_at=timestamp_from_us(view.created_us),
+        expires_at=timestamp_from_us(view.expires_us),
+        delegated=view.delegated,
+        printed=view.printed,
+        allowed=allowed,
+        size_bytes=view.size_bytes,
+        document_format=view.document_format,
+    )
+
+
+def progress_message(progress: Progress) -> terminal_pb2.ReleaseProgress:
+    """The wire form of one release step."""
+    return terminal_pb2.ReleaseProgress(
+        job_id=progress.job_id,
+        state=RELEASE_STATES[progress.state],
+        bytes_sent=progress.bytes_sent,
+        pages_printed=progress.pages_printed,
+        pages_reported_by_printer=progress.pages_reported,
+        charged_cents=progress.charged_cents,
+        message=progress.message,
+    )
+
+
 @translate_errors
 class TerminalServicer(terminal_pb2_grpc.TerminalServiceServicer):
-    """The hub side of TerminalService."""
+    """The hub side of TerminalService. ``print_jobs`` is None when print intake is off."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, print_jobs: PrintJobs | None = None) -> None:
         self.hub = hub
+        self.print_jobs = print_jobs
 
     def _terminal(self, context: grpc.aio.ServicerContext) -> str:
         terminal_id = metadata_value(context, TERMINAL_ID_HEADER)
@@ -196,3 +246,63 @@ class TerminalServicer(terminal_pb2_grpc.TerminalServiceServicer):
     ) -> terminal_pb2.LogoutResponse:
         await self.hub.logout(self._terminal(context), request.session_token)
         return terminal_pb2.LogoutResponse()
+
+    # -- print release ------------------------------------------------------------------------
+
+    def _jobs(self) -> PrintJobs:
+        if self.print_jobs is None:
+            raise Refused("print release is not enabled on this hub ([print] ipp_listen / lpd_listen)")
+        return self.print_jobs
+
+    def _user(self, context: grpc.aio.ServicerContext, token: str) -> tuple[str, int]:
+        terminal_id = self._terminal(context)
+        claims, _ = self.hub.get_session(terminal_id, token)
+        return terminal_id, claims.user_id
+
+    async def ListJobs(
+        self, request: terminal_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.ListJobsResponse:
+        jobs = self._jobs()
+        terminal_id, user_id = self._user(context, request.session_token)
+        to_mono, to_duplex, fewer_copies = jobs.allowed_overrides()
+        allowed = terminal_pb2.AllowedOverrides(
+            to_mono=to_mono, to_duplex=to_duplex, fewer_copies=fewer_copies
+        )
+        views = jobs.list_jobs(terminal_id, user_id)
+        return terminal_pb2.ListJobsResponse(jobs=[held_job_message(view, allowed) for view in views])
+
+    async def GetThumbnail(
+        self, request: terminal_pb2.GetThumbnailRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.Thumbnail:
+        jobs = self._jobs()
+        _, user_id = self._user(context, request.session_token)
+        return terminal_pb2.Thumbnail(png=jobs.thumbnail(user_id, request.job_id))
+
+    async def DeleteJobs(
+        self, request: terminal_pb2.DeleteJobsRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.DeleteJobsResponse:
+        jobs = self._jobs()
+        _, user_id = self._user(context, request.session_token)
+        return terminal_pb2.DeleteJobsResponse(deleted=await jobs.delete(user_id, list(request.job_ids)))
+
+    async def ReleaseJobs(
+        self, request: terminal_pb2.ReleaseJobsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[terminal_pb2.ReleaseProgress]:
+        # A server stream is an async generator: translate_errors does not wrap it.
+        try:
+            jobs = self._jobs()
+            terminal_id, user_id = self._user(context, request.session_token)
+            selected = {
+                item.job_id: Overrides(
+                    mono=item.overrides.mono, duplex=item.overrides.duplex, copies=item.overrides.copies
+                )
+                for item in request.jobs
+            }
+            if any(o.copies < 0 for o in selected.values()):
+                raise InvalidRequest("copies must not be negative")
+            async for progress in jobs.release(
+                terminal_id, user_id, selected, request.all, request.project_code, request.idempotency_key
+            ):
+                yield progress_message(progress)
+        except HubError as error:
+            await context.abort(grpc_status_for(error), str(error))

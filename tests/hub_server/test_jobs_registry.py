@@ -8,6 +8,7 @@ import atexit
 import shutil
 import tempfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from hub_server.storage import Database, open_database
 
 def add_users(db: Database, names: set[str]) -> None:
     for name in sorted(names):
-        db.write_sync(lambda tx, n=name: directory.create_user(tx, directory.UserRecord(username=n), 1))
+        db.write_sync(partial(directory.create_user, user=directory.UserRecord(username=name), now_us=1))
 
 
 def sql_registry(users: set[str]) -> SqlJobRegistry:

@@ -510,3 +510,79 @@ class ListQuotaRulesResponse(_message.Message):
     RULES_FIELD_NUMBER: _ClassVar[int]
     rules: _containers.RepeatedCompositeFieldContainer[QuotaRule]
     def __init__(self, rules: _Optional[_Iterable[_Union[QuotaRule, _Mapping]]] = ...) -> None: ...
+
+class Delegation(_message.Message):
+    __slots__ = ("owner", "delegate_user", "delegate_group")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    DELEGATE_USER_FIELD_NUMBER: _ClassVar[int]
+    DELEGATE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    owner: UserRef
+    delegate_user: UserRef
+    delegate_group: str
+    def __init__(self, owner: _Optional[_Union[UserRef, _Mapping]] = ..., delegate_user: _Optional[_Union[UserRef, _Mapping]] = ..., delegate_group: _Optional[str] = ...) -> None: ...
+
+class ListDelegationsRequest(_message.Message):
+    __slots__ = ("owner",)
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    owner: UserRef
+    def __init__(self, owner: _Optional[_Union[UserRef, _Mapping]] = ...) -> None: ...
+
+class ListDelegationsResponse(_message.Message):
+    __slots__ = ("delegations",)
+    DELEGATIONS_FIELD_NUMBER: _ClassVar[int]
+    delegations: _containers.RepeatedCompositeFieldContainer[Delegation]
+    def __init__(self, delegations: _Optional[_Iterable[_Union[Delegation, _Mapping]]] = ...) -> None: ...
+
+class ListPrintJobsRequest(_message.Message):
+    __slots__ = ("owner", "limit")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    owner: UserRef
+    limit: int
+    def __init__(self, owner: _Optional[_Union[UserRef, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class PrintJob(_message.Message):
+    __slots__ = ("id", "owner", "submitted_by", "name", "state", "pages", "color_pages", "copies", "size_bytes", "source", "submitted_at", "expires_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_BY_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    COLOR_PAGES_FIELD_NUMBER: _ClassVar[int]
+    COPIES_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    owner: str
+    submitted_by: str
+    name: str
+    state: str
+    pages: int
+    color_pages: int
+    copies: int
+    size_bytes: int
+    source: str
+    submitted_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., owner: _Optional[str] = ..., submitted_by: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., size_bytes: _Optional[int] = ..., source: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPrintJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[PrintJob]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[PrintJob, _Mapping]]] = ...) -> None: ...
+
+class DeletePrintJobsRequest(_message.Message):
+    __slots__ = ("job_ids",)
+    JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    job_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, job_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class DeletePrintJobsResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: int
+    def __init__(self, deleted: _Optional[int] = ...) -> None: ...

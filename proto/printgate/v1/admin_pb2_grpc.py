@@ -194,6 +194,31 @@ class AdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_admin__pb2.QuotaRuleRef.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
                 _registered_method=True)
+        self.DelegateJobs = channel.unary_unary(
+                '/printgate.v1.AdminService/DelegateJobs',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.Delegation.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
+        self.UndelegateJobs = channel.unary_unary(
+                '/printgate.v1.AdminService/UndelegateJobs',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.Delegation.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListDelegations = channel.unary_unary(
+                '/printgate.v1.AdminService/ListDelegations',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ListDelegationsRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ListDelegationsResponse.FromString,
+                _registered_method=True)
+        self.ListPrintJobs = channel.unary_unary(
+                '/printgate.v1.AdminService/ListPrintJobs',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ListPrintJobsRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ListPrintJobsResponse.FromString,
+                _registered_method=True)
+        self.DeletePrintJobs = channel.unary_unary(
+                '/printgate.v1.AdminService/DeletePrintJobs',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -399,6 +424,41 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DelegateJobs(self, request, context):
+        """Delegated printing: let a user, or every member of a group, release the owner's held
+        jobs (charged to the owner). Delegating twice is harmless.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UndelegateJobs(self, request, context):
+        """NOT_FOUND when there was none
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDelegations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPrintJobs(self, request, context):
+        """Held and recent print jobs, for support: every user's, or one owner's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePrintJobs(self, request, context):
+        """Cancel held jobs of any user and shred their documents (not a job being printed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -561,6 +621,31 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.DeleteQuotaRule,
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.QuotaRuleRef.FromString,
                     response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'DelegateJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.DelegateJobs,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.Delegation.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'UndelegateJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.UndelegateJobs,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.Delegation.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'ListDelegations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDelegations,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ListDelegationsRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ListDelegationsResponse.SerializeToString,
+            ),
+            'ListPrintJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPrintJobs,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ListPrintJobsRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ListPrintJobsResponse.SerializeToString,
+            ),
+            'DeletePrintJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePrintJobs,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1427,6 +1512,141 @@ class AdminService:
             '/printgate.v1.AdminService/DeleteQuotaRule',
             printgate_dot_v1_dot_admin__pb2.QuotaRuleRef.SerializeToString,
             printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DelegateJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/DelegateJobs',
+            printgate_dot_v1_dot_admin__pb2.Delegation.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UndelegateJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/UndelegateJobs',
+            printgate_dot_v1_dot_admin__pb2.Delegation.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDelegations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/ListDelegations',
+            printgate_dot_v1_dot_admin__pb2.ListDelegationsRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ListDelegationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPrintJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/ListPrintJobs',
+            printgate_dot_v1_dot_admin__pb2.ListPrintJobsRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ListPrintJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePrintJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/DeletePrintJobs',
+            printgate_dot_v1_dot_admin__pb2.DeletePrintJobsRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.DeletePrintJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
