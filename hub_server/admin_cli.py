@@ -1003,6 +1003,87 @@ def _add_voucher_and_cashbox_verbs(verbs: _Verbs) -> None:
     )
 
 
+PRINT_JOB_COLUMNS = (
+    "id",
+    "owner",
+    "submitted_by",
+    "name",
+    "state",
+    "pages",
+    "color_pages",
+    "copies",
+    "size_bytes",
+)
+
+
+def _delegation(args: argparse.Namespace) -> Message:
+    delegation = admin_pb2.Delegation(owner=_user(args.owner))
+    if args.to_user:
+        delegation.delegate_user.username = args.to_user
+    else:
+        delegation.delegate_group = args.to_group
+    return delegation
+
+
+def _delegations_report(reply: Any, args: argparse.Namespace) -> str:
+    rows = [
+        f"{printable(d.owner.username)} -> "
+        + (
+            f"user {printable(d.delegate_user.username)}"
+            if d.HasField("delegate_user")
+            else f"group {printable(d.delegate_group)}"
+        )
+        for d in reply.delegations
+    ]
+    return "\n".join(rows) or "(none)"
+
+
+def _add_print_job_verbs(verbs: _Verbs) -> None:
+    verbs.group("printjob", "held print jobs (pull printing)")
+    listing = verbs.add(
+        "list",
+        "held and recent print jobs, newest first",
+        Verb(
+            "ListPrintJobs",
+            lambda a: admin_pb2.ListPrintJobsRequest(
+                owner=_user(a.owner) if a.owner else None, limit=a.limit
+            ),
+            table_of("jobs", PRINT_JOB_COLUMNS),
+        ),
+    )
+    listing.add_argument("--owner", metavar="USERNAME")
+    listing.add_argument("--limit", type=int, default=0, help="at most this many (default and maximum 1000)")
+    delete = verbs.add(
+        "delete",
+        "cancel jobs and shred their documents",
+        Verb(
+            "DeletePrintJobs",
+            lambda a: admin_pb2.DeletePrintJobsRequest(job_ids=a.job_id),
+            lambda reply, args: f"{reply.deleted} job(s) deleted",
+        ),
+    )
+    delete.add_argument("job_id", type=int, nargs="+")
+    verbs.group("delegation", "who may release whose print jobs")
+    for name, method, done, help_text in (
+        ("add", "DelegateJobs", "delegated", "let a user or a group release OWNER's jobs"),
+        ("remove", "UndelegateJobs", "delegation removed", "withdraw a delegation"),
+    ):
+        parser = verbs.add(name, help_text, Verb(method, _delegation, said(done)), "owner")
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--to-user", metavar="USERNAME")
+        target.add_argument("--to-group", metavar="GROUP")
+    listing = verbs.add(
+        "list",
+        "delegations (of one owner, or all)",
+        Verb(
+            "ListDelegations",
+            lambda a: admin_pb2.ListDelegationsRequest(owner=_user(a.owner) if a.owner else None),
+            _delegations_report,
+        ),
+    )
+    listing.add_argument("--owner", metavar="USERNAME")
+
+
 VERB_GROUPS = (
     _add_user_verbs,
     _add_card_verbs,
@@ -1013,6 +1094,7 @@ VERB_GROUPS = (
     _add_account_verbs,
     _add_quota_verbs,
     _add_voucher_and_cashbox_verbs,
+    _add_print_job_verbs,
 )
 
 

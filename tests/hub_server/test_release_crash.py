@@ -73,7 +73,10 @@ class Site:
             "UpsertPrinter",
             admin_pb2.Printer(name="mfp-1", address=f"127.0.0.1:{mfp.raw_port}", transport="raw9100"),
         )
-        reply = await self.admin("CreateTerminal", admin_pb2.Terminal(id="t-1", kind=1, printer="mfp-1"))
+        reply = await self.admin(
+            "CreateTerminal",
+            admin_pb2.Terminal(id="t-1", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="mfp-1"),
+        )
         self.terminal = TerminalClient(self.channel, "t-1", reply.key)
         await self.admin(
             "SetPrice",
