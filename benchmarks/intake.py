@@ -1,13 +1,27 @@
-"""Intake throughput: a 100 MB Print-Job over IPP on loopback into the encrypted spool.
+"""Intake throughput, ListJobs latency and release-to-first-byte latency of the print hub.
+
+Part 1, intake: a 100 MB Print-Job over IPP on loopback into the encrypted spool.
 
 The hub side runs in a child process (so its RSS is measured alone): IPP listener, AES-GCM
 spool on a temporary directory, in-memory registry, analysis off (it runs in the background
 after intake and is not part of the intake path). The client streams the job with chunked
 transfer encoding in 1 MiB pieces, as CUPS does.
 
-Prints per-run figures, the median and p99, and last:
-``intake_mb_s=… intake_rss_growth_mb=… cores=…`` (median MB/s; peak RSS growth of the hub
-process over its idle RSS across all runs).
+Part 2, ListJobs: a real ``printgate hub`` process (SQLite, print intake on) over a database
+seeded with 20,000 held jobs, 2,000 of them one user's; that user's terminal calls ListJobs
+(every job priced at the terminal's printer group) sequentially; client-side latency.
+
+Part 3, release: jobs submitted over IPP to that hub, released one at a time with ReleaseJobs
+to a raw 9100 "printer" in this process; latency from sending the request to the printer's
+first received byte (no SNMP agent configured: no status query in the path).
+
+Prints per-run figures, medians and p99s, and last:
+``intake_mb_s=… intake_rss_growth_mb=… listjobs_p99_ms=… release_first_byte_ms=… cores=…``
+(median MB/s; peak RSS growth of the intake process over its idle RSS across all runs; ListJobs
+p99 with all 2,000 jobs in one answer — a page of 100 is printed on its own line; release-to-first-byte
+median).
+
+Run: ``.venv/bin/python benchmarks/intake.py [--skip-intake]``
 """
 
 from __future__ import annotations
@@ -22,11 +36,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 JOB_BYTES = 100 * 1024 * 1024
 PIECE_BYTES = 1024 * 1024
 RUNS = 5
+HELD_JOBS = 20_000
+USER_JOBS = 2_000
+OTHER_USERS = 100
+LIST_CALLS = 200
+PAGE_SIZE = 100  # a terminal's page (ListJobs page_size)
+RELEASES = 30
+SMALL_PS = b"%!PS\n/Helvetica findfont 24 scalefont setfont 72 700 moveto (bench) show showpage\n"
 
 
 def _serve(port_file: Path, spool_dir: Path) -> None:
@@ -42,7 +64,7 @@ def _serve(port_file: Path, spool_dir: Path) -> None:
     asyncio.run(main())
 
 
-def _ipp_print_job() -> bytes:
+def _ipp_print_job(user: bytes = b"bench", document_format: bytes = b"application/octet-stream") -> bytes:
     def attribute(tag: int, name: str, value: bytes) -> bytes:
         return (
             bytes([tag])
@@ -57,8 +79,8 @@ def _ipp_print_job() -> bytes:
         + attribute(0x47, "attributes-charset", b"utf-8")
         + attribute(0x48, "attributes-natural-language", b"en")
         + attribute(0x45, "printer-uri", b"ipp://127.0.0.1/ipp/print")
-        + attribute(0x42, "requesting-user-name", b"bench")
-        + attribute(0x49, "document-format", b"application/octet-stream")
+        + attribute(0x42, "requesting-user-name", user)
+        + attribute(0x49, "document-format", document_format)
         + b"\x03"
     )
 
@@ -98,13 +120,8 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", nargs=2, metavar=("PORT_FILE", "SPOOL_DIR"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve:
-        _serve(Path(args.serve[0]), Path(args.serve[1]))
-        return 0
+def _intake_part() -> tuple[float, float]:
+    """Part 1: (median MB/s, RSS growth MB)."""
     with tempfile.TemporaryDirectory(prefix="pg-intake-bench-") as folder:
         port_file = Path(folder) / "port"
         server = subprocess.Popen(
@@ -128,11 +145,198 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(10)
+    print(
+        f"intake: median={statistics.median(rates):.1f} MB/s p99={_percentile(rates, 0.01):.1f} MB/s"
+        " (slowest tail)"
+    )
+    return statistics.median(rates), growth_mb
+
+
+def _seed_jobs(data_dir: Path) -> None:
+    """Users bench, releaser and OTHER_USERS others; HELD_JOBS held jobs, USER_JOBS of them bench's."""
+    from hub_server import directory
+    from hub_server.storage import SqliteDatabase
+
+    db = SqliteDatabase(data_dir / "hub.db")
+    try:
+        names = ["bench", "releaser", *(f"user{i}" for i in range(OTHER_USERS))]
+        ids = [
+            db.write_sync(partial(directory.create_user, user=directory.UserRecord(username=name), now_us=1))
+            for name in names
+        ]
+        bench_id, others = ids[0], ids[2:]
+        now_us = time.time_ns() // 1000
+        rows = [
+            {
+                "owner": bench_id if i < USER_JOBS else others[i % len(others)],
+                "name": f"document {i}.pdf",
+                "created": now_us,
+                "expires": now_us + 3_600_000_000,
+                "pages": 1 + i % 20,
+                "color": i % 3,
+                "spool": f"seeded-{i}",
+            }
+            for i in range(HELD_JOBS)
+        ]
+        insert = """INSERT INTO print_jobs (owner_user_id, submitted_by, job_name, document_format, queue,
+                source, created_us, expires_us, state, ipp_state, state_reasons, copies, sides, color_mode,
+                spool_id, size_bytes, page_count, color_pages, paper_size)
+            VALUES (:owner, 'bench', :name, 'application/pdf', 'default', 'ipp', :created, :expires,
+                'held', 4, 'job-hold-until-specified', 1, 'one-sided', 'auto', :spool, 100000, :pages,
+                :color, 'A4')"""
+        for start in range(0, HELD_JOBS, 2000):
+
+            def batch(tx: object, chunk: list[dict[str, object]] = rows[start : start + 2000]) -> None:
+                for row in chunk:
+                    tx.execute(insert, row)  # type: ignore[attr-defined]
+
+            db.write_sync(batch)
+    finally:
+        db.close()
+
+
+class _FirstByteSink:
+    """A raw 9100 printer that notes when each job's first byte arrives, then reads to EOF."""
+
+    def __init__(self) -> None:
+        self.first_byte_at: list[float] = []
+        self.arrived = asyncio.Event()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = await reader.read(65536)
+        if first:
+            self.first_byte_at.append(time.perf_counter())
+            self.arrived.set()
+        while await reader.read(65536):
+            pass
+        writer.close()
+
+
+async def _hub_parts(folder: Path) -> tuple[float, float]:
+    """Parts 2 and 3: (ListJobs p99 ms, release-to-first-byte median ms)."""
+    import grpc
+    from printgate.v1 import admin_pb2, admin_pb2_grpc, terminal_pb2, terminal_pb2_grpc
+
+    from tests.conftest import free_tcp_port
+
+    data_dir = folder / "hub"
+    data_dir.mkdir()
+    _seed_jobs(data_dir)
+    sink = _FirstByteSink()
+    printer = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
+    printer_port = printer.sockets[0].getsockname()[1]
+    ipp_port, grpc_port = free_tcp_port(), free_tcp_port()
+    config = folder / "hub.toml"
+    config.write_text(f'[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n')
+    ready = folder / "ready"
+    command = [sys.executable, "-m", "terminal_app.cli", "hub", "--data-dir", str(data_dir)]
+    command += ["--listen", f"127.0.0.1:{grpc_port}", "--config", str(config), "--ready-file", str(ready)]
+    command += ["--log-level", "WARNING"]
+    hub = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if time.monotonic() > deadline or hub.poll() is not None:
+                raise RuntimeError("hub did not start")
+            await asyncio.sleep(0.05)
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        auth = (("authorization", f"Bearer {(data_dir / 'admin-token').read_text().strip()}"),)
+        await admin.UpsertPrinter(
+            admin_pb2.Printer(name="p", address=f"127.0.0.1:{printer_port}", transport="raw9100"),
+            metadata=auth,
+        )
+        terminal = await admin.CreateTerminal(
+            admin_pb2.Terminal(id="t", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="p"), metadata=auth
+        )
+        for user, card in (("bench", "BENCH"), ("releaser", "RELEASER")):
+            await admin.AddCard(
+                admin_pb2.Card(user=admin_pb2.UserRef(username=user), number=card), metadata=auth
+            )
+        stub = terminal_pb2_grpc.TerminalServiceStub(channel)
+        meta = (("x-printgate-terminal-id", "t"), ("x-printgate-terminal-key", terminal.key))
+
+        async def token(card: str) -> str:
+            reply = await stub.Authenticate(
+                terminal_pb2.AuthenticateRequest(card=terminal_pb2.CardCredential(number=card)), metadata=meta
+            )
+            return str(reply.session_token)
+
+        bench = await token("BENCH")
+        figures = {}
+        for page_size, wanted in ((0, USER_JOBS), (PAGE_SIZE, PAGE_SIZE)):
+            latencies = []
+            for _ in range(LIST_CALLS):
+                start = time.perf_counter()
+                request = terminal_pb2.ListJobsRequest(session_token=bench, page_size=page_size)
+                reply = await stub.ListJobs(request, metadata=meta)
+                latencies.append((time.perf_counter() - start) * 1000)
+                assert len(reply.jobs) == wanted, len(reply.jobs)
+            figures[page_size] = _percentile(latencies, 0.99)
+            print(
+                f"listjobs ({wanted} jobs in one answer; {USER_JOBS} of {HELD_JOBS} held jobs are the"
+                f" user's): median={statistics.median(latencies):.1f} ms p99={figures[page_size]:.1f} ms"
+            )
+        for _ in range(RELEASES):
+            await asyncio.to_thread(_submit_small, ipp_port)
+        releaser = await token("RELEASER")
+        listed = await stub.ListJobs(terminal_pb2.ListJobsRequest(session_token=releaser), metadata=meta)
+        first_bytes = []
+        for job in listed.jobs:
+            sink.arrived.clear()
+            start = time.perf_counter()
+            release = terminal_pb2.ReleaseJobsRequest(
+                session_token=releaser,
+                jobs=[terminal_pb2.JobRelease(job_id=job.id)],
+                idempotency_key=f"bench-{job.id}",
+            )
+            states = [p.state async for p in stub.ReleaseJobs(release, metadata=meta)]
+            assert states[-1] == terminal_pb2.RELEASE_STATE_PRINTED, states
+            await asyncio.wait_for(sink.arrived.wait(), 10)
+            first_bytes.append((sink.first_byte_at[-1] - start) * 1000)
+        print(
+            f"release to first byte ({len(first_bytes)} jobs): median={statistics.median(first_bytes):.1f} ms"
+            f" p99={_percentile(first_bytes, 0.99):.1f} ms"
+        )
+        await channel.close()
+    finally:
+        hub.terminate()
+        hub.wait(10)
+        printer.close()
+    return figures[0], statistics.median(first_bytes)
+
+
+def _submit_small(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        body = _ipp_print_job(b"releaser", b"application/postscript") + SMALL_PS
+        connection.sendall(
+            b"POST /ipp/print HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ipp\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += connection.recv(65536)
+    if not response.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"submission failed: {response[:80]!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", nargs=2, metavar=("PORT_FILE", "SPOOL_DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--skip-intake", action="store_true", help="only the ListJobs and release parts")
+    args = parser.parse_args()
+    if args.serve:
+        _serve(Path(args.serve[0]), Path(args.serve[1]))
+        return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    rate, growth_mb = (float("nan"), float("nan")) if args.skip_intake else _intake_part()
+    with tempfile.TemporaryDirectory(prefix="pg-release-bench-") as folder:
+        list_p99_ms, first_byte_ms = asyncio.run(_hub_parts(Path(folder)))
     cores = os.cpu_count() or 1
     print(
-        f"median={statistics.median(rates):.1f} MB/s p99={_percentile(rates, 0.01):.1f} MB/s (slowest tail)"
+        f"intake_mb_s={rate:.1f} intake_rss_growth_mb={growth_mb:.1f} listjobs_p99_ms={list_p99_ms:.1f}"
+        f" release_first_byte_ms={first_byte_ms:.1f} cores={cores}"
     )
-    print(f"intake_mb_s={statistics.median(rates):.1f} intake_rss_growth_mb={growth_mb:.1f} cores={cores}")
     return 0
 
 

@@ -35,6 +35,7 @@ from hub_server.intake import (
 from hub_server.storage.base import Database, Row, Tx
 
 __all__ = [
+    "DELEGATING_OWNERS",
     "PAPER_NAMES",
     "SqlJobRegistry",
     "delegate",
@@ -374,7 +375,8 @@ def list_delegations(tx: Tx, owner_id: int | None = None) -> list[tuple[str, str
     ]
 
 
-_DELEGATING_OWNERS = """SELECT d.owner_user_id FROM job_delegations d
+# Ids of the owners who delegate to user ``:u`` (directly, by group or by department).
+DELEGATING_OWNERS = """SELECT d.owner_user_id FROM job_delegations d
     WHERE d.delegate_user_id = :u
        OR d.delegate_group_id IN (SELECT group_id FROM group_members WHERE user_id = :u)
        OR d.delegate_group_id = (SELECT department_id FROM users WHERE id = :u)"""
@@ -382,7 +384,7 @@ _DELEGATING_OWNERS = """SELECT d.owner_user_id FROM job_delegations d
 
 def owners_delegating_to(tx: Tx, user_id: int) -> set[int]:
     """Ids of the users who let ``user_id`` release their jobs."""
-    return {int(row["owner_user_id"]) for row in tx.execute(_DELEGATING_OWNERS, {"u": user_id})}
+    return {int(row["owner_user_id"]) for row in tx.execute(DELEGATING_OWNERS, {"u": user_id})}
 
 
 def delegates_of(tx: Tx, owner_id: int, user_id: int) -> bool:

@@ -38,9 +38,10 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from functools import partial
+from typing import Any, NamedTuple
 
 from hub_server import ledger, quotas
 from hub_server.accounts_view import charge_account, permissions
@@ -55,6 +56,7 @@ from hub_server.errors import (
     UserBlocked,
 )
 from hub_server.intake import JobState, Spool, SpoolError
+from hub_server.jobs import DELEGATING_OWNERS as _DELEGATING_OWNERS
 from hub_server.jobs import delegates_of, ipp_state_of
 from hub_server.pricing import DEFAULT_GROUP, PricedLine, UsageLine, price_lines, unit_price
 from hub_server.storage.base import Database, Row, Tx
@@ -154,9 +156,8 @@ class Plan:
         return JobOverrides(copies=self.copies, duplex=self.duplex, mono=self.mono)
 
 
-@dataclass(frozen=True)
-class JobView:
-    """One job in a user's list (``ListJobs``)."""
+class JobView(NamedTuple):
+    """One job in a user's list (``ListJobs``; a tuple: thousands are built per call)."""
 
     job_id: int
     name: str
@@ -209,6 +210,25 @@ _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.stat
     j.spool_id"""
 
 
+_LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
+    j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
+    j.size_bytes, j.document_format"""
+
+
+# The columns plan_job reads besides the name.
+_SHAPE_COLUMNS = (
+    "copies",
+    "sides",
+    "color_mode",
+    "page_count",
+    "color_pages",
+    "paper_size",
+    "doc_copies",
+    "doc_duplex",
+    "doc_grayscale",
+)
+
+
 def plan_job(row: Row, requested: Overrides | None, policy: PrintConfig) -> Plan:
     """Apply the admin's rules and the user's overrides to a job (see the module docstring).
 
@@ -256,20 +276,24 @@ def _allowed(allowed: bool, what: str) -> None:
 
 
 class _Prices:
-    """Unit prices of one printer group, looked up once per combination."""
+    """Unit print prices of one printer group, looked up once per combination."""
 
     def __init__(self, tx: Tx, group: str) -> None:
         self.tx, self.group = tx, group
-        self._cache: dict[UsageLine, int] = {}
+        self._cache: dict[tuple[str, str, bool], int] = {}
 
-    def total(self, lines: Iterable[UsageLine]) -> int:
-        total = 0
-        for line in lines:
-            key = UsageLine(line.function, line.color, line.paper_size, line.duplex, 0)
-            if key not in self._cache:
-                self._cache[key] = unit_price(self.tx, self.group, key)
-            total += self._cache[key] * line.pages
-        return total
+    def unit(self, color: str, paper: str, duplex: bool) -> int:
+        key = (color, paper, duplex)
+        if key not in self._cache:
+            self._cache[key] = unit_price(self.tx, self.group, UsageLine("print", color, paper, duplex, 0))
+        return self._cache[key]
+
+    def estimate(self, plan: Plan) -> int:
+        """What ``plan.lines()`` costs (the same arithmetic, without building lines)."""
+        color = plan.color_pages * plan.copies
+        mono = (plan.pages - plan.color_pages) * plan.copies
+        total = color * self.unit("color", plan.paper, plan.duplex) if color else 0
+        return total + (mono * self.unit("mono", plan.paper, plan.duplex) if mono else 0)
 
 
 def printer_of_terminal(tx: Tx, terminal_id: str) -> PrinterInfo:
@@ -318,52 +342,78 @@ class PrintJobs:
     def _since_us(self, now_us: int) -> int:
         return now_us - int(self.policy.reprint_hours * 3600 * 1_000_000)
 
-    def list_jobs(self, terminal_id: str, user_id: int) -> list[JobView]:
+    def list_jobs(
+        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0
+    ) -> tuple[list[JobView], int]:
         """Held jobs of the user and of those who delegate to them, and recent printed ones,
-        priced at this terminal's printer group. One query for the jobs, one per price kind."""
-        now_us = self.clock.now_us()
+        oldest first, priced at this terminal's printer group: one query for the owners, one
+        (by the owner/state index) for their jobs, one per kind of price.
 
-        def read(tx: Tx) -> list[JobView]:
+        ``limit`` (0: all) jobs with ids above ``after_job_id``; returns them and the id to
+        continue after (0: no more)."""
+        since_us = self._since_us(self.clock.now_us())
+
+        def read(tx: Tx) -> tuple[list[JobView], int]:
             group = tx.scalar(
                 "SELECT p.printer_group FROM terminals t JOIN printers p ON p.id = t.printer_id"
                 " WHERE t.id = :t",
                 {"t": terminal_id},
             )
             prices = _Prices(tx, group or DEFAULT_GROUP)
+            owners = {
+                int(row["id"]): row["username"]
+                for row in tx.execute(
+                    f"SELECT id, username FROM users WHERE id = :u OR id IN ({_DELEGATING_OWNERS})",
+                    {"u": user_id},
+                )
+            }
+            marks = ", ".join(f":o{index}" for index in range(len(owners)))
             rows = tx.execute(
-                f"""SELECT {_JOB_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id
-                    WHERE j.owner_user_id IN (SELECT CAST(:u AS BIGINT) UNION SELECT d.owner_user_id
-                        FROM job_delegations d
-                        WHERE d.delegate_user_id = :u
-                           OR d.delegate_group_id IN (SELECT group_id FROM group_members WHERE user_id = :u)
-                           OR d.delegate_group_id = (SELECT department_id FROM users WHERE id = :u))
-                      AND (j.state = 'held' OR (j.state = 'printed' AND j.completed_us >= :since
-                                                AND j.spool_id IS NOT NULL))
-                    ORDER BY j.id""",
-                {"u": user_id, "since": self._since_us(now_us)},
+                f"""SELECT {_LIST_COLUMNS} FROM print_jobs j
+                    WHERE j.owner_user_id IN ({marks}) AND j.state IN ('held', 'printed')
+                      AND (j.state = 'held' OR (j.completed_us >= :since AND j.spool_id IS NOT NULL))
+                      AND j.id > :after
+                    ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
+                {
+                    "since": since_us,
+                    "after": after_job_id,
+                    "limit": limit + 1,
+                    **{f"o{index}": owner for index, owner in enumerate(owners)},
+                },
             )
+            more = bool(limit) and len(rows) > limit
+            rows = rows[:limit] if more else rows
+            refused = (
+                re.compile(self.policy.refuse_name_pattern, re.I) if self.policy.refuse_name_pattern else None
+            )
+            # Jobs come in few shapes (pages, colour, copies, sides): plan and price each shape once.
+            plans: dict[tuple[Any, ...], tuple[Plan, int]] = {}
             views = []
             for row in rows:
-                try:
-                    plan = plan_job(row, None, self.policy)
-                except Refused:
+                if refused is not None and refused.search(row["job_name"]):
                     continue  # a job the rules refuse cannot be released: not offered
+                shape = tuple(row[column] for column in _SHAPE_COLUMNS)
+                if shape not in plans:
+                    plan = plan_job(row, None, self.policy)
+                    plans[shape] = plan, prices.estimate(plan)
+                plan, estimate = plans[shape]
+                owner_id = row["owner_user_id"]
                 views.append(
                     JobView(
-                        job_id=int(row["id"]),
-                        name=row["job_name"],
-                        owner=row["owner"],
-                        plan=plan,
-                        estimated_price_cents=prices.total(plan.lines()),
-                        created_us=int(row["created_us"]),
-                        expires_us=int(row["expires_us"]),
-                        delegated=int(row["owner_user_id"]) != user_id,
-                        printed=row["state"] == "printed",
-                        size_bytes=int(row["size_bytes"]),
-                        document_format=row["document_format"],
+                        row["id"],
+                        row["job_name"],
+                        owners[owner_id],
+                        plan,
+                        estimate,
+                        row["created_us"],
+                        row["expires_us"],
+                        owner_id != user_id,
+                        row["state"] == "printed",
+                        row["size_bytes"],
+                        row["document_format"],
                     )
                 )
-            return views
+            return views, (rows[-1]["id"] if more else 0)
 
         return self.db.read(read)
 
@@ -430,7 +480,7 @@ class PrintJobs:
             raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
         printer = self.db.read(lambda tx: printer_of_terminal(tx, terminal_id))
         if release_all:
-            listed = self.list_jobs(terminal_id, user_id)
+            listed, _ = self.list_jobs(terminal_id, user_id)
             jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if not view.printed}
         if not jobs:
             raise InvalidRequest("no jobs to release")

@@ -203,3 +203,19 @@ async def test_delegated_jobs_are_listed_released_and_charged_to_their_owner(
     assert await site.clients.balance("bob") == 100
     listed = await site.clients.call_admin("ListDelegations", admin_pb2.ListDelegationsRequest())
     assert [(d.owner.username, d.delegate_user.username) for d in listed.delegations] == [("alice", "bob")]
+
+
+async def test_list_jobs_in_pages(site: PrintSite, three_pages: Path) -> None:
+    for name in ("one", "two", "three"):
+        await site.submit(three_pages, "alice", name=name)
+    token = await site.session("c-alice")
+
+    async def page(size: int, page_token: str = "") -> terminal_pb2.ListJobsResponse:
+        request = terminal_pb2.ListJobsRequest(session_token=token, page_size=size, page_token=page_token)
+        return await site.terminal.stub.ListJobs(request, metadata=site.terminal.metadata)
+
+    first = await page(2)
+    assert [job.name for job in first.jobs] == ["one", "two"] and first.next_page_token
+    second = await page(2, first.next_page_token)
+    assert [job.name for job in second.jobs] == ["three"] and second.next_page_token == ""
+    assert [job.name for job in (await page(0)).jobs] == ["one", "two", "three"]
