@@ -77,7 +77,9 @@ def build_app(subscribe: StateSource, submit: Callable[[Intent], None], settings
             return self.view
 
         def on_stop(self) -> None:
-            self._unsubscribe()
+            # Kivy may call on_stop twice (App.stop, then the end of async_run).
+            unsubscribe, self._unsubscribe = self._unsubscribe, lambda: None
+            unsubscribe()
 
     return TerminalApp()
 

@@ -30,6 +30,7 @@ from terminal_app.core import (
     SetLanguage,
     Touch,
 )
+from terminal_app.ui.preview import SAMPLE_JOBS
 from tests.terminal_app.conftest import ALICE_CARD, BOB_CARD
 from tests.terminal_app.ui.conftest import UiRig
 
@@ -258,38 +259,9 @@ def local_taps(ui: UiRig):
 
 
 def sample_jobs() -> tuple[JobView, ...]:
-    def job(
-        job_id: int,
-        name: str,
-        pages: int,
-        color: int,
-        copies: int,
-        duplex: bool,
-        cents: int,
-        owner: str = "alice",
-        allowed: bool = True,
-    ) -> JobView:
-        return JobView(
-            job_id,
-            name,
-            owner,
-            pages,
-            color,
-            copies,
-            duplex,
-            cents,
-            delegated=owner != "alice",
-            printed=False,
-            allowed_mono=allowed,
-            allowed_duplex=allowed,
-            allowed_fewer_copies=allowed,
-        )
-
-    return (
-        job(1, "thesis.pdf", pages=12, color=3, copies=2, duplex=False, cents=180),
-        job(2, "slides.pdf", pages=4, color=0, copies=1, duplex=True, cents=20),
-        job(3, "poster.pdf", pages=1, color=1, copies=3, duplex=False, cents=60, owner="bob", allowed=False),
-    )
+    """thesis (colour, 2 copies, every override), slides (mono, already duplex), poster (bob's,
+    delegated, no overrides)."""
+    return SAMPLE_JOBS
 
 
 async def test_job_list_composes_release_and_delete(ui: UiRig) -> None:
@@ -413,3 +385,66 @@ async def test_layouts_at_three_sizes_keep_touch_targets(ui: UiRig) -> None:
         if width != 800:
             ui.shot("jobs_en")
     ui.resize(800, 480)
+
+
+async def test_rotation_lays_out_portrait(ui: UiRig) -> None:
+    ui.window.rotation = 90
+    try:
+        ui.frame(3)
+        assert ui.view.size == [480, 800]
+        # Taps are not simulated here: under rotation Kivy maps device coordinates itself.
+        ui.view.composer.idle("pin")
+        ui.view.redraw()
+        ui.frame(3)
+        assert ui.view.screen_name == "pin"
+        pad, title = ui.view.find("pin_1"), ui.view.find("title")
+        assert pad.top < title.y  # portrait: the pad sits below the prompt, not beside it
+        assert buttons_are_touch_targets(ui) == []
+        ui.shot("pin_en_rotated")
+    finally:
+        ui.window.rotation = 0
+        ui.frame(3)
+
+
+# Last in this file: App.stop() ends Kivy's event loop for the rest of the process.
+async def test_run_ui_wiring_engine_run_loop_and_app(rig, kivy_window) -> None:
+    """The app as run_ui starts it: engine.run() and Kivy's async loop together, a card tap from
+    the reader task, a touch on Logout, and the panel locked again."""
+    import asyncio
+
+    from kivy.app import App
+
+    from terminal_app.ui.app import build_app
+    from terminal_app.ui.settings import UiSettings
+
+    engine = rig.engine
+    running = asyncio.create_task(engine.run())
+    app = build_app(engine.subscribe, engine.submit, UiSettings(blank_after_s=0))
+
+    async def until(condition, what: str) -> None:
+        for _ in range(500):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    async def drive() -> None:
+        await until(lambda: getattr(app, "view", None) is not None and app.view.screen_name == "idle", "idle")
+        engine.submit(CardPresented(ALICE_CARD))
+        await until(lambda: app.view.screen_name == "home", "home on screen")
+        assert rig.panel.enabled and app.view.find("welcome").text == "Hello, Alice A"
+        logout = app.view.find("logout")
+        await asyncio.sleep(0.05)
+        from tests.terminal_app.ui.conftest import _tap_at
+
+        _tap_at(*logout.to_window(*logout.center))
+        await until(lambda: engine.state.screen is Screen.IDLE, "logout")
+        await until(lambda: app.view.screen_name == "idle", "idle on screen")
+        assert not rig.panel.enabled and engine.state.message is MessageKey.LOGGED_OUT
+        App.get_running_app().stop()
+
+    try:
+        await asyncio.wait_for(asyncio.gather(app.async_run(async_lib="asyncio"), drive()), 30)
+    finally:
+        await engine.close()
+        await running
