@@ -26,6 +26,7 @@ from terminal_app.core.errors import (
     NotRecognised,
     NotSupported,
     QuotaExhausted,
+    Refused,
     TerminalError,
 )
 from terminal_app.core.hub_client import CHANNEL_OPTIONS, HubClient
@@ -98,6 +99,7 @@ __all__ = [
     "PulseCopyCounter",
     "QuotaExhausted",
     "QuotaView",
+    "Refused",
     "ReleaseAll",
     "ReleaseSelected",
     "ReleaseView",

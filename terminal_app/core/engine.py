@@ -52,6 +52,7 @@ from terminal_app.core.errors import (
     NotRecognised,
     NotSupported,
     QuotaExhausted,
+    Refused,
     TerminalError,
 )
 from terminal_app.core.hub_client import HubClient
@@ -715,7 +716,7 @@ class SessionEngine:
             self._last_logout_s = self.clock.monotonic_s()
             self._last_logout_card = session.card_number
         if not session.offline:
-            await self._flush_journal()
+            await self.flush_journal()
             if not self._state.offline:
                 with contextlib.suppress(HubCallError):
                     await self.hub.logout(session.token)
@@ -797,7 +798,8 @@ class SessionEngine:
         elif set(current) & _CRITICAL_PRINTER_ERRORS:
             self._message(MessageKey.PRINTER_ERROR, errors=", ".join(current))
 
-    async def _flush_journal(self) -> None:
+    async def flush_journal(self) -> None:
+        """Send the journal now (the run loop does this by itself when reports wait)."""
         result = await self.sender.flush()
         for reply in result.acknowledged:
             self._learn(reply)
@@ -819,7 +821,7 @@ class SessionEngine:
         while True:
             if self.journal.pending_count() or self._state.offline:
                 if self.journal.pending_count():
-                    await self._flush_journal()
+                    await self.flush_journal()
                 elif await self.hub.reachable(timeout_s=2.0):
                     self._set(offline=False)
                 delay_s = min(self.settings.replay_interval_s, delay_s * 2) if self._state.offline else 1.0
@@ -836,7 +838,8 @@ class SessionEngine:
             return
         try:
             jobs = await self.hub.list_jobs(session.token)
-        except NotSupported:
+        except (NotSupported, Refused) as exc:
+            log.info("engine: the hub offers no held jobs: %s", exc)
             self._set(jobs=(), jobs_supported=False)
             return
         except HubCallError as exc:
@@ -874,7 +877,8 @@ class SessionEngine:
                 progress[update.job_id] = _release_view(update)
                 self._set(release=tuple(progress.values()))
                 self._activity()
-        except NotSupported:
+        except (NotSupported, Refused) as exc:
+            log.info("engine: release refused: %s", exc)
             self._message(MessageKey.RELEASE_UNAVAILABLE)
         except HubUnreachable:
             self._set(offline=True)
@@ -895,7 +899,7 @@ class SessionEngine:
             return
         try:
             deleted = await self.hub.delete_jobs(session.token, list(intent.job_ids))
-        except NotSupported:
+        except (NotSupported, Refused):
             self._message(MessageKey.RELEASE_UNAVAILABLE)
             return
         except HubCallError as exc:

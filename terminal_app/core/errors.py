@@ -10,7 +10,8 @@
         └── HubRejected                       the hub answered and said no (permanent for this request)
             ├── NotRecognised                 UNAUTHENTICATED: card or PIN not recognised, session invalid
             ├── AccessDenied (PermissionError) PERMISSION_DENIED: locked, blocked, another terminal's session
-            ├── NotEnoughCredit               FAILED_PRECONDITION: insufficient funds
+            ├── Refused                       FAILED_PRECONDITION: not possible now (e.g. release not enabled)
+            │   └── NotEnoughCredit           ... because the credit does not cover it
             ├── QuotaExhausted                RESOURCE_EXHAUSTED: a blocking quota
             ├── IdempotencyConflict           ALREADY_EXISTS: the key was used with another payload
             └── NotSupported                  UNIMPLEMENTED: the hub does not offer this call (yet)
@@ -34,6 +35,7 @@ __all__ = [
     "NotRecognised",
     "NotSupported",
     "QuotaExhausted",
+    "Refused",
     "TerminalError",
     "error_for_status",
 ]
@@ -76,7 +78,11 @@ class AccessDenied(HubRejected, PermissionError):
     """Locked identity, blocked user, or a session of another terminal."""
 
 
-class NotEnoughCredit(HubRejected):
+class Refused(HubRejected):
+    """The hub cannot do this now (its configuration, the user's money, a job's state)."""
+
+
+class NotEnoughCredit(Refused):
     """The user's credit does not cover the request."""
 
 
@@ -98,7 +104,7 @@ _BY_STATUS: dict[grpc.StatusCode, type[HubCallError]] = {
     grpc.StatusCode.CANCELLED: HubUnreachable,
     grpc.StatusCode.UNAUTHENTICATED: NotRecognised,
     grpc.StatusCode.PERMISSION_DENIED: AccessDenied,
-    grpc.StatusCode.FAILED_PRECONDITION: NotEnoughCredit,
+    grpc.StatusCode.FAILED_PRECONDITION: Refused,
     grpc.StatusCode.RESOURCE_EXHAUSTED: QuotaExhausted,
     grpc.StatusCode.ALREADY_EXISTS: IdempotencyConflict,
     grpc.StatusCode.UNIMPLEMENTED: NotSupported,
@@ -107,4 +113,6 @@ _BY_STATUS: dict[grpc.StatusCode, type[HubCallError]] = {
 
 def error_for_status(code: grpc.StatusCode, detail: str) -> HubCallError:
     """The terminal error for a gRPC status (anything unlisted is a plain :class:`HubRejected`)."""
+    if code is grpc.StatusCode.FAILED_PRECONDITION and "cents needed" in detail:
+        return NotEnoughCredit(code.name, detail)  # the hub's InsufficientFunds message
     return _BY_STATUS.get(code, HubRejected)(code.name, detail)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from gpiozero.pins.mock import MockFactory
 from printgate.v1 import admin_pb2, common_pb2
@@ -35,6 +36,13 @@ from tests.hub_server import conftest as hub_fixtures
 from tests.hub_server.conftest import HubClients, TerminalClient
 
 hub = hub_fixtures.hub  # the real in-process hub fixture, shared with the hub's tests
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """The terminal tests run the hub on its embedded default (the hub's own tests cover PostgreSQL)."""
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
 
 ALICE_CARD = "0012345678"
 BOB_CARD = "0087654321"
@@ -85,6 +93,7 @@ class Rig:
     journal: Journal
     cache: OfflineCache
     engine: SessionEngine
+    store_path: Path
     states: list[TerminalState] = field(default_factory=list)
 
     def copy(self, pages: int, color: bool = False) -> int:
@@ -120,6 +129,7 @@ DEFAULT_SETTINGS = EngineSettings(
 
 @pytest_asyncio.fixture
 async def rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[Rig]:
+    started = hub.running
     terminal = await seed_site(hub)
     client = HubClient(f"127.0.0.1:{hub.running.port}", terminal.terminal_id, terminal.key, deadline_s=3.0)
     factory = MockFactory()
@@ -129,15 +139,20 @@ async def rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[Rig]:
     mfp = SimulatedMfp("kyocera")
     copier.attach(mfp)
     clock = FakeClock()
-    store = open_store(tmp_path / "terminal" / "terminal.db")
+    store_path = tmp_path / "terminal" / "terminal.db"
+    store = open_store(store_path)
     journal = Journal(store)
     cache = OfflineCache(store, b"k" * 32, clock, ttl_s=7 * 86400, max_users=100)
     parts = {"client": client, "panel": panel, "journal": journal, "cache": cache, "clock": clock}
     engine = make_engine(parts, DEFAULT_SETTINGS)
-    result = Rig(hub, terminal, client, factory, panel, copier, mfp, clock, store, journal, cache, engine)
+    result = Rig(
+        hub, terminal, client, factory, panel, copier, mfp, clock, store, journal, cache, engine, store_path
+    )
     engine.subscribe(result.states.append)
     await engine.start()
     yield result
+    if hub.running is not started:  # restart_hub made it: the hub fixture only stops its own
+        await hub.running.stop(0)
     await client.close()
     panel.close()
     factory.close()

@@ -312,7 +312,7 @@ async def test_an_exception_in_a_handler_locks_the_panel_and_charges(rig: Rig) -
     await engine._guarded(engine.poll_copy(), "copy poll")
     assert engine.state.screen is Screen.IDLE and not rig.panel.enabled
     await rig.client.reachable(1.0)
-    await engine._flush_journal()
+    await engine.flush_journal()
     assert await rig.hub.balance("alice") == 990
 
 
