@@ -219,3 +219,21 @@ async def test_list_jobs_in_pages(site: PrintSite, three_pages: Path) -> None:
     second = await page(2, first.next_page_token)
     assert [job.name for job in second.jobs] == ["three"] and second.next_page_token == ""
     assert [job.name for job in (await page(0)).jobs] == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize(("transport", "reported"), [("lpd", False), ("ipp", True)])
+async def test_release_over_lpd_and_ipp(
+    site: PrintSite, three_pages: Path, transport: str, reported: bool
+) -> None:
+    address = site.mfp.ipp_uri if transport == "ipp" else f"127.0.0.1:{site.mfp.lpd_port}"
+    await site.clients.call_admin(
+        "UpsertPrinter", admin_pb2.Printer(name="mfp-1", address=address, transport=transport)
+    )
+    await site.submit(three_pages, "alice")
+    token = await site.session("c-alice")
+    (job,) = await site.list_jobs(token)
+    progress = await site.release(token, "k", [release_item(job.id, mono=True)])
+    assert progress[-1].state == PRINTED
+    assert (progress[-1].pages_printed, progress[-1].pages_reported_by_printer) == (3, reported)
+    assert [(j.protocol, j.pages, j.color) for j in site.mfp.device.jobs] == [(transport, 3, False)]
+    assert await site.clients.balance("alice") == 500 - 30 and site.holds_cents() == 0
