@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("hw_sim.cli:register", "run a simulated device to drive by hand"),
     "reader": ("reader_drivers.cli:register", "probe a card reader"),
     "cash": ("cash_devices.cli:register", "probe a coin/note acceptor or receipt printer"),
+    "kiosk": ("terminal_app.kiosk_cli:register", "run a recharge kiosk"),
     "mfp": ("mfp_adapters.cli:register", "probe or discover printers and MFPs"),
 }
 

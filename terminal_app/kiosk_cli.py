@@ -1,0 +1,217 @@
+"""``printgate kiosk --config kiosk.toml``: run a recharge kiosk without a window.
+
+The kiosk engine (:mod:`terminal_app.core.kiosk`) runs with its acceptors, receipt printer and
+cash journal. With ``--control stdin`` (the default) intents arrive as JSON lines on stdin
+(``{"intent": "CardPresented", "card_number": "0012"}``, ``{"intent": "StartRecharge"}``…, the
+class names of :mod:`terminal_app.core.kiosk_state` with their fields) and every state is
+written to stdout as one JSON line: a test harness, a technician's console, or a UI in
+another process. SIGTERM/SIGINT finish a recharge, inhibit the acceptors and exit.
+
+kiosk.toml::
+
+    [hub]
+    address = "hub.example.org:50051"
+    terminal_id = "kiosk-library-1"
+    terminal_key = "…"               # or terminal_key_file = "/etc/printgate/kiosk.key"
+    deadline_s = 5.0
+
+    [kiosk]
+    journal = "/var/lib/printgate/kiosk.db"
+    idle_timeout_s = 60              # and every other KioskSettings field
+
+    [printer]                        # optional: no receipts without it
+    url = "tcp://10.0.0.9:9100"
+    timeout_s = 2.0
+
+    [[acceptor]]
+    name = "coin"
+    driver = "cctalk"
+    url = "/dev/ttyUSB0"
+    address = 2
+    kind = "coin"                    # other keys go to cash_devices.open_acceptor
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import signal
+import sys
+import threading
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, cast
+
+from cash_devices import ReceiptPrinter, open_receipt_printer
+from terminal_app.core import kiosk_state
+from terminal_app.core import state as terminal_state
+from terminal_app.core.errors import ConfigError
+from terminal_app.core.kiosk import KioskEngine, KioskSettings
+from terminal_app.core.kiosk_devices import AcceptorConfig, OpenAcceptors, open_acceptors
+from terminal_app.core.kiosk_hub import KioskHubClient
+from terminal_app.core.kiosk_journal import CashJournal
+from terminal_app.core.kiosk_state import KioskIntent, KioskState
+
+__all__ = ["KioskConfig", "load_kiosk_config", "parse_intent", "register"]
+
+log = logging.getLogger(__name__)
+
+_INTENT_MODULES = (kiosk_state, terminal_state)
+_SETTINGS_FIELDS = {f.name for f in fields(KioskSettings)}
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """A parsed kiosk.toml."""
+
+    hub_address: str
+    terminal_id: str
+    terminal_key: str
+    journal: Path
+    settings: KioskSettings
+    acceptors: list[AcceptorConfig]
+    printer_url: str = ""
+    printer_timeout_s: float = 2.0
+    deadline_s: float = 5.0
+
+
+def load_kiosk_config(path: Path) -> KioskConfig:
+    """Read kiosk.toml; unknown keys and missing required ones are :class:`ConfigError`."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    hub, kiosk, printer = data.get("hub", {}), dict(data.get("kiosk", {})), data.get("printer", {})
+    unknown = set(data) - {"hub", "kiosk", "printer", "acceptor"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
+    journal = kiosk.pop("journal", "kiosk.db")
+    if set(kiosk) - _SETTINGS_FIELDS:
+        raise ConfigError(f"{path}: unknown [kiosk] key(s) {sorted(set(kiosk) - _SETTINGS_FIELDS)}")
+    if "accept_values_minor" in kiosk:
+        kiosk["accept_values_minor"] = tuple(kiosk["accept_values_minor"])
+    try:
+        return KioskConfig(
+            hub_address=hub["address"],
+            terminal_id=hub["terminal_id"],
+            terminal_key=_terminal_key(hub),
+            journal=path.parent / journal,
+            settings=KioskSettings(**kiosk),
+            acceptors=[_acceptor(table) for table in data.get("acceptor", [])],
+            printer_url=printer.get("url", ""),
+            printer_timeout_s=float(printer.get("timeout_s", 2.0)),
+            deadline_s=float(hub.get("deadline_s", 5.0)),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"{path}: missing key {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _terminal_key(hub: dict[str, Any]) -> str:
+    if "terminal_key_file" in hub:
+        return Path(hub["terminal_key_file"]).read_text().strip()
+    return str(hub["terminal_key"])
+
+
+def _acceptor(table: dict[str, Any]) -> AcceptorConfig:
+    options = {k: v for k, v in table.items() if k not in ("name", "driver", "url", "address")}
+    return AcceptorConfig(table["name"], table["driver"], table["url"], table.get("address"), options)
+
+
+def parse_intent(line: str) -> KioskIntent:
+    """One JSON control line -> an intent; :class:`ValueError` for anything else."""
+    data = json.loads(line)
+    if not isinstance(data, dict) or not isinstance(data.get("intent"), str):
+        raise ValueError("a control line is a JSON object with an 'intent' name")
+    name = data.pop("intent")
+    for module in _INTENT_MODULES:
+        cls = getattr(module, name, None)
+        if dataclasses.is_dataclass(cls) and isinstance(cls, type) and name in module.__all__:
+            if name == "EmptyCashBox":
+                data["counted"] = tuple(tuple(line) for line in data.get("counted", []))
+            return cast(KioskIntent, cls(**data))
+    raise ValueError(f"unknown intent {name!r}")
+
+
+def state_json(state: KioskState) -> str:
+    """One state as a JSON line (enums as their values)."""
+    return json.dumps(dataclasses.asdict(state), default=str, sort_keys=True)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config``, ``--control`` and ``--log-level``."""
+    parser.add_argument("--config", type=Path, required=True, help="kiosk.toml")
+    parser.add_argument("--control", choices=["stdin", "none"], default="stdin")
+    parser.add_argument("--log-level", default="WARNING")
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = load_kiosk_config(args.config)
+    except ConfigError as exc:
+        print(f"printgate kiosk: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_kiosk(config, args.control == "stdin"))
+
+
+async def run_kiosk(config: KioskConfig, control_stdin: bool) -> int:
+    """Open everything, run the engine until a signal (or stdin closes), close in order."""
+    journal = CashJournal.open(config.journal)
+    hub = KioskHubClient(
+        config.hub_address, config.terminal_id, config.terminal_key, deadline_s=config.deadline_s
+    )
+    printer = None
+    if config.printer_url:
+        printer = open_receipt_printer(config.printer_url, timeout_s=config.printer_timeout_s)
+    devices = await open_acceptors(config.acceptors, journal)
+    engine = KioskEngine(
+        hub=hub, acceptors=devices.slots, journal=journal, printer=printer, settings=config.settings
+    )
+    engine.subscribe(lambda state: print(state_json(state), flush=True))
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(engine.close()))
+    if control_stdin:
+        threading.Thread(target=_read_intents, args=(engine, loop), daemon=True).start()
+    try:
+        await engine.run()
+    finally:
+        await _shutdown(engine, devices, hub, printer, journal)
+    return 0
+
+
+def _read_intents(engine: KioskEngine, loop: asyncio.AbstractEventLoop) -> None:
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            intent = parse_intent(line)
+        except (ValueError, TypeError) as exc:
+            print(json.dumps({"error": f"bad control line: {exc}"}), file=sys.stderr, flush=True)
+            continue
+        loop.call_soon_threadsafe(engine.submit, intent)
+    loop.call_soon_threadsafe(lambda: asyncio.ensure_future(engine.close()))
+
+
+async def _shutdown(
+    engine: KioskEngine,
+    devices: OpenAcceptors,
+    hub: KioskHubClient,
+    printer: ReceiptPrinter | None,
+    journal: CashJournal,
+) -> None:
+    await engine.close()
+    await devices.close()
+    await hub.close()
+    if printer is not None:
+        with contextlib.suppress(Exception):
+            printer.close()
+    journal.close()
