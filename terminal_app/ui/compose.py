@@ -17,6 +17,7 @@ from terminal_app.core.state import (
     MessageKey,
     PasswordEntered,
     PinEntered,
+    ReleaseAll,
     ReleaseSelected,
     Screen,
     TerminalState,
@@ -172,7 +173,7 @@ class Composer:
 
     def selected_ids(self, jobs: tuple[JobView, ...]) -> tuple[int, ...]:
         """Selected jobs, in list order."""
-        return tuple(job.job_id for job in jobs if self.choice(job.job_id).selected)
+        return tuple(job.job_id for job in jobs if job.job_id in self.jobs and self.jobs[job.job_id].selected)
 
     def release_selected(self, jobs: tuple[JobView, ...]) -> ReleaseSelected | None:
         """Print selected: the intent with the overrides that change something, or None."""
@@ -184,12 +185,25 @@ class Composer:
             for job_id in ids
             if self.jobs[job_id].overrides() != JobOverrides()
         )
+        self._forget(ids)  # sent: a printed job stays listed (for reprints), unselected
         return ReleaseSelected(job_ids=ids, overrides=overrides)
 
     def delete_selected(self, jobs: tuple[JobView, ...]) -> DeleteJobs | None:
         """Delete: the intent for the selected jobs, or None."""
         ids = self.selected_ids(jobs)
-        return DeleteJobs(job_ids=ids) if ids else None
+        if not ids:
+            return None
+        self._forget(ids)
+        return DeleteJobs(job_ids=ids)
+
+    def release_all(self) -> ReleaseAll:
+        """Print all: the intent; every choice is forgotten."""
+        self.jobs.clear()
+        return ReleaseAll()
+
+    def _forget(self, job_ids: tuple[int, ...]) -> None:
+        for job_id in job_ids:
+            self.jobs.pop(job_id, None)
 
     def price(self, job: JobView) -> tuple[int, bool]:
         """The price with the chosen overrides: (cents, is_upper_bound).

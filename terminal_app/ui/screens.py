@@ -21,7 +21,6 @@ from terminal_app.core.state import (
     Intent,
     JobView,
     Logout,
-    ReleaseAll,
     Screen,
     SelectProject,
     SetLanguage,
@@ -284,7 +283,9 @@ def _thumbnail(ctx: Context, job: JobView) -> Widget:
 def _job_details(ctx: Context, job: JobView) -> str:
     colour = ctx.t("job_colour") if job.color_pages else ctx.t("job_mono")
     details = f"{ctx.t('job_pages', pages=job.pages, copies=ctx.composer.copies(job))} · {colour}"
-    return f"{details} · {job.owner}" if job.delegated else details
+    if job.delegated:
+        details += f" · {job.owner}"
+    return f"{details} · {ctx.t('job_printed')}" if job.printed else details
 
 
 def _job_row(ctx: Context, job: JobView) -> Widget:
@@ -295,25 +296,36 @@ def _job_row(ctx: Context, job: JobView) -> Widget:
     name = label(
         f"{prefix}_name", f"{job.name}\n{_job_details(ctx, job)}", layout, size="small", halign="left"
     )
+    toggle_px, copies_px = layout.target_px * 3 // 2, layout.target_px * 5 // 2 + 2 * layout.padding_px
     children: list[Widget] = [select, _thumbnail(ctx, job), name]
+    # A control the job does not allow leaves a gap of its width, so the columns stay aligned.
     if job.allowed_mono and job.color_pages:
-        children.append(
-            _toggle(ctx, f"{prefix}_mono", ctx.t("mono"), choice.mono, lambda: composer.toggle_mono(job))
-        )
+        mono = _toggle(ctx, f"{prefix}_mono", ctx.t("mono"), choice.mono, lambda: composer.toggle_mono(job))
+        children.append(mono)
+    else:
+        children.append(_gap(toggle_px))
     if job.allowed_duplex and not job.duplex:
         children.append(
             _toggle(
                 ctx, f"{prefix}_duplex", ctx.t("duplex"), choice.duplex, lambda: composer.toggle_duplex(job)
             )
         )
+    else:
+        children.append(_gap(toggle_px))
     if job.allowed_fewer_copies and job.copies > 1:
         children += _copies_buttons(ctx, job)
+    else:
+        children.append(_gap(copies_px))
     cents, upper_bound = composer.price(job)
     price = ctx.t("price_at_most", amount=ctx.money(cents)) if upper_bound else ctx.money(cents)
     children.append(
         label(f"{prefix}_price", price, layout, size_hint_x=None, width=layout.target_px * 3 // 2)
     )
     return row(layout, *children)
+
+
+def _gap(width_px: int) -> Widget:
+    return Widget(size_hint_x=None, width=width_px)
 
 
 def _copies_buttons(ctx: Context, job: JobView) -> list[Widget]:
@@ -346,15 +358,21 @@ def _jobs(ctx: Context) -> Widget:
         button(
             "print_selected",
             ctx.t("print_selected"),
-            lambda: ctx.send(composer.release_selected(state.jobs)),
+            ctx.local(lambda: ctx.send(composer.release_selected(state.jobs))),
             layout,
             role="primary",
         ),
-        button("print_all", ctx.t("print_all"), lambda: ctx.submit(ReleaseAll()), layout, role="primary"),
+        button(
+            "print_all",
+            ctx.t("print_all"),
+            ctx.local(lambda: ctx.submit(composer.release_all())),
+            layout,
+            role="primary",
+        ),
         button(
             "delete",
             ctx.t("delete"),
-            lambda: ctx.send(composer.delete_selected(state.jobs)),
+            ctx.local(lambda: ctx.send(composer.delete_selected(state.jobs))),
             layout,
             role="quiet",
         ),

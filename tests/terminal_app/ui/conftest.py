@@ -15,15 +15,21 @@ import select
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from gpiozero.pins.mock import MockFactory
 
+from hw_sim.mfp import FihCopier, SimulatedMfp
+from mfp_adapters import FihPanelLock
+from terminal_app.core import FakeClock, HubClient, Journal, OfflineCache, open_store
 from terminal_app.core.state import Intent, TerminalState
-from tests.terminal_app.conftest import Rig
+from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
+from tests.terminal_app.conftest import ALICE_CARD, DEFAULT_SETTINGS, Rig, make_engine
 
 SCREENS_DIR_ENV = "PRINTGATE_SCREENS_DIR"  # where the Kivy tests write their screenshots
 XVFB_SCREEN = "1280x800x24"
@@ -186,20 +192,88 @@ def _idents(view: Any) -> Iterator[tuple[str, Any]]:
     return walk_idents(view)
 
 
-@pytest_asyncio.fixture
-async def ui(rig: Rig, kivy_window: Any) -> AsyncIterator[UiRig]:
+@asynccontextmanager
+async def mounted(rig: Rig, window: Any) -> AsyncIterator[UiRig]:
+    """A TerminalView at 800x480 subscribed to ``rig.engine``; removed from the window afterwards."""
     from terminal_app.ui.settings import ScreenBlanker
     from terminal_app.ui.view import TerminalView
 
-    kivy_window.size = (800, 480)
+    window.size = (800, 480)
     holder: list[UiRig] = []
     blanker = ScreenBlanker(60.0, rig.clock.monotonic_s())
     view = TerminalView(lambda intent: holder[0].submit(intent), blanker, rig.clock.monotonic_s)
-    result = UiRig(rig, kivy_window, view)
+    result = UiRig(rig, window, view)
     holder.append(result)
-    kivy_window.add_widget(view)
+    window.add_widget(view)
     unsubscribe = rig.engine.subscribe(view.show)
     result.frame(3)
-    yield result
-    unsubscribe()
-    kivy_window.remove_widget(view)
+    try:
+        yield result
+    finally:
+        unsubscribe()
+        window.remove_widget(view)
+
+
+@pytest_asyncio.fixture
+async def ui(rig: Rig, kivy_window: Any) -> AsyncIterator[UiRig]:
+    """The view on the terminal tests' rig (hub without print intake)."""
+    async with mounted(rig, kivy_window) as result:
+        yield result
+
+
+@pytest_asyncio.fixture
+async def print_ui(tmp_path: Path, kivy_window: Any) -> AsyncIterator[UiRig]:
+    """The view on an engine at a print site: hub with IPP intake, simulated MFP as its printer,
+    and two jobs alice printed with the real ipptool (thesis.ps: 3 pages, 1 colour, 2 copies;
+    notes.ps: the same document, 1 copy)."""
+    async with open_site(
+        tmp_path, f"sqlite:///{tmp_path / 'hub.db'}", card=ALICE_CARD, credit_cents=1000
+    ) as site:
+        document = tmp_path / "three-pages.ps"
+        document.write_bytes(THREE_PAGES_PS)
+        await site.submit(document, "alice", name="thesis.ps", copies=2)
+        await site.submit(document, "alice", name="notes.ps")
+        rig = await _terminal_rig(site, tmp_path)
+        try:
+            async with mounted(rig, kivy_window) as result:
+                yield result
+        finally:
+            await rig.engine.close()
+            await rig.client.close()
+            rig.panel.close()
+            rig.factory.close()
+            rig.store.close()
+
+
+async def _terminal_rig(site: PrintSite, folder: Path) -> Rig:
+    """The terminal tests' parts (real HubClient, FIH lock on MockFactory pins, journal, cache)."""
+    terminal = site.terminal
+    client = HubClient(f"127.0.0.1:{site.running.port}", terminal.terminal_id, terminal.key, deadline_s=10.0)
+    factory = MockFactory()
+    panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
+    copier = FihCopier(factory, pulse_s=0.005, gap_s=0.005)
+    mfp = SimulatedMfp("kyocera")
+    copier.attach(mfp)
+    clock = FakeClock()
+    store_path = folder / "terminal" / "terminal.db"
+    store = open_store(store_path)
+    journal = Journal(store)
+    cache = OfflineCache(store, b"k" * 32, clock, ttl_s=86400, max_users=10)
+    parts = {"client": client, "panel": panel, "journal": journal, "cache": cache, "clock": clock}
+    engine = make_engine(parts, DEFAULT_SETTINGS)
+    await engine.start()
+    return Rig(
+        hub=site.clients,
+        terminal=terminal,
+        client=client,
+        factory=factory,
+        panel=panel,
+        copier=copier,
+        mfp=mfp,
+        clock=clock,
+        store=store,
+        journal=journal,
+        cache=cache,
+        engine=engine,
+        store_path=store_path,
+    )

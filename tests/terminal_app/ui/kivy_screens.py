@@ -294,12 +294,47 @@ async def test_job_list_composes_release_and_delete(ui: UiRig) -> None:
     assert without_touches(await tap("print_selected")) == [
         ReleaseSelected(job_ids=(1, 3), overrides=((1, JobOverrides(mono=True, copies=1)),))
     ]
+    assert ui.text("job_1_select") == "☐ " and ui.text("job_1_price") == "€1.80"  # sent: choices reset
+    await tap("job_1_select")
+    await tap("job_3_select")
     assert without_touches(await tap("delete")) == [DeleteJobs(job_ids=(1, 3))]
     assert without_touches(await tap("print_all")) == [ReleaseAll()]
     await engine.dispatch(SetLanguage("de"))
     ui.view.show(replace(engine.state, jobs=sample_jobs(), jobs_supported=True))
     ui.frame()
     assert ui.text("job_1_name") == "thesis.pdf\n12 S. × 2 · Farbe"  # choices of vanished jobs are dropped
+
+
+async def test_held_jobs_from_the_hub_released_as_mono_and_deleted(print_ui: UiRig) -> None:
+    """Real held jobs (ipptool into the hub's intake), released through the real hub to the
+    simulated MFP: the taps on the list become the exact intents, and the engine's answer is shown."""
+    ui, engine = print_ui, print_ui.rig.engine
+    await engine.dispatch(CardPresented(ALICE_CARD))
+    ui.frame()
+    assert ui.view.screen_name == "jobs"
+    thesis, notes = sorted(engine.state.jobs, key=lambda job: job.name, reverse=True)
+    assert (thesis.name, thesis.pages, thesis.color_pages, thesis.copies) == ("thesis.ps", 3, 1, 2)
+    assert thesis.price_cents == 2 * (50 + 2 * 10)  # colour page 50, mono pages 10, two copies
+    assert ui.text(f"job_{thesis.job_id}_name") == "thesis.ps\n3 p. × 2 · colour"
+    assert ui.text(f"job_{thesis.job_id}_price") == "€1.40"
+    await ui.tap(f"job_{thesis.job_id}_select")
+    await ui.tap(f"job_{thesis.job_id}_mono")
+    assert ui.text(f"job_{thesis.job_id}_price") == "≤ €1.40"
+    ui.shot("jobs_from_hub_en")
+    sent = without_touches(await ui.tap("print_selected"))
+    assert sent == [
+        ReleaseSelected(job_ids=(thesis.job_id,), overrides=((thesis.job_id, JobOverrides(mono=True)),))
+    ]
+    state = engine.state
+    assert state.message is MessageKey.RELEASE_DONE and ui.text("message") == "1 printed, 0 failed."
+    assert [(job.name, job.printed) for job in state.jobs] == [("thesis.ps", True), ("notes.ps", False)]
+    assert ui.text(f"job_{thesis.job_id}_name") == "thesis.ps\n3 p. × 2 · colour · printed before"
+    assert state.balance_cents == 1000 - 2 * 3 * 10  # printed in mono: 6 mono pages
+    assert ui.text("balance") == "Balance: €9.40"
+    await ui.tap(f"job_{notes.job_id}_select")
+    assert without_touches(await ui.tap("delete")) == [DeleteJobs(job_ids=(notes.job_id,))]
+    assert [job.name for job in engine.state.jobs] == ["thesis.ps"]
+    assert ui.text("message") == "1 job(s) deleted." and f"job_{notes.job_id}_name" not in ui.view.idents()
 
 
 async def test_transient_screens_render(ui: UiRig) -> None:

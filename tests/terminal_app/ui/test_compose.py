@@ -108,7 +108,10 @@ def test_job_choices_build_exact_intents_and_prices() -> None:
     assert composer.release_selected(jobs) == ReleaseSelected(
         job_ids=(1, 3), overrides=((1, JobOverrides(duplex=True, copies=3)),)
     )
-    assert composer.delete_selected(jobs) == DeleteJobs(job_ids=(1, 3))
+    assert composer.jobs == {} and composer.release_selected(jobs) is None  # sent: choices forgotten
+    composer.toggle_selected(second)
+    assert composer.delete_selected(jobs) == DeleteJobs(job_ids=(2,))
+    assert composer.delete_selected(jobs) is None
     session = replace(IDLE, screen=Screen.HOME, username="alice", jobs=(second,))
     composer.follow(session)
     assert set(composer.jobs) <= {2}  # choices of jobs no longer listed are dropped
