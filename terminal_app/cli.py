@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cash": ("cash_devices.cli:register", "probe a coin/note acceptor or receipt printer"),
     "kiosk": ("terminal_app.kiosk_cli:register", "run a recharge kiosk"),
     "mfp": ("mfp_adapters.cli:register", "probe or discover printers and MFPs"),
+    "terminal": ("terminal_app.terminal_cli:register", "run a terminal (hardware or simulated devices)"),
 }
 
 
