@@ -621,8 +621,8 @@ class KioskEngine:
     def _credit_target(self) -> int | None:
         if self._state.recharge_id is not None:
             return self._state.recharge_id
-        record = self.journal.open_recharge()
-        return record.recharge_id if record else self.journal.last_recharge_id()
+        left_open = self.journal.open_recharges()
+        return left_open[-1].recharge_id if left_open else self.journal.last_recharge_id()
 
     def _show_coin(self, row: JournaledCash, *, credited: bool) -> None:
         view = CoinView(row.value_minor, row.currency, row.denomination, row.device_kind, credited)
@@ -716,17 +716,19 @@ class KioskEngine:
             await self._inhibit_or_fail()
 
     async def _close_left_open(self) -> None:
-        """Close a recharge a crash (or an unreachable hub) left open, once its coins are credited."""
-        record = self.journal.open_recharge()
-        if record is None or record.recharge_id == self._state.recharge_id or self.journal.pending_count():
+        """Close recharges a crash (or an unreachable hub) left open, once their coins are credited."""
+        if self.journal.pending_count():
             return
-        try:
-            summary = await self.hub.close_recharge(record.recharge_id)
-        except HubCallError as exc:
-            log.info("kiosk: recharge %d left open: %s", record.recharge_id, exc)
-            return
-        self.journal.recharge_closed(record.recharge_id)
-        log.info("kiosk: recharge %d closed late: %d credited", record.recharge_id, summary.total_cents)
+        for record in self.journal.open_recharges():
+            if record.recharge_id == self._state.recharge_id:
+                continue
+            try:
+                summary = await self.hub.close_recharge(record.recharge_id)
+            except HubCallError as exc:
+                log.info("kiosk: recharge %d left open: %s", record.recharge_id, exc)
+                return
+            self.journal.recharge_closed(record.recharge_id)
+            log.info("kiosk: recharge %d closed late: %d credited", record.recharge_id, summary.total_cents)
 
     # ================================================================ vouchers
 

@@ -12,7 +12,8 @@ row survives a kill -9 or a power cut. Three tables:
 * ``device_counters``: each acceptor's :class:`~cash_devices.CounterState`, written in the same
   transaction as the event it came with, and passed back as ``resume`` at start: events the
   kiosk never journaled are delivered again by the device, events it did are skipped by key.
-* ``recharges``: the recharge open now (a coin that lands after a crash belongs to it).
+* ``recharges``: recharges not yet closed at the hub; a coin that lands after a crash belongs to
+  the newest of them.
 """
 
 from __future__ import annotations
@@ -178,24 +179,23 @@ class CashJournal:
 
     def recharge_opened(self, recharge_id: int, username: str, opened_us: int) -> None:
         """A recharge is open: coins that land from now on belong to it (even after a crash)."""
-        with self._transaction():
-            self._db.execute("UPDATE recharges SET state = 'closed' WHERE state = 'open'")
-            self._db.execute(
-                "INSERT OR REPLACE INTO recharges (recharge_id, username, opened_us, state)"
-                " VALUES (?, ?, ?, 'open')",
-                (recharge_id, username, opened_us),
-            )
+        self._db.execute(
+            "INSERT OR REPLACE INTO recharges (recharge_id, username, opened_us, state)"
+            " VALUES (?, ?, ?, 'open')",
+            (recharge_id, username, opened_us),
+        )
 
     def recharge_closed(self, recharge_id: int) -> None:
         """The hub closed the recharge."""
         self._db.execute("UPDATE recharges SET state = 'closed' WHERE recharge_id = ?", (recharge_id,))
 
-    def open_recharge(self) -> OpenRechargeRecord | None:
-        """The recharge left open (by a crash, or now)."""
-        row = self._db.execute("SELECT * FROM recharges WHERE state = 'open'").fetchone()
-        if row is None:
-            return None
-        return OpenRechargeRecord(int(row["recharge_id"]), str(row["username"]), int(row["opened_us"]))
+    def open_recharges(self) -> list[OpenRechargeRecord]:
+        """Recharges not closed at the hub yet (left by a crash or an unreachable hub, or open now)."""
+        query = "SELECT * FROM recharges WHERE state = 'open' ORDER BY recharge_id"
+        return [
+            OpenRechargeRecord(int(row["recharge_id"]), str(row["username"]), int(row["opened_us"]))
+            for row in self._db.execute(query).fetchall()
+        ]
 
     def last_recharge_id(self) -> int | None:
         """The most recent recharge (open or closed): where money without an open recharge goes."""
