@@ -337,6 +337,10 @@ def _hub_books(process: HubProcess) -> tuple[int, int]:
     return int(balance), int(count)
 
 
+async def _credited(journal: CashJournal, count: int) -> None:
+    await wait_for(lambda: len(journal.events("credited")) == count, f"{count} coins credited")
+
+
 async def test_kill_9_of_the_hub_mid_credit(hub_process: HubProcess, tmp_path: Path) -> None:
     key = await _seed_process_hub(hub_process)
     coins = SimCoinAcceptor(2)
@@ -354,7 +358,7 @@ async def test_kill_9_of_the_hub_mid_credit(hub_process: HubProcess, tmp_path: P
         assert engine.state.screen is KioskScreen.RECHARGING
         for count, value in enumerate((200, 100, 50), start=1):
             coins.insert_coin(value)
-            await wait_for(lambda c=count: len(journal.events("credited")) == c, f"{count} coins credited")
+            await _credited(journal, count)
         coins.insert_coin(20)
         hub_process.kill()  # the credit of the 20 may be committed, in flight, or not sent yet
         await wait_for(lambda: engine.state.offline and not coins.master_accepting, "offline, inhibited")
