@@ -55,7 +55,7 @@ from hub_server.errors import (
     Refused,
     UserBlocked,
 )
-from hub_server.intake import JobState, Spool, SpoolError
+from hub_server.intake import JobState, Spool
 from hub_server.jobs import DELEGATING_OWNERS as _DELEGATING_OWNERS
 from hub_server.jobs import delegates_of, ipp_state_of
 from hub_server.pricing import DEFAULT_GROUP, PricedLine, UsageLine, price_lines, unit_price
@@ -336,6 +336,7 @@ class PrintJobs:
         self.clock = clock
         self.spool = spool
         self.transports = transports
+        self._sending: set[asyncio.Future[Progress]] = set()
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -544,8 +545,17 @@ class PrintJobs:
             yield attempt  # this request printed the job before: answer again, print nothing
             return
         yield Progress(job_id, "sending")
-        async for progress in self._send(printer, attempt):
-            yield progress
+        # The send runs as its own task: a terminal that hangs up mid-release does not leave
+        # the job half-done; it prints and settles (or fails and refunds) all the same.
+        task = asyncio.ensure_future(self._send(printer, attempt))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+        yield await asyncio.shield(task)
+
+    async def wait_releases(self, timeout_s: float) -> None:
+        """Let releases in progress finish (hub shutdown); recovery handles what does not."""
+        if self._sending:
+            await asyncio.wait(list(self._sending), timeout=timeout_s)
 
     def _reserve(
         self,
@@ -668,8 +678,7 @@ class PrintJobs:
                     f" {state.rule.period}) would be exceeded"
                 )
 
-    async def _send(self, printer: PrinterInfo, attempt: _Attempt) -> AsyncIterator[Progress]:
-        transport = self.transports(printer)
+    async def _send(self, printer: PrinterInfo, attempt: _Attempt) -> Progress:
         at_stream_end = SENT_AT_STREAM_END.get(printer.transport, False)
         sent = {"bytes": 0, "marked": False}
 
@@ -683,21 +692,21 @@ class PrintJobs:
 
         pages: int | None = None
         try:
+            transport = self.transports(printer)
             result = await transport.send(
                 document(), f"printgate-{attempt.job_id}-{attempt.attempt_id}", attempt.plan.job_overrides()
             )
             pages = result.pages_reported
-        except (MfpError, SpoolError, OSError) as error:
-            message = str(error)
+        except Exception as error:
+            message = str(error) or type(error).__name__
             if not sent["marked"]:
                 await self.db.write(lambda tx: self._fail(tx, attempt.attempt_id, message))
-                log.warning("release: job %d not printed: %s", attempt.job_id, error)
-                yield Progress(attempt.job_id, "failed", f"not printed: {error}", bytes_sent=sent["bytes"])
-                return
-            log.warning("release: job %d sent, then %s: charging the estimate", attempt.job_id, error)
+                log.warning("release: job %d not printed: %s", attempt.job_id, message)
+                return Progress(attempt.job_id, "failed", f"not printed: {message}", bytes_sent=sent["bytes"])
+            log.warning("release: job %d sent, then %s: charging the estimate", attempt.job_id, message)
         if not sent["marked"]:
             await self._mark_sent(attempt.attempt_id)
-        yield await self._settle_and_report(attempt.attempt_id, pages, sent["bytes"])
+        return await self._settle_and_report(attempt.attempt_id, pages, sent["bytes"])
 
     async def _mark_sent(self, attempt_id: int) -> None:
         now_us = self.clock.now_us()

@@ -80,6 +80,7 @@ SPOOL_DIR = "spool"
 # sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
 INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
 PRINT_SWEEP_S = 60.0
+RELEASE_DRAIN_S = 30.0
 
 
 @dataclass
@@ -91,10 +92,11 @@ class PrintIntake:
     sweeper: asyncio.Task[None]
 
     async def close(self) -> None:
-        """Stop the listeners and the expiry sweep."""
+        """Stop the listeners and the expiry sweep; let releases in progress finish (bounded)."""
         self.sweeper.cancel()
         await asyncio.gather(self.sweeper, return_exceptions=True)
         await self.intake.close()
+        await self.jobs.wait_releases(RELEASE_DRAIN_S)
 
 
 @dataclass

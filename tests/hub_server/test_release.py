@@ -4,6 +4,7 @@ as the printer, and the ledger checked to the cent."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2, terminal_pb2
 
+from mfp_adapters import Raw9100Transport
 from tests.hub_server.intake.conftest import MONO_COLOR_PS
 from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
 
@@ -237,3 +239,30 @@ async def test_release_over_lpd_and_ipp(
     assert (progress[-1].pages_printed, progress[-1].pages_reported_by_printer) == (3, reported)
     assert [(j.protocol, j.pages, j.color) for j in site.mfp.device.jobs] == [(transport, 3, False)]
     assert await site.clients.balance("alice") == 500 - 30 and site.holds_cents() == 0
+
+
+async def test_a_terminal_hanging_up_mid_release_does_not_strand_the_job(
+    site: PrintSite, three_pages: Path
+) -> None:
+    assert site.running.printing is not None
+    # The printer takes the job but never answers; the hub waits 1 s for its page count.
+    site.mfp.behaviour.raw_silent = True
+    port = site.mfp.raw_port
+    site.running.printing.jobs.transports = lambda printer: Raw9100Transport(
+        "127.0.0.1", port, end_timeout_s=1.0
+    )
+    await site.submit(three_pages, "alice")
+    token = await site.session("c-alice")
+    (job,) = await site.list_jobs(token)
+    request = terminal_pb2.ReleaseJobsRequest(
+        session_token=token, jobs=[release_item(job.id)], idempotency_key="hang-up"
+    )
+    call = site.terminal.stub.ReleaseJobs(request, metadata=site.terminal.metadata)
+    assert (await call.read()).state == SENDING
+    call.cancel()
+    for _ in range(200):
+        if site.job_state(job.id) == "printed":
+            break
+        await asyncio.sleep(0.05)
+    assert site.job_state(job.id) == "printed"
+    assert await site.clients.balance("alice") == 500 - 70 and site.holds_cents() == 0
