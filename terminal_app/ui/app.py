@@ -22,12 +22,13 @@ if TYPE_CHECKING:
     from terminal_app.core.engine import SessionEngine
     from terminal_app.ui.view import TerminalView
 
-__all__ = ["StateSource", "build_app", "configure_kivy", "run_ui", "serve_ui"]
+__all__ = ["StateSource", "build_app", "configure_kivy", "run_ui", "serve_ui", "stop_ui"]
 
 StateSource = Callable[[Callable[[TerminalState], None]], Callable[[], None]]
 """``subscribe(callback) -> unsubscribe``, as :meth:`SessionEngine.subscribe`."""
 
 BLANK_CHECK_S = 1.0
+MAX_FPS = 30
 
 
 def configure_kivy(settings: UiSettings) -> None:
@@ -41,6 +42,8 @@ def configure_kivy(settings: UiSettings) -> None:
     Config.set("graphics", "fullscreen", "auto" if settings.fullscreen else "0")
     Config.set("graphics", "show_cursor", "1" if settings.show_cursor else "0")
     Config.set("graphics", "resizable", "0")
+    # A touch terminal needs no 60 fps: fewer empty frames keep an idle terminal near 1 % CPU.
+    Config.set("graphics", "maxfps", str(MAX_FPS))
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "keyboard_mode", "systemanddock" if settings.virtual_keyboard else "system")
     # One pointer, no red multitouch dots from right clicks on a desktop.
@@ -82,6 +85,15 @@ def build_app(subscribe: StateSource, submit: Callable[[Intent], None], settings
             unsubscribe()
 
     return TerminalApp()
+
+
+def stop_ui() -> None:
+    """Close the window (e.g. on SIGTERM); :func:`serve_ui` then returns."""
+    from kivy.app import App
+
+    app = App.get_running_app()
+    if app is not None:
+        app.stop()
 
 
 async def serve_ui(engine: SessionEngine, settings: UiSettings) -> None:

@@ -447,9 +447,7 @@ async def test_run_ui_wiring_engine_run_loop_and_app(rig, kivy_window) -> None:
     the reader task, a touch on Logout, and the panel locked again."""
     import asyncio
 
-    from kivy.app import App
-
-    from terminal_app.ui.app import build_app
+    from terminal_app.ui.app import build_app, stop_ui
     from terminal_app.ui.settings import UiSettings
 
     engine = rig.engine
@@ -476,7 +474,7 @@ async def test_run_ui_wiring_engine_run_loop_and_app(rig, kivy_window) -> None:
         await until(lambda: engine.state.screen is Screen.IDLE, "logout")
         await until(lambda: app.view.screen_name == "idle", "idle on screen")
         assert not rig.panel.enabled and engine.state.message is MessageKey.LOGGED_OUT
-        App.get_running_app().stop()
+        stop_ui()
 
     try:
         await asyncio.wait_for(asyncio.gather(app.async_run(async_lib="asyncio"), drive()), 30)
