@@ -266,3 +266,21 @@ async def test_a_terminal_hanging_up_mid_release_does_not_strand_the_job(
         await asyncio.sleep(0.05)
     assert site.job_state(job.id) == "printed"
     assert await site.clients.balance("alice") == 500 - 70 and site.holds_cents() == 0
+
+
+async def test_sweep_expires_held_jobs_and_printed_documents(site: PrintSite, three_pages: Path) -> None:
+    assert site.running.printing is not None
+    jobs = site.running.printing.jobs
+    await site.submit(three_pages, "alice", name="to-print")
+    await site.submit(three_pages, "alice", name="forgotten")
+    token = await site.session("c-alice")
+    printed, forgotten = await site.list_jobs(token)
+    await site.release(token, "k", [release_item(printed.id)])
+    assert jobs.sweep() == [] and len(jobs.spool.entries()) == 2
+    site.clients.clock.advance(4 * 3600 + 1)  # past expiry_hours: the held job expires
+    assert len(jobs.sweep()) == 1
+    assert (site.job_state(forgotten.id), site.job_state(printed.id)) == ("expired", "printed")
+    assert [job.id for job in await site.list_jobs(await site.session("c-alice"))] == [printed.id]
+    site.clients.clock.advance(20 * 3600)  # past reprint_hours: the printed document goes too
+    assert len(jobs.sweep()) == 1 and jobs.spool.entries() == []
+    assert await site.list_jobs(await site.session("c-alice")) == []
