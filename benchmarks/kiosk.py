@@ -1,4 +1,4 @@
-"""Kiosk speed at the hub: voucher redemption throughput and the hub's part of a coin's credit.
+"""Kiosk speed: coin-to-credit latency through the whole kiosk, and voucher redemption throughput.
 
 Starts a real hub process on a fresh data directory, registers K kiosks (default 20) with one
 logged-in user each, creates a voucher batch, then over loopback gRPC:
@@ -7,10 +7,12 @@ logged-in user each, creates a voucher batch, then over loopback gRPC:
   redemptions per second and each call's latency.
 * ``hub_credit``: every kiosk sends 500 / K coin events one after another, as a kiosk does (one
   coin at a time, each durable at the hub before the next); prints the RPC latency.
-
-The coin-to-credit figure of the issue starts at the simulated acceptor and ends on the kiosk's
-screen; it needs the kiosk application, which does not exist yet, so the headline prints ``n/a``
-for it and the hub's share of it is printed on the line before. Last line:
+* ``coin_to_credit``: one real kiosk engine (``terminal_app.core.kiosk``) with the real ccTalk
+  driver polling a simulated coin acceptor on a pty every 100 ms, its SQLite cash journal
+  (``synchronous=FULL``) and the hub process. A card is tapped, a recharge opened, then 500 coins
+  are inserted one at a time at a random phase of the poll; each is timed from ``insert_coin``
+  at the simulated acceptor until the kiosk state shows the hub's new recharge total (the credit
+  is committed at the hub by then). Last line:
 
     coin_to_credit_p50_ms=… coin_to_credit_p99_ms=… voucher_redeem_rps=… cores=…
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -34,6 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from printgate.v1 import admin_pb2, admin_pb2_grpc, kiosk_pb2, kiosk_pb2_grpc, terminal_pb2, terminal_pb2_grpc
 
+from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor
+from terminal_app.core.kiosk import KioskEngine, KioskSettings
+from terminal_app.core.kiosk_devices import AcceptorConfig, open_acceptors
+from terminal_app.core.kiosk_hub import KioskHubClient
+from terminal_app.core.kiosk_journal import CashJournal
+from terminal_app.core.kiosk_state import KioskState, StartRecharge
+from terminal_app.core.state import CardPresented
 from tests.conftest import free_tcp_port
 from tests.hub_server.processes import HubProcess
 
@@ -135,10 +145,77 @@ async def credit_coins(clients: list[Kiosk], coins: int) -> list[float]:
     return latencies
 
 
+COIN_VALUES = (10, 20, 50, 100, 200)
+POLL_INTERVAL_S = 0.1
+
+
+async def seed_coin_kiosk(address: str, token: str) -> str:
+    """A kiosk ``coin-kiosk`` and a user ``coins`` with card ``COINCARD``; returns the kiosk key."""
+    metadata = (("authorization", f"Bearer {token}"),)
+    async with grpc.aio.insecure_channel(address) as channel:
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        reply = await admin.CreateTerminal(
+            admin_pb2.Terminal(id="coin-kiosk", kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
+        )
+        await admin.CreateUser(admin_pb2.User(username="coins"), metadata=metadata)
+        card = admin_pb2.Card(user=admin_pb2.UserRef(username="coins"), number="COINCARD")
+        await admin.AddCard(card, metadata=metadata)
+    return str(reply.key)
+
+
+async def coin_to_credit(address: str, token: str, coins: int, directory: Path) -> list[float]:
+    """Insert ``coins`` coins at the simulated acceptor; each one's ms until the kiosk shows it credited."""
+    key = await seed_coin_kiosk(address, token)
+    device = SimCoinAcceptor(2)
+    bus = SimCcTalkBus(device).start()
+    journal = CashJournal.open(directory / "kiosk.db")
+    client = KioskHubClient(address, "coin-kiosk", key)
+    config = AcceptorConfig(
+        "coin", "cctalk", bus.path, 2, {"kind": "coin", "poll_interval_s": POLL_INTERVAL_S}
+    )
+    devices = await open_acceptors([config], journal)
+    engine = KioskEngine(
+        hub=client, acceptors=devices.slots, journal=journal, settings=KioskSettings(recharge_timeout_s=3600)
+    )
+    shown = asyncio.Event()
+    expected = {"total": 0}
+
+    def watch(state: KioskState) -> None:
+        if state.recharge_total_minor == expected["total"] and state.pending_minor == 0:
+            shown.set()
+
+    engine.subscribe(watch)
+    latencies: list[float] = []
+    chance = random.Random(1)
+    try:
+        await engine.start()
+        await engine.dispatch(CardPresented("COINCARD"))
+        await engine.dispatch(StartRecharge())
+        assert engine.state.accepting, engine.state
+        for _ in range(coins):
+            await asyncio.sleep(chance.uniform(0, POLL_INTERVAL_S))  # a random phase of the poll
+            value = chance.choice(COIN_VALUES)
+            expected["total"] += value
+            shown.clear()
+            began = time.perf_counter()
+            await asyncio.to_thread(device.insert_coin, value)
+            await asyncio.wait_for(shown.wait(), 10)
+            latencies.append((time.perf_counter() - began) * 1000)
+        assert journal.pending_count() == 0 and len(journal.events("credited")) == coins
+    finally:
+        await engine.close()
+        await devices.close()
+        await client.close()
+        journal.close()
+        bus.close()
+    return latencies
+
+
 async def run(process: HubProcess, kiosks: int, vouchers: int, coins: int) -> None:
     clients, codes, channels = await setup(process.address, process.admin_token, kiosks, vouchers)
     rate, redeem_ms = await redeem_all(clients, codes)
     credit_ms = await credit_coins(clients, coins)
+    coin_ms = await coin_to_credit(process.address, process.admin_token, coins, process.data_dir.parent)
     check = await admin_pb2_grpc.AdminServiceStub(channels[0]).CheckLedger(
         admin_pb2.Empty(), metadata=(("authorization", f"Bearer {process.admin_token}"),)
     )
@@ -155,7 +232,12 @@ async def run(process: HubProcess, kiosks: int, vouchers: int, coins: int) -> No
         f" ({len(credit_ms)} coins, CreditCashEvent RPC only: no acceptor, no poll interval, no kiosk)"
     )
     print(
-        "coin_to_credit_p50_ms=n/a coin_to_credit_p99_ms=n/a"
+        f"coin_to_credit: {len(coin_ms)} coins, ccTalk poll every {POLL_INTERVAL_S * 1000:.0f} ms,"
+        f" min {min(coin_ms):.1f} ms, max {max(coin_ms):.1f} ms"
+    )
+    print(
+        f"coin_to_credit_p50_ms={statistics.median(coin_ms):.1f}"
+        f" coin_to_credit_p99_ms={percentile(coin_ms, 0.99):.1f}"
         f" voucher_redeem_rps={rate:.0f} cores={os.cpu_count()}"
     )
 
