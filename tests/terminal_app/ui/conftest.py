@@ -89,6 +89,9 @@ def kivy_window() -> Any:
     from terminal_app.ui.settings import UiSettings
 
     configure_kivy(UiSettings(virtual_keyboard=False))
+    from kivy.config import Config
+
+    Config.set("graphics", "maxfps", "0")  # tests step frames themselves: no frame-rate sleeps
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
