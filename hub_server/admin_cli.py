@@ -1063,6 +1063,17 @@ def _add_print_job_verbs(verbs: _Verbs) -> None:
         ),
     )
     delete.add_argument("job_id", type=int, nargs="+")
+    assign = verbs.add(
+        "assign",
+        "give a job held for claiming (unknown submitter) to a user",
+        Verb(
+            "AssignPrintJob",
+            lambda a: admin_pb2.AssignPrintJobRequest(job_id=a.job_id, owner=_user(a.username)),
+            record_of(PRINT_JOB_COLUMNS),
+        ),
+    )
+    assign.add_argument("job_id", type=int)
+    assign.add_argument("username")
     verbs.group("delegation", "who may release whose print jobs")
     for name, method, done, help_text in (
         ("add", "DelegateJobs", "delegated", "let a user or a group release OWNER's jobs"),

@@ -38,6 +38,7 @@ __all__ = [
     "DELEGATING_OWNERS",
     "PAPER_NAMES",
     "SqlJobRegistry",
+    "assign_owner",
     "delegate",
     "delegates_of",
     "hub_state",
@@ -392,14 +393,30 @@ def delegates_of(tx: Tx, owner_id: int, user_id: int) -> bool:
     return owner_id == user_id or owner_id in owners_delegating_to(tx, user_id)
 
 
+_ADMIN_COLUMNS = """j.id, u.username AS owner, j.submitted_by, j.job_name, j.state, j.page_count,
+    j.color_pages, j.copies, j.size_bytes, j.source, j.created_us, j.expires_us
+    FROM print_jobs j LEFT JOIN users u ON u.id = j.owner_user_id"""
+
+
 def list_print_jobs(tx: Tx, owner_id: int | None, limit: int) -> list[Row]:
     """Jobs not yet cleaned away (newest first) for admins: one owner's or everyone's."""
     return list(
         tx.execute(
-            """SELECT j.id, u.username AS owner, j.submitted_by, j.job_name, j.state, j.page_count,
-                   j.color_pages, j.copies, j.size_bytes, j.source, j.created_us, j.expires_us
-               FROM print_jobs j LEFT JOIN users u ON u.id = j.owner_user_id
+            f"""SELECT {_ADMIN_COLUMNS}
                WHERE (CAST(:o AS BIGINT) IS NULL OR j.owner_user_id = :o) ORDER BY j.id DESC LIMIT :n""",
             {"o": owner_id, "n": limit},
         )
     )
+
+
+def assign_owner(tx: Tx, job_id: int, owner_id: int) -> Row:
+    """Claim a held job that has no owner for ``owner_id``; NotFound otherwise."""
+    if not tx.execute(
+        "UPDATE print_jobs SET owner_user_id = :o WHERE id = :j AND owner_user_id IS NULL AND state = 'held'"
+        " RETURNING id",
+        {"o": owner_id, "j": job_id},
+    ):
+        raise NotFound(f"no held job {job_id} waiting for an owner")
+    row = tx.one(f"SELECT {_ADMIN_COLUMNS} WHERE j.id = :j", {"j": job_id})
+    assert row is not None
+    return row

@@ -787,6 +787,14 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
 
         return admin_pb2.ListPrintJobsResponse(jobs=[_print_job(row) for row in self._read(context, read)])
 
+    async def AssignPrintJob(
+        self, request: admin_pb2.AssignPrintJobRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.PrintJob:
+        row = await self._write(
+            context, lambda tx: jobs.assign_owner(tx, request.job_id, user_ref_id(tx, request.owner))
+        )
+        return _print_job(row)
+
     async def DeletePrintJobs(
         self, request: admin_pb2.DeletePrintJobsRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.DeletePrintJobsResponse:

@@ -54,3 +54,22 @@ async def test_delegation_and_print_job_verbs(tmp_path: Path) -> None:
         assert site.job_state(job.id) == "canceled"
         await admin(address, data_dir, "delegation remove alice --to-group team")
         assert (await admin(address, data_dir, "delegation list"))["delegations"] == []
+
+
+async def test_a_job_held_for_claiming_is_assigned_to_its_user(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'hub.db'}"
+    async with open_site(tmp_path, database, unknown_owner="hold") as site:
+        address, data_dir = f"127.0.0.1:{site.running.port}", tmp_path / "hub"
+        document = tmp_path / "three.ps"
+        document.write_bytes(THREE_PAGES_PS)
+        await site.submit(document, "laptop-guest", name="from a guest laptop")
+        (held,) = (await admin(address, data_dir, "printjob list"))["jobs"]
+        assert (held["owner"], held["submitted_by"], held["state"]) == ("", "laptop-guest", "held")
+        token = await site.session("c-alice")
+        assert await site.list_jobs(token) == []
+        assigned = await admin(address, data_dir, f"printjob assign {held['id']} alice")
+        assert assigned["owner"] == "alice"
+        assert [job.name for job in await site.list_jobs(token)] == ["from a guest laptop"]
+        argv = ["--hub", address, "--data-dir", str(data_dir), "printjob", "assign", str(held["id"]), "alice"]
+        again = await asyncio.to_thread(run_admin, argv)
+        assert again.code == 1 and "NOT_FOUND" in again.err

@@ -586,3 +586,11 @@ class DeletePrintJobsResponse(_message.Message):
     DELETED_FIELD_NUMBER: _ClassVar[int]
     deleted: int
     def __init__(self, deleted: _Optional[int] = ...) -> None: ...
+
+class AssignPrintJobRequest(_message.Message):
+    __slots__ = ("job_id", "owner")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    job_id: int
+    owner: UserRef
+    def __init__(self, job_id: _Optional[int] = ..., owner: _Optional[_Union[UserRef, _Mapping]] = ...) -> None: ...

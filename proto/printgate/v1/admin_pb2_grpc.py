@@ -219,6 +219,11 @@ class AdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsResponse.FromString,
                 _registered_method=True)
+        self.AssignPrintJob = channel.unary_unary(
+                '/printgate.v1.AdminService/AssignPrintJob',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.PrintJob.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -459,6 +464,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AssignPrintJob(self, request, context):
+        """Give a job held for claiming (its submitter was no hub user) to a user; NOT_FOUND unless
+        the job is held and has no owner.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -646,6 +659,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.DeletePrintJobs,
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_admin__pb2.DeletePrintJobsResponse.SerializeToString,
+            ),
+            'AssignPrintJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignPrintJob,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.PrintJob.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1647,6 +1665,33 @@ class AdminService:
             '/printgate.v1.AdminService/DeletePrintJobs',
             printgate_dot_v1_dot_admin__pb2.DeletePrintJobsRequest.SerializeToString,
             printgate_dot_v1_dot_admin__pb2.DeletePrintJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignPrintJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/AssignPrintJob',
+            printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.PrintJob.FromString,
             options,
             channel_credentials,
             insecure,
