@@ -18,7 +18,15 @@ from terminal_app.core.engine import EngineSettings, OfflinePolicy
 from terminal_app.core.errors import ConfigError
 from terminal_app.core.state import PriceHints
 
-__all__ = ["FihPins", "HubSettings", "MfpSettings", "ReaderSettings", "TerminalConfig", "load_config"]
+__all__ = [
+    "FihPins",
+    "HubSettings",
+    "MfpSettings",
+    "ReaderSettings",
+    "TerminalConfig",
+    "config_from_document",
+    "load_config",
+]
 
 
 @dataclass(frozen=True)
@@ -120,12 +128,31 @@ _OFFLINE_CACHE_KEYS = {"cache_ttl_s", "cache_max_users"}
 _SECTIONS = {"hub", "reader", "mfp", "session", "prices", "offline", "storage"}
 
 
-def _take(cls: type, values: dict[str, Any], section: str, allowed: set[str] | None = None) -> dict[str, Any]:
+def _take(cls: type, values: Any, section: str, allowed: set[str] | None = None) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{section}] must be a table")
     known = allowed if allowed is not None else {f.name for f in fields(cls)}
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown key(s) in [{section}]: {', '.join(sorted(unknown))}")
+    for item in fields(cls):
+        if item.name in values:
+            _check_type(item.default, values[item.name], f"[{section}] {item.name}")
     return values
+
+
+def _check_type(default: Any, value: Any, where: str) -> None:
+    """A value must have its default's kind (TOML integers are fine where seconds are floats)."""
+    if isinstance(default, bool):
+        wanted: tuple[type, ...] = (bool,)
+    elif isinstance(default, float):
+        wanted = (int, float)
+    elif isinstance(default, int | str):
+        wanted = (type(default),)
+    else:
+        return
+    if not isinstance(value, wanted) or (isinstance(value, bool) and wanted != (bool,)):
+        raise ConfigError(f"{where} must be {' or '.join(kind.__name__ for kind in wanted)}, not {value!r}")
 
 
 def _build(cls: type, values: dict[str, Any], section: str) -> Any:
@@ -139,12 +166,19 @@ def load_config(path: Path) -> TerminalConfig:
     """Read and check ``terminal.toml``."""
     try:
         document = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    return config_from_document(document, path.resolve().parent)
+
+
+def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig:
+    """Check a parsed ``terminal.toml``; relative paths start at ``base``."""
     unknown = set(document) - _SECTIONS
     if unknown:
-        raise ConfigError(f"unknown section(s) in {path}: {', '.join(sorted(unknown))}")
-    base = path.resolve().parent
+        raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
+    for name, section in document.items():
+        if not isinstance(section, dict):
+            raise ConfigError(f"[{name}] must be a table")
     mfp = dict(_take(MfpSettings, document.get("mfp", {}), "mfp"))
     mfp["fih"] = _build(FihPins, _take(FihPins, mfp.get("fih", {}), "mfp.fih"), "mfp.fih")
     offline = dict(document.get("offline", {}))

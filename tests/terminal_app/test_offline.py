@@ -157,7 +157,7 @@ async def test_a_report_whose_acknowledgement_was_lost_is_charged_once(rig: Rig)
 def test_offline_policy_validates() -> None:
     for bad in ({"unknown_users": "maybe"}, {"credit_cap_cents": -1}):
         try:
-            OfflinePolicy(**bad)  # type: ignore[arg-type]
+            OfflinePolicy(**bad)
         except ValueError:
             continue
         raise AssertionError(f"{bad} accepted")
