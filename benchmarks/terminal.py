@@ -1,0 +1,198 @@
+"""Terminal speed: tap-to-unlock latency, and the terminal process's idle CPU and memory.
+
+Tap to unlock: a real in-process hub, the hw_sim RDM6300 reader on a pty, the simulated MFP's FIH
+copier on MockFactory pins, and the terminal wired from a ``terminal.toml`` exactly as
+``printgate terminal`` wires it. Clock starts when the simulator has written the frame's last
+byte into the pty; it stops when the copier's enable line is high (observed in the engine's
+state callback, which runs right after the FIH output was switched). Between taps the user logs
+out, so every tap is a full login: frame parse, Authenticate over gRPC, unlock.
+
+Idle: ``printgate terminal`` as its own process (reader on a pty, mock GPIO, hub reachable),
+CPU time over ``--idle-seconds`` from /proc and its resident set size.
+
+Run: ``.venv/bin/python benchmarks/terminal.py [--taps 200] [--idle-seconds 20]``; last line::
+
+    tap_to_unlock_p50_ms=… tap_to_unlock_p99_ms=… idle_cpu_pct=… rss_mb=… cores=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gpiozero.pins.mock import MockFactory
+
+from hub_server.clock import FakeClock
+from hub_server.server import ADMIN_TOKEN_FILE, start_hub
+from hw_sim.mfp import FihCopier, SimulatedMfp
+from hw_sim.readers import SerialReaderSim
+from terminal_app.core import Logout, Screen, TerminalState
+from terminal_app.core.config import load_config
+from terminal_app.core.wiring import build_terminal
+from tests.hub_server.conftest import HubClients, hub_config
+from tests.terminal_app.conftest import ALICE_CARD, seed_site
+
+REPO = Path(__file__).resolve().parent.parent
+WAIT_S = 10.0
+
+
+def write_config(
+    folder: Path, port: int, terminal: tuple[str, str], reader_path: str, pin_factory: str = ""
+) -> Path:
+    terminal_id, key = terminal
+    (folder / "terminal.key").write_text(key + "\n")
+    path = folder / "terminal.toml"
+    path.write_text(
+        f"""[hub]
+address = "127.0.0.1:{port}"
+terminal_id = "{terminal_id}"
+key_file = "terminal.key"
+[reader]
+driver = "rdm6300"
+url = "{reader_path}"
+debounce_s = 0.0
+[mfp.fih]
+grace_s = 0.0
+pin_factory = "{pin_factory}"
+[session]
+relogin_guard_s = 0.0
+[storage]
+data_dir = "data"
+"""
+    )
+    return path
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def tap_and_stamp(reader: SerialReaderSim) -> float:
+    """Tap, and take the time as soon as the frame's last byte is in the pty."""
+    reader.tap(ALICE_CARD)
+    return time.perf_counter()
+
+
+async def until(event: asyncio.Event) -> None:
+    await asyncio.wait_for(event.wait(), WAIT_S)
+
+
+async def measure_taps(hub: HubClients, folder: Path, taps: int) -> list[float]:
+    terminal_client = await seed_site(hub)
+    factory = MockFactory()
+    device = SimulatedMfp("kyocera")
+    copier = FihCopier(factory)
+    copier.attach(device)
+    latencies_ms: list[float] = []
+    unlocked, idle = asyncio.Event(), asyncio.Event()
+    stamps: dict[str, float] = {}
+
+    def watch(state: TerminalState) -> None:
+        if state.panel_unlocked and copier.enabled() and not unlocked.is_set():
+            stamps["unlocked"] = time.perf_counter()
+            unlocked.set()
+        if state.screen is Screen.IDLE:
+            idle.set()
+
+    with SerialReaderSim("rdm6300") as reader:
+        config = load_config(write_config(folder, hub.running.port, ("t1", terminal_client.key), reader.path))
+        terminal = build_terminal(config, pin_factory=factory)
+        terminal.engine.subscribe(watch)
+        task = asyncio.create_task(terminal.run())
+        await until(idle)
+        while terminal.reader.health.state != "ready":
+            await asyncio.sleep(0.01)
+        for _ in range(taps):
+            unlocked.clear()
+            tapped = await asyncio.to_thread(tap_and_stamp, reader)
+            await until(unlocked)
+            latencies_ms.append((stamps["unlocked"] - tapped) * 1000)
+            idle.clear()
+            terminal.engine.submit(Logout())
+            await until(idle)
+        await terminal.stop()
+        await task
+        await terminal.close()
+    factory.close()
+    return latencies_ms
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def measure_idle(
+    port: int, terminal: tuple[str, str], folder: Path, seconds: float
+) -> tuple[float, float]:
+    with SerialReaderSim("rdm6300") as reader:
+        config = write_config(folder, port, terminal, reader.path, pin_factory="mock")
+        command = [sys.executable, "-m", "terminal_app.cli", "terminal", "--config", str(config)]
+        process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stderr is not None
+            while "screen=idle" not in await asyncio.to_thread(process.stderr.readline):
+                if process.poll() is not None:
+                    raise RuntimeError("printgate terminal exited")
+            await asyncio.sleep(2.0)  # let start-up settle
+            ticks_per_s = os.sysconf("SC_CLK_TCK")
+            before, started = cpu_ticks(process.pid), time.monotonic()
+            await asyncio.sleep(seconds)
+            used_s = (cpu_ticks(process.pid) - before) / ticks_per_s
+            return 100.0 * used_s / (time.monotonic() - started), rss_mb(process.pid)
+        finally:
+            process.terminate()
+            process.wait(20)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--taps", type=int, default=200)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pg-bench-terminal-") as temp:
+        folder = Path(temp)
+        running = await start_hub(hub_config(folder / "hub"), FakeClock())
+        token = (folder / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+        hub = HubClients(running=running, channel=channel, admin_token=token, clock=FakeClock())
+        (folder / "taps").mkdir()
+        latencies = await measure_taps(hub, folder / "taps", args.taps)
+        idle_terminal = await hub.create_terminal("t-idle")
+        (folder / "idle").mkdir()
+        idle_cpu, rss = await measure_idle(
+            running.port, ("t-idle", idle_terminal.key), folder / "idle", args.idle_seconds
+        )
+        await channel.close()
+        await running.stop(0)
+    p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+    spread = f"min_ms={min(latencies):.2f} median_ms={p50:.2f} p99_ms={p99:.2f} max_ms={max(latencies):.2f}"
+    print(f"taps={len(latencies)} {spread}")
+    print(f"idle: cpu_pct={idle_cpu:.2f} of one core over {args.idle_seconds:g} s, rss_mb={rss:.1f}")
+    print(
+        f"tap_to_unlock_p50_ms={p50:.2f} tap_to_unlock_p99_ms={p99:.2f} idle_cpu_pct={idle_cpu:.2f} "
+        f"rss_mb={rss:.1f} cores={os.cpu_count()}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
