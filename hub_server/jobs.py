@@ -211,7 +211,20 @@ _INSERT = (
     f"INSERT INTO print_jobs ({', '.join(c for c, _ in _FIELDS)})"
     f" VALUES ({', '.join(':' + p for _, p in _FIELDS)}) RETURNING id"
 )
-_UPDATE = f"UPDATE print_jobs SET {', '.join(f'{c} = :{p}' for c, p in _FIELDS)} WHERE id = :id RETURNING id"
+# While the hub releases a job (and once it printed it), the job's state is the hub's: an
+# intake update racing with a release (analysis finishing then) changes the rest, not the state.
+_HUB_STATE_COLUMNS = frozenset({"state", "ipp_state", "state_reasons", "completed_us"})
+
+
+def _assignment(column: str, parameter: str) -> str:
+    if column in _HUB_STATE_COLUMNS:
+        return f"{column} = CASE WHEN state IN ('releasing', 'printed') THEN {column} ELSE :{parameter} END"
+    return f"{column} = :{parameter}"
+
+
+_UPDATE = (
+    f"UPDATE print_jobs SET {', '.join(_assignment(c, p) for c, p in _FIELDS)} WHERE id = :id RETURNING id"
+)
 
 
 def _record(row: Row) -> JobRecord:

@@ -99,11 +99,11 @@ def test_analysis_and_columns_round_trip(registry: SqlJobRegistry, db: Database)
 
 def test_state_words_follow_ipp_states(registry: SqlJobRegistry, db: Database) -> None:
     job_id = registry.add_job(job("alice"))
-    cases = [
+    cases = [  # printed last: from there on the state is the hub's (see the next tests)
         (JobState.ABORTED, ("job-expired",), "expired"),
         (JobState.ABORTED, ("aborted-by-system",), "aborted"),
-        (JobState.COMPLETED, ("job-completed-successfully",), "printed"),
         (JobState.PENDING_HELD, ("job-incoming",), "held"),
+        (JobState.COMPLETED, ("job-completed-successfully",), "printed"),
     ]
     for ipp_state, reasons, word in cases:
         registry.update_job(replace(job("alice"), job_id=job_id, state=ipp_state, state_reasons=reasons))
@@ -127,3 +127,23 @@ def test_owner_resolution_ignores_inactive_users(registry: SqlJobRegistry, db: D
     assert registry.resolve_owner("BOB") == "bob"
     db.write_sync(lambda tx: tx.execute("UPDATE users SET active = 0 WHERE username = 'bob'"))
     assert registry.resolve_owner("bob") is None
+
+
+def test_an_intake_update_racing_a_release_keeps_the_hub_state(
+    registry: SqlJobRegistry, db: Database
+) -> None:
+    job_id = registry.add_job(job("alice"))
+    stale = registry.get_job(job_id)
+    assert stale is not None
+    db.write_sync(
+        lambda tx: tx.execute(
+            "UPDATE print_jobs SET state = 'releasing', ipp_state = 5, state_reasons = 'job-printing'"
+            " WHERE id = :i",
+            {"i": job_id},
+        )
+    )
+    analysis = JobAnalysis("application/pdf", 1, (PageInfo(595.0, 842.0, (0.0, 0.0, 0.0, 0.1), False),))
+    registry.update_job(replace(stale, analysis=analysis))  # what intake does when analysis ends
+    stored = registry.get_job(job_id)
+    assert stored is not None and stored.analysis == analysis
+    assert (stored.state, stored.state_reasons) == (JobState.PROCESSING, ("job-printing",))
