@@ -211,14 +211,22 @@ _INSERT = (
     f"INSERT INTO print_jobs ({', '.join(c for c, _ in _FIELDS)})"
     f" VALUES ({', '.join(':' + p for _, p in _FIELDS)}) RETURNING id"
 )
-# While the hub releases a job (and once it printed it), the job's state is the hub's: an
-# intake update racing with a release (analysis finishing then) changes the rest, not the state.
-_HUB_STATE_COLUMNS = frozenset({"state", "ipp_state", "state_reasons", "completed_us"})
+# Once the hub released, printed, deleted or expired a job, its state is the hub's: an intake
+# update built from an older read (analysis ending just then) changes the rest, not the state,
+# and does not bring back the document of a deleted or expired job.
+_HUB_STATES = "('releasing', 'printed', 'canceled', 'expired')"
+_KEPT_COLUMNS = {
+    "state": _HUB_STATES,
+    "ipp_state": _HUB_STATES,
+    "state_reasons": _HUB_STATES,
+    "completed_us": _HUB_STATES,
+    "spool_id": "('canceled', 'expired')",
+}
 
 
 def _assignment(column: str, parameter: str) -> str:
-    if column in _HUB_STATE_COLUMNS:
-        return f"{column} = CASE WHEN state IN ('releasing', 'printed') THEN {column} ELSE :{parameter} END"
+    if column in _KEPT_COLUMNS:
+        return f"{column} = CASE WHEN state IN {_KEPT_COLUMNS[column]} THEN {column} ELSE :{parameter} END"
     return f"{column} = :{parameter}"
 
 

@@ -97,19 +97,21 @@ def test_analysis_and_columns_round_trip(registry: SqlJobRegistry, db: Database)
     }
 
 
-def test_state_words_follow_ipp_states(registry: SqlJobRegistry, db: Database) -> None:
-    job_id = registry.add_job(job("alice"))
-    cases = [  # printed last: from there on the state is the hub's (see the next tests)
+@pytest.mark.parametrize(
+    ("ipp_state", "reasons", "word"),
+    [
         (JobState.ABORTED, ("job-expired",), "expired"),
         (JobState.ABORTED, ("aborted-by-system",), "aborted"),
         (JobState.PENDING_HELD, ("job-incoming",), "held"),
         (JobState.COMPLETED, ("job-completed-successfully",), "printed"),
-    ]
-    for ipp_state, reasons, word in cases:
-        registry.update_job(replace(job("alice"), job_id=job_id, state=ipp_state, state_reasons=reasons))
-        assert (
-            db.read(lambda tx: tx.scalar("SELECT state FROM print_jobs WHERE id = :i", {"i": job_id})) == word
-        )
+    ],
+)
+def test_state_words_follow_ipp_states(
+    registry: SqlJobRegistry, db: Database, ipp_state: JobState, reasons: tuple[str, ...], word: str
+) -> None:
+    job_id = registry.add_job(job("alice"))
+    registry.update_job(replace(job("alice"), job_id=job_id, state=ipp_state, state_reasons=reasons))
+    assert db.read(lambda tx: tx.scalar("SELECT state FROM print_jobs WHERE id = :i", {"i": job_id})) == word
 
 
 def test_a_job_being_printed_cannot_be_cancelled(registry: SqlJobRegistry, db: Database) -> None:
@@ -147,3 +149,18 @@ def test_an_intake_update_racing_a_release_keeps_the_hub_state(
     stored = registry.get_job(job_id)
     assert stored is not None and stored.analysis == analysis
     assert (stored.state, stored.state_reasons) == (JobState.PROCESSING, ("job-printing",))
+
+
+def test_a_stale_update_does_not_bring_back_a_deleted_job(registry: SqlJobRegistry, db: Database) -> None:
+    job_id = registry.add_job(job("alice"))
+    stale = registry.get_job(job_id)
+    assert stale is not None
+    db.write_sync(
+        lambda tx: tx.execute(
+            "UPDATE print_jobs SET state = 'canceled', ipp_state = 7, spool_id = NULL WHERE id = :i",
+            {"i": job_id},
+        )
+    )
+    registry.update_job(stale)
+    stored = registry.get_job(job_id)
+    assert stored is not None and (stored.state, stored.spool_id) == (JobState.CANCELED, None)
