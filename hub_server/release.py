@@ -177,7 +177,7 @@ class Progress:
     """One step of a release, streamed back per job."""
 
     job_id: int
-    state: str  # queued, sending, printed, failed, refused
+    state: str  # sending, printed, failed, refused
     message: str = ""
     bytes_sent: int = 0
     pages_printed: int = 0
