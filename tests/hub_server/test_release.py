@@ -284,3 +284,20 @@ async def test_sweep_expires_held_jobs_and_printed_documents(site: PrintSite, th
     site.clients.clock.advance(20 * 3600)  # past reprint_hours: the printed document goes too
     assert len(jobs.sweep()) == 1 and jobs.spool.entries() == []
     assert await site.list_jobs(await site.session("c-alice")) == []
+
+
+@pytest.mark.parametrize(("policy", "outcome"), [("allow", PRINTED), ("refuse", REFUSED)])
+async def test_a_silent_snmp_agent_allows_or_refuses_as_configured(
+    tmp_path: Path, three_pages: Path, policy: str, outcome: int
+) -> None:
+    database = f"sqlite:///{tmp_path / 'hub.db'}"
+    async with open_site(tmp_path, database, snmp_unreachable=policy, snmp_timeout_s=0.3) as site:
+        await site.submit(three_pages, "alice")
+        token = await site.session("c-alice")
+        (job,) = await site.list_jobs(token)
+        site.mfp.device.snmp_silent = True
+        progress = await site.release(token, "k", [release_item(job.id)])
+        assert progress[-1].state == outcome
+        if outcome == REFUSED:
+            assert progress[-1].message == "printer mfp-1 does not answer status queries; try again later"
+            assert site.mfp.device.jobs == [] and await site.clients.balance("alice") == 500
