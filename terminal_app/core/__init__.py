@@ -30,7 +30,7 @@ from terminal_app.core.errors import (
     TerminalError,
 )
 from terminal_app.core.hub_client import CHANNEL_OPTIONS, HubClient
-from terminal_app.core.journal import FlushResult, Journal, JournalEntry, UsageSender, open_store
+from terminal_app.core.journal import FlushResult, Journal, JournalEntry, OpenCopy, UsageSender, open_store
 from terminal_app.core.offline_cache import CachedUser, OfflineCache, load_or_create_key
 from terminal_app.core.state import (
     Cancel,
@@ -92,6 +92,7 @@ __all__ = [
     "NotSupported",
     "OfflineCache",
     "OfflinePolicy",
+    "OpenCopy",
     "PasswordEntered",
     "PinEntered",
     "PriceHints",

@@ -51,8 +51,8 @@ class CopyCounter(abc.ABC):
     """Counts one copy session at a time."""
 
     @abc.abstractmethod
-    async def begin(self, session_id: str) -> None:
-        """Take the baseline; raise :class:`CopyUnavailable` if the pages cannot be counted."""
+    async def begin(self, session_id: str) -> dict[str, int]:
+        """Take the baseline and return it; raise :class:`CopyUnavailable` if pages cannot be counted."""
 
     @abc.abstractmethod
     async def live(self) -> CopyPages:
@@ -62,6 +62,10 @@ class CopyCounter(abc.ABC):
     async def end(self, pulses: PulseCounts) -> CopyPages:
         """The pages to charge; ``pulses`` is what the panel lock counted."""
 
+    @abc.abstractmethod
+    async def recover(self, baseline: dict[str, int]) -> CopyPages:
+        """Pages made since ``baseline`` by a session whose process died (what can be proven)."""
+
 
 class PulseCopyCounter(CopyCounter):
     """Count the panel lock's FIH pulses."""
@@ -69,8 +73,9 @@ class PulseCopyCounter(CopyCounter):
     def __init__(self, panel: PanelLock) -> None:
         self.panel = panel
 
-    async def begin(self, session_id: str) -> None:
-        """Nothing to do: the panel resets its counts when it unlocks."""
+    async def begin(self, session_id: str) -> dict[str, int]:
+        """Nothing to snapshot: the panel resets its counts when it unlocks."""
+        return {}
 
     async def live(self) -> CopyPages:
         """The pulses counted so far."""
@@ -82,6 +87,11 @@ class PulseCopyCounter(CopyCounter):
         if pulses.rejected:
             log.warning("copy: %d count pulses rejected as glitches or bounces", pulses.rejected)
         return CopyPages(mono=pulses.mono, color=pulses.color)
+
+    async def recover(self, baseline: dict[str, int]) -> CopyPages:
+        """Pulses die with the process that counted them: nothing can be proven."""
+        log.error("copy: a session was cut by a restart; its pulse counts are lost")
+        return CopyPages()
 
 
 def _copy_pages(values: dict[str, int]) -> CopyPages:
@@ -98,13 +108,27 @@ class SnmpCopyCounter(CopyCounter):
         self.meter = meter or CopyMeter(reader)
         self._baseline = CopyPages()
 
-    async def begin(self, session_id: str) -> None:
+    async def begin(self, session_id: str) -> dict[str, int]:
         """Snapshot the counters (the meter retries before it gives up)."""
         try:
             first = await self.meter.unlock(session_id)
         except MfpError as exc:
             raise CopyUnavailable(str(exc)) from exc
         self._baseline = _copy_pages(first.values)
+        return {"copy_mono": self._baseline.mono, "copy_color": self._baseline.color}
+
+    async def recover(self, baseline: dict[str, int]) -> CopyPages:
+        """Counters now minus the baseline; nothing if they went backwards or cannot be read."""
+        try:
+            now = _copy_pages((await self.reader.counters()).values)
+        except MfpError as exc:
+            log.error("copy: a session cut by a restart cannot be counted: %s", exc)
+            return CopyPages()
+        mono, color = now.mono - baseline.get("copy_mono", 0), now.color - baseline.get("copy_color", 0)
+        if mono < 0 or color < 0:
+            log.error("copy: counters went backwards since a session cut by a restart: not charged")
+            return CopyPages()
+        return CopyPages(mono=mono, color=color)
 
     async def live(self) -> CopyPages:
         """Counters now minus the baseline (not charged: ``end`` is)."""

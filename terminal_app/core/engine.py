@@ -56,7 +56,7 @@ from terminal_app.core.errors import (
     TerminalError,
 )
 from terminal_app.core.hub_client import HubClient
-from terminal_app.core.journal import Journal, UsageSender
+from terminal_app.core.journal import Journal, OpenCopy, UsageSender
 from terminal_app.core.offline_cache import CachedUser, OfflineCache
 from terminal_app.core.state import (
     LANGUAGES,
@@ -157,6 +157,7 @@ class _Session:
     credit_cents: int | None = None  # what this session may spend (None: post-paid, no cap)
     page_cap: int | None = None  # offline cap on impressions
     copy_id: str = ""  # set while the panel is unlocked
+    copy: OpenCopy | None = None  # its durable record (the report it becomes, the baseline)
 
 
 @dataclass
@@ -235,6 +236,7 @@ class SessionEngine:
     async def start(self) -> None:
         """Crash recovery: lock the panel first, then show the idle screen and count the journal."""
         await self._lock_panel_at_start()
+        await self._recover_open_copies()
         self._set(pending_reports=self.journal.pending_count())
         if self._state.screen is not Screen.OUT_OF_ORDER:
             self._set(screen=Screen.IDLE)
@@ -614,11 +616,15 @@ class SessionEngine:
             return
         copy_id = uuid.uuid4().hex
         try:
-            await self.counter.begin(copy_id)
+            baseline = await self.counter.begin(copy_id)
         except CopyUnavailable as exc:
             log.warning("engine: copying not possible: %s", exc)
             self._message(MessageKey.COPY_UNAVAILABLE)
             return
+        session.copy = OpenCopy(
+            copy_id, self._report_template(session, copy_id), baseline, session.deferred_card
+        )
+        self.journal.open_copy(session.copy, self.clock.wall_us())  # durable before the panel opens
         session.copy_id = copy_id
         self.panel.unlock(allow_color=self._state.color_allowed, credit_pages=credit_pages)
         self._next_copy_poll_s = self.clock.monotonic_s() + self.settings.copy_poll_s
@@ -669,14 +675,28 @@ class SessionEngine:
             log.exception("engine: copy session %s could not be counted", copy_id)
             pages = CopyPages(mono=pulses.mono, color=pulses.color)
         self._show_pages(pages)
-        if pages.total:
-            self._journal_copy(session, copy_id, pages)
+        assert session.copy is not None
+        self._close_copy(session.copy, pages)
+        session.copy = None
+        if pages.total and session.offline and session.user_id:
+            self.cache.spend(session.user_id, self._state.copy_cost_cents)
 
-    def _journal_copy(self, session: _Session, copy_id: str, pages: CopyPages) -> None:
-        request = terminal_pb2.ReportUsageRequest(
+    def _report_template(self, session: _Session, copy_id: str) -> terminal_pb2.ReportUsageRequest:
+        return terminal_pb2.ReportUsageRequest(
             session_token=session.token,
             idempotency_key=f"copy-{copy_id}",
-            lines=[
+            project_code=self._state.project,
+            performed=True,
+            description=f"copy session at {self.hub.terminal_id}",
+        )
+
+    def _close_copy(self, copy: OpenCopy, pages: CopyPages) -> None:
+        """Journal the session's report (when it made pages) and forget the open session, atomically."""
+        report = None
+        if pages.total:
+            report = terminal_pb2.ReportUsageRequest()
+            report.CopyFrom(copy.template)
+            report.lines.extend(
                 common_pb2.UsageLine(
                     function=common_pb2.FUNCTION_COPY,
                     color=color,
@@ -688,17 +708,20 @@ class SessionEngine:
                     (common_pb2.COLOR_MODE_COLOR, pages.color),
                 )
                 if count
-            ],
-            project_code=self._state.project,
-            occurred_at=_timestamp(self.clock.wall_us()),
-            performed=True,
-            description=f"copy session at {self.hub.terminal_id}",
-        )
-        self.journal.append(request, self.clock.wall_us(), deferred_card=session.deferred_card)
-        if session.offline and session.user_id:
-            self.cache.spend(session.user_id, self._state.copy_cost_cents)
+            )
+            report.occurred_at.CopyFrom(_timestamp(self.clock.wall_us()))
+        self.journal.close_copy(copy, report, self.clock.wall_us())
         self._set(pending_reports=self.journal.pending_count())
         self._replay_wakeup.set()
+
+    async def _recover_open_copies(self) -> None:
+        """Charge copy sessions a dead process left open, from what the counters prove."""
+        for copy in self.journal.open_copies():
+            pages = await self.counter.recover(copy.baseline)
+            log.warning(
+                "engine: copy session %s was cut by a restart: %d pages charged", copy.copy_id, pages.total
+            )
+            self._close_copy(copy, pages)
 
     # ================================================================ leaving a session
 

@@ -10,6 +10,10 @@ A report the hub refuses for good (unknown session, idempotency conflict, a card
 owns) is kept with state ``failed`` and its reason, for an operator to look at; it is not
 retried and does not block the reports behind it.
 
+An unlocked copy session is recorded too (``open_copy_sessions``: the report it will become
+and the counters at unlock), so a terminal that dies mid-session charges it at its next start
+from the counters' difference (SNMP), instead of losing it.
+
 Reports of offline sessions of users the terminal had not cached carry the card number
 instead of a session token: the replay identifies the card once (``deferred_card``), stores
 the token it got on the row, and then sends the report like any other.
@@ -18,6 +22,7 @@ the token it got on the row, and then sends the report like any other.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -28,7 +33,7 @@ from printgate.v1 import terminal_pb2
 from terminal_app.core.errors import HubRejected, HubUnreachable, JournalError
 from terminal_app.core.hub_client import HubClient
 
-__all__ = ["FlushResult", "Journal", "JournalEntry", "UsageSender", "open_store"]
+__all__ = ["FlushResult", "Journal", "JournalEntry", "OpenCopy", "UsageSender", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,13 @@ CREATE TABLE IF NOT EXISTS usage_journal (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
     created_us INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS open_copy_sessions (
+    copy_id TEXT PRIMARY KEY,
+    template BLOB NOT NULL,
+    baseline TEXT NOT NULL,
+    deferred_card TEXT NOT NULL DEFAULT '',
+    started_us INTEGER NOT NULL
 );
 """
 
@@ -100,6 +112,50 @@ class Journal:
         assert cursor.lastrowid is not None
         return JournalEntry(cursor.lastrowid, request, deferred_card, "pending", 0, "")
 
+    def open_copy(self, copy: OpenCopy, started_us: int) -> None:
+        """Remember an unlocked copy session durably, so a restart can still charge it."""
+        try:
+            self._db.execute(
+                "INSERT INTO open_copy_sessions VALUES (?, ?, ?, ?, ?)",
+                (
+                    copy.copy_id,
+                    copy.template.SerializeToString(),
+                    json.dumps(copy.baseline),
+                    copy.deferred_card,
+                    started_us,
+                ),
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot record copy session {copy.copy_id}: {exc}") from exc
+
+    def open_copies(self) -> list[OpenCopy]:
+        """Copy sessions left open (by a crash), oldest first."""
+        rows = self._db.execute("SELECT * FROM open_copy_sessions ORDER BY started_us").fetchall()
+        return [
+            OpenCopy(
+                copy_id=str(row["copy_id"]),
+                template=terminal_pb2.ReportUsageRequest.FromString(row["template"]),
+                baseline={str(k): int(v) for k, v in json.loads(row["baseline"]).items()},
+                deferred_card=str(row["deferred_card"]),
+            )
+            for row in rows
+        ]
+
+    def close_copy(
+        self, copy: OpenCopy, report: terminal_pb2.ReportUsageRequest | None, created_us: int
+    ) -> None:
+        """End a copy session: journal its report (if it made pages) and forget it, in one transaction."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            if report is not None:
+                self.append(report, created_us, deferred_card=copy.deferred_card)
+            self._db.execute("DELETE FROM open_copy_sessions WHERE copy_id = ?", (copy.copy_id,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
     def pending(self) -> list[JournalEntry]:
         """Reports still to send, oldest first."""
         rows = self._db.execute("SELECT * FROM usage_journal WHERE state = 'pending' ORDER BY seq").fetchall()
@@ -157,6 +213,16 @@ class Journal:
             attempts=int(row["attempts"]),
             last_error=str(row["last_error"]),
         )
+
+
+@dataclass(frozen=True)
+class OpenCopy:
+    """A copy session that was unlocked and not yet closed (the process may have died in it)."""
+
+    copy_id: str
+    template: terminal_pb2.ReportUsageRequest  # the report to send, without lines yet
+    baseline: dict[str, int]  # the counters at unlock ({} when pulses were counted)
+    deferred_card: str
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import dataclasses
 import pytest
 from printgate.v1 import admin_pb2, common_pb2
 
-from mfp_adapters import PanelLock, PulseCounts
+from hw_sim.mfp import MfpSimServer
+from mfp_adapters import CommunityAuth, MfpSnmp, PanelLock, PulseCounts, SnmpClient
 from terminal_app.core import (
     Cancel,
     CardPresented,
@@ -29,6 +30,7 @@ from terminal_app.core import (
     SelectProject,
     SessionEngine,
     SetLanguage,
+    SnmpCopyCounter,
     StartCopy,
     Touch,
 )
@@ -402,3 +404,30 @@ async def test_prices_learned_from_the_hub_replace_the_hints(rig: Rig) -> None:
     rig.copy(1, color=True)
     await engine.dispatch(Logout())
     assert engine.state.prices == PriceHints(copy_mono_cents=1, copy_color_cents=20)
+
+
+async def test_a_copy_session_cut_by_a_crash_is_charged_at_the_next_start(rig: Rig) -> None:
+    async with MfpSimServer(device=rig.mfp) as server:
+        snmp = MfpSnmp(SnmpClient("127.0.0.1", server.snmp_port, CommunityAuth("public")))
+        dying = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
+        await dying.start()
+        await dying.dispatch(CardPresented(ALICE_CARD))
+        assert rig.copy(3) == 3
+        [open_copy] = rig.journal.open_copies()  # the process dies here: no logout, no lock
+        assert open_copy.baseline == {"copy_mono": 0, "copy_color": 0}
+        restarted = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
+        await restarted.start()
+        assert not rig.panel.enabled and rig.journal.open_copies() == []
+        assert restarted.state.pending_reports == 1
+        await restarted.flush_journal()
+        assert await rig.hub.balance("alice") == 1000 - 15
+        await snmp.client.aclose()
+
+
+async def test_pulses_of_a_session_cut_by_a_crash_cannot_be_charged(rig: Rig) -> None:
+    await rig.engine.dispatch(CardPresented(ALICE_CARD))
+    rig.copy(2)
+    restarted = fresh_engine(rig)
+    await restarted.start()
+    assert rig.journal.open_copies() == [] and restarted.state.pending_reports == 0
+    assert not rig.panel.enabled
