@@ -43,13 +43,12 @@ import signal
 import sys
 import threading
 import tomllib
+import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 
 from cash_devices import ReceiptPrinter, open_receipt_printer
-from terminal_app.core import kiosk_state
-from terminal_app.core import state as terminal_state
 from terminal_app.core.errors import ConfigError
 from terminal_app.core.kiosk import KioskEngine, KioskSettings
 from terminal_app.core.kiosk_devices import AcceptorConfig, OpenAcceptors, open_acceptors
@@ -57,11 +56,12 @@ from terminal_app.core.kiosk_hub import KioskHubClient
 from terminal_app.core.kiosk_journal import CashJournal
 from terminal_app.core.kiosk_state import KioskIntent, KioskState
 
-__all__ = ["KioskConfig", "load_kiosk_config", "parse_intent", "register"]
+__all__ = ["INTENTS", "KioskConfig", "load_kiosk_config", "parse_intent", "register", "state_json"]
 
 log = logging.getLogger(__name__)
 
-_INTENT_MODULES = (kiosk_state, terminal_state)
+# every intent a kiosk takes, by class name (the terminal's identification intents included)
+INTENTS: dict[str, type] = {cls.__name__: cls for cls in typing.get_args(KioskIntent)}
 _SETTINGS_FIELDS = {f.name for f in fields(KioskSettings)}
 
 
@@ -130,13 +130,35 @@ def parse_intent(line: str) -> KioskIntent:
     if not isinstance(data, dict) or not isinstance(data.get("intent"), str):
         raise ValueError("a control line is a JSON object with an 'intent' name")
     name = data.pop("intent")
-    for module in _INTENT_MODULES:
-        cls = getattr(module, name, None)
-        if dataclasses.is_dataclass(cls) and isinstance(cls, type) and name in module.__all__:
-            if name == "EmptyCashBox":
-                data["counted"] = tuple(tuple(line) for line in data.get("counted", []))
-            return cast(KioskIntent, cls(**data))
-    raise ValueError(f"unknown intent {name!r}")
+    cls = INTENTS.get(name)
+    if cls is None:
+        raise ValueError(f"unknown intent {name!r}")
+    hints = typing.get_type_hints(cls)
+    if set(data) - set(hints):
+        raise ValueError(f"{name} has no field(s) {sorted(set(data) - set(hints))}")
+    if name == "EmptyCashBox":
+        data["counted"] = _counted(data.get("counted"))
+    for field_name, value in data.items():
+        expected = hints[field_name]
+        if expected in (str, float) and not isinstance(value, expected):
+            raise ValueError(f"{name}.{field_name} must be a {expected.__name__}")
+    return cast(KioskIntent, cls(**data))
+
+
+def _counted(value: object) -> tuple[tuple[str, int, int], ...]:
+    if not isinstance(value, list):
+        raise ValueError("EmptyCashBox.counted must be a list of [kind, value_minor, count]")
+    lines = []
+    for line in value:
+        if not (
+            isinstance(line, list)
+            and len(line) == 3
+            and line[0] in ("coin", "note")
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in line[1:])
+        ):
+            raise ValueError(f"EmptyCashBox.counted line {line!r} is not [kind, value_minor, count]")
+        lines.append((line[0], line[1], line[2]))
+    return tuple(lines)
 
 
 def state_json(state: KioskState) -> str:

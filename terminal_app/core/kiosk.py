@@ -177,6 +177,7 @@ class KioskEngine:
         self._tasks: list[asyncio.Task[None]] = []
         self._emptying_key: tuple[tuple[tuple[str, int, int], ...], str] | None = None
         self._stopping = False
+        self._closing: asyncio.Future[None] | None = None
 
     # ================================================================ observation
 
@@ -247,7 +248,16 @@ class KioskEngine:
         return max(0.05, min([*due, now + 1.0]) - now)
 
     async def close(self) -> None:
-        """Finish a recharge and log out (acceptors inhibited), stop the tasks, stop :meth:`run`."""
+        """Finish a recharge and log out (acceptors inhibited), stop the tasks, stop :meth:`run`.
+
+        Safe to call more than once and from several places (a signal and a shutdown path): the
+        second call waits for the first.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await self._closing
+
+    async def _close(self) -> None:
         self._stopping = True
         with contextlib.suppress(Exception):
             await self._end_session(KioskMessage.LOGGED_OUT)
@@ -614,7 +624,7 @@ class KioskEngine:
             self._alarm(f"{slot.name}: {event.value_minor} kept with no recharge ever opened (orphan)")
             return
         if recharge_id == self._state.recharge_id:
-            self._show_coin(row, credited=False)
+            self._show_coin(row)
         self._set(pending_events=self.journal.pending_count())
         self._wake_sender.set()
 
@@ -624,13 +634,11 @@ class KioskEngine:
         left_open = self.journal.open_recharges()
         return left_open[-1].recharge_id if left_open else self.journal.last_recharge_id()
 
-    def _show_coin(self, row: JournaledCash, *, credited: bool) -> None:
-        view = CoinView(row.value_minor, row.currency, row.denomination, row.device_kind, credited)
-        if credited:
-            self._set(last_coin=view if self._state.last_coin else None)
-            return
+    def _show_coin(self, row: JournaledCash) -> None:
+        """The coin landed and is journaled: show it now, before the hub has answered."""
+        coin = CoinView(row.value_minor, row.currency, row.denomination, row.device_kind, credited=False)
         self._set(
-            last_coin=view,
+            last_coin=coin,
             pending_minor=self._state.pending_minor + row.value_minor,
             coins_in_recharge=self._state.coins_in_recharge + 1,
         )
