@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import re
-import resource
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _GS = "gs"
+_PRLIMIT = "prlimit"
 _PWG_SCANNER = Path(__file__).with_name("pwg_raster.py")
 # Print "%%PAGESIZE w h" for every output page (reason 0 showpage / 1 copypage), then let
 # the page through to the device; reason 2 is device deactivation and must not print.
@@ -169,23 +170,35 @@ def parse_pjl_header(head: bytes) -> tuple[DocumentSettings, int]:
     return settings, language_match.end() if language_match else 0
 
 
-def _limit_child(memory_bytes_max: int, cpu_s: int) -> None:
-    # Runs in the child between fork and exec: only async-signal-safe work.
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes_max, memory_bytes_max))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _limited(argv: list[str], memory_bytes_max: int, cpu_s: int) -> list[str]:
+    """``argv`` run under resource limits by util-linux ``prlimit``.
+
+    Not a ``preexec_fn``: that forces a plain fork of the hub, whose gRPC threads then run
+    their fork handlers in the child (seen as "epoll_wait error: Bad file descriptor"); without
+    it Python can vfork/exec and gRPC never sees the child.
+    """
+    return [
+        _PRLIMIT,
+        f"--as={memory_bytes_max}",
+        f"--cpu={cpu_s}:{cpu_s + 1}",
+        f"--fsize={64 * 1024 * 1024}",
+        "--core=0",
+        "--",
+        *argv,
+    ]
 
 
 async def _run_limited(argv: list[str], limits: AnalysisLimits, what: str) -> bytes:
     """Run a helper with rlimits and a timeout; stdout, or ``AnalysisError``."""
+    for program in (_PRLIMIT, argv[0]):
+        if shutil.which(program) is None:
+            raise AnalysisError(f"{what} ({program}) is not installed")
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *_limited(argv, limits.memory_bytes_max, int(limits.timeout_s) + 1),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            preexec_fn=lambda: _limit_child(limits.memory_bytes_max, int(limits.timeout_s) + 1),
         )
     except FileNotFoundError:
         raise AnalysisError(f"{what} ({argv[0]}) is not installed") from None
