@@ -91,6 +91,7 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[TerminalState], None]
 IDLE_TIMEOUT_RANGE_S = (10.0, 3600.0)
+CONNECTIVITY_CHECK_S = 5.0
 _SESSION_SCREENS = frozenset(
     {Screen.SELECT_PROJECT, Screen.HOME, Screen.RELEASING, Screen.COPYING, Screen.LOGGING_OUT}
 )
@@ -839,7 +840,11 @@ class SessionEngine:
         self._set(prices=prices)
 
     async def _replay_loop(self) -> None:
-        """Send the journal whenever it has reports; retry with growing pauses while offline."""
+        """Send the journal whenever it has reports; retry with growing pauses while offline.
+
+        While online and idle it only glances at the channel every ``CONNECTIVITY_CHECK_S``, so
+        the idle screen says "offline" before anyone taps (keepalive finds a dead path in 30 s).
+        """
         delay_s = 1.0
         while True:
             if self.journal.pending_count() or self._state.offline:
@@ -848,10 +853,12 @@ class SessionEngine:
                 elif await self.hub.reachable(timeout_s=2.0):
                     self._set(offline=False)
                 delay_s = min(self.settings.replay_interval_s, delay_s * 2) if self._state.offline else 1.0
+            elif self.hub.connection_failed():
+                self._set(offline=True)
             self._replay_wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                timeout = delay_s if self._state.offline or self.journal.pending_count() else None
-                await asyncio.wait_for(self._replay_wakeup.wait(), timeout)
+                busy = self._state.offline or self.journal.pending_count()
+                await asyncio.wait_for(self._replay_wakeup.wait(), delay_s if busy else CONNECTIVITY_CHECK_S)
 
     # ================================================================ held jobs
 
@@ -870,6 +877,17 @@ class SessionEngine:
             self._set(jobs=())
             return
         self._set(jobs=tuple(_job_view(job) for job in jobs), jobs_supported=True)
+
+    async def thumbnail(self, job_id: int) -> bytes | None:
+        """A PNG of a held job's first page for the job list, or None (fetched on demand, not state)."""
+        session = self._session
+        if session is None or session.offline:
+            return None
+        try:
+            return await self.hub.thumbnail(session.token, job_id)
+        except HubCallError as exc:
+            log.info("engine: no thumbnail for job %d: %s", job_id, exc)
+            return None
 
     async def _on_release_selected(self, intent: ReleaseSelected) -> None:
         overrides = dict(intent.overrides)

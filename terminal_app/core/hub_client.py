@@ -95,6 +95,10 @@ class HubClient:
             return False
         return True
 
+    def connection_failed(self) -> bool:
+        """Is the channel failing to connect now? (Asks it to connect if it is idle.)"""
+        return self._channel.get_state(try_to_connect=True) is grpc.ChannelConnectivity.TRANSIENT_FAILURE
+
     async def _call(self, method: Callable[..., Awaitable[T]], request: Any, name: str) -> T:
         try:
             return await method(request, metadata=self._metadata, timeout=self.deadline_s)

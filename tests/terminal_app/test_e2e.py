@@ -160,7 +160,8 @@ async def test_offline_copy_is_replayed_when_the_hub_returns(site: Site) -> None
     site.terminal.engine.submit(Logout())
     await until(lambda: site.state.screen is Screen.IDLE, "the logout")
     await site.hub.running.stop(0)
-    await asyncio.sleep(site.terminal.engine.settings.relogin_guard_s)
+    await until(lambda: site.state.offline, "the idle screen to say offline before any tap")
+    assert site.state.screen is Screen.IDLE
     site.reader.tap(ALICE_CARD)
     await until(site.copier.enabled, "the offline login")
     assert site.state.offline_session and site.state.offline

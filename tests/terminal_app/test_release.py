@@ -55,6 +55,9 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
             report, draft = state.jobs
             assert (report.pages, report.color_pages, report.price_cents) == (3, 1, 50 + 2 * 10)
             assert report.allowed_mono
+            thumbnail = await engine.thumbnail(report.job_id)
+            assert thumbnail is not None and thumbnail.startswith(b"\x89PNG\r\n\x1a\n")
+            assert await engine.thumbnail(987654) is None  # not one of hers
             overrides = ((report.job_id, JobOverrides(mono=True)),)
             await engine.dispatch(ReleaseSelected((report.job_id,), overrides))
             state = engine.state
