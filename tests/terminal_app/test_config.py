@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from hw_sim.readers import SerialReaderSim
 from terminal_app.core import ConfigError, MessageKey, TerminalState
 from terminal_app.core.config import config_from_document, load_config
 from terminal_app.core.wiring import describe
+from tests.conftest import free_tcp_port
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = '[hub]\nterminal_id = "t1"\n'
@@ -171,7 +175,8 @@ def test_printgate_terminal_runs_headless_and_stops_on_sigterm(tmp_path: Path) -
         path = write(
             tmp_path,
             MINIMAL
-            + f'address = "127.0.0.1:9"\ndeadline_s = 0.5\n[reader]\nurl = "{reader.path}"\n'
+            + f'address = "127.0.0.1:{free_tcp_port()}"\ndeadline_s = 0.5\n'
+            + f'[reader]\nurl = "{reader.path}"\ndebounce_s = 0.0\n'
             + '[mfp.fih]\npin_factory = "mock"\ngrace_s = 0.0\n',
         )
         process = subprocess.Popen(
@@ -180,14 +185,23 @@ def test_printgate_terminal_runs_headless_and_stops_on_sigterm(tmp_path: Path) -
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert process.stderr is not None
-        deadline = time.monotonic() + 30
-        lines: list[str] = []
-        while not any("screen=idle" in line for line in lines) and time.monotonic() < deadline:
-            lines.append(process.stderr.readline())
-        reader.tap("0012345678")  # the hub is unreachable and the card is not cached: refused offline
-        while not any("offline_refused" in line for line in lines) and time.monotonic() < deadline:
-            lines.append(process.stderr.readline())
+        lines: queue.Queue[str] = queue.Queue()
+        stderr = process.stderr
+        assert stderr is not None
+
+        def pump() -> None:
+            for line in stderr:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any("offline_refused" in line for line in seen) and time.monotonic() < deadline:
+            if any("screen=idle" in line for line in seen):
+                reader.tap("0012345678")  # hub unreachable, card not cached: refused offline
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    seen.append(lines.get(timeout=0.5))
         os.kill(process.pid, signal.SIGTERM)
-        assert process.wait(30) == 0, "".join(lines)
-    assert any("message=offline_refused offline" in line for line in lines)
+        assert process.wait(30) == 0, "".join(seen)
+    assert any("message=offline_refused offline" in line for line in seen), "".join(seen)
