@@ -41,8 +41,8 @@ def describe(state: TerminalState) -> str:
         parts.append(f"balance={state.balance_cents}")
     if state.panel_unlocked:
         parts.append(f"unlocked pages={state.copy_pages} cost={state.copy_cost_cents}")
-    if state.countdown_s is not None:
-        parts.append(f"countdown={state.countdown_s}{'!' if state.idle_warning else ''}")
+    if state.idle_warning:  # the countdown itself changes every second: logged only as a warning
+        parts.append(f"idle_warning countdown={state.countdown_s}")
     if state.message:
         parts.append(f"message={state.message}")
     if state.offline:
@@ -68,7 +68,7 @@ class Terminal:
 
     def _log_state(self, state: TerminalState) -> None:
         line = describe(state)
-        if line != self._last_line:  # countdown ticks change the line once a second: still useful
+        if line != self._last_line:
             self._last_line = line
             log.info("%s", line)
 
