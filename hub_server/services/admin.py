@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
@@ -16,11 +15,10 @@ from hub_server.pricing import ANY_SIZE, COLORS, DEFAULT_GROUP, FUNCTIONS
 from hub_server.quotas import QuotaRuleRow
 from hub_server.release import PrintJobs
 from hub_server.security import pin_lookup_key
-from hub_server.services.common import bearer_token, timestamp_from_us, translate_errors
+from hub_server.services.common import AdminCalls, timestamp_from_us, translate_errors
 from hub_server.services.terminal import COLOR_ENUMS, COLOR_NAMES, FUNCTION_ENUMS, FUNCTION_NAMES
 from hub_server.storage.base import Tx
 
-T = TypeVar("T")
 BILLING_NAMES = {admin_pb2.BILLING_PREPAID: "prepaid", admin_pb2.BILLING_DEPARTMENT: "department"}
 BILLING_ENUMS = {name: value for value, name in BILLING_NAMES.items()}
 KIND_NAMES = {admin_pb2.TERMINAL_KIND_TERMINAL: "terminal", admin_pb2.TERMINAL_KIND_KIOSK: "kiosk"}
@@ -110,24 +108,13 @@ def user_record(message: admin_pb2.User) -> directory.UserRecord:
 
 
 @translate_errors
-class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
+class AdminServicer(AdminCalls, admin_pb2_grpc.AdminServiceServicer):
     """The hub side of AdminService; every call needs an admin token. ``print_jobs`` (None
     when print intake is off) shreds the documents of deleted print jobs."""
 
     def __init__(self, hub: Hub, print_jobs: PrintJobs | None = None) -> None:
         self.hub = hub
         self.print_jobs = print_jobs
-
-    def _authorise(self, context: grpc.aio.ServicerContext) -> None:
-        self.hub.check_admin(bearer_token(context))
-
-    async def _write(self, context: grpc.aio.ServicerContext, fn: Callable[[Tx], T]) -> T:
-        self._authorise(context)
-        return await self.hub.db.write(fn)
-
-    def _read(self, context: grpc.aio.ServicerContext, fn: Callable[[Tx], T]) -> T:
-        self._authorise(context)
-        return self.hub.db.read(fn)
 
     def _now(self) -> int:
         return self.hub.clock.now_us()

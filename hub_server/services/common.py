@@ -12,12 +12,15 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub_server.errors import AuthenticationFailed, HubError, grpc_status_for
+from hub_server.hub import Hub
+from hub_server.storage.base import Tx
 
 log = logging.getLogger(__name__)
 TERMINAL_ID_HEADER = "x-printgate-terminal-id"
 TERMINAL_KEY_HEADER = "x-printgate-terminal-key"
 AUTHORIZATION_HEADER = "authorization"
 C = TypeVar("C", bound=type)
+T = TypeVar("T")
 
 
 def _translated(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -61,3 +64,37 @@ def timestamp_from_us(microseconds: int) -> Timestamp:
     stamp = Timestamp()
     stamp.FromMicroseconds(microseconds)
     return stamp
+
+
+class TerminalCalls:
+    """For the services terminals and kiosks call: which terminal is calling, and whose session."""
+
+    hub: Hub
+
+    def _terminal(self, context: grpc.aio.ServicerContext) -> str:
+        terminal_id = metadata_value(context, TERMINAL_ID_HEADER)
+        self.hub.check_terminal(terminal_id, metadata_value(context, TERMINAL_KEY_HEADER))
+        return terminal_id
+
+    def _user(self, context: grpc.aio.ServicerContext, token: str) -> tuple[str, int]:
+        """(terminal id, user id) of a live session opened at the calling terminal."""
+        terminal_id = self._terminal(context)
+        claims, _ = self.hub.get_session(terminal_id, token)
+        return terminal_id, claims.user_id
+
+
+class AdminCalls:
+    """For the services admins call: every call needs an admin token."""
+
+    hub: Hub
+
+    def _authorise(self, context: grpc.aio.ServicerContext) -> None:
+        self.hub.check_admin(bearer_token(context))
+
+    async def _write(self, context: grpc.aio.ServicerContext, fn: Callable[[Tx], T]) -> T:
+        self._authorise(context)
+        return await self.hub.db.write(fn)
+
+    def _read(self, context: grpc.aio.ServicerContext, fn: Callable[[Tx], T]) -> T:
+        self._authorise(context)
+        return self.hub.db.read(fn)

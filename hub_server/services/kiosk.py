@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import grpc
 from printgate.v1 import admin_pb2, kiosk_pb2, kiosk_pb2_grpc
 
@@ -13,16 +10,13 @@ from hub_server.errors import InvalidRequest, NotFound
 from hub_server.hub import Hub
 from hub_server.services.admin import user_ref_id
 from hub_server.services.common import (
-    TERMINAL_ID_HEADER,
-    TERMINAL_KEY_HEADER,
-    bearer_token,
-    metadata_value,
+    AdminCalls,
+    TerminalCalls,
     timestamp_from_us,
     translate_errors,
 )
 from hub_server.storage.base import Tx
 
-T = TypeVar("T")
 DEVICE_KIND_NAMES = {kiosk_pb2.CASH_DEVICE_KIND_COIN: "coin", kiosk_pb2.CASH_DEVICE_KIND_NOTE: "note"}
 DEVICE_KIND_ENUMS = {name: value for value, name in DEVICE_KIND_NAMES.items()}
 
@@ -133,21 +127,11 @@ def emptying(
 
 
 @translate_errors
-class KioskServicer(kiosk_pb2_grpc.KioskServiceServicer):
+class KioskServicer(TerminalCalls, kiosk_pb2_grpc.KioskServiceServicer):
     """The hub side of KioskService."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-
-    def _terminal(self, context: grpc.aio.ServicerContext) -> str:
-        terminal_id = metadata_value(context, TERMINAL_ID_HEADER)
-        self.hub.check_terminal(terminal_id, metadata_value(context, TERMINAL_KEY_HEADER))
-        return terminal_id
-
-    def _user(self, context: grpc.aio.ServicerContext, token: str) -> tuple[str, int]:
-        terminal_id = self._terminal(context)
-        claims, _ = self.hub.get_session(terminal_id, token)
-        return terminal_id, claims.user_id
 
     async def OpenRecharge(
         self, request: kiosk_pb2.OpenRechargeRequest, context: grpc.aio.ServicerContext
@@ -242,20 +226,12 @@ def _batch_message(batch: vouchers.Batch) -> kiosk_pb2.VoucherBatch:
 
 
 @translate_errors
-class KioskAdminServicer(kiosk_pb2_grpc.KioskAdminServiceServicer):
+class KioskAdminServicer(AdminCalls, kiosk_pb2_grpc.KioskAdminServiceServicer):
     """The hub side of KioskAdminService; every call needs an admin token."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.keys = vouchers.VoucherKeys(hub.secret)
-
-    async def _write(self, context: grpc.aio.ServicerContext, fn: Callable[[Tx], T]) -> T:
-        self.hub.check_admin(bearer_token(context))
-        return await self.hub.db.write(fn)
-
-    def _read(self, context: grpc.aio.ServicerContext, fn: Callable[[Tx], T]) -> T:
-        self.hub.check_admin(bearer_token(context))
-        return self.hub.db.read(fn)
 
     async def CreateVoucherBatch(
         self, request: kiosk_pb2.CreateVoucherBatchRequest, context: grpc.aio.ServicerContext

@@ -15,9 +15,7 @@ from hub_server.pricing import UsageLine
 from hub_server.release import JobView, Overrides, PrintJobs, Progress
 from hub_server.security import SessionClaims
 from hub_server.services.common import (
-    TERMINAL_ID_HEADER,
-    TERMINAL_KEY_HEADER,
-    metadata_value,
+    TerminalCalls,
     timestamp_from_us,
     translate_errors,
 )
@@ -190,17 +188,12 @@ def progress_message(progress: Progress) -> terminal_pb2.ReleaseProgress:
 
 
 @translate_errors
-class TerminalServicer(terminal_pb2_grpc.TerminalServiceServicer):
+class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer):
     """The hub side of TerminalService. ``print_jobs`` is None when print intake is off."""
 
     def __init__(self, hub: Hub, print_jobs: PrintJobs | None = None) -> None:
         self.hub = hub
         self.print_jobs = print_jobs
-
-    def _terminal(self, context: grpc.aio.ServicerContext) -> str:
-        terminal_id = metadata_value(context, TERMINAL_ID_HEADER)
-        self.hub.check_terminal(terminal_id, metadata_value(context, TERMINAL_KEY_HEADER))
-        return terminal_id
 
     async def Authenticate(
         self, request: terminal_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
@@ -258,11 +251,6 @@ class TerminalServicer(terminal_pb2_grpc.TerminalServiceServicer):
         if self.print_jobs is None:
             raise Refused("print release is not enabled on this hub ([print] ipp_listen / lpd_listen)")
         return self.print_jobs
-
-    def _user(self, context: grpc.aio.ServicerContext, token: str) -> tuple[str, int]:
-        terminal_id = self._terminal(context)
-        claims, _ = self.hub.get_session(terminal_id, token)
-        return terminal_id, claims.user_id
 
     async def ListJobs(
         self, request: terminal_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
