@@ -16,6 +16,8 @@ Example::
     max_failed_attempts = 5       # failures before an identity is locked
     lockout_s = 900               # how long it stays locked (an admin can unlock sooner)
     pin_login = true              # a PIN alone may log in (PINs are then unique)
+    self_link_cards = true        # a card the hub does not know may be linked at a terminal by its
+                                  # owner's username + password (TerminalService.LinkCard)
     min_pin_digits = 4
     argon2_time_cost = 3
     argon2_memory_kib = 65536
@@ -68,6 +70,7 @@ class AuthConfig:
     max_failed_attempts: int = 5
     lockout_s: int = 900
     pin_login: bool = True
+    self_link_cards: bool = True
     min_pin_digits: int = 4
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

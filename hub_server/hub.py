@@ -10,6 +10,11 @@ user (``user:<id>``). After ``max_failed_attempts`` the identity is locked for `
 locked user cannot log in by any method, a locked terminal takes no anonymous credential.
 An admin can unlock either. A wrong card and a wrong PIN give the same answer, "card or PIN not
 recognised", after the same work (a lookup and a failure record).
+
+Linking an unknown card (:meth:`Hub.link_card`) checks, in this order: that the hub allows it,
+the password (exactly as a password login, with its lockout counting), and only then the card:
+a card already linked to someone else is refused without naming them, so whether a card is taken
+is learnt only with a valid password, and only what a tap of it already tells.
 """
 
 from __future__ import annotations
@@ -28,14 +33,19 @@ from hub_server.errors import (
     AuthenticationFailed,
     InvalidRequest,
     PermissionDenied,
+    Refused,
     SessionInvalid,
 )
 from hub_server.lockout import Limits, record_failure, refuse_if_locked
+from hub_server.pricing import COLORS, PricedLine, UsageLine, printer_group_of_terminal, unit_price
 from hub_server.security import Hasher, SessionClaims, SessionSigner, pin_lookup_key, sha256_hex
 from hub_server.storage.base import Database, Tx
 from hub_server.usage import UsageReport, UsageResult, apply_usage
 
 NOT_RECOGNISED = "card or PIN not recognised"
+PASSWORD_NOT_RECOGNISED = "username or password not recognised"
+CARD_NOT_LINKABLE = "this card cannot be linked here"
+SESSION_PRICE_FUNCTIONS = ("print", "copy")
 TERMINAL_CACHE_S = 10.0
 MAX_SECRET_CHARS = 128
 
@@ -162,6 +172,12 @@ class Hub:
         return await self._succeed(int(user_id), terminal_id, "pin", now_us)
 
     async def _by_password(self, terminal_id: str, credential: Credential, now_us: int) -> AuthResult:
+        user_id = await self._check_password(terminal_id, credential.username, credential.password, now_us)
+        return await self._succeed(user_id, terminal_id, "password", now_us)
+
+    async def _check_password(self, terminal_id: str, username: str, password: str, now_us: int) -> int:
+        """The user id a username + password proves, or :class:`AuthenticationFailed` (counted)."""
+        credential = Credential(username=username, password=password)
         row = self.db.read(
             lambda tx: tx.one(
                 "SELECT id, password_hash FROM users WHERE username = :u AND active = 1",
@@ -176,9 +192,31 @@ class Hub:
         )
         if not matches or row is None:
             identity = f"user:{row['id']}" if row else f"terminal:{terminal_id}"
-            await self._fail(identity, now_us, "username or password not recognised")
+            await self._fail(identity, now_us, PASSWORD_NOT_RECOGNISED)
         assert row is not None
-        return await self._succeed(int(row["id"]), terminal_id, "password", now_us)
+        return int(row["id"])
+
+    async def link_card(self, terminal_id: str, card_number: str, username: str, password: str) -> AuthResult:
+        """Link a card nobody holds to the user who proves their password; open their session.
+
+        See the module docstring for the order of the checks and what each answer tells.
+        """
+        if not self.config.auth.self_link_cards:
+            raise Refused("linking cards at the terminal is disabled on this hub")
+        number = directory.normalise_card_number(card_number)
+        now_us = self.clock.now_us()
+        self._refuse_if_locked(f"terminal:{terminal_id}", now_us)
+        user_id = await self._check_password(terminal_id, username, password, now_us)
+
+        def link(tx: Tx) -> None:
+            holder = tx.scalar("SELECT user_id FROM cards WHERE number = :n", {"n": number})
+            if holder is None:
+                directory.add_card(tx, user_id, number, f"linked at terminal {terminal_id}", now_us)
+            elif int(holder) != user_id:
+                raise Refused(CARD_NOT_LINKABLE)
+
+        await self.db.write(link)
+        return await self._succeed(user_id, terminal_id, "password", now_us)
 
     def _refuse_if_locked(self, identity: str, now_us: int) -> None:
         self.db.read(lambda tx: refuse_if_locked(tx, identity, now_us))
@@ -208,6 +246,64 @@ class Hub:
         await self.db.write(lambda tx: lockout.clear(tx, identity))
 
     # -- sessions -----------------------------------------------------------------------------
+
+    def session_prices(self, terminal_id: str) -> list[PricedLine]:
+        """Unit prices of print and copy pages at the terminal's printer group (``Session.prices``):
+        mono/colour x simplex/duplex, once per paper size the price list names (``*``: any other)."""
+
+        def read(tx: Tx) -> list[PricedLine]:
+            group = printer_group_of_terminal(tx, terminal_id)
+            sizes = [
+                str(row["paper_size"])
+                for row in tx.execute(
+                    "SELECT DISTINCT paper_size FROM prices WHERE printer_group IN (:g, 'default')"
+                    " ORDER BY paper_size",
+                    {"g": group},
+                )
+            ]
+            lines = []
+            for function in SESSION_PRICE_FUNCTIONS:
+                for paper in sizes:
+                    for color in COLORS:
+                        for duplex in (False, True):
+                            unit = unit_price(tx, group, UsageLine(function, color, paper, duplex, 1))
+                            lines.append(PricedLine(function, color, paper, duplex, 1, unit, unit))
+            return lines
+
+        return self.db.read(read)
+
+    def per_copy_prices(
+        self, terminal_id: str, shapes: list[tuple[int, int, str, bool]]
+    ) -> list[tuple[int, int, int, int]]:
+        """For job shapes (pages, colour pages, paper, duplex) of one copy, after the job rules:
+        the price of one copy as is, in mono, in duplex, and in mono duplex, at the terminal's
+        printer group (each unit price looked up once)."""
+
+        def read(tx: Tx) -> list[tuple[int, int, int, int]]:
+            group = printer_group_of_terminal(tx, terminal_id)
+            units: dict[tuple[str, str, bool], int] = {}
+
+            def cost(pages: int, color_pages: int, paper: str, duplex: bool) -> int:
+                total = 0
+                for color, count in (("color", color_pages), ("mono", pages - color_pages)):
+                    if count:
+                        key = (color, paper, duplex)
+                        if key not in units:
+                            units[key] = unit_price(tx, group, UsageLine("print", color, paper, duplex, 0))
+                        total += count * units[key]
+                return total
+
+            return [
+                (
+                    cost(pages, color, paper, duplex),
+                    cost(pages, 0, paper, duplex),
+                    cost(pages, color, paper, True),
+                    cost(pages, 0, paper, True),
+                )
+                for pages, color, paper, duplex in shapes
+            ]
+
+        return self.db.read(read)
 
     def _claims_for(self, token: str, terminal_id: str) -> SessionClaims:
         claims = self.signer.check(token)

@@ -1,5 +1,6 @@
-"""TerminalService: authentication, sessions and usage for terminals and kiosks, and the
-print-release RPCs (ListJobs, GetThumbnail, ReleaseJobs, DeleteJobs) when print intake runs."""
+"""TerminalService: authentication (and linking an unknown card), sessions and usage for
+terminals and kiosks, and the print-release RPCs (ListJobs, GetThumbnail, ReleaseJobs,
+DeleteJobs) when print intake runs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from printgate.v1 import common_pb2, terminal_pb2, terminal_pb2_grpc
 from hub_server.accounts_view import SessionView
 from hub_server.errors import HubError, InvalidRequest, Refused, grpc_status_for
 from hub_server.hub import AuthResult, Credential, Hub
-from hub_server.pricing import UsageLine
+from hub_server.pricing import PricedLine, UsageLine
 from hub_server.release import JobView, Overrides, PrintJobs, Progress
 from hub_server.security import SessionClaims
 from hub_server.services.common import (
@@ -68,8 +69,17 @@ def usage_line_message(line: UsageLine) -> common_pb2.UsageLine:
     )
 
 
-def session_message(view: SessionView, claims: SessionClaims) -> terminal_pb2.Session:
-    """The wire form of a session."""
+def priced_line_message(line: PricedLine) -> common_pb2.PricedLine:
+    """The wire form of a priced line."""
+    return common_pb2.PricedLine(
+        line=usage_line_message(line), unit_price_cents=line.unit_price_cents, amount_cents=line.amount_cents
+    )
+
+
+def session_message(
+    view: SessionView, claims: SessionClaims, prices: list[PricedLine]
+) -> terminal_pb2.Session:
+    """The wire form of a session (``prices``: unit prices at the terminal's printer group)."""
     allowed = [] if view.blocked else list(view.permissions.allowed_functions)
     return terminal_pb2.Session(
         user=terminal_pb2.UserSummary(
@@ -107,6 +117,7 @@ def session_message(view: SessionView, claims: SessionClaims) -> terminal_pb2.Se
         project_required=view.permissions.project_required,
         expires_at=timestamp_from_us(claims.expires_us),
         auth_method=claims.auth_method,
+        prices=[priced_line_message(line) for line in prices],
     )
 
 
@@ -120,14 +131,7 @@ def usage_response(result: UsageResult) -> terminal_pb2.ReportUsageResponse:
         ),
         transaction_id=result.transaction_id,
         charged_cents=result.charged_cents,
-        priced_lines=[
-            common_pb2.PricedLine(
-                line=usage_line_message(line),
-                unit_price_cents=line.unit_price_cents,
-                amount_cents=line.amount_cents,
-            )
-            for line in result.priced_lines
-        ],
+        priced_lines=[priced_line_message(line) for line in result.priced_lines],
         account=result.account,
         balance_cents=result.balance_cents,
         arrears_cents=result.arrears_cents,
@@ -148,9 +152,13 @@ RELEASE_STATES = {
 
 
 def add_held_job(
-    response: terminal_pb2.ListJobsResponse, view: JobView, allowed: tuple[bool, bool, bool]
+    response: terminal_pb2.ListJobsResponse,
+    view: JobView,
+    allowed: tuple[bool, bool, bool],
+    per_copy: tuple[int, int, int, int],
 ) -> None:
-    """Append the wire form of one listed job (built in place: thousands of jobs stay fast)."""
+    """Append the wire form of one listed job (built in place: thousands of jobs stay fast).
+    ``per_copy``: one copy's price as is, in mono, in duplex, in mono duplex."""
     plan = view.plan
     job = response.jobs.add(
         id=view.job_id,
@@ -166,6 +174,10 @@ def add_held_job(
         printed=view.printed,
         size_bytes=view.size_bytes,
         document_format=view.document_format,
+        price_per_copy_cents=per_copy[0],
+        price_mono_per_copy_cents=per_copy[1],
+        price_duplex_per_copy_cents=per_copy[2],
+        price_mono_duplex_per_copy_cents=per_copy[3],
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000
@@ -208,19 +220,30 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
             username=request.password.username,
             password=request.password.password,
         )
-        result: AuthResult = await self.hub.authenticate(terminal_id, credential)
+        return self._auth_response(terminal_id, await self.hub.authenticate(terminal_id, credential))
+
+    async def LinkCard(
+        self, request: terminal_pb2.LinkCardRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.AuthenticateResponse:
+        terminal_id = self._terminal(context)
+        result = await self.hub.link_card(
+            terminal_id, request.card_number, request.username, request.password
+        )
+        return self._auth_response(terminal_id, result)
+
+    def _auth_response(self, terminal_id: str, result: AuthResult) -> terminal_pb2.AuthenticateResponse:
         if result.second_factor_required:
             return terminal_pb2.AuthenticateResponse(second_factor_required=True)
         assert result.view is not None and result.claims is not None
-        return terminal_pb2.AuthenticateResponse(
-            session_token=result.token, session=session_message(result.view, result.claims)
-        )
+        session = session_message(result.view, result.claims, self.hub.session_prices(terminal_id))
+        return terminal_pb2.AuthenticateResponse(session_token=result.token, session=session)
 
     async def GetSession(
         self, request: terminal_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.Session:
-        claims, view = self.hub.get_session(self._terminal(context), request.session_token)
-        return session_message(view, claims)
+        terminal_id = self._terminal(context)
+        claims, view = self.hub.get_session(terminal_id, request.session_token)
+        return session_message(view, claims, self.hub.session_prices(terminal_id))
 
     async def ReportUsage(
         self, request: terminal_pb2.ReportUsageRequest, context: grpc.aio.ServicerContext
@@ -263,9 +286,13 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         views, next_after = jobs.list_jobs(
             terminal_id, user_id, min(request.page_size, MAX_PAGE_SIZE), int(request.page_token or 0)
         )
+        # Jobs come in few shapes: each shape is priced once, with every override.
+        keys = [(v.plan.pages, v.plan.color_pages, v.plan.paper, v.plan.duplex) for v in views]
+        shapes = sorted(set(keys))
+        per_copy = dict(zip(shapes, self.hub.per_copy_prices(terminal_id, shapes), strict=True))
         response = terminal_pb2.ListJobsResponse(next_page_token=str(next_after) if next_after else "")
-        for view in views:
-            add_held_job(response, view, allowed)
+        for view, key in zip(views, keys, strict=True):
+            add_held_job(response, view, allowed, per_copy[key])
         return response
 
     async def GetThumbnail(

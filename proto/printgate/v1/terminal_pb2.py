@@ -26,17 +26,17 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from printgate.v1 import common_pb2 as printgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprintgate/v1/terminal.proto\x12\x0cprintgate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19printgate/v1/common.proto\"-\n\x0e\x43\x61rdCredential\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0b\n\x03pin\x18\x02 \x01(\t\"\x1c\n\rPinCredential\x12\x0b\n\x03pin\x18\x01 \x01(\t\"8\n\x12PasswordCredential\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\xb3\x01\n\x13\x41uthenticateRequest\x12,\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1c.printgate.v1.CardCredentialH\x00\x12*\n\x03pin\x18\x02 \x01(\x0b\x32\x1b.printgate.v1.PinCredentialH\x00\x12\x34\n\x08password\x18\x03 \x01(\x0b\x32 .printgate.v1.PasswordCredentialH\x00\x42\x0c\n\ncredential\"u\n\x14\x41uthenticateResponse\x12\x1e\n\x16second_factor_required\x18\x01 \x01(\x08\x12\x15\n\rsession_token\x18\x02 \x01(\t\x12&\n\x07session\x18\x03 \x01(\x0b\x32\x15.printgate.v1.Session\"*\n\x11GetSessionRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"a\n\x0bUserSummary\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\",\n\x0eProjectSummary\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xcc\x03\n\x07Session\x12\'\n\x04user\x18\x01 \x01(\x0b\x32\x19.printgate.v1.UserSummary\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12\x15\n\rbalance_cents\x18\x03 \x01(\x03\x12\x1a\n\x12\x63redit_limit_cents\x18\x04 \x01(\x03\x12\x17\n\x0f\x61vailable_cents\x18\x05 \x01(\x03\x12\x15\n\rarrears_cents\x18\x06 \x01(\x03\x12\x0f\n\x07\x62locked\x18\x07 \x01(\x08\x12(\n\x06quotas\x18\x08 \x03(\x0b\x32\x18.printgate.v1.QuotaState\x12\x31\n\x11\x61llowed_functions\x18\t \x03(\x0e\x32\x16.printgate.v1.Function\x12\x15\n\rcolor_allowed\x18\n \x01(\x08\x12.\n\x08projects\x18\x0b \x03(\x0b\x32\x1c.printgate.v1.ProjectSummary\x12\x18\n\x10project_required\x18\x0c \x01(\x08\x12.\n\nexpires_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61uth_method\x18\x0e \x01(\t\x12\x10\n\x08postpaid\x18\x0f \x01(\x08\"\xdb\x01\n\x12ReportUsageRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12&\n\x05lines\x18\x03 \x03(\x0b\x32\x17.printgate.v1.UsageLine\x12\x14\n\x0cproject_code\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tperformed\x18\x06 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\"\xbb\x02\n\x13ReportUsageResponse\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.printgate.v1.ReportOutcome\x12\x16\n\x0etransaction_id\x18\x02 \x01(\x03\x12\x15\n\rcharged_cents\x18\x03 \x01(\x03\x12.\n\x0cpriced_lines\x18\x04 \x03(\x0b\x32\x18.printgate.v1.PricedLine\x12\x0f\n\x07\x61\x63\x63ount\x18\x05 \x01(\t\x12\x15\n\rbalance_cents\x18\x06 \x01(\x03\x12\x15\n\rarrears_cents\x18\x07 \x01(\x03\x12\x0f\n\x07\x62locked\x18\x08 \x01(\x08\x12\x16\n\x0equota_warnings\x18\t \x03(\t\x12/\n\x0brecorded_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\rLogoutRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"\x10\n\x0eLogoutResponse\"O\n\x0fListJobsRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"L\n\x10\x41llowedOverrides\x12\x0f\n\x07to_mono\x18\x01 \x01(\x08\x12\x11\n\tto_duplex\x18\x02 \x01(\x08\x12\x14\n\x0c\x66\x65wer_copies\x18\x03 \x01(\x08\"<\n\x0cJobOverrides\x12\x0c\n\x04mono\x18\x01 \x01(\x08\x12\x0e\n\x06\x64uplex\x18\x02 \x01(\x08\x12\x0e\n\x06\x63opies\x18\x03 \x01(\x05\"\x8d\x03\n\x07HeldJob\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\r\n\x05pages\x18\x04 \x01(\x05\x12\x13\n\x0b\x63olor_pages\x18\x05 \x01(\x05\x12\x0e\n\x06\x63opies\x18\x06 \x01(\x05\x12\x0e\n\x06\x64uplex\x18\x07 \x01(\x08\x12\x12\n\npaper_size\x18\x08 \x01(\t\x12\x1d\n\x15\x65stimated_price_cents\x18\t \x01(\x03\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdelegated\x18\x0c \x01(\x08\x12\x0f\n\x07printed\x18\r \x01(\x08\x12/\n\x07\x61llowed\x18\x0e \x01(\x0b\x32\x1e.printgate.v1.AllowedOverrides\x12\x12\n\nsize_bytes\x18\x0f \x01(\x03\x12\x17\n\x0f\x64ocument_format\x18\x10 \x01(\t\"P\n\x10ListJobsResponse\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.printgate.v1.HeldJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x13GetThumbnailRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\x03\"\x18\n\tThumbnail\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"K\n\nJobRelease\x12\x0e\n\x06job_id\x18\x01 \x01(\x03\x12-\n\toverrides\x18\x02 \x01(\x0b\x32\x1a.printgate.v1.JobOverrides\"\x8f\x01\n\x12ReleaseJobsRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12&\n\x04jobs\x18\x02 \x03(\x0b\x32\x18.printgate.v1.JobRelease\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\x12\x14\n\x0cproject_code\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"\xc2\x01\n\x0fReleaseProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\x03\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.printgate.v1.ReleaseState\x12\x12\n\nbytes_sent\x18\x03 \x01(\x03\x12\x15\n\rpages_printed\x18\x04 \x01(\x05\x12!\n\x19pages_reported_by_printer\x18\x05 \x01(\x08\x12\x15\n\rcharged_cents\x18\x06 \x01(\x03\x12\x0f\n\x07message\x18\x07 \x01(\t\";\n\x11\x44\x65leteJobsRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x0f\n\x07job_ids\x18\x02 \x03(\x03\"%\n\x12\x44\x65leteJobsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x05*o\n\rReportOutcome\x12\x1e\n\x1aREPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16REPORT_OUTCOME_CREATED\x10\x01\x12\"\n\x1eREPORT_OUTCOME_ALREADY_APPLIED\x10\x02*\xb2\x01\n\x0cReleaseState\x12\x1d\n\x19RELEASE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14RELEASE_STATE_QUEUED\x10\x01\x12\x19\n\x15RELEASE_STATE_SENDING\x10\x02\x12\x19\n\x15RELEASE_STATE_PRINTED\x10\x03\x12\x18\n\x14RELEASE_STATE_FAILED\x10\x04\x12\x19\n\x15RELEASE_STATE_REFUSED\x10\x05\x32\x81\x05\n\x0fTerminalService\x12U\n\x0c\x41uthenticate\x12!.printgate.v1.AuthenticateRequest\x1a\".printgate.v1.AuthenticateResponse\x12\x44\n\nGetSession\x12\x1f.printgate.v1.GetSessionRequest\x1a\x15.printgate.v1.Session\x12R\n\x0bReportUsage\x12 .printgate.v1.ReportUsageRequest\x1a!.printgate.v1.ReportUsageResponse\x12\x43\n\x06Logout\x12\x1b.printgate.v1.LogoutRequest\x1a\x1c.printgate.v1.LogoutResponse\x12I\n\x08ListJobs\x12\x1d.printgate.v1.ListJobsRequest\x1a\x1e.printgate.v1.ListJobsResponse\x12J\n\x0cGetThumbnail\x12!.printgate.v1.GetThumbnailRequest\x1a\x17.printgate.v1.Thumbnail\x12P\n\x0bReleaseJobs\x12 .printgate.v1.ReleaseJobsRequest\x1a\x1d.printgate.v1.ReleaseProgress0\x01\x12O\n\nDeleteJobs\x12\x1f.printgate.v1.DeleteJobsRequest\x1a .printgate.v1.DeleteJobsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprintgate/v1/terminal.proto\x12\x0cprintgate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19printgate/v1/common.proto\"-\n\x0e\x43\x61rdCredential\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0b\n\x03pin\x18\x02 \x01(\t\"\x1c\n\rPinCredential\x12\x0b\n\x03pin\x18\x01 \x01(\t\"8\n\x12PasswordCredential\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\xb3\x01\n\x13\x41uthenticateRequest\x12,\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1c.printgate.v1.CardCredentialH\x00\x12*\n\x03pin\x18\x02 \x01(\x0b\x32\x1b.printgate.v1.PinCredentialH\x00\x12\x34\n\x08password\x18\x03 \x01(\x0b\x32 .printgate.v1.PasswordCredentialH\x00\x42\x0c\n\ncredential\"u\n\x14\x41uthenticateResponse\x12\x1e\n\x16second_factor_required\x18\x01 \x01(\x08\x12\x15\n\rsession_token\x18\x02 \x01(\t\x12&\n\x07session\x18\x03 \x01(\x0b\x32\x15.printgate.v1.Session\"*\n\x11GetSessionRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"a\n\x0bUserSummary\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\",\n\x0eProjectSummary\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xf6\x03\n\x07Session\x12\'\n\x04user\x18\x01 \x01(\x0b\x32\x19.printgate.v1.UserSummary\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12\x15\n\rbalance_cents\x18\x03 \x01(\x03\x12\x1a\n\x12\x63redit_limit_cents\x18\x04 \x01(\x03\x12\x17\n\x0f\x61vailable_cents\x18\x05 \x01(\x03\x12\x15\n\rarrears_cents\x18\x06 \x01(\x03\x12\x0f\n\x07\x62locked\x18\x07 \x01(\x08\x12(\n\x06quotas\x18\x08 \x03(\x0b\x32\x18.printgate.v1.QuotaState\x12\x31\n\x11\x61llowed_functions\x18\t \x03(\x0e\x32\x16.printgate.v1.Function\x12\x15\n\rcolor_allowed\x18\n \x01(\x08\x12.\n\x08projects\x18\x0b \x03(\x0b\x32\x1c.printgate.v1.ProjectSummary\x12\x18\n\x10project_required\x18\x0c \x01(\x08\x12.\n\nexpires_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61uth_method\x18\x0e \x01(\t\x12\x10\n\x08postpaid\x18\x0f \x01(\x08\x12(\n\x06prices\x18\x10 \x03(\x0b\x32\x18.printgate.v1.PricedLine\"\xdb\x01\n\x12ReportUsageRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12&\n\x05lines\x18\x03 \x03(\x0b\x32\x17.printgate.v1.UsageLine\x12\x14\n\x0cproject_code\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tperformed\x18\x06 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\"\xbb\x02\n\x13ReportUsageResponse\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.printgate.v1.ReportOutcome\x12\x16\n\x0etransaction_id\x18\x02 \x01(\x03\x12\x15\n\rcharged_cents\x18\x03 \x01(\x03\x12.\n\x0cpriced_lines\x18\x04 \x03(\x0b\x32\x18.printgate.v1.PricedLine\x12\x0f\n\x07\x61\x63\x63ount\x18\x05 \x01(\t\x12\x15\n\rbalance_cents\x18\x06 \x01(\x03\x12\x15\n\rarrears_cents\x18\x07 \x01(\x03\x12\x0f\n\x07\x62locked\x18\x08 \x01(\x08\x12\x16\n\x0equota_warnings\x18\t \x03(\t\x12/\n\x0brecorded_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\rLogoutRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"\x10\n\x0eLogoutResponse\"O\n\x0fListJobsRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"L\n\x10\x41llowedOverrides\x12\x0f\n\x07to_mono\x18\x01 \x01(\x08\x12\x11\n\tto_duplex\x18\x02 \x01(\x08\x12\x14\n\x0c\x66\x65wer_copies\x18\x03 \x01(\x08\"<\n\x0cJobOverrides\x12\x0c\n\x04mono\x18\x01 \x01(\x08\x12\x0e\n\x06\x64uplex\x18\x02 \x01(\x08\x12\x0e\n\x06\x63opies\x18\x03 \x01(\x05\"\x9d\x04\n\x07HeldJob\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\r\n\x05pages\x18\x04 \x01(\x05\x12\x13\n\x0b\x63olor_pages\x18\x05 \x01(\x05\x12\x0e\n\x06\x63opies\x18\x06 \x01(\x05\x12\x0e\n\x06\x64uplex\x18\x07 \x01(\x08\x12\x12\n\npaper_size\x18\x08 \x01(\t\x12\x1d\n\x15\x65stimated_price_cents\x18\t \x01(\x03\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdelegated\x18\x0c \x01(\x08\x12\x0f\n\x07printed\x18\r \x01(\x08\x12/\n\x07\x61llowed\x18\x0e \x01(\x0b\x32\x1e.printgate.v1.AllowedOverrides\x12\x12\n\nsize_bytes\x18\x0f \x01(\x03\x12\x17\n\x0f\x64ocument_format\x18\x10 \x01(\t\x12\x1c\n\x14price_per_copy_cents\x18\x11 \x01(\x03\x12!\n\x19price_mono_per_copy_cents\x18\x12 \x01(\x03\x12#\n\x1bprice_duplex_per_copy_cents\x18\x13 \x01(\x03\x12(\n price_mono_duplex_per_copy_cents\x18\x14 \x01(\x03\"P\n\x10ListJobsResponse\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.printgate.v1.HeldJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x13GetThumbnailRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\x03\"\x18\n\tThumbnail\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"K\n\nJobRelease\x12\x0e\n\x06job_id\x18\x01 \x01(\x03\x12-\n\toverrides\x18\x02 \x01(\x0b\x32\x1a.printgate.v1.JobOverrides\"\x8f\x01\n\x12ReleaseJobsRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12&\n\x04jobs\x18\x02 \x03(\x0b\x32\x18.printgate.v1.JobRelease\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\x12\x14\n\x0cproject_code\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"\xc2\x01\n\x0fReleaseProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\x03\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.printgate.v1.ReleaseState\x12\x12\n\nbytes_sent\x18\x03 \x01(\x03\x12\x15\n\rpages_printed\x18\x04 \x01(\x05\x12!\n\x19pages_reported_by_printer\x18\x05 \x01(\x08\x12\x15\n\rcharged_cents\x18\x06 \x01(\x03\x12\x0f\n\x07message\x18\x07 \x01(\t\";\n\x11\x44\x65leteJobsRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x0f\n\x07job_ids\x18\x02 \x03(\x03\"%\n\x12\x44\x65leteJobsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x05\"J\n\x0fLinkCardRequest\x12\x13\n\x0b\x63\x61rd_number\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t*o\n\rReportOutcome\x12\x1e\n\x1aREPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16REPORT_OUTCOME_CREATED\x10\x01\x12\"\n\x1eREPORT_OUTCOME_ALREADY_APPLIED\x10\x02*\xb2\x01\n\x0cReleaseState\x12\x1d\n\x19RELEASE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14RELEASE_STATE_QUEUED\x10\x01\x12\x19\n\x15RELEASE_STATE_SENDING\x10\x02\x12\x19\n\x15RELEASE_STATE_PRINTED\x10\x03\x12\x18\n\x14RELEASE_STATE_FAILED\x10\x04\x12\x19\n\x15RELEASE_STATE_REFUSED\x10\x05\x32\xd0\x05\n\x0fTerminalService\x12U\n\x0c\x41uthenticate\x12!.printgate.v1.AuthenticateRequest\x1a\".printgate.v1.AuthenticateResponse\x12\x44\n\nGetSession\x12\x1f.printgate.v1.GetSessionRequest\x1a\x15.printgate.v1.Session\x12R\n\x0bReportUsage\x12 .printgate.v1.ReportUsageRequest\x1a!.printgate.v1.ReportUsageResponse\x12\x43\n\x06Logout\x12\x1b.printgate.v1.LogoutRequest\x1a\x1c.printgate.v1.LogoutResponse\x12I\n\x08ListJobs\x12\x1d.printgate.v1.ListJobsRequest\x1a\x1e.printgate.v1.ListJobsResponse\x12J\n\x0cGetThumbnail\x12!.printgate.v1.GetThumbnailRequest\x1a\x17.printgate.v1.Thumbnail\x12P\n\x0bReleaseJobs\x12 .printgate.v1.ReleaseJobsRequest\x1a\x1d.printgate.v1.ReleaseProgress0\x01\x12O\n\nDeleteJobs\x12\x1f.printgate.v1.DeleteJobsRequest\x1a .printgate.v1.DeleteJobsResponse\x12M\n\x08LinkCard\x12\x1d.printgate.v1.LinkCardRequest\x1a\".printgate.v1.AuthenticateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'printgate.v1.terminal_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REPORTOUTCOME']._serialized_start=3102
-  _globals['_REPORTOUTCOME']._serialized_end=3213
-  _globals['_RELEASESTATE']._serialized_start=3216
-  _globals['_RELEASESTATE']._serialized_end=3394
+  _globals['_REPORTOUTCOME']._serialized_start=3364
+  _globals['_REPORTOUTCOME']._serialized_end=3475
+  _globals['_RELEASESTATE']._serialized_start=3478
+  _globals['_RELEASESTATE']._serialized_end=3656
   _globals['_CARDCREDENTIAL']._serialized_start=105
   _globals['_CARDCREDENTIAL']._serialized_end=150
   _globals['_PINCREDENTIAL']._serialized_start=152
@@ -54,39 +54,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROJECTSUMMARY']._serialized_start=684
   _globals['_PROJECTSUMMARY']._serialized_end=728
   _globals['_SESSION']._serialized_start=731
-  _globals['_SESSION']._serialized_end=1191
-  _globals['_REPORTUSAGEREQUEST']._serialized_start=1194
-  _globals['_REPORTUSAGEREQUEST']._serialized_end=1413
-  _globals['_REPORTUSAGERESPONSE']._serialized_start=1416
-  _globals['_REPORTUSAGERESPONSE']._serialized_end=1731
-  _globals['_LOGOUTREQUEST']._serialized_start=1733
-  _globals['_LOGOUTREQUEST']._serialized_end=1771
-  _globals['_LOGOUTRESPONSE']._serialized_start=1773
-  _globals['_LOGOUTRESPONSE']._serialized_end=1789
-  _globals['_LISTJOBSREQUEST']._serialized_start=1791
-  _globals['_LISTJOBSREQUEST']._serialized_end=1870
-  _globals['_ALLOWEDOVERRIDES']._serialized_start=1872
-  _globals['_ALLOWEDOVERRIDES']._serialized_end=1948
-  _globals['_JOBOVERRIDES']._serialized_start=1950
-  _globals['_JOBOVERRIDES']._serialized_end=2010
-  _globals['_HELDJOB']._serialized_start=2013
-  _globals['_HELDJOB']._serialized_end=2410
-  _globals['_LISTJOBSRESPONSE']._serialized_start=2412
-  _globals['_LISTJOBSRESPONSE']._serialized_end=2492
-  _globals['_GETTHUMBNAILREQUEST']._serialized_start=2494
-  _globals['_GETTHUMBNAILREQUEST']._serialized_end=2554
-  _globals['_THUMBNAIL']._serialized_start=2556
-  _globals['_THUMBNAIL']._serialized_end=2580
-  _globals['_JOBRELEASE']._serialized_start=2582
-  _globals['_JOBRELEASE']._serialized_end=2657
-  _globals['_RELEASEJOBSREQUEST']._serialized_start=2660
-  _globals['_RELEASEJOBSREQUEST']._serialized_end=2803
-  _globals['_RELEASEPROGRESS']._serialized_start=2806
-  _globals['_RELEASEPROGRESS']._serialized_end=3000
-  _globals['_DELETEJOBSREQUEST']._serialized_start=3002
-  _globals['_DELETEJOBSREQUEST']._serialized_end=3061
-  _globals['_DELETEJOBSRESPONSE']._serialized_start=3063
-  _globals['_DELETEJOBSRESPONSE']._serialized_end=3100
-  _globals['_TERMINALSERVICE']._serialized_start=3397
-  _globals['_TERMINALSERVICE']._serialized_end=4038
+  _globals['_SESSION']._serialized_end=1233
+  _globals['_REPORTUSAGEREQUEST']._serialized_start=1236
+  _globals['_REPORTUSAGEREQUEST']._serialized_end=1455
+  _globals['_REPORTUSAGERESPONSE']._serialized_start=1458
+  _globals['_REPORTUSAGERESPONSE']._serialized_end=1773
+  _globals['_LOGOUTREQUEST']._serialized_start=1775
+  _globals['_LOGOUTREQUEST']._serialized_end=1813
+  _globals['_LOGOUTRESPONSE']._serialized_start=1815
+  _globals['_LOGOUTRESPONSE']._serialized_end=1831
+  _globals['_LISTJOBSREQUEST']._serialized_start=1833
+  _globals['_LISTJOBSREQUEST']._serialized_end=1912
+  _globals['_ALLOWEDOVERRIDES']._serialized_start=1914
+  _globals['_ALLOWEDOVERRIDES']._serialized_end=1990
+  _globals['_JOBOVERRIDES']._serialized_start=1992
+  _globals['_JOBOVERRIDES']._serialized_end=2052
+  _globals['_HELDJOB']._serialized_start=2055
+  _globals['_HELDJOB']._serialized_end=2596
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2598
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2678
+  _globals['_GETTHUMBNAILREQUEST']._serialized_start=2680
+  _globals['_GETTHUMBNAILREQUEST']._serialized_end=2740
+  _globals['_THUMBNAIL']._serialized_start=2742
+  _globals['_THUMBNAIL']._serialized_end=2766
+  _globals['_JOBRELEASE']._serialized_start=2768
+  _globals['_JOBRELEASE']._serialized_end=2843
+  _globals['_RELEASEJOBSREQUEST']._serialized_start=2846
+  _globals['_RELEASEJOBSREQUEST']._serialized_end=2989
+  _globals['_RELEASEPROGRESS']._serialized_start=2992
+  _globals['_RELEASEPROGRESS']._serialized_end=3186
+  _globals['_DELETEJOBSREQUEST']._serialized_start=3188
+  _globals['_DELETEJOBSREQUEST']._serialized_end=3247
+  _globals['_DELETEJOBSRESPONSE']._serialized_start=3249
+  _globals['_DELETEJOBSRESPONSE']._serialized_end=3286
+  _globals['_LINKCARDREQUEST']._serialized_start=3288
+  _globals['_LINKCARDREQUEST']._serialized_end=3362
+  _globals['_TERMINALSERVICE']._serialized_start=3659
+  _globals['_TERMINALSERVICE']._serialized_end=4379
 # @@protoc_insertion_point(module_scope)

@@ -106,7 +106,7 @@ class ProjectSummary(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ("user", "account", "balance_cents", "credit_limit_cents", "available_cents", "arrears_cents", "blocked", "quotas", "allowed_functions", "color_allowed", "projects", "project_required", "expires_at", "auth_method", "postpaid")
+    __slots__ = ("user", "account", "balance_cents", "credit_limit_cents", "available_cents", "arrears_cents", "blocked", "quotas", "allowed_functions", "color_allowed", "projects", "project_required", "expires_at", "auth_method", "postpaid", "prices")
     USER_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     BALANCE_CENTS_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +122,7 @@ class Session(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
     POSTPAID_FIELD_NUMBER: _ClassVar[int]
+    PRICES_FIELD_NUMBER: _ClassVar[int]
     user: UserSummary
     account: str
     balance_cents: int
@@ -137,7 +138,8 @@ class Session(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     auth_method: str
     postpaid: bool
-    def __init__(self, user: _Optional[_Union[UserSummary, _Mapping]] = ..., account: _Optional[str] = ..., balance_cents: _Optional[int] = ..., credit_limit_cents: _Optional[int] = ..., available_cents: _Optional[int] = ..., arrears_cents: _Optional[int] = ..., blocked: _Optional[bool] = ..., quotas: _Optional[_Iterable[_Union[_common_pb2.QuotaState, _Mapping]]] = ..., allowed_functions: _Optional[_Iterable[_Union[_common_pb2.Function, str]]] = ..., color_allowed: _Optional[bool] = ..., projects: _Optional[_Iterable[_Union[ProjectSummary, _Mapping]]] = ..., project_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auth_method: _Optional[str] = ..., postpaid: _Optional[bool] = ...) -> None: ...
+    prices: _containers.RepeatedCompositeFieldContainer[_common_pb2.PricedLine]
+    def __init__(self, user: _Optional[_Union[UserSummary, _Mapping]] = ..., account: _Optional[str] = ..., balance_cents: _Optional[int] = ..., credit_limit_cents: _Optional[int] = ..., available_cents: _Optional[int] = ..., arrears_cents: _Optional[int] = ..., blocked: _Optional[bool] = ..., quotas: _Optional[_Iterable[_Union[_common_pb2.QuotaState, _Mapping]]] = ..., allowed_functions: _Optional[_Iterable[_Union[_common_pb2.Function, str]]] = ..., color_allowed: _Optional[bool] = ..., projects: _Optional[_Iterable[_Union[ProjectSummary, _Mapping]]] = ..., project_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auth_method: _Optional[str] = ..., postpaid: _Optional[bool] = ..., prices: _Optional[_Iterable[_Union[_common_pb2.PricedLine, _Mapping]]] = ...) -> None: ...
 
 class ReportUsageRequest(_message.Message):
     __slots__ = ("session_token", "idempotency_key", "lines", "project_code", "occurred_at", "performed", "description")
@@ -222,7 +224,7 @@ class JobOverrides(_message.Message):
     def __init__(self, mono: _Optional[bool] = ..., duplex: _Optional[bool] = ..., copies: _Optional[int] = ...) -> None: ...
 
 class HeldJob(_message.Message):
-    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format")
+    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -239,6 +241,10 @@ class HeldJob(_message.Message):
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    PRICE_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
+    PRICE_MONO_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
+    PRICE_DUPLEX_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
+    PRICE_MONO_DUPLEX_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
     id: int
     name: str
     owner: str
@@ -255,7 +261,11 @@ class HeldJob(_message.Message):
     allowed: AllowedOverrides
     size_bytes: int
     document_format: str
-    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ...) -> None: ...
+    price_per_copy_cents: int
+    price_mono_per_copy_cents: int
+    price_duplex_per_copy_cents: int
+    price_mono_duplex_per_copy_cents: int
+    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token")
@@ -332,3 +342,13 @@ class DeleteJobsResponse(_message.Message):
     DELETED_FIELD_NUMBER: _ClassVar[int]
     deleted: int
     def __init__(self, deleted: _Optional[int] = ...) -> None: ...
+
+class LinkCardRequest(_message.Message):
+    __slots__ = ("card_number", "username", "password")
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    card_number: str
+    username: str
+    password: str
+    def __init__(self, card_number: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...

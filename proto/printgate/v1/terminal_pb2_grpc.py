@@ -74,6 +74,11 @@ class TerminalServiceStub:
                 request_serializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsResponse.FromString,
                 _registered_method=True)
+        self.LinkCard = channel.unary_unary(
+                '/printgate.v1.TerminalService/LinkCard',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.LinkCardRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.AuthenticateResponse.FromString,
+                _registered_method=True)
 
 
 class TerminalServiceServicer:
@@ -140,6 +145,16 @@ class TerminalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LinkCard(self, request, context):
+        """Link a card the hub does not know to the user who proves it with username + password,
+        and open a session (the answer Authenticate gives). Refused (FAILED_PRECONDITION) when
+        the hub does not allow it ([auth] self_link_cards) or the card belongs to someone
+        already; a wrong password answers UNAUTHENTICATED and counts like a password login.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TerminalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -182,6 +197,11 @@ def add_TerminalServiceServicer_to_server(servicer, server):
                     servicer.DeleteJobs,
                     request_deserializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_terminal__pb2.DeleteJobsResponse.SerializeToString,
+            ),
+            'LinkCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.LinkCard,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.LinkCardRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.AuthenticateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -400,6 +420,33 @@ class TerminalService:
             '/printgate.v1.TerminalService/DeleteJobs',
             printgate_dot_v1_dot_terminal__pb2.DeleteJobsRequest.SerializeToString,
             printgate_dot_v1_dot_terminal__pb2.DeleteJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LinkCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/LinkCard',
+            printgate_dot_v1_dot_terminal__pb2.LinkCardRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.AuthenticateResponse.FromString,
             options,
             channel_credentials,
             insecure,
