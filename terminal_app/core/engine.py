@@ -9,6 +9,7 @@ Screens::
 
     STARTING ──(panel locked, journal opened)──> IDLE
     IDLE ──card/PIN/password──> IDENTIFYING ──second factor──> SECOND_FACTOR ──PIN──> IDENTIFYING
+    IDENTIFYING ──card not recognised──> IDLE + unknown_card ──LinkCard(username, password)──> IDENTIFYING
     IDENTIFYING ──ok──> SELECT_PROJECT (project required) ──project──> HOME
                  ──ok──> HOME (panel unlocked when copying is allowed and credit is left)
                  ──refused / not recognised / offline and not cached──> IDLE + message
@@ -20,6 +21,14 @@ The panel lock is the safety rule: it is locked first thing at start (whatever a
 process left behind), unlocked only while a session is live, and locked on every way out —
 logout, timeout, cancel, a hub that revokes the session, an exception in any handler, and
 :meth:`SessionEngine.close`.
+
+A card the hub does not know stays in the engine (never in the state: the state only says
+``unknown_card``) for one idle timeout, with a countdown; :class:`LinkCard` links it to the user
+who proves their password and opens their session. When the hub refuses the link (disabled, or
+the card is someone's), the same password logs the user in without it (``CARD_LINK_REFUSED``).
+Live copy costs use the unit prices the hub sends with the session (``Session.prices``); the
+``[prices]`` hints only stand in until the hub has answered once (offline from the start). The
+language goes back to the terminal's default when a session ends.
 
 Offline (the hub does not answer): users in the offline cache log in with their card (and
 PIN); users not in it are refused or allowed a capped session, as the offline policy says.
@@ -67,6 +76,7 @@ from terminal_app.core.state import (
     Intent,
     JobOverrides,
     JobView,
+    LinkCard,
     Logout,
     MessageKey,
     PasswordEntered,
@@ -103,6 +113,8 @@ _RELEASE_STATES = {
     terminal_pb2.RELEASE_STATE_REFUSED: "refused",
 }
 _CRITICAL_PRINTER_ERRORS = frozenset({"jammed", "doorOpen", "noPaper", "noToner", "offline"})
+THUMBNAILS_MAX = 30  # thumbnails fetched per job list (the first ones: what a screen shows)
+THUMBNAIL_BYTES_MAX = 256 * 1024  # a bigger PNG is not shown (the hub sends none bigger)
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,8 @@ class SessionEngine:
         self._intents: asyncio.Queue[Intent] = asyncio.Queue()
         self._session: _Session | None = None
         self._pending: _Pending | None = None
+        self._unknown_card = ""  # a card the hub did not know, offered for LinkCard
+        self._thumbnails: dict[int, bytes] = {}  # this session's, by job id
         self._idle_deadline_s: float | None = None
         self._message_until_s: float | None = None
         self._next_copy_poll_s = 0.0
@@ -319,6 +333,7 @@ class SessionEngine:
             CardPresented: self._on_card,
             PinEntered: self._on_pin,
             PasswordEntered: self._on_password,
+            LinkCard: self._on_link_card,
             Cancel: self._on_cancel,
             Logout: self._on_logout,
             SelectProject: self._on_select_project,
@@ -356,6 +371,7 @@ class SessionEngine:
             log.info("engine: card read ignored on screen %s", screen)
             return
         self._pending = None
+        self._forget_unknown_card()
         await self._identify(number, "")
 
     def _stale(self, intent: CardPresented) -> bool:
@@ -381,13 +397,52 @@ class SessionEngine:
         try:
             answer = await self.hub.authenticate_password(intent.username, intent.password)
         except HubCallError as exc:
-            self._refused(exc)
+            self._refused(exc, MessageKey.PASSWORD_NOT_RECOGNISED)
             return
         await self._open_online(answer, card_number="", pin="")
 
+    async def _on_link_card(self, intent: LinkCard) -> None:
+        number = self._unknown_card
+        if self._state.screen is not Screen.IDLE or not number:
+            return
+        self._begin_identifying()
+        linked = True
+        try:
+            try:
+                answer = await self.hub.link_card(number, intent.username, intent.password)
+            except (Refused, NotSupported) as exc:
+                log.info("engine: card not linked (%s): logging in by password", exc)
+                linked = False
+                answer = await self.hub.authenticate_password(intent.username, intent.password)
+        except NotRecognised:
+            # A typo: the form stays (the hub counted the failure towards its lockout).
+            self._card_unknown(number, MessageKey.PASSWORD_NOT_RECOGNISED)
+            return
+        except HubCallError as exc:
+            self._refused(exc, MessageKey.PASSWORD_NOT_RECOGNISED)
+            return
+        await self._open_online(answer, card_number=number if linked else "", pin="")
+        if not linked:
+            self._message(MessageKey.CARD_LINK_REFUSED)  # what they asked for: said even over other news
+        elif self._state.message is None:
+            self._message(MessageKey.CARD_LINKED)
+
+    def _card_unknown(self, number: str, message: MessageKey) -> None:
+        """Offer the unknown card for LinkCard until the idle timeout (a countdown shows it)."""
+        self._unknown_card = number
+        self._idle_deadline_s = self.clock.monotonic_s() + self.settings.idle_timeout_s
+        self._set(screen=Screen.IDLE, unknown_card=True)
+        self._show_countdown()
+        self._message(message)
+
+    def _forget_unknown_card(self) -> None:
+        self._unknown_card = ""
+        self._set(unknown_card=False)
+
     async def _on_cancel(self, _intent: Cancel) -> None:
-        if self._state.screen is Screen.SECOND_FACTOR:
+        if self._state.screen is Screen.SECOND_FACTOR or self._unknown_card:
             self._pending = None
+            self._forget_unknown_card()
             self._to_idle()
         elif self._session is not None:
             await self._logout(MessageKey.LOGGED_OUT)
@@ -433,8 +488,15 @@ class SessionEngine:
         except HubUnreachable:
             await self._identify_offline(card_number, pin)
             return
+        except NotRecognised as exc:
+            if pin:
+                self._refused(exc, MessageKey.PIN_NOT_RECOGNISED)
+            else:
+                self._pending = None
+                self._card_unknown(card_number, MessageKey.CARD_NOT_RECOGNISED)
+            return
         except HubRejected as exc:
-            self._refused(exc)
+            self._refused(exc, MessageKey.ACCESS_DENIED)
             return
         if answer.second_factor_required:
             self._ask_pin(_Pending(card_number))
@@ -454,7 +516,7 @@ class SessionEngine:
                 await self._open_offline(user, card_number="")
             return
         except HubRejected as exc:
-            self._refused(exc)
+            self._refused(exc, MessageKey.PIN_NOT_RECOGNISED)
             return
         await self._open_online(answer, card_number="", pin=pin)
 
@@ -464,16 +526,18 @@ class SessionEngine:
         self._set(screen=Screen.SECOND_FACTOR)
         self._show_countdown()
 
-    def _refused(self, error: HubCallError) -> None:
+    def _refused(self, error: HubCallError, not_recognised: MessageKey) -> None:
+        """Back to idle with the message for ``error`` (``not_recognised``: what was not)."""
         key = MessageKey.ACCESS_DENIED
         if isinstance(error, NotRecognised):
-            key = MessageKey.CARD_NOT_RECOGNISED
+            key = not_recognised
         elif isinstance(error, AccessDenied) and "locked" in error.detail:
             key = MessageKey.ACCOUNT_LOCKED
         if isinstance(error, HubUnreachable):
             self._set(offline=True)
             key = MessageKey.OFFLINE_REFUSED
         self._pending = None
+        self._forget_unknown_card()
         self._to_idle()
         self._message(key)
 
@@ -491,6 +555,7 @@ class SessionEngine:
     ) -> None:
         session = answer.session
         self._pending = None
+        self._forget_unknown_card()
         self.cache.remember(session, answer.session_token, card_number=card_number, pin=pin)
         self._session = _Session(
             token=answer.session_token,
@@ -499,9 +564,27 @@ class SessionEngine:
             offline=False,
             credit_cents=None if session.postpaid else session.available_cents,
         )
-        self._set(offline=False, **_session_fields(session))
+        self._set(offline=False, **_session_fields(session), prices=self._hub_prices(session))
         await self._enter_session(blocked=session.blocked)
         await self._load_jobs()
+
+    def _hub_prices(self, session: terminal_pb2.Session) -> PriceHints:
+        """The copy prices of the session (simplex, this terminal's paper size, else ``*``);
+        the ones known so far when the hub sent none (an older hub)."""
+        found: dict[tuple[int, str], int] = {}
+        for priced in session.prices:
+            line = priced.line
+            if line.function == common_pb2.FUNCTION_COPY and not line.duplex:
+                found[line.color, line.paper_size] = int(priced.unit_price_cents)
+
+        def unit(color: int, known: int) -> int:
+            return found.get((color, self.settings.paper_size), found.get((color, "*"), known))
+
+        prices = self._state.prices
+        return PriceHints(
+            copy_mono_cents=unit(common_pb2.COLOR_MODE_MONO, prices.copy_mono_cents),
+            copy_color_cents=unit(common_pb2.COLOR_MODE_COLOR, prices.copy_color_cents),
+        )
 
     async def _identify_offline(self, card_number: str, pin: str) -> None:
         self._set(offline=True)
@@ -522,7 +605,7 @@ class SessionEngine:
             # Offline, a wrong PIN cannot be counted towards the hub's lockout: one try per tap.
             self._pending = None
             self._to_idle()
-            self._message(MessageKey.CARD_NOT_RECOGNISED)
+            self._message(MessageKey.PIN_NOT_RECOGNISED)
             return
         self._pending = None
         await self._open_offline(user, card_number)
@@ -744,9 +827,14 @@ class SessionEngine:
             if not self._state.offline:
                 with contextlib.suppress(HubCallError):
                     await self.hub.logout(session.token)
-        self._set(**_EMPTY_SESSION)
+        self._clear_session_state()
         self._to_idle()
         self._message(reason)
+
+    def _clear_session_state(self) -> None:
+        """The idle look: no session fields, no thumbnails, the terminal's default language."""
+        self._thumbnails.clear()
+        self._set(**_EMPTY_SESSION, language=self.settings.language)
 
     async def _emergency_end(self) -> None:
         """After an unexpected error: lock the panel whatever happens, end the session."""
@@ -763,13 +851,20 @@ class SessionEngine:
         except Exception:
             log.exception("engine: the panel could not be locked")
             self._session = None
-            self._set(**_EMPTY_SESSION, screen=Screen.OUT_OF_ORDER, countdown_s=None, idle_warning=False)
+            self._thumbnails.clear()
+            self._set(
+                **_EMPTY_SESSION,
+                language=self.settings.language,
+                screen=Screen.OUT_OF_ORDER,
+                countdown_s=None,
+                idle_warning=False,
+            )
             self._message(MessageKey.PANEL_FAULT)
             return
         if session is not None:
             self._last_logout_s = self.clock.monotonic_s()
             self._last_logout_card = session.card_number
-        self._set(**_EMPTY_SESSION)
+        self._clear_session_state()
         self._to_idle()
 
     # ================================================================ timers
@@ -789,6 +884,7 @@ class SessionEngine:
                 await self._logout(MessageKey.TIMED_OUT)
             else:
                 self._pending = None
+                self._forget_unknown_card()
                 self._to_idle()
             return
         self._show_countdown()
@@ -876,7 +972,29 @@ class SessionEngine:
             log.info("engine: jobs not listed: %s", exc)
             self._set(jobs=())
             return
-        self._set(jobs=tuple(_job_view(job) for job in jobs), jobs_supported=True)
+        self._set(
+            jobs=tuple(_job_view(job, self._thumbnails.get(job.id, b"")) for job in jobs), jobs_supported=True
+        )
+        await self._load_thumbnails()
+
+    async def _load_thumbnails(self) -> None:
+        """Fetch the thumbnails of the first listed jobs not fetched yet in this session (an empty
+        or oversized answer is remembered as none), then show them."""
+        missing = [
+            job.job_id for job in self._state.jobs[:THUMBNAILS_MAX] if job.job_id not in self._thumbnails
+        ]
+        for job_id in missing:
+            png = await self.thumbnail(job_id)
+            if self._session is None:
+                return
+            self._thumbnails[job_id] = png if png and len(png) <= THUMBNAIL_BYTES_MAX else b""
+        if missing:
+            self._set(
+                jobs=tuple(
+                    replace(job, thumbnail_png=self._thumbnails.get(job.job_id, b""))
+                    for job in self._state.jobs
+                )
+            )
 
     async def thumbnail(self, job_id: int) -> bytes | None:
         """A PNG of a held job's first page for the job list, or None (fetched on demand, not state)."""
@@ -972,7 +1090,7 @@ class SessionEngine:
             log.info("engine: session not refreshed: %s", exc)
             return
         session.credit_cents = None if fresh.postpaid else fresh.available_cents
-        self._set(**_session_fields(fresh, keep_project=self._state.project))
+        self._set(**_session_fields(fresh, keep_project=self._state.project), prices=self._hub_prices(fresh))
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -1039,7 +1157,7 @@ def _session_fields(session: terminal_pb2.Session, keep_project: str = "") -> di
     }
 
 
-def _job_view(job: terminal_pb2.HeldJob) -> JobView:
+def _job_view(job: terminal_pb2.HeldJob, thumbnail_png: bytes) -> JobView:
     return JobView(
         job_id=job.id,
         name=job.name,
@@ -1054,6 +1172,11 @@ def _job_view(job: terminal_pb2.HeldJob) -> JobView:
         allowed_mono=job.allowed.to_mono,
         allowed_duplex=job.allowed.to_duplex,
         allowed_fewer_copies=job.allowed.fewer_copies,
+        price_per_copy_cents=job.price_per_copy_cents,
+        price_mono_per_copy_cents=job.price_mono_per_copy_cents,
+        price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
+        price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
+        thumbnail_png=thumbnail_png,
     )
 
 

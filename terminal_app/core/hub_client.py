@@ -2,8 +2,8 @@
 
 Every call has a deadline. Retries are declared in the channel's service config and only for
 calls that are safe to repeat: GetSession, Logout, ListJobs, GetThumbnail, DeleteJobs and
-ReportUsage (its idempotency key makes a repeat harmless). Authenticate is never retried by
-us: a repeated wrong PIN would count twice towards the lockout. ReleaseJobs carries an
+ReportUsage (its idempotency key makes a repeat harmless). Authenticate and LinkCard are never
+retried by us: a repeated wrong PIN or password would count twice towards the lockout. ReleaseJobs carries an
 idempotency key but streams, so a broken stream is reported, not replayed blindly.
 
 Keepalive is paired with the hub's ``SERVER_OPTIONS``: the hub accepts a ping without data
@@ -124,6 +124,11 @@ class HubClient:
         credential = terminal_pb2.PasswordCredential(username=username, password=password)
         request = terminal_pb2.AuthenticateRequest(password=credential)
         return await self._call(self._stub.Authenticate, request, "Authenticate")
+
+    async def link_card(self, number: str, username: str, password: str) -> terminal_pb2.AuthenticateResponse:
+        """Link a card the hub does not know to the user this password proves; their session."""
+        request = terminal_pb2.LinkCardRequest(card_number=number, username=username, password=password)
+        return await self._call(self._stub.LinkCard, request, "LinkCard")
 
     # -- sessions ----------------------------------------------------------------------------
 

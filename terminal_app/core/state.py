@@ -22,6 +22,7 @@ __all__ = [
     "Intent",
     "JobOverrides",
     "JobView",
+    "LinkCard",
     "Logout",
     "MessageKey",
     "PasswordEntered",
@@ -61,7 +62,11 @@ class Screen(StrEnum):
 class MessageKey(StrEnum):
     """A clear message for the user; the UI owns the texts (German and English)."""
 
-    CARD_NOT_RECOGNISED = "card_not_recognised"
+    CARD_NOT_RECOGNISED = "card_not_recognised"  # a tapped card the hub does not know
+    PIN_NOT_RECOGNISED = "pin_not_recognised"  # a typed PIN (alone or as a card's second factor)
+    PASSWORD_NOT_RECOGNISED = "password_not_recognised"  # username + password (login or card link)
+    CARD_LINKED = "card_linked"  # the unknown card is now the user's: next time a tap logs in
+    CARD_LINK_REFUSED = "card_link_refused"  # the hub did not link it (disabled, or someone's card)
     ACCOUNT_LOCKED = "account_locked"
     ACCESS_DENIED = "access_denied"
     USER_BLOCKED = "user_blocked"  # arrears must be paid first
@@ -112,7 +117,12 @@ class JobOverrides:
 
 @dataclass(frozen=True)
 class JobView:
-    """A held job in the list."""
+    """A held job in the list.
+
+    ``price_cents`` is the price as submitted; the ``price_*_per_copy_cents`` are the hub's
+    prices of one copy as is and with each override (after the admin's job rules), so
+    :meth:`price_for` is exact. ``thumbnail_png`` is the first page (empty: none yet or none).
+    """
 
     job_id: int
     name: str
@@ -127,6 +137,22 @@ class JobView:
     allowed_mono: bool
     allowed_duplex: bool
     allowed_fewer_copies: bool
+    price_per_copy_cents: int = 0
+    price_mono_per_copy_cents: int = 0
+    price_duplex_per_copy_cents: int = 0
+    price_mono_duplex_per_copy_cents: int = 0
+    thumbnail_png: bytes = field(default=b"", repr=False)
+
+    def price_for(self, overrides: JobOverrides) -> int:
+        """The exact price of printing this job with ``overrides`` (an override the job does not
+        need, like mono on a mono job, costs what the job costs)."""
+        per_copy = {
+            (False, False): self.price_per_copy_cents,
+            (True, False): self.price_mono_per_copy_cents,
+            (False, True): self.price_duplex_per_copy_cents,
+            (True, True): self.price_mono_duplex_per_copy_cents,
+        }[overrides.mono, overrides.duplex]
+        return per_copy * (overrides.copies or self.copies)
 
 
 @dataclass(frozen=True)
@@ -157,6 +183,7 @@ class TerminalState:
     offline: bool = False  # the hub is unreachable now
     message: MessageKey | None = None
     message_args: tuple[tuple[str, str], ...] = ()
+    unknown_card: bool = False  # a tapped card the hub does not know may be linked now (LinkCard)
     # the session (None/empty on the idle screens)
     username: str = ""
     full_name: str = ""
@@ -227,8 +254,18 @@ class PasswordEntered:
 
 
 @dataclass(frozen=True)
+class LinkCard:
+    """Link the card just tapped, which the hub did not know, to this user (only while the
+    state's ``unknown_card`` is true); logs the user in."""
+
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
 class Cancel:
-    """Back out of the PIN pad or the project choice (logs out a session not yet in use)."""
+    """Back out of the PIN pad, the unknown-card form or the project choice (logs out a session
+    not yet in use)."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +326,7 @@ Intent = (
     CardPresented
     | PinEntered
     | PasswordEntered
+    | LinkCard
     | Cancel
     | Logout
     | SelectProject

@@ -19,6 +19,7 @@ from terminal_app.core import (
     CopyPages,
     DismissMessage,
     EngineSettings,
+    LinkCard,
     Logout,
     MessageKey,
     PasswordEntered,
@@ -112,13 +113,92 @@ async def test_unknown_card_is_refused_and_the_message_expires(rig: Rig) -> None
     await rig.engine.dispatch(CardPresented("00DEADBEEF"))
     state = rig.engine.state
     assert (state.screen, state.message) == (Screen.IDLE, MessageKey.CARD_NOT_RECOGNISED)
-    assert not rig.panel.enabled
+    assert state.unknown_card and state.countdown_s == 60 and not rig.panel.enabled
+    assert "00DEADBEEF" not in repr(state)  # the number stays in the engine
     rig.clock.advance(DEFAULT_SETTINGS.message_s - 0.1)
     await rig.engine.tick()
     assert rig.engine.state.message is MessageKey.CARD_NOT_RECOGNISED
     rig.clock.advance(0.2)
     await rig.engine.tick()
-    assert rig.engine.state.message is None
+    assert rig.engine.state.message is None and rig.engine.state.unknown_card
+    rig.clock.advance(60)  # the idle timeout forgets the card
+    await rig.engine.tick()
+    assert not rig.engine.state.unknown_card and rig.engine.state.countdown_s is None
+    await rig.engine.dispatch(LinkCard("alice", "pw"))  # nothing to link: ignored
+    assert rig.engine.state.screen is Screen.IDLE and rig.engine.state.message is None
+
+
+async def set_password(rig: Rig, username: str, password: str) -> None:
+    await rig.hub.call_admin(
+        "SetPassword",
+        admin_pb2.SetPasswordRequest(user=admin_pb2.UserRef(username=username), password=password),
+    )
+
+
+async def test_unknown_card_linked_by_password_then_a_tap_logs_in(rig: Rig) -> None:
+    engine = rig.engine
+    await set_password(rig, "carol", "pw-carol-1")
+    await engine.dispatch(CardPresented("00C0FFEE00"))
+    assert engine.state.unknown_card
+    await engine.dispatch(LinkCard("carol", "typo"))
+    state = engine.state
+    assert (state.screen, state.message, state.unknown_card) == (
+        Screen.IDLE,
+        MessageKey.PASSWORD_NOT_RECOGNISED,
+        True,
+    )
+    await engine.dispatch(LinkCard("carol", "pw-carol-1"))
+    state = engine.state
+    assert (state.screen, state.username, state.message) == (Screen.HOME, "carol", MessageKey.CARD_LINKED)
+    assert not state.unknown_card and rig.panel.enabled
+    await engine.dispatch(CardPresented("00C0FFEE00", read_at_s=rig.clock.monotonic_s()))  # her card now
+    assert engine.state.screen is Screen.IDLE and not rig.panel.enabled  # tap-to-logout
+    rig.clock.advance(10)
+    await engine.dispatch(CardPresented("00C0FFEE00"))
+    assert (engine.state.screen, engine.state.username) == (Screen.HOME, "carol")
+
+
+async def test_a_refused_link_logs_in_by_password_and_says_so(rig: Rig) -> None:
+    engine = rig.engine
+    await set_password(rig, "carol", "pw-carol-1")
+    await engine.dispatch(CardPresented("00C0FFEE01"))
+    await rig.hub.call_admin(  # meanwhile the help desk gave the card to bob
+        "AddCard", admin_pb2.Card(user=admin_pb2.UserRef(username="bob"), number="00C0FFEE01")
+    )
+    await engine.dispatch(LinkCard("carol", "pw-carol-1"))
+    state = engine.state
+    assert (state.screen, state.username, state.message) == (
+        Screen.HOME,
+        "carol",
+        MessageKey.CARD_LINK_REFUSED,
+    )
+    await engine.dispatch(Logout())
+    await engine.dispatch(CardPresented("00C0FFEE01", read_at_s=rig.clock.monotonic_s() + 10))
+    assert engine.state.screen is Screen.SECOND_FACTOR  # still bob's (card + PIN)
+
+
+async def test_cancel_forgets_the_unknown_card(rig: Rig) -> None:
+    engine = rig.engine
+    await engine.dispatch(CardPresented("00C0FFEE02"))
+    await engine.dispatch(Cancel())
+    assert not engine.state.unknown_card and engine.state.countdown_s is None
+    await set_password(rig, "carol", "pw-carol-1")
+    await engine.dispatch(LinkCard("carol", "pw-carol-1"))
+    assert engine.state.screen is Screen.IDLE and engine.state.username == ""
+
+
+async def test_language_goes_back_to_the_default_after_logout_and_timeout(rig: Rig) -> None:
+    engine = rig.engine
+    await engine.dispatch(SetLanguage("de"))
+    await engine.dispatch(CardPresented(ALICE_CARD))
+    assert engine.state.language == "de"
+    await engine.dispatch(Logout())
+    assert engine.state.language == "en" and engine.state.message is MessageKey.LOGGED_OUT
+    await engine.dispatch(PinEntered("1357"))
+    await engine.dispatch(SetLanguage("de"))  # switched for this session
+    rig.clock.advance(61)
+    await engine.tick()
+    assert (engine.state.message, engine.state.language) == (MessageKey.TIMED_OUT, "en")
 
 
 async def test_second_factor_wrong_then_right_pin(rig: Rig) -> None:
@@ -126,7 +206,8 @@ async def test_second_factor_wrong_then_right_pin(rig: Rig) -> None:
     await engine.dispatch(CardPresented(BOB_CARD))
     assert engine.state.screen is Screen.SECOND_FACTOR and not rig.panel.enabled
     await engine.dispatch(PinEntered("1111"))
-    assert (engine.state.screen, engine.state.message) == (Screen.IDLE, MessageKey.CARD_NOT_RECOGNISED)
+    assert (engine.state.screen, engine.state.message) == (Screen.IDLE, MessageKey.PIN_NOT_RECOGNISED)
+    assert not engine.state.unknown_card  # a wrong PIN is no unknown card
     await engine.dispatch(CardPresented(BOB_CARD))
     await engine.dispatch(PinEntered("2468"))
     assert (engine.state.screen, engine.state.username) == (Screen.HOME, "bob")
@@ -157,7 +238,7 @@ async def test_pin_only_and_password_logins(rig: Rig) -> None:
         admin_pb2.SetPasswordRequest(user=admin_pb2.UserRef(username="carol"), password="pw-carol-1"),
     )
     await engine.dispatch(PasswordEntered("carol", "wrong"))
-    assert engine.state.message is MessageKey.CARD_NOT_RECOGNISED
+    assert engine.state.message is MessageKey.PASSWORD_NOT_RECOGNISED
     await engine.dispatch(PasswordEntered("carol", "pw-carol-1"))
     assert engine.state.screen is Screen.HOME and rig.panel.enabled
 
@@ -397,13 +478,33 @@ async def test_printer_errors_become_messages(rig: Rig) -> None:
     assert rig.engine.state.printer_errors == ()
 
 
-async def test_prices_learned_from_the_hub_replace_the_hints(rig: Rig) -> None:
+async def test_the_sessions_prices_replace_the_hints(rig: Rig) -> None:
     engine = fresh_engine(rig, settings=dataclasses.replace(DEFAULT_SETTINGS, prices=PriceHints(1, 1)))
     await engine.start()
+    assert engine.state.prices == PriceHints(1, 1)  # before the hub answered: the hints
     await engine.dispatch(CardPresented(ALICE_CARD))
+    assert engine.state.prices == PriceHints(copy_mono_cents=5, copy_color_cents=20)
+    rig.copy(2)
     rig.copy(1, color=True)
+    await engine.poll_copy()
+    assert engine.state.copy_cost_cents == 2 * 5 + 20
+    # an A4 price beats "*" (the terminal reports A4 copies); the hub's new price shows at the next login
+    await rig.hub.call_admin(
+        "SetPrice",
+        admin_pb2.Price(
+            printer_group="default",
+            function=common_pb2.FUNCTION_COPY,
+            color=common_pb2.COLOR_MODE_MONO,
+            paper_size="A4",
+            price_cents_per_page=4,
+        ),
+    )
     await engine.dispatch(Logout())
-    assert engine.state.prices == PriceHints(copy_mono_cents=1, copy_color_cents=20)
+    # the charge at logout was priced at the new A4 price: learnt (kept as the offline fallback)
+    assert engine.state.prices == PriceHints(copy_mono_cents=4, copy_color_cents=20)
+    assert await rig.hub.balance("alice") == 1000 - (2 * 4 + 20)
+    await engine.dispatch(CardPresented(ALICE_CARD, read_at_s=rig.clock.monotonic_s() + 10))
+    assert engine.state.prices == PriceHints(copy_mono_cents=4, copy_color_cents=20)
 
 
 async def test_a_copy_session_cut_by_a_crash_is_charged_at_the_next_start(rig: Rig) -> None:

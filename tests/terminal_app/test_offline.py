@@ -73,7 +73,7 @@ async def test_offline_second_factor_checks_the_cached_pin_hash(rig: Rig) -> Non
     await engine.dispatch(CardPresented(BOB_CARD))
     assert engine.state.screen is Screen.SECOND_FACTOR and engine.state.offline
     await engine.dispatch(PinEntered("1111"))
-    assert (engine.state.screen, engine.state.message) == (Screen.IDLE, MessageKey.CARD_NOT_RECOGNISED)
+    assert (engine.state.screen, engine.state.message) == (Screen.IDLE, MessageKey.PIN_NOT_RECOGNISED)
     await engine.dispatch(CardPresented(BOB_CARD))
     await engine.dispatch(PinEntered("2468"))
     assert (engine.state.screen, engine.state.username) == (Screen.HOME, "bob") and rig.panel.enabled

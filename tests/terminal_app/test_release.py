@@ -55,8 +55,15 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
             report, draft = state.jobs
             assert (report.pages, report.color_pages, report.price_cents) == (3, 1, 50 + 2 * 10)
             assert report.allowed_mono
+            # the hub's prices per override (mono 10/7, colour 50/40 per side simplex/duplex)
+            assert report.price_for(JobOverrides()) == 50 + 2 * 10
+            assert report.price_for(JobOverrides(mono=True)) == 3 * 10
+            assert report.price_for(JobOverrides(duplex=True)) == 40 + 2 * 7
+            assert report.price_for(JobOverrides(mono=True, duplex=True)) == 3 * 7
+            # the thumbnails came with the list, as the hub's GetThumbnail gives them
             thumbnail = await engine.thumbnail(report.job_id)
             assert thumbnail is not None and thumbnail.startswith(b"\x89PNG\r\n\x1a\n")
+            assert report.thumbnail_png == thumbnail and draft.thumbnail_png.startswith(b"\x89PNG")
             assert await engine.thumbnail(987654) is None  # not one of hers
             overrides = ((report.job_id, JobOverrides(mono=True)),)
             await engine.dispatch(ReleaseSelected((report.job_id,), overrides))
@@ -66,6 +73,7 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
             [progress] = state.release
             assert (progress.state, progress.pages_printed, progress.charged_cents) == ("printed", 3, 30)
             assert [(job.name, job.printed) for job in state.jobs] == [("report", True), ("draft", False)]
+            assert state.jobs[0].thumbnail_png == thumbnail  # kept across the reload, not fetched again
             assert state.balance_cents == 500 - 30 == await site.clients.balance("alice")
             [printed] = site.mfp.device.jobs  # the hub names the job it sends after its own id
             assert (printed.impressions, printed.color) == (3, False)

@@ -14,7 +14,7 @@ from terminal_app.core import MessageKey, Screen, TerminalState, state
 
 def test_state_fields() -> None:
     assert [f.name for f in dataclasses.fields(TerminalState)] == [
-        "screen", "language", "offline", "message", "message_args",
+        "screen", "language", "offline", "message", "message_args", "unknown_card",
         "username", "full_name", "offline_session", "balance_cents", "available_cents", "postpaid",
         "arrears_cents", "quotas", "quota_pages_left", "copy_allowed", "color_allowed", "projects",
         "project_required", "project", "jobs", "jobs_supported", "release",
@@ -28,14 +28,28 @@ def test_screens_and_messages() -> None:
         "starting", "idle", "identifying", "second_factor", "select_project", "home", "releasing",
         "copying", "logging_out", "out_of_order",
     ]  # fmt: skip
-    assert len(MessageKey) == 19 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    assert len(MessageKey) == 23 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    # a tapped card, a typed PIN and a typed password each have their own "not recognised"
+    assert [key.value for key in MessageKey][:5] == [
+        "card_not_recognised", "pin_not_recognised", "password_not_recognised", "card_linked",
+        "card_link_refused",
+    ]  # fmt: skip
 
 
 def test_intents() -> None:
     names = [kind.__name__ for kind in typing.get_args(state.Intent)]
     assert names == [
-        "CardPresented", "PinEntered", "PasswordEntered", "Cancel", "Logout", "SelectProject", "SetLanguage",
+        "CardPresented", "PinEntered", "PasswordEntered", "LinkCard", "Cancel", "Logout", "SelectProject", "SetLanguage",
         "ReleaseSelected", "ReleaseAll", "DeleteJobs", "StartCopy", "Touch", "DismissMessage",
     ]  # fmt: skip
     for kind in typing.get_args(state.Intent):
         assert dataclasses.is_dataclass(kind) and getattr(kind, "__dataclass_params__").frozen  # noqa: B009
+
+
+def test_job_view_fields() -> None:
+    assert [f.name for f in dataclasses.fields(state.JobView)] == [
+        "job_id", "name", "owner", "pages", "color_pages", "copies", "duplex", "price_cents", "delegated",
+        "printed", "allowed_mono", "allowed_duplex", "allowed_fewer_copies", "price_per_copy_cents",
+        "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents",
+        "thumbnail_png",
+    ]  # fmt: skip
