@@ -14,6 +14,7 @@ from terminal_app.core.state import (
     DeleteJobs,
     JobOverrides,
     JobView,
+    LinkCard,
     MessageKey,
     PasswordEntered,
     PinEntered,
@@ -40,6 +41,9 @@ SEVERITY: dict[MessageKey, str] = {
     MessageKey.USER_BLOCKED: "error",
     MessageKey.QUOTA_EXHAUSTED: "error",
     MessageKey.CARD_NOT_RECOGNISED: "error",
+    MessageKey.PIN_NOT_RECOGNISED: "error",
+    MessageKey.PASSWORD_NOT_RECOGNISED: "error",
+    MessageKey.CARD_LINK_REFUSED: "warning",
     MessageKey.OFFLINE_MODE: "warning",
     MessageKey.OFFLINE_REFUSED: "warning",
     MessageKey.COPY_UNAVAILABLE: "warning",
@@ -66,14 +70,13 @@ class JobChoice:
 class Composer:
     """Input in progress on the terminal (see the module docstring)."""
 
-    idle_mode: str = ""  # on the idle screen: "", "pin", "password" or "unknown_card"
+    idle_mode: str = ""  # on the idle screen: "", "pin" or "password"
     pin: str = ""
     username: str = ""
     password: str = ""
     jobs: dict[int, JobChoice] = field(default_factory=dict)
-    _typed: bool = False  # the last identification came from the keypad or the password form
     _screen: Screen | None = None
-    _message: MessageKey | None = None
+    _unknown_card: bool = False
 
     # ---------------------------------------------------------------- following the engine
 
@@ -81,23 +84,15 @@ class Composer:
         """Forget what no longer applies to this state (called on every new state)."""
         if state.screen is not self._screen:
             self.pin = ""
-        if state.screen is Screen.IDLE and state.message is not self._message:
-            self._on_idle_message(state.message)
+        if state.unknown_card and not self._unknown_card:
+            # The engine offers the tapped card for linking: a fresh form, whatever was open.
+            self.idle_mode, self.username, self.password = "", "", ""
         if state.screen not in (Screen.IDLE, Screen.IDENTIFYING):
             self.idle_mode, self.password = "", ""
         if not state.session_live:
             self.jobs.clear()
         self._prune(state.jobs)
-        self._screen, self._message = state.screen, state.message
-
-    def _on_idle_message(self, message: MessageKey | None) -> None:
-        if message is MessageKey.CARD_NOT_RECOGNISED:
-            # A tapped card the hub does not know: offer the password login. A wrong typed PIN or
-            # password only shows the message.
-            if not self._typed:
-                self.idle_mode = "unknown_card"
-            self.password = ""
-        self._typed = False
+        self._screen, self._unknown_card = state.screen, state.unknown_card
 
     def _prune(self, jobs: tuple[JobView, ...]) -> None:
         present = {job.job_id for job in jobs}
@@ -124,7 +119,7 @@ class Composer:
         """The OK key: the intent, or None while nothing was typed."""
         if not self.pin:
             return None
-        intent, self.pin, self._typed = PinEntered(self.pin), "", True
+        intent, self.pin = PinEntered(self.pin), ""
         return intent
 
     def password_entered(self) -> PasswordEntered | None:
@@ -132,7 +127,15 @@ class Composer:
         if not self.username.strip() or not self.password:
             return None
         intent = PasswordEntered(self.username.strip(), self.password)
-        self.password, self._typed = "", True
+        self.password = ""
+        return intent
+
+    def link_card(self) -> LinkCard | None:
+        """The Link card button (unknown-card form): the intent, or None while a field is empty."""
+        if not self.username.strip() or not self.password:
+            return None
+        intent = LinkCard(self.username.strip(), self.password)
+        self.password = ""
         return intent
 
     # ---------------------------------------------------------------- jobs
@@ -205,20 +208,15 @@ class Composer:
         for job_id in job_ids:
             self.jobs.pop(job_id, None)
 
-    def price(self, job: JobView) -> tuple[int, bool]:
-        """The price with the chosen overrides: (cents, is_upper_bound).
-
-        The engine gives only the price as submitted. Fewer copies scale it exactly; mono and
-        duplex can only make it cheaper, by an amount the terminal is not told, so the price as
-        submitted (scaled for copies) is shown as an upper bound.
-        """
-        choice = self.choice(job.job_id)
-        cents = job.price_cents * self.copies(job) // job.copies if job.copies else job.price_cents
-        return cents, choice.mono or choice.duplex
+    def price(self, job: JobView) -> int:
+        """The exact price with the chosen overrides (the hub's per-copy price of each override)."""
+        return job.price_for(self.choice(job.job_id).overrides())
 
 
 def visible_screen(state: TerminalState, composer: Composer) -> str:
     """The name of the screen to show for this state (the screen builders are keyed by it)."""
+    if state.screen is Screen.IDLE and state.unknown_card:
+        return "unknown_card"
     if state.screen is Screen.IDLE and composer.idle_mode:
         return composer.idle_mode
     if state.screen is Screen.HOME and state.jobs:

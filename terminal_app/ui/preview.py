@@ -9,7 +9,9 @@ on a live engine (:func:`terminal_app.ui.app.run_ui`).
 from __future__ import annotations
 
 import argparse
+import struct
 import time
+import zlib
 from dataclasses import replace
 from typing import Any
 
@@ -25,13 +27,48 @@ from terminal_app.core.state import (
 from terminal_app.ui.app import configure_kivy
 from terminal_app.ui.settings import ScreenBlanker, UiSettings
 
-__all__ = ["SAMPLE_JOBS", "main", "sample_states"]
+__all__ = ["SAMPLE_JOBS", "main", "sample_png", "sample_states"]
 
+
+def sample_png(width: int, height: int, accent: tuple[int, int, int]) -> bytes:
+    """A small PNG of a page: white, grey text lines, an ``accent`` block (sample thumbnails)."""
+    rows = []
+    for y in range(height):
+        pixels = bytearray()
+        for x in range(width):
+            margin = width // 8 <= x < width - width // 8
+            if margin and height // 8 <= y < height * 3 // 8 and x < width // 2:
+                pixels += bytes(accent)
+            elif margin and y > height // 2 and y % 6 < 2:
+                pixels += b"\xa0\xa0\xa0"
+            else:
+                pixels += b"\xff\xff\xff"
+        rows.append(b"\x00" + bytes(pixels))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+# Unit prices of the samples: mono 5 / duplex 4, colour 15 / duplex 12 (per page side).
 SAMPLE_JOBS = (
-    JobView(1, "thesis.pdf", "alice", 12, 3, 2, False, 180, False, False, True, True, True),
-    JobView(2, "slides.pdf", "alice", 4, 0, 1, True, 20, False, False, True, True, True),
-    JobView(3, "poster.pdf", "bob", 1, 1, 3, False, 60, True, False, False, False, False),
-)
+    JobView(
+        1, "thesis.pdf", "alice", 12, 3, 2, False, 180, False, False, True, True, True, 90, 60, 72, 48,
+        sample_png(60, 80, (200, 40, 40)),
+    ),
+    JobView(2, "slides.pdf", "alice", 4, 0, 1, True, 16, False, False, True, True, True, 16, 16, 16, 16),
+    JobView(
+        3, "poster.pdf", "bob", 1, 1, 3, False, 45, True, False, False, False, False, 15, 5, 12, 4,
+        sample_png(60, 80, (40, 90, 200)),
+    ),
+)  # fmt: skip
 
 
 def sample_states() -> list[tuple[str, TerminalState]]:

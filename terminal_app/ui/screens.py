@@ -7,12 +7,16 @@ or change the :class:`~terminal_app.ui.compose.Composer` and ask for a redraw.
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from kivy.core.image import Image as CoreImage
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
@@ -33,6 +37,8 @@ from terminal_app.ui.settings import Layout
 from terminal_app.ui.widgets import Panel, button, field, label, row
 
 __all__ = ["SYMBOL_FONT", "Context", "build_screen"]
+
+log = logging.getLogger(__name__)
 
 # Roboto has no check boxes or bullets; DejaVu Sans (bundled with Kivy) has.
 SYMBOL_FONT = "data/fonts/DejaVuSans.ttf"
@@ -166,32 +172,26 @@ def _pin(ctx: Context) -> Widget:
 
 def _password(ctx: Context) -> Widget:
     composer = ctx.composer
-    unknown = composer.idle_mode == "unknown_card"
+    unknown = ctx.state.unknown_card
     user = field("username", ctx.t("username"), composer.username, ctx.layout)
     secret = field("password", ctx.t("password"), composer.password, ctx.layout, password=True)
     user.bind(text=lambda _w, text: setattr(composer, "username", text))
     secret.bind(text=lambda _w, text: setattr(composer, "password", text))
     children: list[Widget] = [_title(ctx, "unknown_title" if unknown else "password_login")]
     if unknown:
-        children += [
-            label("unknown_body", ctx.t("unknown_body"), ctx.layout),
-            label("unknown_no_link", ctx.t("unknown_no_link"), ctx.layout, size="small"),
-        ]
-    children += [
-        user,
-        secret,
-        row(
-            ctx.layout,
-            button(
-                "login",
-                ctx.t("login"),
-                lambda: ctx.send(composer.password_entered()),
-                ctx.layout,
-                role="primary",
-            ),
-            button("cancel", ctx.t("cancel"), ctx.local(lambda: composer.idle("")), ctx.layout, role="quiet"),
-        ),
-    ]
+        children.append(label("unknown_body", ctx.t("unknown_body"), ctx.layout))
+        confirm = button(
+            "link", ctx.t("link_card"), lambda: ctx.send(composer.link_card()), ctx.layout, role="primary"
+        )
+        cancel = button("cancel", ctx.t("cancel"), lambda: ctx.submit(Cancel()), ctx.layout, role="quiet")
+    else:
+        confirm = button(
+            "login", ctx.t("login"), lambda: ctx.send(composer.password_entered()), ctx.layout, role="primary"
+        )
+        cancel = button(
+            "cancel", ctx.t("cancel"), ctx.local(lambda: composer.idle("")), ctx.layout, role="quiet"
+        )
+    children += [user, secret, row(ctx.layout, confirm, cancel)]
     return _column(ctx, *children)
 
 
@@ -270,8 +270,19 @@ def _toggle(ctx: Context, ident: str, text: str, on: bool, action: Callable[[], 
 
 
 def _thumbnail(ctx: Context, job: JobView) -> Widget:
-    # The engine carries no thumbnail (see the report); a page sketch with a colour stripe stands in.
+    """The job's first page from the hub's PNG; a page sketch with a colour stripe without one."""
     size = ctx.layout.target_px - 16
+    if job.thumbnail_png:
+        try:
+            texture = CoreImage(io.BytesIO(job.thumbnail_png), ext="png").texture
+        except Exception as exc:  # a PNG Kivy cannot decode: the sketch instead
+            log.info("ui: thumbnail of job %d not shown: %s", job.job_id, exc)
+        else:
+            image = Image(
+                texture=texture, size_hint=(None, None), size=(size * 3 // 4, size), fit_mode="contain"
+            )
+            image.ident = f"job_{job.job_id}_thumbnail"
+            return image
     page = Panel("text", orientation="vertical", size_hint=(None, None), size=(size * 3 // 4, size))
     stripe = Panel("primary" if job.color_pages else "quiet", size_hint_y=0.25)
     page.add_widget(Widget())
@@ -316,8 +327,7 @@ def _job_row(ctx: Context, job: JobView) -> Widget:
         children += _copies_buttons(ctx, job)
     else:
         children.append(_gap(copies_px))
-    cents, upper_bound = composer.price(job)
-    price = ctx.t("price_at_most", amount=ctx.money(cents)) if upper_bound else ctx.money(cents)
+    price = ctx.money(composer.price(job))
     children.append(
         label(f"{prefix}_price", price, layout, size_hint_x=None, width=layout.target_px * 3 // 2)
     )

@@ -17,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.widget import Widget
 
-from terminal_app.core.state import DismissMessage, Intent, Screen, TerminalState, Touch
+from terminal_app.core.state import DismissMessage, Intent, MessageKey, Screen, TerminalState, Touch
 from terminal_app.ui.compose import SEVERITY, Composer
 from terminal_app.ui.i18n import message_text, tr
 from terminal_app.ui.screens import Context, build_screen
@@ -73,7 +73,10 @@ class TerminalView(FloatLayout):
         frame.spacing = self.layout.padding_px
         frame.add_widget(self._status_bar())
         frame.add_widget(body)
-        if self.state.message is not None and self.screen_name != "unknown_card":
+        # The unknown-card form's title already says "card not recognised".
+        if self.state.message is not None and not (
+            self.screen_name == "unknown_card" and self.state.message is MessageKey.CARD_NOT_RECOGNISED
+        ):
             frame.add_widget(self._message_bar())
         self.add_widget(frame)
         if self.state.idle_warning and self.state.countdown_s is not None:

@@ -18,9 +18,9 @@ from terminal_app.core import (
     DismissMessage,
     JobOverrides,
     JobView,
+    LinkCard,
     Logout,
     MessageKey,
-    PasswordEntered,
     PinEntered,
     ReleaseAll,
     ReleaseSelected,
@@ -103,8 +103,8 @@ async def test_wrong_pin_shows_the_message_not_the_registration(ui: UiRig) -> No
     for digit in "9999":
         await ui.tap(f"pin_{digit}")
     assert await ui.tap("pin_ok") == [PinEntered("9999")]
-    assert ui.rig.engine.state.message is MessageKey.CARD_NOT_RECOGNISED
-    assert ui.view.screen_name == "pin" and ui.text("message") == "Card or PIN not recognised."
+    assert ui.rig.engine.state.message is MessageKey.PIN_NOT_RECOGNISED
+    assert ui.view.screen_name == "pin" and ui.text("message") == "PIN not recognised."
 
 
 async def test_second_factor_pin_pad_and_cancel(ui: UiRig) -> None:
@@ -125,7 +125,7 @@ async def test_second_factor_pin_pad_and_cancel(ui: UiRig) -> None:
     assert ui.rig.panel.enabled
 
 
-async def test_unknown_card_offers_password_login(ui: UiRig) -> None:
+async def test_unknown_card_is_linked_by_username_and_password(ui: UiRig) -> None:
     engine, hub = ui.rig.engine, ui.rig.hub
     await hub.call_admin(
         "SetPassword",
@@ -133,19 +133,49 @@ async def test_unknown_card_offers_password_login(ui: UiRig) -> None:
     )
     await engine.dispatch(CardPresented(UNKNOWN_CARD))
     ui.frame()
-    assert ui.view.screen_name == "unknown_card"
+    assert ui.view.screen_name == "unknown_card" and engine.state.unknown_card
     assert ui.text("title") == "Card not recognised"
-    assert ui.text("unknown_no_link").startswith("Linking a card here is not offered")
+    assert ui.text("unknown_body") == "Enter your username and password to link this card to your account."
+    assert "message" not in ui.view.idents()  # the title says it already
     await both_languages(ui, "unknown_card")
     ui.rig.clock.advance(30)  # the engine's message expires; the form stays while the user types
     await engine.tick()
     ui.frame()
     assert engine.state.message is None and ui.view.screen_name == "unknown_card"
-    assert await ui.tap("login") == []  # empty fields: nothing is sent
+    assert engine.state.countdown_s == 30  # the card is offered for one idle timeout
+    assert without_touches(await ui.tap("link")) == []  # empty fields: nothing is sent
     ui.view.find("username").text = "alice"
+    ui.view.find("password").text = "pw-alice-0"
+    assert without_touches(await ui.tap("link")) == [LinkCard("alice", "pw-alice-0")]
+    assert (
+        ui.view.screen_name == "unknown_card" and ui.text("message") == "Username or password not recognised."
+    )
+    assert ui.view.find("username").text == "alice" and ui.view.find("password").text == ""
     ui.view.find("password").text = "pw-alice-1"
-    assert await ui.tap("login") == [PasswordEntered("alice", "pw-alice-1")]
+    assert without_touches(await ui.tap("link")) == [LinkCard("alice", "pw-alice-1")]
     assert (engine.state.screen, engine.state.username) == (Screen.HOME, "alice")
+    assert ui.text("message") == "Your card is linked to your account: next time, just tap it."
+    await engine.dispatch(Logout())
+    await engine.dispatch(CardPresented(UNKNOWN_CARD, read_at_s=ui.rig.clock.monotonic_s() + 10))
+    assert (engine.state.screen, engine.state.username) == (Screen.HOME, "alice")  # her card now
+
+
+async def test_unknown_card_form_cancel_forgets_the_card(ui: UiRig) -> None:
+    await ui.rig.engine.dispatch(CardPresented(UNKNOWN_CARD))
+    ui.frame()
+    assert without_touches(await ui.tap("cancel")) == [Cancel()]
+    assert ui.view.screen_name == "idle" and not ui.rig.engine.state.unknown_card
+
+
+async def test_language_goes_back_to_the_default_after_a_session(ui: UiRig) -> None:
+    await ui.tap("language")
+    await ui.rig.engine.dispatch(CardPresented(ALICE_CARD))
+    ui.frame()
+    assert ui.text("logout") == "Abmelden"
+    assert without_touches(await ui.tap("logout")) == [Logout()]
+    assert (
+        ui.text("title") == "Tap your card or enter your PIN" and ui.text("message") == "You are logged out."
+    )
 
 
 async def test_password_form_from_idle(ui: UiRig) -> None:
@@ -283,13 +313,16 @@ async def test_job_list_composes_release_and_delete(ui: UiRig) -> None:
     await tap("job_1_fewer")
     assert ui.text("job_1_copies") == "1" and ui.text("job_1_price") == "€0.90"
     await tap("job_1_mono")
-    assert ui.text("job_1_price") == "≤ €0.90"
+    assert ui.text("job_1_price") == "€0.60"  # the hub's mono price of one copy
+    assert type(ui.view.find("job_1_thumbnail")).__name__ == "Image"  # the PNG, not the sketch
+    assert ui.view.find("job_1_thumbnail").texture.size == (60, 80)
+    assert type(ui.view.find("job_2_thumbnail")).__name__ != "Image"  # no PNG: the sketch
     assert ui.text("job_1_select") == "☑ " and ui.text("job_1_mono") == "☑ Mono"
     for language in ("de", "en"):  # the same state and choices in both languages
         ui.view.show(replace(state, language=language))
         ui.frame()
         ui.shot(f"jobs_{language}")
-    assert ui.text("job_1_price") == "≤ €0.90"
+    assert ui.text("job_1_price") == "€0.60"
     await tap("job_3_select")
     assert without_touches(await tap("print_selected")) == [
         ReleaseSelected(job_ids=(1, 3), overrides=((1, JobOverrides(mono=True, copies=1)),))
@@ -318,8 +351,13 @@ async def test_held_jobs_from_the_hub_released_as_mono_and_deleted(print_ui: UiR
     assert ui.text(f"job_{thesis.job_id}_name") == "thesis.ps\n3 p. × 2 · colour"
     assert ui.text(f"job_{thesis.job_id}_price") == "€1.40"
     await ui.tap(f"job_{thesis.job_id}_select")
+    thumbnail = ui.view.find(f"job_{thesis.job_id}_thumbnail")  # the hub's PNG of page 1
+    assert type(thumbnail).__name__ == "Image" and thesis.thumbnail_png.startswith(b"\x89PNG")
     await ui.tap(f"job_{thesis.job_id}_mono")
-    assert ui.text(f"job_{thesis.job_id}_price") == "≤ €1.40"
+    assert ui.text(f"job_{thesis.job_id}_price") == "€0.60"  # exact: 2 copies x 3 mono pages x 10
+    await ui.tap(f"job_{thesis.job_id}_duplex")
+    assert ui.text(f"job_{thesis.job_id}_price") == "€0.42"  # 2 x 3 x 7 (mono duplex)
+    await ui.tap(f"job_{thesis.job_id}_duplex")
     ui.shot("jobs_from_hub_en")
     sent = without_touches(await ui.tap("print_selected"))
     assert sent == [

@@ -11,6 +11,7 @@ from terminal_app.core import (
     DeleteJobs,
     JobOverrides,
     JobView,
+    LinkCard,
     MessageKey,
     PasswordEntered,
     PinEntered,
@@ -26,9 +27,13 @@ IDLE = TerminalState(screen=Screen.IDLE)
 
 
 def job(job_id: int = 1, copies: int = 4, price_cents: int = 400, allowed: bool = True) -> JobView:
+    """10 pages, 2 in colour; one copy costs price_cents / copies, 70 % of it in mono, 60 % in
+    duplex, 40 % in mono duplex (as the hub would price them)."""
+    per_copy = price_cents // copies
     return JobView(
-        job_id, "a.pdf", "alice", 10, 2, copies, False, price_cents, False, False, allowed, allowed, allowed
-    )
+        job_id, "a.pdf", "alice", 10, 2, copies, False, price_cents, False, False, allowed, allowed, allowed,
+        per_copy, per_copy * 7 // 10, per_copy * 6 // 10, per_copy * 4 // 10,
+    )  # fmt: skip
 
 
 def test_every_text_exists_in_both_languages() -> None:
@@ -63,21 +68,31 @@ def test_pin_digits_are_capped_and_ok_sends_once() -> None:
     assert composer.pin == "" and composer.pin_entered() is None
 
 
-def test_unknown_card_form_only_after_a_tap_not_after_a_typed_pin() -> None:
+def test_unknown_card_form_while_the_engine_offers_the_card_not_after_a_typed_pin() -> None:
     composer = Composer()
     composer.follow(IDLE)
-    refused = replace(IDLE, message=MessageKey.CARD_NOT_RECOGNISED)
+    composer.idle("password")
+    composer.username, composer.password = "someone", "half-typed"
+    refused = replace(IDLE, message=MessageKey.CARD_NOT_RECOGNISED, unknown_card=True)
     composer.follow(replace(IDLE, screen=Screen.IDENTIFYING))
     composer.follow(refused)
     assert visible_screen(refused, composer) == "unknown_card"
-    composer.follow(IDLE)  # the engine's message expires: the form stays
-    assert visible_screen(IDLE, composer) == "unknown_card"
+    assert (composer.username, composer.password) == ("", "")  # a fresh form for the card
+    offered = replace(IDLE, unknown_card=True)
+    composer.follow(offered)  # the engine's message expires: the form stays
+    assert visible_screen(offered, composer) == "unknown_card"
+    assert composer.link_card() is None  # empty fields: nothing to send
+    composer.username, composer.password = " carol ", "pw"
+    assert composer.link_card() == LinkCard("carol", "pw") and composer.password == ""
+    composer.follow(IDLE)  # the engine forgot the card (cancel, timeout)
+    assert visible_screen(IDLE, composer) == "idle"
     composer.idle("pin")
     composer.digit("9")
     composer.pin_entered()
     composer.follow(replace(IDLE, screen=Screen.IDENTIFYING))
-    composer.follow(refused)
-    assert visible_screen(refused, composer) == "pin"
+    wrong_pin = replace(IDLE, message=MessageKey.PIN_NOT_RECOGNISED)
+    composer.follow(wrong_pin)
+    assert visible_screen(wrong_pin, composer) == "pin"
 
 
 def test_password_needs_both_fields_and_is_forgotten_after_sending() -> None:
@@ -97,14 +112,17 @@ def test_job_choices_build_exact_intents_and_prices() -> None:
     composer.toggle_selected(fixed)
     for _ in range(5):
         composer.change_copies(first, -1)
-    assert composer.copies(first) == 1 and composer.price(first) == (100, False)
+    assert composer.copies(first) == 1 and composer.price(first) == 100
     composer.change_copies(first, +9)
     assert composer.copies(first) == 4 and composer.choice(1).copies == 0  # back to as submitted
     composer.change_copies(first, -1)
     composer.toggle_duplex(first)
     composer.toggle_mono(fixed)  # not allowed: no change
     composer.change_copies(fixed, -1)
-    assert composer.price(first) == (300, True)  # duplex: at most the copies-scaled price
+    assert composer.price(first) == 3 * 60  # duplex: the hub's duplex price per copy, 3 copies
+    composer.toggle_mono(first)
+    assert composer.price(first) == 3 * 40
+    composer.toggle_mono(first)
     assert composer.release_selected(jobs) == ReleaseSelected(
         job_ids=(1, 3), overrides=((1, JobOverrides(duplex=True, copies=3)),)
     )
