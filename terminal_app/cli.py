@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "hub": ("hub_server.cli:register_hub", "run a hub server"),
     "admin": ("hub_server.admin_cli:register", "administer a hub (users, cards, money, printers)"),
-    "demo": ("hub_server.demo:register", "run a whole simulated site on the embedded default"),
+    "demo": ("terminal_app.demo:register", "run a whole simulated site on the embedded default"),
     "sim": ("hw_sim.cli:register", "run a simulated device to drive by hand"),
     "reader": ("reader_drivers.cli:register", "probe a card reader"),
     "cash": ("cash_devices.cli:register", "probe a coin/note acceptor or receipt printer"),

@@ -1,9 +1,13 @@
 """A streaming reader of print jobs as the simulated MFP sees them (PJL facts from HP's PJL reference).
 
 The PJL header (after ``ESC%-12345X``) is read up to ``@PJL ENTER LANGUAGE``; the PDL
-body is never held in memory: only its pages are counted. Page rule of the simulator:
-each form feed (``0x0C``, the PCL/text page eject) ends a page; a non-empty body
-without one is one page.
+body is never held in memory: only its pages are counted. Page rules of the simulator, by the
+body's language (from its first bytes, as a printer's language sniffing does):
+
+* PDF (``%PDF``): each page object (``/Type /Page``, not ``/Pages``) is a page;
+* PostScript (``%!``): each ``showpage`` is a page;
+* anything else (PCL, text): each form feed (``0x0C``, the page eject) ends a page, and a
+  non-empty body without one is one page.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ _SET = re.compile(rb"^@PJL\s+SET\s+(\w+)\s*=\s*\"?([^\"\r\n]*)\"?", re.IGNORECAS
 _JOB = re.compile(rb"^@PJL\s+JOB\b(?:.*?NAME\s*=\s*\"([^\"]*)\")?", re.IGNORECASE)
 _USTATUS_JOB = re.compile(rb"^@PJL\s+USTATUS\s+JOB\s*=\s*ON", re.IGNORECASE)
 _ENTER = re.compile(rb"^@PJL\s+ENTER\s+LANGUAGE", re.IGNORECASE)
+_PAGE_MARKS = {"pdf": re.compile(rb"/Type\s*/Page(?![A-Za-z])"), "postscript": re.compile(rb"\bshowpage\b")}
+_SNIFF_BYTES = 4  # "%PDF"
+_MARK_TAIL = 32  # longer than any page mark, so a mark split across chunks is still found once
 
 
 @dataclass
@@ -55,6 +62,12 @@ class JobTicket:
         )
 
 
+def _sniff_language(start: bytes) -> str:
+    if start.startswith(b"%PDF"):
+        return "pdf"
+    return "postscript" if start.startswith(b"%!") else ""
+
+
 class PjlJobReader:
     """Feed job bytes in chunks; :meth:`finish` returns the :class:`JobTicket`."""
 
@@ -66,6 +79,9 @@ class PjlJobReader:
         self._in_trailer = False
         self._carry = b""
         self._page_open = False
+        self._language: str | None = None
+        self._sniffed = b""
+        self._tail = b""
 
     def feed(self, chunk: bytes) -> None:
         """Consume the next chunk of the job."""
@@ -131,6 +147,23 @@ class PjlJobReader:
     def _pages_in(self, data: bytes) -> None:
         if not data:
             return
+        if self._language is None:
+            # Decide on the first bytes of the body, however the chunks were cut.
+            self._sniffed += data
+            if len(self._sniffed.lstrip()) < _SNIFF_BYTES:
+                return
+            self._language = _sniff_language(self._sniffed.lstrip())
+            data, self._sniffed = self._sniffed, b""
+        mark = _PAGE_MARKS.get(self._language or "")
+        if mark is not None:
+            # A mark that ends where the data ends may go on in the next chunk ("/Page" of
+            # "/Pages"): it is counted once the next bytes (or the end of the job) decide.
+            window = self._tail + data
+            self.ticket.pages += sum(
+                1 for found in mark.finditer(window) if len(self._tail) <= found.end() < len(window)
+            )
+            self._tail = window[-_MARK_TAIL:]
+            return
         self.ticket.pages += data.count(b"\x0c")
         tail = data[data.rfind(b"\x0c") + 1 :]
         if b"\x0c" in data:
@@ -145,6 +178,13 @@ class PjlJobReader:
         if self._carry and not self._in_trailer:
             self._pages_in(self._carry)
             self._carry = b""
+        if self._language is None and self._sniffed.strip():
+            self._language = _sniff_language(self._sniffed.lstrip())
+            self._pages_in(self._sniffed)
+        mark = _PAGE_MARKS.get(self._language or "")
+        if mark is not None:
+            ends = [found.end() for found in mark.finditer(self._tail)]
+            self.ticket.pages += ends.count(len(self._tail))
         if self._page_open:
             self.ticket.pages += 1
             self._page_open = False
