@@ -101,7 +101,11 @@ def test_control_lines_become_intents() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
     ),
@@ -109,7 +113,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.one_of(st.text(max_size=200), json_values.map(json.dumps)))
 def test_hostile_control_lines_are_refused_not_crashed(line: str) -> None:
     try:
@@ -119,7 +123,7 @@ def test_hostile_control_lines_are_refused_not_crashed(line: str) -> None:
     assert isinstance(intent, tuple(INTENTS.values()))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     st.sampled_from(["CardPresented", "RedeemVoucher", "EmptyCashBox", "PasswordEntered", "SetLanguage"]),
     st.dictionaries(

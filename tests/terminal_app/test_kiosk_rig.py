@@ -98,6 +98,7 @@ def acceptor_configs(path: str) -> list[AcceptorConfig]:
 
 @pytest_asyncio.fixture
 async def kiosk_rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[KioskRig]:
+    started = hub.running
     terminal = await seed_kiosk_site(hub)
     client = KioskHubClient(f"127.0.0.1:{hub.running.port}", terminal.terminal_id, terminal.key, deadline_s=3)
     coins, notes = SimCoinAcceptor(2), SimNoteValidator(40)
@@ -122,3 +123,5 @@ async def kiosk_rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[KioskRig]:
     journal.close()
     bus.close()
     printer.close()
+    if hub.running is not started:  # restart_hub made it: the hub fixture stops only its own
+        await hub.running.stop(0)
