@@ -1,7 +1,9 @@
-"""kiosk.toml, the JSON control lines of ``printgate kiosk`` (fuzzed), and the cash journal's rules."""
+"""kiosk.toml, the JSON control lines of ``printgate kiosk`` (fuzzed), the cash journal's rules, and
+acceptors resumed from the journal (real ccTalk driver, simulated device on a pty)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -10,12 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cash_devices import CounterState
+from cash_devices import CoinAccepted, CounterState
+from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor
 from terminal_app.core.errors import ConfigError
+from terminal_app.core.kiosk_devices import open_acceptors
 from terminal_app.core.kiosk_journal import CashJournal, JournaledCash
 from terminal_app.core.kiosk_state import EmptyCashBox, RedeemVoucher, StartRecharge
 from terminal_app.core.state import CardPresented
 from terminal_app.kiosk_cli import INTENTS, load_kiosk_config, parse_intent
+from tests.terminal_app.test_kiosk_rig import acceptor_configs, master_inhibit_writes
 
 CONFIG = """
 [hub]
@@ -172,3 +177,23 @@ def test_the_journal_is_durable_and_remembers_recharges_left_open(tmp_path: Path
     with sqlite3.connect(tmp_path / "kiosk.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     journal.close()
+
+
+async def test_acceptors_resume_from_the_journal_unless_the_device_was_swapped(tmp_path: Path) -> None:
+    coins = SimCoinAcceptor(2)
+    with SimCcTalkBus(coins) as bus:
+        journal = CashJournal.open(tmp_path / "kiosk.db")
+        [config] = acceptor_configs(bus.path)[:1]
+        journal.save_counter("coin", "SIM-99", CounterState(3, 200))  # another device's position
+        devices = await open_acceptors([config], journal)
+        assert journal.counter("coin") == ("SIM-12345678", CounterState(0, 0))  # opened afresh
+        assert master_inhibit_writes(coins)[0] == "00" and not coins.master_accepting
+        await devices.close()
+        coins.master_accepting, coins.inhibit_mask = True, 0xFFFF  # a crashed kiosk left it enabled
+        coins.insert_coin(100)  # while the kiosk is down
+        devices = await open_acceptors([config], journal)  # resumed: the coin is delivered
+        event = await asyncio.wait_for(anext(aiter(devices.slots[0].acceptor.events())), 5)
+        assert isinstance(event, CoinAccepted) and (event.value_minor, event.event_counter) == (100, 1)
+        assert not coins.master_accepting  # inhibited before anything else
+        await devices.close()
+        journal.close()
