@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from printgate.v1 import kiosk_pb2
+from printgate.v1 import admin_pb2, kiosk_pb2
 
 from hw_sim.cash import SimReceipt
 from terminal_app.core.kiosk_state import (
@@ -21,7 +21,7 @@ from terminal_app.core.kiosk_state import (
     RunSelfTest,
     StartRecharge,
 )
-from terminal_app.core.state import CardPresented, Logout
+from terminal_app.core.state import CardPresented, Logout, PasswordEntered, PinEntered
 from tests.hub_server.conftest import HubClients
 from tests.hub_server.kiosk_clients import (
     account_balance,
@@ -274,3 +274,32 @@ async def test_a_customer_gets_no_operator_view(kiosk_rig: KioskRig, hub: HubCli
     await rig.engine.dispatch(RunSelfTest())
     await rig.engine.dispatch(RefreshCashBox())
     assert rig.state.self_tests == () and rig.state.cash_box is None
+
+
+async def test_pin_card_with_pin_and_password_identify_at_the_kiosk(kiosk_rig: KioskRig) -> None:
+    rig = kiosk_rig
+    hub = rig.hub
+    await hub.call_admin("UpsertRole", admin_pb2.Role(name="staff", requires_card_pin=True))
+    await hub.create_user("bob", card="B0B0B0B0", pin="2468", roles=["staff"])
+    await hub.create_user("carol", pin="1357")
+    await hub.call_admin(
+        "SetPassword",
+        admin_pb2.SetPasswordRequest(user=admin_pb2.UserRef(username="alice"), password="pw 123 x"),
+    )
+    await rig.engine.dispatch(PinEntered("1357"))
+    assert (rig.state.screen, rig.state.username) == (KioskScreen.HOME, "carol")
+    await rig.engine.dispatch(Logout())
+    await rig.engine.dispatch(CardPresented("B0B0B0B0"))
+    assert rig.state.screen is KioskScreen.SECOND_FACTOR and rig.state.username == ""
+    await rig.engine.dispatch(PinEntered("2468"))
+    assert (rig.state.screen, rig.state.username) == (KioskScreen.HOME, "bob")
+    await rig.engine.dispatch(Logout())
+    await rig.engine.dispatch(PasswordEntered("alice", "wrong"))
+    assert (rig.state.screen, rig.state.message) == (KioskScreen.IDLE, KioskMessage.CARD_NOT_RECOGNISED)
+    await rig.engine.dispatch(PasswordEntered("alice", "pw 123 x"))
+    assert (rig.state.screen, rig.state.username, rig.state.full_name) == (
+        KioskScreen.HOME,
+        "alice",
+        "Alice A",
+    )
+    assert not rig.coins.master_accepting
