@@ -221,10 +221,15 @@ class KioskEngine:
         for slot in self.acceptors:
             self._tasks.append(asyncio.create_task(self._consume(slot), name=f"kiosk-cash-{slot.name}"))
         self._tasks.append(asyncio.create_task(self._credit_loop(), name="kiosk-credit"))
-        self._set(pending_events=self.journal.pending_count())
+        self._set(pending_events=self.journal.pending_count(), currency=self._device_currency())
         self._wake_sender.set()
         if self._state.screen is KioskScreen.STARTING:
             self._set(screen=KioskScreen.IDLE)
+
+    def _device_currency(self) -> str:
+        """What the acceptors take (the hub's answer to OpenRecharge replaces it)."""
+        found = {d.currency for slot in self.acceptors for d in slot.acceptor.denominations.values()}
+        return min(found) if found else ""
 
     def submit(self, intent: KioskIntent) -> None:
         """Queue an intent (from the UI or the reader task); :meth:`run` handles it."""

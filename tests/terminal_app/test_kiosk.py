@@ -49,6 +49,7 @@ __all__ = ["kiosk_rig"]  # the fixture, re-exported for pytest
 async def _recharging(rig: KioskRig) -> int:
     await rig.engine.dispatch(CardPresented(ALICE_CARD))
     assert (rig.state.screen, rig.state.username, rig.state.balance_minor) == (KioskScreen.HOME, "alice", 0)
+    assert rig.state.currency == "EUR"  # what the acceptors take, before the hub names it
     assert not rig.coins.master_accepting  # identified is not enough: no recharge yet
     await rig.engine.dispatch(StartRecharge())
     assert rig.state.screen is KioskScreen.RECHARGING and rig.state.accepting
