@@ -48,7 +48,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 
-from cash_devices import ReceiptPrinter, open_receipt_printer
+from cash_devices import CashDeviceError, ReceiptPrinter, open_receipt_printer
 from terminal_app.core.errors import ConfigError
 from terminal_app.core.kiosk import KioskEngine, KioskSettings
 from terminal_app.core.kiosk_devices import AcceptorConfig, OpenAcceptors, open_acceptors
@@ -193,7 +193,13 @@ async def run_kiosk(config: KioskConfig, control_stdin: bool) -> int:
     printer = None
     if config.printer_url:
         printer = open_receipt_printer(config.printer_url, timeout_s=config.printer_timeout_s)
-    devices = await open_acceptors(config.acceptors, journal)
+    try:
+        devices = await open_acceptors(config.acceptors, journal)
+    except CashDeviceError as exc:  # nothing takes money: say why and stop (systemd restarts us)
+        print(f"printgate kiosk: cannot open the acceptors: {exc}", file=sys.stderr)
+        await hub.close()
+        journal.close()
+        return 1
     engine = KioskEngine(
         hub=hub, acceptors=devices.slots, journal=journal, printer=printer, settings=config.settings
     )

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from cash_devices import CoinAccepted, CounterState
 from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor
+from terminal_app.cli import main
 from terminal_app.core.errors import ConfigError
 from terminal_app.core.kiosk_devices import open_acceptors
 from terminal_app.core.kiosk_journal import CashJournal, JournaledCash
@@ -197,3 +198,15 @@ async def test_acceptors_resume_from_the_journal_unless_the_device_was_swapped(t
         assert not coins.master_accepting  # inhibited before anything else
         await devices.close()
         journal.close()
+
+
+def test_printgate_kiosk_refuses_to_start_without_its_acceptor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(CONFIG.replace("/dev/ttyUSB0", str(tmp_path / "no-such-line")))
+    assert main(["kiosk", "--config", str(path), "--control", "none"]) == 1
+    assert "cannot open the acceptors" in capsys.readouterr().err
+    path.write_text("[hub]\n")
+    assert main(["kiosk", "--config", str(path)]) == 2
+    assert "missing key 'address'" in capsys.readouterr().err
