@@ -46,6 +46,7 @@ from tests.terminal_app.test_kiosk_rig import (
     SETTINGS,
     acceptor_configs,
     master_inhibit_writes,
+    receipt_fields,
     seed_kiosk_site,
     wait_for,
 )
@@ -377,3 +378,17 @@ async def test_kill_9_of_the_hub_mid_credit(hub_process: HubProcess, tmp_path: P
         await client.close()
         journal.close()
         bus.close()
+
+
+async def test_sigterm_finishes_the_recharge_prints_and_inhibits(site: Site) -> None:
+    await site.recharging()
+    site.coins.insert_coin(200)
+    await wait_for(lambda: len(site.rows("credited")) == 1, "the coin credited")
+    process = site.kiosk.process
+    assert process is not None
+    process.terminate()
+    assert await asyncio.to_thread(process.wait, 30) == 0  # the hub runs in this loop: do not block it
+    await wait_for(lambda: len(site.printer.receipts) == 1, "the receipt")
+    assert receipt_fields(site.printer.receipts[0])["Amount"] == "2.00 EUR"
+    assert not site.coins.master_accepting and open_recharges(site.journal) == 0
+    site.assert_exactly_once(total=200, coins=1)
