@@ -39,8 +39,8 @@ def test_screens_and_messages() -> None:
 def test_intents() -> None:
     names = [kind.__name__ for kind in typing.get_args(state.Intent)]
     assert names == [
-        "CardPresented", "PinEntered", "PasswordEntered", "LinkCard", "Cancel", "Logout", "SelectProject", "SetLanguage",
-        "ReleaseSelected", "ReleaseAll", "DeleteJobs", "StartCopy", "Touch", "DismissMessage",
+        "CardPresented", "PinEntered", "PasswordEntered", "LinkCard", "Cancel", "Logout", "SelectProject",
+        "SetLanguage", "ReleaseSelected", "ReleaseAll", "DeleteJobs", "StartCopy", "Touch", "DismissMessage",
     ]  # fmt: skip
     for kind in typing.get_args(state.Intent):
         assert dataclasses.is_dataclass(kind) and getattr(kind, "__dataclass_params__").frozen  # noqa: B009
