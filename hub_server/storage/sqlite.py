@@ -141,6 +141,12 @@ class SqliteDatabase(Database):
         connection = self._write_connection
         tx = _SqliteTx(connection)
         outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
+        # A caller that gave up (cancelled) before its write started is dropped: it was never
+        # acknowledged, and a retry with the same key will apply it. From here on the futures
+        # cannot be cancelled, so setting their results below cannot fail.
+        batch = [(fn, future) for fn, future in batch if future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         try:
             self._begin()
             for fn, future in batch:

@@ -304,12 +304,6 @@ async def test_kill_9_with_a_coin_journaled_and_unanswered_credits_every_coin_on
     assert not site.coins.master_accepting
 
 
-@pytest.mark.xfail(
-    reason="hub_server/storage/sqlite.py: a write whose caller is cancelled (the kiosk died mid-call)"
-    " kills the hub's writer thread (InvalidStateError on set_result), and every later write hangs;"
-    " remove this mark once the hub shields its write futures",
-    strict=False,
-)
 async def test_kill_9_at_random_moments_over_many_coins(site: Site) -> None:
     chance = random.Random(7)
     for _ in range(4):
