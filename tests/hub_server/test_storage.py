@@ -30,7 +30,7 @@ async def test_a_cancelled_write_never_stops_later_writes(db: Database) -> None:
 async def test_a_failing_write_rolls_back_alone(db: Database) -> None:
     db.write_sync(lambda tx: tx.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
 
-    def fails(tx):  # type: ignore[no-untyped-def]
+    def fails(tx):
         tx.execute("INSERT INTO t VALUES (10)")
         raise ValueError("boom")
 
