@@ -66,6 +66,7 @@ from terminal_app.core.errors import (
 )
 from terminal_app.core.hub_client import HubClient
 from terminal_app.core.journal import Journal, OpenCopy, UsageSender
+from terminal_app.core.observable import ObservableState
 from terminal_app.core.offline_cache import CachedUser, OfflineCache
 from terminal_app.core.state import (
     LANGUAGES,
@@ -181,7 +182,7 @@ class _Pending:
     offline_user: CachedUser | None = None
 
 
-class SessionEngine:
+class SessionEngine(ObservableState[TerminalState]):
     """One terminal's session engine (see the module docstring)."""
 
     def __init__(
@@ -203,8 +204,9 @@ class SessionEngine:
         self.sender = UsageSender(journal, hub)
         self.settings = settings or EngineSettings()
         self.clock = clock or SystemClock()
-        self._state = TerminalState(language=self.settings.language, prices=self.settings.prices)
-        self._subscribers: list[Subscriber] = []
+        ObservableState.__init__(
+            self, TerminalState(language=self.settings.language, prices=self.settings.prices)
+        )
         self._intents: asyncio.Queue[Intent] = asyncio.Queue()
         self._session: _Session | None = None
         self._pending: _Pending | None = None
@@ -219,28 +221,6 @@ class SessionEngine:
         self._stopping = False
 
     # ================================================================ observation
-
-    @property
-    def state(self) -> TerminalState:
-        """The current snapshot."""
-        return self._state
-
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber(state)`` now and after every change; returns the unsubscribe function."""
-        self._subscribers.append(subscriber)
-        subscriber(self._state)
-        return lambda: self._subscribers.remove(subscriber)
-
-    def _set(self, **changes: Any) -> None:
-        new = replace(self._state, **changes)
-        if new == self._state:
-            return
-        self._state = new
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(new)
-            except Exception:
-                log.exception("engine: a subscriber failed")
 
     def _message(self, key: MessageKey | None, **args: object) -> None:
         self._set(message=key, message_args=tuple((k, str(v)) for k, v in args.items()))

@@ -80,6 +80,7 @@ from terminal_app.core.kiosk_state import (
     SelfTestView,
     StartRecharge,
 )
+from terminal_app.core.observable import ObservableState
 from terminal_app.core.state import (
     LANGUAGES,
     Cancel,
@@ -146,7 +147,7 @@ class _Session:
     operator: bool
 
 
-class KioskEngine:
+class KioskEngine(ObservableState[KioskState]):
     """One recharge kiosk (see the module docstring)."""
 
     def __init__(
@@ -165,8 +166,7 @@ class KioskEngine:
         self.printer = printer
         self.settings = settings or KioskSettings()
         self.clock = clock or SystemClock()
-        self._state = KioskState(language=self.settings.language)
-        self._subscribers: list[KioskSubscriber] = []
+        ObservableState.__init__(self, KioskState(language=self.settings.language))
         self._intents: asyncio.Queue[KioskIntent] = asyncio.Queue()
         self._session: _Session | None = None
         self._pending_card = ""
@@ -180,28 +180,6 @@ class KioskEngine:
         self._closing: asyncio.Future[None] | None = None
 
     # ================================================================ observation
-
-    @property
-    def state(self) -> KioskState:
-        """The current snapshot."""
-        return self._state
-
-    def subscribe(self, subscriber: KioskSubscriber) -> Callable[[], None]:
-        """Call ``subscriber(state)`` now and after every change; returns the unsubscribe function."""
-        self._subscribers.append(subscriber)
-        subscriber(self._state)
-        return lambda: self._subscribers.remove(subscriber)
-
-    def _set(self, **changes: Any) -> None:
-        new = replace(self._state, **changes)
-        if new == self._state:
-            return
-        self._state = new
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(new)
-            except Exception:
-                log.exception("kiosk: a subscriber failed")
 
     def _message(self, key: KioskMessage | None, **args: object) -> None:
         self._set(message=key, message_args=tuple((k, str(v)) for k, v in args.items()))
