@@ -325,3 +325,34 @@ async def test_operator_cash_box_emptying_self_test_and_printer(ui: KioskUi) -> 
     assert ui.text("difference") == "Last emptying: difference -€0.50"
     ui.both_languages("operator_emptied")
     assert engine.state.operator and not rig.coins.master_accepting
+
+
+async def test_kiosk_app_renders_engine_states_on_kivy_clock_until_stopped(
+    kiosk_rig: KioskRig, kivy_window: Any
+) -> None:
+    """The app serve_kiosk_ui runs: engine states reach the view through Kivy's clock (coalesced),
+    and stop unsubscribes (the window itself is the test's, so async_run is not called here)."""
+    from terminal_app.ui.kiosk_app import build_kiosk_app
+
+    sent: list[object] = []
+    app = build_kiosk_app(kiosk_rig.engine.subscribe, sent.append)
+    view = app.build()
+    kivy_window.add_widget(view)
+    ui = KioskUi(kiosk_rig, kivy_window, view)
+    try:
+        ui.frame()
+        assert view.screen_name == "idle"
+        await kiosk_rig.engine.dispatch(CardPresented(ALICE_CARD))
+        await kiosk_rig.engine.dispatch(StartRecharge())
+        assert view.screen_name == "idle"  # not yet: redraws happen on the next frame only
+        ui.frame()
+        assert view.screen_name == "recharging" and view.state == kiosk_rig.engine.state
+        assert await ui.tap("finish") == []  # the app's submit, not the rig's: recorded here
+        assert FinishRecharge() in sent
+        app.on_stop()
+        app.on_stop()  # Kivy may call it twice
+        await kiosk_rig.engine.dispatch(FinishRecharge())
+        ui.frame()
+        assert view.screen_name == "recharging"  # unsubscribed: the view no longer follows
+    finally:
+        kivy_window.remove_widget(view)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 CASES = Path(__file__).with_name("kiosk_kivy_cases.py")
 DOCS_SCREENS = ROOT / "docs" / "screens"
 KIVY_EXIT_NO_WINDOW = 102
-CASE_COUNT = 6
+CASE_COUNT = 7
 
 # Every kiosk screen in both languages at 800x480, plus the 1024x600 check.
 EXPECTED_SHOTS = {
