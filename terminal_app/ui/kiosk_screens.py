@@ -469,11 +469,13 @@ def _operator_info(ctx: KioskContext) -> list[Widget]:
             _small(ctx, "cash_box", ctx.t("cash_box_expected", amount=ctx.money(box.expected_minor)))
         )
         for line in box.lines:
+            # after an emptying the lines are what was taken out: expected against counted
             text = ctx.t(
-                "cash_box_line",
+                "cash_box_line" if box.difference_minor is None else "cash_box_line_counted",
                 kind=ctx.t(line.device_kind),
                 value=ctx.money(line.value_minor),
                 count=line.expected_count,
+                counted=line.counted_count,
             )
             lines.append(_small(ctx, f"box_{line.device_kind}_{line.value_minor}", text))
         if box.difference_minor is not None:

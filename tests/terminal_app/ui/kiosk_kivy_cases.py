@@ -217,6 +217,10 @@ async def test_voucher_keyboard_redeem_unknown_and_locked(ui: KioskUi) -> None:
     assert await ui.tap("key_back") == [] and ui.text("voucher_code") == code[:4]
     await ui.type_keys("key_", code[4:])
     ui.both_languages("voucher")
+    ui.resize(1024, 600)  # the larger panel: the same keyboard, checked and shot
+    ui.shot("voucher_en")
+    ui.resize(800, 480)
+    assert ui.text("voucher_code").replace("-", "") == code  # a resize keeps what was typed
     assert await ui.tap("voucher_ok") == [RedeemVoucher(code)]
     assert (engine.state.message, engine.state.balance_minor) == (KioskMessage.VOUCHER_REDEEMED, 750)
     assert ui.view.screen_name == "summary" and ui.text("title") == "Voucher redeemed"
@@ -323,7 +327,13 @@ async def test_operator_cash_box_emptying_self_test_and_printer(ui: KioskUi) -> 
     assert ui.view.screen_name == "operator"
     assert ui.text("message") == "Cash box emptied. Difference: -€0.50."
     assert ui.text("difference") == "Last emptying: difference -€0.50"
+    assert ui.text("box_coin_50") == "coin €0.50: 1 expected, 0 counted"
+    assert ui.text("box_coin_200") == "coin €2.00: 2 expected, 2 counted"
     ui.both_languages("operator_emptied")
+    ui.resize(1024, 600)
+    ui.shot("operator_emptied_en")
+    await ui.tap("empty_box")
+    ui.shot("count_en")
     assert engine.state.operator and not rig.coins.master_accepting
 
 

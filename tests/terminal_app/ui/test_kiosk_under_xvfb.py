@@ -55,6 +55,9 @@ EXPECTED_SHOTS = {
     "kiosk_idle_de_800x480.png",
     "kiosk_home_en_1024x600.png",
     "kiosk_recharging_en_1024x600.png",
+    "kiosk_voucher_en_1024x600.png",
+    "kiosk_operator_emptied_en_1024x600.png",
+    "kiosk_count_en_1024x600.png",
 }
 
 
