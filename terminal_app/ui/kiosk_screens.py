@@ -308,7 +308,9 @@ def _account_lines(ctx: KioskContext) -> list[Widget]:
         ),
     ]
     if state.arrears_minor:
-        lines.append(label("arrears", ctx.t("arrears", amount=ctx.money(state.arrears_minor)), ctx.layout))
+        lines.append(
+            label("arrears", ctx.t("arrears", amount=ctx.money(abs(state.arrears_minor))), ctx.layout)
+        )
     return lines
 
 

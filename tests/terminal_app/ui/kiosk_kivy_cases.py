@@ -10,6 +10,7 @@ window, touch targets, no overflowing text) and shot in English and German.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -136,6 +137,12 @@ async def test_coins_and_a_note_appear_as_they_land_then_the_summary(ui: KioskUi
     ui.frame()
     assert ui.view.screen_name == "home" and ui.text("title") == "Hello, Alice A"
     ui.both_languages("home")
+    assert "arrears" not in ui.view.idents()  # nothing owed: no line
+    # Rendering only (arrears need a copy session that overran its credit, a terminal's story):
+    ui.view.show(replace(engine.state, arrears_minor=250))
+    assert ui.text("arrears") == "Outstanding: €2.50"
+    ui.shot("home_arrears_en")
+    ui.view.show(engine.state)
     assert await ui.tap("insert_money") == [StartRecharge()]
     assert engine.state.accepting and rig.coins.master_accepting
     assert ui.view.screen_name == "recharging"
