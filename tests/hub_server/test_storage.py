@@ -11,12 +11,17 @@ from hub_server.storage.sqlite import SqliteDatabase
 
 async def test_a_cancelled_write_never_stops_later_writes(db: Database) -> None:
     db.write_sync(lambda tx: tx.execute("CREATE TABLE t (v INTEGER)"))
-    release = threading.Event()
-    blocker = asyncio.ensure_future(db.write(lambda tx: release.wait(10)))
-    await asyncio.sleep(0.05)  # the writer is busy with the blocker
+    started, release = threading.Event(), threading.Event()
+
+    def block(tx: object) -> bool:
+        started.set()
+        return release.wait(10)
+
+    blocker = asyncio.ensure_future(db.write(block))
+    assert await asyncio.to_thread(started.wait, 10)  # the writer is inside the blocker now
     abandoned = asyncio.ensure_future(db.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)")))
-    await asyncio.sleep(0.05)
-    abandoned.cancel()  # its caller goes away (a client killed mid-call)
+    await asyncio.sleep(0)
+    abandoned.cancel()  # its caller goes away (a client killed mid-call) while it still waits
     release.set()
     await blocker
     await asyncio.wait_for(db.write(lambda tx: tx.execute("INSERT INTO t VALUES (2)")), 10)
