@@ -401,11 +401,13 @@ class KioskEngine(ObservableState[KioskState]):
             await self._finish_recharge()
         if session is None:
             return
-        await self._inhibit_or_fail()
+        inhibited = await self._inhibit_or_fail()
         self._session = None
         if not self._state.offline:
             with contextlib.suppress(HubCallError):
                 await self.hub.logout(session.token)
+        if not inhibited:
+            return  # OUT_OF_ORDER stays on screen until a tick manages the inhibit
         self._set(**_EMPTY_SESSION)
         self._to_idle()
         self._message(reason)

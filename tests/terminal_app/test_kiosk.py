@@ -188,6 +188,20 @@ async def test_logout_and_errors_inhibit_the_acceptors(kiosk_rig: KioskRig) -> N
     assert rig.journal.open_recharges() == []  # the recharge was closed at the hub too
 
 
+async def test_a_refused_inhibit_at_logout_stays_out_of_order(kiosk_rig: KioskRig) -> None:
+    rig = kiosk_rig
+    await rig.engine.dispatch(CardPresented(ALICE_CARD))
+    assert rig.state.screen is KioskScreen.HOME
+    rig.coins.refuse(228)  # the acceptor will not take its master inhibit
+    await rig.engine.dispatch(Logout())
+    assert rig.state.screen is KioskScreen.OUT_OF_ORDER and rig.state.username == ""
+    await rig.engine.tick()
+    assert rig.state.screen is KioskScreen.OUT_OF_ORDER  # still refused: still out of order
+    rig.coins.refuse()
+    await rig.engine.tick()
+    assert rig.state.screen is KioskScreen.IDLE and not rig.coins.master_accepting
+
+
 async def test_hub_down_mid_recharge_journals_inhibits_and_credits_once_when_back(
     kiosk_rig: KioskRig,
 ) -> None:
