@@ -1,7 +1,9 @@
-"""``printgate kiosk --config kiosk.toml``: run a recharge kiosk without a window.
+"""``printgate kiosk --config kiosk.toml``: run a recharge kiosk.
 
-The kiosk engine (:mod:`terminal_app.core.kiosk`) runs with its acceptors, receipt printer and
-cash journal. With ``--control stdin`` (the default) intents arrive as JSON lines on stdin
+The kiosk engine (:mod:`terminal_app.core.kiosk`) runs with its acceptors, receipt printer,
+card reader (``[reader]``, optional) and cash journal. ``--control ui`` shows the touch window
+(``[display]``, as the terminal's). With ``--control stdin`` (the default) intents arrive as JSON
+lines on stdin
 (``{"intent": "CardPresented", "card_number": "0012"}``, ``{"intent": "StartRecharge"}``…, the
 class names of :mod:`terminal_app.core.kiosk_state` with their fields) and every state is
 written to stdout as one JSON line: a test harness, a technician's console, or a UI in
@@ -22,6 +24,15 @@ kiosk.toml::
     [printer]                        # optional: no receipts without it
     url = "tcp://10.0.0.9:9100"
     timeout_s = 2.0
+
+    [reader]                         # optional: cards also arrive as intents
+    driver = "rdm6300"               # as the terminal's [reader]
+    url = "/dev/ttyUSB1"
+    convert = ""
+
+    [display]                        # for --control ui, as the terminal's [display]
+    width_px = 800
+    height_px = 480
 
     [[acceptor]]
     name = "coin"
@@ -49,12 +60,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from cash_devices import CashDeviceError, ReceiptPrinter, open_receipt_printer
+from reader_drivers import open_reader
 from terminal_app.core.errors import ConfigError
 from terminal_app.core.kiosk import KioskEngine, KioskSettings
 from terminal_app.core.kiosk_devices import AcceptorConfig, OpenAcceptors, open_acceptors
 from terminal_app.core.kiosk_hub import KioskHubClient
 from terminal_app.core.kiosk_journal import CashJournal
 from terminal_app.core.kiosk_state import KioskIntent, KioskState
+from terminal_app.core.state import CardPresented
 
 __all__ = ["INTENTS", "KioskConfig", "load_kiosk_config", "parse_intent", "register", "state_json"]
 
@@ -78,6 +91,8 @@ class KioskConfig:
     printer_url: str = ""
     printer_timeout_s: float = 2.0
     deadline_s: float = 5.0
+    reader: dict[str, Any] = dataclasses.field(default_factory=dict)
+    display: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def load_kiosk_config(path: Path) -> KioskConfig:
@@ -87,7 +102,7 @@ def load_kiosk_config(path: Path) -> KioskConfig:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     hub, kiosk, printer = data.get("hub", {}), dict(data.get("kiosk", {})), data.get("printer", {})
-    unknown = set(data) - {"hub", "kiosk", "printer", "acceptor"}
+    unknown = set(data) - {"hub", "kiosk", "printer", "acceptor", "reader", "display"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
     journal = kiosk.pop("journal", "kiosk.db")
@@ -106,6 +121,8 @@ def load_kiosk_config(path: Path) -> KioskConfig:
             printer_url=printer.get("url", ""),
             printer_timeout_s=float(printer.get("timeout_s", 2.0)),
             deadline_s=float(hub.get("deadline_s", 5.0)),
+            reader=dict(data.get("reader", {})),
+            display=dict(data.get("display", {})),
         )
     except KeyError as exc:
         raise ConfigError(f"{path}: missing key {exc}") from exc
@@ -169,7 +186,12 @@ def state_json(state: KioskState) -> str:
 def register(parser: argparse.ArgumentParser) -> None:
     """Add ``--config``, ``--control`` and ``--log-level``."""
     parser.add_argument("--config", type=Path, required=True, help="kiosk.toml")
-    parser.add_argument("--control", choices=["stdin", "none"], default="stdin")
+    parser.add_argument(
+        "--control",
+        choices=["stdin", "ui", "none"],
+        default="stdin",
+        help="stdin: JSON intents in, states out; ui: the touch window; none: devices only",
+    )
     parser.add_argument("--log-level", default="WARNING")
     parser.set_defaults(func=_main)
 
@@ -181,10 +203,10 @@ def _main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"printgate kiosk: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run_kiosk(config, args.control == "stdin"))
+    return asyncio.run(run_kiosk(config, args.control))
 
 
-async def run_kiosk(config: KioskConfig, control_stdin: bool) -> int:
+async def run_kiosk(config: KioskConfig, control: str) -> int:
     """Open everything, run the engine until a signal (or stdin closes), close in order."""
     journal = CashJournal.open(config.journal)
     hub = KioskHubClient(
@@ -203,17 +225,44 @@ async def run_kiosk(config: KioskConfig, control_stdin: bool) -> int:
     engine = KioskEngine(
         hub=hub, acceptors=devices.slots, journal=journal, printer=printer, settings=config.settings
     )
-    engine.subscribe(lambda state: print(state_json(state), flush=True))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(engine.close()))
-    if control_stdin:
+    if control == "stdin":
+        engine.subscribe(lambda state: print(state_json(state), flush=True))
         threading.Thread(target=_read_intents, args=(engine, loop), daemon=True).start()
+    helpers = [asyncio.create_task(_pump_cards(engine, config.reader))] if config.reader else []
+    if control == "ui":
+        helpers.append(asyncio.create_task(_window(engine, config.display)))
     try:
         await engine.run()
     finally:
+        for task in helpers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await _shutdown(engine, devices, hub, printer, journal)
     return 0
+
+
+async def _pump_cards(engine: KioskEngine, reader_table: dict[str, Any]) -> None:
+    """Card reads from the ``[reader]`` become CardPresented intents."""
+    options = dict(reader_table)
+    reader = open_reader(options.pop("driver"), **options)
+    async with reader:
+        async for read in reader.reads():
+            engine.submit(CardPresented(read.card_number, read.monotonic_s))
+
+
+async def _window(engine: KioskEngine, display: dict[str, Any]) -> None:
+    """The touch window; closing it stops the kiosk."""
+    from terminal_app.ui.kiosk_app import serve_kiosk_ui  # Kivy only when a window is wanted
+    from terminal_app.ui.settings import UiSettings
+
+    try:
+        await serve_kiosk_ui(engine, UiSettings.from_mapping(display))
+    finally:
+        await engine.close()
 
 
 def _read_intents(engine: KioskEngine, loop: asyncio.AbstractEventLoop) -> None:
