@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,19 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+ERRORS: dict[str, int] = {}
+
+
+async def _counted(call, worker) -> bool:  # type: ignore[no-untyped-def]
+    """Make one call; a failed call is counted by status (and reported), not fatal."""
+    try:
+        await call(worker)
+    except grpc.aio.AioRpcError as error:
+        ERRORS[error.code().name] = ERRORS.get(error.code().name, 0) + 1
+        return False
+    return True
+
+
 async def saturate(seconds: float, workers: list, call) -> float:  # type: ignore[no-untyped-def]
     """Closed loop: every worker calls back to back; returns the completed calls per second."""
     done = 0
@@ -113,8 +127,8 @@ async def saturate(seconds: float, workers: list, call) -> float:  # type: ignor
     async def loop(worker) -> None:  # type: ignore[no-untyped-def]
         nonlocal done
         while time.perf_counter() < deadline:
-            await call(worker)
-            done += 1
+            if await _counted(call, worker):
+                done += 1
 
     began = time.perf_counter()
     await asyncio.gather(*(loop(w) for w in workers))
@@ -131,7 +145,8 @@ async def offered_load(seconds: float, rate: float, workers: list, call) -> tupl
     began = time.perf_counter()
 
     async def one(worker, scheduled: float) -> None:  # type: ignore[no-untyped-def]
-        await call(worker)
+        if not await _counted(call, worker):
+            return
         latencies.append((time.perf_counter() - scheduled) * 1000)
 
     for index in range(int(seconds * rate)):
@@ -142,6 +157,37 @@ async def offered_load(seconds: float, rate: float, workers: list, call) -> tupl
         tasks.append(asyncio.ensure_future(one(workers[index % len(workers)], scheduled)))
     await asyncio.gather(*tasks)
     return len(latencies) / (time.perf_counter() - began), latencies
+
+
+H2LOAD_CONNECTIONS = 20
+
+
+def h2load_auth(address: str, metadata: tuple[tuple[str, str], ...], card: str, rate: int, seconds: float):  # type: ignore[no-untyped-def]
+    """Card logins offered at ``rate`` by h2load (nghttp2's C load generator speaking raw HTTP/2 gRPC
+    frames), so the measuring side costs next to nothing on the shared cores. Returns
+    (completed per second, latencies in ms) from h2load's per-request log."""
+    body = terminal_pb2.AuthenticateRequest(card=terminal_pb2.CardCredential(number=card)).SerializeToString()
+    with tempfile.TemporaryDirectory() as scratch:
+        request, log_file = Path(scratch) / "auth.bin", Path(scratch) / "log.tsv"
+        request.write_bytes(b"\x00" + len(body).to_bytes(4, "big") + body)  # gRPC message frame
+        headers = [("content-type", "application/grpc"), ("te", "trailers"), *metadata]
+        command = [
+            "h2load",
+            f"--requests={int(rate * seconds)}",
+            f"--clients={H2LOAD_CONNECTIONS}",
+            "--max-concurrent-streams=10",
+            f"--rps={rate // H2LOAD_CONNECTIONS}",
+            f"--data={request}",
+            f"--log-file={log_file}",
+            *[f"--header={name}: {value}" for name, value in headers],
+            f"http://{address}/printgate.v1.TerminalService/Authenticate",
+        ]
+        began = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        elapsed = time.perf_counter() - began
+        rows = [row.split("\t") for row in log_file.read_text().splitlines() if row]
+    latencies = [int(row[2]) / 1000 for row in rows if row[1] == "200"]
+    return len(latencies) / elapsed, latencies
 
 
 def line(prefix: str, rate: float, latencies: list[float]) -> str:
@@ -189,6 +235,9 @@ async def run(address: str, admin_token: str, users: int, terminals: int, second
         await stub.Authenticate(terminal_pb2.AuthenticateRequest(password=credential), metadata=metadata)
 
     await saturate(1.0, workers, card)  # warm connections and caches
+    h2load = None
+    if shutil.which("h2load"):
+        h2load = await asyncio.to_thread(h2load_auth, address, workers[0][1], "C00000007", AUTH_RATE, seconds)
     results = {
         "auth_max": (await saturate(seconds, workers, card), []),
         "auth": await offered_load(seconds, AUTH_RATE, workers, card),
@@ -230,9 +279,14 @@ async def run(address: str, admin_token: str, users: int, terminals: int, second
         await channel.close()
     for name in ("auth_max", "pin_auth_max", "password_auth_max", "usage_max"):
         print(f"{name}_rps={results[name][0]:.0f} (saturated, {len(workers)} terminals back to back)")
+    print(f"failed_calls={sum(ERRORS.values())} {ERRORS}")
     print(line("pin_auth", *results["pin_auth"]) + f" offered={AUTH_RATE}/s")
     print(line("password_auth", *results["password_auth"]) + f" offered={PASSWORD_RATE}/s")
     auth_rate, auth_ms = results["auth"]
+    print(line("python_client_auth", auth_rate, auth_ms) + f" offered={AUTH_RATE}/s (client in Python)")
+    if h2load is not None:
+        auth_rate, auth_ms = h2load
+        print(f"auth load generator: h2load, {H2LOAD_CONNECTIONS} connections, offered {AUTH_RATE}/s")
     usage_rate, usage_ms = results["usage"]
     print(
         f"auth_rps={auth_rate:.0f} auth_p50_ms={statistics.median(auth_ms):.2f} "

@@ -14,6 +14,8 @@ SYSTEM_PACKAGES=(
     mosquitto postgresql
     # Kivy under a virtual screen
     xvfb xauth libmtdev1 libgl1 libegl1 libgles2
+    # benchmarks: h2load, a C load generator for the hub's gRPC endpoint
+    nghttp2-client
 )
 
 missing=()
