@@ -100,6 +100,8 @@ class TerminalConfig:
     cache_ttl_s: float
     cache_max_users: int
     base_dir: Path  # the config file's folder: relative paths start here
+    # [display], kept raw: the core never imports the UI (terminal_app.ui.settings parses it)
+    display: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store_path(self) -> Path:
@@ -125,7 +127,7 @@ _SESSION_KEYS = {
     "paper_size",
 }
 _OFFLINE_CACHE_KEYS = {"cache_ttl_s", "cache_max_users"}
-_SECTIONS = {"hub", "reader", "mfp", "session", "prices", "offline", "storage"}
+_SECTIONS = {"hub", "reader", "mfp", "session", "prices", "offline", "storage", "display"}
 
 
 def _take(cls: type, values: Any, section: str, allowed: set[str] | None = None) -> dict[str, Any]:
@@ -205,4 +207,13 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
         cache_ttl_s=float(cache.get("cache_ttl_s", 7 * 24 * 3600)),
         cache_max_users=int(cache.get("cache_max_users", 500)),
         base_dir=base,
+        display=_display(document.get("display")),
     )
+
+
+def _display(table: Any) -> dict[str, Any]:
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise ConfigError("[display] must be a table")
+    return dict(table)
