@@ -108,7 +108,7 @@ def charge_account(tx: Tx, user_id: int, project_code: str) -> tuple[int, str, i
     if user is None:
         raise NotFound(f"no user with id {user_id}")
     name = (
-        f"department:{user['department']}"
+        ledger.department_account_name(user["department"])
         if user["billing"] == "department"
         else ledger.prepaid_account_name(user["username"])
     )

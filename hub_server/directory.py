@@ -70,7 +70,9 @@ def ensure_group(tx: Tx, name: str, kind: str, now_us: int) -> int:
     if row["kind"] != kind:
         raise AlreadyExists(f"{name!r} already exists as a {row['kind']}")
     if kind == "department":
-        ledger.create_account(tx, f"department:{name}", "postpaid", now_us, owner_group_id=int(row["id"]))
+        ledger.create_account(
+            tx, ledger.department_account_name(name), "postpaid", now_us, owner_group_id=int(row["id"])
+        )
     return int(row["id"])
 
 
@@ -330,7 +332,7 @@ def remove_card(tx: Tx, number: str) -> None:
 def create_project(tx: Tx, code: str, name: str, all_users: bool, groups: list[str], now_us: int) -> int:
     """A cost centre with its own post-paid account."""
     _require(USERNAME, code, "project code")
-    account = ledger.create_account(tx, f"project:{code}", "postpaid", now_us)
+    account = ledger.create_account(tx, ledger.project_account_name(code), "postpaid", now_us)
     row = tx.one(
         "INSERT INTO projects (code, name, all_users, account_id) VALUES (:c, :n, :a, :acc) RETURNING id",
         {"c": code, "n": _text(name, "project name"), "a": int(all_users), "acc": account},

@@ -227,6 +227,16 @@ def prepaid_account_name(username: str) -> str:
     return f"user:{username}"
 
 
+def department_account_name(department: str) -> str:
+    """The name of a department's post-paid account."""
+    return f"department:{department}"
+
+
+def project_account_name(code: str) -> str:
+    """The name of a project's (cost centre's) post-paid account."""
+    return f"project:{code}"
+
+
 def arrears_account_name(username: str) -> str:
     """The name of the account holding what a user owes."""
     return f"arrears:{username}"

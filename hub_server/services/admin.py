@@ -362,7 +362,7 @@ class AdminServicer(AdminCalls, admin_pb2_grpc.AdminServiceServicer):
             all_users=request.all_users,
             groups=request.groups,
             active=True,
-            account=f"project:{request.code}",
+            account=ledger.project_account_name(request.code),
         )
 
     async def ListProjects(
