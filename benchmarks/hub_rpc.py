@@ -80,7 +80,7 @@ def start_hub(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes
         [
             sys.executable,
             "-m",
-            "terminal_app.cli",
+            "printgate_cli",
             "hub",
             "--data-dir",
             str(data_dir),

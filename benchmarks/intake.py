@@ -229,7 +229,7 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
     config = folder / "hub.toml"
     config.write_text(f'[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n')
     ready = folder / "ready"
-    command = [sys.executable, "-m", "terminal_app.cli", "hub", "--data-dir", str(data_dir)]
+    command = [sys.executable, "-m", "printgate_cli", "hub", "--data-dir", str(data_dir)]
     command += ["--listen", f"127.0.0.1:{grpc_port}", "--config", str(config), "--ready-file", str(ready)]
     command += ["--log-level", "WARNING"]
     hub = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])

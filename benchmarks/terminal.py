@@ -146,7 +146,7 @@ async def measure_idle(
 ) -> tuple[float, float]:
     with SerialReaderSim("rdm6300") as reader:
         config = write_config(folder, port, terminal, reader.path, pin_factory="mock")
-        command = [sys.executable, "-m", "terminal_app.cli", "terminal", "--config", str(config)]
+        command = [sys.executable, "-m", "printgate_cli", "terminal", "--config", str(config)]
         process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
         try:
             assert process.stderr is not None

@@ -72,9 +72,9 @@ from mfp_adapters import (
     ReleaseTransport,
     SnmpClient,
 )
+from mfp_adapters.mib import blocking_errors
 
 __all__ = [
-    "BLOCKING_PRINTER_ERRORS",
     "HOLDS",
     "JobView",
     "Overrides",
@@ -91,21 +91,6 @@ HOLDS = "system:holds"
 RESTARTED = "the hub restarted before the job was sent"
 MAX_KEY_CHARS = 96
 THUMBNAIL_BYTES_MAX = 256 * 1024
-# hrPrinterDetectedErrorState bits (Printer MIB names) that stop a printer from printing.
-BLOCKING_PRINTER_ERRORS = frozenset(
-    {
-        "noPaper",
-        "noToner",
-        "doorOpen",
-        "jammed",
-        "offline",
-        "serviceRequested",
-        "inputTrayMissing",
-        "outputTrayMissing",
-        "markerSupplyMissing",
-        "outputFull",
-    }
-)
 # When does "the transport has every byte" happen? raw9100 and IPP stream the document to
 # the printer: when our stream is exhausted. LPD spools it first: only when send() returns.
 SENT_AT_STREAM_END = {"raw9100": True, "ipp": True, "lpd": False}
@@ -516,7 +501,7 @@ class PrintJobs:
             if self.policy.snmp_unreachable == "refuse":
                 return f"printer {printer.name} does not answer status queries; try again later"
             return ""
-        blocking = sorted(set(status.errors) & BLOCKING_PRINTER_ERRORS)
+        blocking = blocking_errors(status.errors)
         if blocking or status.device == "down":
             return f"printer {printer.name} cannot print now: {', '.join(blocking) or 'device down'}"
         return ""

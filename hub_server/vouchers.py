@@ -1,11 +1,9 @@
 """Vouchers: batches of single-use codes worth a fixed amount, redeemed into a user's credit.
 
 Codes
-    An optional prefix (0..6 symbols), 13 random symbols from :data:`ALPHABET` (32 symbols, so
-    65 bits from :mod:`secrets`), and one check symbol (Luhn mod 32 over everything before it).
-    The alphabet has no 0/O or 1/I, so a code read aloud or off paper is typed right. Input is
-    normalised (case, spaces and hyphens ignored); a code with a wrong length, a foreign symbol or
-    a bad check symbol is refused before the database is asked and does not count as a guess.
+    The format (alphabet, length, check symbol) is :mod:`printgate.voucher_code`, shared with the
+    kiosk. A code with a wrong length, a foreign symbol or a bad check symbol is refused before the
+    database is asked and does not count as a guess.
 
 At rest
     The hub keeps ``HMAC-SHA256(key, code)`` to find a code and the code sealed with AES-GCM
@@ -34,12 +32,12 @@ import hashlib
 import hmac
 import io
 import os
-import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from printgate import voucher_code
 
 from hub_server import ledger
 from hub_server.errors import IdempotencyConflict, InvalidRequest, InvariantViolation, NotFound, Refused
@@ -47,14 +45,9 @@ from hub_server.kiosk import money_state, require_prepaid_user
 from hub_server.lockout import Limits, clear, record_failure, refuse_if_locked
 from hub_server.storage.base import Tx
 
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-RANDOM_SYMBOLS = 13  # 13 * 5 = 65 bits
-MAX_PREFIX_SYMBOLS = 6
 MAX_BATCH = 10_000
 MAX_LABEL_CHARS = 128
 VOUCHERS = "system:vouchers"
-GROUP_SYMBOLS = 4
-_INDEX = {symbol: index for index, symbol in enumerate(ALPHABET)}
 _NONCE_BYTES = 12
 
 
@@ -66,37 +59,12 @@ class VoucherNotRecognised(NotFound):
     """A well-formed code that no voucher has: a guess, counted against the caller."""
 
 
-def check_symbol(body: str) -> str:
-    """The Luhn mod N check symbol of ``body`` (symbols of :data:`ALPHABET`)."""
-    total, factor = 0, 2
-    for symbol in reversed(body):
-        addend = factor * _INDEX[symbol]
-        total += addend // len(ALPHABET) + addend % len(ALPHABET)
-        factor = 3 - factor
-    return ALPHABET[-total % len(ALPHABET)]
-
-
 def normalise(text: str) -> str:
     """The canonical form of a typed code, or :class:`MalformedVoucher`."""
-    code = "".join(text.split()).replace("-", "").upper()
-    if not RANDOM_SYMBOLS + 1 <= len(code) <= RANDOM_SYMBOLS + 1 + MAX_PREFIX_SYMBOLS:
-        raise MalformedVoucher("not a voucher code: wrong length")
-    if any(symbol not in _INDEX for symbol in code):
-        raise MalformedVoucher("not a voucher code: unexpected character")
-    if check_symbol(code[:-1]) != code[-1]:
-        raise MalformedVoucher("not a voucher code: check character does not match (typing error?)")
-    return code
-
-
-def format_code(code: str) -> str:
-    """A code for print: groups of four symbols joined by hyphens."""
-    return "-".join(code[i : i + GROUP_SYMBOLS] for i in range(0, len(code), GROUP_SYMBOLS))
-
-
-def new_code(prefix: str) -> str:
-    """A fresh random code with ``prefix`` and its check symbol."""
-    body = prefix + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_SYMBOLS))
-    return body + check_symbol(body)
+    try:
+        return voucher_code.normalise(text)
+    except voucher_code.MalformedCode as exc:
+        raise MalformedVoucher(str(exc)) from None
 
 
 class VoucherKeys:
@@ -160,8 +128,10 @@ def create_batch(
 ) -> tuple[Batch, list[str]]:
     """Create ``count`` vouchers; return the batch and the codes (canonical form)."""
     prefix = prefix.upper()
-    if len(prefix) > MAX_PREFIX_SYMBOLS or any(symbol not in _INDEX for symbol in prefix):
-        raise InvalidRequest(f"prefix: up to {MAX_PREFIX_SYMBOLS} characters of {ALPHABET}")
+    if len(prefix) > voucher_code.MAX_PREFIX_SYMBOLS or not set(prefix) <= set(voucher_code.ALPHABET):
+        raise InvalidRequest(
+            f"prefix: up to {voucher_code.MAX_PREFIX_SYMBOLS} characters of {voucher_code.ALPHABET}"
+        )
     if value_cents <= 0:
         raise InvalidRequest("a voucher is worth more than 0 cents")
     if not 1 <= count <= MAX_BATCH:
@@ -179,7 +149,7 @@ def create_batch(
     batch_id = int(row["id"])
     codes: list[str] = []
     while len(codes) < count:
-        code = new_code(prefix)
+        code = voucher_code.new_code(prefix)
         inserted = tx.one(
             """INSERT INTO vouchers (batch_id, lookup_hmac, sealed_code) VALUES (:b, :h, :s)
                ON CONFLICT (lookup_hmac) DO NOTHING RETURNING id""",
@@ -231,7 +201,7 @@ def batch_csv(batch: Batch, codes: list[tuple[str, str]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "value_cents", "expires_at", "state"])
     for code, state in codes:
-        writer.writerow([format_code(code), batch.value_cents, _iso(batch.expires_us), state])
+        writer.writerow([voucher_code.format_code(code), batch.value_cents, _iso(batch.expires_us), state])
     return out.getvalue()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from mfp_adapters.snmp import Oid, parse_oid
 
 __all__ = [
     "ALERT_CODES",
+    "BLOCKING_ERROR_BITS",
     "COUNTER_UNITS",
     "DEVICE_STATUS",
     "ERROR_STATE_BITS",
@@ -13,6 +16,7 @@ __all__ = [
     "SEVERITY",
     "STD",
     "SUPPLY_TYPES",
+    "blocking_errors",
     "decode_error_state",
     "supply_percent",
 ]
@@ -34,6 +38,23 @@ ERROR_STATE_BITS: tuple[str, ...] = (
     "outputFull",
     "inputTrayEmpty",
     "overduePreventMaint",
+)
+
+# The bits above that stop a printer from printing (a job sent now would not come out); the rest
+# (low paper, low toner, output nearly full, tray empty among several, maintenance due) are warnings.
+BLOCKING_ERROR_BITS: frozenset[str] = frozenset(
+    {
+        "noPaper",
+        "noToner",
+        "doorOpen",
+        "jammed",
+        "offline",
+        "serviceRequested",
+        "inputTrayMissing",
+        "outputTrayMissing",
+        "markerSupplyMissing",
+        "outputFull",
+    }
 )
 
 DEVICE_STATUS = {1: "unknown", 2: "running", 3: "warning", 4: "testing", 5: "down"}
@@ -153,6 +174,11 @@ def decode_error_state(raw: bytes) -> list[str]:
                 bit = octet_index * 8 + bit_in_octet
                 names.append(ERROR_STATE_BITS[bit] if bit < len(ERROR_STATE_BITS) else f"bit{bit}")
     return names
+
+
+def blocking_errors(names: Iterable[str]) -> list[str]:
+    """The names among ``names`` (error-state bit names) that stop printing, sorted."""
+    return sorted(set(names) & BLOCKING_ERROR_BITS)
 
 
 def supply_percent(level: int, max_capacity: int, level_codes: dict[int, int] | None = None) -> float | None:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_headless_demo_walk_ends_with_exact_balances(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "terminal_app.cli", "demo", "--headless", "--data-dir", str(tmp_path / "d")],
+        [sys.executable, "-m", "printgate_cli", "demo", "--headless", "--data-dir", str(tmp_path / "d")],
         capture_output=True,
         text=True,
         timeout=240,

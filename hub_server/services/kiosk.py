@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+from printgate import voucher_code
 from printgate.v1 import admin_pb2, kiosk_pb2, kiosk_pb2_grpc
 
 from hub_server import kiosk, lockout, vouchers
@@ -254,7 +255,7 @@ class KioskAdminServicer(AdminCalls, kiosk_pb2_grpc.KioskAdminServiceServicer):
         )
         return kiosk_pb2.VoucherBatchCreated(
             batch=_batch_message(batch),
-            codes=[vouchers.format_code(code) for code in codes],
+            codes=[voucher_code.format_code(code) for code in codes],
             csv=vouchers.batch_csv(batch, [(code, "open") for code in codes]),
         )
 

@@ -50,6 +50,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from printgate.v1 import common_pb2, terminal_pb2
 
 from mfp_adapters import PanelLock
+from mfp_adapters.mib import blocking_errors
 from terminal_app.core.clock import Clock, SystemClock
 from terminal_app.core.copying import CopyCounter, CopyPages, CopyUnavailable
 from terminal_app.core.errors import (
@@ -113,7 +114,6 @@ _RELEASE_STATES = {
     terminal_pb2.RELEASE_STATE_FAILED: "failed",
     terminal_pb2.RELEASE_STATE_REFUSED: "refused",
 }
-_CRITICAL_PRINTER_ERRORS = frozenset({"jammed", "doorOpen", "noPaper", "noToner", "offline"})
 THUMBNAILS_MAX = 30  # thumbnails fetched per job list (the first ones: what a screen shows)
 THUMBNAIL_BYTES_MAX = 256 * 1024  # a bigger PNG is not shown (the hub sends none bigger)
 
@@ -895,7 +895,7 @@ class SessionEngine(ObservableState[TerminalState]):
         self._set(printer_errors=current)
         if "jammed" in current:
             self._message(MessageKey.PRINTER_JAMMED)
-        elif set(current) & _CRITICAL_PRINTER_ERRORS:
+        elif blocking_errors(current):
             self._message(MessageKey.PRINTER_ERROR, errors=", ".join(current))
 
     async def flush_journal(self) -> None:

@@ -16,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
+from printgate import voucher_code
 
 from terminal_app.core.kiosk_state import (
     CheckPrinter,
@@ -42,9 +43,6 @@ __all__ = ["KIOSK_SEVERITY", "SUMMARY_MESSAGES", "KioskComposer", "KioskContext"
 
 MAX_PIN_DIGITS = 12
 MAX_VOUCHER_CHARS = 32
-# The voucher keyboard: the hub's code alphabet (no 0/O, no 1/I, so codes read off paper are typed
-# right) in keyboard order; codes ignore case, spaces and hyphens.
-VOUCHER_KEYS = ("23456789", "QWERTYUP", "ASDFGHJKL", "ZXCVBNM")
 DEVICE_KINDS = ("coin", "note")
 SUMMARY_MESSAGES = frozenset({KioskMessage.RECHARGE_DONE, KioskMessage.VOUCHER_REDEEMED})
 
@@ -357,7 +355,7 @@ def _summary(ctx: KioskContext) -> Widget:
 def _voucher(ctx: KioskContext) -> Widget:
     composer, layout = ctx.composer, ctx.layout
     key_px = max(48, layout.target_px * 3 // 4)
-    code = "-".join(composer.voucher[i : i + 4] for i in range(0, len(composer.voucher), 4))
+    code = voucher_code.format_code(composer.voucher)
     top = row(
         layout,
         label("voucher_code", code, layout, size="title", font_name=SYMBOL_FONT),
@@ -379,8 +377,8 @@ def _voucher(ctx: KioskContext) -> Widget:
         ),
     )
     keyboard = BoxLayout(orientation="vertical", spacing=layout.padding_px // 2, size_hint_y=None)
-    keyboard.height = len(VOUCHER_KEYS) * (key_px + layout.padding_px // 2)
-    for index, keys in enumerate(VOUCHER_KEYS):
+    keyboard.height = len(voucher_code.KEYBOARD_ROWS) * (key_px + layout.padding_px // 2)
+    for index, keys in enumerate(voucher_code.KEYBOARD_ROWS):
         line = BoxLayout(orientation="horizontal", spacing=layout.padding_px // 2)
         for char in keys:
             line.add_widget(_key(ctx, f"key_{char}", char, ctx.local(partial(composer.key, char)), key_px))

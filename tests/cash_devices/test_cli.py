@@ -31,7 +31,7 @@ class Process:
 
     def __init__(self, *args: str) -> None:
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "terminal_app.cli", *args],
+            [sys.executable, "-m", "printgate_cli", *args],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -31,7 +31,7 @@ class HubProcess:
         command = [
             sys.executable,
             "-m",
-            "terminal_app.cli",
+            "printgate_cli",
             "hub",
             "--data-dir",
             str(self.data_dir),

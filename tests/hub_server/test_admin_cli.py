@@ -2,7 +2,7 @@
 
 The hub runs as its own process (``printgate hub`` on a temporary data dir, port 0, address
 from the ready file) for the whole module and is stopped by PID. Most commands run in-process
-through ``terminal_app.cli.main`` and are written as the shell line an admin would type; a few
+through ``printgate_cli.commands.main`` and are written as the shell line an admin would type; a few
 run as ``printgate`` subprocesses to cover the console script, the environment fallbacks and
 stdin secrets end to end. Each test uses its own names, so the tests do not depend on order.
 """
@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from printgate.v1 import admin_pb2, terminal_pb2, terminal_pb2_grpc
 
 from hub_server.admin_cli import USER_COLUMNS, printable, table_of
-from terminal_app.cli import main
+from printgate_cli.commands import main
 from tests.conftest import free_tcp_port
 
 PRINTGATE = Path(sys.executable).parent / "printgate"

@@ -14,6 +14,7 @@ import pytest_asyncio
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import given
 from hypothesis import strategies as st
+from printgate import voucher_code
 from printgate.v1 import admin_pb2, common_pb2, kiosk_pb2
 
 from hub_server import vouchers
@@ -40,29 +41,34 @@ DAY_S = 24 * 3600
 
 
 def test_codes_carry_at_least_64_bits_from_the_alphabet() -> None:
-    assert len(set(vouchers.ALPHABET)) == len(vouchers.ALPHABET) == 32
-    assert vouchers.RANDOM_SYMBOLS * math.log2(len(vouchers.ALPHABET)) >= 64
-    assert not set("01IO") & set(vouchers.ALPHABET)
-    code = vouchers.new_code("PRT")
-    assert code.startswith("PRT") and len(code) == 3 + vouchers.RANDOM_SYMBOLS + 1
+    assert len(set(voucher_code.ALPHABET)) == len(voucher_code.ALPHABET) == 32
+    assert voucher_code.RANDOM_SYMBOLS * math.log2(len(voucher_code.ALPHABET)) >= 64
+    assert not set("01IO") & set(voucher_code.ALPHABET)
+    code = voucher_code.new_code("PRT")
+    assert code.startswith("PRT") and len(code) == 3 + voucher_code.RANDOM_SYMBOLS + 1
     assert vouchers.normalise(code) == code
-    printed = vouchers.format_code(code)
+    printed = voucher_code.format_code(code)
     assert printed == "-".join(code[i : i + 4] for i in range(0, len(code), 4))
     assert vouchers.normalise(f"  {printed.lower()} ") == code
+
+
+def test_the_kiosk_keyboard_offers_every_code_symbol_once() -> None:
+    keys = "".join(voucher_code.KEYBOARD_ROWS)
+    assert sorted(keys) == sorted(voucher_code.ALPHABET)
 
 
 def test_check_symbol_known_vector() -> None:
     # Luhn mod 32 by hand over "23" (values 0, 1): from the right 1*2 = 2, then 0*1 = 0; sum 2;
     # check value (32 - 2) % 32 = 30 -> ALPHABET[30] = "Y".
-    assert vouchers.check_symbol("23") == "Y"
-    assert vouchers.check_symbol("") == "2"
+    assert voucher_code.check_symbol("23") == "Y"
+    assert voucher_code.check_symbol("") == "2"
 
 
-@given(st.text(alphabet=vouchers.ALPHABET, min_size=13, max_size=19), st.data())
+@given(st.text(alphabet=voucher_code.ALPHABET, min_size=13, max_size=19), st.data())
 def test_every_single_symbol_error_is_caught(body: str, data: st.DataObject) -> None:
-    code = body + vouchers.check_symbol(body)
+    code = body + voucher_code.check_symbol(body)
     position = data.draw(st.integers(0, len(code) - 1))
-    wrong = data.draw(st.sampled_from([s for s in vouchers.ALPHABET if s != code[position]]))
+    wrong = data.draw(st.sampled_from([s for s in voucher_code.ALPHABET if s != code[position]]))
     with pytest.raises(vouchers.MalformedVoucher):
         vouchers.normalise(code[:position] + wrong + code[position + 1 :])
 
@@ -73,7 +79,7 @@ def test_hostile_input_is_malformed_or_a_valid_code(text: str) -> None:
         code = vouchers.normalise(text)
     except vouchers.MalformedVoucher:
         return
-    assert vouchers.check_symbol(code[:-1]) == code[-1]
+    assert voucher_code.check_symbol(code[:-1]) == code[-1]
 
 
 # -- through the hub ----------------------------------------------------------------------------
@@ -220,7 +226,7 @@ async def test_malformed_codes_are_refused_without_counting_as_guesses(
 ) -> None:
     k1, token = site
     real = vouchers.normalise((await _batch(hub))[0])
-    typo = real[:5] + next(s for s in vouchers.ALPHABET if s != real[5]) + real[6:]
+    typo = real[:5] + next(s for s in voucher_code.ALPHABET if s != real[5]) + real[6:]
     for text in [typo] * 10 + ["", "hello", real + "2", "0" * 14, real[:-1]]:
         code, message = await rpc_error(k1.redeem(token, text))
         assert code == grpc.StatusCode.INVALID_ARGUMENT and "not a voucher code" in message
@@ -234,7 +240,7 @@ async def test_brute_force_locks_the_user_and_the_kiosk(
     k1, token = site
     real = (await _batch(hub))[0]
     for _ in range(5):  # voucher_max_failed_attempts = 5: well-formed guesses
-        code, message = await rpc_error(k1.redeem(token, vouchers.new_code("")))
+        code, message = await rpc_error(k1.redeem(token, voucher_code.new_code("")))
         assert code == grpc.StatusCode.NOT_FOUND and message == "voucher code not recognised"
     failures = hub.running.db.read(lambda tx: tx.execute("SELECT * FROM auth_failures ORDER BY identity"))
     assert [(r["identity"], r["failures"], r["locked_until_us"]) for r in failures] == [

@@ -17,7 +17,7 @@ async def printgate(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "terminal_app.cli",
+        "printgate_cli",
         "mfp",
         *args,
         cwd=REPO,
@@ -111,7 +111,7 @@ def test_printgate_sim_mfp_runs_a_device_by_hand():
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "terminal_app.cli",
+            "printgate_cli",
             "sim",
             "mfp",
             "--vendor",

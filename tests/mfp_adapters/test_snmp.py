@@ -14,7 +14,13 @@ from hw_sim.mfp.ber import BerError, Message, decode_message, encode_message
 from hw_sim.mfp.layouts import LAYOUTS
 from mfp_adapters.device import MfpSnmp
 from mfp_adapters.errors import ProfileError, SnmpError, SnmpTableTooLargeError, SnmpTimeoutError
-from mfp_adapters.mib import decode_error_state, supply_percent
+from mfp_adapters.mib import (
+    BLOCKING_ERROR_BITS,
+    ERROR_STATE_BITS,
+    blocking_errors,
+    decode_error_state,
+    supply_percent,
+)
 from mfp_adapters.profiles import load_profiles, parse_profile, select_profile
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth, parse_oid
 from tests.mfp_adapters.conftest import run
@@ -49,6 +55,25 @@ def client(mfp: MfpSimServer, **kw) -> SnmpClient:
 )
 def test_error_state_bit0_is_msb_of_first_octet(raw, names):
     assert decode_error_state(raw) == names
+
+
+def test_blocking_errors_are_the_bits_that_stop_printing():
+    # every defined bit: warnings (low supplies, nearly full, maintenance due) never block
+    everything = decode_error_state(b"\xff\xfe")
+    assert blocking_errors(everything) == [
+        "doorOpen",
+        "inputTrayMissing",
+        "jammed",
+        "markerSupplyMissing",
+        "noPaper",
+        "noToner",
+        "offline",
+        "outputFull",
+        "outputTrayMissing",
+        "serviceRequested",
+    ]
+    assert blocking_errors(["lowPaper", "lowToner", "outputNearFull", "inputTrayEmpty"]) == []
+    assert set(ERROR_STATE_BITS) >= BLOCKING_ERROR_BITS
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,13 @@ from typing import IO
 import pytest
 
 from hw_sim.readers import SerialReaderSim
+from printgate_cli.commands import main
 from reader_drivers.errors import ChainSyntaxError, ReaderConfigError
 from reader_drivers.factory import open_reader
 from reader_drivers.keyboard_wedge import WedgeReader
 from reader_drivers.nfc_reader import NfcReader
 from reader_drivers.pcsc_reader import PcscReader
 from reader_drivers.serial_reader import SerialReader
-from terminal_app.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ class Lines:
 
 def printgate(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "terminal_app.cli", *args], cwd=REPO, text=True,
+        [sys.executable, "-m", "printgate_cli", *args], cwd=REPO, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 

@@ -180,7 +180,7 @@ def test_printgate_terminal_runs_headless_and_stops_on_sigterm(tmp_path: Path) -
             + '[mfp.fih]\npin_factory = "mock"\ngrace_s = 0.0\n',
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "terminal_app.cli", "terminal", "--config", str(path)],
+            [sys.executable, "-m", "printgate_cli", "terminal", "--config", str(path)],
             cwd=REPO,
             stderr=subprocess.PIPE,
             text=True,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cash_devices import CoinAccepted, CounterState
 from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor
-from terminal_app.cli import main
+from printgate_cli.commands import main
 from terminal_app.core.errors import ConfigError
 from terminal_app.core.kiosk_devices import open_acceptors
 from terminal_app.core.kiosk_journal import CashJournal, JournaledCash

@@ -121,7 +121,7 @@ class KioskProcess:
         self.starts += 1
         out = open(self.directory / f"states-{self.starts}.jsonl", "wb")  # noqa: SIM115
         err = open(self.directory / f"kiosk-{self.starts}.log", "wb")  # noqa: SIM115
-        command = [sys.executable, "-m", "terminal_app.cli", "kiosk", "--config", str(self.config)]
+        command = [sys.executable, "-m", "printgate_cli", "kiosk", "--config", str(self.config)]
         self.process = subprocess.Popen(
             [*command, "--log-level", "INFO"], stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=REPO
         )

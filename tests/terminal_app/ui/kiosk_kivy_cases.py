@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest_asyncio
 from printgate.v1 import admin_pb2, kiosk_pb2
+from printgate.voucher_code import new_code
 
-from hub_server.vouchers import new_code
 from terminal_app.core.kiosk import KioskEngine
 from terminal_app.core.kiosk_state import (
     CheckPrinter,

@@ -31,7 +31,7 @@ def test_printgate_terminal_opens_its_window_and_stops_on_sigterm(tmp_path: Path
         )
         environment = {**os.environ, "DISPLAY": xvfb_display, "KIVY_HOME": str(tmp_path / "kivy")}
         process = subprocess.Popen(
-            [sys.executable, "-m", "terminal_app.cli", "terminal", "--config", str(path)],
+            [sys.executable, "-m", "printgate_cli", "terminal", "--config", str(path)],
             cwd=REPO,
             env=environment,
             stdout=subprocess.PIPE,

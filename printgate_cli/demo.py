@@ -48,7 +48,7 @@ from terminal_app.core.wiring import Terminal, build_terminal
 
 __all__ = ["DemoSite", "register"]
 
-log = logging.getLogger("terminal_app.demo")
+log = logging.getLogger("printgate_cli.demo")
 TERMINAL_ID = "demo-terminal-1"
 PRINTER = "demo-mfp"
 STEP_TIMEOUT_S = 30.0
@@ -226,7 +226,7 @@ class DeviceProcess:
     def start(cls, name: str, arguments: list[str], log_path: Path) -> DeviceProcess:
         """Start ``printgate ARGUMENTS`` and wait for its first line (it is up)."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "terminal_app.cli", *arguments],
+            [sys.executable, "-m", "printgate_cli", *arguments],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log_path.open("w"),
@@ -325,7 +325,7 @@ class DemoSite:
             [
                 sys.executable,
                 "-m",
-                "terminal_app.cli",
+                "printgate_cli",
                 "hub",
                 "--config",
                 str(config),
