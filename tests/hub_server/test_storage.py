@@ -22,6 +22,9 @@ async def test_a_cancelled_write_never_stops_later_writes(db: Database) -> None:
     abandoned = asyncio.ensure_future(db.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)")))
     await asyncio.sleep(0)
     abandoned.cancel()  # its caller goes away (a client killed mid-call) while it still waits
+    # Let the cancellation reach the queued write before the writer thread is free: otherwise a
+    # busy event loop loses the race to the writer, which then rightly runs the write.
+    await asyncio.wait([abandoned])
     release.set()
     await blocker
     await asyncio.wait_for(db.write(lambda tx: tx.execute("INSERT INTO t VALUES (2)")), 10)
