@@ -2,7 +2,7 @@
 
 ``grpc.dynamic_ssl_server_credentials`` asks a fetcher for new material before every TLS
 handshake (returning None keeps the current one). :class:`ServerTls`'s fetcher is cheap: at most
-once per ``check_interval_s`` it compares the watched files' (mtime, size) and, when they
+once per ``check_interval_s`` it compares the watched files' (inode, mtime, size) and, when they
 changed, loads them again (and re-issues a hub-made server certificate that is due). An explicit
 :meth:`ServerTls.reload` does the same at once. Material that fails to load is logged once and
 the previous material stays in force; connections already open keep their handshake.
@@ -27,7 +27,7 @@ __all__ = ["ServerTls"]
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL_S = 1.0
-_Stamp = tuple[tuple[int, int], ...]
+_Stamp = tuple[tuple[int, int, int], ...]
 
 
 def _stamp(paths: tuple[Path, ...]) -> _Stamp:
@@ -36,9 +36,9 @@ def _stamp(paths: tuple[Path, ...]) -> _Stamp:
         try:
             status = path.stat()
         except FileNotFoundError:
-            stamps.append((-1, -1))
+            stamps.append((-1, -1, -1))
         else:
-            stamps.append((status.st_mtime_ns, status.st_size))
+            stamps.append((status.st_ino, status.st_mtime_ns, status.st_size))
     return tuple(stamps)
 
 
@@ -62,7 +62,7 @@ class ServerTls:
         self._material = load_material(config, clock)
         self._stamp = _stamp(config.watched_files())
         self._generation = 0
-        self._next_check = time.monotonic() + check_interval_s
+        self._last_check = time.monotonic()
         self._failed_stamp: _Stamp | None = None
 
     @property
@@ -90,9 +90,9 @@ class ServerTls:
 
     def _poll(self) -> None:
         now = time.monotonic()
-        if now < self._next_check:
+        if now - self._last_check < self._check_interval_s:
             return
-        self._next_check = now + self._check_interval_s
+        self._last_check = now
         stamp = _stamp(self._config.watched_files())
         if stamp == self._stamp or stamp == self._failed_stamp:
             return
