@@ -172,13 +172,11 @@ async def test_openssl_s_client_without_a_certificate_is_refused(sqlite_db, tmp_
             )
 
         device_tls12 = await asyncio.to_thread(s_client, rig.device_port, "-tls1_2")
-        device_tls13 = await asyncio.to_thread(s_client, rig.device_port, "-tls1_3")
         enrollment = await asyncio.to_thread(s_client, rig.enrollment_port)
-    # TLS 1.2: the handshake itself fails. TLS 1.3: the client finishes first, then the server
-    # (which asked for a certificate) drops the connection.
+    # TLS 1.2, where the refusal is part of the handshake (in TLS 1.3 the client may finish and
+    # quit before the server's refusal arrives, so its exit status says nothing).
     assert device_tls12.returncode == 1 and "CONNECTION ESTABLISHED" not in device_tls12.stdout
     assert "Verification" not in device_tls12.stdout
-    assert device_tls13.returncode == 1 and "DONE" not in device_tls13.stdout
     # The enrollment listener serves anyone and asks for no certificate.
     assert enrollment.returncode == 0 and "Verification: OK" in enrollment.stdout
     assert "Requested Signature Algorithms" not in enrollment.stdout
