@@ -86,7 +86,8 @@ def list_tokens(tx: Tx) -> list[TokenRecord]:
 
 def revoke_token(tx: Tx, token_id: str, now_us: int) -> bool:
     rows = tx.execute(
-        "UPDATE pki_tokens SET revoked_us = :now WHERE token_id = :id AND revoked_us IS NULL RETURNING token_id",
+        "UPDATE pki_tokens SET revoked_us = :now WHERE token_id = :id AND revoked_us IS NULL "
+        "RETURNING token_id",
         {"id": token_id, "now": now_us},
     )
     return bool(rows)
@@ -129,7 +130,8 @@ def certificate(tx: Tx, serial: str) -> CertificateRecord | None:
 def lock_device(tx: Tx, device_id: str, kind: str, now_us: int) -> Row:
     """Create the device's row or lock the existing one; its ``kind`` and ``revoked_us``."""
     row = tx.one(
-        "INSERT INTO pki_devices (device_id, kind, enrolled_us, last_issued_us) VALUES (:id, :kind, :now, :now) "
+        "INSERT INTO pki_devices (device_id, kind, enrolled_us, last_issued_us) "
+        "VALUES (:id, :kind, :now, :now) "
         "ON CONFLICT (device_id) DO UPDATE SET last_issued_us = excluded.last_issued_us "
         "RETURNING kind, revoked_us",
         {"id": device_id, "kind": kind, "now": now_us},
@@ -217,7 +219,8 @@ def device_certificates(tx: Tx, device_id: str) -> list[dict[str, Any]]:
     """Every certificate of a device with its revocation, newest first."""
     rows = tx.execute(
         "SELECT c.serial, c.not_after_us, c.issued_us, r.revoked_us FROM pki_certificates c "
-        "LEFT JOIN pki_revocations r ON r.serial = c.serial WHERE c.device_id = :id ORDER BY c.issued_us DESC",
+        "LEFT JOIN pki_revocations r ON r.serial = c.serial WHERE c.device_id = :id "
+        "ORDER BY c.issued_us DESC",
         {"id": device_id},
     )
     return [dict(row) for row in rows]

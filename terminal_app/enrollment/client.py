@@ -112,15 +112,12 @@ async def fetch_trust_anchor(token: EnrollmentToken, address: str, timeout_s: fl
         bundle = x509.load_pem_x509_certificates(reply.trust_bundle_pem.encode())
     except ValueError:
         raise HubNotTrusted(f"{address} answered no usable CA certificate") from None
-    pinned = [
-        c
-        for c in bundle
-        if certificate_fingerprint(c.public_bytes(serialization.Encoding.DER)) == token.anchor_sha256
-    ]
+    fingerprints = [certificate_fingerprint(c.public_bytes(serialization.Encoding.DER)) for c in bundle]
+    pinned = [c for c, sha256 in zip(bundle, fingerprints, strict=True) if sha256 == token.anchor_sha256]
     if not pinned:
         raise HubNotTrusted(
-            f"the hub at {address} has CA {certificate_fingerprint(bundle[0].public_bytes(serialization.Encoding.DER))}"
-            f", not {token.anchor_sha256} as the token says: not sending anything"
+            f"the hub at {address} has CA {fingerprints[0]}, not {token.anchor_sha256} as the token says: "
+            "not sending anything"
         )
     if not _chains_to(presented, pinned[0], [c for c in bundle if c != pinned[0]]):
         raise HubNotTrusted(

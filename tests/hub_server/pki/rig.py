@@ -33,10 +33,14 @@ class IdentifiedHealth(health.aio.HealthServicer):
         super().__init__()
         self._pki = pki
 
-    async def Check(self, request, context):  # type: ignore[no-untyped-def]
+    async def Check(self, request, context):
         peer = await self._pki.authenticator.identify_or_abort(context)
         context.set_trailing_metadata(
-            (("device-kind", peer.identity.kind), ("device-id", peer.identity.device_id), ("serial", peer.serial))
+            (
+                ("device-kind", peer.identity.kind),
+                ("device-id", peer.identity.device_id),
+                ("serial", peer.serial),
+            )
         )
         return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
 

@@ -55,7 +55,9 @@ def peer_of(issued) -> PeerCertificate:
     return PeerCertificate(issued.identity, issued.serial, 0, issued.not_after_us, issued.certificate)
 
 
-async def test_enrollment_issues_an_identity_the_hub_chose(pki: HubPki, db: Database, clock: FakeClock) -> None:
+async def test_enrollment_issues_an_identity_the_hub_chose(
+    pki: HubPki, db: Database, clock: FakeClock
+) -> None:
     text = await token(pki, device_id="copier-3f", printer="floor2")
     enrolled: list[tuple[DeviceIdentity, str]] = []
     pki.enroller._on_enrolled = lambda tx, identity, printer: enrolled.append((identity, printer))
@@ -112,7 +114,10 @@ async def test_two_devices_racing_for_one_token_enroll_one(pki: HubPki, db: Data
 
 async def test_a_multi_use_token_enrolls_that_many(pki: HubPki, db: Database) -> None:
     text = await token(pki, "kiosk", uses=3)
-    ids = {(await pki.enroller.enroll(text, "kiosk", csr_pem(new_key()), PEER)).identity.device_id for _ in range(3)}
+    ids = {
+        (await pki.enroller.enroll(text, "kiosk", csr_pem(new_key()), PEER)).identity.device_id
+        for _ in range(3)
+    }
     assert len(ids) == 3
     with pytest.raises(TokenRefused, match="used"):
         await pki.enroller.enroll(text, "kiosk", csr_pem(new_key()), PEER)
@@ -148,7 +153,6 @@ async def test_wrong_secret_wrong_kind_and_another_hubs_token(pki: HubPki, db: D
         await pki.enroller.enroll(text[:-3] + "999", "kiosk", csr_pem(new_key()), PEER)
     assert certificate_count(db) == 0
     assert pki.enroller.list_tokens()[0].uses_count == 0
-
 
 
 async def test_the_database_holds_no_secret(pki: HubPki, db: Database) -> None:
@@ -190,7 +194,7 @@ async def test_a_csr_with_a_bad_signature_or_garbage_is_refused(pki: HubPki, db:
 
     tampered = "-----BEGIN CERTIFICATE REQUEST-----\n" + base64.encodebytes(bytes(der)).decode()
     tampered += "-----END CERTIFICATE REQUEST-----\n"
-    with pytest.raises(MalformedCsr, match="signature does not verify|not a PEM"):
+    with pytest.raises(MalformedCsr, match=r"signature does not verify|not a PEM"):
         await pki.enroller.enroll(text, "terminal", tampered, PEER)
     with pytest.raises(MalformedCsr, match="not a PEM"):
         await pki.enroller.enroll(text, "terminal", "hello", PEER)
@@ -211,13 +215,17 @@ async def test_a_csr_with_a_bad_signature_or_garbage_is_refused(pki: HubPki, db:
         (None, (x509.BasicConstraints(ca=True, path_length=None),), "CSR asks to be a CA"),
     ],
 )
-async def test_a_csr_naming_a_foreign_identity_is_refused(pki: HubPki, db: Database, subject, extensions, message):
+async def test_a_csr_naming_a_foreign_identity_is_refused(
+    pki: HubPki, db: Database, subject, extensions, message
+):
     text = await token(pki, device_id="t1")
     with pytest.raises(ForeignIdentity, match=message):
         await pki.enroller.enroll(text, "terminal", csr_pem(new_key(), subject, extensions), PEER)
     assert certificate_count(db) == 0
     own = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t1")])
-    assert (await pki.enroller.enroll(text, "terminal", csr_pem(new_key(), own), PEER)).identity.device_id == "t1"
+    assert (
+        await pki.enroller.enroll(text, "terminal", csr_pem(new_key(), own), PEER)
+    ).identity.device_id == "t1"
 
 
 async def test_attempts_are_rate_limited(db: Database, tmp_path: Path, clock: FakeClock) -> None:
@@ -234,7 +242,9 @@ async def test_attempts_are_rate_limited(db: Database, tmp_path: Path, clock: Fa
         await pki.enroller.enroll("pge1-garbage", "terminal", "", "ipv4:127.0.0.1:1")
 
 
-async def test_renewal_keeps_the_identity_and_is_idempotent(pki: HubPki, db: Database, clock: FakeClock) -> None:
+async def test_renewal_keeps_the_identity_and_is_idempotent(
+    pki: HubPki, db: Database, clock: FakeClock
+) -> None:
     first = await pki.enroller.enroll(await token(pki, device_id="t7"), "terminal", csr_pem(new_key()), PEER)
     clock.advance(20 * 86_400)
     key = new_key()
@@ -275,13 +285,17 @@ async def test_revocation_by_serial_and_the_crl(pki: HubPki, db: Database) -> No
     assert crl.is_signature_valid(pki.material.authority.certificate.public_key())  # type: ignore[arg-type]
 
 
-async def test_another_replicas_revocation_reaches_this_cache(db: Database, database_url: str, tmp_path, clock):
+async def test_another_replicas_revocation_reaches_this_cache(
+    db: Database, database_url: str, tmp_path, clock
+):
     from hub_server.storage import open_database
 
     replica_a = HubPki(PkiConfig(directory=tmp_path / "pki"), db, clock, TOKEN_KEY)
     other_db = open_database(database_url)
     try:
-        replica_b = HubPki(PkiConfig(directory=tmp_path / "pki"), other_db, clock, TOKEN_KEY, poll_interval_s=0.05)
+        replica_b = HubPki(
+            PkiConfig(directory=tmp_path / "pki"), other_db, clock, TOKEN_KEY, poll_interval_s=0.05
+        )
         issued = await replica_a.enroller.enroll(await token(replica_a), "terminal", csr_pem(new_key()), PEER)
         await replica_b.start()
         try:

@@ -4,7 +4,6 @@ every kind of client certificate the device listener must refuse."""
 from __future__ import annotations
 
 import asyncio
-import datetime
 import shutil
 import socket
 import ssl
@@ -16,10 +15,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hub_server.clock import FakeClock
 from hub_server.pki import DeviceIdentity, PkiConfig
 from hub_server.pki.authority import CertificateAuthority
-from hub_server.storage import Database
 from tests.hub_server.pki.rig import csr_pem, key_pem, make_ca, running_pki
 
 PEER = "ipv4:127.0.0.1:40000"
@@ -37,7 +34,9 @@ def presented_serial(port: int) -> int:
 
 async def enrolled(rig, device_id: str = "t1", kind: str = "terminal"):
     key = ec.generate_private_key(ec.SECP256R1())
-    issued = await rig.pki.enroller.enroll(await rig.token(kind, device_id=device_id), kind, csr_pem(key), PEER)
+    issued = await rig.pki.enroller.enroll(
+        await rig.token(kind, device_id=device_id), kind, csr_pem(key), PEER
+    )
     return key, issued
 
 
@@ -66,7 +65,9 @@ async def test_changed_files_are_picked_up_by_the_next_handshake(sqlite_db, tmp_
         # Another tool (or an admin) put a new server certificate in place.
         authority = rig.pki.material.authority
         key = ec.generate_private_key(ec.SECP256R1())
-        leaf = authority.issue_server(["localhost", "127.0.0.1"], key.public_key(), clock.now_us(), 86_400 * 365)
+        leaf = authority.issue_server(
+            ["localhost", "127.0.0.1"], key.public_key(), clock.now_us(), 86_400 * 365
+        )
         from hub_server.pki.keys import pem_of, write_file_atomic
 
         directory = rig.pki.config.directory
@@ -103,7 +104,9 @@ async def test_a_certificate_from_another_ca_is_refused(sqlite_db, tmp_path, clo
         ca_key, ca_certificate = make_ca()
         other = CertificateAuthority(ca_key, (ca_certificate,))
         key = ec.generate_private_key(ec.SECP256R1())
-        forged = other.issue_device(DeviceIdentity("terminal", "t1"), key.public_key(), clock.now_us(), 86_400)
+        forged = other.issue_device(
+            DeviceIdentity("terminal", "t1"), key.public_key(), clock.now_us(), 86_400
+        )
         from hub_server.pki.keys import pem_of
 
         error = await refused(rig, key_pem(key), pem_of([forged, ca_certificate]))
@@ -120,7 +123,9 @@ async def test_expired_and_future_certificates_are_refused(sqlite_db, tmp_path, 
         assert error.code() == grpc.StatusCode.UNAVAILABLE  # BoringSSL checks the dates
 
 
-async def test_a_certificate_that_expires_on_an_open_connection_is_refused(sqlite_db, tmp_path, clock) -> None:
+async def test_a_certificate_that_expires_on_an_open_connection_is_refused(
+    sqlite_db, tmp_path, clock
+) -> None:
     async with running_pki(sqlite_db, tmp_path, clock) as rig:
         key, issued = await enrolled(rig)
         from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -166,9 +171,24 @@ async def test_openssl_s_client_without_a_certificate_is_refused(sqlite_db, tmp_
 
         def s_client(port: int, *version: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-alpn", "h2", "-CAfile",
-                 str(tmp_path / "ca.pem"), "-verify_return_error", "-brief", *version],
-                input="", capture_output=True, text=True, errors="replace", timeout=30,
+                [
+                    "openssl",
+                    "s_client",
+                    "-connect",
+                    f"127.0.0.1:{port}",
+                    "-alpn",
+                    "h2",
+                    "-CAfile",
+                    str(tmp_path / "ca.pem"),
+                    "-verify_return_error",
+                    "-brief",
+                    *version,
+                ],
+                input="",
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=30,
             )
 
         device_tls12 = await asyncio.to_thread(s_client, rig.device_port, "-tls1_2")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +22,9 @@ def test_a_token_round_trips_and_hides_its_secret() -> None:
 
 
 def test_fingerprint_is_sha256_of_der() -> None:
-    assert certificate_fingerprint(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert (
+        certificate_fingerprint(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,7 +47,7 @@ def test_malformed_tokens_say_what_is_wrong(mangle, message: str) -> None:
 
 @pytest.mark.parametrize("address", ["hub", "hub:0", "hub:70000", "-hub:1", "hub name:1", "[zz]:1", "a@b:1"])
 def test_bad_addresses_are_refused(address: str) -> None:
-    with pytest.raises(MalformedToken, match="address|hub addresses|expected"):
+    with pytest.raises(MalformedToken, match=r"address|hub addresses|expected"):
         EnrollmentToken.new(FINGERPRINT, [address])
 
 
@@ -58,10 +62,8 @@ def test_field_lengths_are_checked() -> None:
 
 @given(st.text(max_size=300))
 def test_any_text_parses_or_says_malformed(text: str) -> None:
-    try:
+    with contextlib.suppress(MalformedToken):
         parse_token(text)
-    except MalformedToken:
-        pass
 
 
 @given(st.binary(min_size=1, max_size=4).map(lambda b: b.hex()), st.integers(0, 150))

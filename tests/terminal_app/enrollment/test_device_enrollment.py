@@ -60,7 +60,7 @@ async def test_enroll_stores_credentials_that_the_hub_accepts(db, tmp_path: Path
         assert not (tmp_path / "state" / "pending.key").exists()
         assert credentials.anchor_path.read_bytes() == rig.anchor_pem
         assert credentials.endpoints == (rig.enrollment_address,)
-        anchor, key, chain = credentials.channel_material()
+        _, key, chain = credentials.channel_material()
         seen = await rig.check_health(key, chain)
         assert seen["device-id"] == "t-100"
 
@@ -84,12 +84,12 @@ async def test_renewal_at_two_thirds_replaces_the_credentials(db, tmp_path: Path
         assert renewed is not None and renewed.device_id == first.device_id
         assert renewed.certificate.serial_number != first.certificate.serial_number
         assert renewed.certificate.public_key() != first.certificate.public_key()
-        assert not first.directory.exists() and sorted(p.name for p in (tmp_path / "state").glob("gen-*")) == [
-            renewed.directory.name
-        ]
+        assert not first.directory.exists() and sorted(
+            p.name for p in (tmp_path / "state").glob("gen-*")
+        ) == [renewed.directory.name]
         moments[0] += datetime.timedelta(days=60)
         assert device.state() is CredentialState.EXPIRED
-        with pytest.raises(ReenrollRequired, match="expired at .*enroll again with a new token"):
+        with pytest.raises(ReenrollRequired, match=r"expired at .*enroll again with a new token"):
             await device.renew_if_due()
 
 
@@ -117,7 +117,7 @@ async def test_a_malformed_token_is_refused_before_any_connection(tmp_path: Path
 async def test_a_token_for_the_other_kind_is_refused(db, tmp_path: Path, clock) -> None:
     async with running_pki(db, tmp_path / "hub", clock) as rig:
         device = DeviceEnrollment(tmp_path / "state", "terminal")
-        with pytest.raises(EnrollmentRefused, match="PERMISSION_DENIED.*for a kiosk, not a terminal"):
+        with pytest.raises(EnrollmentRefused, match=r"PERMISSION_DENIED.*for a kiosk, not a terminal"):
             await device.enroll(await rig.token("kiosk"))
         assert device.state() is CredentialState.UNENROLLED and certificates(db) == 0
 
@@ -127,7 +127,7 @@ async def test_a_fingerprint_mismatch_stops_before_the_csr_is_sent(db, tmp_path:
         real = parse_token(await rig.token())
         wrong = EnrollmentToken(real.token_id, real.secret, "b" * 64, real.addresses)
         device = DeviceEnrollment(tmp_path / "state", "terminal")
-        with pytest.raises(HubNotTrusted, match="not .* as the token says: not sending anything"):
+        with pytest.raises(HubNotTrusted, match=r"not .* as the token says: not sending anything"):
             await device.enroll(str(wrong))
         assert certificates(db) == 0 and rig.pki.enroller.list_tokens()[0].uses_count == 0
 
@@ -198,6 +198,12 @@ def _certificate(begin: datetime.datetime, end: datetime.datetime) -> x509.Certi
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "t")])
     return (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(begin).not_valid_after(end).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(begin)
+        .not_valid_after(end)
+        .sign(key, hashes.SHA256())
     )
