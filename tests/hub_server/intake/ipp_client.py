@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import struct
 
 from hub_server.intake import IppMessage, Tag, encode_message, parse_message
@@ -73,9 +74,24 @@ async def exchange(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         writer.close()
 
 
-async def ipp(port: int, body: bytes, *, chunked: bool = False, expect: bool = False) -> IppMessage:
-    """POST an IPP request (plus any document bytes) and parse the IPP response."""
-    status, _, payload = await exchange(port, http_post(body, chunked=chunked, expect=expect))
+def basic_auth(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` header line."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return f"Authorization: Basic {token}\r\n"
+
+
+async def ipp(
+    port: int,
+    body: bytes,
+    *,
+    chunked: bool = False,
+    expect: bool = False,
+    auth: tuple[str, str] | None = None,
+) -> IppMessage:
+    """POST an IPP request (plus any document bytes), as ``auth`` (user, password) if given,
+    and parse the IPP response."""
+    extra = basic_auth(*auth) if auth else ""
+    status, _, payload = await exchange(port, http_post(body, chunked=chunked, expect=expect, extra=extra))
     assert status == 200
     return parse_message(payload)[0]
 
