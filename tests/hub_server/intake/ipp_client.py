@@ -16,7 +16,8 @@ def request(
     request_id: int = 1,
     user: str | None = "alice",
 ) -> bytes:
-    """An IPP/1.1 request with charset, language, printer-uri, optional user and attributes."""
+    """An IPP/1.1 request with charset, language, printer-uri, optional user and attributes
+    (a list value becomes a 1setOf attribute)."""
     message = IppMessage((1, 1), operation, request_id)
     group = message.new_group(Tag.OPERATION)
     group.add("attributes-charset", Tag.CHARSET, "utf-8")
@@ -25,7 +26,7 @@ def request(
     if user is not None:
         group.add("requesting-user-name", Tag.NAME, user)
     for tag, name, value in attributes:
-        group.add(name, tag, value)
+        group.add(name, tag, *(value if isinstance(value, list) else [value]))
     if job:
         job_group = message.new_group(Tag.JOB)
         for tag, name, value in job:
