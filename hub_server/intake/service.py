@@ -82,6 +82,21 @@ class IntakeConfig:
     authenticate: Callable[[str, str], bool] | None = None
     require_authentication: bool = False
 
+    def __post_init__(self) -> None:
+        """Refuse bounds that would switch a protection off (``ValueError``)."""
+        positive = {
+            "analysis_workers": self.analysis_workers,
+            "analysis_check_s": self.analysis_check_s,
+            "idle_timeout_s": self.idle_timeout_s,
+            "body_min_bytes_per_s": self.body_min_bytes_per_s,
+            "body_deadline_s": self.body_deadline_s,
+            "connections_max": self.connections_max,
+            "connections_per_address_max": self.connections_per_address_max,
+        }
+        wrong = [name for name, value in positive.items() if not value > 0]
+        if wrong or self.body_rate_grace_s < 0:
+            raise ValueError(f"intake: {', '.join(wrong) or 'body_rate_grace_s'} must be positive")
+
     @property
     def transfer_limits(self) -> TransferLimits:
         """The bounds of one IPP request body or one LPD connection."""
