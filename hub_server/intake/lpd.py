@@ -110,7 +110,9 @@ class _Connection:
     """One LPD connection: one command, for "receive job" its subcommands and files. Every
     read is bounded by one ``TransferBudget`` for the whole connection."""
 
-    def __init__(self, service: IntakeService, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(
+        self, service: IntakeService, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self.service = service
         self.reader = reader
         self.writer = writer

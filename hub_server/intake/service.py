@@ -65,9 +65,10 @@ class IntakeConfig:
     idle_timeout_s: float = 30.0
     keepalive_timeout_s: float = 60.0
     # IPP request bodies and LPD connections: at least this average rate once the grace
-    # period is over, and never longer than the deadline, whatever the rate.
-    body_min_bytes_per_s: int = 4096
-    body_rate_grace_s: float = 10.0
+    # period is over, and never longer than the deadline, whatever the rate. The grace is
+    # the idle timeout: a desktop's filters may stream a document after a long first pause.
+    body_min_bytes_per_s: int = 1024
+    body_rate_grace_s: float = 30.0
     body_deadline_s: float = 3600.0
     header_bytes_max: int = 16 * 1024
     connections_max: int = 256  # IPP and LPD together; more are closed at once

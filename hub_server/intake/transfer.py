@@ -30,8 +30,8 @@ class TransferLimits:
     """Bounds of one transfer (all times in seconds)."""
 
     idle_timeout_s: float = 30.0
-    min_bytes_per_s: int = 4096
-    rate_grace_s: float = 10.0
+    min_bytes_per_s: int = 1024
+    rate_grace_s: float = 30.0
     deadline_s: float = 3600.0
 
 
