@@ -56,6 +56,8 @@ class _Planner:
         self.held_ids = {p.stable_id for p in read.problems if p.stable_id}
         self.pins_taken = {u.pin_lookup: u.user_id for u in state.users.values() if u.pin_lookup}
         self.gone_ids: set[str] = set()
+        # users with nothing to change but (maybe) their cards: promoted to user_plans if so
+        self.unchanged: dict[str, UserPlan] = {}
 
     # -- users ------------------------------------------------------------------------------
 
@@ -118,6 +120,9 @@ class _Planner:
         return f"{holder.username!r}, another entry of this directory ({holder.stable_id})"
 
     def _desired(self, user: DirectoryUser, groups: set[str]) -> DirectoryUser:
+        department_ok = not user.department or self.state.group_kinds.get(user.department, "department") == "department"
+        if department_ok and self.state.roles.issuperset(user.roles) and groups.issuperset(user.groups):
+            return user  # the usual case: nothing to take away
         roles = tuple(r for r in user.roles if r in self.state.roles)
         for missing in sorted(set(user.roles) - set(roles)):
             _conflict(self.plan, user.username, f"role {missing!r} (role_map) does not exist on the hub; not given")
@@ -147,6 +152,21 @@ class _Planner:
         self.plan.changes.append(Change("create", user.username, detail))
 
     def _update(self, current: HubUser, user: DirectoryUser) -> None:
+        if (
+            user.stable_id not in self.user_plans
+            and user.username == current.username
+            and user.full_name == current.full_name
+            and user.email == current.email
+            and user.department == current.department
+            and user.dn == current.dn
+            and user.enabled == current.active
+            and current.groups.issuperset(user.groups)
+            and len(current.groups) == len(user.groups)
+            and (not self.policy.managed_roles or current.roles.issuperset(user.roles))
+            and (not self.policy.managed_roles or not (current.roles & self.policy.managed_roles) - set(user.roles))
+        ):
+            self.unchanged[user.stable_id] = UserPlan(current.user_id, user)
+            return
         plan = self.user_plans.setdefault(user.stable_id, UserPlan(current.user_id, user))
         plan.desired = user
         details: list[str] = []
@@ -193,7 +213,7 @@ class _Planner:
 
     def _cards(self) -> None:
         wanted: dict[str, list[UserPlan]] = defaultdict(list)
-        for plan in self.user_plans.values():
+        for plan in [*self.user_plans.values(), *self.unchanged.values()]:
             for number in plan.desired.cards:
                 wanted[number].append(plan)
         for number, plans in sorted(wanted.items()):
@@ -201,7 +221,7 @@ class _Planner:
                 names = ", ".join(sorted(p.desired.username for p in plans))
                 _conflict(self.plan, names, f"card {number} is given to {len(plans)} directory users; left as it is")
                 continue
-            target = plans[0]
+            target = self._promote(plans[0])
             holding = self.state.cards.get(number)
             if holding is None:
                 target.cards_add.add(number)
@@ -209,15 +229,28 @@ class _Planner:
                 continue
             elif holding.synced_by == self.policy.source and self._released(holding.user_id):
                 holder = self.by_id[holding.user_id]
-                placeholder = UserPlan(holder.user_id, self._as_is(holder))
-                if holder.stable_id not in self.user_plans:
-                    self.gone_ids.add(holder.stable_id)
-                self.user_plans.setdefault(holder.stable_id, placeholder).cards_remove.add(number)
+                self._holder_plan(holder).cards_remove.add(number)
                 target.cards_add.add(number)
                 self.plan.changes.append(Change("card-move", target.desired.username, f"card {number} from {holder.username}"))
             else:
                 _conflict(self.plan, target.desired.username, f"card {number} belongs to {self._who(self.by_id[holding.user_id])}; not moved")
         self._unlink_dropped_cards(wanted)
+
+    def _holder_plan(self, holder: HubUser) -> UserPlan:
+        """The plan of a card's current holder (a user gone from the directory gets one now)."""
+        if holder.stable_id in self.unchanged:
+            return self._promote(self.unchanged[holder.stable_id])
+        if holder.stable_id not in self.user_plans:
+            self.user_plans[holder.stable_id] = UserPlan(holder.user_id, self._as_is(holder))
+            self.gone_ids.add(holder.stable_id)
+        return self.user_plans[holder.stable_id]
+
+    def _promote(self, plan: UserPlan) -> UserPlan:
+        """The plan of a so-far unchanged user becomes one of the plans applied."""
+        stable_id = plan.desired.stable_id
+        if stable_id in self.unchanged:
+            self.user_plans[stable_id] = self.unchanged.pop(stable_id)
+        return plan
 
     def _released(self, user_id: int) -> bool:
         """True when the card's holder is not the subject of an unusable entry (its cards are unknown)."""
@@ -238,11 +271,13 @@ class _Planner:
         for number, holding in self.state.cards.items():
             if holding.synced_by == self.policy.source:
                 by_user[holding.user_id].add(number)
-        for stable_id, plan in self.user_plans.items():
+        for stable_id, plan in [*self.user_plans.items(), *self.unchanged.items()]:
             if plan.user_id is None or stable_id in self.gone_ids or stable_id in self.held_ids:
                 continue
             dropped = by_user.get(plan.user_id, set()) - set(plan.desired.cards) - plan.cards_remove
-            plan.cards_remove |= {n for n in dropped if n not in wanted}
+            dropped = {n for n in dropped if n not in wanted}
+            if dropped:
+                self._promote(plan).cards_remove |= dropped
         for plan in self.user_plans.values():
             if plan.user_id is not None and (plan.cards_add or plan.cards_remove):
                 parts = [*(f"+{n}" for n in sorted(plan.cards_add)), *(f"-{n}" for n in sorted(plan.cards_remove))]
@@ -251,7 +286,7 @@ class _Planner:
     # -- PINs -------------------------------------------------------------------------------
 
     def _pins(self) -> None:
-        for plan in self.user_plans.values():
+        for plan in [*self.user_plans.values(), *self.unchanged.values()]:
             pin = plan.desired.pin
             if not pin or not plan.desired.enabled:
                 continue
@@ -265,7 +300,7 @@ class _Planner:
             if holder is not None and holder != plan.user_id:
                 _conflict(self.plan, plan.desired.username, "the directory's PIN is already another user's PIN; PIN not set")
                 continue
-            plan.pin = keys
+            self._promote(plan).pin = keys
             self.pins_taken[keys[1]] = plan.user_id or -1
             if plan.user_id is not None:
                 self.plan.changes.append(Change("pin", plan.desired.username, "PIN changed"))

@@ -14,7 +14,7 @@ server evaluates AD's LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941).
 
 from __future__ import annotations
 
-import uuid
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +39,10 @@ _PLAIN_DN_BREAKERS = ("\\", '"', "+", ", ", " ,", "= ", " =", ";")
 class EntryError(ValueError):
     """A value of one entry cannot be used (the message says which and why)."""
 
+    stable_id = ""  # the entry's id, when it could be read
 
+
+@functools.lru_cache(maxsize=65536)
 def normalise_dn(dn: str) -> str:
     """A DN in one spelling for comparisons (case, spaces and escapes folded)."""
     if not any(breaker in dn for breaker in _PLAIN_DN_BREAKERS):
@@ -97,7 +100,9 @@ def stable_id(attributes: AttributeMap, values: Mapping[str, list[bytes]]) -> st
     if attributes.id_format == "guid":
         if len(raw) != 16:
             raise EntryError(f"{attributes.id} is {len(raw)} bytes, a GUID is 16")
-        return str(uuid.UUID(bytes_le=raw))
+        # AD's spelling: the first three fields little-endian (as uuid.UUID(bytes_le=raw))
+        text = (raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:]).hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
     text = _text(attributes.id, raw, 128)
     if not text:
         raise EntryError(f"{attributes.id} is empty")
@@ -231,6 +236,33 @@ class GroupResolver:
                 self._by_uid.setdefault(uid, set()).add(group)
 
 
+@dataclass(frozen=True)
+class _Decoded:
+    """What a user entry says by itself (groups aside), decoded and checked."""
+
+    stable_id: str
+    username: str
+    full_name: str
+    email: str
+    department: str
+    cards: tuple[str, ...]
+    pin: str
+    enabled: bool
+    member_of: tuple[str, ...]
+
+
+class EntryCache:
+    """Decoded entries by their exact bytes, kept between runs of one source.
+
+    An unchanged entry then costs a dictionary lookup instead of decoding, checking and card
+    conversion; any changed byte misses. Group resolution is never cached across runs (a group
+    may change without its members' entries changing).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[object, ...], _Decoded | EntryError] = {}
+
+
 def nested_mode(source: SourceConfig, connection: Connection) -> str:
     """How nesting is resolved for this read: in_chain, computed or off."""
     mode = source.nested_groups
@@ -255,8 +287,11 @@ def _search_all(connection: Connection, bases: Iterable[str], filter_text: str, 
         yield from connection.search(base, filter_text, attributes)
 
 
-def read_source(connection: Connection, source: SourceConfig, card_number: CardNumber) -> DirectoryRead:
+def read_source(
+    connection: Connection, source: SourceConfig, card_number: CardNumber, cache: EntryCache | None = None
+) -> DirectoryRead:
     """Read every user and group of ``source`` over ``connection`` and map them to hub terms."""
+    cache = cache or EntryCache()
     attributes = source.attributes
     mode = nested_mode(source, connection)
     read = DirectoryRead(source=source.name, server=connection.url, nested_mode=mode)
@@ -274,61 +309,97 @@ def read_source(connection: Connection, source: SourceConfig, card_number: CardN
                     in_chain.setdefault(stable_id(attributes, values), set()).add(group)
                 except EntryError:
                     continue
+    mapping = _GroupMapping(source, resolver)
+    fresh: dict[tuple[object, ...], _Decoded | EntryError] = {}
     users: list[tuple[DirectoryUser, str]] = []
     for dn, values in _search_all(connection, source.user_base_dns, source.user_filter, attributes.user_attributes()):
-        identifier = ""
-        try:
-            identifier = stable_id(attributes, values)
-            user = _user(source, resolver, dn, identifier, values, card_number, in_chain.get(identifier))
-        except EntryError as error:
-            read.problems.append(Problem(dn, f"{dn}: {error}; entry not used", identifier))
+        key = (dn, *sorted((name, *raw) for name, raw in values.items()))
+        decoded = cache.entries.get(key)
+        if decoded is None:
+            decoded = _decode(attributes, values, card_number)
+        fresh[key] = decoded
+        if isinstance(decoded, EntryError):
+            read.problems.append(Problem(dn, f"{dn}: {decoded}; entry not used", decoded.stable_id))
             continue
-        users.append((user, dn))
+        if mode == "in_chain":
+            groups = frozenset(resolver.direct_groups("", "", decoded.member_of) | in_chain.get(decoded.stable_id, set()))
+        else:
+            groups = frozenset(resolver.direct_groups(normalise_dn(dn), decoded.username, decoded.member_of))
+        names, roles, mapped_department = mapping.resolve(groups)
+        users.append(
+            (
+                DirectoryUser(
+                    stable_id=decoded.stable_id,
+                    dn=dn,
+                    username=decoded.username,
+                    full_name=decoded.full_name,
+                    email=decoded.email,
+                    department=decoded.department or mapped_department,
+                    cards=decoded.cards,
+                    pin=decoded.pin,
+                    enabled=decoded.enabled,
+                    groups=names,
+                    roles=roles,
+                ),
+                dn,
+            )
+        )
+    cache.entries = fresh
     read.users = _without_duplicates(users, read.problems)
     read.warnings.extend(resolver.warnings)
     return read
 
 
-def _user(
-    source: SourceConfig,
-    resolver: GroupResolver,
-    dn: str,
-    identifier: str,
-    values: Mapping[str, list[bytes]],
-    card_number: CardNumber,
-    chain_groups: set[str] | None,
-) -> DirectoryUser:
-    attributes = source.attributes
-    username = _single(values, attributes.username, MAX_USERNAME_CHARS * 4)
-    if not username:
-        raise EntryError(f"{attributes.username} (the username) is missing")
-    dn_key = normalise_dn(dn)
-    member_of = [v.decode("utf-8", "replace") for v in _values(values, attributes.member_of)]
-    direct = resolver.direct_groups(dn_key, username, member_of)
-    if chain_groups is not None or resolver.max_depth == 0:
-        groups = direct | (chain_groups or set())
-    else:
-        groups = set().union(*(resolver.closure(g) for g in direct)) if direct else set()
-    names = {resolver.groups[g].name for g in groups}
-    cns = {g: first_rdn_value(g) for g in groups}
-    roles = {r for g in groups if (r := GroupResolver._mapped(source.role_map, g, cns[g]))}
-    department = _single(values, attributes.department, MAX_TEXT_CHARS)
-    if not department:
-        mapped = sorted(d for g in groups if (d := GroupResolver._mapped(source.department_map, g, cns[g])))
-        department = mapped[0] if mapped else ""
-    return DirectoryUser(
-        stable_id=identifier,
-        dn=dn,
-        username=username,
-        full_name=_single(values, attributes.full_name, MAX_TEXT_CHARS),
-        email=_single(values, attributes.email, MAX_TEXT_CHARS),
-        department=department,
-        cards=_cards(attributes, values, card_number),
-        pin=_single(values, attributes.pin, MAX_PIN_CHARS),
-        enabled=not is_disabled(attributes, values),
-        groups=tuple(sorted(names)),
-        roles=tuple(sorted(roles)),
-    )
+class _GroupMapping:
+    """Direct groups -> (printgate groups, roles, department from department_map), memoised per set."""
+
+    def __init__(self, source: SourceConfig, resolver: GroupResolver) -> None:
+        self.source = source
+        self.resolver = resolver
+        self._memo: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
+
+    def resolve(self, direct: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        found = self._memo.get(direct)
+        if found is not None:
+            return found
+        resolver = self.resolver
+        groups: set[str] = set(direct)
+        if resolver.max_depth:
+            for group in direct:
+                groups |= resolver.closure(group)
+        cns = {g: first_rdn_value(g) for g in groups}
+        roles = {r for g in groups if (r := GroupResolver._mapped(self.source.role_map, g, cns[g]))}
+        departments = sorted(d for g in groups if (d := GroupResolver._mapped(self.source.department_map, g, cns[g])))
+        found = (
+            tuple(sorted({resolver.groups[g].name for g in groups})),
+            tuple(sorted(roles)),
+            departments[0] if departments else "",
+        )
+        self._memo[direct] = found
+        return found
+
+
+def _decode(attributes: AttributeMap, values: Mapping[str, list[bytes]], card_number: CardNumber) -> _Decoded | EntryError:
+    identifier = ""
+    try:
+        identifier = stable_id(attributes, values)
+        username = _single(values, attributes.username, MAX_USERNAME_CHARS * 4)
+        if not username:
+            raise EntryError(f"{attributes.username} (the username) is missing")
+        return _Decoded(
+            stable_id=identifier,
+            username=username,
+            full_name=_single(values, attributes.full_name, MAX_TEXT_CHARS),
+            email=_single(values, attributes.email, MAX_TEXT_CHARS),
+            department=_single(values, attributes.department, MAX_TEXT_CHARS),
+            cards=_cards(attributes, values, card_number),
+            pin=_single(values, attributes.pin, MAX_PIN_CHARS),
+            enabled=not is_disabled(attributes, values),
+            member_of=tuple(v.decode("utf-8", "replace") for v in _values(values, attributes.member_of)),
+        )
+    except EntryError as error:
+        error.stable_id = identifier
+        return error
 
 
 def _cards(attributes: AttributeMap, values: Mapping[str, list[bytes]], card_number: CardNumber) -> tuple[str, ...]:

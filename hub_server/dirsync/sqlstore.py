@@ -98,20 +98,23 @@ def _in_list(values: Sequence[Any], prefix: str) -> tuple[str, dict[str, Any]]:
     return ", ".join(f":{n}" for n in names), dict(zip(names, values, strict=True))
 
 
-def read_state(tx: Tx, source: str) -> HubState:
-    """The hub's users, cards and groups as the sync compares them (inside ``tx``)."""
-    groups_of: dict[int, set[str]] = {}
-    for row in tx.execute(
-        "SELECT m.user_id, g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id"
-    ):
-        groups_of.setdefault(int(row["user_id"]), set()).add(row["name"])
-    roles_of: dict[int, set[str]] = {}
-    for row in tx.execute("SELECT user_id, role_name FROM user_roles"):
-        roles_of.setdefault(int(row["user_id"]), set()).add(row["role_name"])
+_SEPARATOR = "\x1f"  # never in a group or role name (the hub refuses control characters)
+_AGGREGATE = {"sqlite": "GROUP_CONCAT({0}, char(31))", "postgresql": "STRING_AGG({0}, chr(31))"}
+
+
+def read_state(tx: Tx, source: str, dialect: str) -> HubState:
+    """The hub's users, cards and groups as the sync compares them (inside ``tx``).
+
+    Groups and roles come aggregated per user, so 100,000 users are 100,000 rows, not 500,000.
+    """
+    aggregate = _AGGREGATE[dialect]
     users: dict[int, HubUser] = {}
     for row in tx.execute(
-        """SELECT u.id, u.username, u.full_name, u.email, u.active, u.pin_lookup, g.name AS department,
-                  l.source, l.stable_id, l.dn
+        f"""SELECT u.id, u.username, u.full_name, u.email, u.active, u.pin_lookup, g.name AS department,
+                  l.source, l.stable_id, l.dn,
+                  (SELECT {aggregate.format("mg.name")} FROM group_members m JOIN user_groups mg ON mg.id = m.group_id
+                   WHERE m.user_id = u.id) AS groups,
+                  (SELECT {aggregate.format("r.role_name")} FROM user_roles r WHERE r.user_id = u.id) AS roles
            FROM users u
            LEFT JOIN user_groups g ON g.id = u.department_id
            LEFT JOIN directory_links l ON l.user_id = u.id"""
@@ -124,8 +127,8 @@ def read_state(tx: Tx, source: str) -> HubState:
             email=row["email"],
             department=row["department"] or "",
             active=bool(row["active"]),
-            groups=frozenset(groups_of.get(user_id, ())),
-            roles=frozenset(roles_of.get(user_id, ())),
+            groups=frozenset(row["groups"].split(_SEPARATOR)) if row["groups"] else frozenset(),
+            roles=frozenset(row["roles"].split(_SEPARATOR)) if row["roles"] else frozenset(),
             pin_lookup=row["pin_lookup"] or "",
             source=row["source"] or "",
             stable_id=row["stable_id"] or "",
@@ -325,13 +328,13 @@ class SqlUserStore:
 
     def read_state(self, source: str) -> HubState:
         """The current users, cards and groups (one consistent snapshot)."""
-        return self.db.read(lambda tx: read_state(tx, source))
+        return self.db.read(lambda tx: read_state(tx, source, self.db.dialect))
 
     def apply(self, source: str, compute: Callable[[HubState], Plan], now_us: int) -> Plan:
         """Read the state, compute the plan on it and apply it, in one write transaction."""
 
         def write(tx: Tx) -> Plan:
-            plan = compute(read_state(tx, source))
+            plan = compute(read_state(tx, source, self.db.dialect))
             _Applier(tx, plan, now_us).run()
             return plan
 

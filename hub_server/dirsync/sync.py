@@ -22,7 +22,7 @@ from .connection import ServerInfo, connect_service
 from .diff import DiffPolicy, compute_plan, guard, summary
 from .errors import DirectoryConfigError, DirectoryError, SyncRefused
 from .model import CardNumber, DirectoryRead, Problem
-from .reader import read_source
+from .reader import EntryCache, read_source
 from .store import HubState, Plan, RunRecord, UserStore
 
 # Chain text -> a converter (``str -> str``, ValueError on a value it cannot convert). The
@@ -91,6 +91,7 @@ class DirectorySync:
         self.store = store
         self.clock_us = clock_us
         self._card_numbers = {s.name: self._card_number(s, chain_parser) for s in config.sources}
+        self._entry_cache = {s.name: EntryCache() for s in config.sources}
         self._running: set[str] = set()
         self._lock = threading.Lock()
         self.next_run_us = 0  # set by the scheduler
@@ -123,7 +124,7 @@ class DirectorySync:
         source = self.config.source(name)
         connection = connect_service(source)
         try:
-            read = read_source(connection, source, self._card_numbers[name])
+            read = read_source(connection, source, self._card_numbers[name], self._entry_cache[name])
         finally:
             connection.close()
         usable = []
@@ -188,9 +189,12 @@ class DirectorySync:
             read = self.read(name)
             result.server = read.server
             policy = self._policy(source)
-            state = self.store.read_state(name)
-            pins = self._pin_keys(read, state)
+            # the real run plans on the state inside its transaction; a snapshot is read here only
+            # for a dry run, or to hash changed PINs before the write lock is taken
+            state = self.store.read_state(name) if dry_run or source.attributes.pin else None
+            pins = self._pin_keys(read, state) if state is not None else {}
             if dry_run:
+                assert state is not None
                 result.plan = compute_plan(state, read, policy, pins)
                 result.outcome = "dry-run"
                 try:
