@@ -4,8 +4,9 @@ One server holds two databases:
 
 * ``dc=ad,dc=test``: an Active-Directory-like tree. A small schema (written here) gives the AD
   attributes the sync reads (``sAMAccountName``, ``userPrincipalName``, ``userAccountControl``,
-  ``objectGUID``, ``department``, ``employeeID``) and the ``user``/``group`` classes, with AD's
-  own OIDs. ``memberOf`` comes from the memberof overlay (AD's OID as well).
+  ``objectGUID``, ``department``, ``employeeID``) and the ``user``/``computer``/``group`` classes,
+  with AD's own OIDs. ``extensionAttribute1`` is an octet string here (a string in AD), so tests
+  can store bytes a strict server would refuse. ``memberOf`` comes from the memberof overlay (AD's OID as well).
 * ``dc=openldap,dc=test``: OpenLDAP style, ``inetOrgPerson`` + ``posixAccount`` users,
   ``groupOfNames`` and ``posixGroup`` groups, ``entryUUID`` made by slapd.
 
@@ -66,11 +67,13 @@ attributetype ( 1.2.840.113556.1.2.141 NAME 'department'
     EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 attributetype ( 1.2.840.113556.1.4.35 NAME 'employeeID'
     EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.2.423 NAME 'extensionAttribute1'
+    EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
 attributetype ( 1.2.840.113556.1.4.750 NAME 'groupType'
     EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 objectclass ( 1.2.840.113556.1.5.9 NAME 'user' SUP organizationalPerson STRUCTURAL
     MAY ( sAMAccountName $ userPrincipalName $ userAccountControl $ objectGUID $ department $
-          employeeID $ mail $ displayName $ givenName ) )
+          employeeID $ mail $ displayName $ givenName $ extensionAttribute1 ) )
 objectclass ( 1.2.840.113556.1.5.30 NAME 'computer' SUP user STRUCTURAL )
 objectclass ( 1.2.840.113556.1.5.8 NAME 'group' SUP top STRUCTURAL
     MUST cn MAY ( member $ groupType $ sAMAccountName $ objectGUID $ description ) )
@@ -232,7 +235,9 @@ def ol_group_dn(base: str, name: str) -> str:
     return f"cn={name},ou=groups,{base}"
 
 
-def _containers(base: str, with_base: bool) -> Iterator[str]:
+def _containers(base: str, with_base: bool, with_containers: bool) -> Iterator[str]:
+    if not with_containers:
+        return
     if with_base:
         ou = base.split(",", 1)[0].split("=", 1)[1]
         yield _entry(base, [("objectClass", "organizationalUnit"), ("ou", ou)])
@@ -258,11 +263,12 @@ def ad_ldif(
     groups: Sequence[SiteGroup],
     *,
     with_base: bool = False,
+    with_containers: bool = True,
     with_member_of: bool = False,
 ) -> str:
     """LDIF of an AD-like tree under ``base``. ``with_member_of`` writes memberOf (for slapadd)."""
     members = _members(users, groups)
-    parts = list(_containers(base, with_base))
+    parts = list(_containers(base, with_base, with_containers))
     for user in users:
         uac = AD_NORMAL_ACCOUNT | (AD_DISABLED_BIT if user.disabled else 0)
         attributes: list[tuple[str, str | bytes]] = [
@@ -300,11 +306,16 @@ def ad_ldif(
 
 
 def openldap_ldif(
-    base: str, users: Sequence[SiteUser], groups: Sequence[SiteGroup], *, with_base: bool = False
+    base: str,
+    users: Sequence[SiteUser],
+    groups: Sequence[SiteGroup],
+    *,
+    with_base: bool = False,
+    with_containers: bool = True,
 ) -> str:
     """LDIF of an OpenLDAP-style tree under ``base`` (badge in ``employeeNumber``)."""
     members = _members(users, groups)
-    parts = list(_containers(base, with_base))
+    parts = list(_containers(base, with_base, with_containers))
     for number, user in enumerate(users, 10_000):
         attributes: list[tuple[str, str | bytes]] = [
             ("objectClass", "inetOrgPerson"),

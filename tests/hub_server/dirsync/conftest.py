@@ -136,7 +136,8 @@ class Subtree:
     def add(self, users: list[SiteUser], groups: list[SiteGroup], with_base: bool = False) -> None:
         """Add users and groups online (the memberof overlay maintains memberOf)."""
         make = ad_ldif if self.kind == "active_directory" else openldap_ldif
-        self.directory.server.add(self.suffix, make(self.base, users, groups, with_base=with_base))
+        ldif = make(self.base, users, groups, with_base=with_base, with_containers=with_base)
+        self.directory.server.add(self.suffix, ldif)
 
     def modify(self, ldif: str) -> None:
         """Apply LDIF change records."""
