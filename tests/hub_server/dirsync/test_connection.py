@@ -58,7 +58,7 @@ def test_the_next_server_is_used_when_the_first_is_unreachable(slapd_directory: 
 
 def test_no_reachable_server_names_each_one(slapd_directory: Directory) -> None:
     first, second = (f"ldaps://127.0.0.1:{_closed_port()}" for _ in range(2))
-    with pytest.raises(DirectoryUnavailable, match=r"no server could be used: ldaps://127.*Can't contact LDAP server; ldaps://127") as caught:
+    with pytest.raises(DirectoryUnavailable, match=r"no server could be used: ldaps://127.*Can't contact LDAP server.*; ldaps://127") as caught:
         connect_service(slapd_directory.source(servers=[first, second], connect_timeout_s=1.0))
     assert not isinstance(caught.value, DirectoryTlsError)
 
