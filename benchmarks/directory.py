@@ -37,14 +37,13 @@ from hub_server.storage import SqliteDatabase
 from reader_drivers.convert import ConversionChain
 from tests.slapd import (
     AD_SUFFIX,
-    OPENLDAP_SUFFIX,
     SERVICE_PASSWORD,
     SiteGroup,
     SiteUser,
     SlapdServer,
+    ad_group_dn,
     ad_ldif,
     ad_user_dn,
-    ad_group_dn,
     make_tls,
     service_dn,
 )
@@ -58,8 +57,11 @@ def site(users: int, groups: int) -> tuple[list[SiteUser], list[SiteGroup]]:
     rng = random.Random(100)
     nested = groups // 5
     site_groups = [
-        SiteGroup(f"grp{i:03d}", groups=[f"grp{groups - nested + i:03d}"] if i < nested else [],
-                  guid=uuid.UUID(int=rng.getrandbits(128)))
+        SiteGroup(
+            f"grp{i:03d}",
+            groups=[f"grp{groups - nested + i:03d}"] if i < nested else [],
+            guid=uuid.UUID(int=rng.getrandbits(128)),
+        )
         for i in range(groups)
     ]
     site_users = [
@@ -108,9 +110,13 @@ def change_one_percent(server: SlapdServer, users: int, groups: int) -> int:
         if kind == 0:
             records.append(f"dn: {dn}\nchangetype: modify\nreplace: displayName\ndisplayName: Renamed {i}\n")
         elif kind == 1:
-            records.append(f"dn: {dn}\nchangetype: modify\nreplace: employeeID\nemployeeID: {BADGE_BASE + users + i}\n")
+            records.append(
+                f"dn: {dn}\nchangetype: modify\nreplace: employeeID\nemployeeID: {BADGE_BASE + users + i}\n"
+            )
         elif kind == 2:
-            records.append(f"dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n")
+            records.append(
+                f"dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n"
+            )
         else:
             current = {i % groups, (i * 7 + 3) % groups}
             old = f"grp{i % groups:03d}"
@@ -124,10 +130,14 @@ def change_one_percent(server: SlapdServer, users: int, groups: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--groups", type=int, default=500)
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "printgate" / "bench-directory")
+    parser.add_argument(
+        "--cache", type=Path, default=Path.home() / ".cache" / "printgate" / "bench-directory"
+    )
     args = parser.parse_args()
     cached = prepare_cache(args.cache, args.users, args.groups)
     work = Path(tempfile.mkdtemp(prefix="bench-directory-"))
@@ -156,7 +166,9 @@ def main() -> None:
         )
         db = SqliteDatabase(work / "hub.db")
         sync = DirectorySync(
-            DirectoryConfig(sources=(source,), max_disable_percent=5.0), SqlUserStore(db), ConversionChain.parse
+            DirectoryConfig(sources=(source,), max_disable_percent=5.0),
+            SqlUserStore(db),
+            ConversionChain.parse,
         )
         started = time.monotonic()
         full = sync.sync("bench")

@@ -6,7 +6,8 @@ One server holds two databases:
   attributes the sync reads (``sAMAccountName``, ``userPrincipalName``, ``userAccountControl``,
   ``objectGUID``, ``department``, ``employeeID``) and the ``user``/``computer``/``group`` classes,
   with AD's own OIDs. ``extensionAttribute1`` is an octet string here (a string in AD), so tests
-  can store bytes a strict server would refuse. ``memberOf`` comes from the memberof overlay (AD's OID as well).
+  can store bytes a strict server would refuse. ``memberOf`` comes from the memberof overlay
+  (AD's OID as well).
 * ``dc=openldap,dc=test``: OpenLDAP style, ``inetOrgPerson`` + ``posixAccount`` users,
   ``groupOfNames`` and ``posixGroup`` groups, ``entryUUID`` made by slapd.
 
@@ -167,7 +168,9 @@ def make_other_ca(path: Path) -> Path:
     """A CA certificate that signed nothing the server has (the "wrong CA" case)."""
     now = datetime.datetime.now(datetime.UTC)
     key = ec.generate_private_key(ec.SECP256R1())
-    other = _ca_certificate(key, "some other CA", now - datetime.timedelta(days=1), now + datetime.timedelta(days=30))
+    other = _ca_certificate(
+        key, "some other CA", now - datetime.timedelta(days=1), now + datetime.timedelta(days=30)
+    )
     path.write_bytes(other.public_bytes(serialization.Encoding.PEM))
     return path
 
@@ -245,7 +248,9 @@ def _containers(base: str, with_base: bool, with_containers: bool) -> Iterator[s
         yield _entry(f"ou={ou},{base}", [("objectClass", "organizationalUnit"), ("ou", ou)])
 
 
-def _members(users: Sequence[SiteUser], groups: Sequence[SiteGroup]) -> dict[str, tuple[list[str], list[str]]]:
+def _members(
+    users: Sequence[SiteUser], groups: Sequence[SiteGroup]
+) -> dict[str, tuple[list[str], list[str]]]:
     """group cn -> (member usernames, member group cns)."""
     members: dict[str, tuple[list[str], list[str]]] = {g.name: ([], []) for g in groups}
     for user in users:
@@ -542,4 +547,3 @@ sizelimit {PLAIN_SEARCH_LIMIT}
 def cleanup(directory: Path) -> None:
     """Remove a server's directory (after :meth:`SlapdServer.stop`)."""
     shutil.rmtree(directory, ignore_errors=True)
-

@@ -133,7 +133,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "openldap": {
         "user_filter": "(objectClass=inetOrgPerson)",
-        "group_filter": "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))",
+        "group_filter": (
+            "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))"
+        ),
         "membership": "member",
         "attributes": OPENLDAP_ATTRIBUTES,
     },
@@ -230,7 +232,9 @@ def _attributes(base: AttributeMap, values: Any, where: str) -> AttributeMap:
     _check_keys(values, {f.name for f in fields(AttributeMap)}, where)
     changes: dict[str, Any] = {}
     for key, value in values.items():
-        changes[key] = _strings(value, f"{where}.{key}") if key == "cards" else _typed(value, str, f"{where}.{key}")
+        changes[key] = (
+            _strings(value, f"{where}.{key}") if key == "cards" else _typed(value, str, f"{where}.{key}")
+        )
     attributes = replace(base, **changes)
     if attributes.id_format not in ID_FORMATS:
         raise DirectoryConfigError(f"{where}.id_format must be one of {ID_FORMATS}")
@@ -282,7 +286,9 @@ def load_source(values: Mapping[str, Any], index: int) -> SourceConfig:
             settings[key] = _strings(value, f"{where}.{key}")
         elif key in _TABLES:
             settings[key] = _string_table(value, f"{where}.{key}")
-    settings["attributes"] = _attributes(PRESETS[kind]["attributes"], values.get("attributes", {}), f"{where}.attributes")
+    settings["attributes"] = _attributes(
+        PRESETS[kind]["attributes"], values.get("attributes", {}), f"{where}.attributes"
+    )
     for required in ("name", "servers", "bind_dn", "bind_password_file", "user_base_dns"):
         if not settings.get(required):
             raise DirectoryConfigError(f"{where}: {required} is required")
@@ -321,7 +327,9 @@ def load_directory_config(table: Mapping[str, Any] | None) -> DirectoryConfig:
     """Parse the ``[directory]`` table of ``hub.toml`` (None or empty: no directory)."""
     if not table:
         return DirectoryConfig()
-    _check_keys(table, {"sources", "sync_interval_s", "max_disable_percent", "password_outage"}, "[directory]")
+    _check_keys(
+        table, {"sources", "sync_interval_s", "max_disable_percent", "password_outage"}, "[directory]"
+    )
     raw_sources = table.get("sources", [])
     if not isinstance(raw_sources, list):
         raise DirectoryConfigError("[directory] sources must be an array of tables ([[directory.sources]])")

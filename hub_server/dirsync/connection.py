@@ -12,13 +12,16 @@ none may be expired or not yet valid. Certificate and host name are always verif
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+import socket
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import ldap
 from cryptography import x509
@@ -59,7 +62,9 @@ def read_bind_password(path: str) -> str:
     except UnicodeDecodeError:
         raise DirectoryConfigError(f"bind_password_file {path} is not UTF-8 text") from None
     if not password:
-        raise DirectoryConfigError(f"bind_password_file {path} is empty (an empty password is an anonymous bind)")
+        raise DirectoryConfigError(
+            f"bind_password_file {path} is empty (an empty password is an anonymous bind)"
+        )
     return password
 
 
@@ -80,7 +85,8 @@ def check_ca_file(path: str, now: datetime.datetime | None = None) -> None:
         subject = certificate.subject.rfc4514_string()
         if certificate.not_valid_after_utc < now:
             raise DirectoryTlsError(
-                f"ca_file {path}: CA certificate {subject} expired on {certificate.not_valid_after_utc:%Y-%m-%d}"
+                f"ca_file {path}: CA certificate {subject} expired on "
+                f"{certificate.not_valid_after_utc:%Y-%m-%d}"
             )
         if certificate.not_valid_before_utc > now:
             raise DirectoryTlsError(
@@ -160,7 +166,9 @@ class Connection:
                 )
                 _, entries, _, reply_controls = self._handle.result3(message, timeout=timeout)
             except (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.UNAVAILABLE, ldap.BUSY) as error:
-                raise DirectoryUnavailable(f"{self.url}: search under {base!r} failed: {_reason(error)}") from None
+                raise DirectoryUnavailable(
+                    f"{self.url}: search under {base!r} failed: {_reason(error)}"
+                ) from None
             except ldap.SIZELIMIT_EXCEEDED:
                 raise DirectorySearchError(
                     f"{self.url}: more entries under {base!r} than the server returns without paging "
@@ -169,25 +177,24 @@ class Connection:
             except ldap.NO_SUCH_OBJECT:
                 raise DirectorySearchError(f"{self.url}: base DN {base!r} does not exist") from None
             except ldap.FILTER_ERROR:
-                raise DirectorySearchError(f"{self.url}: the server rejects the filter {filter_text!r}") from None
+                raise DirectorySearchError(
+                    f"{self.url}: the server rejects the filter {filter_text!r}"
+                ) from None
             except ldap.LDAPError as error:
-                raise DirectorySearchError(f"{self.url}: search under {base!r} failed: {_reason(error)}") from None
+                raise DirectorySearchError(
+                    f"{self.url}: search under {base!r} failed: {_reason(error)}"
+                ) from None
             for dn, values in entries:
                 if dn is not None and isinstance(values, dict):
                     yield dn, values
-            cookie = next(
-                (c.cookie for c in reply_controls or () if c.controlType == PAGED_RESULTS), b""
-            )
+            cookie = next((c.cookie for c in reply_controls or () if c.controlType == PAGED_RESULTS), b"")
             if not cookie:
                 return
             control.cookie = cookie
 
     def close(self) -> None:
         """Unbind and close (errors while closing are of no interest)."""
-        try:
-            self._handle.unbind_s()
-        except ldap.LDAPError:
-            pass
+        _close_quietly(self._handle)
 
 
 def _open(source: SourceConfig, url: str) -> Any:
@@ -219,7 +226,9 @@ def connect(source: SourceConfig, dn: str, password: str) -> Connection:
             handle.simple_bind_s(dn, password)
             return Connection(source, url, handle)
         except ldap.INVALID_CREDENTIALS:
-            raise DirectoryBindRefused(f"{url}: the directory refused the bind of {dn!r} (invalid credentials)") from None
+            raise DirectoryBindRefused(
+                f"{url}: the directory refused the bind of {dn!r} (invalid credentials)"
+            ) from None
         except (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR, ldap.UNAVAILABLE, ldap.BUSY) as error:
             if _is_tls_failure(error, url, source.start_tls) or (
                 url.startswith("ldaps://") and isinstance(error, ldap.SERVER_DOWN) and _reachable(url)
@@ -240,17 +249,12 @@ def connect(source: SourceConfig, dn: str, password: str) -> Connection:
 
 
 def _close_quietly(handle: Any) -> None:
-    try:
+    with contextlib.suppress(ldap.LDAPError):
         handle.unbind_s()
-    except ldap.LDAPError:
-        pass
 
 
 def _reachable(url: str) -> bool:
     """True when a TCP connection to the URL's host and port opens (told apart from TLS failures)."""
-    import socket
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     port = parts.port or (636 if parts.scheme == "ldaps" else 389)
     try:

@@ -43,7 +43,9 @@ def _conflict(plan: Plan, username: str, detail: str) -> None:
 
 
 class _Planner:
-    def __init__(self, state: HubState, read: DirectoryRead, policy: DiffPolicy, pin_keys: dict[str, tuple[str, str]]) -> None:
+    def __init__(
+        self, state: HubState, read: DirectoryRead, policy: DiffPolicy, pin_keys: dict[str, tuple[str, str]]
+    ) -> None:
         self.state = state
         self.read = read
         self.policy = policy
@@ -82,7 +84,11 @@ class _Planner:
         usable = set()
         for name in sorted(names):
             if self.state.group_kinds.get(name, "group") != "group":
-                _conflict(self.plan, name, "is a department on the hub; the directory group of that name is not applied")
+                _conflict(
+                    self.plan,
+                    name,
+                    "is a department on the hub; the directory group of that name is not applied",
+                )
             else:
                 usable.add(name)
         return usable
@@ -96,13 +102,18 @@ class _Planner:
                 self.user_plans[user.stable_id] = UserPlan(holder.user_id, user, link=True)
                 self.plan.changes.append(Change("adopt", holder.username, f"linked to {user.dn}"))
             else:
-                _conflict(self.plan, user.username, f"{user.dn}: the username belongs to {self._who(holder)}; not created")
+                _conflict(
+                    self.plan,
+                    user.username,
+                    f"{user.dn}: the username belongs to {self._who(holder)}; not created",
+                )
                 return
         if current is not None and holder is not None and holder.user_id != current.user_id:
             _conflict(
                 self.plan,
                 current.username,
-                f"renamed to {user.username!r} in the directory, but that username belongs to {self._who(holder)}; "
+                f"renamed to {user.username!r} in the directory, but that username belongs to "
+                f"{self._who(holder)}; "
                 "not renamed",
             )
             user = _with_username(user, current.username)
@@ -120,15 +131,23 @@ class _Planner:
         return f"{holder.username!r}, another entry of this directory ({holder.stable_id})"
 
     def _desired(self, user: DirectoryUser, groups: set[str]) -> DirectoryUser:
-        department_ok = not user.department or self.state.group_kinds.get(user.department, "department") == "department"
+        department_ok = (
+            not user.department or self.state.group_kinds.get(user.department, "department") == "department"
+        )
         if department_ok and self.state.roles.issuperset(user.roles) and groups.issuperset(user.groups):
             return user  # the usual case: nothing to take away
         roles = tuple(r for r in user.roles if r in self.state.roles)
         for missing in sorted(set(user.roles) - set(roles)):
-            _conflict(self.plan, user.username, f"role {missing!r} (role_map) does not exist on the hub; not given")
+            _conflict(
+                self.plan, user.username, f"role {missing!r} (role_map) does not exist on the hub; not given"
+            )
         department = user.department
         if department and self.state.group_kinds.get(department, "department") != "department":
-            _conflict(self.plan, user.username, f"department {department!r} is a group on the hub; department not set")
+            _conflict(
+                self.plan,
+                user.username,
+                f"department {department!r} is a group on the hub; department not set",
+            )
             department = ""
         return DirectoryUser(
             stable_id=user.stable_id,
@@ -146,7 +165,9 @@ class _Planner:
 
     def _create(self, user: DirectoryUser) -> None:
         roles = set(user.roles) or {DEFAULT_ROLE}
-        self.user_plans[user.stable_id] = UserPlan(None, user, groups_add=set(user.groups), roles_add=roles, link=True)
+        self.user_plans[user.stable_id] = UserPlan(
+            None, user, groups_add=set(user.groups), roles_add=roles, link=True
+        )
         state = "" if user.enabled else " (disabled in the directory)"
         detail = f"{user.full_name or '-'}{state}; groups {', '.join(user.groups) or '-'}"
         self.plan.changes.append(Change("create", user.username, detail))
@@ -163,7 +184,10 @@ class _Planner:
             and current.groups.issuperset(user.groups)
             and len(current.groups) == len(user.groups)
             and (not self.policy.managed_roles or current.roles.issuperset(user.roles))
-            and (not self.policy.managed_roles or not (current.roles & self.policy.managed_roles) - set(user.roles))
+            and (
+                not self.policy.managed_roles
+                or not (current.roles & self.policy.managed_roles) - set(user.roles)
+            )
         ):
             self.unchanged[user.stable_id] = UserPlan(current.user_id, user)
             return
@@ -182,16 +206,32 @@ class _Planner:
             plan.link = True
         managed = self.state.managed_groups | set(user.groups)
         plan.groups_add = set(user.groups) - current.groups
-        plan.groups_remove = (current.groups & managed) - set(user.groups)
+        plan.groups_remove = set((current.groups & managed) - set(user.groups))
         if plan.groups_add or plan.groups_remove:
-            details.append("groups " + " ".join([*(f"+{g}" for g in sorted(plan.groups_add)), *(f"-{g}" for g in sorted(plan.groups_remove))]))
+            details.append(
+                "groups "
+                + " ".join(
+                    [
+                        *(f"+{g}" for g in sorted(plan.groups_add)),
+                        *(f"-{g}" for g in sorted(plan.groups_remove)),
+                    ]
+                )
+            )
         if self.policy.managed_roles:
             plan.roles_add = set(user.roles) - current.roles
-            plan.roles_remove = (current.roles & self.policy.managed_roles) - set(user.roles)
+            plan.roles_remove = set((current.roles & self.policy.managed_roles) - set(user.roles))
             if not (current.roles - plan.roles_remove) | plan.roles_add:
                 plan.roles_add.add(DEFAULT_ROLE)
             if plan.roles_add or plan.roles_remove:
-                details.append("roles " + " ".join([*(f"+{r}" for r in sorted(plan.roles_add)), *(f"-{r}" for r in sorted(plan.roles_remove))]))
+                details.append(
+                    "roles "
+                    + " ".join(
+                        [
+                            *(f"+{r}" for r in sorted(plan.roles_add)),
+                            *(f"-{r}" for r in sorted(plan.roles_remove)),
+                        ]
+                    )
+                )
         if details:
             self.plan.changes.append(Change("update", user.username, "; ".join(details)))
         if user.enabled != current.active:
@@ -219,7 +259,9 @@ class _Planner:
         for number, plans in sorted(wanted.items()):
             if len(plans) > 1:
                 names = ", ".join(sorted(p.desired.username for p in plans))
-                _conflict(self.plan, names, f"card {number} is given to {len(plans)} directory users; left as it is")
+                _conflict(
+                    self.plan, names, f"card {number} is given to {len(plans)} directory users; left as it is"
+                )
                 continue
             target = self._promote(plans[0])
             holding = self.state.cards.get(number)
@@ -231,9 +273,15 @@ class _Planner:
                 holder = self.by_id[holding.user_id]
                 self._holder_plan(holder).cards_remove.add(number)
                 target.cards_add.add(number)
-                self.plan.changes.append(Change("card-move", target.desired.username, f"card {number} from {holder.username}"))
+                self.plan.changes.append(
+                    Change("card-move", target.desired.username, f"card {number} from {holder.username}")
+                )
             else:
-                _conflict(self.plan, target.desired.username, f"card {number} belongs to {self._who(self.by_id[holding.user_id])}; not moved")
+                _conflict(
+                    self.plan,
+                    target.desired.username,
+                    f"card {number} belongs to {self._who(self.by_id[holding.user_id])}; not moved",
+                )
         self._unlink_dropped_cards(wanted)
 
     def _holder_plan(self, holder: HubUser) -> UserPlan:
@@ -259,7 +307,9 @@ class _Planner:
     @staticmethod
     def _as_is(holder: HubUser) -> DirectoryUser:
         """A user the directory no longer lists, as the hub has them (cards aside)."""
-        return DirectoryUser(stable_id=holder.stable_id, dn=holder.dn, username=holder.username, enabled=holder.active)
+        return DirectoryUser(
+            stable_id=holder.stable_id, dn=holder.dn, username=holder.username, enabled=holder.active
+        )
 
     def _unlink_dropped_cards(self, wanted: dict[str, list[UserPlan]]) -> None:
         """Cards this source linked that the user's entry no longer lists are unlinked.
@@ -280,7 +330,10 @@ class _Planner:
                 self._promote(plan).cards_remove |= dropped
         for plan in self.user_plans.values():
             if plan.user_id is not None and (plan.cards_add or plan.cards_remove):
-                parts = [*(f"+{n}" for n in sorted(plan.cards_add)), *(f"-{n}" for n in sorted(plan.cards_remove))]
+                parts = [
+                    *(f"+{n}" for n in sorted(plan.cards_add)),
+                    *(f"-{n}" for n in sorted(plan.cards_remove)),
+                ]
                 self.plan.changes.append(Change("cards", plan.desired.username, " ".join(parts)))
 
     # -- PINs -------------------------------------------------------------------------------
@@ -298,7 +351,11 @@ class _Planner:
                 continue
             holder = self.pins_taken.get(keys[1])
             if holder is not None and holder != plan.user_id:
-                _conflict(self.plan, plan.desired.username, "the directory's PIN is already another user's PIN; PIN not set")
+                _conflict(
+                    self.plan,
+                    plan.desired.username,
+                    "the directory's PIN is already another user's PIN; PIN not set",
+                )
                 continue
             self._promote(plan).pin = keys
             self.pins_taken[keys[1]] = plan.user_id or -1
@@ -349,5 +406,17 @@ def guard(plan: Plan, policy: DiffPolicy, force: bool) -> None:
 
 def summary(plan: Plan) -> dict[str, int]:
     """Counts per action, for the run record and the command's last line."""
-    actions: Iterable[str] = ("create", "update", "rename", "disable", "enable", "card-move", "cards", "pin", "conflict", "problem", "adopt")
+    actions: Iterable[str] = (
+        "create",
+        "update",
+        "rename",
+        "disable",
+        "enable",
+        "card-move",
+        "cards",
+        "pin",
+        "conflict",
+        "problem",
+        "adopt",
+    )
     return {action: plan.count(action) for action in actions}

@@ -66,7 +66,8 @@ class DirectoryPasswords:
         try:
             service = connect_service(source)
             try:
-                wanted = f"(&{source.user_filter}({attributes.username}={ldap.filter.escape_filter_chars(username)}))"
+                escaped = ldap.filter.escape_filter_chars(username)
+                wanted = f"(&{source.user_filter}({attributes.username}={escaped}))"
                 entries = [
                     entry
                     for base in source.user_base_dns

@@ -65,7 +65,9 @@ def _text(name: str, raw: bytes, limit: int) -> str:
     try:
         value = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise EntryError(f"{name} is not UTF-8 (byte {error.start}: {raw[error.start:error.start + 1]!r})") from None
+        raise EntryError(
+            f"{name} is not UTF-8 (byte {error.start}: {raw[error.start : error.start + 1]!r})"
+        ) from None
     if len(value) > limit:
         raise EntryError(f"{name} is {len(value)} characters long (at most {limit})")
     if not value.isprintable():
@@ -163,11 +165,14 @@ class GroupResolver:
                 continue
             name = self._mapped(self.source.group_map, key, cn) or cn
             self.groups[key] = GroupInfo(key, name, frozenset())
-            raw_parents[key] = {normalise_dn(v.decode("utf-8", "replace")) for v in _values(values, attributes.member_of)}
+            raw_parents[key] = {
+                normalise_dn(v.decode("utf-8", "replace")) for v in _values(values, attributes.member_of)
+            }
             members[key] = [v.decode("utf-8", "replace") for v in _values(values, attributes.member)]
             if attributes.member_uid:
                 self.member_uids[key] = {
-                    v.decode("utf-8", "replace").strip().lower() for v in _values(values, attributes.member_uid)
+                    v.decode("utf-8", "replace").strip().lower()
+                    for v in _values(values, attributes.member_uid)
                 }
         # a group's parents: its own memberOf, and every read group listing it as a member
         for key, member_list in members.items():
@@ -182,7 +187,9 @@ class GroupResolver:
             self.member_dns[key] = plain
         for key, parents in raw_parents.items():
             info = self.groups[key]
-            self.groups[key] = GroupInfo(key, info.name, frozenset(p for p in parents if p in self.groups and p != key))
+            self.groups[key] = GroupInfo(
+                key, info.name, frozenset(p for p in parents if p in self.groups and p != key)
+            )
         self._index_members()
 
     @staticmethod
@@ -282,7 +289,9 @@ def in_chain_filter(user_filter: str, group_dn: str) -> str:
     return f"(&{user_filter}(memberOf:{IN_CHAIN}:={ldap.filter.escape_filter_chars(group_dn)}))"
 
 
-def _search_all(connection: Connection, bases: Iterable[str], filter_text: str, attributes: list[str]) -> Iterable[Entry]:
+def _search_all(
+    connection: Connection, bases: Iterable[str], filter_text: str, attributes: list[str]
+) -> Iterable[Entry]:
     for base in bases:
         yield from connection.search(base, filter_text, attributes)
 
@@ -299,12 +308,16 @@ def read_source(
     group_attributes = [attributes.group_name, attributes.member_of]
     if source.membership == "member":
         group_attributes += [attributes.member, attributes.member_uid]
-    resolver.load(_search_all(connection, source.group_bases, source.group_filter, [a for a in group_attributes if a]))
+    resolver.load(
+        _search_all(connection, source.group_bases, source.group_filter, [a for a in group_attributes if a])
+    )
     read.groups_read = len(resolver.groups)
     in_chain: dict[str, set[str]] = {}
     if mode == "in_chain":
         for group in resolver.groups:
-            for _, values in _search_all(connection, source.user_base_dns, in_chain_filter(source.user_filter, group), [attributes.id]):
+            for _, values in _search_all(
+                connection, source.user_base_dns, in_chain_filter(source.user_filter, group), [attributes.id]
+            ):
                 try:
                     in_chain.setdefault(stable_id(attributes, values), set()).add(group)
                 except EntryError:
@@ -312,7 +325,9 @@ def read_source(
     mapping = _GroupMapping(source, resolver)
     fresh: dict[tuple[object, ...], _Decoded | EntryError] = {}
     users: list[tuple[DirectoryUser, str]] = []
-    for dn, values in _search_all(connection, source.user_base_dns, source.user_filter, attributes.user_attributes()):
+    for dn, values in _search_all(
+        connection, source.user_base_dns, source.user_filter, attributes.user_attributes()
+    ):
         key = (dn, *sorted((name, *raw) for name, raw in values.items()))
         decoded = cache.entries.get(key)
         if decoded is None:
@@ -322,7 +337,9 @@ def read_source(
             read.problems.append(Problem(dn, f"{dn}: {decoded}; entry not used", decoded.stable_id))
             continue
         if mode == "in_chain":
-            groups = frozenset(resolver.direct_groups("", "", decoded.member_of) | in_chain.get(decoded.stable_id, set()))
+            groups = frozenset(
+                resolver.direct_groups("", "", decoded.member_of) | in_chain.get(decoded.stable_id, set())
+            )
         else:
             groups = frozenset(resolver.direct_groups(normalise_dn(dn), decoded.username, decoded.member_of))
         names, roles, mapped_department = mapping.resolve(groups)
@@ -369,7 +386,9 @@ class _GroupMapping:
                 groups |= resolver.closure(group)
         cns = {g: first_rdn_value(g) for g in groups}
         roles = {r for g in groups if (r := GroupResolver._mapped(self.source.role_map, g, cns[g]))}
-        departments = sorted(d for g in groups if (d := GroupResolver._mapped(self.source.department_map, g, cns[g])))
+        departments = sorted(
+            d for g in groups if (d := GroupResolver._mapped(self.source.department_map, g, cns[g]))
+        )
         found = (
             tuple(sorted({resolver.groups[g].name for g in groups})),
             tuple(sorted(roles)),
@@ -379,7 +398,9 @@ class _GroupMapping:
         return found
 
 
-def _decode(attributes: AttributeMap, values: Mapping[str, list[bytes]], card_number: CardNumber) -> _Decoded | EntryError:
+def _decode(
+    attributes: AttributeMap, values: Mapping[str, list[bytes]], card_number: CardNumber
+) -> _Decoded | EntryError:
     identifier = ""
     try:
         identifier = stable_id(attributes, values)
@@ -402,7 +423,9 @@ def _decode(attributes: AttributeMap, values: Mapping[str, list[bytes]], card_nu
         return error
 
 
-def _cards(attributes: AttributeMap, values: Mapping[str, list[bytes]], card_number: CardNumber) -> tuple[str, ...]:
+def _cards(
+    attributes: AttributeMap, values: Mapping[str, list[bytes]], card_number: CardNumber
+) -> tuple[str, ...]:
     numbers: set[str] = set()
     for name in attributes.cards:
         for raw in _values(values, name):
@@ -418,17 +441,30 @@ def _cards(attributes: AttributeMap, values: Mapping[str, list[bytes]], card_num
     return tuple(sorted(numbers))
 
 
-def _without_duplicates(users: list[tuple[DirectoryUser, str]], problems: list[Problem]) -> list[DirectoryUser]:
+def _without_duplicates(
+    users: list[tuple[DirectoryUser, str]], problems: list[Problem]
+) -> list[DirectoryUser]:
     """Drop every entry whose id or username (without case) another entry has too, reporting each."""
     ids = Counter(user.stable_id for user, _ in users)
     names = Counter(user.username.lower() for user, _ in users)
     kept: list[DirectoryUser] = []
     for user, dn in users:
         if ids[user.stable_id] > 1:
-            problems.append(Problem(dn, f"{dn}: id {user.stable_id} is shared by {ids[user.stable_id]} entries; none used", user.stable_id))
+            problems.append(
+                Problem(
+                    dn,
+                    f"{dn}: id {user.stable_id} is shared by {ids[user.stable_id]} entries; none used",
+                    user.stable_id,
+                )
+            )
         elif names[user.username.lower()] > 1:
             problems.append(
-                Problem(dn, f"{dn}: username {user.username!r} is used by {names[user.username.lower()]} entries; none used", user.stable_id)
+                Problem(
+                    dn,
+                    f"{dn}: username {user.username!r} is used by {names[user.username.lower()]} entries; "
+                    "none used",
+                    user.stable_id,
+                )
             )
         else:
             kept.append(user)

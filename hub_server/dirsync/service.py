@@ -101,9 +101,11 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     ) -> directory_pb2.DirectoryTestResponse:
         await self._authorize(context)
         try:
-            names = [self.sync.config.source(request.source).name] if request.source else [
-                s.name for s in self.sync.config.sources
-            ]
+            names = (
+                [self.sync.config.source(request.source).name]
+                if request.source
+                else [s.name for s in self.sync.config.sources]
+            )
         except DirectoryError as error:
             await context.abort(status_for(error), str(error))
         reports = [await asyncio.to_thread(self.sync.test, name) for name in names]

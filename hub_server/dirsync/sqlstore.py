@@ -112,7 +112,8 @@ def read_state(tx: Tx, source: str, dialect: str) -> HubState:
     for row in tx.execute(
         f"""SELECT u.id, u.username, u.full_name, u.email, u.active, u.pin_lookup, g.name AS department,
                   l.source, l.stable_id, l.dn,
-                  (SELECT {aggregate.format("mg.name")} FROM group_members m JOIN user_groups mg ON mg.id = m.group_id
+                  (SELECT {aggregate.format("mg.name")} FROM group_members m
+                   JOIN user_groups mg ON mg.id = m.group_id
                    WHERE m.user_id = u.id) AS groups,
                   (SELECT {aggregate.format("r.role_name")} FROM user_roles r WHERE r.user_id = u.id) AS roles
            FROM users u
@@ -148,7 +149,8 @@ def read_state(tx: Tx, source: str, dialect: str) -> HubState:
         managed_groups=frozenset(
             row["name"]
             for row in tx.execute(
-                "SELECT g.name FROM directory_groups d JOIN user_groups g ON g.id = d.group_id WHERE d.source = :s",
+                "SELECT g.name FROM directory_groups d JOIN user_groups g ON g.id = d.group_id"
+                " WHERE d.source = :s",
                 {"s": source},
             )
         ),
@@ -182,13 +184,16 @@ class _Applier:
     def _groups(self) -> None:
         tx, source = self.tx, self.plan.source
         names = sorted(self.plan.groups)
-        missing = [n for n in names if tx.scalar("SELECT id FROM user_groups WHERE name = :n", {"n": n}) is None]
+        missing = [
+            n for n in names if tx.scalar("SELECT id FROM user_groups WHERE name = :n", {"n": n}) is None
+        ]
         insert_many(tx, "user_groups", ("name", "kind"), [(n, "group") for n in missing])
         for name in names:
             group_id = int(tx.scalar("SELECT id FROM user_groups WHERE name = :n", {"n": name}))
             self.group_ids[name] = group_id
             tx.execute(
-                "INSERT INTO directory_groups (group_id, source) VALUES (:g, :s) ON CONFLICT (group_id) DO NOTHING",
+                "INSERT INTO directory_groups (group_id, source) VALUES (:g, :s)"
+                " ON CONFLICT (group_id) DO NOTHING",
                 {"g": group_id, "s": source},
             )
 
@@ -228,7 +233,10 @@ class _Applier:
             self.tx,
             "accounts",
             ("name", "kind", "owner_user_id", "credit_limit_cents", "created_us"),
-            [(ledger.prepaid_account_name(p.desired.username), "prepaid", p.user_id, 0, self.now_us) for p in creates],
+            [
+                (ledger.prepaid_account_name(p.desired.username), "prepaid", p.user_id, 0, self.now_us)
+                for p in creates
+            ],
         )
 
     def _update_user(self, p: UserPlan) -> None:
@@ -278,10 +286,13 @@ class _Applier:
             if p.cards_remove:
                 placeholders, params = _in_list(sorted(p.cards_remove), "c")
                 self.tx.execute(
-                    f"DELETE FROM cards WHERE user_id = :u AND number IN ({placeholders})", {**params, "u": p.user_id}
+                    f"DELETE FROM cards WHERE user_id = :u AND number IN ({placeholders})",
+                    {**params, "u": p.user_id},
                 )
         label = SYNCED_LABEL + self.plan.source
-        rows = [(int(p.user_id or 0), n, label, self.now_us) for p in self.plan.users for n in sorted(p.cards_add)]
+        rows = [
+            (int(p.user_id or 0), n, label, self.now_us) for p in self.plan.users for n in sorted(p.cards_add)
+        ]
         insert_many(self.tx, "cards", ("user_id", "number", "label", "created_us"), rows)
 
     def _links(self) -> None:
@@ -343,7 +354,10 @@ class SqlUserStore:
     def check_user(self, user: DirectoryUser) -> str:
         """Why the hub would refuse this user's fields ("" when it accepts them)."""
         if not directory.USERNAME.fullmatch(user.username):
-            return f"username {user.username[:80]!r} is not a valid hub username (letters, digits, . _ @ -; at most 64)"
+            return (
+                f"username {user.username[:80]!r} is not a valid hub username "
+                "(letters, digits, . _ @ -; at most 64)"
+            )
         for name in ("full_name", "email"):
             value = getattr(user, name)
             if len(value) > directory.MAX_TEXT or not value.isprintable():
@@ -382,8 +396,8 @@ class SqlUserStore:
         }
         self.db.write_sync(
             lambda tx: tx.execute(
-                """INSERT INTO directory_runs (source, started_us, finished_us, outcome, dry_run, forced, server,
-                       counts, message) VALUES (:s, :b, :f, :o, :d, :force, :srv, :c, :m)""",
+                """INSERT INTO directory_runs (source, started_us, finished_us, outcome, dry_run, forced,
+                       server, counts, message) VALUES (:s, :b, :f, :o, :d, :force, :srv, :c, :m)""",
                 values,
             )
         )
@@ -392,7 +406,8 @@ class SqlUserStore:
         """The latest runs of a source, newest first."""
         rows = self.db.read(
             lambda tx: tx.execute(
-                "SELECT * FROM directory_runs WHERE source = :s ORDER BY id DESC LIMIT :n", {"s": source, "n": limit}
+                "SELECT * FROM directory_runs WHERE source = :s ORDER BY id DESC LIMIT :n",
+                {"s": source, "n": limit},
             )
         )
         return [

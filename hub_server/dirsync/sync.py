@@ -23,7 +23,7 @@ from .diff import DiffPolicy, compute_plan, guard, summary
 from .errors import DirectoryConfigError, DirectoryError, SyncRefused
 from .model import CardNumber, DirectoryRead, Problem
 from .reader import EntryCache, read_source
-from .store import HubState, Plan, RunRecord, UserStore
+from .store import Change, HubState, Plan, RunRecord, UserStore
 
 # Chain text -> a converter (``str -> str``, ValueError on a value it cannot convert). The
 # readers' ConversionChain.parse is one; the hub process is handed it (see docs/directory.md).
@@ -45,6 +45,11 @@ class SyncResult:
     server: str = ""
     message: str = ""
     would_refuse: str = ""  # dry run: the refusal the real run would meet without force
+
+    @property
+    def changes(self) -> list[Change]:
+        """The diff lines (empty when the run stopped before planning)."""
+        return self.plan.changes if self.plan else []
 
     @property
     def counts(self) -> dict[str, int]:
@@ -167,7 +172,11 @@ class DirectorySync:
         current = {u.stable_id: u.pin_lookup for u in state.users.values() if u.source == read.source}
         keys: dict[str, tuple[str, str]] = {}
         for user in read.users:
-            if user.pin and user.pin not in keys and self.store.pin_lookup(user.pin) != current.get(user.stable_id):
+            if (
+                user.pin
+                and user.pin not in keys
+                and self.store.pin_lookup(user.pin) != current.get(user.stable_id)
+            ):
                 found = self.store.pin_keys(user.pin)
                 if found:
                     keys[user.pin] = found
@@ -215,7 +224,9 @@ class DirectorySync:
             result.outcome, result.message = "refused", str(refusal)
             raise
         except Exception as error:  # recorded for status, then the caller sees it unchanged
-            result.message = str(error) if isinstance(error, DirectoryError) else f"{type(error).__name__}: {error}"
+            result.message = (
+                str(error) if isinstance(error, DirectoryError) else f"{type(error).__name__}: {error}"
+            )
             raise
         finally:
             with self._lock:

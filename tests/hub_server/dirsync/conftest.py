@@ -57,9 +57,14 @@ class Site:
 def make_site(count: int = SITE_USERS, seed: int = 17, posix: bool = False) -> Site:
     """Users u0000.. in g0..g29 (nested under all-staff under faculty), a deep chain and a cycle."""
     rng = random.Random(seed)
-    groups = [SiteGroup(f"g{i}", groups=["all-staff"] if i < 10 else [], guid=uuid.UUID(int=rng.getrandbits(128))) for i in range(30)]
+    groups = [
+        SiteGroup(f"g{i}", groups=["all-staff"] if i < 10 else [], guid=uuid.UUID(int=rng.getrandbits(128)))
+        for i in range(30)
+    ]
     groups += [SiteGroup("all-staff", groups=["faculty"]), SiteGroup("faculty")]
-    groups += [SiteGroup(f"d{i}", groups=[f"d{i + 1}"] if i < DEEP_CHAIN else []) for i in range(1, DEEP_CHAIN + 1)]
+    groups += [
+        SiteGroup(f"d{i}", groups=[f"d{i + 1}"] if i < DEEP_CHAIN else []) for i in range(1, DEEP_CHAIN + 1)
+    ]
     groups += [SiteGroup("c1", groups=["c2"]), SiteGroup("c2", groups=["c1"])]
     if posix:
         groups += [SiteGroup("printers-posix", posix=True)]
@@ -157,7 +162,9 @@ def slapd_directory() -> Iterator[Directory]:
         server.configure()
         server.seed()
         server.load_offline(AD_SUFFIX, ad_ldif(AD_SUFFIX, ad_site.users, ad_site.groups, with_member_of=True))
-        server.load_offline(OPENLDAP_SUFFIX, openldap_ldif(OPENLDAP_SUFFIX, openldap_site.users, openldap_site.groups))
+        server.load_offline(
+            OPENLDAP_SUFFIX, openldap_ldif(OPENLDAP_SUFFIX, openldap_site.users, openldap_site.groups)
+        )
         server.start()
         yield Directory(server, ad_site, openldap_site, password_file, tmp)
     finally:

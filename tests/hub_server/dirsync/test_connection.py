@@ -58,17 +58,24 @@ def test_the_next_server_is_used_when_the_first_is_unreachable(slapd_directory: 
 
 def test_no_reachable_server_names_each_one(slapd_directory: Directory) -> None:
     first, second = (f"ldaps://127.0.0.1:{_closed_port()}" for _ in range(2))
-    with pytest.raises(DirectoryUnavailable, match=r"no server could be used: ldaps://127.*Can't contact LDAP server.*; ldaps://127") as caught:
+    with pytest.raises(
+        DirectoryUnavailable,
+        match=r"no server could be used: ldaps://127.*Can't contact LDAP server.*; ldaps://127",
+    ) as caught:
         connect_service(slapd_directory.source(servers=[first, second], connect_timeout_s=1.0))
     assert not isinstance(caught.value, DirectoryTlsError)
 
 
-def test_a_wrong_bind_password_is_refused_once_and_never_logged(slapd_directory: Directory, tmp_path: Path) -> None:
+def test_a_wrong_bind_password_is_refused_once_and_never_logged(
+    slapd_directory: Directory, tmp_path: Path
+) -> None:
     wrong = tmp_path / "wrong.secret"
     wrong.write_text("not-the-password")
     wrong.chmod(0o600)
     second = slapd_directory.server.ldap_url
-    source = slapd_directory.source(servers=[slapd_directory.server.ldaps_url, second], start_tls=True, bind_password_file=str(wrong))
+    source = slapd_directory.source(
+        servers=[slapd_directory.server.ldaps_url, second], start_tls=True, bind_password_file=str(wrong)
+    )
     with pytest.raises(DirectoryBindRefused, match="invalid credentials") as caught:
         connect_service(source)
     assert "not-the-password" not in str(caught.value)
@@ -83,7 +90,9 @@ def test_a_password_file_others_can_read_is_refused(slapd_directory: Directory, 
         connect_service(slapd_directory.source(bind_password_file=str(loose)))
 
 
-def test_a_wrong_ca_fails_the_handshake_with_a_tls_message(slapd_directory: Directory, tmp_path: Path) -> None:
+def test_a_wrong_ca_fails_the_handshake_with_a_tls_message(
+    slapd_directory: Directory, tmp_path: Path
+) -> None:
     other = make_other_ca(tmp_path / "other-ca.pem")
     for source in (
         slapd_directory.source(ca_file=str(other)),
@@ -95,11 +104,15 @@ def test_a_wrong_ca_fails_the_handshake_with_a_tls_message(slapd_directory: Dire
 
 def test_an_expired_ca_is_refused_before_connecting(slapd_directory: Directory) -> None:
     expired = slapd_directory.server.tls.ca_file.parent / "expired-ca.pem"
-    with pytest.raises(DirectoryTlsError, match=r"CA certificate CN=printgate test directory CA expired on \d{4}-\d\d-\d\d"):
+    with pytest.raises(
+        DirectoryTlsError, match=r"CA certificate CN=printgate test directory CA expired on \d{4}-\d\d-\d\d"
+    ):
         connect_service(slapd_directory.source(ca_file=str(expired)))
 
 
-def test_a_sync_that_cannot_connect_is_recorded_and_changes_nothing(slapd_directory: Directory, store: SqlUserStore) -> None:
+def test_a_sync_that_cannot_connect_is_recorded_and_changes_nothing(
+    slapd_directory: Directory, store: SqlUserStore
+) -> None:
     source = slapd_directory.source(servers=[f"ldaps://127.0.0.1:{_closed_port()}"], connect_timeout_s=1.0)
     sync = DirectorySync(DirectoryConfig(sources=(source,)), store, ConversionChain.parse)
     with pytest.raises(DirectoryUnavailable):
@@ -109,11 +122,18 @@ def test_a_sync_that_cannot_connect_is_recorded_and_changes_nothing(slapd_direct
     assert store.linked_counts("ad") == (0, 0)
 
 
-def test_a_missing_base_dn_and_a_rejected_filter_are_search_errors(slapd_directory: Directory, store: SqlUserStore) -> None:
+def test_a_missing_base_dn_and_a_rejected_filter_are_search_errors(
+    slapd_directory: Directory, store: SqlUserStore
+) -> None:
     for overrides, message in (
-        ({"user_base_dns": ["ou=nowhere,dc=ad,dc=test"]}, "base DN 'ou=nowhere,dc=ad,dc=test' does not exist"),
+        (
+            {"user_base_dns": ["ou=nowhere,dc=ad,dc=test"]},
+            "base DN 'ou=nowhere,dc=ad,dc=test' does not exist",
+        ),
         ({"user_filter": "(&(objectClass=user)(cn=*)"}, "rejects the filter"),
     ):
-        sync = DirectorySync(DirectoryConfig(sources=(slapd_directory.source(**overrides),)), store, ConversionChain.parse)
+        sync = DirectorySync(
+            DirectoryConfig(sources=(slapd_directory.source(**overrides),)), store, ConversionChain.parse
+        )
         with pytest.raises(Exception, match=message):
             sync.sync("ad")

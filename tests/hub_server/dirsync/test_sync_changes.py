@@ -30,7 +30,11 @@ def _users(db: Database) -> dict[str, tuple[int, int, list[str]]]:
     rows = db.read(lambda tx: tx.execute("SELECT id, username, active FROM users ORDER BY username"))
     cards = db.read(lambda tx: tx.execute("SELECT user_id, number FROM cards ORDER BY number"))
     return {
-        r["username"]: (int(r["id"]), int(r["active"]), [c["number"] for c in cards if c["user_id"] == r["id"]])
+        r["username"]: (
+            int(r["id"]),
+            int(r["active"]),
+            [c["number"] for c in cards if c["user_id"] == r["id"]],
+        )
         for r in rows
     }
 
@@ -42,7 +46,9 @@ def _people(*names: str, badge_base: int = 100) -> list[SiteUser]:
     ]
 
 
-def test_a_renamed_user_keeps_account_balance_and_history(ad_tree: Subtree, db: Database, store: SqlUserStore) -> None:
+def test_a_renamed_user_keeps_account_balance_and_history(
+    ad_tree: Subtree, db: Database, store: SqlUserStore
+) -> None:
     ann, bob = _people("ann", "bob")
     ad_tree.add([ann, bob], [SiteGroup("staff")])
     sync = _sync(ad_tree, store)
@@ -52,43 +58,58 @@ def test_a_renamed_user_keeps_account_balance_and_history(ad_tree: Subtree, db: 
     def top_up(tx):
         claim = ledger.open_transaction(tx, kind="adjustment", recorded_us=NOW_US, user_id=ann_id)
         account = ledger.account_id(tx, ledger.prepaid_account_name("ann"))
-        ledger.post(tx, claim.transaction_id, [ledger.Posting(account, 500), ledger.Posting(
-            ledger.create_account(tx, ledger.ADJUSTMENTS, "system", NOW_US), -500)])
+        ledger.post(
+            tx,
+            claim.transaction_id,
+            [
+                ledger.Posting(account, 500),
+                ledger.Posting(ledger.create_account(tx, ledger.ADJUSTMENTS, "system", NOW_US), -500),
+            ],
+        )
 
     db.write_sync(top_up)
     ad_tree.modify(
-        f"dn: {ad_user_dn(ad_tree.base, 'ann')}\nchangetype: modify\nreplace: sAMAccountName\nsAMAccountName: anne\n"
+        f"dn: {ad_user_dn(ad_tree.base, 'ann')}\nchangetype: modify\n"
+        "replace: sAMAccountName\nsAMAccountName: anne\n"
     )
     result = sync.sync("ad")
-    assert [str(c) for c in result.plan.changes] == ["rename    ann: to anne"]
+    assert [str(c) for c in result.changes] == ["rename    ann: to anne"]
     users = _users(db)
     assert users["anne"][0] == ann_id and "ann" not in users
-    balance = db.read(lambda tx: ledger.balance(tx, ledger.account_id(tx, ledger.prepaid_account_name("anne"))))
+    balance = db.read(
+        lambda tx: ledger.balance(tx, ledger.account_id(tx, ledger.prepaid_account_name("anne")))
+    )
     assert balance == 500
     assert db.read(ledger.check_ledger) == []
 
 
-def test_gone_users_are_disabled_never_deleted_and_come_back(ad_tree: Subtree, db: Database, store: SqlUserStore) -> None:
+def test_gone_users_are_disabled_never_deleted_and_come_back(
+    ad_tree: Subtree, db: Database, store: SqlUserStore
+) -> None:
     people = _people(*(f"p{i}" for i in range(20)))
     ad_tree.add(people, [SiteGroup("staff")])
     sync = _sync(ad_tree, store)
     sync.sync("ad")
     ad_tree.directory.server.delete(ad_tree.suffix, ad_user_dn(ad_tree.base, "p3"))
     result = sync.sync("ad")
-    assert [str(c) for c in result.plan.changes] == ["disable   p3: gone from the directory"]
+    assert [str(c) for c in result.changes] == ["disable   p3: gone from the directory"]
     users = _users(db)
     assert len(users) == 20 and users["p3"][1] == 0
     assert users["p3"][2] == ["00000067"]  # keeps its card (103): disabled, not stripped
     people[3].groups = []
     ad_tree.add([people[3]], [])
     p3 = ad_user_dn(ad_tree.base, "p3")
-    ad_tree.modify(f"dn: {ad_group_dn(ad_tree.base, 'staff')}\nchangetype: modify\nadd: member\nmember: {p3}\n")
+    ad_tree.modify(
+        f"dn: {ad_group_dn(ad_tree.base, 'staff')}\nchangetype: modify\nadd: member\nmember: {p3}\n"
+    )
     back = sync.sync("ad")
-    assert [str(c) for c in back.plan.changes] == ["enable    p3: enabled in the directory"]
+    assert [str(c) for c in back.changes] == ["enable    p3: enabled in the directory"]
     assert _users(db)["p3"][0] == users["p3"][0]  # same account, stable id unchanged
 
 
-def test_a_filter_that_finds_nobody_is_refused_without_force(ad_tree: Subtree, db: Database, store: SqlUserStore) -> None:
+def test_a_filter_that_finds_nobody_is_refused_without_force(
+    ad_tree: Subtree, db: Database, store: SqlUserStore
+) -> None:
     ad_tree.add(_people("ann", "bob", "cy"), [SiteGroup("staff")])
     _sync(ad_tree, store).sync("ad")
     before = _users(db)
@@ -103,13 +124,15 @@ def test_a_filter_that_finds_nobody_is_refused_without_force(ad_tree: Subtree, d
     assert len(_users(db)) == 3
 
 
-def test_dry_run_prints_the_exact_diff_and_changes_nothing(ad_tree: Subtree, db: Database, store: SqlUserStore) -> None:
+def test_dry_run_prints_the_exact_diff_and_changes_nothing(
+    ad_tree: Subtree, db: Database, store: SqlUserStore
+) -> None:
     ann, bob = _people("ann", "bob")
     ad_tree.add([ann, bob], [SiteGroup("staff")])
     sync = _sync(ad_tree, store)
     dry = sync.sync("ad", dry_run=True)
     assert dry.outcome == "dry-run"
-    assert [str(c) for c in dry.plan.changes] == [
+    assert [str(c) for c in dry.changes] == [
         "create    ann: Ann Person; groups staff",
         "create    bob: Bob Person; groups staff",
     ]
@@ -123,14 +146,14 @@ def test_dry_run_prints_the_exact_diff_and_changes_nothing(ad_tree: Subtree, db:
     )
     before = _users(db)
     dry = sync.sync("ad", dry_run=True)
-    assert [str(c) for c in dry.plan.changes] == [
+    assert [str(c) for c in dry.changes] == [
         "update    ann: groups -staff",
         "update    bob: email '' -> 'bob@new.test'",
         "cards     bob: +00001000 -00000065",
     ]
     assert _users(db) == before
     applied = sync.sync("ad")
-    assert [str(c) for c in applied.plan.changes] == [str(c) for c in dry.plan.changes]
+    assert [str(c) for c in applied.changes] == [str(c) for c in dry.changes]
     assert _users(db)["bob"][2] == ["00001000"]
 
 
@@ -140,7 +163,9 @@ def test_cards_move_between_directory_users_and_conflicts_are_reported_not_guess
     ann, bob, cy, dee = _people("ann", "bob", "cy", "dee")
     ad_tree.add([ann, bob, cy, dee], [SiteGroup("staff")])
     # a local user the directory does not know, holding a card and a username
-    local_id = db.write_sync(lambda tx: directory.create_user(tx, directory.UserRecord(username="eve"), NOW_US))
+    local_id = db.write_sync(
+        lambda tx: directory.create_user(tx, directory.UserRecord(username="eve"), NOW_US)
+    )
     db.write_sync(lambda tx: directory.add_card(tx, local_id, "0000ABCD", "by hand", NOW_US))
     sync = _sync(ad_tree, store)
     sync.sync("ad")
@@ -153,10 +178,13 @@ def test_cards_move_between_directory_users_and_conflicts_are_reported_not_guess
         f"dn: {ad_user_dn(ad_tree.base, 'dee')}\nchangetype: modify\nreplace: employeeID\nemployeeID: 777\n"
     )
     result = sync.sync("ad")
-    lines = [str(c) for c in result.plan.changes]
+    lines = [str(c) for c in result.changes]
     assert "card-move bob: card 00000064 from ann" in lines
     assert "conflict  cy, dee: card 00000309 is given to 2 directory users; left as it is" in lines
-    assert any(line.startswith("conflict  eve: ") and "hub user 'eve' (not from a directory)" in line for line in lines)
+    assert any(
+        line.startswith("conflict  eve: ") and "hub user 'eve' (not from a directory)" in line
+        for line in lines
+    )
     users = _users(db)
     assert users["bob"][2] == ["00000064"] and users["ann"][2] == []
     # their old badges are no longer in the directory; the disputed 777 goes to neither
@@ -191,11 +219,13 @@ def test_odd_encodings_oversized_values_and_duplicates_are_reported_and_skipped(
         ),
     )
     result = _sync(ad_tree, store, attributes={"full_name": "extensionAttribute1"}).sync("ad")
-    problems = sorted(c.detail for c in result.plan.changes if c.action == "problem")
+    problems = sorted(c.detail for c in result.changes if c.action == "problem")
     assert len(problems) == 6
     assert any("extensionAttribute1 is not UTF-8 (byte 3: b'\\xe9')" in p for p in problems)
     assert any("extensionAttribute1 is 5000 characters long (at most 256)" in p for p in problems)
     assert sum("username 'twin' is used by 2 entries" in p for p in problems) == 2
-    assert any("employeeID '12AB' is no card number" in p and "expected decimal digits" in p for p in problems)
+    assert any(
+        "employeeID '12AB' is no card number" in p and "expected decimal digits" in p for p in problems
+    )
     assert any("'bad name!' is not a valid hub username" in p for p in problems)
     assert list(_users(db)) == ["good"]
