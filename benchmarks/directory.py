@@ -173,7 +173,7 @@ def main() -> None:
         started = time.monotonic()
         full = sync.sync("bench")
         full_s = time.monotonic() - started
-        print(f"# full: {full.counts}", flush=True)
+        print(f"# full: read {full.read_s:.1f} s, {full.counts}", flush=True)
         changed = change_one_percent(server, args.users, args.groups)
         started = time.monotonic()
         if os.environ.get("BENCH_PROFILE"):
@@ -186,7 +186,10 @@ def main() -> None:
         else:
             incremental = sync.sync("bench")
         incremental_s = time.monotonic() - started
-        print(f"# incremental ({changed} users changed): {incremental.counts}", flush=True)
+        print(
+            f"# incremental ({changed} users changed): read {incremental.read_s:.1f} s, {incremental.counts}",
+            flush=True,
+        )
         users = db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM directory_links"))
         db.close()
         print(

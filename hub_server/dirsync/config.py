@@ -200,7 +200,9 @@ class DirectoryConfig:
 def _check_keys(values: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = set(values) - allowed
     if unknown:
-        raise DirectoryConfigError(f"unknown key(s) in {where}: {', '.join(sorted(unknown))}")
+        raise DirectoryConfigError(
+            f"unknown key(s) in {where}: {', '.join(repr(k) for k in sorted(unknown))}"
+        )
 
 
 def _typed(value: Any, kind: type | tuple[type, ...], where: str) -> Any:

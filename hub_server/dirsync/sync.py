@@ -12,6 +12,7 @@ handed in, see :data:`ChainParser`), then through the hub's own normalisation.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from .store import Change, HubState, Plan, RunRecord, UserStore
 # readers' ConversionChain.parse is one; the hub process is handed it (see docs/directory.md).
 ChainParser = Callable[[str], Callable[[str], str]]
 RUNS_SHOWN = 5
+log = logging.getLogger(__name__)
 
 
 def _now_us() -> int:
@@ -45,6 +47,7 @@ class SyncResult:
     server: str = ""
     message: str = ""
     would_refuse: str = ""  # dry run: the refusal the real run would meet without force
+    read_s: float = 0.0  # time spent reading the directory
 
     @property
     def changes(self) -> list[Change]:
@@ -197,6 +200,7 @@ class DirectorySync:
         try:
             read = self.read(name)
             result.server = read.server
+            result.read_s = (self.clock_us() - started_us) / 1e6
             policy = self._policy(source)
             # the real run plans on the state inside its transaction; a snapshot is read here only
             # for a dry run, or to hash changed PINs before the write lock is taken
@@ -219,6 +223,14 @@ class DirectorySync:
 
             result.plan = self.store.apply(name, compute, self.clock_us())
             result.outcome = "applied"
+            log.info(
+                "directory sync of %s: read %d users in %.1f s, applied in %.1f s: %s",
+                name,
+                len(read.users),
+                result.read_s,
+                (self.clock_us() - started_us) / 1e6 - result.read_s,
+                result.counts,
+            )
             return result
         except SyncRefused as refusal:
             result.outcome, result.message = "refused", str(refusal)
