@@ -15,6 +15,7 @@ server evaluates AD's LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941).
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -267,7 +268,7 @@ class EntryCache:
     """
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[object, ...], _Decoded | EntryError] = {}
+        self.entries: dict[tuple[str, bytes], _Decoded | EntryError] = {}
 
 
 def nested_mode(source: SourceConfig, connection: Connection) -> str:
@@ -323,12 +324,13 @@ def read_source(
                 except EntryError:
                     continue
     mapping = _GroupMapping(source, resolver)
-    fresh: dict[tuple[object, ...], _Decoded | EntryError] = {}
+    fresh: dict[tuple[str, bytes], _Decoded | EntryError] = {}
     users: list[tuple[DirectoryUser, str]] = []
     for dn, values in _search_all(
         connection, source.user_base_dns, source.user_filter, attributes.user_attributes()
     ):
-        key = (dn, *sorted((name, *raw) for name, raw in values.items()))
+        # the entry's exact bytes (attribute order as the server sends it: another order only misses)
+        key = (dn, hashlib.blake2b(repr(values).encode(), digest_size=16).digest())
         decoded = cache.entries.get(key)
         if decoded is None:
             decoded = _decode(attributes, values, card_number)
@@ -341,7 +343,8 @@ def read_source(
                 resolver.direct_groups("", "", decoded.member_of) | in_chain.get(decoded.stable_id, set())
             )
         else:
-            groups = frozenset(resolver.direct_groups(normalise_dn(dn), decoded.username, decoded.member_of))
+            dn_key = normalise_dn(dn) if source.membership == "member" else ""
+            groups = frozenset(resolver.direct_groups(dn_key, decoded.username, decoded.member_of))
         names, roles, mapped_department = mapping.resolve(groups)
         users.append(
             (

@@ -12,10 +12,12 @@ handed in, see :data:`ChainParser`), then through the hub's own normalisation.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .config import DirectoryConfig, SourceConfig
@@ -35,6 +37,32 @@ log = logging.getLogger(__name__)
 
 def _now_us() -> int:
     return time.time_ns() // 1000
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a run (not reference counting).
+
+    A run allocates millions of small long-lived objects (entries, the hub state, the plan); each
+    automatic full collection would scan all of them again, which made a 100,000-user run about
+    twice as slow. Cycles made meanwhile are collected once the last run in progress ends.
+    """
+    with _PAUSE_LOCK:
+        global _PAUSED
+        if _PAUSED == 0:
+            gc.disable()
+        _PAUSED += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSED -= 1
+            if _PAUSED == 0:
+                gc.enable()
+
+
+_PAUSE_LOCK = threading.Lock()
+_PAUSED = 0
 
 
 @dataclass
@@ -198,40 +226,8 @@ class DirectorySync:
         started_us = self.clock_us()
         result = SyncResult(name, "failed")
         try:
-            read = self.read(name)
-            result.server = read.server
-            result.read_s = (self.clock_us() - started_us) / 1e6
-            policy = self._policy(source)
-            # the real run plans on the state inside its transaction; a snapshot is read here only
-            # for a dry run, or to hash changed PINs before the write lock is taken
-            state = self.store.read_state(name) if dry_run or source.attributes.pin else None
-            pins = self._pin_keys(read, state) if state is not None else {}
-            if dry_run:
-                assert state is not None
-                result.plan = compute_plan(state, read, policy, pins)
-                result.outcome = "dry-run"
-                try:
-                    guard(result.plan, policy, force)
-                except SyncRefused as refusal:
-                    result.would_refuse = str(refusal)
-                return result
-
-            def compute(current: HubState) -> Plan:
-                plan = compute_plan(current, read, policy, pins)
-                guard(plan, policy, force)
-                return plan
-
-            result.plan = self.store.apply(name, compute, self.clock_us())
-            result.outcome = "applied"
-            log.info(
-                "directory sync of %s: read %d users in %.1f s, applied in %.1f s: %s",
-                name,
-                len(read.users),
-                result.read_s,
-                (self.clock_us() - started_us) / 1e6 - result.read_s,
-                result.counts,
-            )
-            return result
+            with _collector_paused():
+                return self._run(source, result, started_us, dry_run, force)
         except SyncRefused as refusal:
             result.outcome, result.message = "refused", str(refusal)
             raise
@@ -244,6 +240,45 @@ class DirectorySync:
             with self._lock:
                 self._running.discard(name)
             self._record(result, started_us, dry_run, force)
+
+    def _run(
+        self, source: SourceConfig, result: SyncResult, started_us: int, dry_run: bool, force: bool
+    ) -> SyncResult:
+        name = source.name
+        read = self.read(name)
+        result.server = read.server
+        result.read_s = (self.clock_us() - started_us) / 1e6
+        policy = self._policy(source)
+        # the real run plans on the state inside its transaction; a snapshot is read here only
+        # for a dry run, or to hash changed PINs before the write lock is taken
+        state = self.store.read_state(name) if dry_run or source.attributes.pin else None
+        pins = self._pin_keys(read, state) if state is not None else {}
+        if dry_run:
+            assert state is not None
+            result.plan = compute_plan(state, read, policy, pins)
+            result.outcome = "dry-run"
+            try:
+                guard(result.plan, policy, force)
+            except SyncRefused as refusal:
+                result.would_refuse = str(refusal)
+            return result
+
+        def compute(current: HubState) -> Plan:
+            plan = compute_plan(current, read, policy, pins)
+            guard(plan, policy, force)
+            return plan
+
+        result.plan = self.store.apply(name, compute, self.clock_us())
+        result.outcome = "applied"
+        log.info(
+            "directory sync of %s: read %d users in %.1f s, applied in %.1f s: %s",
+            name,
+            len(read.users),
+            result.read_s,
+            (self.clock_us() - started_us) / 1e6 - result.read_s,
+            result.counts,
+        )
+        return result
 
     def _record(self, result: SyncResult, started_us: int, dry_run: bool, force: bool) -> None:
         self.store.record_run(
