@@ -336,7 +336,7 @@ def read_source(
             decoded = _decode(attributes, values, card_number)
         fresh[key] = decoded
         if isinstance(decoded, EntryError):
-            read.problems.append(Problem(dn, f"{dn}: {decoded}; entry not used", decoded.stable_id))
+            read.problems.append(Problem(dn, f"{decoded}; entry not used", decoded.stable_id))
             continue
         if mode == "in_chain":
             groups = frozenset(
@@ -456,7 +456,7 @@ def _without_duplicates(
             problems.append(
                 Problem(
                     dn,
-                    f"{dn}: id {user.stable_id} is shared by {ids[user.stable_id]} entries; none used",
+                    f"id {user.stable_id} is shared by {ids[user.stable_id]} entries; none used",
                     user.stable_id,
                 )
             )
@@ -464,7 +464,7 @@ def _without_duplicates(
             problems.append(
                 Problem(
                     dn,
-                    f"{dn}: username {user.username!r} is used by {names[user.username.lower()]} entries; "
+                    f"username {user.username!r} is used by {names[user.username.lower()]} entries; "
                     "none used",
                     user.stable_id,
                 )

@@ -167,7 +167,7 @@ class DirectorySync:
         for user in read.users:
             reason = self.store.check_user(user)
             if reason:
-                read.problems.append(Problem(user.dn, f"{user.dn}: {reason}; entry not used", user.stable_id))
+                read.problems.append(Problem(user.dn, f"{reason}; entry not used", user.stable_id))
             else:
                 usable.append(user)
         read.users = usable
