@@ -16,6 +16,8 @@ SYSTEM_PACKAGES=(
     xvfb xauth libmtdev1 libgl1 libegl1 libgles2
     # benchmarks: h2load, a C load generator for the hub's gRPC endpoint
     nghttp2-client
+    # directory sync: python-ldap builds against libldap; the tests run a private slapd
+    libldap-dev libsasl2-dev slapd ldap-utils
 )
 
 missing=()
@@ -25,6 +27,9 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing system packages: ${missing[*]}"
     apt-get update -qq
+    # slapd's package would otherwise configure and start a system-wide directory; the tests
+    # start their own, so only the binaries are wanted
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
