@@ -19,7 +19,6 @@ import enum
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import cast
 
 import serial
 
@@ -310,10 +309,7 @@ def open_link(
         raise ConfigurationError(f"ccTalk host address {host_address} is not a byte")
     try:
         # every pyserial URL handler implements the Serial API (reset_input_buffer included)
-        port = cast(
-            serial.Serial,
-            serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s),
-        )
+        port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
     except (serial.SerialException, ValueError) as error:
         raise ConfigurationError(f"cannot open ccTalk line {url!r}: {error}") from error
     return CcTalkLink(port, mode=checksum, host_address=host_address, echo=echo, retries=retries)

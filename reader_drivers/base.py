@@ -25,11 +25,21 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from reader_drivers.convert import ConversionChain
 from reader_drivers.errors import ConversionError, ReaderError
 
-__all__ = ["Backoff", "CardRead", "CardReader", "Debouncer", "HealthState", "ReaderHealth", "Technology"]
+__all__ = [
+    "Backoff",
+    "CardRead",
+    "CardReader",
+    "Debouncer",
+    "HealthState",
+    "ReaderHealth",
+    "ReaderOptions",
+    "Technology",
+]
 
 log = logging.getLogger("reader_drivers")
 
@@ -127,6 +137,15 @@ class Debouncer:
     def card_removed(self) -> None:
         """The reader saw the field empty: the next sighting of any card is new."""
         self._card = None
+
+
+class ReaderOptions(TypedDict, total=False):
+    """The keyword arguments every driver passes on to ``CardReader`` (see its constructor)."""
+
+    convert: ConversionChain | str | None
+    debounce_s: float
+    backoff: Backoff | None
+    queue_size: int
 
 
 class CardReader(abc.ABC):
@@ -244,8 +263,9 @@ class CardReader(abc.ABC):
 
     # --- internals --------------------------------------------------------------------
 
-    def _count(self, **changes: object) -> None:
-        self._health = replace(self._health, **changes)  # type: ignore[arg-type]
+    def _count(self, **changes: Any) -> None:
+        # Any: each caller names one ReaderHealth field; replace() rejects an unknown name
+        self._health = replace(self._health, **changes)
 
     async def _run(self) -> None:
         while True:
