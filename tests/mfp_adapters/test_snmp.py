@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from hw_sim.mfp import MfpSimServer
-from hw_sim.mfp.ber import BerError, Message, decode_message, encode_message
 from hw_sim.mfp.layouts import LAYOUTS
 from mfp_adapters.device import MfpSnmp
 from mfp_adapters.errors import ProfileError, SnmpError, SnmpTableTooLargeError, SnmpTimeoutError
@@ -257,50 +253,6 @@ def test_no_answer_is_a_timeout_in_bounded_time(silence):
 
     # Generous bound: the point is "bounded", not "fast" (timeout 0.3 s x 2 tries + engine start).
     assert run(body()) < 30
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_ber_decoder_never_crashes_on_random_bytes(data):
-    with contextlib.suppress(BerError):
-        decode_message(data)
-
-
-oids = st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=12).map(lambda t: (1, 3, *t))
-values = st.one_of(
-    st.tuples(st.just(0x02), st.integers(-(2**31), 2**31 - 1)),
-    st.tuples(st.just(0x04), st.binary(max_size=64)),
-    st.tuples(st.just(0x41), st.integers(0, 2**32 - 1)),
-    st.tuples(st.just(0x46), st.integers(0, 2**64 - 1)),
-    st.tuples(st.just(0x06), oids),
-    st.tuples(st.just(0x05), st.none()),
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(0, 1),
-    st.binary(max_size=20),
-    st.integers(0, 2**31 - 1),
-    st.lists(st.tuples(oids, values), max_size=8),
-)
-def test_ber_round_trip(version, community, request_id, binds):
-    message = Message(version, community, 0xA2, request_id, 0, 0, binds)
-    encoded = encode_message(message)
-    assert decode_message(encoded) == message
-    for cut in (1, len(encoded) // 2, len(encoded) - 1):
-        with pytest.raises(BerError):
-            decode_message(encoded[:cut])
-
-
-def test_agent_counts_malformed_datagrams():
-    async def body():
-        async with MfpSimServer("kyocera") as mfp:
-            mfp.agent.datagram_received(b"\x30\x03\x02\x01", ("127.0.0.1", 1))
-            mfp.agent.datagram_received(b"garbage", ("127.0.0.1", 1))
-            return mfp.agent.malformed
-
-    assert run(body()) == 2
 
 
 def test_poll_reads_the_same_as_counters_and_status_with_fewer_requests():
