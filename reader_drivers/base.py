@@ -86,7 +86,12 @@ class HealthState(StrEnum):
 
 @dataclass(frozen=True)
 class ReaderHealth:
-    """A snapshot of a reader's state and counters (``reader.health``)."""
+    """A snapshot of a reader's state and counters (``reader.health``).
+
+    ``last_error`` says why the device connection last failed; ``last_rejected`` why the last
+    frame, burst or card number was refused (garbage on the line, a bad checksum, a failed
+    conversion): the line a technician needs, without reading the log.
+    """
 
     state: HealthState = HealthState.STOPPED
     bytes_received: int = 0
@@ -98,6 +103,7 @@ class ReaderHealth:
     reads_dropped: int = 0
     reconnects: int = 0
     last_error: str | None = None
+    last_rejected: str | None = None
 
 
 @dataclass
@@ -232,7 +238,7 @@ class CardReader(abc.ABC):
 
     def _reject(self, reason: str) -> None:
         """Count a rejected frame and log why."""
-        self._count(frames_rejected=self._health.frames_rejected + 1)
+        self._count(frames_rejected=self._health.frames_rejected + 1, last_rejected=reason)
         log.warning("%s: rejected frame: %s", self.reader_id, reason)
 
     def _card_removed(self) -> None:
@@ -252,8 +258,9 @@ class CardReader(abc.ABC):
         try:
             number = self.convert(number) if self.convert else number
         except ConversionError as exc:
-            self._count(conversions_rejected=self._health.conversions_rejected + 1)
-            log.warning("%s: card %s not converted: %s", self.reader_id, raw.hex().upper()[:64], exc)
+            reason = f"card {raw.hex().upper()[:64]} not converted: {exc}"
+            self._count(conversions_rejected=self._health.conversions_rejected + 1, last_rejected=reason)
+            log.warning("%s: %s", self.reader_id, reason)
             return
         try:
             self._queue.put_nowait(CardRead(raw, str(technology), self.reader_id, at_s, number))
