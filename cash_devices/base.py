@@ -63,7 +63,9 @@ class Health:
     enabled: bool = False
     last_error: str = ""
     timeouts: int = 0
-    frames_rejected: int = 0
+    frames_rejected: int = 0  # corrupt replies (line noise): each is repeated at once
+    repeats: int = 0  # commands sent again after a timeout or a corrupt reply
+    failed_polls: int = 0  # polls that failed even when repeated; several in a row mean offline
     lost_events: int = 0
     resets: int = 0
     fraud_alarms: int = 0

@@ -2,8 +2,10 @@
 
 The poll task reads the buffered events (header 229 or 159) every ``poll_interval_s`` and feeds
 them through :class:`~cash_devices.counter.CounterTracker`; subclasses turn the new result pairs
-into events. A command that times out is repeated by the link and otherwise skipped (the spec's
-"do nothing"): the counter makes the next successful poll catch up.
+into events. A command that times out or whose reply is corrupt is repeated by the link and
+otherwise skipped (the spec's "do nothing"): the counter makes the next successful poll catch up.
+One failed poll is line noise, not an outage: only ``offline_after_failures`` failed polls in a
+row report the device offline (:class:`~cash_devices.events.LinkChanged`, an operator alarm).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 from typing import ClassVar
 
 from cash_devices.base import Acceptor, Denomination, DeviceIdentity, SelfCheck
-from cash_devices.cctalk import CcTalkLink, Header
+from cash_devices.cctalk import CcTalkLink, Exchange, Header
 from cash_devices.codes import CodeInfo, describe_fault_code
 from cash_devices.counter import CounterTracker, NewPair
 from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady, FrameError
@@ -42,13 +44,18 @@ class CcTalkAcceptor(Acceptor):
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
         owns_link: bool = True,
+        offline_after_failures: int = 3,
     ) -> None:
         super().__init__()
         self._owns_link = owns_link
         if not 0 < address <= 255:
             raise ConfigurationError(f"ccTalk device address {address} must be 1-255")
+        if offline_after_failures < 1:
+            raise ConfigurationError("offline_after_failures must be at least 1")
         self.address = address
         self.poll_interval_s = poll_interval_s
+        self.offline_after_failures = offline_after_failures
+        self._failures_in_a_row = 0
         self._link = link
         self._lock = asyncio.Lock()
         self._tracker = CounterTracker(resume)
@@ -65,8 +72,12 @@ class CcTalkAcceptor(Acceptor):
 
     async def request(self, header: int, data: bytes = b"") -> bytes:
         """One ccTalk transaction with this device (serialised with the poll task)."""
+        return (await self.exchange(header, data)).data
+
+    async def exchange(self, header: int, data: bytes = b"") -> Exchange:
+        """Like :meth:`request`, and how many times the command was sent (see ``CcTalkLink``)."""
         async with self._lock:
-            return await asyncio.to_thread(self._link.request, self.address, header, data)
+            return await asyncio.to_thread(self._link.exchange, self.address, header, data)
 
     async def open(self) -> DeviceIdentity:
         """Poll, inhibit, identify, read the denomination table, sync the event counter, start polling."""
@@ -213,20 +224,28 @@ class CcTalkAcceptor(Acceptor):
         )
 
     def _on_link_error(self, error: Exception) -> None:
-        self._health.timeouts = self._link.timeouts
-        self._health.frames_rejected = self._link.frames_rejected
+        self._count_link()
+        self._health.failed_polls += 1
+        self._failures_in_a_row += 1
         self._health.last_error = str(error)
-        if self._health.online:
+        if self._health.online and self._failures_in_a_row >= self.offline_after_failures:
             log.warning("ccTalk device %s stopped answering: %s", self.address, error)
             self._health.online = False
             self._emit(LinkChanged(device_serial=self.device_serial, online=False, reason=str(error)))
+        elif self._health.online:
+            log.info("ccTalk device %s: poll failed (%s); still online", self.address, error)
 
     def _on_link_ok(self) -> None:
-        self._health.timeouts = self._link.timeouts
-        self._health.frames_rejected = self._link.frames_rejected
+        self._count_link()
+        self._failures_in_a_row = 0
         if not self._health.online:
             self._health.online = True
             self._emit(LinkChanged(device_serial=self.device_serial, online=True))
+
+    def _count_link(self) -> None:
+        self._health.timeouts = self._link.timeouts
+        self._health.frames_rejected = self._link.frames_rejected
+        self._health.repeats = self._link.repeats
 
     async def _shutdown(self) -> None:
         if self._poll_task is not None:

@@ -30,6 +30,7 @@ async def _open_cctalk(
     timeout_s: float = 0.2,
     retries: int = 2,
     poll_interval_s: float = 0.1,
+    offline_after_failures: int = 3,
     resume: CounterState | None = None,
     values: Mapping[str, tuple[int, str]] | None = None,
     escrow: bool = True,
@@ -48,6 +49,7 @@ async def _open_cctalk(
             link,
             address or 2,
             poll_interval_s=poll_interval_s,
+            offline_after_failures=offline_after_failures,
             resume=resume,
             coin_values=values,
             owns_link=owns_link,
@@ -57,6 +59,7 @@ async def _open_cctalk(
             link,
             address or 40,
             poll_interval_s=poll_interval_s,
+            offline_after_failures=offline_after_failures,
             resume=resume,
             escrow=escrow,
             bill_values=values,
@@ -85,8 +88,9 @@ async def open_acceptor(driver: str, url: str, address: int | None = None, **opt
     """Open an acceptor by driver name; it is identified and inhibited when this returns.
 
     ``cctalk`` options: ``kind`` (coin|note), ``checksum`` (simple|crc16), ``echo``, ``host_address``
-    (default 1), ``timeout_s``,
-    ``retries``, ``poll_interval_s``, ``resume`` (a persisted :class:`CounterState`), ``values``
+    (default 1), ``timeout_s``, ``retries`` (repeats of a command that timed out or got a corrupt
+    reply), ``poll_interval_s``, ``offline_after_failures`` (failed polls in a row before the
+    device is reported offline, default 3), ``resume`` (a persisted :class:`CounterState`), ``values``
     (id -> (value_minor, currency) overrides), ``escrow`` (notes), ``link`` (an open
     :class:`CcTalkLink` shared by several devices on one line; ``url`` is then unused and the
     caller closes the link). ``pulse`` options: see

@@ -3,7 +3,8 @@
 ``printgate sim cash cctalk [--checksum crc16] [--no-echo]`` opens a pty with a coin acceptor
 (address 2) and a note validator (address 40), prints its path, then reads commands on stdin:
 ``coin 200``, ``note 500``, ``jam coin|note``, ``fraud coin|note``, ``power-cycle coin|note``,
-``lossy coin|note RATE``, ``state coin|note``, ``history coin|note``, ``quit``.
+``lossy coin|note RATE``, ``noise RATE`` (flip a bit in that fraction of replies), ``state coin|note``,
+``history coin|note``, ``quit``.
 ``printgate sim cash printer [--port 9100]`` runs the ESC/POS printer and accepts ``paper-out``,
 ``paper-low``, ``refill``, ``offline``, ``online``, ``receipts``, ``quit``.
 """
@@ -67,6 +68,7 @@ def _run_cctalk(args: argparse.Namespace) -> int:
                 "fraud": lambda words: devices[words[0]].fraud_attempt(),
                 "power-cycle": lambda words: devices[words[0]].power_cycle(),
                 "lossy": lambda words: devices[words[0]].lossy(float(words[1])),
+                "noise": lambda words: bus.line_noise(float(words[0])),
                 "history": lambda words: "\n".join(map(str, devices[words[0]].history[-20:])),
                 "state": lambda words: _state(devices[words[0]]),
             }
