@@ -11,6 +11,7 @@ import pytest
 
 from cash_devices.errors import EscrowError
 from cash_devices.events import CoinAccepted, LinkChanged, NoteEscrowed, NoteStacked
+from cash_devices.note_validator import CcTalkNoteValidator
 from cash_devices.registry import open_acceptor
 from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor, SimNoteValidator
 from tests.cash_devices.conftest import EventWaiter, run, until
@@ -117,6 +118,7 @@ def test_a_stack_command_whose_ack_was_garbled_stacks_the_note_once(checksum):
             validator = await open_acceptor(
                 "cctalk", bus.path, 40, kind="note", checksum=checksum, timeout_s=0.2
             )
+            assert isinstance(validator, CcTalkNoteValidator)
             events = EventWaiter(validator)
             try:
                 await validator.enable()
