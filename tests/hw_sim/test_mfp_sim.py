@@ -242,3 +242,45 @@ def test_the_agent_answers_a_pysnmp_get_over_udp() -> None:
 
     error, status, values = run(body())
     assert (error, status, values) == (None, 0, ["9", "TASKalfa 3253ci"])
+
+
+def test_input_table_rows_use_the_printer_mib_columns() -> None:
+    mfp = SimulatedMfp()
+    mfp.set_paper(2, -3)  # "at least one sheet"
+    values = _mib_values(mfp)
+    entry = "1.3.6.1.2.1.43.8.2.1"
+    rows = {
+        index: tuple(values[_oid(f"{entry}.{column}.1.{index}")] for column in (2, 8, 9, 10, 12, 13))
+        for index in (1, 2, 3)
+    }
+    # PrtInputTypeTC 3 sheetFeedAutoRemovableTray, 5 sheetFeedManual; capacity unit 8 = sheets
+    assert rows == {
+        1: (3, 8, 500, 500, b"A4", b"Tray 1"),
+        2: (3, 8, 500, -3, b"A4", b"Tray 2"),
+        3: (5, 8, 100, 0, b"", b"Bypass Tray"),
+    }
+
+
+@pytest.mark.parametrize(("trays", "octets"), [
+    ({1: 500, 2: 500}, "0000"),
+    ({1: 50, 2: 500}, "8000"),  # lowPaper: bit 0
+    ({1: 0, 2: 500}, "8000"),  # one cassette empty: low, the other still feeds
+    ({1: 0, 2: 0}, "C000"),  # lowPaper + noPaper (bit 1): every cassette is empty
+    ({1: -3, 2: 0}, "8000"),
+])  # fmt: skip
+def test_paper_error_bits_follow_the_trays(trays: dict[int, int], octets: str) -> None:
+    mfp = SimulatedMfp()
+    for tray, sheets in trays.items():
+        mfp.set_paper(tray, sheets)
+    _, values = mfp.mib()
+    assert values[ERROR_STATE] == (0x04, bytes.fromhex(octets))
+    assert (mfp.print_pages(1) == 0) == ("C0" in octets)  # no paper stops printing
+
+
+def test_sharp_reports_the_waste_toner_as_a_percent_of_an_unknown_maximum() -> None:
+    # as the Sharp recording does (prtMarkerSupplies index 5: max -2, level 100)
+    values = _mib_values(SimulatedMfp("sharp"))
+    entry = "1.3.6.1.2.1.43.11.1.1"
+    assert (values[_oid(f"{entry}.8.1.5")], values[_oid(f"{entry}.9.1.5")]) == (-2, 100)
+    with pytest.raises(ValueError):
+        SimulatedMfp().set_paper(4, 10)
