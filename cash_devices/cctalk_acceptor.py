@@ -20,8 +20,8 @@ from cash_devices.base import Acceptor, Denomination, DeviceIdentity, SelfCheck
 from cash_devices.cctalk import CcTalkLink, Exchange, Header
 from cash_devices.codes import CodeInfo, describe_fault_code
 from cash_devices.counter import CounterTracker, NewPair
-from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady, FrameError
-from cash_devices.events import CounterState, DeviceError, ErrorKind, LinkChanged, LostEvents, Reset
+from cash_devices.errors import ConfigurationError, DeviceNotReady, FrameError, LinkError
+from cash_devices.events import CounterState, DeviceError, ErrorKind, LostEvents, Reset
 
 __all__ = ["CcTalkAcceptor"]
 
@@ -46,16 +46,12 @@ class CcTalkAcceptor(Acceptor):
         owns_link: bool = True,
         offline_after_failures: int = 3,
     ) -> None:
-        super().__init__()
+        super().__init__(offline_after_failures=offline_after_failures)
         self._owns_link = owns_link
         if not 0 < address <= 255:
             raise ConfigurationError(f"ccTalk device address {address} must be 1-255")
-        if offline_after_failures < 1:
-            raise ConfigurationError("offline_after_failures must be at least 1")
         self.address = address
         self.poll_interval_s = poll_interval_s
-        self.offline_after_failures = offline_after_failures
-        self._failures_in_a_row = 0
         self._link = link
         self._lock = asyncio.Lock()
         self._tracker = CounterTracker(resume)
@@ -111,7 +107,7 @@ class CcTalkAcceptor(Acceptor):
         self._health.enabled = False
         state = await self.request(Header.REQUEST_MASTER_INHIBIT)
         if state[:1] != MASTER_INHIBIT:
-            raise CcTalkError(f"device {self.address} still accepts after master inhibit ({state.hex()})")
+            raise LinkError(f"device {self.address} still accepts after master inhibit ({state.hex()})")
 
     async def self_check(self) -> SelfCheck:
         """Header 232: fault code (0 = OK) and any extra byte (coil, sensor or hopper number)."""
@@ -166,7 +162,7 @@ class CcTalkAcceptor(Acceptor):
             reply = await self.request(self.poll_header)
             self._on_link_ok()
             await self._process(reply)
-        except (CcTalkError, OSError) as error:
+        except (LinkError, OSError) as error:
             self._on_link_error(error)
             return
         if self._reapply_pending:
@@ -175,7 +171,7 @@ class CcTalkAcceptor(Acceptor):
     async def _try_reapply(self) -> None:
         try:
             await self._reapply()
-        except (CcTalkError, OSError) as error:
+        except (LinkError, OSError) as error:
             # the device answers polls but refuses its setup: keep trying, say so, stay online
             self._health.last_error = f"re-applying setup after reset failed: {error}"
             log.warning("ccTalk device %s: %s; will retry", self.address, self._health.last_error)
@@ -224,35 +220,17 @@ class CcTalkAcceptor(Acceptor):
         )
 
     def _on_link_error(self, error: Exception) -> None:
-        self._count_link()
-        self._health.failed_polls += 1
-        self._failures_in_a_row += 1
-        self._health.last_error = str(error)
-        if self._health.online and self._failures_in_a_row >= self.offline_after_failures:
-            log.warning("ccTalk device %s stopped answering: %s", self.address, error)
-            self._health.online = False
-            self._emit(LinkChanged(device_serial=self.device_serial, online=False, reason=str(error)))
-        elif self._health.online:
-            log.info("ccTalk device %s: poll failed (%s); still online", self.address, error)
+        self._poll_failed(error, self._link.timeouts, self._link.frames_rejected, self._link.repeats)
 
     def _on_link_ok(self) -> None:
-        self._count_link()
-        self._failures_in_a_row = 0
-        if not self._health.online:
-            self._health.online = True
-            self._emit(LinkChanged(device_serial=self.device_serial, online=True))
-
-    def _count_link(self) -> None:
-        self._health.timeouts = self._link.timeouts
-        self._health.frames_rejected = self._link.frames_rejected
-        self._health.repeats = self._link.repeats
+        self._poll_ok(self._link.timeouts, self._link.frames_rejected, self._link.repeats)
 
     async def _shutdown(self) -> None:
         if self._poll_task is not None:
             self._poll_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
-        with contextlib.suppress(CcTalkError, OSError):
+        with contextlib.suppress(LinkError, OSError):
             await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
         self._health.enabled = False
         self._health.online = False
