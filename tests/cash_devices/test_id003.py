@@ -363,3 +363,19 @@ def test_validator_class_is_an_escrow_acceptor():
     from cash_devices import Escrow
 
     assert issubclass(Id003NoteValidator, Escrow)
+
+
+def test_link_skips_noise_before_sync_and_repeats_a_corrupt_reply(scripted_line):
+    from cash_devices.id003 import open_id003_link
+
+    status = bytes.fromhex("FC 05 11 27 56")
+    corrupt, idle = bytes.fromhex("FC 05 11 27 57"), bytes.fromhex("FC 05 11 27 56")
+    line = scripted_line({status: [b"\x00\xff\x13" + corrupt, b"\xfe" + idle]}, echo=False)
+    link = open_id003_link(line.path, timeout_s=0.5)
+    try:
+        exchange = link.exchange(Command.STATUS_REQUEST)
+    finally:
+        link.close()
+    assert (exchange.reply.code, exchange.attempts) == (0x11, 2)
+    # the corrupt frame and each run of noise before SYNC are counted; one repeat
+    assert (link.frames_rejected, link.repeats, link.timeouts) == (3, 1, 0)
