@@ -1,13 +1,18 @@
-"""The simulated MFP counts pages by the job's language, as a printer does, in any chunking."""
+"""The simulated MFP counts pages by the job's language, as a printer does, in any chunking.
+
+Its job and IPP parsers survive any garbage.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hw_sim.mfp.jobs import PjlJobReader
+from hw_sim.mfp.sinks import decode_ipp_attributes
 
 UEL = b"\x1b%-12345X"
 HEADER = UEL + b'@PJL JOB NAME="t"\r\n@PJL ENTER LANGUAGE=PDF\r\n'
@@ -52,3 +57,13 @@ def test_pcl_and_text_pages_end_with_form_feeds() -> None:
 def test_any_chunking_counts_the_same(cuts: list[int]) -> None:
     assert _pages(HEADER + PDF + UEL, cuts) == 3
     assert _pages(POSTSCRIPT, [cut % len(POSTSCRIPT) for cut in cuts]) == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_simulator_parsers_survive_garbage(data: bytes) -> None:
+    reader = PjlJobReader()
+    reader.feed(data)
+    assert reader.finish().pages >= 0
+    with contextlib.suppress(ValueError):
+        decode_ipp_attributes(data)
