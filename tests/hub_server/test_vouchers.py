@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from printgate import voucher_code
 from printgate.v1 import admin_pb2, common_pb2, kiosk_pb2
 
-from hub_server import vouchers
+from hub_server.domain import vouchers
+from tests.admin_cli.test_admin_cli import Result, run_admin
 from tests.hub_server.conftest import HubClients
 from tests.hub_server.kiosk_clients import (
     ALREADY,
@@ -31,7 +32,6 @@ from tests.hub_server.kiosk_clients import (
     kiosk_admin,
     rpc_error,
 )
-from tests.hub_server.test_admin_cli import Result, run_admin
 
 CARD, OTHER_CARD = "A11CE001", "B0B00002"
 DAY_S = 24 * 3600

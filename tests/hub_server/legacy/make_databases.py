@@ -19,6 +19,8 @@ them: the hub secret (test-only) and each dump's unredeemed voucher code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -30,13 +32,19 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, kiosk_pb2, kiosk_pb2_grpc, terminal_pb2
-from printgate.v1 import terminal_pb2_grpc
+from printgate.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    common_pb2,
+    kiosk_pb2,
+    kiosk_pb2_grpc,
+    terminal_pb2,
+    terminal_pb2_grpc,
+)
 
 from hub_server.clock import FakeClock  # the old hub's modules, from PYTHONPATH
 from hub_server.config import AuthConfig, HubConfig
 from hub_server.intake import JobRecord
-from hub_server.jobs import SqlJobRegistry
 from hub_server.server import start_hub
 
 HERE = Path(__file__).resolve().parent
@@ -69,7 +77,9 @@ async def fill(data_dir: Path, database: str) -> str:
             return await getattr(stub, method)(request, metadata=metadata)
 
         alice, bob, carol = (admin_pb2.UserRef(username=name) for name in ("alice", "bob", "carol"))
-        await call("CreateUser", admin_pb2.User(username="alice", full_name="Alice Example", groups=["staff"]))
+        await call(
+            "CreateUser", admin_pb2.User(username="alice", full_name="Alice Example", groups=["staff"])
+        )
         await call("CreateUser", admin_pb2.User(username="bob", initial_password="bob-password-1"))
         await call(
             "CreateUser",
@@ -102,12 +112,15 @@ async def fill(data_dir: Path, database: str) -> str:
         await call("CreateProject", admin_pb2.Project(code="P1", name="Project one", groups=["staff"]))
         await call("UpsertPrinter", admin_pb2.Printer(name="floor-1", address="127.0.0.1:9"))
         terminal = await call(
-            "CreateTerminal", admin_pb2.Terminal(id="t1", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="floor-1")
+            "CreateTerminal",
+            admin_pb2.Terminal(id="t1", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="floor-1"),
         )
         kiosk = await call("CreateTerminal", admin_pb2.Terminal(id="k1", kind=admin_pb2.TERMINAL_KIND_KIOSK))
         await call(
             "AdjustCredit",
-            admin_pb2.AdjustCreditRequest(user=alice, amount_cents=1000, reason="opening", idempotency_key="a-1"),
+            admin_pb2.AdjustCreditRequest(
+                user=alice, amount_cents=1000, reason="opening", idempotency_key="a-1"
+            ),
         )
         await call("DelegateJobs", admin_pb2.Delegation(owner=alice, delegate_user=bob))
 
@@ -136,13 +149,13 @@ async def fill(data_dir: Path, database: str) -> str:
             metadata=at_t1,
         )
         wrong = terminal_pb2.AuthenticateRequest(card=terminal_pb2.CardCredential(number="DEADBEEF"))
-        try:
+        with contextlib.suppress(grpc.aio.AioRpcError):  # recorded as a failure of terminal t1
             await terminals.Authenticate(wrong, metadata=at_t1)
-        except grpc.aio.AioRpcError:
-            pass  # recorded as a failure of terminal t1
         kiosks = kiosk_pb2_grpc.KioskServiceStub(channel)
         session = (await terminals.Authenticate(card, metadata=at_k1)).session_token
-        recharge = await kiosks.OpenRecharge(kiosk_pb2.OpenRechargeRequest(session_token=session), metadata=at_k1)
+        recharge = await kiosks.OpenRecharge(
+            kiosk_pb2.OpenRechargeRequest(session_token=session), metadata=at_k1
+        )
         await kiosks.CreditCashEvent(
             kiosk_pb2.CreditCashEventRequest(
                 recharge_id=recharge.recharge_id,
@@ -153,8 +166,12 @@ async def fill(data_dir: Path, database: str) -> str:
             ),
             metadata=at_k1,
         )
-        await kiosks.CloseRecharge(kiosk_pb2.CloseRechargeRequest(recharge_id=recharge.recharge_id), metadata=at_k1)
-        counted = kiosk_pb2.DenominationCount(device_kind=kiosk_pb2.CASH_DEVICE_KIND_COIN, value_cents=200, count=1)
+        await kiosks.CloseRecharge(
+            kiosk_pb2.CloseRechargeRequest(recharge_id=recharge.recharge_id), metadata=at_k1
+        )
+        counted = kiosk_pb2.DenominationCount(
+            device_kind=kiosk_pb2.CASH_DEVICE_KIND_COIN, value_cents=200, count=1
+        )
         await call(
             "EmptyCashBox",
             kiosk_pb2.EmptyCashBoxRequest(kiosk_id="k1", counted=[counted], idempotency_key="e-1"),
@@ -172,7 +189,8 @@ async def fill(data_dir: Path, database: str) -> str:
             kiosk_pb2.RedeemVoucherRequest(session_token=session, code=codes[0]), metadata=at_k1
         )
         now_s = clock.now_us() / 1_000_000
-        SqlJobRegistry(running.db).add_job(
+        # The old hub's registry module (it moved since): this script runs on that hub only.
+        importlib.import_module("hub_server.jobs").SqlJobRegistry(running.db).add_job(
             JobRecord(
                 owner="alice",
                 submitted_by="alice",
