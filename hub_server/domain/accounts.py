@@ -282,7 +282,7 @@ class Accounts:
         self._store = store
         self._clock = clock
 
-    def list(self, user: UserRef | None = None) -> list[AccountRecord]:
+    def all(self, user: UserRef | None = None) -> list[AccountRecord]:
         """Every account, or one user's."""
         return self._store.read(
             lambda tx: list_accounts(tx, None if user is None else resolve_user(tx, user))

@@ -532,7 +532,7 @@ class HeldJobs:
             lambda tx: list_delegations(tx, None if owner is None else resolve_user(tx, owner))
         )
 
-    def list(self, owner: UserRef | None = None, limit: int = 0) -> list[PrintJobSummary]:
+    def all(self, owner: UserRef | None = None, limit: int = 0) -> list[PrintJobSummary]:
         """Jobs newest first, of one owner or all (``limit`` 0 or above 1000: 1000)."""
         limit = min(limit or MAX_LIST, MAX_LIST)
         return self._store.read(

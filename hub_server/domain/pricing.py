@@ -198,7 +198,7 @@ class Prices:
         """Set one price; returns it as stored."""
         return await self._store.write(lambda tx: set_price(tx, price))
 
-    def list(self, printer_group: str = "") -> list[PriceRecord]:
+    def all(self, printer_group: str = "") -> list[PriceRecord]:
         """Every price, or one printer group's."""
         return self._store.read(lambda tx: list_prices(tx, printer_group))
 

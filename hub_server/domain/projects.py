@@ -131,6 +131,6 @@ class Projects:
         now_us = self._clock.now_us()
         return await self._store.write(lambda tx: create_project(tx, project, now_us))
 
-    def list(self) -> list[ProjectRecord]:
+    def all(self) -> list[ProjectRecord]:
         """Every project."""
         return self._store.read(list_projects)

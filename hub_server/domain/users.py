@@ -441,7 +441,7 @@ class Users:
         """One user."""
         return self._store.read(lambda tx: get_user(tx, resolve_user(tx, ref)))
 
-    def list(self, query: str, limit: int, offset: int) -> tuple[list[UserRecord], int]:
+    def search(self, query: str, limit: int, offset: int) -> tuple[list[UserRecord], int]:
         """Matching users (``limit`` 0: 100, at most :data:`MAX_LIST`) and how many match in all."""
         limit = min(limit or 100, MAX_LIST)
         return self._store.read(lambda tx: list_users(tx, query, limit, offset))

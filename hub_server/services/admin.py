@@ -257,7 +257,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def ListUsers(
         self, request: admin_pb2.ListUsersRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListUsersResponse:
-        users, total = self.hub.users.list(request.query, request.limit, request.offset)
+        users, total = self.hub.users.search(request.query, request.limit, request.offset)
         return admin_pb2.ListUsersResponse(users=[user_message(u) for u in users], total=total)
 
     async def SetPin(
@@ -361,7 +361,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def ListProjects(
         self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListProjectsResponse:
-        return admin_pb2.ListProjectsResponse(projects=[_project(p) for p in self.hub.projects.list()])
+        return admin_pb2.ListProjectsResponse(projects=[_project(p) for p in self.hub.projects.all()])
 
     # -- printers, terminals, prices ------------------------------------------------------------
 
@@ -415,7 +415,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.ListPricesRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListPricesResponse:
         return admin_pb2.ListPricesResponse(
-            prices=[_price(p) for p in self.hub.prices.list(request.printer_group)]
+            prices=[_price(p) for p in self.hub.prices.all(request.printer_group)]
         )
 
     # -- money --------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.ListAccountsRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListAccountsResponse:
         owner = user_ref(request.user) if request.HasField("user") else None
-        return admin_pb2.ListAccountsResponse(accounts=[_account(a) for a in self.hub.accounts.list(owner)])
+        return admin_pb2.ListAccountsResponse(accounts=[_account(a) for a in self.hub.accounts.all(owner)])
 
     async def AdjustCredit(
         self, request: admin_pb2.AdjustCreditRequest, context: grpc.aio.ServicerContext
@@ -524,7 +524,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.ListPrintJobsResponse:
         owner = user_ref(request.owner) if request.HasField("owner") else None
         return admin_pb2.ListPrintJobsResponse(
-            jobs=[_print_job(j) for j in self.hub.jobs.list(owner, request.limit)]
+            jobs=[_print_job(j) for j in self.hub.jobs.all(owner, request.limit)]
         )
 
     async def AssignPrintJob(

@@ -41,8 +41,8 @@ class EnumTable(Generic[E]):
     """A protobuf enum's values and the domain's word for each (0, proto3's "unset", has none)."""
 
     def __init__(self, words: Mapping[E, str]) -> None:
-        self._words = dict(words)
-        self._values = {word: value for value, word in words.items()}
+        self._words: dict[int, str] = {int(value): word for value, word in words.items()}
+        self._values: dict[str, E] = {word: value for value, word in words.items()}
 
     def __contains__(self, value: object) -> bool:
         return value in self._words
@@ -56,11 +56,11 @@ class EnumTable(Generic[E]):
         """The word for ``value``; :class:`InvalidRequest` when it is unset or unknown."""
         if value not in self._words:
             raise InvalidRequest(f"{what} must be set")
-        return self._words[value]  # type: ignore[index]  # ``in`` above narrowed value to E
+        return self._words[value]
 
     def word_or(self, value: int, default: str) -> str:
         """The word for ``value``, or ``default`` when it is unset or unknown."""
-        return self._words.get(value, default)  # type: ignore[call-overload]  # int keys are E at run time
+        return self._words.get(value, default)
 
     def value(self, word: str) -> E:
         """The enum value for a domain word."""
@@ -119,7 +119,7 @@ RELEASE_STATE = EnumTable(
 )
 
 
-def credit_outcome(already_applied: bool) -> kiosk_pb2.CreditOutcome.ValueType:
+def credit_outcome(already_applied: bool) -> kiosk_pb2.CreditOutcome:
     """CREATED, or ALREADY_APPLIED for a replay answered with the first result."""
     return kiosk_pb2.CREDIT_OUTCOME_ALREADY_APPLIED if already_applied else kiosk_pb2.CREDIT_OUTCOME_CREATED
 

@@ -95,8 +95,10 @@ class PostgresDatabase(Database):
                 lambda: _run(setup, "BEGIN"),
                 lambda: _run(setup, "COMMIT"),
             )
-        finally:
-            setup.execute("SELECT pg_advisory_unlock(7243901)")
+        except BaseException:
+            self._close_connections()
+            raise
+        setup.execute("SELECT pg_advisory_unlock(7243901)")
         self._writers = concurrent.futures.ThreadPoolExecutor(
             max_workers=writer_connections, thread_name_prefix="pg-writer"
         )
@@ -144,6 +146,9 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         """Finish queued writes and close every connection."""
         self._writers.shutdown(wait=True)
+        self._close_connections()
+
+    def _close_connections(self) -> None:
         with self._lock:
             for connection in self._connections:
                 connection.close()

@@ -77,7 +77,11 @@ class SqliteDatabase(Database):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_connection = _connect(self.path)
-        migrate(_SqliteTx(self._write_connection), self.dialect, components, self._begin, self._commit)
+        try:
+            migrate(_SqliteTx(self._write_connection), self.dialect, components, self._begin, self._commit)
+        except BaseException:
+            self._write_connection.close()
+            raise
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
