@@ -16,6 +16,7 @@ from hub_server.domain import account_names, ledger
 from hub_server.domain.projects import project_account
 from hub_server.domain.store import Store
 from hub_server.domain.users import UserRef, resolve_user, username_of
+from hub_server.domain.validation import MAX_LIST
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.storage import Row, Tx
 
@@ -33,7 +34,6 @@ __all__ = [
 ]
 
 ACCOUNT_KINDS = ("prepaid", "postpaid", "system", "arrears")
-MAX_LIST = 1000
 MAX_REASON_CHARS = 256
 
 

@@ -76,7 +76,6 @@ class Hub:
         secret: bytes,
         spool: Spool | None = None,
     ) -> None:
-        self.db = db
         self.config = config
         self.clock = clock
         store = Store(db)

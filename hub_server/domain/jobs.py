@@ -27,6 +27,7 @@ from typing import Any
 from hub_server.clock import Clock
 from hub_server.domain.store import Store
 from hub_server.domain.users import UserRef, group_id, resolve_user
+from hub_server.domain.validation import MAX_LIST
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.intake import (
     DocumentSettings,
@@ -435,7 +436,6 @@ def delegates_of(tx: Tx, owner_id: int, user_id: int) -> bool:
 _ADMIN_COLUMNS = """j.id, u.username AS owner, j.submitted_by, j.job_name, j.state, j.page_count,
     j.color_pages, j.copies, j.size_bytes, j.source, j.created_us, j.expires_us
     FROM print_jobs j LEFT JOIN users u ON u.id = j.owner_user_id"""
-MAX_LIST = 1000
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from hub_server.domain import account_names, cards, credentials, ledger
 from hub_server.domain.pricing import FUNCTIONS
 from hub_server.domain.security import Hasher, pin_lookup_key
 from hub_server.domain.store import Store
-from hub_server.domain.validation import CODE, NAME, require, text
+from hub_server.domain.validation import CODE, MAX_LIST, NAME, require, text
 from hub_server.errors import AlreadyExists, InvalidRequest, NotFound
 from hub_server.storage import Tx
 
@@ -24,7 +24,6 @@ __all__ = [
     "BILLINGS",
     "DEFAULT_ROLE",
     "GROUP_KINDS",
-    "MAX_LIST",
     "GroupRecord",
     "Permissions",
     "RoleRecord",
@@ -41,7 +40,6 @@ __all__ = [
 DEFAULT_ROLE = "user"
 BILLINGS = ("prepaid", "department")
 GROUP_KINDS = ("group", "department")
-MAX_LIST = 1000
 UPDATABLE = ("full_name", "email", "department", "roles", "active", "billing", "groups")
 
 

@@ -1,4 +1,5 @@
-"""Bounds every name and text the directory keeps, so no field can grow without limit."""
+"""Bounds on every name and text the hub keeps, and on admin listings, so nothing grows without
+limit."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import re
 
 from hub_server.errors import InvalidRequest
 
-__all__ = ["CODE", "MAX_TEXT", "NAME", "require", "text"]
+__all__ = ["CODE", "MAX_LIST", "MAX_TEXT", "NAME", "require", "text"]
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")  # usernames, role names, project codes
 NAME = re.compile(r"^[^\x00-\x1f]{1,128}$")  # group, printer and printer-group names
 MAX_TEXT = 256
+MAX_LIST = 1000  # the most rows one admin listing returns
 
 
 def require(pattern: re.Pattern[str], value: str, what: str) -> str:
