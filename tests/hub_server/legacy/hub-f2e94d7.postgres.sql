@@ -2,7 +2,6 @@
 -- PostgreSQL database dump
 --
 
-\restrict Sug9etLJrxBPbncTq4DKLXB35zBhjOMeYeh9zPpfOVbdrheRLX9mXmpYzXR21Rq
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -1944,5 +1943,4 @@ ALTER TABLE ONLY public.vouchers
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Sug9etLJrxBPbncTq4DKLXB35zBhjOMeYeh9zPpfOVbdrheRLX9mXmpYzXR21Rq
 

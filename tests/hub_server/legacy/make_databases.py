@@ -236,7 +236,11 @@ async def main() -> None:
             capture_output=True,
             text=True,
         ).stdout
-        (HERE / f"hub-{COMMIT}.postgres.sql").write_text(dumped)
+        # pg_dump's \restrict/\unrestrict guard lines need a psql of 2025 or later: left out, so
+        # any PostgreSQL 15 client restores the dump.
+        guards = ("\\restrict", "\\unrestrict")
+        plain = "".join(line for line in dumped.splitlines(keepends=True) if not line.startswith(guards))
+        (HERE / f"hub-{COMMIT}.postgres.sql").write_text(plain)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
