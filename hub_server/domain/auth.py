@@ -94,8 +94,8 @@ class Authentication:
         signer: SessionSigner,
     ) -> None:
         self._store = store
-        self.config = config
-        self.clock = clock
+        self._config = config
+        self._clock = clock
         self._secret = secret
         self._hasher = hasher
         self._signer = signer
@@ -124,7 +124,7 @@ class Authentication:
 
     async def authenticate(self, terminal_id: str, credential: Credential) -> AuthResult:
         """Identify the person at a terminal (see the module docstring for the lockout policy)."""
-        now_us = self.clock.now_us()
+        now_us = self._clock.now_us()
         self._refuse_if_locked(terminal_identity(terminal_id), now_us)
         if credential.card_number:
             return await self._by_card(terminal_id, credential, now_us)
@@ -166,7 +166,7 @@ class Authentication:
         return await self._succeed(user_id, terminal_id, credential.method, now_us)
 
     async def _by_pin(self, terminal_id: str, credential: Credential, now_us: int) -> AuthResult:
-        if not self.config.auth.pin_login:
+        if not self._config.auth.pin_login:
             raise PermissionDenied("PIN login is disabled on this hub")
         lookup = pin_lookup_key(self._secret, credential.pin[:MAX_SECRET_CHARS])
         found = self._store.read(
@@ -210,10 +210,10 @@ class Authentication:
 
         See the module docstring for the order of the checks and what each answer tells.
         """
-        if not self.config.auth.self_link_cards:
+        if not self._config.auth.self_link_cards:
             raise Refused("linking cards at the terminal is disabled on this hub")
         number = cards.normalise_card_number(card_number)
-        now_us = self.clock.now_us()
+        now_us = self._clock.now_us()
         self._refuse_if_locked(terminal_identity(terminal_id), now_us)
         user_id = await self._check_password(terminal_id, username, password, now_us)
 
@@ -231,7 +231,7 @@ class Authentication:
         self._store.read(lambda tx: refuse_if_locked(tx, identity, now_us))
 
     async def _fail(self, identity: str, now_us: int, message: str = NOT_RECOGNISED) -> NoReturn:
-        limits = Limits(self.config.auth.max_failed_attempts, self.config.auth.lockout_s)
+        limits = Limits(self._config.auth.max_failed_attempts, self._config.auth.lockout_s)
         await self._store.write(lambda tx: record_failure(tx, identity, limits, now_us))
         raise AuthenticationFailed(message)
 
@@ -240,12 +240,12 @@ class Authentication:
 
         def load(tx: Tx) -> tuple[bool, SessionView]:
             failures = lockout.has_failures(tx, identity)
-            return failures, session_view(tx, user_id, now_us, self.config.timezone)
+            return failures, session_view(tx, user_id, now_us, self._config.timezone)
 
         had_failures, view = self._store.read(load)
         if had_failures:
             await self._store.write(lambda tx: lockout.clear(tx, identity))
-        token = self._signer.issue(user_id, terminal_id, method, now_us, self.config.auth.session_ttl_s)
+        token = self._signer.issue(user_id, terminal_id, method, now_us, self._config.auth.session_ttl_s)
         return AuthResult(
             second_factor_required=False, token=token, claims=self._signer.check(token), view=view
         )
