@@ -24,7 +24,7 @@ def _hub() -> Register:
 
 
 def _admin() -> Register:
-    from hub_server.admin_cli import register
+    from admin_cli import register
 
     return register
 
