@@ -1,10 +1,11 @@
 """Directory sync: users, groups and card numbers from LDAP / Active Directory, and directory passwords.
 
-This subpackage imports nothing else of ``hub_server`` except in :mod:`.sqlstore`, the one
-module that implements its :class:`~.store.UserStore` over the hub's tables. The hub plugs in:
+This subpackage imports nothing else of ``hub_server``; its :class:`~.store.UserStore` is
+implemented over the hub's tables by ``hub_server.domain.dirsync_store``. The hub plugs in:
 
 * configuration: :func:`~.config.load_directory_config` on the ``[directory]`` table;
-* storage: ``SqlUserStore(db, hash_pin, pin_lookup_key)`` (creates its own tables idempotently);
+* storage: ``hub_server.domain.dirsync_store.SqlUserStore(db, hash_pin, pin_lookup_key)``
+  (creates its own tables idempotently);
 * :class:`~.sync.DirectorySync` (test, dry run, sync, status) with the readers' chain parser;
 * :class:`~.scheduler.SyncScheduler` for scheduled runs;
 * :class:`~.service.DirectoryServicer` (gRPC, ``printgate/v1/directory.proto``);
@@ -27,13 +28,14 @@ from .errors import (
     SyncRefused,
     UnknownSource,
 )
+from .model import DirectoryUser
 from .passwords import DirectoryPasswords, Verdict
 from .scheduler import SyncScheduler
-from .sqlstore import SqlUserStore
-from .store import UserStore
+from .store import CardHolding, HubState, HubUser, Link, Plan, RunRecord, UserPlan, UserStore
 from .sync import DirectorySync, SyncResult
 
 __all__ = [
+    "CardHolding",
     "DirectoryBindRefused",
     "DirectoryConfig",
     "DirectoryConfigError",
@@ -43,12 +45,18 @@ __all__ = [
     "DirectorySync",
     "DirectoryTlsError",
     "DirectoryUnavailable",
+    "DirectoryUser",
+    "HubState",
+    "HubUser",
+    "Link",
+    "Plan",
+    "RunRecord",
     "SourceConfig",
-    "SqlUserStore",
     "SyncRefused",
     "SyncResult",
     "SyncScheduler",
     "UnknownSource",
+    "UserPlan",
     "UserStore",
     "Verdict",
     "load_directory_config",

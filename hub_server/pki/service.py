@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import NoReturn
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -39,10 +39,11 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
     def __init__(self, pki: HubPki) -> None:
         self._pki = pki
 
-    async def _refuse(self, context: grpc.aio.ServicerContext, what: str, error: PkiError) -> Any:
+    async def _refuse(self, context: grpc.aio.ServicerContext, what: str, error: PkiError) -> NoReturn:
         # The one place a refused enrollment is logged; messages carry no secrets.
         log.warning("%s refused for %s: %s", what, context.peer(), error)
         await context.abort(grpc_status_for(error), str(error))
+        raise AssertionError("abort() raises")  # grpc's stubs do not declare it NoReturn
 
     async def GetCaCertificate(
         self, request: enrollment_pb2.GetCaCertificateRequest, context: grpc.aio.ServicerContext
@@ -60,7 +61,7 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
             kind = _KIND_NAME.get(request.kind, "unspecified")
             issued = await self._pki.enroller.enroll(request.token, kind, request.csr_pem, context.peer())
         except PkiError as error:
-            return await self._refuse(context, "enrollment", error)
+            await self._refuse(context, "enrollment", error)
         return _response(issued, self._pki.config.device_endpoints)
 
     async def Renew(
@@ -71,5 +72,5 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
             peer = self._pki.authenticator.identify(context)
             issued = await self._pki.enroller.renew(peer, request.csr_pem)
         except PkiError as error:
-            return await self._refuse(context, "renewal", error)
+            await self._refuse(context, "renewal", error)
         return _response(issued, self._pki.config.device_endpoints)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from hub_server.dirsync.config import SourceConfig, load_source
-from hub_server.dirsync.sqlstore import SqlUserStore
+from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.storage import Database
 from tests.slapd import (
     AD_SUFFIX,

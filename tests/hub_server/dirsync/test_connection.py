@@ -15,8 +15,8 @@ from hub_server.dirsync.errors import (
     DirectoryTlsError,
     DirectoryUnavailable,
 )
-from hub_server.dirsync.sqlstore import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
+from hub_server.domain.dirsync_store import SqlUserStore
 from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import SITE_USERS, Directory
 from tests.slapd import make_other_ca

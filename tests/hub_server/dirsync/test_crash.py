@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from hub_server import ledger
+from hub_server.domain import ledger
 from hub_server.storage import SqliteDatabase
 from tests.hub_server.dirsync.conftest import SITE_USERS, Directory
 
@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[3]
 CHILD = """
 import sys
 from hub_server.dirsync.config import DirectoryConfig, load_source
-from hub_server.dirsync.sqlstore import SqlUserStore
+from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.storage import SqliteDatabase
 from reader_drivers.convert import ConversionChain

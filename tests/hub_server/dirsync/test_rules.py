@@ -6,16 +6,16 @@ from typing import Any
 
 import grpc
 import pytest
+from hub_server.security import Hasher, pin_lookup_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub_server import directory
 from hub_server.dirsync.config import DirectoryConfig, load_directory_config, load_source
 from hub_server.dirsync.errors import DirectoryConfigError
 from hub_server.dirsync.reader import EntryError, in_chain_filter, nested_mode, stable_id
-from hub_server.dirsync.sqlstore import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
-from hub_server.security import Hasher, pin_lookup_key
+from hub_server.domain.dirsync_store import SqlUserStore
+from hub_server.domain.users import RoleRecord, UserRecord, create_user, upsert_role
 from hub_server.storage import Database
 from reader_drivers.convert import ConversionChain
 from tests.hub_server.conftest import HubClients
@@ -131,13 +131,9 @@ def test_roles_follow_role_map_and_local_users_are_adopted_only_when_asked(
     ad_tree: Subtree, db: Database, store: SqlUserStore
 ) -> None:
     db.write_sync(
-        lambda tx: directory.upsert_role(tx, "admin", False, ["print", "copy", "scan", "fax"], True, False)
+        lambda tx: upsert_role(tx, RoleRecord("admin", False, ("print", "copy", "scan", "fax"), True, False))
     )
-    local = db.write_sync(
-        lambda tx: directory.create_user(
-            tx, directory.UserRecord(username="ann", full_name="Old Ann"), NOW_US
-        )
-    )
+    local = db.write_sync(lambda tx: create_user(tx, UserRecord(username="ann", full_name="Old Ann"), NOW_US))
     ad_tree.add(
         [SiteUser("ann", full_name="Ann A", groups=["admins"]), SiteUser("bob", full_name="Bob B")],
         [SiteGroup("admins")],

@@ -18,8 +18,8 @@ from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.passwords import DirectoryPasswords, Verdict
 from hub_server.dirsync.scheduler import SyncScheduler
 from hub_server.dirsync.service import DirectoryServicer
-from hub_server.dirsync.sqlstore import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
+from hub_server.domain.dirsync_store import SqlUserStore
 from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.slapd import SiteGroup, SiteUser

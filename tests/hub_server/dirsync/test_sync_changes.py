@@ -7,11 +7,12 @@ import base64
 
 import pytest
 
-from hub_server import directory, ledger
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.errors import SyncRefused
-from hub_server.dirsync.sqlstore import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
+from hub_server.domain import account_names, cards, ledger
+from hub_server.domain.dirsync_store import SqlUserStore
+from hub_server.domain.users import UserRecord, create_user
 from hub_server.storage import Database
 from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import Subtree
@@ -57,13 +58,13 @@ def test_a_renamed_user_keeps_account_balance_and_history(
 
     def top_up(tx):
         claim = ledger.open_transaction(tx, kind="adjustment", recorded_us=NOW_US, user_id=ann_id)
-        account = ledger.account_id(tx, ledger.prepaid_account_name("ann"))
+        account = ledger.account_id(tx, account_names.prepaid("ann"))
         ledger.post(
             tx,
             claim.transaction_id,
             [
                 ledger.Posting(account, 500),
-                ledger.Posting(ledger.create_account(tx, ledger.ADJUSTMENTS, "system", NOW_US), -500),
+                ledger.Posting(ledger.create_account(tx, account_names.ADJUSTMENTS, "system", NOW_US), -500),
             ],
         )
 
@@ -76,9 +77,7 @@ def test_a_renamed_user_keeps_account_balance_and_history(
     assert [str(c) for c in result.changes] == ["rename    ann: to anne"]
     users = _users(db)
     assert users["anne"][0] == ann_id and "ann" not in users
-    balance = db.read(
-        lambda tx: ledger.balance(tx, ledger.account_id(tx, ledger.prepaid_account_name("anne")))
-    )
+    balance = db.read(lambda tx: ledger.balance(tx, ledger.account_id(tx, account_names.prepaid("anne"))))
     assert balance == 500
     assert db.read(ledger.check_ledger) == []
 
@@ -163,10 +162,8 @@ def test_cards_move_between_directory_users_and_conflicts_are_reported_not_guess
     ann, bob, cy, dee = _people("ann", "bob", "cy", "dee")
     ad_tree.add([ann, bob, cy, dee], [SiteGroup("staff")])
     # a local user the directory does not know, holding a card and a username
-    local_id = db.write_sync(
-        lambda tx: directory.create_user(tx, directory.UserRecord(username="eve"), NOW_US)
-    )
-    db.write_sync(lambda tx: directory.add_card(tx, local_id, "0000ABCD", "by hand", NOW_US))
+    local_id = db.write_sync(lambda tx: create_user(tx, UserRecord(username="eve"), NOW_US))
+    db.write_sync(lambda tx: cards.add_card(tx, local_id, "0000ABCD", "by hand", NOW_US))
     sync = _sync(ad_tree, store)
     sync.sync("ad")
     ad_tree.add([SiteUser("eve", full_name="Other Eve", badge="43981")], [])  # 43981 = ABCD

@@ -1,6 +1,8 @@
-"""``SqlUserStore``: the :class:`UserStore` of directory sync over the hub's database.
+"""``SqlUserStore``: the :class:`~hub_server.dirsync.UserStore` of directory sync over the hub's
+database. It lives in the domain because it knows the hub's tables; the dirsync subpackage itself
+imports nothing of the hub.
 
-This is the only module of the subpackage that knows the hub's tables (users, user_groups,
+This is the only module that knows the hub's tables (users, user_groups,
 group_members, user_roles, cards, accounts) and its naming rules. Its own tables, in
 :data:`SCHEMA`, hold each directory user's stable id (``directory_links``), the groups each
 source manages (``directory_groups``) and the record of runs (``directory_runs``);
@@ -18,11 +20,9 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from hub_server import directory, ledger
+from hub_server.dirsync import CardHolding, DirectoryUser, HubState, HubUser, Link, Plan, RunRecord, UserPlan
+from hub_server.domain import account_names, cards, users, validation
 from hub_server.storage.base import Database, Tx
-
-from .model import DirectoryUser
-from .store import CardHolding, HubState, HubUser, Link, Plan, RunRecord, UserPlan
 
 ROWS_PER_STATEMENT = 500
 SYNCED_LABEL = "directory:"  # cards.label of a card a sync linked: "directory:<source>"
@@ -204,7 +204,7 @@ class _Applier:
             if p.desired.department and (p.user_id is None or "department" in p.fields)
         }
         for name in sorted(wanted):
-            self.department_ids[name] = directory.ensure_group(self.tx, name, "department", self.now_us)
+            self.department_ids[name] = users.ensure_group(self.tx, name, "department", self.now_us)
 
     def _create_users(self, creates: list[UserPlan]) -> None:
         rows = [
@@ -234,7 +234,7 @@ class _Applier:
             "accounts",
             ("name", "kind", "owner_user_id", "credit_limit_cents", "created_us"),
             [
-                (ledger.prepaid_account_name(p.desired.username), "prepaid", p.user_id, 0, self.now_us)
+                (account_names.prepaid(p.desired.username), "prepaid", p.user_id, 0, self.now_us)
                 for p in creates
             ],
         )
@@ -248,7 +248,7 @@ class _Applier:
             columns["department_id"] = self.department_ids.get(str(p.fields["department"]))
         if "username" in p.fields:
             old = tx.scalar("SELECT username FROM users WHERE id = :u", {"u": p.user_id})
-            for name in (ledger.prepaid_account_name, ledger.arrears_account_name):
+            for name in (account_names.prepaid, account_names.arrears):
                 tx.execute(
                     "UPDATE accounts SET name = :new WHERE name = :old AND owner_user_id = :u",
                     {"new": name(str(p.fields["username"])), "old": name(str(old)), "u": p.user_id},
@@ -353,23 +353,23 @@ class SqlUserStore:
 
     def check_user(self, user: DirectoryUser) -> str:
         """Why the hub would refuse this user's fields ("" when it accepts them)."""
-        if not directory.USERNAME.fullmatch(user.username):
+        if not validation.CODE.fullmatch(user.username):
             return (
                 f"username {user.username[:80]!r} is not a valid hub username "
                 "(letters, digits, . _ @ -; at most 64)"
             )
         for name in ("full_name", "email"):
             value = getattr(user, name)
-            if len(value) > directory.MAX_TEXT or not value.isprintable():
-                return f"{name} must be at most {directory.MAX_TEXT} printable characters"
+            if len(value) > validation.MAX_TEXT or not value.isprintable():
+                return f"{name} must be at most {validation.MAX_TEXT} printable characters"
         for group in (user.department, *user.groups):
-            if group and not directory.NAME.fullmatch(group):
+            if group and not validation.NAME.fullmatch(group):
                 return f"group or department name {group[:80]!r} is not valid on the hub"
         return ""
 
     def normalise_card(self, number: str) -> str:
         """A card number as the hub stores it (InvalidRequest, a ValueError, when refused)."""
-        return directory.normalise_card_number(number)
+        return cards.normalise_card_number(number)
 
     def pin_keys(self, pin: str) -> tuple[str, str] | None:
         """(argon2 hash, lookup key) of a PIN, or None when PIN functions were not given."""
