@@ -2,7 +2,7 @@
 
 Every interactive widget carries an ``ident`` (language-independent, e.g. ``"pin_7"``,
 ``"job_3_mono"``) so tests and the layout check find it whatever the language.
-Import only after the window is configured (see :mod:`terminal_app.ui.app`).
+Import only after the window is configured (see :mod:`terminal_app.terminal.ui.app`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from terminal_app.ui.settings import Layout
 
 __all__ = [
     "COLOURS",
+    "SYMBOL_FONT",
     "Panel",
     "TouchButton",
     "TouchLabel",
@@ -30,6 +31,9 @@ __all__ = [
     "row",
     "walk_idents",
 ]
+
+# Roboto has no check boxes or bullets; DejaVu Sans (bundled with Kivy) has.
+SYMBOL_FONT = "data/fonts/DejaVuSans.ttf"
 
 RGBA = tuple[float, float, float, float]
 COLOURS: dict[str, RGBA] = {

@@ -1,0 +1,63 @@
+"""The kiosk's JSON control lines: intents in, states out (``printgate kiosk --control stdin``).
+
+An intent is one JSON object per line, ``{"intent": "CardPresented", "card_number": "0012"}``,
+named by the class names of :mod:`terminal_app.kiosk.state` and :mod:`terminal_app.session.intents`
+with their fields; anything else is a :class:`ValueError` that the kiosk reports and skips. Every
+state is written as one JSON line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import cast
+
+from terminal_app.kiosk.state import KioskIntent, KioskState
+
+__all__ = ["INTENTS", "parse_intent", "state_json"]
+
+# every intent a kiosk takes, by class name (the identification intents both roles share included)
+INTENTS: dict[str, type] = {cls.__name__: cls for cls in typing.get_args(KioskIntent)}
+
+
+def parse_intent(line: str) -> KioskIntent:
+    """One JSON control line -> an intent; :class:`ValueError` for anything else."""
+    data = json.loads(line)
+    if not isinstance(data, dict) or not isinstance(data.get("intent"), str):
+        raise ValueError("a control line is a JSON object with an 'intent' name")
+    name = data.pop("intent")
+    cls = INTENTS.get(name)
+    if cls is None:
+        raise ValueError(f"unknown intent {name!r}")
+    hints = typing.get_type_hints(cls)
+    if set(data) - set(hints):
+        raise ValueError(f"{name} has no field(s) {sorted(set(data) - set(hints))}")
+    if name == "EmptyCashBox":
+        data["counted"] = _counted(data.get("counted"))
+    for field_name, value in data.items():
+        expected = hints[field_name]
+        if expected in (str, float) and not isinstance(value, expected):
+            raise ValueError(f"{name}.{field_name} must be a {expected.__name__}")
+    return cast(KioskIntent, cls(**data))
+
+
+def _counted(value: object) -> tuple[tuple[str, int, int], ...]:
+    if not isinstance(value, list):
+        raise ValueError("EmptyCashBox.counted must be a list of [kind, value_minor, count]")
+    lines = []
+    for line in value:
+        if not (
+            isinstance(line, list)
+            and len(line) == 3
+            and line[0] in ("coin", "note")
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in line[1:])
+        ):
+            raise ValueError(f"EmptyCashBox.counted line {line!r} is not [kind, value_minor, count]")
+        lines.append((line[0], line[1], line[2]))
+    return tuple(lines)
+
+
+def state_json(state: KioskState) -> str:
+    """One state as a JSON line (enums as their values)."""
+    return json.dumps(dataclasses.asdict(state), default=str, sort_keys=True)
