@@ -59,7 +59,8 @@ class HeldJobs(TerminalCore):
             self._set(jobs=())
             return
         self._set(
-            jobs=tuple(job_view(job, self._thumbnails.get(job.id, b"")) for job in jobs), jobs_supported=True
+            jobs=tuple(job_view(job, self._thumbnails.get(job.job_id, b"")) for job in jobs),
+            jobs_supported=True,
         )
         await self._load_thumbnails()
 

@@ -9,7 +9,6 @@ engine restarts the countdown) before the touched button's own intent.
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
@@ -48,7 +47,7 @@ class ViewState(Protocol):
 S = TypeVar("S", bound=ViewState)
 
 
-class BaseView(FloatLayout, Generic[S], abc.ABC):  # type: ignore[misc]  # Kivy's classes are untyped (Any)
+class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy's classes are untyped (Any)
     """Everything on a device's screen (see the module docstring)."""
 
     def __init__(self, submit: Callable[[Any], None], initial: S, **kwargs: Any) -> None:
@@ -63,21 +62,23 @@ class BaseView(FloatLayout, Generic[S], abc.ABC):  # type: ignore[misc]  # Kivy'
 
     # ---------------------------------------------------------------- what a role adds
 
-    @abc.abstractmethod
+    # (not abc.abstractmethod: Kivy's widget metaclass and ABCMeta cannot be combined)
+
     def build_body(self) -> tuple[str, Widget]:
         """The visible screen's name and widgets for :attr:`state`."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def text(self, key: str, **args: object) -> str:
         """A text of the role's catalogue in the state's language."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def message_text(self) -> str:
         """The state's message in words."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def severity(self) -> str:
         """``"error"``, ``"warning"`` or ``"info"`` for the state's message."""
+        raise NotImplementedError
 
     def shows_message_bar(self) -> bool:
         """Is the message bar shown (a screen may already say what the message says)?"""

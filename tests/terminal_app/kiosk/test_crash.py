@@ -51,7 +51,7 @@ from tests.terminal_app.kiosk.rig import (
     wait_for,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 

@@ -262,6 +262,9 @@ async def test_operator_card_cash_box_self_test_printer_and_emptying(kiosk_rig: 
     await rig.engine.dispatch(RunSelfTest())
     assert (rig.state.self_tests[0].ok, rig.state.self_tests[0].code) == (False, 3)
     await wait_for(lambda: rig.state.message is KioskMessage.DEVICE_FAULT, "the jam reported")
+    # a code and its kind, not the driver's English name (ccTalk coin code 14: credit sensor blocked)
+    assert dict(rig.state.message_args) == {"device": "coin", "fault": "fault", "code": "14"}
+    assert rig.state.device_alarms[-1] == "coin: fault credit sensor blocked"  # the operator's log
 
     rig.printer.paper_low()
     await rig.engine.dispatch(CheckPrinter())

@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from printgate.v1 import common_pb2, terminal_pb2
-
+from terminal_app.hub.values import ColorMode, Function, UsageLine, UsageReport
 from terminal_app.session import open_store
 from terminal_app.terminal import Journal
 
@@ -20,12 +19,8 @@ def main() -> None:
     store, token, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     journal = Journal(open_store(store))
     for number in range(1, count + 1):
-        line = common_pb2.UsageLine(
-            function=common_pb2.FUNCTION_COPY, color=common_pb2.COLOR_MODE_MONO, paper_size="A4", pages=1
-        )
-        request = terminal_pb2.ReportUsageRequest(
-            session_token=token, idempotency_key=f"crash-{number}", lines=[line], performed=True
-        )
+        line = UsageLine(Function.COPY, ColorMode.MONO, "A4", duplex=False, pages=1)
+        request = UsageReport(session_token=token, idempotency_key=f"crash-{number}", lines=(line,))
         journal.append(request, created_us=number)
         print(f"journaled {number}", flush=True)
     time.sleep(3600)

@@ -23,7 +23,7 @@ from terminal_app.terminal.config import config_from_document, load_config
 from terminal_app.terminal.wiring import describe
 from tests.conftest import free_tcp_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MINIMAL = '[hub]\nterminal_id = "t1"\n'
 
 

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from printgate.v1 import terminal_pb2
 
 from terminal_app.errors import JournalError
 from terminal_app.hub import HubClient
+from terminal_app.hub.values import Outcome, UsageReport
 from terminal_app.session import open_store
 from terminal_app.terminal import Journal, UsageSender
 from tests.terminal_app.conftest import ALICE_CARD, Rig
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 async def test_reports_journaled_before_a_kill_9_are_charged_once_each(rig: Rig, tmp_path: Path) -> None:
@@ -48,16 +48,14 @@ async def test_reports_journaled_before_a_kill_9_are_charged_once_each(rig: Rig,
     first = await sender.flush()
     second = await sender.flush()
     await client.close()
-    assert [reply.outcome for reply in first.acknowledged] == [terminal_pb2.REPORT_OUTCOME_CREATED] * len(
-        pending
-    )
+    assert [reply.outcome for reply in first.acknowledged] == [Outcome.CREATED] * len(pending)
     assert second.acknowledged == [] and journal.pending_count() == 0
     assert await rig.hub.balance("alice") == 1000 - 5 * len(pending)
 
 
 def test_a_report_without_a_key_is_refused(rig: Rig) -> None:
     with pytest.raises(JournalError, match="idempotency key"):
-        rig.journal.append(terminal_pb2.ReportUsageRequest(session_token="x"), created_us=1)
+        rig.journal.append(UsageReport(session_token="x", idempotency_key=""), created_us=1)
 
 
 def test_the_store_is_durable_by_setting(rig: Rig) -> None:

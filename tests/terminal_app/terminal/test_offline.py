@@ -148,7 +148,7 @@ async def test_a_report_whose_acknowledgement_was_lost_is_charged_once(rig: Rig)
     [entry] = rig.journal.pending()
     await restart_hub(rig.hub)
     await rig.client.reachable(5.0)
-    first = await rig.client.report_usage(entry.request)  # applied, but "the answer was lost"
+    first = await rig.client.report_usage(entry.report)  # applied, but "the answer was lost"
     await rig.engine.flush_journal()
     assert rig.journal.pending() == [] and await rig.hub.balance("alice") == 990
     assert first.charged_cents == 10

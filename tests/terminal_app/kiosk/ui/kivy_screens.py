@@ -271,10 +271,10 @@ async def test_clear_messages_for_paper_jam_and_offline(ui: KioskUi) -> None:
     rig.coins.jam()
     await wait_for(lambda: engine.state.message is KioskMessage.DEVICE_FAULT, "the jam reported")
     ui.frame()
-    assert (
-        ui.text("message")
-        == "The coin acceptor reports a problem (credit sensor blocked). Please ask for help."
-    )
+    # the engine passes the fault's kind and code; the words are the UI's, in the user's language
+    assert ui.text("message") == "The coin acceptor reports a fault (code 14). Please ask for help."
+    ui.view.show(replace(engine.state, language="de"))
+    assert ui.text("message") == "Das Gerät „Münze“ meldet eine Störung (Code 14). Bitte Hilfe holen."
     ui.both_languages("msg_device_jammed")
     assert await ui.tap("finish") == [FinishRecharge()]
     assert ui.view.screen_name == "summary" and "summary_receipt" not in ui.view.idents()  # nothing paid

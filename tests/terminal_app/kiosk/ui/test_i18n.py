@@ -57,7 +57,21 @@ def test_message_arguments_are_formatted_for_people() -> None:
     assert kiosk_message_text(paper) == (
         "Der Belegdrucker ist nicht bereit (leer): Es wird kein Geld angenommen."
     )
-    fault = KioskState(message=KioskMessage.DEVICE_FAULT, message_args=(("device", "note"), ("name", "jam")))
-    assert kiosk_message_text(fault) == "The note acceptor reports a problem (jam). Please ask for help."
+    # a device fault arrives as its kind and code: worded in the user's language, never the driver's English
+    fault = KioskState(
+        message=KioskMessage.DEVICE_FAULT,
+        message_args=(("device", "note"), ("fault", "fault"), ("code", "7")),
+    )
+    assert kiosk_message_text(fault) == "The note acceptor reports a fault (code 7). Please ask for help."
+    assert kiosk_message_text(replace(fault, language="de")) == (
+        "Das Gerät „Schein“ meldet eine Störung (Code 7). Bitte Hilfe holen."
+    )
+    fraud = replace(
+        fault, message_args=(("device", "coin"), ("fault", "fraud"), ("code", "16")), language="de"
+    )
+    assert (
+        kiosk_message_text(fraud)
+        == "Das Gerät „Münze“ meldet einen Manipulationsversuch (Code 16). Bitte Hilfe holen."
+    )
     assert kiosk_message_text(KioskState()) == ""
     assert ktr("fr", "finish") == "Finish"  # an unknown language falls back to English

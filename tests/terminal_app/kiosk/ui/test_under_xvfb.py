@@ -1,6 +1,6 @@
-"""Runs the kiosk's Kivy screen tests (kiosk_kivy_cases.py) in a pytest subprocess on a private Xvfb.
+"""Runs the kiosk's Kivy screen tests (kivy_screens.py beside this file) in a pytest subprocess on Xvfb.
 
-Same machinery as the terminal's ``test_under_xvfb.py`` (a Kivy process without a window exits
+Same machinery as the terminal's ``terminal/ui/test_under_xvfb.py`` (a Kivy process without a window exits
 with rc 102 and no summary). Set ``PRINTGATE_UPDATE_SCREENS=1`` to copy the kiosk screenshots the
 run saved into docs/screens/.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from tests.terminal_app.conftest import SCREENS_DIR_ENV
 
-ROOT = Path(__file__).resolve().parents[3]
-CASES = Path(__file__).with_name("kiosk_kivy_cases.py")
+ROOT = Path(__file__).resolve().parents[4]
+CASES = Path(__file__).with_name("kivy_screens.py")
 DOCS_SCREENS = ROOT / "docs" / "screens"
 KIVY_EXIT_NO_WINDOW = 102
 CASE_COUNT = 7

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.terminal_app.conftest import SCREENS_DIR_ENV
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 CASES = Path(__file__).with_name("kivy_screens.py")
 DOCS_SCREENS = ROOT / "docs" / "screens"
 KIVY_EXIT_NO_WINDOW = 102
