@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from terminal_app.errors import AccessDenied, HubCallError, HubUnreachable, NotRecognised
 from terminal_app.session.clock import Clock, SystemClock
@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 
 class SessionState(Protocol):
-    """What every engine's state has."""
+    """What every engine's state has: a frozen dataclass with these fields."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
 
     @property
     def offline(self) -> bool:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = ["ObservableState"]
 
-S = TypeVar("S")  # a frozen dataclass
+S = TypeVar("S", bound="DataclassInstance")  # a frozen dataclass
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +40,7 @@ class ObservableState(Generic[S]):
         return lambda: self._subscribers.remove(subscriber)
 
     def _set(self, **changes: Any) -> None:
-        new = replace(self._state, **changes)  # type: ignore[type-var]
+        new = replace(self._state, **changes)
         if new == self._state:
             return
         self._state = new

@@ -59,7 +59,7 @@ def state_app(title: str, make_view: Callable[[], Any], subscribe: StateSource[A
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    class StateApp(App):  # type: ignore[misc]  # Kivy's classes are untyped (Any)
+    class StateApp(App):  # type: ignore[misc]  # Kivy ships no types: its App is Any
         """A device's window."""
 
         def build(self) -> Any:

@@ -47,7 +47,7 @@ class ViewState(Protocol):
 S = TypeVar("S", bound=ViewState)
 
 
-class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy's classes are untyped (Any)
+class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """Everything on a device's screen (see the module docstring)."""
 
     def __init__(self, submit: Callable[[Any], None], initial: S, **kwargs: Any) -> None:

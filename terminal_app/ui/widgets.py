@@ -52,7 +52,7 @@ COLOURS: dict[str, RGBA] = {
 }
 
 
-class TouchButton(Button):
+class TouchButton(Button):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """A button at least one touch target high and wide, with an ``ident``."""
 
     def __init__(self, ident: str, **kwargs: Any) -> None:
@@ -60,7 +60,7 @@ class TouchButton(Button):
         self.ident = ident
 
 
-class TouchLabel(Label):
+class TouchLabel(Label):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """A label that wraps to its width, with an ``ident``."""
 
     def __init__(self, ident: str, **kwargs: Any) -> None:
@@ -72,7 +72,7 @@ class TouchLabel(Label):
         self.text_size = (width, None)
 
 
-class Panel(BoxLayout):
+class Panel(BoxLayout):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """A box with a solid background colour."""
 
     def __init__(self, colour: str = "panel", **kwargs: Any) -> None:

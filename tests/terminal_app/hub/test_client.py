@@ -20,6 +20,7 @@ from terminal_app.errors import (
     Refused,
 )
 from terminal_app.hub import CHANNEL_OPTIONS, RETRIED_METHODS, HubClient, error_for_status
+from terminal_app.hub.values import Login
 from tests.conftest import free_tcp_port
 from tests.terminal_app.conftest import ALICE_CARD, Rig
 
@@ -77,6 +78,7 @@ async def test_wrong_terminal_key_is_not_recognised(rig: Rig) -> None:
 
 async def test_calls_carry_the_terminal_identity(rig: Rig) -> None:
     answer = await rig.client.authenticate_card(ALICE_CARD)
+    assert isinstance(answer, Login) and answer.session.user.username == "alice"
     session = await rig.client.get_session(answer.session_token)
     assert session.user.username == "alice"
     await rig.client.logout(answer.session_token)
