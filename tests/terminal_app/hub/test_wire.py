@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +21,9 @@ from terminal_app.hub.values import (
     UsageLine,
     UsageReport,
 )
+
+
+UNKNOWN: Any = 99  # an enum number only a newer hub knows (the stubs accept known ones only)
 
 
 def _stored_report() -> bytes:
@@ -101,23 +106,33 @@ def test_answers_become_values_and_unknown_enums_do_not_crash() -> None:
         user=terminal_pb2.UserSummary(id=7, username="alice", full_name="Alice A"),
         balance_cents=1000,
         available_cents=1200,
-        allowed_functions=[common_pb2.FUNCTION_COPY, 99],  # 99: a function of a newer hub
-        quotas=[common_pb2.QuotaState(name="month", unit=99, remaining=5, limit=10, action=1)],
+        allowed_functions=[common_pb2.FUNCTION_COPY, UNKNOWN],
+        quotas=[
+            common_pb2.QuotaState(
+                name="month", unit=UNKNOWN, remaining=5, limit=10, action=common_pb2.QUOTA_ACTION_BLOCK
+            )
+        ],
     )
     value = wire.session(session)
     assert (value.user.user_id, value.user.username, value.available_cents) == (7, "alice", 1200)
     assert value.allowed_functions == frozenset({Function.COPY}) and value.copy_allowed
     assert value.quotas[0].unit is QuotaUnit.PAGES and value.quotas[0].blocking
-    receipt = wire.report_receipt(terminal_pb2.ReportUsageResponse(outcome=99, charged_cents=5))
+    receipt = wire.report_receipt(terminal_pb2.ReportUsageResponse(outcome=UNKNOWN, charged_cents=5))
     assert receipt.outcome is None and receipt.charged_cents == 5
-    applied = wire.report_receipt(terminal_pb2.ReportUsageResponse(outcome=2))
+    applied = wire.report_receipt(
+        terminal_pb2.ReportUsageResponse(outcome=terminal_pb2.REPORT_OUTCOME_ALREADY_APPLIED)
+    )
     assert applied.outcome is Outcome.ALREADY_APPLIED
-    progress = wire.release_progress(terminal_pb2.ReleaseProgress(job_id=3, state=99))
+    progress = wire.release_progress(terminal_pb2.ReleaseProgress(job_id=3, state=UNKNOWN))
     assert progress.state is ReleaseState.QUEUED
     box = wire.cash_box(
         kiosk_pb2.CashBoxReport(
             expected_cents=450,
-            lines=[kiosk_pb2.DenominationLine(device_kind=2, value_cents=500, expected_count=1)],
+            lines=[
+                kiosk_pb2.DenominationLine(
+                    device_kind=kiosk_pb2.CASH_DEVICE_KIND_NOTE, value_cents=500, expected_count=1
+                )
+            ],
         )
     )
     assert box.last_emptied_us is None and box.lines[0].device_kind is CashDeviceKind.NOTE
