@@ -22,7 +22,6 @@ from terminal_app.hub.values import (
     UsageReport,
 )
 
-
 UNKNOWN: Any = 99  # an enum number only a newer hub knows (the stubs accept known ones only)
 
 
