@@ -36,10 +36,21 @@ def parse_intent(line: str) -> KioskIntent:
     if name == "EmptyCashBox":
         data["counted"] = _counted(data.get("counted"))
     for field_name, value in data.items():
-        expected = hints[field_name]
-        if expected in (str, float) and not isinstance(value, expected):
-            raise ValueError(f"{name}.{field_name} must be a {expected.__name__}")
+        if field_name != "counted":
+            data[field_name] = _checked(f"{name}.{field_name}", hints[field_name], value)
     return cast(KioskIntent, cls(**data))
+
+
+def _checked(where: str, expected: object, value: object) -> object:
+    """``value`` if it has the declared type (``str``, ``float``, ``float | None``), else ValueError."""
+    kinds = typing.get_args(expected) or (expected,)
+    if value is None and type(None) in kinds:
+        return None
+    if str in kinds and isinstance(value, str):
+        return value
+    if float in kinds and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)  # a JSON number; 5 and 5.0 are the same seconds
+    raise ValueError(f"{where} must be {' or '.join(getattr(kind, '__name__', str(kind)) for kind in kinds)}")
 
 
 def _counted(value: object) -> tuple[tuple[str, int, int], ...]:
