@@ -15,15 +15,22 @@ from typing import cast
 
 from terminal_app.kiosk.state import KioskIntent, KioskState
 
-__all__ = ["INTENTS", "parse_intent", "state_json"]
+__all__ = ["INTENTS", "MAX_LINE_CHARS", "parse_intent", "state_json"]
 
+MAX_LINE_CHARS = 4096  # the longest intent (an emptying with every denomination) is far shorter
 # every intent a kiosk takes, by class name (the identification intents both roles share included)
 INTENTS: dict[str, type] = {cls.__name__: cls for cls in typing.get_args(KioskIntent)}
 
 
 def parse_intent(line: str) -> KioskIntent:
-    """One JSON control line -> an intent; :class:`ValueError` for anything else."""
-    data = json.loads(line)
+    """One JSON control line -> an intent; :class:`ValueError` for anything else (a line too long or
+    nested too deep for the JSON decoder included)."""
+    if len(line) > MAX_LINE_CHARS:
+        raise ValueError(f"a control line is at most {MAX_LINE_CHARS} characters")
+    try:
+        data = json.loads(line)
+    except RecursionError as exc:  # "[[[[…": deeper than the decoder's stack
+        raise ValueError("a control line is not nested that deep") from exc
     if not isinstance(data, dict) or not isinstance(data.get("intent"), str):
         raise ValueError("a control line is a JSON object with an 'intent' name")
     name = data.pop("intent")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal_app.kiosk.control import INTENTS, parse_intent
+from terminal_app.kiosk.control import INTENTS, MAX_LINE_CHARS, parse_intent
 from terminal_app.kiosk.state import EmptyCashBox, RedeemVoucher, StartRecharge
 from terminal_app.session.intents import CardPresented
 
@@ -31,6 +31,8 @@ def test_control_lines_become_intents() -> None:
         '{"intent": "CardPresented", "card_number": "0012", "read_at_s": "soon"}',
         '{"intent": "CardPresented", "card_number": "0012", "read_at_s": true}',
         '{"intent": "SetLanguage", "language": null}',
+        "[" * 2000,  # deeper than the JSON decoder's stack: a RecursionError would kill the reader
+        '{"intent": "RedeemVoucher", "code": "' + "A" * MAX_LINE_CHARS + '"}',
     ):
         with pytest.raises(ValueError):
             parse_intent(bad)
@@ -50,7 +52,13 @@ json_values = st.recursive(
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(st.one_of(st.text(max_size=200), json_values.map(json.dumps)))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        json_values.map(json.dumps),
+        st.tuples(st.sampled_from("[{"), st.integers(1, 3000)).map(lambda nest: nest[0] * nest[1]),
+    )
+)
 def test_hostile_control_lines_are_refused_not_crashed(line: str) -> None:
     try:
         intent = parse_intent(line)

@@ -410,3 +410,17 @@ async def test_sigterm_finishes_the_recharge_prints_and_inhibits(site: Site) -> 
     assert receipt_fields(site.printer.receipts[0])["Amount"] == "2.00 EUR"
     assert not site.coins.master_accepting and open_recharges(site.journal) == 0
     site.assert_exactly_once(total=200, coins=1)
+
+
+async def test_hostile_control_lines_are_reported_and_the_kiosk_goes_on(site: Site) -> None:
+    site.kiosk.start()
+    await site.kiosk.wait_screen("idle")
+    process = site.kiosk.process
+    assert process is not None and process.stdin is not None
+    for line in ("[" * 4000, "x" * 10_000, '{"intent": "CardPresented", "card_number": 7}', "\x00"):
+        process.stdin.write(line.encode() + b"\n")
+    process.stdin.flush()
+    site.kiosk.send("CardPresented", card_number=ALICE_CARD)  # the reader thread is still alive
+    await site.kiosk.wait_screen("home")
+    log = (site.kiosk.directory / "kiosk-1.log").read_text()
+    assert log.count("bad control line") == 4 and "Traceback" not in log
