@@ -1,8 +1,8 @@
 """The recharge kiosk engine: identify, open a recharge, take coins and notes, credit each exactly once.
 
-Plain Python (no UI toolkit), in the style of the terminal's :class:`SessionEngine`: it publishes
-an immutable :class:`~terminal_app.kiosk.state.KioskState` after every change and takes
-intents (:mod:`terminal_app.kiosk.state`) through :meth:`KioskEngine.submit`.
+Plain Python (no UI toolkit), a :class:`~terminal_app.session.engine.SessionEngine` like the
+terminal's: it publishes an immutable :class:`~terminal_app.kiosk.state.KioskState` after every
+change and takes intents (:mod:`terminal_app.kiosk.state`) through :meth:`KioskEngine.submit`.
 
 Screens::
 

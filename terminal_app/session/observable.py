@@ -1,6 +1,6 @@
 """An immutable state snapshot that front ends render, and the subscribers told of each change.
 
-Both the terminal's session engine and the kiosk engine are one: a UI (or the headless log)
+The terminal's engine and the kiosk's are one each: a UI (or the headless log)
 subscribes, renders every snapshot it is given, and sends intents back; it never reads the
 engine's internals.
 """

@@ -13,6 +13,7 @@ from typing import Any
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
@@ -28,6 +29,7 @@ __all__ = [
     "button",
     "field",
     "label",
+    "pin_pad",
     "row",
     "walk_idents",
 ]
@@ -152,6 +154,26 @@ def row(layout: Layout, *children: Widget, height_px: int | None = None) -> BoxL
     for child in children:
         box.add_widget(child)
     return box
+
+
+def pin_pad(
+    layout: Layout,
+    texts: tuple[str, str],
+    on_digit: Callable[[str], Callable[[], None]],
+    on_clear: Callable[[], None],
+    on_ok: Callable[[], None],
+) -> GridLayout:
+    """The PIN pad both roles show: 1–9, Clear, 0, OK; ``texts`` are the words for Clear and OK and
+    ``on_digit(digit)`` is the action of a digit key."""
+    clear_text, ok_text = texts
+    grid = GridLayout(cols=3, spacing=layout.padding_px, size_hint_y=None)
+    grid.height = 4 * layout.target_px + 3 * layout.padding_px
+    for digit in "123456789":
+        grid.add_widget(button(f"pin_{digit}", digit, on_digit(digit), layout))
+    grid.add_widget(button("pin_clear", clear_text, on_clear, layout, role="quiet"))
+    grid.add_widget(button("pin_0", "0", on_digit("0"), layout))
+    grid.add_widget(button("pin_ok", ok_text, on_ok, layout, role="primary"))
+    return grid
 
 
 def walk_idents(root: Widget) -> Iterator[tuple[str, Widget]]:

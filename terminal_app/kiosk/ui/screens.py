@@ -42,7 +42,7 @@ from terminal_app.session.intents import (
     SetLanguage,
 )
 from terminal_app.ui.settings import Layout
-from terminal_app.ui.widgets import SYMBOL_FONT, Panel, button, label, row
+from terminal_app.ui.widgets import SYMBOL_FONT, Panel, button, label, pin_pad, row
 from terminal_app.ui.widgets import field as text_field
 
 __all__ = ["KIOSK_SEVERITY", "SUMMARY_MESSAGES", "KioskComposer", "KioskContext", "build_kiosk_screen"]
@@ -254,16 +254,14 @@ def _idle(ctx: KioskContext) -> Widget:
 
 
 def _pin_pad(ctx: KioskContext) -> Widget:
-    composer, layout = ctx.composer, ctx.layout
-    grid = GridLayout(cols=3, spacing=layout.padding_px, size_hint_y=None)
-    grid.height = 4 * layout.target_px + 3 * layout.padding_px
-    for digit in "123456789":
-        grid.add_widget(button(f"pin_{digit}", digit, ctx.local(partial(composer.digit, digit)), layout))
-    clear = ctx.local(lambda: setattr(composer, "pin", ""))
-    grid.add_widget(button("pin_clear", ctx.t("clear"), clear, layout, role="quiet"))
-    grid.add_widget(button("pin_0", "0", ctx.local(partial(composer.digit, "0")), layout))
-    grid.add_widget(button("pin_ok", ctx.t("ok"), ctx.then_redraw(composer.take_pin), layout, role="primary"))
-    return grid
+    composer = ctx.composer
+    return pin_pad(
+        ctx.layout,
+        (ctx.t("clear"), ctx.t("ok")),
+        lambda digit: ctx.local(partial(composer.digit, digit)),
+        ctx.local(lambda: setattr(composer, "pin", "")),
+        ctx.then_redraw(composer.take_pin),
+    )
 
 
 def _pin(ctx: KioskContext) -> Widget:

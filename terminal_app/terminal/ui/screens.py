@@ -35,7 +35,7 @@ from terminal_app.terminal.ui.compose import Composer, visible_screen
 from terminal_app.terminal.ui.i18n import printer_errors_text, tr
 from terminal_app.ui.i18n import money
 from terminal_app.ui.settings import Layout
-from terminal_app.ui.widgets import SYMBOL_FONT, Panel, button, field, label, row
+from terminal_app.ui.widgets import SYMBOL_FONT, Panel, button, field, label, pin_pad, row
 
 __all__ = ["Context", "build_screen"]
 
@@ -133,19 +133,14 @@ def _idle(ctx: Context) -> Widget:
 
 
 def _pin_pad(ctx: Context) -> Widget:
-    grid = GridLayout(cols=3, spacing=ctx.layout.padding_px, size_hint_y=None)
-    grid.height = 4 * ctx.layout.target_px + 3 * ctx.layout.padding_px
     composer = ctx.composer
-    for digit in "123456789":
-        grid.add_widget(button(f"pin_{digit}", digit, ctx.local(partial(composer.digit, digit)), ctx.layout))
-    grid.add_widget(
-        button("pin_clear", ctx.t("clear"), ctx.local(composer.clear_pin), ctx.layout, role="quiet")
+    return pin_pad(
+        ctx.layout,
+        (ctx.t("clear"), ctx.t("ok")),
+        lambda digit: ctx.local(partial(composer.digit, digit)),
+        ctx.local(composer.clear_pin),
+        lambda: ctx.send(composer.pin_entered()),
     )
-    grid.add_widget(button("pin_0", "0", ctx.local(lambda: composer.digit("0")), ctx.layout))
-    grid.add_widget(
-        button("pin_ok", ctx.t("ok"), lambda: ctx.send(composer.pin_entered()), ctx.layout, role="primary")
-    )
-    return grid
 
 
 def _pin(ctx: Context) -> Widget:

@@ -138,7 +138,18 @@ class KioskProcess:
         return json.loads(complete[-1]) if complete else {}
 
     async def wait_screen(self, screen: str) -> None:
-        await wait_for(lambda: self.state().get("screen") == screen, f"kiosk screen {screen}", 30)
+        try:
+            await wait_for(lambda: self.state().get("screen") == screen, f"kiosk screen {screen}", 30)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\n{self.diagnosis()}") from None
+
+    def diagnosis(self) -> str:
+        """The kiosk's last state and the end of its log (what a failed wait shows)."""
+        log = (self.directory / f"kiosk-{self.starts}.log").read_text(errors="replace")
+        lines = [line for line in log.splitlines() if "DEBUG" not in line]
+        state = {key: self.state().get(key) for key in ("screen", "message", "offline", "pending_events")}
+        alive = self.process is not None and self.process.poll() is None
+        return f"kiosk {'running' if alive else 'exited'}, state {state}, log:\n" + "\n".join(lines[-25:])
 
     def kill(self) -> None:
         """SIGKILL: no inhibit, no journal close, nothing."""
