@@ -54,7 +54,7 @@ def _cash() -> Register:
 
 
 def _kiosk() -> Register:
-    from terminal_app.kiosk_cli import register
+    from terminal_app.kiosk.cli import register
 
     return register
 
@@ -66,7 +66,7 @@ def _mfp() -> Register:
 
 
 def _terminal() -> Register:
-    from terminal_app.terminal_cli import register
+    from terminal_app.terminal.cli import register
 
     return register
 
