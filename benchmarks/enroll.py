@@ -1,6 +1,6 @@
 """Enrollment latency: devices enrolling one after another against a hub PKI on loopback.
 
-Each enrollment is what a factory-fresh device does (terminal_app.enrollment): an unverified TLS
+Each enrollment is what a factory-fresh device does (terminal_app.hub.enrollment): an unverified TLS
 handshake to see the server certificate, GetCaCertificate on a channel trusting it, the
 fingerprint and chain checks, a new P-256 key and CSR, and Enroll on a channel trusting the
 pinned CA; the hub checks the token and CSR, signs, and commits (SQLite, fsync) before answering.
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hub_server.clock import SystemClock
 from hub_server.pki import AttemptLimiter
 from hub_server.storage import open_database
-from terminal_app.enrollment import DeviceEnrollment
+from terminal_app.hub.enrollment import DeviceEnrollment
 from tests.hub_server.pki.rig import running_pki
 
 

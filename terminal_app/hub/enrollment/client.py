@@ -37,13 +37,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from printgate.enrollment_token import EnrollmentToken, MalformedToken, certificate_fingerprint, parse_token
 from printgate.v1 import enrollment_pb2, enrollment_pb2_grpc
 
-from terminal_app.enrollment.errors import (
+from terminal_app.hub.enrollment.errors import (
     EnrollmentRefused,
     HubNotTrusted,
     HubUnreachable,
     TokenInvalid,
 )
-from terminal_app.enrollment.state import Credentials, CredentialState, CredentialStore
+from terminal_app.hub.enrollment.state import Credentials, CredentialState, CredentialStore
 
 __all__ = ["DeviceEnrollment", "fetch_trust_anchor"]
 

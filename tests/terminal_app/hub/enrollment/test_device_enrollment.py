@@ -17,7 +17,7 @@ from printgate.v1 import enrollment_pb2, enrollment_pb2_grpc
 from hub_server.clock import FakeClock
 from hub_server.pki import PkiConfig
 from hub_server.storage import open_database
-from terminal_app.enrollment import (
+from terminal_app.hub.enrollment import (
     CredentialState,
     DeviceEnrollment,
     EnrollmentRefused,
@@ -180,7 +180,7 @@ async def test_a_man_in_the_middle_gets_nothing(db, tmp_path: Path, clock, relay
 
 
 def test_renewal_state_boundaries(tmp_path: Path) -> None:
-    from terminal_app.enrollment.state import Credentials
+    from terminal_app.hub.enrollment.state import Credentials
 
     begin = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     certificate = _certificate(begin, begin + datetime.timedelta(days=30))

@@ -12,8 +12,8 @@ Use::
 
 from __future__ import annotations
 
-from terminal_app.enrollment.client import DeviceEnrollment, fetch_trust_anchor
-from terminal_app.enrollment.errors import (
+from terminal_app.hub.enrollment.client import DeviceEnrollment, fetch_trust_anchor
+from terminal_app.hub.enrollment.errors import (
     EnrollmentError,
     EnrollmentRefused,
     HubNotTrusted,
@@ -21,7 +21,7 @@ from terminal_app.enrollment.errors import (
     ReenrollRequired,
     TokenInvalid,
 )
-from terminal_app.enrollment.state import Credentials, CredentialState, CredentialStore
+from terminal_app.hub.enrollment.state import Credentials, CredentialState, CredentialStore
 
 __all__ = [
     "CredentialState",
