@@ -214,7 +214,7 @@ class _Counter:
         self.tint.paint(chroma)
 
     def _text_chroma(self) -> bool | None:
-        return self.foreground if not self.colour_palette or self.foreground is False else None
+        return self.foreground
 
     def _move_down(self, decipoints: float, by_line_feed: bool) -> None:
         if self.defining is not None:
@@ -722,7 +722,7 @@ def _raster_control(counter: _Counter, parameter: bytes, value: str) -> None:  #
     elif parameter == b"S":
         raster.width_px = _integer(value, 0, 1 << 20, offset) or None
     elif parameter == b"U":
-        planes = _integer(value, -4, 3, offset)
+        planes = _integer(value, -32767, 32767, offset)
         if planes not in (1, 3, -3, -4):
             raise NotCountable(f"simple colour mode {planes}", offset)
         if counter.defining is not None:
