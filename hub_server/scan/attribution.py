@@ -43,6 +43,7 @@ class ScanSession:
     profile_id: str | None = None
     email: str | None = None
     home_folder: str | None = None
+    language: str = "en"  # of the user's terminal session: "de" or "en"
 
 
 class SessionLocator(Protocol):
