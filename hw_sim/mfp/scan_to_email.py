@@ -150,16 +150,18 @@ class ScanToEmail:
             try:
                 client.sendmail(self.sender, [self.recipient], raw, mail_options=options)
                 code, reply = 250, "OK"
-            except smtplib.SMTPDataError as error:
-                code, reply = error.smtp_code, error.smtp_error.decode(errors="replace")
+            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+                code, reply = error.smtp_code, _text(error.smtp_error)
             except smtplib.SMTPRecipientsRefused as error:
                 code, raw_reply = next(iter(error.recipients.values()))
-                reply = raw_reply.decode(errors="replace") if isinstance(raw_reply, bytes) else str(raw_reply)
-            except smtplib.SMTPSenderRefused as error:
-                code, reply = error.smtp_code, error.smtp_error.decode(errors="replace")
+                reply = _text(raw_reply)
         sent = SentScan(parsed_id, parsed_subject, raw, code, reply)
         self.history.append(sent)
         return sent
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 def _headers(raw: bytes) -> tuple[str, str]:
