@@ -36,7 +36,7 @@ from .errors import (
     ScanError,
     ScanRefused,
 )
-from .links import LinkGrant, make_link_token, verify_link
+from .links import DirectoryLinkStore, LinkGrant, make_link_token, verify_link
 from .mime import MimeLimits, ScanAttachment, ScanMessage, parse_scan_message
 from .pipeline import ProcessedScan, ProcessingLimits, ScanProcessor
 from .profiles import (
@@ -56,6 +56,7 @@ __all__ = [
     "Delivery",
     "DeliveryError",
     "Destination",
+    "DirectoryLinkStore",
     "EmailDestination",
     "LinkError",
     "LinkExpired",

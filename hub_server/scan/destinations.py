@@ -77,8 +77,8 @@ class Destination(Protocol):
 class LinkStore(Protocol):
     """Where scans too large to mail are kept for the web console to serve by link."""
 
-    def keep(self, scan_id: str, user: str, files: tuple[tuple[str, Path], ...]) -> None:
-        """Store the files of ``scan_id`` (owned by ``user``) until the link expires."""
+    def keep(self, scan_id: str, user: str, files: tuple[tuple[str, Path], ...], expires_unix_s: int) -> None:
+        """Store the files of ``scan_id`` (owned by ``user``) until ``expires_unix_s``."""
 
 
 @dataclass
@@ -125,7 +125,7 @@ class EmailDestination:
                 )
         else:
             expires = int(self.clock_s()) + self.link_ttl_s
-            self.link_store.keep(delivery.scan_id, delivery.user, delivery.files)
+            self.link_store.keep(delivery.scan_id, delivery.user, delivery.files, expires)
             url = self.link_base_url + make_link_token(
                 self.link_key, delivery.scan_id, delivery.user, expires
             )

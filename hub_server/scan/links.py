@@ -18,12 +18,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import LinkError, LinkExpired
 
-__all__ = ["LinkGrant", "make_link_token", "verify_link"]
+__all__ = ["DirectoryLinkStore", "LinkGrant", "make_link_token", "verify_link"]
 
 _VERSION = "v1"
 _SCAN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -86,3 +89,48 @@ def verify_link(key: bytes, token: str, now_unix_s: float) -> LinkGrant:
     if now_unix_s >= grant.expires_unix_s:
         raise LinkExpired(f"download link expired at {grant.expires_unix_s}")
     return grant
+
+
+class DirectoryLinkStore:
+    """Scans kept for download: ``<root>/<scan id>/`` holds the files and ``owner.json``.
+
+    ``keep`` is what ``EmailDestination`` calls; ``files_for`` is what the web console calls
+    with a verified grant (it refuses another user's scan); ``purge`` removes expired scans.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def keep(self, scan_id: str, user: str, files: tuple[tuple[str, Path], ...], expires_unix_s: int) -> None:
+        """Copy the files of a scan in, with its owner and expiry."""
+        folder = self.root / scan_id
+        folder.mkdir(mode=0o700, exist_ok=True)
+        names = []
+        for name, path in files:
+            safe = Path(name).name
+            shutil.copyfile(path, folder / safe)
+            names.append(safe)
+        owner = {"user": user, "expires_unix_s": expires_unix_s, "files": names}
+        (folder / "owner.json").write_text(json.dumps(owner))
+
+    def files_for(self, grant: LinkGrant) -> list[Path]:
+        """The files a verified grant may download; ``LinkError`` for another user's scan."""
+        if not _SCAN_ID.match(grant.scan_id):
+            raise LinkError("malformed download link")
+        owner_file = self.root / grant.scan_id / "owner.json"
+        if not owner_file.exists():
+            raise LinkExpired("the scan is no longer kept")
+        owner = json.loads(owner_file.read_text())
+        if owner["user"] != grant.user:
+            raise LinkError("this scan belongs to somebody else")
+        return [self.root / grant.scan_id / name for name in owner["files"]]
+
+    def purge(self, now_unix_s: float) -> int:
+        """Remove every scan whose link has expired; how many."""
+        removed = 0
+        for owner_file in self.root.glob("*/owner.json"):
+            if json.loads(owner_file.read_text())["expires_unix_s"] <= now_unix_s:
+                shutil.rmtree(owner_file.parent, ignore_errors=True)
+                removed += 1
+        return removed

@@ -175,7 +175,9 @@ class ScanIntake:
         profile = self._profile_for(session)
         try:
             outcome = await self._deliver(stored, profile)
-        except (ProcessingError, DeliveryError) as error:
+        except Exception as error:
+            if not isinstance(error, ProcessingError | DeliveryError):
+                log.exception("scan %s: unexpected failure", stored.scan_id)
             outcome = ScanOutcome(
                 stored.scan_id,
                 stored.printer_id,

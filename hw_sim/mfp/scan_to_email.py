@@ -28,6 +28,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -121,7 +122,7 @@ class ScanToEmail:
         for file_name, content_type, data in files:
             maintype, _, subtype = content_type.partition("/")
             message.add_attachment(data, maintype=maintype, subtype=subtype, filename=file_name)
-        return message.as_bytes()
+        return message.as_bytes(policy=SMTP_POLICY)  # CRLF line ends, as on the wire
 
     def _subject_split(self, files: list[tuple[str, str, bytes]], split_bytes: int) -> list[bytes]:
         """Konica/Xerox "split e-mail": the files cut into pieces, one per message, "(k/n)"."""
@@ -147,14 +148,14 @@ class ScanToEmail:
             if self.login is not None:
                 client.login(*self.login)
             options = ["BODY=8BITMIME"] if self.style.body_8bit else []
-            try:
-                client.sendmail(self.sender, [self.recipient], raw, mail_options=options)
-                code, reply = 250, "OK"
-            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-                code, reply = error.smtp_code, _text(error.smtp_error)
-            except smtplib.SMTPRecipientsRefused as error:
-                code, raw_reply = next(iter(error.recipients.values()))
-                reply = _text(raw_reply)
+            code, reply_bytes = client.mail(self.sender, options)
+            if code == 250:
+                code, reply_bytes = client.rcpt(self.recipient)
+            if code == 250:
+                code, reply_bytes = client.data(raw)
+            else:
+                client.rset()
+            reply = _text(reply_bytes)
         sent = SentScan(parsed_id, parsed_subject, raw, code, reply)
         self.history.append(sent)
         return sent
