@@ -16,6 +16,8 @@ SYSTEM_PACKAGES=(
     xvfb xauth libmtdev1 libgl1 libegl1 libgles2
     # benchmarks: h2load, a C load generator for the hub's gRPC endpoint
     nghttp2-client
+    # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
+    ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
 )
 
 missing=()
