@@ -155,11 +155,13 @@ class MailSink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.arrived_at: list[float] = []
         self.arrived: asyncio.Queue[EmailMessage] = asyncio.Queue()
         self.port = 0
         self._server: asyncio.Server | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.arrived_at.append(time.perf_counter())  # the whole message is here; parsing it is ours
         content = envelope.original_content or b""
         message = message_from_bytes(
             content if isinstance(content, bytes) else content.encode(), policy=policy.default
