@@ -103,9 +103,14 @@ class EmailDestination:
     async def deliver(self, delivery: Delivery) -> str:
         if not delivery.email:
             raise DeliveryError(f"no e-mail address for {delivery.user}")
+        return await asyncio.to_thread(self._compose_and_send, delivery, delivery.email)
+
+    def _compose_and_send(self, delivery: Delivery, address: str) -> str:
+        """Build the mail (reading the files, or keeping them for a link) and send it: in a
+        worker thread, so several megabytes of base64 do not hold up the event loop."""
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = delivery.email
+        message["To"] = address
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         german = delivery.language == "de"
         message["Subject"] = f"{'Ihr Scan' if german else 'Your scan'} ({delivery.pages} p.)"
@@ -135,7 +140,7 @@ class EmailDestination:
                 else f"Your scan is too large to mail. Download it (after logging in): {url}\n"
             )
             message.set_content(text)
-        await asyncio.to_thread(self._send, message)
+        self._send(message)
         return str(message["Message-ID"])
 
     def _send(self, message: EmailMessage) -> None:

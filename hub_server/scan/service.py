@@ -114,17 +114,21 @@ class ScanIntake:
         self._assembler = SplitAssembler(self.config.mime)
         self._tasks: set[asyncio.Task[ScanOutcome]] = set()
         self._subscribers: list[asyncio.Queue[ScanOutcome]] = []
+        self._receiving = asyncio.Lock()
 
     # -- receiving ------------------------------------------------------------------------------
 
     async def receive(self, printer: RegisteredPrinter, raw: bytes) -> str:
         """Take one message from ``printer``; the SMTP reply, or ``ScanRefused`` to refuse it."""
         at_us = self._clock_us()
-        message = parse_scan_message(raw, self.config.mime)
-        if self._duplicates.is_duplicate(printer.printer_id, message):
-            log.info("scan from %s: duplicate of %s dropped", printer.printer_id, message.message_id)
-            return "250 2.0.0 duplicate, already taken"
-        whole = self._assembler.add(printer.printer_id, message)
+        # Parsing, joining split sends and the encrypted write take CPU and disk time: they run
+        # in worker threads so the event loop (logins, other MFPs) keeps going meanwhile.
+        message = await asyncio.to_thread(parse_scan_message, raw, self.config.mime)
+        async with self._receiving:  # the duplicate filter and the assembler are shared state
+            if self._duplicates.is_duplicate(printer.printer_id, message):
+                log.info("scan from %s: duplicate of %s dropped", printer.printer_id, message.message_id)
+                return "250 2.0.0 duplicate, already taken"
+            whole = await asyncio.to_thread(self._assembler.add, printer.printer_id, message)
         if whole is None:
             return "250 2.0.0 part taken, waiting for the rest"
         session = self._sessions.who_is_at(printer.printer_id, at_us, int(self.config.grace_s * 1_000_000))
@@ -134,7 +138,7 @@ class ScanIntake:
         stored = _StoredScan(
             _scan_id(printer.printer_id, whole), printer.printer_id, at_us, session, whole.attachments
         )
-        self._store(stored)
+        await asyncio.to_thread(self._store, stored)
         self._start(stored)
         return f"250 2.0.0 scan {stored.scan_id} taken"
 
