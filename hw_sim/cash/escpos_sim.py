@@ -26,10 +26,10 @@ MAX_COMMAND_BYTES = 1 << 20  # a raster or QR bigger than this is refused, not w
 
 # ESC t n -> Python codec (Epson code page numbers)
 CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 15: "iso8859_15",
-              16: "cp1252", 17: "cp866", 18: "cp852", 19: "cp858"}
+              16: "cp1252", 17: "cp866", 18: "cp852", 19: "cp858"}  # fmt: skip
 BARCODE_TYPES = {0: "UPC-A", 1: "UPC-E", 2: "EAN13", 3: "EAN8", 4: "CODE39", 5: "ITF", 6: "CODABAR",
                  65: "UPC-A", 66: "UPC-E", 67: "EAN13", 68: "EAN8", 69: "CODE39", 70: "ITF",
-                 71: "CODABAR", 72: "CODE93", 73: "CODE128"}
+                 71: "CODABAR", 72: "CODE93", 73: "CODE128"}  # fmt: skip
 # commands of fixed length whose argument we keep or ignore: (prefix, second byte) -> total length
 FIXED = {
     (ESC, ord("@")): 2, (ESC, ord("2")): 2, (ESC, ord("t")): 3, (ESC, ord("!")): 3,
@@ -39,7 +39,7 @@ FIXED = {
     (GS, ord("h")): 3, (GS, ord("w")): 3, (GS, ord("H")): 3, (GS, ord("f")): 3,
     (GS, ord("b")): 3, (GS, ord("B")): 3, (GS, ord("!")): 3, (GS, ord("L")): 4, (GS, ord("W")): 4,
     (FS, ord(".")): 2, (FS, ord("&")): 2, (FS, ord("C")): 3,
-}
+}  # fmt: skip
 PAPER_BITS = {"ok": 0x00, "low": 0x0C, "out": 0x60}
 
 
@@ -175,7 +175,7 @@ class EscPosParser:
             style.code_page = CODE_PAGES.get(args[0], "cp437")
         elif prefix == ESC and command == "!":
             style.bold, style.double_height, style.double_width = (
-                bool(args[0] & 0x08), bool(args[0] & 0x10), bool(args[0] & 0x20))
+                bool(args[0] & 0x08), bool(args[0] & 0x10), bool(args[0] & 0x20))  # fmt: skip
         elif prefix == ESC and command == "E":
             style.bold = bool(args[0] & 1)
         elif prefix == ESC and command == "a":

@@ -50,7 +50,7 @@ LAYOUTS: dict[str, dict[str, tuple[int, bool]]] = {
         (2, "1234567890ß", '!"§$%&/()=?'), (16, "qwertzuiopü+", "QWERTZUIOPÜ*"),
         (30, "asdfghjklöä^", "ASDFGHJKLÖÄ°"), (43, "#yxcvbnm,.-", "'YXCVBNM;:_"), (86, "<", ">"),
     ]),
-}
+}  # fmt: skip
 
 
 def keystrokes(text: str, layout: str = "us", *, alt_codes: bool = False) -> list[tuple[int, int]]:

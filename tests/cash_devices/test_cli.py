@@ -71,7 +71,7 @@ def test_probe_prints_identity_then_one_object_per_coin_and_error(checksum):
         probe = Process(
             "cash", "probe", "--driver", "cctalk", "--url", bus.path, "--address", "3",
             "--checksum", checksum, "--json", "--max-events", "3",
-        )
+        )  # fmt: skip
         identity = probe.json_line()
         assert (identity["type"], identity["serial"], identity["address"]) == ("identity", "SIM-12345678", 3)
         assert [d["value_minor"] for d in identity["denominations"]] == [5, 10, 20, 50, 100, 200]

@@ -52,7 +52,7 @@ def printgate(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "printgate_cli", *args], cwd=REPO, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_probe_prints_json_lines_for_a_simulated_reader(tmp_path: Path, processe
     with SerialReaderSim("id12la", str(tmp_path / "tty")) as sim:
         chain = "right:8|hex2dec|lpad:10:0"
         probe = printgate("reader", "probe", "--driver", "id12la", "--device", sim.path, "--json",
-                          "--convert", chain, "--count", "2", "--timeout-s", "60")
+                          "--convert", chain, "--count", "2", "--timeout-s", "60")  # fmt: skip
         processes.append(probe)
         assert probe.stderr is not None and probe.stdout is not None
         Lines(probe.stderr).wait_for(lambda line: " ready" in line)
@@ -106,7 +106,7 @@ def test_keyboard_driven_simulator_and_probe(tmp_path: Path, processes: list) ->
     sim_out.wait_for(lambda line: line.startswith("ok tap"))
     assert Lines(probe.stdout).wait_for(lambda line: "raw=" in line).split() == [
         "4B00423C15", "raw=4B00423C15", "technology=em4100"
-    ]
+    ]  # fmt: skip
     assert probe.wait(30) == 0
     sim.stdin.write("bogus\nquit\n")
     sim.stdin.flush()

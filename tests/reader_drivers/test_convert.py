@@ -91,7 +91,7 @@ def test_200_digit_card_number_converts_exactly() -> None:
     "chain",
     ["hexdec", "lpad", "lpad:x", "lpad:10:ab", "mid:1", "regex:(", "regex:/abc", "wiegand:h99", "a||b",
      "wiegand:h10301:both", f"lpad:{MAX_CHARS + 1}"],
-)
+)  # fmt: skip
 def test_bad_chain_text_is_a_syntax_error(chain: str) -> None:
     with pytest.raises(ChainSyntaxError):
         ConversionChain.parse(chain)
@@ -127,7 +127,7 @@ H10301_SAMPLES = [
     ("00045081", 2, 10304), ("000451E6", 2, 10483), ("0004507E", 2, 10303),
     (f"{int('1' '11010100' '0001101110000001' '0', 2):X}", 212, 7041),
     ("0000001", 0, 0), ("2020002", 1, 1), ("1FFFFFF", 255, 65535), ("0246073", 18, 12345),
-]
+]  # fmt: skip
 DERIVED = [
     ("h10304", "0000000001", 0, 0), ("h10304", "104D21BBAA", 1234, 56789),
     ("h10304", "0FFFFFFFFF", 65535, 524287),
@@ -135,7 +135,7 @@ DERIVED = [
     ("c1k35", "5FFFFFFFE", 4095, 1048575),
     ("c1k48", "000000000001", 0, 0), ("c1k48", "400064006073", 100, 12345),
     ("c1k48", "BFFFFFFFFFFF", 0x3FFFFF, 0x7FFFFF),
-]
+]  # fmt: skip
 VECTORS = [("h10301", *sample) for sample in H10301_SAMPLES] + DERIVED
 
 
@@ -187,7 +187,7 @@ STEP_TEXTS = st.sampled_from(
      "bit-reverse-bytes", "ltrim:2", "rtrim:3", "lstrip:0", "lpad:10:0", "rpad:12:F", "left:4",
      "right:6", "mid:1:1", "prepend:9", "append:0", "upper", "lower", "wiegand:h10301",
      "wiegand:c1k48:facility-card", r"regex:(\d+)"]
-)
+)  # fmt: skip
 
 
 @given(st.lists(STEP_TEXTS, min_size=1, max_size=6), st.text(max_size=300))

@@ -18,9 +18,9 @@ from tests.reader_drivers.conftest import no_more_reads, ready, run, until
 # §1.8 vectors, as printed in the reference
 DIGITS_VECTOR = [(11, 1), (11, 0), (11, 1), (11, 0), (11, 1), (11, 0), (5, 1), (5, 0), (6, 1), (6, 0),
                  (3, 1), (3, 0), (6, 1), (6, 0), (3, 1), (3, 0), (9, 1), (9, 0), (6, 1), (6, 0),
-                 (28, 1), (28, 0)]
+                 (28, 1), (28, 0)]  # fmt: skip
 TRACK2_VECTOR = [(39, 1), (39, 0), (2, 1), (2, 0), (3, 1), (3, 0), (13, 1), (13, 0), (4, 1), (4, 0), (42, 1),
-                 (53, 1), (53, 0), (42, 0), (28, 1), (28, 0)]
+                 (53, 1), (53, 0), (42, 0), (28, 1), (28, 0)]  # fmt: skip
 TRACK1 = "%B4111111111111111^DOE/JOHN^2512101000000000000?"
 TRACK2 = ";4111111111111111=25121010000000000000?"
 
@@ -151,7 +151,7 @@ def test_driver_reads_german_layout_reader_and_magstripe(tmp_path) -> None:
                 read = await reader.read(timeout_s=10)
                 assert (read.technology, read.card_number, read.raw) == (
                     "magstripe", "4111111111111111", (TRACK1 + TRACK2).encode()
-                )
+                )  # fmt: skip
                 sim.swipe(TRACK1, ";4111111111111112=2512?")  # tracks disagree
                 await until(lambda: reader.health.frames_rejected == 1)
                 await no_more_reads(reader)

@@ -18,10 +18,10 @@ def test_cascade_levels_match_the_reference() -> None:
     assert cascade_levels(bytes.fromhex("1A2B3C4D")) == [bytes.fromhex("1A2B3C4D40")]
     assert cascade_levels(bytes.fromhex("04A2246A7F5B80")) == [
         bytes.fromhex("8804A2240A"), bytes.fromhex("6A7F5B80CE")
-    ]
+    ]  # fmt: skip
     assert cascade_levels(bytes.fromhex("0102030405060708090A")) == [
         bytes.fromhex("8801020388"), bytes.fromhex("880405068F"), bytes.fromhex("0708090A0C")
-    ]
+    ]  # fmt: skip
 
 
 def test_tag_exchanges_match_the_reference() -> None:
@@ -29,14 +29,14 @@ def test_tag_exchanges_match_the_reference() -> None:
     try:
         tag.place("04A2246A7F5B80")
         exchange = {"26": "4400", "9320": "8804A2240A", "93708804A2240A": "04", "9520": "6A7F5B80CE",
-                    "95706A7F5B80CE": "00"}
+                    "95706A7F5B80CE": "00"}  # fmt: skip
         for request, reply in exchange.items():
             assert tag.answer(bytes.fromhex(request)) == bytes.fromhex(reply)
         assert tag.answer(bytes.fromhex("9770")) is None  # no third level for a 7-byte UID
         tag.place("1A2B3C4D")
         assert [tag.answer(bytes.fromhex(r)) for r in ("26", "9320", "93701A2B3C4D40")] == [
             bytes.fromhex("0400"), bytes.fromhex("1A2B3C4D40"), bytes.fromhex("08")
-        ]
+        ]  # fmt: skip
         tag.remove()
         assert tag.answer(b"\x26") is None
     finally:
@@ -47,7 +47,7 @@ def test_tag_exchanges_match_the_reference() -> None:
     ("uid", "problem"),
     [("1A2B3C4D", None), ("04A2246A7F5B80", None), ("0102030405060708090A", None),
      ("88112233", "cascade tag"), ("010203", "3 bytes"), ("0102030405", "5 bytes")],
-)
+)  # fmt: skip
 def test_check_uid(uid: str, problem: str | None) -> None:
     result = check_uid(bytes.fromhex(uid))
     assert result is None if problem is None else problem in (result or "")
@@ -64,7 +64,7 @@ def tag() -> Iterator[NfcTagSim]:
     ("uid", "number"),
     [("1A2B3C4D", "1295788826"), ("04A2246A7F5B80", "36129399818723844"),
      ("0102030405060708090A", str(int("0A090807060504030201", 16)))],
-)
+)  # fmt: skip
 def test_real_nfcpy_reads_4_7_10_byte_uids(tag: NfcTagSim, uid: str, number: str) -> None:
     async def scenario() -> None:
         async with NfcReader(tag.path, convert="reverse-bytes|hex2dec") as reader:

@@ -17,11 +17,11 @@ READER_DRIVERS_API = {
     "WedgeDecoder", "MagstripeCard", "parse_magstripe", "PcscReader", "NfcReader", "ReaderError",
     "ReaderConfigError", "ReaderUnavailable", "ConversionError", "ChainSyntaxError", "WiegandParityError",
     "CardCommandError",
-}
+}  # fmt: skip
 HW_SIM_READERS_API = {
     "SerialReaderSim", "SERIAL_PROTOCOLS", "WedgeSim", "LAYOUTS", "keystrokes", "VirtualCard",
     "MIFARE_1K_ATR", "NfcTagSim", "SimEvent",
-}
+}  # fmt: skip
 OURS = ("reader_drivers", "hw_sim", "terminal_app", "hub_server", "cash_devices", "mfp_adapters", "tests")
 
 

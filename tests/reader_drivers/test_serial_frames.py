@@ -56,7 +56,7 @@ def test_bad_frames_are_counted_and_dropped() -> None:
         + b"\x024B00"  # truncated by the next STX
         + RDM_4B00423C15
         + b"\x02" + b"1" * 20 + b"\x03"  # too long: rejected at byte 15, the rest is noise
-    )
+    )  # fmt: skip
     assert parser.feed(stream) == [em("4B00423C15")]
     assert parser.rejected == 5
     assert len(reasons) == 5 and "checksum 21 != XOR 20" in reasons[0]

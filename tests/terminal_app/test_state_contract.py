@@ -20,20 +20,20 @@ def test_state_fields() -> None:
         "project_required", "project", "jobs", "jobs_supported", "release",
         "panel_unlocked", "copy_pages_mono", "copy_pages_color", "copy_cost_cents", "credit_pages", "prices",
         "countdown_s", "idle_warning", "printer_errors", "pending_reports",
-    ]
+    ]  # fmt: skip
 
 
 def test_screens_and_messages() -> None:
     assert [s.value for s in Screen] == [
         "starting", "idle", "identifying", "second_factor", "select_project", "home", "releasing",
         "copying", "logging_out", "out_of_order",
-    ]
+    ]  # fmt: skip
     assert len(MessageKey) == 23 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
     # a tapped card, a typed PIN and a typed password each have their own "not recognised"
     assert [key.value for key in MessageKey][:5] == [
         "card_not_recognised", "pin_not_recognised", "password_not_recognised", "card_linked",
         "card_link_refused",
-    ]
+    ]  # fmt: skip
 
 
 def test_intents() -> None:
@@ -41,7 +41,7 @@ def test_intents() -> None:
     assert names == [
         "CardPresented", "PinEntered", "PasswordEntered", "LinkCard", "Cancel", "Logout", "SelectProject",
         "SetLanguage", "ReleaseSelected", "ReleaseAll", "DeleteJobs", "StartCopy", "Touch", "DismissMessage",
-    ]
+    ]  # fmt: skip
     for kind in typing.get_args(state.Intent):
         assert dataclasses.is_dataclass(kind) and getattr(kind, "__dataclass_params__").frozen  # noqa: B009
 
@@ -52,4 +52,4 @@ def test_job_view_fields() -> None:
         "printed", "allowed_mono", "allowed_duplex", "allowed_fewer_copies", "price_per_copy_cents",
         "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents",
         "thumbnail_png",
-    ]
+    ]  # fmt: skip

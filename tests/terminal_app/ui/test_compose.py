@@ -33,7 +33,7 @@ def job(job_id: int = 1, copies: int = 4, price_cents: int = 400, allowed: bool 
     return JobView(
         job_id, "a.pdf", "alice", 10, 2, copies, False, price_cents, False, False, allowed, allowed, allowed,
         per_copy, per_copy * 7 // 10, per_copy * 6 // 10, per_copy * 4 // 10,
-    )
+    )  # fmt: skip
 
 
 def test_every_text_exists_in_both_languages() -> None:
