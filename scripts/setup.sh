@@ -18,6 +18,8 @@ SYSTEM_PACKAGES=(
     nghttp2-client
     # directory sync: python-ldap builds against libldap; the tests run a private slapd
     libldap-dev libsasl2-dev slapd ldap-utils
+    # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
+    ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
 )
 
 missing=()
