@@ -193,7 +193,7 @@ HUB_LAYERS: dict[str, frozenset[str]] = {
 }
 CAPABILITIES_WITHOUT_STORAGE = frozenset({"hub_server.intake"})
 # every capability subpackage there is: a new one is added here deliberately
-CAPABILITIES = frozenset({"hub_server.intake", "hub_server.pki", "hub_server.dirsync"})
+CAPABILITIES = frozenset({"hub_server.intake", "hub_server.pki", "hub_server.dirsync", "hub_server.scan"})
 # what of the kernel a capability (other than intake) may use
 KERNEL_FOR_CAPABILITIES = frozenset({"hub_server.errors", "hub_server.clock"})
 SHARED_SERVICE_MODULES = frozenset(

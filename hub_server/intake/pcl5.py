@@ -92,7 +92,7 @@ _DATA_COMMANDS = frozenset(
     }
 )
 # ESC&l commands known not to eject the page
-_PAGE_NEUTRAL_L = frozenset(b"XEFLCDUZT")
+_PAGE_NEUTRAL_L = frozenset(bytes([code]) for code in b"XEFLCDUZT")
 # PCL 5 page size codes (TRM "Page Size") -> (PWG name, portrait length in decipoints)
 _PAGE_SIZES = {
     1: ("na_executive_7.25x10.5in", 7560),
