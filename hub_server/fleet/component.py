@@ -386,16 +386,13 @@ class FleetComponent:
         ]
 
     def recent_commands(self, device_id: str, limit: int = 20) -> list[dict[str, Any]]:
-        return [
-            dict(row)
-            for row in self.db.read(
-                lambda tx: tx.execute(
-                    "SELECT id FROM fleet_commands WHERE device_id = :d ORDER BY issued_us DESC, id LIMIT :n",
-                    {"d": device_id, "n": limit},
-                )
+        ids = self.db.read(
+            lambda tx: tx.execute(
+                "SELECT id FROM fleet_commands WHERE device_id = :d ORDER BY issued_us DESC, id LIMIT :n",
+                {"d": device_id, "n": limit},
             )
-            if (row := self.command(row["id"]))
-        ]
+        )
+        return [self.command(row["id"]) for row in ids]
 
     async def set_group(self, device_id: str, group: str) -> dict[str, Any]:
         if len(group) > 64:

@@ -61,7 +61,9 @@ def alert_document(row: Mapping[str, Any]) -> dict[str, Any]:
 class Channel(Protocol):
     """One way of telling people; :meth:`send` blocks (it runs in a worker thread)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The channel's name in the outbox."""
 
     def send(self, document: dict[str, Any]) -> None:
         """Deliver or raise."""
