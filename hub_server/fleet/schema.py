@@ -42,7 +42,7 @@ STATEMENTS: list[str] = [
         session BIGINT NOT NULL DEFAULT 0,
         last_seen_us BIGINT NOT NULL,
         offline_since_us BIGINT,
-        state_json TEXT NOT NULL DEFAULT '{}',
+        state_json TEXT NOT NULL DEFAULT '{{}}',
         state_session BIGINT NOT NULL DEFAULT 0,
         state_seq BIGINT NOT NULL DEFAULT 0,
         state_us BIGINT,
@@ -53,7 +53,7 @@ STATEMENTS: list[str] = [
         mfp_error_since_us BIGINT,
         journal_backlog BIGINT,
         journal_growth INTEGER NOT NULL DEFAULT 0,
-        summary_json TEXT NOT NULL DEFAULT '{}',
+        summary_json TEXT NOT NULL DEFAULT '{{}}',
         created_us BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS fleet_devices_group ON fleet_devices (group_name)",
@@ -111,7 +111,7 @@ STATEMENTS: list[str] = [
         status TEXT NOT NULL CHECK (status IN
             ('sent', 'accepted', 'done', 'failed', 'rejected', 'timed_out')),
         detail TEXT NOT NULL DEFAULT '',
-        result_json TEXT NOT NULL DEFAULT '{}',
+        result_json TEXT NOT NULL DEFAULT '{{}}',
         finished_us BIGINT,
         rollout_id TEXT
     )""",
