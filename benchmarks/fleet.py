@@ -75,7 +75,9 @@ def device_certificates(pki: HubPki, cache: Path, count: int) -> list[tuple[str,
             )
             key.write_bytes(
                 private.private_bytes(
-                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
                 )
             )
             cert.write_bytes(issued.public_bytes(serialization.Encoding.PEM))
@@ -108,8 +110,12 @@ class SimDevice:
                 "ts": time.time(),
                 "software": {"version": "1.0.0", "boot_slot": "A"},
                 "reader": {"driver": "rdm6300", "present": True},
-                "mfp": {"status": "running", "errors": [], "supplies": [{"name": "black", "type": "toner",
-                        "percent": 70.0}], "counters": {"copy_mono": self.seq}},
+                "mfp": {
+                    "status": "running",
+                    "errors": [],
+                    "supplies": [{"name": "black", "type": "toner", "percent": 70.0}],
+                    "counters": {"copy_mono": self.seq},
+                },
                 "journal_backlog": 0,
                 "uptime_s": self.seq * 60,
             }
@@ -143,9 +149,11 @@ class SimDevice:
         client.subscribe(fleet_wire.command_topic(self.device_id), qos=1)
         client.publish(
             fleet_wire.status_topic(self.device_id),
-            fleet_wire.encode({"online": True, "session": self.session, "kind": "terminal",
-                               "software_version": "1.0.0"}),
-            qos=1, retain=True,
+            fleet_wire.encode(
+                {"online": True, "session": self.session, "kind": "terminal", "software_version": "1.0.0"}
+            ),
+            qos=1,
+            retain=True,
         )
         client.publish(fleet_wire.state_topic(self.device_id), self._state(), qos=1, retain=True)
         self.client = client
@@ -170,9 +178,17 @@ class SimDevice:
             if self.connected.is_set():
                 self.client.publish(fleet_wire.state_topic(self.device_id), self._state(), qos=1, retain=True)
                 if rng.random() < 0.1:  # an event per device every ten minutes on average
-                    event = {"id": os.urandom(8).hex(), "type": "paper_loaded", "severity": "recovery",
-                             "session": self.session, "seq": self.seq, "ts": time.time()}
-                    self.client.publish(fleet_wire.events_topic(self.device_id), fleet_wire.encode(event), qos=1)
+                    event = {
+                        "id": os.urandom(8).hex(),
+                        "type": "paper_loaded",
+                        "severity": "recovery",
+                        "session": self.session,
+                        "seq": self.seq,
+                        "ts": time.time(),
+                    }
+                    self.client.publish(
+                        fleet_wire.events_topic(self.device_id), fleet_wire.encode(event), qos=1
+                    )
             await asyncio.sleep(STATE_INTERVAL_S)
 
 
@@ -191,36 +207,61 @@ async def hub_main(directory: Path, port: int) -> None:
     component = FleetComponent(db, SystemClock(), blocking_errors=BLOCKING_ERROR_BITS)
     files = directory / "broker"
     settings = HubMqttSettings(
-        "127.0.0.1", port, files / "ca.pem", files / "hub-client.crt", files / "hub-client.key", hub_username()
+        "127.0.0.1",
+        port,
+        files / "ca.pem",
+        files / "hub-client.crt",
+        files / "hub-client.key",
+        hub_username(),
     )
     mqtt = HubMqtt(settings, component.submit, asyncio.get_running_loop())
     component.publisher = mqtt
     mqtt.start()
     tasks = [asyncio.create_task(component.run()), asyncio.create_task(component.run_sweeps(15))]
     reader = asyncio.StreamReader()
-    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
     while line := (await reader.readline()).decode().strip():
         if line == "online":
             devices = component.list_devices()
-            answer: dict[str, Any] = {"online": sum(1 for d in devices if d["online"]), "known": len(devices),
-                                      "current": sum(1 for d in devices if d["online"] and json.loads(
-                                          d["state_json"] or "{}").get("session") == d["session"]),
-                                      "sessions": sum(d["session"] for d in devices if d["online"])}
+            answer: dict[str, Any] = {
+                "online": sum(1 for d in devices if d["online"]),
+                "known": len(devices),
+                "current": sum(
+                    1
+                    for d in devices
+                    if d["online"] and json.loads(d["state_json"] or "{}").get("session") == d["session"]
+                ),
+                "sessions": sum(d["session"] for d in devices if d["online"]),
+            }
         elif line == "command":
             rows = await component.send_to_all("set_log_level", {"level": "INFO"}, "benchmark")
             ids = [row["id"] for row in rows]
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.25)
-                final = db.read(lambda tx: tx.scalar(
-                    "SELECT COUNT(*) FROM fleet_commands WHERE status IN ('done', 'failed', 'rejected')"))
+                final = db.read(
+                    lambda tx: tx.scalar(
+                        "SELECT COUNT(*) FROM fleet_commands WHERE status IN ('done', 'failed', 'rejected')"
+                    )
+                )
                 if final >= len(ids):
                     break
-            rtts = db.read(lambda tx: [r["rtt"] for r in tx.execute(
-                "SELECT finished_us - issued_us AS rtt FROM fleet_commands WHERE status = 'done' ORDER BY 1")])
-            answer = {"sent": len(ids), "done": len(rtts),
-                      "p99_ms": rtts[max(0, int(len(rtts) * 0.99) - 1)] / 1000 if rtts else -1,
-                      "p50_ms": rtts[len(rtts) // 2] / 1000 if rtts else -1}
+            rtts = db.read(
+                lambda tx: [
+                    r["rtt"]
+                    for r in tx.execute(
+                        "SELECT finished_us - issued_us AS rtt FROM fleet_commands WHERE status = 'done' ORDER BY 1"
+                    )
+                ]
+            )
+            answer = {
+                "sent": len(ids),
+                "done": len(rtts),
+                "p99_ms": rtts[max(0, int(len(rtts) * 0.99) - 1)] / 1000 if rtts else -1,
+                "p50_ms": rtts[len(rtts) // 2] / 1000 if rtts else -1,
+            }
         else:
             answer = {"error": line}
         print(json.dumps(answer), flush=True)
@@ -233,7 +274,9 @@ class HubProcess:
     def __init__(self, directory: Path, port: int) -> None:
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--hub", str(directory), "--port", str(port)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
     def ask(self, line: str) -> dict[str, Any]:
@@ -301,14 +344,23 @@ async def main(args: argparse.Namespace) -> None:
         lambda: all(d.connected.is_set() and d.session > before[d.device_id] for d in devices), 300, 0.25
     )
     sessions = sum(d.session for d in devices)
-    hub_view_s = time.monotonic() - restarted + await wait_for(
-        lambda: (answer := hub.ask("online"))["online"] == len(devices)
-        and answer["current"] == len(devices)
-        and answer["sessions"] == sessions,
-        300,
-        1,
+    hub_view_s = (
+        time.monotonic()
+        - restarted
+        + await wait_for(
+            lambda: (
+                (answer := hub.ask("online"))["online"] == len(devices)
+                and answer["current"] == len(devices)
+                and answer["sessions"] == sessions
+            ),
+            300,
+            1,
+        )
     )
-    print(f"broker restart: devices back in {reconnect_s:.1f} s, hub view complete in {hub_view_s:.1f} s", flush=True)
+    print(
+        f"broker restart: devices back in {reconnect_s:.1f} s, hub view complete in {hub_view_s:.1f} s",
+        flush=True,
+    )
     for task in tasks:
         task.cancel()
     hub.stop()

@@ -62,7 +62,9 @@ async def enroll(pki: HubPki, directory: Path, device_id: str, kind: str = "term
     directory.mkdir(parents=True, exist_ok=True)
     files = DeviceFiles(device_id, directory / "device.key", directory / "device.crt", directory / "ca.pem")
     files.key.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     files.certificate.write_bytes(issued.certificate_pem() + issued.chain_pem())
     files.ca.write_bytes(pki.material.anchor.public_bytes(serialization.Encoding.PEM))
@@ -126,7 +128,12 @@ class FleetRig:
         return await enroll(self.pki, self.directory / "devices" / device_id, device_id, kind)
 
     async def device(
-        self, device_id: str, kind: str = "terminal", *, handlers: CommandHandlers | None = None, **options: Any
+        self,
+        device_id: str,
+        kind: str = "terminal",
+        *,
+        handlers: CommandHandlers | None = None,
+        **options: Any,
     ) -> tuple[FleetClient, RecordingHandlers]:
         files = await self.device_files(device_id, kind)
         recording = handlers or RecordingHandlers()

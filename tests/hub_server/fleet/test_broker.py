@@ -15,7 +15,9 @@ from tests.mosquitto import MosquittoBroker
 pytestmark = pytest.mark.slow
 
 
-def mosquitto_pub(broker: MosquittoBroker, files: DeviceFiles, topic: str) -> subprocess.CompletedProcess[str]:
+def mosquitto_pub(
+    broker: MosquittoBroker, files: DeviceFiles, topic: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             "mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-V", "mqttv5", "-q", "1",

@@ -11,7 +11,14 @@ import pytest
 from printgate import fleet_wire
 
 from hub_server.fleet import AlertThresholds, UnknownDevice
-from terminal_app.telemetry import DeviceEvent, MfpState, ReaderState, SoftwareState, StateSnapshot, SupplyLevel
+from terminal_app.telemetry import (
+    DeviceEvent,
+    MfpState,
+    ReaderState,
+    SoftwareState,
+    StateSnapshot,
+    SupplyLevel,
+)
 from tests.fleet_rig import FleetRig, eventually
 
 pytestmark = pytest.mark.slow
@@ -35,8 +42,13 @@ async def test_state_events_and_presence_reach_the_database(rig: FleetRig) -> No
     client, _ = await rig.device("term-001")
     client.publish_state(snapshot())
     event_id = client.publish_event(DeviceEvent("jam", "fault", {"tray": 1}))
-    await eventually(lambda: hub.stats.applied >= 2 and rig.db.read(
-        lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_events")) == 1, what="state and event")
+    await eventually(
+        lambda: (
+            hub.stats.applied >= 2
+            and rig.db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_events")) == 1
+        ),
+        what="state and event",
+    )
     row = hub.device("term-001")
     assert (row["online"], row["kind"], row["software_version"]) == (1, "terminal", "1.0.0")
     state = json.loads(row["state_json"])
@@ -66,13 +78,17 @@ async def test_commands_round_trip_with_an_audit_record(rig: FleetRig) -> None:
     hub = await rig.start_hub()
     client, handlers = await rig.device("term-001")
     await eventually(lambda: hub.list_devices(), what="device known")
-    row = await hub.send_command("term-001", "show_message", {"text": "Toner on its way", "duration_s": 60}, "alice")
+    row = await hub.send_command(
+        "term-001", "show_message", {"text": "Toner on its way", "duration_s": 60}, "alice"
+    )
     await eventually(lambda: hub.command(row["id"])["status"] == "done", what="done")
     done = hub.command(row["id"])
     assert handlers.calls == [("show_message", ("Toner on its way", 60))]
     assert (done["issued_by"], done["verb"], done["detail"]) == ("alice", "show_message", "show_message ok")
     assert done["issued_us"] <= done["finished_us"]
-    statuses = [json.loads(e["summary_json"])["status"] for e in hub.history("term-001") if e["kind"] == "command"]
+    statuses = [
+        json.loads(e["summary_json"])["status"] for e in hub.history("term-001") if e["kind"] == "command"
+    ]
     assert statuses == ["done", "accepted", "sent"]
     with pytest.raises(UnknownDevice):
         await hub.send_command("term-404", "reboot", {}, "alice")
@@ -85,8 +101,15 @@ async def test_a_replayed_command_runs_once(rig: FleetRig) -> None:
     row = await hub.send_command("term-001", "set_log_level", {"level": "DEBUG"}, "alice")
     await eventually(lambda: hub.command(row["id"])["status"] == "done", what="done")
     # Publish the very same message again (a broker redelivery or a replay).
-    payload = fleet_wire.encode({"id": row["id"], "verb": "set_log_level", "args": {"level": "DEBUG"},
-                                 "issued_s": row["issued_us"] // 10**6, "expires_s": row["deadline_us"] // 10**6})
+    payload = fleet_wire.encode(
+        {
+            "id": row["id"],
+            "verb": "set_log_level",
+            "args": {"level": "DEBUG"},
+            "issued_s": row["issued_us"] // 10**6,
+            "expires_s": row["deadline_us"] // 10**6,
+        }
+    )
     hub.publisher.publish(fleet_wire.command_topic("term-001"), payload)  # type: ignore[union-attr]
     await eventually(lambda: client.guard.replays == 1, what="replay seen")
     assert handlers.calls == [("set_log_level", ("DEBUG",))]
@@ -180,12 +203,22 @@ async def test_broker_restart_brings_every_device_back_with_complete_state(rig: 
     sessions = {c.device_id: c.session for c in clients}
     rig.broker.kill()
     rig.broker.start()
-    await eventually(lambda: all(c.connected and c.session > sessions[c.device_id] for c in clients),
-                     timeout_s=30, what="devices reconnected")
+    await eventually(
+        lambda: all(c.connected and c.session > sessions[c.device_id] for c in clients),
+        timeout_s=30,
+        what="devices reconnected",
+    )
     by_id = {c.device_id: c for c in clients}
-    await eventually(lambda: all(d["online"] and d["session"] == by_id[d["device_id"]].session
-                                 and json.loads(d["state_json"])["session"] == by_id[d["device_id"]].session
-                                 for d in hub.list_devices()), timeout_s=40, what="hub saw them back")
+    await eventually(
+        lambda: all(
+            d["online"]
+            and d["session"] == by_id[d["device_id"]].session
+            and json.loads(d["state_json"])["session"] == by_id[d["device_id"]].session
+            for d in hub.list_devices()
+        ),
+        timeout_s=40,
+        what="hub saw them back",
+    )
     for device in hub.list_devices():
         number = int(device["device_id"][-3:])
         state = json.loads(device["state_json"])
@@ -199,7 +232,10 @@ async def test_hub_restart_rebuilds_state_and_raises_no_alert_twice(rig: FleetRi
     client, _ = await rig.device("term-001")
     client.publish_state(snapshot(reader_present=False, toner=5.0))
     await eventually(lambda: len(hub.alerts()) == 2, what="alerts raised")
-    assert sorted((a["kind"], a["subject"]) for a in hub.alerts()) == [("reader_missing", ""), ("toner_low", "black")]
+    assert sorted((a["kind"], a["subject"]) for a in hub.alerts()) == [
+        ("reader_missing", ""),
+        ("toner_low", "black"),
+    ]
     await rig.stop_hub(hub)
     # A fresh hub process on the same database: retained messages arrive again.
     restarted = await rig.start_hub(channels=("webhook",))
@@ -213,6 +249,9 @@ async def test_hub_restart_rebuilds_state_and_raises_no_alert_twice(rig: FleetRi
     client.publish_state(snapshot(reader_present=True, toner=90.0))
     await eventually(lambda: hub.alerts() == [], what="cleared")
     assert restarted.stats.alerts_cleared == 2
-    transitions = rig.db.read(lambda tx: tx.execute(
-        "SELECT transition, COUNT(*) AS n FROM fleet_alert_outbox GROUP BY transition ORDER BY transition"))
+    transitions = rig.db.read(
+        lambda tx: tx.execute(
+            "SELECT transition, COUNT(*) AS n FROM fleet_alert_outbox GROUP BY transition ORDER BY transition"
+        )
+    )
     assert [tuple(r.values()) for r in transitions] == [("cleared", 2), ("raised", 2)]
