@@ -33,16 +33,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import gmqtt  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from printgate import fleet_wire  # noqa: E402
+import gmqtt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from printgate import fleet_wire
 
-from hub_server.clock import SystemClock  # noqa: E402
-from hub_server.pki import DeviceIdentity, HubPki, PkiConfig  # noqa: E402
-from hub_server.storage import open_database  # noqa: E402
-from terminal_app.telemetry import Backoff  # noqa: E402
-from tests.mosquitto import MosquittoBroker  # noqa: E402
+from hub_server.clock import SystemClock
+from hub_server.pki import DeviceIdentity, HubPki, PkiConfig
+from hub_server.storage import open_database
+from terminal_app.telemetry import Backoff
+from tests.mosquitto import MosquittoBroker
 
 STATE_INTERVAL_S = 60.0
 CONNECT_CONCURRENCY = 100
@@ -252,7 +252,8 @@ async def hub_main(directory: Path, port: int) -> None:
                 lambda tx: [
                     r["rtt"]
                     for r in tx.execute(
-                        "SELECT finished_us - issued_us AS rtt FROM fleet_commands WHERE status = 'done' ORDER BY 1"
+                        "SELECT finished_us - issued_us AS rtt FROM fleet_commands "
+                        "WHERE status = 'done' ORDER BY 1"
                     )
                 ]
             )
@@ -343,6 +344,7 @@ async def main(args: argparse.Namespace) -> None:
     reconnect_s = await wait_for(
         lambda: all(d.connected.is_set() and d.session > before[d.device_id] for d in devices), 300, 0.25
     )
+    print(f"broker restart: every device connected again in {reconnect_s:.1f} s", flush=True)
     sessions = sum(d.session for d in devices)
     hub_view_s = (
         time.monotonic()

@@ -139,8 +139,10 @@ def broker_config(
         "allow_anonymous false",
         f"acl_file {files.acl}",
         f"message_size_limit {BROKER_MESSAGE_LIMIT_BYTES}",
-        "max_inflight_messages 20",
-        "max_queued_messages 1000",
+        # Per client. The hub's subscription takes every device's messages: after a broker restart
+        # 5,000 devices send status and state at once, and messages over the queue are dropped.
+        "max_inflight_messages 100",
+        "max_queued_messages 100000",
         f"persistence {'true' if persistence else 'false'}",
         f"persistence_location {files.persistence}/",
         "autosave_interval 60",

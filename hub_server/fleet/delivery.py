@@ -12,6 +12,7 @@ count a retry twice. Webhooks are signed when a secret is configured:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import email.message
 import hashlib
@@ -90,7 +91,7 @@ class WebhookChannel:
         if self.secret:
             signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
             request.add_header("X-Printgate-Signature", f"sha256={signature}")
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
             if not 200 <= response.status < 300:
                 raise OSError(f"webhook answered {response.status}")
 
@@ -155,7 +156,8 @@ def _claim(tx: Tx, now_us: int) -> list[dict[str, Any]]:
     marks = ", ".join(f":i{n}" for n in range(len(claimed)))
     rows = tx.execute(
         "SELECT o.id, o.alert_id, o.transition, o.channel, o.attempts, a.device_id, a.kind, a.subject, "
-        f"a.detail, a.raised_us, a.cleared_us FROM fleet_alert_outbox o JOIN fleet_alerts a ON a.id = o.alert_id "
+        "a.detail, a.raised_us, a.cleared_us "
+        "FROM fleet_alert_outbox o JOIN fleet_alerts a ON a.id = o.alert_id "
         f"WHERE o.id IN ({marks}) ORDER BY o.id",
         {f"i{n}": value for n, value in enumerate(claimed)},
     )
@@ -239,7 +241,5 @@ class AlertDispatcher:
             except Exception:  # keep delivering after a database hiccup
                 log.exception("alert dispatcher pass failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_s)
-            except TimeoutError:
-                pass

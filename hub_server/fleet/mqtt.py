@@ -10,6 +10,7 @@ wait for it at the broker; retained status and state arrive again on every subsc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import threading
@@ -24,7 +25,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from printgate.fleet_wire import TOPIC_ROOT
 
-__all__ = ["HubMqtt", "HubMqttSettings", "SUBSCRIPTIONS"]
+__all__ = ["SUBSCRIPTIONS", "HubMqtt", "HubMqttSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,5 @@ class HubMqtt:
         log.info("fleet subscriber disconnected: %s", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closing
             self._loop.call_soon_threadsafe(self._deliver, message.topic, bytes(message.payload))
-        except RuntimeError:  # the loop is closing
-            pass

@@ -12,13 +12,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from hub_server.fleet.component import FleetComponent
+from hub_server.fleet.facts import Presence, StateFacts, Supply
 from mfp_adapters import MfpSnmp, SnmpClient
 from mfp_adapters.errors import MfpError
 from mfp_adapters.mib import BLOCKING_ERROR_BITS
 from mfp_adapters.snmp import CommunityAuth
-
-from hub_server.fleet.component import FleetComponent
-from hub_server.fleet.facts import Presence, StateFacts, Supply
 
 __all__ = ["BLOCKING_ERROR_BITS", "PrinterPoller", "PrinterTarget"]
 

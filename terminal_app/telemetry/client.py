@@ -134,7 +134,7 @@ class FleetClient:
         self.broker = broker
         self.handlers = handlers
         self.software_version = software_version
-        self.buffer = buffer or OfflineBuffer()
+        self.buffer = buffer if buffer is not None else OfflineBuffer()
         self.backoff = backoff or Backoff()
         self.stats = ClientStats()
         self._clock = clock

@@ -78,10 +78,10 @@ async def test_a_device_reads_only_its_own_command_topic(rig: FleetRig) -> None:
     publisher, _ = paho_client(rig, hub, "hub")
     received: dict[str, list[bytes]] = {"term-001": [], "term-002": []}
     owner_got = threading.Event()
-    snooper.on_message = lambda c, u, m: received["term-001"].append(m.payload)
+    snooper.on_message = lambda c, u, m: received["term-001"].append(bytes(m.payload))
 
     def owner_message(client, userdata, message):
-        received["term-002"].append(message.payload)
+        received["term-002"].append(bytes(message.payload))
         owner_got.set()
 
     owner.on_message = owner_message

@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -29,7 +30,9 @@ from hub_server.fleet import (
     Wave,
     WebhookChannel,
 )
+from hub_server.fleet.delivery import Channel
 from hub_server.storage import Database
+from tests.conftest import free_tcp_port
 
 
 class Published:
@@ -189,9 +192,9 @@ async def test_state_conditions_raise_their_alerts(db: Database) -> None:
 
 
 class Webhook(BaseHTTPRequestHandler):
-    received: list[tuple[dict, dict]] = []
+    received: ClassVar[list[tuple[dict, dict, bytes]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Webhook.received.append((dict(self.headers), json.loads(body), body))
         self.send_response(204)
@@ -205,7 +208,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 OK"
 
@@ -216,19 +219,20 @@ async def test_alerts_are_delivered_by_webhook_and_email_exactly_once(db: Databa
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     sink = Sink()
-    smtp = Controller(sink, hostname="127.0.0.1", port=0)
+    smtp_port = free_tcp_port()
+    smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     try:
         clock = FakeClock()
         fleet = FleetComponent(
             db, clock, channels=("webhook", "email"), thresholds=AlertThresholds(reader_missing_after_s=0)
         )
-        channels = {
+        channels: dict[str, Channel] = {
             "webhook": WebhookChannel(f"http://127.0.0.1:{server.server_port}/hook", secret="s3"),
             "email": EmailChannel(
                 EmailSettings(
                     "127.0.0.1",
-                    smtp.server.sockets[0].getsockname()[1],
+                    smtp_port,
                     "hub@example.test",
                     ("ops@example.test",),
                 )
@@ -274,6 +278,7 @@ async def test_a_failed_delivery_is_retried_later(db: Database) -> None:
     assert await dispatcher.run_once() == 0
     assert await dispatcher.run_once() == 0  # not due again yet
     row = db.read(lambda tx: tx.one("SELECT attempts, delivered_us, last_error FROM fleet_alert_outbox"))
+    assert row is not None
     assert row["attempts"] == 1 and row["delivered_us"] is None and "URLError" in row["last_error"]
 
 

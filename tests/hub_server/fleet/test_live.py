@@ -56,7 +56,7 @@ async def test_state_events_and_presence_reach_the_database(rig: FleetRig) -> No
     assert state["mfp"]["supplies"] == [{"name": "black", "percent": 80.0, "type": "toner"}]
     assert state["session"] == client.session
     event = rig.db.read(lambda tx: tx.one("SELECT event_id, type, severity FROM fleet_events"))
-    assert dict(event) == {"event_id": event_id, "type": "jam", "severity": "fault"}
+    assert event is not None and dict(event) == {"event_id": event_id, "type": "jam", "severity": "fault"}
     await client.stop()
     await eventually(lambda: hub.device("term-001")["online"] == 0, what="clean offline")
     kinds = [entry["kind"] for entry in hub.history("term-001")]
@@ -76,7 +76,7 @@ async def test_a_vanished_device_is_marked_offline_by_its_will(rig: FleetRig) ->
 
 async def test_commands_round_trip_with_an_audit_record(rig: FleetRig) -> None:
     hub = await rig.start_hub()
-    client, handlers = await rig.device("term-001")
+    _, handlers = await rig.device("term-001")
     await eventually(lambda: hub.list_devices(), what="device known")
     row = await hub.send_command(
         "term-001", "show_message", {"text": "Toner on its way", "duration_s": 60}, "alice"
@@ -137,7 +137,7 @@ async def test_a_command_without_an_answer_times_out(rig: FleetRig) -> None:
 
 async def test_an_expired_command_is_rejected_by_the_device(rig: FleetRig) -> None:
     hub = await rig.start_hub()
-    client, handlers = await rig.device("term-001")
+    _, handlers = await rig.device("term-001")
     await eventually(lambda: hub.list_devices(), what="device known")
     rig.clock.advance(-3600)  # the hub's clock is an hour behind: the command is stale on arrival
     row = await hub.send_command("term-001", "reboot", {}, "carol", timeout_s=60)
