@@ -10,8 +10,8 @@ SYSTEM_PACKAGES=(
     pcscd libpcsclite-dev swig vsmartcard-vpcd
     # print intake analysis and IPP conformance clients / reference printer
     ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon
-    # telemetry broker and the scale-out database
-    mosquitto postgresql
+    # fleet broker and its command-line clients (ACL tests), and the scale-out database
+    mosquitto mosquitto-clients postgresql
     # Kivy under a virtual screen
     xvfb xauth libmtdev1 libgl1 libegl1 libgles2
     # benchmarks: h2load, a C load generator for the hub's gRPC endpoint
