@@ -193,7 +193,11 @@ HUB_LAYERS: dict[str, frozenset[str]] = {
 }
 CAPABILITIES_WITHOUT_STORAGE = frozenset({"hub_server.intake"})
 # every capability subpackage there is: a new one is added here deliberately
-CAPABILITIES = frozenset({"hub_server.intake", "hub_server.pki", "hub_server.dirsync", "hub_server.scan"})
+CAPABILITIES = frozenset(
+    {"hub_server.intake", "hub_server.pki", "hub_server.dirsync", "hub_server.scan", "hub_server.fleet"}
+)
+# capability -> the other capabilities whose package (narrow interface) it may use
+CAPABILITY_USES = {"hub_server.fleet": frozenset({"hub_server.pki"})}
 # what of the kernel a capability (other than intake) may use
 KERNEL_FOR_CAPABILITIES = frozenset({"hub_server.errors", "hub_server.clock"})
 SHARED_SERVICE_MODULES = frozenset(
@@ -244,6 +248,8 @@ def hub_violation(source: str, target: str) -> str | None:
         if own not in CAPABILITIES_WITHOUT_STORAGE and (
             target_layer == "storage" or target in KERNEL_FOR_CAPABILITIES
         ):
+            return None
+        if target in CAPABILITY_USES.get(own, ()):
             return None
         return f"{own} imports nothing else of the hub" + (
             "" if own in CAPABILITIES_WITHOUT_STORAGE else " but storage, errors and clock"

@@ -76,7 +76,7 @@ class HubMqtt:
 
     def start(self) -> None:
         """Connect in the background (paho's thread) and keep reconnecting."""
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client.connect_async(
             self.settings.host,

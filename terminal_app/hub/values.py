@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "CashBox",
@@ -18,6 +19,7 @@ __all__ = [
     "CashDeviceKind",
     "ColorMode",
     "DenominationLine",
+    "FetchedConfig",
     "Function",
     "HeldJob",
     "JobOverrides",
@@ -339,3 +341,11 @@ class CashBoxEmptied:
     difference_cents: int  # counted - expected
     lines: tuple[DenominationLine, ...]
     emptied_us: int
+
+
+@dataclass(frozen=True)
+class FetchedConfig:
+    """The effective central configuration the hub answered for this device."""
+
+    version: str
+    document: dict[str, Any]

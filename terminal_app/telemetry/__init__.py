@@ -25,7 +25,7 @@ from terminal_app.telemetry.commands import (
     CommandRejected,
     CommandResult,
 )
-from terminal_app.telemetry.config_sync import ConfigSync, FetchedConfig, grpc_fetcher
+from terminal_app.telemetry.config_sync import ConfigSync
 from terminal_app.telemetry.diagnostics import build_bundle, redact_config, redact_text
 from terminal_app.telemetry.snapshot import (
     EVENT_TYPES,
@@ -50,7 +50,6 @@ __all__ = [
     "ConfigSync",
     "DeviceEvent",
     "Entry",
-    "FetchedConfig",
     "FleetClient",
     "MfpState",
     "OfflineBuffer",
@@ -59,7 +58,6 @@ __all__ = [
     "StateSnapshot",
     "SupplyLevel",
     "build_bundle",
-    "grpc_fetcher",
     "redact_config",
     "redact_text",
 ]

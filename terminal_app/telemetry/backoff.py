@@ -25,7 +25,7 @@ class Backoff:
 
     def bound_s(self) -> float:
         """The upper bound of the next delay."""
-        return min(self.cap_s, self.base_s * 2 ** min(self.attempts, 32))
+        return min(self.cap_s, self.base_s * float(2 ** min(self.attempts, 32)))
 
     def next_delay_s(self) -> float:
         """The delay before the next attempt (uniform in [0, bound]); counts the attempt."""

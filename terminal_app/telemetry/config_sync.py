@@ -2,8 +2,8 @@
 and keep the last good one.
 
 The hub tells a device of a new version with a ``reload_config`` command; the device's handler
-calls :meth:`ConfigSync.sync`, which fetches the effective document over gRPC
-(``FleetDeviceService.FetchConfig``, mutual TLS), runs the role's validator, applies it and
+calls :meth:`ConfigSync.sync`, which fetches the effective document through the hub client
+(:func:`terminal_app.hub.fleet_config.fleet_config_fetcher`), runs the role's validator, applies it and
 stores it as the last good version (``config-good.json`` in the telemetry state directory). A
 document that fails validation or whose application raises changes nothing: the device goes on
 with the last good version and answers ``failed`` with the reason. The version it runs goes into
@@ -13,51 +13,21 @@ every state snapshot (``config_version``), so the hub sees which devices are beh
 from __future__ import annotations
 
 import inspect
-import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import grpc
-from printgate.v1 import fleet_pb2, fleet_pb2_grpc
-
+from terminal_app.errors import HubCallError
+from terminal_app.hub.fleet_config import Fetch
+from terminal_app.hub.values import FetchedConfig
 from terminal_app.telemetry.commands import CommandResult, _read_json, _write_json
 from terminal_app.telemetry.snapshot import DeviceEvent
 
-__all__ = ["ConfigSync", "FetchedConfig", "grpc_fetcher"]
+__all__ = ["ConfigSync"]
 
 log = logging.getLogger(__name__)
 GOOD_FILE = "config-good.json"
-FETCH_TIMEOUT_S = 15.0
-
-
-@dataclass(frozen=True)
-class FetchedConfig:
-    """The effective configuration the hub answered."""
-
-    version: str
-    document: dict[str, Any]
-
-
-Fetch = Callable[[str], Awaitable[FetchedConfig]]
-
-
-def grpc_fetcher(channel: grpc.aio.Channel) -> Fetch:
-    """A fetch function over the device's mutual-TLS channel to the hub."""
-    stub = fleet_pb2_grpc.FleetDeviceServiceStub(channel)
-
-    async def fetch(known_version: str) -> FetchedConfig:
-        reply = await stub.FetchConfig(
-            fleet_pb2.FetchConfigRequest(known_version=known_version), timeout=FETCH_TIMEOUT_S
-        )
-        document = json.loads(reply.document_json or "{}")
-        if not isinstance(document, dict):
-            raise ValueError("the hub's configuration is not a JSON object")
-        return FetchedConfig(reply.version, document)
-
-    return fetch
 
 
 class ConfigSync:
@@ -110,7 +80,7 @@ class ConfigSync:
         current = self.version
         try:
             fetched = await self._fetch(current)
-        except (grpc.RpcError, ValueError, OSError) as error:
+        except (HubCallError, ValueError, OSError) as error:
             return CommandResult.failed(f"could not fetch configuration: {type(error).__name__}")
         if wanted_version and fetched.version != wanted_version:
             log.info("asked for configuration %s, the hub has %s now", wanted_version, fetched.version)

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from printgate import fleet_wire
 
+from terminal_app.hub.values import FetchedConfig
 from terminal_app.telemetry import (
     Backoff,
     CommandGuard,
     CommandRejected,
     ConfigSync,
     DeviceEvent,
-    FetchedConfig,
     OfflineBuffer,
     build_bundle,
 )
