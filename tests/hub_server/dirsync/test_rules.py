@@ -6,7 +6,6 @@ from typing import Any
 
 import grpc
 import pytest
-from hub_server.security import Hasher, pin_lookup_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from hub_server.dirsync.errors import DirectoryConfigError
 from hub_server.dirsync.reader import EntryError, in_chain_filter, nested_mode, stable_id
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.domain.dirsync_store import SqlUserStore
+from hub_server.domain.security import Hasher, pin_lookup_key
 from hub_server.domain.users import RoleRecord, UserRecord, create_user, upsert_role
 from hub_server.storage import Database
 from reader_drivers.convert import ConversionChain
