@@ -207,7 +207,9 @@ async def start_web_apps(
     host, port = parse_listen(config.web.listen)
     agents = config.printing.printer_snmp
     watch = (
-        PrinterWatch(agents, config.printing.snmp_community, config.printing.snmp_timeout_s) if agents else None
+        PrinterWatch(agents, config.printing.snmp_community, config.printing.snmp_timeout_s)
+        if agents
+        else None
     )
     uploads = PrintUploads(printing.intake.service) if printing is not None else None
     return await start_web(

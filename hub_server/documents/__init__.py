@@ -11,7 +11,7 @@ as text in XLSX, so a name chosen by a user never becomes a formula in the finan
 from __future__ import annotations
 
 from hub_server.documents.charts import BarSeries, bar_chart_svg
-from hub_server.documents.table import FORMATS, Column, Table, cell_text, render
+from hub_server.documents.table import FORMATS, Column, Table, Value, cell_text, render
 from hub_server.documents.vouchers import VoucherCard, voucher_sheet_pdf
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "BarSeries",
     "Column",
     "Table",
+    "Value",
     "VoucherCard",
     "bar_chart_svg",
     "cell_text",

@@ -50,7 +50,7 @@ def bar_chart_svg(
     height = LEGEND_PX + ROW_PX * max(len(labels), 1) + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH_PX} {height}"'
-        f" width=\"100%\" aria-label={quoteattr(title)}>",
+        f' width="100%" aria-label={quoteattr(title)}>',
         f"<title>{escape(title)}</title>",
     ]
     x = LABEL_PX
@@ -70,11 +70,13 @@ def bar_chart_svg(
             if width > 0:
                 parts.append(
                     f'<rect class="series-{index}" x="{x_px:.1f}" y="{y + 3}" width="{width:.1f}"'
-                    f' height="{ROW_PX - 6}"><title>{escape(part.name)}: {escape(value_text(part.values[row]))}'
-                    "</title></rect>"
+                    f' height="{ROW_PX - 6}"><title>{escape(part.name)}: '
+                    f"{escape(value_text(part.values[row]))}</title></rect>"
                 )
             x_px += width
-        parts.append(f'<text class="value" x="{x_px + 4:.1f}" y="{y + 15}">{escape(value_text(totals[row]))}</text>')
+        parts.append(
+            f'<text class="value" x="{x_px + 4:.1f}" y="{y + 15}">{escape(value_text(totals[row]))}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -92,7 +94,7 @@ def pdf_bar_chart(table: Table, width_pt: float) -> Drawing:
     drawing = Drawing(width_pt, height)
     chart = HorizontalBarChart()
     chart.x, chart.y = 130, 10
-    chart.width, chart.height = width_pt - 200, height - 35
+    chart.width, chart.height = int(width_pt - 200), height - 35
     chart.data = [[float(row[index] or 0) for row in reversed(rows)] for index in table.chart_columns]
     chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.labels.fontSize = 7

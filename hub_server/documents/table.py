@@ -11,7 +11,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, cast
 
 __all__ = ["FORMATS", "Column", "Table", "cell_text", "render"]
 
@@ -115,10 +115,10 @@ def to_xlsx(table: Table) -> bytes:
     sheet.append([column.heading for column in table.columns])
     first_data_row = 4
 
-    def cells(row: Sequence[Value], bold: bool = False) -> list[WriteOnlyCell]:
-        out = []
+    def cells(row: Sequence[Value], bold: bool = False) -> list[Any]:
+        out: list[Any] = []
         for column, value in zip(table.columns, row, strict=True):
-            cell = WriteOnlyCell(sheet, value=_xlsx_value(column, value))
+            cell = WriteOnlyCell(sheet, value=cast(Any, _xlsx_value(column, value)))
             if column.kind == "text":
                 cell.data_type = "s"  # a name starting with "=" stays text
             elif column.kind == "cents":
@@ -145,9 +145,7 @@ def to_xlsx(table: Table) -> bytes:
         for index in table.chart_columns:
             data = Reference(sheet, min_col=index + 1, min_row=first_data_row - 1, max_row=last)
             chart.add_data(data, titles_from_data=True)
-        labels = Reference(
-            sheet, min_col=table.label_column + 1, min_row=first_data_row, max_row=last
-        )
+        labels = Reference(sheet, min_col=table.label_column + 1, min_row=first_data_row, max_row=last)
         chart.set_categories(labels)
         chart.height, chart.width = 10, 20
         sheet.add_chart(chart, "A" + str(first_data_row + len(table.rows) + len(table.notes) + 3))
@@ -171,7 +169,7 @@ def to_pdf(table: Table) -> bytes:
     document = SimpleDocTemplate(
         buffer, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, title=table.title
     )
-    story: list[object] = [
+    story: list[Any] = [
         Paragraph(_pdf_text(table.title), styles["Title"]),
         Paragraph(_pdf_text(table.subtitle), styles["Normal"]),
         Spacer(1, 4 * mm),
@@ -184,7 +182,7 @@ def to_pdf(table: Table) -> bytes:
     if table.totals is not None:
         body.append([cell_text(c, v) for c, v in zip(table.columns, table.totals, strict=True)])
     grid = LongTable(body, repeatRows=1)
-    style = [
+    style: list[Any] = [
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
         ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
         ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
@@ -194,7 +192,10 @@ def to_pdf(table: Table) -> bytes:
         if column.kind != "text":
             style.append(("ALIGN", (index, 0), (index, -1), "RIGHT"))
     if table.totals is not None:
-        style += [("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 8), ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black)]
+        style += [
+            ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 8),
+            ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black),
+        ]
     grid.setStyle(TableStyle(style))
     story.append(grid)
     notes = list(table.notes)

@@ -166,20 +166,19 @@ def create_account(tx: Tx, username: str, role: str, password_hash: str, now_us:
 def list_accounts(tx: Tx) -> list[ConsoleAccount]:
     """Every console account by name."""
     return [
-        _account(r) for r in tx.execute("SELECT id, username, role, active FROM console_users ORDER BY username")
+        _account(r)
+        for r in tx.execute("SELECT id, username, role, active FROM console_users ORDER BY username")
     ]
 
 
-def open_session(
-    tx: Tx, kind: str, principal_id: int, language: str, now_us: int
-) -> tuple[str, str]:
+def open_session(tx: Tx, kind: str, principal_id: int, language: str, now_us: int) -> tuple[str, str]:
     """Store a new session; returns (cookie token, CSRF token). Only the token's digest is kept."""
     if kind not in SESSION_KINDS:
         raise InvalidRequest(f"unknown session kind {kind!r}")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     tx.execute(
-        "INSERT INTO web_sessions (token_sha256, kind, principal_id, csrf_token, language, created_us, seen_us)"
-        " VALUES (:h, :k, :p, :c, :l, :t, :t)",
+        "INSERT INTO web_sessions (token_sha256, kind, principal_id, csrf_token, language, created_us,"
+        " seen_us) VALUES (:h, :k, :p, :c, :l, :t, :t)",
         {"h": token_digest(token), "k": kind, "p": principal_id, "c": csrf, "l": language, "t": now_us},
     )
     return token, csrf
@@ -311,7 +310,9 @@ class Console:
     async def logout(self, token: str) -> None:
         """End a session."""
         await self._store.write(
-            lambda tx: tx.execute("DELETE FROM web_sessions WHERE token_sha256 = :h", {"h": token_digest(token)})
+            lambda tx: tx.execute(
+                "DELETE FROM web_sessions WHERE token_sha256 = :h", {"h": token_digest(token)}
+            )
         )
 
     async def sweep(self) -> int:
@@ -378,4 +379,3 @@ def _alive(row: Row, now_us: int, idle_s: int, absolute_s: int) -> bool:
         now_us - int(row["seen_us"]) <= idle_s * 1_000_000
         and now_us - int(row["created_us"]) <= absolute_s * 1_000_000
     )
-

@@ -27,8 +27,8 @@ from hub_server.domain.lockout import Limits
 from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
-from hub_server.domain.reports import Reports
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.reports import Reports
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner
 from hub_server.domain.sessions import Sessions

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
-from hub_server.documents import Column, Table, render
+from hub_server.documents import Column, Table, Value, render
 from hub_server.domain import account_names
 from hub_server.domain.store import Store
 from hub_server.errors import InvalidRequest
@@ -65,7 +65,8 @@ _PAGES = """
     SUM(CASE WHEN l.function = 'copy' THEN l.pages ELSE 0 END) AS copy_pages,
     SUM(CASE WHEN l.function IN ('scan', 'fax') THEN l.pages ELSE 0 END) AS other_pages,
     SUM(CASE WHEN l.function IN ('print', 'copy') AND l.color = 'mono' THEN l.pages ELSE 0 END) AS mono_pages,
-    SUM(CASE WHEN l.function IN ('print', 'copy') AND l.color = 'color' THEN l.pages ELSE 0 END) AS color_pages,
+    SUM(CASE WHEN l.function IN ('print', 'copy') AND l.color = 'color' THEN l.pages ELSE 0 END)
+        AS color_pages,
     SUM(CASE WHEN l.function IN ('print', 'copy') AND l.duplex = 1 THEN l.pages ELSE 0 END) AS duplex_pages,
     SUM(CASE WHEN l.function NOT IN ('print', 'copy') THEN 0
              WHEN l.duplex = 1 THEN (l.pages + 1) / 2 ELSE l.pages END) AS sheets,
@@ -88,7 +89,12 @@ _DIMENSION_SQL: dict[str, tuple[str, str, str]] = {
     ),
     "day": ("days.n", "MAX(days.label)", "JOIN days ON t.recorded_us >= days.s AND t.recorded_us < days.e"),
 }
-_NONE_LABEL = {"user": "(none)", "department": "(no department)", "project": "(no project)", "printer": "(no printer)"}
+_NONE_LABEL = {
+    "user": "(none)",
+    "department": "(no department)",
+    "project": "(no project)",
+    "printer": "(no printer)",
+}
 
 
 @dataclass(frozen=True)
@@ -108,9 +114,11 @@ class Period:
     def days(self) -> list[tuple[int, int, str]]:
         """(start_us, end_us, ISO date) of every local day of the period."""
         return [
-            (_midnight_us(self.first + timedelta(days=n), self._zone), _midnight_us(
-                self.first + timedelta(days=n + 1), self._zone
-            ), (self.first + timedelta(days=n)).isoformat())
+            (
+                _midnight_us(self.first + timedelta(days=n), self._zone),
+                _midnight_us(self.first + timedelta(days=n + 1), self._zone),
+                (self.first + timedelta(days=n)).isoformat(),
+            )
             for n in range((self.last - self.first).days + 1)
         ]
 
@@ -230,16 +238,22 @@ def usage_table(rows: list[dict[str, Any]], period: Period, dimension: str, curr
         rows = sorted(rows, key=lambda r: int(r["k"]))
     else:
         rows = sorted(rows, key=lambda r: (-int(r.get("charged_cents") or 0), str(r["label"] or "")))
-    heading = {"user": "User", "department": "Department", "project": "Project", "printer": "Printer", "day": "Day"}
+    heading = {
+        "user": "User",
+        "department": "Department",
+        "project": "Project",
+        "printer": "Printer",
+        "day": "Day",
+    }
     columns = [Column("label", heading[dimension], "text")]
     columns += [Column(key, title, kind) for key, title, kind in _USAGE_COLUMNS]  # type: ignore[arg-type]
     columns.append(Column("net_cents", "Net", "cents"))
-    body = []
+    body: list[list[Value]] = []
     for row in rows:
         values = [int(row.get(key) or 0) for key, _, _ in _USAGE_COLUMNS]
         label = row["label"] if row["label"] is not None else _NONE_LABEL.get(dimension, "")
         body.append([str(label), *values, values[-2] - values[-1]])
-    totals = ["Total", *(sum(int(r[i]) for r in body) for i in range(1, len(columns)))]
+    totals: list[Value] = ["Total", *(sum(int(r[i] or 0) for r in body) for i in range(1, len(columns)))]
     return Table(
         title=f"Usage by {dimension}",
         subtitle=f"{period.label} · amounts in {currency}",
@@ -280,12 +294,13 @@ def environment_table(tx: Tx, period: Period) -> Table:
                         THEN (COALESCE(j.page_count, 0) + 1) / 2 ELSE COALESCE(j.page_count, 0) END) AS sheets
                 FROM print_jobs j JOIN days ON j.completed_us >= days.s AND j.completed_us < days.e
                 WHERE j.state IN ('expired', 'canceled') AND j.completed_us >= :s AND j.completed_us < :e
-                  AND NOT EXISTS (SELECT 1 FROM print_releases r WHERE r.job_id = j.id AND r.state = 'printed')
+                  AND NOT EXISTS (SELECT 1 FROM print_releases r
+                                  WHERE r.job_id = j.id AND r.state = 'printed')
                 GROUP BY days.n""",
             params,
         )
     }
-    body = []
+    body: list[list[Any]] = []
     for n, (_, _, label) in enumerate(period.days()):
         u, s = used.get(n, {}), saved.get(n, {})
         pages = int(u.get("mono_pages") or 0) + int(u.get("color_pages") or 0)
@@ -306,7 +321,7 @@ def environment_table(tx: Tx, period: Period) -> Table:
         )
     total_pages = sum(r[1] + r[2] for r in body)
     total_duplex = sum(int(u.get("duplex_pages") or 0) for u in used.values())
-    totals = [
+    totals: list[Value] = [
         "Total",
         sum(r[1] for r in body),
         sum(r[2] for r in body),
@@ -365,7 +380,16 @@ def cash_table(tx: Tx, period: Period) -> Table:
     }
     kiosks: dict[str, list[Any]] = {}
     for row in credited:
-        kiosks[str(row["k"])] = [str(row["k"]), int(row["events"]), int(row["coins"]), int(row["notes"]), 0, 0, 0, 0]
+        kiosks[str(row["k"])] = [
+            str(row["k"]),
+            int(row["events"]),
+            int(row["coins"]),
+            int(row["notes"]),
+            0,
+            0,
+            0,
+            0,
+        ]
     for kiosk, row in emptied.items():
         line = kiosks.setdefault(str(kiosk), [str(kiosk), 0, 0, 0, 0, 0, 0, 0])
         line[4:8] = [
@@ -398,7 +422,7 @@ def cash_table(tx: Tx, period: Period) -> Table:
     for line in body[:-1]:
         line.append(line[2] + line[3])
     body[-1].append(int(vouchers["total"]))
-    totals = ["Total", *(sum(int(r[i]) for r in body) for i in range(1, len(columns)))]
+    totals: list[Value] = ["Total", *(sum(int(r[i]) for r in body) for i in range(1, len(columns)))]
     return Table(
         title="Cash and vouchers",
         subtitle=period.label,
@@ -579,7 +603,9 @@ class Reports:
         """One report as a table (``kind`` in :data:`REPORT_KINDS`)."""
         if kind == "usage":
             currency = self._config.currency
-            return self._store.read(lambda tx: usage_table(usage_rows(tx, period, dimension), period, dimension, currency))
+            return self._store.read(
+                lambda tx: usage_table(usage_rows(tx, period, dimension), period, dimension, currency)
+            )
         if kind == "environment":
             return self._store.read(lambda tx: environment_table(tx, period))
         if kind == "cash":

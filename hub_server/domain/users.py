@@ -27,8 +27,8 @@ __all__ = [
     "GroupRecord",
     "Permissions",
     "RoleRecord",
-    "UserRecord",
     "UserMatch",
+    "UserRecord",
     "UserRef",
     "Users",
     "ensure_group",
@@ -432,15 +432,23 @@ def find_users(tx: Tx, query: str, limit: int) -> list[UserMatch]:
     limit = max(1, min(limit, SEARCH_LIMIT_MAX))
     pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     parts = [
-        f"""SELECT id FROM (SELECT id FROM users WHERE LOWER({column}) >= :lo AND LOWER({column}) < :hi
-                AND LOWER({column}) LIKE :pattern ESCAPE '\\' ORDER BY LOWER({column}) LIMIT :n) AS {column}_hits"""
+        f"""SELECT id FROM (SELECT id FROM users
+                WHERE LOWER({column}) >= :lo AND LOWER({column}) < :hi
+                  AND LOWER({column}) LIKE :pattern ESCAPE '\\'
+                ORDER BY LOWER({column}) LIMIT :n) AS {column}_hits"""
         for column in _SEARCH_COLUMNS
     ]
     parts.append("SELECT user_id AS id FROM cards WHERE number = :card")
     rows = tx.execute(
         f"""SELECT id, username, full_name, email, active FROM users WHERE id IN ({" UNION ".join(parts)})
             ORDER BY username LIMIT :n""",
-        {"lo": prefix, "hi": _successor(prefix), "pattern": pattern, "n": limit, "card": query.strip().upper()},
+        {
+            "lo": prefix,
+            "hi": _successor(prefix),
+            "pattern": pattern,
+            "n": limit,
+            "card": query.strip().upper(),
+        },
     )
     return [
         UserMatch(int(r["id"]), str(r["username"]), str(r["full_name"]), str(r["email"]), bool(r["active"]))

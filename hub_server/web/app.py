@@ -17,6 +17,7 @@ from urllib.parse import quote
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from hub_server.web import i18n
 from hub_server.web.context import CONTEXT, SESSION, WebContext, blocking
@@ -39,7 +40,7 @@ FORM_BYTES_MAX = 256 * 1024  # forms; uploads stream through multipart and have 
 LANGUAGE_COOKIE = "pg_lang"
 
 
-def session_middleware(kind: str) -> web.Middleware:
+def session_middleware(kind: str) -> Middleware:
     """The middleware of the ``console`` or ``portal`` sub-application."""
     login = f"/{kind}/login"
 
@@ -92,9 +93,7 @@ def build_app(context: WebContext) -> web.Application:
         undefined=jinja2.StrictUndefined,
     )
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals.update(
-        money=i18n.money, number=i18n.number, when=i18n.when, languages=i18n.LANGUAGES
-    )
+    environment.globals.update(money=i18n.money, number=i18n.number, when=i18n.when, languages=i18n.LANGUAGES)
     root.router.add_get("/", home)
     root.router.add_static("/static/", HERE / "static", name="static")
     for kind, module in (("console", console), ("portal", portal)):

@@ -12,8 +12,15 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from hub_server.documents import BarSeries, Table, VoucherCard, bar_chart_svg, cell_text, voucher_sheet_pdf
-from hub_server.documents.table import FORMATS
+from hub_server.documents import (
+    FORMATS,
+    BarSeries,
+    Table,
+    VoucherCard,
+    bar_chart_svg,
+    cell_text,
+    voucher_sheet_pdf,
+)
 from hub_server.domain.accounts import Adjustment
 from hub_server.domain.console import CONSOLE_ROLES
 from hub_server.domain.pricing import PriceRecord
@@ -84,7 +91,10 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         i18n.gettext("Pages this month"),
         [i18n.gettext(f) for f in functions],
         [
-            BarSeries(i18n.gettext(colour.capitalize()), [by_colour[(f, colour)].month if (f, colour) in by_colour else 0 for f in functions])
+            BarSeries(
+                i18n.gettext(colour.capitalize()),
+                [by_colour[(f, colour)].month if (f, colour) in by_colour else 0 for f in functions],
+            )
             for colour in ("mono", "color")
         ],
         i18n.number,
@@ -131,7 +141,10 @@ async def users_api(request: web.Request) -> web.StreamResponse:
     query = request.query.get("q", "")[:64]
     found = await blocking(_context(request).hub.users.find, query, 20) if query.strip() else []
     return web.json_response(
-        [{"username": u.username, "full_name": u.full_name, "email": u.email, "active": u.active} for u in found]
+        [
+            {"username": u.username, "full_name": u.full_name, "email": u.email, "active": u.active}
+            for u in found
+        ]
     )
 
 
@@ -154,7 +167,9 @@ async def user_create(request: web.Request) -> web.StreamResponse:
     try:
         created = await _context(request).hub.users.create(record, str(form.get("password", ""))[:128])
     except HubError as error:
-        return render(request, "console/user_new.html", status=http_error(error), error=str(error), values=form)
+        return render(
+            request, "console/user_new.html", status=http_error(error), error=str(error), values=form
+        )
     await _audit(request, "user.create", created.username)
     raise web.HTTPSeeOther(f"/console/users/{created.username}?done=created")
 
@@ -263,7 +278,10 @@ async def groups(request: web.Request) -> web.StreamResponse:
     """Groups, departments and projects."""
     hub = _context(request).hub
     return render(
-        request, "console/groups.html", groups=await blocking(hub.users.groups), projects=await blocking(hub.projects.all)
+        request,
+        "console/groups.html",
+        groups=await blocking(hub.users.groups),
+        projects=await blocking(hub.projects.all),
     )
 
 
@@ -323,7 +341,15 @@ async def price_set(request: web.Request) -> web.StreamResponse:
     await _audit(
         request,
         "price.set",
-        f"{price.printer_group}/{price.function}/{price.color}/{price.paper_size}/{'duplex' if price.duplex else 'simplex'}",
+        "/".join(
+            (
+                price.printer_group,
+                price.function,
+                price.color,
+                price.paper_size,
+                "duplex" * price.duplex or "simplex",
+            )
+        ),
         f"{price.price_cents_per_page} cents per page",
     )
     raise web.HTTPSeeOther("/console/prices")
@@ -403,7 +429,9 @@ async def devices(request: web.Request) -> web.StreamResponse:
 @allow(*EVERYONE)
 async def vouchers(request: web.Request) -> web.StreamResponse:
     """Voucher batches."""
-    return render(request, "console/vouchers.html", batches=await blocking(_context(request).hub.vouchers.batches))
+    return render(
+        request, "console/vouchers.html", batches=await blocking(_context(request).hub.vouchers.batches)
+    )
 
 
 @allow(*ADMIN)
@@ -422,7 +450,11 @@ async def voucher_create(request: web.Request) -> web.StreamResponse:
     label = _form_text(form, "label", 128)
     try:
         created = await hub.vouchers.create_batch(
-            value_cents=value, count=count, expires_us=expires_us, prefix=_form_text(form, "prefix", 8), label=label
+            value_cents=value,
+            count=count,
+            expires_us=expires_us,
+            prefix=_form_text(form, "prefix", 8),
+            label=label,
         )
     except HubError as error:
         raise refusal(error) from None
@@ -444,11 +476,15 @@ async def voucher_sheet(request: web.Request) -> web.StreamResponse:
     return _sheet(request, batch.id, batch.label, batch.value_cents, batch.expires_us, codes)
 
 
-def _sheet(request: web.Request, batch_id: int, label: str, value: int, expires_us: int, codes: list[str]) -> web.Response:
+def _sheet(
+    request: web.Request, batch_id: int, label: str, value: int, expires_us: int, codes: list[str]
+) -> web.Response:
     context = _context(request)
     until = datetime.fromtimestamp(expires_us / 1_000_000, UTC).date().isoformat()
     cards = [
-        VoucherCard(code, i18n.money(value, context.currency), f"{i18n.gettext('Valid until')} {until}", label)
+        VoucherCard(
+            code, i18n.money(value, context.currency), f"{i18n.gettext('Valid until')} {until}", label
+        )
         for code in codes
     ]
     body = voucher_sheet_pdf(f"Vouchers, batch {batch_id}", cards)
@@ -470,7 +506,9 @@ def _report_request(request: web.Request) -> tuple[str, str, Period]:
         raise web.HTTPBadRequest(text="unknown report")
     today = datetime.fromtimestamp(hub.clock.now_us() / 1_000_000, UTC).date()
     first = request.query.get("first", today.replace(day=1).isoformat())[:10]
-    last = request.query.get("last", (today.replace(day=28) + timedelta(days=4)).replace(day=1).isoformat())[:10]
+    last = request.query.get("last", (today.replace(day=28) + timedelta(days=4)).replace(day=1).isoformat())[
+        :10
+    ]
     if "last" not in request.query:
         last = (date.fromisoformat(last) - timedelta(days=1)).isoformat()
     try:
@@ -560,7 +598,11 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
 async def accounts(request: web.Request) -> web.StreamResponse:
     """Console accounts."""
     return render(
-        request, "console/accounts.html", accounts=await blocking(_context(request).hub.console.accounts), roles=CONSOLE_ROLES, error=""
+        request,
+        "console/accounts.html",
+        accounts=await blocking(_context(request).hub.console.accounts),
+        roles=CONSOLE_ROLES,
+        error="",
     )
 
 
@@ -574,7 +616,12 @@ async def account_create(request: web.Request) -> web.StreamResponse:
         await hub.console.create_account(name, role, str(form.get("password", ""))[:128])
     except HubError as error:
         return render(
-            request, "console/accounts.html", status=http_error(error), accounts=hub.console.accounts(), roles=CONSOLE_ROLES, error=str(error)
+            request,
+            "console/accounts.html",
+            status=http_error(error),
+            accounts=hub.console.accounts(),
+            roles=CONSOLE_ROLES,
+            error=str(error),
         )
     await _audit(request, "console-user.create", name, role)
     raise web.HTTPSeeOther("/console/accounts")

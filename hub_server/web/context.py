@@ -72,7 +72,7 @@ class WebContext:
 
 
 CONTEXT = web.AppKey("context", WebContext)
-SESSION = web.RequestKey("session", WebSession | None)  # type: ignore[arg-type]
+SESSION: web.RequestKey[WebSession | None] = web.RequestKey("session")
 
 
 async def blocking(function: Callable[..., T], *args: Any) -> T:

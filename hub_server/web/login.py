@@ -33,7 +33,9 @@ def set_session_cookie(response: web.StreamResponse, kind: str, token: str) -> N
     response.set_cookie(COOKIES[kind], token, path=f"/{kind}/", httponly=True, secure=True, samesite="Strict")
 
 
-def _form(request: web.Request, kind: str, status: int = 200, error: str = "", name: str = "") -> web.Response:
+def _form(
+    request: web.Request, kind: str, status: int = 200, error: str = "", name: str = ""
+) -> web.Response:
     token = new_login_token()
     response = render(
         request,
@@ -89,7 +91,13 @@ def login_submit(kind: str) -> Handler:
         except AuthenticationFailed:
             return _form(request, kind, 401, i18n.gettext("Name or password not recognised."), name)
         except PermissionDenied:  # locked
-            return _form(request, kind, 403, i18n.gettext("Too many failed attempts: this login is locked for a while."), name)
+            return _form(
+                request,
+                kind,
+                403,
+                i18n.gettext("Too many failed attempts: this login is locked for a while."),
+                name,
+            )
         except HubError as error:
             return _form(request, kind, 400, str(error), name)
         response = web.HTTPSeeOther(_next(kind, str(form.get("next", ""))))

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from hub_server.domain.release import JobView
 from hub_server.domain.users import UserRef
 from hub_server.errors import HubError
 from hub_server.web import i18n
@@ -74,7 +75,7 @@ async def home(request: web.Request) -> web.StreamResponse:
 
     def read() -> dict[str, Any]:
         accounts = hub.accounts.all(ref)
-        jobs = []
+        jobs: list[JobView] = []
         if context.uploads is not None:
             jobs, _ = hub.printing.list_jobs("", user_id, printer_group="default")
         return {
@@ -144,12 +145,16 @@ def image_to_pdf(data: bytes) -> bytes:
                 raise ValueError(f"image of {width} x {height} pixels is too large")
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
-            if image.mode in ("RGBA", "LA", "P") or image.format == "PNG" and image.mode not in ("RGB", "L", "1"):
+            if image.mode in ("RGBA", "LA", "P") or (
+                image.format == "PNG" and image.mode not in ("RGB", "L", "1")
+            ):
                 buffer = io.BytesIO()
                 image.convert("RGB").save(buffer, "PNG")
                 data = buffer.getvalue()
         a4 = (img2pdf.mm_to_pt(210), img2pdf.mm_to_pt(297))
-        converted: bytes = img2pdf.convert(data, layout_fun=img2pdf.get_layout_fun(a4, fit=img2pdf.FitMode.into))
+        converted: bytes = img2pdf.convert(
+            data, layout_fun=img2pdf.get_layout_fun(a4, fit=img2pdf.FitMode.into)
+        )
         return converted
     except (OSError, Image.DecompressionBombError, img2pdf.ImageOpenError) as error:
         raise ValueError(f"not an image that can be printed: {error}") from None

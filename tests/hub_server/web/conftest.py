@@ -61,7 +61,9 @@ class Browser:
         await self.session.close()
 
     async def get(self, path: str, **kwargs: Any) -> tuple[int, str]:
-        async with self.session.get(self.base + path, allow_redirects=kwargs.pop("follow", True), **kwargs) as r:
+        async with self.session.get(
+            self.base + path, allow_redirects=kwargs.pop("follow", True), **kwargs
+        ) as r:
             text = await r.text(errors="replace")
             found = CSRF.search(text)
             if found:
@@ -72,7 +74,9 @@ class Browser:
         async with self.session.get(self.base + path) as r:
             return r.status, await r.read(), r.headers.get("Content-Type", "")
 
-    async def post(self, path: str, data: dict[str, Any] | aiohttp.FormData, csrf: bool = True, follow: bool = True) -> tuple[int, str]:
+    async def post(
+        self, path: str, data: dict[str, Any] | aiohttp.FormData, csrf: bool = True, follow: bool = True
+    ) -> tuple[int, str]:
         if csrf and isinstance(data, dict):
             data = {"csrf": self.csrf, **data}
         async with self.session.post(
@@ -89,7 +93,9 @@ class Browser:
         token = LOGIN_TOKEN.search(page)
         assert token is not None
         return await self.post(
-            f"/{app}/login", {"login_token": token.group(1), "username": name, "password": password}, csrf=False
+            f"/{app}/login",
+            {"login_token": token.group(1), "username": name, "password": password},
+            csrf=False,
         )
 
 
