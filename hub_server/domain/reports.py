@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
-from hub_server.documents import Column, Table, Value, render
+from hub_server.documents import FORMATS, Column, Table, Value, render
 from hub_server.domain import account_names
 from hub_server.domain.store import Store
 from hub_server.errors import InvalidRequest
@@ -41,6 +41,7 @@ from hub_server.storage import Tx
 __all__ = [
     "CO2_MG_PER_SHEET",
     "DIMENSIONS",
+    "EXPORT_FORMATS",
     "MAX_PERIOD_DAYS",
     "REPORT_KINDS",
     "Dashboard",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 REPORT_KINDS = ("usage", "environment", "cash")
+EXPORT_FORMATS = FORMATS  # format -> (content type, file extension)
 DIMENSIONS = ("user", "department", "project", "printer", "day")
 MAX_PERIOD_DAYS = 366
 # 4.5 g CO2e per A4/Letter sheet: the paper's production only (not the printer's energy, not
