@@ -408,8 +408,16 @@ def cash_table(tx: Tx, period: Period) -> Table:
         params,
     )
     assert vouchers is not None
+    adjusted = tx.one(
+        """SELECT COUNT(DISTINCT t.id) AS n, COALESCE(-SUM(e.amount_cents), 0) AS total
+           FROM entries e JOIN accounts a ON a.id = e.account_id JOIN transactions t ON t.id = e.transaction_id
+           WHERE a.name = :a AND t.recorded_us >= :s AND t.recorded_us < :e""",
+        {**params, "a": account_names.ADJUSTMENTS},
+    )
+    assert adjusted is not None
     body = [kiosks[k] for k in sorted(kiosks)]
     body.append(["Vouchers redeemed", int(vouchers["n"]), 0, 0, 0, 0, 0, 0])
+    body.append(["Adjustments by admins", int(adjusted["n"]), 0, 0, 0, 0, 0, 0])
     columns = [
         Column("source", "Kiosk", "text"),
         Column("events", "Coins/notes or vouchers", "count"),
@@ -421,12 +429,13 @@ def cash_table(tx: Tx, period: Period) -> Table:
         Column("difference_cents", "Difference", "cents"),
         Column("credited_cents", "Credited in all", "cents"),
     ]
-    for line in body[:-1]:
+    for line in body[:-2]:
         line.append(line[2] + line[3])
-    body[-1].append(int(vouchers["total"]))
+    body[-2].append(int(vouchers["total"]))
+    body[-1].append(int(adjusted["total"]))
     totals: list[Value] = ["Total", *(sum(int(r[i]) for r in body) for i in range(1, len(columns)))]
     return Table(
-        title="Cash and vouchers",
+        title="Cash, vouchers and adjustments",
         subtitle=period.label,
         columns=columns,
         rows=body,
@@ -434,7 +443,8 @@ def cash_table(tx: Tx, period: Period) -> Table:
         chart_columns=(2, 3),
         notes=(
             "Credited: what coins and notes put on users' credit, from each kiosk's system:cashbox"
-            " account; vouchers: what system:vouchers handed out.",
+            " account; vouchers: what system:vouchers handed out; adjustments: what admins added to"
+            " (or, negative, took from) credit and accounts, from system:adjustments.",
         ),
     )
 
@@ -446,6 +456,7 @@ class LedgerTotals:
     revenue_cents: int  # movement of system:revenue (usage charged minus refunds)
     cash_cents: int  # what the kiosks' cash boxes credited
     vouchers_cents: int  # what redeemed vouchers credited
+    adjustments_cents: int  # what admins added (negative: took away)
 
 
 def ledger_totals(tx: Tx, period: Period) -> LedgerTotals:
@@ -455,13 +466,15 @@ def ledger_totals(tx: Tx, period: Period) -> LedgerTotals:
            FROM entries e JOIN transactions t ON t.id = e.transaction_id
            JOIN accounts a ON a.id = e.account_id
            WHERE t.recorded_us >= :s AND t.recorded_us < :e AND a.kind = 'system'
-             AND (a.name IN (:revenue, :vouchers) OR (a.name LIKE 'system:cashbox:%' AND t.kind = 'cash'))
+             AND (a.name IN (:revenue, :vouchers, :adjustments)
+                  OR (a.name LIKE 'system:cashbox:%' AND t.kind = 'cash'))
            GROUP BY a.name""",
         {
             "s": period.start_us,
             "e": period.end_us,
             "revenue": account_names.REVENUE,
             "vouchers": account_names.VOUCHERS,
+            "adjustments": account_names.ADJUSTMENTS,
         },
     )
     by_name = {str(r["name"]): int(r["total"]) for r in rows}
@@ -469,6 +482,7 @@ def ledger_totals(tx: Tx, period: Period) -> LedgerTotals:
         revenue_cents=by_name.get(account_names.REVENUE, 0),
         cash_cents=-sum(v for k, v in by_name.items() if k.startswith("system:cashbox:")),
         vouchers_cents=-by_name.get(account_names.VOUCHERS, 0),
+        adjustments_cents=-by_name.get(account_names.ADJUSTMENTS, 0),
     )
 
 

@@ -48,6 +48,7 @@ class Generated:
     refunded_cents: int = 0
     cash_cents: int = 0
     voucher_cents: int = 0
+    adjusted_cents: int = 0
     usage_ids: list[int] = field(default_factory=list)
 
 
@@ -113,6 +114,13 @@ async def _month(hub: Hub, clock: FakeClock, seed: int) -> Generated:
         await hub.accounts.refund(transaction_id, "jammed")
         await hub.accounts.refund(transaction_id, "jammed")  # a second click refunds nothing more
         made.refunded_cents += charged
+    # an admin's corrections on 11 March (and one in April, outside the report)
+    for day, amount in ((10, 250), (10, -75), (40, 999)):
+        clock._now_us = start + day * DAY_S * 1_000_000
+        await hub.accounts.adjust(
+            Adjustment(amount, "correction", f"fix-{day}-{amount}", user=UserRef(username="user3"))
+        )
+        made.adjusted_cents += amount if day < 31 else 0
     # cash at the kiosk on 12 March, and vouchers redeemed on 20 March
     clock._now_us = start + 11 * DAY_S * 1_000_000
     recharge = await hub.kiosks.open_recharge("k-1", user_ids["user1"])
@@ -192,8 +200,9 @@ async def test_cash_and_vouchers_match_the_ledger(month: tuple[Hub, Generated]) 
     assert rows["k-1"]["expected_cents"] == 1800 and rows["k-1"]["counted_cents"] == 800
     assert rows["k-1"]["difference_cents"] == -1000
     assert rows["Vouchers redeemed"]["credited_cents"] == made.voucher_cents == ledger.vouchers_cents
+    assert rows["Adjustments by admins"]["credited_cents"] == made.adjusted_cents == ledger.adjustments_cents
     totals = dict(zip(keys, table.totals or [], strict=True))
-    assert totals["credited_cents"] == ledger.cash_cents + ledger.vouchers_cents
+    assert totals["credited_cents"] == ledger.cash_cents + ledger.vouchers_cents + ledger.adjustments_cents
     assert hub.reports.ledger_totals(hub.reports.month(2026, 5)).cash_cents == 0
 
 
