@@ -58,7 +58,7 @@ Example::
     dashboard_cache_s = 15.0      # the dashboard's figures are at most this old
     smtp_host = ""                # scheduled reports are mailed through this server (empty: not sent)
     smtp_port = 25
-    mail_from = ""
+    mail_from = ""                # the scheduled reports' sender address (needed with smtp_host)
 
 Print intake and release need ``workers = 1`` (the spool belongs to one process).
 
@@ -156,6 +156,8 @@ class WebConfig:
             host = self.listen.rpartition(":")[0].strip("[]")
             if host not in ("127.0.0.1", "::1", "localhost"):
                 raise ValueError("[web] a listener off loopback needs tls_cert_file and tls_key_file")
+        if self.smtp_host and ("@" not in self.mail_from or not 1 <= self.smtp_port <= 65535):
+            raise ValueError("[web] with smtp_host, give mail_from (an address) and an smtp_port of 1..65535")
         if not 1 <= self.upload_mb_max <= 1024 or self.logins_per_minute < 1:
             raise ValueError("[web] upload_mb_max must be 1..1024 and logins_per_minute at least 1")
 

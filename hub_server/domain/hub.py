@@ -28,6 +28,7 @@ from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.report_schedules import ReportSchedules
 from hub_server.domain.reports import Reports
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner
@@ -98,6 +99,7 @@ class Hub:
         self.vouchers = Vouchers(store, config, clock, secret)
         self.jobs = HeldJobs(store, clock)
         self.reports = Reports(store, config, clock)
+        self.report_schedules = ReportSchedules(store, clock, config.timezone)
         self.console = Console(
             store,
             clock,

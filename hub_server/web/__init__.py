@@ -4,7 +4,7 @@ on the hub's event loop, beside the gRPC services.
 Like the gRPC servicers, this is a front end: a translation layer over the :class:`Hub`'s
 domain objects (it imports the kernel, the domain, capability packages such as ``documents``,
 and itself; never storage, never SQL, never gRPC). Start it with :func:`start_web`; the hub
-(``hub_server.server``) does so when ``[web] listen`` is set. See docs/web.md.
+(``hub_server.server``) does so when ``[web] listen`` is set. See docs/web-console.md.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hub_server.config import WebConfig
 from hub_server.domain import Hub
 from hub_server.web.app import build_app
 from hub_server.web.context import Uploads, WebContext
+from hub_server.web.mail import mail_reports
 from hub_server.web.printers import PrinterWatch
 
 __all__ = ["PrinterWatch", "Uploads", "WebContext", "WebServer", "build_app", "start_web"]
@@ -82,6 +83,8 @@ async def start_web(
     tasks = [loop.create_task(_sweep_sessions(hub))]
     if printers is not None:
         tasks.append(loop.create_task(printers.run()))
+    if config.smtp_host:
+        tasks.append(loop.create_task(mail_reports(hub, config)))
     server = WebServer(runner, site, context, tasks)
     log.info("web: console and portal on %s:%d (%s)", host, server.port, "https" if ssl_context else "http")
     return server

@@ -26,6 +26,7 @@ from hub_server.domain.console import CONSOLE_ROLES
 from hub_server.domain.pricing import PriceRecord
 from hub_server.domain.projects import ProjectRecord
 from hub_server.domain.quotas import QuotaRule
+from hub_server.domain.report_schedules import SCHEDULE_PERIODS
 from hub_server.domain.reports import DIMENSIONS, REPORT_KINDS, Period
 from hub_server.domain.users import UserRecord, UserRef
 from hub_server.errors import HubError
@@ -583,6 +584,57 @@ async def report_export(request: web.Request) -> web.StreamResponse:
     )
 
 
+@allow(*EVERYONE)
+async def schedules(request: web.Request) -> web.StreamResponse:
+    """Scheduled reports and, for admins, a form for a new one."""
+    context = _context(request)
+    return render(
+        request,
+        "console/schedules.html",
+        schedules=await blocking(context.hub.report_schedules.schedules),
+        kinds=REPORT_KINDS,
+        dimensions=DIMENSIONS,
+        periods=SCHEDULE_PERIODS,
+        formats=FORMATS,
+        mail_on=bool(context.config.smtp_host),
+    )
+
+
+@allow(*ADMIN)
+async def schedule_create(request: web.Request) -> web.StreamResponse:
+    """A new scheduled report."""
+    form = await request.post()
+    session = session_of(request)
+    try:
+        created = await _context(request).hub.report_schedules.create(
+            _form_text(form, "kind", 20),
+            _form_text(form, "by", 20),
+            _form_text(form, "period", 10),
+            _form_text(form, "format", 10),
+            _form_text(form, "recipients", 1024),
+            session.name,
+        )
+    except HubError as error:
+        raise refusal(error) from None
+    detail = f"{created.report} by {created.dimension}, {created.period}ly {created.format}"
+    await _audit(
+        request, "report.schedule", str(created.schedule_id), f"{detail} to {','.join(created.recipients)}"
+    )
+    raise web.HTTPSeeOther("/console/schedules")
+
+
+@allow(*ADMIN)
+async def schedule_delete(request: web.Request) -> web.StreamResponse:
+    """Remove a scheduled report."""
+    schedule_id = int(request.match_info["schedule_id"])
+    try:
+        await _context(request).hub.report_schedules.delete(schedule_id)
+    except HubError as error:
+        raise refusal(error) from None
+    await _audit(request, "report.unschedule", str(schedule_id))
+    raise web.HTTPSeeOther("/console/schedules")
+
+
 # -- the console itself --------------------------------------------------------------------------------
 
 
@@ -668,6 +720,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/vouchers/{batch_id:\\d+}/sheet.pdf", voucher_sheet)
     app.router.add_get("/reports", reports)
     app.router.add_get("/reports/export", report_export)
+    app.router.add_get("/schedules", schedules)
+    app.router.add_post("/schedules", schedule_create)
+    app.router.add_post("/schedules/{schedule_id:\\d+}/delete", schedule_delete)
     app.router.add_get("/audit", audit_log)
     app.router.add_get("/accounts", accounts)
     app.router.add_post("/accounts", account_create)
