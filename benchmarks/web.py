@@ -13,8 +13,10 @@ cipher, not the console), and N concurrent admins (default 20, each its own brow
 logged in first) loop for ``--seconds``: the dashboard, then a search typed letter by letter
 (``/console/api/users?q=u``, ``us``, ... as the page's script asks). The dashboard is served as
 shipped, with its figures cached for ``dashboard_cache_s`` (15 s); the uncached computation is
-printed on its own line too. Then one admin exports last month's usage report by user as XLSX
-(``report_month_s``, the whole request).
+printed on its own line too. Then one admin opens last month's usage report by user
+(``report_month_s``: the whole page, every row computed with its chart, totals and the ledger
+check), and exports it as CSV and XLSX (``export_csv_s``, ``export_xlsx_s`` on the backend's
+line).
 
 Run: ``.venv/bin/python benchmarks/web.py [--users 100000] [--records 1000000] [--admins 20]
 [--seconds 20] [--backend both|sqlite|postgresql]``. One line per backend, then the headline
@@ -285,7 +287,9 @@ async def admin_loop(
             searches.append(await timed_get(session, f"{base}/console/api/users?q={query}", "["))
 
 
-async def drive(base: str, admins: int, seconds: float) -> tuple[list[float], list[float], float]:
+async def drive(
+    base: str, admins: int, seconds: float, exports: dict[str, float]
+) -> tuple[list[float], list[float], float]:
     sessions = [await logged_in(base) for _ in range(admins)]
     try:
         dashboards: list[float] = []
@@ -293,11 +297,13 @@ async def drive(base: str, admins: int, seconds: float) -> tuple[list[float], li
         until = time.monotonic() + seconds
         await asyncio.gather(*(admin_loop(base, s, until, dashboards, searches) for s in sessions))
         last = (datetime.now(UTC).date().replace(day=1)) - timedelta(days=1)
-        url = (
-            f"{base}/console/reports/export?kind=usage&by=user&format=xlsx"
-            f"&first={last.replace(day=1).isoformat()}&last={last.isoformat()}"
-        )
-        report_ms = await timed_get(sessions[0], url, "PK")
+        query = f"kind=usage&by=user&first={last.replace(day=1).isoformat()}&last={last.isoformat()}"
+        report_ms = await timed_get(sessions[0], f"{base}/console/reports?{query}", "</svg>")
+        for fmt, magic in (("csv", ","), ("xlsx", "PK")):
+            exports[fmt] = (
+                await timed_get(sessions[0], f"{base}/console/reports/export?{query}&format={fmt}", magic)
+                / 1000
+            )
         return dashboards, searches, report_ms / 1000
     finally:
         for session in sessions:
@@ -330,7 +336,8 @@ def run_backend(name: str, url: str, directory: Path, args: argparse.Namespace) 
     uncached_ms = uncached_dashboard_ms(url, now_us)
     hub = start_hub(directory, url)
     try:
-        dashboards, searches, report_s = asyncio.run(drive(hub.web, args.admins, args.seconds))
+        exports: dict[str, float] = {}
+        dashboards, searches, report_s = asyncio.run(drive(hub.web, args.admins, args.seconds, exports))
     finally:
         hub.process.terminate()
         hub.process.wait(30)
@@ -339,7 +346,8 @@ def run_backend(name: str, url: str, directory: Path, args: argparse.Namespace) 
         f"{name}: users={args.users} records={args.records} load_s={load_s:.1f} admins={args.admins} "
         f"dashboards={len(dashboards)} dashboard_p95_ms={figures[0]:.1f} "
         f"dashboard_uncached_ms={uncached_ms:.1f} searches={len(searches)} search_p95_ms={figures[1]:.1f} "
-        f"report_month_s={report_s:.2f}",
+        f"report_month_s={report_s:.2f} export_csv_s={exports['csv']:.2f} "
+        f"export_xlsx_s={exports['xlsx']:.2f}",
         flush=True,
     )
     return figures

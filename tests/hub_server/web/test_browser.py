@@ -89,7 +89,9 @@ async def test_admin_creates_a_user_adjusts_credit_and_finds_it_in_ledger_report
     async with open_site(tmp_path / "site", database_url) as print_site:
         running = print_site.running
         tls = make_tls(pki)
-        web = await start_web(running.hub, WebConfig(listen="127.0.0.1:0", dashboard_cache_s=0.0), "127.0.0.1", 0, tls.server)
+        web = await start_web(
+            running.hub, WebConfig(listen="127.0.0.1:0", dashboard_cache_s=0.0), "127.0.0.1", 0, tls.server
+        )
         base = f"https://127.0.0.1:{web.port}"
         try:
             await running.hub.console.create_account("root", "admin", PASSWORD)
