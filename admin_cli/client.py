@@ -52,7 +52,7 @@ class AdminClient:
         """Run a server-streaming RPC of AdminService whose chunks carry ``data``; one reply
         with the first chunk's name and type and every chunk's data joined."""
         joined = admin_pb2.ReportChunk()
-        parts = []
+        parts: list[bytes] = []
         try:
             for chunk in getattr(self._stubs["admin"], method)(
                 request, timeout=self.timeout_s, metadata=self._metadata

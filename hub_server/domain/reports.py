@@ -410,7 +410,8 @@ def cash_table(tx: Tx, period: Period) -> Table:
     assert vouchers is not None
     adjusted = tx.one(
         """SELECT COUNT(DISTINCT t.id) AS n, COALESCE(-SUM(e.amount_cents), 0) AS total
-           FROM entries e JOIN accounts a ON a.id = e.account_id JOIN transactions t ON t.id = e.transaction_id
+           FROM entries e JOIN accounts a ON a.id = e.account_id
+           JOIN transactions t ON t.id = e.transaction_id
            WHERE a.name = :a AND t.recorded_us >= :s AND t.recorded_us < :e""",
         {**params, "a": account_names.ADJUSTMENTS},
     )

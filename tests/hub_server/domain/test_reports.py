@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -97,7 +98,11 @@ async def _month(hub: Hub, clock: FakeClock, seed: int) -> Generated:
             performed=True,
         )
         now = clock.now_us()
-        result = await store.write(lambda tx, r=report, t=now: apply_usage(tx, r, t, "UTC"))
+
+        def apply(tx: Tx, r: UsageReport = report, t: int = now) -> Any:
+            return apply_usage(tx, r, t, "UTC")
+
+        result = await store.write(apply)
         if 0 <= day < 31:
             made.pages += pages
             made.colour_pages += pages if colour else 0
@@ -106,11 +111,13 @@ async def _month(hub: Hub, clock: FakeClock, seed: int) -> Generated:
     # refunds recorded on 10 March: some of March's usage, some of February's
     clock._now_us = start + 9 * DAY_S * 1_000_000
     for transaction_id in rng.sample(made.usage_ids, 12):
-        charged = hub.accounts._store.read(
-            lambda tx, t=transaction_id: int(
+
+        def charged_of(tx: Tx, t: int = transaction_id) -> int:
+            return int(
                 tx.scalar("SELECT SUM(amount_cents) FROM usage_lines WHERE transaction_id = :t", {"t": t})
             )
-        )
+
+        charged = hub.accounts._store.read(charged_of)
         await hub.accounts.refund(transaction_id, "jammed")
         await hub.accounts.refund(transaction_id, "jammed")  # a second click refunds nothing more
         made.refunded_cents += charged
@@ -174,14 +181,14 @@ async def test_every_usage_report_matches_the_ledger(month: tuple[Hub, Generated
     for dimension in DIMENSIONS:
         table = hub.reports.table("usage", march, dimension)
         headings = [c.key for c in table.columns]
-        totals = dict(zip(headings, table.totals or [], strict=True))
+        totals: dict[str, Any] = dict(zip(headings, table.totals or [], strict=True))
         assert totals["charged_cents"] == made.charged_cents, dimension
         assert totals["net_cents"] == ledger.revenue_cents, dimension
         assert totals["mono_pages"] + totals["color_pages"] == made.pages, dimension
         assert totals["color_pages"] == made.colour_pages, dimension
         # the rows add up to the totals
         for index, column in enumerate(table.columns[1:], start=1):
-            assert sum(int(row[index] or 0) for row in table.rows) == table.totals[index], (
+            assert sum(int(row[index] or 0) for row in table.rows) == totals[column.key], (
                 dimension,
                 column.key,
             )
@@ -210,11 +217,12 @@ async def test_environment_report_counts_sheets(month: tuple[Hub, Generated]) ->
     hub, made = month
     table = hub.reports.table("environment", hub.reports.month(2026, 3))
     assert len(table.rows) == 31
-    totals = dict(zip([c.key for c in table.columns], table.totals or [], strict=True))
+    totals: dict[str, Any] = dict(zip([c.key for c in table.columns], table.totals or [], strict=True))
+    rows: Any = table.rows
     assert totals["mono_pages"] + totals["color_pages"] == made.pages
     assert 0 < totals["sheets"] <= made.pages
-    assert all(row[5] == row[4] * 4500 // 1000 for row in table.rows)  # 4.5 g per sheet
-    assert totals["co2_g"] == sum(row[5] for row in table.rows)
+    assert all(row[5] == row[4] * 4500 // 1000 for row in rows)  # 4.5 g per sheet
+    assert totals["co2_g"] == sum(row[5] for row in rows)
 
 
 async def test_exports_carry_the_same_figures(month: tuple[Hub, Generated], tmp_path: Path) -> None:
@@ -233,8 +241,8 @@ async def test_exports_carry_the_same_figures(month: tuple[Hub, Generated], tmp_
     assert sheet is not None
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     total_row = next(row for row in values if row[0] == "Total")
-    assert round(float(total_row[9]) * 100) == made.charged_cents
-    assert len(sheet._charts) == 1  # the chart travels with the data
+    assert round(float(str(total_row[9])) * 100) == made.charged_cents
+    assert len(sheet._charts) == 1  # type: ignore[attr-defined]  # the chart travels with the data
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(hub.reports.export("usage", march, "department", "pdf"))
     words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

@@ -148,7 +148,9 @@ async def test_admin_creates_a_user_adjusts_credit_and_finds_it_in_ledger_report
             period = running.hub.reports.period(*_this_month(running.hub.clock.now_us()))
             ledger = running.hub.reports.ledger_totals(period)
             credited = [c.value for c in sheet[3]].index("Credited in all")
-            assert round(float(rows["Adjustments by admins"][credited]) * 100) == ledger.adjustments_cents
+            assert (
+                round(float(str(rows["Adjustments by admins"][credited])) * 100) == ledger.adjustments_cents
+            )
             start_credit = 500  # alice's, from the site
             assert ledger.adjustments_cents == 1250 + start_credit
             await page.goto(f"{base}/console/")

@@ -6,6 +6,7 @@ and every answer carries the security headers."""
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import aiohttp
 import pytest
@@ -171,7 +172,7 @@ async def test_answers_carry_the_security_headers(site: WebSite) -> None:
             assert headers["Referrer-Policy"] == "same-origin"
             assert headers["Strict-Transport-Security"].startswith("max-age=")
     await site.console_user("root", "admin")
-    status, _ = await browser.login("console", "root")
+    await browser.login("console", "root")
     cookie = next(c for c in browser.session.cookie_jar if c.key == "pg_console")
     assert (
         cookie["httponly"]
@@ -249,7 +250,7 @@ async def test_uploads_are_bounded_in_type_and_size(site: WebSite) -> None:
 class _Refusing:
     """Stands in for intake where a test must show that nothing reaches it."""
 
-    received: list[str] = []
+    received: ClassVar[list[str]] = []
 
     async def submit(self, username: str, job_name: str, document_format: str, chunks: object) -> int:
         async for chunk in chunks:  # type: ignore[attr-defined]
