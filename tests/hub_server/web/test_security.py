@@ -257,3 +257,29 @@ class _Refusing:
             del chunk
         type(self).received.append(job_name)
         return 1
+
+
+async def test_only_admins_schedule_reports_and_each_schedule_is_audited(site: WebSite) -> None:
+    await site.console_user("root", "admin")
+    await site.console_user("helen", "helpdesk")
+    form = {"kind": "usage", "by": "department", "period": "month", "format": "xlsx"}
+    helpdesk = site.browser()
+    await helpdesk.login("console", "helen")
+    status, page = await helpdesk.get("/console/schedules")
+    assert status == 200 and 'action="/console/schedules"' not in page  # reads, has no form
+    status, _ = await helpdesk.post("/console/schedules", {**form, "recipients": "finance@example.test"})
+    assert status == 403
+    admin = site.browser()
+    await admin.login("console", "root")
+    await admin.get("/console/schedules")
+    status, _ = await admin.post("/console/schedules", {**form, "recipients": "<b>x</b>@example.test"})
+    assert status == 400
+    status, page = await admin.post("/console/schedules", {**form, "recipients": "finance@example.test"})
+    assert status == 200 and "finance@example.test" in page and "No mail server is set" in page
+    (schedule,) = site.running.hub.report_schedules.schedules()
+    status, _ = await helpdesk.post(f"/console/schedules/{schedule.schedule_id}/delete", {})
+    assert status == 403
+    status, _ = await admin.post(f"/console/schedules/{schedule.schedule_id}/delete", {})
+    assert status == 200 and site.running.hub.report_schedules.schedules() == []
+    actions = [e.action for e in site.running.hub.console.audit_log()]
+    assert actions[:2] == ["report.unschedule", "report.schedule"]
