@@ -255,6 +255,12 @@ async def test_a_user_prints_from_the_browser_and_releases_at_the_terminal(
             await expect(page.locator("#history")).to_contain_text("print job")
             await expect(page.locator("#history")).to_contain_text("-€0.60")
             assert await print_site.clients.balance("alice") == 440
+            # the same page in German, as a user who switches language sees it
+            await page.click("button[name=language][value=de]")
+            await expect(page.locator("html")).to_have_attribute("lang", "de")
+            await expect(page.locator("h2").first).to_have_text("Guthaben")
+            await expect(page.locator("#balance")).to_contain_text("4,40")
+            await _shot(page, "portal_de")
             await context.close()
         finally:
             await web.close()
