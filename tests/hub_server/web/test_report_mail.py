@@ -94,3 +94,11 @@ async def test_a_monthly_report_is_mailed_once_after_its_month_with_the_ledger_t
     assert schedules.schedules() == []
     with pytest.raises(NotFound):
         await schedules.delete(made.schedule_id)
+
+
+def test_a_mail_server_needs_a_sender_address() -> None:
+    with pytest.raises(ValueError, match="mail_from"):
+        WebConfig(smtp_host="mail.example.test").validate()
+    with pytest.raises(ValueError, match="smtp_port"):
+        WebConfig(smtp_host="mail.example.test", mail_from="p@example.test", smtp_port=0).validate()
+    WebConfig(smtp_host="mail.example.test", mail_from="printgate@example.test").validate()
