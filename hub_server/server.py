@@ -21,7 +21,7 @@ from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
-from hub_server.domain import Hub, check_books, first_admin_token, open_hub_database
+from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_token, open_hub_database
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
@@ -142,18 +142,24 @@ def spool_key(secret: bytes) -> bytes:
     )
 
 
-def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
-    """The encrypted spool of held jobs, in the data directory."""
+def open_spool(config: HubConfig, clock: Clock, secret: bytes, db: Database) -> Spool:
+    """The encrypted spool of held jobs: in the database when it is PostgreSQL (so every replica
+    sharing it takes jobs in and releases them), else in the data directory."""
     printing = config.printing
     queue = QueuePolicy(QUEUE, printing.expiry_hours * 3600.0, printing.private)
+
+    def seconds() -> float:
+        return clock.now_us() / 1_000_000
+
+    shared = db.dialect == "postgresql"
     return Spool(
-        config.data_dir / SPOOL_DIR,
+        DatabaseSpoolStore(db, seconds) if shared else config.data_dir / SPOOL_DIR,
         spool_key(secret),
         limits=SpoolLimits(
             job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
         ),
         queues={queue.name: queue},
-        clock=lambda: clock.now_us() / 1_000_000,
+        clock=seconds,
     )
 
 
@@ -244,7 +250,7 @@ async def start_hub(
     clock = clock or SystemClock()
     db = prepare(config, clock)
     secret = load_or_create_secret(config.data_dir / SECRET_FILE)
-    spool = open_spool(config, clock, secret) if config.printing.enabled else None
+    spool = open_spool(config, clock, secret, db) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool)
     printing = await start_printing(config, hub, spool) if spool is not None else None
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])

@@ -33,6 +33,7 @@ from hub_server.domain.reports import Reports
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner
 from hub_server.domain.sessions import Sessions
+from hub_server.domain.spool_store import SPOOL
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
 from hub_server.domain.vouchers import Vouchers
@@ -44,7 +45,7 @@ __all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_da
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, WEB)
+COMPONENTS: Sequence[Component] = (CORE, WEB, SPOOL)
 
 
 def open_hub_database(url: str) -> Database:

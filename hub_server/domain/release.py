@@ -91,6 +91,9 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 10_000
 RESTARTED = "the hub restarted before the job was sent"
 MAX_KEY_CHARS = 96
+# How long a spool entry without a job row, or an upload without a write, may be in progress
+# (registering on another replica, a slow client) before the sweep takes it for a crash's leftover.
+ORPHAN_GRACE_S = 600.0
 THUMBNAIL_BYTES_MAX = 256 * 1024
 # When does "the transport has every byte" happen? raw9100 and IPP stream the document to
 # the printer: when our stream is exhausted. LPD spools it first: only when send() returns.
@@ -823,20 +826,26 @@ class PrintJobs:
             return [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
 
         shredded = [spool_id for spool_id in self.store.write_sync(expire) if self.spool.shred(spool_id)]
-        return shredded
+        return shredded + self.shred_orphans()
 
     def shred_orphans(self) -> list[str]:
-        """Spool entries no job row refers to (a crash between spooling and registering)."""
+        """Spool entries no job row refers to (a crash between spooling and registering), and
+        uploads abandoned mid-stream. Entries younger than ``ORPHAN_GRACE_S`` are left alone:
+        with a spool shared by replicas, another replica may be registering them right now."""
+        self.spool.drop_abandoned_uploads(ORPHAN_GRACE_S)
         known = {
             row["spool_id"]
             for row in self.store.read(
                 lambda tx: tx.execute("SELECT spool_id FROM print_jobs WHERE spool_id IS NOT NULL")
             )
         }
+        settled_before_s = self.clock.now_us() / 1_000_000 - ORPHAN_GRACE_S
         return [
             entry.spool_id
             for entry in self.spool.entries()
-            if entry.spool_id not in known and self.spool.shred(entry.spool_id)
+            if entry.spool_id not in known
+            and entry.created_at_s < settled_before_s
+            and self.spool.shred(entry.spool_id)
         ]
 
     async def sweep_forever(self, interval_s: float = 60.0) -> None:

@@ -48,7 +48,8 @@ from .jobs import (
 )
 from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService, Submission
-from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
+from .spool import QueuePolicy, RecordSink, Spool, SpoolEntry, SpoolLimits, SpoolStore, SpoolWriter
+from .spool_files import DirectorySpoolStore
 
 __all__ = [
     "REASON_ANALYSING",
@@ -56,6 +57,7 @@ __all__ = [
     "REASON_HELD",
     "AnalysisError",
     "AnalysisLimits",
+    "DirectorySpoolStore",
     "DocumentSettings",
     "InMemoryJobRegistry",
     "IntakeConfig",
@@ -83,6 +85,7 @@ __all__ = [
     "PageInfo",
     "PrintTicket",
     "QueuePolicy",
+    "RecordSink",
     "Spool",
     "SpoolEntry",
     "SpoolError",
@@ -90,6 +93,7 @@ __all__ = [
     "SpoolJobNotFound",
     "SpoolLimitExceeded",
     "SpoolLimits",
+    "SpoolStore",
     "SpoolWriter",
     "Status",
     "Submission",
