@@ -1,0 +1,249 @@
+"""Two ``printgate hub`` processes on one PostgreSQL database: what one replica writes the other
+reads at once, a job printed into one is released at a terminal of the other, a replica killed
+with -9 mid-intake leaves no half job, and one killed mid-run loses and doubles no cent."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import pytest_asyncio
+from printgate.v1 import admin_pb2, common_pb2, terminal_pb2
+
+from hub_server.domain import DatabaseSpoolStore, open_hub_database
+from tests.conftest import free_tcp_port
+from tests.hub_server.conftest import TerminalClient
+from tests.hub_server.intake.ipp_client import http_post, request
+from tests.hub_server.processes import HubProcess
+from tests.hub_server.test_release_crash import MONO_CENTS, SMALL_PAGE_PS, Site
+from tests.services import PostgresServer
+
+pytestmark = pytest.mark.asyncio
+
+COPY_CENTS = 5  # the price of one mono copy page, set on replica A
+RUN_REPORTS = 60
+KILL_AFTER_REPORTS = 20
+
+
+class Replica(Site):
+    """One replica: its process, its channel, its IPP port."""
+
+    def __init__(self, process: HubProcess, database_url: str, ipp_port: int) -> None:
+        super().__init__(process, database_url)
+        self.ipp_port = ipp_port
+        process.ipp_port = ipp_port  # type: ignore[attr-defined]
+
+    def terminal_at(self, terminal_id: str, key: str) -> TerminalClient:
+        return TerminalClient(self.channel, terminal_id, key)
+
+
+def _replica(tmp_path: Path, name: str, database_url: str) -> Replica:
+    ipp_port = free_tcp_port()
+    config = tmp_path / f"{name}.toml"
+    config.write_text(
+        f'[hub]\ndatabase = "{database_url}"\n[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 1024\n'
+        f'max_failed_attempts = 3\n[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n'
+    )
+    return Replica(HubProcess(tmp_path / name, free_tcp_port(), config), database_url, ipp_port)
+
+
+@pytest_asyncio.fixture
+async def replicas(tmp_path: Path, postgres: PostgresServer) -> AsyncIterator[tuple[Replica, Replica]]:
+    """Replica A (first start: it makes the hub secret and admin token) and replica B, given
+    A's secret as an operator copies it, both on one fresh database."""
+    database_url = postgres.new_database()
+    a, b = _replica(tmp_path, "a", database_url), _replica(tmp_path, "b", database_url)
+    try:
+        a.process.start()
+        b.process.data_dir.mkdir()
+        for name in ("hub-secret", "admin-token"):
+            shutil.copy2(a.process.data_dir / name, b.process.data_dir / name)
+        b.process.start()
+        yield a, b
+    finally:
+        for replica in (a, b):
+            await replica.channel.close()
+            replica.process.stop()
+
+
+@pytest.fixture
+def mfp_sim() -> Iterator[Any]:
+    from hw_sim.mfp import MfpSimServer
+
+    yield MfpSimServer()
+
+
+async def _setup(a: Replica, mfp: Any) -> str:
+    """Printer, terminal, prices, alice with card and 500 cents, all written through replica A."""
+    await a.setup(mfp)
+    await a.admin(
+        "SetPrice",
+        admin_pb2.Price(
+            printer_group="default",
+            function=common_pb2.FUNCTION_COPY,
+            color=common_pb2.COLOR_MODE_MONO,
+            paper_size="*",
+            price_cents_per_page=COPY_CENTS,
+        ),
+    )
+    assert a.terminal is not None
+    return a.terminal.key
+
+
+async def test_a_job_printed_into_one_replica_is_released_at_the_other(
+    replicas: tuple[Replica, Replica], mfp_sim: Any, tmp_path: Path
+) -> None:
+    a, b = replicas
+    await mfp_sim.start()
+    try:
+        key = await _setup(a, mfp_sim)
+        document = tmp_path / "job.ps"
+        document.write_bytes(SMALL_PAGE_PS)
+        await a.submit(document)
+        await a.wait_for("SELECT COUNT(*) FROM print_jobs WHERE page_count = 1", 1)
+        b.terminal = b.terminal_at("t-1", key)  # the terminal is connected to replica B
+        progress = await b.release("release-at-b")
+        assert progress[-1].state == terminal_pb2.RELEASE_STATE_PRINTED
+        assert progress[-1].charged_cents == MONO_CENTS  # the price replica A wrote
+        assert [job.pages for job in mfp_sim.device.jobs] == [1]
+        assert await a.balances() == (500 - MONO_CENTS, 0)
+        assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
+    finally:
+        await mfp_sim.stop()
+
+
+async def test_what_one_replica_writes_the_other_reads_at_once(
+    replicas: tuple[Replica, Replica], mfp_sim: Any
+) -> None:
+    """Every fact a replica might hold in memory, written on A and used on B at once."""
+    a, b = replicas
+    await mfp_sim.start()
+    try:
+        key = await _setup(a, mfp_sim)
+        at_b = b.terminal_at("t-1", key)
+        # Terminal configuration: a terminal created on A is accepted by B.
+        created = await a.admin(
+            "CreateTerminal",
+            admin_pb2.Terminal(id="t-2", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="mfp-1"),
+        )
+        second_at_b = b.terminal_at("t-2", created.key)
+        session = await second_at_b.tap("A11CE")
+        assert session.session.balance_cents == 500
+        # Money: a top-up on A is in the balance B shows.
+        await a.admin(
+            "AdjustCredit",
+            admin_pb2.AdjustCreditRequest(
+                user=admin_pb2.UserRef(username="alice"), amount_cents=70, reason="t", idempotency_key="more"
+            ),
+        )
+        assert (await second_at_b.session(session.session_token)).balance_cents == 570
+        # Prices: a copy price set on A is what B charges.
+        reply = await second_at_b.report(session.session_token, "copy-1", 2, performed=True)
+        assert reply.charged_cents == 2 * COPY_CENTS
+        # Sessions: a logout on A ends the session on B.
+        second_at_a = a.terminal_at("t-2", created.key)
+        await second_at_a.stub.Logout(
+            terminal_pb2.LogoutRequest(session_token=session.session_token), metadata=second_at_a.metadata
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            await second_at_b.session(session.session_token)
+        assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        # Lockouts: three wrong cards at A lock terminal t-1; B refuses it too.
+        at_a = a.terminal_at("t-1", key)
+        for _ in range(3):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await at_a.tap("BAD0")
+        with pytest.raises(grpc.aio.AioRpcError) as locked:
+            await at_b.tap("A11CE")
+        assert "locked" in (locked.value.details() or "")
+    finally:
+        await mfp_sim.stop()
+
+
+async def test_a_replica_killed_mid_intake_leaves_no_half_job(replicas: tuple[Replica, Replica]) -> None:
+    a, b = replicas
+    await a.admin("CreateUser", admin_pb2.User(username="alice"))
+    body = (
+        request(
+            0x0002,
+            (0x42, "job-name", "half"),
+            (0x49, "document-format", "application/postscript"),
+        )
+        + b"%!PS\n"
+        + b"% padding\n" * 800_000
+    )
+    sent = len(body) // 2
+    with socket.create_connection(("127.0.0.1", a.ipp_port)) as connection:
+        connection.sendall(http_post(body)[:sent])  # the client is still sending when A dies
+        await a.wait_for("SELECT COUNT(*) > 0 FROM spool_records", True)
+        a.process.kill()
+    assert a.read("SELECT COUNT(*) FROM spool_entries") == 0
+    assert a.read("SELECT COUNT(*) FROM print_jobs") == 0
+    assert a.read("SELECT COUNT(*) FROM spool_uploads") == 1
+    # Replica B serves on, shows no job, and its sweep drops the dead upload's records (which,
+    # never given a key, are noise meanwhile).
+    reply = await b.admin("ListPrintJobs", admin_pb2.ListPrintJobsRequest())
+    assert list(reply.jobs) == []
+    db = open_hub_database(b.database_url)
+    try:
+        assert DatabaseSpoolStore(db, time.time).drop_uploads_idle_since(time.time() + 1) == 1
+    finally:
+        db.close()
+    assert a.read("SELECT COUNT(*) FROM spool_records") == 0
+
+
+async def _report_until_acknowledged(
+    terminals: list[TerminalClient], token: str, index: int, refused: list[int]
+) -> None:
+    """One copy report, sent to the terminal's replica and, while that one fails, to the next,
+    always with its own idempotency key."""
+    attempt = index
+    while True:
+        terminal = terminals[attempt % len(terminals)]
+        try:
+            await terminal.report(token, f"copy-{index}", 1, performed=True)
+            return
+        except grpc.aio.AioRpcError as error:
+            assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED), error
+            refused.append(index)
+            attempt += 1
+            await asyncio.sleep(0.05)
+
+
+async def test_a_replica_killed_mid_run_loses_and_doubles_no_cent(
+    replicas: tuple[Replica, Replica], mfp_sim: Any
+) -> None:
+    a, b = replicas
+    await mfp_sim.start()
+    try:
+        key = await _setup(a, mfp_sim)
+        terminals = [a.terminal_at("t-1", key), b.terminal_at("t-1", key)]
+        token = (await terminals[1].tap("A11CE")).session_token
+        refused: list[int] = []
+        killed = False
+        for batch in range(0, RUN_REPORTS, 10):
+            await asyncio.gather(
+                *(_report_until_acknowledged(terminals, token, i, refused) for i in range(batch, batch + 10))
+            )
+            if batch + 10 >= KILL_AFTER_REPORTS and not killed:
+                a.process.kill()
+                killed = True
+        # Every report again, with its key: none may charge twice.
+        for index in range(RUN_REPORTS):
+            await _report_until_acknowledged(terminals[1:], token, index, refused)
+        balance, holds = await b.balances()
+        expected = 500 - RUN_REPORTS * COPY_CENTS
+        lost_cents, doubled_cents = max(balance - expected, 0), max(expected - balance, 0)
+        print(f"replica killed: lost_cents={lost_cents} doubled_cents={doubled_cents} refused={len(refused)}")
+        assert (lost_cents, doubled_cents, holds) == (0, 0, 0)
+        assert b.read("SELECT SUM(pages) FROM usage_lines WHERE function = 'copy'") == RUN_REPORTS
+        assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
+    finally:
+        await mfp_sim.stop()
