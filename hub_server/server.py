@@ -92,12 +92,13 @@ class PrintIntake:
 
     intake: IntakeServer
     jobs: PrintJobs
-    sweeper: asyncio.Task[None]
+    tasks: list[asyncio.Task[None]]  # the expiry sweep and the heartbeat
 
     async def close(self) -> None:
-        """Stop the listeners and the expiry sweep; let releases in progress finish (bounded)."""
-        self.sweeper.cancel()
-        await asyncio.gather(self.sweeper, return_exceptions=True)
+        """Stop the listeners, the sweep and the heartbeat; let releases in progress finish (bounded)."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.intake.close()
         await self.jobs.wait_releases(RELEASE_DRAIN_S)
 
@@ -171,6 +172,7 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         return hub.clock.now_us() / 1_000_000
 
     jobs = hub.printing
+    jobs.heartbeat()
     jobs.recover()
     jobs.shred_orphans()
     intake = await start_intake(
@@ -185,8 +187,10 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         ),
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
-    sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))
-    return PrintIntake(intake, jobs, sweeper)
+    loop = asyncio.get_running_loop()
+    sweeper = loop.create_task(jobs.sweep_forever(PRINT_SWEEP_S))
+    heartbeat = loop.create_task(jobs.heartbeat_forever())
+    return PrintIntake(intake, jobs, [sweeper, heartbeat])
 
 
 def web_tls(config: HubConfig) -> ssl.SSLContext | None:

@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
-from hub_server.domain import account_names, ledger, quotas
+from hub_server.domain import account_names, ledger, quotas, replicas
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
 from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
@@ -310,8 +310,10 @@ class PrintJobs:
         clock: Clock,
         spool: Spool,
         transports: Callable[[PrinterRecord], ReleaseTransport] = transport_for,
+        replica_id: str = "",
     ) -> None:
         self.store = store
+        self.replica_id = replica_id
         self.config = config
         self.policy = config.printing
         self.clock = clock
@@ -610,6 +612,7 @@ class PrintJobs:
                 },
             )
         )
+        replicas.claim(tx, attempt_id, self.replica_id)
         estimate = sum(line.amount_cents for line in lines)
         account, _, project_id = charge_account(tx, owner_id, project)
         claim = ledger.open_transaction(
@@ -719,12 +722,26 @@ class PrintJobs:
         """Write 3: reverse the reservation, post the actual usage, job printed. Returns
         (job id, spool id, pages charged, cents charged)."""
         now_us = self.clock.now_us()
+        # Claimed first, conditionally: a second settler (another replica's recovery) waits for
+        # this row, then finds it settled and applies nothing.
+        claimed = tx.execute(
+            "UPDATE print_releases SET state = 'printed' WHERE id = :a AND state IN ('releasing', 'sent')"
+            " RETURNING id",
+            {"a": attempt_id},
+        )
         attempt = tx.one(
             "SELECT r.*, j.spool_id FROM print_releases r JOIN print_jobs j ON j.id = r.job_id"
             " WHERE r.id = :a",
             {"a": attempt_id},
         )
         assert attempt is not None
+        if not claimed:  # settled or failed already
+            return (
+                int(attempt["job_id"]),
+                attempt["spool_id"],
+                int(attempt["pages_printed"] or 0),
+                int(attempt["charged_cents"] or 0),
+            )
         stored = json.loads(attempt["plan"])
         plan = Plan(**stored["plan"])
         lines = plan.lines(pages)
@@ -766,15 +783,16 @@ class PrintJobs:
     def _fail(self, tx: Tx, attempt_id: int, message: str) -> None:
         """Never printed: reverse the reservation and put the job back where it was."""
         now_us = self.clock.now_us()
+        # Conditional: an attempt already failed or settled (by another replica's recovery) is
+        # left as it is, so its reservation is never reversed twice.
         attempt = tx.one(
-            "SELECT job_id, from_state, reservation_tx FROM print_releases WHERE id = :a", {"a": attempt_id}
-        )
-        assert attempt is not None
-        ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print job not printed")
-        tx.execute(
-            "UPDATE print_releases SET state = 'failed', message = :m, finished_us = :now WHERE id = :a",
+            "UPDATE print_releases SET state = 'failed', message = :m, finished_us = :now"
+            " WHERE id = :a AND state = 'releasing' RETURNING job_id, from_state, reservation_tx",
             {"m": message[:256], "now": now_us, "a": attempt_id},
         )
+        if attempt is None:
+            return
+        ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print job not printed")
         back = attempt["from_state"]
         reasons = "job-hold-until-specified" if back == "held" else "job-completed-successfully"
         tx.execute(
@@ -785,15 +803,13 @@ class PrintJobs:
 
     # -- start-up and housekeeping --------------------------------------------------------------
 
-    def recover(self) -> tuple[list[int], list[int]]:
-        """At start: fail attempts never sent, settle those sent. Returns (failed, settled) ids."""
-        pending = self.store.read(
-            lambda tx: tx.execute(
-                "SELECT id, state FROM print_releases WHERE state IN ('releasing', 'sent') ORDER BY id"
-            )
-        )
-        failed = [int(row["id"]) for row in pending if row["state"] == "releasing"]
-        settled = [int(row["id"]) for row in pending if row["state"] == "sent"]
+    def recover(self, *, at_start: bool = True) -> tuple[list[int], list[int]]:
+        """Fail attempts never sent, settle those sent, of releases no live replica owns (see
+        :mod:`.replicas`; ``at_start`` takes this replica's own too). Returns (failed, settled)."""
+        now_us = self.clock.now_us()
+        pending = self.store.read(lambda tx: replicas.orphaned(tx, self.replica_id, now_us, own=at_start))
+        failed = [attempt_id for attempt_id, state in pending if state == "releasing"]
+        settled = [attempt_id for attempt_id, state in pending if state == "sent"]
         for attempt_id in failed:
             self.store.write_sync(partial(self._fail, attempt_id=attempt_id, message=RESTARTED))
         for attempt_id in settled:
@@ -803,6 +819,20 @@ class PrintJobs:
                 "release recovery: %d attempts put back (not charged), %d settled", len(failed), len(settled)
             )
         return failed, settled
+
+    def heartbeat(self) -> None:
+        """Tell the other replicas this one is alive (its releases are not theirs to recover)."""
+        now_us = self.clock.now_us()
+        self.store.write_sync(lambda tx: replicas.beat(tx, self.replica_id, now_us))
+
+    async def heartbeat_forever(self, interval_s: float = replicas.HEARTBEAT_S) -> None:
+        """The heartbeat task (errors are logged, the task survives)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await asyncio.to_thread(self.heartbeat)
+            except Exception:  # a database hiccup: the next beat comes soon, well within the grace
+                log.warning("print jobs: heartbeat not recorded", exc_info=True)
 
     def sweep(self) -> list[str]:
         """Expire held jobs past their time and drop printed documents past the reprint window;
@@ -826,6 +856,7 @@ class PrintJobs:
             return [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
 
         shredded = [spool_id for spool_id in self.store.write_sync(expire) if self.spool.shred(spool_id)]
+        self.recover(at_start=False)
         return shredded + self.shred_orphans()
 
     def shred_orphans(self) -> list[str]:

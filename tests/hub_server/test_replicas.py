@@ -17,12 +17,18 @@ import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2, common_pb2, terminal_pb2
 
+from hub_server.clock import SystemClock
+from hub_server.config import HubConfig
 from hub_server.domain import DatabaseSpoolStore, open_hub_database
+from hub_server.domain import replicas as replicas_table
+from hub_server.domain.release import PrintJobs
+from hub_server.domain.store import Store
+from hub_server.intake import Spool
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
 from tests.hub_server.intake.ipp_client import http_post, request
 from tests.hub_server.processes import HubProcess
-from tests.hub_server.test_release_crash import MONO_CENTS, SMALL_PAGE_PS, Site
+from tests.hub_server.test_release_crash import BIG_PAGE_PS, MONO_CENTS, SMALL_PAGE_PS, Site
 from tests.services import PostgresServer
 
 pytestmark = pytest.mark.asyncio
@@ -244,6 +250,81 @@ async def test_a_replica_killed_mid_run_loses_and_doubles_no_cent(
         print(f"replica killed: lost_cents={lost_cents} doubled_cents={doubled_cents} refused={len(refused)}")
         assert (lost_cents, doubled_cents, holds) == (0, 0, 0)
         assert b.read("SELECT SUM(pages) FROM usage_lines WHERE function = 'copy'") == RUN_REPORTS
+        assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
+    finally:
+        await mfp_sim.stop()
+
+
+async def _stalled_release(a: Replica, mfp: Any, tmp_path: Path) -> asyncio.Future[Any]:
+    """A big job printed into A and released at A to a printer that stopped reading: the
+    release stays in progress (``releasing``) until the printer reads again."""
+    await _setup(a, mfp)
+    document = tmp_path / "big.ps"
+    document.write_bytes(BIG_PAGE_PS)
+    await a.submit(document)
+    await a.wait_for("SELECT COUNT(*) FROM print_jobs WHERE page_count = 1", 1)
+    mfp.behaviour.raw_stall = True
+    consumer = asyncio.ensure_future(a.release("release-1"))
+    await a.wait_for("SELECT state FROM print_releases", "releasing")
+    return consumer
+
+
+async def test_a_replica_starting_leaves_the_other_replicas_release_alone(
+    replicas: tuple[Replica, Replica], mfp_sim: Any, tmp_path: Path
+) -> None:
+    a, b = replicas
+    await mfp_sim.start()
+    try:
+        consumer = await _stalled_release(a, mfp_sim, tmp_path)
+        holds_before = await a.balances()
+        assert holds_before == (500 - MONO_CENTS, MONO_CENTS)  # the estimate is reserved
+        b.process.stop()
+        b.process.start()  # B's start-up recovery sees A's release in progress, owned by live A
+        assert a.read("SELECT state FROM print_releases") == "releasing"
+        assert await b.balances() == holds_before
+        # A alone decides: its printer never reads again, so A fails the release after its
+        # no-progress timeout and returns the reservation, once.
+        progress = await asyncio.wait_for(consumer, 120)
+        assert progress[-1].state == terminal_pb2.RELEASE_STATE_FAILED
+        assert "no progress" in progress[-1].message
+        assert await b.balances() == (500, 0)
+        assert a.read("SELECT state FROM print_jobs") == "held"
+        assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
+    finally:
+        await mfp_sim.stop()
+
+
+async def test_a_release_of_a_replica_dead_for_good_is_put_back_by_another(
+    replicas: tuple[Replica, Replica], mfp_sim: Any, tmp_path: Path
+) -> None:
+    a, b = replicas
+    await mfp_sim.start()
+    try:
+        consumer = await _stalled_release(a, mfp_sim, tmp_path)
+        a.process.kill()
+        await asyncio.gather(consumer, return_exceptions=True)
+        mfp_sim.behaviour.raw_stall = False
+        db = open_hub_database(b.database_url)
+        try:
+            config = HubConfig(data_dir=tmp_path / "sweeper", database=b.database_url)
+            sweeper = PrintJobs(
+                Store(db), config, SystemClock(), Spool(tmp_path / "unused", bytes(32)), replica_id="c"
+            )
+            assert sweeper.recover(at_start=False) == ([], [])  # A was heard from moments ago
+            # A's silence outlasts the grace: as if REPLICA_SILENT_S had passed without a heartbeat.
+            db.write_sync(lambda tx: tx.execute("UPDATE hub_replicas SET heartbeat_us = 0"))
+            db.write_sync(lambda tx: replicas_table.beat(tx, "c", SystemClock().now_us()))
+            failed, settled = sweeper.recover(at_start=False)
+            assert (len(failed), settled) == (1, [])
+            assert sweeper.recover(at_start=False) == ([], [])  # applied once
+        finally:
+            db.close()
+        assert a.read("SELECT state FROM print_jobs") == "held"
+        assert await b.balances() == (500, 0)
+        b.terminal = b.terminal_at("t-1", a.terminal.key if a.terminal else "")
+        progress = await b.release("release-2")  # the user releases it again, at replica B
+        assert progress[-1].state == terminal_pb2.RELEASE_STATE_PRINTED
+        assert await b.balances() == (500 - MONO_CENTS, 0)
         assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
     finally:
         await mfp_sim.stop()
