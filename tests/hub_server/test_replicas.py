@@ -5,6 +5,7 @@ with -9 mid-intake leaves no half job, and one killed mid-run loses and doubles 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import time
@@ -28,6 +29,7 @@ from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
 from tests.hub_server.intake.ipp_client import http_post, request
 from tests.hub_server.processes import HubProcess
+from tests.hub_server.test_database_failover import cluster as cluster  # a fixture, used by name
 from tests.hub_server.test_release_crash import BIG_PAGE_PS, MONO_CENTS, SMALL_PAGE_PS, Site
 from tests.services import PostgresServer
 
@@ -60,11 +62,10 @@ def _replica(tmp_path: Path, name: str, database_url: str) -> Replica:
     return Replica(HubProcess(tmp_path / name, free_tcp_port(), config), database_url, ipp_port)
 
 
-@pytest_asyncio.fixture
-async def replicas(tmp_path: Path, postgres: PostgresServer) -> AsyncIterator[tuple[Replica, Replica]]:
+@contextlib.asynccontextmanager
+async def _two_replicas(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Replica, Replica]]:
     """Replica A (first start: it makes the hub secret and admin token) and replica B, given
-    A's secret as an operator copies it, both on one fresh database."""
-    database_url = postgres.new_database()
+    A's secret as an operator copies it, both on ``database_url``."""
     a, b = _replica(tmp_path, "a", database_url), _replica(tmp_path, "b", database_url)
     try:
         a.process.start()
@@ -77,6 +78,13 @@ async def replicas(tmp_path: Path, postgres: PostgresServer) -> AsyncIterator[tu
         for replica in (a, b):
             await replica.channel.close()
             replica.process.stop()
+
+
+@pytest_asyncio.fixture
+async def replicas(tmp_path: Path, postgres: PostgresServer) -> AsyncIterator[tuple[Replica, Replica]]:
+    """Two replicas on one fresh database."""
+    async with _two_replicas(tmp_path, postgres.new_database()) as pair:
+        yield pair
 
 
 @pytest.fixture
@@ -326,5 +334,56 @@ async def test_a_release_of_a_replica_dead_for_good_is_put_back_by_another(
         assert progress[-1].state == terminal_pb2.RELEASE_STATE_PRINTED
         assert await b.balances() == (500 - MONO_CENTS, 0)
         assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
+    finally:
+        await mfp_sim.stop()
+
+
+async def test_replica_then_database_failover_lose_and_double_no_cent(
+    cluster: tuple[PostgresServer, PostgresServer],
+    mfp_sim: Any,
+    tmp_path: Path,
+) -> None:
+    """The drill: copies reported through both replicas; replica A killed with -9; then the
+    primary killed with -9 and its synchronous standby promoted. Every acknowledged copy is
+    charged exactly once, and the books balance."""
+    primary, standby = cluster
+    url = f"postgresql://postgres@127.0.0.1:{primary.port},127.0.0.1:{standby.port}/hub"
+    await mfp_sim.start()
+    try:
+        async with _two_replicas(tmp_path, url) as (a, b):
+            key = await _setup(a, mfp_sim)
+            terminals = [a.terminal_at("t-1", key), b.terminal_at("t-1", key)]
+            token = (await terminals[1].tap("A11CE")).session_token
+            refused: dict[str, list[int]] = {"replica": [], "database": []}
+
+            async def batch(start: int, fault: str) -> None:
+                await asyncio.gather(
+                    *(
+                        _report_until_acknowledged(terminals, token, i, refused[fault])
+                        for i in range(start, start + 10)
+                    )
+                )
+
+            await batch(0, "replica")
+            a.process.kill()
+            await batch(10, "replica")
+            await batch(20, "replica")
+            primary.kill()
+            promotion = asyncio.ensure_future(asyncio.to_thread(standby.promote))
+            await batch(30, "database")
+            await promotion
+            await batch(40, "database")
+            for index in range(50):  # every report again with its key: none may charge twice
+                await _report_until_acknowledged(terminals[1:], token, index, refused["database"])
+            balance, holds = await b.balances()
+            expected = 500 - 50 * COPY_CENTS
+            lost_cents, doubled_cents = max(balance - expected, 0), max(expected - balance, 0)
+            print(
+                f"drill: lost_cents={lost_cents} doubled_cents={doubled_cents} failed_calls:"
+                f" replica_kill={len(refused['replica'])} database_failover={len(refused['database'])}"
+            )
+            assert (lost_cents, doubled_cents, holds) == (0, 0, 0)
+            assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
+            assert refused["replica"]  # calls to A really failed and moved to B
     finally:
         await mfp_sim.stop()
