@@ -40,6 +40,10 @@ Example::
     unanalysed_pages = 1          # pages estimated for a job whose pages analysis could not count
     job_mb_max = 512              # largest job accepted, in MiB
     user_mb_max = 2048            # spool bytes per user, in MiB
+    analysis_workers = 1          # Ghostscript analyses at once; other jobs wait ("job-queued")
+    connections_per_address_max = 32  # IPP and LPD connections from one client address
+    body_min_bytes_per_s = 1024   # an upload slower than this on average (after 30 s) is cut off
+    body_deadline_s = 3600.0      # no upload (IPP body, LPD connection) lasts longer, whatever its rate
     snmp_community = "public"     # SNMP v2c community for printer status before release
     snmp_timeout_s = 2.0
     snmp_unreachable = "allow"    # printer status unknown (agent silent): "allow" or "refuse" release
@@ -97,6 +101,10 @@ class PrintConfig:
     unanalysed_pages: int = 1
     job_mb_max: int = 512
     user_mb_max: int = 2048
+    analysis_workers: int = 1
+    connections_per_address_max: int = 32
+    body_min_bytes_per_s: int = 1024
+    body_deadline_s: float = 3600.0
     snmp_community: str = "public"
     snmp_timeout_s: float = 2.0
     snmp_unreachable: str = "allow"
@@ -115,6 +123,15 @@ class PrintConfig:
             raise ValueError('[print] snmp_unreachable must be "allow" or "refuse"')
         if self.expiry_hours <= 0 or self.reprint_hours < 0 or self.unanalysed_pages < 0:
             raise ValueError("[print] expiry_hours must be > 0, reprint_hours and unanalysed_pages >= 0")
+        bounds = {
+            "analysis_workers": self.analysis_workers,
+            "connections_per_address_max": self.connections_per_address_max,
+            "body_min_bytes_per_s": self.body_min_bytes_per_s,
+            "body_deadline_s": self.body_deadline_s,
+        }
+        switched_off = [name for name, value in bounds.items() if not value > 0]
+        if switched_off:
+            raise ValueError(f"[print] {', '.join(switched_off)} must be > 0 (a bound cannot be switched off)")
         if self.refuse_name_pattern:
             re.compile(self.refuse_name_pattern)
 

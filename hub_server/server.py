@@ -170,9 +170,15 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
             expiry_sweep_s=INTAKE_SWEEP_OFF_S,
+            analysis_workers=printing.analysis_workers,
+            connections_per_address_max=printing.connections_per_address_max,
+            body_min_bytes_per_s=printing.body_min_bytes_per_s,
+            body_deadline_s=printing.body_deadline_s,
         ),
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
+    # A job the hub deletes or expires has its analysis (its Ghostscript) killed at once.
+    jobs.withdrawn = intake.service.stop_analysis
     sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))
     return PrintIntake(intake, jobs, sweeper)
 

@@ -79,7 +79,7 @@ _IPP_OF_STATE = {
 _COLUMNS = (
     "j.id AS id, owner_user_id, u.username AS owner, submitted_by, job_name, document_format, queue, source,"
     " j.created_us, expires_us, ipp_state, state_reasons, copies, sides, color_mode, media, spool_id,"
-    " size_bytes, analysis, thumbnail_png, completed_us"
+    " size_bytes, analysis, thumbnail_png, completed_us, owner_verified"
 )
 
 
@@ -185,6 +185,7 @@ def _params(tx: Tx, record: JobRecord) -> dict[str, Any]:
         "doc_duplex": _flag(settings.duplex),
         "doc_grayscale": _flag(settings.grayscale),
         "completed": _us(record.completed_at_s),
+        "owner_verified": int(record.owner_verified),
     }
 
 
@@ -216,6 +217,7 @@ _FIELDS = (
     ("doc_duplex", "doc_duplex"),
     ("doc_grayscale", "doc_grayscale"),
     ("completed_us", "completed"),
+    ("owner_verified", "owner_verified"),
 )
 _INSERT = (
     f"INSERT INTO print_jobs ({', '.join(c for c, _ in _FIELDS)})"
@@ -269,6 +271,7 @@ def _record(row: Row) -> JobRecord:
         analysis=_analysis_from(row["analysis"], row["thumbnail_png"]),
         completed_at_s=_s(row["completed_us"]),
         job_id=int(row["id"]),
+        owner_verified=bool(row["owner_verified"]),
     )
 
 

@@ -286,6 +286,10 @@ class _Prices:
         )
 
 
+def _nothing(job_id: int) -> None:
+    """The default withdrawal hook: no intake to tell."""
+
+
 def transport_for(printer: PrinterRecord) -> ReleaseTransport:
     """The release transport of a printer (``address`` is ``host[:port]`` or an ipp:// URI)."""
     if printer.transport == "ipp":
@@ -315,6 +319,9 @@ class PrintJobs:
         self.spool = spool
         self.transports = transports
         self._sending: set[asyncio.Future[Progress]] = set()
+        # Called with the id of every job the hub deletes or expires (the server points it at
+        # intake's ``stop_analysis``, so a withdrawn job's analysis is killed at once).
+        self.withdrawn: Callable[[int], object] = _nothing
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -420,8 +427,8 @@ class PrintJobs:
         admins) and shred their documents. A job being printed is not touched."""
         now_us = self.clock.now_us()
 
-        def cancel(tx: Tx) -> list[str]:
-            spools = []
+        def cancel(tx: Tx) -> list[tuple[int, str]]:
+            cancelled = []
             for job_id in job_ids:
                 spool_id = tx.scalar("SELECT spool_id FROM print_jobs WHERE id = :j", {"j": job_id})
                 row = tx.one(
@@ -433,14 +440,15 @@ class PrintJobs:
                     {"s": int(JobState.CANCELED), "now": now_us, "j": job_id, "u": user_id},
                 )
                 if row is not None:
-                    spools.append(spool_id or "")
-            return spools
+                    cancelled.append((job_id, spool_id or ""))
+            return cancelled
 
-        spools = await self.store.write(cancel)
-        for spool_id in spools:
+        cancelled = await self.store.write(cancel)
+        for job_id, spool_id in cancelled:
+            self.withdrawn(job_id)
             if spool_id:
                 self.spool.shred(spool_id)
-        return len(spools)
+        return len(cancelled)
 
     # -- releasing ----------------------------------------------------------------------------
 
@@ -805,10 +813,10 @@ class PrintJobs:
         shred their spool files, and spool files no job refers to. Returns shredded spool ids."""
         now_us = self.clock.now_us()
 
-        def expire(tx: Tx) -> list[str]:
+        def expire(tx: Tx) -> tuple[list[int], list[str]]:
             expired = tx.execute(
                 "UPDATE print_jobs SET state = 'expired', ipp_state = :s, state_reasons = 'job-expired',"
-                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING spool_id",
+                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING id, spool_id",
                 {"s": int(JobState.ABORTED), "now": now_us},
             )
             stale = tx.execute(
@@ -819,10 +827,13 @@ class PrintJobs:
             )
             for row in stale:
                 tx.execute("UPDATE print_jobs SET spool_id = NULL WHERE id = :j", {"j": row["id"]})
-            return [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
+            spool_ids = [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
+            return [int(row["id"]) for row in expired], spool_ids
 
-        shredded = [spool_id for spool_id in self.store.write_sync(expire) if self.spool.shred(spool_id)]
-        return shredded
+        withdrawn, spool_ids = self.store.write_sync(expire)
+        for job_id in withdrawn:
+            self.withdrawn(job_id)
+        return [spool_id for spool_id in spool_ids if self.spool.shred(spool_id)]
 
     def shred_orphans(self) -> list[str]:
         """Spool entries no job row refers to (a crash between spooling and registering)."""
