@@ -131,7 +131,7 @@ class PrintConfig:
         }
         switched_off = [name for name, value in bounds.items() if not value > 0]
         if switched_off:
-            raise ValueError(f"[print] {', '.join(switched_off)} must be > 0 (a bound cannot be switched off)")
+            raise ValueError(f"[print] {', '.join(switched_off)} must be > 0 (bounds cannot be switched off)")
         if self.refuse_name_pattern:
             re.compile(self.refuse_name_pattern)
 

@@ -61,7 +61,7 @@ from hub_server.errors import (
     Refused,
     UserBlocked,
 )
-from hub_server.intake import JobState, Spool
+from hub_server.intake import REASON_ANALYSING, REASON_ANALYSIS_QUEUED, JobState, Spool
 from hub_server.storage import Row, Tx
 from mfp_adapters import (
     CommunityAuth,
@@ -144,7 +144,9 @@ class Plan:
 
 class JobView(NamedTuple):
     """One job in a user's list (``ListJobs``; a tuple: thousands are built per call).
-    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex."""
+    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex;
+    ``owner_verified``: its owner authenticated when submitting it (False: the name was only
+    claimed, so "release all" leaves it out); ``analysing``: its pages are still being counted."""
 
     job_id: int
     name: str
@@ -158,6 +160,8 @@ class JobView(NamedTuple):
     size_bytes: int
     document_format: str
     per_copy: tuple[int, int, int, int]
+    owner_verified: bool
+    analysing: bool
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,12 @@ _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.stat
 
 _LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
     j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
-    j.size_bytes, j.document_format"""
+    j.size_bytes, j.document_format, j.owner_verified, j.state_reasons"""
+_ANALYSIS_REASONS = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
+NOTHING_TO_RELEASE = "no jobs to release"
+ONLY_CLAIMED = (
+    "no jobs to release: jobs sent without a password are not released by 'all'; pick them one by one"
+)
 
 
 # The columns plan_job reads besides the name.
@@ -396,6 +405,8 @@ class PrintJobs:
                         row["size_bytes"],
                         row["document_format"],
                         per_copy,
+                        bool(row["owner_verified"]),
+                        not _ANALYSIS_REASONS.isdisjoint(str(row["state_reasons"]).split(",")),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
@@ -468,10 +479,14 @@ class PrintJobs:
             raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
         printer = self.store.read(lambda tx: printer_of_terminal(tx, terminal_id))
         if release_all:
-            listed, _ = self.list_jobs(terminal_id, user_id)
-            jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if not view.printed}
+            # A job whose owner only claimed the name may have been sent by anyone: "all" leaves
+            # it out, its owner picks it (or deletes it) explicitly.
+            listed = [view for view in self.list_jobs(terminal_id, user_id)[0] if not view.printed]
+            jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if view.owner_verified}
+            if not jobs and listed:
+                raise InvalidRequest(ONLY_CLAIMED)
         if not jobs:
-            raise InvalidRequest("no jobs to release")
+            raise InvalidRequest(NOTHING_TO_RELEASE)
         problem = await self.printer_problem(printer)
         for job_id, overrides in jobs.items():
             if problem:
