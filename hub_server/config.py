@@ -13,8 +13,9 @@ Example::
     [auth]
     session_ttl_s = 900           # a session token is valid this long after login
     usage_report_grace_s = 604800 # usage made in a session may be reported this long after it ends
-    max_failed_attempts = 5       # failures before an identity is locked
-    lockout_s = 900               # how long it stays locked (an admin can unlock sooner)
+    max_failed_attempts = 5       # failed logins an identity (a user, a terminal) may make freely
+    backoff_first_s = 30          # then it waits this long before its next attempt, doubling per failure
+    lockout_s = 900               # up to this long; a terminal's failures fade after this long without one
     pin_login = true              # a PIN alone may log in (PINs are then unique)
     self_link_cards = true        # a card the hub does not know may be linked at a terminal by its
                                   # owner's username + password (TerminalService.LinkCard)
@@ -72,6 +73,7 @@ class AuthConfig:
     session_ttl_s: int = 900
     usage_report_grace_s: int = 7 * 24 * 3600
     max_failed_attempts: int = 5
+    backoff_first_s: int = 30
     lockout_s: int = 900
     pin_login: bool = True
     self_link_cards: bool = True

@@ -24,6 +24,7 @@ __all__ = [
     "BILLINGS",
     "DEFAULT_ROLE",
     "GROUP_KINDS",
+    "USERNAME_IS",
     "GroupRecord",
     "Permissions",
     "RoleRecord",
@@ -37,6 +38,9 @@ __all__ = [
     "resolve_user",
 ]
 
+# Usernames are unique regardless of case (a unique index on LOWER(username)): every lookup
+# by name compares them so, with the ``:u`` parameter.
+USERNAME_IS = "LOWER(username) = LOWER(:u)"
 DEFAULT_ROLE = "user"
 BILLINGS = ("prepaid", "department")
 GROUP_KINDS = ("group", "department")

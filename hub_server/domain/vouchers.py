@@ -47,7 +47,7 @@ from hub_server.domain import account_names, ledger
 from hub_server.domain.accounts import money_state
 from hub_server.domain.devices import require_terminal
 from hub_server.domain.kiosk import require_prepaid_user
-from hub_server.domain.lockout import Limits, clear, record_failure, refuse_if_locked
+from hub_server.domain.lockout import Limits, clear, record_voucher_failure, refuse_if_locked
 from hub_server.domain.store import Store
 from hub_server.domain.users import UserRef, resolve_user
 from hub_server.errors import IdempotencyConflict, InvalidRequest, InvariantViolation, NotFound, Refused
@@ -289,7 +289,7 @@ def redeem(
     )
     if row is None:
         for identity in redemption.identities():
-            record_failure(tx, identity, limits, now_us)
+            record_voucher_failure(tx, identity, limits, now_us)
         return VoucherNotRecognised("voucher code not recognised")
     if row["redeemed_by"] is not None and int(row["redeemed_by"]) != redemption.user_id:
         raise Refused("this voucher has already been redeemed")

@@ -55,7 +55,12 @@ def test_the_defaults_are_the_intakes() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["analysis_workers = 0", "connections_per_address_max = 0", "body_min_bytes_per_s = 0", "body_deadline_s = 0"],
+    [
+        "analysis_workers = 0",
+        "connections_per_address_max = 0",
+        "body_min_bytes_per_s = 0",
+        "body_deadline_s = 0",
+    ],
 )
 def test_a_bound_cannot_be_switched_off(tmp_path: Path, line: str) -> None:
     toml = tmp_path / "hub.toml"
