@@ -35,6 +35,7 @@ __all__ = [
     "get_user",
     "group_id",
     "permissions",
+    "rename_user",
     "resolve_user",
 ]
 
@@ -269,8 +270,9 @@ def _validate_user(user: UserRecord) -> None:
 def create_user(tx: Tx, user: UserRecord, now_us: int, password_hash: str | None = None) -> int:
     """Create a user with their prepaid account; return the new id."""
     _validate_user(user)
-    if tx.scalar("SELECT id FROM users WHERE username = :u", {"u": user.username}) is not None:
-        raise AlreadyExists(f"user {user.username!r} already exists")
+    holder = tx.scalar(f"SELECT username FROM users WHERE {USERNAME_IS}", {"u": user.username})
+    if holder is not None:
+        raise AlreadyExists(_taken(user.username, str(holder)))
     department_id = ensure_group(tx, user.department, "department", now_us) if user.department else None
     row = tx.one(
         """INSERT INTO users (username, full_name, email, department_id, active, billing, password_hash,
@@ -334,9 +336,36 @@ def update_user(tx: Tx, user_id: int, changes: UserRecord, fields_to_change: lis
             set_membership(tx, group, user_id, True)
 
 
+def _taken(username: str, holder: str) -> str:
+    if holder == username:
+        return f"user {username!r} already exists"
+    return f"user {username!r} already exists as {holder!r} (usernames are unique regardless of case)"
+
+
+def rename_user(tx: Tx, old: str, new: str) -> None:
+    """Rename the user named exactly ``old`` (their accounts follow); ``new`` may differ from
+    every other username by more than case only. For an operator resolving case twins before
+    the hub opens a database (``printgate hub --rename-user``)."""
+    require(CODE, new, "username")
+    user_id = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": old})
+    if user_id is None:
+        raise NotFound(f"no user named exactly {old!r}")
+    holder = tx.scalar(
+        f"SELECT username FROM users WHERE {USERNAME_IS} AND id <> :id", {"u": new, "id": user_id}
+    )
+    if holder is not None:
+        raise AlreadyExists(_taken(new, str(holder)))
+    for name in (account_names.prepaid, account_names.arrears):
+        tx.execute(
+            "UPDATE accounts SET name = :new WHERE name = :old AND owner_user_id = :u",
+            {"new": name(new), "old": name(old), "u": user_id},
+        )
+    tx.execute("UPDATE users SET username = :new WHERE id = :id", {"new": new, "id": user_id})
+
+
 def user_id_by_name(tx: Tx, username: str) -> int:
-    """The id of a user by username."""
-    found = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": username})
+    """The id of a user by username (whatever its case)."""
+    found = tx.scalar(f"SELECT id FROM users WHERE {USERNAME_IS}", {"u": username})
     if found is None:
         raise NotFound(f"no user named {username!r}")
     return int(found)
