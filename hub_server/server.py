@@ -36,6 +36,7 @@ from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
+from hub_server.storage.private import private_directory, tighten
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
     printing = config.printing
     queue = QueuePolicy(QUEUE, printing.expiry_hours * 3600.0, printing.private)
     return Spool(
-        config.data_dir / SPOOL_DIR,
+        private_directory(config.data_dir / SPOOL_DIR),
         spool_key(secret),
         limits=SpoolLimits(
             job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
@@ -185,7 +186,9 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(config.data_dir)
+    for name in (SECRET_FILE, ADMIN_TOKEN_FILE):
+        tighten(config.data_dir / name)
     db = open_hub_database(config.database_url)
     refuse_bad_books(db)
     created = ensure_admin_credential(db, config.data_dir, clock.now_us())
