@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
-from hub_server.domain import account_names, ledger, quotas
+from hub_server.domain import account_names, ledger, quotas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
 from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
@@ -475,8 +475,7 @@ class PrintJobs:
         """Release jobs one after the other, yielding progress (see the module docstring)."""
         if any(overrides.copies < 0 for overrides in jobs.values()):
             raise InvalidRequest("copies must not be negative")
-        if not 1 <= len(key) <= MAX_KEY_CHARS or not key.isprintable():
-            raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
+        validation.idempotency_key(key, MAX_KEY_CHARS)
         printer = self.store.read(lambda tx: printer_of_terminal(tx, terminal_id))
         if release_all:
             # A job whose owner only claimed the name may have been sent by anyone: "all" leaves

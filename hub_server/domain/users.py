@@ -16,7 +16,7 @@ from hub_server.domain import account_names, cards, credentials, ledger
 from hub_server.domain.pricing import FUNCTIONS
 from hub_server.domain.security import Hasher, pin_lookup_key
 from hub_server.domain.store import Store
-from hub_server.domain.validation import CODE, MAX_LIST, NAME, require, text
+from hub_server.domain.validation import CODE, MAX_LIST, NAME, amount, require, text
 from hub_server.errors import AlreadyExists, InvalidRequest, NotFound
 from hub_server.storage import Tx
 
@@ -263,8 +263,7 @@ def _validate_user(user: UserRecord) -> None:
         raise InvalidRequest(f"billing must be prepaid or department, not {user.billing!r}")
     if user.billing == "department" and not user.department:
         raise InvalidRequest("department billing needs a department")
-    if user.credit_limit_cents < 0:
-        raise InvalidRequest("credit limit cannot be negative")
+    amount(user.credit_limit_cents, "a credit limit")
 
 
 def create_user(tx: Tx, user: UserRecord, now_us: int, password_hash: str | None = None) -> int:

@@ -43,7 +43,7 @@ from printgate import voucher_code
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
-from hub_server.domain import account_names, ledger
+from hub_server.domain import account_names, ledger, validation
 from hub_server.domain.accounts import money_state
 from hub_server.domain.devices import require_terminal
 from hub_server.domain.kiosk import require_prepaid_user
@@ -139,8 +139,7 @@ def create_batch(
         raise InvalidRequest(
             f"prefix: up to {voucher_code.MAX_PREFIX_SYMBOLS} characters of {voucher_code.ALPHABET}"
         )
-    if value_cents <= 0:
-        raise InvalidRequest("a voucher is worth more than 0 cents")
+    validation.amount(value_cents, "a voucher's value", low=1)
     if not 1 <= count <= MAX_BATCH:
         raise InvalidRequest(f"a batch has 1..{MAX_BATCH} vouchers")
     if expires_us <= now_us:
