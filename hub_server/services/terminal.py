@@ -17,8 +17,8 @@ from hub_server.domain.release import JobView, Overrides, Progress
 from hub_server.domain.security import SessionClaims
 from hub_server.domain.sessions import SessionView
 from hub_server.domain.usage import UsageReport, UsageResult
-from hub_server.errors import HubError, InvalidRequest
-from hub_server.services.common import TerminalCalls, grpc_status_for, translate_errors
+from hub_server.errors import InvalidRequest
+from hub_server.services.common import TerminalCalls, abort_for, translate_errors
 from hub_server.services.convert import (
     COLOR,
     FUNCTION,
@@ -296,5 +296,7 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
                 terminal_id, user_id, selected, request.all, request.project_code, request.idempotency_key
             ):
                 yield progress_message(progress)
-        except HubError as error:
-            await context.abort(grpc_status_for(error), str(error))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await abort_for(context, "TerminalServicer.ReleaseJobs", error)
