@@ -188,3 +188,42 @@ async def test_inactive_user_cannot_log_in(hub: HubClients) -> None:
         grpc.StatusCode.UNAUTHENTICATED,
         "user is no longer active",
     )
+
+
+async def test_the_wait_doubles_with_each_failure_up_to_lockout_s(hub: HubClients) -> None:
+    """The back-off (docs/security.md, "Login lockout"): 5 free failures, then 30 s, doubling
+    per further failure up to 900 s; a login forgives the user's failures."""
+    terminals = [await hub.create_terminal(f"t{n}") for n in range(8)]
+    await hub.create_user("erin", card=CARD, initial_password="correct horse")
+    for n in range(5):  # each at its own terminal: only erin's count binds
+        await _code(terminals[n].password("erin", "wrong"))
+    waits = []
+    for n in range(5, 8):  # each further failure once the wait is over
+        code, message = await _code(terminals[n].password("erin", "correct horse"))
+        assert code == grpc.StatusCode.PERMISSION_DENIED
+        wait_s = int(message.split("locked for ")[1].split()[0])
+        waits.append(wait_s)
+        hub.clock.advance(wait_s)
+        assert (await _code(terminals[n].password("erin", "wrong")))[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert waits == [30, 60, 120]  # the eighth failure: 240 s, the ninth 480 s, then capped
+    for wait_s in (240, 480):
+        hub.clock.advance(wait_s)
+        assert (await _code(terminals[0].password("erin", "wrong")))[0] == grpc.StatusCode.UNAUTHENTICATED
+    code, message = await _code(terminals[0].tap(CARD))
+    assert message == "too many failed attempts: locked for 900 more seconds"  # not 960
+    hub.clock.advance(900)
+    assert (await terminals[7].tap(CARD)).session.user.username == "erin"
+    # forgiven: five free failures again
+    for _ in range(5):
+        assert (await _code(terminals[6].password("erin", "wrong")))[0] == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_terminals_failures_fade_after_a_quiet_lockout_s(hub: HubClients) -> None:
+    terminal = await hub.create_terminal("t1")
+    await hub.create_user("alice", pin="4711")
+    for n in range(4):
+        await _code(terminal.pin(f"{9000 + n}"))
+    hub.clock.advance(900)  # a quiet lockout_s: the four are forgotten
+    for n in range(5):
+        assert (await _code(terminal.pin(f"{9100 + n}")))[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert (await _code(terminal.pin("4711")))[0] == grpc.StatusCode.PERMISSION_DENIED
