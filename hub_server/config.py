@@ -13,8 +13,9 @@ Example::
     [auth]
     session_ttl_s = 900           # a session token is valid this long after login
     usage_report_grace_s = 604800 # usage made in a session may be reported this long after it ends
-    max_failed_attempts = 5       # failures before an identity is locked
-    lockout_s = 900               # how long it stays locked (an admin can unlock sooner)
+    max_failed_attempts = 5       # failed logins an identity (a user, a terminal) may make freely
+    backoff_first_s = 30          # then it waits this long before its next attempt, doubling per failure
+    lockout_s = 900               # up to this long; a terminal's failures fade after this long without one
     pin_login = true              # a PIN alone may log in (PINs are then unique)
     self_link_cards = true        # a card the hub does not know may be linked at a terminal by its
                                   # owner's username + password (TerminalService.LinkCard)
@@ -40,6 +41,10 @@ Example::
     unanalysed_pages = 1          # pages estimated for a job whose pages analysis could not count
     job_mb_max = 512              # largest job accepted, in MiB
     user_mb_max = 2048            # spool bytes per user, in MiB
+    analysis_workers = 1          # Ghostscript analyses at once; other jobs wait ("job-queued")
+    connections_per_address_max = 32  # IPP and LPD connections from one client address
+    body_min_bytes_per_s = 1024   # an upload slower than this on average (after 30 s) is cut off
+    body_deadline_s = 3600.0      # no upload (IPP body, LPD connection) lasts longer, whatever its rate
     snmp_community = "public"     # SNMP v2c community for printer status before release
     snmp_timeout_s = 2.0
     snmp_unreachable = "allow"    # printer status unknown (agent silent): "allow" or "refuse" release
@@ -81,6 +86,7 @@ class AuthConfig:
     session_ttl_s: int = 900
     usage_report_grace_s: int = 7 * 24 * 3600
     max_failed_attempts: int = 5
+    backoff_first_s: int = 30
     lockout_s: int = 900
     pin_login: bool = True
     self_link_cards: bool = True
@@ -110,6 +116,10 @@ class PrintConfig:
     unanalysed_pages: int = 1
     job_mb_max: int = 512
     user_mb_max: int = 2048
+    analysis_workers: int = 1
+    connections_per_address_max: int = 32
+    body_min_bytes_per_s: int = 1024
+    body_deadline_s: float = 3600.0
     snmp_community: str = "public"
     snmp_timeout_s: float = 2.0
     snmp_unreachable: str = "allow"
@@ -128,6 +138,15 @@ class PrintConfig:
             raise ValueError('[print] snmp_unreachable must be "allow" or "refuse"')
         if self.expiry_hours <= 0 or self.reprint_hours < 0 or self.unanalysed_pages < 0:
             raise ValueError("[print] expiry_hours must be > 0, reprint_hours and unanalysed_pages >= 0")
+        bounds = {
+            "analysis_workers": self.analysis_workers,
+            "connections_per_address_max": self.connections_per_address_max,
+            "body_min_bytes_per_s": self.body_min_bytes_per_s,
+            "body_deadline_s": self.body_deadline_s,
+        }
+        switched_off = [name for name, value in bounds.items() if not value > 0]
+        if switched_off:
+            raise ValueError(f"[print] {', '.join(switched_off)} must be > 0 (bounds cannot be switched off)")
         if self.refuse_name_pattern:
             re.compile(self.refuse_name_pattern)
 

@@ -38,6 +38,7 @@ from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
+from hub_server.storage.private import private_directory, tighten
 from hub_server.web import PrinterWatch, WebServer, start_web
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
     printing = config.printing
     queue = QueuePolicy(QUEUE, printing.expiry_hours * 3600.0, printing.private)
     return Spool(
-        config.data_dir / SPOOL_DIR,
+        private_directory(config.data_dir / SPOOL_DIR),
         spool_key(secret),
         limits=SpoolLimits(
             job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
@@ -176,9 +177,15 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
             expiry_sweep_s=INTAKE_SWEEP_OFF_S,
+            analysis_workers=printing.analysis_workers,
+            connections_per_address_max=printing.connections_per_address_max,
+            body_min_bytes_per_s=printing.body_min_bytes_per_s,
+            body_deadline_s=printing.body_deadline_s,
         ),
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
+    # A job the hub deletes or expires has its analysis (its Ghostscript) killed at once.
+    jobs.withdrawn = intake.service.stop_analysis
     sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))
     return PrintIntake(intake, jobs, sweeper)
 
@@ -219,7 +226,9 @@ async def start_web_apps(
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(config.data_dir)
+    for name in (SECRET_FILE, ADMIN_TOKEN_FILE):
+        tighten(config.data_dir / name)
     db = open_hub_database(config.database_url)
     refuse_bad_books(db)
     created = ensure_admin_credential(db, config.data_dir, clock.now_us())

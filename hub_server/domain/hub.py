@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
-from hub_server.domain import credentials, ledger
+from hub_server.domain import credentials, ledger, users
 from hub_server.domain.accounts import Accounts
 from hub_server.domain.auth import Authentication
 from hub_server.domain.console import WEB, Console
@@ -23,7 +23,6 @@ from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
 from hub_server.domain.jobs import HeldJobs, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
-from hub_server.domain.lockout import Limits
 from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
@@ -40,7 +39,14 @@ from hub_server.errors import Refused
 from hub_server.intake import Spool
 from hub_server.storage import Component, Database, open_database
 
-__all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_database"]
+__all__ = [
+    "COMPONENTS",
+    "Hub",
+    "check_books",
+    "first_admin_token",
+    "open_hub_database",
+    "rename_user_offline",
+]
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
@@ -50,6 +56,16 @@ COMPONENTS: Sequence[Component] = (CORE, WEB)
 def open_hub_database(url: str) -> Database:
     """Open a hub database by URL, migrated to every component of this hub."""
     return open_database(url, COMPONENTS)
+
+
+def rename_user_offline(url: str, old: str, new: str) -> None:
+    """Rename a user in a database the hub cannot open yet (its usernames differ only in case,
+    so the migration that makes them unique refuses): the database is not migrated first."""
+    db = open_database(url)
+    try:
+        db.write_sync(lambda tx: users.rename_user(tx, old, new))
+    finally:
+        db.close()
 
 
 def check_books(db: Database) -> list[str]:
@@ -104,7 +120,7 @@ class Hub:
             store,
             clock,
             hasher,
-            Limits(config.auth.max_failed_attempts, config.auth.lockout_s),
+            self.auth.backoff,
             idle_s=config.web.session_idle_s,
             absolute_s=config.web.session_absolute_s,
         )

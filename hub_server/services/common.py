@@ -1,10 +1,17 @@
 """What every servicer shares: the one table from the hub's errors to gRPC status codes, the
-caller's identity from call metadata, and the admin credential in front of every admin call."""
+caller's identity from call metadata, and the admin credential in front of every admin call.
+
+An unexpected error (a bug, a broken invariant, a database gone away) reaches the client as
+``INTERNAL: internal error (incident <id>)`` and nothing more: its class, its message (which may
+name accounts and balances) and its traceback go to the hub's log under the same incident id.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,6 +36,7 @@ __all__ = [
     "TERMINAL_ID_HEADER",
     "TERMINAL_KEY_HEADER",
     "TerminalCalls",
+    "abort_for",
     "bearer_token",
     "grpc_status_for",
     "metadata_value",
@@ -40,6 +48,7 @@ TERMINAL_ID_HEADER = "x-printgate-terminal-id"
 TERMINAL_KEY_HEADER = "x-printgate-terminal-key"
 AUTHORIZATION_HEADER = "authorization"
 C = TypeVar("C", bound=type)
+log = logging.getLogger(__name__)
 Rpc = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 _STATUS_BY_ERROR: tuple[tuple[type[HubError], grpc.StatusCode], ...] = (
@@ -63,6 +72,16 @@ def grpc_status_for(error: HubError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+async def abort_for(context: grpc.aio.ServicerContext, rpc: str, error: Exception) -> None:
+    """End the call for ``error``: a :class:`HubError` the client may read with its status, any
+    other error (and :class:`InvariantViolation`) as a bare internal error, logged in full."""
+    if isinstance(error, HubError) and not isinstance(error, InvariantViolation):
+        await context.abort(grpc_status_for(error), str(error))
+    incident = secrets.token_hex(4)
+    log.error("internal error in %s (incident %s)", rpc, incident, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error (incident {incident})")
+
+
 def _rpcs(cls: type) -> list[tuple[str, Rpc]]:
     """The unary RPC methods a servicer class defines (CamelCase coroutines)."""
     return [
@@ -77,15 +96,17 @@ def _translated(method: Rpc) -> Rpc:
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await method(self, request, context)
-        except HubError as error:
-            await context.abort(grpc_status_for(error), str(error))
+        except grpc.aio.AbortError:
+            raise  # the method ended the call itself
+        except Exception as error:
+            await abort_for(context, method.__qualname__, error)
 
     return wrapper
 
 
 def translate_errors(cls: C) -> C:
-    """Class decorator: every unary RPC reports :class:`HubError` with its mapped gRPC status.
-    (A server-streaming RPC is an async generator and translates its own errors.)"""
+    """Class decorator: every unary RPC reports its errors through :func:`abort_for`. (A
+    server-streaming RPC is an async generator and calls it itself.)"""
     for name, member in _rpcs(cls):
         setattr(cls, name, _translated(member))
     return cls

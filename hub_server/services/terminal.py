@@ -17,8 +17,8 @@ from hub_server.domain.release import JobView, Overrides, Progress
 from hub_server.domain.security import SessionClaims
 from hub_server.domain.sessions import SessionView
 from hub_server.domain.usage import UsageReport, UsageResult
-from hub_server.errors import HubError, InvalidRequest
-from hub_server.services.common import TerminalCalls, grpc_status_for, translate_errors
+from hub_server.errors import InvalidRequest
+from hub_server.services.common import TerminalCalls, abort_for, translate_errors
 from hub_server.services.convert import (
     COLOR,
     FUNCTION,
@@ -152,6 +152,8 @@ def add_held_job(
         price_mono_per_copy_cents=view.per_copy[1],
         price_duplex_per_copy_cents=view.per_copy[2],
         price_mono_duplex_per_copy_cents=view.per_copy[3],
+        owner_verified=view.owner_verified,
+        analysing=view.analysing,
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000
@@ -294,5 +296,7 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
                 terminal_id, user_id, selected, request.all, request.project_code, request.idempotency_key
             ):
                 yield progress_message(progress)
-        except HubError as error:
-            await context.abort(grpc_status_for(error), str(error))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await abort_for(context, "TerminalServicer.ReleaseJobs", error)

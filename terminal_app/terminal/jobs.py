@@ -100,6 +100,12 @@ class HeldJobs(TerminalCore):
         await self._release(jobs)
 
     async def _on_release_all(self, _intent: ReleaseAll) -> None:
+        # The hub leaves jobs sent without a password out of "all"; with nothing else left,
+        # say so instead of asking it.
+        waiting = [job for job in self._state.jobs if not job.printed]
+        if waiting and not any(job.owner_verified for job in waiting):
+            self._message(MessageKey.RELEASE_PICK_UNVERIFIED)
+            return
         await self._release(None)
 
     async def _release(self, jobs: tuple[JobRelease, ...] | None) -> None:
@@ -190,6 +196,8 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_mono_per_copy_cents=job.price_mono_per_copy_cents,
         price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
+        owner_verified=job.owner_verified,
+        analysing=job.analysing,
         thumbnail_png=thumbnail_png,
     )
 

@@ -521,10 +521,13 @@ def test_password_pin_and_unlock_work_at_a_terminal(admin_hub: HubProcess) -> No
     assert login("first-password").session_token
     assert ok(hub, "user set-password locky --password-stdin", stdin="second-password\n") == {}
     assert refused_with(lambda: login("first-password")) == grpc.StatusCode.UNAUTHENTICATED
-    for _ in range(4):  # 5 failures in all lock the user (the hub's default max_failed_attempts)
+    for _ in range(4):  # 5 failures in all: the user waits (the hub's default max_failed_attempts)
         assert refused_with(lambda: login("wrong-password")) == grpc.StatusCode.UNAUTHENTICATED
     assert refused_with(lambda: login("second-password")) == grpc.StatusCode.PERMISSION_DENIED
     assert text(hub, "user unlock locky") == "unlocked user locky\n"
+    # the failures counted against the terminal too: it waits until it is unlocked as well
+    assert refused_with(lambda: login("second-password")) == grpc.StatusCode.PERMISSION_DENIED
+    assert text(hub, "terminal unlock locky-t") == "unlocked terminal locky-t\n"
     assert login("second-password").session_token
 
     assert ok(hub, "user set-pin locky --pin-stdin", stdin="48151623\n") == {"pin": ""}

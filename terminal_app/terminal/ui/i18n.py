@@ -43,6 +43,9 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.PROJECT_REQUIRED: "Please choose a project first.",
         MessageKey.RELEASE_UNAVAILABLE: "Held jobs are not available right now.",
         MessageKey.RELEASE_DONE: "{printed} printed, {failed} failed.",
+        MessageKey.RELEASE_PICK_UNVERIFIED: (
+            "Jobs sent without a password are not printed by 'Print all': select them."
+        ),
         MessageKey.JOBS_DELETED: "{deleted} job(s) deleted.",
         MessageKey.LOGGED_OUT: "You are logged out.",
         MessageKey.TIMED_OUT: "Logged out after inactivity.",
@@ -76,6 +79,9 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.PROJECT_REQUIRED: "Bitte wählen Sie zuerst ein Projekt.",
         MessageKey.RELEASE_UNAVAILABLE: "Gehaltene Aufträge sind gerade nicht verfügbar.",
         MessageKey.RELEASE_DONE: "{printed} gedruckt, {failed} fehlgeschlagen.",
+        MessageKey.RELEASE_PICK_UNVERIFIED: (
+            "Ohne Passwort gesendete Aufträge druckt 'Alle drucken' nicht: bitte einzeln auswählen."
+        ),
         MessageKey.JOBS_DELETED: "{deleted} Auftrag/Aufträge gelöscht.",
         MessageKey.LOGGED_OUT: "Sie sind abgemeldet.",
         MessageKey.TIMED_OUT: "Wegen Inaktivität abgemeldet.",
@@ -123,6 +129,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "job_colour": "colour",
         "job_mono": "mono",
         "job_printed": "printed before",
+        "job_unverified": "sent without a password",
+        "job_analysing": "being analysed",
         "mono": "Mono",
         "duplex": "Duplex",
         "copies": "Copies",
@@ -191,6 +199,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "job_colour": "Farbe",
         "job_mono": "s/w",
         "job_printed": "schon gedruckt",
+        "job_unverified": "ohne Passwort gesendet",
+        "job_analysing": "wird analysiert",
         "mono": "S/W",
         "duplex": "Duplex",
         "copies": "Kopien",

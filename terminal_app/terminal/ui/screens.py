@@ -289,7 +289,14 @@ def _job_details(ctx: Context, job: JobView) -> str:
     details = f"{ctx.t('job_pages', pages=job.pages, copies=ctx.composer.copies(job))} · {colour}"
     if job.delegated:
         details += f" · {job.owner}"
-    return f"{details} · {ctx.t('job_printed')}" if job.printed else details
+    for shown, text in (
+        (job.printed, "job_printed"),
+        (not job.owner_verified, "job_unverified"),
+        (job.analysing, "job_analysing"),
+    ):
+        if shown:
+            details += f" · {ctx.t(text)}"
+    return details
 
 
 def _job_row(ctx: Context, job: JobView) -> Widget:
