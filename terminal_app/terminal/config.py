@@ -183,6 +183,8 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
     mfp["fih"] = _build(FihPins, _take(FihPins, mfp.get("fih", {}), "mfp.fih"), "mfp.fih")
     offline = dict(document.get("offline", {}))
     cache = {key: offline.pop(key) for key in _OFFLINE_CACHE_KEYS if key in offline}
+    _check_type(0.0, cache.get("cache_ttl_s", 0.0), "[offline] cache_ttl_s")
+    _check_type(0, cache.get("cache_max_users", 0), "[offline] cache_max_users")
     settings = _build(
         TerminalSettings,
         {

@@ -19,7 +19,7 @@ from hub_server.config import AuthConfig, HubConfig, PkiSettings
 from hub_server.domain import open_hub_database
 from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, RunningHub, start_hub
 from hub_server.storage import Database
-from terminal_app.hub.enrollment import CredentialStore
+from terminal_app.hub.enrollment import Credentials, CredentialStore
 from tests.hub_server.devices import admin_channel, device_channel, enroll_device
 
 # Cheap argon2 so tests spend their time on behaviour, not on hashing.
@@ -165,11 +165,16 @@ class TerminalClient:
     def stub(self) -> terminal_pb2_grpc.TerminalServiceStub:
         return terminal_pb2_grpc.TerminalServiceStub(self.channel)
 
-    def reconnect(self, address: str = "") -> grpc.aio.Channel:
-        """A new channel with the same certificate (the caller closes the old one)."""
+    @property
+    def credentials(self) -> Credentials:
+        """What the terminal enrolled with (its key, certificate and pinned CA)."""
         credentials = CredentialStore(self.state_dir).current()
         assert credentials is not None
-        self.channel = device_channel(credentials, address)
+        return credentials
+
+    def reconnect(self, address: str = "") -> grpc.aio.Channel:
+        """A new channel with the same certificate (the caller closes the old one)."""
+        self.channel = device_channel(self.credentials, address)
         return self.channel
 
     async def tap(self, number: str, pin: str = "") -> terminal_pb2.AuthenticateResponse:

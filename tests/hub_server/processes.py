@@ -24,8 +24,11 @@ STARTUP_TIMEOUT_S = 30.0
 class HubProcess:
     """``printgate hub`` in a child process on fixed loopback ports (device and admin)."""
 
-    def __init__(self, data_dir: Path, port: int, config: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, config: Path | None = None, log_level: str = "WARNING"
+    ) -> None:
         self.data_dir = data_dir
+        self.log_level = log_level
         self.port = port
         self.admin_port = free_tcp_port()
         self.config = config
@@ -62,7 +65,7 @@ class HubProcess:
             "--ready-file",
             str(ready),
             "--log-level",
-            "WARNING",
+            self.log_level,
         ]
         if self.config:
             command += ["--config", str(self.config)]

@@ -35,7 +35,7 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
         factory = MockFactory()
         panel = FihPanelLock(pin_factory=factory, grace_s=0.0)
         store = open_store(tmp_path / "terminal.db")
-        client = HubClient(f"127.0.0.1:{site.running.port}", "t-1", site.terminal.key)
+        client = HubClient(site.terminal.credentials)
         engine = TerminalEngine(
             hub=client,
             panel=panel,
