@@ -12,7 +12,10 @@ from printgate.v1 import admin_pb2
 
 from terminal_app.hub.enrollment import Credentials, DeviceEnrollment
 
-KIND_NAMES = {admin_pb2.TERMINAL_KIND_TERMINAL: "terminal", admin_pb2.TERMINAL_KIND_KIOSK: "kiosk"}
+KIND_NAMES: dict[admin_pb2.TerminalKind, str] = {
+    admin_pb2.TERMINAL_KIND_TERMINAL: "terminal",
+    admin_pb2.TERMINAL_KIND_KIOSK: "kiosk",
+}
 CallAdmin = Callable[[str, Any], Awaitable[Any]]
 
 
@@ -21,7 +24,12 @@ def admin_channel(address: str, ca_file: Path) -> grpc.aio.Channel:
     return grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(ca_file.read_bytes()))
 
 
-async def new_token(call_admin: CallAdmin, terminal_id: str, printer: str = "", kind: int = 1) -> str:
+async def new_token(
+    call_admin: CallAdmin,
+    terminal_id: str,
+    printer: str = "",
+    kind: admin_pb2.TerminalKind = admin_pb2.TERMINAL_KIND_TERMINAL,
+) -> str:
     """An enrollment token for exactly ``terminal_id``."""
     request = admin_pb2.CreateEnrollmentTokenRequest(kind=kind, printer=printer, terminal_id=terminal_id)
     reply = await call_admin("CreateEnrollmentToken", request)
@@ -29,7 +37,11 @@ async def new_token(call_admin: CallAdmin, terminal_id: str, printer: str = "", 
 
 
 async def enroll_device(
-    call_admin: CallAdmin, state_dir: Path, terminal_id: str, printer: str = "", kind: int = 1
+    call_admin: CallAdmin,
+    state_dir: Path,
+    terminal_id: str,
+    printer: str = "",
+    kind: admin_pb2.TerminalKind = admin_pb2.TERMINAL_KIND_TERMINAL,
 ) -> Credentials:
     """Enroll a device the way a terminal does: a token from the admin, then the device's own
     key, CSR and pinned CA (terminal_app's enrollment client)."""

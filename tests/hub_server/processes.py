@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from printgate.v1 import admin_pb2_grpc
+from printgate.v1 import admin_pb2, admin_pb2_grpc
 
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
@@ -106,7 +106,11 @@ class HubProcess:
         return admin_channel(self.admin_address, self.data_dir / "hub-ca.pem")
 
     async def enroll(
-        self, admin: grpc.aio.Channel, terminal_id: str, printer: str = "", kind: int = 1
+        self,
+        admin: grpc.aio.Channel,
+        terminal_id: str,
+        printer: str = "",
+        kind: admin_pb2.TerminalKind = admin_pb2.TERMINAL_KIND_TERMINAL,
     ) -> TerminalClient:
         """Enroll a terminal (kind 1) or kiosk (kind 2) with a token; its client on the device port."""
         stub = admin_pb2_grpc.AdminServiceStub(admin)

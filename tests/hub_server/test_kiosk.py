@@ -158,8 +158,9 @@ async def test_recharges_open_only_at_kiosks_for_prepaid_users_with_live_session
     hub.clock.advance(901)  # session_ttl_s = 900
     code, message = await rpc_error(k1.open(token))
     assert code == grpc.StatusCode.UNAUTHENTICATED and "expired" in message
-    wrong_key = KioskClient(TerminalClient(hub.channel, "k1", "not-the-key"))
-    code, _ = await rpc_error(wrong_key.credit(1, "CS001/0/1", 100))
+    # the admin port asks for no client certificate: a kiosk call there names no device
+    no_certificate = KioskClient(TerminalClient(hub.channel, "k1", hub.devices_dir / "k1"))
+    code, _ = await rpc_error(no_certificate.credit(1, "CS001/0/1", 100))
     assert code == grpc.StatusCode.UNAUTHENTICATED
     assert count_transactions(hub.running.db, "cash") == 0
 
