@@ -55,6 +55,8 @@ def _call(verb: Verb, args: argparse.Namespace) -> Message:
         resolve_ca(args),
     )
     try:
+        if verb.stream:
+            return client.call_stream(verb.method, request)
         return client.call(verb.method, request, verb.service)
     except AdminCommandError as error:
         if verb.idempotent:
@@ -72,7 +74,13 @@ def run(args: argparse.Namespace) -> int:
     except AdminCommandError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return error.exit_code
-    print(_json(reply, args, verb) if args.json else verb.render(reply, args))
+    try:
+        text = _json(reply, args, verb) if args.json else verb.render(reply, args)
+    except AdminCommandError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return error.exit_code
+    if text:
+        print(text)
     failure = verb.verdict(reply) if verb.verdict else None
     if failure:
         print(f"{PROG}: {failure}", file=sys.stderr)

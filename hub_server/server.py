@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from hub_server.domain import Hub, check_books, first_admin_token, open_hub_data
 from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
+from hub_server.domain.uploads import PrintUploads
 from hub_server.errors import DeviceRefused
 from hub_server.intake import (
     IntakeConfig,
@@ -67,6 +69,7 @@ from hub_server.services.common import (
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
+from hub_server.web import PrinterWatch, WebServer, start_web
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,7 @@ class RunningHub:
     admin_port: int
     health: health.aio.HealthServicer
     printing: PrintIntake | None = None
+    web: WebServer | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -161,6 +165,8 @@ class RunningHub:
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop taking calls and jobs, let running calls finish, close storage."""
         await self.health.enter_graceful_shutdown()
+        if self.web is not None:
+            await self.web.close()
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
@@ -322,6 +328,40 @@ def write_trust_bundle(config: HubConfig) -> Path:
     return path
 
 
+def web_tls(config: HubConfig) -> ssl.SSLContext | None:
+    """The web listener's TLS from ``[web] tls_cert_file``/``tls_key_file`` (None: plain HTTP,
+    which the configuration allows on loopback only)."""
+    if not config.web.tls_cert_file:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(config.web.tls_cert_file, config.web.tls_key_file)
+    return context
+
+
+async def start_web_apps(
+    config: HubConfig,
+    hub: Hub,
+    printing: PrintIntake | None,
+    ssl_context: ssl.SSLContext | None,
+    share_port: bool,
+) -> WebServer | None:
+    """The console and portal when ``[web] listen`` is set (web print when intake runs)."""
+    if not config.web.listen:
+        return None
+    host, port = parse_listen(config.web.listen)
+    agents = config.printing.printer_snmp
+    watch = (
+        PrinterWatch(agents, config.printing.snmp_community, config.printing.snmp_timeout_s)
+        if agents
+        else None
+    )
+    uploads = PrintUploads(printing.intake.service) if printing is not None else None
+    return await start_web(
+        hub, config.web, host, port, ssl_context or web_tls(config), uploads, watch, reuse_port=share_port
+    )
+
+
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential, the hub
     secret and the PKI's CA and server certificate."""
@@ -351,13 +391,19 @@ def _serve_services(server: grpc.aio.Server, hub: Hub, pki: HubPki, config: HubC
     enrollment_pb2_grpc.add_EnrollmentServiceServicer_to_server(EnrollmentServicer(pki), server)
 
 
-async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: bool = False) -> RunningHub:
+async def start_hub(
+    config: HubConfig,
+    clock: Clock | None = None,
+    share_port: bool = False,
+    web_ssl: ssl.SSLContext | None = None,
+) -> RunningHub:
     """Open storage (migrating it) and the PKI, and serve the device port (``config.listen``)
     and the admin port (``config.admin_listen``), both TLS unless ``dev_plaintext``.
 
     ``share_port`` lets several worker processes serve the ports (SO_REUSEPORT). It is off
     otherwise, so a second hub started on a busy port fails instead of silently sharing it.
     The PKI runs on the real time whatever ``clock`` says: TLS checks certificates against it.
+    ``web_ssl`` is the web listener's TLS (else ``[web] tls_cert_file``, else plain HTTP).
     """
     clock = clock or SystemClock()
     db = prepare(config, clock)
@@ -396,6 +442,7 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     hub.enrollment.addresses = enroll_at
     await server.start()
     await pki.start()
+    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     return RunningHub(
         server=server,
@@ -406,6 +453,7 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
         admin_port=admin_port,
         health=health_servicer,
         printing=printing,
+        web=web_server,
     )
 
 
@@ -451,6 +499,8 @@ async def _serve_until_signalled(
                 f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
                 flush=True,
             )
+        if running.web is not None:
+            print(f"web console and portal on port {running.web.port}", flush=True)
         if ready_file:
             ready_file.write_text(f"{address}\n{admin}\n")
     stop = asyncio.Event()
