@@ -3,7 +3,11 @@
 Example::
 
     [hub]
-    listen = "0.0.0.0:50051"      # gRPC address for terminals, kiosks and admins
+    listen = "0.0.0.0:50051"      # device port: terminals and kiosks, mutual TLS (client certificate
+                                  # from the hub CA required in the handshake)
+    admin_listen = "0.0.0.0:50052"  # admin and enrollment port: TLS without client certificates
+    dev_plaintext = false         # DEVELOPMENT ONLY: every port plaintext, devices named by their
+                                  # id + key metadata (logged loudly at start)
     workers = 1                   # processes serving the port (SO_REUSEPORT); use the cores you have
     data_dir = "/var/lib/printgate"
     timezone = "Europe/Berlin"    # quota periods (day/week/month) start at local midnight
@@ -52,6 +56,20 @@ Example::
     [print.printer_snmp]          # printer name -> SNMP agent "host[:port]" (no entry: no status check)
     "floor-2" = "10.0.0.12"
 
+    [pki]                         # the hub's CA and TLS (docs/security.md); keys in data_dir/pki
+    server_names = ["localhost", "127.0.0.1"]  # names and IPs devices and admins dial (certificate SANs)
+    enroll_addresses = []         # host:port written into enrollment tokens; default: admin_listen
+                                  # (a wildcard host becomes the first server name)
+    device_addresses = []         # host:port devices call with mutual TLS; default: listen (same rule)
+    organization = "printgate"    # O= of a CA the hub makes
+    ca_cert_file = ""             # the site's CA or intermediate (issuing CA first, up to the root) ...
+    ca_key_file = ""              # ... and its key: it signs device and server certificates
+    server_cert_file = ""         # the site's server certificate (leaf first, up to the root) ...
+    server_key_file = ""          # ... and its key; replaced files are picked up without a restart
+    device_lifetime_days = 30     # device certificates renew themselves at two thirds of this
+    enroll_burst = 30             # enrollment attempts per client address (and per token) at once ...
+    enroll_per_minute = 30        # ... refilled at this rate
+
     [web]                         # the web console (/console/) and user portal (/portal/); off by default
     listen = ""                   # HOST:PORT, e.g. "0.0.0.0:8443"; off loopback it needs TLS
     tls_cert_file = ""            # PEM chain and key the listener serves HTTPS with
@@ -67,7 +85,8 @@ Example::
 
 Print intake and release need ``workers = 1`` (the spool belongs to one process).
 
-Command-line options (``--listen``, ``--data-dir``, ``--ipp-listen``, ``--lpd-listen``) override the file.
+Command-line options (``--listen``, ``--admin-listen``, ``--data-dir``, ``--ipp-listen``,
+``--lpd-listen``, ``--dev-plaintext``) override the file.
 """
 
 from __future__ import annotations
@@ -152,6 +171,35 @@ class PrintConfig:
 
 
 @dataclass(frozen=True)
+class PkiSettings:
+    """``[pki]``: where the hub's certificates come from and what devices are told (paths empty:
+    the hub makes its own CA and server certificate in ``data_dir/pki``)."""
+
+    server_names: tuple[str, ...] = ("localhost", "127.0.0.1")
+    enroll_addresses: tuple[str, ...] = ()
+    device_addresses: tuple[str, ...] = ()
+    organization: str = "printgate"
+    ca_cert_file: str = ""
+    ca_key_file: str = ""
+    server_cert_file: str = ""
+    server_key_file: str = ""
+    device_lifetime_days: int = 30
+    enroll_burst: int = 30
+    enroll_per_minute: int = 30
+
+    def validate(self) -> None:
+        """Refuse values with no meaning."""
+        if not self.server_names:
+            raise ValueError("[pki] server_names must name at least one host name or address")
+        if self.enroll_burst < 1 or self.enroll_per_minute < 1:
+            raise ValueError("[pki] enroll_burst and enroll_per_minute must be at least 1")
+        for address in (*self.enroll_addresses, *self.device_addresses):
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"[pki] address {address!r} is not host:port")
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """The web console and user portal (``[web]``): off unless ``listen`` is set."""
 
@@ -186,6 +234,8 @@ class HubConfig:
     """Everything a hub process needs to start."""
 
     listen: str = "127.0.0.1:50051"
+    admin_listen: str = "127.0.0.1:50052"
+    dev_plaintext: bool = False
     workers: int = 1
     data_dir: Path = Path("data/hub")
     timezone: str = "UTC"
@@ -193,6 +243,7 @@ class HubConfig:
     database: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
     printing: PrintConfig = field(default_factory=PrintConfig)
+    pki: PkiSettings = field(default_factory=PkiSettings)
     web: WebConfig = field(default_factory=WebConfig)
 
     @property
@@ -213,15 +264,21 @@ PRINT_OVERRIDES = ("ipp_listen", "lpd_listen")
 
 
 def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
-    """Read ``path`` (if given), then apply non-None ``overrides`` (listen, data_dir, workers,
-    ipp_listen, lpd_listen)."""
+    """Read ``path`` (if given), then apply non-None ``overrides`` (listen, admin_listen,
+    data_dir, workers, dev_plaintext, ipp_listen, lpd_listen)."""
     document: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
-    unknown_sections = set(document) - {"hub", "auth", "print", "web"}
+    unknown_sections = set(document) - {"hub", "auth", "print", "pki", "web"}
     if unknown_sections:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown_sections))}")
     hub = dict(_section(HubConfig, document.get("hub", {}), "hub"))
     auth = AuthConfig(**_section(AuthConfig, document.get("auth", {}), "auth"))
     printing = dict(_section(PrintConfig, document.get("print", {}), "print"))
+    pki: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in _section(PkiSettings, document.get("pki", {}), "pki").items()
+    }
+    pki_settings = PkiSettings(**pki)
+    pki_settings.validate()
     if "data_dir" in hub:
         hub["data_dir"] = Path(hub["data_dir"])
     chosen = {key: value for key, value in overrides.items() if value is not None}
@@ -230,7 +287,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     print_config.validate()
     web = WebConfig(**_section(WebConfig, document.get("web", {}), "web"))
     web.validate()
-    config = HubConfig(**hub, auth=auth, printing=print_config, web=web)
+    config = HubConfig(**hub, auth=auth, printing=print_config, web=web, pki=pki_settings)
     if "data_dir" in chosen:
         chosen["data_dir"] = Path(chosen["data_dir"])
     config = replace(config, **chosen)

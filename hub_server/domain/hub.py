@@ -21,6 +21,7 @@ from hub_server.domain.auth import Authentication
 from hub_server.domain.console import WEB, Console
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
+from hub_server.domain.enrollment import Enrollment
 from hub_server.domain.jobs import HeldJobs, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
 from hub_server.domain.pricing import Prices
@@ -37,6 +38,8 @@ from hub_server.domain.users import Users
 from hub_server.domain.vouchers import Vouchers
 from hub_server.errors import Refused
 from hub_server.intake import Spool
+from hub_server.pki import COMPONENT as PKI
+from hub_server.pki import HubPki
 from hub_server.storage import Component, Database, open_database
 
 __all__ = [
@@ -50,7 +53,7 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, WEB)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB)
 
 
 def open_hub_database(url: str) -> Database:
@@ -85,7 +88,8 @@ class Hub:
     """One hub's domain over one database: a domain object per capability.
 
     With a ``spool`` (print intake runs), ``printing`` releases held jobs and
-    ``job_registry`` is where intake keeps them.
+    ``job_registry`` is where intake keeps them. With a ``pki`` (every hub that serves gRPC),
+    ``enrollment`` makes enrollment tokens and revokes devices.
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class Hub:
         clock: Clock,
         secret: bytes,
         spool: Spool | None = None,
+        pki: HubPki | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -125,6 +130,7 @@ class Hub:
             absolute_s=config.web.session_absolute_s,
         )
         self._printing = PrintJobs(store, config, clock, spool) if spool is not None else None
+        self._enrollment = Enrollment(store, pki) if pki is not None else None
 
     @property
     def printing(self) -> PrintJobs:
@@ -132,3 +138,10 @@ class Hub:
         if self._printing is None:
             raise Refused("print release is not enabled on this hub ([print] ipp_listen / lpd_listen)")
         return self._printing
+
+    @property
+    def enrollment(self) -> Enrollment:
+        """Enrollment tokens and device revocation (:class:`Refused` without a PKI)."""
+        if self._enrollment is None:
+            raise Refused("this hub runs without its PKI: no enrollment")
+        return self._enrollment

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 
 from terminal_app.errors import (
+    DeviceRefused,
     HubCallError,
     HubRejected,
     HubUnreachable,
@@ -134,7 +135,7 @@ class HeldJobs(TerminalCore):
         except HubUnreachable:
             self._set(offline=True)
             self._message(MessageKey.OFFLINE_MODE)
-        except HubRejected as exc:
+        except (HubRejected, DeviceRefused) as exc:
             self._refused_in_session(exc)
         else:
             printed = sum(1 for view in progress.values() if view.state == "printed")

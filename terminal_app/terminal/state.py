@@ -70,6 +70,8 @@ class Screen(StrEnum):
     COPYING = "copying"  # pages are being copied: live pages and cost
     LOGGING_OUT = "logging_out"  # locking the panel, reporting usage
     OUT_OF_ORDER = "out_of_order"  # the panel cannot be locked: nobody may log in
+    DISABLED = "disabled"  # an admin revoked this terminal at the hub: nobody may log in
+    REENROLL = "reenroll"  # its certificate expired (or the hub does not know it): enroll it again
 
 
 class MessageKey(StrEnum):
@@ -99,6 +101,8 @@ class MessageKey(StrEnum):
     LOGGED_OUT = "logged_out"
     TIMED_OUT = "timed_out"  # logged out after inactivity
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
+    DEVICE_DISABLED = "device_disabled"  # the hub refuses this terminal: an admin revoked it
+    REENROLL_REQUIRED = "reenroll_required"  # its certificate expired: a technician must enroll it again
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from printgate.v1 import admin_pb2, common_pb2
+from printgate.device_trust import REFUSED_HEADER, DeviceRefusal
+from printgate.v1 import admin_pb2, common_pb2, terminal_pb2
 
-from tests.hub_server.conftest import HubClients
+from tests.hub_server.conftest import HubClients, TerminalClient
 
 CARD = "04A1B2C3D4"
 
@@ -158,13 +159,21 @@ async def test_session_is_bound_to_its_terminal(hub: HubClients) -> None:
     assert (await _code(first.session(forged)))[0] == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_unknown_terminal_and_admin_credentials_are_refused(hub: HubClients) -> None:
-    terminal = await hub.create_terminal("t1")
-    terminal.key = "not-the-key"
-    assert await _code(terminal.tap(CARD)) == (
-        grpc.StatusCode.UNAUTHENTICATED,
-        "unknown terminal or wrong terminal key",
+async def test_a_caller_without_a_device_certificate_and_bad_admin_credentials_are_refused(
+    hub: HubClients,
+) -> None:
+    await hub.create_user("alice", card=CARD)
+    # The admin port asks for no client certificate: a terminal call there names no device.
+    nobody = TerminalClient(hub.channel, "t1", hub.devices_dir / "none")
+    call = nobody.stub.Authenticate(
+        terminal_pb2.AuthenticateRequest(card=terminal_pb2.CardCredential(number=CARD)),
+        metadata=(("x-printgate-terminal-id", "t1"), ("x-printgate-terminal-key", "guess")),
     )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call
+    assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "no client certificate" in (raised.value.details() or "")
+    assert (REFUSED_HEADER, DeviceRefusal.UNKNOWN) in tuple(raised.value.trailing_metadata() or ())
     code, _ = await _code(
         hub.admin.ListUsers(admin_pb2.ListUsersRequest(), metadata=(("authorization", "Bearer nope"),))
     )

@@ -92,7 +92,7 @@ async def test_an_unexpected_error_reaches_the_client_without_its_details(
 
     def streaming() -> Any:
         request = terminal_pb2.ReleaseJobsRequest(session_token=token, all=True, idempotency_key="k")
-        return terminal.stub.ReleaseJobs(request, metadata=terminal.metadata).read()
+        return terminal.stub.ReleaseJobs(request).read()
 
     for call in (unary, streaming):
         caplog.clear()

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2, kiosk_pb2
@@ -22,7 +21,7 @@ from hub_server.domain import credentials, open_hub_database
 from hub_server.domain.schema import CORE
 from hub_server.domain.store import Store
 from hub_server.server import ADMIN_TOKEN_FILE, SECRET_FILE, start_hub
-from tests.hub_server.conftest import HubClients, hub_config
+from tests.hub_server.conftest import HubClients, admin_channel_of, hub_config
 from tests.hub_server.kiosk_clients import kiosk, kiosk_admin
 from tests.services import PostgresServer, _postgres_bin
 
@@ -88,9 +87,9 @@ async def legacy(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     (data_dir / ADMIN_TOKEN_FILE).write_text(token + "\n")
     clock = FakeClock()
     running = await start_hub(config, clock)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
-    yield HubClients(running=running, channel=channel, admin_token=token, clock=clock)
-    await channel.close()
+    clients = HubClients(running=running, channel=admin_channel_of(running), admin_token=token, clock=clock)
+    yield clients
+    await clients.close()
     await running.stop(0)
 
 

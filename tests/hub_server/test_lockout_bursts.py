@@ -33,7 +33,8 @@ from hub_server.domain import open_hub_database
 from hub_server.domain.lockout import login_counters
 from hub_server.server import ADMIN_TOKEN_FILE, SECRET_FILE, RunningHub, start_hub
 from tests.conftest import free_tcp_port
-from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
+from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
+from tests.hub_server.devices import device_channel
 from tests.hub_server.processes import HubProcess
 
 pytestmark = pytest.mark.asyncio
@@ -72,8 +73,9 @@ async def real_hub(folder: Path, database_url: str, clock: FakeClock) -> tuple[R
     config = hub_config(folder, database_url, **REAL.__dict__)
     running = await start_hub(config, clock)
     token = (folder / ADMIN_TOKEN_FILE).read_text().strip()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
-    return running, HubClients(running=running, channel=channel, admin_token=token, clock=clock)
+    return running, HubClients(
+        running=running, channel=admin_channel_of(running), admin_token=token, clock=clock
+    )
 
 
 @pytest_asyncio.fixture
@@ -82,6 +84,12 @@ async def hub(tmp_path: Path, database_url: str) -> AsyncIterator[HubClients]:
     yield clients
     await clients.channel.close()
     await running.stop(0)
+
+
+def on_replica(terminal: TerminalClient, replica: RunningHub) -> TerminalClient:
+    """The same enrolled terminal, connected to another replica's device port."""
+    channel = device_channel(terminal.credentials, f"127.0.0.1:{replica.port}")
+    return TerminalClient(channel, terminal.terminal_id, terminal.state_dir)
 
 
 async def code_of(call: Awaitable[Any]) -> grpc.StatusCode:
@@ -236,11 +244,12 @@ async def test_two_replicas_on_one_postgresql_share_the_count(
     (tmp_path / "b").mkdir()
     shutil.copy(tmp_path / "a" / SECRET_FILE, tmp_path / "b" / SECRET_FILE)  # replicas share the secret
     shutil.copy(tmp_path / "a" / ADMIN_TOKEN_FILE, tmp_path / "b" / ADMIN_TOKEN_FILE)
+    shutil.copytree(tmp_path / "a" / "pki", tmp_path / "b" / "pki")  # and the CA their devices trust
     second, second_clients = await real_hub(tmp_path / "b", url, clock)
     try:
         await first_clients.create_user("alice", initial_password=PASSWORD, pin=PIN)
         on_first = await first_clients.create_terminal("t1")
-        on_second = TerminalClient(second_clients.channel, "t1", on_first.key)
+        on_second = on_replica(on_first, second)
         verifications.count = 0
         answers = await burst(
             [
@@ -252,7 +261,7 @@ async def test_two_replicas_on_one_postgresql_share_the_count(
         assert answers == {UNAUTHENTICATED: LIMIT, DENIED: 300 - LIMIT}
         # PINs alone at one terminal, half through each replica
         t2 = await first_clients.create_terminal("t2")
-        t2_second = TerminalClient(second_clients.channel, "t2", t2.key)
+        t2_second = on_replica(t2, second)
         answers = await burst(
             [lambda n=n: (t2 if n % 2 else t2_second).pin(f"{9000 + n}") for n in range(400)]  # type: ignore[misc]
         )

@@ -110,7 +110,7 @@ async def test_jobs_being_analysed_are_marked_and_deleting_one_stops_its_analysi
     # The terminal deletes the running one: its analysis is stopped before the call returns
     # (before this wiring the entry stayed until intake's own one-second poll noticed).
     delete = terminal_pb2.DeleteJobsRequest(session_token=token, job_ids=[running])
-    deleted = await site.terminal.stub.DeleteJobs(delete, metadata=site.terminal.metadata)
+    deleted = await site.terminal.stub.DeleteJobs(delete)
     assert deleted.deleted == 1
     assert running not in intake.analyses
     # An admin deletes the waiting one: it never starts.

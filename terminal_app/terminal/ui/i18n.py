@@ -50,6 +50,13 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.LOGGED_OUT: "You are logged out.",
         MessageKey.TIMED_OUT: "Logged out after inactivity.",
         MessageKey.PANEL_FAULT: "Out of order: the copier cannot be locked.",
+        MessageKey.DEVICE_DISABLED: (
+            "This terminal was disabled by the administrator. Please use another one."
+        ),
+        MessageKey.REENROLL_REQUIRED: (
+            "This terminal must be enrolled again: its certificate has expired. "
+            "Ask the administrator for a new enrollment token."
+        ),
     },
     "de": {
         MessageKey.CARD_NOT_RECOGNISED: "Karte nicht erkannt.",
@@ -86,6 +93,13 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.LOGGED_OUT: "Sie sind abgemeldet.",
         MessageKey.TIMED_OUT: "Wegen Inaktivität abgemeldet.",
         MessageKey.PANEL_FAULT: "Außer Betrieb: Der Kopierer kann nicht gesperrt werden.",
+        MessageKey.DEVICE_DISABLED: (
+            "Dieses Terminal wurde vom Administrator gesperrt. Bitte ein anderes benutzen."
+        ),
+        MessageKey.REENROLL_REQUIRED: (
+            "Dieses Terminal muss neu registriert werden: Sein Zertifikat ist abgelaufen. "
+            "Bitte beim Administrator ein neues Registrierungs-Token anfordern."
+        ),
     },
 }
 
@@ -156,6 +170,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "logging_out": "Logging out …",
         "starting": "Starting …",
         "out_of_order": "Out of order",
+        "disabled": "Terminal disabled",
+        "reenroll": "Enroll this terminal again",
         "dismiss": "OK",
         "language": "Deutsch",
         "touch_to_wake": "",
@@ -226,6 +242,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "logging_out": "Abmelden …",
         "starting": "Startet …",
         "out_of_order": "Außer Betrieb",
+        "disabled": "Terminal gesperrt",
+        "reenroll": "Terminal neu registrieren",
         "dismiss": "OK",
         "language": "English",
         "touch_to_wake": "",

@@ -38,7 +38,7 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
         factory = MockFactory()
         panel = FihPanelLock(pin_factory=factory, grace_s=0.0)
         store = open_store(tmp_path / "terminal.db")
-        client = HubClient(f"127.0.0.1:{site.running.port}", "t-1", site.terminal.key)
+        client = HubClient(site.terminal.credentials)
         engine = TerminalEngine(
             hub=client,
             panel=panel,
@@ -108,7 +108,7 @@ async def test_print_all_leaves_out_jobs_sent_without_a_password(tmp_path: Path,
         factory = MockFactory()
         panel = FihPanelLock(pin_factory=factory, grace_s=0.0)
         store = open_store(tmp_path / "terminal.db")
-        client = HubClient(f"127.0.0.1:{site.running.port}", "t-1", site.terminal.key)
+        client = HubClient(site.terminal.credentials)
         engine = TerminalEngine(
             hub=client,
             panel=panel,
