@@ -369,12 +369,24 @@ async def start_web_apps(
     )
 
 
+def _tighten_pki(directory: Path) -> None:
+    """The PKI's keys (and its directory) readable by the hub only, even when an older hub or a
+    copied backup left them looser; certificates are public and keep their mode."""
+    if not directory.is_dir():
+        return
+    private_directory(directory)
+    for path in directory.iterdir():
+        if path.suffix not in (".crt", ".pem"):
+            tighten(path)
+
+
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential, the hub
     secret and the PKI's CA and server certificate."""
     private_directory(config.data_dir)
     for name in (SECRET_FILE, ADMIN_TOKEN_FILE):
         tighten(config.data_dir / name)
+    _tighten_pki(config.data_dir / PKI_DIR)
     db = open_hub_database(config.database_url)
     refuse_bad_books(db)
     created = ensure_admin_credential(db, config.data_dir, clock.now_us())

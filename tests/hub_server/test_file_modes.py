@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import grpc
 import pytest
 
 from hub_server.clock import FakeClock
 from hub_server.config import PrintConfig
-from hub_server.server import ADMIN_TOKEN_FILE, SECRET_FILE, SPOOL_DIR, start_hub
-from tests.hub_server.conftest import HubClients, hub_config
+from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, SECRET_FILE, SPOOL_DIR, start_hub
+from tests.hub_server.conftest import HubClients, admin_channel_of, hub_config
 
 pytestmark = pytest.mark.asyncio
 
@@ -47,24 +46,34 @@ def modes(data_dir: Path) -> dict[str, int]:
     return found
 
 
+def pki_mode(path: Path) -> int:
+    if path.is_dir():
+        return 0o700
+    return 0o644 if path.suffix in (".crt", ".pem") else 0o600
+
+
 async def run_hub_once(data_dir: Path, username: str) -> None:
     """Start a hub with print intake on, create ``username`` (a write: the WAL is there),
     check every mode while it runs, stop it."""
     config = replace(hub_config(data_dir), printing=PrintConfig(ipp_listen="127.0.0.1:0"))
     clock = FakeClock()
     running = await start_hub(config, clock)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel = admin_channel_of(running)
     try:
         token = (data_dir / ADMIN_TOKEN_FILE).read_text().strip()
         clients = HubClients(running=running, channel=channel, admin_token=token, clock=clock)
         await clients.create_user(username, initial_password="correct horse", credit_cents=100)
         assert {path.name for path in data_dir.iterdir()} >= {*PRIVATE_FILES, SPOOL_DIR}
         spool = [path for path in (data_dir / SPOOL_DIR).rglob("*")]
+        pki = [data_dir / "pki", *(data_dir / "pki").rglob("*")]
         assert modes(data_dir) == {
             ".": 0o700,
             **{name: 0o600 for name in PRIVATE_FILES},
             SPOOL_DIR: 0o700,
             **{str(path.relative_to(data_dir)): 0o700 if path.is_dir() else 0o600 for path in spool},
+            # certificates are public (devices and admins pin the CA); keys and state are not
+            HUB_CA_FILE: 0o644,
+            **{str(path.relative_to(data_dir)): pki_mode(path) for path in pki},
         }
     finally:
         await channel.close()
