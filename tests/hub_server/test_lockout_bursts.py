@@ -285,19 +285,24 @@ def two_workers(tmp_path: Path) -> Iterator[HubProcess]:
 
 async def test_two_worker_processes_on_one_sqlite_share_the_count(two_workers: HubProcess) -> None:
     hub = two_workers
+    async with hub.admin_channel() as admin_channel:
+        admin = admin_pb2_grpc.AdminServiceStub(admin_channel)
+        await admin.CreateUser(
+            admin_pb2.User(username="alice", initial_password=PASSWORD), metadata=hub.admin_metadata
+        )
+        enrolled = await hub.enroll(admin_channel, "t1")
+    await enrolled.channel.close()
     # several channels: SO_REUSEPORT spreads connections, not calls, over the two workers
     channels = [
-        grpc.aio.insecure_channel(hub.address, options=[("grpc.use_local_subchannel_pool", 1)])
+        grpc.aio.secure_channel(
+            hub.address,
+            grpc.ssl_channel_credentials(*enrolled.credentials.channel_material()),
+            options=[("grpc.use_local_subchannel_pool", 1)],
+        )
         for _ in range(8)
     ]
     try:
-        admin = admin_pb2_grpc.AdminServiceStub(channels[0])
-        auth = (("authorization", f"Bearer {hub.admin_token}"),)
-        await admin.CreateUser(admin_pb2.User(username="alice", initial_password=PASSWORD), metadata=auth)
-        created = await admin.CreateTerminal(
-            admin_pb2.Terminal(id="t1", kind=admin_pb2.TERMINAL_KIND_TERMINAL), metadata=auth
-        )
-        clients = [TerminalClient(channel, "t1", created.key) for channel in channels]
+        clients = [TerminalClient(channel, "t1", enrolled.state_dir) for channel in channels]
         answers = await burst(
             [lambda n=n: clients[n % len(clients)].password("alice", f"guess-{n}") for n in range(300)]  # type: ignore[misc]
         )
