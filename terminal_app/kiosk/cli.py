@@ -28,7 +28,7 @@ from reader_drivers import open_reader
 from terminal_app.errors import ConfigError, ReenrollRequired
 from terminal_app.hub import HubClient
 from terminal_app.hub.enrollment import DeviceEnrollment
-from terminal_app.hub.enrollment.command import add_token_arguments, enroll_command
+from terminal_app.hub.enrollment.command import add_enroll_action
 from terminal_app.hub.renewal import CertificateRenewal
 from terminal_app.kiosk.config import KioskConfig, load_kiosk_config
 from terminal_app.kiosk.control import parse_intent, state_json
@@ -57,23 +57,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="WARNING")
     parser.set_defaults(func=_main)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    enroll = actions.add_parser(
-        "enroll", help="get this kiosk's certificate with a token from the hub's admin (first start)"
-    )
-    add_token_arguments(enroll)
-    enroll.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="kiosk.toml: its state dir")
-    enroll.set_defaults(func=_enroll)
-
-
-def _enroll(args: argparse.Namespace) -> int:
-    state_dir = args.state_dir
-    if state_dir is None and args.config is not None:
-        try:
-            state_dir = load_kiosk_config(args.config).identity_dir
-        except ConfigError as exc:
-            print(f"printgate kiosk enroll: {exc}", file=sys.stderr)
-            return 2
-    return enroll_command(args, "kiosk", state_dir or DEFAULT_STATE_DIR)
+    add_enroll_action(actions, "kiosk", lambda path: load_kiosk_config(path).identity_dir, DEFAULT_STATE_DIR)
 
 
 def _main(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal_app.errors import ConfigError, TerminalError
-from terminal_app.hub.enrollment.command import add_token_arguments, enroll_command
+from terminal_app.hub.enrollment.command import add_enroll_action
 from terminal_app.terminal.config import TerminalConfig, load_config
 from terminal_app.terminal.wiring import Terminal, build_terminal
 
@@ -39,24 +39,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headless", action="store_true", help="no window even with [display]")
     parser.set_defaults(func=run)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    enroll = actions.add_parser(
-        "enroll", help="get this terminal's certificate with a token from the hub's admin (first start)"
-    )
-    add_token_arguments(enroll)
-    enroll.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="terminal.toml: its state dir")
-    enroll.set_defaults(func=enroll_terminal)
-
-
-def enroll_terminal(args: argparse.Namespace) -> int:
-    """``printgate terminal enroll``: the exit code."""
-    state_dir = args.state_dir
-    if state_dir is None and args.config is not None:
-        try:
-            state_dir = load_config(args.config).identity_dir
-        except ConfigError as exc:
-            print(f"printgate terminal enroll: {exc}", file=sys.stderr)
-            return 2
-    return enroll_command(args, "terminal", state_dir or DEFAULT_STATE_DIR)
+    add_enroll_action(actions, "terminal", lambda path: load_config(path).identity_dir, DEFAULT_STATE_DIR)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,9 +13,11 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from terminal_app.errors import EnrollmentError, HubUnreachable, TokenInvalid
+from terminal_app.errors import ConfigError, EnrollmentError, HubUnreachable, TokenInvalid
 from terminal_app.hub.enrollment.client import DeviceEnrollment
 
 __all__ = ["TOKEN_ENV", "add_token_arguments", "enroll_command"]
@@ -31,6 +33,30 @@ def add_token_arguments(parser: argparse.ArgumentParser) -> None:
     )
     source.add_argument("--token-file", type=Path, help="a file holding the token")
     parser.add_argument("--state-dir", type=Path, help="where the key and certificate are kept")
+
+
+def add_enroll_action(
+    actions: Any, kind: str, identity_dir_of: Callable[[Path], Path], default_state_dir: Path
+) -> None:
+    """The ``enroll`` action of ``printgate KIND``: its state dir from ``--state-dir``, else from
+    the device's ``--config`` (``identity_dir_of`` reads it), else ``default_state_dir``."""
+    enroll = actions.add_parser(
+        "enroll", help=f"get this {kind}'s certificate with a token from the hub's admin (first start)"
+    )
+    add_token_arguments(enroll)
+    enroll.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=f"{kind}.toml: its state dir")
+
+    def run(args: argparse.Namespace) -> int:
+        state_dir = args.state_dir
+        if state_dir is None and args.config is not None:
+            try:
+                state_dir = identity_dir_of(args.config)
+            except ConfigError as exc:
+                print(f"printgate {kind} enroll: {exc}", file=sys.stderr)
+                return 2
+        return enroll_command(args, kind, state_dir or default_state_dir)
+
+    enroll.set_defaults(func=run)
 
 
 def _token(args: argparse.Namespace) -> str:
