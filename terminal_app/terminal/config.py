@@ -195,6 +195,7 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
         "session",
     )
     storage = _take(TerminalConfig, document.get("storage", {}), "storage", {"data_dir"})
+    _check_type("", storage.get("data_dir", ""), "[storage] data_dir")
     hub = _build(HubSettings, _take(HubSettings, document.get("hub", {}), "hub"), "hub")
     if hub.deadline_s <= 0 or hub.renew_check_s <= 0:
         raise ConfigError("[hub] deadline_s and renew_check_s must be more than 0")
