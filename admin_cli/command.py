@@ -11,7 +11,7 @@ import sys
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from admin_cli.client import DEFAULT_HUB, HUB_ENV, AdminClient, resolve_token
+from admin_cli.client import DEFAULT_HUB, HUB_ENV, AdminClient, resolve_ca, resolve_token
 from admin_cli.commands import GROUPS
 from admin_cli.errors import AdminCommandError
 from admin_cli.verbs import Verb, VerbTable, global_options
@@ -49,7 +49,10 @@ def _call(verb: Verb, args: argparse.Namespace) -> Message:
     """Build the request (usage errors first), then make the call."""
     request = verb.build(args)
     client = AdminClient(
-        args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), args.timeout_s
+        args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB,
+        resolve_token(args),
+        args.timeout_s,
+        resolve_ca(args),
     )
     try:
         if verb.stream:

@@ -8,7 +8,9 @@
      ├── AlreadyExists                          ALREADY_EXISTS
      │    └── IdempotencyConflict               same key, different payload
      ├── AuthenticationFailed                   UNAUTHENTICATED (card or PIN not recognised, ...)
-     │    └── SessionInvalid                    expired, ended or forged session token
+     │    ├── SessionInvalid                    expired, ended or forged session token
+     │    └── DeviceRefused                     the calling terminal or kiosk itself: no, a
+     │                                          foreign, an expired or a revoked certificate
      ├── PermissionDenied (PermissionError)     PERMISSION_DENIED
      │    ├── IdentityLocked                    too many failed attempts
      │    └── UserBlocked                       arrears must be paid first
@@ -54,6 +56,15 @@ class AuthenticationFailed(HubError):
 
 class SessionInvalid(AuthenticationFailed):
     """The session token is forged, expired or ended."""
+
+
+class DeviceRefused(AuthenticationFailed):
+    """The calling device is not accepted: ``reason`` is ``revoked``, ``expired`` or ``unknown``
+    (the services tell the device, which shows it: printgate.device_trust)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class PermissionDenied(HubError, PermissionError):

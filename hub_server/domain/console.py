@@ -208,14 +208,14 @@ class Console:
         store: Store,
         clock: Clock,
         hasher: Hasher,
-        limits: lockout.Limits,
+        backoff: lockout.Backoff,
         idle_s: int = 1800,
         absolute_s: int = 12 * 3600,
     ) -> None:
         self._store = store
         self._clock = clock
         self._hasher = hasher
-        self._limits = limits
+        self._backoff = backoff
         self.idle_s = idle_s
         self.absolute_s = absolute_s
 
@@ -232,11 +232,12 @@ class Console:
         return self._store.read(list_accounts)
 
     async def login(self, username: str, password: str, language: str) -> tuple[str, str, ConsoleAccount]:
-        """Check a console password (lockout per name); open a session. Returns (token, csrf,
-        account). A wrong name and a wrong password answer alike, and both count."""
+        """Check a console password (back-off per name, the attempt claimed before the check
+        as at a terminal); open a session. Returns (token, csrf, account). A wrong name and a
+        wrong password answer alike, and both count."""
         now_us = self._clock.now_us()
-        identity = console_identity(username)
-        self._store.read(lambda tx: lockout.refuse_if_locked(tx, identity, now_us))
+        identities = [console_identity(username)]
+        await self._store.write(lambda tx: lockout.claim(tx, identities, self._backoff, now_us))
         row = self._store.read(
             lambda tx: tx.one(
                 "SELECT id, username, role, active, password_hash FROM console_users"
@@ -245,22 +246,29 @@ class Console:
             )
         )
         stored = None if row is None else str(row["password_hash"])
-        matches = await asyncio.to_thread(self._hasher.verify, stored, password[:128])
+        matches = False
+        try:
+            matches = row is not None and await asyncio.to_thread(self._hasher.verify, stored, password[:128])
+        finally:
+            settled_us = self._clock.now_us()
+            await self._store.write(
+                lambda tx: lockout.settle(
+                    tx, identities, self._backoff, settled_us, failed=not matches, forgiven=identities[0]
+                )
+            )
         if not matches or row is None:
-            await self._store.write(lambda tx: lockout.record_failure(tx, identity, self._limits, now_us))
             raise AuthenticationFailed(LOGIN_NOT_RECOGNISED)
         account = _account(row)
 
         def start(tx: Tx) -> tuple[str, str]:
-            lockout.clear(tx, identity)
             return open_session(tx, "console", account.id, language, now_us)
 
         token, csrf = await self._store.write(start)
         return token, csrf, account
 
     async def unlock(self, username: str) -> None:
-        """Lift a console name's lockout."""
-        await self._store.write(lambda tx: lockout.clear(tx, console_identity(username)))
+        """Lift a console name's back-off."""
+        await self._store.write(lambda tx: lockout.clear_login(tx, console_identity(username)))
 
     # -- sessions ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from hub_server.domain import account_names, cards, credentials, ledger
 from hub_server.domain.pricing import FUNCTIONS
 from hub_server.domain.security import Hasher, pin_lookup_key
 from hub_server.domain.store import Store
-from hub_server.domain.validation import CODE, MAX_LIST, NAME, require, text
+from hub_server.domain.validation import CODE, MAX_LIST, NAME, amount, require, text
 from hub_server.errors import AlreadyExists, InvalidRequest, NotFound
 from hub_server.storage import Tx
 
@@ -24,6 +24,7 @@ __all__ = [
     "BILLINGS",
     "DEFAULT_ROLE",
     "GROUP_KINDS",
+    "USERNAME_IS",
     "GroupRecord",
     "Permissions",
     "RoleRecord",
@@ -35,9 +36,13 @@ __all__ = [
     "get_user",
     "group_id",
     "permissions",
+    "rename_user",
     "resolve_user",
 ]
 
+# Usernames are unique regardless of case (a unique index on LOWER(username)): every lookup
+# by name compares them so, with the ``:u`` parameter.
+USERNAME_IS = "LOWER(username) = LOWER(:u)"
 DEFAULT_ROLE = "user"
 BILLINGS = ("prepaid", "department")
 GROUP_KINDS = ("group", "department")
@@ -259,15 +264,15 @@ def _validate_user(user: UserRecord) -> None:
         raise InvalidRequest(f"billing must be prepaid or department, not {user.billing!r}")
     if user.billing == "department" and not user.department:
         raise InvalidRequest("department billing needs a department")
-    if user.credit_limit_cents < 0:
-        raise InvalidRequest("credit limit cannot be negative")
+    amount(user.credit_limit_cents, "a credit limit")
 
 
 def create_user(tx: Tx, user: UserRecord, now_us: int, password_hash: str | None = None) -> int:
     """Create a user with their prepaid account; return the new id."""
     _validate_user(user)
-    if tx.scalar("SELECT id FROM users WHERE username = :u", {"u": user.username}) is not None:
-        raise AlreadyExists(f"user {user.username!r} already exists")
+    holder = tx.scalar(f"SELECT username FROM users WHERE {USERNAME_IS}", {"u": user.username})
+    if holder is not None:
+        raise AlreadyExists(_taken(user.username, str(holder)))
     department_id = ensure_group(tx, user.department, "department", now_us) if user.department else None
     row = tx.one(
         """INSERT INTO users (username, full_name, email, department_id, active, billing, password_hash,
@@ -331,9 +336,36 @@ def update_user(tx: Tx, user_id: int, changes: UserRecord, fields_to_change: lis
             set_membership(tx, group, user_id, True)
 
 
+def _taken(username: str, holder: str) -> str:
+    if holder == username:
+        return f"user {username!r} already exists"
+    return f"user {username!r} already exists as {holder!r} (usernames are unique regardless of case)"
+
+
+def rename_user(tx: Tx, old: str, new: str) -> None:
+    """Rename the user named exactly ``old`` (their accounts follow); ``new`` may differ from
+    every other username by more than case only. For an operator resolving case twins before
+    the hub opens a database (``printgate hub --rename-user``)."""
+    require(CODE, new, "username")
+    user_id = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": old})
+    if user_id is None:
+        raise NotFound(f"no user named exactly {old!r}")
+    holder = tx.scalar(
+        f"SELECT username FROM users WHERE {USERNAME_IS} AND id <> :id", {"u": new, "id": user_id}
+    )
+    if holder is not None:
+        raise AlreadyExists(_taken(new, str(holder)))
+    for name in (account_names.prepaid, account_names.arrears):
+        tx.execute(
+            "UPDATE accounts SET name = :new WHERE name = :old AND owner_user_id = :u",
+            {"new": name(new), "old": name(old), "u": user_id},
+        )
+    tx.execute("UPDATE users SET username = :new WHERE id = :id", {"new": new, "id": user_id})
+
+
 def user_id_by_name(tx: Tx, username: str) -> int:
-    """The id of a user by username."""
-    found = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": username})
+    """The id of a user by username (whatever its case)."""
+    found = tx.scalar(f"SELECT id FROM users WHERE {USERNAME_IS}", {"u": username})
     if found is None:
         raise NotFound(f"no user named {username!r}")
     return int(found)
@@ -424,7 +456,7 @@ def _successor(prefix: str) -> str:
 def find_users(tx: Tx, query: str, limit: int) -> list[UserMatch]:
     """Users whose username, full name or e-mail starts with ``query`` (any case), or who hold
     the card ``query``; by username, at most ``limit``. Each part is a range on its own index
-    (core migration 4) that stops after ``limit`` rows, so the cost does not grow with the
+    (core migrations 4 and 5) that stops after ``limit`` rows, so the cost does not grow with the
     directory; the ``LIKE`` keeps the answer exact under any collation."""
     prefix = text(query, "query").strip().lower()
     if not prefix:

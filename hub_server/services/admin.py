@@ -13,6 +13,7 @@ from hub_server.domain.accounts import AccountRecord, Adjustment, LedgerEntry
 from hub_server.domain.cards import CardRecord
 from hub_server.domain.console import ConsoleAccount
 from hub_server.domain.devices import PrinterRecord, TerminalRecord
+from hub_server.domain.enrollment import TokenRecord
 from hub_server.domain.jobs import Delegation, PrintJobSummary
 from hub_server.domain.pricing import PriceRecord
 from hub_server.domain.projects import ProjectRecord
@@ -118,6 +119,24 @@ def _printer(printer: PrinterRecord) -> admin_pb2.Printer:
         printer_group=printer.printer_group,
         location=printer.location,
     )
+
+
+def _enrollment_token(record: TokenRecord, state: str) -> admin_pb2.EnrollmentToken:
+    message = admin_pb2.EnrollmentToken(
+        token_id=record.token_id,
+        kind=TERMINAL_KIND.value(record.kind),
+        terminal_id=record.device_id or "",
+        printer=record.printer,
+        uses_max=record.uses_max,
+        uses_count=record.uses_count,
+        created_at=timestamp_from_us(record.created_us),
+        expires_at=timestamp_from_us(record.expires_us),
+        state=state,
+        note=record.note,
+    )
+    if record.revoked_us is not None:
+        message.revoked_at.CopyFrom(timestamp_from_us(record.revoked_us))
+    return message
 
 
 def _terminal(terminal: TerminalRecord) -> admin_pb2.Terminal:
@@ -408,12 +427,50 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
             location=request.location,
         )
         key = await self.hub.devices.create_terminal(terminal)
-        return admin_pb2.CreateTerminalResponse(terminal=_terminal(terminal), key=key)
+        # The key names a device only to a hub in development plaintext mode; on TLS the
+        # device's certificate does, and the key is never shown.
+        shown = key if self.hub.config.dev_plaintext else ""
+        return admin_pb2.CreateTerminalResponse(terminal=_terminal(terminal), key=shown)
 
     async def ListTerminals(
         self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListTerminalsResponse:
         return admin_pb2.ListTerminalsResponse(terminals=[_terminal(t) for t in self.hub.devices.terminals()])
+
+    async def CreateEnrollmentToken(
+        self, request: admin_pb2.CreateEnrollmentTokenRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.CreateEnrollmentTokenResponse:
+        enrollment = self.hub.enrollment
+        made = await enrollment.create_token(
+            TERMINAL_KIND.word_or(request.kind, "terminal"),
+            printer=request.printer,
+            terminal_id=request.terminal_id,
+            expires_s=request.expires_s or 86_400,
+            uses=request.uses or 1,
+            note=request.note,
+        )
+        info = _enrollment_token(made.record, enrollment.token_state(made.record))
+        return admin_pb2.CreateEnrollmentTokenResponse(token=made.text, info=info)
+
+    async def ListEnrollmentTokens(
+        self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListEnrollmentTokensResponse:
+        enrollment = self.hub.enrollment
+        return admin_pb2.ListEnrollmentTokensResponse(
+            tokens=[_enrollment_token(t, enrollment.token_state(t)) for t in enrollment.tokens()]
+        )
+
+    async def RevokeEnrollmentToken(
+        self, request: admin_pb2.EnrollmentTokenRef, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        await self.hub.enrollment.revoke_token(request.token_id)
+        return admin_pb2.Empty()
+
+    async def RevokeTerminal(
+        self, request: admin_pb2.RevokeTerminalRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.RevokeTerminalResponse:
+        count = await self.hub.enrollment.revoke_terminal(request.terminal_id, request.reason)
+        return admin_pb2.RevokeTerminalResponse(revoked_certificates=count)
 
     async def SetPrice(self, request: admin_pb2.Price, context: grpc.aio.ServicerContext) -> admin_pb2.Price:
         price = PriceRecord(

@@ -27,6 +27,7 @@ from hub_server.domain.store import Store
 from hub_server.intake import Spool
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
+from tests.hub_server.devices import device_channel
 from tests.hub_server.intake.ipp_client import http_post, request
 from tests.hub_server.processes import HubProcess
 from tests.hub_server.test_database_failover import cluster as cluster  # a fixture, used by name
@@ -48,36 +49,46 @@ class Replica(Site):
         self.ipp_port = ipp_port
         process.ipp_port = ipp_port  # type: ignore[attr-defined]
 
-    def terminal_at(self, terminal_id: str, key: str) -> TerminalClient:
-        return TerminalClient(self.channel, terminal_id, key)
+    def terminal_at(self, terminal: TerminalClient) -> TerminalClient:
+        """The enrolled ``terminal`` (its own certificate) connected to this replica."""
+        channel = device_channel(terminal.credentials, self.process.address)
+        return TerminalClient(channel, terminal.terminal_id, terminal.state_dir)
 
 
-def _replica(tmp_path: Path, name: str, database_url: str) -> Replica:
+def _replica_process(tmp_path: Path, name: str, database_url: str) -> tuple[HubProcess, int]:
+    """A replica's hub process (not started) and its IPP port."""
     ipp_port = free_tcp_port()
     config = tmp_path / f"{name}.toml"
     config.write_text(
         f'[hub]\ndatabase = "{database_url}"\n[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 1024\n'
         f'max_failed_attempts = 3\n[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n'
     )
-    return Replica(HubProcess(tmp_path / name, free_tcp_port(), config), database_url, ipp_port)
+    return HubProcess(tmp_path / name, free_tcp_port(), config), ipp_port
 
 
 @contextlib.asynccontextmanager
 async def _two_replicas(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Replica, Replica]]:
-    """Replica A (first start: it makes the hub secret and admin token) and replica B, given
-    A's secret as an operator copies it, both on ``database_url``."""
-    a, b = _replica(tmp_path, "a", database_url), _replica(tmp_path, "b", database_url)
+    """Replica A (first start: it makes the hub secret, admin token and CA) and replica B, given
+    A's secret, token and PKI directory as an operator copies them, both on ``database_url``."""
+    (process_a, ipp_a), (process_b, ipp_b) = (
+        _replica_process(tmp_path, "a", database_url),
+        _replica_process(tmp_path, "b", database_url),
+    )
+    started: list[Replica] = []
     try:
-        a.process.start()
-        b.process.data_dir.mkdir()
-        for name in ("hub-secret", "admin-token"):
-            shutil.copy2(a.process.data_dir / name, b.process.data_dir / name)
-        b.process.start()
-        yield a, b
+        process_a.start()
+        process_b.data_dir.mkdir()
+        for name in ("hub-secret", "admin-token", "hub-ca.pem"):
+            shutil.copy2(process_a.data_dir / name, process_b.data_dir / name)
+        shutil.copytree(process_a.data_dir / "pki", process_b.data_dir / "pki")
+        process_b.start()
+        started = [Replica(process_a, database_url, ipp_a), Replica(process_b, database_url, ipp_b)]
+        yield started[0], started[1]
     finally:
-        for replica in (a, b):
+        for replica in started:
             await replica.channel.close()
-            replica.process.stop()
+        process_a.stop()
+        process_b.stop()
 
 
 @pytest_asyncio.fixture
@@ -94,7 +105,7 @@ def mfp_sim() -> Iterator[Any]:
     yield MfpSimServer()
 
 
-async def _setup(a: Replica, mfp: Any) -> str:
+async def _setup(a: Replica, mfp: Any) -> TerminalClient:
     """Printer, terminal, prices, alice with card and 500 cents, all written through replica A."""
     await a.setup(mfp)
     await a.admin(
@@ -108,7 +119,7 @@ async def _setup(a: Replica, mfp: Any) -> str:
         ),
     )
     assert a.terminal is not None
-    return a.terminal.key
+    return a.terminal
 
 
 async def test_a_job_printed_into_one_replica_is_released_at_the_other(
@@ -117,12 +128,12 @@ async def test_a_job_printed_into_one_replica_is_released_at_the_other(
     a, b = replicas
     await mfp_sim.start()
     try:
-        key = await _setup(a, mfp_sim)
+        terminal = await _setup(a, mfp_sim)
         document = tmp_path / "job.ps"
         document.write_bytes(SMALL_PAGE_PS)
         await a.submit(document)
         await a.wait_for("SELECT COUNT(*) FROM print_jobs WHERE page_count = 1", 1)
-        b.terminal = b.terminal_at("t-1", key)  # the terminal is connected to replica B
+        b.terminal = b.terminal_at(terminal)  # the terminal is connected to replica B
         progress = await b.release("release-at-b")
         assert progress[-1].state == terminal_pb2.RELEASE_STATE_PRINTED
         assert progress[-1].charged_cents == MONO_CENTS  # the price replica A wrote
@@ -140,14 +151,11 @@ async def test_what_one_replica_writes_the_other_reads_at_once(
     a, b = replicas
     await mfp_sim.start()
     try:
-        key = await _setup(a, mfp_sim)
-        at_b = b.terminal_at("t-1", key)
-        # Terminal configuration: a terminal created on A is accepted by B.
-        created = await a.admin(
-            "CreateTerminal",
-            admin_pb2.Terminal(id="t-2", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="mfp-1"),
-        )
-        second_at_b = b.terminal_at("t-2", created.key)
+        terminal = await _setup(a, mfp_sim)
+        at_b = b.terminal_at(terminal)
+        # Terminal configuration: a terminal enrolled on A is accepted by B.
+        second_at_a = await a.process.enroll(a.channel, "t-2", printer="mfp-1")
+        second_at_b = b.terminal_at(second_at_a)
         session = await second_at_b.tap("A11CE")
         assert session.session.balance_cents == 500
         # Money: a top-up on A is in the balance B shows.
@@ -162,15 +170,12 @@ async def test_what_one_replica_writes_the_other_reads_at_once(
         reply = await second_at_b.report(session.session_token, "copy-1", 2, performed=True)
         assert reply.charged_cents == 2 * COPY_CENTS
         # Sessions: a logout on A ends the session on B.
-        second_at_a = a.terminal_at("t-2", created.key)
-        await second_at_a.stub.Logout(
-            terminal_pb2.LogoutRequest(session_token=session.session_token), metadata=second_at_a.metadata
-        )
+        await second_at_a.stub.Logout(terminal_pb2.LogoutRequest(session_token=session.session_token))
         with pytest.raises(grpc.aio.AioRpcError) as ended:
             await second_at_b.session(session.session_token)
         assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
         # Lockouts: three wrong cards at A lock terminal t-1; B refuses it too.
-        at_a = a.terminal_at("t-1", key)
+        at_a = terminal
         for _ in range(3):
             with pytest.raises(grpc.aio.AioRpcError):
                 await at_a.tap("BAD0")
@@ -237,8 +242,8 @@ async def test_a_replica_killed_mid_run_loses_and_doubles_no_cent(
     a, b = replicas
     await mfp_sim.start()
     try:
-        key = await _setup(a, mfp_sim)
-        terminals = [a.terminal_at("t-1", key), b.terminal_at("t-1", key)]
+        terminal = await _setup(a, mfp_sim)
+        terminals = [terminal, b.terminal_at(terminal)]
         token = (await terminals[1].tap("A11CE")).session_token
         refused: list[int] = []
         killed = False
@@ -329,7 +334,8 @@ async def test_a_release_of_a_replica_dead_for_good_is_put_back_by_another(
             db.close()
         assert a.read("SELECT state FROM print_jobs") == "held"
         assert await b.balances() == (500, 0)
-        b.terminal = b.terminal_at("t-1", a.terminal.key if a.terminal else "")
+        assert a.terminal is not None
+        b.terminal = b.terminal_at(a.terminal)
         progress = await b.release("release-2")  # the user releases it again, at replica B
         assert progress[-1].state == terminal_pb2.RELEASE_STATE_PRINTED
         assert await b.balances() == (500 - MONO_CENTS, 0)
@@ -351,8 +357,8 @@ async def test_replica_then_database_failover_lose_and_double_no_cent(
     await mfp_sim.start()
     try:
         async with _two_replicas(tmp_path, url) as (a, b):
-            key = await _setup(a, mfp_sim)
-            terminals = [a.terminal_at("t-1", key), b.terminal_at("t-1", key)]
+            terminal = await _setup(a, mfp_sim)
+            terminals = [terminal, b.terminal_at(terminal)]
             token = (await terminals[1].tap("A11CE")).session_token
             refused: dict[str, list[int]] = {"replica": [], "database": []}
 

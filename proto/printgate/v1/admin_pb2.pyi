@@ -335,6 +335,82 @@ class ListTerminalsResponse(_message.Message):
     terminals: _containers.RepeatedCompositeFieldContainer[Terminal]
     def __init__(self, terminals: _Optional[_Iterable[_Union[Terminal, _Mapping]]] = ...) -> None: ...
 
+class CreateEnrollmentTokenRequest(_message.Message):
+    __slots__ = ("kind", "printer", "terminal_id", "expires_s", "uses", "note")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_S_FIELD_NUMBER: _ClassVar[int]
+    USES_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    kind: TerminalKind
+    printer: str
+    terminal_id: str
+    expires_s: int
+    uses: int
+    note: str
+    def __init__(self, kind: _Optional[_Union[TerminalKind, str]] = ..., printer: _Optional[str] = ..., terminal_id: _Optional[str] = ..., expires_s: _Optional[int] = ..., uses: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+
+class EnrollmentToken(_message.Message):
+    __slots__ = ("token_id", "kind", "terminal_id", "printer", "uses_max", "uses_count", "created_at", "expires_at", "revoked_at", "state", "note")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_FIELD_NUMBER: _ClassVar[int]
+    USES_MAX_FIELD_NUMBER: _ClassVar[int]
+    USES_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    kind: TerminalKind
+    terminal_id: str
+    printer: str
+    uses_max: int
+    uses_count: int
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    state: str
+    note: str
+    def __init__(self, token_id: _Optional[str] = ..., kind: _Optional[_Union[TerminalKind, str]] = ..., terminal_id: _Optional[str] = ..., printer: _Optional[str] = ..., uses_max: _Optional[int] = ..., uses_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class CreateEnrollmentTokenResponse(_message.Message):
+    __slots__ = ("token", "info")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    info: EnrollmentToken
+    def __init__(self, token: _Optional[str] = ..., info: _Optional[_Union[EnrollmentToken, _Mapping]] = ...) -> None: ...
+
+class ListEnrollmentTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[EnrollmentToken]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[EnrollmentToken, _Mapping]]] = ...) -> None: ...
+
+class EnrollmentTokenRef(_message.Message):
+    __slots__ = ("token_id",)
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    def __init__(self, token_id: _Optional[str] = ...) -> None: ...
+
+class RevokeTerminalRequest(_message.Message):
+    __slots__ = ("terminal_id", "reason")
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    terminal_id: str
+    reason: str
+    def __init__(self, terminal_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RevokeTerminalResponse(_message.Message):
+    __slots__ = ("revoked_certificates",)
+    REVOKED_CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    revoked_certificates: int
+    def __init__(self, revoked_certificates: _Optional[int] = ...) -> None: ...
+
 class Price(_message.Message):
     __slots__ = ("printer_group", "function", "color", "paper_size", "duplex", "price_cents_per_page")
     PRINTER_GROUP_FIELD_NUMBER: _ClassVar[int]

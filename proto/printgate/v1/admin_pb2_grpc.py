@@ -144,6 +144,26 @@ class AdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_admin__pb2.ListTerminalsResponse.FromString,
                 _registered_method=True)
+        self.CreateEnrollmentToken = channel.unary_unary(
+                '/printgate.v1.AdminService/CreateEnrollmentToken',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenResponse.FromString,
+                _registered_method=True)
+        self.ListEnrollmentTokens = channel.unary_unary(
+                '/printgate.v1.AdminService/ListEnrollmentTokens',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ListEnrollmentTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeEnrollmentToken = channel.unary_unary(
+                '/printgate.v1.AdminService/RevokeEnrollmentToken',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.EnrollmentTokenRef.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
+        self.RevokeTerminal = channel.unary_unary(
+                '/printgate.v1.AdminService/RevokeTerminal',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalResponse.FromString,
+                _registered_method=True)
         self.SetPrice = channel.unary_unary(
                 '/printgate.v1.AdminService/SetPrice',
                 request_serializer=printgate_dot_v1_dot_admin__pb2.Price.SerializeToString,
@@ -375,13 +395,43 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTerminal(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Registers a terminal or kiosk beforehand (its printer); it gets its certificate by enrolling
+        with a token naming its id. Its key only names it to a hub in development plaintext mode.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTerminals(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEnrollmentToken(self, request, context):
+        """Enrollment: a token lets a device get its certificate (docs/security.md)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEnrollmentTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeEnrollmentToken(self, request, context):
+        """NOT_FOUND: unknown or revoked
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeTerminal(self, request, context):
+        """Every certificate of a terminal or kiosk is refused at once (new calls and open streams, on
+        every replica); it enrolls again only with a token made after this. NOT_FOUND: never enrolled.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -633,6 +683,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListTerminals,
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
                     response_serializer=printgate_dot_v1_dot_admin__pb2.ListTerminalsResponse.SerializeToString,
+            ),
+            'CreateEnrollmentToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEnrollmentToken,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenResponse.SerializeToString,
+            ),
+            'ListEnrollmentTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEnrollmentTokens,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ListEnrollmentTokensResponse.SerializeToString,
+            ),
+            'RevokeEnrollmentToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeEnrollmentToken,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.EnrollmentTokenRef.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'RevokeTerminal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeTerminal,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalResponse.SerializeToString,
             ),
             'SetPrice': grpc.unary_unary_rpc_method_handler(
                     servicer.SetPrice,
@@ -1329,6 +1399,114 @@ class AdminService:
             '/printgate.v1.AdminService/ListTerminals',
             printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
             printgate_dot_v1_dot_admin__pb2.ListTerminalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEnrollmentToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/CreateEnrollmentToken',
+            printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEnrollmentTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/ListEnrollmentTokens',
+            printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ListEnrollmentTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeEnrollmentToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/RevokeEnrollmentToken',
+            printgate_dot_v1_dot_admin__pb2.EnrollmentTokenRef.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeTerminal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/RevokeTerminal',
+            printgate_dot_v1_dot_admin__pb2.RevokeTerminalRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.RevokeTerminalResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,7 @@ EXPECTED = {
     "SpoolStore",
     "SpoolWriter",
     "Status",
+    "Submission",
     "Tag",
     "analyze_file",
     "encode_message",

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import grpc
 import pytest_asyncio
 
 from hub_server.clock import FakeClock
 from hub_server.config import HubConfig, WebConfig
 from hub_server.pki import PkiConfig, load_material
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
-from tests.hub_server.conftest import HubClients, hub_config
+from tests.hub_server.conftest import HubClients, admin_channel_of, hub_config
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -133,7 +132,7 @@ async def site(tmp_path: Path, database_url: str) -> AsyncIterator[WebSite]:
     clock = FakeClock(time.time_ns() // 1000)
     running = await start_hub(config, clock, web_ssl=tls.server)
     token = (tmp_path / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel = admin_channel_of(running)  # the admin port, TLS pinned to the hub CA
     website = WebSite(HubClients(running, channel, token, clock), running, tls, [])
     try:
         yield website
