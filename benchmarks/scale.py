@@ -144,7 +144,12 @@ def replica(root: Path, name: str, url: str, secret_dir: Path) -> HubProcess:
     data_dir.mkdir()
     shutil.copy2(secret_dir / "hub-secret", data_dir / "hub-secret")
     config = root / f"{name}.toml"
-    config.write_text(f'[hub]\ndatabase = "{url}"\n[print]\nipp_listen = "127.0.0.1:{free_tcp_port()}"\n')
+    # Development plaintext (terminals named by id + key metadata): this measures replicas and
+    # failover, not TLS; benchmarks/tls.py measures what TLS costs.
+    config.write_text(
+        f'[hub]\ndatabase = "{url}"\ndev_plaintext = true\n'
+        f'[print]\nipp_listen = "127.0.0.1:{free_tcp_port()}"\n'
+    )
     process = HubProcess(data_dir, free_tcp_port(), config)
     process.start()
     return process
