@@ -44,7 +44,7 @@ from .errors import (
     OwnerRefused,
     SpoolLimitExceeded,
 )
-from .http11 import BodyReader, HttpError, HttpRequest, HttpResponse
+from .http_server import BodyReader, HttpError, HttpRequest, HttpResponse
 from .ipp_attributes import (
     COLOR_MODES_SUPPORTED,
     COPIES_MAX,

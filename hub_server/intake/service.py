@@ -63,14 +63,16 @@ class IntakeConfig:
     analysis_workers: int = 1  # Ghostscript runs at once; more jobs wait ("job-queued")
     analysis_check_s: float = 1.0  # a running analysis checks this often that its job is held
     idle_timeout_s: float = 30.0
-    keepalive_timeout_s: float = 60.0
+    # A request head must be complete this long after the connection opened or the previous
+    # answer was sent (so it is also how long an idle kept-alive connection stays open).
+    keepalive_timeout_s: float = 30.0
     # IPP request bodies and LPD connections: at least this average rate once the grace
     # period is over, and never longer than the deadline, whatever the rate. The grace is
     # the idle timeout: a desktop's filters may stream a document after a long first pause.
     body_min_bytes_per_s: int = 1024
     body_rate_grace_s: float = 30.0
     body_deadline_s: float = 3600.0
-    header_bytes_max: int = 16 * 1024
+    header_bytes_max: int = 16 * 1024  # one request line or header line
     connections_max: int = 256  # IPP and LPD together; more are closed at once
     connections_per_address_max: int = 32  # from one client address, IPP and LPD together
     drain_bytes_max: int = 4 * 1024 * 1024

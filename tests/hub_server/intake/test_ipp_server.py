@@ -18,7 +18,7 @@ from hub_server.intake import (
     Tag,
     start_intake,
 )
-from hub_server.intake.http11 import HttpRequest
+from hub_server.intake.http_server import HttpRequest
 
 from .conftest import FAST_CONFIG, PASSWORDS
 from .ipp_client import (
@@ -204,7 +204,8 @@ async def test_keep_alive_serves_two_requests_on_one_connection(intake: IntakeSe
         for request_id in (1, 2):
             writer.write(http_post(request(Operation.GET_PRINTER_ATTRIBUTES, request_id=request_id)))
             status, headers, payload = await read_response(reader)
-            assert (status, headers["connection"]) == (200, "keep-alive")
+            # HTTP/1.1 keeps the connection unless the server says "Connection: close"
+            assert (status, headers.get("connection", "keep-alive")) == (200, "keep-alive")
             assert struct.unpack(">i", payload[4:8])[0] == request_id
     finally:
         writer.close()
@@ -227,19 +228,32 @@ async def test_stalled_upload_is_dropped_and_leaves_no_job(
 @pytest.mark.parametrize(
     ("raw", "status"),
     [
-        (b"POST /ipp/print HTTP/1.1\r\nX: " + b"a" * 20_000 + b"\r\n\r\n", 431),
-        (b"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nContent-Length: x\r\n\r\n", 400),
+        # aiohttp answers a header line over the limit and a transfer coding it does not know
+        # with 400 (the hand-written server said 431 and 501).
+        (b"POST /ipp/print HTTP/1.1\r\nHost: h\r\nX: " + b"a" * 20_000 + b"\r\n\r\n", 400),
         (
-            b"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nTransfer-Encoding: gzip\r\n\r\n",
-            501,
+            b"POST /ipp/print HTTP/1.1\r\nHost: h\r\nContent-Type: application/ipp\r\n"
+            b"Content-Length: x\r\n\r\n",
+            400,
         ),
-        (b"POST /ipp/print HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n", 415),
         (
-            b"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\n"
+            b"POST /ipp/print HTTP/1.1\r\nHost: h\r\nContent-Type: application/ipp\r\n"
+            b"Transfer-Encoding: gzip\r\n\r\n",
+            400,
+        ),
+        (
+            b"POST /ipp/print HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n",
+            415,
+        ),
+        (
+            b"POST /ipp/print HTTP/1.1\r\nHost: h\r\nContent-Type: application/ipp\r\n"
             b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
             400,
         ),
-        (b"DELETE / HTTP/1.1\r\n\r\n", 405),
+        (b"DELETE /ipp/print HTTP/1.1\r\nHost: h\r\n\r\n", 405),
+        (b"GET /nowhere HTTP/1.1\r\nHost: h\r\n\r\n", 404),
+        # no Host header (RFC 9112 requires it of HTTP/1.1)
+        (b"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nContent-Length: 0\r\n\r\n", 400),
         (b"GARBAGE\r\n\r\n", 400),
     ],
 )
@@ -413,7 +427,7 @@ async def until(condition, timeout_s: float = 10.0) -> None:
 
 async def test_oversized_attribute_section_is_refused_after_a_bounded_read(spool: Spool) -> None:
     """The IPP header reader stops at the attribute limit; it never buffers the 10 MB."""
-    from hub_server.intake.http11 import BodyReader
+    from hub_server.intake.http_server import BodyReader
     from hub_server.intake.ipp_printer import IppPrinter
     from hub_server.intake.service import IntakeService
     from hub_server.intake.transfer import TransferLimits
@@ -423,9 +437,10 @@ async def test_oversized_attribute_section_is_refused_after_a_bounded_read(spool
     body = raw_header() + b"\x01\x47\x00\x12attributes-charset\x00\x05utf-8\x41\x00\x03big\x00\x01x" + values
     stream = asyncio.StreamReader(limit=64 * 1024)
     stream.feed_data(body)
-    reader = BodyReader(stream, len(body), chunked=False, limits=TransferLimits(idle_timeout_s=1.0))
+    stream.feed_eof()
+    reader = BodyReader(stream, limits=TransferLimits(idle_timeout_s=1.0))
     response = await IppPrinter(service).handle_http(
-        HttpRequest("POST", "/ipp/print", "HTTP/1.1", {"content-type": "application/ipp"}, reader)
+        HttpRequest("POST", "/ipp/print", {"Content-Type": "application/ipp"}, reader)
     )
     assert struct.unpack(">H", response.body[2:4])[0] == Status.REQUEST_ENTITY_TOO_LARGE
     limit = FAST_CONFIG.ipp_limits.max_attributes_bytes

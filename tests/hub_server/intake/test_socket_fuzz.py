@@ -50,14 +50,14 @@ def threaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedIntak
 
 
 def post(port: int, body: bytes, extra_headers: str = "") -> bytes:
-    """One HTTP POST of ``body`` on a fresh blocking socket; the whole raw response."""
+    """One HTTP POST of ``body`` on a fresh blocking socket; the whole raw response (the
+    server closes after it: ``Connection: close``)."""
     head = (
-        f"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nContent-Length: {len(body)}\r\n"
-        f"{extra_headers}\r\n"
+        f"POST /ipp/print HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ipp\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n{extra_headers}\r\n"
     )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(head.encode() + body)
-        connection.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := connection.recv(65536):
             data += chunk
