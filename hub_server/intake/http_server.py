@@ -190,11 +190,17 @@ async def serve(
 def server_ssl_context(source: SslSource) -> ssl.SSLContext:
     """The context a listener serves TLS with. A callable source is asked on every handshake
     (from OpenSSL's server-name callback, called with or without SNI), so the certificate in
-    force is the one it returns then."""
+    force is the one it returns then.
+
+    No TLS 1.3 session tickets are sent (``num_tickets = 0``, set on a given context too):
+    CUPS's GnuTLS client (ipptool, the ipp backend) reads tickets arriving after the
+    handshake as an error and drops the request ("Host is down")."""
     if isinstance(source, ssl.SSLContext):
+        source.num_tickets = 0
         return source
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.num_tickets = 0
 
     def current(connection: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
         connection.context = source()

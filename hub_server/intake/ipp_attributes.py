@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime
 import struct
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from .ipp_codec import IppAttribute, IppValue
 from .ipp_codec import Tag as T
@@ -23,6 +24,7 @@ __all__ = [
     "JOB_TEMPLATE",
     "MEDIA_SUPPORTED",
     "SIDES_SUPPORTED",
+    "PrinterUri",
     "date_time",
     "job_attributes",
     "printer_attributes",
@@ -104,6 +106,26 @@ _SUPPORTED_OPERATIONS = (
 )
 
 
+@dataclass(frozen=True)
+class PrinterUri:
+    """One URI the printer is reached on: over TLS or not, and whether that listener takes
+    HTTP Basic credentials (only over TLS: a password never crosses the wire in clear)."""
+
+    uri: str
+    tls: bool
+    authenticates: bool
+
+    @property
+    def security(self) -> str:
+        """Its ``uri-security-supported`` keyword."""
+        return "tls" if self.tls else "none"
+
+    @property
+    def authentication(self) -> str:
+        """Its ``uri-authentication-supported`` keyword."""
+        return "basic" if self.tls and self.authenticates else "requesting-user-name"
+
+
 def _attr(name: str, tag: int, *values: object) -> IppAttribute:
     return IppAttribute(name, [IppValue(tag, value) for value in values])
 
@@ -127,9 +149,8 @@ def date_time(epoch_s: float) -> bytes:
 
 
 def printer_attributes(
-    printer_uri: str,
+    uris: Sequence[PrinterUri],
     *,
-    tls: bool,
     name: str,
     info: str,
     location: str,
@@ -140,11 +161,15 @@ def printer_attributes(
     multiple_operation_timeout_s: int,
     job_kilobytes_max: int,
 ) -> list[IppAttribute]:
-    """Every printer attribute: this queue's identity and state, then the fixed capabilities."""
+    """Every printer attribute: this queue's identity and state, then the fixed capabilities.
+
+    ``uris`` are the printer's URIs, the one the request used first; the three ``uri-*``
+    attributes list one value per URI, in the same order."""
+    printer_uri = uris[0].uri
     return [
-        _attr("printer-uri-supported", T.URI, printer_uri),
-        _attr("uri-security-supported", T.KEYWORD, "tls" if tls else "none"),
-        _attr("uri-authentication-supported", T.KEYWORD, "requesting-user-name"),
+        _attr("printer-uri-supported", T.URI, *(u.uri for u in uris)),
+        _attr("uri-security-supported", T.KEYWORD, *(u.security for u in uris)),
+        _attr("uri-authentication-supported", T.KEYWORD, *(u.authentication for u in uris)),
         _attr("printer-name", T.NAME, name),
         _attr("printer-info", T.TEXT, info),
         _attr("printer-location", T.TEXT, location),

@@ -1,10 +1,11 @@
-"""Starting and stopping the intake listeners (IPP/IPPS over HTTP, LPD) and the expiry sweep.
+"""Starting and stopping the intake listeners (IPP and IPPS over HTTP, LPD) and the expiry sweep.
 
 Every listener shares one :class:`~.connections.ConnectionGuard` (connection caps). The IPP
 printer is an aiohttp application (:attr:`IntakeServer.ipp_app`, to mount at ``/ipp``):
-``start_intake`` serves it on ``ipp_listen`` (IPPS when given a TLS source), or the hub
-mounts it on an HTTP server of its own (``ipp_listen=None``) with :func:`~.http_server.start_http`
-and ``IntakeServer.guard``.
+``start_intake`` serves it on ``ipp_listen`` (plain IPP) and ``ipps_listen`` (IPPS, with the
+TLS source ``tls``: a context, or a callable asked on every handshake so a replaced server
+certificate is served without a restart), one application on both. The printer learns
+both URIs (``printer-uri-supported`` lists each with its security and authentication).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from .connections import ConnectionGuard
+from .credentials import PasswordCheck
 from .http_server import HttpLimits, HttpListener, Listen, SslSource, start_http
 from .ipp_app import ipp_application
-from .ipp_printer import IppPrinter
+from .ipp_printer import Endpoint, IppPrinter
 from .jobs import JobRegistry
 from .lpd import NACK, LpdServer
 from .service import IntakeConfig, IntakeService
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class IntakeServer:
-    """Running intake listeners. ``ipp_port``/``lpd_port`` are the bound ports (0 if off)."""
+    """Running intake listeners. ``ipp_port``/``ipps_port``/``lpd_port`` are the bound ports
+    (0 if off)."""
 
     service: IntakeService
     printer: IppPrinter
@@ -47,8 +50,16 @@ class IntakeServer:
 
     @property
     def ipp_port(self) -> int:
-        """The bound IPP port, or 0 when IPP is not listening."""
-        return self.http.ports[0] if self.http else 0
+        """The bound plain IPP port, or 0 when plain IPP is not listening."""
+        return self._port(tls=False)
+
+    @property
+    def ipps_port(self) -> int:
+        """The bound IPPS port, or 0 when IPPS is not listening."""
+        return self._port(tls=True)
+
+    def _port(self, tls: bool) -> int:
+        return next((e.port for e in self.printer.endpoints if e.tls == tls), 0)
 
     @property
     def lpd_port(self) -> int:
@@ -132,24 +143,35 @@ async def start_intake(
     spool: Spool,
     ipp_listen: tuple[str, int] | None = ("127.0.0.1", 0),
     lpd_listen: tuple[str, int] | None = None,
-    ssl_context: SslSource | None = None,
+    ipps_listen: tuple[str, int] | None = None,
+    tls: SslSource | None = None,
     config: IntakeConfig | None = None,
+    passwords: PasswordCheck | None = None,
 ) -> IntakeServer:
-    """Start IPP (IPPS when ``ssl_context`` is given) and/or LPD listeners.
+    """Start plain IPP, IPPS (needs ``tls``) and/or LPD listeners.
 
-    Port 0 binds an ephemeral port; read it back from ``IntakeServer.ipp_port``/``lpd_port``.
+    ``passwords`` is the hub's password check, needed when ``config.authentication`` is not
+    "none" (HTTP Basic credentials are taken over IPPS only). Port 0 binds an ephemeral port;
+    read it back from ``IntakeServer.ipp_port``/``ipps_port``/``lpd_port``.
     """
+    if ipps_listen is not None and tls is None:
+        raise ValueError("an IPPS listener needs a TLS source")
     service = IntakeService(registry, spool, config)
     config = service.config
     guard = ConnectionGuard(config.connections_max, config.connections_per_address_max, service.count)
-    printer = IppPrinter(service)
+    printer = IppPrinter(service, passwords)
     app = ipp_application(printer, http_limits(config), service.count)
     http = lpd_server = None
-    if ipp_listen is not None:
+    listens = [Listen(*ipp_listen)] if ipp_listen is not None else []
+    if ipps_listen is not None:
+        listens.append(Listen(*ipps_listen, tls=tls))
+    if listens:
         root = web.Application()
         root.add_subapp("/ipp", app)
-        listens = [Listen(*ipp_listen, tls=ssl_context)]
         http = await start_http(root, listens, http_limits(config), guard, service.count)
+        printer.endpoints = [
+            Endpoint(listen.tls is not None, port) for listen, port in zip(listens, http.ports, strict=True)
+        ]
     if lpd_listen is not None:
         lpd = LpdServer(service)
         lpd_server = await asyncio.start_server(
@@ -157,5 +179,10 @@ async def start_intake(
         )
     sweeper = asyncio.get_running_loop().create_task(_sweep(service))
     server = IntakeServer(service, printer, app, guard, http, lpd_server, sweeper)
-    log.info("intake: IPP on %s, LPD on %s", server.ipp_port or "off", server.lpd_port or "off")
+    log.info(
+        "intake: IPP on %s, IPPS on %s, LPD on %s",
+        server.ipp_port or "off",
+        server.ipps_port or "off",
+        server.lpd_port or "off",
+    )
     return server

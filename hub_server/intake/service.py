@@ -80,10 +80,11 @@ class IntakeConfig:
     expiry_sweep_s: float = 60.0
     # Create-Job without Send-Document is aborted after this (IPP multiple-operation-time-out).
     multiple_operation_timeout_s: float = 120.0
-    # HTTP Basic credentials check (None: IPP clients cannot authenticate, every owner
-    # is only claimed); with ``require_authentication`` a request without them is refused.
-    authenticate: Callable[[str, str], bool] | None = None
-    require_authentication: bool = False
+    # IPP clients and HTTP Basic (over TLS only): "none" (every owner is only claimed),
+    # "basic" (credentials optional; an authenticated user owns their jobs for sure) or
+    # "required" (a job from a client without credentials is refused with HTTP 401).
+    authentication: Literal["none", "basic", "required"] = "none"
+    credential_cache_s: float = 60.0  # a verified username + password is trusted this long
 
     def __post_init__(self) -> None:
         """Refuse bounds that would switch a protection off (``ValueError``)."""
@@ -96,6 +97,8 @@ class IntakeConfig:
             "connections_max": self.connections_max,
             "connections_per_address_max": self.connections_per_address_max,
         }
+        if self.authentication not in ("none", "basic", "required"):
+            raise ValueError('intake: authentication must be "none", "basic" or "required"')
         wrong = [name for name, value in positive.items() if not value > 0]
         if wrong or self.body_rate_grace_s < 0:
             raise ValueError(f"intake: {', '.join(wrong) or 'body_rate_grace_s'} must be positive")

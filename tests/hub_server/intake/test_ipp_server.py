@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 import struct
+from dataclasses import replace
 
 import pytest
 
@@ -16,13 +16,16 @@ from hub_server.intake import (
     Spool,
     Status,
     Tag,
+    parse_message,
     start_intake,
 )
 from hub_server.intake.http_server import HttpRequest
 
-from .conftest import FAST_CONFIG, PASSWORDS
+from . import ipp_client
+from .conftest import FAST_CONFIG, PASSWORDS, FakeHubPasswords, TlsFiles
 from .ipp_client import (
     attribute,
+    basic_auth,
     exchange,
     http_post,
     ipp,
@@ -99,7 +102,7 @@ async def test_octet_stream_is_sniffed(
 async def test_create_job_send_document_get_and_cancel(
     authenticating_intake: IntakeServer, registry: InMemoryJobRegistry, spool: Spool
 ) -> None:
-    port, alice = authenticating_intake.ipp_port, ("alice", PASSWORDS["alice"])
+    port, alice = authenticating_intake.ipps_port, ("alice", PASSWORDS["alice"])
     created = await ipp(port, request(Operation.CREATE_JOB, (Tag.NAME, "job-name", "two-step")), auth=alice)
     job_id = attribute(created, Tag.JOB, "job-id")
     missing_last = await ipp(
@@ -294,18 +297,23 @@ async def test_hostile_job_and_user_names_are_sanitised(
     assert names == [("Q3 _report__ rm -rf _HOME@PJL SET COPIES_99", "evereboot"), ("passwd", "evereboot")]
 
 
-async def test_ipps_with_tls(registry: InMemoryJobRegistry, spool: Spool, tls_pair: tuple) -> None:
-    server_context, client_context = tls_pair
-    server = await start_intake(registry, spool, ssl_context=server_context, config=FAST_CONFIG)
+async def test_ipps_with_tls(registry: InMemoryJobRegistry, spool: Spool, tls_files: TlsFiles) -> None:
+    server = await start_intake(
+        registry,
+        spool,
+        ipp_listen=None,
+        ipps_listen=("127.0.0.1", 0),
+        tls=tls_files.server_context(),
+        config=FAST_CONFIG,
+    )
     try:
+        assert server.ipp_port == 0
         reader, writer = await asyncio.open_connection(
-            "127.0.0.1", server.ipp_port, ssl=client_context, server_hostname="localhost"
+            "127.0.0.1", server.ipps_port, ssl=tls_files.client_context(), server_hostname="localhost"
         )
         writer.write(http_post(request(Operation.GET_PRINTER_ATTRIBUTES)))
         status, _, payload = await read_response(reader)
         writer.close()
-        from hub_server.intake import parse_message
-
         response = parse_message(payload)[0]
         assert status == 200
         assert attribute(response, Tag.PRINTER, "printer-uri-supported") == "ipps://127.0.0.1/ipp/print"
@@ -314,67 +322,38 @@ async def test_ipps_with_tls(registry: InMemoryJobRegistry, spool: Spool, tls_pa
         await server.close()
 
 
-@pytest.fixture
-def tls_pair(tmp_path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A self-signed certificate for localhost: server and trusting client contexts."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
+async def test_required_authentication_files_the_job_under_the_authenticated_user(
+    registry: InMemoryJobRegistry, spool: Spool, tls_files: TlsFiles, hub_passwords: FakeHubPasswords
+) -> None:
+    server = await start_intake(
+        registry,
+        spool,
+        ipps_listen=("127.0.0.1", 0),
+        tls=tls_files.server_context(),
+        config=replace(FAST_CONFIG, authentication="required"),
+        passwords=hub_passwords.check(),
     )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_context.load_cert_chain(cert_path, key_path)
-    client_context = ssl.create_default_context(cafile=str(cert_path))
-    return server_context, client_context
-
-
-async def test_basic_auth_user_owns_the_job(registry: InMemoryJobRegistry, spool: Spool) -> None:
-    config = FAST_CONFIG.__class__(
-        **{
-            **FAST_CONFIG.__dict__,
-            "authenticate": lambda user, password: (user, password) == ("dave", "s3cret"),
-            "require_authentication": True,
-        }
-    )
-    server = await start_intake(registry, spool, config=config)
+    ipp_client.TLS_PORTS[server.ipps_port] = tls_files.client_context()
     try:
-        body = request(Operation.PRINT_JOB, user="alice") + b"%PDF-1.4"
-        assert (await exchange(server.ipp_port, http_post(body)))[0] == 401
-        bad = http_post(body, extra="Authorization: Basic ZGF2ZTp3cm9uZw==\r\n")  # dave:wrong
-        status, headers, _ = await exchange(server.ipp_port, bad)
-        assert (status, headers["www-authenticate"]) == (401, 'Basic realm="printgate"')
-        good = http_post(body, extra="Authorization: Basic ZGF2ZTpzM2NyZXQ=\r\n")  # dave:s3cret
-        status, _, payload = await exchange(server.ipp_port, good)
+        port = server.ipps_port
+        body = request(Operation.PRINT_JOB, user="bob") + b"%PDF-1.4"
+        status, headers, payload = await exchange(port, http_post(body))
+        assert (status, headers["www-authenticate"]) == (401, 'Basic realm="printgate", charset="UTF-8"')
+        assert parse_message(payload)[0].code == Status.NOT_AUTHENTICATED
+        bad = http_post(body, extra=basic_auth("alice", "wrong"))
+        assert (await exchange(port, bad))[0] == 401
+        status, _, payload = await exchange(
+            port, http_post(body, extra=basic_auth("alice", PASSWORDS["alice"]))
+        )
         assert status == 200
-        from hub_server.intake import parse_message
-
         job_id = attribute(parse_message(payload)[0], Tag.JOB, "job-id")
-        assert registry.get_job(job_id).owner == "dave"  # type: ignore[arg-type,union-attr]
+        record = registry.get_job(job_id)  # type: ignore[arg-type]
+        assert record is not None and (record.owner, record.owner_verified) == ("alice", True)
+        assert registry.list_jobs() == [record]  # the refused attempts filed nothing
         assert server.service.counters["auth_failed"] == 1
+        assert hub_passwords.verified == ["alice", "alice"]
     finally:
+        del ipp_client.TLS_PORTS[server.ipps_port]
         await server.close()
 
 

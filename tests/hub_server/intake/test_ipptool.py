@@ -105,10 +105,17 @@ def suite_dir(tmp_path_factory: pytest.TempPathFactory, documents: dict[str, Pat
 
 
 async def ipptool(
-    port: int, folder: Path, test: str, document: Path, user: str = "alice", password: str = ""
+    port: int,
+    folder: Path,
+    test: str,
+    document: Path,
+    user: str = "alice",
+    password: str = "",
+    scheme: str = "ipp",
 ) -> list[tuple[str, str]]:
-    """Run one suite as ``user`` (authenticated with ``password`` when given); return
-    (test name, PASS|FAIL|SKIP) in order (names truncated by ipptool)."""
+    """Run one suite as ``user`` (authenticated with ``password`` when given) against the
+    ``scheme`` (ipp, ipps) URI; return (test name, PASS|FAIL|SKIP) in order (names truncated
+    by ipptool)."""
     credentials = f"{user}:{password}@" if password else ""
     process = await asyncio.create_subprocess_exec(
         "ipptool",
@@ -118,7 +125,7 @@ async def ipptool(
         "10",
         "-f",
         str(document),
-        f"ipp://{credentials}127.0.0.1:{port}/ipp/print",
+        f"{scheme}://{credentials}127.0.0.1:{port}/ipp/print",
         test,
         cwd=folder,
         stdout=asyncio.subprocess.PIPE,
@@ -134,9 +141,11 @@ def verdicts(results: list[tuple[str, str]], wanted: str) -> list[str]:
 
 
 async def test_ipp_1_1_suite_authenticated(authenticating_intake: IntakeServer, suite_dir: Path) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     document = suite_dir / "document-a4.pdf"
-    results = await ipptool(port, suite_dir, "ipp-1.1.test", document, password=PASSWORDS["alice"])
+    results = await ipptool(
+        port, suite_dir, "ipp-1.1.test", document, password=PASSWORDS["alice"], scheme="ipps"
+    )
     assert verdicts(results, "FAIL") == HELD_JOB_FAILURES
     assert len(verdicts(results, "PASS")) == 33
     skipped = verdicts(results, "SKIP")
@@ -157,9 +166,11 @@ async def test_ipp_1_1_suite_claiming_a_name(intake: IntakeServer, suite_dir: Pa
 
 
 async def test_ipp_2_0_suite_authenticated(authenticating_intake: IntakeServer, suite_dir: Path) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     document = suite_dir / "document-a4.pdf"
-    results = await ipptool(port, suite_dir, "ipp-2.0.test", document, password=PASSWORDS["alice"])
+    results = await ipptool(
+        port, suite_dir, "ipp-2.0.test", document, password=PASSWORDS["alice"], scheme="ipps"
+    )
     assert verdicts(results, "FAIL") == HELD_JOB_FAILURES
     assert len(verdicts(results, "PASS")) == 34
     assert len(verdicts(results, "SKIP")) == SKIPS_1_1 + 1
