@@ -83,7 +83,11 @@ class PrintConfig:
     """Pull printing: intake listeners, spool policy, release overrides and job rules."""
 
     ipp_listen: str = ""
+    ipps_listen: str = ""  # IPPS with the hub PKI's server certificate
     lpd_listen: str = ""
+    # IPP clients: "none" (owners only claimed), "basic" (HTTP Basic over IPPS, optional) or
+    # "required" (a job without hub credentials is refused with HTTP 401).
+    authentication: str = "none"
     unknown_owner: str = "refuse"
     expiry_hours: float = 4.0
     private: bool = False
@@ -105,12 +109,16 @@ class PrintConfig:
     @property
     def enabled(self) -> bool:
         """True when at least one intake listener is configured."""
-        return bool(self.ipp_listen or self.lpd_listen)
+        return bool(self.ipp_listen or self.ipps_listen or self.lpd_listen)
 
     def validate(self) -> None:
         """Refuse values with no meaning."""
         if self.unknown_owner not in ("refuse", "hold"):
             raise ValueError('[print] unknown_owner must be "refuse" or "hold"')
+        if self.authentication not in ("none", "basic", "required"):
+            raise ValueError('[print] authentication must be "none", "basic" or "required"')
+        if self.authentication != "none" and not self.ipps_listen:
+            raise ValueError("[print] authentication needs ipps_listen (passwords only over TLS)")
         if self.snmp_unreachable not in ("allow", "refuse"):
             raise ValueError('[print] snmp_unreachable must be "allow" or "refuse"')
         if self.expiry_hours <= 0 or self.reprint_hours < 0 or self.unanalysed_pages < 0:

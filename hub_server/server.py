@@ -11,9 +11,10 @@ import signal
 import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import grpc
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
@@ -26,12 +27,15 @@ from hub_server.domain.security import load_or_create_secret
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
+    PasswordCheck,
+    PemTlsSource,
     QueuePolicy,
     Spool,
     SpoolLimits,
     parse_listen,
     start_intake,
 )
+from hub_server.pki import PkiConfig, load_material
 from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
@@ -75,11 +79,17 @@ def refuse_bad_books(db: Database) -> None:
 
 
 SPOOL_DIR = "spool"
+PKI_DIR = "pki"
 QUEUE = "default"  # the one print queue intake offers
 # Intake's own sweep would abort a job being released (it knows no "releasing"): the hub
 # sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
 INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
 PRINT_SWEEP_S = 60.0
+AUTHENTICATION: dict[str, Literal["none", "basic", "required"]] = {
+    "none": "none",
+    "basic": "basic",
+    "required": "required",
+}
 RELEASE_DRAIN_S = 30.0
 
 
@@ -151,8 +161,24 @@ def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
     )
 
 
+def intake_tls(config: HubConfig, clock: Clock) -> PemTlsSource:
+    """IPPS's TLS source: the hub PKI's server key and chain, read again every few seconds
+    (a replaced certificate is served without a restart)."""
+    pki = PkiConfig(directory=config.data_dir / PKI_DIR)
+
+    def load() -> tuple[bytes, bytes]:
+        material = load_material(pki, clock)
+        key = material.server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        chain = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in material.server_chain)
+        return key, chain
+
+    return PemTlsSource(load)
+
+
 async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintIntake:
-    """Recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+    """Recover interrupted releases, start IPP/IPPS/LPD intake and the expiry sweep."""
     printing = config.printing
 
     def seconds() -> float:
@@ -166,11 +192,15 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         spool,
         ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
         lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
+        ipps_listen=parse_listen(printing.ipps_listen) if printing.ipps_listen else None,
+        tls=intake_tls(config, hub.clock) if printing.ipps_listen else None,
         config=IntakeConfig(
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
             expiry_sweep_s=INTAKE_SWEEP_OFF_S,
+            authentication=AUTHENTICATION[printing.authentication],
         ),
+        passwords=PasswordCheck(hub.auth.verify_password, hub.auth.password_version),
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
     sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))

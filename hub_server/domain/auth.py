@@ -205,6 +205,43 @@ class Authentication:
         assert row is not None
         return int(row["id"])
 
+    async def verify_password(self, username: str, password: str) -> bool:
+        """A print client's HTTP Basic credentials: True when they are an active user's, who is
+        not locked out. A wrong password counts towards that user's lockout; an unknown name
+        costs the same argon2 work and locks nothing (there is no account to protect)."""
+        now_us = self._clock.now_us()
+        row = self._store.read(
+            lambda tx: tx.one(
+                "SELECT id, password_hash FROM users WHERE username = :u AND active = 1",
+                {"u": username[:MAX_SECRET_CHARS]},
+            )
+        )
+        stored_hash = None if row is None or row["password_hash"] is None else str(row["password_hash"])
+        matches = await asyncio.to_thread(self._hasher.verify, stored_hash, password[:MAX_SECRET_CHARS])
+        if row is None:
+            return False
+        identity = user_identity(int(row["id"]))
+        try:
+            self._refuse_if_locked(identity, now_us)
+            if not matches:
+                await self._fail(identity, now_us, PASSWORD_NOT_RECOGNISED)
+        except (AuthenticationFailed, PermissionDenied):  # wrong, or locked out
+            return False
+        if self._store.read(lambda tx: lockout.has_failures(tx, identity)):
+            await self._store.write(lambda tx: lockout.clear(tx, identity))
+        return True
+
+    def password_version(self, username: str) -> str | None:
+        """A digest that changes with ``username``'s password (None: no active user with a
+        password): print intake's credential cache drops an entry when it changes."""
+        stored = self._store.read(
+            lambda tx: tx.scalar(
+                "SELECT password_hash FROM users WHERE username = :u AND active = 1",
+                {"u": username[:MAX_SECRET_CHARS]},
+            )
+        )
+        return None if stored is None else sha256_hex(str(stored))
+
     async def link_card(self, terminal_id: str, card_number: str, username: str, password: str) -> AuthResult:
         """Link a card nobody holds to the user who proves their password; open their session.
 
