@@ -53,6 +53,7 @@ from .ipp_attributes import (
     JOB_TEMPLATE,
     MEDIA_SUPPORTED,
     SIDES_SUPPORTED,
+    PrinterIdentity,
     PrinterUri,
     job_attributes,
     printer_attributes,
@@ -195,6 +196,8 @@ class IppPrinter:
             Operation.GET_JOB_ATTRIBUTES: self._get_job_attributes,
             Operation.CANCEL_JOB: self._cancel_job,
             Operation.CANCEL_MY_JOBS: self._cancel_my_jobs,
+            Operation.CLOSE_JOB: self._close_job,
+            Operation.IDENTIFY_PRINTER: self._identify_printer,
         }
 
     # ------------------------------------------------------------------ HTTP entry
@@ -540,10 +543,15 @@ class IppPrinter:
         now = service.clock()
         attributes = printer_attributes(
             context.uris,
-            name=service.config.printer_name,
-            info=service.config.printer_info,
-            location=service.config.printer_location,
-            make_and_model=service.config.printer_make_and_model,
+            identity=PrinterIdentity(
+                name=service.config.printer_name,
+                info=service.config.printer_info,
+                location=service.config.printer_location,
+                make_and_model=service.config.printer_make_and_model,
+                organization=service.config.printer_organization,
+                organizational_unit=service.config.printer_organizational_unit,
+                geo_location=service.config.printer_geo_location,
+            ),
             up_time_s=int(now - service.started_at_s) + 1,
             queued_jobs=queued,
             now_s=now,
@@ -675,6 +683,36 @@ class IppPrinter:
         except JobNotCancelable as error:
             status = Status.NOT_AUTHORIZED if error.not_owner else Status.NOT_POSSIBLE
             raise IppRequestError(str(error), status) from None
+
+    async def _close_job(
+        self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
+    ) -> None:
+        """PWG 5100.11: no more documents for this job. A job holds one document, so a job
+        that has it is closed already; one closed before its document came is cancelled (there
+        is nothing to release), as the multiple-operation time-out would abort it."""
+        record = self._target_job(request)
+        requester = self._requester(request, context)
+        if not self._names(record, requester):
+            raise IppRequestError(f"job {record.job_id} belongs to another user", Status.NOT_AUTHORIZED)
+        if record.owner_verified:
+            self._require_verified(requester, context, "closing an authenticated user's job")
+        if record.spool_id is None and record.state not in FINAL_STATES:
+            self._cancel(record, requester)
+        self._job_group(response, self.service.registry.get_job(record.job_id) or record, context)
+
+    async def _identify_printer(
+        self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
+    ) -> None:
+        """PWG 5100.11: the queue has no panel of its own; the request is logged and counted
+        (``identify_requested``) for the admin, and only "display" is accepted."""
+        actions = _op_attribute(request, "identify-actions", (Tag.KEYWORD,))
+        if actions is not None and any(str(value.value) != "display" for value in actions.values):
+            self._unsupported(response, actions)
+            raise IppRequestError(
+                "identify-actions supports only display", Status.ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+            )
+        self.service.count("identify_requested")
+        log.info("ipp: Identify-Printer requested")
 
     async def _cancel_my_jobs(
         self, request: IppMessage, document: Document, context: IppContext, response: IppMessage

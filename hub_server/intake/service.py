@@ -55,6 +55,9 @@ class IntakeConfig:
     printer_info: str = "printgate secure print queue"
     printer_location: str = ""
     printer_make_and_model: str = "printgate pull-print hub"
+    printer_organization: str = ""
+    printer_organizational_unit: str = ""
+    printer_geo_location: str = ""  # a "geo:" URI (RFC 5870); empty: unknown
     queue: str = "default"
     unknown_owner: Literal["refuse", "hold"] = "refuse"
     ipp_limits: IppLimits = field(default_factory=IppLimits)

@@ -51,10 +51,12 @@ async def test_get_printer_attributes_advertises_formats_and_ops(intake: IntakeS
         "application/postscript",
         "image/pwg-raster",
         "application/vnd.hp-pjl",
+        "image/jpeg",
+        "image/urf",
         "application/octet-stream",
     ]
     operations = {v.value for v in printer.get("operations-supported").values}  # type: ignore[union-attr]
-    assert operations == {0x02, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0A, 0x0B, 0x39}
+    assert operations == {0x02, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0A, 0x0B, 0x39, 0x3B, 0x3C}
     assert attribute(response, Tag.PRINTER, "printer-uri-supported") == "ipp://127.0.0.1/ipp/print"
 
 
