@@ -88,6 +88,8 @@ class PrintConfig:
     # IPP clients: "none" (owners only claimed), "basic" (HTTP Basic over IPPS, optional) or
     # "required" (a job without hub credentials is refused with HTTP 401).
     authentication: str = "none"
+    # avahi's services directory (e.g. /etc/avahi/services): announce the queue over DNS-SD.
+    dnssd_services_dir: str = ""
     unknown_owner: str = "refuse"
     expiry_hours: float = 4.0
     private: bool = False

@@ -201,6 +201,7 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
             authentication=AUTHENTICATION[printing.authentication],
         ),
         passwords=PasswordCheck(hub.auth.verify_password, hub.auth.password_version),
+        dnssd_dir=Path(printing.dnssd_services_dir) if printing.dnssd_services_dir else None,
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
     sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))

@@ -24,11 +24,15 @@ __all__ = [
     "JOB_DESCRIPTION",
     "JOB_TEMPLATE",
     "MEDIA_SUPPORTED",
+    "PRINTER_DEVICE_ID",
     "SIDES_SUPPORTED",
+    "URF_SUPPORTED",
+    "PrinterIdentity",
     "PrinterUri",
     "date_time",
     "job_attributes",
     "printer_attributes",
+    "printer_uuid",
     "select",
 ]
 
@@ -154,6 +158,11 @@ class PrinterIdentity:
     geo_location: str = ""  # "geo:" URI or empty (unknown)
 
 
+def printer_uuid(name: str) -> uuid.UUID:
+    """The queue's stable UUID (printer-uuid, DNS-SD ``UUID``), derived from its name."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"printgate:{name}")
+
+
 def _attr(name: str, tag: int, *values: object) -> IppAttribute:
     return IppAttribute(name, [IppValue(tag, value) for value in values])
 
@@ -213,7 +222,7 @@ def printer_attributes(
         _attr("printer-more-info", T.URI, web),
         _attr("printer-supply-info-uri", T.URI, web),
         _attr("printer-icons", T.URI, *(f"{icons_base}/printer-{size}.png" for size in ICON_SIZES)),
-        _attr("printer-uuid", T.URI, uuid.uuid5(uuid.NAMESPACE_URL, f"printgate:{name}").urn),
+        _attr("printer-uuid", T.URI, printer_uuid(name).urn),
         _attr("printer-state", T.ENUM, PrinterState.IDLE),
         _attr("printer-state-reasons", T.KEYWORD, "none"),
         _attr("printer-state-message", T.TEXT, "accepting jobs for pull printing"),

@@ -15,13 +15,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
 from .connections import ConnectionGuard
 from .credentials import PasswordCheck
+from .dnssd import Announcement, QueueAdvert, publish
 from .http_server import HttpLimits, HttpListener, Listen, SslSource, start_http
 from .ipp_app import ipp_application
+from .ipp_attributes import printer_uuid
 from .ipp_printer import Endpoint, IppPrinter
 from .jobs import JobRegistry
 from .lpd import NACK, LpdServer
@@ -47,6 +50,7 @@ class IntakeServer:
     http: HttpListener | None
     lpd_server: asyncio.Server | None
     sweeper: asyncio.Task[None]
+    announcement: Announcement | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -77,7 +81,9 @@ class IntakeServer:
         return self.guard.per_address
 
     async def close(self) -> None:
-        """Stop listening, cancel the sweep and background analyses."""
+        """Withdraw the DNS-SD announcement, stop listening, cancel the sweep and analyses."""
+        if self.announcement is not None:
+            self.announcement.withdraw()
         self.sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.sweeper
@@ -147,12 +153,14 @@ async def start_intake(
     tls: SslSource | None = None,
     config: IntakeConfig | None = None,
     passwords: PasswordCheck | None = None,
+    dnssd_dir: Path | None = None,
 ) -> IntakeServer:
     """Start plain IPP, IPPS (needs ``tls``) and/or LPD listeners.
 
     ``passwords`` is the hub's password check, needed when ``config.authentication`` is not
     "none" (HTTP Basic credentials are taken over IPPS only). Port 0 binds an ephemeral port;
-    read it back from ``IntakeServer.ipp_port``/``ipps_port``/``lpd_port``.
+    read it back from ``IntakeServer.ipp_port``/``ipps_port``/``lpd_port``. With
+    ``dnssd_dir`` (avahi's services directory) the IPP/IPPS queue is announced over DNS-SD.
     """
     if ipps_listen is not None and tls is None:
         raise ValueError("an IPPS listener needs a TLS source")
@@ -179,6 +187,21 @@ async def start_intake(
         )
     sweeper = asyncio.get_running_loop().create_task(_sweep(service))
     server = IntakeServer(service, printer, app, guard, http, lpd_server, sweeper)
+    if dnssd_dir is not None and http is not None:
+        advert = QueueAdvert(
+            name=f"{config.printer_name} on %h",
+            uuid=str(printer_uuid(config.printer_name)),
+            make_and_model=config.printer_make_and_model,
+            location=config.printer_location,
+            ipp_port=server.ipp_port,
+            ipps_port=server.ipps_port,
+            authenticates=config.authentication != "none",
+        )
+        try:
+            server.announcement = publish(advert, dnssd_dir)
+        except BaseException:
+            await server.close()
+            raise
     log.info(
         "intake: IPP on %s, IPPS on %s, LPD on %s",
         server.ipp_port or "off",
