@@ -51,9 +51,12 @@ def cluster() -> Iterator[tuple[PostgresServer, PostgresServer]]:
             connection.execute("ALTER SYSTEM SET synchronous_standby_names = 'standby'")
             connection.execute("SELECT pg_reload_conf()")
             deadline = time.monotonic() + SYNC_TIMEOUT_S
-            while connection.execute(
-                "SELECT 1 FROM pg_stat_replication WHERE application_name = 'standby' AND sync_state = 'sync'"
-            ).fetchone() is None:
+            while (
+                connection.execute(
+                    "SELECT 1 FROM pg_stat_replication WHERE application_name = 'standby' AND sync_state = 'sync'"
+                ).fetchone()
+                is None
+            ):
                 assert time.monotonic() < deadline, "the standby never became synchronous"
                 time.sleep(0.1)
         yield primary, standby
