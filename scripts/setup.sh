@@ -11,7 +11,7 @@ SYSTEM_PACKAGES=(
     # print intake analysis and IPP conformance clients / reference printer; a private CUPS
     # (scheduler, lp/lpadmin, filters) as the real desktop client; avahi-browse for DNS-SD
     ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon avahi-utils
-    cups-daemon cups-client cups-filters
+    cups-daemon cups-client cups-filters iproute2
     # fleet broker and its command-line clients (ACL tests), and the scale-out database
     mosquitto mosquitto-clients postgresql
     # Kivy under a virtual screen
@@ -22,6 +22,9 @@ SYSTEM_PACKAGES=(
     libldap-dev libsasl2-dev slapd ldap-utils
     # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
     ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
+    # web console and portal: end-to-end tests drive Debian's chromium (Playwright's own browser
+    # builds are not fetched: the tests point it at /usr/bin/chromium)
+    chromium chromium-driver fonts-dejavu-core
 )
 
 missing=()

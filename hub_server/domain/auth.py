@@ -206,27 +206,18 @@ class Authentication:
         return int(row["id"])
 
     async def verify_password(self, username: str, password: str) -> bool:
-        """A print client's HTTP Basic credentials: True when they are an active user's, who is
-        not locked out. A wrong password counts towards that user's lockout; an unknown name
-        costs the same argon2 work and locks nothing (there is no account to protect)."""
+        """A print client's HTTP Basic credentials: True when they are an active user's who is
+        not locked out. The checks and lockout of a password at a terminal; like the web
+        portal, a name that is nobody's counts against that name only (``ipp:<name>``), so
+        guessing cannot lock the print queue for everyone."""
         now_us = self._clock.now_us()
-        row = self._store.read(
-            lambda tx: tx.one(
-                "SELECT id, password_hash FROM users WHERE username = :u AND active = 1",
-                {"u": username[:MAX_SECRET_CHARS]},
-            )
-        )
-        stored_hash = None if row is None or row["password_hash"] is None else str(row["password_hash"])
-        matches = await asyncio.to_thread(self._hasher.verify, stored_hash, password[:MAX_SECRET_CHARS])
-        if row is None:
-            return False
-        identity = user_identity(int(row["id"]))
+        origin = f"ipp:{username.lower()[:MAX_SECRET_CHARS]}"
         try:
-            self._refuse_if_locked(identity, now_us)
-            if not matches:
-                await self._fail(identity, now_us, PASSWORD_NOT_RECOGNISED)
-        except (AuthenticationFailed, PermissionDenied):  # wrong, or locked out
+            self._refuse_if_locked(terminal_identity(origin), now_us)
+            user_id = await self._check_password(origin, username, password, now_us)
+        except (AuthenticationFailed, PermissionDenied):  # wrong, unknown, or locked out
             return False
+        identity = user_identity(user_id)
         if self._store.read(lambda tx: lockout.has_failures(tx, identity)):
             await self._store.write(lambda tx: lockout.clear(tx, identity))
         return True
@@ -241,6 +232,15 @@ class Authentication:
             )
         )
         return None if stored is None else sha256_hex(str(stored))
+
+    async def check_web_password(self, username: str, password: str) -> int:
+        """The user a web portal login proves: the checks and lockout of a password at a
+        terminal, but a name that is nobody's counts against that name (the portal is
+        everyone's: it must not lock for all)."""
+        now_us = self._clock.now_us()
+        origin = f"web:{username.lower()[:MAX_SECRET_CHARS]}"
+        self._refuse_if_locked(terminal_identity(origin), now_us)
+        return await self._check_password(origin, username, password, now_us)
 
     async def link_card(self, terminal_id: str, card_number: str, username: str, password: str) -> AuthResult:
         """Link a card nobody holds to the user who proves their password; open their session.

@@ -48,7 +48,7 @@ from .jobs import (
     PrintTicket,
 )
 from .server import IntakeServer, parse_listen, start_intake
-from .service import IntakeConfig, IntakeService
+from .service import IntakeConfig, IntakeService, Submission
 from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
 from .tls import PemTlsSource, tls_context_from_pem
 
@@ -97,6 +97,7 @@ __all__ = [
     "SpoolLimits",
     "SpoolWriter",
     "Status",
+    "Submission",
     "Tag",
     "analyze_file",
     "encode_message",
