@@ -56,6 +56,7 @@ EXPECTED = {
     "parse_listen",
     "parse_message",
     "start_intake",
+    "Submission",
 }
 
 
