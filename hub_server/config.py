@@ -26,7 +26,11 @@ Example::
 
     [print]                       # pull printing: the hub as a print queue (off unless a listener is set)
     ipp_listen = ""               # HOST:PORT of the IPP printer (e.g. "0.0.0.0:631"); empty: off
+    ipps_listen = ""              # HOST:PORT of the IPPS printer (hub PKI certificate; e.g. "0.0.0.0:443")
     lpd_listen = ""               # HOST:PORT of the LPD listener (e.g. "0.0.0.0:515"); empty: off
+    authentication = "none"       # IPP clients: "none" (names only claimed), "basic" (HTTP Basic over
+                                  # IPPS accepted) or "required" (jobs without hub credentials refused)
+    dnssd_services_dir = ""       # avahi's services directory (/etc/avahi/services): announce the queue
     unknown_owner = "refuse"      # a job from a name that is no hub user: "refuse" or "hold" (for claiming)
     expiry_hours = 4.0            # a held job is deleted this long after it arrived
     private = false               # true: a job is shredded the moment it printed (no reprint)

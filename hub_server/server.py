@@ -130,6 +130,11 @@ class RunningHub:
         return self.printing.intake.ipp_port if self.printing else 0
 
     @property
+    def ipps_port(self) -> int:
+        """The bound IPPS port (0: off)."""
+        return self.printing.intake.ipps_port if self.printing else 0
+
+    @property
     def lpd_port(self) -> int:
         """The bound LPD port (0: off)."""
         return self.printing.intake.lpd_port if self.printing else 0
@@ -332,7 +337,8 @@ async def _serve_until_signalled(
         print(f"printgate hub listening on {address} (data in {config.data_dir})", flush=True)
         if running.printing is not None:
             print(
-                f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
+                f"print intake: IPP port {running.ipp_port or 'off'}, IPPS port {running.ipps_port or 'off'},"
+                f" LPD port {running.lpd_port or 'off'}",
                 flush=True,
             )
         if running.web is not None:
