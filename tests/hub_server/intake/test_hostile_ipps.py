@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 
 import pytest
 import pytest_asyncio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub_server.intake import InMemoryJobRegistry, IntakeServer, Operation, Spool, Status, parse_message
 
 from . import ipp_client
 from .conftest import AUTHENTICATING_CONFIG, PASSWORDS, FakeHubPasswords, TlsFiles
 from .ipp_client import basic_auth, connect, exchange, http_post, request
+from .test_socket_fuzz import FUZZ, ThreadedIntake, post
 
 pytestmark = pytest.mark.asyncio
 
@@ -133,3 +137,61 @@ async def test_plaintext_http_on_the_tls_port_is_refused(
     assert not answer.startswith(b"HTTP/")  # no HTTP answer, and the password was never read
     assert registry.list_jobs() == []
     await honest_job_is_filed(queue, registry)
+
+
+async def test_no_password_or_token_reaches_the_logs(
+    queue: IntakeServer, registry: InMemoryJobRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets = ["alice-pw", "wrong-but-secret-guess"]
+    for password in secrets:
+        await exchange(queue.ipps_port, http_post(DOCUMENT, extra=basic_auth("alice", password)))
+    assert len(registry.list_jobs()) == 1
+    tokens = [base64.b64encode(f"alice:{p}".encode()).decode() for p in secrets]
+    assert "credentials refused" in caplog.text  # the failure is logged, without its secret
+    for secret in (*secrets, *tokens):
+        assert secret not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def fuzzed_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedIntake]:
+    queue = ThreadedIntake(
+        tmp_path_factory.mktemp("auth-fuzz"), replace(AUTHENTICATING_CONFIG, authentication="required")
+    )
+    yield queue
+    queue.close()
+
+
+@FUZZ
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=200),
+        st.binary(max_size=120).map(lambda raw: "Basic " + base64.b64encode(raw).decode()),
+        st.tuples(
+            st.sampled_from(["alice", "bob", "", "ALICE"]), st.sampled_from(["alice-pw", "bob-pw", "x", ""])
+        ).map(lambda pair: "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()),
+    )
+)
+def test_fuzz_any_authorization_header_is_a_job_for_its_proven_user_or_a_401(
+    fuzzed_queue: ThreadedIntake, authorization: str
+) -> None:
+    assert fuzzed_queue.tls_files is not None
+    before = len(fuzzed_queue.registry.list_jobs())
+    raw = post(
+        fuzzed_queue.server.ipps_port,
+        DOCUMENT,
+        f"Authorization: {authorization}\r\n",
+        fuzzed_queue.tls_files.client_context(),
+    )
+    status = int(raw.split(b" ", 2)[1])
+    jobs = fuzzed_queue.registry.list_jobs()
+    scheme, _, token = authorization.partition(" ")
+    try:
+        user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        user = password = ""
+    proven = scheme == "Basic" and user in PASSWORDS and PASSWORDS[user] == password
+    if proven:
+        assert status == 200 and len(jobs) == before + 1 and jobs[-1].owner == user
+    else:
+        assert status == 401 and len(jobs) == before
