@@ -223,15 +223,26 @@ class Authentication:
         return True
 
     def password_version(self, username: str) -> str | None:
-        """A digest that changes with ``username``'s password (None: no active user with a
-        password): print intake's credential cache drops an entry when it changes."""
-        stored = self._store.read(
-            lambda tx: tx.scalar(
-                "SELECT password_hash FROM users WHERE username = :u AND active = 1",
+        """A digest that changes with ``username``'s password; None when no active user has
+        that name and a password, or the user is locked out. Print intake's credential cache
+        drops an entry when this changes, so a new password, a disabled account or a lockout
+        takes effect at the next request (no argon2 here: one indexed read)."""
+        now_us = self._clock.now_us()
+
+        def read(tx: Tx) -> str | None:
+            row = tx.one(
+                "SELECT id, password_hash FROM users WHERE username = :u AND active = 1",
                 {"u": username[:MAX_SECRET_CHARS]},
             )
-        )
-        return None if stored is None else sha256_hex(str(stored))
+            if row is None or row["password_hash"] is None:
+                return None
+            try:
+                refuse_if_locked(tx, user_identity(int(row["id"])), now_us)
+            except PermissionDenied:
+                return None
+            return sha256_hex(str(row["password_hash"]))
+
+        return self._store.read(read)
 
     async def check_web_password(self, username: str, password: str) -> int:
         """The user a web portal login proves: the checks and lockout of a password at a

@@ -63,7 +63,11 @@ async def test_the_authenticated_user_owns_the_job_and_wrong_passwords_lock_out(
     assert record is not None and (record.owner, record.submitted_by) == ("alice", "alice")
     for _ in range(3):
         assert (await exchange(port, http_post(body, extra=basic_auth("alice", "guess"))))[0] == 401
-    # Each failure reached the hub's lockout: alice is locked now, even with her password
-    # (print clients that already proved it keep their cached entry until its TTL ends).
+    # Each failure reached the hub's lockout: alice is locked now, even with her password,
+    # and the credential cache (which holds her first, good request) follows at once.
+    status, _, _ = await exchange(port, http_post(body, extra=basic_auth("alice", PASSWORD)))
+    assert status == 401
     assert not await hub.hub.auth.verify_password("alice", PASSWORD)
+    credentials = hub.printing.intake.printer.credentials
+    assert credentials is not None and credentials.verifications == 5  # 1 good, 3 wrong, 1 locked
     assert [r.job_id for r in hub.hub.job_registry.list_jobs()] == [job_id]
