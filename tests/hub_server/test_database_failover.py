@@ -29,6 +29,9 @@ KILL_AFTER_ACKS = 80
 WORKERS = 4
 RETRY_PAUSE_S = 0.05
 SYNC_TIMEOUT_S = 30.0
+SYNCHRONOUS_STANDBY = (
+    "SELECT 1 FROM pg_stat_replication WHERE application_name = 'standby' AND sync_state = 'sync'"
+)
 
 
 def _amount(index: int) -> int:
@@ -51,12 +54,7 @@ def cluster() -> Iterator[tuple[PostgresServer, PostgresServer]]:
             connection.execute("ALTER SYSTEM SET synchronous_standby_names = 'standby'")
             connection.execute("SELECT pg_reload_conf()")
             deadline = time.monotonic() + SYNC_TIMEOUT_S
-            while (
-                connection.execute(
-                    "SELECT 1 FROM pg_stat_replication WHERE application_name = 'standby' AND sync_state = 'sync'"
-                ).fetchone()
-                is None
-            ):
+            while connection.execute(SYNCHRONOUS_STANDBY).fetchone() is None:
                 assert time.monotonic() < deadline, "the standby never became synchronous"
                 time.sleep(0.1)
         yield primary, standby
