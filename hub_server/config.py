@@ -31,7 +31,11 @@ Example::
 
     [print]                       # pull printing: the hub as a print queue (off unless a listener is set)
     ipp_listen = ""               # HOST:PORT of the IPP printer (e.g. "0.0.0.0:631"); empty: off
+    ipps_listen = ""              # HOST:PORT of the IPPS printer (hub PKI certificate; e.g. "0.0.0.0:443")
     lpd_listen = ""               # HOST:PORT of the LPD listener (e.g. "0.0.0.0:515"); empty: off
+    authentication = "none"       # IPP clients: "none" (names only claimed), "basic" (HTTP Basic over
+                                  # IPPS accepted) or "required" (jobs without hub credentials refused)
+    dnssd_services_dir = ""       # avahi's services directory (/etc/avahi/services): announce the queue
     unknown_owner = "refuse"      # a job from a name that is no hub user: "refuse" or "hold" (for claiming)
     expiry_hours = 4.0            # a held job is deleted this long after it arrived
     private = false               # true: a job is shredded the moment it printed (no reprint)
@@ -121,7 +125,13 @@ class PrintConfig:
     """Pull printing: intake listeners, spool policy, release overrides and job rules."""
 
     ipp_listen: str = ""
+    ipps_listen: str = ""  # IPPS with the hub PKI's server certificate
     lpd_listen: str = ""
+    # IPP clients: "none" (owners only claimed), "basic" (HTTP Basic over IPPS, optional) or
+    # "required" (a job without hub credentials is refused with HTTP 401).
+    authentication: str = "none"
+    # avahi's services directory (e.g. /etc/avahi/services): announce the queue over DNS-SD.
+    dnssd_services_dir: str = ""
     unknown_owner: str = "refuse"
     expiry_hours: float = 4.0
     private: bool = False
@@ -147,12 +157,16 @@ class PrintConfig:
     @property
     def enabled(self) -> bool:
         """True when at least one intake listener is configured."""
-        return bool(self.ipp_listen or self.lpd_listen)
+        return bool(self.ipp_listen or self.ipps_listen or self.lpd_listen)
 
     def validate(self) -> None:
         """Refuse values with no meaning."""
         if self.unknown_owner not in ("refuse", "hold"):
             raise ValueError('[print] unknown_owner must be "refuse" or "hold"')
+        if self.authentication not in ("none", "basic", "required"):
+            raise ValueError('[print] authentication must be "none", "basic" or "required"')
+        if self.authentication != "none" and not self.ipps_listen:
+            raise ValueError("[print] authentication needs ipps_listen (passwords only over TLS)")
         if self.snmp_unreachable not in ("allow", "refuse"):
             raise ValueError('[print] snmp_unreachable must be "allow" or "refuse"')
         if self.expiry_hours <= 0 or self.reprint_hours < 0 or self.unanalysed_pages < 0:

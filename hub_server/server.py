@@ -25,9 +25,10 @@ import socket
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import grpc
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from printgate.v1 import admin_pb2_grpc, enrollment_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
@@ -43,6 +44,8 @@ from hub_server.errors import DeviceRefused
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
+    PasswordCheck,
+    PemTlsSource,
     QueuePolicy,
     Spool,
     SpoolLimits,
@@ -119,6 +122,11 @@ QUEUE = "default"  # the one print queue intake offers
 # sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
 INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
 PRINT_SWEEP_S = 60.0
+AUTHENTICATION: dict[str, Literal["none", "basic", "required"]] = {
+    "none": "none",
+    "basic": "basic",
+    "required": "required",
+}
 RELEASE_DRAIN_S = 30.0
 
 
@@ -157,6 +165,11 @@ class RunningHub:
     def ipp_port(self) -> int:
         """The bound IPP port (0: off)."""
         return self.printing.intake.ipp_port if self.printing else 0
+
+    @property
+    def ipps_port(self) -> int:
+        """The bound IPPS port (0: off)."""
+        return self.printing.intake.ipps_port if self.printing else 0
 
     @property
     def lpd_port(self) -> int:
@@ -289,8 +302,24 @@ def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
     )
 
 
+def intake_tls(config: HubConfig, clock: Clock) -> PemTlsSource:
+    """IPPS's TLS source: the hub PKI's server key and chain, read again every few seconds
+    (a replaced certificate is served without a restart)."""
+    pki = pki_config(config)
+
+    def load() -> tuple[bytes, bytes]:
+        material = load_material(pki, clock)
+        key = material.server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        chain = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in material.server_chain)
+        return key, chain
+
+    return PemTlsSource(load)
+
+
 async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintIntake:
-    """Recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+    """Recover interrupted releases, start IPP/IPPS/LPD intake and the expiry sweep."""
     printing = config.printing
 
     def seconds() -> float:
@@ -304,6 +333,8 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         spool,
         ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
         lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
+        ipps_listen=parse_listen(printing.ipps_listen) if printing.ipps_listen else None,
+        tls=intake_tls(config, hub.clock) if printing.ipps_listen else None,
         config=IntakeConfig(
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
@@ -312,7 +343,10 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
             connections_per_address_max=printing.connections_per_address_max,
             body_min_bytes_per_s=printing.body_min_bytes_per_s,
             body_deadline_s=printing.body_deadline_s,
+            authentication=AUTHENTICATION[printing.authentication],
         ),
+        passwords=PasswordCheck(hub.auth.verify_password, hub.auth.password_version),
+        dnssd_dir=Path(printing.dnssd_services_dir) if printing.dnssd_services_dir else None,
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
     # A job the hub deletes or expires has its analysis (its Ghostscript) killed at once.
@@ -517,7 +551,8 @@ async def _serve_until_signalled(
         )
         if running.printing is not None:
             print(
-                f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
+                f"print intake: IPP port {running.ipp_port or 'off'}, IPPS port {running.ipps_port or 'off'},"
+                f" LPD port {running.lpd_port or 'off'}",
                 flush=True,
             )
         if running.web is not None:

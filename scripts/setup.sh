@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(
     # PC/SC card readers: the daemon, headers and swig for building pyscard, the virtual reader driver
     pcscd libpcsclite-dev swig vsmartcard-vpcd
-    # print intake analysis and IPP conformance clients / reference printer
-    ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon
+    # print intake analysis and IPP conformance clients / reference printer; a private CUPS
+    # (scheduler, lp/lpadmin, filters) as the real desktop client; avahi-browse for DNS-SD
+    ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon avahi-utils
+    cups-daemon cups-client cups-filters iproute2
     # fleet broker and its command-line clients (ACL tests), and the scale-out database
     mosquitto mosquitto-clients postgresql
     # Kivy under a virtual screen

@@ -10,6 +10,7 @@ hub deletes or expires a job itself, it calls ``IntakeServer.service.stop_analys
 from __future__ import annotations
 
 from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file
+from .credentials import CredentialCache, PasswordCheck
 from .errors import (
     AnalysisError,
     IntakeError,
@@ -49,6 +50,7 @@ from .jobs import (
 from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService, Submission
 from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
+from .tls import PemTlsSource, tls_context_from_pem
 
 __all__ = [
     "REASON_ANALYSING",
@@ -56,6 +58,7 @@ __all__ = [
     "REASON_HELD",
     "AnalysisError",
     "AnalysisLimits",
+    "CredentialCache",
     "DocumentSettings",
     "InMemoryJobRegistry",
     "IntakeConfig",
@@ -81,6 +84,8 @@ __all__ = [
     "Operation",
     "OwnerRefused",
     "PageInfo",
+    "PasswordCheck",
+    "PemTlsSource",
     "PrintTicket",
     "QueuePolicy",
     "Spool",
@@ -99,4 +104,5 @@ __all__ = [
     "parse_listen",
     "parse_message",
     "start_intake",
+    "tls_context_from_pem",
 ]
