@@ -320,6 +320,18 @@ MIGRATIONS: list[list[str]] = [
             WHERE delegate_group_id IS NOT NULL""",
         "CREATE INDEX job_delegations_delegate ON job_delegations (delegate_user_id)",
     ],
+    # 4: the release crash window. An attempt is *prepared* ('releasing', sending_us NULL: the
+    # reservation is durable, nothing sent), *sending* ('releasing', sending_us set: what the
+    # printer said just before the first byte is recorded, so that after a crash it can be asked
+    # what became of the job), 'sent', then charged ('printed') or 'failed'.
+    [
+        "ALTER TABLE print_releases ADD COLUMN printer_id BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN transport TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE print_releases ADD COLUMN sending_us BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN printer_job_id BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN page_count_before BIGINT",
+        "ALTER TABLE print_jobs ADD COLUMN may_have_printed INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 
 
