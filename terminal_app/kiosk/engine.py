@@ -86,6 +86,7 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         self._wake_sender.set()
         if self._state.screen is KioskScreen.STARTING:
             self._set(screen=KioskScreen.IDLE)
+        await self._deliver_receipts_due()
 
     def _wait_s(self) -> float | None:
         now = self.clock.monotonic_s()
@@ -222,8 +223,9 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         if recharge_id is not None:
             # the coins are journaled; the recharge is closed now or by the replay loop later
             with contextlib.suppress(HubCallError):
-                await self.hub.close_recharge(recharge_id)
-                self.journal.recharge_closed(recharge_id)
+                summary = await self.hub.close_recharge(recharge_id)
+                self.journal.recharge_closed(recharge_id, self._receipt_of(summary, self._state.username))
+            await self._deliver_receipts_due()
         self._set(**EMPTY_SESSION)
         self._to_idle()
 
