@@ -14,6 +14,8 @@ import pytest_asyncio
 from printgate.v1 import admin_pb2, terminal_pb2
 
 from mfp_adapters import Raw9100Transport
+from terminal_app.hub import HubClient
+from terminal_app.hub import client as hub_client
 from tests.hub_server.intake.conftest import MONO_COLOR_PS
 from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
 
@@ -221,6 +223,20 @@ async def test_list_jobs_in_pages(site: PrintSite, three_pages: Path) -> None:
     second = await page(2, first.next_page_token)
     assert [job.name for job in second.jobs] == ["three"] and second.next_page_token == ""
     assert [job.name for job in (await page(0)).jobs] == ["one", "two", "three"]
+
+
+async def test_the_terminal_client_asks_in_pages_and_gets_every_job(
+    site: PrintSite, three_pages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("one", "two", "three"):
+        await site.submit(three_pages, "alice", name=name)
+    token = await site.session("c-alice")
+    monkeypatch.setattr(hub_client, "LIST_JOBS_PAGE_SIZE", 2)
+    client = HubClient(f"127.0.0.1:{site.running.port}", site.terminal.terminal_id, site.terminal.key)
+    try:
+        assert [job.name for job in await client.list_jobs(token)] == ["one", "two", "three"]
+    finally:
+        await client.close()
 
 
 @pytest.mark.parametrize(("transport", "reported"), [("lpd", False), ("ipp", True)])
