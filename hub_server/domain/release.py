@@ -558,12 +558,14 @@ class PrintJobs:
         if isinstance(attempt, Progress):
             yield attempt  # this request printed the job before: answer again, print nothing
             return
-        yield Progress(job_id, "sending")
-        # The send runs as its own task: a terminal that hangs up mid-release does not leave
-        # the job half-done; it prints and settles (or fails and refunds) all the same.
+        # The send runs as its own task, started before anything is yielded: a terminal that
+        # hangs up mid-release does not leave the job half-done; it prints and settles (or fails
+        # and refunds) all the same. In flight from now on: no resolve() of another release takes it.
+        self._in_flight.add(attempt.attempt_id)
         task = asyncio.ensure_future(self._send(printer, attempt))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        yield Progress(job_id, "sending")
         yield await asyncio.shield(task)
 
     async def wait_releases(self, timeout_s: float) -> None:
@@ -714,7 +716,6 @@ class PrintJobs:
             sent["sending"] = True
 
         pages: int | None = None
-        self._in_flight.add(attempt.attempt_id)
         try:
             transport = self.transports(printer)
             result = await transport.send(

@@ -228,6 +228,7 @@ class HeldJob:
     price_mono_per_copy_cents: int
     price_duplex_per_copy_cents: int
     price_mono_duplex_per_copy_cents: int
+    may_have_printed: bool = False  # a release was cut off and the printer could not say
 
 
 @dataclass(frozen=True)

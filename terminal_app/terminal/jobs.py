@@ -190,6 +190,7 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_mono_per_copy_cents=job.price_mono_per_copy_cents,
         price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
+        may_have_printed=job.may_have_printed,
         thumbnail_png=thumbnail_png,
     )
 

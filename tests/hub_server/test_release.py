@@ -17,6 +17,7 @@ from mfp_adapters import Raw9100Transport
 from terminal_app.hub import HubClient
 from terminal_app.hub import client as hub_client
 from tests.hub_server.intake.conftest import MONO_COLOR_PS
+from tests.hub_server.test_release_crash import BIG_PAGE_PS
 from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
 
 pytestmark = pytest.mark.asyncio
@@ -317,3 +318,31 @@ async def test_a_silent_snmp_agent_allows_or_refuses_as_configured(
         if outcome == REFUSED:
             assert progress[-1].message == "printer mfp-1 does not answer status queries; try again later"
             assert site.mfp.device.jobs == [] and await site.clients.balance("alice") == 500
+
+
+async def test_a_line_cut_mid_document_asks_the_printer_before_refunding(
+    site: PrintSite, tmp_path: Path
+) -> None:
+    """The printer stops reading part-way through and the hub gives up (write timeout): it asks
+    the printer (PJL page counter), which printed nothing, so the job is back to held and
+    uncharged; the printer, reading on, gets a cut-off job that prints no page."""
+    assert site.running.printing is not None
+    port = site.mfp.raw_port
+    site.running.printing.jobs.transports = lambda printer: Raw9100Transport(
+        "127.0.0.1", port, write_timeout_s=0.5
+    )
+    big = tmp_path / "big.ps"
+    big.write_bytes(BIG_PAGE_PS)
+    await site.submit(big, "alice")
+    token = await site.session("c-alice")
+    (job,) = await site.list_jobs(token)
+    site.mfp.behaviour.stall_after_bytes = 64 * 1024
+    progress = await site.release(token, "cut", [release_item(job.id)])
+    assert progress[-1].state == terminal_pb2.RELEASE_STATE_FAILED
+    assert progress[-1].message == "not printed: the page counter did not move"
+    site.mfp.behaviour.stall_after_bytes = None
+    assert [(listed.printed, listed.may_have_printed) for listed in await site.list_jobs(token)] == [
+        (False, False)
+    ]
+    assert await site.clients.balance("alice") == 500 and site.holds_cents() == 0
+    assert sum(printed.impressions for printed in site.mfp.device.jobs) == 0

@@ -54,13 +54,13 @@ STEPS = ("prepared", "sending", "sent", "charged")
 TRANSPORTS = ("raw9100", "ipp", "lpd")
 
 
-def _hub(tmp_path: Path, database_url: str, mfp: MfpSimServer) -> HubProcess:
+def _hub(tmp_path: Path, database_url: str, mfp: MfpSimServer, *, snmp: bool = True) -> HubProcess:
     ipp_port = free_tcp_port()
     config = tmp_path / "hub.toml"
+    agent = f'[print.printer_snmp]\n"mfp-1" = "127.0.0.1:{mfp.snmp_port}"\n' if snmp else ""
     config.write_text(
         f'[hub]\ndatabase = "{database_url}"\n[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 1024\n'
-        f'[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n'
-        f'[print.printer_snmp]\n"mfp-1" = "127.0.0.1:{mfp.snmp_port}"\n'
+        f'[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n{agent}'
     )
     process = HubProcess(tmp_path / "hub", free_tcp_port(), config)
     process.ipp_port = ipp_port  # type: ignore[attr-defined]
@@ -313,6 +313,43 @@ async def test_a_printer_that_cannot_say_yet_keeps_the_job_as_may_have_printed(
             assert site.read("SELECT state FROM print_jobs") == "printed"
             assert _pages(mfp) == 1
             assert await site.balances() == (START_CENTS - MONO_CENTS, 0)
+            assert (await site.admin("CheckLedger", admin_pb2.Empty())).ok
+        finally:
+            await site.channel.close()
+            process.stop()
+
+
+async def test_a_printer_that_can_never_say_is_charged_and_shown_as_may_have_printed(
+    tmp_path: Path, database_url: str
+) -> None:
+    """LPD without an SNMP agent: nothing can tell whether a cut-off job printed. It printed
+    here; recovery charges the estimate once (never printed uncharged), lists the job as printed
+    and "may have printed", and sends nothing; printing it again is a reprint the user asks for."""
+    async with MfpSimServer() as mfp:
+        process = _hub(tmp_path, database_url, mfp, snmp=False)
+        process.start()
+        site = Site(process, database_url)
+        try:
+            await site.setup(mfp, "lpd")
+            path = tmp_path / "job.ps"
+            path.write_bytes(BIG_PAGE_PS)
+            await site.submit(path)
+            await site.wait_for("SELECT COUNT(*) FROM print_jobs WHERE page_count = 1", 1)
+            mfp.behaviour.stall_after_bytes = STALL_AT_BYTES
+            consumer = asyncio.ensure_future(_drain(site.release_stream("release-1")))
+            await _hold_at(site, mfp, "sent")
+            assert site.read("SELECT page_count_before FROM print_releases") is None
+            process.kill()
+            await asyncio.gather(consumer, return_exceptions=True)
+            mfp.behaviour.release_answers()
+            await asyncio.to_thread(process.start)
+            await site.reconnect()
+
+            assert site.read("SELECT state FROM print_jobs") == "printed"
+            jobs = await site.held_jobs()
+            assert [(job.printed, job.may_have_printed) for job in jobs] == [(True, True)]
+            assert await site.balances() == (START_CENTS - MONO_CENTS, 0)
+            assert _pages(mfp) == 1
             assert (await site.admin("CheckLedger", admin_pb2.Empty())).ok
         finally:
             await site.channel.close()
