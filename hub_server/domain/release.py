@@ -109,6 +109,7 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 10_000
 RESTARTED = "the hub restarted before the job was sent"
 MAY_HAVE_PRINTED = "may have printed: the printer cannot say yet"
+ASK_PRINTER_TIMEOUT_S = 10.0
 MAX_KEY_CHARS = 96
 THUMBNAIL_BYTES_MAX = 256 * 1024
 # When does "the transport has every byte" happen? raw9100 and IPP stream the document to
@@ -942,12 +943,16 @@ class PrintJobs:
         transport = self.transports(printer)
         page_count_before = row["page_count_before"]
         printer_job_id = row["printer_job_id"]
-        return await ask_printer(
+        question = ask_printer(
             transport,
             None if printer_job_id is None else int(printer_job_id),
             None if page_count_before is None else int(page_count_before),
             self._agent(printer),
         )
+        try:  # bounded: hub start and the next release wait for this answer
+            return await asyncio.wait_for(question, ASK_PRINTER_TIMEOUT_S)
+        except TimeoutError:
+            return Outcome(Verdict.ASK_LATER, why=f"no answer within {ASK_PRINTER_TIMEOUT_S:.0f} s")
 
     async def _apply(self, row: Row, outcome: Outcome) -> None:
         attempt_id = int(row["id"])

@@ -99,6 +99,9 @@ class KioskCore(SessionEngine[KioskState, KioskIntent]):
         self._tasks: list[asyncio.Task[None]] = []
         self._emptying_key: tuple[tuple[tuple[str, int, int], ...], str] | None = None
         self._closing: asyncio.Future[None] | None = None
+        # A receipt journaled by the replay loop waits for the engine's loop: only the loop (its
+        # intents and timers) talks to the printer, never two tasks at once.
+        self._receipts_waiting = False
 
     # ================================================================ what one part needs of another
 

@@ -113,4 +113,4 @@ class Crediting(KioskCore):
             self.journal.recharge_closed(record.recharge_id, receipt)
             log.info("kiosk: recharge %d closed late: %d credited", record.recharge_id, summary.total_cents)
             if receipt is not None:
-                await self._deliver_receipt(receipt)
+                self._receipts_waiting = True  # printed by the engine's loop (see KioskCore)

@@ -233,6 +233,9 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         """Apply the timers: idle logout, recharge timeout, message expiry, inhibit retry."""
         now = self.clock.monotonic_s()
         self._expire_message()
+        if self._receipts_waiting and self._state.recharge_id is None:
+            self._receipts_waiting = False
+            await self._deliver_receipts_due()
         if self._state.screen is KioskScreen.OUT_OF_ORDER:
             if await self._inhibit_all():
                 self._to_idle()

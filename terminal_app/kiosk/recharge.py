@@ -8,7 +8,8 @@ prints the receipt; a hub that does not answer leaves it open in the journal for
 A recharge's receipt is journaled with its close (:class:`~terminal_app.kiosk.journal.DueReceipt`)
 and delivered from the journal: printed when the printer is ready, shown on screen when it is
 not (out of paper) or fails; one cut off by a crash while printing is shown, not printed again.
-The engine delivers the receipts still due at start, so a recharge a crash closed (or left to the
+The engine delivers the receipts still due at start, and those the replay loop journals from its
+timers (only the engine's loop talks to the printer), so a recharge a crash closed (or left to the
 replay loop) gets its receipt once.
 """
 
