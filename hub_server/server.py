@@ -326,7 +326,7 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         return hub.clock.now_us() / 1_000_000
 
     jobs = hub.printing
-    jobs.recover()
+    await jobs.recover()
     jobs.shred_orphans()
     intake = await start_intake(
         hub.job_registry,

@@ -13,23 +13,34 @@ Release of one job, step by step (each numbered write is one durable transaction
    moves from the charged account to ``system:holds`` (refused without credit, for a
    blocking quota, arrears, or a function/colour the user may not use). The job's owner is
    charged, also when a delegate releases it.
-3. Stream the decrypted spool file to the printer over its transport, with the overrides.
-4. **Sent** (write 2) once the transport has taken every byte of the document.
-5. **Settle** (write 3): the reservation is reversed and the actual usage posted as
+   The attempt is now *prepared* (``releasing``, no ``sending_us``): durable before the
+   transport opens a connection.
+3. **Sending** (write 2): the transport has spoken to the printer and not yet sent a byte of
+   the document (its ``on_start`` hook); what the printer said is recorded with the attempt:
+   the IPP job id Create-Job assigned, the page counter (PJL ``INFO PAGECOUNT`` over 9100, the
+   SNMP counter otherwise, when the printer has an agent). Then the decrypted spool file
+   streams to the printer, with the overrides.
+4. **Sent** (write 3) once the transport has taken every byte of the document.
+5. **Settle** (write 4, *charged*): the reservation is reversed and the actual usage posted as
    ``performed`` (pages from PJL USTATUS / IPP when the printer reports them, otherwise the
    estimate); the job is ``printed``. Private queues shred the document now.
 
-A transport error before step 4 reverses the reservation and puts the job back (FAILED,
-nothing charged). After step 4 the job counts as printed and the estimate is charged.
+A transport error while prepared reverses the reservation and puts the job back (FAILED,
+nothing charged). One after the sending step asks the printer (below), as recovery does.
+
+Crash recovery (:meth:`PrintJobs.recover` at hub start, and :meth:`PrintJobs.resolve` before
+every release to the same printer): a prepared attempt sent nothing and fails. A sending or
+sent one is settled by what the printer says (:mod:`hub_server.domain.release_outcome`):
+printed (its pages charged, once: the settlement is one transaction keyed by the attempt),
+not printed (failed, the job back to held), ask later (the job stays ``releasing``, listed
+as "may have printed" and released by nobody until the printer answers), or unknown: the
+estimate is charged and the job is ``printed`` with ``may_have_printed`` set, listed as
+such; printing it again is a reprint the user asks for. Nothing is ever re-sent by recovery.
 
 Idempotency: a release request's key, per job, names its attempt. A retry with the same key
 of a job whose attempt printed answers PRINTED again without printing; one still running is
 refused; one that failed may print (it never did). The ledger key of a reservation is
 ``<request key>:<job id>:<attempt id>``.
-
-Crash recovery (:meth:`PrintJobs.recover`, at hub start): attempts left ``releasing`` are
-failed (reservation reversed, job back to where it was); attempts left ``sent`` are settled
-with the estimate.
 """
 
 from __future__ import annotations
@@ -47,9 +58,15 @@ from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
 from hub_server.domain import account_names, ledger, quotas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
-from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
+from hub_server.domain.devices import (
+    PrinterRecord,
+    list_printers,
+    printer_group_of_terminal,
+    printer_of_terminal,
+)
 from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
+from hub_server.domain.release_outcome import Outcome, SnmpAgent, Verdict, ask_printer, snmp_page_counter
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
 from hub_server.domain.users import permissions
@@ -72,6 +89,7 @@ from mfp_adapters import (
     MfpSnmp,
     Raw9100Transport,
     ReleaseTransport,
+    SendStart,
     SnmpClient,
 )
 from mfp_adapters.mib import blocking_errors
@@ -90,6 +108,8 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 10_000
 RESTARTED = "the hub restarted before the job was sent"
+MAY_HAVE_PRINTED = "may have printed: the printer cannot say yet"
+ASK_PRINTER_TIMEOUT_S = 10.0
 MAX_KEY_CHARS = 96
 THUMBNAIL_BYTES_MAX = 256 * 1024
 # When does "the transport has every byte" happen? raw9100 and IPP stream the document to
@@ -162,6 +182,7 @@ class JobView(NamedTuple):
     per_copy: tuple[int, int, int, int]
     owner_verified: bool
     analysing: bool
+    may_have_printed: bool  # a release was cut off and the printer could not say what it printed
 
 
 @dataclass(frozen=True)
@@ -184,6 +205,7 @@ class _Attempt:
     job_name: str
     spool_id: str
     plan: Plan
+    estimate_cents: int
 
 
 _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
@@ -194,7 +216,7 @@ _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.stat
 
 _LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
     j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
-    j.size_bytes, j.document_format, j.owner_verified, j.state_reasons"""
+    j.size_bytes, j.document_format, j.owner_verified, j.state_reasons, j.may_have_printed"""
 _ANALYSIS_REASONS = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
 NOTHING_TO_RELEASE = "no jobs to release"
 ONLY_CLAIMED = (
@@ -331,6 +353,7 @@ class PrintJobs:
         # Called with the id of every job the hub deletes or expires (the server points it at
         # intake's ``stop_analysis``, so a withdrawn job's analysis is killed at once).
         self.withdrawn: Callable[[int], object] = _nothing
+        self._in_flight: set[int] = set()  # attempt ids this process is sending
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -364,8 +387,9 @@ class PrintJobs:
             marks = ", ".join(f":o{index}" for index in range(len(owners)))
             rows = tx.execute(
                 f"""SELECT {_LIST_COLUMNS} FROM print_jobs j
-                    WHERE j.owner_user_id IN ({marks}) AND j.state IN ('held', 'printed')
-                      AND (j.state = 'held' OR (j.completed_us >= :since AND j.spool_id IS NOT NULL))
+                    WHERE j.owner_user_id IN ({marks}) AND j.state IN ('held', 'printed', 'releasing')
+                      AND (j.state = 'held' OR (j.state = 'releasing' AND j.may_have_printed = 1)
+                           OR (j.state = 'printed' AND j.completed_us >= :since AND j.spool_id IS NOT NULL))
                       AND j.id > :after
                     ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
                 {
@@ -408,6 +432,7 @@ class PrintJobs:
                         per_copy,
                         bool(row["owner_verified"]),
                         not _ANALYSIS_REASONS.isdisjoint(str(row["state_reasons"]).split(",")),
+                        bool(row["may_have_printed"]),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
@@ -478,10 +503,15 @@ class PrintJobs:
             raise InvalidRequest("copies must not be negative")
         validation.idempotency_key(key, MAX_KEY_CHARS)
         printer = self.store.read(lambda tx: printer_of_terminal(tx, terminal_id))
+        resolved = await self.resolve(printer.id)
         if release_all:
             # A job whose owner only claimed the name may have been sent by anyone: "all" leaves
             # it out, its owner picks it (or deletes it) explicitly.
-            listed = [view for view in self.list_jobs(terminal_id, user_id)[0] if not view.printed]
+            listed = [
+                view
+                for view in self.list_jobs(terminal_id, user_id)[0]
+                if not view.printed and not view.may_have_printed
+            ]
             jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if view.owner_verified}
             if not jobs and listed:
                 raise InvalidRequest(ONLY_CLAIMED)
@@ -489,6 +519,12 @@ class PrintJobs:
             raise InvalidRequest(NOTHING_TO_RELEASE)
         problem = await self.printer_problem(printer)
         for job_id, overrides in jobs.items():
+            if resolved.get(job_id) in (Verdict.PRINTED, Verdict.UNKNOWN):
+                # The user asked while the job showed "may have printed"; it did: not again unasked.
+                yield Progress(
+                    job_id, "refused", "printed before the hub restarted; release it again to reprint"
+                )
+                continue
             if problem:
                 yield Progress(job_id, "refused", problem)
                 continue
@@ -546,12 +582,14 @@ class PrintJobs:
         if isinstance(attempt, Progress):
             yield attempt  # this request printed the job before: answer again, print nothing
             return
-        yield Progress(job_id, "sending")
-        # The send runs as its own task: a terminal that hangs up mid-release does not leave
-        # the job half-done; it prints and settles (or fails and refunds) all the same.
+        # The send runs as its own task, started before anything is yielded: a terminal that
+        # hangs up mid-release does not leave the job half-done; it prints and settles (or fails
+        # and refunds) all the same. In flight from now on: no resolve() of another release takes it.
+        self._in_flight.add(attempt.attempt_id)
         task = asyncio.ensure_future(self._send(printer, attempt))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        yield Progress(job_id, "sending")
         yield await asyncio.shield(task)
 
     async def wait_releases(self, timeout_s: float) -> None:
@@ -587,7 +625,7 @@ class PrintJobs:
         )
         if previous is not None:
             if previous["state"] != "printed":
-                raise Refused(f"job {job_id} is being released already")
+                raise Refused(f"job {job_id} {self._busy_reason(tx, job_id)}")
             return Progress(
                 job_id,
                 "printed",
@@ -598,6 +636,8 @@ class PrintJobs:
             )
         state = row["state"]
         reprint = state == "printed" and int(row["completed_us"] or 0) >= self._since_us(now_us)
+        if state == "releasing":
+            raise Refused(f"job {job_id} {self._busy_reason(tx, job_id)}")
         if state != "held" and not reprint:
             raise Refused(f"job {job_id} is {state}")
         if not row["spool_id"]:
@@ -615,8 +655,8 @@ class PrintJobs:
         attempt_id = int(
             tx.scalar(
                 """INSERT INTO print_releases (job_id, release_key, user_id, charged_user_id, terminal_id,
-                       state, from_state, plan, created_us)
-                   VALUES (:j, :k, :u, :o, :t, 'releasing', :from, :plan, :now) RETURNING id""",
+                       state, from_state, plan, created_us, printer_id, transport)
+                   VALUES (:j, :k, :u, :o, :t, 'releasing', :from, :plan, :now, :p, :tr) RETURNING id""",
                 {
                     "j": job_id,
                     "k": key,
@@ -626,6 +666,8 @@ class PrintJobs:
                     "from": state,
                     "plan": json.dumps({"plan": asdict(plan), "project": project}),
                     "now": now_us,
+                    "p": printer.id,
+                    "tr": printer.transport,
                 },
             )
         )
@@ -653,7 +695,12 @@ class PrintJobs:
             "UPDATE print_releases SET reservation_tx = :r WHERE id = :a",
             {"r": claim.transaction_id, "a": attempt_id},
         )
-        return _Attempt(attempt_id, job_id, row["job_name"], row["spool_id"], plan)
+        return _Attempt(attempt_id, job_id, row["job_name"], row["spool_id"], plan, estimate)
+
+    @staticmethod
+    def _busy_reason(tx: Tx, job_id: int) -> str:
+        flagged = tx.scalar("SELECT may_have_printed FROM print_jobs WHERE id = :j", {"j": job_id})
+        return MAY_HAVE_PRINTED if flagged else "is being released already"
 
     @staticmethod
     def _project(owner_id: int, user_id: int, project_code: str) -> str:
@@ -678,7 +725,7 @@ class PrintJobs:
 
     async def _send(self, printer: PrinterRecord, attempt: _Attempt) -> Progress:
         at_stream_end = SENT_AT_STREAM_END.get(printer.transport, False)
-        sent = {"bytes": 0, "marked": False}
+        sent = {"bytes": 0, "marked": False, "sending": False}
 
         async def document() -> AsyncIterator[bytes]:
             for chunk in self.spool.open_reader(attempt.spool_id):
@@ -688,23 +735,89 @@ class PrintJobs:
                 await self._mark_sent(attempt.attempt_id)
                 sent["marked"] = True
 
+        async def on_start(start: SendStart) -> None:
+            await self._mark_sending(printer, attempt.attempt_id, start)
+            sent["sending"] = True
+
         pages: int | None = None
         try:
             transport = self.transports(printer)
             result = await transport.send(
-                document(), f"printgate-{attempt.job_id}-{attempt.attempt_id}", attempt.plan.job_overrides()
+                document(),
+                f"printgate-{attempt.job_id}-{attempt.attempt_id}",
+                attempt.plan.job_overrides(),
+                on_start=on_start,
             )
             pages = result.pages_reported
         except Exception as error:
             message = str(error) or type(error).__name__
-            if not sent["marked"]:
+            if not sent["sending"]:
                 await self.store.write(lambda tx: self._fail(tx, attempt.attempt_id, message))
                 log.warning("release: job %d not printed: %s", attempt.job_id, message)
                 return Progress(attempt.job_id, "failed", f"not printed: {message}", bytes_sent=sent["bytes"])
-            log.warning("release: job %d sent, then %s: charging the estimate", attempt.job_id, message)
+            log.warning(
+                "release: job %d cut off after the first byte (%s): asking the printer",
+                attempt.job_id,
+                message,
+            )
+            return await self._conclude(printer, attempt, sent["bytes"])
+        finally:
+            self._in_flight.discard(attempt.attempt_id)
         if not sent["marked"]:
             await self._mark_sent(attempt.attempt_id)
         return await self._settle_and_report(attempt.attempt_id, pages, sent["bytes"])
+
+    async def _conclude(self, printer: PrinterRecord, attempt: _Attempt, bytes_sent: int) -> Progress:
+        """A release cut off after its sending step: settle it as the printer says."""
+        row = self.store.read(
+            lambda tx: tx.one("SELECT * FROM print_releases WHERE id = :a", {"a": attempt.attempt_id})
+        )
+        assert row is not None
+        outcome = await self._ask(printer, row)
+        await self._apply(row, outcome)
+        job_id = attempt.job_id
+        if outcome.verdict is Verdict.NOT_PRINTED:
+            return Progress(job_id, "failed", f"not printed: {outcome.why}", bytes_sent=bytes_sent)
+        if outcome.verdict is Verdict.ASK_LATER:
+            return Progress(job_id, "failed", f"{MAY_HAVE_PRINTED} ({outcome.why})", bytes_sent=bytes_sent)
+        charged = self.store.read(
+            lambda tx: tx.one(
+                "SELECT pages_printed, pages_reported, charged_cents FROM print_releases WHERE id = :a",
+                {"a": attempt.attempt_id},
+            )
+        )
+        assert charged is not None
+        message = "printed" if outcome.verdict is Verdict.PRINTED else f"may have printed: {outcome.why}"
+        return Progress(
+            job_id,
+            "printed",
+            message,
+            bytes_sent=bytes_sent,
+            pages_printed=int(charged["pages_printed"] or 0),
+            pages_reported=bool(charged["pages_reported"]),
+            charged_cents=int(charged["charged_cents"] or 0),
+        )
+
+    def _agent(self, printer: PrinterRecord) -> SnmpAgent | None:
+        address = self.policy.printer_snmp.get(printer.name)
+        if not address:
+            return None
+        host, _, port = address.rpartition(":") if ":" in address else (address, "", "")
+        return SnmpAgent(host, int(port or 161), self.policy.snmp_community, self.policy.snmp_timeout_s)
+
+    async def _mark_sending(self, printer: PrinterRecord, attempt_id: int, start: SendStart) -> None:
+        """Write 2: what the printer said before the first byte, so it can be asked after a crash."""
+        counter = start.page_count
+        if counter is None and start.printer_job_id is None:
+            counter = await snmp_page_counter(self._agent(printer))
+        now_us = self.clock.now_us()
+        await self.store.write(
+            lambda tx: tx.execute(
+                "UPDATE print_releases SET sending_us = :now, printer_job_id = :j, page_count_before = :c"
+                " WHERE id = :a AND state = 'releasing'",
+                {"now": now_us, "j": start.printer_job_id, "c": counter, "a": attempt_id},
+            )
+        )
 
     async def _mark_sent(self, attempt_id: int) -> None:
         now_us = self.clock.now_us()
@@ -734,8 +847,10 @@ class PrintJobs:
             charged_cents=charged,
         )
 
-    def _settle(self, tx: Tx, attempt_id: int, pages: int | None) -> tuple[int, str | None, int, int]:
-        """Write 3: reverse the reservation, post the actual usage, job printed. Returns
+    def _settle(
+        self, tx: Tx, attempt_id: int, pages: int | None, may_have_printed: bool = False
+    ) -> tuple[int, str | None, int, int]:
+        """Write 4: reverse the reservation, post the actual usage, job printed. Returns
         (job id, spool id, pages charged, cents charged)."""
         now_us = self.clock.now_us()
         attempt = tx.one(
@@ -776,9 +891,9 @@ class PrintJobs:
             },
         )
         tx.execute(
-            "UPDATE print_jobs SET state = 'printed', ipp_state = :s,"
+            "UPDATE print_jobs SET state = 'printed', ipp_state = :s, may_have_printed = :m,"
             " state_reasons = 'job-completed-successfully', completed_us = :now WHERE id = :j",
-            {"s": int(JobState.COMPLETED), "now": now_us, "j": attempt["job_id"]},
+            {"s": int(JobState.COMPLETED), "m": int(may_have_printed), "now": now_us, "j": attempt["job_id"]},
         )
         return int(attempt["job_id"]), attempt["spool_id"], printed, result.charged_cents
 
@@ -797,31 +912,105 @@ class PrintJobs:
         back = attempt["from_state"]
         reasons = "job-hold-until-specified" if back == "held" else "job-completed-successfully"
         tx.execute(
-            "UPDATE print_jobs SET state = :st, ipp_state = :s, state_reasons = :r"
+            "UPDATE print_jobs SET state = :st, ipp_state = :s, state_reasons = :r, may_have_printed = 0"
             " WHERE id = :j AND state = 'releasing'",
             {"st": back, "s": int(ipp_state_of(back)), "r": reasons, "j": attempt["job_id"]},
         )
 
     # -- start-up and housekeeping --------------------------------------------------------------
 
-    def recover(self) -> tuple[list[int], list[int]]:
-        """At start: fail attempts never sent, settle those sent. Returns (failed, settled) ids."""
+    async def recover(self) -> dict[int, Verdict]:
+        """At start: settle every attempt a crash cut off (see the module docstring)."""
+        verdicts = await self.resolve(None)
+        if verdicts:
+            log.warning(
+                "release recovery: %s",
+                ", ".join(f"job {job_id}: {verdict.value}" for job_id, verdict in verdicts.items()),
+            )
+        return verdicts
+
+    async def resolve(self, printer_id: int | None) -> dict[int, Verdict]:
+        """Settle the cut-off attempts (of one printer, or all): a prepared one failed, the
+        others as their printer says. Attempts this process is sending are left alone.
+        Returns the verdict by job id (ASK_LATER ones stay as they are)."""
         pending = self.store.read(
             lambda tx: tx.execute(
-                "SELECT id, state FROM print_releases WHERE state IN ('releasing', 'sent') ORDER BY id"
+                "SELECT * FROM print_releases WHERE state IN ('releasing', 'sent')"
+                " AND (CAST(:p AS BIGINT) IS NULL OR printer_id = :p) ORDER BY id",
+                {"p": printer_id},
             )
         )
-        failed = [int(row["id"]) for row in pending if row["state"] == "releasing"]
-        settled = [int(row["id"]) for row in pending if row["state"] == "sent"]
-        for attempt_id in failed:
-            self.store.write_sync(partial(self._fail, attempt_id=attempt_id, message=RESTARTED))
-        for attempt_id in settled:
-            self.store.write_sync(partial(self._settle, attempt_id=attempt_id, pages=None))
-        if failed or settled:
-            log.warning(
-                "release recovery: %d attempts put back (not charged), %d settled", len(failed), len(settled)
+        verdicts: dict[int, Verdict] = {}
+        for row in pending:
+            attempt_id = int(row["id"])
+            if attempt_id in self._in_flight:
+                continue
+            if row["state"] == "releasing" and row["sending_us"] is None:
+                await self.store.write(partial(self._fail, attempt_id=attempt_id, message=RESTARTED))
+                verdicts[int(row["job_id"])] = Verdict.NOT_PRINTED
+                continue
+            printer_id = row["printer_id"]
+            printers = (
+                [] if printer_id is None else self.store.read(partial(list_printers, printer_id=printer_id))
             )
-        return failed, settled
+            outcome = (
+                await self._ask(printers[0], row)
+                if printers
+                else Outcome(Verdict.UNKNOWN, why="the printer is gone")
+            )
+            await self._apply(row, outcome)
+            verdicts[int(row["job_id"])] = outcome.verdict
+        return verdicts
+
+    async def _ask(self, printer: PrinterRecord, row: Row) -> Outcome:
+        transport = self.transports(printer)
+        page_count_before = row["page_count_before"]
+        printer_job_id = row["printer_job_id"]
+        question = ask_printer(
+            transport,
+            None if printer_job_id is None else int(printer_job_id),
+            None if page_count_before is None else int(page_count_before),
+            self._agent(printer),
+        )
+        try:  # bounded: hub start and the next release wait for this answer
+            return await asyncio.wait_for(question, ASK_PRINTER_TIMEOUT_S)
+        except TimeoutError:
+            return Outcome(Verdict.ASK_LATER, why=f"no answer within {ASK_PRINTER_TIMEOUT_S:.0f} s")
+
+    async def _apply(self, row: Row, outcome: Outcome) -> None:
+        attempt_id = int(row["id"])
+        log.warning(
+            "release: attempt %d of job %s: %s (%s)",
+            attempt_id,
+            row["job_id"],
+            outcome.verdict.value,
+            outcome.why,
+        )
+        if outcome.verdict is Verdict.PRINTED:
+            await self.store.write(partial(self._settle, attempt_id=attempt_id, pages=outcome.pages))
+        elif outcome.verdict is Verdict.NOT_PRINTED:
+            await self.store.write(partial(self._fail, attempt_id=attempt_id, message=outcome.why))
+        elif outcome.verdict is Verdict.UNKNOWN:
+            await self.store.write(
+                partial(self._settle, attempt_id=attempt_id, pages=None, may_have_printed=True)
+            )
+        else:
+            await self.store.write(
+                lambda tx: tx.execute(
+                    "UPDATE print_jobs SET may_have_printed = 1 WHERE id = :j AND state = 'releasing'",
+                    {"j": row["job_id"]},
+                )
+            )
+            return
+        spool_id = self.store.read(
+            lambda tx: tx.scalar("SELECT spool_id FROM print_jobs WHERE id = :j", {"j": row["job_id"]})
+        )
+        if outcome.verdict is not Verdict.NOT_PRINTED and spool_id and self.spool.release_done(spool_id):
+            await self.store.write(
+                lambda tx: tx.execute(
+                    "UPDATE print_jobs SET spool_id = NULL WHERE id = :j", {"j": row["job_id"]}
+                )
+            )
 
     def sweep(self) -> list[str]:
         """Expire held jobs past their time and drop printed documents past the reprint window;

@@ -146,6 +146,7 @@ def add_held_job(
         estimated_price_cents=view.estimated_price_cents,
         delegated=view.delegated,
         printed=view.printed,
+        may_have_printed=view.may_have_printed,
         size_bytes=view.size_bytes,
         document_format=view.document_format,
         price_per_copy_cents=view.per_copy[0],

@@ -35,7 +35,10 @@ from terminal_app.hub.values import (
     VoucherRedeemed,
 )
 
-__all__ = ["HubClient"]
+__all__ = ["LIST_JOBS_MAX", "LIST_JOBS_PAGE_SIZE", "HubClient"]
+
+LIST_JOBS_PAGE_SIZE = 100  # jobs per ListJobs answer: the page the terminal asks for
+LIST_JOBS_MAX = 10_000  # a hub that keeps handing out page tokens is not followed further
 
 
 class HubClient:
@@ -142,12 +145,21 @@ class HubClient:
     # -- held jobs ---------------------------------------------------------------------------
 
     async def list_jobs(self, token: str) -> list[HeldJob]:
-        """Held jobs the session's user may release here."""
-        request = terminal_pb2.ListJobsRequest(session_token=token)
-        answer: terminal_pb2.ListJobsResponse = await self.channel.call(
-            self._terminal.ListJobs, request, "ListJobs"
-        )
-        return [wire.held_job(job) for job in answer.jobs]
+        """Held jobs the session's user may release here, asked for in pages of
+        :data:`LIST_JOBS_PAGE_SIZE` (each answer stays small and quick however many jobs wait)."""
+        jobs: list[HeldJob] = []
+        page_token = ""
+        while True:
+            request = terminal_pb2.ListJobsRequest(
+                session_token=token, page_size=LIST_JOBS_PAGE_SIZE, page_token=page_token
+            )
+            answer: terminal_pb2.ListJobsResponse = await self.channel.call(
+                self._terminal.ListJobs, request, "ListJobs"
+            )
+            jobs += [wire.held_job(job) for job in answer.jobs]
+            page_token = answer.next_page_token
+            if not page_token or len(jobs) >= LIST_JOBS_MAX:
+                return jobs[:LIST_JOBS_MAX]
 
     async def thumbnail(self, token: str, job_id: int) -> bytes:
         """A PNG of the job's first page."""

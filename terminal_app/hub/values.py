@@ -234,6 +234,7 @@ class HeldJob:
     price_mono_duplex_per_copy_cents: int
     owner_verified: bool
     analysing: bool
+    may_have_printed: bool = False  # a release was cut off and the printer could not say
 
 
 @dataclass(frozen=True)

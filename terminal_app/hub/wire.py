@@ -233,6 +233,7 @@ def held_job(message: terminal_pb2.HeldJob) -> HeldJob:
         price_mono_duplex_per_copy_cents=int(message.price_mono_duplex_per_copy_cents),
         owner_verified=message.owner_verified,
         analysing=message.analysing,
+        may_have_printed=message.may_have_printed,
     )
 
 

@@ -199,6 +199,7 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
         owner_verified=job.owner_verified,
         analysing=job.analysing,
+        may_have_printed=job.may_have_printed,
         thumbnail_png=thumbnail_png,
     )
 

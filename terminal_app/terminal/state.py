@@ -155,6 +155,7 @@ class JobView:
     thumbnail_png: bytes = field(default=b"", repr=False)
     owner_verified: bool = True
     analysing: bool = False
+    may_have_printed: bool = False  # a release was cut off: the user decides whether to print again
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not

@@ -290,7 +290,8 @@ def _job_details(ctx: Context, job: JobView) -> str:
     if job.delegated:
         details += f" · {job.owner}"
     for shown, text in (
-        (job.printed, "job_printed"),
+        (job.may_have_printed, "job_may_have_printed"),
+        (job.printed and not job.may_have_printed, "job_printed"),
         (not job.owner_verified, "job_unverified"),
         (job.analysing, "job_analysing"),
     ):

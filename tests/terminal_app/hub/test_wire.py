@@ -139,3 +139,12 @@ def test_answers_become_values_and_unknown_enums_do_not_crash() -> None:
     assert [(c.device_kind, c.value_cents, c.count) for c in request.counted] == [
         (kiosk_pb2.CASH_DEVICE_KIND_COIN, 200, 3)
     ]
+
+
+def test_a_held_job_that_may_have_printed_says_so() -> None:
+    """A release cut off where the printer could not say: the terminal shows it, and the
+    screen words it (``job_may_have_printed``)."""
+    message = terminal_pb2.HeldJob(id=4, name="report.pdf", owner="alice", pages=2, may_have_printed=True)
+    held = wire.held_job(message)
+    assert (held.job_id, held.may_have_printed, held.printed) == (4, True, False)
+    assert wire.held_job(terminal_pb2.HeldJob(id=5)).may_have_printed is False

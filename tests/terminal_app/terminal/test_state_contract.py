@@ -51,5 +51,5 @@ def test_job_view_fields() -> None:
         "job_id", "name", "owner", "pages", "color_pages", "copies", "duplex", "price_cents", "delegated",
         "printed", "allowed_mono", "allowed_duplex", "allowed_fewer_copies", "price_per_copy_cents",
         "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents",
-        "thumbnail_png", "owner_verified", "analysing",
+        "thumbnail_png", "owner_verified", "analysing", "may_have_printed",
     ]  # fmt: skip
