@@ -20,7 +20,7 @@ from hub_server.domain.accounts import Accounts
 from hub_server.domain.auth import Authentication
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
-from hub_server.domain.jobs import HeldJobs, SqlJobRegistry
+from hub_server.domain.jobs import HeldJobs, JobSharing, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
 from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
@@ -94,6 +94,7 @@ class Hub:
         self.kiosks = Kiosks(store, config, clock)
         self.vouchers = Vouchers(store, config, clock, secret)
         self.jobs = HeldJobs(store, clock)
+        self.sharing = JobSharing(store, clock, keeps_printed=not config.printing.private)
         self._printing = PrintJobs(store, config, clock, spool) if spool is not None else None
 
     @property

@@ -48,7 +48,15 @@ from hub_server.config import HubConfig, PrintConfig
 from hub_server.domain import account_names, ledger, quotas
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
-from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
+from hub_server.domain.jobs import (
+    DELEGATING_OWNERS,
+    JOBS_DELEGATED_TO,
+    KEPT_FOR_REPRINT,
+    Colleague,
+    delegates_of_jobs,
+    ipp_state_of,
+    may_release,
+)
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
@@ -144,7 +152,8 @@ class Plan:
 
 class JobView(NamedTuple):
     """One job in a user's list (``ListJobs``; a tuple: thousands are built per call).
-    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex."""
+    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex; ``delegates``:
+    the colleagues the owner passed this job on to (listed to the owner only)."""
 
     job_id: int
     name: str
@@ -158,6 +167,8 @@ class JobView(NamedTuple):
     size_bytes: int
     document_format: str
     per_copy: tuple[int, int, int, int]
+    favourite: bool = False
+    delegates: tuple[Colleague, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,12 +196,12 @@ class _Attempt:
 _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
     j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex,
     j.doc_grayscale, j.created_us, j.expires_us, j.completed_us, j.size_bytes, j.document_format,
-    j.spool_id"""
+    j.spool_id, j.favourite_us"""
 
 
-_LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
-    j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
-    j.size_bytes, j.document_format"""
+_LIST_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
+    j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale,
+    j.created_us, j.expires_us, j.size_bytes, j.document_format, j.favourite_us"""
 
 
 # The columns plan_job reads besides the name.
@@ -324,9 +335,10 @@ class PrintJobs:
     def list_jobs(
         self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0
     ) -> tuple[list[JobView], int]:
-        """Held jobs of the user and of those who delegate to them, and recent printed ones,
-        oldest first, priced at this terminal's printer group: one query for the owners, one
-        (by the owner/state index) for their jobs, one per kind of price.
+        """Held jobs of the user, of those who delegate to them and those passed on to them, and
+        printed ones kept for a reprint (recent, or favourites), oldest first, priced at this
+        terminal's printer group: one query for the owners, one (by the owner/state index) for
+        their jobs, one for the colleagues the user passed jobs on to, one per kind of price.
 
         ``limit`` (0: all, at most :data:`MAX_PAGE_SIZE`) jobs with ids above ``after_job_id``;
         returns them and the id to continue after (0: no more)."""
@@ -337,27 +349,29 @@ class PrintJobs:
 
         def read(tx: Tx) -> tuple[list[JobView], int]:
             prices = _Prices(tx, printer_group_of_terminal(tx, terminal_id))
-            owners = {
-                int(row["id"]): str(row["username"])
+            owners = [
+                int(row["id"])
                 for row in tx.execute(
-                    f"SELECT id, username FROM users WHERE id = :u OR id IN ({DELEGATING_OWNERS})",
-                    {"u": user_id},
+                    f"SELECT id FROM users WHERE id = :u OR id IN ({DELEGATING_OWNERS})", {"u": user_id}
                 )
-            }
+            ]
             marks = ", ".join(f":o{index}" for index in range(len(owners)))
             rows = tx.execute(
-                f"""SELECT {_LIST_COLUMNS} FROM print_jobs j
-                    WHERE j.owner_user_id IN ({marks}) AND j.state IN ('held', 'printed')
-                      AND (j.state = 'held' OR (j.completed_us >= :since AND j.spool_id IS NOT NULL))
+                f"""SELECT {_LIST_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id
+                    WHERE (j.owner_user_id IN ({marks}) OR j.id IN ({JOBS_DELEGATED_TO}))
+                      AND j.state IN ('held', 'printed')
+                      AND (j.state = 'held' OR (j.spool_id IS NOT NULL AND {KEPT_FOR_REPRINT}))
                       AND j.id > :after
                     ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
                 {
+                    "u": user_id,
                     "since": since_us,
                     "after": after_job_id,
                     "limit": limit + 1,
                     **{f"o{index}": owner for index, owner in enumerate(owners)},
                 },
             )
+            delegates = delegates_of_jobs(tx, user_id)
             more = bool(limit) and len(rows) > limit
             rows = rows[:limit] if more else rows
             refused = (
@@ -379,7 +393,7 @@ class PrintJobs:
                     JobView(
                         row["id"],
                         row["job_name"],
-                        owners[owner_id],
+                        row["owner"],
                         plan,
                         estimate,
                         row["created_us"],
@@ -389,6 +403,8 @@ class PrintJobs:
                         row["size_bytes"],
                         row["document_format"],
                         per_copy,
+                        row["favourite_us"] is not None,
+                        delegates.get(row["id"], ()),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
@@ -406,7 +422,7 @@ class PrintJobs:
             row = tx.one("SELECT owner_user_id, thumbnail_png FROM print_jobs WHERE id = :j", {"j": job_id})
             if row is None or row["owner_user_id"] is None:
                 raise NotFound(f"no job {job_id}")
-            if not delegates_of(tx, int(row["owner_user_id"]), user_id):
+            if not may_release(tx, job_id, int(row["owner_user_id"]), user_id):
                 raise PermissionDenied("this job belongs to another user")
             png = bytes(row["thumbnail_png"] or b"")
             return png if len(png) <= THUMBNAIL_BYTES_MAX else b""
@@ -555,7 +571,7 @@ class PrintJobs:
         if row is None:
             raise NotFound(f"no job {job_id}")
         owner_id = int(row["owner_user_id"])
-        if not delegates_of(tx, owner_id, user_id):
+        if not may_release(tx, job_id, owner_id, user_id):
             raise PermissionDenied("this job belongs to another user")
         previous = tx.one(
             "SELECT id, state, pages_printed, pages_reported, charged_cents FROM print_releases"
@@ -574,7 +590,8 @@ class PrintJobs:
                 charged_cents=int(previous["charged_cents"] or 0),
             )
         state = row["state"]
-        reprint = state == "printed" and int(row["completed_us"] or 0) >= self._since_us(now_us)
+        kept = int(row["completed_us"] or 0) >= self._since_us(now_us) or row["favourite_us"] is not None
+        reprint = state == "printed" and kept
         if state != "held" and not reprint:
             raise Refused(f"job {job_id} is {state}")
         if not row["spool_id"]:
@@ -801,20 +818,22 @@ class PrintJobs:
         return failed, settled
 
     def sweep(self) -> list[str]:
-        """Expire held jobs past their time and drop printed documents past the reprint window;
-        shred their spool files, and spool files no job refers to. Returns shredded spool ids."""
+        """Expire held jobs past their time and drop printed documents past the reprint window
+        (favourites are kept until unstarred); shred their spool files, and spool files no job
+        refers to. Returns shredded spool ids."""
         now_us = self.clock.now_us()
 
         def expire(tx: Tx) -> list[str]:
             expired = tx.execute(
                 "UPDATE print_jobs SET state = 'expired', ipp_state = :s, state_reasons = 'job-expired',"
-                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING spool_id",
+                " completed_us = :now WHERE state = 'held' AND expires_us <= :now AND favourite_us IS NULL"
+                " RETURNING spool_id",
                 {"s": int(JobState.ABORTED), "now": now_us},
             )
             stale = tx.execute(
                 "SELECT id, spool_id FROM print_jobs WHERE spool_id IS NOT NULL"
                 " AND (state IN ('canceled', 'expired', 'aborted')"
-                "      OR (state = 'printed' AND completed_us < :since))",
+                "      OR (state = 'printed' AND completed_us < :since AND favourite_us IS NULL))",
                 {"since": self._since_us(now_us)},
             )
             for row in stale:
