@@ -48,7 +48,17 @@ log = logging.getLogger(__name__)
 TERMINAL_ID_HEADER = "x-printgate-terminal-id"
 TERMINAL_KEY_HEADER = "x-printgate-terminal-key"
 SERVICE = "printgate.v1.TerminalService"
-RETRIED_METHODS = ("GetSession", "ReportUsage", "Logout", "ListJobs", "GetThumbnail", "DeleteJobs")
+RETRIED_METHODS = (
+    "GetSession",
+    "ReportUsage",
+    "Logout",
+    "ListJobs",
+    "GetThumbnail",
+    "DeleteJobs",
+    "SetFavourite",  # setting a star twice changes nothing, as does passing a job on twice
+    "SearchColleagues",
+    "DelegateJob",
+)
 _SERVICE_CONFIG = {
     "methodConfig": [
         {
