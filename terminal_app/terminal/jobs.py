@@ -21,9 +21,10 @@ from terminal_app.errors import (
     NotSupported,
     Refused,
 )
-from terminal_app.hub.values import HeldJob, JobOverrides, JobRelease, ReleaseProgress
+from terminal_app.hub.values import Colleague, HeldJob, JobOverrides, JobRelease, ReleaseProgress
 from terminal_app.terminal.core import TerminalCore, session_fields
 from terminal_app.terminal.state import (
+    ColleagueView,
     DeleteJobs,
     JobView,
     MessageKey,
@@ -33,7 +34,7 @@ from terminal_app.terminal.state import (
     Screen,
 )
 
-__all__ = ["THUMBNAILS_MAX", "HeldJobs", "job_view", "release_view"]
+__all__ = ["THUMBNAILS_MAX", "HeldJobs", "colleague_view", "job_view", "release_view"]
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,14 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
         thumbnail_png=thumbnail_png,
+        favourite=job.favourite,
+        delegates=tuple(colleague_view(colleague) for colleague in job.delegates),
     )
+
+
+def colleague_view(colleague: Colleague) -> ColleagueView:
+    """A colleague as the screens show them."""
+    return ColleagueView(colleague.username, colleague.full_name, colleague.department)
 
 
 def release_view(update: ReleaseProgress) -> ReleaseView:

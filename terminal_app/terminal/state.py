@@ -32,6 +32,7 @@ __all__ = [
     "LANGUAGES",
     "Cancel",
     "CardPresented",
+    "ColleagueView",
     "DeleteJobs",
     "DismissMessage",
     "Intent",
@@ -40,6 +41,7 @@ __all__ = [
     "LinkCard",
     "Logout",
     "MessageKey",
+    "PassJobOn",
     "PasswordEntered",
     "PinEntered",
     "PriceHints",
@@ -49,11 +51,14 @@ __all__ = [
     "ReleaseSelected",
     "ReleaseView",
     "Screen",
+    "SearchColleagues",
     "SelectProject",
     "SetLanguage",
+    "StarJob",
     "StartCopy",
     "TerminalState",
     "Touch",
+    "TrayView",
 ]
 
 
@@ -98,6 +103,15 @@ class MessageKey(StrEnum):
     LOGGED_OUT = "logged_out"
     TIMED_OUT = "timed_out"  # logged out after inactivity
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
+    FAVOURITE_ADDED = "favourite_added"  # args: count, maximum
+    FAVOURITE_REMOVED = "favourite_removed"
+    FAVOURITES_FULL = "favourites_full"  # the hub's bound on favourites per user is reached
+    FAVOURITES_UNAVAILABLE = "favourites_unavailable"  # private queues, or the document is gone
+    JOB_PASSED_ON = "job_passed_on"  # args: colleague (their full name, else username)
+    JOB_TAKEN_BACK = "job_taken_back"  # args: colleague
+    JOB_NOT_PASSED_ON = "job_not_passed_on"  # its document is gone, or it has all the colleagues it may
+    COLLEAGUE_NOT_FOUND = "colleague_not_found"  # no active user of that name (any more)
+    PAPER_LOW = "paper_low"  # args: trays (names); shown before a release, which may still go ahead
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,29 @@ class ProjectView:
 
     code: str
     name: str
+
+
+@dataclass(frozen=True)
+class ColleagueView:
+    """Someone a held job can be passed on to (from a search, or already given the job)."""
+
+    username: str
+    full_name: str
+    department: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the screens name them: the full name, else the username."""
+        return self.full_name or self.username
+
+
+@dataclass(frozen=True)
+class TrayView:
+    """A paper tray of this terminal's printer that is low or empty."""
+
+    name: str
+    state: str  # "low" or "empty"
+    media: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +183,8 @@ class JobView:
     price_duplex_per_copy_cents: int = 0
     price_mono_duplex_per_copy_cents: int = 0
     thumbnail_png: bytes = field(default=b"", repr=False)
+    favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
+    delegates: tuple[ColleagueView, ...] = ()  # whom the owner passed it on to (own jobs only)
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not
@@ -206,6 +245,11 @@ class TerminalState:
     jobs: tuple[JobView, ...] = ()
     jobs_supported: bool = True  # False while the hub answers UNIMPLEMENTED to ListJobs
     release: tuple[ReleaseView, ...] = ()
+    colleagues: tuple[ColleagueView, ...] = ()  # the last colleague search's answer
+    # where this terminal stands (the hub says with every session; kept between sessions)
+    printer_name: str = ""
+    printer_location: str = ""
+    paper_low: tuple[TrayView, ...] = ()  # the printer's automatic trays that are low or empty
     # the copy session
     panel_unlocked: bool = False
     copy_pages_mono: int = 0
@@ -224,6 +268,11 @@ class TerminalState:
     def copy_pages(self) -> int:
         """Mono plus colour pages copied in this session."""
         return self.copy_pages_mono + self.copy_pages_color
+
+    @property
+    def favourites(self) -> tuple[JobView, ...]:
+        """The session's starred jobs (held or printed: each may be printed again)."""
+        return tuple(job for job in self.jobs if job.favourite)
 
     @property
     def session_live(self) -> bool:
@@ -271,6 +320,30 @@ class DeleteJobs:
 
 
 @dataclass(frozen=True)
+class StarJob:
+    """Keep one of the user's own jobs for a reprint (``favourite=False``: take the star off)."""
+
+    job_id: int
+    favourite: bool = True
+
+
+@dataclass(frozen=True)
+class SearchColleagues:
+    """Find colleagues to pass a job on to (at least two characters; ``""`` clears the list)."""
+
+    query: str
+
+
+@dataclass(frozen=True)
+class PassJobOn:
+    """Let a colleague release one of the user's held jobs (``withdraw``: take it back)."""
+
+    job_id: int
+    username: str
+    withdraw: bool = False
+
+
+@dataclass(frozen=True)
 class StartCopy:
     """Unlock the copier (after a project was chosen, or after the panel was locked)."""
 
@@ -287,6 +360,9 @@ Intent = (
     | ReleaseSelected
     | ReleaseAll
     | DeleteJobs
+    | StarJob
+    | SearchColleagues
+    | PassJobOn
     | StartCopy
     | Touch
     | DismissMessage
