@@ -16,17 +16,16 @@ from terminal_app.errors import HubCallError, NotSupported, QuotaExhausted, Refu
 from terminal_app.terminal.core import TerminalCore
 from terminal_app.terminal.jobs import colleague_view
 from terminal_app.terminal.state import (
+    SEARCH_QUERY_CHARS_MIN,
     MessageKey,
     PassJobOn,
     SearchColleagues,
     StarJob,
 )
 
-__all__ = ["SEARCH_QUERY_CHARS_MIN", "JobSharing"]
+__all__ = ["JobSharing"]
 
 log = logging.getLogger(__name__)
-
-SEARCH_QUERY_CHARS_MIN = 2  # the hub refuses shorter searches; the terminal does not ask
 
 
 class JobSharing(TerminalCore):

@@ -30,6 +30,7 @@ from terminal_app.session.intents import (
 
 __all__ = [
     "LANGUAGES",
+    "SEARCH_QUERY_CHARS_MIN",
     "Cancel",
     "CardPresented",
     "ColleagueView",
@@ -111,7 +112,6 @@ class MessageKey(StrEnum):
     JOB_TAKEN_BACK = "job_taken_back"  # args: colleague
     JOB_NOT_PASSED_ON = "job_not_passed_on"  # its document is gone, or it has all the colleagues it may
     COLLEAGUE_NOT_FOUND = "colleague_not_found"  # no active user of that name (any more)
-    PAPER_LOW = "paper_low"  # args: trays (names); shown before a release, which may still go ahead
 
 
 @dataclass(frozen=True)
@@ -327,9 +327,13 @@ class StarJob:
     favourite: bool = True
 
 
+SEARCH_QUERY_CHARS_MIN = 2  # the hub refuses shorter colleague searches; the terminal does not ask
+
+
 @dataclass(frozen=True)
 class SearchColleagues:
-    """Find colleagues to pass a job on to (at least two characters; ``""`` clears the list)."""
+    """Find colleagues to pass a job on to (at least :data:`SEARCH_QUERY_CHARS_MIN` characters;
+    fewer clear the list)."""
 
     query: str
 

@@ -42,7 +42,8 @@ from terminal_app.session.intents import (
     SetLanguage,
 )
 from terminal_app.ui.settings import Layout
-from terminal_app.ui.widgets import SYMBOL_FONT, Panel, button, label, pin_pad, row
+from terminal_app.ui.theme import TEXT_FONT
+from terminal_app.ui.widgets import Panel, button, label, pin_pad, row
 from terminal_app.ui.widgets import field as text_field
 
 __all__ = ["KIOSK_SEVERITY", "SUMMARY_MESSAGES", "KioskComposer", "KioskContext", "build_kiosk_screen"]
@@ -267,7 +268,7 @@ def _pin_pad(ctx: KioskContext) -> Widget:
 def _pin(ctx: KioskContext) -> Widget:
     second_factor = ctx.state.screen is KioskScreen.SECOND_FACTOR
     cancel = ctx.intent(Cancel()) if second_factor else ctx.local(ctx.composer.reset)
-    mask = label("pin_mask", "● " * len(ctx.composer.pin), ctx.layout, size="title", font_name=SYMBOL_FONT)
+    mask = label("pin_mask", "● " * len(ctx.composer.pin), ctx.layout, size="title", font_name=TEXT_FONT)
     side = _column(
         ctx,
         Widget(),
@@ -362,7 +363,7 @@ def _voucher(ctx: KioskContext) -> Widget:
     code = voucher_code.format_code(composer.voucher)
     top = row(
         layout,
-        label("voucher_code", code, layout, size="title", font_name=SYMBOL_FONT),
+        label("voucher_code", code, layout, size="title", font_name=TEXT_FONT),
         button(
             "voucher_ok",
             ctx.t("redeem"),
@@ -407,7 +408,7 @@ def _key(
 ) -> Widget:
     widget = button(ident, text, action, ctx.layout, role=role)
     widget.height = key_px
-    widget.font_name = SYMBOL_FONT
+    widget.font_name = TEXT_FONT
     return widget
 
 
@@ -434,7 +435,9 @@ def _recharging(ctx: KioskContext) -> Widget:
         pending=ctx.money(state.pending_minor),
     )
     finish = button("finish", ctx.t("finish"), ctx.intent(FinishRecharge()), ctx.layout, role="primary")
-    coin_panel = Panel("selected" if coin is not None and not coin.credited else "panel", size_hint_y=None)
+    coin_panel = Panel(
+        "selected" if coin is not None and not coin.credited else "panel", ctx.layout, size_hint_y=None
+    )
     coin_panel.height = ctx.layout.target_px
     coin_panel.add_widget(label("last_coin", last, ctx.layout))
     return _column(

@@ -132,7 +132,7 @@ async def test_paper_low_is_read_from_the_printer_and_shown_before_a_release(
         snmp = MfpSnmp(SnmpClient("127.0.0.1", site.mfp.snmp_port, CommunityAuth("public"), timeout_s=2.0))
         async with engine_at(site, tmp_path / "t") as engine:
             engine.printer_trays(await snmp.trays())
-            assert engine.state.paper_low == ()
+            assert not engine.state.paper_low
             site.mfp.device.set_paper(2, 30)  # 6 % of a 500-sheet cassette
             site.mfp.device.set_paper(3, 0)  # the bypass tray never makes it "low"
             engine.printer_trays(await snmp.trays())

@@ -29,7 +29,7 @@ def test_screens_and_messages() -> None:
         "starting", "idle", "identifying", "second_factor", "select_project", "home", "releasing",
         "copying", "logging_out", "out_of_order",
     ]  # fmt: skip
-    assert len(MessageKey) == 32 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    assert len(MessageKey) == 31 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
     # a tapped card, a typed PIN and a typed password each have their own "not recognised"
     assert [key.value for key in MessageKey][:5] == [
         "card_not_recognised", "pin_not_recognised", "password_not_recognised", "card_linked",
