@@ -24,6 +24,8 @@ from tests.terminal_app.ui_checks import layout_problems, plain
 MIN_TARGET_PX = 48
 
 
+PANEL_SIZES = ((800, 480), (1024, 600), (1280, 800))  # every screen is checked at each
+
 @dataclass
 class KioskUi:
     """A KioskView on a real kiosk engine."""
@@ -85,6 +87,22 @@ class KioskUi:
         for language in ("en", "de"):
             self.view.show(replace(state, language=language))
             self.shot(f"{name}_{language}")
+        self.fits_other_sizes(name, state)
+
+    def fits_other_sizes(self, name: str, state: KioskState) -> None:
+        """The same screen at the two other panel sizes, in both languages: nothing overflows."""
+        here = (int(self.view.width), int(self.view.height))
+        for size in [size for size in PANEL_SIZES if size != here][:2]:
+            self.resize(*size)
+            for language in ("en", "de"):
+                self.view.show(replace(state, language=language))
+                self.view.redraw()
+                self.frame(2)
+                problems = layout_problems(self.view)
+                assert not problems, f"{name} {language} {size}: {problems}"
+        self.resize(*here)
+        self.view.show(self.rig.engine.state)
+        self.frame()
         self.view.show(self.rig.engine.state)
         self.frame()
 
