@@ -26,6 +26,7 @@ MIN_TARGET_PX = 48
 
 PANEL_SIZES = ((800, 480), (1024, 600), (1280, 800))  # every screen is checked at each
 
+
 @dataclass
 class KioskUi:
     """A KioskView on a real kiosk engine."""
