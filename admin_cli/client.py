@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
-from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc
+from printgate.v1 import admin_pb2, admin_pb2_grpc, kiosk_pb2_grpc
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
@@ -47,6 +47,23 @@ class AdminClient:
         except grpc.RpcError as error:
             raise self._translate(error) from None
         return reply
+
+    def call_stream(self, method: str, request: Message) -> admin_pb2.ReportChunk:
+        """Run a server-streaming RPC of AdminService whose chunks carry ``data``; one reply
+        with the first chunk's name and type and every chunk's data joined."""
+        joined = admin_pb2.ReportChunk()
+        parts: list[bytes] = []
+        try:
+            for chunk in getattr(self._stubs["admin"], method)(
+                request, timeout=self.timeout_s, metadata=self._metadata
+            ):
+                if not parts:
+                    joined.file_name, joined.content_type = chunk.file_name, chunk.content_type
+                parts.append(chunk.data)
+        except grpc.RpcError as error:
+            raise self._translate(error) from None
+        joined.data = b"".join(parts)
+        return joined
 
     def _translate(self, error: grpc.RpcError) -> AdminCommandError:
         code: grpc.StatusCode = error.code()

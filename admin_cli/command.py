@@ -52,6 +52,8 @@ def _call(verb: Verb, args: argparse.Namespace) -> Message:
         args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), args.timeout_s
     )
     try:
+        if verb.stream:
+            return client.call_stream(verb.method, request)
         return client.call(verb.method, request, verb.service)
     except AdminCommandError as error:
         if verb.idempotent:
@@ -69,7 +71,13 @@ def run(args: argparse.Namespace) -> int:
     except AdminCommandError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return error.exit_code
-    print(_json(reply, args, verb) if args.json else verb.render(reply, args))
+    try:
+        text = _json(reply, args, verb) if args.json else verb.render(reply, args)
+    except AdminCommandError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return error.exit_code
+    if text:
+        print(text)
     failure = verb.verdict(reply) if verb.verdict else None
     if failure:
         print(f"{PROG}: {failure}", file=sys.stderr)

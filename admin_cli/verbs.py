@@ -32,6 +32,7 @@ class Verb:
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
     service: str = "admin"  # "kiosk": the call goes to KioskAdminService
+    stream: bool = False  # a server stream of chunks, joined into one reply
 
 
 def user_ref(name: str) -> admin_pb2.UserRef:

@@ -47,6 +47,19 @@ Example::
     [print.printer_snmp]          # printer name -> SNMP agent "host[:port]" (no entry: no status check)
     "floor-2" = "10.0.0.12"
 
+    [web]                         # the web console (/console/) and user portal (/portal/); off by default
+    listen = ""                   # HOST:PORT, e.g. "0.0.0.0:8443"; off loopback it needs TLS
+    tls_cert_file = ""            # PEM chain and key the listener serves HTTPS with
+    tls_key_file = ""
+    upload_mb_max = 50            # largest file a user may upload to print
+    session_idle_s = 1800         # a browser session ends this long after its last request
+    session_absolute_s = 43200    # ... and this long after login, whatever happens
+    logins_per_minute = 10        # login attempts per client address (then 429)
+    dashboard_cache_s = 15.0      # the dashboard's figures are at most this old
+    smtp_host = ""                # scheduled reports are mailed through this server (empty: not sent)
+    smtp_port = 25
+    mail_from = ""                # the scheduled reports' sender address (needed with smtp_host)
+
 Print intake and release need ``workers = 1`` (the spool belongs to one process).
 
 Command-line options (``--listen``, ``--data-dir``, ``--ipp-listen``, ``--lpd-listen``) override the file.
@@ -120,6 +133,36 @@ class PrintConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web console and user portal (``[web]``): off unless ``listen`` is set."""
+
+    listen: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    upload_mb_max: int = 50
+    session_idle_s: int = 1800
+    session_absolute_s: int = 12 * 3600
+    logins_per_minute: int = 10
+    dashboard_cache_s: float = 15.0
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = ""
+
+    def validate(self) -> None:
+        """Refuse values with no meaning, and a console off loopback without TLS."""
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("[web] give both tls_cert_file and tls_key_file, or neither")
+        if self.listen and not self.tls_cert_file:
+            host = self.listen.rpartition(":")[0].strip("[]")
+            if host not in ("127.0.0.1", "::1", "localhost"):
+                raise ValueError("[web] a listener off loopback needs tls_cert_file and tls_key_file")
+        if self.smtp_host and ("@" not in self.mail_from or not 1 <= self.smtp_port <= 65535):
+            raise ValueError("[web] with smtp_host, give mail_from (an address) and an smtp_port of 1..65535")
+        if not 1 <= self.upload_mb_max <= 1024 or self.logins_per_minute < 1:
+            raise ValueError("[web] upload_mb_max must be 1..1024 and logins_per_minute at least 1")
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """Everything a hub process needs to start."""
 
@@ -131,6 +174,7 @@ class HubConfig:
     database: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
     printing: PrintConfig = field(default_factory=PrintConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def database_url(self) -> str:
@@ -153,7 +197,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     """Read ``path`` (if given), then apply non-None ``overrides`` (listen, data_dir, workers,
     ipp_listen, lpd_listen)."""
     document: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
-    unknown_sections = set(document) - {"hub", "auth", "print"}
+    unknown_sections = set(document) - {"hub", "auth", "print", "web"}
     if unknown_sections:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown_sections))}")
     hub = dict(_section(HubConfig, document.get("hub", {}), "hub"))
@@ -165,7 +209,9 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     printing.update({key: chosen.pop(key) for key in PRINT_OVERRIDES if key in chosen})
     print_config = PrintConfig(**printing)
     print_config.validate()
-    config = HubConfig(**hub, auth=auth, printing=print_config)
+    web = WebConfig(**_section(WebConfig, document.get("web", {}), "web"))
+    web.validate()
+    config = HubConfig(**hub, auth=auth, printing=print_config, web=web)
     if "data_dir" in chosen:
         chosen["data_dir"] = Path(chosen["data_dir"])
     config = replace(config, **chosen)

@@ -16,7 +16,9 @@
      │    ├── InsufficientFunds
      │    └── PricingError                      no price for a usage line
      ├── QuotaExceeded                          RESOURCE_EXHAUSTED
-     └── InvariantViolation (AssertionError)    INTERNAL: the ledger refused to go on
+     ├── InvariantViolation (AssertionError)    INTERNAL: the ledger refused to go on
+     └── Unavailable (ConnectionError)          UNAVAILABLE: the database cannot be reached now;
+                                                repeat with the same idempotency key
 
 Domain code raises these (the domain's door to storage turns storage's integrity errors into
 them: :mod:`hub_server.domain.store`); the status codes are those the gRPC services report them
@@ -84,3 +86,8 @@ class QuotaExceeded(HubError):
 
 class InvariantViolation(HubError, AssertionError):
     """A ledger invariant failed: the hub stops that operation rather than go on wrong."""
+
+
+class Unavailable(HubError, ConnectionError):
+    """The database cannot be reached now (a server failing over): try again, with the same
+    idempotency key, which applies a write that did commit at most once."""

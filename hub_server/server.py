@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from hub_server.config import HubConfig
 from hub_server.domain import Hub, check_books, first_admin_token, open_hub_database
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
+from hub_server.domain.uploads import PrintUploads
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
@@ -36,6 +38,7 @@ from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
+from hub_server.web import PrinterWatch, WebServer, start_web
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,7 @@ class RunningHub:
     port: int
     health: health.aio.HealthServicer
     printing: PrintIntake | None = None
+    web: WebServer | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -123,6 +127,8 @@ class RunningHub:
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop taking calls and jobs, let running calls finish, close storage."""
         await self.health.enter_graceful_shutdown()
+        if self.web is not None:
+            await self.web.close()
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
@@ -177,6 +183,40 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
     return PrintIntake(intake, jobs, sweeper)
 
 
+def web_tls(config: HubConfig) -> ssl.SSLContext | None:
+    """The web listener's TLS from ``[web] tls_cert_file``/``tls_key_file`` (None: plain HTTP,
+    which the configuration allows on loopback only)."""
+    if not config.web.tls_cert_file:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(config.web.tls_cert_file, config.web.tls_key_file)
+    return context
+
+
+async def start_web_apps(
+    config: HubConfig,
+    hub: Hub,
+    printing: PrintIntake | None,
+    ssl_context: ssl.SSLContext | None,
+    share_port: bool,
+) -> WebServer | None:
+    """The console and portal when ``[web] listen`` is set (web print when intake runs)."""
+    if not config.web.listen:
+        return None
+    host, port = parse_listen(config.web.listen)
+    agents = config.printing.printer_snmp
+    watch = (
+        PrinterWatch(agents, config.printing.snmp_community, config.printing.snmp_timeout_s)
+        if agents
+        else None
+    )
+    uploads = PrintUploads(printing.intake.service) if printing is not None else None
+    return await start_web(
+        hub, config.web, host, port, ssl_context or web_tls(config), uploads, watch, reuse_port=share_port
+    )
+
+
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -189,11 +229,17 @@ def prepare(config: HubConfig, clock: Clock) -> Database:
     return db
 
 
-async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: bool = False) -> RunningHub:
+async def start_hub(
+    config: HubConfig,
+    clock: Clock | None = None,
+    share_port: bool = False,
+    web_ssl: ssl.SSLContext | None = None,
+) -> RunningHub:
     """Open storage (migrating it), and serve TerminalService and AdminService on ``config.listen``.
 
     ``share_port`` lets several worker processes serve one port (SO_REUSEPORT). It is off
     otherwise, so a second hub started on a busy port fails instead of silently sharing it.
+    ``web_ssl`` is the web listener's TLS (else ``[web] tls_cert_file``, else plain HTTP).
     """
     clock = clock or SystemClock()
     db = prepare(config, clock)
@@ -215,8 +261,11 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
         db.close()
         raise OSError(f"cannot listen on {config.listen}")
     await server.start()
+    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    return RunningHub(server=server, hub=hub, db=db, port=port, health=health_servicer, printing=printing)
+    return RunningHub(
+        server=server, hub=hub, db=db, port=port, health=health_servicer, printing=printing, web=web_server
+    )
 
 
 def _resolve_port(listen: str) -> str:
@@ -255,6 +304,8 @@ async def _serve_until_signalled(
                 f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
                 flush=True,
             )
+        if running.web is not None:
+            print(f"web console and portal on port {running.web.port}", flush=True)
         if ready_file:
             ready_file.write_text(address + "\n")
     stop = asyncio.Event()

@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shlex
 import shutil
 import socket
@@ -271,6 +272,8 @@ class DemoSite:
     language: str = "en"
     hub_port: int = field(default_factory=_free_port)
     ipp_port: int = field(default_factory=_free_port)
+    web_port: int = field(default_factory=_free_port)
+    web_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     mfp_ports: dict[str, int] = field(
         default_factory=lambda: {k: _free_port() for k in ("snmp", "raw", "lpd", "ipp")}
     )
@@ -318,6 +321,7 @@ class DemoSite:
         config.write_text(
             f'[hub]\nlisten = "127.0.0.1:{self.hub_port}"\ndata_dir = "{self.data_dir / "hub"}"\n'
             f'[print]\nipp_listen = "127.0.0.1:{self.ipp_port}"\n'
+            f'[web]\nlisten = "127.0.0.1:{self.web_port}"\n'
             f'[print.printer_snmp]\n{PRINTER} = "127.0.0.1:{self.mfp_ports["snmp"]}"\n'
         )
         ready = self.data_dir / "hub.ready"
@@ -348,7 +352,25 @@ class DemoSite:
         stub = admin_pb2_grpc.AdminServiceStub(self.channel)
         return await getattr(stub, method)(request, metadata=self.admin_metadata, timeout=10)
 
+    @property
+    def web_password_file(self) -> Path:
+        """Where this run's web password is kept (owner-only)."""
+        return self.data_dir / "web-password"
+
+    @property
+    def web_url(self) -> str:
+        """The console and portal (plain HTTP: the demo listens on loopback only)."""
+        return f"http://127.0.0.1:{self.web_port}"
+
     async def _seed(self) -> None:
+        # no default passwords: the console's admin and the users' portal password are made
+        # for this run and kept in an owner-only file
+        self.web_password_file.touch(mode=0o600)
+        self.web_password_file.write_text(self.web_password + "\n")
+        await self._admin(
+            "CreateConsoleUser",
+            admin_pb2.CreateConsoleUserRequest(username="admin", role="admin", password=self.web_password),
+        )
         for function, color, duplex, cents in PRICES:
             await self._admin(
                 "SetPrice",
@@ -390,6 +412,8 @@ class DemoSite:
             user = admin_pb2.UserRef(username=person.username)
             await self._admin("AddCard", admin_pb2.Card(user=user, number=person.card, label="demo card"))
             await self._admin("SetPin", admin_pb2.SetPinRequest(user=user, pin=person.pin))
+            portal = admin_pb2.SetPasswordRequest(user=user, password=self.web_password)
+            await self._admin("SetPassword", portal)
             if person.credit_cents:
                 await self._admin(
                     "AdjustCredit",
@@ -638,6 +662,12 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         await site.start()
         assert site.terminal is not None
+        print(
+            f"printgate demo: web console {site.web_url}/console/ (admin), user portal "
+            f"{site.web_url}/portal/ ({', '.join(p.username for p in USERS)}); "
+            f"this run's password for all of them is in {site.web_password_file}",
+            flush=True,
+        )
         run = asyncio.create_task(site.terminal.run(), name="terminal")
         if args.headless:
             await site.until(lambda s: s.screen == Screen.IDLE, "the idle screen")

@@ -20,6 +20,9 @@ SYSTEM_PACKAGES=(
     libldap-dev libsasl2-dev slapd ldap-utils
     # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
     ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
+    # web console and portal: end-to-end tests drive Debian's chromium (Playwright's own browser
+    # builds are not fetched: the tests point it at /usr/bin/chromium)
+    chromium chromium-driver fonts-dejavu-core
 )
 
 missing=()

@@ -36,3 +36,11 @@ def test_headless_demo_walk_ends_with_exact_balances(tmp_path: Path) -> None:
         "[17] ledger check: ok",
     ]
     assert "Traceback" not in result.stderr
+    # the console and portal run with the hub; their password is made for the run, never a default
+    password_file = tmp_path / "d" / "web-password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert len(password_file.read_text().strip()) >= 16
+    assert any(
+        line.startswith("printgate demo: web console http://127.0.0.1:") and str(password_file) in line
+        for line in lines
+    )

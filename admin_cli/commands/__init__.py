@@ -16,6 +16,7 @@ from admin_cli.commands import (
     quotas,
     roles,
     users,
+    web,
 )
 from admin_cli.verbs import VerbTable
 
@@ -32,4 +33,5 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     quotas.add_verbs,
     kiosks.add_verbs,
     printjobs.add_verbs,
+    web.add_verbs,
 )

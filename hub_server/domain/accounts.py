@@ -266,6 +266,16 @@ def ledger_entries(
     ]
 
 
+def refund(tx: Tx, transaction_id: int, reason: str, now_us: int) -> int:
+    """Reverse a usage transaction (only usage: money that came in otherwise is adjusted)."""
+    kind = tx.scalar("SELECT kind FROM transactions WHERE id = :t", {"t": transaction_id})
+    if kind is None:
+        raise NotFound(f"no transaction {transaction_id}")
+    if kind != "usage":
+        raise InvalidRequest(f"transaction {transaction_id} is {kind}, not usage: only usage is refunded")
+    return ledger.reverse(tx, transaction_id, now_us, reason[:MAX_REASON_CHARS])
+
+
 def check(tx: Tx) -> LedgerCheck:
     """Re-prove the ledger's invariants; count transactions and accounts."""
     return LedgerCheck(
@@ -315,3 +325,11 @@ class Accounts:
     def check(self) -> LedgerCheck:
         """Re-prove the ledger's invariants."""
         return self._store.read(check)
+
+    async def refund(self, transaction_id: int, reason: str) -> int:
+        """Give back a usage charge (a printed job, a copy session): its entries reversed once;
+        refunding it again answers the first refund. Returns the refund's transaction id."""
+        if not reason.strip():
+            raise InvalidRequest("a refund needs a reason")
+        now_us = self._clock.now_us()
+        return await self._store.write(lambda tx: refund(tx, transaction_id, reason, now_us))

@@ -205,6 +205,15 @@ class Authentication:
         assert row is not None
         return int(row["id"])
 
+    async def check_web_password(self, username: str, password: str) -> int:
+        """The user a web portal login proves: the checks and lockout of a password at a
+        terminal, but a name that is nobody's counts against that name (the portal is
+        everyone's: it must not lock for all)."""
+        now_us = self._clock.now_us()
+        origin = f"web:{username.lower()[:MAX_SECRET_CHARS]}"
+        self._refuse_if_locked(terminal_identity(origin), now_us)
+        return await self._check_password(origin, username, password, now_us)
+
     async def link_card(self, terminal_id: str, card_number: str, username: str, password: str) -> AuthResult:
         """Link a card nobody holds to the user who proves their password; open their session.
 

@@ -18,14 +18,18 @@ from hub_server.config import HubConfig
 from hub_server.domain import credentials, ledger
 from hub_server.domain.accounts import Accounts
 from hub_server.domain.auth import Authentication
+from hub_server.domain.console import WEB, Console
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
 from hub_server.domain.jobs import HeldJobs, JobSharing, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
+from hub_server.domain.lockout import Limits
 from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.report_schedules import ReportSchedules
+from hub_server.domain.reports import Reports
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner
 from hub_server.domain.sessions import Sessions
@@ -40,7 +44,7 @@ __all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_da
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE,)
+COMPONENTS: Sequence[Component] = (CORE, WEB)
 
 
 def open_hub_database(url: str) -> Database:
@@ -95,6 +99,16 @@ class Hub:
         self.vouchers = Vouchers(store, config, clock, secret)
         self.jobs = HeldJobs(store, clock)
         self.sharing = JobSharing(store, clock, keeps_printed=not config.printing.private)
+        self.reports = Reports(store, config, clock)
+        self.report_schedules = ReportSchedules(store, clock, config.timezone)
+        self.console = Console(
+            store,
+            clock,
+            hasher,
+            Limits(config.auth.max_failed_attempts, config.auth.lockout_s),
+            idle_s=config.web.session_idle_s,
+            absolute_s=config.web.session_absolute_s,
+        )
         self._printing = PrintJobs(store, config, clock, spool) if spool is not None else None
 
     @property

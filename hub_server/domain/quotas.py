@@ -238,3 +238,7 @@ class Quotas:
     async def delete_rule(self, rule_id: int) -> None:
         """Delete a rule and its usage counters."""
         await self._store.write(lambda tx: delete_rule(tx, rule_id))
+
+    def states(self, user: UserRef, now_us: int, timezone: str) -> list[QuotaState]:
+        """What a user has used of every rule that applies to them, this period."""
+        return self._store.read(lambda tx: quota_states(tx, resolve_user(tx, user), now_us, timezone))

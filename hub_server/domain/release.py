@@ -333,7 +333,7 @@ class PrintJobs:
         return now_us - int(self.policy.reprint_hours * 3600 * 1_000_000)
 
     def list_jobs(
-        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0
+        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0, printer_group: str = ""
     ) -> tuple[list[JobView], int]:
         """Held jobs of the user, of those who delegate to them and those passed on to them, and
         printed ones kept for a reprint (recent, or favourites), oldest first, priced at this
@@ -341,14 +341,15 @@ class PrintJobs:
         their jobs, one for the colleagues the user passed jobs on to, one per kind of price.
 
         ``limit`` (0: all, at most :data:`MAX_PAGE_SIZE`) jobs with ids above ``after_job_id``;
-        returns them and the id to continue after (0: no more)."""
+        returns them and the id to continue after (0: no more). ``printer_group`` prices them
+        at that group instead of the terminal's (the web portal, which is at no printer)."""
         if limit < 0:
             raise InvalidRequest("page_size must be >= 0 and page_token one this hub returned")
         limit = min(limit, MAX_PAGE_SIZE)
         since_us = self._since_us(self.clock.now_us())
 
         def read(tx: Tx) -> tuple[list[JobView], int]:
-            prices = _Prices(tx, printer_group_of_terminal(tx, terminal_id))
+            prices = _Prices(tx, printer_group or printer_group_of_terminal(tx, terminal_id))
             owners = [
                 int(row["id"])
                 for row in tx.execute(

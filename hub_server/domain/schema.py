@@ -320,7 +320,18 @@ MIGRATIONS: list[list[str]] = [
             WHERE delegate_group_id IS NOT NULL""",
         "CREATE INDEX job_delegations_delegate ON job_delegations (delegate_user_id)",
     ],
-    # 4: favourite jobs (kept for reprint until their owner unstars them), and one job passed on
+    # 4: indexes for the web console and reports: user search as you type (prefix ranges on the
+    # folded name, full name and e-mail), the books by kind and period, a user's transactions
+    # newest first, held jobs by the time they arrived
+    [
+        "CREATE INDEX users_search_username ON users (LOWER(username))",
+        "CREATE INDEX users_search_full_name ON users (LOWER(full_name))",
+        "CREATE INDEX users_search_email ON users (LOWER(email))",
+        "CREATE INDEX transactions_kind_recorded ON transactions (kind, recorded_us)",
+        "CREATE INDEX transactions_user ON transactions (user_id, id)",
+        "CREATE INDEX print_jobs_created ON print_jobs (created_us)",
+    ],
+    # 5: favourite jobs (kept for reprint until their owner unstars them), and one job passed on
     # to a colleague by its owner at a terminal (job_delegations above are for all of an owner's jobs)
     [
         "ALTER TABLE print_jobs ADD COLUMN favourite_us BIGINT",

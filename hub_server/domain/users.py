@@ -27,6 +27,7 @@ __all__ = [
     "GroupRecord",
     "Permissions",
     "RoleRecord",
+    "UserMatch",
     "UserRecord",
     "UserRef",
     "Users",
@@ -400,6 +401,61 @@ def list_users(tx: Tx, query: str, limit: int, offset: int) -> tuple[list[UserRe
     return [get_user(tx, int(r["id"])) for r in ids], total
 
 
+@dataclass(frozen=True)
+class UserMatch:
+    """One hit of a search as you type."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str
+    active: bool
+
+
+SEARCH_LIMIT_MAX = 50
+_SEARCH_COLUMNS = ("username", "full_name", "email")
+
+
+def _successor(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix`` (byte order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def find_users(tx: Tx, query: str, limit: int) -> list[UserMatch]:
+    """Users whose username, full name or e-mail starts with ``query`` (any case), or who hold
+    the card ``query``; by username, at most ``limit``. Each part is a range on its own index
+    (core migration 4) that stops after ``limit`` rows, so the cost does not grow with the
+    directory; the ``LIKE`` keeps the answer exact under any collation."""
+    prefix = text(query, "query").strip().lower()
+    if not prefix:
+        return []
+    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    parts = [
+        f"""SELECT id FROM (SELECT id FROM users
+                WHERE LOWER({column}) >= :lo AND LOWER({column}) < :hi
+                  AND LOWER({column}) LIKE :pattern ESCAPE '\\'
+                ORDER BY LOWER({column}) LIMIT :n) AS {column}_hits"""
+        for column in _SEARCH_COLUMNS
+    ]
+    parts.append("SELECT user_id AS id FROM cards WHERE number = :card")
+    rows = tx.execute(
+        f"""SELECT id, username, full_name, email, active FROM users WHERE id IN ({" UNION ".join(parts)})
+            ORDER BY username LIMIT :n""",
+        {
+            "lo": prefix,
+            "hi": _successor(prefix),
+            "pattern": pattern,
+            "n": limit,
+            "card": query.strip().upper(),
+        },
+    )
+    return [
+        UserMatch(int(r["id"]), str(r["username"]), str(r["full_name"]), str(r["email"]), bool(r["active"]))
+        for r in rows
+    ]
+
+
 # -- the domain object ------------------------------------------------------------------------
 
 
@@ -443,6 +499,10 @@ class Users:
         """Matching users (``limit`` 0: 100, at most :data:`MAX_LIST`) and how many match in all."""
         limit = min(limit or 100, MAX_LIST)
         return self._store.read(lambda tx: list_users(tx, query, limit, offset))
+
+    def find(self, query: str, limit: int = 20) -> list[UserMatch]:
+        """Search as you type: prefixes of username, name or e-mail, or a card number."""
+        return self._store.read(lambda tx: find_users(tx, query, limit))
 
     async def set_pin(self, ref: UserRef, pin: str) -> str:
         """Give a user ``pin``, or with ``pin`` empty a fresh random one; returns the new PIN

@@ -233,6 +233,9 @@ def export_batch(tx: Tx, keys: VoucherKeys, batch_id: int, include_redeemed: boo
 # -- redemption ---------------------------------------------------------------------------------
 
 
+WEB_PORTAL = "web-portal"  # where a user redeems a code in the user portal
+
+
 @dataclass(frozen=True)
 class Redemption:
     """Who redeems which (normalised) code, and where. ``terminal_id`` None: by an admin."""
@@ -245,6 +248,8 @@ class Redemption:
         """The lockout identities a failed guess counts against (none for an admin)."""
         if self.terminal_id is None:
             return []
+        if self.terminal_id == WEB_PORTAL:  # everyone's portal: only the user's guesses count
+            return [user_identity(self.user_id)]
         return [user_identity(self.user_id), terminal_identity(self.terminal_id)]
 
 
@@ -382,6 +387,10 @@ class Vouchers:
     async def redeem(self, code: str, user_id: int, terminal_id: str) -> Redeemed:
         """Redeem a typed code for the user at a kiosk or terminal (guesses count against both)."""
         return await self._redeem(Redemption(normalise(code), user_id, terminal_id))
+
+    async def redeem_on_web(self, code: str, user_id: int) -> Redeemed:
+        """Redeem a code a user typed in the portal (their guesses count against them)."""
+        return await self._redeem(Redemption(normalise(code), user_id, WEB_PORTAL))
 
     async def redeem_for_user(self, code: str, user: UserRef) -> Redeemed:
         """Redeem a code for a user (an admin: not rate-limited)."""

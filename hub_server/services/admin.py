@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc
 
 from hub_server.domain import Hub
 from hub_server.domain.accounts import AccountRecord, Adjustment, LedgerEntry
 from hub_server.domain.cards import CardRecord
+from hub_server.domain.console import ConsoleAccount
 from hub_server.domain.devices import PrinterRecord, TerminalRecord
 from hub_server.domain.jobs import Delegation, PrintJobSummary
 from hub_server.domain.pricing import PriceRecord
 from hub_server.domain.projects import ProjectRecord
 from hub_server.domain.quotas import QuotaRule
+from hub_server.domain.reports import EXPORT_FORMATS
 from hub_server.domain.users import DEFAULT_ROLE, GroupRecord, RoleRecord, UserRecord
-from hub_server.services.common import requires_admin, translate_errors
+from hub_server.errors import HubError
+from hub_server.services.common import bearer_token, grpc_status_for, requires_admin, translate_errors
 from hub_server.services.convert import (
     ACCOUNT_KIND,
     BILLING,
@@ -227,6 +233,15 @@ def _print_job(job: PrintJobSummary) -> admin_pb2.PrintJob:
         source=job.source,
         submitted_at=timestamp_from_us(job.created_us),
         expires_at=timestamp_from_us(job.expires_us),
+    )
+
+
+REPORT_CHUNK_BYTES = 64 * 1024
+
+
+def _console_user(account: ConsoleAccount) -> admin_pb2.ConsoleUser:
+    return admin_pb2.ConsoleUser(
+        id=account.id, username=account.username, role=account.role, active=account.active
     )
 
 
@@ -537,3 +552,46 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.DeletePrintJobsResponse:
         deleted = await self.hub.printing.delete(None, list(request.job_ids))
         return admin_pb2.DeletePrintJobsResponse(deleted=deleted)
+
+    # -- web console accounts and reports -------------------------------------------------------
+
+    async def CreateConsoleUser(
+        self, request: admin_pb2.CreateConsoleUserRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ConsoleUser:
+        return _console_user(
+            await self.hub.console.create_account(request.username, request.role, request.password)
+        )
+
+    async def ListConsoleUsers(
+        self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListConsoleUsersResponse:
+        return admin_pb2.ListConsoleUsersResponse(
+            users=[_console_user(a) for a in self.hub.console.accounts()]
+        )
+
+    async def UnlockConsoleUser(
+        self, request: admin_pb2.ConsoleUserRef, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        await self.hub.console.unlock(request.username)
+        return admin_pb2.Empty()
+
+    async def ExportReport(
+        self, request: admin_pb2.ExportReportRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[admin_pb2.ReportChunk]:
+        # A server stream is an async generator: neither decorator wraps it.
+        try:
+            self.hub.auth.check_admin(bearer_token(context))
+            reports = self.hub.reports
+            period = reports.period(request.first_day, request.last_day)
+            dimension = request.dimension or "user"
+            body = await asyncio.to_thread(reports.export, request.kind, period, dimension, request.format)
+        except HubError as error:
+            await context.abort(grpc_status_for(error), str(error))
+        name = f"{request.kind}-{dimension}-{request.first_day}-{request.last_day}.{request.format}"
+        for offset in range(0, max(len(body), 1), REPORT_CHUNK_BYTES):
+            first = offset == 0
+            yield admin_pb2.ReportChunk(
+                file_name=name if first else "",
+                content_type=EXPORT_FORMATS[request.format][0] if first else "",
+                data=body[offset : offset + REPORT_CHUNK_BYTES],
+            )

@@ -21,6 +21,7 @@ from hub_server.errors import (
     PermissionDenied,
     QuotaExceeded,
     Refused,
+    Unavailable,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[HubError], grpc.StatusCode], ...] = (
     (Refused, grpc.StatusCode.FAILED_PRECONDITION),
     (QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (InvariantViolation, grpc.StatusCode.INTERNAL),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
 )
 
 

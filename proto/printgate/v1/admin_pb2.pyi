@@ -594,3 +594,61 @@ class AssignPrintJobRequest(_message.Message):
     job_id: int
     owner: UserRef
     def __init__(self, job_id: _Optional[int] = ..., owner: _Optional[_Union[UserRef, _Mapping]] = ...) -> None: ...
+
+class CreateConsoleUserRequest(_message.Message):
+    __slots__ = ("username", "role", "password")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    role: str
+    password: str
+    def __init__(self, username: _Optional[str] = ..., role: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class ConsoleUser(_message.Message):
+    __slots__ = ("id", "username", "role", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    username: str
+    role: str
+    active: bool
+    def __init__(self, id: _Optional[int] = ..., username: _Optional[str] = ..., role: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class ConsoleUserRef(_message.Message):
+    __slots__ = ("username",)
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    def __init__(self, username: _Optional[str] = ...) -> None: ...
+
+class ListConsoleUsersResponse(_message.Message):
+    __slots__ = ("users",)
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    users: _containers.RepeatedCompositeFieldContainer[ConsoleUser]
+    def __init__(self, users: _Optional[_Iterable[_Union[ConsoleUser, _Mapping]]] = ...) -> None: ...
+
+class ExportReportRequest(_message.Message):
+    __slots__ = ("kind", "dimension", "first_day", "last_day", "format")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DAY_FIELD_NUMBER: _ClassVar[int]
+    LAST_DAY_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    dimension: str
+    first_day: str
+    last_day: str
+    format: str
+    def __init__(self, kind: _Optional[str] = ..., dimension: _Optional[str] = ..., first_day: _Optional[str] = ..., last_day: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class ReportChunk(_message.Message):
+    __slots__ = ("file_name", "content_type", "data")
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    file_name: str
+    content_type: str
+    data: bytes
+    def __init__(self, file_name: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...

@@ -224,6 +224,26 @@ class AdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_admin__pb2.PrintJob.FromString,
                 _registered_method=True)
+        self.CreateConsoleUser = channel.unary_unary(
+                '/printgate.v1.AdminService/CreateConsoleUser',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.CreateConsoleUserRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ConsoleUser.FromString,
+                _registered_method=True)
+        self.ListConsoleUsers = channel.unary_unary(
+                '/printgate.v1.AdminService/ListConsoleUsers',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ListConsoleUsersResponse.FromString,
+                _registered_method=True)
+        self.UnlockConsoleUser = channel.unary_unary(
+                '/printgate.v1.AdminService/UnlockConsoleUser',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ConsoleUserRef.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ExportReport = channel.unary_stream(
+                '/printgate.v1.AdminService/ExportReport',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ExportReportRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ReportChunk.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -472,6 +492,35 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateConsoleUser(self, request, context):
+        """Web console accounts (admin, helpdesk, auditor). There is no default account: the first
+        admin is made here, with a password of 8 to 128 characters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConsoleUsers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnlockConsoleUser(self, request, context):
+        """Lift a console name's login lockout.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportReport(self, request, context):
+        """A report (usage, environment, cash) over a period of at most 366 days, rendered as CSV,
+        XLSX or PDF and streamed in chunks of at most 64 KiB; the first chunk names the file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -664,6 +713,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.AssignPrintJob,
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_admin__pb2.PrintJob.SerializeToString,
+            ),
+            'CreateConsoleUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConsoleUser,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.CreateConsoleUserRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ConsoleUser.SerializeToString,
+            ),
+            'ListConsoleUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConsoleUsers,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ListConsoleUsersResponse.SerializeToString,
+            ),
+            'UnlockConsoleUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlockConsoleUser,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ConsoleUserRef.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'ExportReport': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportReport,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ExportReportRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ReportChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1692,6 +1761,114 @@ class AdminService:
             '/printgate.v1.AdminService/AssignPrintJob',
             printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.SerializeToString,
             printgate_dot_v1_dot_admin__pb2.PrintJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConsoleUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/CreateConsoleUser',
+            printgate_dot_v1_dot_admin__pb2.CreateConsoleUserRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ConsoleUser.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConsoleUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/ListConsoleUsers',
+            printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ListConsoleUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlockConsoleUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/UnlockConsoleUser',
+            printgate_dot_v1_dot_admin__pb2.ConsoleUserRef.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/printgate.v1.AdminService/ExportReport',
+            printgate_dot_v1_dot_admin__pb2.ExportReportRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ReportChunk.FromString,
             options,
             channel_credentials,
             insecure,
