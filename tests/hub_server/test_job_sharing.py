@@ -4,7 +4,9 @@ MFP as the printer, the sweep on the hub's clock and the ledger checked to the c
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -22,7 +24,7 @@ REFUSED = terminal_pb2.RELEASE_STATE_REFUSED
 
 
 @pytest_asyncio.fixture
-async def site(tmp_path: Path, database_url: str) -> PrintSite:
+async def site(tmp_path: Path, database_url: str) -> AsyncIterator[PrintSite]:
     async with open_site(tmp_path, database_url) as opened:
         await opened.clients.create_user("bob", card="c-bob", credit_cents=100, full_name="Bob Builder")
         await opened.clients.create_user("carol", card="c-carol", full_name="Carol Bobson")
@@ -36,11 +38,11 @@ def three_pages(tmp_path: Path) -> Path:
     return path
 
 
-async def call(site: PrintSite, name: str, request: object) -> object:
+async def call(site: PrintSite, name: str, request: object) -> Any:
     return await getattr(site.terminal.stub, name)(request, metadata=site.terminal.metadata)
 
 
-async def star(site: PrintSite, token: str, job_id: int, favourite: bool = True) -> object:
+async def star(site: PrintSite, token: str, job_id: int, favourite: bool = True) -> Any:
     request = terminal_pb2.SetFavouriteRequest(session_token=token, job_id=job_id, favourite=favourite)
     return await call(site, "SetFavourite", request)
 
@@ -61,7 +63,7 @@ async def search(site: PrintSite, token: str, query: str, limit: int = 0) -> lis
     return [(colleague.username, colleague.full_name) for colleague in reply.colleagues]
 
 
-async def refused(coroutine: object) -> grpc.StatusCode:
+async def refused(coroutine: Awaitable[object]) -> grpc.StatusCode:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await coroutine
     return caught.value.code()

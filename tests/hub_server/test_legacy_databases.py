@@ -104,7 +104,11 @@ def test_the_dumps_are_what_the_old_hub_made(tmp_path: Path) -> None:
 
 async def test_an_old_database_migrates_and_keeps_every_cent(legacy: HubClients) -> None:
     db = legacy.running.db
-    rows = db.read(lambda tx: tx.execute("SELECT component, number FROM schema_versions ORDER BY number"))
+    rows = db.read(
+        lambda tx: tx.execute(
+            "SELECT component, number FROM schema_versions WHERE component = 'core' ORDER BY number"
+        )
+    )
     assert [(row["component"], row["number"]) for row in rows] == [("core", n) for n in (1, 2, 3, 4, 5)]
     with pytest.raises(Exception, match="schema_migrations"):  # adopted, then dropped
         db.read(lambda tx: tx.execute("SELECT version FROM schema_migrations"))
