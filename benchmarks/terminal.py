@@ -9,8 +9,9 @@ out, so every tap is a full login: frame parse, Authenticate over gRPC, unlock.
 
 Idle: ``printgate terminal`` as its own process (reader on a pty, mock GPIO, hub reachable),
 CPU time over ``--idle-seconds`` from /proc and its resident set size; once headless, once with
-its Kivy window (800x480, on a private Xvfb) showing the idle screen with its tap-your-card
-animation running (blanking off, so the animation runs the whole time).
+its Kivy window (800x480, on a private Xvfb) showing the idle screen (blanking off, so it is drawn
+the whole time). Xvfb draws with software OpenGL, where the tap-your-card hint does not pulse (one
+redraw a second costs about 1.7 % of a core there); on a GPU it does.
 
 Run: ``.venv/bin/python benchmarks/terminal.py [--taps 200] [--idle-seconds 20]``; last line
 (idle figures of the windowed terminal, the way it runs beside a copier)::

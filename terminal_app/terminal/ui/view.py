@@ -4,8 +4,11 @@
 :class:`TerminalState` (:meth:`~terminal_app.ui.view.BaseView.show`) and a ``submit`` function for
 intents, it draws the screen :mod:`terminal_app.terminal.ui.screens` builds under the header
 (user, balance, printer and location), and over it the idle warning and the black blanking layer.
-On the idle screen the card hint pulses once a second where the look allows animation: one redraw
-of one icon a second, which an idle terminal can afford.
+On the idle screen the card hint pulses once a second where the look allows animation and the
+hardware can afford it: a GPU redraws the window for it at no cost worth naming, while software
+OpenGL (llvmpipe, as under Xvfb or on a board without a GPU driver) pays about 1.7 % of a core for
+that one redraw a second (benchmarks/terminal.py), more than an idle terminal may use. There the
+hint stands still.
 """
 
 from __future__ import annotations
@@ -25,10 +28,19 @@ from terminal_app.ui.theme import Layout, Look
 from terminal_app.ui.view import BaseView
 from terminal_app.ui.widgets import Panel, button, label, row, walk_idents
 
-__all__ = ["PULSE_S", "TerminalView"]
+__all__ = ["PULSE_S", "TerminalView", "renders_in_software"]
 
 PULSE_S = 1.0  # the idle hint's pulse: one step a second
 PULSE_OPACITY = (1.0, 0.45)
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")  # GL_RENDERER names of software OpenGL
+
+
+def renders_in_software() -> bool:
+    """Does this window draw with software OpenGL (no GPU to take a redraw off the CPU)?"""
+    from kivy.graphics.opengl import GL_RENDERER, glGetString
+
+    renderer = bytes(glGetString(GL_RENDERER) or b"").decode(errors="replace").lower()
+    return any(name in renderer for name in SOFTWARE_RENDERERS)
 
 
 class TerminalView(BaseView[TerminalState]):
@@ -47,6 +59,7 @@ class TerminalView(BaseView[TerminalState]):
         self.composer = Composer()
         self._pulse: Any = None  # the idle hint's clock event while the idle screen shows
         self.pulses = 0
+        self.gpu_renders: bool | None = None  # found out at the first draw (tests may set it)
         super().__init__(submit, TerminalState(), look, **kwargs)
 
     # ---------------------------------------------------------------- the role's parts of the frame
@@ -93,7 +106,10 @@ class TerminalView(BaseView[TerminalState]):
             self.add_widget(self._warning())
         if self.blanker.blanked:
             self.add_widget(_black_layer(self.layout))
-        pulsing = self.screen_name == "idle" and self.layout.animate and not self.blanker.blanked
+        if self.gpu_renders is None:
+            self.gpu_renders = not renders_in_software()
+        affordable = self.layout.animate and self.gpu_renders
+        pulsing = self.screen_name == "idle" and affordable and not self.blanker.blanked
         if pulsing and self._pulse is None:
             self._pulse = Clock.schedule_interval(self._pulse_step, PULSE_S)
         elif not pulsing and self._pulse is not None:

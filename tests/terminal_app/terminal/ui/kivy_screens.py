@@ -586,8 +586,13 @@ async def test_every_screen_fits_at_three_sizes_in_both_languages(ui: UiRig) -> 
 
 
 async def test_the_idle_hint_pulses_once_a_second_only_on_the_idle_screen(ui: UiRig) -> None:
+    from terminal_app.terminal.ui.view import renders_in_software
     from terminal_app.ui.theme import Look
 
+    assert renders_in_software() and ui.view.gpu_renders is False  # Xvfb draws with llvmpipe
+    assert ui.view._pulse is None  # so the hint stands still here
+    ui.view.gpu_renders = True  # as on a panel with a GPU
+    ui.view.redraw()
     hint = ui.view.find("idle_icon")
     seen = set()
     for _ in range(3):
@@ -604,7 +609,7 @@ async def test_the_idle_hint_pulses_once_a_second_only_on_the_idle_screen(ui: Ui
     ui.view.look = Look(animate=False)
     ui.view.redraw()
     assert ui.view._pulse is None
-    ui.view.look = Look()
+    ui.view.look, ui.view.gpu_renders = Look(), False
     ui.view.redraw()
 
 
