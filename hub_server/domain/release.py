@@ -64,7 +64,15 @@ from hub_server.domain.devices import (
     printer_group_of_terminal,
     printer_of_terminal,
 )
-from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
+from hub_server.domain.jobs import (
+    DELEGATING_OWNERS,
+    JOBS_DELEGATED_TO,
+    KEPT_FOR_REPRINT,
+    Colleague,
+    delegates_of_jobs,
+    ipp_state_of,
+    may_release,
+)
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.release_outcome import Outcome, SnmpAgent, Verdict, ask_printer, snmp_page_counter
 from hub_server.domain.store import Store
@@ -166,7 +174,8 @@ class JobView(NamedTuple):
     """One job in a user's list (``ListJobs``; a tuple: thousands are built per call).
     ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex;
     ``owner_verified``: its owner authenticated when submitting it (False: the name was only
-    claimed, so "release all" leaves it out); ``analysing``: its pages are still being counted."""
+    claimed, so "release all" leaves it out); ``analysing``: its pages are still being counted;
+    ``delegates``: the colleagues the owner passed this job on to (listed to the owner only)."""
 
     job_id: int
     name: str
@@ -183,6 +192,8 @@ class JobView(NamedTuple):
     owner_verified: bool
     analysing: bool
     may_have_printed: bool  # a release was cut off and the printer could not say what it printed
+    favourite: bool = False
+    delegates: tuple[Colleague, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,12 +222,13 @@ class _Attempt:
 _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
     j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex,
     j.doc_grayscale, j.created_us, j.expires_us, j.completed_us, j.size_bytes, j.document_format,
-    j.spool_id"""
+    j.spool_id, j.favourite_us"""
 
 
-_LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
-    j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
-    j.size_bytes, j.document_format, j.owner_verified, j.state_reasons, j.may_have_printed"""
+_LIST_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
+    j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale,
+    j.created_us, j.expires_us, j.size_bytes, j.document_format, j.favourite_us, j.owner_verified,
+    j.state_reasons, j.may_have_printed"""
 _ANALYSIS_REASONS = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
 NOTHING_TO_RELEASE = "no jobs to release"
 ONLY_CLAIMED = (
@@ -363,9 +375,10 @@ class PrintJobs:
     def list_jobs(
         self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0, printer_group: str = ""
     ) -> tuple[list[JobView], int]:
-        """Held jobs of the user and of those who delegate to them, and recent printed ones,
-        oldest first, priced at this terminal's printer group: one query for the owners, one
-        (by the owner/state index) for their jobs, one per kind of price.
+        """Held jobs of the user, of those who delegate to them and those passed on to them, and
+        printed ones kept for a reprint (recent, or favourites), oldest first, priced at this
+        terminal's printer group: one query for the owners, one (by the owner/state index) for
+        their jobs, one for the colleagues the user passed jobs on to, one per kind of price.
 
         ``limit`` (0: all, at most :data:`MAX_PAGE_SIZE`) jobs with ids above ``after_job_id``;
         returns them and the id to continue after (0: no more). ``printer_group`` prices them
@@ -377,28 +390,30 @@ class PrintJobs:
 
         def read(tx: Tx) -> tuple[list[JobView], int]:
             prices = _Prices(tx, printer_group or printer_group_of_terminal(tx, terminal_id))
-            owners = {
-                int(row["id"]): str(row["username"])
+            owners = [
+                int(row["id"])
                 for row in tx.execute(
-                    f"SELECT id, username FROM users WHERE id = :u OR id IN ({DELEGATING_OWNERS})",
-                    {"u": user_id},
+                    f"SELECT id FROM users WHERE id = :u OR id IN ({DELEGATING_OWNERS})", {"u": user_id}
                 )
-            }
+            ]
             marks = ", ".join(f":o{index}" for index in range(len(owners)))
             rows = tx.execute(
-                f"""SELECT {_LIST_COLUMNS} FROM print_jobs j
-                    WHERE j.owner_user_id IN ({marks}) AND j.state IN ('held', 'printed', 'releasing')
+                f"""SELECT {_LIST_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id
+                    WHERE (j.owner_user_id IN ({marks}) OR j.id IN ({JOBS_DELEGATED_TO}))
+                      AND j.state IN ('held', 'printed', 'releasing')
                       AND (j.state = 'held' OR (j.state = 'releasing' AND j.may_have_printed = 1)
-                           OR (j.state = 'printed' AND j.completed_us >= :since AND j.spool_id IS NOT NULL))
+                           OR (j.state = 'printed' AND j.spool_id IS NOT NULL AND {KEPT_FOR_REPRINT}))
                       AND j.id > :after
                     ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
                 {
+                    "u": user_id,
                     "since": since_us,
                     "after": after_job_id,
                     "limit": limit + 1,
                     **{f"o{index}": owner for index, owner in enumerate(owners)},
                 },
             )
+            delegates = delegates_of_jobs(tx, user_id)
             more = bool(limit) and len(rows) > limit
             rows = rows[:limit] if more else rows
             refused = (
@@ -420,7 +435,7 @@ class PrintJobs:
                     JobView(
                         row["id"],
                         row["job_name"],
-                        owners[owner_id],
+                        row["owner"],
                         plan,
                         estimate,
                         row["created_us"],
@@ -433,6 +448,8 @@ class PrintJobs:
                         bool(row["owner_verified"]),
                         not _ANALYSIS_REASONS.isdisjoint(str(row["state_reasons"]).split(",")),
                         bool(row["may_have_printed"]),
+                        row["favourite_us"] is not None,
+                        delegates.get(row["id"], ()),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
@@ -450,7 +467,7 @@ class PrintJobs:
             row = tx.one("SELECT owner_user_id, thumbnail_png FROM print_jobs WHERE id = :j", {"j": job_id})
             if row is None or row["owner_user_id"] is None:
                 raise NotFound(f"no job {job_id}")
-            if not delegates_of(tx, int(row["owner_user_id"]), user_id):
+            if not may_release(tx, job_id, int(row["owner_user_id"]), user_id):
                 raise PermissionDenied("this job belongs to another user")
             png = bytes(row["thumbnail_png"] or b"")
             return png if len(png) <= THUMBNAIL_BYTES_MAX else b""
@@ -616,7 +633,7 @@ class PrintJobs:
         if row is None:
             raise NotFound(f"no job {job_id}")
         owner_id = int(row["owner_user_id"])
-        if not delegates_of(tx, owner_id, user_id):
+        if not may_release(tx, job_id, owner_id, user_id):
             raise PermissionDenied("this job belongs to another user")
         previous = tx.one(
             "SELECT id, state, pages_printed, pages_reported, charged_cents FROM print_releases"
@@ -635,7 +652,8 @@ class PrintJobs:
                 charged_cents=int(previous["charged_cents"] or 0),
             )
         state = row["state"]
-        reprint = state == "printed" and int(row["completed_us"] or 0) >= self._since_us(now_us)
+        kept = int(row["completed_us"] or 0) >= self._since_us(now_us) or row["favourite_us"] is not None
+        reprint = state == "printed" and kept
         if state == "releasing":
             raise Refused(f"job {job_id} {self._busy_reason(tx, job_id)}")
         if state != "held" and not reprint:
@@ -1013,20 +1031,22 @@ class PrintJobs:
             )
 
     def sweep(self) -> list[str]:
-        """Expire held jobs past their time and drop printed documents past the reprint window;
-        shred their spool files, and spool files no job refers to. Returns shredded spool ids."""
+        """Expire held jobs past their time and drop printed documents past the reprint window
+        (favourites are kept until unstarred); shred their spool files, and spool files no job
+        refers to. Returns shredded spool ids."""
         now_us = self.clock.now_us()
 
         def expire(tx: Tx) -> tuple[list[int], list[str]]:
             expired = tx.execute(
                 "UPDATE print_jobs SET state = 'expired', ipp_state = :s, state_reasons = 'job-expired',"
-                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING id, spool_id",
+                " completed_us = :now WHERE state = 'held' AND expires_us <= :now AND favourite_us IS NULL"
+                " RETURNING id, spool_id",
                 {"s": int(JobState.ABORTED), "now": now_us},
             )
             stale = tx.execute(
                 "SELECT id, spool_id FROM print_jobs WHERE spool_id IS NOT NULL"
                 " AND (state IN ('canceled', 'expired', 'aborted')"
-                "      OR (state = 'printed' AND completed_us < :since))",
+                "      OR (state = 'printed' AND completed_us < :since AND favourite_us IS NULL))",
                 {"since": self._since_us(now_us)},
             )
             for row in stale:

@@ -22,6 +22,8 @@ from terminal_app.hub.values import (
     CashBoxEmptied,
     CashCredit,
     CashCredited,
+    Colleague,
+    FavouriteSet,
     HeldJob,
     JobRelease,
     Login,
@@ -176,6 +178,35 @@ class HubClient:
             self._terminal.DeleteJobs, request, "DeleteJobs"
         )
         return int(answer.deleted)
+
+    async def set_favourite(self, token: str, job_id: int, favourite: bool) -> FavouriteSet:
+        """Star one of the user's own jobs (kept for a reprint until unstarred), or take the star off."""
+        request = terminal_pb2.SetFavouriteRequest(session_token=token, job_id=job_id, favourite=favourite)
+        answer: terminal_pb2.SetFavouriteResponse = await self.channel.call(
+            self._terminal.SetFavourite, request, "SetFavourite"
+        )
+        return wire.favourite_set(answer)
+
+    async def search_colleagues(self, token: str, query: str, limit: int = 0) -> list[Colleague]:
+        """Colleagues whose username starts with ``query`` or whose name contains it (never the caller)."""
+        request = terminal_pb2.SearchColleaguesRequest(session_token=token, query=query, limit=limit)
+        answer: terminal_pb2.SearchColleaguesResponse = await self.channel.call(
+            self._terminal.SearchColleagues, request, "SearchColleagues"
+        )
+        return [wire.colleague(found) for found in answer.colleagues]
+
+    async def delegate_job(
+        self, token: str, job_id: int, username: str, *, withdraw: bool = False
+    ) -> tuple[Colleague, ...]:
+        """Pass one of the user's jobs on to a colleague (``withdraw``: take it back); the job's
+        colleagues now. Passing it on twice changes nothing."""
+        request = terminal_pb2.DelegateJobRequest(
+            session_token=token, job_id=job_id, username=username, withdraw=withdraw
+        )
+        answer: terminal_pb2.DelegateJobResponse = await self.channel.call(
+            self._terminal.DelegateJob, request, "DelegateJob"
+        )
+        return tuple(wire.colleague(found) for found in answer.delegates)
 
     async def release_jobs(
         self, token: str, jobs: tuple[JobRelease, ...] | None, *, project_code: str, idempotency_key: str
