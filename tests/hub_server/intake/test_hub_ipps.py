@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import grpc
 import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2, admin_pb2_grpc
@@ -18,7 +17,7 @@ from hub_server.config import PrintConfig
 from hub_server.intake import Operation, Tag, parse_message
 from hub_server.server import ADMIN_TOKEN_FILE, PKI_DIR, RunningHub, start_hub
 
-from ..conftest import hub_config
+from ..conftest import admin_channel_of, hub_config
 from . import ipp_client
 from .ipp_client import attribute, basic_auth, exchange, http_post, request
 
@@ -33,7 +32,7 @@ async def hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
     printing = PrintConfig(ipps_listen="127.0.0.1:0", authentication="required")
     running = await start_hub(replace(config, printing=printing))
     token = (tmp_path / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+    async with admin_channel_of(running) as channel:  # TLS, pinned to the hub CA
         admin = admin_pb2_grpc.AdminServiceStub(channel)
         metadata = (("authorization", f"Bearer {token}"),)
         await admin.CreateUser(admin_pb2.User(username="alice"), metadata=metadata)
