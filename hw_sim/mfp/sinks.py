@@ -35,7 +35,7 @@ class SinkBehaviour:
     * ``raw_silent``: 9100 reads the job but never answers (no ``USTATUS``).
     * ``raw_stall``: 9100 stops reading at once (set it false again to go on).
     * ``stall_after_bytes``: every sink stops reading a connection once that many bytes came in
-      (``None``: never); clearing it lets them go on.
+      (``None``: never); clearing it lets them go on. ``stalled`` is set once one did stop.
     * :meth:`hold_answers` / :meth:`release_answers`: PJL replies, LPD acknowledgements and IPP
       responses wait (a printer busy warming up); what the printer does with the data does not.
     """
@@ -46,6 +46,7 @@ class SinkBehaviour:
         self.raw_silent = False
         self.raw_stall = False
         self.stall_after_bytes: int | None = None
+        self.stalled = asyncio.Event()  # set once a sink stopped reading at stall_after_bytes
         self.closing = asyncio.Event()
         self._answering = asyncio.Event()
         self._answering.set()
@@ -73,6 +74,7 @@ class SinkBehaviour:
         ):
             if self.closing.is_set():
                 return False
+            self.stalled.set()
             await asyncio.sleep(self._POLL_S)
         return not self.closing.is_set()
 

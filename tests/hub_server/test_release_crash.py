@@ -198,6 +198,9 @@ async def _hold_at(site: Site, mfp: MfpSimServer, step: str) -> None:
         assert site.read("SELECT state FROM print_releases") == "releasing"
         assert mfp.device.jobs == []
         return
+    # Only once the printer stopped reading mid-document: held earlier, an answer the sender
+    # waits for before the document (an LPD acknowledgement) would keep it from printing at all.
+    await asyncio.wait_for(mfp.behaviour.stalled.wait(), 60)
     mfp.behaviour.hold_answers()  # the printer prints, then keeps its answer
     mfp.behaviour.stall_after_bytes = None
     deadline = asyncio.get_running_loop().time() + 60
