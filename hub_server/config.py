@@ -76,8 +76,9 @@ Example::
 
     [web]                         # the web console (/console/) and user portal (/portal/); off by default
     listen = ""                   # HOST:PORT, e.g. "0.0.0.0:8443"; off loopback it needs TLS
-    tls_cert_file = ""            # PEM chain and key the listener serves HTTPS with
-    tls_key_file = ""
+    tls_cert_file = ""            # PEM chain and key the listener serves HTTPS with (default:
+    tls_key_file = ""             # the hub's server certificate, as gRPC and IPPS do)
+    plain_http = false            # plain HTTP instead, on loopback only (behind a TLS reverse proxy)
     upload_mb_max = 50            # largest file a user may upload to print
     session_idle_s = 1800         # a browser session ends this long after its last request
     session_absolute_s = 43200    # ... and this long after login, whatever happens
@@ -220,6 +221,7 @@ class WebConfig:
     listen: str = ""
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    plain_http: bool = False
     upload_mb_max: int = 50
     session_idle_s: int = 1800
     session_absolute_s: int = 12 * 3600
@@ -230,13 +232,15 @@ class WebConfig:
     mail_from: str = ""
 
     def validate(self) -> None:
-        """Refuse values with no meaning, and a console off loopback without TLS."""
+        """Refuse values with no meaning, and plain HTTP off loopback."""
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("[web] give both tls_cert_file and tls_key_file, or neither")
-        if self.listen and not self.tls_cert_file:
+        if self.plain_http and self.tls_cert_file:
+            raise ValueError("[web] plain_http and tls_cert_file contradict each other")
+        if self.listen and self.plain_http:
             host = self.listen.rpartition(":")[0].strip("[]")
             if host not in ("127.0.0.1", "::1", "localhost"):
-                raise ValueError("[web] a listener off loopback needs tls_cert_file and tls_key_file")
+                raise ValueError("[web] plain_http is for a loopback listener only (behind a TLS proxy)")
         if self.smtp_host and ("@" not in self.mail_from or not 1 <= self.smtp_port <= 65535):
             raise ValueError("[web] with smtp_host, give mail_from (an address) and an smtp_port of 1..65535")
         if not 1 <= self.upload_mb_max <= 1024 or self.logins_per_minute < 1:

@@ -50,6 +50,7 @@ from hub_server.intake import (
     Spool,
     SpoolLimits,
     parse_listen,
+    server_ssl_context,
     start_intake,
 )
 from hub_server.pki import (
@@ -302,9 +303,9 @@ def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
     )
 
 
-def intake_tls(config: HubConfig, clock: Clock) -> PemTlsSource:
-    """IPPS's TLS source: the hub PKI's server key and chain, read again every few seconds
-    (a replaced certificate is served without a restart)."""
+def server_certificate_tls(config: HubConfig, clock: Clock) -> PemTlsSource:
+    """The TLS source of IPPS and the web listener: the hub PKI's server key and chain, read
+    again every few seconds (a replaced certificate is served without a restart)."""
     pki = pki_config(config)
 
     def load() -> tuple[bytes, bytes]:
@@ -334,7 +335,7 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
         lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
         ipps_listen=parse_listen(printing.ipps_listen) if printing.ipps_listen else None,
-        tls=intake_tls(config, hub.clock) if printing.ipps_listen else None,
+        tls=server_certificate_tls(config, hub.clock) if printing.ipps_listen else None,
         config=IntakeConfig(
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
@@ -369,11 +370,14 @@ def write_trust_bundle(config: HubConfig) -> Path:
     return path
 
 
-def web_tls(config: HubConfig) -> ssl.SSLContext | None:
-    """The web listener's TLS from ``[web] tls_cert_file``/``tls_key_file`` (None: plain HTTP,
-    which the configuration allows on loopback only)."""
-    if not config.web.tls_cert_file:
+def web_tls(config: HubConfig, clock: Clock) -> ssl.SSLContext | None:
+    """The web listener's TLS: ``[web] tls_cert_file``/``tls_key_file`` where given, else the
+    hub's server certificate (None: ``plain_http``, which the configuration allows on loopback
+    only)."""
+    if config.web.plain_http:
         return None
+    if not config.web.tls_cert_file:
+        return server_ssl_context(server_certificate_tls(config, clock))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(config.web.tls_cert_file, config.web.tls_key_file)
@@ -399,7 +403,14 @@ async def start_web_apps(
     )
     uploads = PrintUploads(printing.intake.service) if printing is not None else None
     return await start_web(
-        hub, config.web, host, port, ssl_context or web_tls(config), uploads, watch, reuse_port=share_port
+        hub,
+        config.web,
+        host,
+        port,
+        ssl_context or web_tls(config, hub.clock),
+        uploads,
+        watch,
+        reuse_port=share_port,
     )
 
 
@@ -458,7 +469,7 @@ async def start_hub(
     ``share_port`` lets several worker processes serve the ports (SO_REUSEPORT). It is off
     otherwise, so a second hub started on a busy port fails instead of silently sharing it.
     The PKI runs on the real time whatever ``clock`` says: TLS checks certificates against it.
-    ``web_ssl`` is the web listener's TLS (else ``[web] tls_cert_file``, else plain HTTP).
+    ``web_ssl`` is the web listener's TLS (else as :func:`web_tls` says).
     """
     clock = clock or SystemClock()
     db = prepare(config, clock)

@@ -27,6 +27,7 @@ from .errors import (
     SpoolJobNotFound,
     SpoolLimitExceeded,
 )
+from .http_server import server_ssl_context
 from .ipp_codec import (
     IppAttribute,
     IppGroup,
@@ -103,6 +104,7 @@ __all__ = [
     "encode_message",
     "parse_listen",
     "parse_message",
+    "server_ssl_context",
     "start_intake",
     "tls_context_from_pem",
 ]

@@ -13,6 +13,7 @@ EXPECTED = {
     "CredentialCache",
     "PasswordCheck",
     "PemTlsSource",
+    "server_ssl_context",
     "tls_context_from_pem",
     "InMemoryJobRegistry",
     "IntakeConfig",
