@@ -30,6 +30,7 @@ SOURCES: dict[str, Path] = {
     "mfp_adapters": REPO / "mfp_adapters",
     "hw_sim": REPO / "hw_sim",
     "printgate_cli": REPO / "printgate_cli",
+    "images": REPO / "images",
 }
 OURS = frozenset(SOURCES) | {"tests", "benchmarks"}
 
@@ -42,6 +43,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "cash_devices": frozenset(),
     "mfp_adapters": frozenset(),
     "hw_sim": frozenset(),
+    # the image runs the terminal app on the device (readiness, watchdog) and checks its config
+    "images": frozenset({"terminal_app"}),
     # the command table and the whole-site demo know every role
     "printgate_cli": frozenset(SOURCES) - {"printgate_cli"},
 }
