@@ -18,8 +18,9 @@ is nothing to do. With a new ``printgate.toml`` on the boot partition it goes th
     (exit 0 enrolled, 1 refused, 3 hub unreachable: retried, anything else an error); with a
     pre-shared key there is nothing to enroll.
 ``scrub``
-    ``printgate-applied.toml`` (every secret replaced) is written to the boot partition, the
-    original is removed, and the staged copy is scrubbed too.
+    ``printgate-applied.toml`` (every secret replaced) is written to the boot partition; the
+    original is overwritten with zeros where it lies (a removed file's bytes stay in the FAT's
+    free clusters otherwise) and removed; the staged copy likewise.
 ``ready``
     ``/data/printgate/provisioned`` tells ``printgate.service`` it may start, and it is started.
 
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from images.errors import ProvisioningError
-from images.guest.layout import Layout, atomic_write, remove_durably
+from images.guest.layout import Layout, atomic_write, remove_durably, shred
 from images.guest.render import check_role_document, render
 from images.guest.status import Status, write_status
 from images.provisioning import FILE_NAME, MAX_FILE_BYTES, Provisioning, config_hash, parse_text, scrubbed
@@ -155,6 +156,8 @@ class FirstBoot:
         """Provision if there is something to do; returns the process exit code."""
         source = self.layout.boot / FILE_NAME
         record = _Record.load(self.record_path)
+        if source.exists() and source.stat().st_size and not source.read_bytes().strip(b"\0"):
+            remove_durably(source)  # zeroed by a scrub a power cut interrupted: finish from the staged copy
         if source.exists():
             text = self._read(source)
             if text is None:
@@ -264,7 +267,8 @@ class FirstBoot:
     def _scrub(self, text: str) -> None:
         clean = scrubbed(text)
         atomic_write(self.layout.boot / APPLIED_NAME, clean, 0o600)
-        remove_durably(self.layout.boot / FILE_NAME)
+        shred(self.layout.boot / FILE_NAME)
+        shred(self.staged)
         atomic_write(self.staged, clean, 0o600)
 
 

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Layout", "atomic_write", "fsync_dir", "remove_durably"]
+__all__ = ["Layout", "atomic_write", "fsync_dir", "remove_durably", "shred"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,21 @@ def remove_durably(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
         fsync_dir(path.parent)
+
+
+def shred(path: Path) -> None:
+    """Overwrite ``path``'s bytes in place with zeros, then remove it durably.
+
+    A plain removal leaves the content in the file system's free space (on FAT, in the freed
+    clusters, readable by anyone with the card): secrets are overwritten where they lie first.
+    """
+    try:
+        handle = path.open("r+b")
+    except FileNotFoundError:
+        return
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        handle.write(b"\0" * size)
+        handle.flush()
+        os.fsync(handle.fileno())
+    remove_durably(path)

@@ -85,6 +85,7 @@ class Hub:
         self.admin("user", "create", "alice", "--full-name", "Alice Example")
         self.admin("card", "add", "alice", ALICE_CARD)
         self.admin("account", "adjust", "--user", "alice", "--amount-cents", "1000", "--reason", "seed")
+        self.admin("printer", "set", "lab-mfp", "--address", "127.0.0.1:9100")
         reply = self.admin("terminal", "create", "t1", "--printer", "lab-mfp")
         return next(line.split()[1] for line in reply.splitlines() if line.startswith("key"))
 

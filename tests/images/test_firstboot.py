@@ -210,3 +210,17 @@ def test_the_same_file_dropped_again_is_removed_again(device: Device) -> None:
     device.drop(PSK)
     assert device.firstboot().run() == EXIT_OK
     assert not (device.layout.boot / FILE_NAME).exists()
+
+
+def test_a_power_cut_between_zeroing_and_removing_the_file_is_finished(device: Device) -> None:
+    device.drop(PSK)
+    first = device.firstboot()
+    first._scrub = lambda text: (device.layout.boot / FILE_NAME).write_bytes(b"\0" * len(PSK))  # type: ignore[method-assign]
+    first._mark = lambda record, step: (_ for _ in ()).throw(PowerCut) if step == "scrub" else FirstBoot._mark(  # type: ignore[method-assign]
+        first, record, step
+    )
+    with pytest.raises(PowerCut):
+        first.run()
+    assert device.firstboot().run() == EXIT_OK
+    assert not (device.layout.boot / FILE_NAME).exists()
+    assert (device.layout.state / "provisioned").exists()
