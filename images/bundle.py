@@ -63,13 +63,30 @@ def make_bundle(
         except OSError:
             shutil.copyfile(rootfs, content / ROOTFS_IMAGE)
         out.unlink(missing_ok=True)
-        _rauc(["rauc", f"--conf={_conf(board, keyring, scratch)}", "bundle", f"--cert={cert}", f"--key={key}",
-               f"--keyring={keyring}", str(content), str(out)])  # fmt: skip
+        _rauc(
+            [
+                "rauc",
+                f"--conf={_conf(board, keyring, scratch)}",
+                "bundle",
+                f"--cert={cert}",
+                f"--key={key}",
+                f"--keyring={keyring}",
+                str(content),
+                str(out),
+            ]
+        )
     return out
 
 
 def bundle_info(board: Board, bundle: Path, keyring: Path) -> str:
     """``rauc info`` of ``bundle`` checked against ``keyring`` (:class:`BundleError` if it fails)."""
     with tempfile.TemporaryDirectory() as tmp:
-        return _rauc(["rauc", f"--conf={_conf(board, keyring, Path(tmp))}", "info", f"--keyring={keyring}",
-                      "--output-format=shell", str(bundle)])  # fmt: skip
+        return _rauc(
+            [
+                "rauc",
+                f"--conf={_conf(board, keyring, Path(tmp))}",
+                "info",
+                f"--keyring={keyring}",
+                str(bundle),
+            ]
+        )

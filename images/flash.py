@@ -91,6 +91,8 @@ def refusal(
     """Why ``target`` must not be written (None: it may)."""
     try:
         mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return None if target.parent.is_dir() else f"{target.parent} does not exist"  # a new image file
     except OSError as exc:
         return f"{target}: {exc.strerror}"
     if stat.S_ISREG(mode):
@@ -161,8 +163,11 @@ def flash(
     if reason:
         raise FlashError(f"refused: {reason}")
     if target.is_block_device():
-        size = int(subprocess.run(["blockdev", "--getsize64", str(target)], capture_output=True, text=True,
-                                  check=True).stdout)  # fmt: skip
+        size = int(
+            subprocess.run(
+                ["blockdev", "--getsize64", str(target)], capture_output=True, text=True, check=True
+            ).stdout
+        )
         if size < bmap.image_size:
             raise FlashError(f"{target} holds {size} bytes; the image needs {bmap.image_size}")
     question = f"write {image.name} ({bmap.mapped_bytes // 2**20} MiB of data) to {target}, erasing it?"

@@ -315,13 +315,29 @@ def parse(document: dict[str, Any]) -> Provisioning:
     if problems:
         raise ProvisioningError(problems)
     return Provisioning(
-        role=role, site=site, hub_addresses=tuple(addresses), enrollment_token=token,
-        terminal_id=terminal_id, terminal_key=terminal_key, printer=printer, reader=reader,
-        display_enabled=display_enabled, rotation=rotation, panel=panel, language=language,
-        timezone=timezone, network_mode=mode, address=address, gateway=gateway, dns=tuple(dns),
-        hostname=hostname, wifi=wifi, time_servers=tuple(servers),
-        ssh_keys=tuple(key.strip() for key in ssh_keys), app=app,
-    )  # fmt: skip
+        role=role,
+        site=site,
+        hub_addresses=tuple(addresses),
+        enrollment_token=token,
+        terminal_id=terminal_id,
+        terminal_key=terminal_key,
+        printer=printer,
+        reader=reader,
+        display_enabled=display_enabled,
+        rotation=rotation,
+        panel=panel,
+        language=language,
+        timezone=timezone,
+        network_mode=mode,
+        address=address,
+        gateway=gateway,
+        dns=tuple(dns),
+        hostname=hostname,
+        wifi=wifi,
+        time_servers=tuple(servers),
+        ssh_keys=tuple(key.strip() for key in ssh_keys),
+        app=app,
+    )
 
 
 def _secret_values(document: dict[str, Any]) -> list[str]:

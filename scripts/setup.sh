@@ -16,6 +16,10 @@ SYSTEM_PACKAGES=(
     xvfb xauth libmtdev1 libgl1 libegl1 libgles2
     # benchmarks: h2load, a C load generator for the hub's gRPC endpoint
     nghttp2-client
+    # terminal OS images: root file systems, slots, disk images, bundles, arm64 chroots, boots
+    mmdebstrap squashfs-tools fdisk dosfstools mtools e2fsprogs bmap-tools grub-efi-amd64-bin grub-common
+    rauc qemu-user-static binfmt-support arch-test
+    qemu-system-x86 qemu-system-data seabios ipxe-qemu ovmf openssh-client
 )
 
 missing=()

@@ -7,9 +7,10 @@ each partition at its offset, so empty space stays sparse. ``bmaptool create`` w
 map that ``printgate image flash`` (and bmaptool) use to copy only what is used.
 
 Slot A holds the build's root file system and is the primary; slot B is empty (marked bad)
-until the first update fills it. The boot partition carries the board's boot loader (GRUB EFI
-with the slot-choosing script, and each slot's kernel in ``slots/<slot>/``, on qemu-amd64), the initial boot state, the commented example
-``printgate.example.toml``, and the technician's ``printgate.toml`` when one is given.
+until the first update fills it. The boot partition carries the board's boot loader (on
+qemu-amd64: GRUB EFI with the slot-choosing script, and each slot's kernel in ``slots/<slot>/``),
+the initial boot state, the commented example ``printgate.example.toml``, and the technician's
+``printgate.toml`` when one is given.
 """
 
 from __future__ import annotations
@@ -88,19 +89,40 @@ def _grub_efi(board: Board, scratch: Path) -> Path:
     config = scratch / "grub.cfg"
     config.write_text(grub_config(BOOT_LABEL, board.kernel_args))
     loader = scratch / "BOOTX64.EFI"
-    run("boot loader", [
-        "grub-mkstandalone", "-O", "x86_64-efi", "-o", loader, f"--modules={GRUB_MODULES}",
-        f"--install-modules={GRUB_MODULES}", "--locales=", "--themes=", "--fonts=",
-        f"boot/grub/grub.cfg={config}",
-    ])  # fmt: skip
+    run(
+        "boot loader",
+        [
+            "grub-mkstandalone",
+            "-O",
+            "x86_64-efi",
+            "-o",
+            loader,
+            f"--modules={GRUB_MODULES}",
+            f"--install-modules={GRUB_MODULES}",
+            "--locales=",
+            "--themes=",
+            "--fonts=",
+            f"boot/grub/grub.cfg={config}",
+        ],
+    )
     return loader
 
 
 def _grubenv(scratch: Path, slots: tuple[str, ...]) -> Path:
     env = scratch / "grubenv"
     run("boot state", ["grub-editenv", env, "create"])
-    run("boot state", ["grub-editenv", env, "set", "PRIMARY=A", "TRIAL=", "A_GOOD=1",
-                       *(f"{slot}_GOOD=0" for slot in slots if slot != "A")])  # fmt: skip
+    run(
+        "boot state",
+        [
+            "grub-editenv",
+            env,
+            "set",
+            "PRIMARY=A",
+            "TRIAL=",
+            "A_GOOD=1",
+            *(f"{slot}_GOOD=0" for slot in slots if slot != "A"),
+        ],
+    )
     return env
 
 
@@ -143,8 +165,10 @@ def assemble(
         scratch = Path(tmp)
         boot = boot_partition(board, scratch, kernel_dir, provisioning)
         data = scratch / "data.ext4"
-        run("data partition", ["mke2fs", "-q", "-t", "ext4", "-L", "data", "-F", data,
-                               f"{board.partition('data').size_mib}M"])  # fmt: skip
+        run(
+            "data partition",
+            ["mke2fs", "-q", "-t", "ext4", "-L", "data", "-F", data, f"{board.partition('data').size_mib}M"],
+        )
         table = ["label: gpt", "unit: sectors", "first-lba: 2048"]
         for part in board.partitions:
             start, size = layout.offsets_mib[part.name] * 2048, part.size_mib * 2048
@@ -160,8 +184,18 @@ def assemble(
         )
         contents = {"boot": boot, slot_a.name: rootfs, "data": data}
         for name, source in contents.items():
-            run("disk", ["dd", f"if={source}", f"of={partial}", "bs=1M", f"seek={layout.offsets_mib[name]}",
-                         "conv=notrunc,sparse", "status=none"])  # fmt: skip
+            run(
+                "disk",
+                [
+                    "dd",
+                    f"if={source}",
+                    f"of={partial}",
+                    "bs=1M",
+                    f"seek={layout.offsets_mib[name]}",
+                    "conv=notrunc,sparse",
+                    "status=none",
+                ],
+            )
         shutil.move(partial, out)
     run("block map", ["bmaptool", "-q", "create", "-o", f"{out}.bmap", out])
     return out

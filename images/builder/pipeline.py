@@ -116,8 +116,17 @@ def build_rootfs(
     with timer.stage("system"):
         scratch = output / ".printgate-wheel"
         release = Release(board.name, version, board.compatible, git_describe())
-        slot = system_image(cache, board, base, wheels, lambda: printgate_wheel(scratch), source_hash(), release,
-                            keyring, extra_overlay)  # fmt: skip
+        slot = system_image(
+            cache,
+            board,
+            base,
+            wheels,
+            lambda: printgate_wheel(scratch),
+            source_hash(),
+            release,
+            keyring,
+            extra_overlay,
+        )
         shutil.rmtree(scratch, ignore_errors=True)
     rootfs = output / f"printgate-{board.name}-{version}.rootfs.squashfs"
     shutil.copyfile(slot / ROOTFS_IMAGE, rootfs)
@@ -143,8 +152,9 @@ def build(
     """Build ``board``'s image into ``output``; returns what was made and how long it took."""
     result = BuildResult(board.name, version)
     timer = _Timer(result)
-    slot = build_rootfs(board, version, output, cache, keyring, sources=sources, extra_overlay=extra_overlay,
-                        result=result)  # fmt: skip
+    slot = build_rootfs(
+        board, version, output, cache, keyring, sources=sources, extra_overlay=extra_overlay, result=result
+    )
     if board.vendor_archive is not None:
         with timer.stage("vendor"):
             archive = board.vendor_archive

@@ -59,19 +59,28 @@ def _initramfs_hook(modules: tuple[str, ...]) -> str:
     )
 
 
-_CLEAN_HOOK = 'rm -f "$1"/boot/*.dpkg-bak "$1"/etc/ssh/ssh_host_* && rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*'
+# no ssh host keys in an image (each device makes its own), no apt caches
+_CLEAN_HOOK = (
+    'rm -f "$1"/boot/*.dpkg-bak "$1"/etc/ssh/ssh_host_* '
+    '&& rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*'
+)
 
 
 def _mmdebstrap(
     step: str, arch: str, suite: str, packages: tuple[str, ...], hooks: list[str], sources: Sources, out: Path
 ) -> None:
     command = [
-        "mmdebstrap", "--mode=root", "--variant=apt", f"--architectures={arch}",
+        "mmdebstrap",
+        "--mode=root",
+        "--variant=apt",
+        f"--architectures={arch}",
         f"--include={','.join(packages)}",
         *(f"--dpkgopt={option}" for option in _DPKG_OPTIONS),
         *hooks,
-        suite, str(out / ROOTFS_TAR), *sources.lines(suite),
-    ]  # fmt: skip
+        suite,
+        str(out / ROOTFS_TAR),
+        *sources.lines(suite),
+    ]
     run(step, command)
 
 

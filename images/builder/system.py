@@ -61,13 +61,23 @@ def rauc_system_conf(board: Board) -> str:
     ]
     for index, slot in enumerate(board.slot_names):
         root = board.partition("root", slot)
-        lines += ["", f"[slot.rootfs.{index}]", f"device=/dev/disk/by-partlabel/{root.name}", "type=raw",
-                  f"bootname={slot}"]  # fmt: skip
+        lines += [
+            "",
+            f"[slot.rootfs.{index}]",
+            f"device=/dev/disk/by-partlabel/{root.name}",
+            "type=raw",
+            f"bootname={slot}",
+        ]
     for index, slot in enumerate(board.slot_names):
         if any(p.role == "slot-boot" for p in board.partitions):
             boot = board.partition("slot-boot", slot)
-            lines += ["", f"[slot.boot.{index}]", f"device=/dev/disk/by-partlabel/{boot.name}", "type=vfat",
-                      f"parent=rootfs.{index}"]  # fmt: skip
+            lines += [
+                "",
+                f"[slot.boot.{index}]",
+                f"device=/dev/disk/by-partlabel/{boot.name}",
+                "type=vfat",
+                f"parent=rootfs.{index}",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -151,8 +161,21 @@ def _make_slot(
     in_chroot("install printgate", root, ["sh", "-c", _SLOT])
     if extra_overlay is not None:
         _overlay(root, extra_overlay)
-    run("squashfs", ["mksquashfs", root, out / ROOTFS_IMAGE, "-comp", "zstd", "-Xcompression-level",
-                     str(SQUASHFS_LEVEL), "-noappend", "-quiet", "-no-progress"])  # fmt: skip
+    run(
+        "squashfs",
+        [
+            "mksquashfs",
+            root,
+            out / ROOTFS_IMAGE,
+            "-comp",
+            "zstd",
+            "-Xcompression-level",
+            str(SQUASHFS_LEVEL),
+            "-noappend",
+            "-quiet",
+            "-no-progress",
+        ],
+    )
     for name in KERNEL_FILES:  # the boot partition's copy of the slot's kernel (grub-efi boards)
         if (root / name).exists():
             shutil.copyfile(root / name, out / name)
@@ -177,16 +200,25 @@ def system_image(
     directory) and ``slot`` (printgate itself, the recipe's overlay, keyring, release, an optional
     extra overlay, squashfs), so a change to printgate or the recipe rebuilds only the slot.
     """
-    system_key = StageCache.key({"base": base_tar.parent.name, "wheels": wheels.parent.name,
-                                 "setup": setup_script(board)})  # fmt: skip
+    system_key = StageCache.key(
+        {"base": base_tar.parent.name, "wheels": wheels.parent.name, "setup": setup_script(board)}
+    )
     system = cache.build(
         f"system-{board.name}", system_key, lambda out: _make_system(out, board, base_tar, wheels)
     )
-    slot_key = StageCache.key({
-        "system": system.name, "printgate": printgate_source, "overlay": hash_tree(OVERLAY_DIR),
-        "keyring": keyring.read_text(), "release": release.text(), "rauc": rauc_system_conf(board),
-        "script": _SLOT, "level": SQUASHFS_LEVEL, "extra": hash_tree(extra_overlay) if extra_overlay else "",
-    })  # fmt: skip
+    slot_key = StageCache.key(
+        {
+            "system": system.name,
+            "printgate": printgate_source,
+            "overlay": hash_tree(OVERLAY_DIR),
+            "keyring": keyring.read_text(),
+            "release": release.text(),
+            "rauc": rauc_system_conf(board),
+            "script": _SLOT,
+            "level": SQUASHFS_LEVEL,
+            "extra": hash_tree(extra_overlay) if extra_overlay else "",
+        }
+    )
     return cache.build(
         f"slot-{board.name}",
         slot_key,

@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 
 from images.builder.cache import StageCache, hash_tree
@@ -45,12 +44,33 @@ def platform_tags(arch: str) -> list[str]:
 
 def _download(lock: Path, arch: str, into: Path) -> None:
     platforms = [arg for tag in platform_tags(arch) for arg in ("--platform", tag)]
-    run("download wheels", [
-        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes",
-        "-r", lock, "-d", into, *platforms, "--python-version", PYTHON_VERSION,
-        "--implementation", "cp", "--abi", f"cp{PYTHON_VERSION.replace('.', '')}", "--abi", "abi3",
-        "--abi", "none",
-    ])  # fmt: skip
+    run(
+        "download wheels",
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--require-hashes",
+            "-r",
+            lock,
+            "-d",
+            into,
+            *platforms,
+            "--python-version",
+            PYTHON_VERSION,
+            "--implementation",
+            "cp",
+            "--abi",
+            f"cp{PYTHON_VERSION.replace('.', '')}",
+            "--abi",
+            "abi3",
+            "--abi",
+            "none",
+        ],
+    )
 
 
 def _build_sources(
@@ -70,10 +90,21 @@ def _build_sources(
         root,
         ["/tmp/venv/bin/pip", "install", "--quiet", "--no-index", f"/tmp/src/{setuptools_wheel.name}"],
     )
-    in_chroot("build source wheels", root, [
-        "/tmp/venv/bin/pip", "wheel", "--quiet", "--no-index", "--no-deps", "--no-build-isolation",
-        "-w", "/tmp/out", *(f"/tmp/src/{path.name}" for path in sources),
-    ])  # fmt: skip
+    in_chroot(
+        "build source wheels",
+        root,
+        [
+            "/tmp/venv/bin/pip",
+            "wheel",
+            "--quiet",
+            "--no-index",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            "/tmp/out",
+            *(f"/tmp/src/{path.name}" for path in sources),
+        ],
+    )
     for wheel in (root / "tmp" / "out").glob("*.whl"):
         shutil.copy2(wheel, into)
 

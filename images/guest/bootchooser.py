@@ -96,16 +96,22 @@ class TrybootStore:
         if not self.reboot_param.exists() or "tryboot" not in self.reboot_param.read_text():
             values["TRIAL"] = ""  # armed only while the next reboot asks for tryboot
         if self.states.exists():
-            values.update(line.split("=", 1) for line in self.states.read_text().splitlines() if "=" in line)
+            for line in self.states.read_text().splitlines():
+                key, found, value = line.partition("=")
+                if found:
+                    values[key] = value
         return values
 
     def save(self, values: dict[str, str]) -> None:
         primary = values.get("PRIMARY") or "A"
         trial = values.get("TRIAL", "")
-        atomic_write(self.autoboot, (
-            f"[all]\ntryboot_a_b=1\nboot_partition={self.partitions[primary]}\n"
-            f"[tryboot]\nboot_partition={self.partitions[trial or primary]}\n"
-        ))  # fmt: skip
+        atomic_write(
+            self.autoboot,
+            (
+                f"[all]\ntryboot_a_b=1\nboot_partition={self.partitions[primary]}\n"
+                f"[tryboot]\nboot_partition={self.partitions[trial or primary]}\n"
+            ),
+        )
         atomic_write(self.states, "".join(f"{s}_GOOD={values.get(f'{s}_GOOD', '1')}\n" for s in SLOTS))
         if trial:
             atomic_write(self.reboot_param, "0 tryboot\n")
@@ -172,6 +178,8 @@ def grub_config(label: str, kernel_args: str) -> str:
     copied there by the build and by RAUC's post-install handler, because GRUB cannot read zstd
     squashfs; the root file system is the slot's partition.
     """
+    root = "root=PARTLABEL=root$slot rootfstype=squashfs ro rauc.slot=$slot"
+    linux = f"linux ($bootfs)/slots/$slot/vmlinuz {root} {kernel_args}"
     return f"""\
 set timeout=0
 search --no-floppy --label {label} --set=bootfs
@@ -185,7 +193,7 @@ if [ "$TRIAL" = "A" -o "$TRIAL" = "B" ]; then
   save_env --file $envfile TRIAL
 fi
 echo "printgate: booting slot $slot"
-linux ($bootfs)/slots/$slot/vmlinuz root=PARTLABEL=root$slot rootfstype=squashfs ro rauc.slot=$slot {kernel_args}
+{linux}
 initrd ($bootfs)/slots/$slot/initrd.img
 boot
 """

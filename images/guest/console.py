@@ -52,8 +52,10 @@ def app_status(unit: str = "printgate.service") -> tuple[str, str]:
     """The app unit's state (``active``, ``activating`` ...) and its last ``STATUS=`` line."""
     done = subprocess.run(
         ["systemctl", "show", unit, "--property=ActiveState,SubState,StatusText"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     return f"{values.get('ActiveState', '?')}/{values.get('SubState', '?')}", values.get("StatusText", "")
 

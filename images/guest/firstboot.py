@@ -244,8 +244,15 @@ class FirstBoot:
     def _enroll(self, p: Provisioning) -> bool:
         if not p.enrolls:
             return True
-        command = [self.printgate, p.role, "enroll", "--token", p.enrollment_token,
-                   "--state-dir", str(self.layout.identity)]  # fmt: skip
+        command = [
+            self.printgate,
+            p.role,
+            "enroll",
+            "--token",
+            p.enrollment_token,
+            "--state-dir",
+            str(self.layout.identity),
+        ]
         shown = " ".join(command).replace(p.enrollment_token, "<token>")
         deadline = time.monotonic() + self.patience_s
         while True:

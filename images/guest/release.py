@@ -26,7 +26,13 @@ class Release:
 
     def text(self) -> str:
         """The release file's content."""
-        return f"BOARD={self.board_name}\nVERSION={self.version}\nCOMPATIBLE={self.compatible}\nBUILD={self.build}\n"
+        fields = {
+            "BOARD": self.board_name,
+            "VERSION": self.version,
+            "COMPATIBLE": self.compatible,
+            "BUILD": self.build,
+        }
+        return "".join(f"{key}={value}\n" for key, value in fields.items())
 
     @classmethod
     def parse(cls, text: str) -> Release:

@@ -86,8 +86,11 @@ def _is_table_array(value: Any) -> bool:
 
 def toml_dumps(document: dict[str, Any], _prefix: str = "") -> str:
     """``document`` as TOML: scalars and lists first, then tables and arrays of tables."""
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in document.items()
-             if not isinstance(v, dict) and not _is_table_array(v)]  # fmt: skip
+    lines = [
+        f"{_key(k)} = {_value(v)}"
+        for k, v in document.items()
+        if not isinstance(v, dict) and not _is_table_array(v)
+    ]
     blocks = ["\n".join(lines)] if lines else []
     for key, value in document.items():
         name = f"{_prefix}.{_key(key)}" if _prefix else _key(key)

@@ -119,7 +119,8 @@ def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A service key pair for the tests' ssh logins."""
     directory = tmp_path_factory.mktemp("ssh")
     key = directory / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "printgate-ci", "-f", str(key)],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "printgate-ci", "-f", str(key)], check=True
+    )
     yield key
     shutil.rmtree(directory, ignore_errors=True)

@@ -45,7 +45,7 @@ def drain(fd: int, quiet_s: float) -> str:
 
 
 async def through_driver(keyboard: UInput, console: int) -> tuple[str, str]:
-    reader = open_reader("wedge", url=keyboard.device.path)
+    reader = open_reader("wedge", url=str(keyboard.device.path))
     async with reader:
         await asyncio.sleep(1.0)  # the driver has opened and grabbed the device
         type_text(keyboard, CARD + "\n")

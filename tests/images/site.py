@@ -49,10 +49,23 @@ class Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir.parent / "hub.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "printgate_cli", "hub", "--data-dir", str(self.data_dir), "--listen",
-             f"127.0.0.1:{self.port}", "--ready-file", str(ready), "--log-level", "INFO"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "printgate_cli",
+                "hub",
+                "--data-dir",
+                str(self.data_dir),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--ready-file",
+                str(ready),
+                "--log-level",
+                "INFO",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not ready.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -73,15 +86,33 @@ class Hub:
 
     def admin(self, *words: str, as_json: bool = False) -> Any:
         """Run ``printgate admin`` against this hub; its JSON (``as_json``) or its text."""
-        command = [sys.executable, "-m", "printgate_cli", "admin", "--hub", f"127.0.0.1:{self.port}",
-                   "--data-dir", str(self.data_dir), *(["--json"] if as_json else []), *words]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "printgate_cli",
+            "admin",
+            "--hub",
+            f"127.0.0.1:{self.port}",
+            "--data-dir",
+            str(self.data_dir),
+            *(["--json"] if as_json else []),
+            *words,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
         return json.loads(done.stdout) if as_json else done.stdout
 
     def seed(self) -> str:
         """A copy price and alice (card, 10.00); returns the key of terminal ``t1`` (until enrollment)."""
-        self.admin("price", "set", "--function", "copy", "--color", "mono", "--price-cents-per-page",
-                   str(COPY_MONO_CENTS))  # fmt: skip
+        self.admin(
+            "price",
+            "set",
+            "--function",
+            "copy",
+            "--color",
+            "mono",
+            "--price-cents-per-page",
+            str(COPY_MONO_CENTS),
+        )
         self.admin("user", "create", "alice", "--full-name", "Alice Example")
         self.admin("card", "add", "alice", ALICE_CARD)
         self.admin("account", "adjust", "--user", "alice", "--amount-cents", "1000", "--reason", "seed")
@@ -103,10 +134,26 @@ class SimulatedMfp:
 
     def start(self) -> SimulatedMfp:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "printgate_cli", "sim", "mfp", "--snmp-port", str(self.snmp_port),
-             "--raw-port", "0", "--lpd-port", "0", "--ipp-port", "0"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "printgate_cli",
+                "sim",
+                "mfp",
+                "--snmp-port",
+                str(self.snmp_port),
+                "--raw-port",
+                "0",
+                "--lpd-port",
+                "0",
+                "--ipp-port",
+                "0",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert self.process.stdout is not None
         banner = self.process.stdout.readline()
         assert f"snmp udp/{self.snmp_port}" in banner, banner

@@ -48,8 +48,14 @@ def provisioning(
     """The printgate.toml a technician would write for the CI lab."""
     credentials = f'enrollment_token = "{token}"' if token else f'terminal_id = "t1"\nterminal_key = "{key}"'
     ssh = f'ssh_authorized_keys = ["{ssh_key.with_suffix(".pub").read_text().strip()}"]' if ssh_key else ""
-    printer = (f'[printer]\nname = "lab-mfp"\naddress = "{GUEST_HOST}"\ncounter = "snmp"\n'
-               f"[app.mfp]\nsnmp_port = {mfp.snmp_port}\nstatus_poll_s = 0.0\n") if mfp else ""  # fmt: skip
+    printer = (
+        (
+            f'[printer]\nname = "lab-mfp"\naddress = "{GUEST_HOST}"\ncounter = "snmp"\n'
+            f"[app.mfp]\nsnmp_port = {mfp.snmp_port}\nstatus_poll_s = 0.0\n"
+        )
+        if mfp
+        else ""
+    )
     return f"""\
 role = "terminal"
 site = "CI lab"
@@ -77,14 +83,20 @@ grace_s = 0.5
 debounce_s = 1.0
 
 [app.session]
+idle_timeout_s = 900
 relogin_guard_s = 1.0
 copy_poll_s = 1.0
 """
 
 
 def provision(disk: Path, text: str) -> None:
-    subprocess.run([sys.executable, "-m", "printgate_cli", "image", "provision", str(disk), "--config", "/dev/stdin"],
-                   input=text, text=True, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "printgate_cli", "image", "provision", str(disk), "--config", "/dev/stdin"],
+        input=text,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 def boot_files(disk: Path) -> dict[str, bytes]:
@@ -104,19 +116,22 @@ def boot_files(disk: Path) -> dict[str, bytes]:
 
 def data_file(disk: Path, path: str) -> str | None:
     """A file on the disk's data partition (ext4, read with debugfs), None if absent."""
-    table = json.loads(subprocess.run(["sfdisk", "--json", str(disk)], capture_output=True, text=True,
-                                      check=True).stdout)["partitiontable"]  # fmt: skip
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(disk)], capture_output=True, text=True, check=True).stdout
+    )["partitiontable"]
     start = next(int(p["start"]) for p in table["partitions"] if p.get("name") == "data") * 512
-    done = subprocess.run(["debugfs", "-R", f"cat {path}", f"{disk}?offset={start}"], capture_output=True,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        ["debugfs", "-R", f"cat {path}", f"{disk}?offset={start}"], capture_output=True, check=False
+    )
     if done.returncode != 0 or b"File not found" in done.stderr:
         return None
     return done.stdout.decode()
 
 
 def raw_partition(disk: Path, name: str) -> bytes:
-    table = json.loads(subprocess.run(["sfdisk", "--json", str(disk)], capture_output=True, text=True,
-                                      check=True).stdout)["partitiontable"]  # fmt: skip
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(disk)], capture_output=True, text=True, check=True).stdout
+    )["partitiontable"]
     part = next(p for p in table["partitions"] if p.get("name") == name)
     with disk.open("rb") as handle:
         handle.seek(int(part["start"]) * 512)
@@ -136,8 +151,11 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
 def test_malformed_provisioning_file_is_reported_and_changes_nothing(
     fresh_disk: Path, accel: str, tmp_path: Path, hub: Hub
 ) -> None:
-    bad = provisioning(hub, "k") .replace('role = "terminal"', 'role = "printer"').replace(
-        '[display]', '[display]\nrotation = 45')  # fmt: skip
+    bad = (
+        provisioning(hub, "k")
+        .replace('role = "terminal"', 'role = "printer"')
+        .replace("[display]", "[display]\nrotation = 45")
+    )
     at = f"@@{boot_partition_offset(fresh_disk)}"
     mcopy(fresh_disk, {"printgate.toml": bad}, at=at)  # bypasses `image provision`, which refuses it
     vm = Vm(fresh_disk, tmp_path, accel=accel)
@@ -147,8 +165,7 @@ def test_malformed_provisioning_file_is_reported_and_changes_nothing(
         problems = vm.wait_for(r"display\.rotation must be one of 0, 90, 180, 270", STEP_S)
         assert "role must be one of terminal, kiosk" in vm.text()
         vm.wait_for(r"Started printgate-console", STEP_S)
-        time.sleep(3)
-        shot = vm.screenshot(tmp_path / "invalid-provisioning.png")
+        shot = vm.snapshot("invalid-provisioning")
         assert shot.stat().st_size > 1000
         assert problems
     finally:
@@ -182,6 +199,7 @@ def test_power_cut_during_provisioning_is_finished_by_the_next_boot(
         assert resumed.group(1) == "stage"
         vm.wait_for(r"printgate-firstboot: terminal provisioned", STEP_S)
         vm.wait_for(r"printgate\.app: ready: screen=idle", STEP_S)
+        vm.snapshot("provisioned-idle")
     finally:
         vm.shutdown()
     files = boot_files(fresh_disk)
@@ -238,9 +256,12 @@ def test_first_boot_provisions_and_a_card_tap_starts_a_session_at_the_hub(lab: L
     vm.wait_for(r"printgate\.app: ready: screen=idle", STEP_S)
     before = lab.hub.balance_cents("alice")
     lab.reader.tap(ALICE_CARD)
-    vm.wait_for(r"screen=home user=alice balance=1000", STEP_S)  # the hub answered Authenticate
+    vm.wait_for(
+        r"screen=home user=alice balance=1000 unlocked pages=0", STEP_S
+    )  # the hub answered, panel open
     assert lab.mfp.say("copy 3").startswith("ok")
     vm.wait_for(r"unlocked pages=3", STEP_S)
+    vm.snapshot("session-copying")
     mark = vm.mark
     lab.reader.tap(ALICE_CARD)  # the same card again: logout
     vm.wait_for(r"screen=idle", STEP_S, since=mark)
@@ -313,6 +334,7 @@ def test_an_update_boots_the_other_slot_and_is_marked_good_once_idle(lab: Lab) -
     lab.vm.wait_for(r"printgate: booting slot B", BOOT_S, since=mark)
     lab.vm.wait_for(r"printgate-slot-health: slot B \(version 1\.1\) marked good", BOOT_S, since=mark)
     print(f"update_s={time.monotonic() - started:.1f}")
+    lab.vm.snapshot("update-committed")
     lab.ssh.wait_up(STEP_S)
     assert "VERSION=1.1" in lab.ssh.run("cat /usr/lib/printgate/release").stdout
     status = _rauc_status(lab)
@@ -341,6 +363,8 @@ def test_an_update_that_never_reaches_idle_falls_back_by_itself(lab: Lab, tmp_pa
     bundle = lab.built.bundle("1.2", lab.workdir / "broken.raucb", extra_overlay=broken)
     _, _, mark = _install_and_reboot(lab, bundle)
     lab.vm.wait_for(r"printgate: booting slot A", BOOT_S, since=mark)
+    lab.vm.wait_for(r"trying slot A \(version 1\.2\)|slot A \(version 1\.2\) marked bad", BOOT_S, since=mark)
+    lab.vm.snapshot("update-trial")
     lab.vm.wait_for(r"slot A \(version 1\.2\) marked bad: the app failed \d+ times", BOOT_S, since=mark)
     mark = lab.vm.mark
     lab.vm.wait_for(r"printgate: booting slot B", BOOT_S, since=mark)  # the reboot the check asked for
@@ -362,10 +386,17 @@ def test_enrollment_token_is_handed_to_the_enroll_command(
     vm.start()
     try:
         attempt = vm.wait_for(r"printgate-firstboot: enrolling with [^:]+:\d+: (.*)", BOOT_S)
-        assert attempt.group(1).strip() == (
-            "/opt/printgate/venv/bin/printgate terminal enroll --token <token> --state-dir /data/printgate/identity"
-        )
+        assert attempt.group(1).split() == [
+            "/opt/printgate/venv/bin/printgate",
+            "terminal",
+            "enroll",
+            "--token",
+            "<token>",
+            "--state-dir",
+            "/data/printgate/identity",
+        ]
         vm.wait_for(r"printgate-firstboot: enrollment failed \(exit 2, error\)", STEP_S)
+        vm.snapshot("enrollment-failed")
     finally:
         vm.shutdown()
     assert token not in vm.text()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,15 +59,22 @@ class Device:
         code = self.enroll_codes.pop(0)
         return EnrollResult(code, f"enroll said {code} for {command[command.index('--token') + 1]}")
 
-    def firstboot(self) -> FirstBoot:
+    def firstboot(self, kind: type[FirstBoot] = FirstBoot) -> FirstBoot:
         def apply(layout: Layout) -> None:
             self.applied += 1
 
         def start() -> None:
             self.app_starts += 1
 
-        return FirstBoot(self.layout, printgate="printgate", enroll=self.enroll, sleep=lambda s: None,
-                         patience_s=3600, apply_system=apply, start_app=start)  # fmt: skip
+        return kind(
+            self.layout,
+            printgate="printgate",
+            enroll=self.enroll,
+            sleep=lambda s: None,
+            patience_s=3600,
+            apply_system=apply,
+            start_app=start,
+        )
 
     def data_files(self) -> set[str]:
         return {str(p.relative_to(self.layout.data)) for p in self.layout.data.rglob("*") if p.is_file()}
@@ -127,25 +135,37 @@ def test_a_bad_file_after_provisioning_leaves_the_device_as_it_was(device: Devic
     assert (device.layout.state / "provisioned").exists()
 
 
+class CutAt(FirstBoot):
+    """Loses power at a step boundary: just before, or just after, the step is recorded."""
+
+    cut_after = ""
+    recorded = False
+
+    def _mark(self, record: Any, step: str) -> None:
+        if step == self.cut_after and not self.recorded:
+            raise PowerCut
+        super()._mark(record, step)
+        if step == self.cut_after:
+            raise PowerCut
+
+
+class ZeroesThenCut(FirstBoot):
+    """Loses power after zeroing printgate.toml in place, before removing it."""
+
+    def _scrub(self, text: str) -> None:
+        (self.layout.boot / FILE_NAME).write_bytes(b"\0" * len(text))
+        raise PowerCut
+
+
 @pytest.mark.parametrize("cut_after", STEPS)
 @pytest.mark.parametrize("recorded", [False, True])
 def test_a_power_cut_at_any_step_is_finished_by_the_next_boot(
     device: Device, cut_after: str, recorded: bool
 ) -> None:
     device.drop(PSK)
-    first = device.firstboot()
-    original_mark = first._mark
-
-    def mark(record: object, step: str) -> None:
-        if step == cut_after and not recorded:
-            raise PowerCut
-        original_mark(record, step)  # type: ignore[arg-type]
-        if step == cut_after:
-            raise PowerCut
-
-    first._mark = mark  # type: ignore[method-assign]
+    cutting = type("Cutting", (CutAt,), {"cut_after": cut_after, "recorded": recorded})
     with pytest.raises(PowerCut):
-        first.run()
+        device.firstboot(cutting).run()
     assert (device.layout.state / "provisioned").exists() == (cut_after == "ready")
     assert device.firstboot().run() == EXIT_OK
     assert (device.layout.state / "provisioned").exists()
@@ -161,8 +181,14 @@ def test_a_token_is_handed_to_the_enroll_command_and_retried_while_the_hub_is_aw
     assert device.firstboot().run() == EXIT_OK
     assert len(device.enroll_calls) == 3
     assert device.enroll_calls[0] == [
-        "printgate", "terminal", "enroll", "--token", TOKEN, "--state-dir", str(device.layout.identity)
-    ]  # fmt: skip
+        "printgate",
+        "terminal",
+        "enroll",
+        "--token",
+        TOKEN,
+        "--state-dir",
+        str(device.layout.identity),
+    ]
     assert device.layout.identity.is_dir()
     assert TOKEN not in (device.layout.boot / APPLIED_NAME).read_text()
     assert "key_file" not in (device.layout.state / "terminal.toml").read_text()
@@ -214,13 +240,9 @@ def test_the_same_file_dropped_again_is_removed_again(device: Device) -> None:
 
 def test_a_power_cut_between_zeroing_and_removing_the_file_is_finished(device: Device) -> None:
     device.drop(PSK)
-    first = device.firstboot()
-    first._scrub = lambda text: (device.layout.boot / FILE_NAME).write_bytes(b"\0" * len(PSK))  # type: ignore[method-assign]
-    first._mark = lambda record, step: (_ for _ in ()).throw(PowerCut) if step == "scrub" else FirstBoot._mark(  # type: ignore[method-assign]
-        first, record, step
-    )
     with pytest.raises(PowerCut):
-        first.run()
+        device.firstboot(ZeroesThenCut).run()
+    assert (device.layout.boot / FILE_NAME).read_bytes() == b"\0" * len(PSK)
     assert device.firstboot().run() == EXIT_OK
     assert not (device.layout.boot / FILE_NAME).exists()
     assert (device.layout.state / "provisioned").exists()

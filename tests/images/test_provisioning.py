@@ -134,8 +134,10 @@ def test_the_terminal_configuration_rendered_is_what_the_terminal_loads(tmp_path
     p = parse_text(PSK)
     document = role_document(p, layout)
     assert document["hub"] == {
-        "address": "hub.example.org:50051", "terminal_id": "lib-2", "key_file": str(layout.state / "terminal.key")
-    }  # fmt: skip
+        "address": "hub.example.org:50051",
+        "terminal_id": "lib-2",
+        "key_file": str(layout.state / "terminal.key"),
+    }
     assert document["mfp"] == {"counter": "snmp", "address": "192.0.2.10", "community": "public"}
     assert document["session"] == {"language": "en", "idle_timeout_s": 90}
     assert document["display"]["rotation"] == 90
@@ -155,8 +157,9 @@ def test_secrets_go_only_into_private_files(tmp_path: Path) -> None:
         path for path, f in files.items() if "k3y-Secret" in f.content or "wifi-pass-phrase" in f.content
     }
     assert holding == {
-        "printgate/terminal.key", "system/NetworkManager/system-connections/printgate-wifi.nmconnection"
-    }  # fmt: skip
+        "printgate/terminal.key",
+        "system/NetworkManager/system-connections/printgate-wifi.nmconnection",
+    }
     assert all(files[path].mode == 0o600 for path in holding)
 
 
@@ -178,8 +181,12 @@ def test_one_touch_provider_rotated_like_the_display() -> None:
 
 
 _keys = st.text(alphabet='abcdefghijklmnopqrstuvwxyz_-ABC0123456789 ."', min_size=1, max_size=8)
-_scalars = st.one_of(st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=20),
-                     st.floats(allow_nan=False, allow_infinity=False))  # fmt: skip
+_scalars = st.one_of(
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.text(max_size=20),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
 _documents = st.recursive(
     st.dictionaries(_keys, st.one_of(_scalars, st.lists(_scalars, max_size=3)), max_size=4),
     lambda inner: st.dictionaries(

@@ -129,8 +129,15 @@ class Machine:
         def reboot() -> None:
             self.reboots += 1
 
-        return Checks(lambda: self.app, lambda: self.restarts, lambda address: self.hub, self.marks.append, reboot,
-                      sleep, lambda: self.clock)  # fmt: skip
+        return Checks(
+            lambda: self.app,
+            lambda: self.restarts,
+            lambda address: self.hub,
+            self.marks.append,
+            reboot,
+            sleep,
+            lambda: self.clock,
+        )
 
 
 @pytest.fixture
@@ -223,8 +230,12 @@ def test_post_install_copies_the_new_slots_kernel_to_its_boot_directory(tmp_path
         mounted.append(device)
         yield slot_root
 
-    env = {"RAUC_TARGET_SLOTS": "2", "RAUC_SLOT_CLASS_2": "rootfs", "RAUC_SLOT_BOOTNAME_2": "B",
-           "RAUC_SLOT_DEVICE_2": "/dev/disk/by-partlabel/rootB"}  # fmt: skip
+    env = {
+        "RAUC_TARGET_SLOTS": "2",
+        "RAUC_SLOT_CLASS_2": "rootfs",
+        "RAUC_SLOT_BOOTNAME_2": "B",
+        "RAUC_SLOT_DEVICE_2": "/dev/disk/by-partlabel/rootB",
+    }
     assert install_kernels(env, layout, mount) == ["B"]
     assert mounted == ["/dev/disk/by-partlabel/rootB"]
     assert (layout.boot / "slots" / "B" / "vmlinuz").read_bytes() == b"kernel 6.1"

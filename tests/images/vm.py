@@ -35,6 +35,7 @@ from pathlib import Path
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 KVM_PROBE_S = 20.0
+REDRAW_S = 3.0
 
 
 def accelerator(kernel: Path, workdir: Path) -> str:
@@ -43,9 +44,20 @@ def accelerator(kernel: Path, workdir: Path) -> str:
         return "tcg"
     log = workdir / "kvm-probe.log"
     command = [
-        "qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "256", "-nographic", "-no-reboot",
-        "-kernel", str(kernel), "-append", "console=ttyS0 panic=-1",
-    ]  # fmt: skip
+        "qemu-system-x86_64",
+        "-accel",
+        "kvm",
+        "-cpu",
+        "host",
+        "-m",
+        "256",
+        "-nographic",
+        "-no-reboot",
+        "-kernel",
+        str(kernel),
+        "-append",
+        "console=ttyS0 panic=-1",
+    ]
     with log.open("wb") as out:
         probe = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
@@ -84,20 +96,49 @@ class Vm:
             shutil.copyfile(OVMF_VARS, vars_fd)
         forward = f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22" if self.ssh_port else ""
         command = [
-            "qemu-system-x86_64", "-accel", self.accel, "-m", str(self.memory_mb), "-smp", str(self.cpus),
-            "-display", "none", "-vga", "std", "-serial", "stdio", "-monitor", "none",
-            "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
-            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-            "-drive", f"if=pflash,format=raw,file={vars_fd}",
-            "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
-            "-netdev", f"user,id=net0{forward}", "-device", "virtio-net-pci,netdev=net0",
-            "-device", "i6300esb", "-action", "watchdog=reset",
-        ]  # fmt: skip
+            "qemu-system-x86_64",
+            "-accel",
+            self.accel,
+            "-m",
+            str(self.memory_mb),
+            "-smp",
+            str(self.cpus),
+            "-display",
+            "none",
+            "-vga",
+            "std",
+            "-serial",
+            "stdio",
+            "-monitor",
+            "none",
+            "-qmp",
+            f"unix:{self.qmp_path},server=on,wait=off",
+            "-drive",
+            f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive",
+            f"if=pflash,format=raw,file={vars_fd}",
+            "-drive",
+            f"file={self.disk},format=raw,if=virtio,cache=writeback",
+            "-netdev",
+            f"user,id=net0{forward}",
+            "-device",
+            "virtio-net-pci,netdev=net0",
+            "-device",
+            "i6300esb",
+            "-action",
+            "watchdog=reset",
+        ]
         if self.accel == "kvm":
             command += ["-cpu", "host"]
         if self.serial_tty:
-            command += ["-device", "qemu-xhci", "-chardev", f"serial,id=reader,path={self.serial_tty}",
-                        "-device", "usb-serial,chardev=reader"]  # fmt: skip
+            command += [
+                "-device",
+                "qemu-xhci",
+                "-chardev",
+                f"serial,id=reader,path={self.serial_tty}",
+                "-device",
+                "usb-serial,chardev=reader",
+            ]
         return command
 
     def start(self) -> None:
@@ -182,6 +223,17 @@ class Vm:
         ppm.unlink()
         return png
 
+    def snapshot(self, name: str) -> Path:
+        """A screenshot named ``name`` in the work directory, copied to ``$PRINTGATE_FIELD_GUIDE_SCREENS``
+        when set (how docs/field-guide.md's pictures are made)."""
+        time.sleep(REDRAW_S)  # the status screen redraws every 2 s
+        shot = self.screenshot(self.workdir / f"{name}.png")
+        guide = os.environ.get("PRINTGATE_FIELD_GUIDE_SCREENS")
+        if guide:
+            Path(guide).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, Path(guide) / shot.name)
+        return shot
+
     def wait_stopped(self, timeout_s: float) -> int:
         """Wait for QEMU to exit (the guest powered off); returns its exit code."""
         assert self.process is not None
@@ -210,8 +262,20 @@ class Ssh:
     key: Path
 
     def _options(self) -> list[str]:
-        return ["-i", str(self.key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", "-o", "BatchMode=yes"]  # fmt: skip
+        return [
+            "-i",
+            str(self.key),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=20",
+            "-o",
+            "BatchMode=yes",
+        ]
 
     def run(
         self, command: str, timeout_s: float = 300.0, check: bool = True
@@ -219,13 +283,20 @@ class Ssh:
         """Run ``command`` on the device."""
         return subprocess.run(
             ["ssh", *self._options(), "-p", str(self.port), "root@127.0.0.1", command],
-            capture_output=True, text=True, timeout=timeout_s, check=check,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=check,
+        )
 
     def copy_to(self, source: Path, target: str, timeout_s: float = 600.0) -> None:
         """scp a file onto the device."""
-        subprocess.run(["scp", *self._options(), "-P", str(self.port), str(source), f"root@127.0.0.1:{target}"],
-                       check=True, capture_output=True, timeout=timeout_s)  # fmt: skip
+        subprocess.run(
+            ["scp", *self._options(), "-P", str(self.port), str(source), f"root@127.0.0.1:{target}"],
+            check=True,
+            capture_output=True,
+            timeout=timeout_s,
+        )
 
     def wait_up(self, timeout_s: float) -> None:
         """Wait until the device accepts the key."""
