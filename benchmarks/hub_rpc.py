@@ -29,9 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2, terminal_pb2_grpc
 
-from hub_server import directory
-from hub_server.security import Hasher, load_or_create_secret, pin_lookup_key
-from hub_server.storage import SqliteDatabase
+from hub_server.domain import open_hub_database
+from hub_server.domain import users as directory
+from hub_server.domain.cards import add_card
+from hub_server.domain.pricing import PriceRecord, set_price
+from hub_server.domain.security import Hasher, load_or_create_secret, pin_lookup_key
+from hub_server.storage import Tx
 from tests.conftest import free_tcp_port
 
 BATCH = 5000
@@ -43,24 +46,24 @@ USAGE_RATE = 500  # offered durable usage reports per second (the target)
 PASSWORD_RATE = 5  # offered password logins per second (argon2id, 64 MiB each)
 
 
-def seed(data_dir: Path, users: int) -> None:
+def seed(data_dir: Path, count: int) -> None:
     """Users u0..uN with cards C0..CN, PINs for some, passwords for a few; straight into SQLite."""
     secret = load_or_create_secret(data_dir / "hub-secret")
     hasher = Hasher()
     password_hash = hasher.hash("benchmark-password")
-    db = SqliteDatabase(data_dir / "hub.db")
+    db = open_hub_database(f"sqlite:///{data_dir / 'hub.db'}")
     started = time.perf_counter()
-    for start in range(0, users, BATCH):
+    for start in range(0, count, BATCH):
 
-        def batch(tx: directory.Tx, start: int = start) -> None:
-            for index in range(start, min(start + BATCH, users)):
+        def batch(tx: Tx, start: int = start) -> None:
+            for index in range(start, min(start + BATCH, count)):
                 user_id = directory.create_user(
                     tx,
                     directory.UserRecord(username=f"u{index}"),
                     0,
                     password_hash if index < PASSWORD_USERS else None,
                 )
-                directory.add_card(tx, user_id, f"C{index:08X}", "", 0)
+                add_card(tx, user_id, f"C{index:08X}", "", 0)
                 if index < PIN_USERS:
                     tx.execute(
                         "UPDATE users SET pin_lookup = :k WHERE id = :u",
@@ -68,10 +71,10 @@ def seed(data_dir: Path, users: int) -> None:
                     )
 
         db.write_sync(batch)
-    db.write_sync(lambda tx: directory.set_price(tx, "default", "copy", "mono", "*", False, 1))
+    db.write_sync(lambda tx: set_price(tx, PriceRecord("copy", "mono", 1)))
     db.write_sync(lambda tx: directory.create_user(tx, directory.UserRecord(username="rich"), 0))
     db.close()
-    print(f"seeded {users} users and cards in {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"seeded {count} users and cards in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def start_hub(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:

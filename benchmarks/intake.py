@@ -154,14 +154,13 @@ def _intake_part() -> tuple[float, float]:
 
 def _seed_jobs(data_dir: Path) -> None:
     """Users bench, releaser and OTHER_USERS others; HELD_JOBS held jobs, USER_JOBS of them bench's."""
-    from hub_server import directory
-    from hub_server.storage import SqliteDatabase
+    from hub_server.domain import open_hub_database, users
 
-    db = SqliteDatabase(data_dir / "hub.db")
+    db = open_hub_database(f"sqlite:///{data_dir / 'hub.db'}")
     try:
         names = ["bench", "releaser", *(f"user{i}" for i in range(OTHER_USERS))]
         ids = [
-            db.write_sync(partial(directory.create_user, user=directory.UserRecord(username=name), now_us=1))
+            db.write_sync(partial(users.create_user, user=users.UserRecord(username=name), now_us=1))
             for name in names
         ]
         bench_id, others = ids[0], ids[2:]

@@ -7,7 +7,7 @@ logged-in user each, creates a voucher batch, then over loopback gRPC:
   redemptions per second and each call's latency.
 * ``hub_credit``: every kiosk sends 500 / K coin events one after another, as a kiosk does (one
   coin at a time, each durable at the hub before the next); prints the RPC latency.
-* ``coin_to_credit``: one real kiosk engine (``terminal_app.core.kiosk``) with the real ccTalk
+* ``coin_to_credit``: one real kiosk engine (``terminal_app.kiosk.engine``) with the real ccTalk
   driver polling a simulated coin acceptor on a pty every 100 ms, its SQLite cash journal
   (``synchronous=FULL``) and the hub process. A card is tapped, a recharge opened, then 500 coins
   are inserted one at a time at a random phase of the poll; each is timed from ``insert_coin``
@@ -38,12 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from printgate.v1 import admin_pb2, admin_pb2_grpc, kiosk_pb2, kiosk_pb2_grpc, terminal_pb2, terminal_pb2_grpc
 
 from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor
-from terminal_app.core.kiosk import KioskEngine, KioskSettings
-from terminal_app.core.kiosk_devices import AcceptorConfig, open_acceptors
-from terminal_app.core.kiosk_hub import KioskHubClient
-from terminal_app.core.kiosk_journal import CashJournal
-from terminal_app.core.kiosk_state import KioskState, StartRecharge
-from terminal_app.core.state import CardPresented
+from terminal_app.hub import HubClient
+from terminal_app.kiosk.engine import KioskEngine, KioskSettings
+from terminal_app.kiosk.journal import CashJournal
+from terminal_app.kiosk.state import KioskState, StartRecharge
+from terminal_app.kiosk.wiring import AcceptorConfig, open_acceptors
+from terminal_app.terminal.state import CardPresented
 from tests.conftest import free_tcp_port
 from tests.hub_server.processes import HubProcess
 
@@ -169,7 +169,7 @@ async def coin_to_credit(address: str, token: str, coins: int, directory: Path) 
     device = SimCoinAcceptor(2)
     bus = SimCcTalkBus(device).start()
     journal = CashJournal.open(directory / "kiosk.db")
-    client = KioskHubClient(address, "coin-kiosk", key)
+    client = HubClient(address, "coin-kiosk", key)
     config = AcceptorConfig(
         "coin", "cctalk", bus.path, 2, {"kind": "coin", "poll_interval_s": POLL_INTERVAL_S}
     )

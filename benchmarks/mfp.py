@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/mfp.py``. The simulated MFPs run in a child process
 (their own event loop and CPU), the adapters in this one, all on loopback.
 
-* probe: one full probe (identity, counters, status, supplies) of one simulated Kyocera,
+* probe: one full probe (identity, counters, status, supplies, paper trays) of one simulated Kyocera,
   with a warm pysnmp engine (its one-off ~0.7 s warm-up is excluded); median and p99.
 * poll100: ``MfpSnmp.poll()`` (counters + status) of 100 simulated devices concurrently,
   one shared engine.

@@ -37,9 +37,9 @@ from hub_server.clock import FakeClock
 from hub_server.server import ADMIN_TOKEN_FILE, start_hub
 from hw_sim.mfp import FihCopier, SimulatedMfp
 from hw_sim.readers import SerialReaderSim
-from terminal_app.core import Logout, Screen, TerminalState
-from terminal_app.core.config import load_config
-from terminal_app.core.wiring import build_terminal
+from terminal_app.terminal import Logout, Screen, TerminalState
+from terminal_app.terminal.config import load_config
+from terminal_app.terminal.wiring import build_terminal
 from tests.hub_server.conftest import HubClients, hub_config
 from tests.terminal_app.conftest import ALICE_CARD, seed_site
 

@@ -1,6 +1,7 @@
-"""Kiosk money and paper: ccTalk coin and note acceptors, pulse acceptors, ESC/POS receipt printers.
+"""Kiosk money and paper: ccTalk and ID-003 acceptors and validators, pulse acceptors, ESC/POS printers.
 
-The kiosk uses a small surface::
+Drivers: ``cctalk`` (coin acceptors and note validators), ``id003`` (JCM note validators and
+compatibles), ``pulse`` (GPIO pulse coin acceptors). The kiosk uses a small surface::
 
     acceptor = await open_acceptor("cctalk", "/dev/ttyUSB0", 2, kind="coin", resume=saved_state)
     await acceptor.enable()                    # or enable(acceptor.mask_for([100, 200]))
@@ -15,17 +16,19 @@ The kiosk uses a small surface::
     printer.print_receipt(RechargeReceipt(...))
 
 Notes in escrow arrive as :class:`NoteEscrowed` (not credit); call
-``validator.accept_escrow()`` or ``validator.return_escrow()``. Persist ``acceptor.counter_state``
-with each journalled event and pass it back as ``resume`` so keys stay unique across restarts and
-events that happened while the kiosk was down are delivered (and deduplicated by key).
+``validator.accept_escrow()`` or ``validator.return_escrow()`` (every :class:`Escrow` validator).
+Persist ``acceptor.counter_state`` with each journalled event and pass it back as ``resume`` so keys
+stay unique across restarts and events that happened while the kiosk was down are delivered (and
+deduplicated by key).
 
 Nothing here imports the rest of printgate.
 """
 
-from cash_devices.base import Acceptor, Denomination, DeviceIdentity, Health, SelfCheck
+from cash_devices.base import Acceptor, Denomination, DeviceIdentity, Escrow, Health, SelfCheck
 from cash_devices.cctalk import (
     CcTalkLink,
     ChecksumMode,
+    Exchange,
     Frame,
     FrameReader,
     decode_frame,
@@ -43,6 +46,7 @@ from cash_devices.errors import (
     EscrowError,
     FrameError,
     LineError,
+    LinkError,
     NakError,
     PaperOut,
     PrinterError,
@@ -64,6 +68,8 @@ from cash_devices.events import (
     Reset,
     UnmappedCredit,
 )
+from cash_devices.id003 import Id003Link, open_id003_link
+from cash_devices.id003_validator import Id003NoteValidator
 from cash_devices.note_validator import CcTalkNoteValidator
 from cash_devices.receipt import (
     CashBoxReport,
@@ -98,13 +104,18 @@ __all__ = [
     "DeviceNotReady",
     "EchoError",
     "ErrorKind",
+    "Escrow",
     "EscrowError",
+    "Exchange",
     "Frame",
     "FrameError",
     "FrameReader",
     "Health",
+    "Id003Link",
+    "Id003NoteValidator",
     "LineError",
     "LinkChanged",
+    "LinkError",
     "LostEvents",
     "NakError",
     "NoteEscrowed",
@@ -126,6 +137,7 @@ __all__ = [
     "encode_frame",
     "format_money",
     "open_acceptor",
+    "open_id003_link",
     "open_link",
     "open_receipt_printer",
 ]

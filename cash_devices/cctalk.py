@@ -19,7 +19,6 @@ import enum
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import cast
 
 import serial
 
@@ -36,6 +35,7 @@ from cash_devices.errors import (
 __all__ = [
     "CcTalkLink",
     "ChecksumMode",
+    "Exchange",
     "Frame",
     "FrameReader",
     "Header",
@@ -154,6 +154,14 @@ def decode_frame(raw: bytes, mode: ChecksumMode = ChecksumMode.SIMPLE) -> Frame:
     return Frame(destination=raw[0], header=raw[3], data=data)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """The data of a device's ACK reply, and how many times the command was sent to get it."""
+
+    data: bytes
+    attempts: int
+
+
 @dataclass
 class FrameReader:
     """Split a byte stream into frames, resynchronising after garbage.
@@ -201,9 +209,11 @@ class CcTalkLink:
 
     ``echo`` says whether the line reflects our own bytes (true for the one-wire bus and most
     RS-232 adapters); when it does, a missing or different echo raises :class:`EchoError`.
-    Timeouts are retried ``retries`` times (ccTalk says a timed-out command is simply repeated);
-    NAK, BUSY and corrupt replies are not retried here. Several devices on one line share one
-    link: a transaction holds the line's lock from the request to the end of the reply.
+    A reply that timed out or arrived corrupt (bad checksum or CRC, wrong length or addressing:
+    line noise) is retried at once, up to ``retries`` times, as ccTalk says a failed command is
+    simply repeated; ``timeouts``, ``frames_rejected`` and ``repeats`` count them. NAK and BUSY
+    are deliberate answers and are not retried. Several devices on one line share one link: a
+    transaction holds the line's lock from the request to the end of the reply.
     """
 
     def __init__(
@@ -222,22 +232,33 @@ class CcTalkLink:
         self.retries = retries
         self.timeouts = 0
         self.frames_rejected = 0
+        self.repeats = 0  # commands sent again after a timeout or a corrupt reply
         self._line = threading.Lock()
 
     def request(self, destination: int, header: int, data: bytes = b"") -> bytes:
         """Send one command and return the data of the device's ACK reply."""
+        return self.exchange(destination, header, data).data
+
+    def exchange(self, destination: int, header: int, data: bytes = b"") -> Exchange:
+        """Like :meth:`request`, and say how many times the command went out.
+
+        A command sent more than once may have been carried out by an earlier attempt whose
+        reply was lost or garbled: a caller of a command that is not idempotent needs to know.
+        """
         request = encode_frame(destination, header, data, source=self.host_address, mode=self.mode)
-        for attempt in range(self.retries + 1):
+        for attempt in range(1, self.retries + 2):
             try:
                 with self._line:
-                    return self._transact(destination, request)
+                    return Exchange(self._transact(destination, request), attempt)
             except serial.SerialException as error:
                 raise LineError(f"ccTalk line failed: {error}") from error
-            except ReplyTimeout:
-                self.timeouts += 1
-                if attempt == self.retries:
+            except (ReplyTimeout, FrameError) as error:  # frame errors were counted where found
+                if isinstance(error, ReplyTimeout):
+                    self.timeouts += 1
+                if attempt > self.retries:
                     raise
-                log.info("ccTalk header %d to %d timed out; retrying", header, destination)
+                self.repeats += 1
+                log.info("ccTalk header %d to %d: %s; repeating it", header, destination, error)
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def close(self) -> None:
@@ -310,10 +331,7 @@ def open_link(
         raise ConfigurationError(f"ccTalk host address {host_address} is not a byte")
     try:
         # every pyserial URL handler implements the Serial API (reset_input_buffer included)
-        port = cast(
-            serial.Serial,
-            serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s),
-        )
+        port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
     except (serial.SerialException, ValueError) as error:
         raise ConfigurationError(f"cannot open ccTalk line {url!r}: {error}") from error
     return CcTalkLink(port, mode=checksum, host_address=host_address, echo=echo, retries=retries)

@@ -2,8 +2,10 @@
 
 The poll task reads the buffered events (header 229 or 159) every ``poll_interval_s`` and feeds
 them through :class:`~cash_devices.counter.CounterTracker`; subclasses turn the new result pairs
-into events. A command that times out is repeated by the link and otherwise skipped (the spec's
-"do nothing"): the counter makes the next successful poll catch up.
+into events. A command that times out or whose reply is corrupt is repeated by the link and
+otherwise skipped (the spec's "do nothing"): the counter makes the next successful poll catch up.
+One failed poll is line noise, not an outage: only ``offline_after_failures`` failed polls in a
+row report the device offline (:class:`~cash_devices.events.LinkChanged`, an operator alarm).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ import logging
 from typing import ClassVar
 
 from cash_devices.base import Acceptor, Denomination, DeviceIdentity, SelfCheck
-from cash_devices.cctalk import CcTalkLink, Header
+from cash_devices.cctalk import CcTalkLink, Exchange, Header
 from cash_devices.codes import CodeInfo, describe_fault_code
 from cash_devices.counter import CounterTracker, NewPair
-from cash_devices.errors import CcTalkError, ConfigurationError, DeviceNotReady, FrameError
-from cash_devices.events import CounterState, DeviceError, ErrorKind, LinkChanged, LostEvents, Reset
+from cash_devices.errors import ConfigurationError, DeviceNotReady, FrameError, LinkError
+from cash_devices.events import CounterState, DeviceError, ErrorKind, LostEvents, Reset
 
 __all__ = ["CcTalkAcceptor"]
 
@@ -42,8 +44,9 @@ class CcTalkAcceptor(Acceptor):
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
         owns_link: bool = True,
+        offline_after_failures: int = 3,
     ) -> None:
-        super().__init__()
+        super().__init__(offline_after_failures=offline_after_failures)
         self._owns_link = owns_link
         if not 0 < address <= 255:
             raise ConfigurationError(f"ccTalk device address {address} must be 1-255")
@@ -65,8 +68,12 @@ class CcTalkAcceptor(Acceptor):
 
     async def request(self, header: int, data: bytes = b"") -> bytes:
         """One ccTalk transaction with this device (serialised with the poll task)."""
+        return (await self.exchange(header, data)).data
+
+    async def exchange(self, header: int, data: bytes = b"") -> Exchange:
+        """Like :meth:`request`, and how many times the command was sent (see ``CcTalkLink``)."""
         async with self._lock:
-            return await asyncio.to_thread(self._link.request, self.address, header, data)
+            return await asyncio.to_thread(self._link.exchange, self.address, header, data)
 
     async def open(self) -> DeviceIdentity:
         """Poll, inhibit, identify, read the denomination table, sync the event counter, start polling."""
@@ -100,7 +107,7 @@ class CcTalkAcceptor(Acceptor):
         self._health.enabled = False
         state = await self.request(Header.REQUEST_MASTER_INHIBIT)
         if state[:1] != MASTER_INHIBIT:
-            raise CcTalkError(f"device {self.address} still accepts after master inhibit ({state.hex()})")
+            raise LinkError(f"device {self.address} still accepts after master inhibit ({state.hex()})")
 
     async def self_check(self) -> SelfCheck:
         """Header 232: fault code (0 = OK) and any extra byte (coil, sensor or hopper number)."""
@@ -155,7 +162,7 @@ class CcTalkAcceptor(Acceptor):
             reply = await self.request(self.poll_header)
             self._on_link_ok()
             await self._process(reply)
-        except (CcTalkError, OSError) as error:
+        except (LinkError, OSError) as error:
             self._on_link_error(error)
             return
         if self._reapply_pending:
@@ -164,7 +171,7 @@ class CcTalkAcceptor(Acceptor):
     async def _try_reapply(self) -> None:
         try:
             await self._reapply()
-        except (CcTalkError, OSError) as error:
+        except (LinkError, OSError) as error:
             # the device answers polls but refuses its setup: keep trying, say so, stay online
             self._health.last_error = f"re-applying setup after reset failed: {error}"
             log.warning("ccTalk device %s: %s; will retry", self.address, self._health.last_error)
@@ -213,27 +220,17 @@ class CcTalkAcceptor(Acceptor):
         )
 
     def _on_link_error(self, error: Exception) -> None:
-        self._health.timeouts = self._link.timeouts
-        self._health.frames_rejected = self._link.frames_rejected
-        self._health.last_error = str(error)
-        if self._health.online:
-            log.warning("ccTalk device %s stopped answering: %s", self.address, error)
-            self._health.online = False
-            self._emit(LinkChanged(device_serial=self.device_serial, online=False, reason=str(error)))
+        self._poll_failed(error, self._link.timeouts, self._link.frames_rejected, self._link.repeats)
 
     def _on_link_ok(self) -> None:
-        self._health.timeouts = self._link.timeouts
-        self._health.frames_rejected = self._link.frames_rejected
-        if not self._health.online:
-            self._health.online = True
-            self._emit(LinkChanged(device_serial=self.device_serial, online=True))
+        self._poll_ok(self._link.timeouts, self._link.frames_rejected, self._link.repeats)
 
     async def _shutdown(self) -> None:
         if self._poll_task is not None:
             self._poll_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
-        with contextlib.suppress(CcTalkError, OSError):
+        with contextlib.suppress(LinkError, OSError):
             await self.request(Header.MODIFY_MASTER_INHIBIT, MASTER_INHIBIT)
         self._health.enabled = False
         self._health.online = False

@@ -4,6 +4,7 @@
 identity, enables every known denomination and prints one object per event (accepted coin or
 note with ``value_minor``, ``currency``, ``event_counter``, ``device_serial``; errors; resets) until
 ``--max-events``, ``--duration-s`` or Ctrl-C; it inhibits the device again before it exits.
+``--driver id003 --url URL [--currency EUR]`` does the same for a JCM ID-003 note validator.
 ``printgate cash printer --url tcp://HOST:9100 [--test-receipt]`` reads the printer status.
 """
 
@@ -19,10 +20,9 @@ import json
 import sys
 from typing import Any
 
-from cash_devices.base import Acceptor
+from cash_devices.base import Acceptor, Escrow
 from cash_devices.errors import CashDeviceError
 from cash_devices.events import CashEvent, CreditEvent, NoteEscrowed
-from cash_devices.note_validator import CcTalkNoteValidator
 from cash_devices.receipt import RechargeReceipt, open_receipt_printer
 from cash_devices.registry import DRIVERS, open_acceptor
 
@@ -51,7 +51,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--kind", choices=["coin", "note"], default="coin")
     probe.add_argument("--checksum", choices=["simple", "crc16"], default="simple")
     probe.add_argument("--no-echo", action="store_true", help="the line does not echo our bytes")
-    probe.add_argument("--timeout-s", type=float, default=0.2)
+    probe.add_argument("--timeout-s", type=float, default=None, help="reply timeout (cctalk 0.2, id003 0.3)")
+    probe.add_argument("--currency", default="EUR", help="id003: the ISO code of the validator's notes")
     probe.add_argument("--escrow", choices=["stack", "return"], default="stack", help="what to do with notes")
     probe.add_argument("--max-events", type=int, default=0, help="stop after this many events (0: never)")
     probe.add_argument("--duration-s", type=float, default=0.0, help="stop after this long (0: never)")
@@ -97,6 +98,9 @@ async def _probe_async(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.driver == "cctalk":
         options = {"kind": args.kind, "checksum": args.checksum, "echo": not args.no_echo}
+    elif args.driver == "id003":
+        options = {"currency": args.currency}
+    if args.timeout_s is not None and args.driver != "pulse":
         options["timeout_s"] = args.timeout_s
     acceptor = await open_acceptor(args.driver, args.url, args.address, **options)
     try:
@@ -118,7 +122,7 @@ async def _print_events(args: argparse.Namespace, acceptor: Acceptor) -> None:
     count = 0
     async for event in acceptor.events():
         _say(args, event_record(event))
-        if isinstance(event, NoteEscrowed) and isinstance(acceptor, CcTalkNoteValidator):
+        if isinstance(event, NoteEscrowed) and isinstance(acceptor, Escrow):
             await (acceptor.accept_escrow() if args.escrow == "stack" else acceptor.return_escrow())
         count += 1
         if args.max_events and count >= args.max_events:

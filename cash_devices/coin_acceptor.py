@@ -37,9 +37,17 @@ class CcTalkCoinAcceptor(CcTalkAcceptor):
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
         owns_link: bool = True,
+        offline_after_failures: int = 3,
         coin_values: Mapping[str, tuple[int, str]] | None = None,
     ) -> None:
-        super().__init__(link, address, poll_interval_s=poll_interval_s, resume=resume, owns_link=owns_link)
+        super().__init__(
+            link,
+            address,
+            poll_interval_s=poll_interval_s,
+            resume=resume,
+            owns_link=owns_link,
+            offline_after_failures=offline_after_failures,
+        )
         self._coin_values = coin_values
 
     async def _read_denominations(self) -> dict[int, Denomination]:

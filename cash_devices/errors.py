@@ -4,13 +4,14 @@
 
     CashDeviceError
     ├── ConfigurationError (ValueError)   bad driver name, URL, address, mask or profile
-    ├── CcTalkError                       anything on a ccTalk line
-    │   ├── FrameError (ValueError)       malformed frame: length, checksum/CRC, addresses
+    ├── LinkError                         anything on a device's serial line (ccTalk, ID-003);
+    │   │                                 ``CcTalkError`` is its former name, kept as an alias
+    │   ├── FrameError (ValueError)       malformed frame: length, checksum/CRC, addresses, echo of a setting
     │   ├── EchoError                     our own bytes did not come back (RX/TX wiring, other talker)
     │   ├── ReplyTimeout (TimeoutError)   no (complete) reply within the timeout
     │   ├── LineError (OSError)           the serial port itself failed (unplugged, write timeout)
-    │   ├── NakError                      the device answered NAK (header 5)
-    │   └── BusyError                     the device answered BUSY (header 6)
+    │   ├── NakError                      the device refused the command (ccTalk NAK, ID-003 INVALID COMMAND)
+    │   └── BusyError                     the device answered BUSY (ccTalk header 6)
     ├── EscrowError                       a note could not be routed (nothing held, route failed)
     ├── DeviceNotReady                    used before ``open()`` or after ``close()``
     └── PrinterError                      receipt printer
@@ -29,31 +30,34 @@ class ConfigurationError(CashDeviceError, ValueError):
     """A driver was given a setting it cannot use."""
 
 
-class CcTalkError(CashDeviceError):
-    """Base class of ccTalk line errors."""
+class LinkError(CashDeviceError):
+    """Base class of errors on a device's serial line (ccTalk, ID-003)."""
 
 
-class FrameError(CcTalkError, ValueError):
-    """A ccTalk frame is malformed (length, checksum or CRC, addressing)."""
+CcTalkError = LinkError  # the name from before ID-003 joined ccTalk; same class
 
 
-class EchoError(CcTalkError):
+class FrameError(LinkError, ValueError):
+    """A frame is malformed (length, checksum or CRC, addressing, a setting not echoed back)."""
+
+
+class EchoError(LinkError):
     """The local echo of our own bytes was missing or different (wiring fault or bus collision)."""
 
 
-class ReplyTimeout(CcTalkError, TimeoutError):
+class ReplyTimeout(LinkError, TimeoutError):
     """The device did not send a complete reply in time."""
 
 
-class LineError(CcTalkError, OSError):
+class LineError(LinkError, OSError):
     """The serial port failed: unplugged adapter, write timeout, closed port."""
 
 
-class NakError(CcTalkError):
-    """The device answered NAK: it understood the frame and refused the command."""
+class NakError(LinkError):
+    """The device understood the frame and refused the command (ccTalk NAK, ID-003 INVALID COMMAND)."""
 
 
-class BusyError(CcTalkError):
+class BusyError(LinkError):
     """The device answered BUSY: try again later."""
 
 

@@ -10,6 +10,7 @@ bit 1 clear) and only :class:`NoteStacked` is seen.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -30,13 +31,16 @@ from cash_devices.profiles import parse_bill_id
 
 __all__ = ["CcTalkNoteValidator"]
 
+log = logging.getLogger(__name__)
+
 POSITIONS = range(1, 17)
 OPERATING_MODE_STACKER = 0x01
 OPERATING_MODE_ESCROW = 0x02
 ROUTE_RETURN = b"\x00"
 ROUTE_STACK = b"\x01"
 ROUTE_EXTEND_ESCROW = b"\xff"
-ROUTE_ERRORS = {254: "escrow is empty", 255: "failed to route the bill"}
+ESCROW_EMPTY = 254
+ROUTE_ERRORS = {ESCROW_EMPTY: "escrow is empty", 255: "failed to route the bill"}
 BILL_RETURNED_FROM_ESCROW = 1
 ESCROW_HELD = 1
 STACKED = 0
@@ -56,10 +60,18 @@ class CcTalkNoteValidator(CcTalkAcceptor):
         poll_interval_s: float = 0.1,
         resume: CounterState | None = None,
         owns_link: bool = True,
+        offline_after_failures: int = 3,
         escrow: bool = True,
         bill_values: Mapping[str, tuple[int, str]] | None = None,
     ) -> None:
-        super().__init__(link, address, poll_interval_s=poll_interval_s, resume=resume, owns_link=owns_link)
+        super().__init__(
+            link,
+            address,
+            poll_interval_s=poll_interval_s,
+            resume=resume,
+            owns_link=owns_link,
+            offline_after_failures=offline_after_failures,
+        )
         self.escrow = escrow
         self._bill_values = bill_values
         self._held: NoteEscrowed | None = None
@@ -72,9 +84,11 @@ class CcTalkNoteValidator(CcTalkAcceptor):
     async def accept_escrow(self) -> None:
         """Stack the held note; its credit arrives as :class:`NoteStacked` from the next poll.
 
-        Only the events are authoritative: if a reply was lost and the retried command reports
-        "escrow is empty" (:class:`EscrowError`), the first attempt may have worked, and the
-        :class:`NoteStacked` that follows is the credit.
+        Only the events are authoritative. When the line garbled or lost the reply and the
+        repeated command finds the escrow empty, an earlier attempt did route the note: that is
+        not an error, and the :class:`NoteStacked` (or, had the validator given up waiting,
+        :class:`NoteReturned`) that follows says what happened. "Escrow is empty" on the first
+        attempt raises :class:`EscrowError`.
         """
         await self._route(ROUTE_STACK)
 
@@ -87,9 +101,12 @@ class CcTalkNoteValidator(CcTalkAcceptor):
         await self._route(ROUTE_EXTEND_ESCROW)
 
     async def _route(self, how: bytes) -> None:
-        reply = await self.request(Header.ROUTE_BILL, how)
-        if reply and reply[0] in ROUTE_ERRORS:
-            raise EscrowError(f"route bill: {ROUTE_ERRORS[reply[0]]}")
+        exchange = await self.exchange(Header.ROUTE_BILL, how)
+        code = exchange.data[0] if exchange.data else None
+        if code == ESCROW_EMPTY and exchange.attempts > 1:
+            log.info("route bill repeated after a lost reply: the first attempt routed the note")
+        elif code in ROUTE_ERRORS:
+            raise EscrowError(f"route bill: {ROUTE_ERRORS[code]}")
 
     async def _read_denominations(self) -> dict[int, Denomination]:
         scaling: dict[str, int] = {}

@@ -14,6 +14,8 @@ from cash_devices.cctalk import CcTalkLink, open_link
 from cash_devices.coin_acceptor import CcTalkCoinAcceptor
 from cash_devices.errors import ConfigurationError
 from cash_devices.events import CounterState
+from cash_devices.id003 import open_id003_link
+from cash_devices.id003_validator import Id003NoteValidator
 from cash_devices.note_validator import CcTalkNoteValidator
 
 __all__ = ["DRIVERS", "open_acceptor"]
@@ -30,6 +32,7 @@ async def _open_cctalk(
     timeout_s: float = 0.2,
     retries: int = 2,
     poll_interval_s: float = 0.1,
+    offline_after_failures: int = 3,
     resume: CounterState | None = None,
     values: Mapping[str, tuple[int, str]] | None = None,
     escrow: bool = True,
@@ -48,6 +51,7 @@ async def _open_cctalk(
             link,
             address or 2,
             poll_interval_s=poll_interval_s,
+            offline_after_failures=offline_after_failures,
             resume=resume,
             coin_values=values,
             owns_link=owns_link,
@@ -57,6 +61,7 @@ async def _open_cctalk(
             link,
             address or 40,
             poll_interval_s=poll_interval_s,
+            offline_after_failures=offline_after_failures,
             resume=resume,
             escrow=escrow,
             bill_values=values,
@@ -70,6 +75,25 @@ async def _open_cctalk(
     return acceptor
 
 
+async def _open_id003(
+    url: str,
+    address: int | None,
+    *,
+    timeout_s: float = 0.3,
+    retries: int = 2,
+    **options: Any,
+) -> Acceptor:
+    if address is not None:
+        raise ConfigurationError("an ID-003 validator has no address: it has the line to itself")
+    validator = Id003NoteValidator(open_id003_link(url, timeout_s=timeout_s, retries=retries), **options)
+    try:
+        await validator.open()
+    except BaseException:
+        await validator.close()
+        raise
+    return validator
+
+
 async def _open_pulse(url: str, address: int | None, **options: Any) -> Acceptor:
     from cash_devices.pulse import PulseCoinAcceptor  # gpiozero is only needed for this driver
 
@@ -78,18 +102,27 @@ async def _open_pulse(url: str, address: int | None, **options: Any) -> Acceptor
     return acceptor
 
 
-DRIVERS: dict[str, Callable[..., Awaitable[Acceptor]]] = {"cctalk": _open_cctalk, "pulse": _open_pulse}
+DRIVERS: dict[str, Callable[..., Awaitable[Acceptor]]] = {
+    "cctalk": _open_cctalk,
+    "id003": _open_id003,
+    "pulse": _open_pulse,
+}
 
 
 async def open_acceptor(driver: str, url: str, address: int | None = None, **options: Any) -> Acceptor:
     """Open an acceptor by driver name; it is identified and inhibited when this returns.
 
     ``cctalk`` options: ``kind`` (coin|note), ``checksum`` (simple|crc16), ``echo``, ``host_address``
-    (default 1), ``timeout_s``,
-    ``retries``, ``poll_interval_s``, ``resume`` (a persisted :class:`CounterState`), ``values``
+    (default 1), ``timeout_s``, ``retries`` (repeats of a command that timed out or got a corrupt
+    reply), ``poll_interval_s``, ``offline_after_failures`` (failed polls in a row before the
+    device is reported offline, default 3), ``resume`` (a persisted :class:`CounterState`), ``values``
     (id -> (value_minor, currency) overrides), ``escrow`` (notes), ``link`` (an open
     :class:`CcTalkLink` shared by several devices on one line; ``url`` is then unused and the
-    caller closes the link). ``pulse`` options: see
+    caller closes the link). ``id003`` options: ``timeout_s``, ``retries``, ``currency`` (ISO code of
+    the validator's notes, default EUR), ``minor_digits`` (2), ``poll_interval_s``,
+    ``offline_after_failures``, ``resume``, ``escrow``, ``values`` (escrow code "62" -> (value_minor,
+    currency)), ``device_serial``: see :class:`cash_devices.id003_validator.Id003NoteValidator`.
+    ``pulse`` options: see
     :class:`cash_devices.pulse.PulseCoinAcceptor`.
     """
     factory = DRIVERS.get(driver)

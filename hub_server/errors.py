@@ -18,12 +18,12 @@
      ├── QuotaExceeded                          RESOURCE_EXHAUSTED
      └── InvariantViolation (AssertionError)    INTERNAL: the ledger refused to go on
 
-Domain code raises these; only :func:`grpc_status_for` knows about gRPC.
+Domain code raises these (the domain's door to storage turns storage's integrity errors into
+them: :mod:`hub_server.domain.store`); the status codes are those the gRPC services report them
+with, from the one table in :mod:`hub_server.services.common`. This module imports nothing.
 """
 
 from __future__ import annotations
-
-import grpc
 
 
 class HubError(Exception):
@@ -84,23 +84,3 @@ class QuotaExceeded(HubError):
 
 class InvariantViolation(HubError, AssertionError):
     """A ledger invariant failed: the hub stops that operation rather than go on wrong."""
-
-
-_STATUS_BY_ERROR: tuple[tuple[type[HubError], grpc.StatusCode], ...] = (
-    (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
-    (NotFound, grpc.StatusCode.NOT_FOUND),
-    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
-    (AuthenticationFailed, grpc.StatusCode.UNAUTHENTICATED),
-    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
-    (Refused, grpc.StatusCode.FAILED_PRECONDITION),
-    (QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (InvariantViolation, grpc.StatusCode.INTERNAL),
-)
-
-
-def grpc_status_for(error: HubError) -> grpc.StatusCode:
-    """The gRPC status code a hub error is reported with."""
-    for error_type, status in _STATUS_BY_ERROR:
-        if isinstance(error, error_type):
-            return status
-    return grpc.StatusCode.UNKNOWN

@@ -1,4 +1,5 @@
-"""Build and run a hub: storage, the Hub, gRPC services, health, graceful shutdown."""
+"""Build and run a hub: storage, the domain, gRPC services, print intake, health, graceful
+shutdown. This is the hub's composition root: the one module that knows every layer."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
 
-from hub_server import directory, ledger
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
-from hub_server.hub import Hub
+from hub_server.domain import Hub, check_books, first_admin_token, open_hub_database
+from hub_server.domain.release import PrintJobs
+from hub_server.domain.security import load_or_create_secret
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
@@ -30,13 +32,10 @@ from hub_server.intake import (
     parse_listen,
     start_intake,
 )
-from hub_server.jobs import SqlJobRegistry
-from hub_server.release import PrintJobs
-from hub_server.security import load_or_create_secret
 from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
-from hub_server.storage import Database, open_database
+from hub_server.storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +57,9 @@ def ensure_admin_credential(db: Database, data_dir: Path, now_us: int) -> Path |
 
     Returns the file's path when a token was created now, None when one existed already.
     """
-    if db.read(lambda tx: tx.scalar("SELECT COUNT(*) AS n FROM admin_tokens")):
+    token = first_admin_token(db, now_us)
+    if token is None:
         return None
-    token = db.write_sync(lambda tx: directory.create_admin_token(tx, "first start", now_us))
     path = data_dir / ADMIN_TOKEN_FILE
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -68,14 +67,15 @@ def ensure_admin_credential(db: Database, data_dir: Path, now_us: int) -> Path |
     return path
 
 
-def check_books(db: Database) -> None:
+def refuse_bad_books(db: Database) -> None:
     """Refuse to serve from a ledger whose invariants do not hold."""
-    problems = db.read(ledger.check_ledger)
+    problems = check_books(db)
     if problems:
         raise RuntimeError("ledger check failed: " + "; ".join(problems[:10]))
 
 
 SPOOL_DIR = "spool"
+QUEUE = "default"  # the one print queue intake offers
 # Intake's own sweep would abort a job being released (it knows no "releasing"): the hub
 # sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
 INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
@@ -136,33 +136,38 @@ def spool_key(secret: bytes) -> bytes:
     )
 
 
-async def start_printing(config: HubConfig, db: Database, clock: Clock, secret: bytes) -> PrintIntake:
-    """Open the spool, recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
+    """The encrypted spool of held jobs, in the data directory."""
     printing = config.printing
-
-    def seconds() -> float:
-        return clock.now_us() / 1_000_000
-
-    queue = QueuePolicy("default", printing.expiry_hours * 3600.0, printing.private)
-    spool = Spool(
+    queue = QueuePolicy(QUEUE, printing.expiry_hours * 3600.0, printing.private)
+    return Spool(
         config.data_dir / SPOOL_DIR,
         spool_key(secret),
         limits=SpoolLimits(
             job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
         ),
         queues={queue.name: queue},
-        clock=seconds,
+        clock=lambda: clock.now_us() / 1_000_000,
     )
-    jobs = PrintJobs(db, config, clock, spool)
+
+
+async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintIntake:
+    """Recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+    printing = config.printing
+
+    def seconds() -> float:
+        return hub.clock.now_us() / 1_000_000
+
+    jobs = hub.printing
     jobs.recover()
     jobs.shred_orphans()
     intake = await start_intake(
-        SqlJobRegistry(db),
+        hub.job_registry,
         spool,
         ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
         lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
         config=IntakeConfig(
-            queue=queue.name,
+            queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
             expiry_sweep_s=INTAKE_SWEEP_OFF_S,
         ),
@@ -175,8 +180,8 @@ async def start_printing(config: HubConfig, db: Database, clock: Clock, secret: 
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    db = open_database(config.database_url)
-    check_books(db)
+    db = open_hub_database(config.database_url)
+    refuse_bad_books(db)
     created = ensure_admin_credential(db, config.data_dir, clock.now_us())
     if created:
         log.warning("first start: admin credential written to %s", created)
@@ -192,15 +197,13 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     """
     clock = clock or SystemClock()
     db = prepare(config, clock)
-    hub = Hub(db, config, clock, load_or_create_secret(config.data_dir / SECRET_FILE))
-    printing = await start_printing(config, db, clock, hub.secret) if config.printing.enabled else None
+    secret = load_or_create_secret(config.data_dir / SECRET_FILE)
+    spool = open_spool(config, clock, secret) if config.printing.enabled else None
+    hub = Hub(db, config, clock, secret, spool)
+    printing = await start_printing(config, hub, spool) if spool is not None else None
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
-    terminal_pb2_grpc.add_TerminalServiceServicer_to_server(
-        TerminalServicer(hub, printing.jobs if printing else None), server
-    )
-    admin_pb2_grpc.add_AdminServiceServicer_to_server(
-        AdminServicer(hub, printing.jobs if printing else None), server
-    )
+    terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
     kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub), server)
     kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
     health_servicer = health.aio.HealthServicer()

@@ -1,20 +1,41 @@
 """``printgate sim DEVICE ...``: run one simulated device a person can drive by hand.
 
-Each simulator module exposes ``register(parser)`` like the top-level commands; it is
-imported only when chosen.
+Each simulator module exposes ``register(parser)`` like the top-level commands; it is imported only
+when chosen, by a plain function-level import (no module names in strings), so the layer test and
+every other import tool sees it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 
-# device -> (provider "module:function", one-line help)
-SIMULATORS: dict[str, tuple[str, str]] = {
-    "cash": ("hw_sim.cash.cli:register", "a simulated coin/note acceptor or receipt printer"),
-    "mfp": ("hw_sim.mfp.cli:register", "a simulated MFP"),
-    "reader": ("hw_sim.readers.cli:register", "a simulated card reader"),
+Register = Callable[[argparse.ArgumentParser], None]
+
+
+def _cash() -> Register:
+    from hw_sim.cash.cli import register
+
+    return register
+
+
+def _mfp() -> Register:
+    from hw_sim.mfp.cli import register
+
+    return register
+
+
+def _reader() -> Register:
+    from hw_sim.readers.cli import register
+
+    return register
+
+
+# device -> (loader of its ``register(parser)``, one-line help)
+SIMULATORS: dict[str, tuple[Callable[[], Register], str]] = {
+    "cash": (_cash, "a simulated coin/note acceptor or receipt printer"),
+    "mfp": (_mfp, "a simulated MFP"),
+    "reader": (_reader, "a simulated card reader"),
 }
 
 
@@ -26,12 +47,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    spec, summary = SIMULATORS[args.device]
-    module_name, _, function_name = spec.partition(":")
-    device_register: Callable[[argparse.ArgumentParser], None] = getattr(
-        importlib.import_module(module_name), function_name
-    )
+    load, summary = SIMULATORS[args.device]
     device_parser = argparse.ArgumentParser(prog=f"printgate sim {args.device}", description=summary)
-    device_register(device_parser)
+    load()(device_parser)
     device_args = device_parser.parse_args(args.device_args)
     return int(device_args.func(device_args) or 0)

@@ -5,9 +5,20 @@ metering, panel lock (FIH on GPIO, vendor platforms), and job release transports
 Stands alone: imports nothing else of printgate. Errors: :mod:`mfp_adapters.errors`.
 """
 
-from mfp_adapters.device import Alert, Counters, Identity, MfpSnmp, ProbeResult, Status, Supply
+from mfp_adapters.device import (
+    Alert,
+    Counters,
+    Identity,
+    MfpSnmp,
+    PaperTray,
+    ProbeResult,
+    Status,
+    Supply,
+    trays_needing_paper,
+)
 from mfp_adapters.errors import MfpError
 from mfp_adapters.metering import CopyMeter, MeterUsage, reconcile
+from mfp_adapters.mib import TrayState
 from mfp_adapters.panel import EmbeddedPlatformAdapter, FihPanelLock, PanelLock, PulseCounts
 from mfp_adapters.pjl import JobOverrides, PjlRewriter
 from mfp_adapters.profiles import Profile, load_profiles, select_profile
@@ -29,6 +40,7 @@ __all__ = [
     "MfpError",
     "MfpSnmp",
     "PanelLock",
+    "PaperTray",
     "PjlRewriter",
     "ProbeResult",
     "Profile",
@@ -39,8 +51,10 @@ __all__ = [
     "SnmpClient",
     "Status",
     "Supply",
+    "TrayState",
     "UsmAuth",
     "load_profiles",
     "reconcile",
     "select_profile",
+    "trays_needing_paper",
 ]

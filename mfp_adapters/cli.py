@@ -2,7 +2,10 @@
 
 ``probe --json`` prints one object: ``vendor, model, serial, profile, sys_object_id,
 sys_descr, counters{total, print_mono, ...}, life_count_unit, supplies[{description,
-type, level, max, percent, index}], status{device, printer, errors[], alerts[]}``.
+type, level, max, percent, estimated, index}], trays[{index, name, media, kind, manual, level,
+max, percent, state}], status{device, printer, errors[], alerts[]}``. ``estimated`` marks a
+percentage the printer gave without a known maximum; a tray's ``state`` is ok, low, empty,
+some (at least one sheet) or unknown.
 """
 
 from __future__ import annotations
@@ -98,7 +101,14 @@ def _probe(args: argparse.Namespace) -> int:
         print(f"  {key:16} {value}")
     for supply in result["supplies"]:
         percent = "?" if supply["percent"] is None else f"{supply['percent']:.0f}%"
+        percent += " (estimated)" if supply["estimated"] else ""
         print(f"  {supply['description'] or '?':30} {percent}")
+    for tray in result["trays"]:
+        name = tray["name"] or f"input {tray['index']}"
+        media = f" {tray['media']}" if tray["media"] else ""
+        manual = " (manual feed)" if tray["manual"] else ""
+        fill = "" if tray["percent"] is None else f" {tray['percent']:.0f}%"
+        print(f"  {name + media:30} {tray['state']}{fill}{manual}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""One MFP seen over SNMP: identity, counters, status, supplies, via its vendor profile.
+"""One MFP seen over SNMP: identity, counters, status, supplies and paper trays, via its vendor profile.
 
 Garbage from the agent (a string where a counter belongs, a negative counter, an
 error-state octet string of absurd length) never becomes a value: it is skipped,
@@ -17,17 +17,34 @@ from mfp_adapters.mib import (
     ALERT_CODES,
     COUNTER_UNITS,
     DEVICE_STATUS,
+    INPUT_TYPE_MANUAL,
+    INPUT_TYPES,
+    LEVEL_OTHER,
+    PAPER_LOW_PERCENT,
     PRINTER_STATUS,
     SEVERITY,
     STD,
     SUPPLY_TYPES,
+    SupplyLevel,
+    TrayState,
     decode_error_state,
-    supply_percent,
+    supply_level,
+    tray_state,
 )
 from mfp_adapters.profiles import CounterSource, Profile, ValueSource, load_profiles, select_profile
 from mfp_adapters.snmp import Oid, SnmpClient, SnmpValue, oid_str, parse_oid
 
-__all__ = ["Alert", "Counters", "Identity", "MfpSnmp", "ProbeResult", "Status", "Supply"]
+__all__ = [
+    "Alert",
+    "Counters",
+    "Identity",
+    "MfpSnmp",
+    "PaperTray",
+    "ProbeResult",
+    "Status",
+    "Supply",
+    "trays_needing_paper",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +82,13 @@ class Counters:
 
 @dataclass(frozen=True)
 class Supply:
-    """One prtMarkerSupplies row; ``percent`` is ``None`` where the device does not say."""
+    """One prtMarkerSupplies row.
+
+    ``level`` and ``max`` are as the device reports them (-1 other, -2 unknown, -3 some
+    remaining); ``percent`` is ``None`` where the device does not say, and ``estimated`` is true
+    where it is a level read as a percentage of an unknown maximum (Sharp and others) or a
+    vendor's coarse status code, not a measurement against a known capacity.
+    """
 
     index: int
     description: str | None
@@ -73,6 +96,39 @@ class Supply:
     level: int | None
     max: int | None
     percent: float | None
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
+class PaperTray:
+    """One prtInputTable row: a paper tray, cassette or manual feed.
+
+    ``name`` is prtInputName (else prtInputDescription); ``media`` prtInputMediaName ("A4",
+    "PLAIN"); ``kind`` the prtInputType name; ``manual`` a bypass / manual feed (by its type, or
+    by its name where the device gives no type), whose paper is loaded per job: it never makes
+    the printer "low on paper". ``level`` and ``max`` are raw (sheets, or -1/-2/-3); ``percent``
+    and ``state`` follow :func:`mfp_adapters.mib.tray_state`.
+    """
+
+    index: int
+    name: str | None
+    media: str | None
+    kind: str | None
+    manual: bool
+    level: int | None
+    max: int | None
+    percent: float | None
+    state: TrayState
+
+    @property
+    def needs_paper(self) -> bool:
+        """An automatic tray that is low or empty: what "paper low" at a terminal means."""
+        return not self.manual and self.state in (TrayState.LOW, TrayState.EMPTY)
+
+
+def trays_needing_paper(trays: list[PaperTray]) -> list[PaperTray]:
+    """The automatic trays that are low or empty, in index order (empty list: paper is fine)."""
+    return [tray for tray in trays if tray.needs_paper]
 
 
 @dataclass(frozen=True)
@@ -106,6 +162,7 @@ class ProbeResult:
     counters: Counters
     status: Status
     supplies: list[Supply]
+    trays: list[PaperTray] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The probe as plain JSON types (keys as documented for ``printgate mfp probe``)."""
@@ -123,6 +180,7 @@ class ProbeResult:
                 {k: v for k, v in asdict(s).items() if k != "index"} | {"index": s.index}
                 for s in self.supplies
             ],
+            "trays": [asdict(tray) | {"state": tray.state.value} for tray in self.trays],
             "status": {
                 "device": self.status.device,
                 "printer": self.status.printer,
@@ -345,11 +403,11 @@ class MfpSnmp:
             description = _text(cols.get(6))
             if description and profile.description_cut and profile.description_cut in description:
                 description = description.split(profile.description_cut, 1)[0].strip()
-            percent = None
-            if level is not None and level >= 0 and cols.get(7) == _UNIT_PERCENT:
-                percent = float(min(level, 100))
-            elif level is not None and maximum is not None:
-                percent = supply_percent(level, maximum, profile.level_codes)
+            share = SupplyLevel(None)
+            if level is not None:  # a missing maximum is not a known one: "other" (-1)
+                capacity = maximum if maximum is not None else LEVEL_OTHER
+                unit_percent = cols.get(7) == _UNIT_PERCENT
+                share = supply_level(level, capacity, profile.level_codes, unit_percent=unit_percent)
             supplies.append(
                 Supply(
                     index=index,
@@ -357,17 +415,55 @@ class MfpSnmp:
                     type=SUPPLY_TYPES.get(type_code, str(type_code)) if type_code is not None else None,
                     level=level,
                     max=maximum,
-                    percent=percent,
+                    percent=share.percent,
+                    estimated=share.estimated,
                 )
             )
         return supplies
 
+    async def trays(self, low_percent: float = PAPER_LOW_PERCENT) -> list[PaperTray]:
+        """The prtInputTable: every paper input with its level, capacity, media and state.
+
+        A tray at or below ``low_percent`` of its capacity is ``LOW``. Where the device gives no
+        prtInputType, a tray is taken for a manual feed when its name matches the profile's
+        ``manual_tray_patterns`` (``bypass``, ``MP tray``, ...).
+        """
+        profile = await self._profile()
+        patterns = _chain(profile, "manual_tray_patterns")
+        entry = STD.prtInputEntry
+        trays = []
+        for index, cols in (await self._rows(entry)).items():
+            level = self._int((*entry, 10), cols.get(10))
+            maximum = self._int((*entry, 9), cols.get(9))
+            type_code = self._int((*entry, 2), cols.get(2))
+            name = _text(cols.get(13)) or _text(cols.get(18))
+            if type_code is not None:
+                manual = type_code == INPUT_TYPE_MANUAL
+            else:
+                manual = name is not None and any(pattern.search(name) for pattern in patterns)
+            percent, state = tray_state(level, maximum, low_percent)
+            trays.append(
+                PaperTray(
+                    index=index,
+                    name=name,
+                    media=_text(cols.get(12)),
+                    kind=INPUT_TYPES.get(type_code, str(type_code)) if type_code is not None else None,
+                    manual=manual,
+                    level=level,
+                    max=maximum,
+                    percent=percent,
+                    state=state,
+                )
+            )
+        return trays
+
     async def probe(self) -> ProbeResult:
-        """Identity, counters, status and supplies in one go."""
+        """Identity, counters, status, supplies and paper trays in one go."""
         identity = await self.identify()
         return ProbeResult(
             identity=identity,
             counters=await self.counters(),
             status=await self.status(),
             supplies=await self.supplies(),
+            trays=await self.trays(),
         )

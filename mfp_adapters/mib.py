@@ -1,8 +1,17 @@
-"""Standard MIB facts (Printer-MIB RFC 3805, HOST-RESOURCES-MIB RFC 2790) as data and small decoders."""
+"""Standard MIB facts (Printer-MIB RFC 3805, HOST-RESOURCES-MIB RFC 2790) as data and small decoders.
+
+Capacities and levels of supplies and paper inputs use three special values (RFC 3805): -1
+"other" (the sub-unit places no restriction), -2 "unknown", and for levels -3 "at least one unit
+remains". Some printers (Sharp among them, see the interop recordings) report a supply's
+maximum as -2 and its level as a percentage; monitoring tools show that level as a percent, and
+so do we, marked estimated.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import NamedTuple
 
 from mfp_adapters.snmp import Oid, parse_oid
 
@@ -12,14 +21,27 @@ __all__ = [
     "COUNTER_UNITS",
     "DEVICE_STATUS",
     "ERROR_STATE_BITS",
+    "INPUT_TYPES",
+    "LEVEL_OTHER",
+    "LEVEL_SOME_REMAINING",
+    "LEVEL_UNKNOWN",
+    "PAPER_LOW_PERCENT",
     "PRINTER_STATUS",
     "SEVERITY",
     "STD",
     "SUPPLY_TYPES",
+    "SupplyLevel",
+    "TrayState",
     "blocking_errors",
     "decode_error_state",
-    "supply_percent",
+    "supply_level",
+    "tray_state",
 ]
+
+LEVEL_OTHER = -1  # "other": no restriction (for a capacity) / not one of the cases below
+LEVEL_UNKNOWN = -2
+LEVEL_SOME_REMAINING = -3  # a level only: at least one unit (sheet, page of toner) remains
+PAPER_LOW_PERCENT = 10.0  # a tray at or below this share of its capacity is low
 
 # hrPrinterDetectedErrorState: bit 0 is the MOST significant bit of the first octet.
 ERROR_STATE_BITS: tuple[str, ...] = (
@@ -108,6 +130,17 @@ SUPPLY_TYPES = {
     33: "inserts",
     34: "covers",
 }
+# prtInputType (PrtInputTypeTC)
+INPUT_TYPES = {
+    1: "other",
+    2: "unknown",
+    3: "sheetFeedAutoRemovableTray",
+    4: "sheetFeedAutoNonRemovableTray",
+    5: "sheetFeedManual",
+    6: "continuousRoll",
+    7: "continuousFanFold",
+}
+INPUT_TYPE_MANUAL = 5
 # The prtAlertCode values an MFP front end cares about (full list: IANA-PRINTER-MIB).
 ALERT_CODES = {
     1: "other",
@@ -158,6 +191,7 @@ class STD:
     prtMarkerCounterUnit11: Oid = parse_oid("1.3.6.1.2.1.43.10.2.1.3.1.1")
     prtMarkerLifeCount11: Oid = parse_oid("1.3.6.1.2.1.43.10.2.1.4.1.1")
     prtMarkerPowerOnCount11: Oid = parse_oid("1.3.6.1.2.1.43.10.2.1.5.1.1")
+    prtInputEntry: Oid = parse_oid("1.3.6.1.2.1.43.8.2.1")
     prtMarkerSuppliesEntry: Oid = parse_oid("1.3.6.1.2.1.43.11.1.1")
     prtAlertEntry: Oid = parse_oid("1.3.6.1.2.1.43.18.1.1")
 
@@ -181,17 +215,59 @@ def blocking_errors(names: Iterable[str]) -> list[str]:
     return sorted(set(names) & BLOCKING_ERROR_BITS)
 
 
-def supply_percent(level: int, max_capacity: int, level_codes: dict[int, int] | None = None) -> float | None:
-    """Percentage 0..100 of a supply, or ``None`` where the device does not say.
+class SupplyLevel(NamedTuple):
+    """A supply's remaining share: ``percent`` (None where the device does not say) and whether
+    it is ``estimated`` (a level read as a percentage of an unknown maximum, or a vendor's coarse
+    status code) rather than measured against a known capacity."""
 
-    ``level`` -1 (no restriction), -2 (unknown) and -3 ("some remaining") give ``None``;
-    so does a non-positive capacity, except that ``level_codes`` (a vendor quirk such as
-    Brother's 0..3 status codes) maps a level to a percentage when the capacity is unknown.
+    percent: float | None
+    estimated: bool = False
+
+
+def supply_level(
+    level: int, max_capacity: int, level_codes: dict[int, int] | None = None, *, unit_percent: bool = False
+) -> SupplyLevel:
+    """The remaining share of a prtMarkerSupplies row, respecting the special values.
+
+    * capacity known (> 0), level >= 0: ``level / capacity``, measured;
+    * ``unit_percent`` (prtMarkerSuppliesSupplyUnit = percent): the level is the percentage;
+    * a vendor quirk (``level_codes``, e.g. Brother's 0..3 status codes) maps a level to a
+      percentage when the capacity is not known: estimated;
+    * capacity unknown (-2) and a level of 0..100: the level is a percentage, estimated (Sharp);
+    * levels -1/-2/-3, capacity -1 (no restriction) or 0: ``None``.
     """
-    if max_capacity <= 0:
-        if level_codes is not None and level in level_codes:
-            return float(level_codes[level])
-        return None
-    if level < 0:
-        return None
-    return round(min(100.0, 100.0 * level / max_capacity), 1)
+    if level >= 0 and unit_percent:
+        return SupplyLevel(float(min(level, 100)))
+    if max_capacity > 0:
+        return SupplyLevel(round(min(100.0, 100.0 * level / max_capacity), 1) if level >= 0 else None)
+    if level_codes is not None and level in level_codes:
+        return SupplyLevel(float(level_codes[level]), estimated=True)
+    if max_capacity == LEVEL_UNKNOWN and 0 <= level <= 100:
+        return SupplyLevel(float(level), estimated=True)
+    return SupplyLevel(None)
+
+
+class TrayState(StrEnum):
+    """How full a paper input is, as a terminal shows it."""
+
+    OK = "ok"
+    LOW = "low"  # at or below the low threshold of its capacity
+    EMPTY = "empty"
+    SOME = "some"  # level -3: at least one sheet, how many is not known
+    UNKNOWN = "unknown"  # level or capacity unknown (-1/-2)
+
+
+def tray_state(
+    level: int | None, max_capacity: int | None, low_percent: float = PAPER_LOW_PERCENT
+) -> tuple[float | None, TrayState]:
+    """``(percent, state)`` of a prtInputTable row from its current level and maximum capacity."""
+    if level is None or level in (LEVEL_OTHER, LEVEL_UNKNOWN) or level < LEVEL_SOME_REMAINING:
+        return None, TrayState.UNKNOWN
+    if level == LEVEL_SOME_REMAINING:
+        return None, TrayState.SOME
+    if level == 0:
+        return (0.0 if max_capacity and max_capacity > 0 else None), TrayState.EMPTY
+    if max_capacity is None or max_capacity <= 0:
+        return None, TrayState.UNKNOWN
+    percent = round(min(100.0, 100.0 * level / max_capacity), 1)
+    return percent, TrayState.LOW if percent <= low_percent else TrayState.OK

@@ -24,7 +24,7 @@ def _hub() -> Register:
 
 
 def _admin() -> Register:
-    from hub_server.admin_cli import register
+    from admin_cli import register
 
     return register
 
@@ -54,7 +54,7 @@ def _cash() -> Register:
 
 
 def _kiosk() -> Register:
-    from terminal_app.kiosk_cli import register
+    from terminal_app.kiosk.cli import register
 
     return register
 
@@ -72,7 +72,7 @@ def _image() -> Register:
 
 
 def _terminal() -> Register:
-    from terminal_app.terminal_cli import register
+    from terminal_app.terminal.cli import register
 
     return register
 

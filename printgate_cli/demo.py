@@ -41,10 +41,10 @@ import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 
 from mfp_adapters import IppTransport, JobOverrides
-from terminal_app.core.config import load_config
-from terminal_app.core.state import JobOverrides as ReleaseOverrides
-from terminal_app.core.state import Logout, ReleaseSelected, Screen, TerminalState
-from terminal_app.core.wiring import Terminal, build_terminal
+from terminal_app.terminal.config import load_config
+from terminal_app.terminal.state import JobOverrides as ReleaseOverrides
+from terminal_app.terminal.state import Logout, ReleaseSelected, Screen, TerminalState
+from terminal_app.terminal.wiring import Terminal, build_terminal
 
 __all__ = ["DemoSite", "register"]
 
@@ -542,7 +542,7 @@ async def scripted_walk(site: DemoSite) -> dict[str, Any]:
     say(f"alice logs out; balance now {_money((await site.balances())['user:alice'])}")
     site.set_network(False)
     say("the network is pulled: the hub is out of reach")
-    await asyncio.sleep(site.terminal.config.engine.relogin_guard_s + 0.5)
+    await asyncio.sleep(site.terminal.config.settings.relogin_guard_s + 0.5)
     site.tap("alice")
     state = await site.until(lambda s: s.screen == Screen.HOME and s.offline_session, "an offline session")
     say(f"alice taps again: offline session from the terminal's cache, balance {_money(state.balance_cents)}")
@@ -589,7 +589,7 @@ async def _console(site: DemoSite, stop: asyncio.Event) -> None:
 
 
 async def _command(site: DemoSite, words: list[str]) -> str:
-    from terminal_app.core.state import PinEntered
+    from terminal_app.terminal.state import PinEntered
 
     assert site.terminal is not None
     engine = site.terminal.engine
@@ -654,7 +654,7 @@ async def _interactive(site: DemoSite, run: asyncio.Task[None], args: argparse.N
     # Kivy must leave our command line and Python's logging alone (set before it is imported).
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    from terminal_app.ui.app import serve_ui
+    from terminal_app.terminal.ui.app import serve_ui
     from terminal_app.ui.settings import UiSettings
 
     assert site.terminal is not None

@@ -25,11 +25,21 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from reader_drivers.convert import ConversionChain
 from reader_drivers.errors import ConversionError, ReaderError
 
-__all__ = ["Backoff", "CardRead", "CardReader", "Debouncer", "HealthState", "ReaderHealth", "Technology"]
+__all__ = [
+    "Backoff",
+    "CardRead",
+    "CardReader",
+    "Debouncer",
+    "HealthState",
+    "ReaderHealth",
+    "ReaderOptions",
+    "Technology",
+]
 
 log = logging.getLogger("reader_drivers")
 
@@ -76,7 +86,12 @@ class HealthState(StrEnum):
 
 @dataclass(frozen=True)
 class ReaderHealth:
-    """A snapshot of a reader's state and counters (``reader.health``)."""
+    """A snapshot of a reader's state and counters (``reader.health``).
+
+    ``last_error`` says why the device connection last failed; ``last_rejected`` why the last
+    frame, burst or card number was refused (garbage on the line, a bad checksum, a failed
+    conversion): the line a technician needs, without reading the log.
+    """
 
     state: HealthState = HealthState.STOPPED
     bytes_received: int = 0
@@ -88,6 +103,7 @@ class ReaderHealth:
     reads_dropped: int = 0
     reconnects: int = 0
     last_error: str | None = None
+    last_rejected: str | None = None
 
 
 @dataclass
@@ -127,6 +143,15 @@ class Debouncer:
     def card_removed(self) -> None:
         """The reader saw the field empty: the next sighting of any card is new."""
         self._card = None
+
+
+class ReaderOptions(TypedDict, total=False):
+    """The keyword arguments every driver passes on to ``CardReader`` (see its constructor)."""
+
+    convert: ConversionChain | str | None
+    debounce_s: float
+    backoff: Backoff | None
+    queue_size: int
 
 
 class CardReader(abc.ABC):
@@ -213,7 +238,7 @@ class CardReader(abc.ABC):
 
     def _reject(self, reason: str) -> None:
         """Count a rejected frame and log why."""
-        self._count(frames_rejected=self._health.frames_rejected + 1)
+        self._count(frames_rejected=self._health.frames_rejected + 1, last_rejected=reason)
         log.warning("%s: rejected frame: %s", self.reader_id, reason)
 
     def _card_removed(self) -> None:
@@ -233,8 +258,9 @@ class CardReader(abc.ABC):
         try:
             number = self.convert(number) if self.convert else number
         except ConversionError as exc:
-            self._count(conversions_rejected=self._health.conversions_rejected + 1)
-            log.warning("%s: card %s not converted: %s", self.reader_id, raw.hex().upper()[:64], exc)
+            reason = f"card {raw.hex().upper()[:64]} not converted: {exc}"
+            self._count(conversions_rejected=self._health.conversions_rejected + 1, last_rejected=reason)
+            log.warning("%s: %s", self.reader_id, reason)
             return
         try:
             self._queue.put_nowait(CardRead(raw, str(technology), self.reader_id, at_s, number))
@@ -244,8 +270,9 @@ class CardReader(abc.ABC):
 
     # --- internals --------------------------------------------------------------------
 
-    def _count(self, **changes: object) -> None:
-        self._health = replace(self._health, **changes)  # type: ignore[arg-type]
+    def _count(self, **changes: Any) -> None:
+        # Any: each caller names one ReaderHealth field; replace() rejects an unknown name
+        self._health = replace(self._health, **changes)
 
     async def _run(self) -> None:
         while True:

@@ -99,6 +99,10 @@ async def _report_health(reader: CardReader) -> None:
             last_state = state
         rejected = (health.frames_rejected, health.conversions_rejected)
         if rejected != last_rejected:
-            print(f"rejected so far: {rejected[0]} frames, {rejected[1]} conversions", file=sys.stderr)
+            print(
+                f"rejected so far: {rejected[0]} frames, {rejected[1]} conversions"
+                f" (last: {health.last_rejected})",
+                file=sys.stderr,
+            )
             last_rejected = rejected
         await asyncio.sleep(0.05)

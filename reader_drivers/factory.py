@@ -14,39 +14,41 @@ nfc       nfcpy path: usb, usb:054c:06c1,              ``poll_interval_s``
 ========  ==========================================  ==================================
 
 Every driver also takes ``convert`` (a chain, see ``reader_drivers.convert``),
-``debounce_s`` (default 3.0), ``reader_id`` and ``backoff``. Drivers import their
-hardware library only when chosen.
+``debounce_s`` (default 3.0), ``reader_id`` and ``backoff``. The driver classes are plain
+imports; each imports its hardware library (pyscard, nfcpy, evdev) only when it opens a device.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from reader_drivers.base import CardReader
 from reader_drivers.errors import ReaderConfigError
+from reader_drivers.keyboard_wedge import WedgeReader
+from reader_drivers.nfc_reader import NfcReader
+from reader_drivers.pcsc_reader import PcscReader
+from reader_drivers.serial_reader import SerialReader
 
 __all__ = ["DRIVERS", "DriverSpec", "open_reader"]
 
 
 @dataclass(frozen=True)
 class DriverSpec:
-    """Where a driver's class lives and how its constructor is called."""
+    """A driver's class and how its constructor is called."""
 
-    module: str
-    class_name: str
+    reader_class: type[CardReader]
     location_required: bool
     profile_argument: bool = False  # the serial class takes the driver name as its profile
 
 
 DRIVERS: dict[str, DriverSpec] = {
-    "rdm6300": DriverSpec("reader_drivers.serial_reader", "SerialReader", True, True),
-    "id12la": DriverSpec("reader_drivers.serial_reader", "SerialReader", True, True),
-    "twn4": DriverSpec("reader_drivers.serial_reader", "SerialReader", True, True),
-    "wedge": DriverSpec("reader_drivers.keyboard_wedge", "WedgeReader", True),
-    "pcsc": DriverSpec("reader_drivers.pcsc_reader", "PcscReader", False),
-    "nfc": DriverSpec("reader_drivers.nfc_reader", "NfcReader", False),
+    "rdm6300": DriverSpec(SerialReader, True, True),
+    "id12la": DriverSpec(SerialReader, True, True),
+    "twn4": DriverSpec(SerialReader, True, True),
+    "wedge": DriverSpec(WedgeReader, True),
+    "pcsc": DriverSpec(PcscReader, False),
+    "nfc": DriverSpec(NfcReader, False),
 }
 
 
@@ -72,12 +74,11 @@ def open_reader(
     location = url if url is not None else device
     if spec.location_required and not location:
         raise ReaderConfigError(f"the {driver} driver needs a url or a device")
-    reader_class = getattr(importlib.import_module(spec.module), spec.class_name)
     arguments: list[Any] = [driver] if spec.profile_argument else []
     if location is not None:
         arguments.append(location)
     try:
-        reader: CardReader = reader_class(*arguments, convert=convert, debounce_s=debounce_s, **options)
+        reader: CardReader = spec.reader_class(*arguments, convert=convert, debounce_s=debounce_s, **options)
     except TypeError as exc:
         raise ReaderConfigError(f"{driver}: {exc}") from exc
     return reader

@@ -29,8 +29,9 @@ import stat
 import struct
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from typing import Unpack
 
-from reader_drivers.base import CardReader, Technology, now_s
+from reader_drivers.base import CardReader, ReaderOptions, Technology, now_s
 from reader_drivers.errors import ReaderConfigError, ReaderUnavailable
 from reader_drivers.keymaps import ALT_KEYS, ENTER_KEYS, KEYMAPS, KEYPAD_DIGITS, SHIFT_KEYS
 
@@ -196,12 +197,12 @@ class WedgeReader(CardReader):
         min_length: int = 4,
         grab: bool = True,
         reader_id: str | None = None,
-        **options: object,
+        **options: Unpack[ReaderOptions],
     ) -> None:
         WedgeDecoder(keymap)  # fail now, not in the background task, on a bad keymap
         self.device_path = device_path
         self.keymap, self.max_gap_s, self.min_length, self.grab = keymap, max_gap_s, min_length, grab
-        super().__init__(reader_id or f"wedge:{device_path}", **options)  # type: ignore[arg-type]
+        super().__init__(reader_id or f"wedge:{device_path}", **options)
 
     async def _session(self) -> None:
         decoder = WedgeDecoder(

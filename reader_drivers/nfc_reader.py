@@ -12,10 +12,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
 from reader_drivers._thread_feed import ThreadFeed
-from reader_drivers.base import CardReader, Technology, now_s
+from reader_drivers.base import CardReader, ReaderOptions, Technology, now_s
 from reader_drivers.errors import ReaderUnavailable
 
 __all__ = ["NfcReader", "check_uid"]
@@ -41,11 +41,11 @@ class NfcReader(CardReader):
         *,
         poll_interval_s: float = 0.1,
         reader_id: str | None = None,
-        **options: object,
+        **options: Unpack[ReaderOptions],
     ) -> None:
         self.path = path
         self.poll_interval_s = poll_interval_s
-        super().__init__(reader_id or f"nfc:{path}", **options)  # type: ignore[arg-type]
+        super().__init__(reader_id or f"nfc:{path}", **options)
 
     async def _session(self) -> None:
         poll = partial(_poll_tags, self.path, self.poll_interval_s)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
 from reader_drivers._thread_feed import ThreadFeed
-from reader_drivers.base import CardReader, Technology, now_s
+from reader_drivers.base import CardReader, ReaderOptions, Technology, now_s
 from reader_drivers.errors import CardCommandError, ReaderUnavailable
 
 __all__ = [
@@ -74,11 +74,11 @@ class PcscReader(CardReader):
         *,
         poll_timeout_s: float = 0.2,
         reader_id: str | None = None,
-        **options: object,
+        **options: Unpack[ReaderOptions],
     ) -> None:
         self.reader_name = reader_name
         self.poll_timeout_s = poll_timeout_s
-        super().__init__(reader_id or f"pcsc:{reader_name or 'first'}", **options)  # type: ignore[arg-type]
+        super().__init__(reader_id or f"pcsc:{reader_name or 'first'}", **options)
 
     async def _session(self) -> None:
         watch = partial(_watch, self.reader_name, int(self.poll_timeout_s * 1000))

@@ -18,12 +18,12 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
 import serial
 
 from reader_drivers._thread_feed import ThreadFeed
-from reader_drivers.base import CardReader, now_s
+from reader_drivers.base import CardReader, ReaderOptions, now_s
 from reader_drivers.errors import ReaderUnavailable
 from reader_drivers.serial_frames import TWN4_SEARCH_TAG, ParsedCard, StxEtxParser, Twn4Parser
 
@@ -62,12 +62,12 @@ class SerialReader(CardReader):
         *,
         reader_id: str | None = None,
         read_timeout_s: float = 0.05,
-        **options: object,
+        **options: Unpack[ReaderOptions],
     ) -> None:
         self.profile = SERIAL_PROFILES[profile] if isinstance(profile, str) else profile
         self.port_url = port_url
         self.read_timeout_s = read_timeout_s
-        super().__init__(reader_id or f"{self.profile.name}:{port_url}", **options)  # type: ignore[arg-type]
+        super().__init__(reader_id or f"{self.profile.name}:{port_url}", **options)
 
     def _open(self) -> serial.Serial:
         try:

@@ -10,12 +10,16 @@ SYSTEM_PACKAGES=(
     pcscd libpcsclite-dev swig vsmartcard-vpcd
     # print intake analysis and IPP conformance clients / reference printer
     ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon
-    # telemetry broker and the scale-out database
-    mosquitto postgresql
+    # fleet broker and its command-line clients (ACL tests), and the scale-out database
+    mosquitto mosquitto-clients postgresql
     # Kivy under a virtual screen
     xvfb xauth libmtdev1 libgl1 libegl1 libgles2
     # benchmarks: h2load, a C load generator for the hub's gRPC endpoint
     nghttp2-client
+    # directory sync: python-ldap builds against libldap; the tests run a private slapd
+    libldap-dev libsasl2-dev slapd ldap-utils
+    # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
+    ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
     # terminal OS images: root file systems, slots, disk images, bundles, arm64 chroots, boots
     mmdebstrap squashfs-tools fdisk dosfstools mtools e2fsprogs bmap-tools grub-efi-amd64-bin grub-common
     rauc qemu-user-static binfmt-support arch-test
@@ -29,6 +33,9 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing system packages: ${missing[*]}"
     apt-get update -qq
+    # slapd's package would otherwise configure and start a system-wide directory; the tests
+    # start their own, so only the binaries are wanted
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

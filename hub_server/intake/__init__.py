@@ -3,7 +3,8 @@
 
 This subpackage imports nothing else of ``hub_server``: the hub plugs in through the
 ``JobRegistry`` protocol (``InMemoryJobRegistry`` is the shipped implementation) and hands
-in a ``Spool``. Start everything with ``await start_intake(registry, spool, ...)``.
+in a ``Spool``. Start everything with ``await start_intake(registry, spool, ...)``; when the
+hub deletes or expires a job itself, it calls ``IntakeServer.service.stop_analysis(job_id)``.
 """
 
 from __future__ import annotations
@@ -36,12 +37,23 @@ from .ipp_codec import (
     parse_message,
 )
 from .ipp_codes import JobState, Operation, Status
-from .jobs import InMemoryJobRegistry, JobRecord, JobRegistry, PrintTicket
+from .jobs import (
+    REASON_ANALYSING,
+    REASON_ANALYSIS_QUEUED,
+    REASON_HELD,
+    InMemoryJobRegistry,
+    JobRecord,
+    JobRegistry,
+    PrintTicket,
+)
 from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService
 from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
 
 __all__ = [
+    "REASON_ANALYSING",
+    "REASON_ANALYSIS_QUEUED",
+    "REASON_HELD",
     "AnalysisError",
     "AnalysisLimits",
     "DocumentSettings",

@@ -1,8 +1,11 @@
 """Document analysis: pages, colour per page, paper size, PJL settings and a page-1 thumbnail.
 
 Ghostscript does the rendering, always as a subprocess with ``-dSAFER``, a wall-clock
-timeout and rlimits (address space, CPU seconds, output file size), so a PDF bomb or a
-PostScript ``{} loop`` costs at most ``timeout_s`` and ``memory_bytes_max`` and never the hub.
+timeout, rlimits (address space, CPU seconds, output file size) and a lower CPU priority
+(``nice``), so a PDF bomb or a PostScript ``{} loop`` costs at most ``timeout_s`` and
+``memory_bytes_max`` and never the hub. Every helper runs in its own process group; a
+timeout or a cancelled analysis (the job was deleted) kills the whole group at once.
+How many analyses run at the same time is bounded by ``analysis_queue.AnalysisQueue``.
 
 * ``-sDEVICE=inkcov`` prints the C, M, Y, K coverage (0..1) of every page; a page counts as
   colour when C, M or Y exceeds ``color_threshold`` (gray renders as K only). The same
@@ -20,10 +23,13 @@ colour per page, copies and duplex from the page headers (no ink coverage).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import re
 import shutil
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +51,7 @@ log = logging.getLogger(__name__)
 
 _GS = "gs"
 _PRLIMIT = "prlimit"
+_NICE = "nice"
 _PWG_SCANNER = Path(__file__).with_name("pwg_raster.py")
 # Print "%%PAGESIZE w h" for every output page (reason 0 showpage / 1 copypage), then let
 # the page through to the device; reason 2 is device deactivation and must not print.
@@ -76,6 +83,7 @@ class AnalysisLimits:
     memory_bytes_max: int = 1024 * 1024 * 1024
     thumbnail_dpi: int = 20
     color_threshold: float = 0.0001
+    niceness: int = 10  # added to the hub's; logins and intake win the CPU over analyses
 
 
 @dataclass(frozen=True)
@@ -170,35 +178,50 @@ def parse_pjl_header(head: bytes) -> tuple[DocumentSettings, int]:
     return settings, language_match.end() if language_match else 0
 
 
-def _limited(argv: list[str], memory_bytes_max: int, cpu_s: int) -> list[str]:
-    """``argv`` run under resource limits by util-linux ``prlimit``.
+def _limited(argv: list[str], limits: AnalysisLimits) -> list[str]:
+    """``argv`` run under resource limits by util-linux ``prlimit``, at a lower priority.
 
     Not a ``preexec_fn``: that forces a plain fork of the hub, whose gRPC threads then run
     their fork handlers in the child (seen as "epoll_wait error: Bad file descriptor"); without
-    it Python can vfork/exec and gRPC never sees the child.
+    it Python can vfork/exec and gRPC never sees the child. ``prlimit`` and ``nice`` exec
+    the helper, so the process we start is the helper itself.
     """
+    cpu_s = int(limits.timeout_s) + 1
     return [
         _PRLIMIT,
-        f"--as={memory_bytes_max}",
+        f"--as={limits.memory_bytes_max}",
         f"--cpu={cpu_s}:{cpu_s + 1}",
         f"--fsize={64 * 1024 * 1024}",
         "--core=0",
         "--",
+        _NICE,
+        "-n",
+        str(limits.niceness),
         *argv,
     ]
 
 
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    # The helper leads its own process group (start_new_session): anything it started dies too.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 async def _run_limited(argv: list[str], limits: AnalysisLimits, what: str) -> bytes:
-    """Run a helper with rlimits and a timeout; stdout, or ``AnalysisError``."""
-    for program in (_PRLIMIT, argv[0]):
+    """Run a helper with rlimits and a timeout; stdout, or ``AnalysisError``.
+
+    Cancelling the caller kills the helper's process group before the cancellation goes on.
+    """
+    for program in (_PRLIMIT, _NICE, argv[0]):
         if shutil.which(program) is None:
             raise AnalysisError(f"{what} ({program}) is not installed")
     try:
         process = await asyncio.create_subprocess_exec(
-            *_limited(argv, limits.memory_bytes_max, int(limits.timeout_s) + 1),
+            *_limited(argv, limits),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
     except FileNotFoundError:
         raise AnalysisError(f"{what} ({argv[0]}) is not installed") from None
@@ -208,8 +231,8 @@ async def _run_limited(argv: list[str], limits: AnalysisLimits, what: str) -> by
         raise AnalysisError(f"{what} timed out after {limits.timeout_s} s") from None
     finally:
         if process.returncode is None:  # timed out or cancelled: never leave it running
-            process.kill()
-            await process.wait()
+            _kill_group(process)
+            await asyncio.shield(process.wait())
     if process.returncode != 0:
         message = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {process.returncode}"]
         raise AnalysisError(f"{what} failed: {message[0][:200]}")

@@ -1,10 +1,13 @@
 """A small asyncio HTTP/1.1 server, just enough for IPP (RFC 8010 section 4 / RFC 9112).
 
 What it does: request line and headers bounded by the stream limit (``header_bytes_max``,
-431 beyond it) and a header timeout; ``Content-Length`` and ``chunked`` request bodies
-(CUPS sends chunked); ``Expect: 100-continue``; keep-alive (HTTP/1.1 default) with an idle
-timeout between requests; an idle timeout on every body read, so a client that stalls
-mid-upload is dropped; TLS when the listener is given an ``ssl.SSLContext``.
+431 beyond it) and a header timeout (for the whole head, however slowly it trickles in);
+``Content-Length`` and ``chunked`` request bodies (CUPS sends chunked); ``Expect:
+100-continue``; keep-alive (HTTP/1.1 default) with an idle timeout between requests; TLS
+when the listener is given an ``ssl.SSLContext``. Every body read is bounded by a
+``TransferBudget`` (idle timeout, minimum average rate, deadline), so a client that stalls or
+trickles mid-upload is answered 408 and dropped; a client that stops reading our response is
+dropped after the idle timeout.
 
 Bodies are never buffered: the handler reads ``HttpRequest.body`` chunk by chunk. If the
 handler answers before reading the whole body, up to ``drain_bytes_max`` is read and
@@ -20,6 +23,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+
+from .transfer import TransferBudget, TransferLimits, TransferTooSlow
 
 __all__ = ["BodyReader", "HttpError", "HttpRequest", "HttpResponse", "serve_connection"]
 
@@ -53,24 +58,25 @@ class HttpError(Exception):
 
 
 class BodyReader:
-    """Reads a request body (Content-Length or chunked) with an idle timeout per read."""
+    """Reads a request body (Content-Length or chunked) within a ``TransferBudget`` that
+    starts when the body reader is made (right after the request head)."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, length: int | None, chunked: bool, idle_timeout_s: float
+        self, reader: asyncio.StreamReader, length: int | None, chunked: bool, limits: TransferLimits
     ) -> None:
         self._reader = reader
         self._remaining = length or 0
         self._chunked = chunked
         self._chunk_left = 0
-        self._idle_timeout_s = idle_timeout_s
+        self._budget = TransferBudget(limits)
         self.complete = not chunked and not length
         self.bytes_read = 0
 
     async def _wait(self, awaitable: Awaitable[bytes]) -> bytes:
         try:
-            return await asyncio.wait_for(awaitable, self._idle_timeout_s)
-        except TimeoutError:
-            raise HttpError(408, f"client sent nothing for {self._idle_timeout_s} s") from None
+            return await self._budget.wait(awaitable)
+        except TransferTooSlow as error:
+            raise HttpError(408, f"request body: {error}") from None
         except asyncio.IncompleteReadError:
             raise HttpError(400, "connection closed mid-body") from None
         except asyncio.LimitOverrunError:
@@ -82,6 +88,7 @@ class BodyReader:
             return b""
         data = await (self._read_chunked(max_bytes) if self._chunked else self._read_plain(max_bytes))
         self.bytes_read += len(data)
+        self._budget.received(len(data))
         return data
 
     async def _read_plain(self, max_bytes: int) -> bytes:
@@ -170,7 +177,7 @@ class HttpLimits:
 
     header_timeout_s: float = 30.0
     keepalive_timeout_s: float = 60.0
-    idle_timeout_s: float = 30.0
+    body: TransferLimits = field(default_factory=TransferLimits)
     drain_bytes_max: int = 4 * 1024 * 1024
     linger_s: float = 2.0
 
@@ -225,6 +232,15 @@ def _serialise(response: HttpResponse, keep_alive: bool) -> bytes:
 Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
 
 
+async def _send(writer: asyncio.StreamWriter, data: bytes, timeout_s: float) -> None:
+    """Write ``data``; a client that does not read it within ``timeout_s`` is gone."""
+    writer.write(data)
+    try:
+        await asyncio.wait_for(writer.drain(), timeout_s)
+    except TimeoutError:
+        raise ConnectionError(f"client read nothing of our answer for {timeout_s:g} s") from None
+
+
 async def _read_head(reader: asyncio.StreamReader, timeout_s: float) -> bytes | None:
     """The next request head, or None when the client is gone or silent."""
     try:
@@ -250,7 +266,7 @@ async def _one_request(
     length, chunked = _body_framing(headers)
     if headers.get("expect", "").lower() == "100-continue":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    body = BodyReader(reader, length, chunked, limits.idle_timeout_s)
+    body = BodyReader(reader, length, chunked, limits.body)
     peer = writer.get_extra_info("peername")
     request = HttpRequest(
         method, target, version, headers, body, writer.get_extra_info("sslcontext") is not None, str(peer)
@@ -261,8 +277,7 @@ async def _one_request(
     )
     if not body.complete:
         keep_alive = keep_alive and await body.drain(limits.drain_bytes_max)
-    writer.write(_serialise(response, keep_alive))
-    await writer.drain()
+    await _send(writer, _serialise(response, keep_alive), limits.body.idle_timeout_s)
     return keep_alive, not body.complete
 
 
@@ -278,10 +293,17 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, li
 
 
 async def serve_connection(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler, limits: HttpLimits
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    handler: Handler,
+    limits: HttpLimits,
+    count: Callable[[str], None] = lambda event: None,
 ) -> None:
-    """Serve requests on one connection until close, error or timeout."""
+    """Serve requests on one connection until close, error or timeout.
+
+    ``count`` is told ``http_<status>`` for every request refused at the HTTP level."""
     first, unread = True, False
+    peer = writer.get_extra_info("peername")
     try:
         keep_alive = True
         while keep_alive:
@@ -289,11 +311,16 @@ async def serve_connection(
             first = False
     except HttpError as error:
         unread = True
-        log.info("http: %s from %s: %s", error.status, writer.get_extra_info("peername"), error)
+        count(f"http_{error.status}")
+        # A body that stalls or trickles is how a client would hold connections: say so loudly.
+        level = logging.WARNING if error.status == 408 else logging.INFO
+        log.log(level, "http: %s from %s: %s", error.status, peer, error)
         with contextlib.suppress(ConnectionError):
-            writer.write(_serialise(HttpResponse(error.status, f"{error}\n".encode()), keep_alive=False))
-            await writer.drain()
-    except (ConnectionError, asyncio.IncompleteReadError):
+            response = _serialise(HttpResponse(error.status, f"{error}\n".encode()), keep_alive=False)
+            await _send(writer, response, limits.body.idle_timeout_s)
+    except ConnectionError as error:
+        log.info("http: connection from %s ended: %s", peer, error)
+    except asyncio.IncompleteReadError:
         pass
     finally:
         if unread:  # we answered before the client finished sending

@@ -100,6 +100,7 @@ _SUPPORTED_OPERATIONS = (
     Operation.GET_JOB_ATTRIBUTES,
     Operation.GET_JOBS,
     Operation.GET_PRINTER_ATTRIBUTES,
+    Operation.CANCEL_MY_JOBS,
 )
 
 

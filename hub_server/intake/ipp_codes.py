@@ -20,6 +20,8 @@ class Operation(IntEnum):
     GET_JOB_ATTRIBUTES = 0x0009
     GET_JOBS = 0x000A
     GET_PRINTER_ATTRIBUTES = 0x000B
+    CANCEL_JOBS = 0x0038  # PWG 5100.11; an operator's operation, not offered
+    CANCEL_MY_JOBS = 0x0039  # PWG 5100.11
 
 
 class Status(IntEnum):

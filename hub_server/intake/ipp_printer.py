@@ -1,13 +1,27 @@
 """The hub's IPP printer object: RFC 8011 operations over the HTTP front-end.
 
 Supported: Get-Printer-Attributes, Validate-Job, Print-Job, Create-Job + Send-Document,
-Get-Jobs, Get-Job-Attributes, Cancel-Job. Every accepted job is held (``pending-held``)
-until released at a printer, so jobs never reach ``completed`` here.
+Get-Jobs, Get-Job-Attributes, Cancel-Job, Cancel-My-Jobs. Every accepted job is held
+(``pending-held``) until released at a printer, so jobs never reach ``completed`` here.
 
-The job owner is the HTTP-authenticated user when ``IntakeConfig.authenticate`` accepted
-one, else the sanitised ``requesting-user-name``. Document data is streamed from the HTTP
-body into the spool and never held whole in memory. Jobs of other users are visible to
-Get-Jobs / Get-Job-Attributes only through a small public attribute set (id, uri, state).
+Who is asking: the HTTP-authenticated user when ``IntakeConfig.authenticate`` accepted one
+(a *verified* requester), else the sanitised ``requesting-user-name`` (a *claimed* name,
+which anyone can send). The job owner is that name either way, and the record says which it
+was (``owner_verified``). What a requester may do with an existing job depends only on
+proof, never on a claim:
+
+* A job's private attributes (name, originating user, format, sizes, ticket, times) are
+  shown only to its verified owner; everyone else, a claimed owner included, sees the
+  public set (id, uri, printer uri, state, state reasons). ``my-jobs`` lists the verified
+  requester's jobs, and nothing for a claimed name.
+* Cancel-Job and Cancel-My-Jobs need a verified owner. A claimed name gets
+  ``client-error-not-authorized``, or, when the queue can authenticate, an HTTP 401
+  challenge so the client retries with credentials. Cancel-Jobs (every user's jobs, an
+  operator's operation) is not offered.
+* Send-Document must come from the name that sent Create-Job, and from a verified requester
+  when Create-Job's was verified.
+
+Document data is streamed from the HTTP body into the spool and never held whole in memory.
 """
 
 from __future__ import annotations
@@ -52,7 +66,7 @@ from .ipp_codec import (
     parse_message,
     peek_request_id,
 )
-from .ipp_codes import Operation, Status
+from .ipp_codes import JobState, Operation, Status
 from .jobs import FINAL_STATES, JobRecord, PrintTicket
 from .names import clean_job_name, clean_user_name
 from .service import IntakeService, Submission
@@ -81,6 +95,20 @@ class IppContext:
     printer_uri: str
     tls: bool
     auth_user: str | None
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who sent a request: a sanitised name, whether it was proven (HTTP authentication)
+    or merely claimed (``requesting-user-name``), and the hub user it names (None: unknown)."""
+
+    name: str
+    verified: bool
+    owner: str | None
+
+
+class _CredentialsNeeded(Exception):
+    """The operation needs a verified requester and the queue can authenticate: answer 401."""
 
 
 def _string(value: object) -> str:
@@ -130,6 +158,7 @@ class IppPrinter:
             Operation.GET_JOBS: self._get_jobs,
             Operation.GET_JOB_ATTRIBUTES: self._get_job_attributes,
             Operation.CANCEL_JOB: self._cancel_job,
+            Operation.CANCEL_MY_JOBS: self._cancel_my_jobs,
         }
 
     # ------------------------------------------------------------------ HTTP entry
@@ -151,7 +180,11 @@ class IppPrinter:
             self.service.count("ipp_malformed")
             log.warning("ipp: rejected malformed request from %s: %s", request.peer, error)
             return self._ipp_response(self._error_response(error.request_id, error.status, str(error)))
-        response = await self.dispatch(message, _document(leftover, request.body), context)
+        try:
+            response = await self.dispatch(message, _document(leftover, request.body), context)
+        except _CredentialsNeeded:
+            self.service.count("auth_challenged")
+            return _challenge()
         return self._ipp_response(response)
 
     def _ipp_response(self, message: IppMessage) -> HttpResponse:
@@ -160,9 +193,7 @@ class IppPrinter:
     def _authenticate(self, request: HttpRequest) -> tuple[str | None, HttpResponse | None]:
         config = self.service.config
         header = request.header("authorization")
-        challenge = HttpResponse(
-            401, b"authentication required\n", headers={"WWW-Authenticate": 'Basic realm="printgate"'}
-        )
+        challenge = _challenge()
         if not header:
             return None, challenge if config.require_authentication else None
         scheme, _, token = header.partition(" ")
@@ -231,8 +262,8 @@ class IppPrinter:
         except SpoolLimitExceeded as error:
             status = Status.REQUEST_ENTITY_TOO_LARGE if error.kind == "bytes" else Status.TOO_MANY_JOBS
             self._fail(response, status, str(error))
-        except HttpError:
-            raise  # the transport failed (stalled or broken upload): no IPP answer possible
+        except (HttpError, _CredentialsNeeded):
+            raise  # answered at the HTTP level: a broken upload, or a 401 challenge
         except Exception:  # a bug or a registry/disk failure must not kill the listener
             log.exception("ipp: operation 0x%04x failed", request.code)
             self._fail(response, Status.INTERNAL_ERROR, "internal error")
@@ -280,11 +311,38 @@ class IppPrinter:
             raise IppRequestError("printer-uri is required", Status.BAD_REQUEST)
 
     # ------------------------------------------------------------------ helpers
-    def _requester(self, request: IppMessage, context: IppContext) -> str:
+    def _requester(self, request: IppMessage, context: IppContext) -> Requester:
         if context.auth_user:
-            return context.auth_user
-        attribute = _op_attribute(request, "requesting-user-name", _NAME_TAGS)
-        return clean_user_name(_string(attribute.first)) if attribute else ""
+            name, verified = context.auth_user, True
+        else:
+            attribute = _op_attribute(request, "requesting-user-name", _NAME_TAGS)
+            name, verified = (clean_user_name(_string(attribute.first)) if attribute else ""), False
+        owner = self.service.registry.resolve_owner(name) if name else None
+        return Requester(name, verified, owner)
+
+    def _names(self, record: JobRecord, requester: Requester) -> bool:
+        """``requester``'s name is the job's owner (for an unclaimed job: its submitter)."""
+        if record.owner is None:
+            return bool(requester.name) and requester.name == record.submitted_by
+        return requester.owner == record.owner
+
+    def _owns(self, record: JobRecord, requester: Requester) -> bool:
+        """``requester`` proved to be the job's owner; a claimed name never owns a job."""
+        return requester.verified and self._names(record, requester)
+
+    def _require_verified(self, requester: Requester, what: str) -> None:
+        """Refuse a merely claimed requester: 401 when the queue can authenticate, so the
+        client retries with credentials; otherwise not-authorized with what to do instead."""
+        if requester.verified:
+            return
+        if self.service.config.authenticate is not None:
+            raise _CredentialsNeeded
+        self.service.count("ipp_claim_refused")
+        raise IppRequestError(
+            f"{what} needs an authenticated user and this queue does not authenticate IPP"
+            " clients: delete held jobs at a printgate terminal or on the web page",
+            Status.NOT_AUTHORIZED,
+        )
 
     def _unsupported(self, response: IppMessage, attribute: IppAttribute) -> None:
         group = response.group(Tag.UNSUPPORTED_GROUP) or response.new_group(Tag.UNSUPPORTED_GROUP)
@@ -362,13 +420,14 @@ class IppPrinter:
         requester = self._requester(request, context)
         ticket = self._ticket(request, response)
         submission = Submission(
-            submitted_by=requester or "anonymous",
+            submitted_by=requester.name or "anonymous",
             job_name=clean_job_name(_string(job_name.first)) if job_name else "untitled",
             document_format=document_format,
             source="ipp",
             ticket=ticket,
+            verified=requester.verified,
         )
-        return submission, self.service.resolve(requester)
+        return submission, self.service.resolve(requester.name)
 
     def _document_format(self, request: IppMessage, response: IppMessage) -> str:
         attribute = _op_attribute(request, "document-format", (Tag.MIME_MEDIA_TYPE,))
@@ -403,12 +462,6 @@ class IppPrinter:
         if record is None:
             raise IppRequestError(f"job {job_id} does not exist", Status.NOT_FOUND)
         return record
-
-    def _manages(self, record: JobRecord, requester: str) -> bool:
-        if record.owner is None:
-            return bool(requester) and requester == record.submitted_by
-        owner = self.service.registry.resolve_owner(requester) if requester else None
-        return owner is not None and owner == record.owner
 
     def _requested(self, request: IppMessage, default: set[str] | None) -> set[str] | None:
         group = request.group(Tag.OPERATION)
@@ -486,8 +539,10 @@ class IppPrinter:
             raise IppRequestError("last-document is required", Status.BAD_REQUEST)
         record = self._target_job(request)
         requester = self._requester(request, context)
-        if not self._manages(record, requester):
+        if not self._names(record, requester):
             raise IppRequestError(f"job {record.job_id} belongs to another user", Status.NOT_AUTHORIZED)
+        if record.owner_verified:
+            self._require_verified(requester, "adding a document to an authenticated user's job")
         if record.state in FINAL_STATES:
             raise IppRequestError(f"job {record.job_id} is already finished", Status.NOT_POSSIBLE)
         document_format = self._document_format(request, response)
@@ -518,11 +573,11 @@ class IppPrinter:
         requested = self._requested(request, _DEFAULT_GET_JOBS)
         records = [r for r in self.service.registry.list_jobs() if _matches_which(r, which_jobs)]
         if my_jobs is not None and my_jobs.first is True:
-            records = [r for r in records if self._manages(r, requester)]
+            records = [r for r in records if self._owns(r, requester)]
         if limit is not None and isinstance(limit.first, int) and limit.first > 0:
             records = records[: limit.first]
         for record in records:
-            self._add_job_attributes(response, record, context, requested, self._manages(record, requester))
+            self._add_job_attributes(response, record, context, requested, self._owns(record, requester))
 
     def _add_job_attributes(
         self,
@@ -541,7 +596,7 @@ class IppPrinter:
         self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
     ) -> None:
         record = self._target_job(request)
-        own = self._manages(record, self._requester(request, context))
+        own = self._owns(record, self._requester(request, context))
         self._add_job_attributes(response, record, context, self._requested(request, None), own)
 
     async def _cancel_job(
@@ -549,15 +604,58 @@ class IppPrinter:
     ) -> None:
         record = self._target_job(request)
         requester = self._requester(request, context)
-        if not self._manages(record, requester):
+        self._require_verified(requester, "Cancel-Job")
+        if not self._owns(record, requester):
             raise IppRequestError(f"job {record.job_id} belongs to another user", Status.NOT_AUTHORIZED)
+        self._cancel(record, requester)
+
+    def _cancel(self, record: JobRecord, requester: Requester) -> None:
         try:
-            self.service.cancel(record.job_id, record.owner if record.owner is not None else requester)
+            self.service.cancel(record.job_id, record.owner if record.owner is not None else requester.name)
         except JobNotFound:
             raise IppRequestError(f"job {record.job_id} does not exist", Status.NOT_FOUND) from None
         except JobNotCancelable as error:
             status = Status.NOT_AUTHORIZED if error.not_owner else Status.NOT_POSSIBLE
             raise IppRequestError(str(error), status) from None
+
+    async def _cancel_my_jobs(
+        self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
+    ) -> None:
+        """PWG 5100.11: cancel the verified requester's held jobs, or only those in ``job-ids``
+        (all of them or none: if one is not the requester's held job, nothing is cancelled
+        and the offending ids are returned as unsupported)."""
+        requester = self._requester(request, context)
+        self._require_verified(requester, "Cancel-My-Jobs")
+        mine = {
+            record.job_id: record
+            for record in self.service.registry.list_jobs(requester.owner)
+            if record.state == JobState.PENDING_HELD and self._owns(record, requester)
+        }
+        group = request.group(Tag.OPERATION)
+        job_ids = group.get("job-ids") if group else None
+        targets = list(mine.values())
+        if job_ids is not None:
+            wanted = [value.value for value in job_ids.values if isinstance(value.value, int)]
+            if job_ids.tag != Tag.INTEGER or len(wanted) != len(job_ids.values):
+                raise IppRequestError("job-ids must be integers", Status.BAD_REQUEST)
+            refused = [job_id for job_id in wanted if job_id not in mine]
+            if refused:
+                self._unsupported(
+                    response, IppAttribute("job-ids", [IppValue(Tag.INTEGER, i) for i in refused])
+                )
+                raise IppRequestError(
+                    f"jobs {', '.join(map(str, refused))} are not your held jobs; nothing was cancelled",
+                    Status.NOT_POSSIBLE,
+                )
+            targets = [mine[job_id] for job_id in dict.fromkeys(wanted)]
+        for record in targets:
+            self._cancel(record, requester)
+
+
+def _challenge() -> HttpResponse:
+    return HttpResponse(
+        401, b"authentication required\n", headers={"WWW-Authenticate": 'Basic realm="printgate"'}
+    )
 
 
 def _matches_which(record: JobRecord, which_jobs: str) -> bool:

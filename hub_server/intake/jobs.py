@@ -19,7 +19,18 @@ must be quick, e.g. one local SQLite statement):
 * ``list_jobs(owner=None)`` returns records (all when ``owner`` is None), oldest first.
 * ``cancel_job(job_id, requested_by)`` marks the job canceled and returns the updated record;
   raises ``JobNotFound``, or ``JobNotCancelable`` if it is finished already or
-  ``requested_by`` is neither its owner nor (for unclaimed jobs) its submitter.
+  ``requested_by`` is neither its owner nor (for unclaimed jobs) its submitter. Intake calls
+  it only for a requester whose identity was verified (HTTP authentication).
+
+Record fields the hub should store and show:
+
+* ``owner_verified``: True only when the owner proved who they are (HTTP authentication).
+  A job whose owner merely claimed a name (IPP ``requesting-user-name``, LPD ``P`` line) is
+  False: anyone on the network can submit one in anyone's name, so the terminal must not
+  sweep it into "release all"; its owner picks it (or deletes it) explicitly.
+* ``state_reasons`` of a held job carry where its analysis is: ``REASON_ANALYSIS_QUEUED``
+  (waiting for a free analysis worker) or ``REASON_ANALYSING`` (Ghostscript running), besides
+  ``REASON_HELD``. A terminal can say "still being analysed" from them.
 """
 
 from __future__ import annotations
@@ -34,9 +45,22 @@ from .analysis import JobAnalysis
 from .errors import JobNotCancelable, JobNotFound
 from .ipp_codes import JobState
 
-__all__ = ["FINAL_STATES", "InMemoryJobRegistry", "JobRecord", "JobRegistry", "PrintTicket"]
+__all__ = [
+    "FINAL_STATES",
+    "REASON_ANALYSING",
+    "REASON_ANALYSIS_QUEUED",
+    "REASON_HELD",
+    "InMemoryJobRegistry",
+    "JobRecord",
+    "JobRegistry",
+    "PrintTicket",
+]
 
 FINAL_STATES = frozenset({JobState.CANCELED, JobState.ABORTED, JobState.COMPLETED})
+# job-state-reasons keywords (RFC 8011 section 5.3.8) of a held job.
+REASON_HELD = "job-hold-until-specified"
+REASON_ANALYSIS_QUEUED = "job-queued"  # "queued to be interpreted": waiting for an analysis worker
+REASON_ANALYSING = "job-interpreting"  # Ghostscript is reading it now
 
 
 @dataclass(frozen=True)
@@ -62,13 +86,14 @@ class JobRecord:
     created_at_s: float
     expires_at_s: float
     state: JobState = JobState.PENDING_HELD
-    state_reasons: tuple[str, ...] = ("job-hold-until-specified",)
+    state_reasons: tuple[str, ...] = (REASON_HELD,)
     ticket: PrintTicket = field(default_factory=PrintTicket)
     spool_id: str | None = None
     size_bytes: int = 0
     analysis: JobAnalysis | None = None
     completed_at_s: float | None = None
     job_id: int = 0
+    owner_verified: bool = False  # the owner authenticated; False: the name was only claimed
 
 
 class JobRegistry(Protocol):

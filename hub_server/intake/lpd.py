@@ -8,9 +8,14 @@ subcommand and file is acknowledged with ``\\x00``; any refusal is the error byt
 
 Hostile input is bounded: command lines are at most 1 KiB (the stream limit), control
 files at most ``lpd_control_bytes_max``, file names must look like ``cfA``/``dfA`` + digits +
-host without path separators, user and job names are sanitised, every read has an idle
-timeout and data files stream into the spool within its limits. The control file's ``M``
+host without path separators, user and job names are sanitised, every read of a connection
+shares one ``TransferBudget`` (idle timeout, minimum average rate, deadline: a client cannot
+hold a connection by trickling bytes), every acknowledgement must be read within the idle
+timeout, and data files stream into the spool within its limits. The control file's ``M``
 (mail) line and other side-effect requests are ignored.
+
+LPD has no authentication: the ``P`` line only claims a user, so every LPD job is stored
+with ``owner_verified`` False.
 
 Copies are how often the control file names a data file in a print line (RFC 1179 has no
 copies field). Each data file becomes one held job.
@@ -31,6 +36,7 @@ from .jobs import PrintTicket
 from .names import clean_job_name, clean_user_name
 from .service import IntakeService, Submission
 from .spool import SpoolWriter
+from .transfer import TransferBudget, TransferTooSlow
 
 __all__ = ["ControlFile", "LpdServer", "parse_control_file"]
 
@@ -89,16 +95,6 @@ def _check_file_name(name: str, prefix: str) -> None:
         raise LpdProtocolError(f"bad {prefix} file name {name[:40]!r}")
 
 
-@dataclass
-class _Job:
-    """State of one receive-job command."""
-
-    control: ControlFile | None = None
-    writers: dict[str, SpoolWriter] = field(default_factory=dict)
-    heads: dict[str, bytes] = field(default_factory=dict)
-    owner: str | None = None
-
-
 class LpdServer:
     """Serves LPD connections for one ``IntakeService``."""
 
@@ -107,87 +103,105 @@ class LpdServer:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One LPD connection (asyncio.start_server callback)."""
-        peer = writer.get_extra_info("peername")
-        job = _Job()
+        await _Connection(self.service, reader, writer).serve()
+
+
+class _Connection:
+    """One LPD connection: one command, for "receive job" its subcommands and files. Every
+    read is bounded by one ``TransferBudget`` for the whole connection."""
+
+    def __init__(
+        self, service: IntakeService, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.service = service
+        self.reader = reader
+        self.writer = writer
+        self.budget = TransferBudget(service.config.transfer_limits)
+        self.control: ControlFile | None = None
+        self.writers: dict[str, SpoolWriter] = {}
+        self.heads: dict[str, bytes] = {}
+        self.owner: str | None = None
+
+    async def serve(self) -> None:
+        peer = self.writer.get_extra_info("peername")
         try:
-            await self._command(reader, writer, job)
-        except (LpdProtocolError, OwnerRefused, SpoolError, TimeoutError) as error:
-            reason = (
-                f"timed out after {self.service.config.idle_timeout_s} s"
-                if isinstance(error, TimeoutError)
-                else str(error)
-            )
+            await self._command()
+        except (LpdProtocolError, OwnerRefused, SpoolError, TransferTooSlow) as error:
             self.service.count("lpd_rejected")
-            log.warning("lpd: rejected job from %s: %s", peer, reason)
+            if isinstance(error, TransferTooSlow):
+                self.service.count("lpd_too_slow")
+            log.warning("lpd: rejected job from %s: %s", peer, error)
             with contextlib.suppress(ConnectionError):
-                writer.write(NACK)
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+                await self._send(NACK)
+        except (ConnectionError, asyncio.IncompleteReadError) as error:
             self.service.count("lpd_dropped")
-            log.info("lpd: %s closed the connection mid-job", peer)
+            log.info("lpd: %s closed the connection mid-job: %s", peer, error or "end of stream")
         except Exception:  # a bug or a registry/disk failure must not kill the listener
             log.exception("lpd: job from %s failed", peer)
             with contextlib.suppress(ConnectionError):
-                writer.write(NACK)
+                self.writer.write(NACK)
         finally:
-            for spool_writer in job.writers.values():
+            for spool_writer in self.writers.values():
                 spool_writer.abort()
-            writer.close()
+            self.writer.close()
             with contextlib.suppress(ConnectionError, OSError, TimeoutError):
-                await asyncio.wait_for(writer.wait_closed(), 5.0)
+                await asyncio.wait_for(self.writer.wait_closed(), 5.0)
 
     async def _read(self, awaitable: Awaitable[bytes]) -> bytes:
-        return await asyncio.wait_for(awaitable, self.service.config.idle_timeout_s)
+        data = await self.budget.wait(awaitable)
+        self.budget.received(len(data))
+        return data
 
-    async def _line(self, reader: asyncio.StreamReader) -> bytes:
+    async def _send(self, data: bytes) -> None:
+        """Write ``data``; a client that does not read it within the idle timeout is gone."""
+        self.writer.write(data)
+        timeout_s = self.service.config.idle_timeout_s
         try:
-            return (await self._read(reader.readuntil(b"\n")))[:-1]
+            await asyncio.wait_for(self.writer.drain(), timeout_s)
+        except TimeoutError:
+            raise ConnectionError(f"client read nothing for {timeout_s:g} s") from None
+
+    async def _line(self) -> bytes:
+        try:
+            return (await self._read(self.reader.readuntil(b"\n")))[:-1]
         except (asyncio.LimitOverrunError, ValueError):
             raise LpdProtocolError("command line longer than 1 KiB") from None
 
-    async def _command(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, job: _Job) -> None:
-        line = await self._line(reader)
+    async def _command(self) -> None:
+        line = await self._line()
         if not line:
             raise LpdProtocolError("empty command")
         code = line[0]
         if code in (3, 4):
-            writer.write(b"printgate: jobs are held until released at a printer\n")
-            await writer.drain()
+            await self._send(b"printgate: jobs are held until released at a printer\n")
             return
         if code != 2:
             raise LpdProtocolError(f"command 0x{code:02x} not supported")
-        writer.write(ACK)
-        await writer.drain()
-        await self._receive_job(reader, writer, job)
+        await self._send(ACK)
+        await self._receive_job()
 
-    async def _receive_job(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, job: _Job
-    ) -> None:
+    async def _receive_job(self) -> None:
         while True:
             try:
-                line = await self._line(reader)
+                line = await self._line()
             except asyncio.IncompleteReadError as eof:
                 if eof.partial:
                     raise
                 break  # the client finished sending
             if line == b"\x01":
-                self._abort(job)
-                writer.write(ACK)
+                self._abort()
             else:
-                await self._subcommand(line, reader, writer, job)
-                writer.write(ACK)
-            await writer.drain()
-        self._finish(job)
+                await self._subcommand(line)
+            await self._send(ACK)
+        self._finish()
 
-    def _abort(self, job: _Job) -> None:
-        for spool_writer in job.writers.values():
+    def _abort(self) -> None:
+        for spool_writer in self.writers.values():
             spool_writer.abort()
-        job.writers.clear()
-        job.control = None
+        self.writers.clear()
+        self.control = None
 
-    async def _subcommand(
-        self, line: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, job: _Job
-    ) -> None:
+    async def _subcommand(self, line: bytes) -> None:
         code, rest = line[:1], line[1:]
         count_text, _, name_bytes = rest.partition(b" ")
         name = name_bytes.decode("latin-1")
@@ -198,67 +212,62 @@ class LpdServer:
             _check_file_name(name, "cf")
             if count > self.service.config.lpd_control_bytes_max:
                 raise LpdProtocolError(f"control file of {count} bytes is too large")
-            await self._ack(writer)
-            data = await self._read(reader.readexactly(count))
-            await self._expect_terminator(reader)
-            self._set_control(job, parse_control_file(data))
+            await self._send(ACK)  # the subcommand line is acknowledged before the file bytes
+            data = await self._read(self.reader.readexactly(count))
+            await self._expect_terminator()
+            self._set_control(parse_control_file(data))
         else:
             _check_file_name(name, "df")
             if count == 0:
                 raise LpdProtocolError("data file without a length is not supported")
-            await self._ack(writer)
-            await self._receive_data(reader, job, name, count)
+            await self._send(ACK)
+            await self._receive_data(name, count)
 
-    async def _ack(self, writer: asyncio.StreamWriter) -> None:
-        # The subcommand line is acknowledged before the client sends the file bytes.
-        writer.write(ACK)
-        await writer.drain()
-
-    async def _expect_terminator(self, reader: asyncio.StreamReader) -> None:
-        if await self._read(reader.readexactly(1)) != b"\x00":
+    async def _expect_terminator(self) -> None:
+        if await self._read(self.reader.readexactly(1)) != b"\x00":
             raise LpdProtocolError("file not followed by a zero byte")
 
-    def _set_control(self, job: _Job, control: ControlFile) -> None:
+    def _set_control(self, control: ControlFile) -> None:
         if not control.user:
             raise LpdProtocolError("control file has no usable P (user) line")
-        job.control = control
-        job.owner = self.service.resolve(control.user)
-        for spool_writer in job.writers.values():
-            spool_writer.set_owner(self.service.owner_key(job.owner, control.user))
+        self.control = control
+        self.owner = self.service.resolve(control.user)
+        for spool_writer in self.writers.values():
+            spool_writer.set_owner(self.service.owner_key(self.owner, control.user))
 
-    async def _receive_data(self, reader: asyncio.StreamReader, job: _Job, name: str, count: int) -> None:
-        if name in job.writers:
+    async def _receive_data(self, name: str, count: int) -> None:
+        if name in self.writers:
             raise LpdProtocolError(f"data file {name} sent twice")
-        submitted = job.control.user if job.control else "lpd-pending"
-        spool_writer = self.service.open_writer(job.owner, submitted)
-        job.writers[name] = spool_writer
+        submitted = self.control.user if self.control else "lpd-pending"
+        spool_writer = self.service.open_writer(self.owner, submitted)
+        self.writers[name] = spool_writer
         remaining = count
         while remaining:
-            chunk = await self._read(reader.read(min(_READ_BYTES, remaining)))
+            chunk = await self._read(self.reader.read(min(_READ_BYTES, remaining)))
             if not chunk:
                 raise asyncio.IncompleteReadError(b"", remaining)
-            if name not in job.heads:
-                job.heads[name] = chunk[:64]
+            if name not in self.heads:
+                self.heads[name] = chunk[:64]
             spool_writer.write(chunk)
             remaining -= len(chunk)
-        await self._expect_terminator(reader)
+        await self._expect_terminator()
 
-    def _finish(self, job: _Job) -> None:
-        control = job.control
+    def _finish(self) -> None:
+        control = self.control
         if control is None:
-            if job.writers:
+            if self.writers:
                 raise LpdProtocolError("data received without a control file")
             return
-        for name, spool_writer in list(job.writers.items()):
+        for name, spool_writer in list(self.writers.items()):
             copies = control.copies.get(name)
             if copies is None:
-                continue  # data file no print line refers to: discarded in handle()
+                continue  # data file no print line refers to: discarded in serve()
             submission = Submission(
                 submitted_by=control.user,
                 job_name=control.job_name or control.source_name or "lpd job",
-                document_format=control.formats[name] or sniff_format(job.heads.get(name, b"")),
+                document_format=control.formats[name] or sniff_format(self.heads.get(name, b"")),
                 source="lpd",
                 ticket=PrintTicket(copies=copies),
-            )
-            self.service.add_stored_job(self.service.new_record(submission, job.owner), spool_writer)
-            del job.writers[name]
+            )  # LPD has no authentication: the owner is only claimed (owner_verified False)
+            self.service.add_stored_job(self.service.new_record(submission, self.owner), spool_writer)
+            del self.writers[name]

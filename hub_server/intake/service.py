@@ -2,9 +2,14 @@
 
 Both front-ends (IPP and LPD) call ``IntakeService``; it talks to the hub only through the
 ``JobRegistry`` interface and to disk only through the ``Spool``. Analysis runs in the
-background after a job is stored, so a client never waits for Ghostscript; the record is
-updated (``update_job``) when the analysis is done. Plaintext for Ghostscript is written to
-a private (0700) work directory, memory-backed when ``/dev/shm`` exists, and deleted at once.
+background after a job is stored, so a client never waits for Ghostscript: at most
+``analysis_workers`` at once (``AnalysisQueue``), the others wait, and the job's
+``state_reasons`` say which (``job-queued``, then ``job-interpreting``, then neither); the
+record is updated (``update_job``) when the analysis is done. A running analysis checks every
+``analysis_check_s`` that its job is still held with the same document and is killed when it
+is not (deleted, cancelled, expired, through intake or behind its back by the hub);
+``stop_analysis`` kills it at once. Plaintext for Ghostscript is written to a private (0700)
+work directory, memory-backed when ``/dev/shm`` exists, and deleted at once.
 """
 
 from __future__ import annotations
@@ -21,11 +26,21 @@ from pathlib import Path
 from typing import Literal
 
 from .analysis import AnalysisLimits, JobAnalysis, analyze_file
+from .analysis_queue import AnalysisQueue
 from .errors import JobNotFound, OwnerRefused, SpoolError, SpoolJobNotFound
 from .ipp_codec import IppLimits
 from .ipp_codes import JobState
-from .jobs import FINAL_STATES, JobRecord, JobRegistry, PrintTicket
+from .jobs import (
+    FINAL_STATES,
+    REASON_ANALYSING,
+    REASON_ANALYSIS_QUEUED,
+    REASON_HELD,
+    JobRecord,
+    JobRegistry,
+    PrintTicket,
+)
 from .spool import Spool, SpoolWriter
+from .transfer import TransferLimits
 
 __all__ = ["IntakeConfig", "IntakeService", "Submission"]
 
@@ -45,17 +60,53 @@ class IntakeConfig:
     ipp_limits: IppLimits = field(default_factory=IppLimits)
     analysis: AnalysisLimits | None = field(default_factory=AnalysisLimits)
     analysis_bytes_max: int = 256 * 1024 * 1024
+    analysis_workers: int = 1  # Ghostscript runs at once; more jobs wait ("job-queued")
+    analysis_check_s: float = 1.0  # a running analysis checks this often that its job is held
     idle_timeout_s: float = 30.0
     keepalive_timeout_s: float = 60.0
+    # IPP request bodies and LPD connections: at least this average rate once the grace
+    # period is over, and never longer than the deadline, whatever the rate. The grace is
+    # the idle timeout: a desktop's filters may stream a document after a long first pause.
+    body_min_bytes_per_s: int = 1024
+    body_rate_grace_s: float = 30.0
+    body_deadline_s: float = 3600.0
     header_bytes_max: int = 16 * 1024
-    connections_max: int = 256  # per listener kind together; more are closed at once
+    connections_max: int = 256  # IPP and LPD together; more are closed at once
+    connections_per_address_max: int = 32  # from one client address, IPP and LPD together
     drain_bytes_max: int = 4 * 1024 * 1024
     lpd_control_bytes_max: int = 16 * 1024
     expiry_sweep_s: float = 60.0
     # Create-Job without Send-Document is aborted after this (IPP multiple-operation-time-out).
     multiple_operation_timeout_s: float = 120.0
+    # HTTP Basic credentials check (None: IPP clients cannot authenticate, every owner
+    # is only claimed); with ``require_authentication`` a request without them is refused.
     authenticate: Callable[[str, str], bool] | None = None
     require_authentication: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse bounds that would switch a protection off (``ValueError``)."""
+        positive = {
+            "analysis_workers": self.analysis_workers,
+            "analysis_check_s": self.analysis_check_s,
+            "idle_timeout_s": self.idle_timeout_s,
+            "body_min_bytes_per_s": self.body_min_bytes_per_s,
+            "body_deadline_s": self.body_deadline_s,
+            "connections_max": self.connections_max,
+            "connections_per_address_max": self.connections_per_address_max,
+        }
+        wrong = [name for name, value in positive.items() if not value > 0]
+        if wrong or self.body_rate_grace_s < 0:
+            raise ValueError(f"intake: {', '.join(wrong) or 'body_rate_grace_s'} must be positive")
+
+    @property
+    def transfer_limits(self) -> TransferLimits:
+        """The bounds of one IPP request body or one LPD connection."""
+        return TransferLimits(
+            idle_timeout_s=self.idle_timeout_s,
+            min_bytes_per_s=self.body_min_bytes_per_s,
+            rate_grace_s=self.body_rate_grace_s,
+            deadline_s=self.body_deadline_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +118,7 @@ class Submission:
     document_format: str
     source: str
     ticket: PrintTicket = field(default_factory=PrintTicket)
+    verified: bool = False  # submitted_by was authenticated, not merely claimed
 
 
 class IntakeService:
@@ -85,7 +137,7 @@ class IntakeService:
         self.clock = clock
         self.started_at_s = clock()
         self.counters: dict[str, int] = {}
-        self._analyses: set[asyncio.Task[None]] = set()
+        self.analyses = AnalysisQueue(self.config.analysis_workers)
         self._work_dir: Path | None = None  # created on the first analysis
 
     def count(self, event: str) -> None:
@@ -119,6 +171,7 @@ class IntakeService:
             created_at_s=now,
             expires_at_s=now + self.spool.policy(self.config.queue).expiry_s,
             ticket=submission.ticket,
+            owner_verified=submission.verified and owner is not None,
         )
 
     def open_writer(self, owner: str | None, submitted_by: str) -> SpoolWriter:
@@ -135,6 +188,7 @@ class IntakeService:
         entry = writer.commit()
         record = replace(record, spool_id=entry.spool_id, size_bytes=entry.size_bytes)
         record.expires_at_s = entry.expires_at_s
+        record.state_reasons = self._held_reasons(record)
         with self._shred_on_error(entry.spool_id):
             record.job_id = self.registry.add_job(record)
         self.count("jobs_stored")
@@ -158,8 +212,8 @@ class IntakeService:
             size_bytes=entry.size_bytes,
             document_format=document_format,
             expires_at_s=entry.expires_at_s,
-            state_reasons=("job-hold-until-specified",),
         )
+        record.state_reasons = self._held_reasons(record)
         with self._shred_on_error(entry.spool_id):
             self.registry.update_job(record)
         self.count("jobs_stored")
@@ -176,8 +230,12 @@ class IntakeService:
             raise
 
     def cancel(self, job_id: int, requested_by: str) -> JobRecord:
-        """Cancel via the registry and shred the spooled document."""
+        """Cancel via the registry, stop its analysis and shred the spooled document.
+
+        ``requested_by`` must be a verified identity: the front-ends never pass a merely
+        claimed name here."""
         record = self.registry.cancel_job(job_id, requested_by)
+        self.stop_analysis(job_id)
         if record.spool_id:
             self.spool.shred(record.spool_id)
         return record
@@ -205,6 +263,7 @@ class IntakeService:
         expired = []
         for record in self.registry.list_jobs():
             if record.state not in FINAL_STATES and record.expires_at_s <= now:
+                self.stop_analysis(record.job_id)
                 if record.spool_id:
                     self.spool.shred(record.spool_id)
                 self.registry.update_job(
@@ -217,52 +276,110 @@ class IntakeService:
         return expired
 
     # ------------------------------------------------------------------ analysis
+    def _analysed(self, record: JobRecord) -> bool:
+        return self.config.analysis is not None and record.size_bytes <= self.config.analysis_bytes_max
+
+    def _held_reasons(self, record: JobRecord) -> tuple[str, ...]:
+        """A freshly stored job's reasons: held, and waiting for analysis if it will get one."""
+        return (REASON_HELD, REASON_ANALYSIS_QUEUED) if self._analysed(record) else (REASON_HELD,)
+
     def _start_analysis(self, record: JobRecord) -> None:
-        if self.config.analysis is None or record.size_bytes > self.config.analysis_bytes_max:
-            return
-        task = asyncio.get_running_loop().create_task(self._analyse(record.job_id))
-        self._analyses.add(task)
-        task.add_done_callback(self._analyses.discard)
+        if self._analysed(record):
+            job_id = record.job_id
+            self.analyses.submit(job_id, lambda: self._analyse(job_id))
+
+    def stop_analysis(self, job_id: int) -> bool:
+        """Kill ``job_id``'s analysis now, waiting or running (its Ghostscript process group
+        dies before this job's worker is free again). The hub calls this when it deletes or
+        expires a job itself; intake's own cancel and expiry do. False if there was none."""
+        stopped = self.analyses.stop(job_id)
+        if stopped:
+            log.info("intake: analysis of job %d stopped", job_id)
+        return stopped
 
     async def _analyse(self, job_id: int) -> None:
-        record = self.registry.get_job(job_id)
-        if record is None or record.spool_id is None or self.config.analysis is None:
-            return
         try:
-            analysis = await self.analyse_spooled(record.spool_id, self.config.analysis)
+            await self._analyse_held_job(job_id)
+        except Exception:  # a registry or disk failure must not go unseen in a background task
+            log.exception("intake: analysis of job %d failed", job_id)
+
+    async def _analyse_held_job(self, job_id: int) -> None:
+        record = self.registry.get_job(job_id)
+        limits = self.config.analysis
+        if record is None or record.spool_id is None or limits is None or record.state in FINAL_STATES:
+            return  # withdrawn while it waited for a worker
+        spool_id = record.spool_id
+        self._set_reasons(record, (REASON_HELD, REASON_ANALYSING))
+        analysis: JobAnalysis | None = None
+        try:
+            analysis = await self._while_held(
+                job_id, spool_id, asyncio.ensure_future(self.analyse_spooled(spool_id, limits))
+            )
         except (SpoolJobNotFound, JobNotFound):
-            return  # cancelled or expired while we waited
+            pass  # shredded while we read it
         except SpoolError as error:
             log.error("intake: job %d cannot be analysed: %s", job_id, error)
-            return
         current = self.registry.get_job(job_id)
-        if current is not None and current.spool_id == record.spool_id:
-            self.registry.update_job(replace(current, analysis=analysis))
+        if current is None or current.spool_id != spool_id or current.state in FINAL_STATES:
+            return
+        if current.state == JobState.PENDING_HELD:
+            current.state_reasons = (REASON_HELD,)
+        self.registry.update_job(replace(current, analysis=analysis or current.analysis))
+
+    async def _while_held(
+        self, job_id: int, spool_id: str, work: asyncio.Future[JobAnalysis]
+    ) -> JobAnalysis | None:
+        """``work``'s result, or None once the job is no longer held with this document
+        (``work`` is then cancelled and its helper killed before this returns)."""
+        try:
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=self.config.analysis_check_s)
+                if done:
+                    return work.result()
+                current = self.registry.get_job(job_id)
+                if current is None or current.spool_id != spool_id or current.state in FINAL_STATES:
+                    log.info("intake: job %d was withdrawn; its analysis is stopped", job_id)
+                    return None
+        finally:
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+
+    def _set_reasons(self, record: JobRecord, reasons: tuple[str, ...]) -> None:
+        if record.state == JobState.PENDING_HELD and record.state_reasons != reasons:
+            self.registry.update_job(replace(record, state_reasons=reasons))
 
     async def analyse_spooled(self, spool_id: str, limits: AnalysisLimits) -> JobAnalysis:
-        """Decrypt ``spool_id`` to a private temporary file, analyse it, delete the file."""
+        """Decrypt ``spool_id`` to a private temporary file, analyse it, delete the file.
+
+        Decryption runs in a thread, so a large document does not stall the event loop (and
+        with it the hub's gRPC calls); a cancellation waits for that thread before the file
+        is deleted, so no plaintext is left behind."""
         if self._work_dir is None:
             self._work_dir = Path(tempfile.mkdtemp(prefix="pg-intake-", dir=_memory_tmp()))
         path = self._work_dir / f"{spool_id}.doc"
+        decrypt = asyncio.ensure_future(asyncio.to_thread(self._decrypt_to, spool_id, path))
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as stream:
-                for chunk in self.spool.open_reader(spool_id):
-                    stream.write(chunk)
+            await asyncio.shield(decrypt)
             return await analyze_file(path, limits)
         finally:
+            if not decrypt.done():
+                await asyncio.gather(decrypt, return_exceptions=True)
             path.unlink(missing_ok=True)
+
+    def _decrypt_to(self, spool_id: str, path: Path) -> None:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            for chunk in self.spool.open_reader(spool_id):
+                stream.write(chunk)
 
     async def wait_idle(self) -> None:
         """Wait until every background analysis has finished (tests, shutdown)."""
-        while self._analyses:
-            await asyncio.gather(*list(self._analyses), return_exceptions=True)
+        await self.analyses.wait_idle()
 
     async def close(self) -> None:
-        """Stop background work and remove the work directory."""
-        for task in list(self._analyses):
-            task.cancel()
-        await asyncio.gather(*list(self._analyses), return_exceptions=True)
+        """Stop background work (killing running analyses) and remove the work directory."""
+        await self.analyses.close()
         if self._work_dir is not None:
             for leftover in self._work_dir.glob("*"):
                 leftover.unlink(missing_ok=True)

@@ -9,49 +9,35 @@ from collections.abc import AsyncIterator
 import grpc
 from printgate.v1 import common_pb2, terminal_pb2, terminal_pb2_grpc
 
-from hub_server.accounts_view import SessionView
-from hub_server.errors import HubError, InvalidRequest, Refused, grpc_status_for
-from hub_server.hub import AuthResult, Credential, Hub
-from hub_server.pricing import PricedLine, UsageLine
-from hub_server.release import JobView, Overrides, PrintJobs, Progress
-from hub_server.security import SessionClaims
-from hub_server.services.common import (
-    TerminalCalls,
+from hub_server.domain import Hub
+from hub_server.domain.auth import AuthResult, Credential
+from hub_server.domain.pricing import PricedLine, UsageLine
+from hub_server.domain.quotas import QuotaState
+from hub_server.domain.release import JobView, Overrides, Progress
+from hub_server.domain.security import SessionClaims
+from hub_server.domain.sessions import SessionView
+from hub_server.domain.usage import UsageReport, UsageResult
+from hub_server.errors import HubError, InvalidRequest
+from hub_server.services.common import TerminalCalls, grpc_status_for, translate_errors
+from hub_server.services.convert import (
+    COLOR,
+    FUNCTION,
+    QUOTA_ACTION,
+    QUOTA_COLOR_SCOPE,
+    QUOTA_PERIOD,
+    QUOTA_UNIT,
+    RELEASE_STATE,
     timestamp_from_us,
-    translate_errors,
 )
-from hub_server.usage import UsageReport, UsageResult
-
-FUNCTION_NAMES = {
-    common_pb2.FUNCTION_PRINT: "print",
-    common_pb2.FUNCTION_COPY: "copy",
-    common_pb2.FUNCTION_SCAN: "scan",
-    common_pb2.FUNCTION_FAX: "fax",
-}
-FUNCTION_ENUMS = {name: value for value, name in FUNCTION_NAMES.items()}
-COLOR_NAMES = {common_pb2.COLOR_MODE_MONO: "mono", common_pb2.COLOR_MODE_COLOR: "color"}
-COLOR_ENUMS = {name: value for value, name in COLOR_NAMES.items()}
-PERIOD_ENUMS = {
-    "day": common_pb2.QUOTA_PERIOD_DAY,
-    "week": common_pb2.QUOTA_PERIOD_WEEK,
-    "month": common_pb2.QUOTA_PERIOD_MONTH,
-}
-UNIT_ENUMS = {"pages": common_pb2.QUOTA_UNIT_PAGES, "cents": common_pb2.QUOTA_UNIT_CENTS}
-SCOPE_ENUMS = {
-    "any": common_pb2.QUOTA_COLOR_SCOPE_ANY,
-    "mono": common_pb2.QUOTA_COLOR_SCOPE_MONO,
-    "color": common_pb2.QUOTA_COLOR_SCOPE_COLOR,
-}
-ACTION_ENUMS = {"block": common_pb2.QUOTA_ACTION_BLOCK, "warn": common_pb2.QUOTA_ACTION_WARN}
 
 
 def usage_line_from_message(message: common_pb2.UsageLine) -> UsageLine:
     """A domain usage line; unknown enum values are refused."""
-    if message.function not in FUNCTION_NAMES or message.color not in COLOR_NAMES:
+    if message.function not in FUNCTION or message.color not in COLOR:
         raise InvalidRequest("usage line needs a function and a colour mode")
     return UsageLine(
-        function=FUNCTION_NAMES[message.function],
-        color=COLOR_NAMES[message.color],
+        function=FUNCTION.word(message.function, "function"),
+        color=COLOR.word(message.color, "colour mode"),
         paper_size=message.paper_size,
         duplex=message.duplex,
         pages=message.pages,
@@ -61,8 +47,8 @@ def usage_line_from_message(message: common_pb2.UsageLine) -> UsageLine:
 def usage_line_message(line: UsageLine) -> common_pb2.UsageLine:
     """The wire form of a usage line."""
     return common_pb2.UsageLine(
-        function=FUNCTION_ENUMS[line.function],
-        color=COLOR_ENUMS[line.color],
+        function=FUNCTION.value(line.function),
+        color=COLOR.value(line.color),
         paper_size=line.paper_size,
         duplex=line.duplex,
         pages=line.pages,
@@ -73,6 +59,22 @@ def priced_line_message(line: PricedLine) -> common_pb2.PricedLine:
     """The wire form of a priced line."""
     return common_pb2.PricedLine(
         line=usage_line_message(line), unit_price_cents=line.unit_price_cents, amount_cents=line.amount_cents
+    )
+
+
+def quota_state_message(state: QuotaState) -> common_pb2.QuotaState:
+    """The wire form of what is left of one quota."""
+    return common_pb2.QuotaState(
+        rule_id=state.rule.id,
+        name=state.rule.name,
+        period=QUOTA_PERIOD.value(state.rule.period),
+        unit=QUOTA_UNIT.value(state.rule.unit),
+        color_scope=QUOTA_COLOR_SCOPE.value(state.rule.color_scope),
+        action=QUOTA_ACTION.value(state.rule.action),
+        limit=state.rule.limit,
+        used=state.used,
+        remaining=state.remaining,
+        period_start=state.period_start,
     )
 
 
@@ -96,22 +98,8 @@ def session_message(
         available_cents=view.available_cents,
         arrears_cents=view.arrears_cents,
         blocked=view.blocked,
-        quotas=[
-            common_pb2.QuotaState(
-                rule_id=state.rule.id,
-                name=state.rule.name,
-                period=PERIOD_ENUMS[state.rule.period],
-                unit=UNIT_ENUMS[state.rule.unit],
-                color_scope=SCOPE_ENUMS[state.rule.color_scope],
-                action=ACTION_ENUMS[state.rule.action],
-                limit=state.rule.limit,
-                used=state.used,
-                remaining=state.remaining,
-                period_start=state.period_start,
-            )
-            for state in view.quotas
-        ],
-        allowed_functions=[FUNCTION_ENUMS[name] for name in allowed],
+        quotas=[quota_state_message(state) for state in view.quotas],
+        allowed_functions=[FUNCTION.value(name) for name in allowed],
         color_allowed=view.permissions.color_allowed and not view.blocked,
         projects=[terminal_pb2.ProjectSummary(code=code, name=name) for code, name in view.projects],
         project_required=view.permissions.project_required,
@@ -141,24 +129,10 @@ def usage_response(result: UsageResult) -> terminal_pb2.ReportUsageResponse:
     )
 
 
-MAX_PAGE_SIZE = 10_000
-RELEASE_STATES = {
-    "queued": terminal_pb2.RELEASE_STATE_QUEUED,
-    "sending": terminal_pb2.RELEASE_STATE_SENDING,
-    "printed": terminal_pb2.RELEASE_STATE_PRINTED,
-    "failed": terminal_pb2.RELEASE_STATE_FAILED,
-    "refused": terminal_pb2.RELEASE_STATE_REFUSED,
-}
-
-
 def add_held_job(
-    response: terminal_pb2.ListJobsResponse,
-    view: JobView,
-    allowed: tuple[bool, bool, bool],
-    per_copy: tuple[int, int, int, int],
+    response: terminal_pb2.ListJobsResponse, view: JobView, allowed: tuple[bool, bool, bool]
 ) -> None:
-    """Append the wire form of one listed job (built in place: thousands of jobs stay fast).
-    ``per_copy``: one copy's price as is, in mono, in duplex, in mono duplex."""
+    """Append the wire form of one listed job (built in place: thousands of jobs stay fast)."""
     plan = view.plan
     job = response.jobs.add(
         id=view.job_id,
@@ -174,10 +148,10 @@ def add_held_job(
         printed=view.printed,
         size_bytes=view.size_bytes,
         document_format=view.document_format,
-        price_per_copy_cents=per_copy[0],
-        price_mono_per_copy_cents=per_copy[1],
-        price_duplex_per_copy_cents=per_copy[2],
-        price_mono_duplex_per_copy_cents=per_copy[3],
+        price_per_copy_cents=view.per_copy[0],
+        price_mono_per_copy_cents=view.per_copy[1],
+        price_duplex_per_copy_cents=view.per_copy[2],
+        price_mono_duplex_per_copy_cents=view.per_copy[3],
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000
@@ -190,7 +164,7 @@ def progress_message(progress: Progress) -> terminal_pb2.ReleaseProgress:
     """The wire form of one release step."""
     return terminal_pb2.ReleaseProgress(
         job_id=progress.job_id,
-        state=RELEASE_STATES[progress.state],
+        state=RELEASE_STATE.value(progress.state),
         bytes_sent=progress.bytes_sent,
         pages_printed=progress.pages_printed,
         pages_reported_by_printer=progress.pages_reported,
@@ -199,13 +173,18 @@ def progress_message(progress: Progress) -> terminal_pb2.ReleaseProgress:
     )
 
 
+def _page_token(token: str) -> int:
+    if token and not token.isdigit():
+        raise InvalidRequest("page_size must be >= 0 and page_token one this hub returned")
+    return int(token or 0)
+
+
 @translate_errors
 class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer):
-    """The hub side of TerminalService. ``print_jobs`` is None when print intake is off."""
+    """The hub side of TerminalService."""
 
-    def __init__(self, hub: Hub, print_jobs: PrintJobs | None = None) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.print_jobs = print_jobs
 
     async def Authenticate(
         self, request: terminal_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
@@ -220,13 +199,13 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
             username=request.password.username,
             password=request.password.password,
         )
-        return self._auth_response(terminal_id, await self.hub.authenticate(terminal_id, credential))
+        return self._auth_response(terminal_id, await self.hub.auth.authenticate(terminal_id, credential))
 
     async def LinkCard(
         self, request: terminal_pb2.LinkCardRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.AuthenticateResponse:
         terminal_id = self._terminal(context)
-        result = await self.hub.link_card(
+        result = await self.hub.auth.link_card(
             terminal_id, request.card_number, request.username, request.password
         )
         return self._auth_response(terminal_id, result)
@@ -235,22 +214,22 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         if result.second_factor_required:
             return terminal_pb2.AuthenticateResponse(second_factor_required=True)
         assert result.view is not None and result.claims is not None
-        session = session_message(result.view, result.claims, self.hub.session_prices(terminal_id))
+        session = session_message(result.view, result.claims, self.hub.prices.at_terminal(terminal_id))
         return terminal_pb2.AuthenticateResponse(session_token=result.token, session=session)
 
     async def GetSession(
         self, request: terminal_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.Session:
         terminal_id = self._terminal(context)
-        claims, view = self.hub.get_session(terminal_id, request.session_token)
-        return session_message(view, claims, self.hub.session_prices(terminal_id))
+        claims, view = self.hub.sessions.get(terminal_id, request.session_token)
+        return session_message(view, claims, self.hub.prices.at_terminal(terminal_id))
 
     async def ReportUsage(
         self, request: terminal_pb2.ReportUsageRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.ReportUsageResponse:
         terminal_id = self._terminal(context)
         report = UsageReport(
-            user_id=0,  # bound to the session's user by the hub
+            user_id=0,  # bound to the session's user by the domain
             terminal_id=terminal_id,
             idempotency_key=request.idempotency_key,
             lines=[usage_line_from_message(line) for line in request.lines],
@@ -259,62 +238,51 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
             performed=request.performed,
             description=request.description,
         )
-        result = await self.hub.report_usage(terminal_id, request.session_token, report)
-        return usage_response(result)
+        return usage_response(
+            await self.hub.sessions.report_usage(terminal_id, request.session_token, report)
+        )
 
     async def Logout(
         self, request: terminal_pb2.LogoutRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.LogoutResponse:
-        await self.hub.logout(self._terminal(context), request.session_token)
+        await self.hub.sessions.logout(self._terminal(context), request.session_token)
         return terminal_pb2.LogoutResponse()
 
     # -- print release ------------------------------------------------------------------------
 
-    def _jobs(self) -> PrintJobs:
-        if self.print_jobs is None:
-            raise Refused("print release is not enabled on this hub ([print] ipp_listen / lpd_listen)")
-        return self.print_jobs
-
     async def ListJobs(
         self, request: terminal_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.ListJobsResponse:
-        jobs = self._jobs()
+        printing = self.hub.printing
         terminal_id, user_id = self._user(context, request.session_token)
-        if request.page_size < 0 or (request.page_token and not request.page_token.isdigit()):
-            raise InvalidRequest("page_size must be >= 0 and page_token one this hub returned")
-        allowed = jobs.allowed_overrides()
-        views, next_after = jobs.list_jobs(
-            terminal_id, user_id, min(request.page_size, MAX_PAGE_SIZE), int(request.page_token or 0)
-        )
-        # Jobs come in few shapes: each shape is priced once, with every override.
-        keys = [(v.plan.pages, v.plan.color_pages, v.plan.paper, v.plan.duplex) for v in views]
-        shapes = sorted(set(keys))
-        per_copy = dict(zip(shapes, self.hub.per_copy_prices(terminal_id, shapes), strict=True))
+        after = _page_token(request.page_token)
+        views, next_after = printing.list_jobs(terminal_id, user_id, request.page_size, after)
+        allowed = printing.allowed_overrides()
         response = terminal_pb2.ListJobsResponse(next_page_token=str(next_after) if next_after else "")
-        for view, key in zip(views, keys, strict=True):
-            add_held_job(response, view, allowed, per_copy[key])
+        for view in views:
+            add_held_job(response, view, allowed)
         return response
 
     async def GetThumbnail(
         self, request: terminal_pb2.GetThumbnailRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.Thumbnail:
-        jobs = self._jobs()
+        printing = self.hub.printing
         _, user_id = self._user(context, request.session_token)
-        return terminal_pb2.Thumbnail(png=jobs.thumbnail(user_id, request.job_id))
+        return terminal_pb2.Thumbnail(png=printing.thumbnail(user_id, request.job_id))
 
     async def DeleteJobs(
         self, request: terminal_pb2.DeleteJobsRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.DeleteJobsResponse:
-        jobs = self._jobs()
+        printing = self.hub.printing
         _, user_id = self._user(context, request.session_token)
-        return terminal_pb2.DeleteJobsResponse(deleted=await jobs.delete(user_id, list(request.job_ids)))
+        return terminal_pb2.DeleteJobsResponse(deleted=await printing.delete(user_id, list(request.job_ids)))
 
     async def ReleaseJobs(
         self, request: terminal_pb2.ReleaseJobsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[terminal_pb2.ReleaseProgress]:
         # A server stream is an async generator: translate_errors does not wrap it.
         try:
-            jobs = self._jobs()
+            printing = self.hub.printing
             terminal_id, user_id = self._user(context, request.session_token)
             selected = {
                 item.job_id: Overrides(
@@ -322,9 +290,7 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
                 )
                 for item in request.jobs
             }
-            if any(o.copies < 0 for o in selected.values()):
-                raise InvalidRequest("copies must not be negative")
-            async for progress in jobs.release(
+            async for progress in printing.release(
                 terminal_id, user_id, selected, request.all, request.project_code, request.idempotency_key
             ):
                 yield progress_message(progress)

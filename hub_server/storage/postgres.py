@@ -24,7 +24,8 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
 from hub_server.storage.base import Database, Params, Row, Tx
-from hub_server.storage.schema import migrate
+from hub_server.storage.errors import ConstraintFailed, DuplicateKey, IntegrityError, MissingReference
+from hub_server.storage.migrations import Component, migrate
 
 T = TypeVar("T")
 WRITER_CONNECTIONS = 4
@@ -61,22 +62,24 @@ def _run(connection: psycopg.Connection[dict[str, Any]], statement: str) -> None
     connection.execute(statement)
 
 
-def _integrity_error(error: Exception) -> Exception:
-    from hub_server.errors import AlreadyExists, InvalidRequest, InvariantViolation
-
+def _integrity_error(error: Exception) -> IntegrityError:
+    message = str(error).splitlines()[0]
     if isinstance(error, pg_errors.UniqueViolation):
-        return AlreadyExists(str(error).splitlines()[0])
+        return DuplicateKey(message)
     if isinstance(error, pg_errors.CheckViolation):
-        return InvariantViolation(str(error).splitlines()[0])
-    return InvalidRequest(str(error).splitlines()[0])
+        return ConstraintFailed(message)
+    return MissingReference(message)
 
 
 class PostgresDatabase(Database):
-    """A hub database in PostgreSQL (``postgresql://user@host:port/dbname``)."""
+    """A database in PostgreSQL (``postgresql://user@host:port/dbname``), migrated to
+    ``components`` when opened."""
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, writer_connections: int = WRITER_CONNECTIONS) -> None:
+    def __init__(
+        self, url: str, components: Sequence[Component] = (), writer_connections: int = WRITER_CONNECTIONS
+    ) -> None:
         self.url = url
         self._local = threading.local()
         self._connections: list[psycopg.Connection[dict[str, Any]]] = []
@@ -86,10 +89,16 @@ class PostgresDatabase(Database):
         setup.execute("SELECT pg_advisory_lock(7243901)")
         try:
             migrate(
-                _PostgresTx(setup), self.dialect, lambda: _run(setup, "BEGIN"), lambda: _run(setup, "COMMIT")
+                _PostgresTx(setup),
+                self.dialect,
+                components,
+                lambda: _run(setup, "BEGIN"),
+                lambda: _run(setup, "COMMIT"),
             )
-        finally:
-            setup.execute("SELECT pg_advisory_unlock(7243901)")
+        except BaseException:
+            self._close_connections()
+            raise
+        setup.execute("SELECT pg_advisory_unlock(7243901)")
         self._writers = concurrent.futures.ThreadPoolExecutor(
             max_workers=writer_connections, thread_name_prefix="pg-writer"
         )
@@ -137,6 +146,9 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         """Finish queued writes and close every connection."""
         self._writers.shutdown(wait=True)
+        self._close_connections()
+
+    def _close_connections(self) -> None:
         with self._lock:
             for connection in self._connections:
                 connection.close()

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hub_server.storage.base import Database, Params, Row, Tx
-from hub_server.storage.schema import migrate
+from hub_server.storage.errors import ConstraintFailed, DuplicateKey, IntegrityError, MissingReference
+from hub_server.storage.migrations import Component, migrate
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -55,29 +56,32 @@ class _SqliteTx(Tx):
             raise _integrity_error(error) from error
 
 
-def _integrity_error(error: sqlite3.IntegrityError) -> Exception:
-    # Imported lazily: storage sits below the domain, which owns the error tree.
-    from hub_server.errors import AlreadyExists, InvalidRequest, InvariantViolation
-
+def _integrity_error(error: sqlite3.IntegrityError) -> IntegrityError:
     message = str(error)
-    if "UNIQUE" in message:
-        return AlreadyExists(message)
+    if "UNIQUE" in message or "PRIMARY KEY" in message:
+        return DuplicateKey(message)
     if "CHECK" in message:
-        return InvariantViolation(message)
-    return InvalidRequest(message)
+        return ConstraintFailed(message)
+    if "FOREIGN KEY" in message:
+        return MissingReference(message)
+    return IntegrityError(message)
 
 
 class SqliteDatabase(Database):
-    """A hub database in one SQLite file."""
+    """A database in one SQLite file, migrated to ``components`` when opened."""
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, components: Sequence[Component] = ()) -> None:
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_connection = _connect(self.path)
-        migrate(_SqliteTx(self._write_connection), self.dialect, self._begin, self._commit)
+        try:
+            migrate(_SqliteTx(self._write_connection), self.dialect, components, self._begin, self._commit)
+        except BaseException:
+            self._write_connection.close()
+            raise
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
         self._writer.start()

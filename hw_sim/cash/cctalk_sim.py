@@ -359,12 +359,24 @@ class SimNoteValidator(SimCcTalkDevice):
 
 
 class SimCcTalkBus:
-    """A ccTalk line on a pty: it echoes every byte and routes frames to the addressed device."""
+    """A ccTalk line on a pty: it echoes every byte and routes frames to the addressed device.
+
+    Line noise: :meth:`line_noise` (a fraction of replies, seeded) and :meth:`corrupt_replies`
+    (the next N replies) flip one bit of a reply on its way to the host. The length byte is
+    spared, so the host receives a complete frame whose checksum (or CRC) fails, as a noisy
+    cable delivers it; ``replies_corrupted`` counts them and ``history`` records each.
+    """
 
     def __init__(self, *devices: SimCcTalkDevice, echo: bool = True) -> None:
         self.devices = {device.address: device for device in devices}
         self.echo = echo
         self.history: list[SimRecord] = []
+        self.replies_corrupted = 0
+        self._noise_lock = threading.Lock()
+        self._noise_rate = 0.0
+        self._noise_random = random.Random(0)
+        self._corrupt_pending = 0
+        self._corrupt_header: int | None = None
         self._stop = threading.Event()
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
@@ -389,6 +401,33 @@ class SimCcTalkBus:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def line_noise(self, rate: float, seed: int = 0) -> None:
+        """Flip one bit in this fraction of the replies from now on (0 turns the noise off)."""
+        with self._noise_lock:
+            self._noise_rate = rate
+            self._noise_random = random.Random(seed)
+            self.history.append(SimRecord("line-noise", {"rate": rate, "seed": seed}))
+
+    def corrupt_replies(self, count: int, *, header: int | None = None) -> None:
+        """Flip one bit in each of the next ``count`` replies (only to ``header``, if given)."""
+        with self._noise_lock:
+            self._corrupt_pending, self._corrupt_header = count, header
+            self.history.append(SimRecord("corrupt-replies", {"count": count, "header": header}))
+
+    def _noisy(self, frame: bytes, header: int) -> bytes:
+        with self._noise_lock:
+            if self._corrupt_pending and self._corrupt_header in (None, header):
+                self._corrupt_pending -= 1
+            elif not (self._noise_rate and self._noise_random.random() < self._noise_rate):
+                return frame
+            index = self._noise_random.choice([i for i in range(len(frame)) if i != 1])
+            bit = self._noise_random.randrange(8)
+            self.replies_corrupted += 1
+            self.history.append(SimRecord("noise", {"reply": frame.hex(), "byte": index, "bit": bit}))
+        corrupted = bytearray(frame)
+        corrupted[index] ^= 1 << bit
+        return bytes(corrupted)
 
     def _serve(self) -> None:
         pending = b""
@@ -427,4 +466,5 @@ class SimCcTalkBus:
         source, header, data = parsed
         reply = device.answer(header, data)
         if reply is not None:
-            os.write(self._master, build(source, device.address, reply[0], reply[1:], device.crc16))
+            frame = build(source, device.address, reply[0], reply[1:], device.crc16)
+            os.write(self._master, self._noisy(frame, header))

@@ -18,7 +18,8 @@ from gpiozero.pins.mock import MockFactory, MockPin, PinState
 __all__ = ["SimPulseAcceptor", "VirtualClockFactory", "VirtualClockPin"]
 
 
-class VirtualClockFactory(MockFactory):
+# gpiozero ships no type information, so its classes are Any to mypy: subclassing them is the point.
+class VirtualClockFactory(MockFactory):  # type: ignore[misc]
     """A ``MockFactory`` on a virtual clock; ``advance(s)`` moves time forward."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -37,7 +38,7 @@ class VirtualClockFactory(MockFactory):
             self.now_s += seconds
 
 
-class VirtualClockPin(MockPin):
+class VirtualClockPin(MockPin):  # type: ignore[misc]  # gpiozero is untyped (see above)
     """A ``MockPin`` whose edges are stamped with the factory's virtual clock."""
 
     _state: bool

@@ -7,6 +7,7 @@ Commands, one per line; each is answered with one line starting ``ok`` or ``erro
     scan N
     jam | door | clear          paper jam, door open, clear every error
     toner COLORANT PERCENT      e.g. toner black 4
+    paper TRAY SHEETS           e.g. paper 1 30 (trays 1, 2: 500-sheet cassettes; 3: bypass)
     reboot [reset]              restart (and zero the counters)
     counts                      the counters, as name=value pairs
     quit
@@ -52,6 +53,7 @@ def commands(device: SimulatedMfp) -> dict[str, Callable[[list[str]], Any]]:
         "door": lambda w: device.open_door(),
         "clear": lambda w: device.clear(),
         "toner": lambda w: device.set_toner(w[0], float(w[1])),
+        "paper": lambda w: device.set_paper(int(w[0]), int(w[1])),
         "reboot": lambda w: device.reboot(reset_counters="reset" in w),
         "counts": lambda w: " ".join(f"{k}={v}" for k, v in sorted(device.counts().items())),
     }

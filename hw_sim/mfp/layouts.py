@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["LAYOUTS", "Layout", "Rows"]
+__all__ = ["LAYOUTS", "PERCENT_OF_UNKNOWN_MAXIMUM", "Layout", "Rows"]
 
 Oid = tuple[int, ...]
 # (oid, tag, payload) with the BER tags of hw_sim.mfp.ber
@@ -258,3 +258,7 @@ LAYOUTS: dict[str, Layout] = {
     "epson": ("1.3.6.1.4.1.1248.1.1.2.1.3.5", "EPSON Built-in", "WF-C5790", _epson),
     "toshiba": ("1.3.6.1.4.1.1129.2.2.1", "TOSHIBA {model}", "e-STUDIO3525AC", _toshiba),
 }
+
+# Vendors whose waste-toner row reports its maximum as -2 (unknown) and its level as a percentage,
+# as the Sharp recording in ../shared/interop/snmprec does (index 5: max -2, level 100).
+PERCENT_OF_UNKNOWN_MAXIMUM = frozenset({"sharp"})

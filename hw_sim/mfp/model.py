@@ -1,12 +1,19 @@
 """The simulated MFP's state: counters, supplies, errors, alerts, history, and its MIB view.
 
 Domain verbs: :meth:`SimulatedMfp.copy`, :meth:`print_pages`, :meth:`scan`, :meth:`jam`,
-:meth:`open_door`, :meth:`clear`, :meth:`set_toner`, :meth:`reboot`, :meth:`add_alert`.
+:meth:`open_door`, :meth:`clear`, :meth:`set_toner`, :meth:`set_paper`, :meth:`reboot`,
+:meth:`add_alert`.
 Fault injection for bad-input tests: :meth:`inject` (any OID, any type), :meth:`withdraw`,
 :attr:`snmp_silent` (the agent stops answering), :meth:`add_junk_rows` (huge tables).
 
 Counting rules: one impression per printed side; ``duplex`` counts the impressions
 printed in duplex mode; the Printer-MIB life count is in impressions.
+
+Paper: the prtInputTable holds two A4 cassettes (500 sheets) and a manual bypass tray (100).
+Printing does not use paper up; :meth:`set_paper` sets a tray's sheets (-3 "at least one",
+-2 unknown), and the error bits follow as a printer reports them: ``lowPaper`` while an
+automatic tray is at or below 10 %, ``noPaper`` (which stops printing) once every automatic
+tray is empty.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hw_sim.mfp.layouts import LAYOUTS
+from hw_sim.mfp.layouts import LAYOUTS, PERCENT_OF_UNKNOWN_MAXIMUM
 
 __all__ = ["HistoryEntry", "JobRecord", "SimulatedMfp"]
 
@@ -45,6 +52,19 @@ _ERROR_BITS = (
 _CRITICAL = {"noPaper", "noToner", "doorOpen", "jammed", "offline"}
 _TONER_MAX = 10000  # level units per cartridge; one impression uses one unit per colorant
 _LOW_TONER_PERCENT = 10
+_LOW_PAPER_PERCENT = 10
+_SHEET_FEED_AUTO_REMOVABLE, _SHEET_FEED_MANUAL = 3, 5  # prtInputType
+_SHEETS = 8  # prtInputCapacityUnit sheets
+
+
+@dataclass
+class _Tray:
+    index: int
+    name: str
+    input_type: int
+    media: str
+    max_sheets: int
+    sheets: int
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,11 @@ class SimulatedMfp:
         self._counts |= {"fax_mono": 0, "scan": 0, "duplex": 0, "power_on": 0}
         self._toner = {"black": _TONER_MAX, "cyan": _TONER_MAX, "magenta": _TONER_MAX, "yellow": _TONER_MAX}
         self._errors: set[str] = set()
+        self._trays = {
+            1: _Tray(1, "Tray 1", _SHEET_FEED_AUTO_REMOVABLE, "A4", 500, 500),
+            2: _Tray(2, "Tray 2", _SHEET_FEED_AUTO_REMOVABLE, "A4", 500, 500),
+            3: _Tray(3, "Bypass Tray", _SHEET_FEED_MANUAL, "", 100, 0),
+        }
         self._alerts: list[_Alert] = []
         self._next_alert = 1
         self._booted_at = time.monotonic()
@@ -206,6 +231,7 @@ class SimulatedMfp:
             self._errors.clear()
             self._alerts.clear()
             self._update_toner_bits()
+            self._update_paper_bits()
             self._record("clear")
 
     def set_toner(self, colorant: str, percent: float) -> None:
@@ -216,6 +242,26 @@ class SimulatedMfp:
             self._toner[colorant] = round(_TONER_MAX * percent / 100)
             self._update_toner_bits()
             self._record("set_toner", colorant=colorant, percent=percent)
+
+    def set_paper(self, tray: int, sheets: int) -> None:
+        """Put ``sheets`` in a tray (1, 2 cassettes; 3 bypass); -3 "some", -2 "unknown"."""
+        if tray not in self._trays or not (sheets >= -3 and sheets != -1):
+            raise ValueError(f"bad paper {tray!r} {sheets!r}")
+        with self._lock:
+            entry = self._trays[tray]
+            entry.sheets = min(sheets, entry.max_sheets)
+            self._update_paper_bits()
+            self._record("set_paper", tray=tray, sheets=sheets)
+
+    def _update_paper_bits(self) -> None:
+        automatic = [t for t in self._trays.values() if t.input_type != _SHEET_FEED_MANUAL]
+        empty = [t for t in automatic if t.sheets == 0]
+        low = [t for t in automatic if 0 <= t.sheets * 100 <= _LOW_PAPER_PERCENT * t.max_sheets]
+        self._errors -= {"lowPaper", "noPaper"}
+        if low:
+            self._errors.add("lowPaper")
+        if len(empty) == len(automatic):
+            self._errors.add("noPaper")
 
     def _update_toner_bits(self) -> None:
         lowest = min(self._toner.values() if self.color_device else [self._toner["black"]])
@@ -348,7 +394,12 @@ class SimulatedMfp:
             if colorant != "black" and not self.color_device:
                 continue
             self._supply_row(v, index, 3, f"{colorant.title()} Toner", _TONER_MAX, self._toner[colorant])
-        self._supply_row(v, 5, 4, "Waste Toner Box", -2, -3)
+        if self.vendor in PERCENT_OF_UNKNOWN_MAXIMUM:
+            self._supply_row(v, 5, 4, "Waste Toner Box", -2, 100)  # the level is a percent
+        else:
+            self._supply_row(v, 5, 4, "Waste Toner Box", -2, -3)
+        for tray in self._trays.values():
+            self._tray_rows(v, tray)
         for extra in range(self._junk_rows):
             self._supply_row(v, 100 + extra, 1, f"junk {extra}", 100, 50)
         entry = (1, 3, 6, 1, 2, 1, 43, 18, 1, 1)
@@ -367,6 +418,16 @@ class SimulatedMfp:
             else:
                 v[oid] = value
         return v
+
+    @staticmethod
+    def _tray_rows(v: dict[Oid, Value], tray: _Tray) -> None:
+        entry, index = (1, 3, 6, 1, 2, 1, 43, 8, 2, 1), (1, tray.index)
+        v[(*entry, 2, *index)] = (_INT, tray.input_type)
+        v[(*entry, 8, *index)] = (_INT, _SHEETS)
+        v[(*entry, 9, *index)] = (_INT, tray.max_sheets)
+        v[(*entry, 10, *index)] = (_INT, tray.sheets)
+        v[(*entry, 12, *index)] = (_STR, tray.media.encode())
+        v[(*entry, 13, *index)] = (_STR, tray.name.encode())
 
     @staticmethod
     def _supply_row(

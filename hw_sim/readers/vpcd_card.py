@@ -37,6 +37,7 @@ class VirtualCard:
         self.host, self.port, self.atr = host, port, atr
         self.uid = b""
         self.history: list[SimEvent] = []
+        self.atr_requests = 0  # vpcd asks for the ATR whenever pcscd checks the card is still there
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._fail_next: bytes | None = None
@@ -97,7 +98,10 @@ class VirtualCard:
 
     def _reply(self, request: bytes) -> bytes | None:
         if len(request) == 1:
-            return self.atr if request[0] == _GET_ATR else None
+            if request[0] != _GET_ATR:
+                return None
+            self.atr_requests += 1
+            return self.atr
         reply = self.answer(request)
         self.history.append(SimEvent(time.monotonic(), "apdu", f"{request.hex()} -> {reply.hex()}"))
         return reply

@@ -21,7 +21,17 @@ __all__ = ["BUILDER_PACKAGES", "DEBIAN_MIRROR", "Sources", "base_rootfs", "build
 
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SECURITY = "http://deb.debian.org/debian-security"
-BUILDER_PACKAGES = ("python3-dev", "python3-venv", "build-essential", "libpcsclite-dev", "swig")
+# a compiler and the headers of the source-only dependencies: pyscard (PC/SC, swig), python-ldap
+# (OpenLDAP, SASL), evdev (the kernel headers build-essential brings)
+BUILDER_PACKAGES = (
+    "python3-dev",
+    "python3-venv",
+    "build-essential",
+    "libpcsclite-dev",
+    "swig",
+    "libldap2-dev",
+    "libsasl2-dev",
+)
 ROOTFS_TAR = "rootfs.tar"
 
 # documentation and translations nobody reads on a terminal; copyright files stay

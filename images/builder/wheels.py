@@ -18,13 +18,14 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 from pathlib import Path
 
 from images.builder.cache import StageCache, hash_tree
 from images.builder.run import in_chroot, run
 from images.errors import BuildError
 
-__all__ = ["LOCK_FILE", "PYTHON_VERSION", "printgate_wheel", "wheelhouse"]
+__all__ = ["LOCK_FILE", "PYTHON_VERSION", "printgate_wheel", "source_hash", "wheel_packages", "wheelhouse"]
 
 LOCK_FILE = Path(__file__).resolve().parents[1] / "lock" / "requirements.txt"
 REPO = Path(__file__).resolve().parents[2]
@@ -174,26 +175,25 @@ def printgate_wheel(into: Path) -> Path:
     return wheels[0]
 
 
+def wheel_packages(repo: Path = REPO) -> list[Path]:
+    """The package directories pyproject.toml puts into printgate's wheel (its ``include`` list)."""
+    find = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    patterns = [pattern.rstrip("*") for pattern in find["include"]]
+    found = {
+        path
+        for where in find["where"]
+        for path in (repo / where).iterdir()
+        if path.is_dir() and (path / "__init__.py").exists() and path.name in patterns
+    }
+    return sorted(found)
+
+
 def source_hash() -> str:
     """A hash of the printgate sources that go into its wheel (tests and docs excluded)."""
     digest = hashlib.sha256()
-    for name in (
-        "pyproject.toml",
-        "printgate_cli",
-        "hub_server",
-        "terminal_app",
-        "reader_drivers",
-        "cash_devices",
-        "mfp_adapters",
-        "hw_sim",
-        "images",
-        "proto",
-    ):
-        path = REPO / name
-        digest.update(name.encode())
-        digest.update(
-            (hash_tree(path) if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()).encode()
-        )
+    digest.update(hashlib.sha256((REPO / "pyproject.toml").read_bytes()).digest())
+    for path in wheel_packages():
+        digest.update(f"{path.relative_to(REPO)} {hash_tree(path)}\n".encode())
     return digest.hexdigest()
 
 

@@ -44,9 +44,9 @@ async def watchdog(notify: SdNotify) -> None:
 
 async def run_terminal(layout: Layout, notify: SdNotify) -> None:
     """The wired terminal (and its window) until SIGTERM, reporting to systemd."""
-    from terminal_app.core.config import load_config
-    from terminal_app.core.state import Screen, TerminalState
-    from terminal_app.core.wiring import build_terminal, describe
+    from terminal_app.terminal.config import load_config
+    from terminal_app.terminal.state import Screen, TerminalState
+    from terminal_app.terminal.wiring import build_terminal, describe
 
     config = load_config(layout.role_config("terminal"))
     terminal = build_terminal(config)
@@ -82,7 +82,7 @@ async def run_terminal(layout: Layout, notify: SdNotify) -> None:
 
 
 async def _terminal_window(terminal: Any, display: dict[str, Any]) -> None:
-    from terminal_app.ui.app import serve_ui, stop_ui
+    from terminal_app.terminal.ui.app import serve_ui, stop_ui
     from terminal_app.ui.settings import UiSettings
 
     try:
@@ -94,8 +94,8 @@ async def _terminal_window(terminal: Any, display: dict[str, Any]) -> None:
 
 async def run_kiosk(layout: Layout, notify: SdNotify) -> int:
     """``printgate kiosk``'s runner with the watchdog in its loop."""
-    from terminal_app.kiosk_cli import load_kiosk_config
-    from terminal_app.kiosk_cli import run_kiosk as run
+    from terminal_app.kiosk.cli import run_kiosk as run
+    from terminal_app.kiosk.config import load_kiosk_config
 
     config = load_kiosk_config(layout.role_config("kiosk"))
     beat = asyncio.create_task(watchdog(notify))

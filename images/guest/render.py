@@ -160,17 +160,17 @@ def check_role_document(p: Provisioning, layout: Layout) -> str | None:
     import tempfile
     from pathlib import Path
 
-    from terminal_app.core.errors import ConfigError
+    from terminal_app.errors import ConfigError
 
     document = role_document(p, layout)
     document["hub"].setdefault("terminal_id", "enrolling")
     try:
         if p.role == "terminal":
-            from terminal_app.core.config import config_from_document
+            from terminal_app.terminal.config import config_from_document
 
             config_from_document(document, layout.state)
             return None
-        from terminal_app.kiosk_cli import load_kiosk_config
+        from terminal_app.kiosk.config import load_kiosk_config
 
         with tempfile.TemporaryDirectory() as scratch:
             document["hub"]["terminal_key_file"] = str(Path(scratch) / "key")

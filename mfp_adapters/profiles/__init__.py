@@ -37,6 +37,8 @@ Profile file format (TOML)::
     [supplies]
     description_cut = ", PN "           # drop part numbers appended to descriptions
     level_codes = { "0" = 100 }          # level -> percent when max capacity is unknown
+    [trays]
+    manual_name_patterns = ["(?i)bypass"]  # a tray without prtInputType is a manual feed if named so
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ class Profile:
     derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
     description_cut: str | None = None
     level_codes: dict[int, int] | None = None
+    manual_tray_patterns: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, sys_object_id: str, sys_descr: str) -> bool:
         """Does this profile describe the device with these system values?"""
@@ -198,6 +201,7 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
     try:
         supplies = data.get("supplies", {})
         codes = supplies.get("level_codes")
+        manual_names = data.get("trays", {}).get("manual_name_patterns", ())
         return Profile(
             name=str(data["name"]),
             vendor=str(data["vendor"]),
@@ -210,6 +214,7 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
             derived=tuple((str(d["key"]), tuple(str(p) for p in d["sum"])) for d in data.get("derived", ())),
             description_cut=supplies.get("description_cut"),
             level_codes={int(k): int(v) for k, v in codes.items()} if codes else None,
+            manual_tray_patterns=tuple(_regex(pattern, where) for pattern in manual_names),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProfileError(f"{where}: malformed profile ({exc!r})") from None

@@ -1,29 +1,12 @@
-"""The terminal's Kivy touch UI: it renders the session engine's state and sends touches as intents.
+"""What both roles' Kivy screens share: widgets, layouts, the base view with the status bar, the app.
 
-Nothing here decides anything: :mod:`terminal_app.ui.screens` builds the visible screen from a
-:class:`~terminal_app.core.state.TerminalState`, :mod:`terminal_app.ui.view` holds it on screen and
-turns touches into intents, :mod:`terminal_app.ui.app` runs the window beside the engine
-(:func:`terminal_app.ui.app.run_ui`). The plain-Python parts (texts, composing input, settings,
-blanking) are exported here; the Kivy modules are imported only when a window is wanted, because
-Kivy configures its window at import time.
+The screens themselves are each role's (:mod:`terminal_app.terminal.ui`, :mod:`terminal_app.kiosk.ui`).
+Nothing here decides anything: a view renders an engine's state and turns touches into intents.
+The plain-Python parts (settings, layouts, blanking, money) are exported here; the Kivy modules are
+imported only when a window is wanted, because Kivy configures its window at import time.
 """
 
-from terminal_app.ui.compose import Composer, JobChoice, visible_screen
-from terminal_app.ui.i18n import CATALOGUE, message_text, money, tr
+from terminal_app.ui.i18n import money
 from terminal_app.ui.settings import LAYOUTS, MIN_TARGET_PX, Layout, ScreenBlanker, UiSettings, layout_for
 
-__all__ = [
-    "CATALOGUE",
-    "LAYOUTS",
-    "MIN_TARGET_PX",
-    "Composer",
-    "JobChoice",
-    "Layout",
-    "ScreenBlanker",
-    "UiSettings",
-    "layout_for",
-    "message_text",
-    "money",
-    "tr",
-    "visible_screen",
-]
+__all__ = ["LAYOUTS", "MIN_TARGET_PX", "Layout", "ScreenBlanker", "UiSettings", "layout_for", "money"]

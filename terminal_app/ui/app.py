@@ -1,34 +1,37 @@
-"""The Kivy app around :class:`~terminal_app.ui.view.TerminalView`, and the entry the runner calls.
+"""The Kivy app both roles run: window options, an app that renders an engine's states, the runners.
 
-``run_ui(engine, settings)`` opens the window and runs the session engine in the same asyncio
-loop (Kivy's ``async_run``), so the engine's subscriber callbacks arrive on the UI thread; they
-only schedule a redraw. Closing the window closes the engine (panel locked, usage journaled).
-The runner that also reads the card reader and polls the printer calls :func:`serve_ui` inside
-its own loop instead, beside ``engine.run()``.
+:func:`state_app` builds a Kivy ``App`` around a role's view: the engine's subscriber callbacks
+arrive on the UI thread (the same asyncio loop, Kivy's ``async_run``) and only schedule a redraw,
+coalesced to one per frame. :func:`run_beside` runs an engine and its window together; a runner
+that also reads a card reader calls the role's ``serve`` inside its own loop instead, beside
+``engine.run()``. Kivy is imported only inside these functions: it configures its window at import.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
-from terminal_app.core.state import Intent, TerminalState
-from terminal_app.ui.settings import ScreenBlanker, UiSettings
+from terminal_app.ui.settings import UiSettings
 
-if TYPE_CHECKING:
-    from terminal_app.core.engine import SessionEngine
-    from terminal_app.ui.view import TerminalView
+__all__ = ["MAX_FPS", "Engine", "StateSource", "configure_kivy", "run_beside", "state_app", "stop_ui"]
 
-__all__ = ["StateSource", "build_app", "configure_kivy", "run_ui", "serve_ui", "stop_ui"]
-
-StateSource = Callable[[Callable[[TerminalState], None]], Callable[[], None]]
-"""``subscribe(callback) -> unsubscribe``, as :meth:`SessionEngine.subscribe`."""
-
-BLANK_CHECK_S = 1.0
 MAX_FPS = 30
+S = TypeVar("S")
+StateSource = Callable[[Callable[[S], None]], Callable[[], None]]
+"""``subscribe(callback) -> unsubscribe``, as an engine's ``subscribe``."""
+
+
+class Engine(Protocol):
+    """What the runners need of an engine."""
+
+    async def run(self) -> None:
+        """Run until closed."""
+
+    async def close(self) -> None:
+        """Leave the devices safe and stop :meth:`run`."""
 
 
 def configure_kivy(settings: UiSettings) -> None:
@@ -50,33 +53,26 @@ def configure_kivy(settings: UiSettings) -> None:
     Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
-def build_app(subscribe: StateSource, submit: Callable[[Intent], None], settings: UiSettings) -> Any:
-    """A Kivy ``App`` rendering the states from ``subscribe`` and sending touches to ``submit``."""
+def state_app(title: str, make_view: Callable[[], Any], subscribe: StateSource[Any]) -> Any:
+    """A Kivy ``App`` showing ``make_view()``, which renders every state ``subscribe`` delivers."""
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from terminal_app.ui.view import TerminalView
+    class StateApp(App):  # type: ignore[misc]  # Kivy ships no types: its App is Any
+        """A device's window."""
 
-    class TerminalApp(App):
-        """The terminal window."""
-
-        title = "printgate terminal"
-        view: TerminalView
-
-        def build(self) -> TerminalView:
+        def build(self) -> Any:
             Window.clearcolor = (0, 0, 0, 1)
-            blanker = ScreenBlanker(settings.blank_after_s, time.monotonic())
-            self.view = TerminalView(submit, blanker, time.monotonic)
-            latest: list[TerminalState] = []
+            self.view = make_view()
+            latest: list[Any] = []
             redraw = Clock.create_trigger(lambda _dt: self.view.show(latest[-1]))
 
-            def on_state(state: TerminalState) -> None:
+            def on_state(state: Any) -> None:
                 latest[:] = [state]
-                redraw()  # coalesced: one render per frame, on Kivy's clock
+                redraw()  # coalesced: one render per frame, on Kivy's clock (a burst of coins too)
 
             self._unsubscribe = subscribe(on_state)
-            Clock.schedule_interval(lambda _dt: self.view.check_blanking(), BLANK_CHECK_S)
             return self.view
 
         def on_stop(self) -> None:
@@ -84,11 +80,13 @@ def build_app(subscribe: StateSource, submit: Callable[[Intent], None], settings
             unsubscribe, self._unsubscribe = self._unsubscribe, lambda: None
             unsubscribe()
 
-    return TerminalApp()
+    app = StateApp()
+    app.title = title
+    return app
 
 
 def stop_ui() -> None:
-    """Close the window (e.g. on SIGTERM); :func:`serve_ui` then returns."""
+    """Close the window (e.g. on SIGTERM); the role's ``serve`` then returns."""
     from kivy.app import App
 
     app = App.get_running_app()
@@ -96,20 +94,13 @@ def stop_ui() -> None:
         app.stop()
 
 
-async def serve_ui(engine: SessionEngine, settings: UiSettings) -> None:
-    """Show the window until it is closed (the caller runs ``engine.run()`` beside it)."""
-    configure_kivy(settings)
-    app = build_app(engine.subscribe, engine.submit, settings)
-    await app.async_run(async_lib="asyncio")
-
-
-def run_ui(engine: SessionEngine, settings: UiSettings) -> None:
-    """Run the engine and the window together until the window is closed; then close the engine."""
+def run_beside(engine: Engine, serve: Callable[[], Awaitable[None]], name: str) -> None:
+    """Run ``engine`` and its window (``serve()``) together until the window is closed; then close it."""
 
     async def both() -> None:
-        running = asyncio.create_task(engine.run(), name="session-engine")
+        running = asyncio.create_task(engine.run(), name=name)
         try:
-            await serve_ui(engine, settings)
+            await serve()
         finally:
             await engine.close()
             await running

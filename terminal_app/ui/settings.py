@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from terminal_app.core.errors import ConfigError
+from terminal_app.errors import ConfigError
 
 __all__ = ["LAYOUTS", "MIN_TARGET_PX", "Layout", "ScreenBlanker", "UiSettings", "layout_for"]
 
@@ -95,7 +95,7 @@ class UiSettings:
             expected: tuple[type, ...] = {"int": (int,), "float": (int, float), "bool": (bool,)}[kind]
             if isinstance(value, bool) is not (kind == "bool") or not isinstance(value, expected):
                 raise ConfigError(f"[display] {key}: expected {kind}, got {value!r}")
-            values[key] = float(value) if kind == "float" else value  # type: ignore[arg-type]
+            values[key] = float(value) if isinstance(value, int | float) and kind == "float" else value
         return cls(**values)
 
 

@@ -2,7 +2,7 @@
 
 Every interactive widget carries an ``ident`` (language-independent, e.g. ``"pin_7"``,
 ``"job_3_mono"``) so tests and the layout check find it whatever the language.
-Import only after the window is configured (see :mod:`terminal_app.ui.app`).
+Import only after the window is configured (see :mod:`terminal_app.terminal.ui.app`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
@@ -21,15 +22,20 @@ from terminal_app.ui.settings import Layout
 
 __all__ = [
     "COLOURS",
+    "SYMBOL_FONT",
     "Panel",
     "TouchButton",
     "TouchLabel",
     "button",
     "field",
     "label",
+    "pin_pad",
     "row",
     "walk_idents",
 ]
+
+# Roboto has no check boxes or bullets; DejaVu Sans (bundled with Kivy) has.
+SYMBOL_FONT = "data/fonts/DejaVuSans.ttf"
 
 RGBA = tuple[float, float, float, float]
 COLOURS: dict[str, RGBA] = {
@@ -48,7 +54,7 @@ COLOURS: dict[str, RGBA] = {
 }
 
 
-class TouchButton(Button):
+class TouchButton(Button):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """A button at least one touch target high and wide, with an ``ident``."""
 
     def __init__(self, ident: str, **kwargs: Any) -> None:
@@ -56,7 +62,7 @@ class TouchButton(Button):
         self.ident = ident
 
 
-class TouchLabel(Label):
+class TouchLabel(Label):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """A label that wraps to its width, with an ``ident``."""
 
     def __init__(self, ident: str, **kwargs: Any) -> None:
@@ -68,7 +74,7 @@ class TouchLabel(Label):
         self.text_size = (width, None)
 
 
-class Panel(BoxLayout):
+class Panel(BoxLayout):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """A box with a solid background colour."""
 
     def __init__(self, colour: str = "panel", **kwargs: Any) -> None:
@@ -148,6 +154,26 @@ def row(layout: Layout, *children: Widget, height_px: int | None = None) -> BoxL
     for child in children:
         box.add_widget(child)
     return box
+
+
+def pin_pad(
+    layout: Layout,
+    texts: tuple[str, str],
+    on_digit: Callable[[str], Callable[[], None]],
+    on_clear: Callable[[], None],
+    on_ok: Callable[[], None],
+) -> GridLayout:
+    """The PIN pad both roles show: 1–9, Clear, 0, OK; ``texts`` are the words for Clear and OK and
+    ``on_digit(digit)`` is the action of a digit key."""
+    clear_text, ok_text = texts
+    grid = GridLayout(cols=3, spacing=layout.padding_px, size_hint_y=None)
+    grid.height = 4 * layout.target_px + 3 * layout.padding_px
+    for digit in "123456789":
+        grid.add_widget(button(f"pin_{digit}", digit, on_digit(digit), layout))
+    grid.add_widget(button("pin_clear", clear_text, on_clear, layout, role="quiet"))
+    grid.add_widget(button("pin_0", "0", on_digit("0"), layout))
+    grid.add_widget(button("pin_ok", ok_text, on_ok, layout, role="primary"))
+    return grid
 
 
 def walk_idents(root: Widget) -> Iterator[tuple[str, Widget]]:

@@ -18,14 +18,22 @@ import pytest
 class ScriptedLine:
     """A pty whose far end echoes what it hears and then answers from a script.
 
-    ``replies`` maps a request (exact bytes) to the bytes sent back after the echo; ``heard``
-    records every request in order. This is a byte-level peer for transcript tests, not a device.
+    ``replies`` maps a request (exact bytes) to the bytes sent back after the echo, or to a list
+    of them sent one per request (the last one repeats); ``heard`` records every request in order.
+    This is a byte-level peer for transcript tests, not a device.
     """
 
     path: str
-    replies: dict[bytes, bytes]
+    replies: dict[bytes, bytes | list[bytes]]
     heard: list[bytes] = field(default_factory=list)
     echo: bool = True
+
+
+def _next_reply(replies: dict[bytes, bytes | list[bytes]], request: bytes) -> bytes:
+    reply = replies[request]
+    if isinstance(reply, bytes):
+        return reply
+    return reply.pop(0) if len(reply) > 1 else reply[0]
 
 
 def _serve_script(master: int, line: ScriptedLine, stop: threading.Event) -> None:
@@ -42,7 +50,7 @@ def _serve_script(master: int, line: ScriptedLine, stop: threading.Event) -> Non
             if pending.startswith(request):
                 pending = pending[len(request) :]
                 line.heard.append(request)
-                os.write(master, (request if line.echo else b"") + line.replies[request])
+                os.write(master, (request if line.echo else b"") + _next_reply(line.replies, request))
 
 
 @pytest.fixture
@@ -50,7 +58,7 @@ def scripted_line() -> Iterator[Callable[..., ScriptedLine]]:
     """Factory: ``scripted_line({request: reply}, echo=True)`` -> a served pty path."""
     started: list[tuple[int, int, threading.Event, threading.Thread]] = []
 
-    def make(replies: dict[bytes, bytes], echo: bool = True) -> ScriptedLine:
+    def make(replies: dict[bytes, bytes | list[bytes]], echo: bool = True) -> ScriptedLine:
         master, slave = os.openpty()
         tty.setraw(slave)
         line = ScriptedLine(os.ttyname(slave), replies, echo=echo)

@@ -209,15 +209,26 @@ def test_link_timeout_is_retried_then_raised_and_counted(scripted_line):
     assert len(line.heard) == 3
 
 
-def test_link_corrupt_reply_is_counted_and_raised(scripted_line):
-    line = scripted_line({bytes.fromhex("02 00 01 FE FF"): bytes.fromhex("01 00 02 00 FE")})
+def test_link_corrupt_reply_is_repeated_at_once_and_counted(scripted_line):
+    corrupt, good = bytes.fromhex("01 00 02 00 FE"), bytes.fromhex("01 00 02 00 FD")  # one bit flipped
+    line = scripted_line({bytes.fromhex("02 00 01 FE FF"): [corrupt, good]})
     link = open_link(line.path, timeout_s=0.5)
     try:
-        with pytest.raises(FrameError):
+        assert link.request(2, 254) == b""
+    finally:
+        link.close()
+    assert (link.frames_rejected, link.repeats, link.timeouts, len(line.heard)) == (1, 1, 0, 2)
+
+
+def test_link_corrupt_replies_every_time_are_counted_and_raised(scripted_line):
+    line = scripted_line({bytes.fromhex("02 00 01 FE FF"): bytes.fromhex("01 00 02 00 FE")})
+    link = open_link(line.path, timeout_s=0.5, retries=2)
+    try:
+        with pytest.raises(FrameError, match="checksum mismatch"):
             link.request(2, 254)
     finally:
         link.close()
-    assert link.frames_rejected == 1
+    assert (link.frames_rejected, link.repeats, len(line.heard)) == (3, 2, 3)
 
 
 def test_link_reply_from_the_wrong_device_is_rejected(scripted_line):

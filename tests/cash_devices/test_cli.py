@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor, SimNoteValidator
+from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor, SimId003Validator, SimNoteValidator
 from hw_sim.cash.escpos_sim import SimReceiptPrinter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -160,4 +160,54 @@ def test_sim_cash_cctalk_runs_by_hand_and_answers_the_probe():
     finally:
         for process in (sim, probe):
             if process.popen.poll() is None:
+                process.popen.kill()
+
+
+def test_probe_id003_stacks_a_note_and_reports_a_fault():
+    with SimId003Validator() as device:
+        probe = Process(
+            "cash", "probe", "--driver", "id003", "--url", device.path, "--json", "--max-events", "3"
+        )  # fmt: skip
+        identity = probe.json_line()
+        assert (identity["type"], identity["manufacturer"], identity["category"]) == (
+            "identity", "JCM", "Bill Validator"
+        )  # fmt: skip
+        assert [d["value_minor"] for d in identity["denominations"]] == [500, 1000, 2000, 5000, 10000, 20000]
+        assert identity["self_check"] == {"ok": True, "code": 0x1A, "name": "disable"}
+        wait_until(lambda: not device.inhibited)
+        device.insert_note(5000)
+        escrow, stacked = probe.json_line(), probe.json_line()
+        wait_until(lambda: device.steady is None)
+        device.jam()
+        fault = probe.json_line()
+        code, stderr = probe.finish()
+    assert code == 0, stderr
+    assert (escrow["type"], stacked["type"], stacked["value_minor"], stacked["event_counter"]) == (
+        "escrow", "note", 5000, 1
+    )  # fmt: skip
+    assert stacked["idempotency_key"] == f"{identity['serial']}/0/1"
+    assert (fault["type"], fault["name"], fault["kind"]) == ("error", "jam in acceptor", "fault")
+    assert device.inhibited is True and device.stacked == [0x65]
+
+
+def test_sim_cash_id003_runs_by_hand_and_answers_the_probe():
+    sim = Process("sim", "cash", "id003")
+    probe = None
+    try:
+        banner = sim.lines.get(timeout=20)
+        path = banner.split(" on ", 1)[1].strip()
+        probe = Process("cash", "probe", "--driver", "id003", "--url", path, "--json", "--max-events", "2")
+        assert probe.json_line()["category"] == "Bill Validator"
+        sim.say("state")
+        while not sim.lines.get(timeout=20).startswith("inhibited=False"):  # wait for the enable
+            sim.say("state")
+        sim.say("note 2000")
+        records = [probe.json_line(), probe.json_line()]
+        assert [(r["type"], r["value_minor"]) for r in records] == [("escrow", 2000), ("note", 2000)]
+        assert probe.finish()[0] == 0
+        sim.say("quit")
+        assert sim.finish()[0] == 0
+    finally:
+        for process in (sim, probe):
+            if process is not None and process.popen.poll() is None:
                 process.popen.kill()

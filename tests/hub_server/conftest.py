@@ -15,8 +15,9 @@ from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2, te
 
 from hub_server.clock import FakeClock
 from hub_server.config import AuthConfig, HubConfig
+from hub_server.domain import open_hub_database
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
-from hub_server.storage import Database, open_database
+from hub_server.storage import Database
 
 # Cheap argon2 so tests spend their time on behaviour, not on hashing.
 FAST_AUTH = AuthConfig(argon2_time_cost=1, argon2_memory_kib=1024)
@@ -45,7 +46,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = open_database(database_url)
+    database = open_hub_database(database_url)
     yield database
     database.close()
 

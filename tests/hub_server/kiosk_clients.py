@@ -9,8 +9,8 @@ import grpc
 import pytest
 from printgate.v1 import kiosk_pb2, kiosk_pb2_grpc
 
-from hub_server import ledger
-from hub_server.storage.base import Database, Tx
+from hub_server.domain import ledger
+from hub_server.storage import Database, Tx
 from tests.hub_server.conftest import HubClients, TerminalClient
 
 COIN, NOTE = kiosk_pb2.CASH_DEVICE_KIND_COIN, kiosk_pb2.CASH_DEVICE_KIND_NOTE

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2
 
-from hub_server.storage import open_database
+from hub_server.domain import open_hub_database
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
 from tests.hub_server.processes import HubProcess
@@ -96,7 +96,7 @@ async def _send_until_killed(process: HubProcess, terminal: TerminalClient, toke
 
 def _ledger_keys(database_url: str) -> dict[str, int]:
     """Usage keys in the ledger, read straight from the database the dead hub left behind."""
-    db = open_database(database_url)
+    db = open_hub_database(database_url)
     try:
         rows = db.read(
             lambda tx: tx.execute(

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from hub_server import directory
+from hub_server.domain import open_hub_database, users
+from hub_server.domain.jobs import SqlJobRegistry
+from hub_server.domain.store import Store
 from hub_server.intake import (
     DocumentSettings,
     JobAnalysis,
@@ -23,23 +25,22 @@ from hub_server.intake import (
     PageInfo,
     PrintTicket,
 )
-from hub_server.jobs import SqlJobRegistry
-from hub_server.storage import Database, open_database
+from hub_server.storage import Database
 
 
 def add_users(db: Database, names: set[str]) -> None:
     for name in sorted(names):
-        db.write_sync(partial(directory.create_user, user=directory.UserRecord(username=name), now_us=1))
+        db.write_sync(partial(users.create_user, user=users.UserRecord(username=name), now_us=1))
 
 
-def sql_registry(users: set[str]) -> SqlJobRegistry:
-    """A registry over a fresh SQLite hub database holding ``users`` (for the contract test)."""
+def sql_registry(names: set[str]) -> SqlJobRegistry:
+    """A registry over a fresh SQLite hub database holding users ``names`` (for the contract test)."""
     folder = Path(tempfile.mkdtemp(prefix="pg-jobs-"))
     atexit.register(shutil.rmtree, folder, True)
-    db = open_database(f"sqlite:///{folder / 'hub.db'}")
+    db = open_hub_database(f"sqlite:///{folder / 'hub.db'}")
     atexit.register(db.close)
-    add_users(db, users)
-    return SqlJobRegistry(db)
+    add_users(db, names)
+    return SqlJobRegistry(Store(db))
 
 
 def job(owner: str | None, **changes: object) -> JobRecord:
@@ -62,7 +63,7 @@ def job(owner: str | None, **changes: object) -> JobRecord:
 @pytest.fixture
 def registry(db: Database) -> SqlJobRegistry:
     add_users(db, {"alice", "bob"})
-    return SqlJobRegistry(db)
+    return SqlJobRegistry(Store(db))
 
 
 def test_analysis_and_columns_round_trip(registry: SqlJobRegistry, db: Database) -> None:

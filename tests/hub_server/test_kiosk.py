@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, kiosk_pb2
 
 from hub_server.config import load_config
+from hub_server.domain.kiosk import CashEvent
 from hub_server.errors import InvalidRequest
-from hub_server.kiosk import CashEvent
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import HubClients, TerminalClient
 from tests.hub_server.kiosk_clients import (

@@ -19,7 +19,8 @@ import grpc
 import pytest
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2
 
-from hub_server.storage import Database, open_database
+from hub_server.domain import open_hub_database
+from hub_server.storage import Database
 from hw_sim.mfp import MfpSimServer
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
@@ -137,7 +138,7 @@ class Site:
         return [item async for item in self.release_stream(key)]
 
     def read(self, sql: str) -> Any:
-        db: Database = open_database(self.database_url)
+        db: Database = open_hub_database(self.database_url)
         try:
             return db.read(lambda tx: tx.scalar(sql))
         finally:

@@ -17,10 +17,9 @@ import grpc
 import pytest
 from printgate.v1 import admin_pb2, common_pb2, terminal_pb2
 
-from hub_server import ledger
 from hub_server.clock import FakeClock
 from hub_server.config import PrintConfig
-from hub_server.release import HOLDS
+from hub_server.domain import account_names, ledger
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
 from hw_sim.mfp import MfpSimServer
 from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
@@ -147,7 +146,7 @@ class PrintSite:
 
     def holds_cents(self) -> int:
         def read(tx: Any) -> int:
-            found = tx.scalar("SELECT id FROM accounts WHERE name = :n", {"n": HOLDS})
+            found = tx.scalar("SELECT id FROM accounts WHERE name = :n", {"n": account_names.HOLDS})
             return 0 if found is None else ledger.balance(tx, int(found))
 
         return int(self.running.db.read(read))

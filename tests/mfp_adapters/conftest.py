@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_SNMPREC = REPO.parent / "shared" / "interop" / "snmprec"
+# The recordings live beside the checkout (../shared); PRINTGATE_SNMPREC_DIR points elsewhere.
+SHARED_SNMPREC = Path(
+    os.environ.get("PRINTGATE_SNMPREC_DIR") or REPO.parent / "shared" / "interop" / "snmprec"
+)
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -57,8 +57,29 @@ def test_probe_json_has_the_documented_keys_and_values():
         "max": 10000,
         "percent": 5.0,
     }
+    assert cyan["estimated"] is False
     waste = next(s for s in probe["supplies"] if s["type"] == "wasteToner")
-    assert waste["percent"] is None
+    assert {k: waste[k] for k in ("level", "max", "percent", "estimated")} == {
+        "level": 100,
+        "max": -2,
+        "percent": 100.0,
+        "estimated": True,
+    }  # Sharp reports the percentage with an unknown maximum
+    assert probe["trays"][0] == {
+        "index": 1,
+        "name": "Tray 1",
+        "media": "A4",
+        "kind": "sheetFeedAutoRemovableTray",
+        "manual": False,
+        "level": 500,
+        "max": 500,
+        "percent": 100.0,
+        "state": "ok",
+    }
+    assert [(t["name"], t["manual"], t["state"]) for t in probe["trays"][1:]] == [
+        ("Tray 2", False, "ok"),
+        ("Bypass Tray", True, "empty"),
+    ]
 
 
 def test_probe_of_a_silent_host_fails_with_a_clear_message():

@@ -7,6 +7,12 @@ CS 4053ci walk, ``kyocera_cs4053ci.expected.json``. Two conventions differ on pu
   100; we report ``percent = None`` there (the device does not say), never a guess.
 * LibreNMS numbers hrPrinterDetectedErrorState 1-based (its "8" is bit 7,
   serviceRequested); the test converts that index to the bit name.
+
+A percentage given without a known maximum (capacity -2: Sharp's waste toner) is shown as LibreNMS
+shows it and marked ``estimated``. Paper trays (prtInputTable) are checked field by field against
+the recording itself, against LibreNMS's "input" supplies where it lists them, and for what a
+terminal would call "paper low" (hand-read from each recording). The recordings are found beside
+the checkout (``../shared/interop/snmprec``) or in ``PRINTGATE_SNMPREC_DIR``.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from mfp_adapters.device import MfpSnmp, ProbeResult
-from mfp_adapters.mib import ERROR_STATE_BITS
+from mfp_adapters.device import MfpSnmp, ProbeResult, trays_needing_paper
+from mfp_adapters.mib import ERROR_STATE_BITS, INPUT_TYPES
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth
 from tests.mfp_adapters.conftest import SHARED_SNMPREC, run
 
@@ -65,6 +71,12 @@ SHARP_NAME_KEYS = {
     "Scan to E-mail/FTP": "scan",
 }
 DEVICE_STATUS = {1: "unknown", 2: "running", 3: "warning", 4: "testing", 5: "down"}
+# Which automatic trays need paper in each recording (read from its prtInputTable by hand):
+# Ricoh's cassettes stand at 55 of 550 sheets (10 %, low) and tray 4 is empty; Sharp's, Brother's
+# and Ricoh's empty bypass trays are manual feeds (by name), Kyocera's MP tray by prtInputType;
+# Konica's input 7 (0 of 150, no name, no type) cannot be told apart from a cassette.
+NEEDING_PAPER = {"ricoh_mpc3002": [1, 2, 3, 4], "konica_c250i": [7]}
+PRT_INPUT = "1.3.6.1.2.1.43.8.2.1."
 
 
 def probe(snmpsim, stem: str, auth=None) -> ProbeResult:
@@ -107,6 +119,36 @@ def _check_supplies(result: ProbeResult, expected: list[dict]) -> None:
             assert round(supply.percent) == entry["supply_current"]
         else:
             assert supply.level == -3 or (supply.max is not None and supply.max <= 0)
+    for supply in result.supplies:  # a percentage without a known maximum is always marked
+        unknown_maximum = supply.max is not None and supply.max <= 0
+        assert supply.estimated == (supply.percent is not None and unknown_maximum), supply
+
+
+def _recorded(directory: Path, stem: str) -> dict[str, str]:
+    lines = (directory / f"{stem}.snmprec").read_text().splitlines()
+    return dict(line.split("|", 2)[0::2] for line in lines)
+
+
+def _check_trays(result: ProbeResult, stem: str, directory: Path, librenms: dict | None) -> None:
+    recorded = _recorded(directory, stem)
+    indexes = sorted({int(oid.rsplit(".", 1)[1]) for oid in recorded if oid.startswith(PRT_INPUT)})
+    assert [tray.index for tray in result.trays] == indexes
+    for tray in result.trays:
+        column = {n: recorded.get(f"{PRT_INPUT}{n}.1.{tray.index}") for n in (2, 9, 10, 12, 13, 18)}
+        assert tray.name == (column[13] or column[18])
+        assert tray.media == column[12]
+        level, maximum = (int(recorded[f"{PRT_INPUT}{n}.1.{tray.index}"]) for n in (10, 9))
+        assert (tray.level, tray.max) == (level, maximum)
+        assert tray.kind == (INPUT_TYPES[int(column[2])] if column[2] else None)
+    entries = (librenms or {}).get("printer-supplies", {}).get("discovery", {}).get("printer_supplies", [])
+    for entry in [e for e in entries if e["supply_type"] == "input"]:
+        tray = next(t for t in result.trays if t.index == entry["supply_index"])
+        assert (tray.name, tray.max) == (entry["supply_descr"], entry["supply_capacity"])
+        if tray.percent is not None:
+            assert round(tray.percent) == entry["supply_current"]
+        else:  # LibreNMS shows "at least one sheet" (-3) as 50 %
+            assert (tray.level, entry["supply_current"]) == (-3, 50)
+    assert [tray.index for tray in trays_needing_paper(result.trays)] == NEEDING_PAPER.get(stem, [])
 
 
 def _check_counters(result: ProbeResult, sensors: list[dict]) -> None:
@@ -160,14 +202,13 @@ def test_recording_matches_expected_values(snmpsim, stem):
     result = probe(snmpsim, stem)
     librenms = directory / f"{stem}.json"
     walk = directory / f"{stem}.expected.json"
+    _check_trays(result, stem, directory, json.loads(librenms.read_text()) if librenms.exists() else None)
     if librenms.exists():
         _check_librenms(result, json.loads(librenms.read_text()))
     elif walk.exists():
         _check_kyocera_walk(result, json.loads(walk.read_text()))
     else:  # an OS-detection stub: identity only, read from the recording itself
-        recorded = dict(
-            line.split("|", 2)[0::2] for line in Path(directory / f"{stem}.snmprec").read_text().splitlines()
-        )
+        recorded = _recorded(directory, stem)
         assert result.identity.sys_object_id == recorded["1.3.6.1.2.1.1.2.0"]
         assert result.identity.profile != "generic"
         model = recorded.get("1.3.6.1.4.1.1347.43.5.1.1.1.1")

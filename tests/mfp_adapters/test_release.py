@@ -11,8 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hw_sim.mfp import MfpSimServer
-from hw_sim.mfp.jobs import PjlJobReader
-from hw_sim.mfp.sinks import decode_ipp_attributes
 from mfp_adapters import ipp
 from mfp_adapters.errors import (
     JobFormatError,
@@ -386,16 +384,6 @@ def test_ipp_decoder_rejects_garbage_cleanly(data):
     with contextlib.suppress(ParseError):
         _message, offset = ipp.decode(data)
         assert 9 <= offset <= len(data)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_simulator_parsers_survive_garbage(data):
-    reader = PjlJobReader()
-    reader.feed(data)
-    assert reader.finish().pages >= 0
-    with contextlib.suppress(ValueError):
-        decode_ipp_attributes(data)
 
 
 def test_lpd_sink_survives_garbage_connections():

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from hw_sim.mfp import MfpSimServer
-from hw_sim.mfp.ber import BerError, Message, decode_message, encode_message
 from hw_sim.mfp.layouts import LAYOUTS
-from mfp_adapters.device import MfpSnmp
+from mfp_adapters.device import MfpSnmp, trays_needing_paper
 from mfp_adapters.errors import ProfileError, SnmpError, SnmpTableTooLargeError, SnmpTimeoutError
 from mfp_adapters.mib import (
     BLOCKING_ERROR_BITS,
     ERROR_STATE_BITS,
+    SupplyLevel,
+    TrayState,
     blocking_errors,
     decode_error_state,
-    supply_percent,
+    supply_level,
+    tray_state,
 )
 from mfp_adapters.profiles import load_profiles, parse_profile, select_profile
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth, parse_oid
@@ -77,22 +76,61 @@ def test_blocking_errors_are_the_bits_that_stop_printing():
 
 
 @pytest.mark.parametrize(
-    ("level", "maximum", "codes", "percent"),
+    ("level", "maximum", "codes", "expected"),
     [
-        (7500, 15000, None, 50.0),
-        (1060, 5300, None, 20.0),
-        (-1, 100, None, None),
-        (-2, 100, None, None),
-        (-3, 100, None, None),
-        (50, -2, None, None),
-        (0, -2, {0: 100, 1: 5}, 100.0),
-        (1, -2, {0: 100, 1: 5}, 5.0),
-        (-3, -2, {0: 100}, None),
-        (150, 100, None, 100.0),
+        (7500, 15000, None, SupplyLevel(50.0)),
+        (1060, 5300, None, SupplyLevel(20.0)),
+        (-1, 100, None, SupplyLevel(None)),
+        (-2, 100, None, SupplyLevel(None)),
+        (-3, 100, None, SupplyLevel(None)),
+        (150, 100, None, SupplyLevel(100.0)),
+        # capacity unknown (-2), level a percentage: Sharp's waste toner in the recordings
+        (100, -2, None, SupplyLevel(100.0, estimated=True)),
+        (55, -2, None, SupplyLevel(55.0, estimated=True)),
+        (150, -2, None, SupplyLevel(None)),  # not a percentage
+        (-2, -2, None, SupplyLevel(None)),  # Sharp's fusing unit: nothing known
+        (-3, -2, None, SupplyLevel(None)),  # Konica/Kyocera waste box: "some remaining"
+        (50, -1, None, SupplyLevel(None)),  # -1: no restriction, not a percentage
+        (50, 0, None, SupplyLevel(None)),
+        # a vendor's coarse codes (Brother) win over the percentage reading, also estimated
+        (0, -2, {0: 100, 1: 5}, SupplyLevel(100.0, estimated=True)),
+        (1, -2, {0: 100, 1: 5}, SupplyLevel(5.0, estimated=True)),
+        (-3, -2, {0: 100}, SupplyLevel(None)),
     ],
 )
-def test_supply_percent_respects_special_values(level, maximum, codes, percent):
-    assert supply_percent(level, maximum, codes) == percent
+def test_supply_level_respects_special_values(level, maximum, codes, expected):
+    assert supply_level(level, maximum, codes) == expected
+
+
+def test_supply_unit_percent_is_measured_not_estimated():
+    assert supply_level(40, -2, unit_percent=True) == SupplyLevel(40.0)
+    assert supply_level(140, 100, unit_percent=True) == SupplyLevel(100.0)
+
+
+@pytest.mark.parametrize(
+    ("level", "maximum", "expected"),
+    [
+        (500, 500, (100.0, TrayState.OK)),
+        (181, 550, (32.9, TrayState.OK)),  # Sharp "Tray 1"
+        (55, 550, (10.0, TrayState.LOW)),  # Ricoh: at the 10 % threshold
+        (1, 550, (0.2, TrayState.LOW)),
+        (0, 550, (0.0, TrayState.EMPTY)),
+        (0, -2, (None, TrayState.EMPTY)),
+        (-3, 250, (None, TrayState.SOME)),  # Brother "TRAY1": at least one sheet
+        (-2, -2, (None, TrayState.UNKNOWN)),  # Sharp "Auto Select"
+        (-1, 100, (None, TrayState.UNKNOWN)),
+        (-9, 100, (None, TrayState.UNKNOWN)),  # outside the MIB's range
+        (80, -2, (None, TrayState.UNKNOWN)),
+        (None, 100, (None, TrayState.UNKNOWN)),
+    ],
+)
+def test_tray_state_respects_special_values(level, maximum, expected):
+    assert tray_state(level, maximum) == expected
+
+
+def test_tray_low_threshold_is_a_setting():
+    assert tray_state(100, 500, low_percent=25) == (20.0, TrayState.LOW)
+    assert tray_state(100, 500, low_percent=15) == (20.0, TrayState.OK)
 
 
 def test_every_vendor_profile_loads_and_is_selected_by_sys_object_id():
@@ -181,11 +219,73 @@ def test_status_follows_jam_clear_and_toner():
             low = await mfp_snmp.status()
             assert (low.device, low.errors, low.alerts) == ("warning", ["lowToner"], [])
             supplies = {s.description: s for s in await mfp_snmp.supplies()}
-            assert supplies["Black Toner"].percent == 5.0
+            assert (supplies["Black Toner"].percent, supplies["Black Toner"].estimated) == (5.0, False)
             assert supplies["Waste Toner Box"].percent is None
             assert (supplies["Waste Toner Box"].level, supplies["Waste Toner Box"].max) == (-3, -2)
 
     run(body())
+
+
+def test_a_percentage_of_an_unknown_maximum_is_reported_as_an_estimate():
+    async def body():
+        async with MfpSimServer("sharp") as mfp, client(mfp) as snmp:
+            return {s.description: s for s in await MfpSnmp(snmp).supplies()}
+
+    supplies = run(body())
+    waste = supplies["Waste Toner Box"]
+    assert (waste.type, waste.level, waste.max, waste.percent, waste.estimated) == (
+        "wasteToner", 100, -2, 100.0, True
+    )  # fmt: skip
+    assert supplies["Cyan Toner"].estimated is False
+
+
+def test_trays_report_paper_as_the_printer_does_and_say_what_needs_paper():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:
+            mfp_snmp = MfpSnmp(snmp)
+            full = await mfp_snmp.trays()
+            mfp.device.set_paper(1, 30)
+            mfp.device.set_paper(2, -3)
+            low = await mfp_snmp.trays()
+            low_status = await mfp_snmp.status()
+            mfp.device.set_paper(1, 0)
+            mfp.device.set_paper(2, 0)
+            empty = await mfp_snmp.trays()
+            empty_status = await mfp_snmp.status()
+            return full, low, low_status, empty, empty_status
+
+    full, low, low_status, empty, empty_status = run(body())
+    rows = [(t.index, t.name, t.media, t.kind, t.manual, t.level, t.max, t.percent, t.state) for t in full]
+    assert rows == [
+        (1, "Tray 1", "A4", "sheetFeedAutoRemovableTray", False, 500, 500, 100.0, TrayState.OK),
+        (2, "Tray 2", "A4", "sheetFeedAutoRemovableTray", False, 500, 500, 100.0, TrayState.OK),
+        (3, "Bypass Tray", None, "sheetFeedManual", True, 0, 100, 0.0, TrayState.EMPTY),
+    ]  # fmt: skip
+    assert trays_needing_paper(full) == []  # an empty bypass tray is no "paper low"
+    assert [(t.index, t.percent, t.state) for t in low[:2]] == [
+        (1, 6.0, TrayState.LOW),
+        (2, None, TrayState.SOME),
+    ]
+    assert [t.index for t in trays_needing_paper(low)] == [1]
+    assert low_status.errors == ["lowPaper"]
+    assert [(t.index, t.state) for t in trays_needing_paper(empty)] == [
+        (1, TrayState.EMPTY),
+        (2, TrayState.EMPTY),
+    ]
+    assert (empty_status.device, empty_status.errors) == ("down", ["lowPaper", "noPaper"])
+
+
+def test_a_tray_without_a_type_is_manual_by_its_name():
+    async def body():
+        async with MfpSimServer("sharp") as mfp, client(mfp) as snmp:
+            mfp.device.withdraw(parse_oid("1.3.6.1.2.1.43.8.2.1.2.1.3"))  # no prtInputType for the bypass
+            mfp.device.inject(parse_oid("1.3.6.1.2.1.43.8.2.1.10.1.2"), 0x04, b"lots")  # garbage level
+            return await MfpSnmp(snmp).trays()
+
+    trays = run(body())
+    assert (trays[2].kind, trays[2].manual, trays[2].state) == (None, True, TrayState.EMPTY)
+    assert (trays[1].level, trays[1].state) == (None, TrayState.UNKNOWN)  # rejected, not guessed
+    assert trays_needing_paper(trays) == []
 
 
 def test_snmp_v1_walks_with_getnext_and_missing_objects():
@@ -257,50 +357,6 @@ def test_no_answer_is_a_timeout_in_bounded_time(silence):
 
     # Generous bound: the point is "bounded", not "fast" (timeout 0.3 s x 2 tries + engine start).
     assert run(body()) < 30
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_ber_decoder_never_crashes_on_random_bytes(data):
-    with contextlib.suppress(BerError):
-        decode_message(data)
-
-
-oids = st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=12).map(lambda t: (1, 3, *t))
-values = st.one_of(
-    st.tuples(st.just(0x02), st.integers(-(2**31), 2**31 - 1)),
-    st.tuples(st.just(0x04), st.binary(max_size=64)),
-    st.tuples(st.just(0x41), st.integers(0, 2**32 - 1)),
-    st.tuples(st.just(0x46), st.integers(0, 2**64 - 1)),
-    st.tuples(st.just(0x06), oids),
-    st.tuples(st.just(0x05), st.none()),
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(0, 1),
-    st.binary(max_size=20),
-    st.integers(0, 2**31 - 1),
-    st.lists(st.tuples(oids, values), max_size=8),
-)
-def test_ber_round_trip(version, community, request_id, binds):
-    message = Message(version, community, 0xA2, request_id, 0, 0, binds)
-    encoded = encode_message(message)
-    assert decode_message(encoded) == message
-    for cut in (1, len(encoded) // 2, len(encoded) - 1):
-        with pytest.raises(BerError):
-            decode_message(encoded[:cut])
-
-
-def test_agent_counts_malformed_datagrams():
-    async def body():
-        async with MfpSimServer("kyocera") as mfp:
-            mfp.agent.datagram_received(b"\x30\x03\x02\x01", ("127.0.0.1", 1))
-            mfp.agent.datagram_received(b"garbage", ("127.0.0.1", 1))
-            return mfp.agent.malformed
-
-    assert run(body()) == 2
 
 
 def test_poll_reads_the_same_as_counters_and_status_with_fewer_requests():

@@ -39,12 +39,6 @@ def test_reference_keystrokes_decode() -> None:
     assert [b.text for b in decode(TRACK2_VECTOR)] == [";12=3?"]
 
 
-def test_simulator_types_the_reference_keystrokes() -> None:
-    assert keystrokes("0004525285\n") == DIGITS_VECTOR
-    assert keystrokes(";12=3?\n") == TRACK2_VECTOR
-    assert keystrokes("%B12^X?")[:8] == [(42, 1), (6, 1), (6, 0), (42, 0), (42, 1), (48, 1), (48, 0), (42, 0)]
-
-
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_every_layout_decodes_with_its_keymap(layout: str) -> None:
     text = TRACK1 + TRACK2 if layout == "us" else "%B4111^MÜLLER/ZOË^25?;4111=25?"

@@ -8,39 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hw_sim.readers.nfc_tag import NfcTagSim, cascade_levels
+from hw_sim.readers.nfc_tag import NfcTagSim
 from reader_drivers.base import HealthState
 from reader_drivers.nfc_reader import NfcReader, check_uid
 from tests.reader_drivers.conftest import no_more_reads, ready, run, until
-
-
-def test_cascade_levels_match_the_reference() -> None:
-    assert cascade_levels(bytes.fromhex("1A2B3C4D")) == [bytes.fromhex("1A2B3C4D40")]
-    assert cascade_levels(bytes.fromhex("04A2246A7F5B80")) == [
-        bytes.fromhex("8804A2240A"), bytes.fromhex("6A7F5B80CE")
-    ]  # fmt: skip
-    assert cascade_levels(bytes.fromhex("0102030405060708090A")) == [
-        bytes.fromhex("8801020388"), bytes.fromhex("880405068F"), bytes.fromhex("0708090A0C")
-    ]  # fmt: skip
-
-
-def test_tag_exchanges_match_the_reference() -> None:
-    tag = NfcTagSim()
-    try:
-        tag.place("04A2246A7F5B80")
-        exchange = {"26": "4400", "9320": "8804A2240A", "93708804A2240A": "04", "9520": "6A7F5B80CE",
-                    "95706A7F5B80CE": "00"}  # fmt: skip
-        for request, reply in exchange.items():
-            assert tag.answer(bytes.fromhex(request)) == bytes.fromhex(reply)
-        assert tag.answer(bytes.fromhex("9770")) is None  # no third level for a 7-byte UID
-        tag.place("1A2B3C4D")
-        assert [tag.answer(bytes.fromhex(r)) for r in ("26", "9320", "93701A2B3C4D40")] == [
-            bytes.fromhex("0400"), bytes.fromhex("1A2B3C4D40"), bytes.fromhex("08")
-        ]  # fmt: skip
-        tag.remove()
-        assert tag.answer(b"\x26") is None
-    finally:
-        tag.close()
 
 
 @pytest.mark.parametrize(

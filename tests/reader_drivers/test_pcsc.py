@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-import socket
-import struct
-import threading
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hw_sim.readers.vpcd_card import MIFARE_1K_ATR, VirtualCard
+from hw_sim.readers.vpcd_card import VirtualCard
 from reader_drivers.base import HealthState
 from reader_drivers.errors import CardCommandError
 from reader_drivers.pcsc_reader import PcscReader, uid_from_response
@@ -41,41 +38,6 @@ def test_status_words_are_explained(response: str, message: str) -> None:
 
 def test_get_data_response_gives_the_uid() -> None:
     assert uid_from_response(list(bytes.fromhex(UID7 + "9000"))) == bytes.fromhex(UID7)
-
-
-def test_virtual_card_answers_like_the_reference() -> None:
-    card = VirtualCard(port=0)
-    card.uid = bytes.fromhex(UID7)
-    assert card.answer(bytes.fromhex("FFCA000000")) == bytes.fromhex("04A2246A7F5B809000")
-    assert card.answer(bytes.fromhex("FFCA000004")) == bytes.fromhex("6C07")
-    assert card.answer(bytes.fromhex("FFCA000009")) == bytes.fromhex(UID7 + "6282")
-    assert card.answer(bytes.fromhex("FFCA010000")) == bytes.fromhex("6A81")
-    assert card.answer(bytes.fromhex("00A4040000")) == bytes.fromhex("6A81")
-
-
-def test_virtual_card_speaks_the_vpcd_framing_byte_exact() -> None:
-    """A loopback listener plays vpcd and checks the card's exact bytes (vector 12)."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        card = VirtualCard(port=listener.getsockname()[1])
-        inserting = threading.Thread(target=card.insert, args=(UID7,))
-        inserting.start()
-        vpcd, _ = listener.accept()
-        inserting.join()
-        with vpcd:
-            vpcd.settimeout(5)
-            vpcd.sendall(bytes.fromhex("000101"))  # power on: no answer
-            vpcd.sendall(bytes.fromhex("000104"))
-            assert _read_message(vpcd) == struct.pack(">H", 20) + MIFARE_1K_ATR
-            vpcd.sendall(bytes.fromhex("0005FFCA000000"))
-            assert _read_message(vpcd) == bytes.fromhex("0009 04A2246A7F5B80 9000")
-        card.remove()
-
-
-def _read_message(sock: socket.socket) -> bytes:
-    header = sock.recv(2, socket.MSG_WAITALL)
-    return header + sock.recv(struct.unpack(">H", header)[0], socket.MSG_WAITALL)
 
 
 def _wait_until_pcscd_sees_no_card(timeout_ms: int = 10_000) -> None:

@@ -1,16 +1,29 @@
-"""Terminal fixtures: a real in-process hub, a real HubClient, the real FIH panel lock on gpiozero
-MockFactory pins wired to the simulated copier, a real SQLite journal, and a fake clock.
+"""Fixtures of the terminal and kiosk tests: a real in-process hub; the terminal rig (a real HubClient,
+the real FIH panel lock on gpiozero MockFactory pins wired to the simulated copier, a real SQLite
+journal, and a fake clock); and the Kivy machinery both roles' screen tests use (a private Xvfb,
+the window, a finger).
 
 Nothing of ours is mocked: the engine under test talks gRPC to the hub and drives the GPIO lines
 the simulated MFP's copier watches.
+
+Kivy exits the whole process (rc 102, no summary) when it cannot open a window, so the Kivy tests
+(``kivy_screens.py`` of each role, not collected by the normal run) run in a pytest subprocess
+started by that role's ``test_under_xvfb.py`` against an Xvfb started here on a free display and
+stopped by PID.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+import select
+import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -20,17 +33,16 @@ from printgate.v1 import admin_pb2, common_pb2
 from hub_server.server import start_hub
 from hw_sim.mfp import FihCopier, SimulatedMfp
 from mfp_adapters import FihPanelLock
-from terminal_app.core import (
-    EngineSettings,
-    FakeClock,
-    HubClient,
+from terminal_app.hub import HubClient
+from terminal_app.session import FakeClock, open_store
+from terminal_app.terminal import (
     Journal,
     OfflineCache,
     PriceHints,
     PulseCopyCounter,
-    SessionEngine,
+    TerminalEngine,
+    TerminalSettings,
     TerminalState,
-    open_store,
 )
 from tests.hub_server import conftest as hub_fixtures
 from tests.hub_server.conftest import HubClients, TerminalClient
@@ -92,7 +104,7 @@ class Rig:
     store: sqlite3.Connection
     journal: Journal
     cache: OfflineCache
-    engine: SessionEngine
+    engine: TerminalEngine
     store_path: Path
     states: list[TerminalState] = field(default_factory=list)
 
@@ -110,8 +122,8 @@ class Rig:
         return shown
 
 
-def make_engine(rig_parts: dict, settings: EngineSettings) -> SessionEngine:
-    return SessionEngine(
+def make_engine(rig_parts: dict, settings: TerminalSettings) -> TerminalEngine:
+    return TerminalEngine(
         hub=rig_parts["client"],
         panel=rig_parts["panel"],
         counter=PulseCopyCounter(rig_parts["panel"]),
@@ -122,7 +134,7 @@ def make_engine(rig_parts: dict, settings: EngineSettings) -> SessionEngine:
     )
 
 
-DEFAULT_SETTINGS = EngineSettings(
+DEFAULT_SETTINGS = TerminalSettings(
     idle_timeout_s=60, prices=PriceHints(copy_mono_cents=COPY_MONO_CENTS, copy_color_cents=COPY_COLOR_CENTS)
 )
 
@@ -157,3 +169,94 @@ async def rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[Rig]:
     panel.close()
     factory.close()
     store.close()
+
+
+# ------------------------------------------------------------------ Kivy under Xvfb
+
+SCREENS_DIR_ENV = "PRINTGATE_SCREENS_DIR"  # where the Kivy tests write their screenshots
+XVFB_SCREEN = "1280x800x24"
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    """A private Xvfb on a display number it picks itself (``-displayfd``); stopped by PID."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        pytest.fail("Xvfb is not installed (apt-get install xvfb): the UI tests need it")
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [
+            binary,
+            "-displayfd",
+            str(write_end),
+            "-screen",
+            "0",
+            XVFB_SCREEN,
+            "-nolisten",
+            "tcp",
+            "+extension",
+            "GLX",
+        ],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 20.0)
+        number = os.read(read_end, 32).decode().strip() if ready else ""
+        if not number.isdigit():
+            process.kill()
+            _, errors = process.communicate(timeout=5)
+            pytest.fail(f"Xvfb did not start: {errors.decode(errors='replace')[-500:]}")
+        yield f":{number}"
+    finally:
+        os.close(read_end)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+# ------------------------------------------------------------------ inside the Kivy subprocess
+
+
+@pytest.fixture(scope="session")
+def kivy_window() -> Any:
+    """Kivy's window (created once per process, on the Xvfb display from the environment)."""
+    from terminal_app.ui.app import configure_kivy
+    from terminal_app.ui.settings import UiSettings
+
+    configure_kivy(UiSettings(virtual_keyboard=False))
+    from kivy.config import Config
+
+    Config.set("graphics", "maxfps", "0")  # tests step frames themselves: no frame-rate sleeps
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    EventLoop.ensure_window()
+    return Window
+
+
+_touch_ids = itertools.count(1)
+
+
+def tap_at(x: float, y: float) -> None:
+    """A finger down and up at window coordinates, through Kivy's input dispatch."""
+    from kivy.base import EventLoop
+    from kivy.input.motionevent import MotionEvent
+
+    class Finger(MotionEvent):
+        def depack(self, args: dict[str, float]) -> None:
+            self.sx, self.sy = args["x"], args["y"]
+            super().depack(args)
+
+    window = EventLoop.window
+    args = {"x": x / (window.width - 1.0), "y": y / (window.height - 1.0)}
+    finger = Finger("test-finger", next(_touch_ids), args, is_touch=True, type_id="touch")
+    finger.profile = ["pos"]
+    EventLoop.post_dispatch_input("begin", finger)
+    EventLoop.post_dispatch_input("end", finger)

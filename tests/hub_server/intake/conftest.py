@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,11 @@ FAST_CONFIG = IntakeConfig(
     keepalive_timeout_s=5.0,
     analysis=AnalysisLimits(timeout_s=30.0),
 )
+# HTTP Basic users of the intakes that can authenticate ("basic": optional credentials).
+PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
+AUTHENTICATING_CONFIG = replace(
+    FAST_CONFIG, authenticate=lambda user, password: PASSWORDS.get(user) == password
+)
 
 
 @pytest_asyncio.fixture
@@ -85,6 +91,20 @@ async def intake(registry: InMemoryJobRegistry, spool: Spool) -> AsyncIterator[I
     """IPP and LPD on ephemeral loopback ports, 1 s idle timeout, analysis on."""
     server = await start_intake(
         registry, spool, ipp_listen=("127.0.0.1", 0), lpd_listen=("127.0.0.1", 0), config=FAST_CONFIG
+    )
+    yield server
+    await server.close()
+
+
+@pytest_asyncio.fixture
+async def authenticating_intake(registry: InMemoryJobRegistry, spool: Spool) -> AsyncIterator[IntakeServer]:
+    """Like ``intake``, but IPP clients may authenticate (HTTP Basic, ``PASSWORDS``)."""
+    server = await start_intake(
+        registry,
+        spool,
+        ipp_listen=("127.0.0.1", 0),
+        lpd_listen=("127.0.0.1", 0),
+        config=AUTHENTICATING_CONFIG,
     )
     yield server
     await server.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import struct
 
 from hub_server.intake import IppMessage, Tag, encode_message, parse_message
@@ -15,7 +16,8 @@ def request(
     request_id: int = 1,
     user: str | None = "alice",
 ) -> bytes:
-    """An IPP/1.1 request with charset, language, printer-uri, optional user and attributes."""
+    """An IPP/1.1 request with charset, language, printer-uri, optional user and attributes
+    (a list value becomes a 1setOf attribute)."""
     message = IppMessage((1, 1), operation, request_id)
     group = message.new_group(Tag.OPERATION)
     group.add("attributes-charset", Tag.CHARSET, "utf-8")
@@ -24,7 +26,7 @@ def request(
     if user is not None:
         group.add("requesting-user-name", Tag.NAME, user)
     for tag, name, value in attributes:
-        group.add(name, tag, value)
+        group.add(name, tag, *(value if isinstance(value, list) else [value]))
     if job:
         job_group = message.new_group(Tag.JOB)
         for tag, name, value in job:
@@ -73,9 +75,24 @@ async def exchange(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         writer.close()
 
 
-async def ipp(port: int, body: bytes, *, chunked: bool = False, expect: bool = False) -> IppMessage:
-    """POST an IPP request (plus any document bytes) and parse the IPP response."""
-    status, _, payload = await exchange(port, http_post(body, chunked=chunked, expect=expect))
+def basic_auth(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` header line."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return f"Authorization: Basic {token}\r\n"
+
+
+async def ipp(
+    port: int,
+    body: bytes,
+    *,
+    chunked: bool = False,
+    expect: bool = False,
+    auth: tuple[str, str] | None = None,
+) -> IppMessage:
+    """POST an IPP request (plus any document bytes), as ``auth`` (user, password) if given,
+    and parse the IPP response."""
+    extra = basic_auth(*auth) if auth else ""
+    status, _, payload = await exchange(port, http_post(body, chunked=chunked, expect=expect, extra=extra))
     assert status == 200
     return parse_message(payload)[0]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hub_server.intake as intake
 
 EXPECTED = {
+    "REASON_ANALYSING",
+    "REASON_ANALYSIS_QUEUED",
+    "REASON_HELD",
     "AnalysisError",
     "AnalysisLimits",
     "InMemoryJobRegistry",

@@ -9,6 +9,9 @@ from dataclasses import replace
 import pytest
 
 from hub_server.intake import (
+    REASON_ANALYSING,
+    REASON_ANALYSIS_QUEUED,
+    REASON_HELD,
     InMemoryJobRegistry,
     JobNotCancelable,
     JobNotFound,
@@ -102,3 +105,28 @@ def test_cancel_rules(registry: JobRegistry) -> None:
     assert registry.cancel_job(unclaimed, "guest").state == JobState.CANCELED
     with pytest.raises(JobNotFound):
         registry.cancel_job(777_777, "alice")
+
+
+def test_analysis_state_reasons_round_trip(registry: JobRegistry) -> None:
+    queued = replace(record("alice"), state_reasons=(REASON_HELD, REASON_ANALYSIS_QUEUED))
+    job_id = registry.add_job(queued)
+    assert registry.get_job(job_id).state_reasons == (REASON_HELD, REASON_ANALYSIS_QUEUED)  # type: ignore[union-attr]
+    registry.update_job(replace(queued, job_id=job_id, state_reasons=(REASON_HELD, REASON_ANALYSING)))
+    assert registry.get_job(job_id).state_reasons == (REASON_HELD, REASON_ANALYSING)  # type: ignore[union-attr]
+
+
+def test_owner_verified_round_trips(registry: JobRegistry, request: pytest.FixtureRequest) -> None:
+    """Whether the owner authenticated or only claimed the name: the terminal keeps claimed
+    jobs out of "release all", so the hub's registry must keep the flag."""
+    if request.node.callspec.params["registry"] == "sql":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True, reason="hub wiring pending: print_jobs has no owner_verified column yet"
+            )
+        )
+    proven, claimed = (
+        registry.add_job(replace(record("alice"), owner_verified=True)),
+        registry.add_job(record("alice")),
+    )
+    assert [registry.get_job(j).owner_verified for j in (proven, claimed)] == [True, False]  # type: ignore[union-attr]
+    assert [r.owner_verified for r in registry.list_jobs("alice")] == [True, False]

@@ -115,3 +115,22 @@ async def test_mark_printed_shreds_only_private_queues(
     assert (record.spool_id is not None) is kept
     assert len(spool.entries()) == (1 if kept else 0)
     assert service.registry.get_job(job_id) == record
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        "analysis_workers",
+        "analysis_check_s",
+        "idle_timeout_s",
+        "body_min_bytes_per_s",
+        "body_deadline_s",
+        "connections_max",
+        "connections_per_address_max",
+    ],
+)
+def test_bounds_that_would_switch_a_protection_off_are_refused(bound: str) -> None:
+    with pytest.raises(ValueError, match=f"intake: {bound} must be positive"):
+        IntakeConfig(**{bound: 0})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="body_rate_grace_s"):
+        IntakeConfig(body_rate_grace_s=-1)

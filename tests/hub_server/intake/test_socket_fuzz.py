@@ -24,13 +24,13 @@ from .test_ipp_codec import GOLDEN_REQUEST
 class ThreadedIntake:
     """An intake running on its own event loop thread, for blocking-socket fuzzing."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, config: IntakeConfig | None = None) -> None:
         self.registry = InMemoryJobRegistry()
         self.spool = Spool(folder, os.urandom(32))
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        config = IntakeConfig(idle_timeout_s=0.5, analysis=None)
+        config = config or IntakeConfig(idle_timeout_s=0.5, analysis=None)
         self.server: IntakeServer = asyncio.run_coroutine_threadsafe(
             start_intake(self.registry, self.spool, lpd_listen=("127.0.0.1", 0), config=config), self.loop
         ).result(10)
@@ -49,8 +49,12 @@ def threaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedIntak
     intake.close()
 
 
-def post(port: int, body: bytes) -> bytes:
-    head = f"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nContent-Length: {len(body)}\r\n\r\n"
+def post(port: int, body: bytes, extra_headers: str = "") -> bytes:
+    """One HTTP POST of ``body`` on a fresh blocking socket; the whole raw response."""
+    head = (
+        f"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nContent-Length: {len(body)}\r\n"
+        f"{extra_headers}\r\n"
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(head.encode() + body)
         connection.shutdown(socket.SHUT_WR)

@@ -1,0 +1,63 @@
+"""Directory sync: users, groups and card numbers from LDAP / Active Directory, and directory passwords.
+
+This subpackage imports nothing else of ``hub_server``; its :class:`~.store.UserStore` is
+implemented over the hub's tables by ``hub_server.domain.dirsync_store``. The hub plugs in:
+
+* configuration: :func:`~.config.load_directory_config` on the ``[directory]`` table;
+* storage: ``hub_server.domain.dirsync_store.SqlUserStore(db, hash_pin, pin_lookup_key)``
+  (creates its own tables idempotently);
+* :class:`~.sync.DirectorySync` (test, dry run, sync, status) with the readers' chain parser;
+* :class:`~.scheduler.SyncScheduler` for scheduled runs;
+* :class:`~.service.DirectoryServicer` (gRPC, ``printgate/v1/directory.proto``);
+* :class:`~.passwords.DirectoryPasswords` behind the hub's password lockout;
+* :mod:`.commands` for ``printgate admin directory test | sync | status``.
+
+docs/directory.md describes the behaviour and the settings.
+"""
+
+from __future__ import annotations
+
+from .config import DirectoryConfig, SourceConfig, load_directory_config
+from .errors import (
+    DirectoryBindRefused,
+    DirectoryConfigError,
+    DirectoryError,
+    DirectorySearchError,
+    DirectoryTlsError,
+    DirectoryUnavailable,
+    SyncRefused,
+    UnknownSource,
+)
+from .model import DirectoryUser
+from .passwords import DirectoryPasswords, Verdict
+from .scheduler import SyncScheduler
+from .store import CardHolding, HubState, HubUser, Link, Plan, RunRecord, UserPlan, UserStore
+from .sync import DirectorySync, SyncResult
+
+__all__ = [
+    "CardHolding",
+    "DirectoryBindRefused",
+    "DirectoryConfig",
+    "DirectoryConfigError",
+    "DirectoryError",
+    "DirectoryPasswords",
+    "DirectorySearchError",
+    "DirectorySync",
+    "DirectoryTlsError",
+    "DirectoryUnavailable",
+    "DirectoryUser",
+    "HubState",
+    "HubUser",
+    "Link",
+    "Plan",
+    "RunRecord",
+    "SourceConfig",
+    "SyncRefused",
+    "SyncResult",
+    "SyncScheduler",
+    "UnknownSource",
+    "UserPlan",
+    "UserStore",
+    "Verdict",
+    "load_directory_config",
+]

@@ -1,0 +1,851 @@
+"""Pull-print release: list a user's held jobs with prices, release them to the terminal's
+printer with overrides, delete them, recover after a crash, expire them.
+
+Release of one job, step by step (each numbered write is one durable transaction):
+
+1. Plan: the job's pages, colour pages, copies, duplex and paper, the admin's rules
+   (``[print]``: over N pages forces duplex, over N colour pages becomes mono, a refused name
+   pattern) and the user's overrides (only those allowed: colour to mono, simplex to duplex,
+   fewer copies). Printer status first: a printer whose SNMP status shows a blocking error
+   refuses the release before anything is reserved.
+2. **Reserve** (write 1): the job goes ``held`` (or ``printed``, for a reprint) ->
+   ``releasing`` conditionally, a ``print_releases`` attempt row is added, and the estimate
+   moves from the charged account to ``system:holds`` (refused without credit, for a
+   blocking quota, arrears, or a function/colour the user may not use). The job's owner is
+   charged, also when a delegate releases it.
+3. Stream the decrypted spool file to the printer over its transport, with the overrides.
+4. **Sent** (write 2) once the transport has taken every byte of the document.
+5. **Settle** (write 3): the reservation is reversed and the actual usage posted as
+   ``performed`` (pages from PJL USTATUS / IPP when the printer reports them, otherwise the
+   estimate); the job is ``printed``. Private queues shred the document now.
+
+A transport error before step 4 reverses the reservation and puts the job back (FAILED,
+nothing charged). After step 4 the job counts as printed and the estimate is charged.
+
+Idempotency: a release request's key, per job, names its attempt. A retry with the same key
+of a job whose attempt printed answers PRINTED again without printing; one still running is
+refused; one that failed may print (it never did). The ledger key of a reservation is
+``<request key>:<job id>:<attempt id>``.
+
+Crash recovery (:meth:`PrintJobs.recover`, at hub start): attempts left ``releasing`` are
+failed (reservation reversed, job back to where it was); attempts left ``sent`` are settled
+with the estimate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any, NamedTuple
+
+from hub_server.clock import Clock
+from hub_server.config import HubConfig, PrintConfig
+from hub_server.domain import account_names, ledger, quotas
+from hub_server.domain.accounts import arrears_cents, charge_account
+from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
+from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
+from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
+from hub_server.domain.store import Store
+from hub_server.domain.usage import UsageReport, apply_usage
+from hub_server.domain.users import permissions
+from hub_server.errors import (
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    Refused,
+    UserBlocked,
+)
+from hub_server.intake import JobState, Spool
+from hub_server.storage import Row, Tx
+from mfp_adapters import (
+    CommunityAuth,
+    IppTransport,
+    JobOverrides,
+    LpdTransport,
+    MfpError,
+    MfpSnmp,
+    Raw9100Transport,
+    ReleaseTransport,
+    SnmpClient,
+)
+from mfp_adapters.mib import blocking_errors
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "JobView",
+    "Overrides",
+    "Plan",
+    "PrintJobs",
+    "Progress",
+    "plan_job",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 10_000
+RESTARTED = "the hub restarted before the job was sent"
+MAX_KEY_CHARS = 96
+THUMBNAIL_BYTES_MAX = 256 * 1024
+# When does "the transport has every byte" happen? raw9100 and IPP stream the document to
+# the printer: when our stream is exhausted. LPD spools it first: only when send() returns.
+SENT_AT_STREAM_END = {"raw9100": True, "ipp": True, "lpd": False}
+_MONO_MODES = ("monochrome", "process-monochrome", "bi-level", "process-bi-level")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the user asks to change at release (``copies`` 0: as submitted)."""
+
+    mono: bool = False
+    duplex: bool = False
+    copies: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What will be printed and charged."""
+
+    pages: int  # of one copy
+    color_pages: int  # of one copy; 0 when printed in mono
+    copies: int
+    duplex: bool
+    mono: bool
+    paper: str
+    estimated: bool  # pages unknown: ``unanalysed_pages`` assumed
+
+    def lines(self, total_pages: int | None = None) -> list[UsageLine]:
+        """Usage lines for the estimate, or for ``total_pages`` the printer reported.
+
+        Reported pages are split mono first: when fewer pages printed than planned, the user
+        is charged the cheaper pages; extra pages beyond the plan are charged as mono.
+        """
+        color = self.color_pages * self.copies
+        mono = (self.pages - self.color_pages) * self.copies
+        if total_pages is not None:
+            color = min(color, max(0, total_pages - mono))
+            mono = total_pages - color
+        lines = [
+            UsageLine("print", kind, self.paper, self.duplex, pages)
+            for kind, pages in (("color", color), ("mono", mono))
+            if pages
+        ]
+        return lines or [UsageLine("print", "mono", self.paper, self.duplex, 0)]
+
+    def job_overrides(self) -> JobOverrides:
+        """What the transport forces on the printer."""
+        return JobOverrides(copies=self.copies, duplex=self.duplex, mono=self.mono)
+
+
+class JobView(NamedTuple):
+    """One job in a user's list (``ListJobs``; a tuple: thousands are built per call).
+    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex."""
+
+    job_id: int
+    name: str
+    owner: str
+    plan: Plan
+    estimated_price_cents: int
+    created_us: int
+    expires_us: int
+    delegated: bool
+    printed: bool
+    size_bytes: int
+    document_format: str
+    per_copy: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a release, streamed back per job."""
+
+    job_id: int
+    state: str  # sending, printed, failed, refused
+    message: str = ""
+    bytes_sent: int = 0
+    pages_printed: int = 0
+    pages_reported: bool = False
+    charged_cents: int = 0
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    attempt_id: int
+    job_id: int
+    job_name: str
+    spool_id: str
+    plan: Plan
+
+
+_JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
+    j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex,
+    j.doc_grayscale, j.created_us, j.expires_us, j.completed_us, j.size_bytes, j.document_format,
+    j.spool_id"""
+
+
+_LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
+    j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
+    j.size_bytes, j.document_format"""
+
+
+# The columns plan_job reads besides the name.
+_SHAPE_COLUMNS = (
+    "copies",
+    "sides",
+    "color_mode",
+    "page_count",
+    "color_pages",
+    "paper_size",
+    "doc_copies",
+    "doc_duplex",
+    "doc_grayscale",
+)
+
+
+def plan_job(row: Row, requested: Overrides | None, policy: PrintConfig) -> Plan:
+    """Apply the admin's rules and the user's overrides to a job (see the module docstring).
+
+    Raises :class:`Refused` for a refused job name, :class:`PermissionDenied` for an override
+    the admin does not allow or more copies than submitted.
+    """
+    if policy.refuse_name_pattern and re.search(policy.refuse_name_pattern, row["job_name"], re.I):
+        raise Refused(f"job {row['job_name']!r} is refused by the print rules")
+    copies = int(row["copies"]) if int(row["copies"]) != 1 else int(row["doc_copies"] or 1)
+    duplex = str(row["sides"]).startswith("two-sided") or bool(row["doc_duplex"])
+    mono = row["color_mode"] in _MONO_MODES or bool(row["doc_grayscale"])
+    analysed = row["page_count"] is not None
+    pages = int(row["page_count"]) if analysed else policy.unanalysed_pages
+    color_pages = int(row["color_pages"] or 0) if analysed else 0
+    if policy.force_duplex_over_pages and pages > policy.force_duplex_over_pages:
+        duplex = True
+    if policy.mono_over_color_pages and color_pages > policy.mono_over_color_pages:
+        mono = True
+    requested = requested or Overrides()
+    if requested.mono and not mono:
+        _allowed(policy.allow_to_mono, "printing in mono")
+        mono = True
+    if requested.duplex and not duplex:
+        _allowed(policy.allow_to_duplex, "printing in duplex")
+        duplex = True
+    if requested.copies and requested.copies != copies:
+        if requested.copies > copies:
+            raise PermissionDenied(f"at most {copies} copies (as submitted)")
+        _allowed(policy.allow_fewer_copies, "fewer copies")
+        copies = requested.copies
+    return Plan(
+        pages=pages,
+        color_pages=0 if mono else color_pages,
+        copies=copies,
+        duplex=duplex,
+        mono=mono,
+        paper=row["paper_size"] or "*",
+        estimated=not analysed,
+    )
+
+
+def _allowed(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise PermissionDenied(f"{what} is not allowed here")
+
+
+class _Prices:
+    """Unit print prices of one printer group, looked up once per combination."""
+
+    def __init__(self, tx: Tx, group: str) -> None:
+        self.tx, self.group = tx, group
+        self._cache: dict[tuple[str, str, bool], int] = {}
+
+    def unit(self, color: str, paper: str, duplex: bool) -> int:
+        key = (color, paper, duplex)
+        if key not in self._cache:
+            self._cache[key] = unit_price(self.tx, self.group, UsageLine("print", color, paper, duplex, 0))
+        return self._cache[key]
+
+    def estimate(self, plan: Plan) -> int:
+        """What ``plan.lines()`` costs (the same arithmetic, without building lines)."""
+        return self._cost(plan.pages * plan.copies, plan.color_pages * plan.copies, plan.paper, plan.duplex)
+
+    def _cost(self, pages: int, color_pages: int, paper: str, duplex: bool) -> int:
+        mono = pages - color_pages
+        total = color_pages * self.unit("color", paper, duplex) if color_pages else 0
+        return total + (mono * self.unit("mono", paper, duplex) if mono else 0)
+
+    def per_copy(self, plan: Plan) -> tuple[int, int, int, int]:
+        """One copy of ``plan`` as is, in mono, in duplex and in mono duplex."""
+        pages, color, paper = plan.pages, plan.color_pages, plan.paper
+        return (
+            self._cost(pages, color, paper, plan.duplex),
+            self._cost(pages, 0, paper, plan.duplex),
+            self._cost(pages, color, paper, True),
+            self._cost(pages, 0, paper, True),
+        )
+
+
+def transport_for(printer: PrinterRecord) -> ReleaseTransport:
+    """The release transport of a printer (``address`` is ``host[:port]`` or an ipp:// URI)."""
+    if printer.transport == "ipp":
+        uri = printer.address if "://" in printer.address else f"ipp://{printer.address}/ipp/print"
+        return IppTransport(uri)
+    host, _, port = printer.address.rpartition(":") if ":" in printer.address else (printer.address, "", "")
+    if printer.transport == "lpd":
+        return LpdTransport(host, int(port or 515))
+    return Raw9100Transport(host, int(port or 9100))
+
+
+class PrintJobs:
+    """The hub's print-job use cases over its database and the intake spool."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: HubConfig,
+        clock: Clock,
+        spool: Spool,
+        transports: Callable[[PrinterRecord], ReleaseTransport] = transport_for,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.policy = config.printing
+        self.clock = clock
+        self.spool = spool
+        self.transports = transports
+        self._sending: set[asyncio.Future[Progress]] = set()
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def _since_us(self, now_us: int) -> int:
+        return now_us - int(self.policy.reprint_hours * 3600 * 1_000_000)
+
+    def list_jobs(
+        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0
+    ) -> tuple[list[JobView], int]:
+        """Held jobs of the user and of those who delegate to them, and recent printed ones,
+        oldest first, priced at this terminal's printer group: one query for the owners, one
+        (by the owner/state index) for their jobs, one per kind of price.
+
+        ``limit`` (0: all, at most :data:`MAX_PAGE_SIZE`) jobs with ids above ``after_job_id``;
+        returns them and the id to continue after (0: no more)."""
+        if limit < 0:
+            raise InvalidRequest("page_size must be >= 0 and page_token one this hub returned")
+        limit = min(limit, MAX_PAGE_SIZE)
+        since_us = self._since_us(self.clock.now_us())
+
+        def read(tx: Tx) -> tuple[list[JobView], int]:
+            prices = _Prices(tx, printer_group_of_terminal(tx, terminal_id))
+            owners = {
+                int(row["id"]): str(row["username"])
+                for row in tx.execute(
+                    f"SELECT id, username FROM users WHERE id = :u OR id IN ({DELEGATING_OWNERS})",
+                    {"u": user_id},
+                )
+            }
+            marks = ", ".join(f":o{index}" for index in range(len(owners)))
+            rows = tx.execute(
+                f"""SELECT {_LIST_COLUMNS} FROM print_jobs j
+                    WHERE j.owner_user_id IN ({marks}) AND j.state IN ('held', 'printed')
+                      AND (j.state = 'held' OR (j.completed_us >= :since AND j.spool_id IS NOT NULL))
+                      AND j.id > :after
+                    ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
+                {
+                    "since": since_us,
+                    "after": after_job_id,
+                    "limit": limit + 1,
+                    **{f"o{index}": owner for index, owner in enumerate(owners)},
+                },
+            )
+            more = bool(limit) and len(rows) > limit
+            rows = rows[:limit] if more else rows
+            refused = (
+                re.compile(self.policy.refuse_name_pattern, re.I) if self.policy.refuse_name_pattern else None
+            )
+            # Jobs come in few shapes (pages, colour, copies, sides): plan and price each shape once.
+            plans: dict[tuple[Any, ...], tuple[Plan, int, tuple[int, int, int, int]]] = {}
+            views = []
+            for row in rows:
+                if refused is not None and refused.search(row["job_name"]):
+                    continue  # a job the rules refuse cannot be released: not offered
+                shape = tuple(row[column] for column in _SHAPE_COLUMNS)
+                if shape not in plans:
+                    plan = plan_job(row, None, self.policy)
+                    plans[shape] = plan, prices.estimate(plan), prices.per_copy(plan)
+                plan, estimate, per_copy = plans[shape]
+                owner_id = row["owner_user_id"]
+                views.append(
+                    JobView(
+                        row["id"],
+                        row["job_name"],
+                        owners[owner_id],
+                        plan,
+                        estimate,
+                        row["created_us"],
+                        row["expires_us"],
+                        owner_id != user_id,
+                        row["state"] == "printed",
+                        row["size_bytes"],
+                        row["document_format"],
+                        per_copy,
+                    )
+                )
+            return views, (rows[-1]["id"] if more else 0)
+
+        return self.store.read(read)
+
+    def allowed_overrides(self) -> tuple[bool, bool, bool]:
+        """(to mono, to duplex, fewer copies) as the admin allows."""
+        return self.policy.allow_to_mono, self.policy.allow_to_duplex, self.policy.allow_fewer_copies
+
+    def thumbnail(self, user_id: int, job_id: int) -> bytes:
+        """The PNG of a job's first page (empty when analysis made none)."""
+
+        def read(tx: Tx) -> bytes:
+            row = tx.one("SELECT owner_user_id, thumbnail_png FROM print_jobs WHERE id = :j", {"j": job_id})
+            if row is None or row["owner_user_id"] is None:
+                raise NotFound(f"no job {job_id}")
+            if not delegates_of(tx, int(row["owner_user_id"]), user_id):
+                raise PermissionDenied("this job belongs to another user")
+            png = bytes(row["thumbnail_png"] or b"")
+            return png if len(png) <= THUMBNAIL_BYTES_MAX else b""
+
+        return self.store.read(read)
+
+    # -- deleting -----------------------------------------------------------------------------
+
+    async def delete(self, user_id: int | None, job_ids: list[int]) -> int:
+        """Cancel the user's own held (or printed) jobs (any user's: ``user_id`` None, for
+        admins) and shred their documents. A job being printed is not touched."""
+        now_us = self.clock.now_us()
+
+        def cancel(tx: Tx) -> list[str]:
+            spools = []
+            for job_id in job_ids:
+                spool_id = tx.scalar("SELECT spool_id FROM print_jobs WHERE id = :j", {"j": job_id})
+                row = tx.one(
+                    "UPDATE print_jobs SET state = 'canceled', ipp_state = :s,"
+                    " state_reasons = 'job-canceled-by-user', completed_us = :now, spool_id = NULL"
+                    " WHERE id = :j AND (CAST(:u AS BIGINT) IS NULL OR owner_user_id = :u)"
+                    " AND state IN ('held', 'printed')"
+                    " RETURNING id",
+                    {"s": int(JobState.CANCELED), "now": now_us, "j": job_id, "u": user_id},
+                )
+                if row is not None:
+                    spools.append(spool_id or "")
+            return spools
+
+        spools = await self.store.write(cancel)
+        for spool_id in spools:
+            if spool_id:
+                self.spool.shred(spool_id)
+        return len(spools)
+
+    # -- releasing ----------------------------------------------------------------------------
+
+    async def release(
+        self,
+        terminal_id: str,
+        user_id: int,
+        jobs: dict[int, Overrides],
+        release_all: bool,
+        project_code: str,
+        key: str,
+    ) -> AsyncIterator[Progress]:
+        """Release jobs one after the other, yielding progress (see the module docstring)."""
+        if any(overrides.copies < 0 for overrides in jobs.values()):
+            raise InvalidRequest("copies must not be negative")
+        if not 1 <= len(key) <= MAX_KEY_CHARS or not key.isprintable():
+            raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
+        printer = self.store.read(lambda tx: printer_of_terminal(tx, terminal_id))
+        if release_all:
+            listed, _ = self.list_jobs(terminal_id, user_id)
+            jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if not view.printed}
+        if not jobs:
+            raise InvalidRequest("no jobs to release")
+        problem = await self.printer_problem(printer)
+        for job_id, overrides in jobs.items():
+            if problem:
+                yield Progress(job_id, "refused", problem)
+                continue
+            async for progress in self._release_one(
+                terminal_id, user_id, printer, job_id, overrides, project_code, key
+            ):
+                yield progress
+
+    async def printer_problem(self, printer: PrinterRecord) -> str:
+        """Why the printer cannot print now (its SNMP status), or "" when it can or has no agent."""
+        agent = self.policy.printer_snmp.get(printer.name)
+        if not agent:
+            return ""
+        host, _, port = agent.rpartition(":") if ":" in agent else (agent, "", "")
+        client = SnmpClient(
+            host,
+            int(port or 161),
+            CommunityAuth(self.policy.snmp_community),
+            timeout_s=self.policy.snmp_timeout_s,
+            retries=0,
+        )
+        try:
+            async with client:
+                status = await MfpSnmp(client).status()
+        except MfpError as error:
+            log.warning("release: status of printer %s unknown: %s", printer.name, error)
+            if self.policy.snmp_unreachable == "refuse":
+                return f"printer {printer.name} does not answer status queries; try again later"
+            return ""
+        blocking = blocking_errors(status.errors)
+        if blocking or status.device == "down":
+            return f"printer {printer.name} cannot print now: {', '.join(blocking) or 'device down'}"
+        return ""
+
+    async def _release_one(
+        self,
+        terminal_id: str,
+        user_id: int,
+        printer: PrinterRecord,
+        job_id: int,
+        overrides: Overrides,
+        project_code: str,
+        key: str,
+    ) -> AsyncIterator[Progress]:
+        now_us = self.clock.now_us()
+        try:
+            attempt = await self.store.write(
+                lambda tx: self._reserve(
+                    tx, terminal_id, user_id, printer, job_id, overrides, project_code, key, now_us
+                )
+            )
+        except (Refused, PermissionDenied, QuotaExceeded, NotFound) as error:
+            yield Progress(job_id, "refused", str(error))
+            return
+        if isinstance(attempt, Progress):
+            yield attempt  # this request printed the job before: answer again, print nothing
+            return
+        yield Progress(job_id, "sending")
+        # The send runs as its own task: a terminal that hangs up mid-release does not leave
+        # the job half-done; it prints and settles (or fails and refunds) all the same.
+        task = asyncio.ensure_future(self._send(printer, attempt))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+        yield await asyncio.shield(task)
+
+    async def wait_releases(self, timeout_s: float) -> None:
+        """Let releases in progress finish (hub shutdown); recovery handles what does not."""
+        if self._sending:
+            await asyncio.wait(list(self._sending), timeout=timeout_s)
+
+    def _reserve(
+        self,
+        tx: Tx,
+        terminal_id: str,
+        user_id: int,
+        printer: PrinterRecord,
+        job_id: int,
+        overrides: Overrides,
+        project_code: str,
+        key: str,
+        now_us: int,
+    ) -> _Attempt | Progress:
+        row = tx.one(
+            f"SELECT {_JOB_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id WHERE j.id = :j",
+            {"j": job_id},
+        )
+        if row is None:
+            raise NotFound(f"no job {job_id}")
+        owner_id = int(row["owner_user_id"])
+        if not delegates_of(tx, owner_id, user_id):
+            raise PermissionDenied("this job belongs to another user")
+        previous = tx.one(
+            "SELECT id, state, pages_printed, pages_reported, charged_cents FROM print_releases"
+            " WHERE job_id = :j AND release_key = :k AND state <> 'failed' ORDER BY id DESC",
+            {"j": job_id, "k": key},
+        )
+        if previous is not None:
+            if previous["state"] != "printed":
+                raise Refused(f"job {job_id} is being released already")
+            return Progress(
+                job_id,
+                "printed",
+                "already printed by this request",
+                pages_printed=int(previous["pages_printed"] or 0),
+                pages_reported=bool(previous["pages_reported"]),
+                charged_cents=int(previous["charged_cents"] or 0),
+            )
+        state = row["state"]
+        reprint = state == "printed" and int(row["completed_us"] or 0) >= self._since_us(now_us)
+        if state != "held" and not reprint:
+            raise Refused(f"job {job_id} is {state}")
+        if not row["spool_id"]:
+            raise Refused(f"the document of job {job_id} is gone")
+        plan = plan_job(row, overrides, self.policy)
+        project = self._project(owner_id, user_id, project_code)
+        lines = price_lines(tx, printer.printer_group, plan.lines())
+        self._check_may_print(tx, owner_id, lines, now_us)
+        if not tx.execute(
+            "UPDATE print_jobs SET state = 'releasing', ipp_state = :s, state_reasons = 'job-printing'"
+            " WHERE id = :j AND state = :from RETURNING id",
+            {"s": int(JobState.PROCESSING), "j": job_id, "from": state},
+        ):
+            raise Refused(f"job {job_id} is no longer {state}")
+        attempt_id = int(
+            tx.scalar(
+                """INSERT INTO print_releases (job_id, release_key, user_id, charged_user_id, terminal_id,
+                       state, from_state, plan, created_us)
+                   VALUES (:j, :k, :u, :o, :t, 'releasing', :from, :plan, :now) RETURNING id""",
+                {
+                    "j": job_id,
+                    "k": key,
+                    "u": user_id,
+                    "o": owner_id,
+                    "t": terminal_id,
+                    "from": state,
+                    "plan": json.dumps({"plan": asdict(plan), "project": project}),
+                    "now": now_us,
+                },
+            )
+        )
+        estimate = sum(line.amount_cents for line in lines)
+        account, _, project_id = charge_account(tx, owner_id, project)
+        claim = ledger.open_transaction(
+            tx,
+            kind="print-hold",
+            recorded_us=now_us,
+            idempotency=(
+                "print-release",
+                f"{key}:{job_id}:{attempt_id}",
+                ledger.request_fingerprint({"job": job_id, "attempt": attempt_id, "estimate": estimate}),
+            ),
+            user_id=owner_id,
+            terminal_id=terminal_id,
+            project_id=project_id,
+            description=f"reserved for print job {job_id}",
+        )
+        holds = ledger.create_account(tx, account_names.HOLDS, "system", now_us)
+        ledger.post(
+            tx, claim.transaction_id, [ledger.Posting(account, -estimate), ledger.Posting(holds, estimate)]
+        )
+        tx.execute(
+            "UPDATE print_releases SET reservation_tx = :r WHERE id = :a",
+            {"r": claim.transaction_id, "a": attempt_id},
+        )
+        return _Attempt(attempt_id, job_id, row["job_name"], row["spool_id"], plan)
+
+    @staticmethod
+    def _project(owner_id: int, user_id: int, project_code: str) -> str:
+        # A delegate's project is theirs, not the owner's: delegated jobs go to the owner's account.
+        return project_code if owner_id == user_id else ""
+
+    def _check_may_print(self, tx: Tx, owner_id: int, lines: list[PricedLine], now_us: int) -> None:
+        allowed = permissions(tx, owner_id)
+        if "print" not in allowed.allowed_functions:
+            raise PermissionDenied("printing is not allowed for this user")
+        if any(line.color == "color" and line.pages for line in lines) and not allowed.color_allowed:
+            raise PermissionDenied("colour is not allowed for this user: release it in mono")
+        if arrears_cents(tx, owner_id) > 0:
+            raise UserBlocked("arrears from an earlier session must be paid first")
+        for state in quotas.quota_states(tx, owner_id, now_us, self.config.timezone):
+            need = quotas.amount_for(state.rule, lines)
+            if state.rule.action == "block" and need and state.used + need > state.rule.limit:
+                raise QuotaExceeded(
+                    f"quota {state.rule.name!r} ({state.rule.limit} {state.rule.unit} per"
+                    f" {state.rule.period}) would be exceeded"
+                )
+
+    async def _send(self, printer: PrinterRecord, attempt: _Attempt) -> Progress:
+        at_stream_end = SENT_AT_STREAM_END.get(printer.transport, False)
+        sent = {"bytes": 0, "marked": False}
+
+        async def document() -> AsyncIterator[bytes]:
+            for chunk in self.spool.open_reader(attempt.spool_id):
+                sent["bytes"] += len(chunk)
+                yield chunk
+            if at_stream_end:
+                await self._mark_sent(attempt.attempt_id)
+                sent["marked"] = True
+
+        pages: int | None = None
+        try:
+            transport = self.transports(printer)
+            result = await transport.send(
+                document(), f"printgate-{attempt.job_id}-{attempt.attempt_id}", attempt.plan.job_overrides()
+            )
+            pages = result.pages_reported
+        except Exception as error:
+            message = str(error) or type(error).__name__
+            if not sent["marked"]:
+                await self.store.write(lambda tx: self._fail(tx, attempt.attempt_id, message))
+                log.warning("release: job %d not printed: %s", attempt.job_id, message)
+                return Progress(attempt.job_id, "failed", f"not printed: {message}", bytes_sent=sent["bytes"])
+            log.warning("release: job %d sent, then %s: charging the estimate", attempt.job_id, message)
+        if not sent["marked"]:
+            await self._mark_sent(attempt.attempt_id)
+        return await self._settle_and_report(attempt.attempt_id, pages, sent["bytes"])
+
+    async def _mark_sent(self, attempt_id: int) -> None:
+        now_us = self.clock.now_us()
+        await self.store.write(
+            lambda tx: tx.execute(
+                "UPDATE print_releases SET state = 'sent', sent_us = :now"
+                " WHERE id = :a AND state = 'releasing'",
+                {"now": now_us, "a": attempt_id},
+            )
+        )
+
+    async def _settle_and_report(self, attempt_id: int, pages: int | None, bytes_sent: int) -> Progress:
+        job_id, spool_id, printed, charged = await self.store.write(
+            lambda tx: self._settle(tx, attempt_id, pages)
+        )
+        if spool_id and self.spool.release_done(spool_id):
+            await self.store.write(
+                lambda tx: tx.execute("UPDATE print_jobs SET spool_id = NULL WHERE id = :j", {"j": job_id})
+            )
+        return Progress(
+            job_id,
+            "printed",
+            "printed",
+            bytes_sent=bytes_sent,
+            pages_printed=printed,
+            pages_reported=pages is not None,
+            charged_cents=charged,
+        )
+
+    def _settle(self, tx: Tx, attempt_id: int, pages: int | None) -> tuple[int, str | None, int, int]:
+        """Write 3: reverse the reservation, post the actual usage, job printed. Returns
+        (job id, spool id, pages charged, cents charged)."""
+        now_us = self.clock.now_us()
+        attempt = tx.one(
+            "SELECT r.*, j.spool_id FROM print_releases r JOIN print_jobs j ON j.id = r.job_id"
+            " WHERE r.id = :a",
+            {"a": attempt_id},
+        )
+        assert attempt is not None
+        stored = json.loads(attempt["plan"])
+        plan = Plan(**stored["plan"])
+        lines = plan.lines(pages)
+        ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print reservation settled")
+        result = apply_usage(
+            tx,
+            UsageReport(
+                user_id=int(attempt["charged_user_id"]),
+                terminal_id=attempt["terminal_id"],
+                idempotency_key=f"print-release:{attempt_id}",
+                lines=lines,
+                project_code=stored["project"],
+                performed=True,
+                description=f"print job {attempt['job_id']}",
+            ),
+            now_us,
+            self.config.timezone,
+        )
+        printed = sum(line.pages for line in lines)
+        tx.execute(
+            """UPDATE print_releases SET state = 'printed', settle_tx = :s, pages_printed = :p,
+                   pages_reported = :r, charged_cents = :c, finished_us = :now WHERE id = :a""",
+            {
+                "s": result.transaction_id,
+                "p": printed,
+                "r": int(pages is not None),
+                "c": result.charged_cents,
+                "now": now_us,
+                "a": attempt_id,
+            },
+        )
+        tx.execute(
+            "UPDATE print_jobs SET state = 'printed', ipp_state = :s,"
+            " state_reasons = 'job-completed-successfully', completed_us = :now WHERE id = :j",
+            {"s": int(JobState.COMPLETED), "now": now_us, "j": attempt["job_id"]},
+        )
+        return int(attempt["job_id"]), attempt["spool_id"], printed, result.charged_cents
+
+    def _fail(self, tx: Tx, attempt_id: int, message: str) -> None:
+        """Never printed: reverse the reservation and put the job back where it was."""
+        now_us = self.clock.now_us()
+        attempt = tx.one(
+            "SELECT job_id, from_state, reservation_tx FROM print_releases WHERE id = :a", {"a": attempt_id}
+        )
+        assert attempt is not None
+        ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print job not printed")
+        tx.execute(
+            "UPDATE print_releases SET state = 'failed', message = :m, finished_us = :now WHERE id = :a",
+            {"m": message[:256], "now": now_us, "a": attempt_id},
+        )
+        back = attempt["from_state"]
+        reasons = "job-hold-until-specified" if back == "held" else "job-completed-successfully"
+        tx.execute(
+            "UPDATE print_jobs SET state = :st, ipp_state = :s, state_reasons = :r"
+            " WHERE id = :j AND state = 'releasing'",
+            {"st": back, "s": int(ipp_state_of(back)), "r": reasons, "j": attempt["job_id"]},
+        )
+
+    # -- start-up and housekeeping --------------------------------------------------------------
+
+    def recover(self) -> tuple[list[int], list[int]]:
+        """At start: fail attempts never sent, settle those sent. Returns (failed, settled) ids."""
+        pending = self.store.read(
+            lambda tx: tx.execute(
+                "SELECT id, state FROM print_releases WHERE state IN ('releasing', 'sent') ORDER BY id"
+            )
+        )
+        failed = [int(row["id"]) for row in pending if row["state"] == "releasing"]
+        settled = [int(row["id"]) for row in pending if row["state"] == "sent"]
+        for attempt_id in failed:
+            self.store.write_sync(partial(self._fail, attempt_id=attempt_id, message=RESTARTED))
+        for attempt_id in settled:
+            self.store.write_sync(partial(self._settle, attempt_id=attempt_id, pages=None))
+        if failed or settled:
+            log.warning(
+                "release recovery: %d attempts put back (not charged), %d settled", len(failed), len(settled)
+            )
+        return failed, settled
+
+    def sweep(self) -> list[str]:
+        """Expire held jobs past their time and drop printed documents past the reprint window;
+        shred their spool files, and spool files no job refers to. Returns shredded spool ids."""
+        now_us = self.clock.now_us()
+
+        def expire(tx: Tx) -> list[str]:
+            expired = tx.execute(
+                "UPDATE print_jobs SET state = 'expired', ipp_state = :s, state_reasons = 'job-expired',"
+                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING spool_id",
+                {"s": int(JobState.ABORTED), "now": now_us},
+            )
+            stale = tx.execute(
+                "SELECT id, spool_id FROM print_jobs WHERE spool_id IS NOT NULL"
+                " AND (state IN ('canceled', 'expired', 'aborted')"
+                "      OR (state = 'printed' AND completed_us < :since))",
+                {"since": self._since_us(now_us)},
+            )
+            for row in stale:
+                tx.execute("UPDATE print_jobs SET spool_id = NULL WHERE id = :j", {"j": row["id"]})
+            return [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
+
+        shredded = [spool_id for spool_id in self.store.write_sync(expire) if self.spool.shred(spool_id)]
+        return shredded
+
+    def shred_orphans(self) -> list[str]:
+        """Spool entries no job row refers to (a crash between spooling and registering)."""
+        known = {
+            row["spool_id"]
+            for row in self.store.read(
+                lambda tx: tx.execute("SELECT spool_id FROM print_jobs WHERE spool_id IS NOT NULL")
+            )
+        }
+        return [
+            entry.spool_id
+            for entry in self.spool.entries()
+            if entry.spool_id not in known and self.spool.shred(entry.spool_id)
+        ]
+
+    async def sweep_forever(self, interval_s: float = 60.0) -> None:
+        """The periodic expiry task (errors are logged, the task survives)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                shredded = self.sweep()
+            except Exception:  # a database hiccup must not end expiry for good
+                log.exception("print jobs: expiry sweep failed")
+                continue
+            if shredded:
+                log.info("print jobs: shredded %d expired documents", len(shredded))

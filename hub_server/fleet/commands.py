@@ -1,0 +1,164 @@
+"""Remote commands: the audit record (who, when, what, result), answers and time-outs.
+
+A command is recorded (``sent``) in the same transaction that checks its device and arguments;
+it is published after that transaction commits, with a fresh random id and an expiry (its
+deadline) so a device refuses it after the hub has given up on it. Answers move it from ``sent``
+to ``accepted`` and to a final ``done``/``failed``/``rejected``; a command without a final
+answer by its deadline becomes ``timed_out``. Final states never change again: a late or
+duplicated answer, or an answer from a device the command was not sent to, is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from printgate import fleet_wire
+
+from hub_server.fleet import devices
+from hub_server.fleet.errors import InvalidRequest, UnknownCommand, UnknownDevice
+from hub_server.fleet.facts import Ack
+from hub_server.storage.base import Tx
+
+__all__ = ["DEFAULT_TIMEOUT_S", "FINAL", "Outgoing", "command_row", "expire", "issue", "record_ack"]
+
+DEFAULT_TIMEOUT_S = {
+    "restart_app": 180,
+    "reboot": 600,
+    "reload_config": 120,
+    "set_log_level": 60,
+    "show_message": 60,
+    "collect_diagnostics": 300,
+    "install_update": 3600,
+}
+MAX_TIMEOUT_S = 86_400
+FINAL = frozenset({"done", "failed", "rejected", "timed_out"})
+_US = 1_000_000
+_COLUMNS = (
+    "id, device_id, verb, args_json, issued_by, issued_us, deadline_us, status, detail, result_json, "
+    "finished_us, rollout_id"
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A command message to publish once its transaction has committed."""
+
+    device_id: str
+    command_id: str
+    payload: bytes
+
+
+def command_row(tx: Tx, command_id: str) -> dict[str, Any]:
+    row = tx.one(f"SELECT {_COLUMNS} FROM fleet_commands WHERE id = :id", {"id": command_id})
+    if row is None:
+        raise UnknownCommand(f"no command {command_id[:64]!r}")
+    return dict(row)
+
+
+def issue(
+    tx: Tx,
+    device_id: str,
+    verb: str,
+    args: Any,
+    issued_by: str,
+    now_us: int,
+    *,
+    timeout_s: int = 0,
+    rollout_id: str | None = None,
+) -> tuple[dict[str, Any], Outgoing]:
+    """Record a command for ``device_id`` and make its message."""
+    device = devices.device_row(tx, device_id)
+    if device is None:
+        raise UnknownDevice(f"no device {device_id[:64]!r} has reported to the fleet")
+    if device["source"] != "mqtt":
+        raise InvalidRequest(f"{device_id} is a printer the hub polls; it takes no commands")
+    try:
+        checked = fleet_wire.check_command_args(verb, args)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
+    timeout_s = timeout_s or DEFAULT_TIMEOUT_S[verb]
+    if not 1 <= timeout_s <= MAX_TIMEOUT_S:
+        raise InvalidRequest(f"timeout_s must be 1..{MAX_TIMEOUT_S}")
+    command_id = uuid.uuid4().hex
+    deadline_us = now_us + timeout_s * _US
+    args_json = json.dumps(checked, sort_keys=True)
+    tx.execute(
+        "INSERT INTO fleet_commands (id, device_id, verb, args_json, issued_by, issued_us, deadline_us, "
+        "status, rollout_id) VALUES (:id, :d, :verb, :args, :by, :now, :deadline, 'sent', :rollout)",
+        {
+            "id": command_id,
+            "d": device_id,
+            "verb": verb,
+            "args": args_json,
+            "by": issued_by,
+            "now": now_us,
+            "deadline": deadline_us,
+            "rollout": rollout_id,
+        },
+    )
+    devices.record_history(
+        tx, device_id, now_us, "command", {"id": command_id, "verb": verb, "status": "sent", "by": issued_by}
+    )
+    payload = fleet_wire.encode(
+        {
+            "id": command_id,
+            "verb": verb,
+            "args": checked,
+            "issued_s": now_us // _US,
+            "expires_s": deadline_us // _US,
+        }
+    )
+    return command_row(tx, command_id), Outgoing(device_id, command_id, payload)
+
+
+def record_ack(tx: Tx, device_id: str, ack: Ack, now_us: int) -> dict[str, Any] | None:
+    """Apply a device's answer; the updated command, or None when it changes nothing."""
+    row = tx.one(
+        f"SELECT {_COLUMNS} FROM fleet_commands WHERE id = :id AND device_id = :d",
+        {"id": ack.command_id, "d": device_id},
+    )
+    if row is None or row["status"] in FINAL:
+        return None
+    if ack.status == "accepted":
+        if row["status"] != "sent":
+            return None
+        tx.execute("UPDATE fleet_commands SET status = 'accepted' WHERE id = :id", {"id": ack.command_id})
+    else:
+        tx.execute(
+            "UPDATE fleet_commands SET status = :status, detail = :detail, result_json = :result, "
+            "finished_us = :now WHERE id = :id AND status IN ('sent', 'accepted')",
+            {
+                "status": ack.status,
+                "detail": ack.detail,
+                "result": json.dumps(ack.result, sort_keys=True),
+                "now": now_us,
+                "id": ack.command_id,
+            },
+        )
+    summary = {"id": ack.command_id, "verb": row["verb"], "status": ack.status}
+    if ack.detail:
+        summary["detail"] = ack.detail
+    devices.record_history(tx, device_id, now_us, "command", summary)
+    return command_row(tx, ack.command_id)
+
+
+def expire(tx: Tx, now_us: int) -> list[dict[str, Any]]:
+    """Mark every command past its deadline without a final answer ``timed_out``."""
+    rows = tx.execute(
+        f"UPDATE fleet_commands SET status = 'timed_out', finished_us = :now, "
+        "detail = 'no answer before the deadline' "
+        f"WHERE status IN ('sent', 'accepted') AND deadline_us < :now RETURNING {_COLUMNS}",
+        {"now": now_us},
+    )
+    for row in rows:
+        devices.record_history(
+            tx,
+            row["device_id"],
+            now_us,
+            "command",
+            {"id": row["id"], "verb": row["verb"], "status": "timed_out"},
+        )
+    return [dict(row) for row in rows]

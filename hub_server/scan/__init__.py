@@ -1,0 +1,97 @@
+"""Scan intake for the hub: MFPs scan to e-mail, the hub attributes each scan to the person
+logged in at that printer, applies their scan profile (PDF, searchable PDF/A, TIFF, JPEG) and
+delivers it (e-mail or download link, SMB folder, WebDAV folder), metered exactly once.
+
+This subpackage imports nothing else of ``hub_server``: the hub plugs in through
+``SessionLocator`` (who is at a printer), ``ScanMeter`` (charging) and the data it configures
+(``PrinterDirectory``, profiles, destinations). Start with ``ScanIntake`` and
+``start_scan_smtp``; see ``docs/scanning.md``.
+"""
+
+from __future__ import annotations
+
+from .attribution import (
+    NoSessionPolicy,
+    PrinterDirectory,
+    RegisteredPrinter,
+    ScanMeter,
+    ScanSession,
+    SessionLocator,
+)
+from .destinations import (
+    Delivery,
+    Destination,
+    EmailDestination,
+    LinkStore,
+    SmbDestination,
+    WebDavDestination,
+)
+from .errors import (
+    DeliveryError,
+    LinkError,
+    LinkExpired,
+    MimeError,
+    NoSession,
+    ProcessingError,
+    ScanError,
+    ScanRefused,
+)
+from .links import DirectoryLinkStore, LinkGrant, make_link_token, verify_link
+from .mime import MimeLimits, ScanAttachment, ScanMessage, parse_scan_message
+from .pipeline import ProcessedScan, ProcessingLimits, ScanProcessor
+from .profiles import (
+    SCAN_TO_ME,
+    SCAN_TO_ME_SEARCHABLE,
+    OutputFormat,
+    ScanMetadata,
+    ScanProfile,
+    SidecarFormat,
+)
+from .service import ScanIntake, ScanIntakeConfig, ScanOutcome
+from .smtp import ScanSmtpConfig, ScanSmtpServer, start_scan_smtp
+
+__all__ = [
+    "SCAN_TO_ME",
+    "SCAN_TO_ME_SEARCHABLE",
+    "Delivery",
+    "DeliveryError",
+    "Destination",
+    "DirectoryLinkStore",
+    "EmailDestination",
+    "LinkError",
+    "LinkExpired",
+    "LinkGrant",
+    "LinkStore",
+    "MimeError",
+    "MimeLimits",
+    "NoSession",
+    "NoSessionPolicy",
+    "OutputFormat",
+    "PrinterDirectory",
+    "ProcessedScan",
+    "ProcessingError",
+    "ProcessingLimits",
+    "RegisteredPrinter",
+    "ScanAttachment",
+    "ScanError",
+    "ScanIntake",
+    "ScanIntakeConfig",
+    "ScanMessage",
+    "ScanMetadata",
+    "ScanMeter",
+    "ScanOutcome",
+    "ScanProcessor",
+    "ScanProfile",
+    "ScanRefused",
+    "ScanSession",
+    "ScanSmtpConfig",
+    "ScanSmtpServer",
+    "SessionLocator",
+    "SidecarFormat",
+    "SmbDestination",
+    "WebDavDestination",
+    "make_link_token",
+    "parse_scan_message",
+    "start_scan_smtp",
+    "verify_link",
+]

@@ -1,0 +1,149 @@
+"""Counting the pages of a copy session: FIH count pulses or the MFP's SNMP copy counters.
+
+:class:`CopyCounter` is what the engine needs: ``begin`` before the panel unlocks (the
+baseline), ``live`` while it is unlocked (pages so far, for the screen), ``end`` after the
+panel locked (the pages to charge). Two implementations:
+
+* :class:`PulseCopyCounter`: the panel lock's own count lines (a foreign interface harness).
+  ``end`` uses the counts :meth:`PanelLock.lock` returned after its grace period.
+* :class:`SnmpCopyCounter`: :class:`mfp_adapters.CopyMeter` over the device's copy counters.
+  ``live`` reads the counters once and shows the difference to the baseline; ``end`` takes the
+  meter's final usage, which applies its rules (counter resets, implausible jumps, an agent
+  that stopped answering).
+
+Duplex is not told apart: an FIH pulse is one impression either way, and the MFP's duplex
+counter also moves for print jobs. Copies are charged per impression at the simplex price.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from dataclasses import dataclass
+
+from mfp_adapters import CopyMeter, MfpError, PanelLock, PulseCounts
+from mfp_adapters.metering import CounterReader
+from terminal_app.errors import TerminalError
+
+__all__ = ["CopyCounter", "CopyPages", "CopyUnavailable", "PulseCopyCounter", "SnmpCopyCounter"]
+
+log = logging.getLogger(__name__)
+
+
+class CopyUnavailable(TerminalError):
+    """The copier's pages cannot be counted now: the panel must stay locked."""
+
+
+@dataclass(frozen=True)
+class CopyPages:
+    """Impressions of one copy session."""
+
+    mono: int = 0
+    color: int = 0
+
+    @property
+    def total(self) -> int:
+        """Mono plus colour."""
+        return self.mono + self.color
+
+
+class CopyCounter(abc.ABC):
+    """Counts one copy session at a time."""
+
+    @abc.abstractmethod
+    async def begin(self, session_id: str) -> dict[str, int]:
+        """Take the baseline and return it; raise :class:`CopyUnavailable` if pages cannot be counted."""
+
+    @abc.abstractmethod
+    async def live(self) -> CopyPages:
+        """Pages so far (for the screen; may lag a little)."""
+
+    @abc.abstractmethod
+    async def end(self, pulses: PulseCounts) -> CopyPages:
+        """The pages to charge; ``pulses`` is what the panel lock counted."""
+
+    @abc.abstractmethod
+    async def recover(self, baseline: dict[str, int]) -> CopyPages:
+        """Pages made since ``baseline`` by a session whose process died (what can be proven)."""
+
+
+class PulseCopyCounter(CopyCounter):
+    """Count the panel lock's FIH pulses."""
+
+    def __init__(self, panel: PanelLock) -> None:
+        self.panel = panel
+
+    async def begin(self, session_id: str) -> dict[str, int]:
+        """Nothing to snapshot: the panel resets its counts when it unlocks."""
+        return {}
+
+    async def live(self) -> CopyPages:
+        """The pulses counted so far."""
+        counts = self.panel.counts()
+        return CopyPages(mono=counts.mono, color=counts.color)
+
+    async def end(self, pulses: PulseCounts) -> CopyPages:
+        """The pulses counted until the end of the lock's grace period."""
+        if pulses.rejected:
+            log.warning("copy: %d count pulses rejected as glitches or bounces", pulses.rejected)
+        return CopyPages(mono=pulses.mono, color=pulses.color)
+
+    async def recover(self, baseline: dict[str, int]) -> CopyPages:
+        """Pulses die with the process that counted them: nothing can be proven."""
+        log.error("copy: a session was cut by a restart; its pulse counts are lost")
+        return CopyPages()
+
+
+def _copy_pages(values: dict[str, int]) -> CopyPages:
+    if "copy_mono" in values or "copy_color" in values:
+        return CopyPages(mono=values.get("copy_mono", 0), color=values.get("copy_color", 0))
+    return CopyPages(mono=values.get("copy_total", 0))
+
+
+class SnmpCopyCounter(CopyCounter):
+    """Meter copies with :class:`CopyMeter` on the MFP's counters."""
+
+    def __init__(self, reader: CounterReader, meter: CopyMeter | None = None) -> None:
+        self.reader = reader
+        self.meter = meter or CopyMeter(reader)
+        self._baseline = CopyPages()
+
+    async def begin(self, session_id: str) -> dict[str, int]:
+        """Snapshot the counters (the meter retries before it gives up)."""
+        try:
+            first = await self.meter.unlock(session_id)
+        except MfpError as exc:
+            raise CopyUnavailable(str(exc)) from exc
+        self._baseline = _copy_pages(first.values)
+        return {"copy_mono": self._baseline.mono, "copy_color": self._baseline.color}
+
+    async def recover(self, baseline: dict[str, int]) -> CopyPages:
+        """Counters now minus the baseline; nothing if they went backwards or cannot be read."""
+        try:
+            now = _copy_pages((await self.reader.counters()).values)
+        except MfpError as exc:
+            log.error("copy: a session cut by a restart cannot be counted: %s", exc)
+            return CopyPages()
+        mono, color = now.mono - baseline.get("copy_mono", 0), now.color - baseline.get("copy_color", 0)
+        if mono < 0 or color < 0:
+            log.error("copy: counters went backwards since a session cut by a restart: not charged")
+            return CopyPages()
+        return CopyPages(mono=mono, color=color)
+
+    async def live(self) -> CopyPages:
+        """Counters now minus the baseline (not charged: ``end`` is)."""
+        try:
+            now = _copy_pages((await self.reader.counters()).values)
+        except MfpError as exc:
+            log.info("copy: live counter read failed: %s", exc)
+            return CopyPages()
+        return CopyPages(
+            mono=max(0, now.mono - self._baseline.mono), color=max(0, now.color - self._baseline.color)
+        )
+
+    async def end(self, pulses: PulseCounts) -> CopyPages:
+        """The meter's final usage (its rules decide what is proven)."""
+        usage = await self.meter.lock()
+        if not usage.complete:
+            log.warning("copy: session %s metered with flags %s", usage.session, sorted(usage.flags))
+        return _copy_pages(usage.usage)
