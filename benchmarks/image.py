@@ -83,7 +83,7 @@ def run(work: Path, *, warm: bool) -> None:
         powered = time.monotonic()
         vm.start()
         vm.wait_for(r"printgate-firstboot: terminal provisioned", BOOT_S)
-        vm.wait_for(r"printgate\.app: ready: screen=idle", BOOT_S)
+        vm.wait_for(r"terminal_app\.session\.service: ready: screen=idle", BOOT_S)
         reader.tap(ALICE_CARD)
         vm.wait_for(r"screen=home user=alice", BOOT_S)
         first_boot_s = time.monotonic() - powered
@@ -91,7 +91,7 @@ def run(work: Path, *, warm: bool) -> None:
         vm.shutdown()
         powered = time.monotonic()
         vm.start()
-        vm.wait_for(r"printgate\.app: ready: screen=idle", BOOT_S)
+        vm.wait_for(r"terminal_app\.session\.service: ready: screen=idle", BOOT_S)
         boot_s = time.monotonic() - powered
         print(f"boot to idle: {boot_s:.1f} s", flush=True)
         build_rootfs(board, "1.1", work / "out", cache, keys.keyring)

@@ -198,7 +198,7 @@ def test_power_cut_during_provisioning_is_finished_by_the_next_boot(
         resumed = vm.wait_for(r"printgate-firstboot: resuming after step (\w+)", BOOT_S)
         assert resumed.group(1) == "stage"
         vm.wait_for(r"printgate-firstboot: terminal provisioned", STEP_S)
-        vm.wait_for(r"printgate\.app: ready: screen=idle", STEP_S)
+        vm.wait_for(r"terminal_app\.session\.service: ready: screen=idle", STEP_S)
         vm.snapshot("provisioned-idle")
     finally:
         vm.shutdown()
@@ -253,7 +253,7 @@ def test_first_boot_provisions_and_a_card_tap_starts_a_session_at_the_hub(lab: L
     vm = lab.vm
     vm.start()
     vm.wait_for(r"printgate-firstboot: terminal provisioned", BOOT_S)
-    vm.wait_for(r"printgate\.app: ready: screen=idle", STEP_S)
+    vm.wait_for(r"terminal_app\.session\.service: ready: screen=idle", STEP_S)
     before = lab.hub.balance_cents("alice")
     lab.reader.tap(ALICE_CARD)
     vm.wait_for(
