@@ -20,7 +20,7 @@ from images.builder.disk import BOOT_LABEL
 from images.guest.bootchooser import GrubEnvStore, SlotBoot, TrybootStore, booted_slot, grub_config
 from images.guest.layout import Layout
 from images.guest.post_install import install_kernels
-from images.guest.preinstall import check
+from images.guest.preinstall import bundle_version, check
 from images.guest.release import Release, version_key
 from images.guest.slot_health import MAX_APP_RESTARTS, Checks, SlotHealth
 
@@ -209,6 +209,21 @@ def test_older_bundles_are_refused_with_the_reason(bundle: str, running: str, re
     assert (reason is not None) == refused
     if refused and "-" not in bundle:
         assert reason == f"bundle version {bundle} is older than the running version {running}"
+
+
+def test_the_bundle_version_is_read_from_the_mounted_bundles_manifest(tmp_path: Path) -> None:
+    from images.boards import load_board
+    from images.bundle import manifest
+
+    (tmp_path / "manifest.raucm").write_text(manifest(load_board("qemu-amd64"), "1.10", "g1234"))
+    # what RAUC 1.8 gives a system handler: the mount point, no RAUC_MF_* fields
+    assert bundle_version({"RAUC_BUNDLE_MOUNT_POINT": str(tmp_path)}) == "1.10"
+    (tmp_path / "manifest.raucm").write_text("[update]\ncompatible=printgate-qemu-amd64\n")
+    assert bundle_version({"RAUC_BUNDLE_MOUNT_POINT": str(tmp_path)}) == ""
+    with pytest.raises(ValueError, match="RAUC_BUNDLE_MOUNT_POINT is not set"):
+        bundle_version({"RAUC_MF_VERSION": "1.1"})
+    with pytest.raises(ValueError, match=r"cannot read the bundle's manifest\.raucm"):
+        bundle_version({"RAUC_BUNDLE_MOUNT_POINT": str(tmp_path / "absent")})
 
 
 def test_versions_compare_numerically() -> None:
