@@ -4,9 +4,9 @@
    empty unless ``--warm-cache`` is given: ``build_s`` is a cold build (downloads included).
    ``image_mb`` is the data the image holds (allocated MiB of the sparse file; what ``flash``
    writes).
-2. First boot with a ``printgate.toml`` (pre-shared key: enrollment is the trust issue's, not
-   there yet): ``first_boot_enrolled_s`` is power-on to "terminal provisioned" (identity stored,
-   secrets scrubbed) *and* the app idle and answering a card tap at the hub, the first moment a
+2. First boot with a ``printgate.toml`` holding a one-time enrollment token from the hub:
+   ``first_boot_enrolled_s`` is power-on to "terminal provisioned" (enrolled over TLS, identity
+   stored, secrets scrubbed) *and* the app idle and answering a card tap at the hub, the first moment a
    user could log in.
 3. Power off, power on: ``boot_to_idle_s`` is power-on to the app's idle screen (``READY=1``).
 4. ``rauc install`` of a 1.1 bundle over ssh plus the reboot, until the slot health check has
@@ -79,7 +79,7 @@ def run(work: Path, *, warm: bool) -> None:
     port = free_tcp_port()
     vm = Vm(disk, work, accel=accel, ssh_port=port, serial_tty=reader.path)
     try:
-        provision(disk, provisioning(hub, hub.seed(), mfp=mfp, ssh_key=ssh_key))
+        provision(disk, provisioning(hub.seed(), mfp=mfp, ssh_key=ssh_key))
         powered = time.monotonic()
         vm.start()
         vm.wait_for(r"printgate-firstboot: terminal provisioned", BOOT_S)

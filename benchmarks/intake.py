@@ -216,6 +216,7 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
     import grpc
     from printgate.v1 import admin_pb2, admin_pb2_grpc, terminal_pb2, terminal_pb2_grpc
 
+    from terminal_app.hub.enrollment import DeviceEnrollment
     from tests.conftest import free_tcp_port
 
     data_dir = folder / "hub"
@@ -224,12 +225,13 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
     sink = _FirstByteSink()
     printer = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
     printer_port = printer.sockets[0].getsockname()[1]
-    ipp_port, grpc_port = free_tcp_port(), free_tcp_port()
+    ipp_port, grpc_port, admin_port = free_tcp_port(), free_tcp_port(), free_tcp_port()
     config = folder / "hub.toml"
     config.write_text(f'[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n')
     ready = folder / "ready"
     command = [sys.executable, "-m", "printgate_cli", "hub", "--data-dir", str(data_dir)]
-    command += ["--listen", f"127.0.0.1:{grpc_port}", "--config", str(config), "--ready-file", str(ready)]
+    command += ["--listen", f"127.0.0.1:{grpc_port}", "--admin-listen", f"127.0.0.1:{admin_port}"]
+    command += ["--config", str(config), "--ready-file", str(ready)]
     command += ["--log-level", "WARNING"]
     hub = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
     try:
@@ -238,22 +240,30 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
             if time.monotonic() > deadline or hub.poll() is not None:
                 raise RuntimeError("hub did not start")
             await asyncio.sleep(0.05)
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
-        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        admin_channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{admin_port}", grpc.ssl_channel_credentials((data_dir / "hub-ca.pem").read_bytes())
+        )
+        admin = admin_pb2_grpc.AdminServiceStub(admin_channel)
         auth = (("authorization", f"Bearer {(data_dir / 'admin-token').read_text().strip()}"),)
         await admin.UpsertPrinter(
             admin_pb2.Printer(name="p", address=f"127.0.0.1:{printer_port}", transport="raw9100"),
             metadata=auth,
         )
-        terminal = await admin.CreateTerminal(
-            admin_pb2.Terminal(id="t", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="p"), metadata=auth
+        enrollment = admin_pb2.CreateEnrollmentTokenRequest(
+            kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="p", terminal_id="t"
+        )
+        token_text = (await admin.CreateEnrollmentToken(enrollment, metadata=auth)).token
+        credentials = await DeviceEnrollment(folder / "terminal", "terminal").enroll(token_text)
+        anchor, key, chain = credentials.channel_material()
+        channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{grpc_port}", grpc.ssl_channel_credentials(anchor, key, chain)
         )
         for user, card in (("bench", "BENCH"), ("releaser", "RELEASER")):
             await admin.AddCard(
                 admin_pb2.Card(user=admin_pb2.UserRef(username=user), number=card), metadata=auth
             )
         stub = terminal_pb2_grpc.TerminalServiceStub(channel)
-        meta = (("x-printgate-terminal-id", "t"), ("x-printgate-terminal-key", terminal.key))
+        meta: tuple[tuple[str, str], ...] = ()  # the terminal's certificate names it
 
         async def token(card: str) -> str:
             reply = await stub.Authenticate(
@@ -298,6 +308,7 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
             f" p99={_percentile(first_bytes, 0.99):.1f} ms"
         )
         await channel.close()
+        await admin_channel.close()
     finally:
         hub.terminate()
         hub.wait(10)

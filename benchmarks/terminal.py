@@ -27,37 +27,32 @@ import tempfile
 import time
 from pathlib import Path
 
-import grpc
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gpiozero.pins.mock import MockFactory
 
 from hub_server.clock import FakeClock
-from hub_server.server import ADMIN_TOKEN_FILE, start_hub
+from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, start_hub
 from hw_sim.mfp import FihCopier, SimulatedMfp
 from hw_sim.readers import SerialReaderSim
 from terminal_app.terminal import Logout, Screen, TerminalState
 from terminal_app.terminal.config import load_config
 from terminal_app.terminal.wiring import build_terminal
 from tests.hub_server.conftest import HubClients, hub_config
+from tests.hub_server.devices import admin_channel
 from tests.terminal_app.conftest import ALICE_CARD, seed_site
 
 REPO = Path(__file__).resolve().parent.parent
 WAIT_S = 10.0
 
 
-def write_config(
-    folder: Path, port: int, terminal: tuple[str, str], reader_path: str, pin_factory: str = ""
-) -> Path:
-    terminal_id, key = terminal
-    (folder / "terminal.key").write_text(key + "\n")
+def write_config(folder: Path, port: int, state_dir: Path, reader_path: str, pin_factory: str = "") -> Path:
+    """terminal.toml for an enrolled terminal (its identity in ``state_dir``)."""
     path = folder / "terminal.toml"
     path.write_text(
         f"""[hub]
 address = "127.0.0.1:{port}"
-terminal_id = "{terminal_id}"
-key_file = "terminal.key"
+state_dir = "{state_dir}"
 [reader]
 driver = "rdm6300"
 url = "{reader_path}"
@@ -107,7 +102,7 @@ async def measure_taps(hub: HubClients, folder: Path, taps: int) -> list[float]:
             idle.set()
 
     with SerialReaderSim("rdm6300") as reader:
-        config = load_config(write_config(folder, hub.running.port, ("t1", terminal_client.key), reader.path))
+        config = load_config(write_config(folder, hub.running.port, terminal_client.state_dir, reader.path))
         terminal = build_terminal(config, pin_factory=factory)
         terminal.engine.subscribe(watch)
         task = asyncio.create_task(terminal.run())
@@ -141,11 +136,9 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-async def measure_idle(
-    port: int, terminal: tuple[str, str], folder: Path, seconds: float
-) -> tuple[float, float]:
+async def measure_idle(port: int, state_dir: Path, folder: Path, seconds: float) -> tuple[float, float]:
     with SerialReaderSim("rdm6300") as reader:
-        config = write_config(folder, port, terminal, reader.path, pin_factory="mock")
+        config = write_config(folder, port, state_dir, reader.path, pin_factory="mock")
         command = [sys.executable, "-m", "printgate_cli", "terminal", "--config", str(config)]
         process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
         try:
@@ -173,14 +166,14 @@ async def main() -> None:
         folder = Path(temp)
         running = await start_hub(hub_config(folder / "hub"), FakeClock())
         token = (folder / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+        channel = admin_channel(f"127.0.0.1:{running.admin_port}", folder / "hub" / HUB_CA_FILE)
         hub = HubClients(running=running, channel=channel, admin_token=token, clock=FakeClock())
         (folder / "taps").mkdir()
         latencies = await measure_taps(hub, folder / "taps", args.taps)
         idle_terminal = await hub.create_terminal("t-idle")
         (folder / "idle").mkdir()
         idle_cpu, rss = await measure_idle(
-            running.port, ("t-idle", idle_terminal.key), folder / "idle", args.idle_seconds
+            running.port, idle_terminal.state_dir, folder / "idle", args.idle_seconds
         )
         await channel.close()
         await running.stop(0)

@@ -1,8 +1,9 @@
 """``printgate.toml``: the one file a technician puts on the boot partition of a fresh terminal.
 
-The file says what the device is (``role``: terminal or kiosk), where its hub is and how it
-proves who it is (an enrollment token, or until enrollment exists a pre-shared terminal key),
-which printer it stands at, its card reader, network (wired DHCP/static, Wi-Fi with its
+The file says what the device is (``role``: terminal or kiosk), its one-time enrollment token
+from the hub (``printgate admin enrollment create``: it carries the hub's addresses and the
+fingerprint of the CA the device pins; optional ``hub.addresses`` override the device port the
+enrollment names), which printer it stands at, its card reader, network (wired DHCP/static, Wi-Fi with its
 country), time servers, display rotation and panel, language, and the ssh keys for service
 access (none: ssh stays off). ``recipe/printgate.example.toml`` is the commented example.
 
@@ -10,7 +11,8 @@ access (none: ssh stays off). ``recipe/printgate.example.toml`` is the commented
 problem, so a technician fixes the file in one go. :func:`scrubbed` is the same document with
 every secret replaced, which is what stays on the boot partition once the device has applied it.
 This module is used on the build host (``printgate image provision``) and on the device
-(first-boot provisioning), so it needs nothing but the standard library.
+(first-boot provisioning); the token's format has its one home in
+:mod:`printgate.enrollment_token`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from printgate.enrollment_token import EnrollmentToken, MalformedToken, parse_token
 
 from images.errors import ProvisioningError
 
@@ -40,7 +44,7 @@ __all__ = [
 FILE_NAME = "printgate.toml"
 SCRUBBED = "<scrubbed>"
 # dotted paths of the values that must never stay on the boot partition or appear in a log
-SECRET_KEYS = ("hub.enrollment_token", "hub.terminal_key", "network.wifi.psk")
+SECRET_KEYS = ("hub.enrollment_token", "network.wifi.psk")
 ROLES = ("terminal", "kiosk")
 LANGUAGES = ("en", "de")
 ROTATIONS = (0, 90, 180, 270)
@@ -49,7 +53,6 @@ PANELS = ("none", "official-7in", "official-touch2", "hdmi-usb-touch")
 MAX_FILE_BYTES = 64 * 1024
 
 _HOST_PORT = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):\d{1,5}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -72,10 +75,8 @@ class Provisioning:
 
     role: str
     site: str
-    hub_addresses: tuple[str, ...]
+    hub_addresses: tuple[str, ...]  # device-port overrides ("" = what the enrollment names)
     enrollment_token: str
-    terminal_id: str
-    terminal_key: str
     printer: dict[str, Any]
     reader: dict[str, Any]
     display_enabled: bool
@@ -94,9 +95,15 @@ class Provisioning:
     app: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def enrolls(self) -> bool:
-        """True when the device gets its identity by enrollment (a token), not a pre-shared key."""
-        return bool(self.enrollment_token)
+    def token(self) -> EnrollmentToken:
+        """The parsed enrollment token (checked when the file was)."""
+        return parse_token(self.enrollment_token)
+
+    @property
+    def hub_address(self) -> str:
+        """Where the hub is, for people and health checks before the device is enrolled: the
+        first override, else the first enrollment address the token names."""
+        return (self.hub_addresses or self.token.addresses)[0]
 
 
 class _Reader:
@@ -169,10 +176,16 @@ def _matches(pattern: re.Pattern[str], what: str) -> Callable[[Any], str | None]
 
 
 def _addresses(value: list[Any]) -> str | None:
-    if not value:
-        return "must list at least one hub address"
     bad = [a for a in value if not isinstance(a, str) or not _HOST_PORT.match(a)]
     return f"has entries that are not host:port: {bad}" if bad else None
+
+
+def _token(value: str) -> str | None:
+    try:
+        parse_token(value)
+    except MalformedToken as exc:  # the message names the part, never the secret
+        return f"is not an enrollment token from `printgate admin enrollment create`: {exc}"
+    return None
 
 
 def _ip_list(value: list[Any]) -> str | None:
@@ -205,18 +218,19 @@ def _strings(value: list[Any]) -> str | None:
     return None if all(isinstance(v, str) and v for v in value) else "must list non-empty strings"
 
 
-def parse_text(text: str) -> Provisioning:
-    """Check a ``printgate.toml`` given as text; :class:`ProvisioningError` lists every problem."""
+def parse_text(text: str, *, applied: bool = False) -> Provisioning:
+    """Check a ``printgate.toml`` given as text; :class:`ProvisioningError` lists every problem.
+    ``applied``: the device's own scrubbed copy, whose secrets read ``"<scrubbed>"``."""
     if len(text.encode()) > MAX_FILE_BYTES:
         raise ProvisioningError([f"the file is larger than {MAX_FILE_BYTES // 1024} KiB"])
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProvisioningError([f"not valid TOML: {exc}"]) from exc
-    return parse(document)
+    return parse(document, applied=applied)
 
 
-def parse(document: dict[str, Any]) -> Provisioning:
+def parse(document: dict[str, Any], *, applied: bool = False) -> Provisioning:
     """Check a parsed ``printgate.toml``; :class:`ProvisioningError` lists every problem."""
     problems: list[str] = []
     r = _Reader(document, problems)
@@ -228,17 +242,15 @@ def parse(document: dict[str, Any]) -> Provisioning:
     )
     r.unknown("", ("hub", "printer", "reader", "display", "network", "time", "service", "app"))
 
-    addresses = r.get("hub", "addresses", list, [], required=True, check=_addresses)
-    token = r.get("hub", "enrollment_token", str, "")
-    terminal_id = r.get(
-        "hub", "terminal_id", str, "", check=_matches(_ID, "a device id (letters, digits, ._-)")
-    )
-    terminal_key = r.get("hub", "terminal_key", str, "")
+    addresses = r.get("hub", "addresses", list, [], check=_addresses)
+    token_check = (lambda value: None if value == SCRUBBED else _token(value)) if applied else _token
+    token = r.get("hub", "enrollment_token", str, "", required=True, check=token_check)
+    if {"terminal_id", "terminal_key"} & set(r.table("hub")):
+        problems.append(
+            "hub.terminal_id and hub.terminal_key are gone: devices enroll with an enrollment_token"
+        )
+        r.seen.setdefault("hub", set()).update(("terminal_id", "terminal_key"))
     r.unknown("hub")
-    if token and (terminal_id or terminal_key):
-        problems.append("hub: give either enrollment_token or terminal_id + terminal_key, not both")
-    elif not token and not (terminal_id and terminal_key):
-        problems.append("hub: an enrollment_token is required (or terminal_id + terminal_key)")
 
     printer = {
         "name": r.get("printer", "name", str, ""),
@@ -319,8 +331,6 @@ def parse(document: dict[str, Any]) -> Provisioning:
         site=site,
         hub_addresses=tuple(addresses),
         enrollment_token=token,
-        terminal_id=terminal_id,
-        terminal_key=terminal_key,
         printer=printer,
         reader=reader,
         display_enabled=display_enabled,

@@ -24,6 +24,9 @@ SYSTEM_PACKAGES=(
     mmdebstrap squashfs-tools fdisk dosfstools mtools e2fsprogs bmap-tools grub-efi-amd64-bin grub-common
     rauc qemu-user-static binfmt-support arch-test
     qemu-system-x86 qemu-system-data seabios ipxe-qemu ovmf openssh-client
+    # web console and portal: end-to-end tests drive Debian's chromium (Playwright's own browser
+    # builds are not fetched: the tests point it at /usr/bin/chromium)
+    chromium chromium-driver fonts-dejavu-core
 )
 
 missing=()

@@ -9,6 +9,7 @@ from admin_cli.commands import (
     accounts,
     cards,
     devices,
+    enrollment,
     groups,
     kiosks,
     prices,
@@ -16,6 +17,7 @@ from admin_cli.commands import (
     quotas,
     roles,
     users,
+    web,
 )
 from admin_cli.verbs import VerbTable
 
@@ -27,9 +29,11 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     groups.add_verbs,
     roles.add_verbs,
     devices.add_verbs,
+    enrollment.add_verbs,
     prices.add_verbs,
     accounts.add_verbs,
     quotas.add_verbs,
     kiosks.add_verbs,
     printjobs.add_verbs,
+    web.add_verbs,
 )

@@ -1,8 +1,11 @@
 """Printers and the terminals and kiosks beside them: the hub's device registry.
 
-A terminal (or kiosk) is registered with an id and a key that is shown once (only its SHA-256 is
-kept); it stands at one printer, whose printer group chooses the price list. The functions run
-inside a caller's transaction; :class:`Devices` is the domain object the services call.
+A terminal (or kiosk) gets its record when it enrolls (:func:`bind_enrolled`: created, or bound
+to the record an admin registered beforehand); it stands at one printer, whose printer group
+chooses the price list. It proves who it is with its certificate. The key a registration shows
+once (only its SHA-256 is kept) names it only to a hub in development plaintext mode. The
+functions run inside a caller's transaction; :class:`Devices` is the domain object the services
+call.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ __all__ = [
     "Devices",
     "PrinterRecord",
     "TerminalRecord",
+    "bind_enrolled",
+    "check_enrollable",
     "create_terminal",
     "printer_group_of_terminal",
     "printer_of_terminal",
@@ -113,11 +118,7 @@ def create_terminal(tx: Tx, terminal: TerminalRecord, now_us: int) -> str:
     require(TERMINAL_ID, terminal.id, "terminal id")
     if terminal.kind not in TERMINAL_KINDS:
         raise InvalidRequest("kind must be terminal or kiosk")
-    printer_id = None
-    if terminal.printer:
-        printer_id = tx.scalar("SELECT id FROM printers WHERE name = :n", {"n": terminal.printer})
-        if printer_id is None:
-            raise NotFound(f"no printer named {terminal.printer!r}")
+    printer_id = _printer_id(tx, terminal.printer) if terminal.printer else None
     if tx.scalar("SELECT id FROM terminals WHERE id = :t", {"t": terminal.id}) is not None:
         raise AlreadyExists(f"terminal {terminal.id!r} already exists")
     key = secrets.token_urlsafe(32)
@@ -134,6 +135,37 @@ def create_terminal(tx: Tx, terminal: TerminalRecord, now_us: int) -> str:
         },
     )
     return key
+
+
+def _printer_id(tx: Tx, name: str) -> int:
+    printer_id = tx.scalar("SELECT id FROM printers WHERE name = :n", {"n": name})
+    if printer_id is None:
+        raise NotFound(f"no printer named {name!r}")
+    return int(printer_id)
+
+
+def check_enrollable(tx: Tx, terminal: TerminalRecord) -> None:
+    """Refuse an enrollment token that could not bind: an unknown printer, or an id registered
+    as the other kind of device."""
+    if terminal.printer:
+        _printer_id(tx, terminal.printer)
+    kind = tx.scalar("SELECT kind FROM terminals WHERE id = :t", {"t": terminal.id})
+    if kind is not None and kind != terminal.kind:
+        raise InvalidRequest(f"{terminal.id!r} is registered as a {kind}, not a {terminal.kind}")
+
+
+def bind_enrolled(tx: Tx, terminal: TerminalRecord, now_us: int) -> None:
+    """The record of a device that has just enrolled: created (standing at the token's printer),
+    or the one registered beforehand, which must be of the same kind (a printer named by the
+    token replaces the one it had)."""
+    check_enrollable(tx, terminal)
+    if tx.scalar("SELECT id FROM terminals WHERE id = :t", {"t": terminal.id}) is None:
+        create_terminal(tx, terminal, now_us)  # its key stays unknown: the certificate names it
+    elif terminal.printer:
+        tx.execute(
+            "UPDATE terminals SET printer_id = :p WHERE id = :t",
+            {"p": _printer_id(tx, terminal.printer), "t": terminal.id},
+        )
 
 
 def list_terminals(tx: Tx) -> list[TerminalRecord]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from hub_server.clock import Clock
 from hub_server.domain.store import Store
-from hub_server.domain.users import UserRef, group_id, resolve_user
+from hub_server.domain.users import USERNAME_IS, UserRef, group_id, resolve_user
 from hub_server.domain.validation import MAX_LIST
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.intake import (
@@ -79,7 +79,7 @@ _IPP_OF_STATE = {
 _COLUMNS = (
     "j.id AS id, owner_user_id, u.username AS owner, submitted_by, job_name, document_format, queue, source,"
     " j.created_us, expires_us, ipp_state, state_reasons, copies, sides, color_mode, media, spool_id,"
-    " size_bytes, analysis, thumbnail_png, completed_us"
+    " size_bytes, analysis, thumbnail_png, completed_us, owner_verified"
 )
 
 
@@ -153,7 +153,7 @@ def _flag(value: bool | None) -> int | None:
 def _params(tx: Tx, record: JobRecord) -> dict[str, Any]:
     owner_id = None
     if record.owner is not None:
-        owner_id = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": record.owner})
+        owner_id = tx.scalar(f"SELECT id FROM users WHERE {USERNAME_IS}", {"u": record.owner})
         if owner_id is None:
             raise NotFound(f"no hub user {record.owner!r}")
     analysis = record.analysis
@@ -185,6 +185,7 @@ def _params(tx: Tx, record: JobRecord) -> dict[str, Any]:
         "doc_duplex": _flag(settings.duplex),
         "doc_grayscale": _flag(settings.grayscale),
         "completed": _us(record.completed_at_s),
+        "owner_verified": int(record.owner_verified),
     }
 
 
@@ -216,6 +217,7 @@ _FIELDS = (
     ("doc_duplex", "doc_duplex"),
     ("doc_grayscale", "doc_grayscale"),
     ("completed_us", "completed"),
+    ("owner_verified", "owner_verified"),
 )
 _INSERT = (
     f"INSERT INTO print_jobs ({', '.join(c for c, _ in _FIELDS)})"
@@ -269,6 +271,7 @@ def _record(row: Row) -> JobRecord:
         analysis=_analysis_from(row["analysis"], row["thumbnail_png"]),
         completed_at_s=_s(row["completed_us"]),
         job_id=int(row["id"]),
+        owner_verified=bool(row["owner_verified"]),
     )
 
 
@@ -290,8 +293,7 @@ class SqlJobRegistry:
         """An active hub user whose username matches case-insensitively, or None."""
         found = self._store.read(
             lambda tx: tx.scalar(
-                "SELECT username FROM users WHERE LOWER(username) = LOWER(:n) AND active = 1 ORDER BY id",
-                {"n": user_name},
+                f"SELECT username FROM users WHERE {USERNAME_IS} AND active = 1", {"u": user_name}
             )
         )
         return None if found is None else str(found)
@@ -317,7 +319,9 @@ class SqlJobRegistry:
 
     def list_jobs(self, owner: str | None = None) -> list[JobRecord]:
         """Records of ``owner`` (a username), or all, oldest first."""
-        where, params = ("WHERE u.username = :o", {"o": owner}) if owner is not None else ("", {})
+        where, params = (
+            ("WHERE LOWER(u.username) = LOWER(:o)", {"o": owner}) if owner is not None else ("", {})
+        )
         rows = self._store.read(
             lambda tx: tx.execute(
                 f"SELECT {_COLUMNS} FROM print_jobs j LEFT JOIN users u ON u.id = j.owner_user_id"

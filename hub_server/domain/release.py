@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
-from hub_server.domain import account_names, ledger, quotas
+from hub_server.domain import account_names, ledger, quotas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
 from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
@@ -61,7 +61,7 @@ from hub_server.errors import (
     Refused,
     UserBlocked,
 )
-from hub_server.intake import JobState, Spool
+from hub_server.intake import REASON_ANALYSING, REASON_ANALYSIS_QUEUED, JobState, Spool
 from hub_server.storage import Row, Tx
 from mfp_adapters import (
     CommunityAuth,
@@ -144,7 +144,9 @@ class Plan:
 
 class JobView(NamedTuple):
     """One job in a user's list (``ListJobs``; a tuple: thousands are built per call).
-    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex."""
+    ``per_copy``: one copy's price as is, in mono, in duplex and in mono duplex;
+    ``owner_verified``: its owner authenticated when submitting it (False: the name was only
+    claimed, so "release all" leaves it out); ``analysing``: its pages are still being counted."""
 
     job_id: int
     name: str
@@ -158,6 +160,8 @@ class JobView(NamedTuple):
     size_bytes: int
     document_format: str
     per_copy: tuple[int, int, int, int]
+    owner_verified: bool
+    analysing: bool
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,12 @@ _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.stat
 
 _LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
     j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
-    j.size_bytes, j.document_format"""
+    j.size_bytes, j.document_format, j.owner_verified, j.state_reasons"""
+_ANALYSIS_REASONS = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
+NOTHING_TO_RELEASE = "no jobs to release"
+ONLY_CLAIMED = (
+    "no jobs to release: jobs sent without a password are not released by 'all'; pick them one by one"
+)
 
 
 # The columns plan_job reads besides the name.
@@ -286,6 +295,10 @@ class _Prices:
         )
 
 
+def _nothing(job_id: int) -> None:
+    """The default withdrawal hook: no intake to tell."""
+
+
 def transport_for(printer: PrinterRecord) -> ReleaseTransport:
     """The release transport of a printer (``address`` is ``host[:port]`` or an ipp:// URI)."""
     if printer.transport == "ipp":
@@ -315,6 +328,9 @@ class PrintJobs:
         self.spool = spool
         self.transports = transports
         self._sending: set[asyncio.Future[Progress]] = set()
+        # Called with the id of every job the hub deletes or expires (the server points it at
+        # intake's ``stop_analysis``, so a withdrawn job's analysis is killed at once).
+        self.withdrawn: Callable[[int], object] = _nothing
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -322,21 +338,22 @@ class PrintJobs:
         return now_us - int(self.policy.reprint_hours * 3600 * 1_000_000)
 
     def list_jobs(
-        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0
+        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0, printer_group: str = ""
     ) -> tuple[list[JobView], int]:
         """Held jobs of the user and of those who delegate to them, and recent printed ones,
         oldest first, priced at this terminal's printer group: one query for the owners, one
         (by the owner/state index) for their jobs, one per kind of price.
 
         ``limit`` (0: all, at most :data:`MAX_PAGE_SIZE`) jobs with ids above ``after_job_id``;
-        returns them and the id to continue after (0: no more)."""
+        returns them and the id to continue after (0: no more). ``printer_group`` prices them
+        at that group instead of the terminal's (the web portal, which is at no printer)."""
         if limit < 0:
             raise InvalidRequest("page_size must be >= 0 and page_token one this hub returned")
         limit = min(limit, MAX_PAGE_SIZE)
         since_us = self._since_us(self.clock.now_us())
 
         def read(tx: Tx) -> tuple[list[JobView], int]:
-            prices = _Prices(tx, printer_group_of_terminal(tx, terminal_id))
+            prices = _Prices(tx, printer_group or printer_group_of_terminal(tx, terminal_id))
             owners = {
                 int(row["id"]): str(row["username"])
                 for row in tx.execute(
@@ -389,6 +406,8 @@ class PrintJobs:
                         row["size_bytes"],
                         row["document_format"],
                         per_copy,
+                        bool(row["owner_verified"]),
+                        not _ANALYSIS_REASONS.isdisjoint(str(row["state_reasons"]).split(",")),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
@@ -420,8 +439,8 @@ class PrintJobs:
         admins) and shred their documents. A job being printed is not touched."""
         now_us = self.clock.now_us()
 
-        def cancel(tx: Tx) -> list[str]:
-            spools = []
+        def cancel(tx: Tx) -> list[tuple[int, str]]:
+            cancelled = []
             for job_id in job_ids:
                 spool_id = tx.scalar("SELECT spool_id FROM print_jobs WHERE id = :j", {"j": job_id})
                 row = tx.one(
@@ -433,14 +452,15 @@ class PrintJobs:
                     {"s": int(JobState.CANCELED), "now": now_us, "j": job_id, "u": user_id},
                 )
                 if row is not None:
-                    spools.append(spool_id or "")
-            return spools
+                    cancelled.append((job_id, spool_id or ""))
+            return cancelled
 
-        spools = await self.store.write(cancel)
-        for spool_id in spools:
+        cancelled = await self.store.write(cancel)
+        for job_id, spool_id in cancelled:
+            self.withdrawn(job_id)
             if spool_id:
                 self.spool.shred(spool_id)
-        return len(spools)
+        return len(cancelled)
 
     # -- releasing ----------------------------------------------------------------------------
 
@@ -456,14 +476,17 @@ class PrintJobs:
         """Release jobs one after the other, yielding progress (see the module docstring)."""
         if any(overrides.copies < 0 for overrides in jobs.values()):
             raise InvalidRequest("copies must not be negative")
-        if not 1 <= len(key) <= MAX_KEY_CHARS or not key.isprintable():
-            raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
+        validation.idempotency_key(key, MAX_KEY_CHARS)
         printer = self.store.read(lambda tx: printer_of_terminal(tx, terminal_id))
         if release_all:
-            listed, _ = self.list_jobs(terminal_id, user_id)
-            jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if not view.printed}
+            # A job whose owner only claimed the name may have been sent by anyone: "all" leaves
+            # it out, its owner picks it (or deletes it) explicitly.
+            listed = [view for view in self.list_jobs(terminal_id, user_id)[0] if not view.printed]
+            jobs = {view.job_id: jobs.get(view.job_id, Overrides()) for view in listed if view.owner_verified}
+            if not jobs and listed:
+                raise InvalidRequest(ONLY_CLAIMED)
         if not jobs:
-            raise InvalidRequest("no jobs to release")
+            raise InvalidRequest(NOTHING_TO_RELEASE)
         problem = await self.printer_problem(printer)
         for job_id, overrides in jobs.items():
             if problem:
@@ -805,10 +828,10 @@ class PrintJobs:
         shred their spool files, and spool files no job refers to. Returns shredded spool ids."""
         now_us = self.clock.now_us()
 
-        def expire(tx: Tx) -> list[str]:
+        def expire(tx: Tx) -> tuple[list[int], list[str]]:
             expired = tx.execute(
                 "UPDATE print_jobs SET state = 'expired', ipp_state = :s, state_reasons = 'job-expired',"
-                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING spool_id",
+                " completed_us = :now WHERE state = 'held' AND expires_us <= :now RETURNING id, spool_id",
                 {"s": int(JobState.ABORTED), "now": now_us},
             )
             stale = tx.execute(
@@ -819,10 +842,13 @@ class PrintJobs:
             )
             for row in stale:
                 tx.execute("UPDATE print_jobs SET spool_id = NULL WHERE id = :j", {"j": row["id"]})
-            return [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
+            spool_ids = [row["spool_id"] for row in [*expired, *stale] if row["spool_id"]]
+            return [int(row["id"]) for row in expired], spool_ids
 
-        shredded = [spool_id for spool_id in self.store.write_sync(expire) if self.spool.shred(spool_id)]
-        return shredded
+        withdrawn, spool_ids = self.store.write_sync(expire)
+        for job_id in withdrawn:
+            self.withdrawn(job_id)
+        return [spool_id for spool_id in spool_ids if self.spool.shred(spool_id)]
 
     def shred_orphans(self) -> list[str]:
         """Spool entries no job row refers to (a crash between spooling and registering)."""

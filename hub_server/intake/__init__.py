@@ -47,7 +47,7 @@ from .jobs import (
     PrintTicket,
 )
 from .server import IntakeServer, parse_listen, start_intake
-from .service import IntakeConfig, IntakeService
+from .service import IntakeConfig, IntakeService, Submission
 from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
 
 __all__ = [
@@ -92,6 +92,7 @@ __all__ = [
     "SpoolLimits",
     "SpoolWriter",
     "Status",
+    "Submission",
     "Tag",
     "analyze_file",
     "encode_message",

@@ -17,8 +17,8 @@ from hub_server.domain.release import JobView, Overrides, Progress
 from hub_server.domain.security import SessionClaims
 from hub_server.domain.sessions import SessionView
 from hub_server.domain.usage import UsageReport, UsageResult
-from hub_server.errors import HubError, InvalidRequest
-from hub_server.services.common import TerminalCalls, grpc_status_for, translate_errors
+from hub_server.errors import InvalidRequest
+from hub_server.services.common import DeviceGate, TerminalCalls, abort_for, translate_errors, until_revoked
 from hub_server.services.convert import (
     COLOR,
     FUNCTION,
@@ -152,6 +152,8 @@ def add_held_job(
         price_mono_per_copy_cents=view.per_copy[1],
         price_duplex_per_copy_cents=view.per_copy[2],
         price_mono_duplex_per_copy_cents=view.per_copy[3],
+        owner_verified=view.owner_verified,
+        analysing=view.analysing,
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000
@@ -183,8 +185,9 @@ def _page_token(token: str) -> int:
 class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer):
     """The hub side of TerminalService."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, gate: DeviceGate) -> None:
         self.hub = hub
+        self.gate = gate
 
     async def Authenticate(
         self, request: terminal_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
@@ -280,19 +283,23 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
     async def ReleaseJobs(
         self, request: terminal_pb2.ReleaseJobsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[terminal_pb2.ReleaseProgress]:
-        # A server stream is an async generator: translate_errors does not wrap it.
+        # A server stream is an async generator: translate_errors does not wrap it. A revoked
+        # terminal's stream ends at once; the release itself goes on (as when it hangs up).
         try:
             printing = self.hub.printing
-            terminal_id, user_id = self._user(context, request.session_token)
+            caller = self.gate.identify(context)
+            user_id = self.hub.sessions.user_of(caller.device_id, request.session_token)
             selected = {
                 item.job_id: Overrides(
                     mono=item.overrides.mono, duplex=item.overrides.duplex, copies=item.overrides.copies
                 )
                 for item in request.jobs
             }
-            async for progress in printing.release(
-                terminal_id, user_id, selected, request.all, request.project_code, request.idempotency_key
-            ):
+            key, project = request.idempotency_key, request.project_code
+            released = printing.release(caller.device_id, user_id, selected, request.all, project, key)
+            async for progress in until_revoked(released, self.gate, caller):
                 yield progress_message(progress)
-        except HubError as error:
-            await context.abort(grpc_status_for(error), str(error))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await abort_for(context, "TerminalServicer.ReleaseJobs", error)

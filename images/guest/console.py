@@ -23,6 +23,7 @@ from images.guest.bootchooser import booted_slot
 from images.guest.layout import Layout
 from images.guest.release import Release
 from images.guest.status import read_statuses
+from terminal_app.hub.enrollment.state import CredentialStore
 
 __all__ = ["addresses", "app_status", "main", "screen"]
 
@@ -71,10 +72,11 @@ def _identity(layout: Layout) -> str:
     role = _read(layout.state / "role")
     if not role:
         return "not provisioned"
-    for line in _read(layout.role_config(role)).splitlines():
-        if line.startswith("terminal_id"):
-            return f"{role} {line.split('=', 1)[1].strip().strip(chr(34))}"
-    return f"{role} (enrolled identity in {layout.identity})"
+    try:
+        credentials = CredentialStore(layout.identity).current()
+    except (OSError, ValueError, KeyError):
+        credentials = None
+    return f"{role} {credentials.device_id}" if credentials is not None else f"{role} (not enrolled yet)"
 
 
 def screen(layout: Layout, cmdline: str, app: tuple[str, str], nets: list[str], now: float) -> str:

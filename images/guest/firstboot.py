@@ -14,9 +14,11 @@ is nothing to do. With a new ``printgate.toml`` on the boot partition it goes th
     written to the data partition (:mod:`images.guest.render`); files an earlier provisioning
     wrote and this one does not are removed.
 ``enroll``
-    with an enrollment token, ``printgate terminal|kiosk enroll --token T --state-dir DIR``
-    (exit 0 enrolled, 1 refused, 3 hub unreachable: retried, anything else an error); with a
-    pre-shared key there is nothing to enroll.
+    ``printgate terminal|kiosk enroll --state-dir DIR`` with the token in its environment (never
+    on a command line anyone can list): exit 0 enrolled, 1 refused or the hub not the one the
+    token pins, 2 a malformed token, 3 no hub address answered (retried). The identity (key 0600,
+    certificate) is handed to the app's user, and the device port the enrollment named (or the
+    file's override) becomes the hub the device shows and checks.
 ``scrub``
     ``printgate-applied.toml`` (every secret replaced) is written to the boot partition; the
     original is overwritten with zeros where it lies (a removed file's bytes stay in the FAT's
@@ -46,6 +48,7 @@ from images.guest.layout import Layout, atomic_write, remove_durably, shred
 from images.guest.render import check_role_document, render
 from images.guest.status import Status, write_status
 from images.provisioning import FILE_NAME, MAX_FILE_BYTES, Provisioning, config_hash, parse_text, scrubbed
+from terminal_app.hub.enrollment.state import Credentials, CredentialStore
 
 __all__ = ["APPLIED_NAME", "STEPS", "EnrollResult", "FirstBoot", "main"]
 
@@ -55,7 +58,9 @@ STEPS = ("stage", "configure", "enroll", "scrub", "ready")
 APPLIED_NAME = "printgate-applied.toml"
 APP_USER = "printgate"
 EXIT_OK, EXIT_INVALID, EXIT_ENROLL_FAILED = 0, 2, 3
-ENROLL_REFUSED, ENROLL_UNREACHABLE = 1, 3  # exit codes of `printgate ... enroll`, as `printgate admin`'s
+# exit codes of `printgate terminal|kiosk enroll` (terminal_app.hub.enrollment.command)
+ENROLL_REFUSED, ENROLL_MALFORMED, ENROLL_UNREACHABLE = 1, 2, 3
+TOKEN_ENV = "PRINTGATE_ENROLLMENT_TOKEN"
 ENROLL_RETRY_S = 10.0
 ENROLL_PATIENCE_S = 600.0
 
@@ -68,7 +73,7 @@ class EnrollResult:
     message: str
 
 
-Enroller = Callable[[Sequence[str]], EnrollResult]
+Enroller = Callable[[Sequence[str], str], EnrollResult]
 
 
 def restart_app() -> None:
@@ -83,10 +88,14 @@ def apply_runtime(layout: Layout) -> None:
     apply(layout, reload_services=True)
 
 
-def run_enroll(command: Sequence[str]) -> EnrollResult:
-    """Run the enroll command; its last line of output is the message shown."""
+def run_enroll(command: Sequence[str], token: str) -> EnrollResult:
+    """Run the enroll command with ``token`` in its environment; its last line of output is the
+    message shown."""
+    env = {**os.environ, TOKEN_ENV: token}
     try:
-        done = subprocess.run(list(command), capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            list(command), capture_output=True, text=True, timeout=300, check=False, env=env
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return EnrollResult(ENROLL_UNREACHABLE, f"enroll did not finish: {exc}")
     lines = (done.stderr or done.stdout).strip().splitlines()
@@ -179,7 +188,7 @@ class FirstBoot:
                 print(f"printgate-firstboot: resuming after step {record.done[-1]}", flush=True)
         elif record.config and STEPS[-1] not in record.done and self.staged.exists():
             text = self.staged.read_text()
-            provisioning = parse_text(text)  # checked before it was staged
+            provisioning = parse_text(text, applied=True)  # checked before it was staged
             print(f"printgate-firstboot: resuming after step {record.done[-1]}", flush=True)
         else:
             state = "provisioned" if STEPS[-1] in record.done else "waiting"
@@ -242,28 +251,28 @@ class FirstBoot:
             os.chown(self.layout.identity, *owner)
 
     def _enroll(self, p: Provisioning) -> bool:
-        if not p.enrolls:
+        command = [self.printgate, p.role, "enroll", "--state-dir", str(self.layout.identity)]
+        shown = " ".join(command)
+        credentials = enrolled_credentials(self.layout)
+        if credentials is not None and credentials.directory.stat().st_mtime >= self.staged.stat().st_mtime:
+            # enrolled after this file was staged: a power cut came before the step was recorded
+            # (the token is spent now, so it is not offered again)
+            print(f"printgate-firstboot: already enrolled as {credentials.device_id}", flush=True)
+            self._hand_over_identity(p)
             return True
-        command = [
-            self.printgate,
-            p.role,
-            "enroll",
-            "--token",
-            p.enrollment_token,
-            "--state-dir",
-            str(self.layout.identity),
-        ]
-        shown = " ".join(command).replace(p.enrollment_token, "<token>")
         deadline = time.monotonic() + self.patience_s
         while True:
-            self._say("enrolling", f"enrolling with {p.hub_addresses[0]}: {shown}")
-            result = self.enroll_runner(command)
+            self._say("enrolling", f"enrolling with {p.hub_address}: {shown}")
+            result = self.enroll_runner(command, p.enrollment_token)
             message = result.message.replace(p.enrollment_token, "<token>")
             if result.exit_code == 0:
+                print(f"printgate-firstboot: {message}", flush=True)
+                self._hand_over_identity(p)
                 return True
             if result.exit_code != ENROLL_UNREACHABLE or time.monotonic() >= deadline:
                 reason = {
                     ENROLL_REFUSED: "the hub refused the token (ask for a new one)",
+                    ENROLL_MALFORMED: "the token is malformed (copy it again)",
                     ENROLL_UNREACHABLE: "the hub did not answer",
                 }.get(result.exit_code, "error")
                 self._say("enroll-failed", f"enrollment failed (exit {result.exit_code}, {reason}):", message)
@@ -271,12 +280,30 @@ class FirstBoot:
             self._say("enrolling", f"hub not reachable yet, retrying in {ENROLL_RETRY_S:.0f} s: {message}")
             self.sleep(ENROLL_RETRY_S)
 
+    def _hand_over_identity(self, p: Provisioning) -> None:
+        """The app's user owns its identity; the device port it will call is the hub shown."""
+        owner = _app_owner()
+        if owner is not None:
+            for directory, names, files in os.walk(self.layout.identity):
+                os.chown(directory, *owner)
+                for name in (*names, *files):
+                    os.chown(Path(directory) / name, *owner, follow_symlinks=False)
+        credentials = enrolled_credentials(self.layout)
+        endpoints = p.hub_addresses or (credentials.endpoints if credentials is not None else ())
+        if endpoints:
+            atomic_write(self.layout.system / "hub", "\n".join(endpoints) + "\n")
+
     def _scrub(self, text: str) -> None:
         clean = scrubbed(text)
         atomic_write(self.layout.boot / APPLIED_NAME, clean, 0o600)
         shred(self.layout.boot / FILE_NAME)
         shred(self.staged)
         atomic_write(self.staged, clean, 0o600)
+
+
+def enrolled_credentials(layout: Layout) -> Credentials | None:
+    """The identity the device's enrollment installed (None before it is enrolled)."""
+    return CredentialStore(layout.identity).current()
 
 
 def _app_owner() -> tuple[int, int] | None:

@@ -122,26 +122,25 @@ def role_document(p: Provisioning, layout: Layout) -> dict[str, Any]:
     width_px, height_px = PANEL_SIZES[p.panel]
     display = {"width_px": width_px, "height_px": height_px, "rotation": p.rotation, "fullscreen": True}
     reader = {key: value for key, value in p.reader.items() if value != ""}
-    hub: dict[str, Any] = {"address": p.hub_addresses[0]}
-    if not p.enrolls:
-        hub["terminal_id"] = p.terminal_id
+    # who the device is and where the hub is come from its enrollment (the state directory)
+    hub: dict[str, Any] = {"state_dir": str(layout.identity)}
+    if p.hub_addresses:
+        hub["address"] = p.hub_addresses[0]
     document: dict[str, Any]
     if p.role == "terminal":
-        key_file = {"key_file": str(layout.state / "terminal.key")} if not p.enrolls else {}
         mfp: dict[str, Any] = {"counter": p.printer["counter"]}
         if p.printer["address"]:
             mfp.update(address=p.printer["address"], community=p.printer["community"])
         document = {
-            "hub": {**hub, **key_file},
+            "hub": hub,
             "reader": reader,
             "mfp": mfp,
             "session": {"language": p.language},
             "storage": {"data_dir": str(layout.state / "terminal")},
         }
     else:
-        key_file = {"terminal_key_file": str(layout.state / "terminal.key")} if not p.enrolls else {}
         document = {
-            "hub": {**hub, **key_file},
+            "hub": hub,
             "kiosk": {"journal": str(layout.state / "kiosk.db")},
             "reader": reader,
         }
@@ -154,8 +153,7 @@ def check_role_document(p: Provisioning, layout: Layout) -> str | None:
     """What the role's own configuration loader says about the rendered file (None: fine).
 
     The terminal's and kiosk's loaders are the one home of their configuration rules, so the
-    ``[app]`` table is checked by them before anything is applied. Until the device is enrolled
-    its id is not known: a placeholder stands in for the check.
+    ``[app]`` table is checked by them before anything is applied.
     """
     import tempfile
     from pathlib import Path
@@ -163,7 +161,6 @@ def check_role_document(p: Provisioning, layout: Layout) -> str | None:
     from terminal_app.errors import ConfigError
 
     document = role_document(p, layout)
-    document["hub"].setdefault("terminal_id", "enrolling")
     try:
         if p.role == "terminal":
             from terminal_app.terminal.config import config_from_document
@@ -173,8 +170,6 @@ def check_role_document(p: Provisioning, layout: Layout) -> str | None:
         from terminal_app.kiosk.config import load_kiosk_config
 
         with tempfile.TemporaryDirectory() as scratch:
-            document["hub"]["terminal_key_file"] = str(Path(scratch) / "key")
-            (Path(scratch) / "key").write_text("placeholder\n")
             (Path(scratch) / "kiosk.toml").write_text(toml_dumps(document))
             load_kiosk_config(Path(scratch) / "kiosk.toml")
     except ConfigError as exc:
@@ -237,10 +232,8 @@ def render(p: Provisioning, layout: Layout) -> dict[str, RenderedFile]:
         f"{system}/hostname": RenderedFile((p.hostname or _hostname(p)) + "\n"),
         f"{system}/timezone": RenderedFile(p.timezone + "\n"),
         f"{system}/site": RenderedFile(p.site + "\n"),
-        f"{system}/hub": RenderedFile("\n".join(p.hub_addresses) + "\n"),
+        f"{system}/hub": RenderedFile(p.hub_address + "\n"),
     }
-    if not p.enrolls:
-        files[f"{state}/terminal.key"] = RenderedFile(p.terminal_key + "\n", SECRET_MODE, app_owned=True)
     for name, content in network_profiles(p).items():
         files[f"{system}/NetworkManager/system-connections/{name}"] = RenderedFile(content, SECRET_MODE)
     if p.wifi is not None:
@@ -256,5 +249,4 @@ def render(p: Provisioning, layout: Layout) -> dict[str, RenderedFile]:
 
 
 def _hostname(p: Provisioning) -> str:
-    name = p.terminal_id or p.role
-    return re.sub(r"[^a-z0-9-]+", "-", f"printgate-{name}".lower()).strip("-")[:63]
+    return f"printgate-{p.role}"

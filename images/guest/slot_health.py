@@ -6,7 +6,8 @@ it waits up to ``TRIAL_PATIENCE_S`` for both
 
 * the app's unit to be *active*: it is ``Type=notify`` and sends ``READY=1`` only once it shows
   its idle screen, and
-* the hub to answer (gRPC health check against the provisioned hub address),
+* the hub to answer: a gRPC health check on the device port, over mutual TLS with the device's
+  own enrolled certificate and the hub CA it pinned (what the app itself will need),
 
 then runs ``rauc status mark-good`` (the trial becomes the primary). If that does not happen in
 time, or as soon as the app has failed ``MAX_APP_RESTARTS`` times (a crash loop will not heal),
@@ -130,7 +131,13 @@ def _hub_answers(address: str) -> bool:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(address) as channel:
+    from terminal_app.hub.enrollment.state import CredentialStore
+
+    credentials = CredentialStore(Layout().identity).current()
+    if credentials is None:
+        return False
+    tls = grpc.ssl_channel_credentials(*credentials.channel_material())
+    with grpc.secure_channel(address, tls) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=HUB_DEADLINE_S

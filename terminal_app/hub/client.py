@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 
 from printgate.v1 import kiosk_pb2, kiosk_pb2_grpc, terminal_pb2, terminal_pb2_grpc
 
+from terminal_app.errors import DeviceRefused
 from terminal_app.hub import wire
 from terminal_app.hub.channel import HubChannel
+from terminal_app.hub.enrollment import Credentials
 from terminal_app.hub.values import (
     CashBox,
     CashBoxEmptied,
@@ -41,25 +43,35 @@ class HubClient:
 
     def __init__(
         self,
-        address: str,
-        terminal_id: str,
-        terminal_key: str,
+        credentials: Credentials,
         *,
+        address: str = "",
         deadline_s: float = 5.0,
         release_deadline_s: float = 600.0,
     ) -> None:
         self.channel = HubChannel(
-            address, terminal_id, terminal_key, deadline_s=deadline_s, stream_deadline_s=release_deadline_s
+            credentials, address=address, deadline_s=deadline_s, stream_deadline_s=release_deadline_s
         )
-        # protoc's grpc stubs carry no annotations (calling them is allowed in pyproject's mypy
-        # section); each answer is typed below, where it is received
-        self._terminal = terminal_pb2_grpc.TerminalServiceStub(self.channel.grpc_channel)
-        self._kiosk = kiosk_pb2_grpc.KioskServiceStub(self.channel.grpc_channel)
+
+    # protoc's grpc stubs carry no annotations (calling them is allowed in pyproject's mypy
+    # section); each answer is typed below, where it is received
+    @property
+    def _terminal(self) -> terminal_pb2_grpc.TerminalServiceStub:
+        return self.channel.stub(terminal_pb2_grpc.TerminalServiceStub)
+
+    @property
+    def _kiosk(self) -> kiosk_pb2_grpc.KioskServiceStub:
+        return self.channel.stub(kiosk_pb2_grpc.KioskServiceStub)
 
     @property
     def terminal_id(self) -> str:
-        """This device's id at the hub."""
-        return self.channel.terminal_id
+        """This device's id at the hub (from its certificate)."""
+        return self.channel.device_id
+
+    @property
+    def device_refusal(self) -> DeviceRefused | None:
+        """Why the hub last refused this device itself (None: it has not)."""
+        return self.channel.refusal
 
     async def close(self) -> None:
         """Close the channel (running calls are cancelled)."""

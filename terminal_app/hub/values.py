@@ -209,7 +209,11 @@ class ReportReceipt:
 
 @dataclass(frozen=True)
 class HeldJob:
-    """A held job the session's user may release here; prices are per copy after the job rules."""
+    """A held job the session's user may release here; prices are per copy after the job rules.
+
+    ``owner_verified`` False: whoever sent it only claimed the owner's name (anyone on the network
+    can), so "release all" leaves it out; ``analysing``: the hub is still counting its pages.
+    """
 
     job_id: int
     name: str
@@ -228,6 +232,8 @@ class HeldJob:
     price_mono_per_copy_cents: int
     price_duplex_per_copy_cents: int
     price_mono_duplex_per_copy_cents: int
+    owner_verified: bool
+    analysing: bool
 
 
 @dataclass(frozen=True)

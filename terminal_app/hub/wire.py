@@ -231,6 +231,8 @@ def held_job(message: terminal_pb2.HeldJob) -> HeldJob:
         price_mono_per_copy_cents=int(message.price_mono_per_copy_cents),
         price_duplex_per_copy_cents=int(message.price_duplex_per_copy_cents),
         price_mono_duplex_per_copy_cents=int(message.price_mono_duplex_per_copy_cents),
+        owner_verified=message.owner_verified,
+        analysing=message.analysing,
     )
 
 

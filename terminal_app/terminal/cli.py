@@ -1,4 +1,5 @@
-"""``printgate terminal --config terminal.toml``: run a terminal.
+"""``printgate terminal --config terminal.toml``: run a terminal; ``printgate terminal enroll
+--token TOKEN [--config terminal.toml | --state-dir DIR]``: get its certificate first.
 
 With a ``[display]`` table in the config (and a screen) the Kivy touch window shows the engine's
 state; ``--headless`` (or no ``[display]``) runs without one. Either way it logs one line per
@@ -6,7 +7,8 @@ state change. Under systemd (``Type=notify``) it reports ready at its first idle
 line as the unit's status, and feeds the watchdog from the loop that runs engine and window
 (:mod:`terminal_app.session.service`). SIGTERM or SIGINT ends a live session first (panel locked,
 usage journaled), then exits. Exit codes: 0 stopped by a signal, 2 bad configuration,
-1 the terminal could not start (device, store).
+1 the terminal could not start (device, store, not enrolled). ``enroll``: see
+:mod:`terminal_app.hub.enrollment.command`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal_app.errors import ConfigError, TerminalError
+from terminal_app.hub.enrollment.command import add_enroll_action
 from terminal_app.session.service import ServiceReport, service_manager, watchdog
 from terminal_app.terminal.config import TerminalConfig, load_config
 from terminal_app.terminal.state import Screen, TerminalState
@@ -30,17 +33,25 @@ from terminal_app.terminal.wiring import Terminal, build_terminal, describe
 __all__ = ["register"]
 
 
+DEFAULT_STATE_DIR = Path("data/terminal/identity")  # what a terminal.toml without [hub] state_dir uses
+
+
 def register(parser: argparse.ArgumentParser) -> None:
-    """Add the terminal's options."""
-    parser.add_argument("--config", type=Path, required=True, help="terminal.toml (see docs/terminal.md)")
+    """Add the terminal's options, and its ``enroll`` action."""
+    parser.add_argument("--config", type=Path, help="terminal.toml (see docs/terminal.md)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--headless", action="store_true", help="no window even with [display]")
     parser.set_defaults(func=run)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    add_enroll_action(actions, "terminal", lambda path: load_config(path).identity_dir, DEFAULT_STATE_DIR)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run until a signal; returns the exit code."""
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.config is None:
+        print("printgate terminal: give --config terminal.toml (or the enroll action)", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mfp_adapters import PanelLock
-from terminal_app.errors import HubCallError, HubUnreachable, NotEnoughCredit, QuotaExhausted
+from terminal_app.errors import DeviceRefused, HubCallError, HubUnreachable, NotEnoughCredit, QuotaExhausted
 from terminal_app.hub import HubClient
 from terminal_app.hub.values import ColorMode, Function, Session
 from terminal_app.session.clock import Clock
@@ -165,6 +165,8 @@ class TerminalCore(SessionEngine[TerminalState, Intent]):
         self._set(**EMPTY_SESSION, language=self.settings.language)
 
     def _refused_in_session(self, error: HubCallError) -> None:
+        if isinstance(error, DeviceRefused):
+            return  # the next tick ends the session and says why
         if isinstance(error, HubUnreachable):
             self._set(offline=True)
             self._message(MessageKey.OFFLINE_MODE)

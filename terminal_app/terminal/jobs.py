@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 
 from terminal_app.errors import (
+    DeviceRefused,
     HubCallError,
     HubRejected,
     HubUnreachable,
@@ -100,6 +101,12 @@ class HeldJobs(TerminalCore):
         await self._release(jobs)
 
     async def _on_release_all(self, _intent: ReleaseAll) -> None:
+        # The hub leaves jobs sent without a password out of "all"; with nothing else left,
+        # say so instead of asking it.
+        waiting = [job for job in self._state.jobs if not job.printed]
+        if waiting and not any(job.owner_verified for job in waiting):
+            self._message(MessageKey.RELEASE_PICK_UNVERIFIED)
+            return
         await self._release(None)
 
     async def _release(self, jobs: tuple[JobRelease, ...] | None) -> None:
@@ -128,7 +135,7 @@ class HeldJobs(TerminalCore):
         except HubUnreachable:
             self._set(offline=True)
             self._message(MessageKey.OFFLINE_MODE)
-        except HubRejected as exc:
+        except (HubRejected, DeviceRefused) as exc:
             self._refused_in_session(exc)
         else:
             printed = sum(1 for view in progress.values() if view.state == "printed")
@@ -190,6 +197,8 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_mono_per_copy_cents=job.price_mono_per_copy_cents,
         price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
+        owner_verified=job.owner_verified,
+        analysing=job.analysing,
         thumbnail_png=thumbnail_png,
     )
 

@@ -70,6 +70,8 @@ class Screen(StrEnum):
     COPYING = "copying"  # pages are being copied: live pages and cost
     LOGGING_OUT = "logging_out"  # locking the panel, reporting usage
     OUT_OF_ORDER = "out_of_order"  # the panel cannot be locked: nobody may log in
+    DISABLED = "disabled"  # an admin revoked this terminal at the hub: nobody may log in
+    REENROLL = "reenroll"  # its certificate expired (or the hub does not know it): enroll it again
 
 
 class MessageKey(StrEnum):
@@ -94,10 +96,13 @@ class MessageKey(StrEnum):
     PROJECT_REQUIRED = "project_required"
     RELEASE_UNAVAILABLE = "release_unavailable"  # the hub offers no held jobs (yet)
     RELEASE_DONE = "release_done"  # args: printed, failed
+    RELEASE_PICK_UNVERIFIED = "release_pick_unverified"  # "print all" leaves out jobs sent without a password
     JOBS_DELETED = "jobs_deleted"  # args: deleted
     LOGGED_OUT = "logged_out"
     TIMED_OUT = "timed_out"  # logged out after inactivity
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
+    DEVICE_DISABLED = "device_disabled"  # the hub refuses this terminal: an admin revoked it
+    REENROLL_REQUIRED = "reenroll_required"  # its certificate expired: a technician must enroll it again
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,8 @@ class JobView:
     ``price_cents`` is the price as submitted; the ``price_*_per_copy_cents`` are the hub's
     prices of one copy as is and with each override (after the admin's job rules), so
     :meth:`price_for` is exact. ``thumbnail_png`` is the first page (empty: none yet or none).
+    ``owner_verified`` False: sent without a password (the hub leaves it out of "print all");
+    ``analysing``: its pages are still being counted.
     """
 
     job_id: int
@@ -146,6 +153,8 @@ class JobView:
     price_duplex_per_copy_cents: int = 0
     price_mono_duplex_per_copy_cents: int = 0
     thumbnail_png: bytes = field(default=b"", repr=False)
+    owner_verified: bool = True
+    analysing: bool = False
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not

@@ -64,7 +64,6 @@ async def test_ipptool_pdf_and_postscript_are_held_for_their_user(site: PrintSit
     assert jobs[0].allowed == terminal_pb2.AllowedOverrides(to_mono=True, to_duplex=True, fewer_copies=True)
     thumbnail = await site.terminal.stub.GetThumbnail(
         terminal_pb2.GetThumbnailRequest(session_token=await site.session("c-alice"), job_id=jobs[0].id),
-        metadata=site.terminal.metadata,
     )
     assert thumbnail.png.startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -174,11 +173,11 @@ async def test_delete_shreds_own_jobs_only(site: PrintSite, three_pages: Path) -
     assert len(spool.entries()) == 1
     bob = await site.session("c-bob")
     deleted = await site.terminal.stub.DeleteJobs(
-        terminal_pb2.DeleteJobsRequest(session_token=bob, job_ids=[job.id]), metadata=site.terminal.metadata
+        terminal_pb2.DeleteJobsRequest(session_token=bob, job_ids=[job.id])
     )
     assert deleted.deleted == 0 and len(spool.entries()) == 1
     deleted = await site.terminal.stub.DeleteJobs(
-        terminal_pb2.DeleteJobsRequest(session_token=token, job_ids=[job.id]), metadata=site.terminal.metadata
+        terminal_pb2.DeleteJobsRequest(session_token=token, job_ids=[job.id])
     )
     assert deleted.deleted == 1 and spool.entries() == []
     assert await site.list_jobs(token) == [] and site.job_state(job.id) == "canceled"
@@ -199,7 +198,8 @@ async def test_delegated_jobs_are_listed_released_and_charged_to_their_owner(
     )
     (job,) = await site.list_jobs(bob)
     assert job.delegated and job.owner == "alice"
-    progress = await site.release(bob, "k", release_all=True)
+    # picked, not "all": alice's job was sent without a password (release all leaves it out)
+    progress = await site.release(bob, "k", [release_item(job.id)])
     assert progress[-1].state == PRINTED
     assert await site.clients.balance("alice") == 500 - 70
     assert await site.clients.balance("bob") == 100
@@ -214,7 +214,7 @@ async def test_list_jobs_in_pages(site: PrintSite, three_pages: Path) -> None:
 
     async def page(size: int, page_token: str = "") -> terminal_pb2.ListJobsResponse:
         request = terminal_pb2.ListJobsRequest(session_token=token, page_size=size, page_token=page_token)
-        return await site.terminal.stub.ListJobs(request, metadata=site.terminal.metadata)
+        return await site.terminal.stub.ListJobs(request)
 
     first = await page(2)
     assert [job.name for job in first.jobs] == ["one", "two"] and first.next_page_token
@@ -257,7 +257,7 @@ async def test_a_terminal_hanging_up_mid_release_does_not_strand_the_job(
     request = terminal_pb2.ReleaseJobsRequest(
         session_token=token, jobs=[release_item(job.id)], idempotency_key="hang-up"
     )
-    call = site.terminal.stub.ReleaseJobs(request, metadata=site.terminal.metadata)
+    call = site.terminal.stub.ReleaseJobs(request)
     assert (await call.read()).state == SENDING
     call.cancel()
     for _ in range(200):

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2, terminal_pb2
 
@@ -60,25 +59,19 @@ class Site:
     def __init__(self, process: HubProcess, database_url: str) -> None:
         self.process = process
         self.database_url = database_url
-        self.channel = grpc.aio.insecure_channel(process.address)
+        self.channel = process.admin_channel()
         self.terminal: TerminalClient | None = None
 
     async def admin(self, method: str, request: Any) -> Any:
         stub = admin_pb2_grpc.AdminServiceStub(self.channel)
-        return await getattr(stub, method)(
-            request, metadata=(("authorization", f"Bearer {self.process.admin_token}"),)
-        )
+        return await getattr(stub, method)(request, metadata=self.process.admin_metadata)
 
     async def setup(self, mfp: MfpSimServer) -> None:
         await self.admin(
             "UpsertPrinter",
             admin_pb2.Printer(name="mfp-1", address=f"127.0.0.1:{mfp.raw_port}", transport="raw9100"),
         )
-        reply = await self.admin(
-            "CreateTerminal",
-            admin_pb2.Terminal(id="t-1", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="mfp-1"),
-        )
-        self.terminal = TerminalClient(self.channel, "t-1", reply.key)
+        self.terminal = await self.process.enroll(self.channel, "t-1", printer="mfp-1")
         await self.admin(
             "SetPrice",
             admin_pb2.Price(
@@ -102,10 +95,15 @@ class Site:
         )
 
     async def reconnect(self) -> None:
-        await self.channel.close()
-        self.channel = grpc.aio.insecure_channel(self.process.address)
+        await self.close()
+        self.channel = self.process.admin_channel()
         assert self.terminal is not None
-        self.terminal = TerminalClient(self.channel, self.terminal.terminal_id, self.terminal.key)
+        self.terminal.reconnect(self.process.address)
+
+    async def close(self) -> None:
+        await self.channel.close()
+        if self.terminal is not None:
+            await self.terminal.channel.close()
 
     async def submit(self, document: Path) -> None:
         port = self.process.ipp_port  # type: ignore[attr-defined]
@@ -131,7 +129,7 @@ class Site:
         request = terminal_pb2.ReleaseJobsRequest(
             session_token=token, jobs=[terminal_pb2.JobRelease(job_id=job_id)], idempotency_key=key
         )
-        async for item in self.terminal.stub.ReleaseJobs(request, metadata=self.terminal.metadata):
+        async for item in self.terminal.stub.ReleaseJobs(request):
             yield item
 
     async def release(self, key: str) -> list[terminal_pb2.ReleaseProgress]:
@@ -210,7 +208,7 @@ async def test_killed_before_the_last_byte_is_held_uncharged_then_prints_once(
         assert await site.balances() == (500 - MONO_CENTS, 0)
         assert (await site.admin("CheckLedger", admin_pb2.Empty())).ok
     finally:
-        await site.channel.close()
+        await site.close()
         await mfp.stop()
 
 
@@ -229,5 +227,5 @@ async def test_killed_after_the_last_byte_is_charged_the_estimate_once(
         assert site.read("SELECT COUNT(*) FROM print_releases") == 1
         assert (await site.admin("CheckLedger", admin_pb2.Empty())).ok
     finally:
-        await site.channel.close()
+        await site.close()
         await mfp.stop()

@@ -1,8 +1,10 @@
 """The host side of a boot test: a real hub process, its admin CLI, and hw_sim devices.
 
-Everything is spoken to over its real interface: ``printgate hub`` in a child process on a
-loopback port (the guest reaches it as 10.0.2.2), ``printgate admin`` for seeding and reading
-the books, ``printgate sim mfp`` for the copier (SNMP over UDP, also through 10.0.2.2), and
+Everything is spoken to over its real interface: ``printgate hub`` in a child process on two
+loopback ports with TLS (device port, mutual TLS; admin and enrollment port), whose certificate
+names 10.0.2.2 (how the guest reaches the host) and whose enrollment tokens point the guest
+there; ``printgate admin`` for seeding, enrollment tokens and reading the books,
+``printgate sim mfp`` for the copier (SNMP over UDP, also through 10.0.2.2), and
 hw_sim's RDM6300 simulator on a pty that QEMU turns into the guest's USB serial reader.
 """
 
@@ -42,11 +44,19 @@ class Hub:
 
     data_dir: Path
     port: int = field(default_factory=free_tcp_port)
+    admin_port: int = field(default_factory=free_tcp_port)
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Hub:
         ready = self.data_dir / "ready"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir.parent / "hub.toml"
+        config.write_text(
+            "[pki]\n"
+            f'server_names = ["127.0.0.1", "localhost", "{GUEST_HOST}"]\n'
+            f'enroll_addresses = ["{GUEST_HOST}:{self.admin_port}"]\n'
+            f'device_addresses = ["{GUEST_HOST}:{self.port}"]\n'
+        )
         log = (self.data_dir.parent / "hub.log").open("ab")
         self.process = subprocess.Popen(
             [
@@ -58,6 +68,10 @@ class Hub:
                 str(self.data_dir),
                 "--listen",
                 f"127.0.0.1:{self.port}",
+                "--admin-listen",
+                f"127.0.0.1:{self.admin_port}",
+                "--config",
+                str(config),
                 "--ready-file",
                 str(ready),
                 "--log-level",
@@ -92,7 +106,7 @@ class Hub:
             "printgate_cli",
             "admin",
             "--hub",
-            f"127.0.0.1:{self.port}",
+            f"127.0.0.1:{self.admin_port}",
             "--data-dir",
             str(self.data_dir),
             *(["--json"] if as_json else []),
@@ -102,7 +116,8 @@ class Hub:
         return json.loads(done.stdout) if as_json else done.stdout
 
     def seed(self) -> str:
-        """A copy price and alice (card, 10.00); returns the key of terminal ``t1`` (until enrollment)."""
+        """A copy price, the lab's printer and alice (card, 10.00); returns a one-time enrollment
+        token for terminal ``t1`` at that printer."""
         self.admin(
             "price",
             "set",
@@ -117,8 +132,12 @@ class Hub:
         self.admin("card", "add", "alice", ALICE_CARD)
         self.admin("account", "adjust", "--user", "alice", "--amount-cents", "1000", "--reason", "seed")
         self.admin("printer", "set", "lab-mfp", "--address", "127.0.0.1:9100")
-        reply = self.admin("terminal", "create", "t1", "--printer", "lab-mfp")
-        return next(line.split()[1] for line in reply.splitlines() if line.startswith("key"))
+        return str(self.enrollment_token())
+
+    def enrollment_token(self) -> str:
+        """A one-time token for terminal ``t1`` at the lab's printer."""
+        words = ("enrollment", "create", "--kind", "terminal", "--printer", "lab-mfp", "--terminal-id", "t1")
+        return str(self.admin(*words)).strip()
 
     def balance_cents(self, user: str) -> int:
         accounts = self.admin("account", "list", "--user", user, as_json=True)["accounts"]

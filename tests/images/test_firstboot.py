@@ -2,8 +2,10 @@
 
 The steps run as on the device (files, fsyncs, renames); what only a device has is replaced
 by recorders: applying network/time settings to the running system, restarting the app, and
-the enroll command (its exit codes as the trust issue's CLI will give them). A power cut is
-an exception thrown at a step boundary, after which a new run must finish the job.
+the enroll command (``printgate terminal enroll``'s exit codes; it succeeds by installing a
+real certificate into the state directory with terminal_app's own credential store). A power
+cut is an exception thrown at a step boundary, after which a new run must finish the job. The
+real enrollment against a real hub is the boot tests'.
 """
 
 from __future__ import annotations
@@ -21,18 +23,18 @@ from images.guest.firstboot import (
     EXIT_INVALID,
     EXIT_OK,
     STEPS,
+    TOKEN_ENV,
     EnrollResult,
     FirstBoot,
 )
 from images.guest.layout import Layout
 from images.guest.status import read_statuses
 from images.provisioning import FILE_NAME, SCRUBBED
-from tests.images.test_provisioning import PSK
+from terminal_app.hub.enrollment.state import CredentialStore
+from tests.images.test_provisioning import FILE, SECRET, TOKEN
+from tests.terminal_app.identity import install_self_signed_identity
 
-TOKEN = "pgt1-token-abcdef"
-TOKEN_FILE = PSK.replace(
-    'terminal_id = "lib-2"\nterminal_key = "k3y-Secret"', f'enrollment_token = "{TOKEN}"'
-)
+DEVICE_PORT = "hub.example.org:50051"
 
 
 class PowerCut(BaseException):
@@ -49,15 +51,22 @@ class Device:
         self.applied = 0
         self.app_starts = 0
         self.enroll_calls: list[list[str]] = []
+        self.enroll_tokens: list[str] = []
         self.enroll_codes: list[int] = []
 
     def drop(self, text: str) -> None:
         (self.layout.boot / FILE_NAME).write_text(text)
 
-    def enroll(self, command: Sequence[str]) -> EnrollResult:
+    def enroll(self, command: Sequence[str], token: str) -> EnrollResult:
+        """What `printgate terminal enroll` does: exit 0 with a certificate installed."""
         self.enroll_calls.append(list(command))
+        self.enroll_tokens.append(token)
         code = self.enroll_codes.pop(0)
-        return EnrollResult(code, f"enroll said {code} for {command[command.index('--token') + 1]}")
+        if code == 0:
+            install_self_signed_identity(
+                Path(command[command.index("--state-dir") + 1]), "lib-2", DEVICE_PORT
+            )
+        return EnrollResult(code, f"enroll said {code} for {token}")
 
     def firstboot(self, kind: type[FirstBoot] = FirstBoot) -> FirstBoot:
         def apply(layout: Layout) -> None:
@@ -85,33 +94,33 @@ def device(tmp_path: Path) -> Device:
     return Device(tmp_path)
 
 
-def test_a_pre_shared_key_file_is_applied_and_scrubbed(
-    device: Device, capsys: pytest.CaptureFixture[str]
-) -> None:
-    device.drop(PSK)
+def test_a_file_is_applied_enrolled_and_scrubbed(device: Device, capsys: pytest.CaptureFixture[str]) -> None:
+    device.drop(FILE)
+    device.enroll_codes = [0]
     assert device.firstboot().run() == EXIT_OK
     state = device.layout.state
     assert (state / "role").read_text() == "terminal\n"
-    assert 'terminal_id = "lib-2"' in (state / "terminal.toml").read_text()
-    assert (state / "terminal.key").read_text() == "k3y-Secret\n"
-    assert (state / "terminal.key").stat().st_mode & 0o777 == 0o600
-    assert (device.layout.system / "hostname").read_text() == "printgate-lib-2\n"
+    assert f'state_dir = "{device.layout.identity}"' in (state / "terminal.toml").read_text()
+    assert CredentialStore(device.layout.identity).current() is not None
+    assert (device.layout.system / "hostname").read_text() == "printgate-terminal\n"
+    assert (device.layout.system / "hub").read_text() == "hub.example.org:50051\nhub2.example.org:50051\n"
     assert (device.layout.ssh / "authorized_keys").read_text().startswith("ssh-ed25519 ")
     assert (state / "provisioned").exists()
     assert not (device.layout.boot / FILE_NAME).exists()
     applied = (device.layout.boot / APPLIED_NAME).read_text()
-    assert f'terminal_key = "{SCRUBBED}"' in applied and "k3y-Secret" not in applied
-    assert "k3y-Secret" not in (device.layout.provisioning / FILE_NAME).read_text()
+    assert f'enrollment_token = "{SCRUBBED}"' in applied and SECRET not in applied
+    assert SECRET not in (device.layout.provisioning / FILE_NAME).read_text()
+    assert all(SECRET not in (device.layout.data / name).read_text() for name in device.data_files())
     assert json.loads((device.layout.provisioning / "state.json").read_text())["done"] == list(STEPS)
-    assert (device.applied, device.app_starts, device.enroll_calls) == (1, 1, [])
+    assert (device.applied, device.app_starts, device.enroll_tokens) == (1, 1, [TOKEN])
     assert read_statuses(device.layout)["provisioning"].state == "provisioned"
-    assert "k3y-Secret" not in capsys.readouterr().out
+    assert SECRET not in capsys.readouterr().out
     assert device.firstboot().run() == EXIT_OK  # the next boot: nothing to do
-    assert (device.applied, device.app_starts) == (1, 1)
+    assert (device.applied, device.app_starts, len(device.enroll_calls)) == (1, 1, 1)
 
 
 def test_a_bad_file_changes_nothing(device: Device, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = PSK.replace("rotation = 90", "rotation = 45")
+    bad = FILE.replace("rotation = 90", "rotation = 45")
     device.drop(bad)
     assert device.firstboot().run() == EXIT_INVALID
     assert (device.layout.boot / FILE_NAME).read_text() == bad
@@ -124,7 +133,8 @@ def test_a_bad_file_changes_nothing(device: Device, capsys: pytest.CaptureFixtur
 
 
 def test_a_bad_file_after_provisioning_leaves_the_device_as_it_was(device: Device) -> None:
-    device.drop(PSK)
+    device.drop(FILE)
+    device.enroll_codes = [0]
     device.firstboot().run()
     before = {
         name: (device.layout.data / name).read_bytes() for name in device.data_files() if "state" not in name
@@ -162,7 +172,8 @@ class ZeroesThenCut(FirstBoot):
 def test_a_power_cut_at_any_step_is_finished_by_the_next_boot(
     device: Device, cut_after: str, recorded: bool
 ) -> None:
-    device.drop(PSK)
+    device.drop(FILE)
+    device.enroll_codes = [0, 0]  # a second offer of the (one-time) token would be a defect
     cutting = type("Cutting", (CutAt,), {"cut_after": cut_after, "recorded": recorded})
     with pytest.raises(PowerCut):
         device.firstboot(cutting).run()
@@ -170,13 +181,16 @@ def test_a_power_cut_at_any_step_is_finished_by_the_next_boot(
     assert device.firstboot().run() == EXIT_OK
     assert (device.layout.state / "provisioned").exists()
     assert not (device.layout.boot / FILE_NAME).exists()
-    assert "k3y-Secret" not in (device.layout.boot / APPLIED_NAME).read_text()
-    assert (device.layout.state / "terminal.key").read_text() == "k3y-Secret\n"
+    assert SECRET not in (device.layout.boot / APPLIED_NAME).read_text()
+    assert len(device.enroll_calls) == 1  # the one-time token is offered once, whatever the cut
+    assert CredentialStore(device.layout.identity).current() is not None
     assert json.loads((device.layout.provisioning / "state.json").read_text())["done"] == list(STEPS)
 
 
-def test_a_token_is_handed_to_the_enroll_command_and_retried_while_the_hub_is_away(device: Device) -> None:
-    device.drop(TOKEN_FILE)
+def test_the_token_goes_to_the_enroll_command_outside_its_command_line_and_is_retried(
+    device: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device.drop(FILE)
     device.enroll_codes = [3, 3, 0]
     assert device.firstboot().run() == EXIT_OK
     assert len(device.enroll_calls) == 3
@@ -184,40 +198,49 @@ def test_a_token_is_handed_to_the_enroll_command_and_retried_while_the_hub_is_aw
         "printgate",
         "terminal",
         "enroll",
-        "--token",
-        TOKEN,
         "--state-dir",
         str(device.layout.identity),
     ]
-    assert device.layout.identity.is_dir()
+    assert device.enroll_tokens == [TOKEN] * 3
     assert TOKEN not in (device.layout.boot / APPLIED_NAME).read_text()
     assert "key_file" not in (device.layout.state / "terminal.toml").read_text()
+
+
+def test_the_real_runner_hands_the_token_over_in_the_environment(tmp_path: Path) -> None:
+    from images.guest.firstboot import run_enroll
+
+    script = tmp_path / "enroll"
+    script.write_text(f'#!/bin/sh\necho "$@" >&2\n[ "${TOKEN_ENV}" = "{TOKEN}" ] && exit 0\nexit 1\n')
+    script.chmod(0o755)
+    result = run_enroll([str(script), "terminal", "enroll"], TOKEN)
+    assert (result.exit_code, result.message) == (0, "terminal enroll")
 
 
 def test_a_refused_token_is_kept_and_shown_without_its_value(
     device: Device, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    device.drop(TOKEN_FILE)
+    device.drop(FILE)
     device.enroll_codes = [1]
     assert device.firstboot().run() == EXIT_ENROLL_FAILED
-    assert (device.layout.boot / FILE_NAME).read_text() == TOKEN_FILE  # a new token replaces it
+    assert (device.layout.boot / FILE_NAME).read_text() == FILE  # a new token replaces it
     assert not (device.layout.state / "provisioned").exists()
     status = read_statuses(device.layout)["provisioning"]
     assert status.state == "enroll-failed"
     assert "the hub refused the token" in status.detail[0]
     assert status.detail[1] == "enroll said 1 for <token>"
-    assert TOKEN not in capsys.readouterr().out
+    assert SECRET not in capsys.readouterr().out
     device.enroll_codes = [0]
     assert device.firstboot().run() == EXIT_OK  # the next boot (or the unit's restart) resumes at enroll
     assert len(device.enroll_calls) == 2
 
 
 def test_a_new_file_replaces_the_old_configuration(device: Device) -> None:
-    device.drop(PSK)
+    device.drop(FILE)
+    device.enroll_codes = [0, 0]
     device.firstboot().run()
     wifi = "system/NetworkManager/system-connections/printgate-wifi.nmconnection"
     assert wifi in device.data_files()
-    without_wifi = PSK.split("[network.wifi]")[0] + "[display]" + PSK.split("[display]")[1]
+    without_wifi = FILE.split("[network.wifi]")[0] + "[display]" + FILE.split("[display]")[1]
     device.drop(
         without_wifi.replace(
             'ssh_authorized_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx tech@example.org"]',
@@ -231,18 +254,20 @@ def test_a_new_file_replaces_the_old_configuration(device: Device) -> None:
 
 
 def test_the_same_file_dropped_again_is_removed_again(device: Device) -> None:
-    device.drop(PSK)
+    device.drop(FILE)
+    device.enroll_codes = [0]
     device.firstboot().run()
-    device.drop(PSK)
+    device.drop(FILE)
     assert device.firstboot().run() == EXIT_OK
     assert not (device.layout.boot / FILE_NAME).exists()
 
 
 def test_a_power_cut_between_zeroing_and_removing_the_file_is_finished(device: Device) -> None:
-    device.drop(PSK)
+    device.drop(FILE)
+    device.enroll_codes = [0]
     with pytest.raises(PowerCut):
         device.firstboot(ZeroesThenCut).run()
-    assert (device.layout.boot / FILE_NAME).read_bytes() == b"\0" * len(PSK)
+    assert (device.layout.boot / FILE_NAME).read_bytes() == b"\0" * len(FILE)
     assert device.firstboot().run() == EXIT_OK
     assert not (device.layout.boot / FILE_NAME).exists()
     assert (device.layout.state / "provisioned").exists()

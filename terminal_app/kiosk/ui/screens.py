@@ -60,6 +60,8 @@ KIOSK_SEVERITY: dict[KioskMessage, str] = {
     KioskMessage.PRINTER_NOT_READY: "error",
     KioskMessage.DEVICE_FAULT: "error",
     KioskMessage.PANEL_FAULT: "error",
+    KioskMessage.DEVICE_DISABLED: "error",
+    KioskMessage.REENROLL_REQUIRED: "error",
     KioskMessage.VOUCHER_LOCKED: "error",
     KioskMessage.OFFLINE_REFUSED: "warning",
     KioskMessage.RECHARGE_REFUSED: "warning",
@@ -595,6 +597,9 @@ _BUILDERS: dict[str, Callable[[KioskContext], Widget]] = {
     "starting": lambda ctx: _centred(ctx, ctx.t("starting")),
     "identifying": lambda ctx: _centred(ctx, ctx.t("identifying")),
     "out_of_order": lambda ctx: _centred(ctx, ctx.t("out_of_order"), ctx.t("out_of_order_body")),
+    # the state's message says why and what to do (the screens' look is being redesigned)
+    "disabled": lambda ctx: _centred(ctx, ctx.t("disabled"), ctx.t("out_of_order_body")),
+    "reenroll": lambda ctx: _centred(ctx, ctx.t("reenroll"), ctx.t("out_of_order_body")),
 }
 
 

@@ -36,6 +36,8 @@ SEVERITY: dict[MessageKey, str] = {
     MessageKey.NOT_ENOUGH_CREDIT: "error",
     MessageKey.CREDIT_USED_UP: "error",
     MessageKey.PANEL_FAULT: "error",
+    MessageKey.DEVICE_DISABLED: "error",
+    MessageKey.REENROLL_REQUIRED: "error",
     MessageKey.ACCESS_DENIED: "error",
     MessageKey.ACCOUNT_LOCKED: "error",
     MessageKey.USER_BLOCKED: "error",

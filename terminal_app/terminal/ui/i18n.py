@@ -43,10 +43,20 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.PROJECT_REQUIRED: "Please choose a project first.",
         MessageKey.RELEASE_UNAVAILABLE: "Held jobs are not available right now.",
         MessageKey.RELEASE_DONE: "{printed} printed, {failed} failed.",
+        MessageKey.RELEASE_PICK_UNVERIFIED: (
+            "Jobs sent without a password are not printed by 'Print all': select them."
+        ),
         MessageKey.JOBS_DELETED: "{deleted} job(s) deleted.",
         MessageKey.LOGGED_OUT: "You are logged out.",
         MessageKey.TIMED_OUT: "Logged out after inactivity.",
         MessageKey.PANEL_FAULT: "Out of order: the copier cannot be locked.",
+        MessageKey.DEVICE_DISABLED: (
+            "This terminal was disabled by the administrator. Please use another one."
+        ),
+        MessageKey.REENROLL_REQUIRED: (
+            "This terminal must be enrolled again: its certificate has expired. "
+            "Ask the administrator for a new enrollment token."
+        ),
     },
     "de": {
         MessageKey.CARD_NOT_RECOGNISED: "Karte nicht erkannt.",
@@ -76,10 +86,20 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.PROJECT_REQUIRED: "Bitte wählen Sie zuerst ein Projekt.",
         MessageKey.RELEASE_UNAVAILABLE: "Gehaltene Aufträge sind gerade nicht verfügbar.",
         MessageKey.RELEASE_DONE: "{printed} gedruckt, {failed} fehlgeschlagen.",
+        MessageKey.RELEASE_PICK_UNVERIFIED: (
+            "Ohne Passwort gesendete Aufträge druckt 'Alle drucken' nicht: bitte einzeln auswählen."
+        ),
         MessageKey.JOBS_DELETED: "{deleted} Auftrag/Aufträge gelöscht.",
         MessageKey.LOGGED_OUT: "Sie sind abgemeldet.",
         MessageKey.TIMED_OUT: "Wegen Inaktivität abgemeldet.",
         MessageKey.PANEL_FAULT: "Außer Betrieb: Der Kopierer kann nicht gesperrt werden.",
+        MessageKey.DEVICE_DISABLED: (
+            "Dieses Terminal wurde vom Administrator gesperrt. Bitte ein anderes benutzen."
+        ),
+        MessageKey.REENROLL_REQUIRED: (
+            "Dieses Terminal muss neu registriert werden: Sein Zertifikat ist abgelaufen. "
+            "Bitte beim Administrator ein neues Registrierungs-Token anfordern."
+        ),
     },
 }
 
@@ -123,6 +143,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "job_colour": "colour",
         "job_mono": "mono",
         "job_printed": "printed before",
+        "job_unverified": "sent without a password",
+        "job_analysing": "being analysed",
         "mono": "Mono",
         "duplex": "Duplex",
         "copies": "Copies",
@@ -148,6 +170,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "logging_out": "Logging out …",
         "starting": "Starting …",
         "out_of_order": "Out of order",
+        "disabled": "Terminal disabled",
+        "reenroll": "Enroll this terminal again",
         "dismiss": "OK",
         "language": "Deutsch",
         "touch_to_wake": "",
@@ -191,6 +215,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "job_colour": "Farbe",
         "job_mono": "s/w",
         "job_printed": "schon gedruckt",
+        "job_unverified": "ohne Passwort gesendet",
+        "job_analysing": "wird analysiert",
         "mono": "S/W",
         "duplex": "Duplex",
         "copies": "Kopien",
@@ -216,6 +242,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "logging_out": "Abmelden …",
         "starting": "Startet …",
         "out_of_order": "Außer Betrieb",
+        "disabled": "Terminal gesperrt",
+        "reenroll": "Terminal neu registrieren",
         "dismiss": "OK",
         "language": "English",
         "touch_to_wake": "",

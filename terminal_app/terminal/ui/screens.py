@@ -289,7 +289,14 @@ def _job_details(ctx: Context, job: JobView) -> str:
     details = f"{ctx.t('job_pages', pages=job.pages, copies=ctx.composer.copies(job))} · {colour}"
     if job.delegated:
         details += f" · {job.owner}"
-    return f"{details} · {ctx.t('job_printed')}" if job.printed else details
+    for shown, text in (
+        (job.printed, "job_printed"),
+        (not job.owner_verified, "job_unverified"),
+        (job.analysing, "job_analysing"),
+    ):
+        if shown:
+            details += f" · {ctx.t(text)}"
+    return details
 
 
 def _job_row(ctx: Context, job: JobView) -> Widget:
@@ -438,10 +445,10 @@ def _select_project(ctx: Context) -> Widget:
     return _column(ctx, _title(ctx, "project_title"), scroller, row(layout, Widget(), cancel))
 
 
-def _out_of_order(ctx: Context) -> Widget:
+def _out_of_order(ctx: Context, title: str = "out_of_order") -> Widget:
     panel = Panel("error", orientation="vertical")
     panel.add_widget(Widget())
-    panel.add_widget(_title(ctx, "out_of_order"))
+    panel.add_widget(_title(ctx, title))
     panel.add_widget(Widget())
     return panel
 
@@ -461,6 +468,9 @@ _BUILDERS: dict[str, Callable[[Context], Widget]] = {
     Screen.COPYING.value: _copying,
     Screen.LOGGING_OUT.value: lambda ctx: _centred(ctx, "logging_out"),
     Screen.OUT_OF_ORDER.value: _out_of_order,
+    # the state's message says why and what to do (the screens' look is being redesigned)
+    Screen.DISABLED.value: lambda ctx: _out_of_order(ctx, "disabled"),
+    Screen.REENROLL.value: lambda ctx: _out_of_order(ctx, "reenroll"),
 }
 
 

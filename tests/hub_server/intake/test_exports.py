@@ -46,6 +46,7 @@ EXPECTED = {
     "SpoolLimits",
     "SpoolWriter",
     "Status",
+    "Submission",
     "Tag",
     "analyze_file",
     "encode_message",

@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2, admin_pb2_grpc
@@ -36,7 +35,7 @@ from terminal_app.kiosk.wiring import OpenAcceptors, open_acceptors
 from terminal_app.session import FakeClock
 from terminal_app.terminal.state import CardPresented
 from tests.conftest import free_tcp_port
-from tests.hub_server.conftest import HubClients
+from tests.hub_server.conftest import HubClients, TerminalClient
 from tests.hub_server.kiosk_clients import account_balance, assert_books_clean, count_transactions, entries
 from tests.hub_server.processes import HubProcess
 from tests.terminal_app.kiosk.rig import (
@@ -193,13 +192,12 @@ def accepted_coins(device: SimCoinAcceptor) -> list[int]:
     return [r.detail["value"] for r in device.history if r.what == "coin" and r.detail["accepted"]]
 
 
-def write_config(directory: Path, hub_port: int, key: str, line: str, printer_port: int) -> Path:
+def write_config(directory: Path, hub_port: int, state_dir: Path, line: str, printer_port: int) -> Path:
     config = directory / "kiosk.toml"
     config.write_text(
         f"""[hub]
 address = "127.0.0.1:{hub_port}"
-terminal_id = "{KIOSK_ID}"
-terminal_key = "{key}"
+state_dir = "{state_dir}"
 deadline_s = 30.0
 
 [kiosk]
@@ -225,14 +223,14 @@ poll_interval_s = {POLL_INTERVAL_S}
 class Site:
     """Everything around the kiosk process."""
 
-    def __init__(self, hub: HubClients, directory: Path, proxy: StallProxy, key: str) -> None:
+    def __init__(self, hub: HubClients, directory: Path, proxy: StallProxy, state_dir: Path) -> None:
         self.hub = hub
         self.coins = SimCoinAcceptor(2)
         self.bus = SimCcTalkBus(self.coins).start()
         self.printer = SimReceiptPrinter().start()
         self.journal = directory / "kiosk.db"
         self.proxy = proxy
-        config = write_config(directory, proxy.port, key, self.bus.path, self.printer.port)
+        config = write_config(directory, proxy.port, state_dir, self.bus.path, self.printer.port)
         self.kiosk = KioskProcess(directory, config)
 
     def close(self) -> None:
@@ -287,7 +285,7 @@ class Site:
 async def site(hub: HubClients, tmp_path: Path) -> AsyncIterator[Site]:
     terminal = await seed_kiosk_site(hub)
     proxy = await StallProxy(hub.running.port).start()
-    result = Site(hub, tmp_path, proxy, terminal.key)
+    result = Site(hub, tmp_path, proxy, terminal.state_dir)
     yield result
     result.close()
     await proxy.close()
@@ -346,17 +344,17 @@ def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
     process.stop()
 
 
-async def _seed_process_hub(process: HubProcess) -> str:
-    metadata = (("authorization", f"Bearer {process.admin_token}"),)
-    async with grpc.aio.insecure_channel(process.address) as channel:
+async def _seed_process_hub(process: HubProcess) -> TerminalClient:
+    """The kiosk enrolled with a token, and alice with her card."""
+    metadata = process.admin_metadata
+    async with process.admin_channel() as channel:
+        kiosk = await process.enroll(channel, KIOSK_ID, kind=admin_pb2.TERMINAL_KIND_KIOSK)
+        await kiosk.channel.close()
         admin = admin_pb2_grpc.AdminServiceStub(channel)
-        reply = await admin.CreateTerminal(
-            admin_pb2.Terminal(id=KIOSK_ID, kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
-        )
         await admin.CreateUser(admin_pb2.User(username="alice"), metadata=metadata)
         card = admin_pb2.Card(user=admin_pb2.UserRef(username="alice"), number=ALICE_CARD)
         await admin.AddCard(card, metadata=metadata)
-    return str(reply.key)
+    return kiosk
 
 
 def _hub_books(process: HubProcess) -> tuple[int, int]:
@@ -372,11 +370,11 @@ async def _credited(journal: CashJournal, count: int) -> None:
 
 
 async def test_kill_9_of_the_hub_mid_credit(hub_process: HubProcess, tmp_path: Path) -> None:
-    key = await _seed_process_hub(hub_process)
+    kiosk = await _seed_process_hub(hub_process)
     coins = SimCoinAcceptor(2)
     bus = SimCcTalkBus(coins).start()
     journal = CashJournal.open(tmp_path / "kiosk.db")
-    client = HubClient(hub_process.address, KIOSK_ID, key, deadline_s=2)
+    client = HubClient(kiosk.credentials, deadline_s=2)
     devices: OpenAcceptors = await open_acceptors(acceptor_configs(bus.path)[:1], journal)
     engine = KioskEngine(
         hub=client, acceptors=devices.slots, journal=journal, settings=SETTINGS, clock=FakeClock()

@@ -24,6 +24,7 @@ from terminal_app.terminal import TerminalState
 from terminal_app.terminal.state import Screen
 from terminal_app.terminal.wiring import describe
 from tests.conftest import free_tcp_port
+from tests.terminal_app.identity import install_self_signed_identity
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -124,11 +125,11 @@ async def test_no_watchdog_outside_systemd(monkeypatch: pytest.MonkeyPatch) -> N
 def test_printgate_terminal_reports_ready_at_idle_and_feeds_the_watchdog(
     tmp_path: Path, manager: Manager
 ) -> None:
-    (tmp_path / "terminal.key").write_text("no-such-key\n")
+    install_self_signed_identity(tmp_path / "identity", "t1", f"127.0.0.1:{free_tcp_port()}")  # no hub there
     with SerialReaderSim("rdm6300") as reader:
         config = tmp_path / "terminal.toml"
         config.write_text(
-            f'[hub]\nterminal_id = "t1"\naddress = "127.0.0.1:{free_tcp_port()}"\ndeadline_s = 0.5\n'
+            f'[hub]\nstate_dir = "identity"\ndeadline_s = 0.5\n'
             f'[reader]\nurl = "{reader.path}"\n[mfp.fih]\npin_factory = "mock"\ngrace_s = 0.0\n'
         )
         env = {**os.environ, "NOTIFY_SOCKET": manager.address, "WATCHDOG_USEC": "400000"}

@@ -26,9 +26,9 @@ def test_state_fields() -> None:
 def test_screens_and_messages() -> None:
     assert [s.value for s in Screen] == [
         "starting", "idle", "identifying", "second_factor", "select_project", "home", "releasing",
-        "copying", "logging_out", "out_of_order",
+        "copying", "logging_out", "out_of_order", "disabled", "reenroll",
     ]  # fmt: skip
-    assert len(MessageKey) == 23 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    assert len(MessageKey) == 26 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
     # a tapped card, a typed PIN and a typed password each have their own "not recognised"
     assert [key.value for key in MessageKey][:5] == [
         "card_not_recognised", "pin_not_recognised", "password_not_recognised", "card_linked",
@@ -51,5 +51,5 @@ def test_job_view_fields() -> None:
         "job_id", "name", "owner", "pages", "color_pages", "copies", "duplex", "price_cents", "delegated",
         "printed", "allowed_mono", "allowed_duplex", "allowed_fewer_copies", "price_per_copy_cents",
         "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents",
-        "thumbnail_png",
+        "thumbnail_png", "owner_verified", "analysing",
     ]  # fmt: skip

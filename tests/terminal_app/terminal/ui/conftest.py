@@ -164,7 +164,7 @@ async def print_ui(tmp_path: Path, kivy_window: Any) -> AsyncIterator[UiRig]:
 async def _terminal_rig(site: PrintSite, folder: Path) -> Rig:
     """The terminal tests' parts (real HubClient, FIH lock on MockFactory pins, journal, cache)."""
     terminal = site.terminal
-    client = HubClient(f"127.0.0.1:{site.running.port}", terminal.terminal_id, terminal.key, deadline_s=10.0)
+    client = HubClient(terminal.credentials, deadline_s=10.0)
     factory = MockFactory()
     panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
     copier = FihCopier(factory, pulse_s=0.005, gap_s=0.005)
