@@ -124,6 +124,22 @@ def data_file(disk: Path, path: str) -> str | None:
     return done.stdout.decode()
 
 
+def data_link(disk: Path, path: str) -> str:
+    """Where a symbolic link on the disk's data partition points (debugfs ``stat``)."""
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(disk)], capture_output=True, text=True, check=True).stdout
+    )["partitiontable"]
+    start = next(int(p["start"]) for p in table["partitions"] if p.get("name") == "data") * 512
+    done = subprocess.run(
+        ["debugfs", "-R", f"stat {path}", f"{disk}?offset={start}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = re.search(r'Fast link dest: "([^"]+)"', done.stdout)
+    return found.group(1) if found else ""
+
+
 def raw_partition(disk: Path, name: str) -> bytes:
     table = json.loads(
         subprocess.run(["sfdisk", "--json", str(disk)], capture_output=True, text=True, check=True).stdout
@@ -204,7 +220,9 @@ def test_power_cut_during_provisioning_is_finished_by_the_next_boot(
     assert f'enrollment_token = "{SCRUBBED}"' in applied
     assert token.encode() not in raw_partition(fresh_disk, "boot")  # not even in a deleted FAT entry's data
     assert token not in vm.text()
-    meta = data_file(fresh_disk, "/printgate/identity/current/meta.json")
+    generation = data_link(fresh_disk, "/printgate/identity/current")
+    assert generation.startswith("gen-")
+    meta = data_file(fresh_disk, f"/printgate/identity/{generation}/device.json")
     assert meta is not None and json.loads(meta)["device_id"] == "t1"
     terminals = hub.admin("terminal", "list", as_json=True)["terminals"]
     assert [t["id"] for t in terminals] == ["t1"]
