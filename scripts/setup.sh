@@ -22,6 +22,10 @@ SYSTEM_PACKAGES=(
     libldap-dev libsasl2-dev slapd ldap-utils
     # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
     ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
+    # terminal OS images: root file systems, slots, disk images, bundles, arm64 chroots, boots
+    mmdebstrap squashfs-tools fdisk dosfstools mtools e2fsprogs bmap-tools grub-efi-amd64-bin grub-common
+    rauc qemu-user-static binfmt-support arch-test
+    qemu-system-x86 qemu-system-data seabios ipxe-qemu ovmf openssh-client
     # web console and portal: end-to-end tests drive Debian's chromium (Playwright's own browser
     # builds are not fetched: the tests point it at /usr/bin/chromium)
     chromium chromium-driver fonts-dejavu-core
