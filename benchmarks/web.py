@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import grpc
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,7 +55,9 @@ from printgate.v1 import admin_pb2, admin_pb2_grpc
 from hub_server.domain import open_hub_database
 from hub_server.domain.reports import dashboard
 from hub_server.domain.store import Store
+from hub_server.server import HUB_CA_FILE
 from tests.conftest import free_tcp_port
+from tests.hub_server.devices import admin_channel
 from tests.services import PostgresServer
 
 BATCH = 50_000
@@ -217,12 +218,13 @@ class Hub:
 
 
 def start_hub(directory: Path, database: str) -> Hub:
-    grpc_port, web_port = free_tcp_port(), free_tcp_port()
+    grpc_port, admin_port, web_port = free_tcp_port(), free_tcp_port(), free_tcp_port()
     config = directory / "hub.toml"
     config.write_text(
-        f'[hub]\nlisten = "127.0.0.1:{grpc_port}"\ndata_dir = "{directory / "hub"}"\n'
+        f'[hub]\nlisten = "127.0.0.1:{grpc_port}"\nadmin_listen = "127.0.0.1:{admin_port}"\n'
+        f'data_dir = "{directory / "hub"}"\n'
         f'database = "{database}"\n'
-        f'[web]\nlisten = "127.0.0.1:{web_port}"\nlogins_per_minute = 1000\n'
+        f'[web]\nlisten = "127.0.0.1:{web_port}"\nplain_http = true\nlogins_per_minute = 1000\n'
     )
     ready = directory / "hub.ready"
     process = subprocess.Popen(
@@ -238,7 +240,8 @@ def start_hub(directory: Path, database: str) -> Hub:
     token = (directory / "hub" / "admin-token").read_text().strip()
 
     async def first_admin() -> None:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        ca_file = directory / "hub" / HUB_CA_FILE  # the admin port is TLS, pinned to the hub's CA
+        async with admin_channel(f"127.0.0.1:{admin_port}", ca_file) as channel:
             await admin_pb2_grpc.AdminServiceStub(channel).CreateConsoleUser(
                 admin_pb2.CreateConsoleUserRequest(username="bench", role="admin", password=PASSWORD),
                 metadata=(("authorization", f"Bearer {token}"),),

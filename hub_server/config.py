@@ -31,7 +31,11 @@ Example::
 
     [print]                       # pull printing: the hub as a print queue (off unless a listener is set)
     ipp_listen = ""               # HOST:PORT of the IPP printer (e.g. "0.0.0.0:631"); empty: off
+    ipps_listen = ""              # HOST:PORT of the IPPS printer (hub PKI certificate; e.g. "0.0.0.0:443")
     lpd_listen = ""               # HOST:PORT of the LPD listener (e.g. "0.0.0.0:515"); empty: off
+    authentication = "none"       # IPP clients: "none" (names only claimed), "basic" (HTTP Basic over
+                                  # IPPS accepted) or "required" (jobs without hub credentials refused)
+    dnssd_services_dir = ""       # avahi's services directory (/etc/avahi/services): announce the queue
     unknown_owner = "refuse"      # a job from a name that is no hub user: "refuse" or "hold" (for claiming)
     expiry_hours = 4.0            # a held job is deleted this long after it arrived
     private = false               # true: a job is shredded the moment it printed (no reprint)
@@ -72,8 +76,9 @@ Example::
 
     [web]                         # the web console (/console/) and user portal (/portal/); off by default
     listen = ""                   # HOST:PORT, e.g. "0.0.0.0:8443"; off loopback it needs TLS
-    tls_cert_file = ""            # PEM chain and key the listener serves HTTPS with
-    tls_key_file = ""
+    tls_cert_file = ""            # PEM chain and key the listener serves HTTPS with (default:
+    tls_key_file = ""             # the hub's server certificate, as gRPC and IPPS do)
+    plain_http = false            # plain HTTP instead, on loopback only (behind a TLS reverse proxy)
     upload_mb_max = 50            # largest file a user may upload to print
     session_idle_s = 1800         # a browser session ends this long after its last request
     session_absolute_s = 43200    # ... and this long after login, whatever happens
@@ -121,7 +126,13 @@ class PrintConfig:
     """Pull printing: intake listeners, spool policy, release overrides and job rules."""
 
     ipp_listen: str = ""
+    ipps_listen: str = ""  # IPPS with the hub PKI's server certificate
     lpd_listen: str = ""
+    # IPP clients: "none" (owners only claimed), "basic" (HTTP Basic over IPPS, optional) or
+    # "required" (a job without hub credentials is refused with HTTP 401).
+    authentication: str = "none"
+    # avahi's services directory (e.g. /etc/avahi/services): announce the queue over DNS-SD.
+    dnssd_services_dir: str = ""
     unknown_owner: str = "refuse"
     expiry_hours: float = 4.0
     private: bool = False
@@ -147,12 +158,16 @@ class PrintConfig:
     @property
     def enabled(self) -> bool:
         """True when at least one intake listener is configured."""
-        return bool(self.ipp_listen or self.lpd_listen)
+        return bool(self.ipp_listen or self.ipps_listen or self.lpd_listen)
 
     def validate(self) -> None:
         """Refuse values with no meaning."""
         if self.unknown_owner not in ("refuse", "hold"):
             raise ValueError('[print] unknown_owner must be "refuse" or "hold"')
+        if self.authentication not in ("none", "basic", "required"):
+            raise ValueError('[print] authentication must be "none", "basic" or "required"')
+        if self.authentication != "none" and not self.ipps_listen:
+            raise ValueError("[print] authentication needs ipps_listen (passwords only over TLS)")
         if self.snmp_unreachable not in ("allow", "refuse"):
             raise ValueError('[print] snmp_unreachable must be "allow" or "refuse"')
         if self.expiry_hours <= 0 or self.reprint_hours < 0 or self.unanalysed_pages < 0:
@@ -206,6 +221,7 @@ class WebConfig:
     listen: str = ""
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    plain_http: bool = False
     upload_mb_max: int = 50
     session_idle_s: int = 1800
     session_absolute_s: int = 12 * 3600
@@ -216,13 +232,15 @@ class WebConfig:
     mail_from: str = ""
 
     def validate(self) -> None:
-        """Refuse values with no meaning, and a console off loopback without TLS."""
+        """Refuse values with no meaning, and plain HTTP off loopback."""
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("[web] give both tls_cert_file and tls_key_file, or neither")
-        if self.listen and not self.tls_cert_file:
+        if self.plain_http and self.tls_cert_file:
+            raise ValueError("[web] plain_http and tls_cert_file contradict each other")
+        if self.listen and self.plain_http:
             host = self.listen.rpartition(":")[0].strip("[]")
             if host not in ("127.0.0.1", "::1", "localhost"):
-                raise ValueError("[web] a listener off loopback needs tls_cert_file and tls_key_file")
+                raise ValueError("[web] plain_http is for a loopback listener only (behind a TLS proxy)")
         if self.smtp_host and ("@" not in self.mail_from or not 1 <= self.smtp_port <= 65535):
             raise ValueError("[web] with smtp_host, give mail_from (an address) and an smtp_port of 1..65535")
         if not 1 <= self.upload_mb_max <= 1024 or self.logins_per_minute < 1:

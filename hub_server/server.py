@@ -25,9 +25,10 @@ import socket
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import grpc
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from printgate.v1 import admin_pb2_grpc, enrollment_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
@@ -43,10 +44,13 @@ from hub_server.errors import DeviceRefused
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
+    PasswordCheck,
+    PemTlsSource,
     QueuePolicy,
     Spool,
     SpoolLimits,
     parse_listen,
+    server_ssl_context,
     start_intake,
 )
 from hub_server.pki import (
@@ -119,6 +123,11 @@ QUEUE = "default"  # the one print queue intake offers
 # sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
 INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
 PRINT_SWEEP_S = 60.0
+AUTHENTICATION: dict[str, Literal["none", "basic", "required"]] = {
+    "none": "none",
+    "basic": "basic",
+    "required": "required",
+}
 RELEASE_DRAIN_S = 30.0
 
 
@@ -158,6 +167,11 @@ class RunningHub:
     def ipp_port(self) -> int:
         """The bound IPP port (0: off)."""
         return self.printing.intake.ipp_port if self.printing else 0
+
+    @property
+    def ipps_port(self) -> int:
+        """The bound IPPS port (0: off)."""
+        return self.printing.intake.ipps_port if self.printing else 0
 
     @property
     def lpd_port(self) -> int:
@@ -296,8 +310,24 @@ def open_spool(config: HubConfig, clock: Clock, secret: bytes, db: Database) -> 
     )
 
 
+def server_certificate_tls(config: HubConfig, clock: Clock) -> PemTlsSource:
+    """The TLS source of IPPS and the web listener: the hub PKI's server key and chain, read
+    again every few seconds (a replaced certificate is served without a restart)."""
+    pki = pki_config(config)
+
+    def load() -> tuple[bytes, bytes]:
+        material = load_material(pki, clock)
+        key = material.server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        chain = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in material.server_chain)
+        return key, chain
+
+    return PemTlsSource(load)
+
+
 async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintIntake:
-    """Recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+    """Recover interrupted releases, start IPP/IPPS/LPD intake and the expiry sweep."""
     printing = config.printing
 
     def seconds() -> float:
@@ -305,13 +335,15 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
 
     jobs = hub.printing
     jobs.heartbeat()
-    jobs.recover()
+    await jobs.recover()
     jobs.shred_orphans()
     intake = await start_intake(
         hub.job_registry,
         spool,
         ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
         lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
+        ipps_listen=parse_listen(printing.ipps_listen) if printing.ipps_listen else None,
+        tls=server_certificate_tls(config, hub.clock) if printing.ipps_listen else None,
         config=IntakeConfig(
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
@@ -320,7 +352,10 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
             connections_per_address_max=printing.connections_per_address_max,
             body_min_bytes_per_s=printing.body_min_bytes_per_s,
             body_deadline_s=printing.body_deadline_s,
+            authentication=AUTHENTICATION[printing.authentication],
         ),
+        passwords=PasswordCheck(hub.auth.verify_password, hub.auth.password_version),
+        dnssd_dir=Path(printing.dnssd_services_dir) if printing.dnssd_services_dir else None,
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
     # A job the hub deletes or expires has its analysis (its Ghostscript) killed at once.
@@ -345,11 +380,14 @@ def write_trust_bundle(config: HubConfig) -> Path:
     return path
 
 
-def web_tls(config: HubConfig) -> ssl.SSLContext | None:
-    """The web listener's TLS from ``[web] tls_cert_file``/``tls_key_file`` (None: plain HTTP,
-    which the configuration allows on loopback only)."""
-    if not config.web.tls_cert_file:
+def web_tls(config: HubConfig, clock: Clock) -> ssl.SSLContext | None:
+    """The web listener's TLS: ``[web] tls_cert_file``/``tls_key_file`` where given, else the
+    hub's server certificate (None: ``plain_http``, which the configuration allows on loopback
+    only)."""
+    if config.web.plain_http:
         return None
+    if not config.web.tls_cert_file:
+        return server_ssl_context(server_certificate_tls(config, clock))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(config.web.tls_cert_file, config.web.tls_key_file)
@@ -375,7 +413,14 @@ async def start_web_apps(
     )
     uploads = PrintUploads(printing.intake.service) if printing is not None else None
     return await start_web(
-        hub, config.web, host, port, ssl_context or web_tls(config), uploads, watch, reuse_port=share_port
+        hub,
+        config.web,
+        host,
+        port,
+        ssl_context or web_tls(config, hub.clock),
+        uploads,
+        watch,
+        reuse_port=share_port,
     )
 
 
@@ -434,7 +479,7 @@ async def start_hub(
     ``share_port`` lets several worker processes serve the ports (SO_REUSEPORT). It is off
     otherwise, so a second hub started on a busy port fails instead of silently sharing it.
     The PKI runs on the real time whatever ``clock`` says: TLS checks certificates against it.
-    ``web_ssl`` is the web listener's TLS (else ``[web] tls_cert_file``, else plain HTTP).
+    ``web_ssl`` is the web listener's TLS (else as :func:`web_tls` says).
     """
     clock = clock or SystemClock()
     db = prepare(config, clock)
@@ -527,7 +572,8 @@ async def _serve_until_signalled(
         )
         if running.printing is not None:
             print(
-                f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
+                f"print intake: IPP port {running.ipp_port or 'off'}, IPPS port {running.ipps_port or 'off'},"
+                f" LPD port {running.lpd_port or 'off'}",
                 flush=True,
             )
         if running.web is not None:

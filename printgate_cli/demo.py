@@ -306,7 +306,7 @@ class DemoSite:
             self.data_dir / "mfp.log",
         )
         self._start_hub()
-        hub_ca = (self.data_dir / "hub" / HUB_CA_FILE).read_bytes()  # the admin pins the hub's own CA
+        hub_ca = self.hub_ca_file.read_bytes()  # the admin pins the hub's own CA
         self.channel = grpc.aio.secure_channel(
             f"127.0.0.1:{self.admin_port}", grpc.ssl_channel_credentials(hub_ca)
         )
@@ -390,8 +390,13 @@ class DemoSite:
 
     @property
     def web_url(self) -> str:
-        """The console and portal (plain HTTP: the demo listens on loopback only)."""
-        return f"http://127.0.0.1:{self.web_port}"
+        """The console and portal (HTTPS with the hub's server certificate, as in production)."""
+        return f"https://127.0.0.1:{self.web_port}"
+
+    @property
+    def hub_ca_file(self) -> Path:
+        """The hub's CA certificate, which a browser imports to trust the console."""
+        return self.data_dir / "hub" / HUB_CA_FILE
 
     async def _seed(self) -> None:
         # no default passwords: the console's admin and the users' portal password are made
@@ -692,7 +697,8 @@ async def _serve(args: argparse.Namespace) -> int:
         print(
             f"printgate demo: web console {site.web_url}/console/ (admin), user portal "
             f"{site.web_url}/portal/ ({', '.join(p.username for p in USERS)}); "
-            f"this run's password for all of them is in {site.web_password_file}",
+            f"this run's password for all of them is in {site.web_password_file}; "
+            f"the certificate is issued by the hub's own CA, {site.hub_ca_file}",
             flush=True,
         )
         run = asyncio.create_task(site.terminal.run(), name="terminal")

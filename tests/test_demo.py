@@ -47,6 +47,6 @@ def test_headless_demo_walk_ends_with_exact_balances(tmp_path: Path) -> None:
     assert password_file.stat().st_mode & 0o777 == 0o600
     assert len(password_file.read_text().strip()) >= 16
     assert any(
-        line.startswith("printgate demo: web console http://127.0.0.1:") and str(password_file) in line
+        line.startswith("printgate demo: web console https://127.0.0.1:") and str(password_file) in line
         for line in lines
     )

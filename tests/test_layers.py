@@ -53,6 +53,7 @@ SOURCES: dict[str, Path] = {
     "hw_sim": REPO / "hw_sim",
     "printgate_cli": REPO / "printgate_cli",
     "admin_cli": REPO / "admin_cli",
+    "images": REPO / "images",
 }
 OURS = frozenset(SOURCES) | {"tests", "benchmarks"}
 
@@ -67,6 +68,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "hw_sim": frozenset(),
     # a client of the hub's gRPC API: the protocol stubs, nothing of the hub
     "admin_cli": frozenset({"printgate"}),
+    # the image runs the terminal app on the device (readiness, watchdog), checks its config and
+    # reads enrollment tokens (their format: printgate.enrollment_token)
+    "images": frozenset({"terminal_app", "printgate"}),
     # the command table and the whole-site demo know every role
     "printgate_cli": frozenset(SOURCES) - {"printgate_cli"},
 }

@@ -332,6 +332,40 @@ class Authentication:
                 attempt.terminal_id,
             )
 
+    async def verify_password(self, username: str, password: str) -> bool:
+        """A print client's HTTP Basic credentials: True when they are an active user's who is
+        not locked out. The checks and lockout of a password at a terminal; like the web
+        portal, a name that is nobody's counts against that name only (``ipp:<name>``), so
+        guessing cannot lock the print queue for everyone."""
+        origin = f"ipp:{username.lower()[:MAX_SECRET_CHARS]}"
+        try:
+            await self._check_password(origin, username, password)
+        except (AuthenticationFailed, PermissionDenied):  # wrong, unknown, or locked out
+            return False
+        return True
+
+    def password_version(self, username: str) -> str | None:
+        """A digest that changes with ``username``'s password; None when no active user has
+        that name and a password, or the user is locked out. Print intake's credential cache
+        drops an entry when this changes, so a new password, a disabled account or a lockout
+        takes effect at the next request (no argon2 here: one indexed read)."""
+        now_us = self._clock.now_us()
+
+        def read(tx: Tx) -> str | None:
+            row = tx.one(
+                f"SELECT id, password_hash FROM users WHERE {USERNAME_IS} AND active = 1",
+                {"u": username[:MAX_SECRET_CHARS]},
+            )
+            if row is None or row["password_hash"] is None:
+                return None
+            try:
+                lockout.refuse_if_blocked(tx, [user_identity(int(row["id"]))], self.backoff, now_us)
+            except PermissionDenied:
+                return None
+            return sha256_hex(str(row["password_hash"]))
+
+        return self._store.read(read)
+
     async def check_web_password(self, username: str, password: str) -> int:
         """The user a web portal login proves: the checks and lockout of a password at a
         terminal, but a name that is nobody's counts against that name (the portal is

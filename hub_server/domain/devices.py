@@ -31,6 +31,7 @@ __all__ = [
     "bind_enrolled",
     "check_enrollable",
     "create_terminal",
+    "place_of_terminal",
     "printer_group_of_terminal",
     "printer_of_terminal",
     "require_kiosk",
@@ -221,8 +222,21 @@ def printer_of_terminal(tx: Tx, terminal_id: str) -> PrinterRecord:
     return _printer(row)
 
 
+def place_of_terminal(tx: Tx, terminal_id: str) -> tuple[str, str]:
+    """The name of the printer a terminal stands at and where it is (the printer's location, else
+    the terminal's); empty strings for what is not known (a kiosk has no printer)."""
+    row = tx.one(
+        "SELECT p.name, p.location AS printer_location, t.location FROM terminals t"
+        " LEFT JOIN printers p ON p.id = t.printer_id WHERE t.id = :t",
+        {"t": terminal_id},
+    )
+    if row is None:
+        return "", ""
+    return str(row["name"] or ""), str(row["printer_location"] or row["location"] or "")
+
+
 class Devices:
-    """The device registry, for admins."""
+    """The device registry, for admins, and where a terminal stands."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
@@ -244,6 +258,10 @@ class Devices:
         """Register a terminal or kiosk; returns its key (shown once)."""
         now_us = self._clock.now_us()
         return await self._store.write(lambda tx: create_terminal(tx, terminal, now_us))
+
+    def place(self, terminal_id: str) -> tuple[str, str]:
+        """The printer's name and location at a terminal (:func:`place_of_terminal`)."""
+        return self._store.read(lambda tx: place_of_terminal(tx, terminal_id))
 
     def terminals(self) -> list[TerminalRecord]:
         """Every terminal and kiosk."""

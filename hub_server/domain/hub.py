@@ -22,7 +22,7 @@ from hub_server.domain.console import WEB, Console
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
 from hub_server.domain.enrollment import Enrollment
-from hub_server.domain.jobs import HeldJobs, SqlJobRegistry
+from hub_server.domain.jobs import HeldJobs, JobSharing, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
 from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
@@ -122,6 +122,7 @@ class Hub:
         self.kiosks = Kiosks(store, config, clock)
         self.vouchers = Vouchers(store, config, clock, secret)
         self.jobs = HeldJobs(store, clock)
+        self.sharing = JobSharing(store, clock, keeps_printed=not config.printing.private)
         self.reports = Reports(store, config, clock)
         self.report_schedules = ReportSchedules(store, clock, config.timezone)
         self.console = Console(

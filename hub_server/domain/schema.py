@@ -355,6 +355,31 @@ MIGRATIONS: list[list[str]] = [
         "CREATE UNIQUE INDEX users_username_folded ON users (LOWER(username))",
         "DROP INDEX users_search_username",  # the unique folded index serves the search as well
     ],
+    # 6: the release crash window. An attempt is *prepared* ('releasing', sending_us NULL: the
+    # reservation is durable, nothing sent), *sending* ('releasing', sending_us set: what the
+    # printer said just before the first byte is recorded, so that after a crash it can be asked
+    # what became of the job), 'sent', then charged ('printed') or 'failed'.
+    [
+        "ALTER TABLE print_releases ADD COLUMN printer_id BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN transport TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE print_releases ADD COLUMN sending_us BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN printer_job_id BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN page_count_before BIGINT",
+        "ALTER TABLE print_jobs ADD COLUMN may_have_printed INTEGER NOT NULL DEFAULT 0",
+    ],
+    # 7: favourite jobs (kept for reprint until their owner unstars them), and one job passed on
+    # to a colleague by its owner at a terminal (job_delegations above are for all of an owner's jobs)
+    [
+        "ALTER TABLE print_jobs ADD COLUMN favourite_us BIGINT",
+        """CREATE TABLE job_delegates (
+            job_id BIGINT NOT NULL REFERENCES print_jobs(id),
+            user_id BIGINT NOT NULL REFERENCES users(id),
+            delegated_by BIGINT NOT NULL REFERENCES users(id),
+            created_us BIGINT NOT NULL,
+            PRIMARY KEY (job_id, user_id)
+        )""",
+        "CREATE INDEX job_delegates_user ON job_delegates (user_id, job_id)",
+    ],
 ]
 
 RENAME_HINT = (

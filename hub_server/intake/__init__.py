@@ -10,6 +10,7 @@ hub deletes or expires a job itself, it calls ``IntakeServer.service.stop_analys
 from __future__ import annotations
 
 from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file
+from .credentials import CredentialCache, PasswordCheck
 from .errors import (
     AnalysisError,
     IntakeError,
@@ -26,6 +27,7 @@ from .errors import (
     SpoolJobNotFound,
     SpoolLimitExceeded,
 )
+from .http_server import server_ssl_context
 from .ipp_codec import (
     IppAttribute,
     IppGroup,
@@ -50,6 +52,7 @@ from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService, Submission
 from .spool import QueuePolicy, RecordSink, Spool, SpoolEntry, SpoolLimits, SpoolStore, SpoolWriter
 from .spool_files import DirectorySpoolStore
+from .tls import PemTlsSource, tls_context_from_pem
 
 __all__ = [
     "REASON_ANALYSING",
@@ -57,6 +60,7 @@ __all__ = [
     "REASON_HELD",
     "AnalysisError",
     "AnalysisLimits",
+    "CredentialCache",
     "DirectorySpoolStore",
     "DocumentSettings",
     "InMemoryJobRegistry",
@@ -83,6 +87,8 @@ __all__ = [
     "Operation",
     "OwnerRefused",
     "PageInfo",
+    "PasswordCheck",
+    "PemTlsSource",
     "PrintTicket",
     "QueuePolicy",
     "RecordSink",
@@ -102,5 +108,7 @@ __all__ = [
     "encode_message",
     "parse_listen",
     "parse_message",
+    "server_ssl_context",
     "start_intake",
+    "tls_context_from_pem",
 ]

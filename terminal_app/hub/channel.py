@@ -60,7 +60,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SERVICE = "printgate.v1.TerminalService"
-RETRIED_METHODS = ("GetSession", "ReportUsage", "Logout", "ListJobs", "GetThumbnail", "DeleteJobs")
+RETRIED_METHODS = (
+    "GetSession",
+    "ReportUsage",
+    "Logout",
+    "ListJobs",
+    "GetThumbnail",
+    "DeleteJobs",
+    "SetFavourite",  # setting a star twice changes nothing, as does passing a job on twice
+    "SearchColleagues",
+    "DelegateJob",
+)
 _SERVICE_CONFIG = {
     "methodConfig": [
         {

@@ -22,6 +22,8 @@ from terminal_app.hub.values import (
     CashBoxEmptied,
     CashCredit,
     CashCredited,
+    Colleague,
+    FavouriteSet,
     HeldJob,
     JobRelease,
     Login,
@@ -35,7 +37,10 @@ from terminal_app.hub.values import (
     VoucherRedeemed,
 )
 
-__all__ = ["HubClient"]
+__all__ = ["LIST_JOBS_MAX", "LIST_JOBS_PAGE_SIZE", "HubClient"]
+
+LIST_JOBS_PAGE_SIZE = 100  # jobs per ListJobs answer: the page the terminal asks for
+LIST_JOBS_MAX = 10_000  # a hub that keeps handing out page tokens is not followed further
 
 
 class HubClient:
@@ -142,12 +147,21 @@ class HubClient:
     # -- held jobs ---------------------------------------------------------------------------
 
     async def list_jobs(self, token: str) -> list[HeldJob]:
-        """Held jobs the session's user may release here."""
-        request = terminal_pb2.ListJobsRequest(session_token=token)
-        answer: terminal_pb2.ListJobsResponse = await self.channel.call(
-            self._terminal.ListJobs, request, "ListJobs"
-        )
-        return [wire.held_job(job) for job in answer.jobs]
+        """Held jobs the session's user may release here, asked for in pages of
+        :data:`LIST_JOBS_PAGE_SIZE` (each answer stays small and quick however many jobs wait)."""
+        jobs: list[HeldJob] = []
+        page_token = ""
+        while True:
+            request = terminal_pb2.ListJobsRequest(
+                session_token=token, page_size=LIST_JOBS_PAGE_SIZE, page_token=page_token
+            )
+            answer: terminal_pb2.ListJobsResponse = await self.channel.call(
+                self._terminal.ListJobs, request, "ListJobs"
+            )
+            jobs += [wire.held_job(job) for job in answer.jobs]
+            page_token = answer.next_page_token
+            if not page_token or len(jobs) >= LIST_JOBS_MAX:
+                return jobs[:LIST_JOBS_MAX]
 
     async def thumbnail(self, token: str, job_id: int) -> bytes:
         """A PNG of the job's first page."""
@@ -164,6 +178,35 @@ class HubClient:
             self._terminal.DeleteJobs, request, "DeleteJobs"
         )
         return int(answer.deleted)
+
+    async def set_favourite(self, token: str, job_id: int, favourite: bool) -> FavouriteSet:
+        """Star one of the user's own jobs (kept for a reprint until unstarred), or take the star off."""
+        request = terminal_pb2.SetFavouriteRequest(session_token=token, job_id=job_id, favourite=favourite)
+        answer: terminal_pb2.SetFavouriteResponse = await self.channel.call(
+            self._terminal.SetFavourite, request, "SetFavourite"
+        )
+        return wire.favourite_set(answer)
+
+    async def search_colleagues(self, token: str, query: str, limit: int = 0) -> list[Colleague]:
+        """Colleagues whose username starts with ``query`` or whose name contains it (never the caller)."""
+        request = terminal_pb2.SearchColleaguesRequest(session_token=token, query=query, limit=limit)
+        answer: terminal_pb2.SearchColleaguesResponse = await self.channel.call(
+            self._terminal.SearchColleagues, request, "SearchColleagues"
+        )
+        return [wire.colleague(found) for found in answer.colleagues]
+
+    async def delegate_job(
+        self, token: str, job_id: int, username: str, *, withdraw: bool = False
+    ) -> tuple[Colleague, ...]:
+        """Pass one of the user's jobs on to a colleague (``withdraw``: take it back); the job's
+        colleagues now. Passing it on twice changes nothing."""
+        request = terminal_pb2.DelegateJobRequest(
+            session_token=token, job_id=job_id, username=username, withdraw=withdraw
+        )
+        answer: terminal_pb2.DelegateJobResponse = await self.channel.call(
+            self._terminal.DelegateJob, request, "DelegateJob"
+        )
+        return tuple(wire.colleague(found) for found in answer.delegates)
 
     async def release_jobs(
         self, token: str, jobs: tuple[JobRelease, ...] | None, *, project_code: str, idempotency_key: str

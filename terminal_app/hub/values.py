@@ -17,8 +17,10 @@ __all__ = [
     "CashCredit",
     "CashCredited",
     "CashDeviceKind",
+    "Colleague",
     "ColorMode",
     "DenominationLine",
+    "FavouriteSet",
     "FetchedConfig",
     "Function",
     "HeldJob",
@@ -159,6 +161,8 @@ class Session:
     project_required: bool
     auth_method: str  # card, card+pin, pin, password
     prices: tuple[PricedLine, ...]  # unit prices of this session's usage at this terminal
+    printer_name: str = ""  # where this terminal stands ("": no printer, or a kiosk)
+    printer_location: str = ""
 
     @property
     def copy_allowed(self) -> bool:
@@ -208,6 +212,15 @@ class ReportReceipt:
 
 
 @dataclass(frozen=True)
+class Colleague:
+    """Someone a held job can be passed on to."""
+
+    username: str
+    full_name: str
+    department: str = ""
+
+
+@dataclass(frozen=True)
 class HeldJob:
     """A held job the session's user may release here; prices are per copy after the job rules.
 
@@ -234,6 +247,18 @@ class HeldJob:
     price_mono_duplex_per_copy_cents: int
     owner_verified: bool
     analysing: bool
+    may_have_printed: bool = False  # a release was cut off and the printer could not say
+    favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
+    delegates: tuple[Colleague, ...] = ()  # whom the owner passed it on to (the owner's list only)
+
+
+@dataclass(frozen=True)
+class FavouriteSet:
+    """A star set or taken off, and how many favourites the user has now (of ``maximum``)."""
+
+    favourite: bool
+    count: int
+    maximum: int
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ card reader (``[reader]``, optional) and cash journal (:mod:`terminal_app.kiosk.
 ``--control ui`` shows the touch window (``[display]``, as the terminal's). With ``--control stdin``
 (the default) intents arrive as JSON lines on stdin and every state is written to stdout as one
 JSON line (:mod:`terminal_app.kiosk.control`): a test harness, a technician's console, or a UI in
-another process. SIGTERM/SIGINT finish a recharge, inhibit the acceptors and exit.
+another process. Under systemd it reports ready at its first idle screen and feeds the watchdog
+from its loop, as the terminal does (:mod:`terminal_app.session.service`). SIGTERM/SIGINT finish
+a recharge, inhibit the acceptors and exit.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from terminal_app.kiosk.config import KioskConfig, load_kiosk_config
 from terminal_app.kiosk.control import parse_intent, state_json
 from terminal_app.kiosk.engine import KioskEngine
 from terminal_app.kiosk.journal import CashJournal
+from terminal_app.kiosk.state import KioskScreen, KioskState
 from terminal_app.kiosk.wiring import OpenAcceptors, open_acceptors
 from terminal_app.session.reader import pump_cards
+from terminal_app.session.service import ServiceReport, service_manager, watchdog
 
-__all__ = ["register", "run_kiosk"]
+__all__ = ["describe", "register", "run_kiosk"]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +110,12 @@ async def run_kiosk(config: KioskConfig, control: str) -> int:
     if control == "stdin":
         engine.subscribe(lambda state: print(state_json(state), flush=True))
         threading.Thread(target=_read_intents, args=(engine, loop), daemon=True).start()
-    helpers = [asyncio.create_task(renewal.run(), name="certificate-renewal")]
+    manager = service_manager()
+    engine.subscribe(ServiceReport[KioskState](manager, describe, _idle))
+    helpers = [
+        asyncio.create_task(watchdog(manager)),
+        asyncio.create_task(renewal.run(), name="certificate-renewal"),
+    ]
     if config.reader:
         helpers.append(asyncio.create_task(_pump_cards(engine, config.reader)))
     if control == "ui":
@@ -120,6 +129,24 @@ async def run_kiosk(config: KioskConfig, control: str) -> int:
                 await task
         await _shutdown(engine, devices, hub, printer, journal)
     return 0
+
+
+def describe(state: KioskState) -> str:
+    """One status line for a state (what systemd and the technician's console show)."""
+    parts = [f"screen={state.screen}"]
+    if state.username:
+        parts.append(f"user={state.username}")
+    if state.recharge_total_minor or state.pending_minor:
+        parts.append(f"recharge={state.recharge_total_minor} pending={state.pending_minor}")
+    if state.offline:
+        parts.append("offline")
+    if state.device_alarms:
+        parts.append(f"alarms={len(state.device_alarms)}")
+    return " ".join(parts)
+
+
+def _idle(state: KioskState) -> bool:
+    return state.screen is KioskScreen.IDLE
 
 
 async def _pump_cards(engine: KioskEngine, reader_table: dict[str, Any]) -> None:

@@ -116,5 +116,8 @@ class Crediting(KioskCore):
             except HubCallError as exc:
                 log.info("kiosk: recharge %d left open: %s", record.recharge_id, exc)
                 return
-            self.journal.recharge_closed(record.recharge_id)
+            receipt = self._receipt_of(summary, record.username)
+            self.journal.recharge_closed(record.recharge_id, receipt)
             log.info("kiosk: recharge %d closed late: %d credited", record.recharge_id, summary.total_cents)
+            if receipt is not None:
+                self._receipts_waiting = True  # printed by the engine's loop (see KioskCore)

@@ -90,6 +90,7 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         self._wake_sender.set()
         if self._state.screen is KioskScreen.STARTING:
             self._set(screen=KioskScreen.IDLE)
+        await self._deliver_receipts_due()
 
     def _wait_s(self) -> float | None:
         now = self.clock.monotonic_s()
@@ -229,8 +230,9 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         if recharge_id is not None:
             # the coins are journaled; the recharge is closed now or by the replay loop later
             with contextlib.suppress(HubCallError):
-                await self.hub.close_recharge(recharge_id)
-                self.journal.recharge_closed(recharge_id)
+                summary = await self.hub.close_recharge(recharge_id)
+                self.journal.recharge_closed(recharge_id, self._receipt_of(summary, self._state.username))
+            await self._deliver_receipts_due()
         self._set(**EMPTY_SESSION)
         self._to_idle()
 
@@ -263,6 +265,9 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         """Apply the timers: idle logout, recharge timeout, message expiry, inhibit retry."""
         now = self.clock.monotonic_s()
         self._expire_message()
+        if self._receipts_waiting and self._state.recharge_id is None:
+            self._receipts_waiting = False
+            await self._deliver_receipts_due()
         if self._state.screen is KioskScreen.OUT_OF_ORDER:
             if await self._inhibit_all():
                 self._to_idle()

@@ -75,6 +75,9 @@ class KioskMessage(StrEnum):
     PRINTER_NOT_READY = "printer_not_ready"  # no paper / offline: no money taken (args: paper)
     RECHARGE_DONE = "recharge_done"  # args: amount, balance
     RECEIPT_FAILED = "receipt_failed"  # credited, but the receipt could not be printed
+    RECEIPT_ON_SCREEN = (
+        "receipt_on_screen"  # the receipt, shown instead of printed (args: amount, balance, reference)
+    )
     CREDIT_PENDING = "credit_pending"  # the hub is unreachable: coins journaled, credited later
     VOUCHER_REDEEMED = "voucher_redeemed"  # args: amount, balance
     VOUCHER_INVALID = "voucher_invalid"  # mistyped (length, check character)

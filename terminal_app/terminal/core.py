@@ -199,6 +199,7 @@ EMPTY_SESSION: dict[str, Any] = {
         "jobs",
         "jobs_supported",
         "release",
+        "colleagues",
         "panel_unlocked",
         "copy_pages_mono",
         "copy_pages_color",
@@ -236,4 +237,6 @@ def session_fields(session: Session, keep_project: str = "") -> dict[str, Any]:
         "projects": tuple(ProjectView(p.code, p.name) for p in session.projects),
         "project_required": session.project_required,
         "project": keep_project,
+        "printer_name": session.printer_name,
+        "printer_location": session.printer_location,
     }

@@ -27,7 +27,8 @@ Usage always goes through the journal; it is charged when the hub is back.
 
 The engine is put together from its parts: :class:`~terminal_app.terminal.identification.Identification`
 (who is there, online and offline), :class:`~terminal_app.terminal.jobs.HeldJobs` (list, release,
-delete) and :class:`~terminal_app.terminal.copy_session.CopySession` (unlock, count, charge), over
+delete), :class:`~terminal_app.terminal.sharing.JobSharing` (favourites, a job passed on) and
+:class:`~terminal_app.terminal.copy_session.CopySession` (unlock, count, charge), over
 :class:`~terminal_app.terminal.core.TerminalCore` and the skeleton both roles share
 (:class:`~terminal_app.session.engine.SessionEngine`). This module keeps the life cycle, leaving a
 session, the timers and the journal's replay.
@@ -43,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from mfp_adapters import PanelLock
+from mfp_adapters import PanelLock, PaperTray, trays_needing_paper
 from mfp_adapters.mib import blocking_errors
 from terminal_app.errors import DeviceDisabled, HubCallError
 from terminal_app.hub import HubClient
@@ -58,16 +59,21 @@ from terminal_app.terminal.jobs import HeldJobs
 from terminal_app.terminal.journal import Journal
 from terminal_app.terminal.offline_cache import OfflineCache
 from terminal_app.terminal.settings import TerminalSettings
+from terminal_app.terminal.sharing import JobSharing
 from terminal_app.terminal.state import (
     DeleteJobs,
     LinkCard,
     MessageKey,
+    PassJobOn,
     ReleaseAll,
     ReleaseSelected,
     Screen,
+    SearchColleagues,
     SelectProject,
+    StarJob,
     StartCopy,
     TerminalState,
+    TrayView,
 )
 
 __all__ = ["CONNECTIVITY_CHECK_S", "Subscriber", "TerminalEngine"]
@@ -79,7 +85,7 @@ CONNECTIVITY_CHECK_S = 5.0
 OUT_OF_SERVICE = (Screen.DISABLED, Screen.REENROLL)
 
 
-class TerminalEngine(Identification, HeldJobs, CopySession):
+class TerminalEngine(Identification, HeldJobs, JobSharing, CopySession):
     """One terminal's engine (see the module docstring)."""
 
     def __init__(
@@ -165,6 +171,9 @@ class TerminalEngine(Identification, HeldJobs, CopySession):
             ReleaseSelected: self._on_release_selected,
             ReleaseAll: self._on_release_all,
             DeleteJobs: self._on_delete_jobs,
+            StarJob: self._on_star_job,
+            SearchColleagues: self._on_search_colleagues,
+            PassJobOn: self._on_pass_job_on,
             StartCopy: self._on_start_copy,
         }
 
@@ -304,6 +313,16 @@ class TerminalEngine(Identification, HeldJobs, CopySession):
             self._message(MessageKey.PRINTER_JAMMED)
         elif blocking_errors(current):
             self._message(MessageKey.PRINTER_ERROR, errors=", ".join(current))
+
+    def printer_trays(self, trays: list[PaperTray]) -> None:
+        """The printer's paper trays were read (the runner polls the MFP): the automatic ones that
+        are low or empty are shown before a release."""
+        low = tuple(
+            TrayView(tray.name or f"#{tray.index}", tray.state.value, tray.media or "")
+            for tray in trays_needing_paper(trays)
+        )
+        if low != self._state.paper_low:
+            self._set(paper_low=low)
 
     async def flush_journal(self) -> None:
         """Send the journal now (the run loop does this by itself when reports wait)."""

@@ -22,9 +22,10 @@ from terminal_app.errors import (
     NotSupported,
     Refused,
 )
-from terminal_app.hub.values import HeldJob, JobOverrides, JobRelease, ReleaseProgress
+from terminal_app.hub.values import Colleague, HeldJob, JobOverrides, JobRelease, ReleaseProgress
 from terminal_app.terminal.core import TerminalCore, session_fields
 from terminal_app.terminal.state import (
+    ColleagueView,
     DeleteJobs,
     JobView,
     MessageKey,
@@ -34,7 +35,7 @@ from terminal_app.terminal.state import (
     Screen,
 )
 
-__all__ = ["THUMBNAILS_MAX", "HeldJobs", "job_view", "release_view"]
+__all__ = ["THUMBNAILS_MAX", "HeldJobs", "colleague_view", "job_view", "release_view"]
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,16 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
         owner_verified=job.owner_verified,
         analysing=job.analysing,
+        may_have_printed=job.may_have_printed,
         thumbnail_png=thumbnail_png,
+        favourite=job.favourite,
+        delegates=tuple(colleague_view(colleague) for colleague in job.delegates),
     )
+
+
+def colleague_view(colleague: Colleague) -> ColleagueView:
+    """A colleague as the screens show them."""
+    return ColleagueView(colleague.username, colleague.full_name, colleague.department)
 
 
 def release_view(update: ReleaseProgress) -> ReleaseView:

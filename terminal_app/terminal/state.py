@@ -30,8 +30,10 @@ from terminal_app.session.intents import (
 
 __all__ = [
     "LANGUAGES",
+    "SEARCH_QUERY_CHARS_MIN",
     "Cancel",
     "CardPresented",
+    "ColleagueView",
     "DeleteJobs",
     "DismissMessage",
     "Intent",
@@ -40,6 +42,7 @@ __all__ = [
     "LinkCard",
     "Logout",
     "MessageKey",
+    "PassJobOn",
     "PasswordEntered",
     "PinEntered",
     "PriceHints",
@@ -49,11 +52,14 @@ __all__ = [
     "ReleaseSelected",
     "ReleaseView",
     "Screen",
+    "SearchColleagues",
     "SelectProject",
     "SetLanguage",
+    "StarJob",
     "StartCopy",
     "TerminalState",
     "Touch",
+    "TrayView",
 ]
 
 
@@ -103,6 +109,14 @@ class MessageKey(StrEnum):
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
     DEVICE_DISABLED = "device_disabled"  # the hub refuses this terminal: an admin revoked it
     REENROLL_REQUIRED = "reenroll_required"  # its certificate expired: a technician must enroll it again
+    FAVOURITE_ADDED = "favourite_added"  # args: count, maximum
+    FAVOURITE_REMOVED = "favourite_removed"
+    FAVOURITES_FULL = "favourites_full"  # the hub's bound on favourites per user is reached
+    FAVOURITES_UNAVAILABLE = "favourites_unavailable"  # private queues, or the document is gone
+    JOB_PASSED_ON = "job_passed_on"  # args: colleague (their full name, else username)
+    JOB_TAKEN_BACK = "job_taken_back"  # args: colleague
+    JOB_NOT_PASSED_ON = "job_not_passed_on"  # its document is gone, or it has all the colleagues it may
+    COLLEAGUE_NOT_FOUND = "colleague_not_found"  # no active user of that name (any more)
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,29 @@ class ProjectView:
 
     code: str
     name: str
+
+
+@dataclass(frozen=True)
+class ColleagueView:
+    """Someone a held job can be passed on to (from a search, or already given the job)."""
+
+    username: str
+    full_name: str
+    department: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the screens name them: the full name, else the username."""
+        return self.full_name or self.username
+
+
+@dataclass(frozen=True)
+class TrayView:
+    """A paper tray of this terminal's printer that is low or empty."""
+
+    name: str
+    state: str  # "low" or "empty"
+    media: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +192,9 @@ class JobView:
     thumbnail_png: bytes = field(default=b"", repr=False)
     owner_verified: bool = True
     analysing: bool = False
+    may_have_printed: bool = False  # a release was cut off: the user decides whether to print again
+    favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
+    delegates: tuple[ColleagueView, ...] = ()  # whom the owner passed it on to (own jobs only)
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not
@@ -215,6 +255,11 @@ class TerminalState:
     jobs: tuple[JobView, ...] = ()
     jobs_supported: bool = True  # False while the hub answers UNIMPLEMENTED to ListJobs
     release: tuple[ReleaseView, ...] = ()
+    colleagues: tuple[ColleagueView, ...] = ()  # the last colleague search's answer
+    # where this terminal stands (the hub says with every session; kept between sessions)
+    printer_name: str = ""
+    printer_location: str = ""
+    paper_low: tuple[TrayView, ...] = ()  # the printer's automatic trays that are low or empty
     # the copy session
     panel_unlocked: bool = False
     copy_pages_mono: int = 0
@@ -233,6 +278,11 @@ class TerminalState:
     def copy_pages(self) -> int:
         """Mono plus colour pages copied in this session."""
         return self.copy_pages_mono + self.copy_pages_color
+
+    @property
+    def favourites(self) -> tuple[JobView, ...]:
+        """The session's starred jobs (held or printed: each may be printed again)."""
+        return tuple(job for job in self.jobs if job.favourite)
 
     @property
     def session_live(self) -> bool:
@@ -280,6 +330,34 @@ class DeleteJobs:
 
 
 @dataclass(frozen=True)
+class StarJob:
+    """Keep one of the user's own jobs for a reprint (``favourite=False``: take the star off)."""
+
+    job_id: int
+    favourite: bool = True
+
+
+SEARCH_QUERY_CHARS_MIN = 2  # the hub refuses shorter colleague searches; the terminal does not ask
+
+
+@dataclass(frozen=True)
+class SearchColleagues:
+    """Find colleagues to pass a job on to (at least :data:`SEARCH_QUERY_CHARS_MIN` characters;
+    fewer clear the list)."""
+
+    query: str
+
+
+@dataclass(frozen=True)
+class PassJobOn:
+    """Let a colleague release one of the user's held jobs (``withdraw``: take it back)."""
+
+    job_id: int
+    username: str
+    withdraw: bool = False
+
+
+@dataclass(frozen=True)
 class StartCopy:
     """Unlock the copier (after a project was chosen, or after the panel was locked)."""
 
@@ -296,6 +374,9 @@ Intent = (
     | ReleaseSelected
     | ReleaseAll
     | DeleteJobs
+    | StarJob
+    | SearchColleagues
+    | PassJobOn
     | StartCopy
     | Touch
     | DismissMessage

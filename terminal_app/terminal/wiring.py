@@ -117,6 +117,7 @@ class Terminal:
         while True:
             try:
                 self.engine.printer_status((await self.snmp.status()).errors)
+                self.engine.printer_trays(await self.snmp.trays())
             except MfpError as exc:
                 log.warning("printer status not read: %s", exc)
             await asyncio.sleep(self.config.mfp.status_poll_s)

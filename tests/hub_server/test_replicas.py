@@ -23,6 +23,7 @@ from hub_server.config import HubConfig
 from hub_server.domain import DatabaseSpoolStore, open_hub_database
 from hub_server.domain import replicas as replicas_table
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.release_outcome import Verdict
 from hub_server.domain.store import Store
 from hub_server.intake import Spool
 from tests.conftest import free_tcp_port
@@ -31,12 +32,13 @@ from tests.hub_server.devices import device_channel
 from tests.hub_server.intake.ipp_client import http_post, request
 from tests.hub_server.processes import HubProcess
 from tests.hub_server.test_database_failover import cluster as cluster  # a fixture, used by name
-from tests.hub_server.test_release_crash import BIG_PAGE_PS, MONO_CENTS, SMALL_PAGE_PS, Site
+from tests.hub_server.test_release_crash import BIG_PAGE_PS, MONO_CENTS, Site
 from tests.services import PostgresServer
 
 pytestmark = pytest.mark.asyncio
 
 COPY_CENTS = 5  # the price of one mono copy page, set on replica A
+SMALL_PAGE_PS = b"%!PS\n/Helvetica findfont 24 scalefont setfont 72 700 moveto (small) show showpage\n"
 RUN_REPORTS = 60
 KILL_AFTER_REPORTS = 20
 
@@ -107,7 +109,7 @@ def mfp_sim() -> Iterator[Any]:
 
 async def _setup(a: Replica, mfp: Any) -> TerminalClient:
     """Printer, terminal, prices, alice with card and 500 cents, all written through replica A."""
-    await a.setup(mfp)
+    await a.setup(mfp, "raw9100")
     await a.admin(
         "SetPrice",
         admin_pb2.Price(
@@ -323,13 +325,14 @@ async def test_a_release_of_a_replica_dead_for_good_is_put_back_by_another(
             sweeper = PrintJobs(
                 Store(db), config, SystemClock(), Spool(tmp_path / "unused", bytes(32)), replica_id="c"
             )
-            assert sweeper.recover(at_start=False) == ([], [])  # A was heard from moments ago
+            assert await sweeper.resolve(None) == {}  # A was heard from moments ago
             # A's silence outlasts the grace: as if REPLICA_SILENT_S had passed without a heartbeat.
             db.write_sync(lambda tx: tx.execute("UPDATE hub_replicas SET heartbeat_us = 0"))
             db.write_sync(lambda tx: replicas_table.beat(tx, "c", SystemClock().now_us()))
-            failed, settled = sweeper.recover(at_start=False)
-            assert (len(failed), settled) == (1, [])
-            assert sweeper.recover(at_start=False) == ([], [])  # applied once
+            job_id = int(a.read("SELECT id FROM print_jobs"))
+            # asked, the printer says its page counter never moved: put back, not charged
+            assert await sweeper.resolve(None) == {job_id: Verdict.NOT_PRINTED}
+            assert await sweeper.resolve(None) == {}  # applied once
         finally:
             db.close()
         assert a.read("SELECT state FROM print_jobs") == "held"

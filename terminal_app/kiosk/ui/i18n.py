@@ -34,6 +34,7 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
         KioskMessage.PRINTER_NOT_READY: "The receipt printer is not ready ({paper}): no money is taken.",
         KioskMessage.RECHARGE_DONE: "Recharged {amount}. New balance: {balance}.",
         KioskMessage.RECEIPT_FAILED: "Your money is credited, but the receipt could not be printed.",
+        KioskMessage.RECEIPT_ON_SCREEN: "Receipt {reference}: recharged {amount}, new balance {balance}.",
         KioskMessage.CREDIT_PENDING: "The server is unreachable: {amount} is recorded and credited later.",
         KioskMessage.VOUCHER_REDEEMED: "Voucher redeemed: {amount}. New balance: {balance}.",
         KioskMessage.VOUCHER_INVALID: "This is not a valid voucher code: please check it.",
@@ -70,6 +71,7 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
         KioskMessage.RECEIPT_FAILED: (
             "Ihr Geld ist gutgeschrieben, aber der Beleg konnte nicht gedruckt werden."
         ),
+        KioskMessage.RECEIPT_ON_SCREEN: "Beleg {reference}: {amount} aufgeladen, neues Guthaben {balance}.",
         KioskMessage.CREDIT_PENDING: (
             "Der Server ist nicht erreichbar: {amount} ist erfasst und wird später gutgeschrieben."
         ),

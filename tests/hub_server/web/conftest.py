@@ -18,7 +18,7 @@ import pytest_asyncio
 from hub_server.clock import FakeClock
 from hub_server.config import HubConfig, WebConfig
 from hub_server.pki import PkiConfig, load_material
-from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
+from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, RunningHub, start_hub
 from tests.hub_server.conftest import HubClients, admin_channel_of, hub_config
 
 PASSWORD = "correct horse battery"
@@ -28,21 +28,27 @@ LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 
 @dataclass(frozen=True)
 class Tls:
-    """The hub CA and a server certificate for 127.0.0.1 and localhost."""
+    """How a client trusts the web listener: the CA that issued its certificate."""
 
-    server: ssl.SSLContext
     client: ssl.SSLContext
     ca_file: Path
 
 
-def make_tls(directory: Path) -> Tls:
+@dataclass(frozen=True)
+class ServedTls(Tls):
+    """Client side as :class:`Tls`, and the server context a test hands to the web server."""
+
+    server: ssl.SSLContext
+
+
+def make_tls(directory: Path) -> ServedTls:
     """TLS material made by the hub's PKI (its CA issues the server certificate)."""
     config = PkiConfig(directory=directory)
     load_material(config, FakeClock(time.time_ns() // 1000))
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(directory / "server.crt", directory / "server.key")
     client = ssl.create_default_context(cafile=str(directory / "ca.crt"))
-    return Tls(server, client, directory / "ca.crt")
+    return ServedTls(client, directory / "ca.crt", server)
 
 
 class Browser:
@@ -127,10 +133,13 @@ def web_config(config: HubConfig, **web: Any) -> HubConfig:
 
 @pytest_asyncio.fixture
 async def site(tmp_path: Path, database_url: str) -> AsyncIterator[WebSite]:
-    tls = make_tls(tmp_path / "pki")
+    """The hub as configured by default: the web listener serves the hub's own server
+    certificate (the browsers trust the hub CA, as a site's machines would)."""
     config = web_config(hub_config(tmp_path / "hub", database_url))
     clock = FakeClock(time.time_ns() // 1000)
-    running = await start_hub(config, clock, web_ssl=tls.server)
+    running = await start_hub(config, clock)
+    ca_file = tmp_path / "hub" / HUB_CA_FILE
+    tls = Tls(ssl.create_default_context(cafile=str(ca_file)), ca_file)
     token = (tmp_path / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
     channel = admin_channel_of(running)  # the admin port, TLS pinned to the hub CA
     website = WebSite(HubClients(running, channel, token, clock), running, tls, [])

@@ -102,3 +102,12 @@ def test_a_mail_server_needs_a_sender_address() -> None:
     with pytest.raises(ValueError, match="smtp_port"):
         WebConfig(smtp_host="mail.example.test", mail_from="p@example.test", smtp_port=0).validate()
     WebConfig(smtp_host="mail.example.test", mail_from="printgate@example.test").validate()
+
+
+def test_plain_http_is_for_a_loopback_listener_only_and_never_beside_a_certificate() -> None:
+    WebConfig(listen="127.0.0.1:8080", plain_http=True).validate()
+    with pytest.raises(ValueError, match="plain_http is for a loopback listener only"):
+        WebConfig(listen="0.0.0.0:8080", plain_http=True).validate()
+    with pytest.raises(ValueError, match="contradict"):
+        WebConfig(listen="127.0.0.1:8080", plain_http=True, tls_cert_file="c", tls_key_file="k").validate()
+    WebConfig(listen="0.0.0.0:8443").validate()  # off loopback by default: the hub's certificate

@@ -5,13 +5,18 @@ and every answer carries the security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import ssl
 from typing import ClassVar
 
 import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from hub_server.domain.users import UserRecord, UserRef
+from hub_server.server import PKI_DIR
 from hub_server.web.app import build_app
 from hub_server.web.security import is_public
 from tests.hub_server.web.conftest import PASSWORD, WebSite
@@ -283,3 +288,18 @@ async def test_only_admins_schedule_reports_and_each_schedule_is_audited(site: W
     assert status == 200 and site.running.hub.report_schedules.schedules() == []
     actions = [e.action for e in site.running.hub.console.audit_log()]
     assert actions[:2] == ["report.unschedule", "report.schedule"]
+
+
+async def test_the_web_listener_serves_the_hubs_server_certificate_by_default(site: WebSite) -> None:
+    """No ``[web] tls_cert_file``: HTTPS with the certificate the hub's PKI issued its gRPC and
+    IPPS listeners (the one whose SANs the site configured), not plain HTTP."""
+    assert site.running.web is not None
+    port = site.running.web.port
+    served = await asyncio.to_thread(ssl.get_server_certificate, ("127.0.0.1", port))
+    issued = x509.load_pem_x509_certificate((site.tls.ca_file.parent / PKI_DIR / "server.crt").read_bytes())
+    assert ssl.PEM_cert_to_DER_cert(served) == issued.public_bytes(serialization.Encoding.DER)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)  # plain HTTP is not spoken
+    writer.write(b"GET /console/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    assert not (await reader.read(100)).startswith(b"HTTP/")
+    writer.close()

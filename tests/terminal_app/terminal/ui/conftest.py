@@ -31,6 +31,7 @@ from tests.terminal_app.conftest import (
     make_engine,
     tap_at,
 )
+from tests.terminal_app.ui_checks import plain
 
 
 @dataclass
@@ -81,7 +82,9 @@ class UiRig:
         return await self.flush()
 
     def text(self, ident: str) -> str:
-        return str(self.view.find(ident).text)
+        """The widget's words (without markup and icon glyphs, where it has them)."""
+        widget = self.view.find(ident)
+        return plain(widget.text) if widget.markup else str(widget.text)
 
     def texts(self) -> dict[str, str]:
         """Every text on screen by ident."""
