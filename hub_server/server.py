@@ -35,7 +35,7 @@ from printgate.v1 import admin_pb2_grpc, enrollment_pb2_grpc, kiosk_pb2_grpc, te
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
-from hub_server.domain import Hub, check_books, first_admin_token, open_hub_database
+from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_token, open_hub_database
 from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
@@ -137,12 +137,13 @@ class PrintIntake:
 
     intake: IntakeServer
     jobs: PrintJobs
-    sweeper: asyncio.Task[None]
+    tasks: list[asyncio.Task[None]]  # the expiry sweep and the heartbeat
 
     async def close(self) -> None:
-        """Stop the listeners and the expiry sweep; let releases in progress finish (bounded)."""
-        self.sweeper.cancel()
-        await asyncio.gather(self.sweeper, return_exceptions=True)
+        """Stop the listeners, the sweep and the heartbeat; let releases in progress finish (bounded)."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.intake.close()
         await self.jobs.wait_releases(RELEASE_DRAIN_S)
 
@@ -288,18 +289,24 @@ def _warn_plaintext(config: HubConfig) -> None:
         log.warning("%s", line)
 
 
-def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
-    """The encrypted spool of held jobs, in the data directory."""
+def open_spool(config: HubConfig, clock: Clock, secret: bytes, db: Database) -> Spool:
+    """The encrypted spool of held jobs: in the database when it is PostgreSQL (so every replica
+    sharing it takes jobs in and releases them), else in the data directory."""
     printing = config.printing
     queue = QueuePolicy(QUEUE, printing.expiry_hours * 3600.0, printing.private)
+
+    def seconds() -> float:
+        return clock.now_us() / 1_000_000
+
+    shared = db.dialect == "postgresql"
     return Spool(
-        private_directory(config.data_dir / SPOOL_DIR),
+        DatabaseSpoolStore(db, seconds) if shared else private_directory(config.data_dir / SPOOL_DIR),
         spool_key(secret),
         limits=SpoolLimits(
             job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
         ),
         queues={queue.name: queue},
-        clock=lambda: clock.now_us() / 1_000_000,
+        clock=seconds,
     )
 
 
@@ -327,6 +334,7 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
         return hub.clock.now_us() / 1_000_000
 
     jobs = hub.printing
+    jobs.heartbeat()
     await jobs.recover()
     jobs.shred_orphans()
     intake = await start_intake(
@@ -352,8 +360,10 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
     # A job the hub deletes or expires has its analysis (its Ghostscript) killed at once.
     jobs.withdrawn = intake.service.stop_analysis
-    sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))
-    return PrintIntake(intake, jobs, sweeper)
+    loop = asyncio.get_running_loop()
+    sweeper = loop.create_task(jobs.sweep_forever(PRINT_SWEEP_S))
+    heartbeat = loop.create_task(jobs.heartbeat_forever())
+    return PrintIntake(intake, jobs, [sweeper, heartbeat])
 
 
 def write_trust_bundle(config: HubConfig) -> Path:
@@ -483,7 +493,7 @@ async def start_hub(
         on_enrolled=enrolled_device_binder(clock),
         limiter=AttemptLimiter(burst=limits.enroll_burst, per_minute=limits.enroll_per_minute),
     )
-    spool = open_spool(config, clock, secret) if config.printing.enabled else None
+    spool = open_spool(config, clock, secret, db) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool, pki)
     printing = await start_printing(config, hub, spool) if spool is not None else None
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])

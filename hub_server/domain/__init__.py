@@ -14,9 +14,11 @@ from hub_server.domain.hub import (
     open_hub_database,
     rename_user_offline,
 )
+from hub_server.domain.spool_store import DatabaseSpoolStore
 
 __all__ = [
     "COMPONENTS",
+    "DatabaseSpoolStore",
     "Hub",
     "check_books",
     "first_admin_token",

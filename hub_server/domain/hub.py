@@ -28,11 +28,13 @@ from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.replicas import REPLICAS, load_or_create_replica_id
 from hub_server.domain.report_schedules import ReportSchedules
 from hub_server.domain.reports import Reports
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner
 from hub_server.domain.sessions import Sessions
+from hub_server.domain.spool_store import SPOOL
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
 from hub_server.domain.vouchers import Vouchers
@@ -53,7 +55,8 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS)
+REPLICA_ID_FILE = "replica-id"
 
 
 def open_hub_database(url: str) -> Database:
@@ -130,7 +133,17 @@ class Hub:
             idle_s=config.web.session_idle_s,
             absolute_s=config.web.session_absolute_s,
         )
-        self._printing = PrintJobs(store, config, clock, spool) if spool is not None else None
+        self._printing = (
+            PrintJobs(
+                store,
+                config,
+                clock,
+                spool,
+                replica_id=load_or_create_replica_id(config.data_dir / REPLICA_ID_FILE),
+            )
+            if spool is not None
+            else None
+        )
         self._enrollment = Enrollment(store, pki) if pki is not None else None
 
     @property

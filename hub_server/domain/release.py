@@ -49,14 +49,14 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any, NamedTuple
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
-from hub_server.domain import account_names, ledger, quotas, validation
+from hub_server.domain import account_names, ledger, quotas, replicas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import (
     PrinterRecord,
@@ -119,6 +119,9 @@ RESTARTED = "the hub restarted before the job was sent"
 MAY_HAVE_PRINTED = "may have printed: the printer cannot say yet"
 ASK_PRINTER_TIMEOUT_S = 10.0
 MAX_KEY_CHARS = 96
+# How long a spool entry without a job row, or an upload without a write, may be in progress
+# (registering on another replica, a slow client) before the sweep takes it for a crash's leftover.
+ORPHAN_GRACE_S = 600.0
 THUMBNAIL_BYTES_MAX = 256 * 1024
 # When does "the transport has every byte" happen? raw9100 and IPP stream the document to
 # the printer: when our stream is exhausted. LPD spools it first: only when send() returns.
@@ -354,8 +357,10 @@ class PrintJobs:
         clock: Clock,
         spool: Spool,
         transports: Callable[[PrinterRecord], ReleaseTransport] = transport_for,
+        replica_id: str = "",
     ) -> None:
         self.store = store
+        self.replica_id = replica_id
         self.config = config
         self.policy = config.printing
         self.clock = clock
@@ -689,6 +694,7 @@ class PrintJobs:
                 },
             )
         )
+        replicas.claim(tx, attempt_id, self.replica_id)
         estimate = sum(line.amount_cents for line in lines)
         account, _, project_id = charge_account(tx, owner_id, project)
         claim = ledger.open_transaction(
@@ -871,12 +877,26 @@ class PrintJobs:
         """Write 4: reverse the reservation, post the actual usage, job printed. Returns
         (job id, spool id, pages charged, cents charged)."""
         now_us = self.clock.now_us()
+        # Claimed first, conditionally: a second settler (another replica's recovery) waits for
+        # this row, then finds it settled and applies nothing.
+        claimed = tx.execute(
+            "UPDATE print_releases SET state = 'printed' WHERE id = :a AND state IN ('releasing', 'sent')"
+            " RETURNING id",
+            {"a": attempt_id},
+        )
         attempt = tx.one(
             "SELECT r.*, j.spool_id FROM print_releases r JOIN print_jobs j ON j.id = r.job_id"
             " WHERE r.id = :a",
             {"a": attempt_id},
         )
         assert attempt is not None
+        if not claimed:  # settled or failed already
+            return (
+                int(attempt["job_id"]),
+                attempt["spool_id"],
+                int(attempt["pages_printed"] or 0),
+                int(attempt["charged_cents"] or 0),
+            )
         stored = json.loads(attempt["plan"])
         plan = Plan(**stored["plan"])
         lines = plan.lines(pages)
@@ -918,15 +938,16 @@ class PrintJobs:
     def _fail(self, tx: Tx, attempt_id: int, message: str) -> None:
         """Never printed: reverse the reservation and put the job back where it was."""
         now_us = self.clock.now_us()
+        # Conditional: an attempt already failed or settled (by another replica's recovery) is
+        # left as it is, so its reservation is never reversed twice.
         attempt = tx.one(
-            "SELECT job_id, from_state, reservation_tx FROM print_releases WHERE id = :a", {"a": attempt_id}
-        )
-        assert attempt is not None
-        ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print job not printed")
-        tx.execute(
-            "UPDATE print_releases SET state = 'failed', message = :m, finished_us = :now WHERE id = :a",
+            "UPDATE print_releases SET state = 'failed', message = :m, finished_us = :now"
+            " WHERE id = :a AND state = 'releasing' RETURNING job_id, from_state, reservation_tx",
             {"m": message[:256], "now": now_us, "a": attempt_id},
         )
+        if attempt is None:
+            return
+        ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print job not printed")
         back = attempt["from_state"]
         reasons = "job-hold-until-specified" if back == "held" else "job-completed-successfully"
         tx.execute(
@@ -950,14 +971,26 @@ class PrintJobs:
     async def resolve(self, printer_id: int | None) -> dict[int, Verdict]:
         """Settle the cut-off attempts (of one printer, or all): a prepared one failed, the
         others as their printer says. Attempts this process is sending are left alone.
-        Returns the verdict by job id (ASK_LATER ones stay as they are)."""
-        pending = self.store.read(
-            lambda tx: tx.execute(
-                "SELECT * FROM print_releases WHERE state IN ('releasing', 'sent')"
+        Returns the verdict by job id (ASK_LATER ones stay as they are).
+
+        Only attempts no live replica is sending are taken (:func:`.replicas.orphaned`): this
+        replica's own that it is not sending now, and those of replicas silent for good."""
+        now_us = self.clock.now_us()
+
+        def read(tx: Tx) -> Sequence[Row]:
+            orphans = [
+                attempt_id for attempt_id, _ in replicas.orphaned(tx, self.replica_id, now_us, own=True)
+            ]
+            if not orphans:
+                return []
+            marks = ", ".join(f":a{index}" for index in range(len(orphans)))
+            return tx.execute(
+                f"SELECT * FROM print_releases WHERE id IN ({marks})"
                 " AND (CAST(:p AS BIGINT) IS NULL OR printer_id = :p) ORDER BY id",
-                {"p": printer_id},
+                {"p": printer_id, **{f"a{index}": attempt_id for index, attempt_id in enumerate(orphans)}},
             )
-        )
+
+        pending = self.store.read(read)
         verdicts: dict[int, Verdict] = {}
         for row in pending:
             attempt_id = int(row["id"])
@@ -1030,6 +1063,20 @@ class PrintJobs:
                 )
             )
 
+    def heartbeat(self) -> None:
+        """Tell the other replicas this one is alive (its releases are not theirs to recover)."""
+        now_us = self.clock.now_us()
+        self.store.write_sync(lambda tx: replicas.beat(tx, self.replica_id, now_us))
+
+    async def heartbeat_forever(self, interval_s: float = replicas.HEARTBEAT_S) -> None:
+        """The heartbeat task (errors are logged, the task survives)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await asyncio.to_thread(self.heartbeat)
+            except Exception:  # a database hiccup: the next beat comes soon, well within the grace
+                log.warning("print jobs: heartbeat not recorded", exc_info=True)
+
     def sweep(self) -> list[str]:
         """Expire held jobs past their time and drop printed documents past the reprint window
         (favourites are kept until unstarred); shred their spool files, and spool files no job
@@ -1057,28 +1104,37 @@ class PrintJobs:
         withdrawn, spool_ids = self.store.write_sync(expire)
         for job_id in withdrawn:
             self.withdrawn(job_id)
-        return [spool_id for spool_id in spool_ids if self.spool.shred(spool_id)]
+        shredded = [spool_id for spool_id in spool_ids if self.spool.shred(spool_id)]
+        return shredded + self.shred_orphans()
 
     def shred_orphans(self) -> list[str]:
-        """Spool entries no job row refers to (a crash between spooling and registering)."""
+        """Spool entries no job row refers to (a crash between spooling and registering), and
+        uploads abandoned mid-stream. Entries younger than ``ORPHAN_GRACE_S`` are left alone:
+        with a spool shared by replicas, another replica may be registering them right now."""
+        self.spool.drop_abandoned_uploads(ORPHAN_GRACE_S)
         known = {
             row["spool_id"]
             for row in self.store.read(
                 lambda tx: tx.execute("SELECT spool_id FROM print_jobs WHERE spool_id IS NOT NULL")
             )
         }
+        settled_before_s = self.clock.now_us() / 1_000_000 - ORPHAN_GRACE_S
         return [
             entry.spool_id
             for entry in self.spool.entries()
-            if entry.spool_id not in known and self.spool.shred(entry.spool_id)
+            if entry.spool_id not in known
+            and entry.created_at_s < settled_before_s
+            and self.spool.shred(entry.spool_id)
         ]
 
     async def sweep_forever(self, interval_s: float = 60.0) -> None:
-        """The periodic expiry task (errors are logged, the task survives)."""
+        """The periodic expiry task, which also settles the releases a replica dead for good
+        left behind (errors are logged, the task survives)."""
         while True:
             await asyncio.sleep(interval_s)
             try:
                 shredded = self.sweep()
+                await self.resolve(None)
             except Exception:  # a database hiccup must not end expiry for good
                 log.exception("print jobs: expiry sweep failed")
                 continue

@@ -50,7 +50,8 @@ from .jobs import (
 )
 from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService, Submission
-from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
+from .spool import QueuePolicy, RecordSink, Spool, SpoolEntry, SpoolLimits, SpoolStore, SpoolWriter
+from .spool_files import DirectorySpoolStore
 from .tls import PemTlsSource, tls_context_from_pem
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "AnalysisError",
     "AnalysisLimits",
     "CredentialCache",
+    "DirectorySpoolStore",
     "DocumentSettings",
     "InMemoryJobRegistry",
     "IntakeConfig",
@@ -89,6 +91,7 @@ __all__ = [
     "PemTlsSource",
     "PrintTicket",
     "QueuePolicy",
+    "RecordSink",
     "Spool",
     "SpoolEntry",
     "SpoolError",
@@ -96,6 +99,7 @@ __all__ = [
     "SpoolJobNotFound",
     "SpoolLimitExceeded",
     "SpoolLimits",
+    "SpoolStore",
     "SpoolWriter",
     "Status",
     "Submission",
