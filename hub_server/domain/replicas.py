@@ -21,6 +21,7 @@ import secrets
 from pathlib import Path
 
 from hub_server.storage import Component, Tx
+from hub_server.storage.private import private_file
 
 __all__ = [
     "HEARTBEAT_S",
@@ -52,12 +53,13 @@ REPLICAS = Component(
 
 
 def load_or_create_replica_id(path: Path) -> str:
-    """This replica's id, kept in its data directory (created on first start)."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    replica_id = secrets.token_hex(8)
-    path.write_text(replica_id + "\n")
+    """This replica's id, kept in its data directory (created on first start, mode 0600 like
+    every file there, tightened when found looser)."""
+    private_file(path)
+    replica_id = path.read_text().strip()
+    if not replica_id:
+        replica_id = secrets.token_hex(8)
+        path.write_text(replica_id + "\n")
     return replica_id
 
 

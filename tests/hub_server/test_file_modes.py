@@ -18,12 +18,13 @@ import pytest
 
 from hub_server.clock import FakeClock
 from hub_server.config import PrintConfig
+from hub_server.domain.hub import REPLICA_ID_FILE
 from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, SECRET_FILE, SPOOL_DIR, start_hub
 from tests.hub_server.conftest import HubClients, admin_channel_of, hub_config
 
 pytestmark = pytest.mark.asyncio
 
-PRIVATE_FILES = ["hub.db", "hub.db-wal", "hub.db-shm", SECRET_FILE, ADMIN_TOKEN_FILE]
+PRIVATE_FILES = ["hub.db", "hub.db-wal", "hub.db-shm", SECRET_FILE, ADMIN_TOKEN_FILE, REPLICA_ID_FILE]
 
 
 @pytest.fixture(autouse=True)
