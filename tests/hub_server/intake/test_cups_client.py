@@ -42,6 +42,7 @@ Sandboxing Relaxed
 """
 CUPSD = """Listen {root}/cups.sock
 LogLevel info
+JobRetryInterval 5
 Browsing No
 DefaultAuthType None
 <Location />
@@ -120,14 +121,23 @@ async def test_lp_through_a_driverless_cups_queue_files_the_job_under_the_hub_us
     documents: dict[str, Path],
 ) -> None:
     uri = f"ipps://alice:{PASSWORDS['alice']}@127.0.0.1:{required_queue.ipps_port}/ipp/print"
-    await run(["lpadmin", "-p", "hub", "-E", "-v", uri, "-m", "everywhere"], cups)
+    # retry-job: a send that fails on a loaded machine is tried again (CUPS's default,
+    # stop-printer, would stop the queue and the job would never come)
+    policy = "printer-error-policy=retry-job"
+    await run(["lpadmin", "-p", "hub", "-E", "-v", uri, "-m", "everywhere", "-o", policy], cups)
     assert "printer hub is idle" in await run(["lpstat", "-p", "hub"], cups)
     # The desktop user is bob; the hub files the job under the user the credentials prove.
     await run(["lp", "-d", "hub", "-U", "bob", "-t", "quarterly.pdf", str(documents["pdf"])], cups)
-    for _ in range(600):
+    # CUPS converts and sends in the background, and on a loaded machine its filters and the
+    # ipps backend's retries take long: wait up to 4 min, and say what CUPS did if it never came.
+    for _ in range(2400):
         if registry.list_jobs():
             break
         await asyncio.sleep(0.1)
+    else:
+        error_log = Path(cups["CUPS_SERVER"]).parent / "log" / "error_log"
+        jobs = await run(["lpstat", "-l", "-o"], cups)
+        pytest.fail(f"CUPS never delivered the job; lpstat -l -o:\n{jobs}\n{error_log.read_text()[-3000:]}")
     await required_queue.service.wait_idle()
     [record] = registry.list_jobs()
     assert (record.owner, record.owner_verified, record.state) == ("alice", True, JobState.PENDING_HELD)
