@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from printgate import fleet_wire
 
 from hub_server.clock import SystemClock
+from hub_server.fleet import COMPONENT as FLEET
 from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import DeviceIdentity, HubPki, PkiConfig
 from hub_server.storage import open_database
@@ -204,7 +205,7 @@ def process_cpu_s(pid: int) -> float:
 async def hub_main(directory: Path, port: int) -> None:
     from hub_server.fleet import BLOCKING_ERROR_BITS, FleetComponent, HubMqtt, HubMqttSettings, hub_username
 
-    db = open_database(f"sqlite:///{directory / 'fleet.db'}")
+    db = open_database(f"sqlite:///{directory / 'fleet.db'}", [FLEET])
     component = FleetComponent(db, SystemClock(), blocking_errors=BLOCKING_ERROR_BITS)
     files = directory / "broker"
     settings = HubMqttSettings(

@@ -88,7 +88,12 @@ Example::
     smtp_port = 25
     mail_from = ""                # the scheduled reports' sender address (needed with smtp_host)
 
-Print intake and release need ``workers = 1`` (the spool belongs to one process).
+    [fleet]                       # fleet management over MQTT (docs/fleet.md); off by default
+    enabled = false               # the keys of [fleet], [fleet.printers] and [fleet.alerts] are
+    broker = "127.0.0.1:8883"     # read by hub_server.fleet.FleetConfig, whose docstring lists them
+
+Print intake and release, and the fleet, need ``workers = 1`` (the spool belongs to one process,
+and the broker admits one connection per hub identity).
 
 Command-line options (``--listen``, ``--admin-listen``, ``--data-dir``, ``--ipp-listen``,
 ``--lpd-listen``, ``--dev-plaintext``) override the file.
@@ -263,6 +268,7 @@ class HubConfig:
     printing: PrintConfig = field(default_factory=PrintConfig)
     pki: PkiSettings = field(default_factory=PkiSettings)
     web: WebConfig = field(default_factory=WebConfig)
+    fleet: dict[str, Any] = field(default_factory=dict)  # the [fleet] tables as written
 
     @property
     def database_url(self) -> str:
@@ -285,7 +291,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     """Read ``path`` (if given), then apply non-None ``overrides`` (listen, admin_listen,
     data_dir, workers, dev_plaintext, ipp_listen, lpd_listen)."""
     document: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
-    unknown_sections = set(document) - {"hub", "auth", "print", "pki", "web"}
+    unknown_sections = set(document) - {"hub", "auth", "print", "pki", "web", "fleet"}
     if unknown_sections:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown_sections))}")
     hub = dict(_section(HubConfig, document.get("hub", {}), "hub"))
@@ -305,10 +311,13 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     print_config.validate()
     web = WebConfig(**_section(WebConfig, document.get("web", {}), "web"))
     web.validate()
-    config = HubConfig(**hub, auth=auth, printing=print_config, web=web, pki=pki_settings)
+    fleet = dict(document.get("fleet", {}))
+    config = HubConfig(**hub, auth=auth, printing=print_config, web=web, pki=pki_settings, fleet=fleet)
     if "data_dir" in chosen:
         chosen["data_dir"] = Path(chosen["data_dir"])
     config = replace(config, **chosen)
     if print_config.enabled and config.workers > 1:
         raise ValueError("print intake needs [hub] workers = 1 (the spool belongs to one process)")
+    if fleet.get("enabled") and config.workers > 1:
+        raise ValueError("the fleet needs [hub] workers = 1 (one broker connection per hub identity)")
     return config

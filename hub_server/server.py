@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -31,7 +32,13 @@ import grpc
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from printgate.v1 import admin_pb2_grpc, enrollment_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
+from printgate.v1 import (
+    admin_pb2_grpc,
+    enrollment_pb2_grpc,
+    fleet_pb2_grpc,
+    kiosk_pb2_grpc,
+    terminal_pb2_grpc,
+)
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
@@ -40,7 +47,20 @@ from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
-from hub_server.errors import DeviceRefused
+from hub_server.errors import DeviceRefused, HubError
+from hub_server.fleet import (
+    BLOCKING_ERROR_BITS,
+    AlertDispatcher,
+    FleetAdminServicer,
+    FleetComponent,
+    FleetConfig,
+    FleetDeviceServicer,
+    HubMqtt,
+    HubMqttSettings,
+    PrinterPoller,
+    hub_client_certificate,
+    hub_username,
+)
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
@@ -68,12 +88,15 @@ from hub_server.services.common import (
     TERMINAL_ID_HEADER,
     TERMINAL_KEY_HEADER,
     DeviceCaller,
+    DeviceGate,
+    abort_for,
+    bearer_token,
     metadata_value,
 )
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
-from hub_server.storage.private import private_directory, tighten
+from hub_server.storage.private import private_directory, private_file, tighten
 from hub_server.web import PrinterWatch, WebServer, start_web
 
 log = logging.getLogger(__name__)
@@ -81,6 +104,7 @@ log = logging.getLogger(__name__)
 ADMIN_TOKEN_FILE = "admin-token"
 HUB_CA_FILE = "hub-ca.pem"  # the trust anchor (and issuing CA) admins and tools pin
 PKI_DIR = "pki"
+FLEET_DIR = "fleet"  # the hub's MQTT client key and certificate, and the CA it checks the broker by
 PARENT_CHECK_S = 1.0
 SECRET_FILE = "hub-secret"
 WILDCARD_HOSTS = ("", "0.0.0.0", "::", "[::]")
@@ -149,6 +173,26 @@ class PrintIntake:
 
 
 @dataclass
+class RunningFleet:
+    """Fleet management of a running hub: the component, its MQTT subscriber, the alert
+    dispatcher, the SNMP poller of printers without a terminal, and their tasks."""
+
+    component: FleetComponent
+    mqtt: HubMqtt
+    dispatcher: AlertDispatcher
+    poller: PrinterPoller
+    tasks: list[asyncio.Task[None]]
+
+    async def close(self) -> None:
+        """Disconnect from the broker, stop every task (awaited), close the SNMP clients."""
+        await asyncio.to_thread(self.mqtt.stop)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.poller.close()
+
+
+@dataclass
 class RunningHub:
     """A started hub: ``port`` is the device port, ``admin_port`` the admin and enrollment port.
     ``printing`` is None when no intake listener is configured."""
@@ -162,6 +206,7 @@ class RunningHub:
     health: health.aio.HealthServicer
     printing: PrintIntake | None = None
     web: WebServer | None = None
+    fleet: RunningFleet | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -186,6 +231,8 @@ class RunningHub:
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
+        if self.fleet is not None:
+            await self.fleet.close()
         await self.pki.stop()
         self.db.close()
 
@@ -452,14 +499,92 @@ def prepare(config: HubConfig, clock: Clock) -> Database:
     return db
 
 
+def fleet_mqtt_settings(config: HubConfig, fleet: FleetConfig, pki: HubPki) -> HubMqttSettings:
+    """The hub's MQTT identity: a client certificate (CN ``printgate-hub@<replica>``) issued by the
+    hub CA at every start, kept in ``data_dir/fleet`` with the trust bundle the broker is checked by."""
+    directory = private_directory(config.data_dir / FLEET_DIR)
+    key_pem, chain_pem = hub_client_certificate(pki.material.authority, pki.clock.now_us(), fleet.replica)
+    key_path = private_file(directory / "hub-client.key")
+    key_path.write_bytes(key_pem)
+    certificate_path = directory / "hub-client.crt"
+    certificate_path.write_bytes(chain_pem)
+    ca_path = directory / "ca.pem"
+    ca_path.write_bytes(pki.material.trust_bundle_pem())
+    host, port = fleet.broker_address
+    return HubMqttSettings(host, port, ca_path, certificate_path, key_path, hub_username(fleet.replica))
+
+
+def start_fleet(
+    config: HubConfig, db: Database, clock: Clock, pki: HubPki, fleet: FleetConfig
+) -> RunningFleet:
+    """Start fleet management (``[fleet] enabled``): everything on the running event loop, the
+    MQTT client in paho's own thread."""
+    loop = asyncio.get_running_loop()
+    channels = fleet.channels()
+    dispatcher = AlertDispatcher(db, clock, channels)
+    component = FleetComponent(
+        db,
+        clock,
+        thresholds=fleet.thresholds,
+        channels=tuple(channels),
+        is_revoked=pki.revocations.is_device_revoked,
+        blocking_errors=BLOCKING_ERROR_BITS,
+        on_alerts=dispatcher.wake,
+    )
+    mqtt = HubMqtt(fleet_mqtt_settings(config, fleet, pki), component.submit, loop)
+    component.publisher = mqtt
+    poller = PrinterPoller(component, fleet.printer_targets(), interval_s=fleet.snmp_poll_s)
+    tasks = [
+        loop.create_task(component.run(), name="fleet-intake"),
+        loop.create_task(component.run_sweeps(fleet.sweep_interval_s), name="fleet-sweeps"),
+        loop.create_task(dispatcher.run(), name="fleet-alerts"),
+    ]
+    if poller.printers:
+        tasks.append(loop.create_task(poller.run(), name="fleet-snmp"))
+    mqtt.start()
+    log.info("fleet: subscribing at %s as %s", fleet.broker, hub_username(fleet.replica))
+    return RunningFleet(component, mqtt, dispatcher, poller, tasks)
+
+
+def _admin_authorizer(hub: Hub) -> Callable[[grpc.aio.ServicerContext], Awaitable[str]]:
+    async def authorize(context: grpc.aio.ServicerContext) -> str:
+        try:
+            return hub.auth.admin_name(bearer_token(context))
+        except HubError as error:
+            await abort_for(context, "FleetAdminService", error)
+            raise
+
+    return authorize
+
+
+def _device_identifier(gate: DeviceGate) -> Callable[[grpc.aio.ServicerContext], Awaitable[str]]:
+    async def identify(context: grpc.aio.ServicerContext) -> str:
+        try:
+            return gate.identify(context).device_id
+        except HubError as error:
+            await abort_for(context, "FleetDeviceService", error)
+            raise
+
+    return identify
+
+
 def _add_port(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
     if credentials is None:
         return int(server.add_insecure_port(address))
     return int(server.add_secure_port(address, credentials))
 
 
-def _serve_services(server: grpc.aio.Server, hub: Hub, pki: HubPki, config: HubConfig) -> None:
+def _serve_services(
+    server: grpc.aio.Server, hub: Hub, pki: HubPki, config: HubConfig, fleet: RunningFleet | None
+) -> None:
     gate = PlaintextGate(hub) if config.dev_plaintext else CertificateGate(pki)
+    if fleet is not None:
+        fleet_pb2_grpc.add_FleetAdminServiceServicer_to_server(
+            FleetAdminServicer(fleet.component, _admin_authorizer(hub)), server
+        )
+        fleet_pb2_grpc.add_FleetDeviceServiceServicer_to_server(
+            FleetDeviceServicer(fleet.component, _device_identifier(gate)), server
+        )
     terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub, gate), server)
     kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub, gate), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
@@ -495,9 +620,11 @@ async def start_hub(
     )
     spool = open_spool(config, clock, secret, db) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool, pki)
+    fleet_config = FleetConfig.from_toml(config.fleet)
     printing = await start_printing(config, hub, spool) if spool is not None else None
+    fleet = start_fleet(config, db, clock, pki, fleet_config) if fleet_config.enabled else None
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
-    _serve_services(server, hub, pki, config)
+    _serve_services(server, hub, pki, config, fleet)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if config.dev_plaintext:
@@ -510,6 +637,8 @@ async def start_hub(
     if not admin_port:
         if printing is not None:
             await printing.close()
+        if fleet is not None:
+            await fleet.close()
         db.close()
         raise OSError(f"cannot listen on {config.listen if not port else config.admin_listen}")
     names = config.pki.server_names
@@ -530,6 +659,7 @@ async def start_hub(
         health=health_servicer,
         printing=printing,
         web=web_server,
+        fleet=fleet,
     )
 
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hub_server.clock import FakeClock
+from hub_server.fleet import COMPONENT as FLEET
 from hub_server.fleet import AlertThresholds, FleetComponent, HubMqtt, HubMqttSettings, hub_username
 from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import HubPki, PkiConfig
@@ -195,7 +196,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def fleet_db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}", [PKI])
+    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}", [PKI, FLEET])
     yield database
     database.close()
 

@@ -163,6 +163,14 @@ class Authentication:
         if not self._store.read(lambda tx: credentials.admin_token_known(tx, digest)):
             raise AuthenticationFailed("admin credential not recognised")
 
+    def admin_name(self, token: str) -> str:
+        """Who an admin token is, for audit records; :class:`AuthenticationFailed` when unknown."""
+        digest = sha256_hex(token[:MAX_SECRET_CHARS])
+        name = self._store.read(lambda tx: credentials.admin_token_name(tx, digest))
+        if name is None:
+            raise AuthenticationFailed("admin credential not recognised")
+        return name
+
     # -- authentication ---------------------------------------------------------------------
 
     async def authenticate(self, terminal_id: str, credential: Credential) -> AuthResult:

@@ -80,6 +80,13 @@ def admin_token_known(tx: Tx, digest: str) -> bool:
     return tx.scalar("SELECT id FROM admin_tokens WHERE token_sha256 = :h", {"h": digest}) is not None
 
 
+def admin_token_name(tx: Tx, digest: str) -> str | None:
+    """``admin-token-<id> (<label>)`` of the admin token with this SHA-256 (for audit records), or
+    None when there is none."""
+    row = tx.one("SELECT id, label FROM admin_tokens WHERE token_sha256 = :h", {"h": digest})
+    return None if row is None else f"admin-token-{row['id']} ({row['label']})"
+
+
 def admin_token_count(tx: Tx) -> int:
     """How many admin tokens exist."""
     return int(tx.scalar("SELECT COUNT(*) AS n FROM admin_tokens") or 0)

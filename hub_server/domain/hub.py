@@ -39,6 +39,7 @@ from hub_server.domain.store import Store
 from hub_server.domain.users import Users
 from hub_server.domain.vouchers import Vouchers
 from hub_server.errors import Refused
+from hub_server.fleet import COMPONENT as FLEET
 from hub_server.intake import Spool
 from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import HubPki
@@ -55,7 +56,7 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, FLEET)
 REPLICA_ID_FILE = "replica-id"
 
 

@@ -40,13 +40,14 @@ from hub_server.fleet.errors import (
 )
 from hub_server.fleet.mqtt import HubMqtt, HubMqttSettings
 from hub_server.fleet.rollouts import Wave
-from hub_server.fleet.schema import apply_schema
+from hub_server.fleet.schema import COMPONENT
 from hub_server.fleet.service import FleetAdminServicer, FleetDeviceServicer
 from hub_server.fleet.snmp import BLOCKING_ERROR_BITS, PrinterPoller, PrinterTarget
 
 __all__ = [
     "ALERT_KINDS",
     "BLOCKING_ERROR_BITS",
+    "COMPONENT",
     "AlertCondition",
     "AlertDispatcher",
     "AlertThresholds",
@@ -74,7 +75,6 @@ __all__ = [
     "Wave",
     "WebhookChannel",
     "acl_text",
-    "apply_schema",
     "grpc_status_for",
     "hub_client_certificate",
     "hub_username",

@@ -36,7 +36,6 @@ from hub_server.fleet.facts import (
     parse_presence,
     parse_state,
 )
-from hub_server.fleet.schema import apply_schema
 from hub_server.storage.base import Database, Tx
 
 __all__ = ["FleetComponent", "FleetStats", "Publisher"]
@@ -84,9 +83,10 @@ class _Message:
 
 
 class FleetComponent:
-    """See the module docstring. ``is_revoked`` answers from the PKI's revocation cache;
-    ``blocking_errors`` are the MFP error names that count as "in error" (the hub passes
-    ``mfp_adapters.mib.BLOCKING_ERROR_BITS``); ``on_alerts`` wakes the alert dispatcher."""
+    """See the module docstring. ``db`` is migrated with the fleet's component
+    (:data:`hub_server.fleet.COMPONENT`; the hub's databases are). ``is_revoked`` answers from the
+    PKI's revocation cache; ``blocking_errors`` are the MFP error names that count as "in error"
+    (the hub passes ``mfp_adapters.mib.BLOCKING_ERROR_BITS``); ``on_alerts`` wakes the alert dispatcher."""
 
     def __init__(
         self,
@@ -100,7 +100,6 @@ class FleetComponent:
         blocking_errors: frozenset[str] = frozenset(),
         on_alerts: Callable[[], None] = lambda: None,
     ) -> None:
-        apply_schema(db)
         self.db = db
         self.clock = clock
         self.thresholds = thresholds or AlertThresholds()

@@ -3,7 +3,8 @@
 Revocations live in the database (``pki_revocations``); every revocation also bumps the counter
 ``pki_state.revocation_version`` in the same transaction. Each replica's :class:`RevocationCache`
 holds the revoked serials that have not expired yet, and polls the counter every
-``poll_interval_s`` (1 s: one primary-key read). When it changed, the cache reads the whole set
+``poll_interval_s`` (1 s: one primary-key read); with them, the ids of the revoked devices (the
+fleet refuses their messages and sends them no commands). When it changed, the cache reads the whole set
 again, counter and set from one snapshot, so it never pairs a new counter with an old set.
 A revocation made on this replica refreshes at once (:meth:`RevocationCache.refresh`); one made
 on another replica is honoured here within one poll interval.
@@ -38,6 +39,7 @@ class RevocationCache:
         self.poll_interval_s = poll_interval_s
         self._version = -1
         self._revoked: frozenset[str] = frozenset()
+        self._revoked_devices: frozenset[str] = frozenset()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -54,6 +56,10 @@ class RevocationCache:
         """True when the certificate with this serial is revoked (as of the last refresh)."""
         return serial in self._revoked
 
+    def is_device_revoked(self, device_id: str) -> bool:
+        """True when the device was revoked and has not enrolled again (as of the last refresh)."""
+        return device_id in self._revoked_devices
+
     def refresh(self) -> bool:
         """Read the counter and, when it moved, the set; True when the set was reloaded.
         Safe from any thread."""
@@ -61,11 +67,13 @@ class RevocationCache:
         if version == self._version:
             return False
 
-        def read(tx: Tx) -> tuple[int, list[tuple[str, int]]]:
-            return store.revocation_version(tx), store.revoked_serials(tx, self._clock.now_us())
+        def read(tx: Tx) -> tuple[int, list[tuple[str, int]], list[str]]:
+            now_us = self._clock.now_us()
+            return store.revocation_version(tx), store.revoked_serials(tx, now_us), store.revoked_devices(tx)
 
-        self._version, revoked = self._db.read(read)
+        self._version, revoked, devices = self._db.read(read)
         self._revoked = frozenset(serial for serial, _ in revoked)
+        self._revoked_devices = frozenset(devices)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake)
         return True

@@ -142,6 +142,7 @@ def lock_device(tx: Tx, device_id: str, kind: str, now_us: int) -> Row:
 
 def reinstate_device(tx: Tx, device_id: str) -> None:
     tx.execute("UPDATE pki_devices SET revoked_us = NULL WHERE device_id = :id", {"id": device_id})
+    _bump_revocation_version(tx)  # revocation caches also hold the revoked devices
 
 
 def insert_certificate(tx: Tx, record: CertificateRecord) -> None:
@@ -213,6 +214,12 @@ def revoked_serials(tx: Tx, now_us: int) -> list[tuple[str, int]]:
         {"now": now_us},
     )
     return [(row["serial"], int(row["revoked_us"])) for row in rows]
+
+
+def revoked_devices(tx: Tx) -> list[str]:
+    """The ids of the devices revoked (and not enrolled again since)."""
+    rows = tx.execute("SELECT device_id FROM pki_devices WHERE revoked_us IS NOT NULL ORDER BY device_id")
+    return [row["device_id"] for row in rows]
 
 
 def device_certificates(tx: Tx, device_id: str) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from printgate import fleet_wire
 
 from hub_server.clock import FakeClock
+from hub_server.fleet import COMPONENT as FLEET
 from hub_server.fleet import (
     AlertDispatcher,
     AlertThresholds,
@@ -377,4 +378,4 @@ def test_submit_never_raises_on_garbage(fleet_fuzz: FleetComponent, topic: str, 
 def fleet_fuzz(tmp_path) -> FleetComponent:
     from hub_server.storage import open_database
 
-    return FleetComponent(open_database(f"sqlite:///{tmp_path / 'fuzz.db'}"), FakeClock())
+    return FleetComponent(open_database(f"sqlite:///{tmp_path / 'fuzz.db'}", [FLEET]), FakeClock())

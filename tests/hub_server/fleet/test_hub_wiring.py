@@ -1,0 +1,160 @@
+"""The fleet in a running hub: ``[fleet] enabled`` starts the component, its MQTT subscriber, the
+alert dispatcher and the sweeps; the two fleet services answer on the hub's TLS ports; a stopped
+hub leaves no fleet task behind. A real Mosquitto made from the hub's own PKI, a device enrolled
+through the real enrollment service, the admin over the admin port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import grpc
+import pytest
+from printgate.v1 import admin_pb2, fleet_pb2, fleet_pb2_grpc
+
+from hub_server.config import load_config
+from hub_server.server import start_hub
+from terminal_app.hub.enrollment import CredentialStore
+from terminal_app.telemetry import BrokerSettings, DeviceEvent, FleetClient, ReaderState, StateSnapshot
+from terminal_app.telemetry.backoff import Backoff
+from tests.fleet_hub import FleetHub
+from tests.fleet_rig import RecordingHandlers
+from tests.hub_server.conftest import hub_config
+
+pytestmark = pytest.mark.slow
+
+
+async def device_client(fleet_hub: FleetHub, device_id: str, handlers: RecordingHandlers) -> FleetClient:
+    state_dir = await fleet_hub.enroll(device_id)
+    credentials = CredentialStore(state_dir).current()
+    assert credentials is not None
+    settings = BrokerSettings.from_credentials(credentials, fleet_hub.broker.host, fleet_hub.broker.port)
+    client = FleetClient(
+        device_id, "terminal", settings, state_dir / "telemetry", handlers, backoff=Backoff(0.05, 0.5)
+    )
+    await client.start()
+    return client
+
+
+async def test_the_hub_serves_the_fleet_of_its_broker(fleet_hub: FleetHub) -> None:
+    handlers = RecordingHandlers()
+    client = await device_client(fleet_hub, "term-wired", handlers)
+    try:
+        client.publish_state(StateSnapshot(kind="terminal", reader=ReaderState("rdm6300", False)))
+        client.publish_event(DeviceEvent("reader_lost", "fault", {"driver": "rdm6300"}))
+        admin = fleet_hub.fleet_admin
+
+        async def listed() -> list[fleet_pb2.FleetDevice]:
+            reply = await admin.ListDevices(fleet_pb2.ListDevicesRequest(), metadata=fleet_hub.metadata)
+            return list(reply.devices)
+
+        async def online() -> bool:
+            return [(d.id, d.online) for d in await listed()] == [("term-wired", True)]
+
+        await fleet_hub.until(online, "device online in ListDevices")
+        detail = await admin.ShowDevice(fleet_pb2.DeviceRef(id="term-wired"), metadata=fleet_hub.metadata)
+        assert json.loads(detail.state_json)["reader"] == {"driver": "rdm6300", "present": False}
+
+        sent = await admin.SendCommand(
+            fleet_pb2.SendCommandRequest(
+                device_id="term-wired", verb="set_log_level", args_json='{"level": "DEBUG"}'
+            ),
+            metadata=fleet_hub.metadata,
+        )
+        assert sent.issued_by.startswith("admin-token-") and sent.status == "sent"
+
+        async def done() -> bool:
+            reply = await admin.GetCommand(fleet_pb2.CommandRef(id=sent.id), metadata=fleet_hub.metadata)
+            return bool(reply.status == "done")
+
+        await fleet_hub.until(done, "command done")
+        assert handlers.calls == [("set_log_level", ("DEBUG",))]
+    finally:
+        await client.stop(timeout_s=1)
+
+
+async def test_fleet_services_refuse_a_wrong_admin_token(fleet_hub: FleetHub) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await fleet_hub.fleet_admin.ListDevices(
+            fleet_pb2.ListDevicesRequest(), metadata=(("authorization", "Bearer not-a-token"),)
+        )
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_stopped_hub_leaves_no_fleet_task(fleet_hub: FleetHub) -> None:
+    running = fleet_hub.running
+    assert running.fleet is not None
+    tasks = list(running.fleet.tasks)
+    assert {task.get_name() for task in tasks} == {"fleet-intake", "fleet-sweeps", "fleet-alerts"}
+    await fleet_hub.stop_hub()
+    assert all(task.done() for task in tasks)
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("fleet-")]
+    assert not running.fleet.mqtt.connected.is_set()
+
+
+async def test_without_a_fleet_section_nothing_changes(tmp_path: Path) -> None:
+    running = await start_hub(hub_config(tmp_path / "hub"))
+    try:
+        assert running.fleet is None
+        channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{running.admin_port}",
+            grpc.ssl_channel_credentials((tmp_path / "hub" / "hub-ca.pem").read_bytes()),
+        )
+        async with channel:
+            with pytest.raises(grpc.aio.AioRpcError) as missing:
+                stub = fleet_pb2_grpc.FleetAdminServiceStub(channel)
+                await stub.ListDevices(fleet_pb2.ListDevicesRequest())
+        assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await running.stop(0)
+
+
+def test_the_fleet_section_is_read_and_needs_one_worker(tmp_path: Path) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text(
+        '[fleet]\nenabled = true\nbroker = "127.0.0.1:8883"\n[fleet.alerts]\noffline_after_s = 60\n'
+    )
+    assert load_config(path).fleet == {
+        "enabled": True,
+        "broker": "127.0.0.1:8883",
+        "alerts": {"offline_after_s": 60},
+    }
+    path.write_text("[hub]\nworkers = 2\n[fleet]\nenabled = true\n")
+    with pytest.raises(ValueError, match="workers = 1"):
+        load_config(path)
+
+
+async def test_a_revoked_device_gets_no_command_until_it_enrolls_again(fleet_hub: FleetHub) -> None:
+    handlers = RecordingHandlers()
+    client = await device_client(fleet_hub, "term-stolen", handlers)
+    admin = fleet_hub.fleet_admin
+    request = fleet_pb2.SendCommandRequest(
+        device_id="term-stolen", verb="set_log_level", args_json='{"level":"INFO"}'
+    )
+    try:
+
+        async def known() -> bool:
+            reply = await admin.ListDevices(fleet_pb2.ListDevicesRequest(), metadata=fleet_hub.metadata)
+            return [d.id for d in reply.devices] == ["term-stolen"]
+
+        await fleet_hub.until(known, "device known")
+        await fleet_hub.call_admin(
+            "RevokeTerminal", admin_pb2.RevokeTerminalRequest(terminal_id="term-stolen")
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await admin.SendCommand(request, metadata=fleet_hub.metadata)
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "revoked" in (refused.value.details() or "")
+    finally:
+        await client.stop(timeout_s=1)
+    await fleet_hub.enroll("term-stolen")  # a new token after the revocation reinstates it
+    revocations = fleet_hub.running.pki.revocations
+
+    async def reinstated() -> bool:
+        return not revocations.is_device_revoked("term-stolen")
+
+    await fleet_hub.until(reinstated, "the revocation cache polled")
+    sent = await admin.SendCommand(request, metadata=fleet_hub.metadata)
+    assert sent.status == "sent"
+    assert handlers.calls == []
