@@ -1,4 +1,5 @@
-"""``printgate admin``: every AdminService call from a shell or a script.
+"""``printgate admin``: every AdminService call (and those of KioskAdminService and
+FleetAdminService) from a shell or a script.
 
 Usage: ``printgate admin [--hub HOST:PORT] [--ca FILE] [--token-file PATH | --data-dir DIR]
 [--json] [--timeout-s S] GROUP VERB ...`` (the global options may also follow the verb).

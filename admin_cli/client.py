@@ -1,6 +1,6 @@
-"""Talking to the hub: AdminService and KioskAdminService calls over TLS pinned to the hub's CA,
-with the admin token and a deadline; gRPC failures turned into :mod:`admin_cli.errors`; and
-where the CA, the token and secrets come from."""
+"""Talking to the hub: AdminService, KioskAdminService and FleetAdminService calls over TLS
+pinned to the hub's CA, with the admin token and a deadline; gRPC failures turned into
+:mod:`admin_cli.errors`; and where the CA, the token and secrets come from."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
-from printgate.v1 import admin_pb2, admin_pb2_grpc, kiosk_pb2_grpc
+from printgate.v1 import admin_pb2, admin_pb2_grpc, fleet_pb2_grpc, kiosk_pb2_grpc
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
@@ -39,10 +39,12 @@ class AdminClient:
         self._stubs = {
             "admin": admin_pb2_grpc.AdminServiceStub(self._channel),
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
+            "fleet": fleet_pb2_grpc.FleetAdminServiceStub(self._channel),
         }
 
     def call(self, method: str, request: Message, service: str = "admin") -> Message:
-        """Run one RPC of AdminService (or ``service="kiosk"``: KioskAdminService)."""
+        """Run one RPC of AdminService (or ``service="kiosk"``: KioskAdminService, ``"fleet"``:
+        FleetAdminService)."""
         try:
             reply: Message = getattr(self._stubs[service], method)(
                 request, timeout=self.timeout_s, metadata=self._metadata

@@ -31,7 +31,7 @@ class Verb:
     render: Render
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
-    service: str = "admin"  # "kiosk": the call goes to KioskAdminService
+    service: str = "admin"  # "kiosk": KioskAdminService, "fleet": FleetAdminService
     stream: bool = False  # a server stream of chunks, joined into one reply
 
 

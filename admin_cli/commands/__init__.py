@@ -10,6 +10,7 @@ from admin_cli.commands import (
     cards,
     devices,
     enrollment,
+    fleet,
     groups,
     kiosks,
     prices,
@@ -36,4 +37,5 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     kiosks.add_verbs,
     printjobs.add_verbs,
     web.add_verbs,
+    fleet.add_verbs,
 )

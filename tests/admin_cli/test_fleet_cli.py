@@ -1,0 +1,128 @@
+"""``printgate admin fleet ...`` against a hub with ``[fleet] enabled`` and a real Mosquitto: a
+device (the real telemetry client with an enrolled certificate) publishes, the CLI lists and
+shows it, sends it a command recorded with the admin's name, and reads alerts and history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+from typing import Any
+
+import pytest
+
+from terminal_app.hub.enrollment import CredentialStore
+from terminal_app.telemetry import BrokerSettings, DeviceEvent, FleetClient, ReaderState, StateSnapshot
+from terminal_app.telemetry.backoff import Backoff
+from tests.admin_cli.test_admin_cli import Result, run_admin
+from tests.fleet_hub import FleetHub, fleet_hub
+from tests.fleet_rig import RecordingHandlers
+
+__all__ = ["fleet_hub"]
+
+pytestmark = pytest.mark.slow
+
+
+async def cli(hub: FleetHub, command: str, json_output: bool = True) -> Result:
+    """``printgate admin --hub ... --data-dir ... [--json] COMMAND`` in a thread (the hub runs on
+    this event loop)."""
+    login = ["--hub", hub.admin_address, "--data-dir", str(hub.config.data_dir)]
+    argv = [*login, *(["--json"] if json_output else []), *shlex.split(command)]
+    return await asyncio.to_thread(run_admin, argv)
+
+
+async def ok(hub: FleetHub, command: str) -> Any:
+    result = await cli(hub, command)
+    assert (result.code, result.err) == (0, ""), result
+    return result.json()
+
+
+async def start_device(hub: FleetHub, device_id: str, handlers: RecordingHandlers) -> FleetClient:
+    state_dir = await hub.enroll(device_id)
+    credentials = CredentialStore(state_dir).current()
+    assert credentials is not None
+    settings = BrokerSettings.from_credentials(credentials, hub.broker.host, hub.broker.port)
+    client = FleetClient(
+        device_id, "terminal", settings, state_dir / "telemetry", handlers, backoff=Backoff(0.05, 0.5)
+    )
+    await client.start()
+    return client
+
+
+async def test_list_show_command_alerts_and_history(fleet_hub: FleetHub) -> None:
+    handlers = RecordingHandlers()
+    client = await start_device(fleet_hub, "term-cli", handlers)
+    try:
+        client.publish_state(StateSnapshot(kind="terminal", reader=ReaderState("rdm6300", True)))
+
+        async def listed_online() -> bool:
+            devices = (await ok(fleet_hub, "fleet list"))["devices"]
+            return [(d["id"], d["online"], d["kind"]) for d in devices] == [("term-cli", True, "terminal")]
+
+        await fleet_hub.until(listed_online, "term-cli online in `fleet list`")
+        table = await cli(fleet_hub, "fleet list --offline", json_output=False)
+        assert (table.code, table.out) == (0, "(none)\n")
+
+        shown = await ok(fleet_hub, "fleet show term-cli")
+        assert shown["device"]["id"] == "term-cli"
+        assert json.loads(shown["state_json"])["reader"] == {"driver": "rdm6300", "present": True}
+
+        sent = await ok(
+            fleet_hub, "fleet command term-cli show_message 'text=Paper is on its way' duration_s=30"
+        )
+        assert (sent["verb"], sent["status"]) == ("show_message", "sent")
+        assert sent["issued_by"].startswith("admin-token-")
+
+        async def done() -> bool:
+            return bool((await ok(fleet_hub, f"fleet command-status {sent['id']}"))["status"] == "done")
+
+        await fleet_hub.until(done, "show_message done")
+        assert handlers.calls == [("show_message", ("Paper is on its way", 30))]
+
+        refused = await cli(fleet_hub, "fleet command term-cli set_log_level level=LOUD")
+        assert refused.code == 1 and refused.err.startswith("printgate admin: INVALID_ARGUMENT:"), refused
+        unknown = await cli(fleet_hub, "fleet command nobody set_log_level level=INFO")
+        assert unknown.code == 1 and "NOT_FOUND" in unknown.err, unknown
+        usage = await cli(fleet_hub, "fleet command term-cli set_log_level DEBUG")
+        assert usage.code == 2 and "NAME=VALUE" in usage.err
+
+        client.publish_state(StateSnapshot(kind="terminal", reader=ReaderState("rdm6300", False)))
+        client.publish_event(DeviceEvent("reader_lost", "fault", {"driver": "rdm6300"}))
+
+        async def history_has_event() -> bool:
+            entries = (await ok(fleet_hub, "fleet history term-cli --limit 50"))["entries"]
+            return any(
+                entry["kind"] == "event" and "reader_lost" in entry["summary_json"] for entry in entries
+            )
+
+        await fleet_hub.until(history_has_event, "reader_lost in history")
+        alerts = await ok(fleet_hub, "fleet alerts")
+        assert alerts == {"alerts": []}  # reader_missing waits reader_missing_after_s (60 s)
+    finally:
+        await client.stop(timeout_s=1)
+
+
+async def test_a_failed_command_exits_1(fleet_hub: FleetHub) -> None:
+    handlers = RecordingHandlers()
+    client = await start_device(fleet_hub, "term-bad", handlers)
+    try:
+
+        async def known() -> bool:
+            return bool((await ok(fleet_hub, "fleet list"))["devices"])
+
+        await fleet_hub.until(known, "device known")
+        sent = await ok(
+            fleet_hub,
+            "fleet command term-bad install_update url=https://u/b version=2.0-bad sha256=" + "a" * 64,
+        )
+
+        async def finished() -> bool:
+            result = await cli(fleet_hub, f"fleet command-status {sent['id']}")
+            return bool(result.json()["status"] == "failed")
+
+        await fleet_hub.until(finished, "install_update failed")
+        result = await cli(fleet_hub, f"fleet command-status {sent['id']}", json_output=False)
+        assert result.code == 1
+        assert result.err == f"printgate admin: command {sent['id']} failed: bundle signature refused\n"
+    finally:
+        await client.stop(timeout_s=1)
