@@ -1,38 +1,52 @@
-"""The device's central-configuration fetch (``FleetDeviceService.FetchConfig``, mutual TLS)."""
+"""The device's calls of ``FleetDeviceService`` (mutual TLS, the hub client's channel): fetch its
+central configuration, upload a diagnostics bundle."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
 
-import grpc
 from printgate.v1 import fleet_pb2, fleet_pb2_grpc
 
-from terminal_app.hub.channel import error_for_status
+from terminal_app.hub.channel import HubChannel
 from terminal_app.hub.values import FetchedConfig
 
-__all__ = ["FETCH_TIMEOUT_S", "Fetch", "fleet_config_fetcher"]
+__all__ = ["DIAGNOSTICS_MAX_BYTES", "Fetch", "FleetCalls"]
 
-FETCH_TIMEOUT_S = 15.0
+# The hub takes gRPC messages of up to 4 MiB (and stores bundles of up to 8 MiB): room for the frame.
+DIAGNOSTICS_MAX_BYTES = 4 * 1024 * 1024 - 64 * 1024
 Fetch = Callable[[str], Awaitable[FetchedConfig]]
 
 
-def fleet_config_fetcher(channel: grpc.aio.Channel) -> Fetch:
-    """A fetch function over the device's mutual-TLS channel to the hub; a failed call raises
-    the hub client's errors (``HubUnreachable`` is a ``ConnectionError``), a document that is not
-    a JSON object ``ValueError``."""
-    stub = fleet_pb2_grpc.FleetDeviceServiceStub(channel)
+class FleetCalls:
+    """``FleetDeviceService`` over the device's channel (its deadline, its error translation:
+    ``HubUnreachable`` is a ``ConnectionError``); follows a renewed certificate by itself."""
 
-    async def fetch(known_version: str) -> FetchedConfig:
-        try:
-            reply = await stub.FetchConfig(
-                fleet_pb2.FetchConfigRequest(known_version=known_version), timeout=FETCH_TIMEOUT_S
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise error_for_status(exc.code(), exc.details() or "") from None
+    def __init__(self, channel: HubChannel) -> None:
+        self.channel = channel
+
+    @property
+    def _stub(self) -> fleet_pb2_grpc.FleetDeviceServiceStub:
+        return self.channel.stub(fleet_pb2_grpc.FleetDeviceServiceStub)
+
+    async def fetch_config(self, known_version: str) -> FetchedConfig:
+        """The device's effective configuration at the hub; ``ValueError`` when the document
+        is not a JSON object."""
+        request = fleet_pb2.FetchConfigRequest(known_version=known_version)
+        reply: fleet_pb2.DeviceConfig = await self.channel.call(
+            self._stub.FetchConfig, request, "FetchConfig"
+        )
         document = json.loads(reply.document_json or "{}")
         if not isinstance(document, dict):
             raise ValueError("the hub's configuration is not a JSON object")
         return FetchedConfig(reply.version, document)
 
-    return fetch
+    async def upload_diagnostics(self, command_id: str, bundle: bytes) -> int:
+        """Upload a bundle for a ``collect_diagnostics`` command; the size the hub stored."""
+        if len(bundle) > DIAGNOSTICS_MAX_BYTES:
+            raise ValueError(f"diagnostics bundle of {len(bundle)} bytes is over {DIAGNOSTICS_MAX_BYTES}")
+        request = fleet_pb2.UploadDiagnosticsRequest(command_id=command_id, bundle=bundle)
+        reply: fleet_pb2.UploadDiagnosticsResponse = await self.channel.call(
+            self._stub.UploadDiagnostics, request, "UploadDiagnostics"
+        )
+        return int(reply.size_bytes)

@@ -73,6 +73,8 @@ class KioskSession:
 class KioskCore(SessionEngine[KioskState, KioskIntent]):
     """The kiosk engine's shared parts (see the module docstring)."""
 
+    NOTICE = KioskMessage.OPERATOR_NOTICE
+
     def __init__(
         self,
         *,

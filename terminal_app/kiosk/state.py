@@ -23,6 +23,7 @@ from terminal_app.session.intents import (
     PasswordEntered,
     PinEntered,
     SetLanguage,
+    ShowNotice,
     Touch,
 )
 
@@ -89,6 +90,7 @@ class KioskMessage(StrEnum):
     PANEL_FAULT = "panel_fault"  # reused meaning: the acceptors could not be inhibited
     DEVICE_DISABLED = "device_disabled"  # the hub refuses this kiosk: an admin revoked it
     REENROLL_REQUIRED = "reenroll_required"  # its certificate expired: a technician must enroll it again
+    OPERATOR_NOTICE = "operator_notice"  # an administrator's message (args: text)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ KioskIntent = (
     | Logout
     | Touch
     | DismissMessage
+    | ShowNotice
     | SetLanguage
     | StartRecharge
     | FinishRecharge

@@ -5,7 +5,8 @@ takes intents through :meth:`~SessionEngine.submit` and handles them one at a ti
 :meth:`~SessionEngine.run`, between its timers (:meth:`~SessionEngine.tick`). An exception in any
 handler or timer ends the session the safe way (:meth:`~SessionEngine._emergency_end`: the panel
 locked, the acceptors inhibited). A message shown with no session left expires after
-``message_s``. Touch, DismissMessage and SetLanguage mean the same on every device.
+``message_s``. Touch, DismissMessage, SetLanguage and ShowNotice mean the same on every device
+(each role names the notice's message key: ``NOTICE``).
 
 A failed identification is classified once (:func:`refusal`) and worded by each engine's own
 message keys (:class:`Refusals`): the terminal and the kiosk tell a locked account, an unknown
@@ -24,7 +25,14 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from terminal_app.errors import AccessDenied, HubCallError, HubUnreachable, NotRecognised
 from terminal_app.session.clock import Clock, SystemClock
-from terminal_app.session.intents import LANGUAGES, CardPresented, DismissMessage, SetLanguage, Touch
+from terminal_app.session.intents import (
+    LANGUAGES,
+    CardPresented,
+    DismissMessage,
+    SetLanguage,
+    ShowNotice,
+    Touch,
+)
 from terminal_app.session.observable import ObservableState
 
 __all__ = ["DEVICE_CHECK_S", "Refusal", "Refusals", "SessionEngine", "SessionState", "refusal"]
@@ -96,6 +104,8 @@ class Refusals(Generic[M]):
 
 class SessionEngine(ObservableState[S], Generic[S, I], abc.ABC):
     """The skeleton of the terminal's and the kiosk's engines (see the module docstring)."""
+
+    NOTICE: ClassVar[StrEnum]  # the role's message key of an operator notice (args: text)
 
     def __init__(self, initial: S, *, message_s: float, clock: Clock | None) -> None:
         super().__init__(initial)
@@ -190,7 +200,7 @@ class SessionEngine(ObservableState[S], Generic[S, I], abc.ABC):
         handler = self._handlers().get(type(intent))
         if handler is None:
             raise TypeError(f"not an intent of {type(self).__name__}: {intent!r}")
-        if not isinstance(intent, CardPresented):
+        if not isinstance(intent, CardPresented | ShowNotice):
             self._activity()
         await self._guarded(handler(intent), type(intent).__name__)
 
@@ -202,13 +212,22 @@ class SessionEngine(ObservableState[S], Generic[S, I], abc.ABC):
             await self._emergency_end()
 
     def _common_handlers(self) -> dict[type, Callable[[Any], Awaitable[None]]]:
-        return {Touch: self._on_touch, DismissMessage: self._on_dismiss, SetLanguage: self._on_set_language}
+        return {
+            Touch: self._on_touch,
+            DismissMessage: self._on_dismiss,
+            SetLanguage: self._on_set_language,
+            ShowNotice: self._on_show_notice,
+        }
 
     async def _on_touch(self, _intent: Touch) -> None:
         """Only restarts the countdown (done in dispatch)."""
 
     async def _on_dismiss(self, _intent: DismissMessage) -> None:
         self._message(None)
+
+    async def _on_show_notice(self, intent: ShowNotice) -> None:
+        self._message(self.NOTICE, text=intent.text)
+        self._message_until_s = self.clock.monotonic_s() + intent.duration_s
 
     async def _on_set_language(self, intent: SetLanguage) -> None:
         if intent.language in LANGUAGES:

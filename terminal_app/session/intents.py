@@ -18,6 +18,7 @@ __all__ = [
     "PasswordEntered",
     "PinEntered",
     "SetLanguage",
+    "ShowNotice",
     "Touch",
 ]
 
@@ -73,3 +74,12 @@ class Touch:
 @dataclass(frozen=True)
 class DismissMessage:
     """The user closed the message."""
+
+
+@dataclass(frozen=True)
+class ShowNotice:
+    """An operator's message for whoever stands at the device (the fleet's ``show_message``),
+    shown for ``duration_s``; it does not count as a touch."""
+
+    text: str
+    duration_s: float

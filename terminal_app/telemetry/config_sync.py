@@ -3,8 +3,8 @@ and keep the last good one.
 
 The hub tells a device of a new version with a ``reload_config`` command; the device's handler
 calls :meth:`ConfigSync.sync`, which fetches the effective document through the hub client
-(:func:`terminal_app.hub.fleet_config.fleet_config_fetcher`), runs the role's validator, applies it and
-stores it as the last good version (``config-good.json`` in the telemetry state directory). A
+(:meth:`terminal_app.hub.fleet_config.FleetCalls.fetch_config`), runs the role's validator,
+applies it and stores it as the last good version (``config-good.json`` in the telemetry state directory). A
 document that fails validation or whose application raises changes nothing: the device goes on
 with the last good version and answers ``failed`` with the reason. The version it runs goes into
 every state snapshot (``config_version``), so the hub sees which devices are behind.

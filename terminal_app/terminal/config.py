@@ -3,7 +3,8 @@
 Sections: ``[hub]`` (where its identity is kept, how it calls the hub), ``[reader]`` (driver,
 url, conversion chain), ``[mfp]`` (how copies are counted, SNMP address, FIH pins),
 ``[session]`` (language, timers), ``[prices]`` (copy price hints for the live cost),
-``[offline]`` (the offline policy and cache), ``[storage]`` (where the journal lives). Unknown
+``[offline]`` (the offline policy and cache), ``[storage]`` (where the journal lives), ``[fleet]``
+(the fleet's MQTT broker: :class:`~terminal_app.session.fleet.FleetSettings`). Unknown
 sections or keys are refused, so a typo cannot silently fall back to a default.
 """
 
@@ -15,18 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from terminal_app.errors import ConfigError
+from terminal_app.session.fleet import FleetSettings
 from terminal_app.terminal.settings import OfflinePolicy, TerminalSettings
 from terminal_app.terminal.state import PriceHints
 
 __all__ = [
+    "CENTRAL_SECTIONS",
     "FihPins",
     "HubSettings",
     "MfpSettings",
     "ReaderSettings",
     "TerminalConfig",
+    "central_settings",
     "config_from_document",
     "load_config",
 ]
+
+# What the hub's central configuration of a terminal may set (docs/fleet.md): the rest of
+# terminal.toml is what the terminal needs before it reaches the hub.
+CENTRAL_SECTIONS = ("session", "prices", "offline")
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class TerminalConfig:
     base_dir: Path  # the config file's folder: relative paths start here
     # [display], kept raw: the engine side never imports the UI (terminal_app.ui.settings parses it)
     display: dict[str, Any] = field(default_factory=dict)
+    fleet: FleetSettings = field(default_factory=FleetSettings)
+    document: dict[str, Any] = field(default_factory=dict)  # terminal.toml as read
 
     @property
     def store_path(self) -> Path:
@@ -125,7 +135,7 @@ _SESSION_KEYS = {
     "paper_size",
 }
 _OFFLINE_CACHE_KEYS = {"cache_ttl_s", "cache_max_users"}
-_SECTIONS = {"hub", "reader", "mfp", "session", "prices", "offline", "storage", "display"}
+_SECTIONS = {"hub", "reader", "mfp", "session", "prices", "offline", "storage", "display", "fleet"}
 
 
 def _take(cls: type, values: Any, section: str, allowed: set[str] | None = None) -> dict[str, Any]:
@@ -197,6 +207,8 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
     storage = _take(TerminalConfig, document.get("storage", {}), "storage", {"data_dir"})
     _check_type("", storage.get("data_dir", ""), "[storage] data_dir")
     hub = _build(HubSettings, _take(HubSettings, document.get("hub", {}), "hub"), "hub")
+    fleet = dict(_take(FleetSettings, document.get("fleet", {}), "fleet"))
+    fleet["log_files"] = tuple(fleet.get("log_files", ()))
     if hub.deadline_s <= 0 or hub.renew_check_s <= 0:
         raise ConfigError("[hub] deadline_s and renew_check_s must be more than 0")
     return TerminalConfig(
@@ -209,7 +221,23 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
         cache_max_users=int(cache.get("cache_max_users", 500)),
         base_dir=base,
         display=_display(document.get("display")),
+        fleet=_build(FleetSettings, fleet, "fleet"),
+        document=document,
     )
+
+
+def central_settings(config: TerminalConfig, central: dict[str, Any]) -> TerminalSettings:
+    """The settings with the hub's central configuration laid over terminal.toml, table by table
+    and key by key; :class:`ConfigError` for a document the terminal cannot use."""
+    unknown = set(central) - set(CENTRAL_SECTIONS)
+    if unknown:
+        raise ConfigError(f"central configuration: unknown section(s) {', '.join(sorted(unknown))}")
+    merged = dict(config.document)
+    for name, table in central.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"central configuration: [{name}] must be a table")
+        merged[name] = {**merged.get(name, {}), **table}
+    return config_from_document(merged, config.base_dir).settings
 
 
 def _display(table: Any) -> dict[str, Any]:

@@ -68,6 +68,15 @@ class PendingCard:
 class TerminalCore(SessionEngine[TerminalState, Intent]):
     """The terminal engine's shared parts (see the module docstring)."""
 
+    NOTICE = MessageKey.OPERATOR_NOTICE
+
+    def apply_settings(self, settings: TerminalSettings) -> None:
+        """Put new settings into force (central configuration): timers and rules from now on,
+        the price hints at once, the default language when the next session ends."""
+        self.settings = settings
+        self._message_s = settings.message_s
+        self._set(prices=settings.prices)
+
     def __init__(
         self,
         *,

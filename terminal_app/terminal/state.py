@@ -25,6 +25,7 @@ from terminal_app.session.intents import (
     PasswordEntered,
     PinEntered,
     SetLanguage,
+    ShowNotice,
     Touch,
 )
 
@@ -117,6 +118,7 @@ class MessageKey(StrEnum):
     JOB_TAKEN_BACK = "job_taken_back"  # args: colleague
     JOB_NOT_PASSED_ON = "job_not_passed_on"  # its document is gone, or it has all the colleagues it may
     COLLEAGUE_NOT_FOUND = "colleague_not_found"  # no active user of that name (any more)
+    OPERATOR_NOTICE = "operator_notice"  # an administrator's message (args: text)
 
 
 @dataclass(frozen=True)
@@ -380,4 +382,5 @@ Intent = (
     | StartCopy
     | Touch
     | DismissMessage
+    | ShowNotice
 )

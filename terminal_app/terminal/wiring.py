@@ -2,8 +2,9 @@
 
 :class:`Terminal` owns the pieces and the background tasks around the engine: the reader pump
 (card reads become :class:`CardPresented` intents), the printer-status poll (SNMP), the
-certificate renewal, and a log line per state change (the headless runner; the Kivy UI
-subscribes the same way). A terminal that was never enrolled does not start
+certificate renewal, fleet telemetry when ``[fleet] broker`` is set
+(:mod:`terminal_app.session.fleet`), and a log line per state change (the headless runner; the
+Kivy UI subscribes the same way). A terminal that was never enrolled does not start
 (:class:`~terminal_app.errors.ReenrollRequired`); one whose certificate expired starts and
 shows that it must be enrolled again.
 """
@@ -16,18 +17,30 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from mfp_adapters import CommunityAuth, FihPanelLock, MfpError, MfpSnmp, PanelLock, SnmpClient
+from mfp_adapters.mib import BLOCKING_ERROR_BITS
 from reader_drivers import CardReader, open_reader
 from terminal_app.errors import ConfigError, ReenrollRequired
 from terminal_app.hub import HubClient
-from terminal_app.hub.enrollment import DeviceEnrollment
+from terminal_app.hub.enrollment import Credentials, DeviceEnrollment
+from terminal_app.hub.fleet_config import FleetCalls
 from terminal_app.hub.renewal import CertificateRenewal
 from terminal_app.session.clock import Clock, SystemClock
+from terminal_app.session.fleet import (
+    DeviceCommands,
+    DeviceHooks,
+    FleetLink,
+    Observed,
+    software_version,
+)
+from terminal_app.session.intents import ShowNotice
 from terminal_app.session.reader import pump_cards
 from terminal_app.session.store import open_store
-from terminal_app.terminal.config import TerminalConfig
+from terminal_app.telemetry import BrokerSettings, ConfigSync, FleetClient
+from terminal_app.terminal.config import TerminalConfig, central_settings
 from terminal_app.terminal.copying import CopyCounter, PulseCopyCounter, SnmpCopyCounter
 from terminal_app.terminal.engine import TerminalEngine
 from terminal_app.terminal.journal import Journal
@@ -71,6 +84,7 @@ class Terminal:
     client: HubClient
     store: sqlite3.Connection
     renewal: CertificateRenewal
+    fleet: FleetLink | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _last_line: str = ""
 
@@ -90,6 +104,9 @@ class Terminal:
         ]
         if self.snmp is not None and self.config.mfp.status_poll_s > 0:
             self._tasks.append(asyncio.create_task(self._poll_status(), name="printer-status"))
+        if self.fleet is not None:
+            self.engine.subscribe(self._observe)
+            self._tasks.append(asyncio.create_task(self.fleet.run(), name="fleet-telemetry"))
         try:
             await self.engine.run()
         finally:
@@ -97,7 +114,14 @@ class Terminal:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if self.fleet is not None:
+                await self.fleet.stop()
             await self.reader.stop()
+
+    def _observe(self, state: TerminalState) -> None:
+        assert self.fleet is not None
+        errors = state.printer_errors if self.snmp is not None else None
+        self.fleet.observe(Observed(state.offline, state.pending_reports, errors))
 
     async def stop(self) -> None:
         """End a live session (panel locked, usage journaled), stop the engine, release devices."""
@@ -187,4 +211,54 @@ def build_terminal(
         convert=config.reader.convert or None,
         debounce_s=config.reader.debounce_s,
     )
-    return Terminal(config, engine, reader, panel, snmp, hub, store, renewal)
+    terminal = Terminal(config, engine, reader, panel, snmp, hub, store, renewal)
+    if config.fleet.enabled:
+        terminal.fleet = fleet_link(terminal, credentials)
+    return terminal
+
+
+def fleet_link(terminal: Terminal, credentials: Credentials) -> FleetLink:
+    """The terminal's telemetry client and command handlers (``[fleet]``, docs/fleet.md)."""
+    config, engine = terminal.config, terminal.engine
+    state_dir = config.data_dir / "telemetry"
+    calls = FleetCalls(terminal.client.channel)
+
+    def validate(document: dict[str, Any]) -> None:
+        central_settings(config, document)
+
+    def apply(document: dict[str, Any]) -> None:
+        engine.apply_settings(central_settings(config, document))
+
+    # config_applied / config_rejected go out as events (the client exists by then)
+    sync = ConfigSync(
+        state_dir, calls.fetch_config, validate, apply, lambda event: client.publish_event(event)
+    )
+    hooks = DeviceHooks(
+        show_notice=lambda text, duration_s: engine.submit(ShowNotice(text, duration_s)),
+        config_document=lambda: config.document,
+        restart=terminal.stop,  # the service manager starts it again (Restart=always)
+    )
+    version = software_version()
+    commands = DeviceCommands(
+        hooks, calls, sync, {"printgate": version}, tuple(Path(name) for name in config.fleet.log_files)
+    )
+    host, port = config.fleet.address
+    client = FleetClient(
+        credentials.device_id,
+        "terminal",
+        BrokerSettings.from_credentials(credentials, host, port),
+        state_dir,
+        commands,
+        software_version=version,
+    )
+    return FleetLink(
+        client,
+        terminal.reader,
+        config.reader.driver,
+        config.fleet,
+        version,
+        lambda: sync.version,
+        config.data_dir,
+        certificate_not_after_s=int(credentials.certificate.not_valid_after_utc.timestamp()),
+        blocking_errors=BLOCKING_ERROR_BITS,
+    )

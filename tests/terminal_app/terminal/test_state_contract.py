@@ -29,7 +29,8 @@ def test_screens_and_messages() -> None:
         "starting", "idle", "identifying", "second_factor", "select_project", "home", "releasing",
         "copying", "logging_out", "out_of_order", "disabled", "reenroll",
     ]  # fmt: skip
-    assert len(MessageKey) == 34 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    assert len(MessageKey) == 35 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    assert MessageKey.OPERATOR_NOTICE.value == "operator_notice"  # the fleet's show_message
     # a tapped card, a typed PIN and a typed password each have their own "not recognised"
     assert [key.value for key in MessageKey][:5] == [
         "card_not_recognised", "pin_not_recognised", "password_not_recognised", "card_linked",
@@ -42,7 +43,7 @@ def test_intents() -> None:
     assert names == [
         "CardPresented", "PinEntered", "PasswordEntered", "LinkCard", "Cancel", "Logout", "SelectProject",
         "SetLanguage", "ReleaseSelected", "ReleaseAll", "DeleteJobs", "StarJob",
-        "SearchColleagues", "PassJobOn", "StartCopy", "Touch", "DismissMessage",
+        "SearchColleagues", "PassJobOn", "StartCopy", "Touch", "DismissMessage", "ShowNotice",
     ]  # fmt: skip
     for kind in typing.get_args(state.Intent):
         assert dataclasses.is_dataclass(kind) and getattr(kind, "__dataclass_params__").frozen  # noqa: B009
