@@ -8,8 +8,9 @@ card reader (``[reader]``, optional) and cash journal (:mod:`terminal_app.kiosk.
 (the default) intents arrive as JSON lines on stdin and every state is written to stdout as one
 JSON line (:mod:`terminal_app.kiosk.control`): a test harness, a technician's console, or a UI in
 another process. Under systemd it reports ready at its first idle screen and feeds the watchdog
-from its loop, as the terminal does (:mod:`terminal_app.session.service`). SIGTERM/SIGINT finish
-a recharge, inhibit the acceptors and exit.
+from its loop, as the terminal does (:mod:`terminal_app.session.service`). With ``[fleet] broker``
+it publishes its state and events and takes remote commands (:mod:`terminal_app.kiosk.fleet`).
+SIGTERM/SIGINT finish a recharge, inhibit the acceptors and exit.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cash_devices import CashDeviceError, ReceiptPrinter, open_receipt_printer
-from reader_drivers import open_reader
+from reader_drivers import CardReader, open_reader
 from terminal_app.errors import ConfigError, ReenrollRequired
 from terminal_app.hub import HubClient
 from terminal_app.hub.enrollment import DeviceEnrollment
@@ -35,6 +36,7 @@ from terminal_app.hub.renewal import CertificateRenewal
 from terminal_app.kiosk.config import KioskConfig, load_kiosk_config
 from terminal_app.kiosk.control import parse_intent, state_json
 from terminal_app.kiosk.engine import KioskEngine
+from terminal_app.kiosk.fleet import kiosk_fleet_link, observe_kiosk
 from terminal_app.kiosk.journal import CashJournal
 from terminal_app.kiosk.state import KioskScreen, KioskState
 from terminal_app.kiosk.wiring import OpenAcceptors, open_acceptors
@@ -116,8 +118,14 @@ async def run_kiosk(config: KioskConfig, control: str) -> int:
         asyncio.create_task(watchdog(manager)),
         asyncio.create_task(renewal.run(), name="certificate-renewal"),
     ]
-    if config.reader:
-        helpers.append(asyncio.create_task(_pump_cards(engine, config.reader)))
+    reader = _open_reader(config.reader) if config.reader else None
+    if reader is not None:
+        helpers.append(asyncio.create_task(_pump_cards(engine, reader)))
+    fleet = None
+    if config.fleet.enabled:
+        fleet = kiosk_fleet_link(config, engine, hub, credentials, reader, engine.close)
+        engine.subscribe(observe_kiosk(fleet))
+        helpers.append(asyncio.create_task(fleet.run(), name="fleet-telemetry"))
     if control == "ui":
         helpers.append(asyncio.create_task(_window(engine, config.display)))
     try:
@@ -127,6 +135,8 @@ async def run_kiosk(config: KioskConfig, control: str) -> int:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if fleet is not None:
+            await fleet.stop()
         await _shutdown(engine, devices, hub, printer, journal)
     return 0
 
@@ -149,10 +159,14 @@ def _idle(state: KioskState) -> bool:
     return state.screen is KioskScreen.IDLE
 
 
-async def _pump_cards(engine: KioskEngine, reader_table: dict[str, Any]) -> None:
-    """Card reads from the ``[reader]`` become CardPresented intents."""
+def _open_reader(reader_table: dict[str, Any]) -> CardReader:
+    """The ``[reader]``'s card reader (not started yet)."""
     options = dict(reader_table)
-    reader = open_reader(options.pop("driver"), **options)
+    return open_reader(options.pop("driver"), **options)
+
+
+async def _pump_cards(engine: KioskEngine, reader: CardReader) -> None:
+    """Card reads become CardPresented intents."""
     async with reader:
         await pump_cards(reader, engine.submit)
 

@@ -25,6 +25,9 @@ kiosk.toml::
     width_px = 800
     height_px = 480
 
+    [fleet]                          # optional: fleet management (docs/fleet.md), as the terminal's
+    broker = "hub.example:8883"
+
     [[acceptor]]
     name = "coin"
     driver = "cctalk"
@@ -44,8 +47,12 @@ from typing import Any
 from terminal_app.errors import ConfigError
 from terminal_app.kiosk.settings import KioskSettings
 from terminal_app.kiosk.wiring import AcceptorConfig
+from terminal_app.session.fleet import FleetSettings
 
-__all__ = ["KioskConfig", "load_kiosk_config"]
+__all__ = ["CENTRAL_SECTIONS", "KioskConfig", "central_settings", "load_kiosk_config"]
+
+# What the hub's central configuration of a kiosk may set: its [kiosk] rules and timers.
+CENTRAL_SECTIONS = ("kiosk",)
 
 _SETTINGS_FIELDS = {f.name for f in fields(KioskSettings)}
 _HUB_KEYS = {"address", "state_dir", "deadline_s", "renew_check_s"}
@@ -66,6 +73,7 @@ class KioskConfig:
     renew_check_s: float = 3600.0
     reader: dict[str, Any] = dataclasses.field(default_factory=dict)
     display: dict[str, Any] = dataclasses.field(default_factory=dict)
+    fleet: FleetSettings = dataclasses.field(default_factory=FleetSettings)
 
 
 def load_kiosk_config(path: Path) -> KioskConfig:
@@ -75,7 +83,7 @@ def load_kiosk_config(path: Path) -> KioskConfig:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     hub, kiosk, printer = data.get("hub", {}), dict(data.get("kiosk", {})), data.get("printer", {})
-    unknown = set(data) - {"hub", "kiosk", "printer", "acceptor", "reader", "display"}
+    unknown = set(data) - {"hub", "kiosk", "printer", "acceptor", "reader", "display", "fleet"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
     journal = kiosk.pop("journal", "kiosk.db")
@@ -85,6 +93,12 @@ def load_kiosk_config(path: Path) -> KioskConfig:
         raise ConfigError(f"{path}: unknown [kiosk] key(s) {sorted(set(kiosk) - _SETTINGS_FIELDS)}")
     if "accept_values_minor" in kiosk:
         kiosk["accept_values_minor"] = tuple(kiosk["accept_values_minor"])
+    fleet = dict(data.get("fleet", {}))
+    if set(fleet) - {f.name for f in fields(FleetSettings)}:
+        raise ConfigError(
+            f"{path}: unknown [fleet] key(s) {sorted(set(fleet) - {f.name for f in fields(FleetSettings)})}"
+        )
+    fleet["log_files"] = tuple(fleet.get("log_files", ()))
     try:
         return KioskConfig(
             identity_dir=path.parent / hub.get("state_dir", "identity"),
@@ -98,11 +112,32 @@ def load_kiosk_config(path: Path) -> KioskConfig:
             renew_check_s=float(hub.get("renew_check_s", 3600.0)),
             reader=dict(data.get("reader", {})),
             display=dict(data.get("display", {})),
+            fleet=FleetSettings(**fleet),
         )
     except KeyError as exc:
         raise ConfigError(f"{path}: missing key {exc}") from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+
+
+def central_settings(config: KioskConfig, central: dict[str, Any]) -> KioskSettings:
+    """The settings with the hub's central ``kiosk`` table laid over kiosk.toml's, key by key;
+    :class:`ConfigError` for a document the kiosk cannot use."""
+    unknown = set(central) - set(CENTRAL_SECTIONS)
+    table = central.get("kiosk", {})
+    if unknown or not isinstance(table, dict):
+        raise ConfigError(f"central configuration: only a [kiosk] table, not {sorted(central)}")
+    if set(table) - _SETTINGS_FIELDS:
+        raise ConfigError(
+            f"central configuration: unknown [kiosk] key(s) {sorted(set(table) - _SETTINGS_FIELDS)}"
+        )
+    values = dict(table)
+    if "accept_values_minor" in values:
+        values["accept_values_minor"] = tuple(values["accept_values_minor"])
+    try:
+        return dataclasses.replace(config.settings, **values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"central configuration: {exc}") from exc
 
 
 def _acceptor(table: dict[str, Any]) -> AcceptorConfig:

@@ -75,6 +75,12 @@ class KioskCore(SessionEngine[KioskState, KioskIntent]):
 
     NOTICE = KioskMessage.OPERATOR_NOTICE
 
+    def apply_settings(self, settings: KioskSettings) -> None:
+        """Put new settings into force (central configuration): timers and rules from now on,
+        the default language when the next session ends."""
+        self.settings = settings
+        self._message_s = settings.message_s
+
     def __init__(
         self,
         *,

@@ -16,7 +16,8 @@ the enrolled certificate as its identity) and
 The engine tells it what it watches through :meth:`FleetLink.observe`, called from the engine's
 state subscription: it only compares and hands messages to the client's buffer, which another
 thread sends, so a card tap never waits on the network. The reader's presence is polled from
-its health every ``reader_check_s``.
+its health every ``reader_check_s``; until the reader's first attempt to open its device ends it
+is neither present nor missing (the snapshot says nothing of it).
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ class FleetLink:
     """One device's telemetry beside its engine (see the module docstring)."""
 
     client: FleetClient
-    reader: CardReader
+    reader: CardReader | None  # None: a kiosk without a card reader
     reader_driver: str
     settings: FleetSettings
     software_version: str
@@ -212,6 +213,7 @@ class FleetLink:
     _observed: Observed | None = None
     _reader_present: bool | None = None
     _started_s: float = 0.0
+    _published_config: str | None = None
     _next_state_s: float = 0.0
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -238,6 +240,8 @@ class FleetLink:
         self.client.publish_event(event)
 
     def _check_reader(self) -> None:
+        if self.reader is None or self.reader.health.state is HealthState.CONNECTING:
+            return  # its first attempt is under way: neither there nor missing yet
         present = self.reader.health.state is HealthState.READY
         before, self._reader_present = self._reader_present, present
         if before is None:
@@ -252,7 +256,7 @@ class FleetLink:
 
     def snapshot(self) -> StateSnapshot:
         """The device's state now."""
-        observed = self._observed
+        observed, present = self._observed, self._reader_present
         mfp = None
         if observed is not None and observed.mfp_errors is not None:
             blocked = set(observed.mfp_errors) & self.blocking_errors
@@ -266,7 +270,7 @@ class FleetLink:
             software=SoftwareState(self.software_version),
             uptime_s=int(self.monotonic() - self._started_s),
             config_version=self.config_version(),
-            reader=ReaderState(self.reader_driver, bool(self._reader_present)),
+            reader=None if present is None else ReaderState(self.reader_driver, present),
             mfp=mfp,
             journal_backlog=observed.journal_backlog if observed else None,
             certificate_not_after_s=self.certificate_not_after_s,
@@ -281,10 +285,14 @@ class FleetLink:
         while True:
             self._check_reader()
             now = self.monotonic()
+            if self.config_version() != self._published_config:  # a reload_config applied
+                self._changed.set()
             if self._changed.is_set() or now >= self._next_state_s:
                 self._changed.clear()
                 self._next_state_s = now + self.settings.state_interval_s
-                self.client.publish_state(self.snapshot())
+                snapshot = self.snapshot()
+                self._published_config = snapshot.config_version
+                self.client.publish_state(snapshot)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self.settings.reader_check_s)
 

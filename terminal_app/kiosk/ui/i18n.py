@@ -53,7 +53,7 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
             "This kiosk must be enrolled again: its certificate has expired. "
             "Ask the administrator for a new enrollment token."
         ),
-        KioskMessage.OPERATOR_NOTICE: "{text}",
+        KioskMessage.OPERATOR_NOTICE: "Notice: {text}",
     },
     "de": {
         KioskMessage.CARD_NOT_RECOGNISED: "Karte, PIN oder Anmeldung nicht erkannt.",
@@ -91,7 +91,7 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
             "Dieses Gerät muss neu registriert werden: Sein Zertifikat ist abgelaufen. "
             "Bitte beim Administrator ein neues Registrierungs-Token anfordern."
         ),
-        KioskMessage.OPERATOR_NOTICE: "{text}",
+        KioskMessage.OPERATOR_NOTICE: "Hinweis: {text}",
     },
 }
 

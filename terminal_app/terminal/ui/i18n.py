@@ -65,7 +65,7 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.JOB_TAKEN_BACK: "{colleague} can no longer print this job.",
         MessageKey.JOB_NOT_PASSED_ON: "This job cannot be passed on.",
         MessageKey.COLLEAGUE_NOT_FOUND: "No such colleague.",
-        MessageKey.OPERATOR_NOTICE: "{text}",
+        MessageKey.OPERATOR_NOTICE: "Notice: {text}",
     },
     "de": {
         MessageKey.CARD_NOT_RECOGNISED: "Karte nicht erkannt.",
@@ -117,7 +117,7 @@ _MESSAGES: dict[str, dict[MessageKey, str]] = {
         MessageKey.JOB_TAKEN_BACK: "{colleague} kann diesen Auftrag nicht mehr drucken.",
         MessageKey.JOB_NOT_PASSED_ON: "Dieser Auftrag kann nicht weitergegeben werden.",
         MessageKey.COLLEAGUE_NOT_FOUND: "Diese Person gibt es nicht.",
-        MessageKey.OPERATOR_NOTICE: "{text}",
+        MessageKey.OPERATOR_NOTICE: "Hinweis: {text}",
     },
 }
 
