@@ -37,6 +37,16 @@ def register_hub(parser: argparse.ArgumentParser) -> None:
         help="rename the user named exactly OLD (and their accounts) and exit without serving:"
         " resolves usernames that differ only in case, which the hub refuses to start with",
     )
+    parser.add_argument(
+        "--write-broker-files",
+        type=Path,
+        metavar="DIR",
+        help="write the fleet's Mosquitto set-up for [fleet] broker (config, ACL, certificates, CRL)"
+        " from the hub's PKI into DIR and exit without serving (docs/fleet.md)",
+    )
+    parser.add_argument(
+        "--broker-user", help="with --write-broker-files: the user the broker runs as (its config's 'user')"
+    )
     parser.set_defaults(func=run_hub)
 
 
@@ -47,6 +57,8 @@ def run_hub(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.rename_user:
         return _rename_user(args)
+    if args.write_broker_files:
+        return _write_broker_files(args)
     config = load_config(
         args.config,
         listen=args.listen,
@@ -58,6 +70,15 @@ def run_hub(args: argparse.Namespace) -> int:
         lpd_listen=args.lpd_listen,
     )
     asyncio.run(serve(config, args.ready_file))
+    return 0
+
+
+def _write_broker_files(args: argparse.Namespace) -> int:
+    from hub_server.server import write_fleet_broker_files
+
+    config = load_config(args.config, data_dir=args.data_dir)
+    files = write_fleet_broker_files(config, args.write_broker_files, args.broker_user)
+    print(f"broker set-up written: mosquitto -c {files.config}")
     return 0
 
 

@@ -51,6 +51,7 @@ from hub_server.errors import DeviceRefused, HubError
 from hub_server.fleet import (
     BLOCKING_ERROR_BITS,
     AlertDispatcher,
+    BrokerFiles,
     FleetAdminServicer,
     FleetComponent,
     FleetConfig,
@@ -60,6 +61,7 @@ from hub_server.fleet import (
     PrinterPoller,
     hub_client_certificate,
     hub_username,
+    write_broker_files,
 )
 from hub_server.intake import (
     IntakeConfig,
@@ -512,6 +514,31 @@ def fleet_mqtt_settings(config: HubConfig, fleet: FleetConfig, pki: HubPki) -> H
     ca_path.write_bytes(pki.material.trust_bundle_pem())
     host, port = fleet.broker_address
     return HubMqttSettings(host, port, ca_path, certificate_path, key_path, hub_username(fleet.replica))
+
+
+def write_fleet_broker_files(config: HubConfig, directory: Path, run_as: str | None = None) -> BrokerFiles:
+    """Write the Mosquitto set-up of ``[fleet] broker`` from the hub's PKI (made now on a first
+    start): configuration, ACL, CA, the hub's server certificate and key for the listener, the
+    CRL (docs/fleet.md). ``run_as`` is the broker's ``user`` line (None: its default)."""
+    fleet = FleetConfig.from_toml(config.fleet)
+    clock = SystemClock()
+    db = prepare(config, clock)
+    try:
+        secret = load_or_create_secret(config.data_dir / SECRET_FILE)
+        pki = HubPki(pki_config(config), db, clock, enrollment_token_key(secret))
+        host, port = fleet.broker_address
+        return write_broker_files(
+            directory,
+            pki.material,
+            pki.revocation_list_pem(),
+            host,
+            port,
+            clock.now_us(),
+            run_as=run_as,
+            replicas=(fleet.replica,),
+        )
+    finally:
+        db.close()
 
 
 def start_fleet(

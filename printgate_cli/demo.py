@@ -10,6 +10,9 @@ process and spoken to over its real wire:
   releases to;
 * a simulated RDM6300 card reader on a pty (``printgate sim reader``);
 * a switchable network link between terminal and hub (to pull the network);
+* a private Mosquitto (TLS from the hub's CA, client certificates, the fleet ACL, written by
+  ``printgate hub --write-broker-files``): the terminal publishes its state and events, the hub's
+  fleet component watches them (``printgate admin fleet list``);
 * the terminal itself in this process, enrolled with a one-time token (``printgate terminal
   enroll``) and calling the hub over mutual TLS with its own certificate: the real reader
   driver, SNMP copy metering, the session engine, and the Kivy window (or ``--headless``: a
@@ -277,11 +280,13 @@ class DemoSite:
     admin_port: int = field(default_factory=_free_port)
     ipp_port: int = field(default_factory=_free_port)
     web_port: int = field(default_factory=_free_port)
+    mqtt_port: int = field(default_factory=_free_port)
     web_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     mfp_ports: dict[str, int] = field(
         default_factory=lambda: {k: _free_port() for k in ("snmp", "raw", "lpd", "ipp")}
     )
     hub: subprocess.Popen[bytes] | None = None
+    broker: subprocess.Popen[bytes] | None = None
     mfp: DeviceProcess | None = None
     reader: DeviceProcess | None = None
     network: NetworkSwitch | None = None
@@ -354,7 +359,9 @@ class DemoSite:
             f'[print]\nipp_listen = "127.0.0.1:{self.ipp_port}"\n'
             f'[web]\nlisten = "127.0.0.1:{self.web_port}"\n'
             f'[print.printer_snmp]\n{PRINTER} = "127.0.0.1:{self.mfp_ports["snmp"]}"\n'
+            f'[fleet]\nenabled = true\nbroker = "127.0.0.1:{self.mqtt_port}"\n'
         )
+        self._start_broker(config)
         ready = self.data_dir / "hub.ready"
         self.hub = subprocess.Popen(
             [
@@ -377,6 +384,33 @@ class DemoSite:
             if self.hub.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the hub did not start; see {self.data_dir / 'hub.log'}")
             time.sleep(0.05)
+
+    def _start_broker(self, hub_config: Path) -> None:
+        """The fleet's Mosquitto, configured from the hub's PKI (made here, before the hub starts)."""
+        directory = self.data_dir / "broker"
+        command = [sys.executable, "-m", "printgate_cli", "hub", "--config", str(hub_config)]
+        command += ["--write-broker-files", str(directory), "--log-level", "WARNING"]
+        if os.geteuid() == 0:  # as root mosquitto would switch to its own user, who cannot read the key
+            command += ["--broker-user", "root"]
+        written = subprocess.run(command, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
+        if written.returncode != 0:
+            raise RuntimeError(f"the broker's files were not written: {written.stderr.strip()}")
+        self.broker = subprocess.Popen(
+            ["mosquitto", "-c", str(directory / "mosquitto.conf")],
+            stdout=(self.data_dir / "mosquitto.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.mqtt_port), timeout=1).close()
+                return
+            except OSError:
+                if self.broker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"mosquitto did not start; see {self.data_dir / 'mosquitto.log'}"
+                    ) from None
+                time.sleep(0.05)
 
     async def _admin(self, method: str, request: Any) -> Any:
         assert self.channel is not None
@@ -490,6 +524,7 @@ class DemoSite:
             f'[session]\nlanguage = "{self.language}"\nidle_timeout_s = 120\ncopy_poll_s = 0.5\n'
             f"replay_interval_s = 2.0\n"
             f'[storage]\ndata_dir = "terminal"\n'
+            f'[fleet]\nbroker = "127.0.0.1:{self.mqtt_port}"\nreader_check_s = 0.5\n'
         )
         return path
 
@@ -551,9 +586,10 @@ class DemoSite:
         for device in (self.reader, self.mfp):
             if device is not None:
                 device.stop()
-        if self.hub is not None and self.hub.poll() is None:
-            self.hub.terminate()
-            self.hub.wait(20)
+        for process in (self.hub, self.broker):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(20)
 
 
 def _money(cents: int | None) -> str:
@@ -699,6 +735,11 @@ async def _serve(args: argparse.Namespace) -> int:
             f"{site.web_url}/portal/ ({', '.join(p.username for p in USERS)}); "
             f"this run's password for all of them is in {site.web_password_file}; "
             f"the certificate is issued by the hub's own CA, {site.hub_ca_file}",
+            flush=True,
+        )
+        print(
+            f"printgate demo: fleet broker 127.0.0.1:{site.mqtt_port} (MQTT over TLS); the fleet: printgate "
+            f"admin --hub 127.0.0.1:{site.admin_port} --data-dir {site.data_dir / 'hub'} fleet list",
             flush=True,
         )
         run = asyncio.create_task(site.terminal.run(), name="terminal")

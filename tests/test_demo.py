@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +52,14 @@ def test_headless_demo_walk_ends_with_exact_balances(tmp_path: Path) -> None:
         line.startswith("printgate demo: web console https://127.0.0.1:") and str(password_file) in line
         for line in lines
     )
+    # the terminal published to the fleet's broker, and the hub kept what it said
+    assert any(line.startswith("printgate demo: fleet broker 127.0.0.1:") for line in lines)
+    with contextlib.closing(sqlite3.connect(site / "hub" / "hub.db")) as hub_db:
+        devices = hub_db.execute(
+            "SELECT device_id, kind, source, online, json_extract(state_json, '$.reader.present')"
+            " FROM fleet_devices"
+        )
+        assert devices.fetchall() == [("demo-terminal-1", "terminal", "mqtt", 0, 1)]  # a clean stop
+        events = {row[0] for row in hub_db.execute("SELECT type FROM fleet_events")}
+    # the walk pulls the network between terminal and hub, and the journal replays after it
+    assert {"started", "hub_unreachable", "hub_reachable", "journal_replayed"} <= events
