@@ -57,7 +57,8 @@ async def test_list_show_command_alerts_and_history(fleet_hub: FleetHub) -> None
 
         async def listed_online() -> bool:
             devices = (await ok(fleet_hub, "fleet list"))["devices"]
-            return [(d["id"], d["online"], d["kind"]) for d in devices] == [("term-cli", True, "terminal")]
+            listed = [(d["id"], d["online"], d["kind"]) for d in devices] == [("term-cli", True, "terminal")]
+            return listed and (await ok(fleet_hub, "fleet show term-cli"))["state_json"] not in ("", "{}")
 
         await fleet_hub.until(listed_online, "term-cli online in `fleet list`")
         table = await cli(fleet_hub, "fleet list --offline", json_output=False)

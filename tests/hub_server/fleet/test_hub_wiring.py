@@ -50,7 +50,10 @@ async def test_the_hub_serves_the_fleet_of_its_broker(fleet_hub: FleetHub) -> No
             return list(reply.devices)
 
         async def online() -> bool:
-            return [(d.id, d.online) for d in await listed()] == [("term-wired", True)]
+            if [(d.id, d.online) for d in await listed()] != [("term-wired", True)]:
+                return False
+            shown = await admin.ShowDevice(fleet_pb2.DeviceRef(id="term-wired"), metadata=fleet_hub.metadata)
+            return "reader" in json.loads(shown.state_json or "{}")
 
         await fleet_hub.until(online, "device online in ListDevices")
         detail = await admin.ShowDevice(fleet_pb2.DeviceRef(id="term-wired"), metadata=fleet_hub.metadata)

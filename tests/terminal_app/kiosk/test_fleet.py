@@ -66,9 +66,10 @@ async def test_a_kiosk_under_fleet_management(site: FleetKiosk) -> None:
 
     async def online() -> bool:
         devices = (await ok(hub, "fleet list --kind kiosk"))["devices"]
-        return [(d["id"], d["online"]) for d in devices] == [(KIOSK, True)]
+        listed = [(d["id"], d["online"]) for d in devices] == [(KIOSK, True)]
+        return listed and bool(await site.device_state())
 
-    await hub.until(online, "the kiosk online")
+    await hub.until(online, "the kiosk online with its state")
     state = await site.device_state()
     assert state["kind"] == "kiosk" and state["journal_backlog"] == 0
     assert "reader" not in state and "mfp" not in state  # no [reader], no MFP
@@ -79,9 +80,13 @@ async def test_a_kiosk_under_fleet_management(site: FleetKiosk) -> None:
         shown = site.kiosk.state()
         return shown.get("message") == "operator_notice"
 
-    await hub.until(notice_shown, f"the notice on the kiosk ({site.kiosk.diagnosis()})")
+    await hub.until(notice_shown, "the notice on the kiosk")
     assert ["text", "Coins only today"] in site.kiosk.state()["message_args"]
-    assert (await ok(hub, f"fleet command-status {sent['id']}"))["status"] == "done"
+
+    async def answered_done() -> bool:  # the notice shows before the hub has the kiosk's answer
+        return bool((await ok(hub, f"fleet command-status {sent['id']}"))["status"] == "done")
+
+    await hub.until(answered_done, "show_message answered done")
 
     # central configuration: a valid version is applied and reported back as its version
     await hub.fleet_admin.PutConfig(
@@ -110,7 +115,11 @@ async def test_a_kiosk_under_fleet_management(site: FleetKiosk) -> None:
         return any(e["kind"] == "event" and "config_rejected" in e["summary_json"] for e in entries)
 
     await hub.until(rejected, "config_rejected")
+
+    async def answered_failed() -> bool:  # the event goes out before the answer
+        commands = (await ok(hub, f"fleet show {KIOSK}"))["recent_commands"]
+        reloads = [c["status"] for c in commands if c["verb"] == "reload_config"]
+        return reloads[:2] == ["failed", "done"]  # newest first
+
+    await hub.until(answered_failed, "the invalid configuration answered failed")
     assert (await site.device_state())["config_version"] == wanted
-    commands = (await ok(hub, f"fleet show {KIOSK}"))["recent_commands"]
-    reloads = [c for c in commands if c["verb"] == "reload_config"]
-    assert [c["status"] for c in reloads][:2] == ["failed", "done"]  # newest first

@@ -219,11 +219,16 @@ async def test_a_terminal_under_fleet_management(site: FleetSite) -> None:
     assert config["reader"]["driver"] == "rdm6300"
 
     # the broker goes away: a card tap still logs in (telemetry waits in its buffer)
+    session = (await state(hub))["session"]
     hub.broker.stop()
     site.reader.tap(ALICE_CARD)
     await site.logged("user=alice", "alice logged in while the broker is down")
     hub.broker.start()
-    await hub.until(online_with_reader, "back online after the broker restarted")
+
+    async def reconnected() -> bool:  # a new connection sends its state again, with a new session
+        return bool((await state(hub)).get("session", 0) > session) and await online_with_reader()
+
+    await hub.until(reconnected, "back online after the broker restarted")
 
     # SIGKILL: the broker's last will marks it offline
     os.kill(site.process.pid, signal.SIGKILL)
