@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import grpc
 import pytest
@@ -18,7 +21,8 @@ from hub_server.server import start_hub
 from terminal_app.hub.enrollment import CredentialStore
 from terminal_app.telemetry import BrokerSettings, DeviceEvent, FleetClient, ReaderState, StateSnapshot
 from terminal_app.telemetry.backoff import Backoff
-from tests.fleet_hub import FleetHub
+from tests.conftest import free_tcp_port
+from tests.fleet_hub import FleetHub, start_fleet_hub
 from tests.fleet_rig import RecordingHandlers
 from tests.hub_server.conftest import hub_config
 
@@ -161,3 +165,58 @@ async def test_a_revoked_device_gets_no_command_until_it_enrolls_again(fleet_hub
     sent = await admin.SendCommand(request, metadata=fleet_hub.metadata)
     assert sent.status == "sent"
     assert handlers.calls == []
+
+
+class Webhook(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[str, dict[str, Any]]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Webhook.received.append((self.headers["Idempotency-Key"], json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+async def test_the_running_hub_delivers_alerts_by_webhook(tmp_path: Path) -> None:
+    Webhook.received = []
+    port = free_tcp_port()
+    server = HTTPServer(("127.0.0.1", port), Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    hub = await start_fleet_hub(
+        tmp_path,
+        alerts={"reader_missing_after_s": 0, "webhook_url": f"http://127.0.0.1:{port}/alerts"},
+    )
+    client = await device_client(hub, "term-hook", RecordingHandlers())
+    try:
+        client.publish_state(StateSnapshot(kind="terminal", reader=ReaderState("rdm6300", False)))
+
+        async def raised() -> bool:
+            return len(Webhook.received) == 1
+
+        await hub.until(raised, "the raised alert delivered")
+        client.publish_state(StateSnapshot(kind="terminal", reader=ReaderState("rdm6300", True)))
+
+        async def cleared() -> bool:
+            return len(Webhook.received) == 2
+
+        await hub.until(cleared, "the cleared alert delivered")
+        keys = [key for key, _ in Webhook.received]
+        documents = [(d["transition"], d["kind"], d["device_id"]) for _, d in Webhook.received]
+        assert documents == [
+            ("raised", "reader_missing", "term-hook"),
+            ("cleared", "reader_missing", "term-hook"),
+        ]
+        assert keys == [
+            f"{Webhook.received[0][1]['alert_id']}:raised",
+            f"{Webhook.received[0][1]['alert_id']}:cleared",
+        ]
+    finally:
+        await client.stop(timeout_s=1)
+        await hub.stop_hub()
+        hub.broker.stop()
+        server.shutdown()
+        server.server_close()
