@@ -62,6 +62,7 @@ from hub_server.fleet import (
     hub_client_certificate,
     hub_username,
     write_broker_files,
+    write_crl,
 )
 from hub_server.intake import (
     IntakeConfig,
@@ -541,6 +542,19 @@ def write_fleet_broker_files(config: HubConfig, directory: Path, run_as: str | N
         db.close()
 
 
+async def keep_broker_crl(pki: HubPki, path: Path, poll_s: float = 1.0) -> None:
+    """Write the broker's CRL at start and after every revocation this hub learns of (its own or
+    another replica's), until cancelled; the broker reads it again on SIGHUP (docs/fleet.md)."""
+    written = None
+    while True:
+        version = pki.revocations.version
+        if version != written:
+            write_crl(path, await asyncio.to_thread(pki.revocation_list_pem))
+            written = version
+            log.info("fleet: broker CRL written to %s (revocation version %d)", path, version)
+        await asyncio.sleep(poll_s)
+
+
 def start_fleet(
     config: HubConfig, db: Database, clock: Clock, pki: HubPki, fleet: FleetConfig
 ) -> RunningFleet:
@@ -568,6 +582,8 @@ def start_fleet(
     ]
     if poller.printers:
         tasks.append(loop.create_task(poller.run(), name="fleet-snmp"))
+    if fleet.crl_file:
+        tasks.append(loop.create_task(keep_broker_crl(pki, Path(fleet.crl_file)), name="fleet-crl"))
     mqtt.start()
     log.info("fleet: subscribing at %s as %s", fleet.broker, hub_username(fleet.replica))
     return RunningFleet(component, mqtt, dispatcher, poller, tasks)

@@ -7,6 +7,7 @@ replica = "fleet"             # this hub's name at the broker: printgate-hub@<re
 sweep_interval_s = 15         # time-based alerts, command time-outs, roll-outs
 snmp_poll_s = 60              # printers without a terminal
 snmp_community = "public"
+crl_file = ""                 # keep the broker's crlfile current here (its .path unit reloads it)
 
 [fleet.printers]              # printer name (its fleet id) -> SNMP agent "host[:port]"
 "floor-2-east" = "10.0.0.12"
@@ -61,6 +62,7 @@ class FleetConfig:
     sweep_interval_s: float = 15.0
     snmp_poll_s: float = 60.0
     snmp_community: str = "public"
+    crl_file: str = ""
     printers: dict[str, str] = field(default_factory=dict)
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     webhook_url: str = ""

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import grpc
 import pytest
+from cryptography import x509
 from printgate.v1 import admin_pb2, fleet_pb2, fleet_pb2_grpc
 
 from hub_server.config import load_config
@@ -23,8 +24,9 @@ from terminal_app.telemetry import BrokerSettings, DeviceEvent, FleetClient, Rea
 from terminal_app.telemetry.backoff import Backoff
 from tests.conftest import free_tcp_port
 from tests.fleet_hub import FleetHub, start_fleet_hub
-from tests.fleet_rig import RecordingHandlers
+from tests.fleet_rig import DeviceFiles, RecordingHandlers
 from tests.hub_server.conftest import hub_config
+from tests.hub_server.fleet.test_broker import mosquitto_pub
 
 pytestmark = pytest.mark.slow
 
@@ -220,3 +222,33 @@ async def test_the_running_hub_delivers_alerts_by_webhook(tmp_path: Path) -> Non
         hub.broker.stop()
         server.shutdown()
         server.server_close()
+
+
+async def test_the_hub_keeps_the_brokers_crl_and_a_revoked_device_is_refused(tmp_path: Path) -> None:
+    hub = await start_fleet_hub(tmp_path / "site", crl_file=str(tmp_path / "site" / "broker" / "crl.pem"))
+    try:
+        files = {}
+        for device_id in ("term-stolen", "term-kept"):
+            credentials = CredentialStore(await hub.enroll(device_id)).current()
+            assert credentials is not None
+            files[device_id] = DeviceFiles(
+                device_id, credentials.key_path, credentials.certificate_path, credentials.anchor_path
+            )
+        topic = "printgate/v1/devices/term-stolen/status"
+        assert mosquitto_pub(hub.broker, files["term-stolen"], topic).returncode == 0
+        await hub.call_admin("RevokeTerminal", admin_pb2.RevokeTerminalRequest(terminal_id="term-stolen"))
+        serial = x509.load_pem_x509_certificate(files["term-stolen"].certificate.read_bytes()).serial_number
+
+        async def in_crl() -> bool:
+            crl = x509.load_pem_x509_crl(hub.broker.files.crl.read_bytes())
+            return crl.get_revoked_certificate_by_serial_number(serial) is not None
+
+        await hub.until(in_crl, "the revoked certificate in the broker's CRL")
+        hub.broker.reload()
+        refused = mosquitto_pub(hub.broker, files["term-stolen"], topic)
+        assert refused.returncode != 0, refused.stderr
+        kept_topic = "printgate/v1/devices/term-kept/status"
+        assert mosquitto_pub(hub.broker, files["term-kept"], kept_topic).returncode == 0
+    finally:
+        await hub.stop_hub()
+        hub.broker.stop()
