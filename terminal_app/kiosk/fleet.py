@@ -15,9 +15,16 @@ from terminal_app.hub.fleet_config import FleetCalls
 from terminal_app.kiosk.config import KioskConfig, central_settings
 from terminal_app.kiosk.engine import KioskEngine
 from terminal_app.kiosk.state import KioskState
-from terminal_app.session.fleet import DeviceCommands, DeviceHooks, FleetLink, Observed, software_version
+from terminal_app.session.fleet import (
+    DeviceCommands,
+    DeviceHooks,
+    FleetLink,
+    Observed,
+    broker_settings,
+    software_version,
+)
 from terminal_app.session.intents import ShowNotice
-from terminal_app.telemetry import BrokerSettings, ConfigSync, FleetClient
+from terminal_app.telemetry import ConfigSync, FleetClient
 
 __all__ = ["kiosk_fleet_link", "observe_kiosk"]
 
@@ -57,11 +64,10 @@ def kiosk_fleet_link(
     version = software_version()
     log_files = tuple(Path(name) for name in config.fleet.log_files)
     commands = DeviceCommands(hooks, calls, sync, {"printgate": version}, log_files)
-    host, port = config.fleet.address
     client = FleetClient(
         credentials.device_id,
         "kiosk",
-        BrokerSettings.from_credentials(credentials, host, port),
+        broker_settings(credentials, config.identity_dir, config.fleet),
         state_dir,
         commands,
         software_version=version,

@@ -34,8 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from reader_drivers import CardReader, HealthState
+from terminal_app.hub.enrollment import Credentials
+from terminal_app.hub.enrollment.state import CURRENT
 from terminal_app.hub.fleet_config import FleetCalls
 from terminal_app.telemetry import (
+    BrokerSettings,
     CommandHandlers,
     CommandResult,
     ConfigSync,
@@ -54,6 +57,7 @@ __all__ = [
     "FleetLink",
     "FleetSettings",
     "Observed",
+    "broker_settings",
     "mfp_events",
     "software_version",
 ]
@@ -98,6 +102,21 @@ class FleetSettings:
     def address(self) -> tuple[str, int]:
         host, _, port = self.broker.rpartition(":")
         return host.strip("[]"), int(port)
+
+
+def broker_settings(credentials: Credentials, identity_dir: Path, settings: FleetSettings) -> BrokerSettings:
+    """The broker and the device's enrolled identity, named through the identity directory's
+    ``current`` link: a renewed certificate is what the next connection presents (the old
+    generation's files are deleted after a renewal)."""
+    current = identity_dir / CURRENT
+    host, port = settings.address
+    return BrokerSettings(
+        host,
+        port,
+        current / credentials.anchor_path.name,
+        current / credentials.certificate_path.name,
+        current / credentials.key_path.name,
+    )
 
 
 @dataclass(frozen=True)

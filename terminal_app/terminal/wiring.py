@@ -34,12 +34,13 @@ from terminal_app.session.fleet import (
     DeviceHooks,
     FleetLink,
     Observed,
+    broker_settings,
     software_version,
 )
 from terminal_app.session.intents import ShowNotice
 from terminal_app.session.reader import pump_cards
 from terminal_app.session.store import open_store
-from terminal_app.telemetry import BrokerSettings, ConfigSync, FleetClient
+from terminal_app.telemetry import ConfigSync, FleetClient
 from terminal_app.terminal.config import TerminalConfig, central_settings
 from terminal_app.terminal.copying import CopyCounter, PulseCopyCounter, SnmpCopyCounter
 from terminal_app.terminal.engine import TerminalEngine
@@ -242,11 +243,10 @@ def fleet_link(terminal: Terminal, credentials: Credentials) -> FleetLink:
     commands = DeviceCommands(
         hooks, calls, sync, {"printgate": version}, tuple(Path(name) for name in config.fleet.log_files)
     )
-    host, port = config.fleet.address
     client = FleetClient(
         credentials.device_id,
         "terminal",
-        BrokerSettings.from_credentials(credentials, host, port),
+        broker_settings(credentials, config.identity_dir, config.fleet),
         state_dir,
         commands,
         software_version=version,

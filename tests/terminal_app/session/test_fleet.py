@@ -18,6 +18,7 @@ import pytest
 from mfp_adapters.mib import BLOCKING_ERROR_BITS
 from reader_drivers import HealthState
 from terminal_app.errors import ConfigError
+from terminal_app.hub.enrollment import Credentials
 from terminal_app.hub.values import FetchedConfig
 from terminal_app.kiosk.config import central_settings as kiosk_central_settings
 from terminal_app.kiosk.config import load_kiosk_config
@@ -27,6 +28,7 @@ from terminal_app.session.fleet import (
     FleetLink,
     FleetSettings,
     Observed,
+    broker_settings,
     mfp_events,
 )
 from terminal_app.telemetry import ConfigSync, DeviceEvent, StateSnapshot
@@ -247,3 +249,32 @@ def test_kiosk_fleet_section_and_central_configuration(tmp_path: Path) -> None:
     path.write_text('[fleet]\nbroker = "nowhere"\n')
     with pytest.raises(ConfigError, match="HOST:PORT"):
         load_kiosk_config(path)
+
+
+def test_the_broker_sees_a_renewed_certificate_on_the_next_connection(tmp_path: Path) -> None:
+    for generation in ("gen-1", "gen-2"):
+        (tmp_path / generation).mkdir()
+        for name in ("device.key", "device.crt", "hub-ca.pem"):
+            (tmp_path / generation / name).write_text(f"{generation} {name}")
+    (tmp_path / "current").symlink_to("gen-1")
+    first = Credentials(tmp_path / "gen-1", "term-1", "terminal", (), None)  # type: ignore[arg-type]
+    settings = broker_settings(first, tmp_path, FleetSettings(broker="hub:8883"))
+    assert (settings.host, settings.port) == ("hub", 8883)
+    names = (settings.key_path, settings.certificate_path, settings.ca_path)
+    assert [path.name for path in names] == [
+        first.key_path.name,
+        first.certificate_path.name,
+        first.anchor_path.name,
+    ]
+    assert [path.read_text() for path in names] == [
+        "gen-1 device.key",
+        "gen-1 device.crt",
+        "gen-1 hub-ca.pem",
+    ]
+    (tmp_path / "current.new").symlink_to("gen-2")  # a renewal swaps the link, then drops gen-1
+    (tmp_path / "current.new").replace(tmp_path / "current")
+    assert [path.read_text() for path in names] == [
+        "gen-2 device.key",
+        "gen-2 device.crt",
+        "gen-2 hub-ca.pem",
+    ]
