@@ -1,10 +1,12 @@
 """Fleet management end to end: a hub with ``[fleet] enabled``, a real private Mosquitto made from
 that hub's PKI (TLS, client certificates required, the fleet ACL), and one terminal run as its own
-``printgate terminal`` process with the hw_sim RDM6300 reader on a pty and simulated FIH pins.
+``printgate terminal`` process with the hw_sim RDM6300 reader on a pty, simulated FIH pins and the
+simulated MFP's SNMP agent on loopback.
 
 The admin sees it with ``printgate admin fleet list`` online; unplugging the reader shows it
 missing in its state, a ``reader_lost`` event, and one ``reader_missing`` alert (raised once,
-cleared once after the reader is back); commands come back ``done`` (set_log_level, show_message
+cleared once after the reader is back); a paper jam at the MFP is a ``jam`` event and an
+``mfp_error`` alert, cleared with ``jam_cleared``; commands come back ``done`` (set_log_level, show_message
 on the terminal's screen, collect_diagnostics uploaded to the hub); a card tap still logs in while
 the broker is down; and SIGKILL of the terminal process marks it offline through the broker's last
 will.
@@ -29,6 +31,7 @@ import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2
 
+from hw_sim.mfp import MfpSimServer, SimulatedMfp
 from hw_sim.readers import SerialReaderSim
 from tests.admin_cli.test_fleet_cli import cli, ok
 from tests.fleet_hub import FleetHub, start_fleet_hub
@@ -44,6 +47,7 @@ DEVICE = "term-fleet"
 class FleetSite:
     hub: FleetHub
     reader: SerialReaderSim
+    mfp: SimulatedMfp
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -57,7 +61,7 @@ class FleetSite:
         await self.hub.until(seen, f"{what} (terminal log: ...{self.log_text()[-2000:]})")
 
 
-def write_config(folder: Path, hub: FleetHub, state_dir: Path, reader_path: str) -> Path:
+def write_config(folder: Path, hub: FleetHub, state_dir: Path, reader_path: str, snmp_port: int) -> Path:
     path = folder / "terminal.toml"
     path.write_text(
         f"""
@@ -73,6 +77,9 @@ debounce_s = 0.5
 
 [mfp]
 counter = "fih"
+address = "127.0.0.1"
+snmp_port = {snmp_port}
+status_poll_s = 0.2
 
 [mfp.fih]
 pin_factory = "mock"
@@ -94,8 +101,11 @@ log_files = ["{folder / "terminal.log"}"]
 
 @pytest_asyncio.fixture
 async def site(tmp_path: Path) -> AsyncIterator[FleetSite]:
-    hub = await start_fleet_hub(tmp_path, alerts={"reader_missing_after_s": 1, "offline_after_s": 1})
+    alerts = {"reader_missing_after_s": 1, "offline_after_s": 1, "mfp_error_after_s": 1}
+    hub = await start_fleet_hub(tmp_path, alerts=alerts)
     reader = SerialReaderSim("rdm6300").start()
+    device = SimulatedMfp("kyocera")
+    mfp = await MfpSimServer(device=device).__aenter__()
     process = None
     try:
         await hub.call_admin("CreateUser", admin_pb2.User(username="alice"))
@@ -105,7 +115,7 @@ async def site(tmp_path: Path) -> AsyncIterator[FleetSite]:
         state_dir = await hub.enroll(DEVICE)
         folder = tmp_path / "terminal"
         folder.mkdir()
-        config = write_config(folder, hub, state_dir, reader.path)
+        config = write_config(folder, hub, state_dir, reader.path, mfp.snmp_port)
         log = folder / "terminal.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
@@ -114,7 +124,7 @@ async def site(tmp_path: Path) -> AsyncIterator[FleetSite]:
                 stderr=subprocess.STDOUT,
                 cwd=folder,
             )
-        site = FleetSite(hub, reader, process, log)
+        site = FleetSite(hub, reader, device, process, log)
         await site.logged("screen=idle", "the idle screen")
         yield site
     finally:
@@ -126,6 +136,7 @@ async def site(tmp_path: Path) -> AsyncIterator[FleetSite]:
                 process.kill()
                 process.wait()
         reader.close()
+        await mfp.__aexit__(None, None, None)
         await hub.stop_hub()
         hub.broker.stop()
 
@@ -170,7 +181,7 @@ async def test_a_terminal_under_fleet_management(site: FleetSite) -> None:
     assert snapshot["reader"] == {"driver": "rdm6300", "present": True}
     assert snapshot["journal_backlog"] == 0 and snapshot["free_space_bytes"] > 0
     assert snapshot["software"]["version"] == listed["software_version"] != ""
-    assert "mfp" not in snapshot  # no SNMP address: the terminal knows no MFP status
+    assert (snapshot["mfp"]["status"], snapshot["mfp"]["errors"]) == ("running", [])
 
     # unplug the reader: missing in the state, an event, one alert
     site.reader.unplug()
@@ -197,6 +208,21 @@ async def test_a_terminal_under_fleet_management(site: FleetSite) -> None:
     every = (await ok(hub, "fleet alerts --all"))["alerts"]
     assert len(every) == 1 and every[0]["cleared_at"]
     assert fleet.component.stats.alerts_cleared == 1
+
+    # a paper jam at the MFP (read over SNMP by the terminal)
+    site.mfp.jam()
+
+    async def mfp_alert() -> bool:
+        alerts = (await ok(hub, "fleet alerts"))["alerts"]
+        return [(a["device_id"], a["kind"]) for a in alerts] == [(DEVICE, "mfp_error")]
+
+    await hub.until(mfp_alert, "the mfp_error alert")
+    assert "jammed" in (await state(hub))["mfp"]["errors"]
+    site.mfp.clear()
+    await hub.until(cleared, "the mfp_error alert cleared")
+    history = (await ok(hub, f"fleet history {DEVICE}"))["entries"]
+    events = [json.loads(e["summary_json"]).get("type") for e in history if e["kind"] == "event"]
+    assert "jam" in events and "jam_cleared" in events
 
     # commands
     result = await command_done(hub, "set_log_level level=DEBUG")
