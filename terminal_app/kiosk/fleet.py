@@ -78,7 +78,7 @@ def kiosk_fleet_link(
         str(config.reader.get("driver", "")),
         config.fleet,
         version,
-        lambda: sync.version,
+        sync,
         config.journal.parent,
         certificate_not_after_s=int(credentials.certificate.not_valid_after_utc.timestamp()),
     )

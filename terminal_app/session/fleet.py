@@ -11,7 +11,9 @@ the enrolled certificate as its identity) and
   ``hub_reachable``, ``journal_replayed``, ``jam``/``jam_cleared``, ``out_of_paper``/
   ``paper_loaded``, ``mfp_error``/``mfp_recovered``, and ``started``;
 * runs remote commands (:class:`DeviceCommands`) through the hooks the role gives
-  (:class:`DeviceHooks`).
+  (:class:`DeviceHooks`);
+* puts the last good central configuration back into force at start, before it connects (the
+  version it reports is the one in force).
 
 The engine tells it what it watches through :meth:`FleetLink.observe`, called from the engine's
 state subscription: it only compares and hands messages to the client's buffer, which another
@@ -224,7 +226,7 @@ class FleetLink:
     reader_driver: str
     settings: FleetSettings
     software_version: str
-    config_version: Callable[[], str]
+    config_sync: ConfigSync
     data_dir: Path
     certificate_not_after_s: int | None = None
     blocking_errors: frozenset[str] = frozenset()
@@ -288,7 +290,7 @@ class FleetLink:
             kind=self.client.kind,
             software=SoftwareState(self.software_version),
             uptime_s=int(self.monotonic() - self._started_s),
-            config_version=self.config_version(),
+            config_version=self.config_sync.version,
             reader=None if present is None else ReaderState(self.reader_driver, present),
             mfp=mfp,
             journal_backlog=observed.journal_backlog if observed else None,
@@ -297,14 +299,19 @@ class FleetLink:
         )
 
     async def run(self) -> None:
-        """Connect and publish until cancelled (then call :meth:`stop`)."""
+        """Put the last good central configuration back into force, then connect and publish
+        until cancelled (then call :meth:`stop`)."""
         self._started_s = self.monotonic()
+        try:
+            await self.config_sync.restore()
+        except ValueError as error:  # terminal.toml changed under it: the local settings stay
+            log.error("the last good central configuration no longer applies: %s", error)
         await self.client.start()
         self._event(DeviceEvent("started", "info", {"version": self.software_version}))
         while True:
             self._check_reader()
             now = self.monotonic()
-            if self.config_version() != self._published_config:  # a reload_config applied
+            if self.config_sync.version != self._published_config:  # a reload_config applied
                 self._changed.set()
             if self._changed.is_set() or now >= self._next_state_s:
                 self._changed.clear()

@@ -257,7 +257,7 @@ def fleet_link(terminal: Terminal, credentials: Credentials) -> FleetLink:
         config.reader.driver,
         config.fleet,
         version,
-        lambda: sync.version,
+        sync,
         config.data_dir,
         certificate_not_after_s=int(credentials.certificate.not_valid_after_utc.timestamp()),
         blocking_errors=BLOCKING_ERROR_BITS,

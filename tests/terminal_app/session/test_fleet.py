@@ -6,6 +6,7 @@ tests/terminal_app/terminal/test_fleet_e2e.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -40,9 +41,14 @@ class RecordingClient:
 
     kind = "terminal"
 
-    def __init__(self) -> None:
+    def __init__(self, on_start: Any = None) -> None:
         self.events: list[DeviceEvent] = []
         self.states: list[StateSnapshot] = []
+        self.on_start = on_start
+
+    async def start(self) -> None:
+        if self.on_start is not None:
+            self.on_start()
 
     def publish_event(self, event: DeviceEvent) -> str:
         self.events.append(event)
@@ -62,6 +68,14 @@ class Reader:
         self.health = Health(HealthState.READY)
 
 
+def kept_config(state_dir: Path, version: str, document: dict[str, Any]) -> ConfigSync:
+    """A ConfigSync whose last good version is ``version`` (as a device keeps it on disk)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "config-good.json").write_text(json.dumps({"version": version, "document": document}))
+    applied: list[dict[str, Any]] = []
+    return ConfigSync(state_dir, Calls(document).fetch_config, lambda document: None, applied.append)
+
+
 def link(tmp_path: Path, reader: Reader | None = None) -> tuple[FleetLink, RecordingClient]:
     client = RecordingClient()
     fleet_link = FleetLink(
@@ -70,7 +84,7 @@ def link(tmp_path: Path, reader: Reader | None = None) -> tuple[FleetLink, Recor
         "rdm6300",
         FleetSettings(broker="127.0.0.1:8883"),
         "1.2.3",
-        lambda: "cfg1",
+        kept_config(tmp_path / "telemetry", "cfg1", {}),
         tmp_path,
         certificate_not_after_s=1_900_000_000,
         blocking_errors=BLOCKING_ERROR_BITS,
@@ -278,3 +292,27 @@ def test_the_broker_sees_a_renewed_certificate_on_the_next_connection(tmp_path: 
         "gen-2 device.crt",
         "gen-2 hub-ca.pem",
     ]
+
+
+async def test_the_last_good_configuration_is_in_force_before_the_device_connects(tmp_path: Path) -> None:
+    applied: list[dict[str, Any]] = []
+    state_dir = tmp_path / "telemetry"
+    state_dir.mkdir()
+    document = {"session": {"idle_timeout_s": 45}}
+    (state_dir / "config-good.json").write_text(json.dumps({"version": "v7", "document": document}))
+    sync = ConfigSync(state_dir, Calls({}).fetch_config, lambda document: None, applied.append)
+    at_start: list[list[dict[str, Any]]] = []
+    client = RecordingClient(on_start=lambda: at_start.append(list(applied)))
+    settings = FleetSettings(broker="hub:8883", reader_check_s=0.01)
+    fleet = FleetLink(client, None, "", settings, "1.2.3", sync, tmp_path)  # type: ignore[arg-type]
+    task = asyncio.create_task(fleet.run())
+    try:
+        while not client.states:
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert at_start == [[document]]
+    assert client.states[0].config_version == "v7"
+    assert [(e.type, e.detail) for e in client.events] == [("started", {"version": "1.2.3"})]
