@@ -3,7 +3,8 @@ and printer, alerts (webhook and e-mail), remote commands with an audit record, 
 roll-outs and central configuration.
 
 Of the rest of the hub it uses only the storage interface, the clock and the PKI's CA (for the
-broker's files and the hub's own MQTT certificate). The hub wires:
+broker's files and the hub's own MQTT certificate). The hub wires (``hub_server.server``:
+``start_fleet`` when ``[fleet] enabled``, its tables the ``fleet`` migration :data:`COMPONENT`):
 
 * start-up: ``FleetComponent(db, clock, thresholds=..., channels=tuple(config.channels()),
   publisher=mqtt, is_revoked=..., blocking_errors=BLOCKING_ERROR_BITS)`` with its tasks
