@@ -1,15 +1,19 @@
 """``printgate admin fleet ...``: terminals, kiosks and printers as the fleet sees them (over
-FleetAdminService): live state, history, alerts, and remote commands with an audit record."""
+FleetAdminService): live state, history, alerts, remote commands with an audit record, central
+configuration by device and group, and staged update roll-outs."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from google.protobuf.message import Message
 from printgate.v1 import fleet_pb2
 
+from admin_cli.errors import UsageError
 from admin_cli.render import record, record_of, table, table_of
 from admin_cli.verbs import Verb, VerbTable
 
@@ -27,6 +31,19 @@ DEVICE_COLUMNS = (
 COMMAND_COLUMNS = ("id", "device_id", "verb", "args_json", "issued_by", "issued_at", "status", "detail")
 ALERT_COLUMNS = ("id", "device_id", "kind", "subject", "detail", "raised_at", "cleared_at")
 HISTORY_COLUMNS = ("at", "kind", "summary_json")
+CONFIG_COLUMNS = ("scope", "name", "version", "created_by", "created_at", "document_json")
+ROLLOUT_COLUMNS = (
+    "id",
+    "bundle_version",
+    "state",
+    "current_wave",
+    "waves",
+    "max_failure_percent",
+    "created_by",
+    "pause_reason",
+)
+TARGET_COLUMNS = ("device_id", "wave", "status", "detail", "command_id")
+SCOPES = {"device": fleet_pb2.CONFIG_SCOPE_DEVICE, "group": fleet_pb2.CONFIG_SCOPE_GROUP}
 FLEET = "fleet"
 
 
@@ -45,6 +62,57 @@ def _command(args: argparse.Namespace) -> Message:
         args_json=json.dumps(dict(args.arguments)),
         timeout_s=args.command_timeout_s,
     )
+
+
+def _wave(text: str) -> fleet_pb2.RolloutWave:
+    """``25`` (cumulative percent of the targets) or ``group:NAME``."""
+    if text.startswith("group:") and len(text) > len("group:"):
+        return fleet_pb2.RolloutWave(group=text.removeprefix("group:"))
+    if text.isdigit() and 0 < int(text) <= 100:
+        return fleet_pb2.RolloutWave(percent=int(text))
+    raise argparse.ArgumentTypeError(f"a wave is a percent 1..100 or group:NAME, not {text}")
+
+
+def _scope(args: argparse.Namespace) -> tuple[Any, str]:
+    return (SCOPES["device"], args.device) if args.device else (SCOPES["group"], args.group)
+
+
+def _config_put(args: argparse.Namespace) -> Message:
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
+    scope, name = _scope(args)
+    return fleet_pb2.PutConfigRequest(scope=scope, name=name, document_json=text)
+
+
+def _config_get(args: argparse.Namespace) -> Message:
+    scope, name = _scope(args)
+    return fleet_pb2.GetConfigRequest(scope=scope, name=name, version=args.version)
+
+
+def _scope_options(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--device", metavar="ID", help="one device's own settings")
+    which.add_argument("--group", metavar="NAME", help="a group's settings (a device's own win)")
+
+
+def _rollout_start(args: argparse.Namespace) -> Message:
+    return fleet_pb2.StartRolloutRequest(
+        bundle_url=args.url,
+        bundle_version=args.version,
+        bundle_sha256=args.sha256,
+        waves=args.waves,
+        max_failure_percent=args.max_failure_percent,
+        kind=args.kind,
+    )
+
+
+def _rollout_report(reply: Any, args: argparse.Namespace) -> str:
+    waves = ", ".join(f"group {w.group}" if w.group else f"{w.percent} %" for w in reply.waves)
+    head = record(reply, tuple(c for c in ROLLOUT_COLUMNS if c != "waves"))
+    targets = table(reply.targets, TARGET_COLUMNS) if reply.targets else "(no devices)"
+    return f"{head}\nwaves                {waves}\n{targets}"
 
 
 def _device_report(reply: Any, args: argparse.Namespace) -> str:
@@ -143,3 +211,69 @@ def add_verbs(verbs: VerbTable) -> None:
     )
     alerts.add_argument("--all", action="store_true", help="cleared alerts too")
     alerts.add_argument("--device", default="", help="only this device's")
+    _add_configuration_verbs(verbs)
+    _add_rollout_verbs(verbs)
+
+
+def _add_configuration_verbs(verbs: VerbTable) -> None:
+    put = verbs.add(
+        "config-put",
+        "store a new version of a device's or a group's central configuration (a JSON object); the "
+        "devices it changes are told to reload it",
+        Verb("PutConfig", _config_put, record_of(CONFIG_COLUMNS), service=FLEET),
+    )
+    _scope_options(put)
+    put.add_argument("--file", required=True, metavar="PATH", help="the JSON document ('-': stdin)")
+    show = verbs.add(
+        "config-show",
+        "a device's or a group's central configuration (the latest version, or --version N)",
+        Verb("GetConfig", _config_get, record_of(CONFIG_COLUMNS), service=FLEET),
+    )
+    _scope_options(show)
+    show.add_argument("--version", type=int, default=0, help="0: the latest")
+    verbs.add(
+        "group",
+        "put a device into a configuration group ('' for none)",
+        Verb(
+            "SetDeviceGroup",
+            lambda a: fleet_pb2.SetDeviceGroupRequest(device_id=a.id, group=a.group),
+            record_of(DEVICE_COLUMNS),
+            service=FLEET,
+        ),
+        "id",
+        "group",
+    )
+
+
+def _add_rollout_verbs(verbs: VerbTable) -> None:
+    start = verbs.add(
+        "rollout-start",
+        "install a signed update bundle in waves; a wave failing more than --max-failure-percent "
+        "pauses the roll-out",
+        Verb("StartRollout", _rollout_start, _rollout_report, service=FLEET),
+    )
+    start.add_argument("--url", required=True, help="the bundle (https:// or file://)")
+    start.add_argument("--version", required=True, help="the software version it installs")
+    start.add_argument("--sha256", required=True, help="the bundle's SHA-256 (hex)")
+    start.add_argument(
+        "--wave",
+        dest="waves",
+        action="append",
+        type=_wave,
+        required=True,
+        metavar="PERCENT|group:NAME",
+        help="one wave (repeat, in order): a cumulative percent of the devices, or a group",
+    )
+    start.add_argument("--max-failure-percent", type=int, default=10)
+    start.add_argument("--kind", default="", choices=("", "terminal", "kiosk"), help="only these devices")
+    for name, method, text in (
+        ("rollout-show", "GetRollout", "a roll-out, wave by wave and device by device"),
+        ("rollout-pause", "PauseRollout", "pause a roll-out (no new wave starts)"),
+        ("rollout-resume", "ResumeRollout", "resume a paused roll-out"),
+    ):
+        verbs.add(
+            name,
+            text,
+            Verb(method, lambda a: fleet_pb2.RolloutRef(id=a.id), _rollout_report, service=FLEET),
+            "id",
+        )

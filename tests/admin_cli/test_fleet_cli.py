@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,5 +126,58 @@ async def test_a_failed_command_exits_1(fleet_hub: FleetHub) -> None:
         result = await cli(fleet_hub, f"fleet command-status {sent['id']}", json_output=False)
         assert result.code == 1
         assert result.err == f"printgate admin: command {sent['id']} failed: bundle signature refused\n"
+    finally:
+        await client.stop(timeout_s=1)
+
+
+async def test_central_configuration_groups_and_a_rollout(fleet_hub: FleetHub, tmp_path: Path) -> None:
+    handlers = RecordingHandlers()
+    client = await start_device(fleet_hub, "term-cfg", handlers)
+    try:
+
+        async def known() -> bool:
+            return bool((await ok(fleet_hub, "fleet list"))["devices"])
+
+        await fleet_hub.until(known, "device known")
+        grouped = await ok(fleet_hub, "fleet group term-cfg lab")
+        assert grouped["group"] == "lab"
+        assert [d["id"] for d in (await ok(fleet_hub, "fleet list --group lab"))["devices"]] == ["term-cfg"]
+
+        document = tmp_path / "lab.json"
+        document.write_text('{"session": {"idle_timeout_s": 45}}')
+        stored = await ok(fleet_hub, f"fleet config-put --group lab --file {document}")
+        assert (stored["scope"], stored["name"], stored["version"]) == ("CONFIG_SCOPE_GROUP", "lab", 1)
+        assert stored["created_by"].startswith("admin-token-")
+        shown = await ok(fleet_hub, "fleet config-show --group lab")
+        assert json.loads(shown["document_json"]) == {"session": {"idle_timeout_s": 45}}
+
+        async def told_to_reload() -> bool:  # the hub tells the group's device of its new version
+            return any(verb == "reload_config" for verb, _ in handlers.calls)
+
+        await fleet_hub.until(told_to_reload, "reload_config sent to the group's device")
+        missing = await cli(fleet_hub, f"fleet config-put --group lab --file {tmp_path / 'nope.json'}")
+        assert missing.code == 2 and "cannot read" in missing.err
+        document.write_text("[1, 2]")
+        refused = await cli(fleet_hub, f"fleet config-put --device term-cfg --file {document}")
+        assert refused.code == 1 and "INVALID_ARGUMENT" in refused.err
+
+        bundle = f"--url https://updates.example/b.raucb --version 2.0 --sha256 {'a' * 64}"
+        started = await ok(fleet_hub, f"fleet rollout-start {bundle} --wave 100 --kind terminal")
+        assert (started["bundle_version"], started["state"]) == ("2.0", "running")
+
+        async def rolled_out() -> bool:
+            return bool((await ok(fleet_hub, f"fleet rollout-show {started['id']}"))["state"] == "done")
+
+        await fleet_hub.until(rolled_out, "the roll-out done")
+        shown_rollout = await ok(fleet_hub, f"fleet rollout-show {started['id']}")
+        assert [(t["device_id"], t["status"]) for t in shown_rollout["targets"]] == [("term-cfg", "done")]
+        assert ("install_update", ("https://updates.example/b.raucb", "2.0", "a" * 64)) in handlers.calls
+        text = await cli(fleet_hub, f"fleet rollout-show {started['id']}", json_output=False)
+        assert text.code == 0 and "waves" in text.out and "100 %" in text.out
+        assert any(line.split()[:3] == ["term-cfg", "0", "done"] for line in text.out.splitlines()), text.out
+        config_text = await cli(fleet_hub, "fleet config-show --group lab", json_output=False)
+        assert config_text.code == 0 and "scope" in config_text.out and "group" in config_text.out
+        bad_wave = await cli(fleet_hub, f"fleet rollout-start {bundle} --wave 0")
+        assert bad_wave.code == 2 and "a wave is a percent" in bad_wave.err
     finally:
         await client.stop(timeout_s=1)
