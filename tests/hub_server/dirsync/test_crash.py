@@ -20,7 +20,7 @@ from hub_server.dirsync.config import DirectoryConfig, load_source
 from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.storage import SqliteDatabase
-from reader_drivers.convert import ConversionChain
+from card_numbers import ConversionChain
 
 class Announcing(SqlUserStore):
     # says when the plan is being computed inside the write transaction: the parent kills after that

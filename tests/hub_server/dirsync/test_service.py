@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from printgate.v1 import directory_pb2_grpc
 
+from card_numbers import ConversionChain
 from hub_server.dirsync import commands
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.passwords import DirectoryPasswords, Verdict
@@ -20,7 +21,6 @@ from hub_server.dirsync.scheduler import SyncScheduler
 from hub_server.dirsync.service import DirectoryServicer
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.domain.dirsync_store import SqlUserStore
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.slapd import SiteGroup, SiteUser
 

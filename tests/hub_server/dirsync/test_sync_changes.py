@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.errors import SyncRefused
 from hub_server.dirsync.sync import DirectorySync
@@ -14,7 +15,6 @@ from hub_server.domain import account_names, cards, ledger
 from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.domain.users import UserRecord, create_user
 from hub_server.storage import Database
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.slapd import SiteGroup, SiteUser, ad_group_dn, ad_user_dn
 
