@@ -1,4 +1,4 @@
-"""Talking to the hub: AdminService and KioskAdminService calls with the admin token and a
+"""Talking to the hub: AdminService, KioskAdminService and DirectoryService calls with the admin token and a
 deadline, gRPC failures turned into :mod:`admin_cli.errors`, and where the token and secrets
 come from."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
-from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc
+from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
@@ -36,6 +36,7 @@ class AdminClient:
         self._stubs = {
             "admin": admin_pb2_grpc.AdminServiceStub(self._channel),
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
+            "directory": directory_pb2_grpc.DirectoryServiceStub(self._channel),
         }
 
     def call(self, method: str, request: Message, service: str = "admin") -> Message:
@@ -47,6 +48,17 @@ class AdminClient:
         except grpc.RpcError as error:
             raise self._translate(error) from None
         return reply
+
+    def stream(self, method: str, request: Message, service: str) -> list[Message]:
+        """Run one server-streaming RPC to its end (within the deadline); every message it sent."""
+        try:
+            return list(
+                getattr(self._stubs[service], method)(
+                    request, timeout=self.timeout_s, metadata=self._metadata
+                )
+            )
+        except grpc.RpcError as error:
+            raise self._translate(error) from None
 
     def _translate(self, error: grpc.RpcError) -> AdminCommandError:
         code: grpc.StatusCode = error.code()

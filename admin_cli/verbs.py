@@ -31,7 +31,9 @@ class Verb:
     render: Render
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
-    service: str = "admin"  # "kiosk": the call goes to KioskAdminService
+    service: str = "admin"  # "kiosk", "directory", "scan": the call goes to that service
+    stream: bool = False  # a server stream: the reply rendered is the list of its messages
+    timeout_s: float | None = None  # the deadline when --timeout-s is not given (long runs)
 
 
 def user_ref(name: str) -> admin_pb2.UserRef:
@@ -76,9 +78,9 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument(
         "--timeout-s",
         type=_positive_seconds,
-        default=default(DEFAULT_TIMEOUT_S),
+        default=default(None),
         metavar="S",
-        help="deadline per call",
+        help=f"deadline per call (default {DEFAULT_TIMEOUT_S:g}, longer for a directory sync)",
     )
 
 

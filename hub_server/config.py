@@ -47,7 +47,13 @@ Example::
     [print.printer_snmp]          # printer name -> SNMP agent "host[:port]" (no entry: no status check)
     "floor-2" = "10.0.0.12"
 
-Print intake and release need ``workers = 1`` (the spool belongs to one process).
+Print intake and release need ``workers = 1`` (the spool belongs to one process), and so does the
+scan intake (``[scan] listen``).
+
+The tables of the hub's capabilities are kept here as they were read and parsed by the capability
+when the hub starts (the kernel imports no capability): ``[directory]`` by
+``hub_server.dirsync.load_directory_config`` (docs/directory.md), ``[scan]`` by
+``hub_server.scan.load_scan_config`` (docs/scanning.md).
 
 Command-line options (``--listen``, ``--data-dir``, ``--ipp-listen``, ``--lpd-listen``) override the file.
 """
@@ -59,6 +65,9 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+# Capability tables: read here, parsed (and checked) by the capability's own loader at start.
+CAPABILITY_SECTIONS = ("directory", "scan")
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,15 @@ class HubConfig:
     database: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
     printing: PrintConfig = field(default_factory=PrintConfig)
+    # the [directory] table (directory sync, docs/directory.md), parsed by the dirsync capability
+    directory: dict[str, Any] = field(default_factory=dict)
+    # the [scan] table (scan intake and e-mail printing, docs/scanning.md), parsed by the scan capability
+    scan: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scan_enabled(self) -> bool:
+        """True when the scan intake's SMTP receiver is configured (``[scan] listen``)."""
+        return bool(self.scan.get("listen"))
 
     @property
     def database_url(self) -> str:
@@ -153,7 +171,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     """Read ``path`` (if given), then apply non-None ``overrides`` (listen, data_dir, workers,
     ipp_listen, lpd_listen)."""
     document: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
-    unknown_sections = set(document) - {"hub", "auth", "print"}
+    unknown_sections = set(document) - {"hub", "auth", "print", *CAPABILITY_SECTIONS}
     if unknown_sections:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown_sections))}")
     hub = dict(_section(HubConfig, document.get("hub", {}), "hub"))
@@ -165,10 +183,16 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     printing.update({key: chosen.pop(key) for key in PRINT_OVERRIDES if key in chosen})
     print_config = PrintConfig(**printing)
     print_config.validate()
-    config = HubConfig(**hub, auth=auth, printing=print_config)
+    tables = {name: document.get(name, {}) for name in CAPABILITY_SECTIONS}
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"[{name}] must be a table")
+    config = HubConfig(**hub, auth=auth, printing=print_config, **tables)
     if "data_dir" in chosen:
         chosen["data_dir"] = Path(chosen["data_dir"])
     config = replace(config, **chosen)
     if print_config.enabled and config.workers > 1:
         raise ValueError("print intake needs [hub] workers = 1 (the spool belongs to one process)")
+    if config.scan_enabled and config.workers > 1:
+        raise ValueError("the scan intake needs [hub] workers = 1 (its spool belongs to one process)")
     return config

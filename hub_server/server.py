@@ -16,13 +16,15 @@ import grpc
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from printgate.v1 import admin_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
+from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
+from hub_server.dirsync import DirectoryServicer, SyncScheduler, load_directory_config
 from hub_server.domain import Hub, check_books, first_admin_token, open_hub_database
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
+from hub_server.errors import AuthenticationFailed
 from hub_server.intake import (
     IntakeConfig,
     IntakeServer,
@@ -109,6 +111,7 @@ class RunningHub:
     port: int
     health: health.aio.HealthServicer
     printing: PrintIntake | None = None
+    directory_schedule: SyncScheduler | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -123,6 +126,8 @@ class RunningHub:
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop taking calls and jobs, let running calls finish, close storage."""
         await self.health.enter_graceful_shutdown()
+        if self.directory_schedule is not None:
+            await self.directory_schedule.stop()
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
@@ -177,6 +182,31 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
     return PrintIntake(intake, jobs, sweeper)
 
 
+def is_admin(hub: Hub, token: str) -> bool:
+    """The admin check of AdminService, for capabilities' own admin services."""
+    try:
+        hub.auth.check_admin(token)
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+def start_directory_schedule(hub: Hub) -> SyncScheduler | None:
+    """Scheduled directory syncs (``[directory] sync_interval_s``): every process starts the
+    scheduler; the schedule lease in the database lets one process of the site run the rounds."""
+    interval_s = hub.directory.config.sync_interval_s
+    if not interval_s or not hub.directory.config.sources:
+        return None
+    scheduler = SyncScheduler(hub.directory, interval_s)
+    scheduler.start()
+    return scheduler
+
+
+def check_config(config: HubConfig) -> None:
+    """Refuse capability tables that cannot work before anything starts (``ValueError``)."""
+    load_directory_config(config.directory)
+
+
 def prepare(config: HubConfig, clock: Clock) -> Database:
     """Open (and migrate) storage, check the books, create the first admin credential."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +236,9 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
     kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub), server)
     kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
+    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
+        DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port(config.listen)
@@ -216,7 +249,15 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
         raise OSError(f"cannot listen on {config.listen}")
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    return RunningHub(server=server, hub=hub, db=db, port=port, health=health_servicer, printing=printing)
+    return RunningHub(
+        server=server,
+        hub=hub,
+        db=db,
+        port=port,
+        health=health_servicer,
+        printing=printing,
+        directory_schedule=start_directory_schedule(hub),
+    )
 
 
 def _resolve_port(listen: str) -> str:
@@ -274,6 +315,7 @@ async def serve(config: HubConfig, ready_file: Path | None = None) -> None:
     Storage is prepared once here, before any worker starts, so migrations and the first admin
     credential never race. Workers are spawned (not forked) before any gRPC object exists.
     """
+    check_config(config)
     prepare(config, SystemClock()).close()
     if config.workers <= 1:
         await _serve_until_signalled(config, share_port=False, ready_file=ready_file)

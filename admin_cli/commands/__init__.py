@@ -9,6 +9,7 @@ from admin_cli.commands import (
     accounts,
     cards,
     devices,
+    directory,
     groups,
     kiosks,
     prices,
@@ -32,4 +33,5 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     quotas.add_verbs,
     kiosks.add_verbs,
     printjobs.add_verbs,
+    directory.add_verbs,
 )

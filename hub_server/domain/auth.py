@@ -10,6 +10,11 @@ locked user cannot log in by any method, a locked terminal takes no anonymous cr
 An admin can unlock either. A wrong card and a wrong PIN give the same answer, "card or PIN not
 recognised", after the same work (a lookup and a failure record).
 
+Directory passwords (docs/directory.md): for a user linked to a directory source with
+``password_login``, :meth:`Authentication._directory_password` asks the directory (an LDAP bind)
+instead of the hub's own hash, behind the same lockout; when the directory cannot answer, the
+hub does what ``[directory] password_outage`` says and counts nothing against the user.
+
 Linking an unknown card (:meth:`Authentication.link_card`) checks, in this order: that the hub allows it,
 the password (exactly as a password login, with its lockout counting), and only then the card:
 a card already linked to someone else is refused without naming them, so whether a card is taken
@@ -20,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 from typing import NoReturn
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
+from hub_server.dirsync import DirectoryPasswords, Verdict
 from hub_server.domain import cards, credentials, devices, lockout
 from hub_server.domain.lockout import Limits, record_failure, refuse_if_locked
 from hub_server.domain.security import Hasher, SessionClaims, SessionSigner, pin_lookup_key, sha256_hex
@@ -37,7 +44,10 @@ from hub_server.storage import Tx
 
 __all__ = ["AuthResult", "Authentication", "Credential", "terminal_identity", "user_identity"]
 
+log = logging.getLogger(__name__)
+
 NOT_RECOGNISED = "card or PIN not recognised"
+DIRECTORY_UNAVAILABLE = "directory unavailable: directory passwords cannot be checked now"
 PASSWORD_NOT_RECOGNISED = "username or password not recognised"
 CARD_NOT_LINKABLE = "this card cannot be linked here"
 TERMINAL_CACHE_S = 10.0
@@ -92,8 +102,10 @@ class Authentication:
         secret: bytes,
         hasher: Hasher,
         signer: SessionSigner,
+        directory: DirectoryPasswords | None = None,
     ) -> None:
         self._store = store
+        self._directory = directory
         self._config = config
         self._clock = clock
         self._secret = secret
@@ -196,14 +208,32 @@ class Authentication:
         if row is not None:
             self._refuse_if_locked(user_identity(int(row["id"])), now_us)
         stored_hash = None if row is None or row["password_hash"] is None else str(row["password_hash"])
-        matches = await asyncio.to_thread(
-            self._hasher.verify, stored_hash, credential.password[:MAX_SECRET_CHARS]
-        )
+        matches = await self._directory_password(credential.username, credential.password, stored_hash)
+        if matches is None:
+            matches = await asyncio.to_thread(
+                self._hasher.verify, stored_hash, credential.password[:MAX_SECRET_CHARS]
+            )
         if not matches or row is None:
             identity = user_identity(int(row["id"])) if row else terminal_identity(terminal_id)
             await self._fail(identity, now_us, PASSWORD_NOT_RECOGNISED)
         assert row is not None
         return int(row["id"])
+
+    async def _directory_password(self, username: str, password: str, stored_hash: str | None) -> bool | None:
+        """The directory's answer for a directory user's password (an LDAP bind), or None when
+        the hub's own hash decides: not a directory user, or an outage with ``password_outage =
+        "local"`` and a hash an admin set. Any other outage refuses, counting nothing."""
+        if self._directory is None:
+            return None
+        verdict = await asyncio.to_thread(self._directory.verify, username, password)
+        if verdict is Verdict.NOT_DIRECTORY_USER:
+            return None
+        if verdict is Verdict.UNAVAILABLE:
+            if self._directory.outage_falls_back_to_local and stored_hash is not None:
+                log.warning("directory unavailable: the hub's own password of %r is checked", username)
+                return None
+            raise Refused(DIRECTORY_UNAVAILABLE)
+        return verdict is Verdict.MATCH
 
     async def link_card(self, terminal_id: str, card_number: str, username: str, password: str) -> AuthResult:
         """Link a card nobody holds to the user who proves their password; open their session.

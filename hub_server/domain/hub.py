@@ -12,14 +12,18 @@ transaction. Services never see a transaction, a row or SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
+from card_numbers import ConversionChain
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
+from hub_server.dirsync import DirectoryPasswords, DirectorySync, load_directory_config
 from hub_server.domain import credentials, ledger
 from hub_server.domain.accounts import Accounts
 from hub_server.domain.auth import Authentication
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
+from hub_server.domain.dirsync_store import DIRECTORY, SqlUserStore
 from hub_server.domain.jobs import HeldJobs, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
 from hub_server.domain.pricing import Prices
@@ -27,7 +31,7 @@ from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.schema import CORE
-from hub_server.domain.security import Hasher, SessionSigner
+from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
 from hub_server.domain.sessions import Sessions
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
@@ -40,7 +44,7 @@ __all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_da
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE,)
+COMPONENTS: Sequence[Component] = (CORE, DIRECTORY)
 
 
 def open_hub_database(url: str) -> Database:
@@ -65,7 +69,8 @@ class Hub:
     """One hub's domain over one database: a domain object per capability.
 
     With a ``spool`` (print intake runs), ``printing`` releases held jobs and
-    ``job_registry`` is where intake keeps them.
+    ``job_registry`` is where intake keeps them. ``directory`` syncs the ``[directory]``
+    sources (none: nothing to sync) and checks their users' passwords at login.
     """
 
     def __init__(
@@ -82,7 +87,11 @@ class Hub:
         self.job_registry = SqlJobRegistry(store)
         hasher = Hasher(config.auth.argon2_time_cost, config.auth.argon2_memory_kib)
         signer = SessionSigner(secret)
-        self.auth = Authentication(store, config, clock, secret, hasher, signer)
+        directory = load_directory_config(config.directory)
+        directory_store = SqlUserStore(db, hasher.hash, partial(pin_lookup_key, secret))
+        self.directory = DirectorySync(directory, directory_store, ConversionChain.parse, clock.now_us)
+        passwords = DirectoryPasswords(directory, directory_store) if directory.sources else None
+        self.auth = Authentication(store, config, clock, secret, hasher, signer, passwords)
         self.sessions = Sessions(store, config, clock, signer)
         self.users = Users(store, config, clock, hasher, secret)
         self.csv_import = CsvImport(store, clock)

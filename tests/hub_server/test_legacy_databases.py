@@ -18,7 +18,7 @@ import pytest_asyncio
 from printgate.v1 import admin_pb2, kiosk_pb2
 
 from hub_server.clock import FakeClock
-from hub_server.domain import credentials, open_hub_database
+from hub_server.domain import COMPONENTS, credentials, open_hub_database
 from hub_server.domain.store import Store
 from hub_server.server import ADMIN_TOKEN_FILE, SECRET_FILE, start_hub
 from tests.hub_server.conftest import HubClients, hub_config
@@ -104,8 +104,21 @@ def test_the_dumps_are_what_the_old_hub_made(tmp_path: Path) -> None:
 
 async def test_an_old_database_migrates_and_keeps_every_cent(legacy: HubClients) -> None:
     db = legacy.running.db
-    rows = db.read(lambda tx: tx.execute("SELECT component, number FROM schema_versions ORDER BY number"))
-    assert [(row["component"], row["number"]) for row in rows] == [("core", 1), ("core", 2), ("core", 3)]
+    rows = db.read(
+        lambda tx: tx.execute("SELECT component, number FROM schema_versions ORDER BY component, number")
+    )
+    # the old series adopted as the core's 1-3; the components made since added from their 1
+    expected = [
+        (component.name, number)
+        for component in COMPONENTS
+        for number in range(1, len(component.migrations) + 1)
+    ]
+    assert [(row["component"], row["number"]) for row in rows] == sorted(expected)
+    assert [(row["component"], row["number"]) for row in rows if row["component"] == "core"] == [
+        ("core", 1),
+        ("core", 2),
+        ("core", 3),
+    ]
     with pytest.raises(Exception, match="schema_migrations"):  # adopted, then dropped
         db.read(lambda tx: tx.execute("SELECT version FROM schema_migrations"))
     accounts = await legacy.call_admin("ListAccounts", admin_pb2.ListAccountsRequest())
