@@ -51,6 +51,7 @@ __all__ = [
     "assign_owner",
     "delegate",
     "delegates_of",
+    "estimate_note",
     "hub_state",
     "list_delegations",
     "list_print_jobs",
@@ -139,6 +140,15 @@ def _analysis_from(text: str | None, thumbnail: Any) -> JobAnalysis | None:
         thumbnail_png=bytes(thumbnail) if thumbnail is not None else None,
         error=data["error"],
     )
+
+
+def estimate_note(analysis_json: str | None) -> str:
+    """Why a job's pages are estimated, from its stored analysis: the analysis's own words
+    (``cannot be counted: <reason>`` for a PCL job the counter refuses), "" when none is known."""
+    if analysis_json is None:
+        return ""
+    error = json.loads(analysis_json).get("error")
+    return str(error) if error else ""
 
 
 def _paper(analysis: JobAnalysis) -> str | None:

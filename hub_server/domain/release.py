@@ -48,7 +48,7 @@ from hub_server.config import HubConfig, PrintConfig
 from hub_server.domain import account_names, ledger, quotas
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
-from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, ipp_state_of
+from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, estimate_note, ipp_state_of
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
@@ -158,6 +158,7 @@ class JobView(NamedTuple):
     size_bytes: int
     document_format: str
     per_copy: tuple[int, int, int, int]
+    estimate_note: str = ""  # why the pages are estimated ("cannot be counted: …"), "" when counted
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,8 @@ _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.stat
 
 _LIST_COLUMNS = """j.id, j.owner_user_id, j.job_name, j.state, j.copies, j.sides, j.color_mode, j.page_count,
     j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale, j.created_us, j.expires_us,
-    j.size_bytes, j.document_format"""
+    j.size_bytes, j.document_format,
+    CASE WHEN j.page_count IS NULL THEN j.analysis END AS unanalysed"""
 
 
 # The columns plan_job reads besides the name.
@@ -389,6 +391,7 @@ class PrintJobs:
                         row["size_bytes"],
                         row["document_format"],
                         per_copy,
+                        estimate_note(row["unanalysed"]),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)

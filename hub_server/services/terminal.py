@@ -152,6 +152,7 @@ def add_held_job(
         price_mono_per_copy_cents=view.per_copy[1],
         price_duplex_per_copy_cents=view.per_copy[2],
         price_mono_duplex_per_copy_cents=view.per_copy[3],
+        estimate_note=view.estimate_note,
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000

@@ -228,6 +228,7 @@ class HeldJob:
     price_mono_per_copy_cents: int
     price_duplex_per_copy_cents: int
     price_mono_duplex_per_copy_cents: int
+    estimate_note: str = ""  # why pages and prices are estimates ("cannot be counted: …"); "" counted
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,7 @@ def held_job(message: terminal_pb2.HeldJob) -> HeldJob:
         price_mono_per_copy_cents=int(message.price_mono_per_copy_cents),
         price_duplex_per_copy_cents=int(message.price_duplex_per_copy_cents),
         price_mono_duplex_per_copy_cents=int(message.price_mono_duplex_per_copy_cents),
+        estimate_note=message.estimate_note,
     )
 
 

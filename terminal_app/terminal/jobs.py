@@ -191,6 +191,7 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
         thumbnail_png=thumbnail_png,
+        estimate_note=job.estimate_note,
     )
 
 

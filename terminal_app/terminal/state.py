@@ -146,6 +146,7 @@ class JobView:
     price_duplex_per_copy_cents: int = 0
     price_mono_duplex_per_copy_cents: int = 0
     thumbnail_png: bytes = field(default=b"", repr=False)
+    estimate_note: str = ""  # the hub's words for why pages and price are estimates ("" counted)
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not

@@ -224,7 +224,7 @@ class JobOverrides(_message.Message):
     def __init__(self, mono: _Optional[bool] = ..., duplex: _Optional[bool] = ..., copies: _Optional[int] = ...) -> None: ...
 
 class HeldJob(_message.Message):
-    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents")
+    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents", "estimate_note")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -245,6 +245,7 @@ class HeldJob(_message.Message):
     PRICE_MONO_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
     PRICE_DUPLEX_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
     PRICE_MONO_DUPLEX_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATE_NOTE_FIELD_NUMBER: _ClassVar[int]
     id: int
     name: str
     owner: str
@@ -265,7 +266,8 @@ class HeldJob(_message.Message):
     price_mono_per_copy_cents: int
     price_duplex_per_copy_cents: int
     price_mono_duplex_per_copy_cents: int
-    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ...) -> None: ...
+    estimate_note: str
+    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ..., estimate_note: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token")

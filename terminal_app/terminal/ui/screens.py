@@ -289,6 +289,8 @@ def _job_details(ctx: Context, job: JobView) -> str:
     details = f"{ctx.t('job_pages', pages=job.pages, copies=ctx.composer.copies(job))} · {colour}"
     if job.delegated:
         details += f" · {job.owner}"
+    if job.estimate_note:
+        details += f" · {ctx.t('job_estimated', note=job.estimate_note)}"
     return f"{details} · {ctx.t('job_printed')}" if job.printed else details
 
 

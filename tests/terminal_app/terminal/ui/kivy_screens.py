@@ -336,6 +336,12 @@ async def test_job_list_composes_release_and_delete(ui: UiRig) -> None:
     ui.view.show(replace(engine.state, jobs=sample_jobs(), jobs_supported=True))
     ui.frame()
     assert ui.text("job_1_name") == "thesis.pdf\n12 S. × 2 · Farbe"  # choices of vanished jobs are dropped
+    uncounted = replace(sample_jobs()[1], estimate_note="cannot be counted: the stream ends inside a page")
+    ui.view.show(replace(engine.state, jobs=(uncounted,), jobs_supported=True, language="en"))
+    ui.frame()
+    assert ui.text("job_2_name") == (
+        "slides.pdf\n4 p. × 1 · mono · pages estimated (cannot be counted: the stream ends inside a page)"
+    )
 
 
 async def test_held_jobs_from_the_hub_released_as_mono_and_deleted(print_ui: UiRig) -> None:
