@@ -34,6 +34,18 @@ from hub_server.intake import (
     parse_listen,
     start_intake,
 )
+from hub_server.scan import (
+    DirectoryLinkStore,
+    ScanIntake,
+    ScanIntakeConfig,
+    ScanOutcome,
+    ScanProcessor,
+    ScanSmtpConfig,
+    ScanSmtpServer,
+    build_destinations,
+    load_scan_config,
+    start_scan_smtp,
+)
 from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.terminal import TerminalServicer
@@ -101,6 +113,31 @@ class PrintIntake:
         await self.jobs.wait_releases(RELEASE_DRAIN_S)
 
 
+SCAN_DIR = "scan"
+
+
+@dataclass
+class Scanning:
+    """The scan intake of a running hub: its SMTP receiver, and the task keeping the scan log."""
+
+    intake: ScanIntake
+    smtp: ScanSmtpServer
+    outcomes: asyncio.Queue[ScanOutcome]  # what the log keeper has still to write
+    log_keeper: asyncio.Task[None]
+
+    async def settle(self) -> None:
+        """Wait until every scan taken is finished and its outcome is in the scan log."""
+        await self.intake.drain()
+        await self.outcomes.join()
+
+    async def close(self) -> None:
+        """Stop taking mail, let the scans taken finish and be logged."""
+        await self.smtp.close()
+        await self.settle()
+        self.log_keeper.cancel()
+        await asyncio.gather(self.log_keeper, return_exceptions=True)
+
+
 @dataclass
 class RunningHub:
     """A started hub. ``printing`` is None when no intake listener is configured."""
@@ -112,6 +149,7 @@ class RunningHub:
     health: health.aio.HealthServicer
     printing: PrintIntake | None = None
     directory_schedule: SyncScheduler | None = None
+    scanning: Scanning | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -128,17 +166,22 @@ class RunningHub:
         await self.health.enter_graceful_shutdown()
         if self.directory_schedule is not None:
             await self.directory_schedule.stop()
+        if self.scanning is not None:
+            await self.scanning.close()
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
         self.db.close()
 
 
+def derive_key(secret: bytes, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from the hub secret (HKDF-SHA256)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
 def spool_key(secret: bytes) -> bytes:
-    """The spool's key-wrapping key, derived from the hub secret (HKDF-SHA256)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"printgate spool key v1").derive(
-        secret
-    )
+    """The spool's key-wrapping key, derived from the hub secret."""
+    return derive_key(secret, b"printgate spool key v1")
 
 
 def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
@@ -182,6 +225,64 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
     return PrintIntake(intake, jobs, sweeper)
 
 
+async def start_scanning(config: HubConfig, hub: Hub, secret: bytes) -> Scanning | None:
+    """The scan intake (``[scan] listen``): finish scans a stopped hub left in its spool, then
+    take mail from the registered printers; every outcome goes to the scan log."""
+    settings = load_scan_config(config.scan)
+    if not settings.enabled:
+        return None
+    root = config.data_dir / SCAN_DIR
+    links = DirectoryLinkStore(root / "links")
+    intake = ScanIntake(
+        sessions=hub.scans,
+        profiles=hub.scans.live_profiles,
+        destinations=build_destinations(settings, derive_key(secret, b"printgate scan link key v1"), links),
+        processor=ScanProcessor(root / "work", settings.limits),
+        spool_dir=root / "spool",
+        spool_key=derive_key(secret, b"printgate scan spool key v1"),
+        meter=hub.scans,
+        config=ScanIntakeConfig(
+            grace_s=settings.grace_s,
+            no_session=settings.no_session,
+            unclaimed_destination=settings.unclaimed_destination or None,
+        ),
+        clock_us=hub.clock.now_us,
+    )
+    outcomes = intake.subscribe()
+
+    async def keep_log() -> None:
+        while True:
+            outcome = await outcomes.get()
+            try:
+                await hub.scans.record_outcome(outcome)
+            except Exception:
+                log.exception("scan %s: its outcome could not be logged", outcome.scan_id)
+            finally:
+                outcomes.task_done()
+
+    log_keeper = asyncio.get_running_loop().create_task(keep_log())
+    recovered = await intake.recover()
+    if recovered:
+        log.warning("scan intake: %d scan(s) from before the restart are being finished", recovered)
+    host, port = parse_listen(settings.listen)
+    smtp = await start_scan_smtp(
+        intake,
+        hub.scans.printer_directory(),
+        ScanSmtpConfig(
+            settings.recipients,
+            host,
+            port,
+            settings.hostname,
+            settings.tls_context(),
+            settings.require_starttls,
+            settings.data_bytes_max,
+            settings.recipients_max,
+            settings.connections_max,
+        ),
+    )
+    return Scanning(intake, smtp, outcomes, log_keeper)
+
+
 def is_admin(hub: Hub, token: str) -> bool:
     """The admin check of AdminService, for capabilities' own admin services."""
     try:
@@ -205,6 +306,7 @@ def start_directory_schedule(hub: Hub) -> SyncScheduler | None:
 def check_config(config: HubConfig) -> None:
     """Refuse capability tables that cannot work before anything starts (``ValueError``)."""
     load_directory_config(config.directory)
+    load_scan_config(config.scan)
 
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
@@ -231,6 +333,7 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     spool = open_spool(config, clock, secret) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool)
     printing = await start_printing(config, hub, spool) if spool is not None else None
+    scanning = await start_scanning(config, hub, secret)
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
     terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
@@ -245,6 +348,8 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     if port == 0:
         if printing is not None:
             await printing.close()
+        if scanning is not None:
+            await scanning.close()
         db.close()
         raise OSError(f"cannot listen on {config.listen}")
     await server.start()
@@ -257,6 +362,7 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
         health=health_servicer,
         printing=printing,
         directory_schedule=start_directory_schedule(hub),
+        scanning=scanning,
     )
 
 

@@ -27,6 +27,7 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -103,9 +104,11 @@ class Authentication:
         hasher: Hasher,
         signer: SessionSigner,
         directory: DirectoryPasswords | None = None,
+        presence: Callable[[Tx, SessionClaims], None] | None = None,
     ) -> None:
         self._store = store
         self._directory = directory
+        self._presence = presence  # records where a session was opened (the scan intake's need)
         self._config = config
         self._clock = clock
         self._secret = secret
@@ -276,9 +279,11 @@ class Authentication:
         if had_failures:
             await self._store.write(lambda tx: lockout.clear(tx, identity))
         token = self._signer.issue(user_id, terminal_id, method, now_us, self._config.auth.session_ttl_s)
-        return AuthResult(
-            second_factor_required=False, token=token, claims=self._signer.check(token), view=view
-        )
+        claims = self._signer.check(token)
+        if self._presence is not None:
+            record = self._presence
+            await self._store.write(lambda tx: record(tx, claims))
+        return AuthResult(second_factor_required=False, token=token, claims=claims, view=view)
 
     async def unlock_user(self, user: UserRef) -> None:
         """Lift a user's login lockout (admin)."""

@@ -30,6 +30,7 @@ from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.scan_store import SCAN, Scans
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
 from hub_server.domain.sessions import Sessions
@@ -44,7 +45,7 @@ __all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_da
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, DIRECTORY)
+COMPONENTS: Sequence[Component] = (CORE, DIRECTORY, SCAN)
 
 
 def open_hub_database(url: str) -> Database:
@@ -70,7 +71,8 @@ class Hub:
 
     With a ``spool`` (print intake runs), ``printing`` releases held jobs and
     ``job_registry`` is where intake keeps them. ``directory`` syncs the ``[directory]``
-    sources (none: nothing to sync) and checks their users' passwords at login.
+    sources (none: nothing to sync) and checks their users' passwords at login. ``scans`` is
+    the scan intake's view of the hub (printers, profiles, who is at which printer, charges).
     """
 
     def __init__(
@@ -91,7 +93,10 @@ class Hub:
         directory_store = SqlUserStore(db, hasher.hash, partial(pin_lookup_key, secret))
         self.directory = DirectorySync(directory, directory_store, ConversionChain.parse, clock.now_us)
         passwords = DirectoryPasswords(directory, directory_store) if directory.sources else None
-        self.auth = Authentication(store, config, clock, secret, hasher, signer, passwords)
+        self.scans = Scans(store, clock)
+        # while the scan intake runs, a login records which printer the session is at
+        presence = self.scans.record_presence if config.scan_enabled else None
+        self.auth = Authentication(store, config, clock, secret, hasher, signer, passwords, presence)
         self.sessions = Sessions(store, config, clock, signer)
         self.users = Users(store, config, clock, hasher, secret)
         self.csv_import = CsvImport(store, clock)

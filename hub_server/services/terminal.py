@@ -278,6 +278,34 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         _, user_id = self._user(context, request.session_token)
         return terminal_pb2.DeleteJobsResponse(deleted=await printing.delete(user_id, list(request.job_ids)))
 
+    # -- scanning ------------------------------------------------------------------------------
+
+    async def ListScanProfiles(
+        self, request: terminal_pb2.ListScanProfilesRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.ListScanProfilesResponse:
+        claims, _ = self.hub.sessions.get(self._terminal(context), request.session_token)
+        menu = self.hub.scans.menu(claims.session_id)
+        return terminal_pb2.ListScanProfilesResponse(
+            profiles=[
+                terminal_pb2.ScanProfileSummary(
+                    id=choice.profile_id,
+                    name_en=choice.name_en,
+                    name_de=choice.name_de,
+                    price_per_page_cents=choice.price_per_page_cents,
+                    searchable=choice.searchable,
+                )
+                for choice in menu.choices
+            ],
+            chosen_id=menu.chosen_id,
+        )
+
+    async def SetScanProfile(
+        self, request: terminal_pb2.SetScanProfileRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.SetScanProfileResponse:
+        claims, _ = self.hub.sessions.get(self._terminal(context), request.session_token)
+        await self.hub.scans.choose(claims.session_id, request.profile_id)
+        return terminal_pb2.SetScanProfileResponse()
+
     async def ReleaseJobs(
         self, request: terminal_pb2.ReleaseJobsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[terminal_pb2.ReleaseProgress]:

@@ -354,3 +354,43 @@ class LinkCardRequest(_message.Message):
     username: str
     password: str
     def __init__(self, card_number: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class ScanProfileSummary(_message.Message):
+    __slots__ = ("id", "name_en", "name_de", "price_per_page_cents", "searchable")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_EN_FIELD_NUMBER: _ClassVar[int]
+    NAME_DE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_PER_PAGE_CENTS_FIELD_NUMBER: _ClassVar[int]
+    SEARCHABLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name_en: str
+    name_de: str
+    price_per_page_cents: int
+    searchable: bool
+    def __init__(self, id: _Optional[str] = ..., name_en: _Optional[str] = ..., name_de: _Optional[str] = ..., price_per_page_cents: _Optional[int] = ..., searchable: _Optional[bool] = ...) -> None: ...
+
+class ListScanProfilesRequest(_message.Message):
+    __slots__ = ("session_token",)
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    def __init__(self, session_token: _Optional[str] = ...) -> None: ...
+
+class ListScanProfilesResponse(_message.Message):
+    __slots__ = ("profiles", "chosen_id")
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
+    CHOSEN_ID_FIELD_NUMBER: _ClassVar[int]
+    profiles: _containers.RepeatedCompositeFieldContainer[ScanProfileSummary]
+    chosen_id: str
+    def __init__(self, profiles: _Optional[_Iterable[_Union[ScanProfileSummary, _Mapping]]] = ..., chosen_id: _Optional[str] = ...) -> None: ...
+
+class SetScanProfileRequest(_message.Message):
+    __slots__ = ("session_token", "profile_id")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    profile_id: str
+    def __init__(self, session_token: _Optional[str] = ..., profile_id: _Optional[str] = ...) -> None: ...
+
+class SetScanProfileResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

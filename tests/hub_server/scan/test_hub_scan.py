@@ -1,0 +1,219 @@
+"""Scanning wired into a running hub: ``[scan]`` in the hub's configuration starts the SMTP
+receiver (STARTTLS with the hub's certificate); a card tap at the terminal beside the MFP is
+what attributes the MFP's scan to a person (the session locator over the hub's tables); the
+terminal picks a profile (ListScanProfiles / SetScanProfile); the scan is charged per page
+through the ledger exactly once and logged. Both storage backends; the simulated MFP sends
+real SMTP from its own loopback address to the hub, the hub mails a private sink."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import grpc
+import pytest
+import pytest_asyncio
+from PIL import Image
+from printgate.v1 import admin_pb2, terminal_pb2
+
+from hub_server.clock import FakeClock
+from hub_server.scan import RegisteredPrinter, ScanProfile, load_scan_config
+from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
+from hw_sim.mfp.model import SimulatedMfp
+from hw_sim.mfp.scan_to_email import ScanToEmail
+from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
+from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink, TlsMaterial
+
+pytestmark = pytest.mark.slow
+
+GRACE_S = 60
+PRICED = ScanProfile(
+    "scan-priced", "Scan to me (charged)", "Scan an mich (kostenpflichtig)", price_per_page_cents=5
+)
+
+
+@dataclass
+class ScanSite:
+    clients: HubClients
+    running: RunningHub
+    terminal: TerminalClient  # beside the MFP km-c300i
+    desk: TerminalClient  # a terminal at no printer
+    device: SimulatedMfp
+    scanner: ScanToEmail
+    sink: MailSink
+
+    async def scan(self, pages: int) -> int:
+        """The MFP scans ``pages`` blank pages and mails them to the hub; the SMTP reply code."""
+        blank = [Image.new("L", (850, 1100), 250 - 10 * index) for index in range(pages)]
+        (sent,) = await asyncio.to_thread(self.scanner.scan, blank)
+        return sent.reply_code
+
+    async def settled(self) -> None:
+        """Every scan taken is delivered and logged."""
+        assert self.running.scanning is not None
+        await self.running.scanning.settle()
+
+
+@pytest_asyncio.fixture
+async def site(
+    tmp_path: Path, database_url: str, tls: TlsMaterial, mail_sink: MailSink
+) -> AsyncIterator[ScanSite]:
+    folder = tmp_path / "hub"
+    scan_table = {
+        "listen": "127.0.0.1:0",
+        "recipients": [SCAN_ADDRESS],
+        "certificate": str(tls.certificate),
+        "key": str(tls.key),
+        "grace_s": GRACE_S,
+        "conversion_workers": 1,
+        "link_base_url": "https://hub.test/scans/",
+        "email": {"relay": f"127.0.0.1:{mail_sink.port}", "sender": "scans@hub.printgate.test"},
+    }
+    config = replace(hub_config(folder, database_url), scan=scan_table)
+    clock = FakeClock()
+    running = await start_hub(config, clock)
+    token = (folder / ADMIN_TOKEN_FILE).read_text().strip()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    clients = HubClients(running=running, channel=channel, admin_token=token, clock=clock)
+    try:
+        await clients.call_admin("UpsertPrinter", admin_pb2.Printer(name="km-c300i", address="127.0.0.1:9"))
+        terminal = await clients.create_terminal("t-1", printer="km-c300i")
+        desk = await clients.create_terminal("t-desk")
+        await clients.create_user("alice", card="c-alice", credit_cents=500, email="alice@example.test")
+        await clients.create_user("bob", card="c-bob", credit_cents=500, email="bob@example.test")
+        await running.hub.scans.add_printer(RegisteredPrinter("km-c300i", frozenset({PRINTER_ADDRESS})))
+        await running.hub.scans.save_profile(PRICED)
+        assert running.scanning is not None
+        device = SimulatedMfp()
+        scanner = ScanToEmail(
+            PRINTER_ADDRESS,
+            "127.0.0.1",
+            running.scanning.smtp.port,
+            "km-c300i@mfp.printgate.test",
+            SCAN_ADDRESS,
+            tls=tls.client,
+            device=device,
+        )
+        yield ScanSite(clients, running, terminal, desk, device, scanner, mail_sink)
+    finally:
+        await channel.close()
+        with contextlib.suppress(Exception):
+            await running.stop(0)
+
+
+def pdf_pages(data: bytes, folder: Path) -> int:
+    path = folder / "delivered.pdf"
+    path.write_bytes(data)
+    return int(subprocess.run(["qpdf", "--show-npages", str(path)], check=True, capture_output=True).stdout)
+
+
+@pytest.mark.asyncio
+async def test_a_tap_then_a_scan_reaches_the_user_and_is_charged_once(site: ScanSite, tmp_path: Path) -> None:
+    token = (await site.terminal.tap("c-alice")).session_token
+    menu = await site.terminal.stub.ListScanProfiles(
+        terminal_pb2.ListScanProfilesRequest(session_token=token), metadata=site.terminal.metadata
+    )
+    assert [(p.id, p.price_per_page_cents, p.searchable) for p in menu.profiles] == [
+        ("scan-to-me", 0, False),
+        ("scan-to-me-searchable", 0, True),
+        ("scan-priced", 5, False),
+    ]
+    assert menu.chosen_id == "scan-to-me"
+    await site.terminal.stub.SetScanProfile(
+        terminal_pb2.SetScanProfileRequest(session_token=token, profile_id="scan-priced"),
+        metadata=site.terminal.metadata,
+    )
+    assert await site.scan(3) == 250
+    mail = await asyncio.wait_for(site.sink.arrived.get(), 120)
+    assert mail["To"] == "alice@example.test"
+    (attachment,) = list(mail.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert pdf_pages(attachment.get_content(), tmp_path) == 3
+    await site.settled()
+    assert await site.clients.balance("alice") == 500 - 3 * 5
+    assert (await asyncio.to_thread(site.scanner.resend)).reply_code == 250  # the MFP sends it again
+    await site.settled()
+    assert site.sink.messages == [mail] and await site.clients.balance("alice") == 485
+    (entry,) = site.running.hub.scans.log()
+    assert (
+        entry.user,
+        entry.printer_id,
+        entry.profile_id,
+        entry.status,
+        entry.pages,
+        entry.amount_cents,
+    ) == (
+        "alice",
+        "km-c300i",
+        "scan-priced",
+        "delivered",
+        3,
+        15,
+    )
+    assert (await site.clients.check_ledger()).ok
+    assert [(entry.verb, entry.details) for entry in site.device.history] == [("scan", {"pages": 3})]
+
+
+@pytest.mark.asyncio
+async def test_after_logout_the_scan_is_the_users_only_within_the_grace(site: ScanSite) -> None:
+    token = (await site.terminal.tap("c-alice")).session_token
+    await site.terminal.logout(token)
+    await site.desk.tap("c-bob")  # bob is logged in, but at no printer
+    site.clients.clock.advance(GRACE_S - 1)
+    assert await site.scan(1) == 250  # alice walked away; the MFP sent late: still hers
+    mail = await asyncio.wait_for(site.sink.arrived.get(), 120)
+    assert mail["To"] == "alice@example.test"
+    await site.settled()
+    site.clients.clock.advance(2)
+    assert await site.scan(2) == 550  # past the grace: nobody's, never bob's
+    await site.settled()
+    assert [m["To"] for m in site.sink.messages] == ["alice@example.test"]
+    assert [(e.user, e.pages, e.status) for e in site.running.hub.scans.log()] == [("alice", 1, "delivered")]
+    assert await site.clients.balance("bob") == 500
+
+
+@pytest.mark.asyncio
+async def test_profiles_are_refused_where_nothing_scans(site: ScanSite) -> None:
+    desk_token = (await site.desk.tap("c-bob")).session_token
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await site.desk.stub.ListScanProfiles(
+            terminal_pb2.ListScanProfilesRequest(session_token=desk_token), metadata=site.desk.metadata
+        )
+    assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    token = (await site.terminal.tap("c-alice")).session_token
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await site.terminal.stub.SetScanProfile(
+            terminal_pb2.SetScanProfileRequest(session_token=token, profile_id="no-such"),
+            metadata=site.terminal.metadata,
+        )
+    assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"listen": "127.0.0.1:25", "require_starttls": False}, "recipients"),
+        ({"listen": "127.0.0.1:25", "recipients": ["scan@x.test"]}, "require_starttls needs certificate"),
+        ({"listen": "nowhere", "recipients": ["scan@x.test"], "require_starttls": False}, "HOST:PORT"),
+        ({"grace": 5}, "unknown key"),
+        ({"grace_s": True}, "wrong type"),
+        ({"email": {"relay": "mail:25", "sender": "nobody"}}, "sender"),
+        ({"destinations": [{"name": "x", "type": "ftp"}]}, "type must be"),
+        (
+            {
+                "listen": "127.0.0.1:25",
+                "recipients": ["scan@x.test"],
+                "require_starttls": False,
+                "no_session": "unclaimed",
+            },
+            "unclaimed_destination",
+        ),
+    ],
+)
+def test_bad_scan_tables_are_refused_with_the_key_named(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        load_scan_config(table)
