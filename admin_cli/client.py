@@ -1,6 +1,6 @@
-"""Talking to the hub: AdminService, KioskAdminService and DirectoryService calls with the admin token and a
-deadline, gRPC failures turned into :mod:`admin_cli.errors`, and where the token and secrets
-come from."""
+"""Talking to the hub: AdminService, KioskAdminService, DirectoryService and ScanAdminService
+calls with the admin token and a deadline, gRPC failures turned into :mod:`admin_cli.errors`,
+and where the token and secrets come from."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
-from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc
+from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
@@ -37,6 +37,7 @@ class AdminClient:
             "admin": admin_pb2_grpc.AdminServiceStub(self._channel),
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
             "directory": directory_pb2_grpc.DirectoryServiceStub(self._channel),
+            "scan": scan_pb2_grpc.ScanAdminServiceStub(self._channel),
         }
 
     def call(self, method: str, request: Message, service: str = "admin") -> Message:

@@ -16,7 +16,7 @@ import grpc
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, terminal_pb2_grpc
+from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc, terminal_pb2_grpc
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
@@ -48,6 +48,7 @@ from hub_server.scan import (
 )
 from hub_server.services.admin import AdminServicer
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
+from hub_server.services.scan_admin import ScanAdminServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
 
@@ -342,6 +343,7 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
     )
+    scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port(config.listen)

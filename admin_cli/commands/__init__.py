@@ -16,6 +16,7 @@ from admin_cli.commands import (
     printjobs,
     quotas,
     roles,
+    scan,
     users,
 )
 from admin_cli.verbs import VerbTable
@@ -34,4 +35,5 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     kiosks.add_verbs,
     printjobs.add_verbs,
     directory.add_verbs,
+    scan.add_verbs,
 )

@@ -16,7 +16,7 @@ Its tables are the ``scan`` component of the hub's migrations (:data:`SCAN`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from hub_server.domain.pricing import PricedLine
 from hub_server.domain.security import SessionClaims
 from hub_server.domain.store import Store
 from hub_server.domain.usage import post_charge, record_lines
-from hub_server.errors import NotFound, Refused
+from hub_server.errors import InvalidRequest, NotFound, Refused
 from hub_server.scan import (
     SCAN_TO_ME,
     SCAN_TO_ME_SEARCHABLE,
@@ -42,7 +42,7 @@ from hub_server.scan import (
 )
 from hub_server.storage import Component, Tx
 
-__all__ = ["BUILT_IN_PROFILES", "SCAN", "ScanChoice", "ScanLogEntry", "ScanMenu", "Scans"]
+__all__ = ["BUILT_IN_PROFILES", "SCAN", "ProfileSpec", "ScanChoice", "ScanLogEntry", "ScanMenu", "Scans"]
 
 BUILT_IN_PROFILES = (SCAN_TO_ME, SCAN_TO_ME_SEARCHABLE)
 NO_SCANNING = "scanning is not set up at this printer"
@@ -96,6 +96,21 @@ SCAN = Component(
         ]
     ],
 )
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """A profile as an admin gives it (empty values: the defaults)."""
+
+    profile_id: str
+    name_en: str
+    name_de: str
+    output: str = ""
+    ocr_languages: tuple[str, ...] = ()
+    destination: str = ""
+    file_name_pattern: str = ""
+    sidecar: str = ""
+    price_per_page_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -158,6 +173,49 @@ class Scans:
 
     # -- printers and profiles (admin) ------------------------------------------------------------
 
+    async def register_printer(
+        self, printer_id: str, addresses: Iterable[str], smtp_login: str = "", smtp_password: str = ""
+    ) -> RegisteredPrinter:
+        """Register a printer from an admin's plain values (the password is hashed here)."""
+        if bool(smtp_login) != bool(smtp_password):
+            raise InvalidRequest("an SMTP login needs a password, and a password a login")
+        try:
+            printer = RegisteredPrinter(
+                printer_id,
+                frozenset(addresses),
+                smtp_login or None,
+                PrinterDirectory.hash_password(smtp_password) if smtp_password else None,
+            )
+        except ValueError as error:
+            raise InvalidRequest(f"printer {printer_id!r}: {error}") from None
+        if not printer.addresses and printer.smtp_login is None:
+            raise InvalidRequest("a printer is known by an address or an SMTP login: give one")
+        await self.add_printer(printer)
+        return printer
+
+    async def define_profile(self, spec: ProfileSpec) -> ScanProfile:
+        """Add or replace a profile from an admin's plain values."""
+        try:
+            profile = ScanProfile(
+                spec.profile_id,
+                spec.name_en,
+                spec.name_de,
+                output=OutputFormat(spec.output or OutputFormat.PDF.value),
+                ocr_languages=tuple(spec.ocr_languages) or ("deu", "eng"),
+                destination=spec.destination or "email",
+                file_name_pattern=spec.file_name_pattern or SCAN_TO_ME.file_name_pattern,
+                sidecar=SidecarFormat(spec.sidecar or SidecarFormat.NONE.value),
+                price_per_page_cents=spec.price_per_page_cents,
+            )
+        except ValueError as error:
+            raise InvalidRequest(f"profile {spec.profile_id!r}: {error}") from None
+        await self.save_profile(profile)
+        return profile
+
+    def built_in(self, profile_id: str) -> bool:
+        """True for the profiles every hub has."""
+        return profile_id in {profile.profile_id for profile in BUILT_IN_PROFILES}
+
     async def add_printer(self, printer: RegisteredPrinter) -> None:
         """Register (or replace) a printer that may send scans; it must be one of the hub's printers."""
 
@@ -217,7 +275,7 @@ class Scans:
 
     async def save_profile(self, profile: ScanProfile) -> None:
         """Add or replace an admin's profile (a built-in profile's id is refused)."""
-        if profile.profile_id in {built_in.profile_id for built_in in BUILT_IN_PROFILES}:
+        if self.built_in(profile.profile_id):
             raise Refused(f"{profile.profile_id!r} is a built-in profile")
 
         def save(tx: Tx) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
-import shlex
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +24,8 @@ from printgate.v1 import admin_pb2, terminal_pb2
 from hub_server.clock import FakeClock
 from hub_server.server import ADMIN_TOKEN_FILE, start_hub
 from hw_sim.readers.serial_sim import SerialReaderSim
-from printgate_cli.commands import main
 from reader_drivers import open_reader
+from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.reader_drivers.conftest import ready
@@ -37,13 +35,6 @@ pytestmark = pytest.mark.slow
 
 BADGE = "3000000003"  # as the directory keeps it: decimal
 READER_FRAME_ID = "00B2D05E03"  # the same badge as an EM4100 reader reads it (5 bytes, hex)
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 MakeHub = Callable[..., Awaitable[HubClients]]
@@ -70,27 +61,6 @@ async def make_hub(tmp_path: Path, database_url: str) -> AsyncIterator[MakeHub]:
         await hub.channel.close()
         with contextlib.suppress(Exception):  # a test may have stopped it already
             await hub.running.stop(0)
-
-
-def _admin(hub: HubClients, command: str, token: str = "") -> Result:
-    argv = ["admin", "--hub", f"127.0.0.1:{hub.running.port}", *shlex.split(command)]
-    out, err = io.StringIO(), io.StringIO()
-    token_file = Path(hub.running.hub.config.data_dir) / ADMIN_TOKEN_FILE
-    if token:
-        token_file = token_file.with_name("other-token")
-        token_file.write_text(token + "\n")
-    argv[1:1] = ["--token-file", str(token_file)]
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-async def admin(hub: HubClients, command: str, token: str = "") -> Result:
-    """``printgate admin --hub … --token-file … COMMAND`` in a thread (the hub serves on this loop)."""
-    return await asyncio.to_thread(_admin, hub, command, token)
 
 
 def people(tree: Subtree) -> None:

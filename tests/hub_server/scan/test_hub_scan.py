@@ -21,19 +21,17 @@ from PIL import Image
 from printgate.v1 import admin_pb2, terminal_pb2
 
 from hub_server.clock import FakeClock
-from hub_server.scan import RegisteredPrinter, ScanProfile, load_scan_config
+from hub_server.scan import load_scan_config
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
 from hw_sim.mfp.model import SimulatedMfp
 from hw_sim.mfp.scan_to_email import ScanToEmail
+from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
 from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink, TlsMaterial
 
 pytestmark = pytest.mark.slow
 
 GRACE_S = 60
-PRICED = ScanProfile(
-    "scan-priced", "Scan to me (charged)", "Scan an mich (kostenpflichtig)", price_per_page_cents=5
-)
 
 
 @dataclass
@@ -85,8 +83,14 @@ async def site(
         desk = await clients.create_terminal("t-desk")
         await clients.create_user("alice", card="c-alice", credit_cents=500, email="alice@example.test")
         await clients.create_user("bob", card="c-bob", credit_cents=500, email="bob@example.test")
-        await running.hub.scans.add_printer(RegisteredPrinter("km-c300i", frozenset({PRINTER_ADDRESS})))
-        await running.hub.scans.save_profile(PRICED)
+        added = await admin(clients, f"scan printer-add km-c300i --address {PRINTER_ADDRESS}")
+        assert added.code == 0, added.err
+        saved = await admin(
+            clients,
+            "scan profile-save scan-priced --name-en 'Scan to me (charged)'"
+            " --name-de 'Scan an mich (kostenpflichtig)' --price-per-page-cents 5",
+        )
+        assert saved.code == 0, saved.err
         assert running.scanning is not None
         device = SimulatedMfp()
         scanner = ScanToEmail(
@@ -191,6 +195,43 @@ async def test_profiles_are_refused_where_nothing_scans(site: ScanSite) -> None:
             metadata=site.terminal.metadata,
         )
     assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.asyncio
+async def test_admin_scan_verbs(site: ScanSite) -> None:
+    printers = await admin(site.clients, "scan printers")
+    assert (printers.code, printers.out.splitlines()) == (
+        0,
+        ["PRINTER_ID  ADDRESSES  SMTP_LOGIN  HAS_PASSWORD", "km-c300i    127.0.0.2  -           no"],
+    )
+    login = await admin(
+        site.clients, "scan printer-add km-c300i --login km --password-stdin", stdin="Scan-Pass-1\n"
+    )
+    assert login.code == 0 and "Scan-Pass-1" not in login.out
+    assert login.out.splitlines()[-1] == "has_password  yes"
+    # the receiver knows the new login at once: a printer with a login must use it
+    assert site.running.hub.scans.printer_directory().by_credential("km", "Scan-Pass-1") is not None
+    assert (await site.scan(1)) == 550  # from its address without logging in: refused now
+    site.scanner.login = ("km", "Scan-Pass-1")
+    assert (await site.scan(1)) == 550  # logged in, but nobody is at the printer
+    unknown = await admin(site.clients, "scan printer-add no-such --address 127.0.0.5")
+    assert (unknown.code, unknown.err) == (1, "printgate admin: NOT_FOUND: no printer named 'no-such'\n")
+    bad = await admin(site.clients, "scan profile-save x --name-en X --name-de X --file-name '{owner}'")
+    assert bad.code == 1 and "unknown file-name fields ['owner']" in bad.err
+    built_in = await admin(site.clients, "scan profile-save scan-to-me --name-en X --name-de X")
+    assert built_in.code == 1 and "built-in" in built_in.err
+    profiles = await admin(site.clients, "scan profiles")
+    assert [line.split()[0] for line in profiles.out.splitlines()] == [
+        "ID",
+        "scan-to-me",
+        "scan-to-me-searchable",
+        "scan-priced",
+    ]
+    removed = await admin(site.clients, "scan profile-remove scan-priced")
+    assert (removed.code, removed.out) == (0, "scan profile scan-priced removed\n")
+    gone = await admin(site.clients, "scan printer-remove km-c300i")
+    assert gone.code == 0 and site.running.hub.scans.printers() == []
+    assert (await admin(site.clients, "scan log")).out == "(none)\n"
 
 
 @pytest.mark.parametrize(
