@@ -48,7 +48,16 @@ log = logging.getLogger(__name__)
 TERMINAL_ID_HEADER = "x-printgate-terminal-id"
 TERMINAL_KEY_HEADER = "x-printgate-terminal-key"
 SERVICE = "printgate.v1.TerminalService"
-RETRIED_METHODS = ("GetSession", "ReportUsage", "Logout", "ListJobs", "GetThumbnail", "DeleteJobs")
+RETRIED_METHODS = (
+    "GetSession",
+    "ReportUsage",
+    "Logout",
+    "ListJobs",
+    "GetThumbnail",
+    "DeleteJobs",
+    "ListScanProfiles",
+    "SetScanProfile",
+)
 _SERVICE_CONFIG = {
     "methodConfig": [
         {

@@ -35,6 +35,8 @@ __all__ = [
     "ReleaseProgress",
     "ReleaseState",
     "ReportReceipt",
+    "ScanChoice",
+    "ScanMenu",
     "SecondFactorRequired",
     "Session",
     "UsageLine",
@@ -202,6 +204,32 @@ class ReportReceipt:
     outcome: Outcome | None  # None: an outcome this client does not know
     charged_cents: int
     priced_lines: tuple[PricedLine, ...]
+
+
+# ------------------------------------------------------------------------------ scanning
+
+
+@dataclass(frozen=True)
+class ScanChoice:
+    """A scan profile the user may pick on the Scan tile (names in both languages)."""
+
+    profile_id: str
+    name_en: str
+    name_de: str
+    price_per_page_cents: int
+    searchable: bool  # a searchable PDF (OCR)
+
+    def name(self, language: str) -> str:
+        """The name in the terminal's language (``de`` or ``en``)."""
+        return self.name_de if language == "de" else self.name_en
+
+
+@dataclass(frozen=True)
+class ScanMenu:
+    """The profiles a session may pick, and the one its scans get now."""
+
+    choices: tuple[ScanChoice, ...]
+    chosen_id: str
 
 
 # ------------------------------------------------------------------------------ held jobs

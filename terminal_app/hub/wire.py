@@ -33,6 +33,8 @@ from terminal_app.hub.values import (
     ReleaseProgress,
     ReleaseState,
     ReportReceipt,
+    ScanChoice,
+    ScanMenu,
     SecondFactorRequired,
     Session,
     UsageLine,
@@ -361,4 +363,21 @@ def cash_box_emptied(message: kiosk_pb2.CashBoxEmptied) -> CashBoxEmptied:
         difference_cents=int(message.difference_cents),
         lines=tuple(_denomination_line(line) for line in message.lines),
         emptied_us=message.emptied_at.ToMicroseconds(),
+    )
+
+
+def scan_menu(message: terminal_pb2.ListScanProfilesResponse) -> ScanMenu:
+    """The Scan tile's profiles as values."""
+    return ScanMenu(
+        tuple(
+            ScanChoice(
+                profile.id,
+                profile.name_en,
+                profile.name_de,
+                int(profile.price_per_page_cents),
+                profile.searchable,
+            )
+            for profile in message.profiles
+        ),
+        message.chosen_id,
     )

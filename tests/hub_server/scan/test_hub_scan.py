@@ -18,13 +18,15 @@ import grpc
 import pytest
 import pytest_asyncio
 from PIL import Image
-from printgate.v1 import admin_pb2, terminal_pb2
+from printgate.v1 import admin_pb2
 
 from hub_server.clock import FakeClock
 from hub_server.scan import load_scan_config
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
 from hw_sim.mfp.model import SimulatedMfp
 from hw_sim.mfp.scan_to_email import ScanToEmail
+from terminal_app.errors import HubCallError, Refused
+from terminal_app.hub.client import HubClient
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
 from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink, TlsMaterial
@@ -49,6 +51,9 @@ class ScanSite:
         blank = [Image.new("L", (850, 1100), 250 - 10 * index) for index in range(pages)]
         (sent,) = await asyncio.to_thread(self.scanner.scan, blank)
         return sent.reply_code
+
+    def hub_client(self, terminal: TerminalClient) -> HubClient:
+        return HubClient(f"127.0.0.1:{self.running.port}", terminal.terminal_id, terminal.key)
 
     async def settled(self) -> None:
         """Every scan taken is delivered and logged."""
@@ -118,19 +123,20 @@ def pdf_pages(data: bytes, folder: Path) -> int:
 @pytest.mark.asyncio
 async def test_a_tap_then_a_scan_reaches_the_user_and_is_charged_once(site: ScanSite, tmp_path: Path) -> None:
     token = (await site.terminal.tap("c-alice")).session_token
-    menu = await site.terminal.stub.ListScanProfiles(
-        terminal_pb2.ListScanProfilesRequest(session_token=token), metadata=site.terminal.metadata
-    )
-    assert [(p.id, p.price_per_page_cents, p.searchable) for p in menu.profiles] == [
-        ("scan-to-me", 0, False),
-        ("scan-to-me-searchable", 0, True),
-        ("scan-priced", 5, False),
-    ]
-    assert menu.chosen_id == "scan-to-me"
-    await site.terminal.stub.SetScanProfile(
-        terminal_pb2.SetScanProfileRequest(session_token=token, profile_id="scan-priced"),
-        metadata=site.terminal.metadata,
-    )
+    client = site.hub_client(site.terminal)  # the terminal's own client, plain values
+    try:
+        menu = await client.scan_menu(token)
+        assert [(c.profile_id, c.price_per_page_cents, c.searchable) for c in menu.choices] == [
+            ("scan-to-me", 0, False),
+            ("scan-to-me-searchable", 0, True),
+            ("scan-priced", 5, False),
+        ]
+        assert [c.name("de") for c in menu.choices][2] == "Scan an mich (kostenpflichtig)"
+        assert menu.chosen_id == "scan-to-me"
+        await client.choose_scan_profile(token, "scan-priced")
+        assert (await client.scan_menu(token)).chosen_id == "scan-priced"
+    finally:
+        await client.close()
     assert await site.scan(3) == 250
     mail = await asyncio.wait_for(site.sink.arrived.get(), 120)
     assert mail["To"] == "alice@example.test"
@@ -183,18 +189,18 @@ async def test_after_logout_the_scan_is_the_users_only_within_the_grace(site: Sc
 @pytest.mark.asyncio
 async def test_profiles_are_refused_where_nothing_scans(site: ScanSite) -> None:
     desk_token = (await site.desk.tap("c-bob")).session_token
-    with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await site.desk.stub.ListScanProfiles(
-            terminal_pb2.ListScanProfilesRequest(session_token=desk_token), metadata=site.desk.metadata
-        )
-    assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
-    token = (await site.terminal.tap("c-alice")).session_token
-    with pytest.raises(grpc.aio.AioRpcError) as unknown:
-        await site.terminal.stub.SetScanProfile(
-            terminal_pb2.SetScanProfileRequest(session_token=token, profile_id="no-such"),
-            metadata=site.terminal.metadata,
-        )
-    assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
+    desk = site.hub_client(site.desk)
+    terminal = site.hub_client(site.terminal)
+    try:
+        with pytest.raises(Refused, match="scanning is not set up at this printer"):
+            await desk.scan_menu(desk_token)
+        token = (await site.terminal.tap("c-alice")).session_token
+        with pytest.raises(HubCallError, match="no scan profile 'no-such'"):
+            await terminal.choose_scan_profile(token, "no-such")
+        assert (await terminal.scan_menu(token)).chosen_id == "scan-to-me"
+    finally:
+        await desk.close()
+        await terminal.close()
 
 
 @pytest.mark.asyncio
