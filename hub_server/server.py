@@ -27,19 +27,27 @@ from hub_server.domain.security import load_or_create_secret
 from hub_server.errors import AuthenticationFailed
 from hub_server.intake import (
     IntakeConfig,
+    IntakeError,
     IntakeServer,
     QueuePolicy,
     Spool,
     SpoolLimits,
+    Submission,
     parse_listen,
+    sniff_format,
     start_intake,
 )
 from hub_server.scan import (
     DirectoryLinkStore,
+    EmailPrintConfig,
+    EmailPrinting,
+    HeldPrint,
+    RelaySender,
     ScanIntake,
     ScanIntakeConfig,
     ScanOutcome,
     ScanProcessor,
+    ScanSettings,
     ScanSmtpConfig,
     ScanSmtpServer,
     build_destinations,
@@ -125,11 +133,14 @@ class Scanning:
     smtp: ScanSmtpServer
     outcomes: asyncio.Queue[ScanOutcome]  # what the log keeper has still to write
     log_keeper: asyncio.Task[None]
+    email_printing: EmailPrinting | None = None
 
     async def settle(self) -> None:
         """Wait until every scan taken is finished and its outcome is in the scan log."""
         await self.intake.drain()
         await self.outcomes.join()
+        if self.email_printing is not None:
+            await self.email_printing.drain()
 
     async def close(self) -> None:
         """Stop taking mail, let the scans taken finish and be logged."""
@@ -226,7 +237,59 @@ async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintInta
     return PrintIntake(intake, jobs, sweeper)
 
 
-async def start_scanning(config: HubConfig, hub: Hub, secret: bytes) -> Scanning | None:
+class IntakeMailbox:
+    """E-mail printing's :class:`~hub_server.scan.PrintMailbox`: the hub's users and its print
+    intake (the same spool, analysis and prices as IPP and LPD jobs; source ``email``)."""
+
+    def __init__(self, hub: Hub, printing: PrintIntake) -> None:
+        self.hub = hub
+        self.service = printing.intake.service
+
+    def user_for_address(self, address: str) -> str | None:
+        return self.hub.scans.user_for_address(address)
+
+    async def hold(self, user: str, file_name: str, data: bytes) -> int:
+        submission = Submission(user, file_name, sniff_format(data[:4096]), "email", verified=True)
+        try:
+            with self.service.open_writer(user, user) as writer:
+                writer.write(data)
+                return self.service.add_stored_job(self.service.new_record(submission, user), writer).job_id
+        except IntakeError as error:
+            raise ValueError(str(error)) from None
+
+    async def priced(self, job_id: int) -> HeldPrint:
+        await self.service.wait_idle()  # the job's analysis (pages, colour) decides its price
+        quote = self.hub.printing.quote(job_id)
+        if quote is None:
+            return HeldPrint(job_id, 0, 0, 0, "the job was deleted meanwhile")
+        return HeldPrint(job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note)
+
+
+def start_email_printing(
+    settings: ScanSettings, hub: Hub, printing: PrintIntake | None, images: ScanProcessor
+) -> EmailPrinting | None:
+    """E-mail printing (``[scan] print_recipients``); it needs the print intake."""
+    if not settings.print_recipients:
+        return None
+    if printing is None or settings.email is None:
+        raise ValueError("e-mail printing needs the print intake ([print] ipp_listen or lpd_listen)")
+    email = settings.email
+    return EmailPrinting(
+        EmailPrintConfig(
+            settings.print_recipients,
+            settings.print_relays,
+            settings.print_attachments_max,
+            settings.print_attachment_bytes_max,
+        ),
+        IntakeMailbox(hub, printing),
+        RelaySender(email.relay_host, email.relay_port, email.sender),
+        images,
+    )
+
+
+async def start_scanning(
+    config: HubConfig, hub: Hub, secret: bytes, printing: PrintIntake | None = None
+) -> Scanning | None:
     """The scan intake (``[scan] listen``): finish scans a stopped hub left in its spool, then
     take mail from the registered printers; every outcome goes to the scan log."""
     settings = load_scan_config(config.scan)
@@ -234,11 +297,13 @@ async def start_scanning(config: HubConfig, hub: Hub, secret: bytes) -> Scanning
         return None
     root = config.data_dir / SCAN_DIR
     links = DirectoryLinkStore(root / "links")
+    processor = ScanProcessor(root / "work", settings.limits)
+    email_printing = start_email_printing(settings, hub, printing, processor)
     intake = ScanIntake(
         sessions=hub.scans,
         profiles=hub.scans.live_profiles,
         destinations=build_destinations(settings, derive_key(secret, b"printgate scan link key v1"), links),
-        processor=ScanProcessor(root / "work", settings.limits),
+        processor=processor,
         spool_dir=root / "spool",
         spool_key=derive_key(secret, b"printgate scan spool key v1"),
         meter=hub.scans,
@@ -280,8 +345,9 @@ async def start_scanning(config: HubConfig, hub: Hub, secret: bytes) -> Scanning
             settings.recipients_max,
             settings.connections_max,
         ),
+        email_printing,
     )
-    return Scanning(intake, smtp, outcomes, log_keeper)
+    return Scanning(intake, smtp, outcomes, log_keeper, email_printing)
 
 
 def is_admin(hub: Hub, token: str) -> bool:
@@ -307,7 +373,8 @@ def start_directory_schedule(hub: Hub) -> SyncScheduler | None:
 def check_config(config: HubConfig) -> None:
     """Refuse capability tables that cannot work before anything starts (``ValueError``)."""
     load_directory_config(config.directory)
-    load_scan_config(config.scan)
+    if load_scan_config(config.scan).print_recipients and not config.printing.enabled:
+        raise ValueError("[scan] print_recipients needs the print intake ([print] ipp_listen or lpd_listen)")
 
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
@@ -334,7 +401,7 @@ async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: b
     spool = open_spool(config, clock, secret) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool)
     printing = await start_printing(config, hub, spool) if spool is not None else None
-    scanning = await start_scanning(config, hub, secret)
+    scanning = await start_scanning(config, hub, secret, printing)
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
     terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)

@@ -47,7 +47,12 @@ from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
 from hub_server.domain import account_names, ledger, quotas
 from hub_server.domain.accounts import arrears_cents, charge_account
-from hub_server.domain.devices import PrinterRecord, printer_group_of_terminal, printer_of_terminal
+from hub_server.domain.devices import (
+    DEFAULT_GROUP,
+    PrinterRecord,
+    printer_group_of_terminal,
+    printer_of_terminal,
+)
 from hub_server.domain.jobs import DELEGATING_OWNERS, delegates_of, estimate_note, ipp_state_of
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.store import Store
@@ -105,6 +110,15 @@ class Overrides:
     mono: bool = False
     duplex: bool = False
     copies: int = 0
+
+
+class JobQuote(NamedTuple):
+    """A held job's pages (of one copy), copies and price before release."""
+
+    pages: int
+    copies: int
+    price_cents: int
+    estimate_note: str  # "" when the pages were counted
 
 
 @dataclass(frozen=True)
@@ -395,6 +409,23 @@ class PrintJobs:
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
+
+        return self.store.read(read)
+
+    def quote(self, job_id: int) -> JobQuote | None:
+        """A held job's pages and price as submitted, at the default price list (what an
+        e-mail reply can promise before anyone picks a printer); None when it is not held."""
+
+        def read(tx: Tx) -> JobQuote | None:
+            row = tx.one(
+                f"SELECT {_LIST_COLUMNS} FROM print_jobs j WHERE j.id = :j AND j.state = 'held'",
+                {"j": job_id},
+            )
+            if row is None:
+                return None
+            plan = plan_job(row, None, self.policy)
+            estimate = _Prices(tx, DEFAULT_GROUP).estimate(plan)
+            return JobQuote(plan.pages, plan.copies, estimate, estimate_note(row["unanalysed"]))
 
         return self.store.read(read)
 

@@ -403,6 +403,16 @@ class Scans:
 
         await self._store.write(choose)
 
+    def user_for_address(self, address: str) -> str | None:
+        """The one active user whose e-mail address this is (e-mail printing), else None."""
+        rows = self._store.read(
+            lambda tx: tx.execute(
+                "SELECT username FROM users WHERE lower(email) = :a AND active = 1 LIMIT 2",
+                {"a": address.strip().lower()},
+            )
+        )
+        return str(rows[0]["username"]) if len(rows) == 1 and address.strip() else None
+
     # -- metering (the ScanMeter) ----------------------------------------------------------------
 
     def charge_scan(

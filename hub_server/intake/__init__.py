@@ -9,7 +9,7 @@ hub deletes or expires a job itself, it calls ``IntakeServer.service.stop_analys
 
 from __future__ import annotations
 
-from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file
+from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file, sniff_format
 from .errors import (
     AnalysisError,
     IntakeError,
@@ -47,7 +47,7 @@ from .jobs import (
     PrintTicket,
 )
 from .server import IntakeServer, parse_listen, start_intake
-from .service import IntakeConfig, IntakeService
+from .service import IntakeConfig, IntakeService, Submission
 from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
 
 __all__ = [
@@ -92,10 +92,12 @@ __all__ = [
     "SpoolLimits",
     "SpoolWriter",
     "Status",
+    "Submission",
     "Tag",
     "analyze_file",
     "encode_message",
     "parse_listen",
     "parse_message",
+    "sniff_format",
     "start_intake",
 ]

@@ -27,6 +27,7 @@ from .destinations import (
     SmbDestination,
     WebDavDestination,
 )
+from .email_print import EmailPrintConfig, EmailPrinting, HeldPrint, PrintMailbox, RelaySender
 from .errors import (
     DeliveryError,
     LinkError,
@@ -60,7 +61,10 @@ __all__ = [
     "DestinationSettings",
     "DirectoryLinkStore",
     "EmailDestination",
+    "EmailPrintConfig",
+    "EmailPrinting",
     "EmailSettings",
+    "HeldPrint",
     "LinkError",
     "LinkExpired",
     "LinkGrant",
@@ -70,11 +74,13 @@ __all__ = [
     "NoSession",
     "NoSessionPolicy",
     "OutputFormat",
+    "PrintMailbox",
     "PrinterDirectory",
     "ProcessedScan",
     "ProcessingError",
     "ProcessingLimits",
     "RegisteredPrinter",
+    "RelaySender",
     "ScanAttachment",
     "ScanError",
     "ScanIntake",

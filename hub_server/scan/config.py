@@ -22,6 +22,11 @@ Example::
     ocr_workers = 1
     link_base_url = "https://hub.example/scans/"   # download links of scans too large to mail
     link_ttl_s = 604800
+    print_recipients = ["print@hub.example"]  # e-mail printing: mail here becomes held jobs
+    print_relays = ["10.0.0.25"]       # only the site's relay may deliver print mail (see
+                                       # hub_server/scan/email_print.py for why that is safe)
+    print_attachments_max = 10
+    print_attachment_bytes_max = 52428800
 
     [scan.email]                       # the "email" destination: the site's relay
     relay = "mail.example:25"
@@ -41,6 +46,7 @@ Passwords are read from files (``password_file``), never written in the TOML or 
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,6 +79,10 @@ _KEYS = {
     "ocr_workers",
     "link_base_url",
     "link_ttl_s",
+    "print_recipients",
+    "print_relays",
+    "print_attachments_max",
+    "print_attachment_bytes_max",
     "email",
     "destinations",
 }
@@ -129,6 +139,10 @@ class ScanSettings:
     link_ttl_s: int = 7 * 24 * 3600
     email: EmailSettings | None = None
     destinations: tuple[DestinationSettings, ...] = ()
+    print_recipients: frozenset[str] = frozenset()
+    print_relays: frozenset[str] = frozenset()
+    print_attachments_max: int = 10
+    print_attachment_bytes_max: int = 50 * 1024 * 1024
 
     @property
     def enabled(self) -> bool:
@@ -207,9 +221,7 @@ def load_scan_config(table: Mapping[str, Any] | None) -> ScanSettings:
         conversion_workers=_typed(table.get("conversion_workers", 2), int, "[scan] conversion_workers"),
         ocr_workers=_typed(table.get("ocr_workers", 1), int, "[scan] ocr_workers"),
     )
-    recipients = _typed(table.get("recipients", []), list, "[scan] recipients")
-    if any(not isinstance(address, str) or "@" not in address for address in recipients):
-        raise ValueError("[scan] recipients must be e-mail addresses")
+    recipients = _addresses(table, "recipients")
     certificate, key = table.get("certificate"), table.get("key")
     if (certificate is None) != (key is None):
         raise ValueError("[scan] certificate and key go together")
@@ -238,6 +250,16 @@ def load_scan_config(table: Mapping[str, Any] | None) -> ScanSettings:
         link_base_url=_typed(table.get("link_base_url", ""), str, "[scan] link_base_url"),
         link_ttl_s=_typed(table.get("link_ttl_s", defaults.link_ttl_s), int, "[scan] link_ttl_s"),
         email=_email(table["email"]) if "email" in table else None,
+        print_recipients=frozenset(address.lower() for address in _addresses(table, "print_recipients")),
+        print_relays=frozenset(_relays(table)),
+        print_attachments_max=_typed(
+            table.get("print_attachments_max", 10), int, "[scan] print_attachments_max"
+        ),
+        print_attachment_bytes_max=_typed(
+            table.get("print_attachment_bytes_max", defaults.print_attachment_bytes_max),
+            int,
+            "[scan] print_attachment_bytes_max",
+        ),
         destinations=tuple(
             _destination(entry, index)
             for index, entry in enumerate(_typed(table.get("destinations", []), list, "[scan] destinations"))
@@ -247,12 +269,31 @@ def load_scan_config(table: Mapping[str, Any] | None) -> ScanSettings:
     return settings
 
 
+def _addresses(table: Mapping[str, Any], key: str) -> list[str]:
+    addresses = _typed(table.get(key, []), list, f"[scan] {key}")
+    if any(not isinstance(address, str) or "@" not in address for address in addresses):
+        raise ValueError(f"[scan] {key} must be e-mail addresses")
+    return [str(address) for address in addresses]
+
+
+def _relays(table: Mapping[str, Any]) -> list[str]:
+    relays = _typed(table.get("print_relays", []), list, "[scan] print_relays")
+    try:
+        return [str(ipaddress.ip_address(relay)) for relay in relays]
+    except (TypeError, ValueError):
+        raise ValueError("[scan] print_relays must be IP addresses") from None
+
+
 def _check(settings: ScanSettings) -> None:
     if not settings.enabled:
         return
     _host_port(settings.listen, "[scan] listen")
-    if not settings.recipients:
-        raise ValueError("[scan] recipients: at least one scan address is needed")
+    if not settings.recipients and not settings.print_recipients:
+        raise ValueError("[scan] recipients: at least one scan (or print) address is needed")
+    if settings.print_recipients and (not settings.print_relays or settings.email is None):
+        raise ValueError("[scan] print_recipients needs print_relays and [scan.email] (for the replies)")
+    if settings.print_recipients & settings.recipients:
+        raise ValueError("[scan] an address is either for scans or for printing, not both")
     if settings.require_starttls and settings.certificate is None:
         raise ValueError("[scan] require_starttls needs certificate and key")
     names = [destination.name for destination in settings.destinations]
