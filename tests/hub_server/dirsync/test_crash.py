@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from hub_server.domain import ledger
+from hub_server.domain import COMPONENTS, ledger
 from hub_server.storage import SqliteDatabase
 from tests.hub_server.dirsync.conftest import SITE_USERS, Directory
 
@@ -61,14 +61,18 @@ def test_kill_9_during_the_write_leaves_nothing_half_applied(
             [sys.executable, "-c", CHILD, str(database), repr(values)],
             cwd=REPO,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
-        assert child.stdout is not None
-        assert child.stdout.readline() == b"in-transaction\n"
+        assert child.stdout is not None and child.stderr is not None
+        line = child.stdout.readline()
+        if line != b"in-transaction\n":
+            child.wait()
+            raise AssertionError(f"the sync did not start its transaction: {child.stderr.read()!r}"[-2000:])
         time.sleep(delay_s)
         child.send_signal(signal.SIGKILL)
         child.wait()
-        db = SqliteDatabase(database)
+        db = SqliteDatabase(database, COMPONENTS)
         try:
             users = db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM users"))
             links = db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM directory_links"))
