@@ -23,9 +23,11 @@ logout, timeout, cancel, a hub that revokes the session, an exception in any han
 :meth:`TerminalEngine.close`. The language goes back to the terminal's default when a session ends.
 Usage always goes through the journal; it is charged when the hub is back.
 
-The engine is put together from its parts: :class:`~terminal_app.terminal.identification.Identification`
-(who is there, online and offline), :class:`~terminal_app.terminal.jobs.HeldJobs` (list, release,
-delete) and :class:`~terminal_app.terminal.copy_session.CopySession` (unlock, count, charge), over
+The engine is put together from its parts:
+:class:`~terminal_app.terminal.identification.Identification` (who is there, online and offline),
+:class:`~terminal_app.terminal.jobs.HeldJobs` (list, release, delete),
+:class:`~terminal_app.terminal.scanning.ScanTile` (the scan profile to apply) and
+:class:`~terminal_app.terminal.copy_session.CopySession` (unlock, count, charge), over
 :class:`~terminal_app.terminal.core.TerminalCore` and the skeleton both roles share
 (:class:`~terminal_app.session.engine.SessionEngine`). This module keeps the life cycle, leaving a
 session, the timers and the journal's replay.
@@ -55,8 +57,10 @@ from terminal_app.terminal.identification import Identification
 from terminal_app.terminal.jobs import HeldJobs
 from terminal_app.terminal.journal import Journal
 from terminal_app.terminal.offline_cache import OfflineCache
+from terminal_app.terminal.scanning import ScanTile
 from terminal_app.terminal.settings import TerminalSettings
 from terminal_app.terminal.state import (
+    ChooseScanProfile,
     DeleteJobs,
     LinkCard,
     MessageKey,
@@ -76,7 +80,7 @@ Subscriber = Callable[[TerminalState], None]
 CONNECTIVITY_CHECK_S = 5.0
 
 
-class TerminalEngine(Identification, HeldJobs, CopySession):
+class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
     """One terminal's engine (see the module docstring)."""
 
     def __init__(
@@ -163,6 +167,7 @@ class TerminalEngine(Identification, HeldJobs, CopySession):
             ReleaseAll: self._on_release_all,
             DeleteJobs: self._on_delete_jobs,
             StartCopy: self._on_start_copy,
+            ChooseScanProfile: self._on_choose_scan_profile,
         }
 
     async def _on_cancel(self, _intent: Cancel) -> None:

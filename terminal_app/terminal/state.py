@@ -32,6 +32,7 @@ __all__ = [
     "LANGUAGES",
     "Cancel",
     "CardPresented",
+    "ChooseScanProfile",
     "DeleteJobs",
     "DismissMessage",
     "Intent",
@@ -48,6 +49,7 @@ __all__ = [
     "ReleaseAll",
     "ReleaseSelected",
     "ReleaseView",
+    "ScanProfileView",
     "Screen",
     "SelectProject",
     "SetLanguage",
@@ -95,6 +97,7 @@ class MessageKey(StrEnum):
     RELEASE_UNAVAILABLE = "release_unavailable"  # the hub offers no held jobs (yet)
     RELEASE_DONE = "release_done"  # args: printed, failed
     JOBS_DELETED = "jobs_deleted"  # args: deleted
+    SCAN_UNAVAILABLE = "scan_unavailable"  # the hub takes no scans from this printer
     LOGGED_OUT = "logged_out"
     TIMED_OUT = "timed_out"  # logged out after inactivity
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
@@ -180,6 +183,21 @@ class PriceHints:
 
 
 @dataclass(frozen=True)
+class ScanProfileView:
+    """A scan profile on the Scan tile."""
+
+    profile_id: str
+    name_en: str
+    name_de: str
+    price_per_page_cents: int
+    searchable: bool
+
+    def name(self, language: str) -> str:
+        """The name in the terminal's language."""
+        return self.name_de if language == "de" else self.name_en
+
+
+@dataclass(frozen=True)
 class TerminalState:
     """Everything a UI renders. Replaced (never mutated) on every change."""
 
@@ -207,6 +225,8 @@ class TerminalState:
     jobs: tuple[JobView, ...] = ()
     jobs_supported: bool = True  # False while the hub answers UNIMPLEMENTED to ListJobs
     release: tuple[ReleaseView, ...] = ()
+    scan_profiles: tuple[ScanProfileView, ...] = ()  # empty: no scanning at this printer
+    scan_profile: str = ""  # the profile the session's scans get
     # the copy session
     panel_unlocked: bool = False
     copy_pages_mono: int = 0
@@ -272,6 +292,13 @@ class DeleteJobs:
 
 
 @dataclass(frozen=True)
+class ChooseScanProfile:
+    """Apply a scan profile to the scans the MFP sends during this session."""
+
+    profile_id: str
+
+
+@dataclass(frozen=True)
 class StartCopy:
     """Unlock the copier (after a project was chosen, or after the panel was locked)."""
 
@@ -289,6 +316,7 @@ Intent = (
     | ReleaseAll
     | DeleteJobs
     | StartCopy
+    | ChooseScanProfile
     | Touch
     | DismissMessage
 )

@@ -22,6 +22,7 @@ from kivy.uix.widget import Widget
 
 from terminal_app.terminal.state import (
     Cancel,
+    ChooseScanProfile,
     Intent,
     JobView,
     Logout,
@@ -230,13 +231,34 @@ def _copier_row(ctx: Context) -> Widget:
     return row(layout, status, height_px=layout.target_px // 2)
 
 
+def _scan_row(ctx: Context) -> Widget | None:
+    """The Scan tile: the profile the MFP's scans get, one toggle per profile (none: no row)."""
+    state = ctx.state
+    if not state.scan_profiles:
+        return None
+    choices = []
+    for profile in state.scan_profiles:
+        choice = button(
+            f"scan_{profile.profile_id}",
+            profile.name(state.language),
+            partial(ctx.submit, ChooseScanProfile(profile.profile_id)),
+            ctx.layout,
+            role="selected" if profile.profile_id == state.scan_profile else "quiet",
+        )
+        choice.font_size = ctx.layout.small_px
+        choices.append(choice)
+    return row(ctx.layout, label("scan_to", ctx.t("scan_to"), ctx.layout, size="small"), *choices)
+
+
 def _home(ctx: Context) -> Widget:
     state = ctx.state
     jobs_text = ctx.t("no_jobs" if state.jobs_supported else "jobs_unavailable")
+    scan = _scan_row(ctx)
     return _column(
         ctx,
         _session_header(ctx),
         _copier_row(ctx),
+        *([scan] if scan is not None else []),
         label("jobs_status", jobs_text, ctx.layout),
         Widget(),
         row(ctx.layout, Widget(), _logout(ctx)),

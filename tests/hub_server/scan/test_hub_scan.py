@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
+from gpiozero.pins.mock import MockFactory
 from PIL import Image
 from printgate.v1 import admin_pb2
 
@@ -25,11 +26,16 @@ from hub_server.scan import load_scan_config
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
 from hw_sim.mfp.model import SimulatedMfp
 from hw_sim.mfp.scan_to_email import ScanToEmail
+from mfp_adapters import FihPanelLock
 from terminal_app.errors import HubCallError, Refused
 from terminal_app.hub.client import HubClient
+from terminal_app.session import FakeClock as TerminalClock
+from terminal_app.session import open_store
+from terminal_app.terminal import CardPresented, ChooseScanProfile, Journal, OfflineCache
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
 from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink, TlsMaterial
+from tests.terminal_app.conftest import DEFAULT_SETTINGS, make_engine
 
 pytestmark = pytest.mark.slow
 
@@ -166,6 +172,46 @@ async def test_a_tap_then_a_scan_reaches_the_user_and_is_charged_once(site: Scan
     )
     assert (await site.clients.check_ledger()).ok
     assert [(entry.verb, entry.details) for entry in site.device.history] == [("scan", {"pages": 3})]
+
+
+@pytest.mark.asyncio
+async def test_the_terminal_engine_picks_the_profile_on_its_scan_tile(site: ScanSite, tmp_path: Path) -> None:
+    """The terminal's engine beside the MFP: login lists the profiles, a pick applies to the scan."""
+    factory = MockFactory()
+    panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
+    store = open_store(tmp_path / "terminal.db")
+    clock = TerminalClock()
+    client = site.hub_client(site.terminal)
+    parts = {
+        "client": client,
+        "panel": panel,
+        "journal": Journal(store),
+        "cache": OfflineCache(store, b"k" * 32, clock, ttl_s=86400, max_users=10),
+        "clock": clock,
+    }
+    engine = make_engine(parts, DEFAULT_SETTINGS)
+    await engine.start()
+    try:
+        await engine.dispatch(CardPresented("c-alice"))
+        state = engine.state
+        assert [p.profile_id for p in state.scan_profiles] == [
+            "scan-to-me",
+            "scan-to-me-searchable",
+            "scan-priced",
+        ]
+        assert state.scan_profile == "scan-to-me"
+        await engine.dispatch(ChooseScanProfile("scan-priced"))
+        assert (engine.state.scan_profile, engine.state.message) == ("scan-priced", None)
+        assert await site.scan(2) == 250
+        await site.settled()
+        assert await site.clients.balance("alice") == 500 - 2 * 5
+        await engine.close()
+        assert engine.state.scan_profiles == ()  # the tile goes with the session
+    finally:
+        await client.close()
+        panel.close()
+        factory.close()
+        store.close()
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ from printgate.v1 import admin_pb2, common_pb2
 from terminal_app.terminal import (
     Cancel,
     CardPresented,
+    ChooseScanProfile,
     DeleteJobs,
     DismissMessage,
     JobOverrides,
@@ -25,6 +26,7 @@ from terminal_app.terminal import (
     ReleaseAll,
     ReleaseSelected,
     ReleaseView,
+    ScanProfileView,
     Screen,
     SelectProject,
     SetLanguage,
@@ -379,6 +381,26 @@ async def test_held_jobs_from_the_hub_released_as_mono_and_deleted(print_ui: UiR
     assert without_touches(await ui.tap("delete")) == [DeleteJobs(job_ids=(notes.job_id,))]
     assert [job.name for job in engine.state.jobs] == ["thesis.ps"]
     assert ui.text("message") == "1 job(s) deleted." and f"job_{notes.job_id}_name" not in ui.view.idents()
+
+
+async def test_scan_tile_picks_the_profile_for_the_mfps_scans(ui: UiRig) -> None:
+    engine = ui.rig.engine
+    await engine.dispatch(CardPresented(ALICE_CARD))
+    profiles = (
+        ScanProfileView("scan-to-me", "Scan to me", "Scan an mich", 0, False),
+        ScanProfileView(
+            "scan-to-me-searchable", "Scan to me (searchable)", "Scan an mich (durchsuchbar)", 0, True
+        ),
+    )
+    ui.view.show(replace(engine.state, screen=Screen.HOME, scan_profiles=profiles, scan_profile="scan-to-me"))
+    ui.frame()
+    assert ui.text("scan_to") == "Scans go to:"
+    assert ui.text("scan_scan-to-me-searchable") == "Scan to me (searchable)"
+    tapped = await ui.tap("scan_scan-to-me-searchable", dispatch=False)
+    assert without_touches(tapped) == [ChooseScanProfile("scan-to-me-searchable")]
+    ui.view.show(replace(engine.state, screen=Screen.HOME, scan_profiles=profiles, language="de"))
+    ui.frame()
+    assert ui.text("scan_to") == "Scans gehen an:" and ui.text("scan_scan-to-me") == "Scan an mich"
 
 
 async def test_transient_screens_render(ui: UiRig) -> None:
