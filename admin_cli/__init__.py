@@ -1,9 +1,12 @@
 """``printgate admin``: every AdminService call from a shell or a script.
 
-Usage: ``printgate admin [--hub HOST:PORT] [--token-file PATH | --data-dir DIR] [--json]
-[--timeout-s S] GROUP VERB ...`` (the global options may also follow the verb).
+Usage: ``printgate admin [--hub HOST:PORT] [--ca FILE] [--token-file PATH | --data-dir DIR]
+[--json] [--timeout-s S] GROUP VERB ...`` (the global options may also follow the verb).
 
-* The hub address comes from ``--hub``, else ``PRINTGATE_HUB``, else ``127.0.0.1:50051``.
+* The hub address (its admin port) comes from ``--hub``, else ``PRINTGATE_HUB``, else
+  ``127.0.0.1:50052``.
+* The connection is TLS that trusts only the hub's CA: ``--ca FILE``, else ``DIR/hub-ca.pem``
+  for ``--data-dir``, else the file ``PRINTGATE_HUB_CA`` names; none given is a usage error.
 * The admin token comes from ``--token-file``, else ``DIR/admin-token`` for ``--data-dir``, else
   ``PRINTGATE_ADMIN_TOKEN``; it travels as ``authorization: Bearer <token>`` metadata.
 * ``--json`` prints one JSON document on stdout: the reply's protobuf JSON form with the

@@ -1,6 +1,6 @@
 """Talking to the hub: AdminService, KioskAdminService, DirectoryService and ScanAdminService
-calls with the admin token and a deadline, gRPC failures turned into :mod:`admin_cli.errors`,
-and where the token and secrets come from."""
+calls over TLS pinned to the hub's CA, with the admin token and a deadline; gRPC failures turned
+into :mod:`admin_cli.errors`; and where the CA, the token and secrets come from."""
 
 from __future__ import annotations
 
@@ -11,28 +11,31 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
-from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc
+from printgate.v1 import admin_pb2, admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
 
-__all__ = ["AdminClient", "resolve_token", "secret", "stdin_secret"]
+__all__ = ["AdminClient", "resolve_ca", "resolve_token", "secret", "stdin_secret"]
 
-DEFAULT_HUB = "127.0.0.1:50051"
+DEFAULT_HUB = "127.0.0.1:50052"  # the hub's admin port
 DEFAULT_TIMEOUT_S = 10.0
 HUB_ENV = "PRINTGATE_HUB"
+CA_ENV = "PRINTGATE_HUB_CA"
 TOKEN_ENV = "PRINTGATE_ADMIN_TOKEN"
 TOKEN_FILE_NAME = "admin-token"
+CA_FILE_NAME = "hub-ca.pem"  # written by the hub into its data directory
 
 
 class AdminClient:
-    """AdminService calls with the admin token and a deadline on every call."""
+    """AdminService calls over TLS that trusts only ``ca_pem``, with the admin token and a
+    deadline on every call."""
 
-    def __init__(self, address: str, token: str, timeout_s: float) -> None:
+    def __init__(self, address: str, token: str, timeout_s: float, ca_pem: bytes) -> None:
         self.address = address
         self.timeout_s = timeout_s
         self._metadata = (("authorization", f"Bearer {token}"),)
-        self._channel = grpc.insecure_channel(address)
+        self._channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca_pem))
         self._stubs = {
             "admin": admin_pb2_grpc.AdminServiceStub(self._channel),
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
@@ -61,11 +64,31 @@ class AdminClient:
         except grpc.RpcError as error:
             raise self._translate(error) from None
 
+    def call_stream(self, method: str, request: Message) -> admin_pb2.ReportChunk:
+        """Run a server-streaming RPC of AdminService whose chunks carry ``data``; one reply
+        with the first chunk's name and type and every chunk's data joined."""
+        joined = admin_pb2.ReportChunk()
+        parts: list[bytes] = []
+        try:
+            for chunk in getattr(self._stubs["admin"], method)(
+                request, timeout=self.timeout_s, metadata=self._metadata
+            ):
+                if not parts:
+                    joined.file_name, joined.content_type = chunk.file_name, chunk.content_type
+                parts.append(chunk.data)
+        except grpc.RpcError as error:
+            raise self._translate(error) from None
+        joined.data = b"".join(parts)
+        return joined
+
     def _translate(self, error: grpc.RpcError) -> AdminCommandError:
         code: grpc.StatusCode = error.code()
         details = printable(str(error.details() or ""))
         if code is grpc.StatusCode.UNAVAILABLE:
-            return HubUnreachable(f"UNAVAILABLE: cannot reach hub at {self.address} ({details})")
+            return HubUnreachable(
+                f"UNAVAILABLE: cannot reach hub at {self.address} ({details}); is it the admin port, "
+                "and does the hub's certificate chain to the CA given?"
+            )
         if code is grpc.StatusCode.DEADLINE_EXCEEDED:
             return HubUnreachable(
                 f"DEADLINE_EXCEEDED: no answer from hub at {self.address} within {self.timeout_s:g} s"
@@ -92,6 +115,26 @@ def resolve_token(args: argparse.Namespace) -> str:
     if not token:
         raise UsageError(f"no admin token: give --token-file or --data-dir, or set {TOKEN_ENV}")
     return token
+
+
+def resolve_ca(args: argparse.Namespace) -> bytes:
+    """The certificates the hub is verified with: ``--ca``, else ``DIR/hub-ca.pem`` for
+    ``--data-dir``, else the file ``PRINTGATE_HUB_CA`` names. Never the system's roots: the
+    admin trusts this hub's CA only."""
+    path: Path | None = args.ca or (args.data_dir / CA_FILE_NAME if args.data_dir else None)
+    if path is None and os.environ.get(CA_ENV, "").strip():
+        path = Path(os.environ[CA_ENV].strip())
+    if path is None:
+        raise UsageError(
+            f"no hub CA to verify the hub with: give --ca FILE or --data-dir DIR, or set {CA_ENV}"
+        )
+    try:
+        pem = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read the hub CA from {path}: {error.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise UsageError(f"{path} holds no PEM certificate")
+    return pem
 
 
 def stdin_secret(what: str) -> str:

@@ -11,7 +11,7 @@ import sys
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from admin_cli.client import DEFAULT_HUB, DEFAULT_TIMEOUT_S, HUB_ENV, AdminClient, resolve_token
+from admin_cli.client import DEFAULT_HUB, DEFAULT_TIMEOUT_S, HUB_ENV, AdminClient, resolve_ca, resolve_token
 from admin_cli.commands import GROUPS
 from admin_cli.errors import AdminCommandError
 from admin_cli.verbs import Verb, VerbTable, global_options
@@ -52,10 +52,16 @@ def _json(reply: Message | list[Message], args: argparse.Namespace, verb: Verb) 
 def _call(verb: Verb, args: argparse.Namespace) -> Message | list[Message]:
     """Build the request (usage errors first), then make the call."""
     request = verb.build(args)
-    timeout_s = args.timeout_s or verb.timeout_s or DEFAULT_TIMEOUT_S
-    client = AdminClient(args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB, resolve_token(args), timeout_s)
+    client = AdminClient(
+        args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB,
+        resolve_token(args),
+        args.timeout_s or verb.timeout_s or DEFAULT_TIMEOUT_S,
+        resolve_ca(args),
+    )
     try:
-        if verb.stream:
+        if verb.stream == "chunks":
+            return client.call_stream(verb.method, request)
+        if verb.stream == "events":
             return client.stream(verb.method, request, verb.service)
         return client.call(verb.method, request, verb.service)
     except AdminCommandError as error:
@@ -74,7 +80,13 @@ def run(args: argparse.Namespace) -> int:
     except AdminCommandError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return error.exit_code
-    print(_json(reply, args, verb) if args.json else verb.render(reply, args))
+    try:
+        text = _json(reply, args, verb) if args.json else verb.render(reply, args)
+    except AdminCommandError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return error.exit_code
+    if text:
+        print(text)
     failure = verb.verdict(reply) if verb.verdict else None
     if failure:
         print(f"{PROG}: {failure}", file=sys.stderr)

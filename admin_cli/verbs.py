@@ -13,7 +13,7 @@ from typing import Any
 from google.protobuf.message import Message
 from printgate.v1 import admin_pb2
 
-from admin_cli.client import DEFAULT_HUB, DEFAULT_TIMEOUT_S, HUB_ENV, TOKEN_FILE_NAME
+from admin_cli.client import CA_ENV, CA_FILE_NAME, DEFAULT_HUB, DEFAULT_TIMEOUT_S, HUB_ENV, TOKEN_FILE_NAME
 from admin_cli.render import Render
 
 __all__ = ["Build", "Verb", "VerbTable", "Verdict", "empty", "global_options", "user_ref"]
@@ -32,7 +32,9 @@ class Verb:
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
     service: str = "admin"  # "kiosk", "directory", "scan": the call goes to that service
-    stream: bool = False  # a server stream: the reply rendered is the list of its messages
+    # "chunks": a server stream of file chunks joined into one reply; "events": a server stream
+    # whose reply rendered is the list of its messages
+    stream: str = ""
     timeout_s: float | None = None  # the deadline when --timeout-s is not given (long runs)
 
 
@@ -61,7 +63,14 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         "--hub",
         default=default(None),
         metavar="HOST:PORT",
-        help=f"hub address (env {HUB_ENV}, default {DEFAULT_HUB})",
+        help=f"the hub's admin port (env {HUB_ENV}, default {DEFAULT_HUB})",
+    )
+    parser.add_argument(
+        "--ca",
+        type=Path,
+        default=default(None),
+        metavar="FILE",
+        help=f"the hub's CA certificate, PEM (env {CA_ENV}; with --data-dir: DIR/{CA_FILE_NAME})",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -72,7 +81,7 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         type=Path,
         default=default(None),
         metavar="DIR",
-        help=f"hub data dir: use DIR/{TOKEN_FILE_NAME}",
+        help=f"hub data dir: use DIR/{TOKEN_FILE_NAME} and DIR/{CA_FILE_NAME}",
     )
     parser.add_argument("--json", action="store_true", default=default(False), help="print one JSON document")
     parser.add_argument(

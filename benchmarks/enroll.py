@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hub_server.clock import SystemClock
+from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import AttemptLimiter
 from hub_server.storage import open_database
 from terminal_app.hub.enrollment import DeviceEnrollment
@@ -29,7 +30,7 @@ from tests.hub_server.pki.rig import running_pki
 
 
 async def run(count: int, directory: Path) -> list[float]:
-    db = open_database(f"sqlite:///{directory / 'hub.db'}")
+    db = open_database(f"sqlite:///{directory / 'hub.db'}", [PKI])
     # One client address enrolls everything here: lift the per-address attempt limit.
     limiter = AttemptLimiter(burst=count + 10, per_minute=60_000)
     try:

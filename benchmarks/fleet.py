@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from printgate import fleet_wire
 
 from hub_server.clock import SystemClock
+from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import DeviceIdentity, HubPki, PkiConfig
 from hub_server.storage import open_database
 from terminal_app.telemetry import Backoff
@@ -311,7 +312,7 @@ async def main(args: argparse.Namespace) -> None:
     clock = SystemClock()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    pki_db = open_database(f"sqlite:///{directory / 'pki.db'}")
+    pki_db = open_database(f"sqlite:///{directory / 'pki.db'}", [PKI])
     pki = HubPki(PkiConfig(directory=cache / "pki"), pki_db, clock, b"k" * 32)
     broker = MosquittoBroker(directory / "broker", pki, clock)
     broker.start()

@@ -1,7 +1,9 @@
 """Hub RPC speed: card/PIN/password logins and durable ReportUsage over loopback gRPC.
 
 Seeds 100,000 users with 100,000 cards straight into a fresh SQLite hub database, starts a real
-hub process, and drives it from N concurrent simulated terminals (default 200) in this process.
+hub process (in its plaintext development mode: terminals named by id + key metadata;
+``benchmarks/tls.py`` measures the same logins over mutual TLS), and drives it from N
+concurrent simulated terminals (default 200) in this process.
 Prints one line per login kind, then the headline:
 
     auth_rps=… auth_p50_ms=… auth_p99_ms=… usage_rps=… usage_p99_ms=… cores=…
@@ -89,6 +91,9 @@ def start_hub(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes
             str(data_dir),
             "--listen",
             f"127.0.0.1:{port}",
+            "--admin-listen",
+            f"127.0.0.1:{free_tcp_port()}",
+            "--dev-plaintext",  # the RPC cost without TLS; benchmarks/tls.py compares the two
             "--ready-file",
             str(ready),
             "--log-level",

@@ -12,16 +12,20 @@ seeded with 20,000 held jobs, 2,000 of them one user's; that user's terminal cal
 (every job priced at the terminal's printer group) sequentially; client-side latency.
 
 Part 3, release: jobs submitted over IPP to that hub, released one at a time with ReleaseJobs
-to a raw 9100 "printer" in this process; latency from sending the request to the printer's
-first received byte (no SNMP agent configured: no status query in the path).
+to a raw 9100 "printer" in this process; latency from sending the request to the first byte of
+the job at the printer (after the durable release record, the printer's PJL page counter
+asked on the same connection and recorded; no SNMP agent configured: no status query).
 
-Prints per-run figures, medians and p99s, and last:
-``intake_mb_s=… intake_rss_growth_mb=… listjobs_p99_ms=… release_first_byte_ms=… cores=…``
+Prints per-run figures, medians and p99s, and last: ``intake_mb_s=… intake_rss_growth_mb=…
+listjobs_p99_ms=… listjobs_page_p99_ms=… release_first_byte_ms=… cores=…``
 (median MB/s; peak RSS growth of the intake process over its idle RSS across all runs; ListJobs
-p99 with all 2,000 jobs in one answer — a page of 100 is printed on its own line; release-to-first-byte
+p99 with all the user's jobs in one answer, and with the page the terminal asks for
+(``terminal_app.hub.client.LIST_JOBS_PAGE_SIZE``: the figure users feel); release-to-first-byte
 median).
 
-Run: ``.venv/bin/python benchmarks/intake.py [--skip-intake]``
+Run: ``.venv/bin/python benchmarks/intake.py [--skip-intake] [--small]`` (``--small``: 2,000 held
+jobs, 500 of them the user's, 50 calls per figure, 10 releases; the same last line, in about a
+minute without the intake part).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -46,7 +51,6 @@ HELD_JOBS = 20_000
 USER_JOBS = 2_000
 OTHER_USERS = 100
 LIST_CALLS = 200
-PAGE_SIZE = 100  # a terminal's page (ListJobs page_size)
 RELEASES = 30
 SMALL_PS = b"%!PS\n/Helvetica findfont 24 scalefont setfont 72 700 moveto (bench) show showpage\n"
 
@@ -152,8 +156,19 @@ def _intake_part() -> tuple[float, float]:
     return statistics.median(rates), growth_mb
 
 
-def _seed_jobs(data_dir: Path) -> None:
-    """Users bench, releaser and OTHER_USERS others; HELD_JOBS held jobs, USER_JOBS of them bench's."""
+@dataclass(frozen=True)
+class _Sizes:
+    held_jobs: int = HELD_JOBS
+    user_jobs: int = USER_JOBS
+    list_calls: int = LIST_CALLS
+    releases: int = RELEASES
+
+
+SMALL = _Sizes(held_jobs=2_000, user_jobs=500, list_calls=50, releases=10)
+
+
+def _seed_jobs(data_dir: Path, sizes: _Sizes) -> None:
+    """Users bench, releaser and OTHER_USERS others; held jobs, ``user_jobs`` of them bench's."""
     from hub_server.domain import open_hub_database, users
 
     db = open_hub_database(f"sqlite:///{data_dir / 'hub.db'}")
@@ -167,7 +182,7 @@ def _seed_jobs(data_dir: Path) -> None:
         now_us = time.time_ns() // 1000
         rows = [
             {
-                "owner": bench_id if i < USER_JOBS else others[i % len(others)],
+                "owner": bench_id if i < sizes.user_jobs else others[i % len(others)],
                 "name": f"document {i}.pdf",
                 "created": now_us,
                 "expires": now_us + 3_600_000_000,
@@ -175,7 +190,7 @@ def _seed_jobs(data_dir: Path) -> None:
                 "color": i % 3,
                 "spool": f"seeded-{i}",
             }
-            for i in range(HELD_JOBS)
+            for i in range(sizes.held_jobs)
         ]
         insert = """INSERT INTO print_jobs (owner_user_id, submitted_by, job_name, document_format, queue,
                 source, created_us, expires_us, state, ipp_state, state_reasons, copies, sides, color_mode,
@@ -183,7 +198,7 @@ def _seed_jobs(data_dir: Path) -> None:
             VALUES (:owner, 'bench', :name, 'application/pdf', 'default', 'ipp', :created, :expires,
                 'held', 4, 'job-hold-until-specified', 1, 'one-sided', 'auto', :spool, 100000, :pages,
                 :color, 'A4')"""
-        for start in range(0, HELD_JOBS, 2000):
+        for start in range(0, sizes.held_jobs, 2000):
 
             def batch(tx: object, chunk: list[dict[str, object]] = rows[start : start + 2000]) -> None:
                 for row in chunk:
@@ -195,15 +210,26 @@ def _seed_jobs(data_dir: Path) -> None:
 
 
 class _FirstByteSink:
-    """A raw 9100 printer that notes when each job's first byte arrives, then reads to EOF."""
+    """A raw 9100 printer that answers the hub's PJL questions (``@PJL INFO PAGECOUNT``, ``@PJL
+    ECHO``, asked before the job), notes when the job's first byte arrives, then reads to EOF."""
 
     def __init__(self) -> None:
         self.first_byte_at: list[float] = []
         self.arrived = asyncio.Event()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        first = await reader.read(65536)
-        if first:
+        head = b""
+        while b"@PJL ECHO" not in head or not head.endswith(b"\n"):
+            chunk = await reader.read(65536)
+            if not chunk:
+                writer.close()
+                return
+            head += chunk
+        writer.write(b"@PJL INFO PAGECOUNT\r\n0\r\n\x0c")
+        echo = head[head.index(b"@PJL ECHO") :].split(b"\n", 1)[0].rstrip(b"\r")
+        writer.write(echo + b"\r\n\x0c")
+        await writer.drain()
+        if await reader.read(65536):  # the job follows the answered questions
             self.first_byte_at.append(time.perf_counter())
             self.arrived.set()
         while await reader.read(65536):
@@ -211,25 +237,29 @@ class _FirstByteSink:
         writer.close()
 
 
-async def _hub_parts(folder: Path) -> tuple[float, float]:
-    """Parts 2 and 3: (ListJobs p99 ms, release-to-first-byte median ms)."""
+async def _hub_parts(folder: Path, sizes: _Sizes) -> tuple[float, float, float]:
+    """Parts 2 and 3: (ListJobs p99 ms all jobs, the same for the terminal's page,
+    release-to-first-byte median ms)."""
     import grpc
     from printgate.v1 import admin_pb2, admin_pb2_grpc, terminal_pb2, terminal_pb2_grpc
 
+    from terminal_app.hub.client import LIST_JOBS_PAGE_SIZE
+    from terminal_app.hub.enrollment import DeviceEnrollment
     from tests.conftest import free_tcp_port
 
     data_dir = folder / "hub"
     data_dir.mkdir()
-    _seed_jobs(data_dir)
+    _seed_jobs(data_dir, sizes)
     sink = _FirstByteSink()
     printer = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
     printer_port = printer.sockets[0].getsockname()[1]
-    ipp_port, grpc_port = free_tcp_port(), free_tcp_port()
+    ipp_port, grpc_port, admin_port = free_tcp_port(), free_tcp_port(), free_tcp_port()
     config = folder / "hub.toml"
     config.write_text(f'[print]\nipp_listen = "127.0.0.1:{ipp_port}"\n')
     ready = folder / "ready"
     command = [sys.executable, "-m", "printgate_cli", "hub", "--data-dir", str(data_dir)]
-    command += ["--listen", f"127.0.0.1:{grpc_port}", "--config", str(config), "--ready-file", str(ready)]
+    command += ["--listen", f"127.0.0.1:{grpc_port}", "--admin-listen", f"127.0.0.1:{admin_port}"]
+    command += ["--config", str(config), "--ready-file", str(ready)]
     command += ["--log-level", "WARNING"]
     hub = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
     try:
@@ -238,22 +268,30 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
             if time.monotonic() > deadline or hub.poll() is not None:
                 raise RuntimeError("hub did not start")
             await asyncio.sleep(0.05)
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
-        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        admin_channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{admin_port}", grpc.ssl_channel_credentials((data_dir / "hub-ca.pem").read_bytes())
+        )
+        admin = admin_pb2_grpc.AdminServiceStub(admin_channel)
         auth = (("authorization", f"Bearer {(data_dir / 'admin-token').read_text().strip()}"),)
         await admin.UpsertPrinter(
             admin_pb2.Printer(name="p", address=f"127.0.0.1:{printer_port}", transport="raw9100"),
             metadata=auth,
         )
-        terminal = await admin.CreateTerminal(
-            admin_pb2.Terminal(id="t", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="p"), metadata=auth
+        enrollment = admin_pb2.CreateEnrollmentTokenRequest(
+            kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="p", terminal_id="t"
+        )
+        token_text = (await admin.CreateEnrollmentToken(enrollment, metadata=auth)).token
+        credentials = await DeviceEnrollment(folder / "terminal", "terminal").enroll(token_text)
+        anchor, key, chain = credentials.channel_material()
+        channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{grpc_port}", grpc.ssl_channel_credentials(anchor, key, chain)
         )
         for user, card in (("bench", "BENCH"), ("releaser", "RELEASER")):
             await admin.AddCard(
                 admin_pb2.Card(user=admin_pb2.UserRef(username=user), number=card), metadata=auth
             )
         stub = terminal_pb2_grpc.TerminalServiceStub(channel)
-        meta = (("x-printgate-terminal-id", "t"), ("x-printgate-terminal-key", terminal.key))
+        meta: tuple[tuple[str, str], ...] = ()  # the terminal's certificate names it
 
         async def token(card: str) -> str:
             reply = await stub.Authenticate(
@@ -263,9 +301,10 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
 
         bench = await token("BENCH")
         figures = {}
-        for page_size, wanted in ((0, USER_JOBS), (PAGE_SIZE, PAGE_SIZE)):
+        page = min(LIST_JOBS_PAGE_SIZE, sizes.user_jobs)
+        for page_size, wanted in ((0, sizes.user_jobs), (LIST_JOBS_PAGE_SIZE, page)):
             latencies = []
-            for _ in range(LIST_CALLS):
+            for _ in range(sizes.list_calls):
                 start = time.perf_counter()
                 request = terminal_pb2.ListJobsRequest(session_token=bench, page_size=page_size)
                 reply = await stub.ListJobs(request, metadata=meta)
@@ -273,10 +312,11 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
                 assert len(reply.jobs) == wanted, len(reply.jobs)
             figures[page_size] = _percentile(latencies, 0.99)
             print(
-                f"listjobs ({wanted} jobs in one answer; {USER_JOBS} of {HELD_JOBS} held jobs are the"
-                f" user's): median={statistics.median(latencies):.1f} ms p99={figures[page_size]:.1f} ms"
+                f"listjobs ({wanted} jobs in one answer; {sizes.user_jobs} of {sizes.held_jobs} held jobs"
+                f" are the user's): median={statistics.median(latencies):.1f} ms"
+                f" p99={figures[page_size]:.1f} ms"
             )
-        for _ in range(RELEASES):
+        for _ in range(sizes.releases):
             await asyncio.to_thread(_submit_small, ipp_port)
         releaser = await token("RELEASER")
         listed = await stub.ListJobs(terminal_pb2.ListJobsRequest(session_token=releaser), metadata=meta)
@@ -298,11 +338,12 @@ async def _hub_parts(folder: Path) -> tuple[float, float]:
             f" p99={_percentile(first_bytes, 0.99):.1f} ms"
         )
         await channel.close()
+        await admin_channel.close()
     finally:
         hub.terminate()
         hub.wait(10)
         printer.close()
-    return figures[0], statistics.median(first_bytes)
+    return figures[0], figures[LIST_JOBS_PAGE_SIZE], statistics.median(first_bytes)
 
 
 def _submit_small(port: int) -> None:
@@ -323,6 +364,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", nargs=2, metavar=("PORT_FILE", "SPOOL_DIR"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-intake", action="store_true", help="only the ListJobs and release parts")
+    parser.add_argument("--small", action="store_true", help="fewer jobs and calls (see the docstring)")
     args = parser.parse_args()
     if args.serve:
         _serve(Path(args.serve[0]), Path(args.serve[1]))
@@ -330,11 +372,13 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     rate, growth_mb = (float("nan"), float("nan")) if args.skip_intake else _intake_part()
     with tempfile.TemporaryDirectory(prefix="pg-release-bench-") as folder:
-        list_p99_ms, first_byte_ms = asyncio.run(_hub_parts(Path(folder)))
+        list_p99_ms, page_p99_ms, first_byte_ms = asyncio.run(
+            _hub_parts(Path(folder), SMALL if args.small else _Sizes())
+        )
     cores = os.cpu_count() or 1
     print(
         f"intake_mb_s={rate:.1f} intake_rss_growth_mb={growth_mb:.1f} listjobs_p99_ms={list_p99_ms:.1f}"
-        f" release_first_byte_ms={first_byte_ms:.1f} cores={cores}"
+        f" listjobs_page_p99_ms={page_p99_ms:.1f} release_first_byte_ms={first_byte_ms:.1f} cores={cores}"
     )
     return 0
 

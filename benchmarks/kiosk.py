@@ -39,6 +39,7 @@ from printgate.v1 import admin_pb2, admin_pb2_grpc, kiosk_pb2, kiosk_pb2_grpc, t
 
 from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor
 from terminal_app.hub import HubClient
+from terminal_app.hub.enrollment import Credentials
 from terminal_app.kiosk.engine import KioskEngine, KioskSettings
 from terminal_app.kiosk.journal import CashJournal
 from terminal_app.kiosk.state import KioskState, StartRecharge
@@ -47,7 +48,6 @@ from terminal_app.terminal.state import CardPresented
 from tests.conftest import free_tcp_port
 from tests.hub_server.processes import HubProcess
 
-CHANNELS = 4
 DAY_S = 24 * 3600
 
 
@@ -58,12 +58,13 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 class Kiosk:
-    """One benchmark kiosk: its stub, identity metadata and a logged-in session."""
+    """One benchmark kiosk: its stubs on its own mutual-TLS channel (its certificate says who it
+    is) and a logged-in session."""
 
-    def __init__(self, channel: grpc.aio.Channel, kiosk_id: str, key: str) -> None:
+    def __init__(self, channel: grpc.aio.Channel, kiosk_id: str) -> None:
         self.stub = kiosk_pb2_grpc.KioskServiceStub(channel)
         self.terminal = terminal_pb2_grpc.TerminalServiceStub(channel)
-        self.metadata = (("x-printgate-terminal-id", kiosk_id), ("x-printgate-terminal-key", key))
+        self.metadata: tuple[tuple[str, str], ...] = ()
         self.kiosk_id = kiosk_id
         self.token = ""
 
@@ -73,26 +74,28 @@ class Kiosk:
 
 
 async def setup(
-    address: str, token: str, kiosks: int, vouchers: int
+    process: HubProcess, kiosks: int, vouchers: int
 ) -> tuple[list[Kiosk], list[str], list[grpc.aio.Channel]]:
-    channels = [grpc.aio.insecure_channel(address) for _ in range(CHANNELS)]
-    admin = admin_pb2_grpc.AdminServiceStub(channels[0])
-    metadata = (("authorization", f"Bearer {token}"),)
+    """Kiosks enrolled with tokens (each on its own channel), their users, a voucher batch; the
+    admin's channel is the first of the channels returned."""
+    admin_channel = process.admin_channel()
+    channels = [admin_channel]
+    admin = admin_pb2_grpc.AdminServiceStub(admin_channel)
+    metadata = process.admin_metadata
     clients = []
     for index in range(kiosks):
         kiosk_id = f"kiosk-{index}"
-        reply = await admin.CreateTerminal(
-            admin_pb2.Terminal(id=kiosk_id, kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
-        )
+        enrolled = await process.enroll(admin_channel, kiosk_id, kind=admin_pb2.TERMINAL_KIND_KIOSK)
+        channels.append(enrolled.channel)
         await admin.CreateUser(admin_pb2.User(username=f"user{index}"), metadata=metadata)
         user = admin_pb2.UserRef(username=f"user{index}")
         await admin.AddCard(admin_pb2.Card(user=user, number=f"CARD{index:04d}"), metadata=metadata)
-        client = Kiosk(channels[index % CHANNELS], kiosk_id, reply.key)
+        client = Kiosk(enrolled.channel, kiosk_id)
         await client.login(f"CARD{index:04d}")
         clients.append(client)
     expires = kiosk_pb2.CreateVoucherBatchRequest().expires_at
     expires.FromMicroseconds(time.time_ns() // 1000 + DAY_S * 1_000_000)
-    batch = await kiosk_pb2_grpc.KioskAdminServiceStub(channels[0]).CreateVoucherBatch(
+    batch = await kiosk_pb2_grpc.KioskAdminServiceStub(admin_channel).CreateVoucherBatch(
         kiosk_pb2.CreateVoucherBatchRequest(
             value_cents=500, count=vouchers, expires_at=expires, label="bench"
         ),
@@ -149,27 +152,27 @@ COIN_VALUES = (10, 20, 50, 100, 200)
 POLL_INTERVAL_S = 0.1
 
 
-async def seed_coin_kiosk(address: str, token: str) -> str:
-    """A kiosk ``coin-kiosk`` and a user ``coins`` with card ``COINCARD``; returns the kiosk key."""
-    metadata = (("authorization", f"Bearer {token}"),)
-    async with grpc.aio.insecure_channel(address) as channel:
+async def seed_coin_kiosk(process: HubProcess) -> Credentials:
+    """A kiosk ``coin-kiosk`` (enrolled with a token) and a user ``coins`` with card
+    ``COINCARD``; returns the kiosk's credentials."""
+    metadata = process.admin_metadata
+    async with process.admin_channel() as channel:
+        kiosk = await process.enroll(channel, "coin-kiosk", kind=admin_pb2.TERMINAL_KIND_KIOSK)
+        await kiosk.channel.close()
         admin = admin_pb2_grpc.AdminServiceStub(channel)
-        reply = await admin.CreateTerminal(
-            admin_pb2.Terminal(id="coin-kiosk", kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
-        )
         await admin.CreateUser(admin_pb2.User(username="coins"), metadata=metadata)
         card = admin_pb2.Card(user=admin_pb2.UserRef(username="coins"), number="COINCARD")
         await admin.AddCard(card, metadata=metadata)
-    return str(reply.key)
+    return kiosk.credentials
 
 
-async def coin_to_credit(address: str, token: str, coins: int, directory: Path) -> list[float]:
+async def coin_to_credit(process: HubProcess, coins: int, directory: Path) -> list[float]:
     """Insert ``coins`` coins at the simulated acceptor; each one's ms until the kiosk shows it credited."""
-    key = await seed_coin_kiosk(address, token)
+    credentials = await seed_coin_kiosk(process)
     device = SimCoinAcceptor(2)
     bus = SimCcTalkBus(device).start()
     journal = CashJournal.open(directory / "kiosk.db")
-    client = HubClient(address, "coin-kiosk", key)
+    client = HubClient(credentials)
     config = AcceptorConfig(
         "coin", "cctalk", bus.path, 2, {"kind": "coin", "poll_interval_s": POLL_INTERVAL_S}
     )
@@ -212,12 +215,12 @@ async def coin_to_credit(address: str, token: str, coins: int, directory: Path) 
 
 
 async def run(process: HubProcess, kiosks: int, vouchers: int, coins: int) -> None:
-    clients, codes, channels = await setup(process.address, process.admin_token, kiosks, vouchers)
+    clients, codes, channels = await setup(process, kiosks, vouchers)
     rate, redeem_ms = await redeem_all(clients, codes)
     credit_ms = await credit_coins(clients, coins)
-    coin_ms = await coin_to_credit(process.address, process.admin_token, coins, process.data_dir.parent)
+    coin_ms = await coin_to_credit(process, coins, process.data_dir.parent)
     check = await admin_pb2_grpc.AdminServiceStub(channels[0]).CheckLedger(
-        admin_pb2.Empty(), metadata=(("authorization", f"Bearer {process.admin_token}"),)
+        admin_pb2.Empty(), metadata=process.admin_metadata
     )
     assert check.ok, check.problems
     for channel in channels:

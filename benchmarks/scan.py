@@ -42,7 +42,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import grpc
 from PIL import Image
 from printgate.v1 import admin_pb2, common_pb2, terminal_pb2
 
@@ -65,7 +64,7 @@ from hub_server.scan import (
 )
 from hub_server.server import ADMIN_TOKEN_FILE, start_hub
 from hw_sim.mfp.scan_to_email import ScanToEmail, render_text_page
-from tests.hub_server.conftest import HubClients, hub_config
+from tests.hub_server.conftest import HubClients, admin_channel_of, hub_config
 from tests.hub_server.scan.conftest import MailSink, TableSessionLocator
 
 PRINTER_ADDRESS = "127.0.0.2"
@@ -216,7 +215,7 @@ async def email_printing(runs: int, work: Path, sink: MailSink) -> float:
     }
     config = replace(hub_config(work / "hub"), printing=PrintConfig(ipp_listen="127.0.0.1:0"), scan=scan)
     running = await start_hub(config, FakeClock(time.time_ns() // 1000))
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel = admin_channel_of(running)
     token = (work / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
     clients = HubClients(running=running, channel=channel, admin_token=token, clock=FakeClock())
     try:
@@ -232,9 +231,7 @@ async def email_printing(runs: int, work: Path, sink: MailSink) -> float:
         for number in range(runs):
             started = await asyncio.to_thread(relay_mail, port, pdf, number)
             while True:
-                reply = await terminal.stub.ListJobs(
-                    terminal_pb2.ListJobsRequest(session_token=session), metadata=terminal.metadata
-                )
+                reply = await terminal.stub.ListJobs(terminal_pb2.ListJobsRequest(session_token=session))
                 if len(reply.jobs) > number and reply.jobs[-1].pages == 3:
                     break
                 await asyncio.sleep(0.01)
@@ -247,7 +244,7 @@ async def email_printing(runs: int, work: Path, sink: MailSink) -> float:
         print(f"e-mail printing: median={statistics.median(latencies_ms):.0f} ms p99={email_p99:.0f} ms")
         return email_p99
     finally:
-        await channel.close()
+        await clients.close()
         await running.stop(0)
 
 

@@ -8,7 +8,9 @@
      ├── AlreadyExists                          ALREADY_EXISTS
      │    └── IdempotencyConflict               same key, different payload
      ├── AuthenticationFailed                   UNAUTHENTICATED (card or PIN not recognised, ...)
-     │    └── SessionInvalid                    expired, ended or forged session token
+     │    ├── SessionInvalid                    expired, ended or forged session token
+     │    └── DeviceRefused                     the calling terminal or kiosk itself: no, a
+     │                                          foreign, an expired or a revoked certificate
      ├── PermissionDenied (PermissionError)     PERMISSION_DENIED
      │    ├── IdentityLocked                    too many failed attempts
      │    └── UserBlocked                       arrears must be paid first
@@ -16,7 +18,9 @@
      │    ├── InsufficientFunds
      │    └── PricingError                      no price for a usage line
      ├── QuotaExceeded                          RESOURCE_EXHAUSTED
-     └── InvariantViolation (AssertionError)    INTERNAL: the ledger refused to go on
+     ├── InvariantViolation (AssertionError)    INTERNAL: the ledger refused to go on
+     └── Unavailable (ConnectionError)          UNAVAILABLE: the database cannot be reached now;
+                                                repeat with the same idempotency key
 
 Domain code raises these (the domain's door to storage turns storage's integrity errors into
 them: :mod:`hub_server.domain.store`); the status codes are those the gRPC services report them
@@ -54,6 +58,15 @@ class SessionInvalid(AuthenticationFailed):
     """The session token is forged, expired or ended."""
 
 
+class DeviceRefused(AuthenticationFailed):
+    """The calling device is not accepted: ``reason`` is ``revoked``, ``expired`` or ``unknown``
+    (the services tell the device, which shows it: printgate.device_trust)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class PermissionDenied(HubError, PermissionError):
     """The caller is known but may not do this."""
 
@@ -84,3 +97,8 @@ class QuotaExceeded(HubError):
 
 class InvariantViolation(HubError, AssertionError):
     """A ledger invariant failed: the hub stops that operation rather than go on wrong."""
+
+
+class Unavailable(HubError, ConnectionError):
+    """The database cannot be reached now (a server failing over): try again, with the same
+    idempotency key, which applies a write that did commit at most once."""

@@ -1,5 +1,18 @@
-"""Build and run a hub: storage, the domain, gRPC services, print intake, health, graceful
-shutdown. This is the hub's composition root: the one module that knows every layer."""
+"""Build and run a hub: storage, the PKI, the domain, gRPC services, print intake, health, graceful
+shutdown. This is the hub's composition root: the one module that knows every layer.
+
+**Two TLS ports.** The *device port* (``listen``) requires a client certificate from the hub CA
+in the handshake: terminals and kiosks (TerminalService, KioskService, EnrollmentService.Renew).
+The *admin port* (``admin_listen``) asks for none: enrollment (GetCaCertificate, Enroll) and the
+admin services (their admin token). Why not one port with an optional client certificate: gRPC's
+Python server can either not ask for a client certificate or require one, nothing between; and
+requiring it means a client without one is refused before a single byte of a request is parsed,
+on the port the money services listen on. Every service is registered on both ports (one
+server); a device service reached over the admin port finds no certificate and refuses.
+
+``dev_plaintext`` serves both ports in plaintext and names devices by id + key metadata: for
+development and benchmarks only, logged as such at every start.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +22,57 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import grpc
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from printgate.v1 import admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc, terminal_pb2_grpc
+from printgate.v1 import (
+    admin_pb2_grpc,
+    directory_pb2_grpc,
+    enrollment_pb2_grpc,
+    kiosk_pb2_grpc,
+    scan_pb2_grpc,
+    terminal_pb2_grpc,
+)
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
 from hub_server.dirsync import DirectoryServicer, SyncScheduler, load_directory_config
-from hub_server.domain import Hub, check_books, first_admin_token, open_hub_database
+from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_token, open_hub_database
+from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
-from hub_server.errors import AuthenticationFailed
+from hub_server.domain.uploads import PrintUploads
+from hub_server.errors import AuthenticationFailed, DeviceRefused
 from hub_server.intake import (
     IntakeConfig,
     IntakeError,
     IntakeServer,
+    PasswordCheck,
+    PemTlsSource,
     QueuePolicy,
     Spool,
     SpoolLimits,
     Submission,
     parse_listen,
+    server_ssl_context,
     sniff_format,
     start_intake,
+)
+from hub_server.pki import (
+    AttemptLimiter,
+    CertificateExpired,
+    CertificateRevoked,
+    EnrollmentServicer,
+    HubPki,
+    PeerRefused,
+    PkiConfig,
+    load_material,
 )
 from hub_server.scan import (
     DirectoryLinkStore,
@@ -55,16 +92,28 @@ from hub_server.scan import (
     start_scan_smtp,
 )
 from hub_server.services.admin import AdminServicer
+from hub_server.services.common import (
+    TERMINAL_ID_HEADER,
+    TERMINAL_KEY_HEADER,
+    DeviceCaller,
+    metadata_value,
+)
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.scan_admin import ScanAdminServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
+from hub_server.storage.private import private_directory, tighten
+from hub_server.web import PrinterWatch, WebServer, start_web
 
 log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_FILE = "admin-token"
+HUB_CA_FILE = "hub-ca.pem"  # the trust anchor (and issuing CA) admins and tools pin
+PKI_DIR = "pki"
 PARENT_CHECK_S = 1.0
 SECRET_FILE = "hub-secret"
+WILDCARD_HOSTS = ("", "0.0.0.0", "::", "[::]")
+DAY_S = 86_400
 # Paired with the terminal's client settings (terminal_app.core): clients may ping every 20 s.
 SERVER_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -103,6 +152,11 @@ QUEUE = "default"  # the one print queue intake offers
 # sweeps with PrintJobs.sweep instead and leaves intake's asleep for a year.
 INTAKE_SWEEP_OFF_S = 365 * 24 * 3600.0
 PRINT_SWEEP_S = 60.0
+AUTHENTICATION: dict[str, Literal["none", "basic", "required"]] = {
+    "none": "none",
+    "basic": "basic",
+    "required": "required",
+}
 RELEASE_DRAIN_S = 30.0
 
 
@@ -112,12 +166,13 @@ class PrintIntake:
 
     intake: IntakeServer
     jobs: PrintJobs
-    sweeper: asyncio.Task[None]
+    tasks: list[asyncio.Task[None]]  # the expiry sweep and the heartbeat
 
     async def close(self) -> None:
-        """Stop the listeners and the expiry sweep; let releases in progress finish (bounded)."""
-        self.sweeper.cancel()
-        await asyncio.gather(self.sweeper, return_exceptions=True)
+        """Stop the listeners, the sweep and the heartbeat; let releases in progress finish (bounded)."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.intake.close()
         await self.jobs.wait_releases(RELEASE_DRAIN_S)
 
@@ -152,14 +207,18 @@ class Scanning:
 
 @dataclass
 class RunningHub:
-    """A started hub. ``printing`` is None when no intake listener is configured."""
+    """A started hub: ``port`` is the device port, ``admin_port`` the admin and enrollment port.
+    ``printing`` is None when no intake listener is configured."""
 
     server: grpc.aio.Server
     hub: Hub
     db: Database
+    pki: HubPki
     port: int
+    admin_port: int
     health: health.aio.HealthServicer
     printing: PrintIntake | None = None
+    web: WebServer | None = None
     directory_schedule: SyncScheduler | None = None
     scanning: Scanning | None = None
 
@@ -169,6 +228,11 @@ class RunningHub:
         return self.printing.intake.ipp_port if self.printing else 0
 
     @property
+    def ipps_port(self) -> int:
+        """The bound IPPS port (0: off)."""
+        return self.printing.intake.ipps_port if self.printing else 0
+
+    @property
     def lpd_port(self) -> int:
         """The bound LPD port (0: off)."""
         return self.printing.intake.lpd_port if self.printing else 0
@@ -176,6 +240,8 @@ class RunningHub:
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop taking calls and jobs, let running calls finish, close storage."""
         await self.health.enter_graceful_shutdown()
+        if self.web is not None:
+            await self.web.close()
         if self.directory_schedule is not None:
             await self.directory_schedule.stop()
         if self.scanning is not None:
@@ -183,6 +249,7 @@ class RunningHub:
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
+        await self.pki.stop()
         self.db.close()
 
 
@@ -192,49 +259,244 @@ def derive_key(secret: bytes, purpose: bytes) -> bytes:
 
 
 def spool_key(secret: bytes) -> bytes:
-    """The spool's key-wrapping key, derived from the hub secret."""
+    """The spool's key-wrapping key, derived from the hub secret (HKDF-SHA256)."""
     return derive_key(secret, b"printgate spool key v1")
 
 
-def open_spool(config: HubConfig, clock: Clock, secret: bytes) -> Spool:
-    """The encrypted spool of held jobs, in the data directory."""
+def enrollment_token_key(secret: bytes) -> bytes:
+    """The key enrollment token secrets are hashed with (HKDF-SHA256 of the hub secret: every
+    replica derives the same one, and a copy of the database alone cannot check a guess)."""
+    return derive_key(secret, b"printgate enrollment token key v1")
+
+
+def pki_config(config: HubConfig) -> PkiConfig:
+    """The PKI's configuration from ``[pki]``; its files live in ``data_dir/pki``."""
+    settings = config.pki
+
+    def path(text: str) -> Path | None:
+        return Path(text) if text else None
+
+    return PkiConfig(
+        directory=config.data_dir / PKI_DIR,
+        server_names=settings.server_names,
+        organization=settings.organization,
+        ca_cert_file=path(settings.ca_cert_file),
+        ca_key_file=path(settings.ca_key_file),
+        server_cert_file=path(settings.server_cert_file),
+        server_key_file=path(settings.server_key_file),
+        device_lifetime_s=settings.device_lifetime_days * DAY_S,
+    )
+
+
+def advertised(listen: str, port: int, server_names: tuple[str, ...]) -> str:
+    """``host:port`` for clients to dial: the listen host (a wildcard becomes the first server
+    name) with the bound port."""
+    host = listen.rpartition(":")[0]
+    if host in WILDCARD_HOSTS:
+        host = server_names[0]
+    if ":" in host.strip("[]"):
+        host = f"[{host.strip('[]')}]"
+    return f"{host}:{port}"
+
+
+class CertificateGate:
+    """Which device calls: its verified client certificate (:class:`hub_server.pki.HubPki`)."""
+
+    def __init__(self, pki: HubPki) -> None:
+        self._pki = pki
+
+    def identify(self, context: grpc.aio.ServicerContext) -> DeviceCaller:
+        """The calling device, or :class:`DeviceRefused` (logged here, once per refusal)."""
+        try:
+            peer = self._pki.authenticator.identify(context)
+        except PeerRefused as error:
+            reason = (
+                "revoked"
+                if isinstance(error, CertificateRevoked)
+                else "expired"
+                if isinstance(error, CertificateExpired)
+                else "unknown"
+            )
+            log.warning("device refused from %s: %s", context.peer(), error)
+            raise DeviceRefused(str(error), reason) from None
+        return DeviceCaller(peer.identity.device_id, peer.serial)
+
+    async def wait_revoked(self, caller: DeviceCaller) -> None:
+        """Return once the caller's certificate is revoked."""
+        await self._pki.revocations.wait_revoked(caller.serial)
+
+
+class PlaintextGate:
+    """Development plaintext mode: devices named by their id and key metadata."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def identify(self, context: grpc.aio.ServicerContext) -> DeviceCaller:
+        """The device the metadata names, if its key is right."""
+        terminal_id = metadata_value(context, TERMINAL_ID_HEADER)
+        self._hub.auth.check_terminal(terminal_id, metadata_value(context, TERMINAL_KEY_HEADER))
+        return DeviceCaller(terminal_id)
+
+    async def wait_revoked(self, caller: DeviceCaller) -> None:
+        """Never: a plaintext caller has no certificate to revoke."""
+        await asyncio.Event().wait()
+
+
+def _warn_plaintext(config: HubConfig) -> None:
+    for line in (
+        "DEVELOPMENT PLAINTEXT MODE (dev_plaintext): no TLS on any port",
+        f"every PIN, password, card number, session and admin token to {config.listen} and "
+        f"{config.admin_listen} crosses the network in clear",
+        "devices are named by id + key metadata, not certificates: never run a site like this",
+    ):
+        log.warning("%s", line)
+
+
+def open_spool(config: HubConfig, clock: Clock, secret: bytes, db: Database) -> Spool:
+    """The encrypted spool of held jobs: in the database when it is PostgreSQL (so every replica
+    sharing it takes jobs in and releases them), else in the data directory."""
     printing = config.printing
     queue = QueuePolicy(QUEUE, printing.expiry_hours * 3600.0, printing.private)
+
+    def seconds() -> float:
+        return clock.now_us() / 1_000_000
+
+    shared = db.dialect == "postgresql"
     return Spool(
-        config.data_dir / SPOOL_DIR,
+        DatabaseSpoolStore(db, seconds) if shared else private_directory(config.data_dir / SPOOL_DIR),
         spool_key(secret),
         limits=SpoolLimits(
             job_bytes_max=printing.job_mb_max * 1024 * 1024, user_bytes_max=printing.user_mb_max * 1024 * 1024
         ),
         queues={queue.name: queue},
-        clock=lambda: clock.now_us() / 1_000_000,
+        clock=seconds,
     )
 
 
+def server_certificate_tls(config: HubConfig, clock: Clock) -> PemTlsSource:
+    """The TLS source of IPPS and the web listener: the hub PKI's server key and chain, read
+    again every few seconds (a replaced certificate is served without a restart)."""
+    pki = pki_config(config)
+
+    def load() -> tuple[bytes, bytes]:
+        material = load_material(pki, clock)
+        key = material.server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        chain = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in material.server_chain)
+        return key, chain
+
+    return PemTlsSource(load)
+
+
 async def start_printing(config: HubConfig, hub: Hub, spool: Spool) -> PrintIntake:
-    """Recover interrupted releases, start IPP/LPD intake and the expiry sweep."""
+    """Recover interrupted releases, start IPP/IPPS/LPD intake and the expiry sweep."""
     printing = config.printing
 
     def seconds() -> float:
         return hub.clock.now_us() / 1_000_000
 
     jobs = hub.printing
-    jobs.recover()
+    jobs.heartbeat()
+    await jobs.recover()
     jobs.shred_orphans()
     intake = await start_intake(
         hub.job_registry,
         spool,
         ipp_listen=parse_listen(printing.ipp_listen) if printing.ipp_listen else None,
         lpd_listen=parse_listen(printing.lpd_listen) if printing.lpd_listen else None,
+        ipps_listen=parse_listen(printing.ipps_listen) if printing.ipps_listen else None,
+        tls=server_certificate_tls(config, hub.clock) if printing.ipps_listen else None,
         config=IntakeConfig(
             queue=QUEUE,
             unknown_owner="hold" if printing.unknown_owner == "hold" else "refuse",
             expiry_sweep_s=INTAKE_SWEEP_OFF_S,
+            analysis_workers=printing.analysis_workers,
+            connections_per_address_max=printing.connections_per_address_max,
+            body_min_bytes_per_s=printing.body_min_bytes_per_s,
+            body_deadline_s=printing.body_deadline_s,
+            authentication=AUTHENTICATION[printing.authentication],
         ),
+        passwords=PasswordCheck(hub.auth.verify_password, hub.auth.password_version),
+        dnssd_dir=Path(printing.dnssd_services_dir) if printing.dnssd_services_dir else None,
     )
     intake.service.clock = seconds  # job times on the hub's clock, like every other record
-    sweeper = asyncio.get_running_loop().create_task(jobs.sweep_forever(PRINT_SWEEP_S))
-    return PrintIntake(intake, jobs, sweeper)
+    # A job the hub deletes or expires has its analysis (its Ghostscript) killed at once.
+    jobs.withdrawn = intake.service.stop_analysis
+    loop = asyncio.get_running_loop()
+    sweeper = loop.create_task(jobs.sweep_forever(PRINT_SWEEP_S))
+    heartbeat = loop.create_task(jobs.heartbeat_forever())
+    return PrintIntake(intake, jobs, [sweeper, heartbeat])
+
+
+def write_trust_bundle(config: HubConfig) -> Path:
+    """Make the CA and server certificate if missing (first start) and write the certificates
+    admins and tools verify the hub with to ``data_dir/hub-ca.pem`` (0644)."""
+    material = load_material(pki_config(config), SystemClock())
+    path = config.data_dir / HUB_CA_FILE
+    bundle = material.trust_bundle_pem()
+    if not path.exists() or path.read_bytes() != bundle:
+        temporary = path.with_name(f".{path.name}.new")
+        temporary.write_bytes(bundle)
+        temporary.chmod(0o644)
+        os.replace(temporary, path)
+    return path
+
+
+def web_tls(config: HubConfig, clock: Clock) -> ssl.SSLContext | None:
+    """The web listener's TLS: ``[web] tls_cert_file``/``tls_key_file`` where given, else the
+    hub's server certificate (None: ``plain_http``, which the configuration allows on loopback
+    only)."""
+    if config.web.plain_http:
+        return None
+    if not config.web.tls_cert_file:
+        return server_ssl_context(server_certificate_tls(config, clock))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(config.web.tls_cert_file, config.web.tls_key_file)
+    return context
+
+
+async def start_web_apps(
+    config: HubConfig,
+    hub: Hub,
+    printing: PrintIntake | None,
+    ssl_context: ssl.SSLContext | None,
+    share_port: bool,
+) -> WebServer | None:
+    """The console and portal when ``[web] listen`` is set (web print when intake runs)."""
+    if not config.web.listen:
+        return None
+    host, port = parse_listen(config.web.listen)
+    agents = config.printing.printer_snmp
+    watch = (
+        PrinterWatch(agents, config.printing.snmp_community, config.printing.snmp_timeout_s)
+        if agents
+        else None
+    )
+    uploads = PrintUploads(printing.intake.service) if printing is not None else None
+    return await start_web(
+        hub,
+        config.web,
+        host,
+        port,
+        ssl_context or web_tls(config, hub.clock),
+        uploads,
+        watch,
+        reuse_port=share_port,
+    )
+
+
+def _tighten_pki(directory: Path) -> None:
+    """The PKI's keys (and its directory) readable by the hub only, even when an older hub or a
+    copied backup left them looser; certificates are public and keep their mode."""
+    if not directory.is_dir():
+        return
+    private_directory(directory)
+    for path in directory.iterdir():
+        if path.suffix not in (".crt", ".pem"):
+            tighten(path)
 
 
 class IntakeMailbox:
@@ -378,58 +640,107 @@ def check_config(config: HubConfig) -> None:
 
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
-    """Open (and migrate) storage, check the books, create the first admin credential."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    """Open (and migrate) storage, check the books, create the first admin credential, the hub
+    secret and the PKI's CA and server certificate."""
+    private_directory(config.data_dir)
+    for name in (SECRET_FILE, ADMIN_TOKEN_FILE):
+        tighten(config.data_dir / name)
+    _tighten_pki(config.data_dir / PKI_DIR)
     db = open_hub_database(config.database_url)
     refuse_bad_books(db)
     created = ensure_admin_credential(db, config.data_dir, clock.now_us())
     if created:
         log.warning("first start: admin credential written to %s", created)
     load_or_create_secret(config.data_dir / SECRET_FILE)
+    write_trust_bundle(config)
     return db
 
 
-async def start_hub(config: HubConfig, clock: Clock | None = None, share_port: bool = False) -> RunningHub:
-    """Open storage (migrating it), and serve TerminalService and AdminService on ``config.listen``.
+def _add_port(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
+    if credentials is None:
+        return int(server.add_insecure_port(address))
+    return int(server.add_secure_port(address, credentials))
 
-    ``share_port`` lets several worker processes serve one port (SO_REUSEPORT). It is off
-    otherwise, so a second hub started on a busy port fails instead of silently sharing it.
-    """
-    clock = clock or SystemClock()
-    db = prepare(config, clock)
-    secret = load_or_create_secret(config.data_dir / SECRET_FILE)
-    spool = open_spool(config, clock, secret) if config.printing.enabled else None
-    hub = Hub(db, config, clock, secret, spool)
-    printing = await start_printing(config, hub, spool) if spool is not None else None
-    scanning = await start_scanning(config, hub, secret, printing)
-    server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
-    terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub), server)
+
+def _serve_services(server: grpc.aio.Server, hub: Hub, pki: HubPki, config: HubConfig) -> None:
+    gate = PlaintextGate(hub) if config.dev_plaintext else CertificateGate(pki)
+    terminal_pb2_grpc.add_TerminalServiceServicer_to_server(TerminalServicer(hub, gate), server)
+    kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub, gate), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
-    kiosk_pb2_grpc.add_KioskServiceServicer_to_server(KioskServicer(hub), server)
     kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
+    enrollment_pb2_grpc.add_EnrollmentServiceServicer_to_server(EnrollmentServicer(pki), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
     )
     scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
+
+
+async def start_hub(
+    config: HubConfig,
+    clock: Clock | None = None,
+    share_port: bool = False,
+    web_ssl: ssl.SSLContext | None = None,
+) -> RunningHub:
+    """Open storage (migrating it) and the PKI, and serve the device port (``config.listen``)
+    and the admin port (``config.admin_listen``), both TLS unless ``dev_plaintext``.
+
+    ``share_port`` lets several worker processes serve the ports (SO_REUSEPORT). It is off
+    otherwise, so a second hub started on a busy port fails instead of silently sharing it.
+    The PKI runs on the real time whatever ``clock`` says: TLS checks certificates against it.
+    ``web_ssl`` is the web listener's TLS (else as :func:`web_tls` says).
+    """
+    clock = clock or SystemClock()
+    db = prepare(config, clock)
+    secret = load_or_create_secret(config.data_dir / SECRET_FILE)
+    limits = config.pki
+    pki = HubPki(
+        pki_config(config),
+        db,
+        SystemClock(),
+        enrollment_token_key(secret),
+        on_enrolled=enrolled_device_binder(clock),
+        limiter=AttemptLimiter(burst=limits.enroll_burst, per_minute=limits.enroll_per_minute),
+    )
+    spool = open_spool(config, clock, secret, db) if config.printing.enabled else None
+    hub = Hub(db, config, clock, secret, spool, pki)
+    printing = await start_printing(config, hub, spool) if spool is not None else None
+    scanning = await start_scanning(config, hub, secret, printing)
+    server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
+    _serve_services(server, hub, pki, config)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port(config.listen)
-    if port == 0:
+    if config.dev_plaintext:
+        _warn_plaintext(config)
+    plain = config.dev_plaintext
+    port = _add_port(server, config.listen, None if plain else pki.tls.credentials(require_client_auth=True))
+    admin_port = port and _add_port(
+        server, config.admin_listen, None if plain else pki.tls.credentials(require_client_auth=False)
+    )
+    if not admin_port:
         if printing is not None:
             await printing.close()
         if scanning is not None:
             await scanning.close()
         db.close()
-        raise OSError(f"cannot listen on {config.listen}")
+        raise OSError(f"cannot listen on {config.listen if not port else config.admin_listen}")
+    names = config.pki.server_names
+    pki.advertise(config.pki.device_addresses or (advertised(config.listen, port, names),))
+    enroll_at = config.pki.enroll_addresses or (advertised(config.admin_listen, admin_port, names),)
+    hub.enrollment.addresses = enroll_at
     await server.start()
+    await pki.start()
+    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     return RunningHub(
         server=server,
         hub=hub,
         db=db,
+        pki=pki,
         port=port,
+        admin_port=admin_port,
         health=health_servicer,
         printing=printing,
+        web=web_server,
         directory_schedule=start_directory_schedule(hub),
         scanning=scanning,
     )
@@ -465,14 +776,23 @@ async def _serve_until_signalled(
     running = await start_hub(config, share_port=share_port)
     if parent_pid is None:
         address = f"{config.listen.rsplit(':', 1)[0]}:{running.port}"
-        print(f"printgate hub listening on {address} (data in {config.data_dir})", flush=True)
+        admin = f"{config.admin_listen.rsplit(':', 1)[0]}:{running.admin_port}"
+        security = "PLAINTEXT (development)" if config.dev_plaintext else "TLS"
+        print(
+            f"printgate hub: devices on {address}, admin and enrollment on {admin}, {security} "
+            f"(data in {config.data_dir}, CA in {config.data_dir / HUB_CA_FILE})",
+            flush=True,
+        )
         if running.printing is not None:
             print(
-                f"print intake: IPP port {running.ipp_port or 'off'}, LPD port {running.lpd_port or 'off'}",
+                f"print intake: IPP port {running.ipp_port or 'off'}, IPPS port {running.ipps_port or 'off'},"
+                f" LPD port {running.lpd_port or 'off'}",
                 flush=True,
             )
+        if running.web is not None:
+            print(f"web console and portal on port {running.web.port}", flush=True)
         if ready_file:
-            ready_file.write_text(address + "\n")
+            ready_file.write_text(f"{address}\n{admin}\n")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -495,7 +815,9 @@ async def serve(config: HubConfig, ready_file: Path | None = None) -> None:
     if config.workers <= 1:
         await _serve_until_signalled(config, share_port=False, ready_file=ready_file)
         return
-    config = replace(config, listen=_resolve_port(config.listen))
+    config = replace(
+        config, listen=_resolve_port(config.listen), admin_listen=_resolve_port(config.admin_listen)
+    )
     context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(target=_worker_main, args=(config, os.getpid()), daemon=True)

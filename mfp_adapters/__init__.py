@@ -20,9 +20,20 @@ from mfp_adapters.errors import MfpError
 from mfp_adapters.metering import CopyMeter, MeterUsage, reconcile
 from mfp_adapters.mib import TrayState
 from mfp_adapters.panel import EmbeddedPlatformAdapter, FihPanelLock, PanelLock, PulseCounts
-from mfp_adapters.pjl import JobOverrides, PjlRewriter
+from mfp_adapters.pjl import JobOverrides, PjlRewriter, PjlStatus
 from mfp_adapters.profiles import Profile, load_profiles, select_profile
-from mfp_adapters.release import IppTransport, LpdTransport, Raw9100Transport, ReleaseResult, ReleaseTransport
+from mfp_adapters.release import (
+    IppJobStatus,
+    IppTransport,
+    LpdTransport,
+    Raw9100Transport,
+    ReleaseResult,
+    ReleaseTransport,
+    SendStart,
+    StartHook,
+    ipp_job_status,
+    pjl_status,
+)
 from mfp_adapters.snmp import CommunityAuth, SnmpClient, UsmAuth
 
 __all__ = [
@@ -33,6 +44,7 @@ __all__ = [
     "EmbeddedPlatformAdapter",
     "FihPanelLock",
     "Identity",
+    "IppJobStatus",
     "IppTransport",
     "JobOverrides",
     "LpdTransport",
@@ -42,18 +54,23 @@ __all__ = [
     "PanelLock",
     "PaperTray",
     "PjlRewriter",
+    "PjlStatus",
     "ProbeResult",
     "Profile",
     "PulseCounts",
     "Raw9100Transport",
     "ReleaseResult",
     "ReleaseTransport",
+    "SendStart",
     "SnmpClient",
+    "StartHook",
     "Status",
     "Supply",
     "TrayState",
     "UsmAuth",
+    "ipp_job_status",
     "load_profiles",
+    "pjl_status",
     "reconcile",
     "select_profile",
     "trays_needing_paper",

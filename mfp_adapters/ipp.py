@@ -1,4 +1,4 @@
-"""A minimal IPP/1.1 message codec (RFC 8010) for Print-Job and Get-Job-Attributes.
+"""A minimal IPP/1.1 message codec (RFC 8010) for job submission, cancelling and Get-Job-Attributes.
 
 Only the value tags a release needs are typed; anything else decodes to raw bytes.
 Malformed input raises :class:`ParseError`.
@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from mfp_adapters.errors import ParseError
 
 __all__ = [
+    "JOB_ABORTED",
+    "JOB_CANCELED",
+    "JOB_COMPLETED",
+    "JOB_GROUP",
+    "OPERATION_GROUP",
+    "TAG_BOOLEAN",
     "TAG_CHARSET",
     "TAG_ENUM",
     "TAG_INTEGER",
@@ -27,6 +33,9 @@ __all__ = [
 ]
 
 OPERATION_GROUP, JOB_GROUP, END_TAG = 0x01, 0x02, 0x03
+# job-state (RFC 8011 5.3.7): 3 pending, 4 pending-held, 5 processing, 6 processing-stopped, then
+# the final ones:
+JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = 7, 8, 9
 TAG_INTEGER, TAG_BOOLEAN, TAG_ENUM = 0x21, 0x22, 0x23
 TAG_TEXT, TAG_NAME, TAG_KEYWORD, TAG_URI = 0x41, 0x42, 0x44, 0x45
 TAG_CHARSET, TAG_NATURAL_LANGUAGE, TAG_MIME = 0x47, 0x48, 0x49
@@ -57,11 +66,16 @@ class IppMessage:
 
     def get(self, name: str) -> IppValue | None:
         """First value of the first attribute called ``name`` in any group."""
+        values = self.values(name)
+        return values[0] if values else None
+
+    def values(self, name: str) -> tuple[IppValue, ...]:
+        """Every value of the first attribute called ``name`` in any group (empty if none)."""
         for _, attributes in self.groups:
             for attribute in attributes:
                 if attribute.name == name and attribute.values:
-                    return attribute.values[0]
-        return None
+                    return attribute.values
+        return ()
 
 
 def _encode_value(tag: int, value: IppValue) -> bytes:

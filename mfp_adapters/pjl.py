@@ -19,6 +19,18 @@ What a header rewrite can and cannot do (read before promising a user anything):
   first bytes (``%!PS``, ``%PDF``, ``ESC E``, ``) HP-PCL XL``) or left to the device.
 * A header longer than :data:`MAX_HEADER_BYTES` without ``@PJL ENTER LANGUAGE`` is
   refused (:class:`JobFormatError`) rather than buffered without bound.
+
+The back channel (what a 9100 printer sends on the same socket) is a series of messages, each
+ended by a form feed: ``@PJL USTATUS JOB`` (START / END with ``PAGES=``), replies to ``@PJL INFO
+PAGECOUNT`` / ``@PJL INFO STATUS`` and the echo of ``@PJL ECHO``. :class:`PjlReplyReader`
+splits and parses them; :func:`query_block` builds the queries that ask for them, ending in
+an ``ECHO`` whose echo says every reply before it has arrived.
+
+Status codes (HP PJL Technical Reference, appendix D) come in groups: 10xxx informational
+(10001 ready), 30xxx-35xxx conditions that continue by themselves, 40xxx operator
+intervention (40021 cover open), 41xyy paper to load, 42xyy-44xyy jams, 50xxx hardware.
+:class:`PjlStatus` says "busy" for the processing codes (:data:`BUSY_CODES`) and "needs
+attention" for 40000-44999: a job may still be inside the printer in both cases.
 """
 
 from __future__ import annotations
@@ -29,13 +41,20 @@ from dataclasses import dataclass
 from mfp_adapters.errors import JobFormatError
 
 __all__ = [
+    "BUSY_CODES",
     "MAX_HEADER_BYTES",
     "UEL",
+    "EchoReply",
+    "InfoReply",
     "JobOverrides",
+    "PjlReplyReader",
     "PjlRewriter",
+    "PjlStatus",
     "UstatusMessage",
     "UstatusReader",
+    "parse_reply",
     "parse_ustatus",
+    "query_block",
     "safe_job_name",
 ]
 
@@ -50,6 +69,11 @@ _ALWAYS_DROPPED = frozenset({b"HOLD", b"HOLDTYPE", b"HOLDKEY"})
 _BARE = re.compile(rb"^@PJL\s*$", re.IGNORECASE)
 _MAGIC = ((b"%!PS", "POSTSCRIPT"), (b"%PDF", "PDF"), (b"\x1bE", "PCL"), (b") HP-PCL XL", "PCLXL"))
 _NAME_OK = re.compile(r"[^\x20-\x7e]|\"")
+_TOKEN_OK = re.compile(r"^[\x21-\x7e]{1,64}$")
+# Processing (10023) and data received (10024) are from memory of HP's table, warming up (10003)
+# too; the groups are cited above.
+BUSY_CODES = frozenset({10003, 10023, 10024})
+_ATTENTION = range(40000, 45000)
 
 
 @dataclass(frozen=True)
@@ -189,21 +213,94 @@ class UstatusMessage:
     job_id: int | None
 
 
-class UstatusReader:
-    """Split the back channel into form-feed terminated messages and keep the USTATUS JOB ones."""
+@dataclass(frozen=True)
+class InfoReply:
+    """The reply to ``@PJL INFO <category>``: its lines and ``NAME=value`` fields."""
+
+    category: str
+    lines: tuple[str, ...]
+    fields: dict[str, str]
+
+    @property
+    def number(self) -> int | None:
+        """The reply as one number (``INFO PAGECOUNT``: a bare number or ``PAGECOUNT=n``)."""
+        text = self.fields.get(self.category) or (self.lines[0] if len(self.lines) == 1 else "")
+        return _small_int(text.strip())
+
+
+@dataclass(frozen=True)
+class EchoReply:
+    """The echo of ``@PJL ECHO <text>``."""
+
+    text: str
+
+
+PjlMessage = UstatusMessage | InfoReply | EchoReply
+
+
+@dataclass(frozen=True)
+class PjlStatus:
+    """What ``@PJL INFO STATUS`` (and ``INFO PAGECOUNT``) said about the printer."""
+
+    code: int | None
+    display: str
+    online: bool | None
+    page_count: int | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Processing a job (or warming up before one)."""
+        return self.code in BUSY_CODES
+
+    @property
+    def needs_attention(self) -> bool:
+        """Stopped for an operator (cover, paper, jam): a job may be waiting inside."""
+        return self.code is not None and self.code in _ATTENTION
+
+    @classmethod
+    def from_replies(cls, status: InfoReply | None, pagecount: InfoReply | None) -> PjlStatus:
+        """Build from the two INFO replies (either may be missing)."""
+        fields = status.fields if status else {}
+        online = fields.get("ONLINE", "").upper()
+        return cls(
+            code=_small_int(fields.get("CODE")),
+            display=fields.get("DISPLAY", ""),
+            online=None if not online else online == "TRUE",
+            page_count=pagecount.number if pagecount else None,
+        )
+
+
+def query_block(categories: tuple[str, ...], echo_token: str) -> bytes:
+    """A PJL block asking ``@PJL INFO`` for each category, then ``@PJL ECHO echo_token``.
+
+    It opens with a UEL and leaves the printer in PJL: a job (starting with its own UEL) may
+    follow on the same connection.
+    """
+    if not _TOKEN_OK.match(echo_token) or not all(c.isalpha() for c in categories):
+        raise JobFormatError(f"bad PJL query {categories!r} / echo token {echo_token!r}")
+    lines = [
+        b"@PJL",
+        *(f"@PJL INFO {c.upper()}".encode() for c in categories),
+        f"@PJL ECHO {echo_token}".encode(),
+    ]
+    return UEL + b"".join(line + b"\r\n" for line in lines)
+
+
+class PjlReplyReader:
+    """Split the back channel into form-feed terminated messages and parse those we know."""
 
     def __init__(self) -> None:
         self._buffer = bytearray()
         self.discarded_bytes = 0
 
-    def feed(self, data: bytes) -> list[UstatusMessage]:
+    def feed(self, data: bytes) -> list[PjlMessage]:
         """Parse complete messages in ``data``; a runaway message without a form feed is dropped."""
         self._buffer.extend(data)
         messages = []
         while (end := self._buffer.find(b"\x0c")) >= 0:
             raw = bytes(self._buffer[:end])
             del self._buffer[: end + 1]
-            message = parse_ustatus(raw)
+            message = parse_reply(raw)
             if message is not None:
                 messages.append(message)
         if len(self._buffer) > _MAX_USTATUS_BUFFER:
@@ -212,19 +309,53 @@ class UstatusReader:
         return messages
 
 
+class UstatusReader:
+    """A :class:`PjlReplyReader` that keeps only the ``USTATUS JOB`` messages."""
+
+    def __init__(self) -> None:
+        self._replies = PjlReplyReader()
+
+    @property
+    def discarded_bytes(self) -> int:
+        """Bytes of runaway messages dropped."""
+        return self._replies.discarded_bytes
+
+    def feed(self, data: bytes) -> list[UstatusMessage]:
+        """Parse complete messages in ``data``; only USTATUS JOB ones are returned."""
+        return [message for message in self._replies.feed(data) if isinstance(message, UstatusMessage)]
+
+
+def parse_reply(raw: bytes) -> PjlMessage | None:
+    """Parse one back-channel message (without its form feed); ``None`` if it is none we know."""
+    text = raw.decode("latin-1")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    echo = re.match(r"@PJL\s+ECHO\s*(.*)$", lines[0], re.IGNORECASE)
+    if echo:
+        return EchoReply(echo.group(1).strip())
+    info = re.match(r"@PJL\s+INFO\s+(\w+)\s*$", lines[0], re.IGNORECASE)
+    if info:
+        return InfoReply(info.group(1).upper(), tuple(lines[1:]), _fields(lines[1:]))
+    return parse_ustatus(raw)
+
+
+def _fields(lines: list[str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip().upper()] = value.strip().strip('"')
+    return fields
+
+
 def parse_ustatus(raw: bytes) -> UstatusMessage | None:
     """Parse one message body (without its form feed); ``None`` if it is not USTATUS JOB."""
     lines = [line.strip() for line in raw.decode("latin-1").splitlines() if line.strip()]
     if not lines or not re.match(r"@PJL\s+USTATUS\s+JOB\s*$", lines[0], re.IGNORECASE):
         return None
-    fields: dict[str, str] = {}
-    event = ""
-    for line in lines[1:]:
-        key, sep, value = line.partition("=")
-        if sep:
-            fields[key.strip().upper()] = value.strip().strip('"')
-        elif not event:
-            event = line.upper()
+    fields = _fields(lines[1:])
+    event = next((line.upper() for line in lines[1:] if "=" not in line), "")
     if event not in ("START", "END"):
         return None
     return UstatusMessage(

@@ -2,9 +2,20 @@
 
 All three share :class:`ReleaseTransport`::
 
-    result = await transport.send(job_stream, "job-42", JobOverrides(copies=2, mono=True))
+    result = await transport.send(job_stream, "job-42", JobOverrides(copies=2, mono=True),
+                                  on_start=record_it)
     result.pages_reported   # int from the device (9100 USTATUS END PAGES=n, IPP
                             # job-impressions-completed) or None when it cannot say (LPD)
+
+``on_start`` (optional) is awaited once, after the transport has spoken to the printer and
+before the first byte of the document goes out, with what the printer said then
+(:class:`SendStart`: its page counter from PJL ``INFO PAGECOUNT`` over 9100, the job id IPP
+Create-Job assigned). A caller that must survive its own crash records that durably there; if
+``on_start`` raises, nothing of the document is sent (an IPP job already created is cancelled).
+
+After a crash, the printer can be asked what became of a job: :func:`ipp_job_status`
+(Get-Job-Attributes: ``job-state``, ``job-impressions-completed``) and :func:`pjl_status`
+(``@PJL INFO STATUS`` and ``INFO PAGECOUNT`` on a connection of their own).
 
 ``job_stream`` is any async iterable of ``bytes`` chunks; it is never read whole into
 memory (LPD needs the size up front, so it spools to a temporary file that stays in
@@ -19,21 +30,45 @@ and leaves the document untouched, so they are not applied twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
+import secrets
 import socket
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from mfp_adapters import ipp
 from mfp_adapters.errors import ParseError, ReleaseError, ReleaseRefusedError, ReleaseTimeoutError
-from mfp_adapters.pjl import JobOverrides, PjlRewriter, UstatusReader, safe_job_name
+from mfp_adapters.pjl import (
+    UEL,
+    EchoReply,
+    InfoReply,
+    JobOverrides,
+    PjlReplyReader,
+    PjlRewriter,
+    PjlStatus,
+    UstatusMessage,
+    query_block,
+    safe_job_name,
+)
 
-__all__ = ["IppTransport", "LpdTransport", "Raw9100Transport", "ReleaseResult", "ReleaseTransport"]
+__all__ = [
+    "IppJobStatus",
+    "IppTransport",
+    "LpdTransport",
+    "Raw9100Transport",
+    "ReleaseResult",
+    "ReleaseTransport",
+    "SendStart",
+    "StartHook",
+    "ipp_job_status",
+    "pjl_status",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +90,19 @@ class ReleaseResult:
     job_id: int | None = None
 
 
+@dataclass(frozen=True)
+class SendStart:
+    """What the printer said just before the first byte of a job (see the module docstring)."""
+
+    transport: str
+    job_name: str
+    page_count: int | None = None  # the printer's page counter then (PJL INFO PAGECOUNT)
+    printer_job_id: int | None = None  # the job id the printer assigned (IPP Create-Job)
+
+
+StartHook = Callable[[SendStart], Awaitable[None]]
+
+
 class ReleaseTransport(ABC):
     """Send one job to one device."""
 
@@ -62,9 +110,19 @@ class ReleaseTransport(ABC):
 
     @abstractmethod
     async def send(
-        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+        self,
+        job_stream: AsyncIterable[bytes],
+        job_name: str,
+        overrides: JobOverrides | None = None,
+        *,
+        on_start: StartHook | None = None,
     ) -> ReleaseResult:
         """Send the job; see the module docstring for the contract."""
+
+
+async def _started(on_start: StartHook | None, start: SendStart) -> None:
+    if on_start is not None:
+        await on_start(start)
 
 
 async def _within(awaitable: Awaitable[T], timeout_s: float, what: str) -> T:
@@ -99,7 +157,8 @@ async def _rewritten(
 
 
 class Raw9100Transport(ReleaseTransport):
-    """Raw TCP (AppSocket/JetDirect) with ``@PJL USTATUS JOB=ON`` page feedback."""
+    """Raw TCP (AppSocket/JetDirect): ``@PJL INFO PAGECOUNT`` first, then the job with
+    ``@PJL USTATUS JOB=ON`` page feedback, all on one connection."""
 
     name = "raw9100"
 
@@ -111,36 +170,51 @@ class Raw9100Transport(ReleaseTransport):
         connect_timeout_s: float = 5.0,
         write_timeout_s: float = 30.0,
         end_timeout_s: float = 120.0,
+        query_timeout_s: float = 5.0,
     ) -> None:
         self.host, self.port = host, port
         self.connect_timeout_s = connect_timeout_s
         self.write_timeout_s = write_timeout_s
         self.end_timeout_s = end_timeout_s
+        self.query_timeout_s = query_timeout_s
 
     async def send(
-        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+        self,
+        job_stream: AsyncIterable[bytes],
+        job_name: str,
+        overrides: JobOverrides | None = None,
+        *,
+        on_start: StartHook | None = None,
     ) -> ReleaseResult:
-        """Stream the rewritten job, half-close, then wait for ``USTATUS JOB END`` (or a timeout)."""
+        """Ask the page counter, stream the rewritten job, half-close, then wait for
+        ``USTATUS JOB END`` (or a timeout)."""
         name = safe_job_name(job_name)
         where = f"{self.host}:{self.port}"
         reader, writer = await _connect(self.host, self.port, self.connect_timeout_s)
+        replies = PjlReplyReader()
         sent = 0
         try:
+            answers, _echoed = await _ask_pjl(reader, writer, replies, ("PAGECOUNT",), self.query_timeout_s)
+            pagecount = answers.get("PAGECOUNT")
+            await _started(
+                on_start, SendStart(self.name, name, page_count=pagecount.number if pagecount else None)
+            )
             async for chunk in _rewritten(job_stream, name, overrides):
                 writer.write(chunk)
                 sent += len(chunk)
                 await _within(writer.drain(), self.write_timeout_s, f"send to {where}")
             if writer.can_write_eof():
                 writer.write_eof()
-            pages, result = await self._await_end(reader, name)
+            pages, result = await self._await_end(reader, replies, name)
         except ConnectionError as exc:
             raise ReleaseError(f"{where}: connection lost after {sent} bytes: {exc}") from None
         finally:
             writer.close()
         return ReleaseResult(self.name, name, sent, pages, result)
 
-    async def _await_end(self, reader: asyncio.StreamReader, name: str) -> tuple[int | None, str | None]:
-        ustatus = UstatusReader()
+    async def _await_end(
+        self, reader: asyncio.StreamReader, replies: PjlReplyReader, name: str
+    ) -> tuple[int | None, str | None]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.end_timeout_s
         while (remaining := deadline - loop.time()) > 0:
@@ -151,11 +225,67 @@ class Raw9100Transport(ReleaseTransport):
             if not data:
                 log.info("9100 %s: peer closed without USTATUS END for %s", self.host, name)
                 return None, None
-            for message in ustatus.feed(data):
-                if message.event == "END" and message.name == name:
+            for message in replies.feed(data):
+                if isinstance(message, UstatusMessage) and message.event == "END" and message.name == name:
                     return message.pages, message.result
         log.warning("9100 %s: no USTATUS END for %s within %.0f s", self.host, name, self.end_timeout_s)
         return None, None
+
+    async def status(self) -> PjlStatus:
+        """The printer's status and page counter now (see :func:`pjl_status`)."""
+        return await pjl_status(self.host, self.port, timeout_s=self.query_timeout_s)
+
+
+async def _ask_pjl(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    replies: PjlReplyReader,
+    categories: tuple[str, ...],
+    timeout_s: float,
+) -> tuple[dict[str, InfoReply], bool]:
+    """Send ``@PJL INFO`` for each category and an ``ECHO``; collect the replies until the echo
+    (every reply before it has come) or the timeout. Returns (replies by category, echoed)."""
+    token = f"printgate-{secrets.token_hex(6)}"
+    writer.write(query_block(categories, token))
+    await _within(writer.drain(), timeout_s, "PJL query")
+    answers: dict[str, InfoReply] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while (remaining := deadline - loop.time()) > 0:
+        try:
+            data = await asyncio.wait_for(reader.read(4096), remaining)
+        except TimeoutError:
+            break
+        if not data:
+            break
+        for message in replies.feed(data):
+            if isinstance(message, InfoReply):
+                answers[message.category] = message
+            elif isinstance(message, EchoReply) and message.text == token:
+                return answers, True
+    log.info("PJL query %s: no echo within %.1f s (got %s)", categories, timeout_s, sorted(answers))
+    return answers, False
+
+
+async def pjl_status(host: str, port: int = 9100, *, timeout_s: float = 5.0) -> PjlStatus:
+    """Ask a 9100 printer ``@PJL INFO STATUS`` and ``INFO PAGECOUNT`` on a connection of its own.
+
+    Raises :class:`ReleaseError` when it cannot connect, :class:`ReleaseTimeoutError` when the
+    printer does not echo within ``timeout_s`` (it does not speak PJL, or is wedged).
+    """
+    reader, writer = await _connect(host, port, timeout_s)
+    try:
+        answers, echoed = await _ask_pjl(reader, writer, PjlReplyReader(), ("STATUS", "PAGECOUNT"), timeout_s)
+        writer.write(UEL)  # end the PJL block: nothing follows
+        with contextlib.suppress(ConnectionError, ReleaseTimeoutError):
+            await _within(writer.drain(), timeout_s, "PJL query end")
+    except ConnectionError as exc:
+        raise ReleaseError(f"{host}:{port}: connection lost: {exc}") from None
+    finally:
+        writer.close()
+    if not echoed:
+        raise ReleaseTimeoutError(f"{host}:{port}: no answer to @PJL INFO STATUS within {timeout_s} s")
+    return PjlStatus.from_replies(answers.get("STATUS"), answers.get("PAGECOUNT"))
 
 
 class LpdTransport(ReleaseTransport):
@@ -184,9 +314,15 @@ class LpdTransport(ReleaseTransport):
         self.timeout_s = timeout_s
 
     async def send(
-        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+        self,
+        job_stream: AsyncIterable[bytes],
+        job_name: str,
+        overrides: JobOverrides | None = None,
+        *,
+        on_start: StartHook | None = None,
     ) -> ReleaseResult:
-        """Spool the rewritten job (to learn its size), then send control file and data file."""
+        """Spool the rewritten job (to learn its size), then send control file and data file
+        (``on_start`` between them: a control file alone prints nothing)."""
         name = safe_job_name(job_name)
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
             size = 0
@@ -197,11 +333,19 @@ class LpdTransport(ReleaseTransport):
             number = next(self._job_numbers) % 1000
             host = socket.gethostname().split(".")[0][:31] or "printgate"
             control = f"H{host}\nP{self.user}\nJ{name}\nldfA{number:03d}{host}\nN{name}\n".encode()
-            await self._deliver(spool, size, control, f"{number:03d}{host}")
+            start = SendStart(self.name, name)
+            await self._deliver(
+                spool, size, control, f"{number:03d}{host}", lambda: _started(on_start, start)
+            )
         return ReleaseResult(self.name, name, size, None)
 
     async def _deliver(
-        self, spool: tempfile.SpooledTemporaryFile[bytes], size: int, control: bytes, tag: str
+        self,
+        spool: tempfile.SpooledTemporaryFile[bytes],
+        size: int,
+        control: bytes,
+        tag: str,
+        before_data: Callable[[], Awaitable[None]],
     ) -> None:
         where = f"{self.host}:{self.port}"
         reader, writer = await _connect(self.host, self.port, self.timeout_s)
@@ -209,6 +353,7 @@ class LpdTransport(ReleaseTransport):
             await self._command(reader, writer, f"\x02{self.queue}\n".encode(), "receive job")
             await self._command(reader, writer, f"\x02{len(control)} cfA{tag}\n".encode(), "control file")
             await self._command(reader, writer, control + b"\x00", "control file data")
+            await before_data()
             await self._command(reader, writer, f"\x03{size} dfA{tag}\n".encode(), "data file")
             while chunk := spool.read(_CHUNK):
                 writer.write(chunk)
@@ -229,8 +374,36 @@ class LpdTransport(ReleaseTransport):
             raise ReleaseRefusedError(f"LPD {self.host} refused {what} (answer {ack!r})")
 
 
+@dataclass(frozen=True)
+class IppJobStatus:
+    """What Get-Job-Attributes said about one job (RFC 8011 ``job-state``: 3 pending, 4
+    pending-held, 5 processing, 6 processing-stopped, 7 canceled, 8 aborted, 9 completed).
+    ``state`` is None when the printer does not know the job (never had it, or purged it)."""
+
+    job_id: int
+    state: int | None
+    reasons: tuple[str, ...] = ()
+    impressions: int | None = None
+
+    @property
+    def known(self) -> bool:
+        """The printer still knows the job."""
+        return self.state is not None
+
+    @property
+    def finished(self) -> bool:
+        """Completed, canceled or aborted: nothing more will print."""
+        return self.state in (ipp.JOB_CANCELED, ipp.JOB_ABORTED, ipp.JOB_COMPLETED)
+
+
+_CREATE_JOB, _SEND_DOCUMENT, _PRINT_JOB = 0x0005, 0x0006, 0x0002
+_CANCEL_JOB, _GET_JOB_ATTRIBUTES = 0x0008, 0x0009
+_OPERATION_NOT_SUPPORTED, _NOT_FOUND = 0x0501, 0x0406
+
+
 class IppTransport(ReleaseTransport):
-    """IPP Print-Job over HTTP/1.1 (chunked upload), then Get-Job-Attributes for the page count."""
+    """IPP Create-Job, then Send-Document over HTTP/1.1 (chunked upload), then
+    Get-Job-Attributes for the page count. A printer without Create-Job gets Print-Job."""
 
     name = "ipp"
 
@@ -255,17 +428,31 @@ class IppTransport(ReleaseTransport):
         self.timeout_s, self.end_timeout_s, self.poll_interval_s = timeout_s, end_timeout_s, poll_interval_s
         self._request_ids = itertools.count(1)
 
-    def _operation(self, code: int, job_name: str | None = None) -> ipp.IppMessage:
+    def _operation(self, code: int, *extra: ipp.IppAttribute) -> ipp.IppMessage:
         attributes = [
             ipp.IppAttribute(ipp.TAG_CHARSET, "attributes-charset", ("utf-8",)),
             ipp.IppAttribute(ipp.TAG_NATURAL_LANGUAGE, "attributes-natural-language", ("en",)),
             ipp.IppAttribute(ipp.TAG_URI, "printer-uri", (self.printer_uri,)),
             ipp.IppAttribute(ipp.TAG_NAME, "requesting-user-name", (self.user,)),
+            *extra,
         ]
-        if job_name is not None:
-            attributes.append(ipp.IppAttribute(ipp.TAG_NAME, "job-name", (job_name,)))
-            attributes.append(ipp.IppAttribute(ipp.TAG_MIME, "document-format", (self.document_format,)))
-        return ipp.IppMessage(code, next(self._request_ids), [(0x01, attributes)])
+        return ipp.IppMessage(code, next(self._request_ids), [(ipp.OPERATION_GROUP, attributes)])
+
+    def _job_request(self, code: int, name: str, overrides: JobOverrides | None) -> ipp.IppMessage:
+        request = self._operation(code, ipp.IppAttribute(ipp.TAG_NAME, "job-name", (name,)))
+        if code == _PRINT_JOB:
+            request.groups[0][1].append(self._format())
+        job_attributes = self._job_attributes(overrides)
+        if job_attributes:
+            request.groups.append((ipp.JOB_GROUP, job_attributes))
+        return request
+
+    def _format(self) -> ipp.IppAttribute:
+        return ipp.IppAttribute(ipp.TAG_MIME, "document-format", (self.document_format,))
+
+    @staticmethod
+    def _job_id(job_id: int) -> ipp.IppAttribute:
+        return ipp.IppAttribute(ipp.TAG_INTEGER, "job-id", (job_id,))
 
     @staticmethod
     def _job_attributes(overrides: JobOverrides | None) -> list[ipp.IppAttribute]:
@@ -282,14 +469,61 @@ class IppTransport(ReleaseTransport):
         return attributes
 
     async def send(
-        self, job_stream: AsyncIterable[bytes], job_name: str, overrides: JobOverrides | None = None
+        self,
+        job_stream: AsyncIterable[bytes],
+        job_name: str,
+        overrides: JobOverrides | None = None,
+        *,
+        on_start: StartHook | None = None,
     ) -> ReleaseResult:
-        """Print-Job with the document streamed after the attributes; then poll the job's impressions."""
+        """Create-Job (its job id goes to ``on_start``), Send-Document with the document
+        streamed after the attributes, then poll the job's impressions."""
         name = safe_job_name(job_name)
-        request = self._operation(0x0002, name)
-        job_attributes = self._job_attributes(overrides)
-        if job_attributes:
-            request.groups.append((0x02, job_attributes))
+        created = await self._call(self._job_request(_CREATE_JOB, name, overrides))
+        if created.code == _OPERATION_NOT_SUPPORTED:
+            return await self._print_job(job_stream, name, overrides, on_start)
+        self._refused(created, "the job")
+        job_id = _int(created.get("job-id"))
+        if job_id is None:
+            raise ReleaseError(f"IPP {self.printer_uri}: Create-Job answered without a job-id")
+        try:
+            await _started(on_start, SendStart(self.name, name, printer_job_id=job_id))
+        except BaseException:
+            with contextlib.suppress(ReleaseError, OSError):
+                await self._call(self._operation(_CANCEL_JOB, self._job_id(job_id)))
+            raise
+        request = self._operation(
+            _SEND_DOCUMENT,
+            self._job_id(job_id),
+            self._format(),
+            ipp.IppAttribute(ipp.TAG_BOOLEAN, "last-document", (True,)),
+        )
+        sent, response = await self._upload(request, job_stream)
+        self._refused(response, f"the document of job {job_id}")
+        pages = await self._pages(job_id)
+        return ReleaseResult(self.name, name, sent, pages, f"0x{response.code:04x}", job_id)
+
+    async def _print_job(
+        self,
+        job_stream: AsyncIterable[bytes],
+        name: str,
+        overrides: JobOverrides | None,
+        on_start: StartHook | None,
+    ) -> ReleaseResult:
+        await _started(on_start, SendStart(self.name, name))
+        sent, response = await self._upload(self._job_request(_PRINT_JOB, name, overrides), job_stream)
+        self._refused(response, "the job")
+        job_id = _int(response.get("job-id"))
+        pages = await self._pages(job_id) if job_id is not None else None
+        return ReleaseResult(self.name, name, sent, pages, f"0x{response.code:04x}", job_id)
+
+    def _refused(self, response: ipp.IppMessage, what: str) -> None:
+        if response.code >= 0x0400:
+            raise ReleaseRefusedError(f"IPP {self.printer_uri} refused {what}: status 0x{response.code:04x}")
+
+    async def _upload(
+        self, request: ipp.IppMessage, job_stream: AsyncIterable[bytes]
+    ) -> tuple[int, ipp.IppMessage]:
         sent = 0
 
         async def body() -> AsyncIterator[bytes]:
@@ -300,34 +534,34 @@ class IppTransport(ReleaseTransport):
                 yield chunk
 
         response = await self._post(body())
-        if response.code >= 0x0400:
-            raise ReleaseRefusedError(f"IPP {self.printer_uri} refused the job: status 0x{response.code:04x}")
-        job_id = response.get("job-id")
-        job_id = job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None
-        pages = await self._pages(job_id) if job_id is not None else None
-        return ReleaseResult(self.name, name, sent, pages, f"0x{response.code:04x}", job_id)
+        return sent, response
+
+    async def _call(self, request: ipp.IppMessage) -> ipp.IppMessage:
+        async def one() -> AsyncIterator[bytes]:
+            yield ipp.encode(request)
+
+        return await self._post(one())
+
+    async def job_status(self, job_id: int) -> IppJobStatus:
+        """Get-Job-Attributes: the job's state, its reasons and the impressions completed."""
+        response = await self._call(self._operation(_GET_JOB_ATTRIBUTES, self._job_id(job_id)))
+        if response.code == _NOT_FOUND:
+            return IppJobStatus(job_id, None)
+        self._refused(response, f"Get-Job-Attributes of job {job_id}")
+        reasons = tuple(str(value) for value in response.values("job-state-reasons"))
+        return IppJobStatus(
+            job_id, _int(response.get("job-state")), reasons, _int(response.get("job-impressions-completed"))
+        )
 
     async def _pages(self, job_id: int) -> int | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.end_timeout_s
         while loop.time() < deadline:
-            request = self._operation(0x0009)
-            request.groups[0][1].append(ipp.IppAttribute(ipp.TAG_INTEGER, "job-id", (job_id,)))
-
-            async def one(message: ipp.IppMessage = request) -> AsyncIterator[bytes]:
-                yield ipp.encode(message)
-
-            response = await self._post(one())
-            state = response.get("job-state")
-            impressions = response.get("job-impressions-completed")
-            if state in (7, 8):  # canceled, aborted
+            status = await self.job_status(job_id)
+            if status.state in (ipp.JOB_CANCELED, ipp.JOB_ABORTED) or not status.known:
                 return None
-            if state == 9:
-                return (
-                    impressions
-                    if isinstance(impressions, int) and not isinstance(impressions, bool)
-                    else None
-                )
+            if status.state == ipp.JOB_COMPLETED:
+                return status.impressions
             await asyncio.sleep(self.poll_interval_s)
         return None
 
@@ -401,3 +635,12 @@ def _dechunk(body: bytes) -> bytes:
         out += rest[:size]
         body = rest[size + 2 :]
     return bytes(out)
+
+
+def _int(value: ipp.IppValue | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def ipp_job_status(printer_uri: str, job_id: int, *, timeout_s: float = 10.0) -> IppJobStatus:
+    """Ask an IPP printer what became of job ``job_id`` (Get-Job-Attributes)."""
+    return await IppTransport(printer_uri, timeout_s=timeout_s).job_status(job_id)

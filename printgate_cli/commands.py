@@ -65,6 +65,12 @@ def _mfp() -> Register:
     return register
 
 
+def _image() -> Register:
+    from images.cli import register
+
+    return register
+
+
 def _terminal() -> Register:
     from terminal_app.terminal.cli import register
 
@@ -82,6 +88,7 @@ COMMANDS: dict[str, tuple[Callable[[], Register], str]] = {
     "kiosk": (_kiosk, "run a recharge kiosk"),
     "mfp": (_mfp, "probe or discover printers and MFPs"),
     "terminal": (_terminal, "run a terminal (hardware or simulated devices)"),
+    "image": (_image, "build, provision, update and flash terminal OS images"),
 }
 
 

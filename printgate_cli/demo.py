@@ -3,15 +3,17 @@
 The site is what a real one is, with simulators where the hardware would be, each in its own
 process and spoken to over its real wire:
 
-* a hub (``printgate hub``: SQLite in the data directory, print intake over IPP) seeded over its
-  AdminService with demo users, cards, PINs, credit and prices, and a few held jobs submitted over
-  IPP;
+* a hub (``printgate hub``: SQLite in the data directory, print intake over IPP, gRPC on TLS like
+  production) seeded over its AdminService (pinned to the hub's own CA) with demo users, cards,
+  PINs, credit and prices, and a few held jobs submitted over IPP;
 * a simulated MFP (``printgate sim mfp``: SNMP, raw 9100 + PJL) the terminal meters and the hub
   releases to;
 * a simulated RDM6300 card reader on a pty (``printgate sim reader``);
 * a switchable network link between terminal and hub (to pull the network);
-* the terminal itself in this process: the real reader driver, SNMP copy metering, the session
-  engine, and the Kivy window (or ``--headless``: a scripted walk that prints every step).
+* the terminal itself in this process, enrolled with a one-time token (``printgate terminal
+  enroll``) and calling the hub over mutual TLS with its own certificate: the real reader
+  driver, SNMP copy metering, the session engine, and the Kivy window (or ``--headless``: a
+  scripted walk that prints every step).
 
 A person drives the simulated devices by typing commands here (``help`` lists them). The data
 directory is wiped at every start: the demo always begins from the same state.
@@ -25,6 +27,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shlex
 import shutil
 import socket
@@ -40,6 +43,7 @@ from typing import Any
 import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 
+from hub_server.server import HUB_CA_FILE
 from mfp_adapters import IppTransport, JobOverrides
 from terminal_app.terminal.config import load_config
 from terminal_app.terminal.state import JobOverrides as ReleaseOverrides
@@ -270,7 +274,10 @@ class DemoSite:
     data_dir: Path
     language: str = "en"
     hub_port: int = field(default_factory=_free_port)
+    admin_port: int = field(default_factory=_free_port)
     ipp_port: int = field(default_factory=_free_port)
+    web_port: int = field(default_factory=_free_port)
+    web_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     mfp_ports: dict[str, int] = field(
         default_factory=lambda: {k: _free_port() for k in ("snmp", "raw", "lpd", "ipp")}
     )
@@ -299,7 +306,10 @@ class DemoSite:
             self.data_dir / "mfp.log",
         )
         self._start_hub()
-        self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{self.hub_port}")
+        hub_ca = self.hub_ca_file.read_bytes()  # the admin pins the hub's own CA
+        self.channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{self.admin_port}", grpc.ssl_channel_credentials(hub_ca)
+        )
         await self._seed()
         await self._submit_jobs()
         link = self.data_dir / "reader-pty"
@@ -311,13 +321,38 @@ class DemoSite:
         self.reader.read_line()  # its command help
         self.network = NetworkSwitch(self.hub_port)
         await self.network.start()
-        self.terminal = build_terminal(load_config(self._write_terminal_config(link)))
+        terminal_config = self._write_terminal_config(link)
+        await self._enroll_terminal(terminal_config)
+        self.terminal = build_terminal(load_config(terminal_config))
+
+    async def _enroll_terminal(self, terminal_config: Path) -> None:
+        """Enroll the terminal as a site would: a one-time token from the admin, then
+        ``printgate terminal enroll`` (its own key, the hub CA pinned by the token's fingerprint)."""
+        reply = await self._admin(
+            "CreateEnrollmentToken",
+            admin_pb2.CreateEnrollmentTokenRequest(
+                kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer=PRINTER, terminal_id=TERMINAL_ID
+            ),
+        )
+        token_file = self.data_dir / "enrollment-token"
+        token_file.touch(mode=0o600)
+        token_file.write_text(reply.token + "\n")
+        command = [sys.executable, "-m", "printgate_cli", "terminal", "enroll"]
+        command += ["--token-file", str(token_file), "--config", str(terminal_config)]
+        enrolled = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, timeout=STEP_TIMEOUT_S
+        )
+        token_file.unlink()  # single use, and spent
+        if enrolled.returncode != 0:
+            raise RuntimeError(f"the terminal did not enroll: {enrolled.stderr.strip()}")
 
     def _start_hub(self) -> None:
         config = self.data_dir / "hub.toml"
         config.write_text(
-            f'[hub]\nlisten = "127.0.0.1:{self.hub_port}"\ndata_dir = "{self.data_dir / "hub"}"\n'
+            f'[hub]\nlisten = "127.0.0.1:{self.hub_port}"\nadmin_listen = "127.0.0.1:{self.admin_port}"\n'
+            f'data_dir = "{self.data_dir / "hub"}"\n'
             f'[print]\nipp_listen = "127.0.0.1:{self.ipp_port}"\n'
+            f'[web]\nlisten = "127.0.0.1:{self.web_port}"\n'
             f'[print.printer_snmp]\n{PRINTER} = "127.0.0.1:{self.mfp_ports["snmp"]}"\n'
         )
         ready = self.data_dir / "hub.ready"
@@ -348,7 +383,30 @@ class DemoSite:
         stub = admin_pb2_grpc.AdminServiceStub(self.channel)
         return await getattr(stub, method)(request, metadata=self.admin_metadata, timeout=10)
 
+    @property
+    def web_password_file(self) -> Path:
+        """Where this run's web password is kept (owner-only)."""
+        return self.data_dir / "web-password"
+
+    @property
+    def web_url(self) -> str:
+        """The console and portal (HTTPS with the hub's server certificate, as in production)."""
+        return f"https://127.0.0.1:{self.web_port}"
+
+    @property
+    def hub_ca_file(self) -> Path:
+        """The hub's CA certificate, which a browser imports to trust the console."""
+        return self.data_dir / "hub" / HUB_CA_FILE
+
     async def _seed(self) -> None:
+        # no default passwords: the console's admin and the users' portal password are made
+        # for this run and kept in an owner-only file
+        self.web_password_file.touch(mode=0o600)
+        self.web_password_file.write_text(self.web_password + "\n")
+        await self._admin(
+            "CreateConsoleUser",
+            admin_pb2.CreateConsoleUserRequest(username="admin", role="admin", password=self.web_password),
+        )
         for function, color, duplex, cents in PRICES:
             await self._admin(
                 "SetPrice",
@@ -371,11 +429,6 @@ class DemoSite:
                 location="Demo room",
             ),
         )
-        created = await self._admin(
-            "CreateTerminal",
-            admin_pb2.Terminal(id=TERMINAL_ID, kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer=PRINTER),
-        )
-        (self.data_dir / "terminal.key").write_text(created.key + "\n")
         for person in USERS:
             billing = admin_pb2.BILLING_DEPARTMENT if person.department else admin_pb2.BILLING_PREPAID
             await self._admin(
@@ -390,6 +443,8 @@ class DemoSite:
             user = admin_pb2.UserRef(username=person.username)
             await self._admin("AddCard", admin_pb2.Card(user=user, number=person.card, label="demo card"))
             await self._admin("SetPin", admin_pb2.SetPinRequest(user=user, pin=person.pin))
+            portal = admin_pb2.SetPasswordRequest(user=user, password=self.web_password)
+            await self._admin("SetPassword", portal)
             if person.credit_cents:
                 await self._admin(
                     "AdjustCredit",
@@ -427,8 +482,7 @@ class DemoSite:
         assert self.network is not None
         path = self.data_dir / "terminal.toml"
         path.write_text(
-            f'[hub]\naddress = "127.0.0.1:{self.network.port}"\nterminal_id = "{TERMINAL_ID}"\n'
-            f'key_file = "terminal.key"\ndeadline_s = 3.0\n'
+            f'[hub]\naddress = "127.0.0.1:{self.network.port}"\ndeadline_s = 3.0\n'
             f'[reader]\ndriver = "rdm6300"\nurl = "{link}"\n'
             f'[mfp]\ncounter = "snmp"\naddress = "127.0.0.1"\nsnmp_port = {self.mfp_ports["snmp"]}\n'
             f"status_poll_s = 2.0\n"
@@ -544,7 +598,9 @@ async def scripted_walk(site: DemoSite) -> dict[str, Any]:
     say("the network is pulled: the hub is out of reach")
     await asyncio.sleep(site.terminal.config.settings.relogin_guard_s + 0.5)
     site.tap("alice")
-    state = await site.until(lambda s: s.screen == Screen.HOME and s.offline_session, "an offline session")
+    state = await site.until(
+        lambda s: s.screen == Screen.HOME and s.offline_session and s.panel_unlocked, "an offline session"
+    )
     say(f"alice taps again: offline session from the terminal's cache, balance {_money(state.balance_cents)}")
     say(f"copier: {site.copy(2)} (2 pages copied offline)")
     await site.until(lambda s: s.copy_pages == 2, "2 copied pages on screen")
@@ -638,6 +694,13 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         await site.start()
         assert site.terminal is not None
+        print(
+            f"printgate demo: web console {site.web_url}/console/ (admin), user portal "
+            f"{site.web_url}/portal/ ({', '.join(p.username for p in USERS)}); "
+            f"this run's password for all of them is in {site.web_password_file}; "
+            f"the certificate is issued by the hub's own CA, {site.hub_ca_file}",
+            flush=True,
+        )
         run = asyncio.create_task(site.terminal.run(), name="terminal")
         if args.headless:
             await site.until(lambda s: s.screen == Screen.IDLE, "the idle screen")

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(
     # PC/SC card readers: the daemon, headers and swig for building pyscard, the virtual reader driver
     pcscd libpcsclite-dev swig vsmartcard-vpcd
-    # print intake analysis and IPP conformance clients / reference printer
-    ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon
+    # print intake analysis and IPP conformance clients / reference printer; a private CUPS
+    # (scheduler, lp/lpadmin, filters) as the real desktop client; avahi-browse for DNS-SD
+    ghostscript poppler-utils qpdf cups-ipp-utils dbus avahi-daemon avahi-utils
+    cups-daemon cups-client cups-filters iproute2
     # fleet broker and its command-line clients (ACL tests), and the scale-out database
     mosquitto mosquitto-clients postgresql
     # Kivy under a virtual screen
@@ -20,6 +22,13 @@ SYSTEM_PACKAGES=(
     libldap-dev libsasl2-dev slapd ldap-utils
     # scan intake: OCR (searchable PDF/A) with German and English data; Samba for the SMB tests
     ocrmypdf tesseract-ocr-deu tesseract-ocr-eng samba
+    # terminal OS images: root file systems, slots, disk images, bundles, arm64 chroots, boots
+    mmdebstrap squashfs-tools fdisk dosfstools mtools e2fsprogs bmap-tools grub-efi-amd64-bin grub-common
+    rauc qemu-user-static binfmt-support arch-test
+    qemu-system-x86 qemu-system-data seabios ipxe-qemu ovmf openssh-client
+    # web console and portal: end-to-end tests drive Debian's chromium (Playwright's own browser
+    # builds are not fetched: the tests point it at /usr/bin/chromium)
+    chromium chromium-driver fonts-dejavu-core
 )
 
 missing=()

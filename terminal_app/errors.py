@@ -5,8 +5,20 @@
     TerminalError
     ├── ConfigError (ValueError)          terminal.toml / kiosk.toml: a key missing, unknown or bad
     ├── JournalError                      a journal or the offline cache cannot be opened or written
+    ├── EnrollmentError                   getting or renewing this device's certificate
+    │   ├── TokenInvalid (ValueError)     the token string is malformed or damaged
+    │   ├── HubNotTrusted                 the hub's CA is not the token's, or the server's certificate
+    │   │                                 is not issued by it (a man in the middle): nothing was sent
+    │   ├── ReenrollRequired              no usable certificate (never enrolled, or expired): enroll
+    │   │                                 again with a new token
+    │   └── EnrollmentRefused (HubRejected)  the hub said no to an enrollment or renewal
     └── HubCallError                      a hub call failed; ``code`` is the gRPC status name
         ├── HubUnreachable (ConnectionError)  UNAVAILABLE / DEADLINE_EXCEEDED: treat the hub as offline
+        │                                     (also: no hub address of a token answered)
+        ├── DeviceRefused                     the hub refuses this device itself, not the request: its
+        │   │                                 certificate is expired or unknown there (enroll again);
+        │   │                                 journaled money waits, it was never judged
+        │   └── DeviceDisabled                an admin revoked it: "this terminal was disabled"
         └── HubRejected                       the hub answered and said no (permanent for this request)
             ├── NotRecognised                 UNAUTHENTICATED: card or PIN not recognised, session invalid
             ├── AccessDenied (PermissionError) PERMISSION_DENIED: locked, blocked, another terminal's session
@@ -25,7 +37,12 @@ from __future__ import annotations
 __all__ = [
     "AccessDenied",
     "ConfigError",
+    "DeviceDisabled",
+    "DeviceRefused",
+    "EnrollmentError",
+    "EnrollmentRefused",
     "HubCallError",
+    "HubNotTrusted",
     "HubRejected",
     "HubUnreachable",
     "IdempotencyConflict",
@@ -34,8 +51,10 @@ __all__ = [
     "NotRecognised",
     "NotSupported",
     "QuotaExhausted",
+    "ReenrollRequired",
     "Refused",
     "TerminalError",
+    "TokenInvalid",
 ]
 
 
@@ -49,6 +68,22 @@ class ConfigError(TerminalError, ValueError):
 
 class JournalError(TerminalError):
     """The durable journal or the offline cache failed."""
+
+
+class EnrollmentError(TerminalError):
+    """Getting or renewing this device's certificate failed."""
+
+
+class TokenInvalid(EnrollmentError, ValueError):
+    """The token string cannot be used (a typing or copying error)."""
+
+
+class HubNotTrusted(EnrollmentError):
+    """The hub could not be verified against the token's CA fingerprint; nothing was sent."""
+
+
+class ReenrollRequired(EnrollmentError):
+    """The device holds no valid certificate and must be enrolled again with a new token."""
 
 
 class HubCallError(TerminalError):
@@ -66,6 +101,19 @@ class HubUnreachable(HubCallError, ConnectionError):
 
 class HubRejected(HubCallError):
     """The hub answered with a refusal; sending the same request again gives the same answer."""
+
+
+class EnrollmentRefused(EnrollmentError, HubRejected):
+    """The hub refused an enrollment or renewal (a used, expired or revoked token, a revoked device)."""
+
+
+class DeviceRefused(HubCallError):
+    """The hub refuses this device itself (its certificate expired or is unknown there); the
+    request was not judged, so what the device journaled is sent again once it is enrolled."""
+
+
+class DeviceDisabled(DeviceRefused):
+    """An admin revoked this device: it stays out of service until it is enrolled again."""
 
 
 class NotRecognised(HubRejected):

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from hub_server.clock import FakeClock
 from hub_server.fleet import AlertThresholds, FleetComponent, HubMqtt, HubMqttSettings, hub_username
+from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import HubPki, PkiConfig
 from hub_server.storage import Database, open_database
 from terminal_app.telemetry import BrokerSettings, CommandHandlers, CommandResult, FleetClient
@@ -194,7 +195,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def fleet_db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}", [PKI])
     yield database
     database.close()
 

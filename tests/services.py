@@ -1,4 +1,5 @@
-"""Services the tests start themselves and stop by PID: a private PostgreSQL cluster."""
+"""Services the tests start themselves and stop by PID: a private PostgreSQL cluster (and a
+streaming-replication standby of it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -37,39 +39,75 @@ class PostgresServer:
     def _as_owner(self, command: list[str]) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
-    def start(self) -> None:
-        data = self.directory / "data"
+    def start(self, settings: dict[str, str] | None = None) -> None:
+        """A new cluster (``initdb``), started with ``settings`` (``postgres -c``) on top of ours."""
+        self._own_directory()
+        initdb = [_postgres_bin("initdb"), "-D", str(self.data), "--auth=trust", "-U", "postgres"]
+        initdb += ["-E", "UTF8"]
+        subprocess.run(
+            self._as_owner(initdb),
+            check=True,
+            capture_output=True,
+        )
+        self._launch(settings or {})
+
+    def start_standby(self, primary: PostgresServer, settings: dict[str, str] | None = None) -> None:
+        """A streaming-replication standby of ``primary`` (``pg_basebackup -R``), started."""
+        self._own_directory()
+        subprocess.run(
+            self._as_owner(
+                [
+                    _postgres_bin("pg_basebackup"),
+                    "-d", f"host=127.0.0.1 port={primary.port} user=postgres application_name=standby",
+                    "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        self._launch(settings or {})
+
+    def promote(self) -> None:
+        """Promote this standby to a primary and wait until it accepts writes."""
+        subprocess.run(
+            self._as_owner([_postgres_bin("pg_ctl"), "promote", "-w", "-D", str(self.data)]),
+            check=True,
+            capture_output=True,
+        )
+
+    def kill(self) -> None:
+        """``kill -9`` the server and every backend of it, as a crashed machine stops them."""
+        assert self.process is not None
+        # The server runs in its own process group (runuser, the postmaster and its backends):
+        # killing only the first would leave a headless server answering its old connections.
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    def _own_directory(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             os.chown(self.directory, owner.pw_uid, owner.pw_gid)
-        subprocess.run(
-            self._as_owner(
-                [_postgres_bin("initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8"]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        log = open(self.directory / "postgres.log", "wb")  # noqa: SIM115
+
+    def _launch(self, settings: dict[str, str]) -> None:
+        options = {"listen_addresses": "127.0.0.1", "max_connections": "300", **settings}
+        log = open(self.directory / "postgres.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             self._as_owner(
                 [
                     _postgres_bin("postgres"),
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(self.port),
-                    "-k",
-                    str(self.directory),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "max_connections=300",
+                    "-D", str(self.data), "-p", str(self.port), "-k", str(self.directory),
+                    *(item for name, value in options.items() for item in ("-c", f"{name}={value}")),
                 ]
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
-        )
+            start_new_session=True,
+        )  # fmt: skip
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             try:

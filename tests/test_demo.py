@@ -36,3 +36,17 @@ def test_headless_demo_walk_ends_with_exact_balances(tmp_path: Path) -> None:
         "[17] ledger check: ok",
     ]
     assert "Traceback" not in result.stderr
+    # the terminal enrolled with a one-time token (spent and removed) and keeps its key to itself
+    site = tmp_path / "d"
+    assert not (site / "enrollment-token").exists()
+    assert (site / "terminal" / "identity").stat().st_mode & 0o777 == 0o700
+    hub_config = (site / "hub.toml").read_text()
+    assert "dev_plaintext" not in hub_config and "admin_listen" in hub_config
+    # the console and portal run with the hub; their password is made for the run, never a default
+    password_file = tmp_path / "d" / "web-password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert len(password_file.read_text().strip()) >= 16
+    assert any(
+        line.startswith("printgate demo: web console https://127.0.0.1:") and str(password_file) in line
+        for line in lines
+    )

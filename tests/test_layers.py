@@ -19,6 +19,9 @@ Inside the hub the layers are, from the bottom (``HUB_LAYERS``):
 * ``domain`` imports storage, the kernel, capabilities and itself;
 * ``services`` imports the kernel, the domain and itself (a servicer only ``common`` and
   ``convert`` of its neighbours); no SQL there;
+* ``web`` (the console and the portal) is a second front end beside the services: it imports
+  the kernel, the domain, capability packages (``documents``) and itself; never storage, never
+  the services, no SQL, no gRPC;
 * the entry modules (``server``, ``cli``) compose everything.
 
 gRPC and protobuf stay out of storage, the kernel and the domain: only the services, the
@@ -51,6 +54,7 @@ SOURCES: dict[str, Path] = {
     "printgate_cli": REPO / "printgate_cli",
     "admin_cli": REPO / "admin_cli",
     "card_numbers": REPO / "card_numbers",
+    "images": REPO / "images",
 }
 OURS = frozenset(SOURCES) | {"tests", "benchmarks"}
 
@@ -69,6 +73,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "hw_sim": frozenset(),
     # a client of the hub's gRPC API: the protocol stubs, nothing of the hub
     "admin_cli": frozenset({"printgate"}),
+    # the image runs the terminal app on the device (readiness, watchdog), checks its config and
+    # reads enrollment tokens (their format: printgate.enrollment_token)
+    "images": frozenset({"terminal_app", "printgate"}),
     # the command table and the whole-site demo know every role
     "printgate_cli": frozenset(SOURCES) - {"printgate_cli"},
 }
@@ -194,12 +201,20 @@ HUB_LAYERS: dict[str, frozenset[str]] = {
     "capability": frozenset(),
     "domain": frozenset({"storage", "kernel", "capability", "domain"}),
     "services": frozenset({"kernel", "domain", "services"}),
-    "entry": frozenset({"storage", "kernel", "capability", "domain", "services", "entry"}),
+    "web": frozenset({"kernel", "domain", "capability", "web"}),
+    "entry": frozenset({"storage", "kernel", "capability", "domain", "services", "web", "entry"}),
 }
 CAPABILITIES_WITHOUT_STORAGE = frozenset({"hub_server.intake"})
 # every capability subpackage there is: a new one is added here deliberately
 CAPABILITIES = frozenset(
-    {"hub_server.intake", "hub_server.pki", "hub_server.dirsync", "hub_server.scan", "hub_server.fleet"}
+    {
+        "hub_server.intake",
+        "hub_server.pki",
+        "hub_server.dirsync",
+        "hub_server.scan",
+        "hub_server.fleet",
+        "hub_server.documents",
+    }
 )
 # capability -> the other capabilities whose package (narrow interface) it may use
 CAPABILITY_USES = {"hub_server.fleet": frozenset({"hub_server.pki"})}
@@ -230,7 +245,7 @@ def hub_layer(module: str) -> str:
         return "entry"
     if any(_within(module, kernel) for kernel in KERNEL):
         return "kernel"
-    for layer in ("storage", "domain", "services"):
+    for layer in ("storage", "domain", "services", "web"):
         if _within(module, f"hub_server.{layer}"):
             return layer
     return "capability"
@@ -287,7 +302,7 @@ def test_grpc_and_protobuf_stop_at_the_services() -> None:
     broken = [
         f"{path.relative_to(REPO)}:{ref.line}: {ref.target}"
         for module, path in _hub_modules()
-        if hub_layer(module) in ("storage", "kernel", "domain")
+        if hub_layer(module) in ("storage", "kernel", "domain", "web")
         for ref in references(path)
         if any(_within(ref.target, wire) for wire in WIRE)
     ]
@@ -300,8 +315,8 @@ def _strings(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, node.value
 
 
-def test_no_sql_in_the_services_or_the_admin_cli() -> None:
-    paths = [path for module, path in _hub_modules() if hub_layer(module) == "services"]
+def test_no_sql_in_the_front_ends_or_the_admin_cli() -> None:
+    paths = [path for module, path in _hub_modules() if hub_layer(module) in ("services", "web")]
     paths += _modules("admin_cli")
     found = [
         f"{path.relative_to(REPO)}:{line}: {text[:60]!r}"
@@ -353,6 +368,15 @@ def test_the_layers_know_every_hub_module() -> None:
         ("hub_server.domain.jobs", "hub_server.server", "domain may not import entry"),
         ("hub_server.domain.jobs", "hub_server.intake.spool", "outside hub_server.intake only its package"),
         ("hub_server.services.admin", "hub_server.storage", "services may not import storage"),
+        ("hub_server.web.console", "hub_server.storage", "web may not import storage"),
+        ("hub_server.web.console", "hub_server.services.common", "web may not import services"),
+        ("hub_server.services.admin", "hub_server.web", "services may not import web"),
+        ("hub_server.domain.reports", "hub_server.web", "domain may not import web"),
+        (
+            "hub_server.web.console",
+            "hub_server.documents.table",
+            "outside hub_server.documents only its package",
+        ),
         (
             "hub_server.services.kiosk",
             "hub_server.services.admin",
@@ -377,6 +401,11 @@ def test_a_forbidden_hub_import_is_reported(source: str, target: str, why: str) 
         ("hub_server.services.kiosk", "hub_server.services.convert"),
         ("hub_server.services.admin", "hub_server.domain"),
         ("hub_server.server", "hub_server.intake"),
+        ("hub_server.web.console", "hub_server.domain.reports"),
+        ("hub_server.web.console", "hub_server.documents"),
+        ("hub_server.web.portal", "hub_server.errors"),
+        ("hub_server.domain.reports", "hub_server.documents"),
+        ("hub_server.server", "hub_server.web"),
     ],
 )
 def test_an_allowed_hub_import_is_not_reported(source: str, target: str) -> None:

@@ -10,6 +10,7 @@ from admin_cli.commands import (
     cards,
     devices,
     directory,
+    enrollment,
     groups,
     kiosks,
     prices,
@@ -18,6 +19,7 @@ from admin_cli.commands import (
     roles,
     scan,
     users,
+    web,
 )
 from admin_cli.verbs import VerbTable
 
@@ -29,6 +31,7 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     groups.add_verbs,
     roles.add_verbs,
     devices.add_verbs,
+    enrollment.add_verbs,
     prices.add_verbs,
     accounts.add_verbs,
     quotas.add_verbs,
@@ -36,4 +39,5 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     printjobs.add_verbs,
     directory.add_verbs,
     scan.add_verbs,
+    web.add_verbs,
 )

@@ -17,7 +17,17 @@ TERMINAL_COLUMNS = ("id", "kind", "printer", "location")
 
 def _terminal_report(reply: Any, args: argparse.Namespace) -> str:
     terminal = record(reply.terminal, TERMINAL_COLUMNS)
-    return f"{terminal}\nkey       {reply.key}\n(the key is shown only now: store it on the terminal)"
+    if reply.key:  # a hub in development plaintext mode
+        return f"{terminal}\nkey       {reply.key}\n(development plaintext hub: the key is shown only now)"
+    kind = args.kind
+    return (
+        f"{terminal}\n(it gets its certificate by enrolling: printgate admin enrollment create "
+        f"--kind {kind} --terminal-id {args.id}, then printgate {kind} enroll --token TOKEN on the device)"
+    )
+
+
+def _revoked(reply: Any, args: argparse.Namespace) -> str:
+    return f"revoked terminal {args.id} ({reply.revoked_certificates} valid certificates)"
 
 
 def _printer(args: argparse.Namespace) -> Message:
@@ -48,7 +58,7 @@ def add_verbs(verbs: VerbTable) -> None:
     verbs.group("terminal", "terminals and kiosks")
     create = verbs.add(
         "create",
-        "register a terminal or kiosk; prints its key once",
+        "register a terminal or kiosk beforehand (its printer); it enrolls with a token",
         Verb("CreateTerminal", _terminal, _terminal_report),
         "id",
     )
@@ -66,3 +76,14 @@ def add_verbs(verbs: VerbTable) -> None:
         said("unlocked terminal {id}"),
     )
     verbs.add("unlock", "lift a terminal's lockout after failed logins", unlock, "id")
+    revoke = verbs.add(
+        "revoke",
+        "disable a terminal or kiosk at once: its certificates are refused (stolen, retired)",
+        Verb(
+            "RevokeTerminal",
+            lambda a: admin_pb2.RevokeTerminalRequest(terminal_id=a.id, reason=a.reason),
+            _revoked,
+        ),
+        "id",
+    )
+    revoke.add_argument("--reason", default="", help="kept with the revocation")

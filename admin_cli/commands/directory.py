@@ -127,7 +127,7 @@ def add_verbs(verbs: VerbTable) -> None:
             lambda a: directory_pb2.DirectorySyncRequest(source=a.source, dry_run=a.dry_run, force=a.force),
             _sync_report,
             service="directory",
-            stream=True,
+            stream="events",
             timeout_s=SYNC_TIMEOUT_S,
         ),
     )

@@ -6,6 +6,22 @@ never imports the services, the server or gRPC. The services reach it only throu
 :class:`Hub` and its domain objects (:mod:`hub_server.domain.hub`).
 """
 
-from hub_server.domain.hub import COMPONENTS, Hub, check_books, first_admin_token, open_hub_database
+from hub_server.domain.hub import (
+    COMPONENTS,
+    Hub,
+    check_books,
+    first_admin_token,
+    open_hub_database,
+    rename_user_offline,
+)
+from hub_server.domain.spool_store import DatabaseSpoolStore
 
-__all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_database"]
+__all__ = [
+    "COMPONENTS",
+    "DatabaseSpoolStore",
+    "Hub",
+    "check_books",
+    "first_admin_token",
+    "open_hub_database",
+    "rename_user_offline",
+]

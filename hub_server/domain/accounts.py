@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub_server.clock import Clock
-from hub_server.domain import account_names, ledger
+from hub_server.domain import account_names, ledger, validation
 from hub_server.domain.projects import project_account
 from hub_server.domain.store import Store
 from hub_server.domain.users import UserRef, resolve_user, username_of
-from hub_server.domain.validation import MAX_LIST
+from hub_server.domain.validation import MAX_AMOUNT_CENTS, MAX_LIST
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.storage import Row, Tx
 
@@ -163,8 +163,7 @@ def list_accounts(tx: Tx, user_id: int | None) -> list[AccountRecord]:
 
 def set_credit_limit(tx: Tx, user_id: int, credit_limit_cents: int) -> AccountRecord:
     """Change how far below zero a user's credit may go (not below the current balance)."""
-    if credit_limit_cents < 0:
-        raise InvalidRequest("credit limit cannot be negative")
+    validation.amount(credit_limit_cents, "a credit limit")
     row = tx.one(
         "UPDATE accounts SET credit_limit_cents = :l WHERE owner_user_id = :u AND kind = 'prepaid'"
         " AND balance_cents >= -:l RETURNING id",
@@ -178,8 +177,8 @@ def set_credit_limit(tx: Tx, user_id: int, credit_limit_cents: int) -> AccountRe
 def _validate(adjustment: Adjustment) -> None:
     if not adjustment.reason.strip():
         raise InvalidRequest("a credit adjustment needs a reason")
-    if not adjustment.idempotency_key:
-        raise InvalidRequest("a credit adjustment needs an idempotency key")
+    validation.idempotency_key(adjustment.idempotency_key)
+    validation.amount(adjustment.amount_cents, "an adjustment", low=-MAX_AMOUNT_CENTS)
     if adjustment.amount_cents == 0:
         raise InvalidRequest("amount must not be zero")
 
@@ -266,6 +265,16 @@ def ledger_entries(
     ]
 
 
+def refund(tx: Tx, transaction_id: int, reason: str, now_us: int) -> int:
+    """Reverse a usage transaction (only usage: money that came in otherwise is adjusted)."""
+    kind = tx.scalar("SELECT kind FROM transactions WHERE id = :t", {"t": transaction_id})
+    if kind is None:
+        raise NotFound(f"no transaction {transaction_id}")
+    if kind != "usage":
+        raise InvalidRequest(f"transaction {transaction_id} is {kind}, not usage: only usage is refunded")
+    return ledger.reverse(tx, transaction_id, now_us, reason[:MAX_REASON_CHARS])
+
+
 def check(tx: Tx) -> LedgerCheck:
     """Re-prove the ledger's invariants; count transactions and accounts."""
     return LedgerCheck(
@@ -315,3 +324,11 @@ class Accounts:
     def check(self) -> LedgerCheck:
         """Re-prove the ledger's invariants."""
         return self._store.read(check)
+
+    async def refund(self, transaction_id: int, reason: str) -> int:
+        """Give back a usage charge (a printed job, a copy session): its entries reversed once;
+        refunding it again answers the first refund. Returns the refund's transaction id."""
+        if not reason.strip():
+            raise InvalidRequest("a refund needs a reason")
+        now_us = self._clock.now_us()
+        return await self._store.write(lambda tx: refund(tx, transaction_id, reason, now_us))

@@ -102,7 +102,7 @@ def _columns_to_update(row: dict[str, str]) -> list[str]:
 
 
 def _apply_row(tx: Tx, row: dict[str, str], user: users.UserRecord, numbers: list[str], now_us: int) -> str:
-    existing = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": user.username})
+    existing = tx.scalar(f"SELECT id FROM users WHERE {users.USERNAME_IS}", {"u": user.username})
     if existing is None:
         user_id = users.create_user(tx, user, now_us)
         action = "created"

@@ -1,8 +1,11 @@
 """Printers and the terminals and kiosks beside them: the hub's device registry.
 
-A terminal (or kiosk) is registered with an id and a key that is shown once (only its SHA-256 is
-kept); it stands at one printer, whose printer group chooses the price list. The functions run
-inside a caller's transaction; :class:`Devices` is the domain object the services call.
+A terminal (or kiosk) gets its record when it enrolls (:func:`bind_enrolled`: created, or bound
+to the record an admin registered beforehand); it stands at one printer, whose printer group
+chooses the price list. It proves who it is with its certificate. The key a registration shows
+once (only its SHA-256 is kept) names it only to a hub in development plaintext mode. The
+functions run inside a caller's transaction; :class:`Devices` is the domain object the services
+call.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ __all__ = [
     "Devices",
     "PrinterRecord",
     "TerminalRecord",
+    "bind_enrolled",
+    "check_enrollable",
     "create_terminal",
+    "place_of_terminal",
     "printer_group_of_terminal",
     "printer_of_terminal",
     "require_kiosk",
@@ -113,11 +119,7 @@ def create_terminal(tx: Tx, terminal: TerminalRecord, now_us: int) -> str:
     require(TERMINAL_ID, terminal.id, "terminal id")
     if terminal.kind not in TERMINAL_KINDS:
         raise InvalidRequest("kind must be terminal or kiosk")
-    printer_id = None
-    if terminal.printer:
-        printer_id = tx.scalar("SELECT id FROM printers WHERE name = :n", {"n": terminal.printer})
-        if printer_id is None:
-            raise NotFound(f"no printer named {terminal.printer!r}")
+    printer_id = _printer_id(tx, terminal.printer) if terminal.printer else None
     if tx.scalar("SELECT id FROM terminals WHERE id = :t", {"t": terminal.id}) is not None:
         raise AlreadyExists(f"terminal {terminal.id!r} already exists")
     key = secrets.token_urlsafe(32)
@@ -134,6 +136,37 @@ def create_terminal(tx: Tx, terminal: TerminalRecord, now_us: int) -> str:
         },
     )
     return key
+
+
+def _printer_id(tx: Tx, name: str) -> int:
+    printer_id = tx.scalar("SELECT id FROM printers WHERE name = :n", {"n": name})
+    if printer_id is None:
+        raise NotFound(f"no printer named {name!r}")
+    return int(printer_id)
+
+
+def check_enrollable(tx: Tx, terminal: TerminalRecord) -> None:
+    """Refuse an enrollment token that could not bind: an unknown printer, or an id registered
+    as the other kind of device."""
+    if terminal.printer:
+        _printer_id(tx, terminal.printer)
+    kind = tx.scalar("SELECT kind FROM terminals WHERE id = :t", {"t": terminal.id})
+    if kind is not None and kind != terminal.kind:
+        raise InvalidRequest(f"{terminal.id!r} is registered as a {kind}, not a {terminal.kind}")
+
+
+def bind_enrolled(tx: Tx, terminal: TerminalRecord, now_us: int) -> None:
+    """The record of a device that has just enrolled: created (standing at the token's printer),
+    or the one registered beforehand, which must be of the same kind (a printer named by the
+    token replaces the one it had)."""
+    check_enrollable(tx, terminal)
+    if tx.scalar("SELECT id FROM terminals WHERE id = :t", {"t": terminal.id}) is None:
+        create_terminal(tx, terminal, now_us)  # its key stays unknown: the certificate names it
+    elif terminal.printer:
+        tx.execute(
+            "UPDATE terminals SET printer_id = :p WHERE id = :t",
+            {"p": _printer_id(tx, terminal.printer), "t": terminal.id},
+        )
 
 
 def list_terminals(tx: Tx) -> list[TerminalRecord]:
@@ -189,8 +222,21 @@ def printer_of_terminal(tx: Tx, terminal_id: str) -> PrinterRecord:
     return _printer(row)
 
 
+def place_of_terminal(tx: Tx, terminal_id: str) -> tuple[str, str]:
+    """The name of the printer a terminal stands at and where it is (the printer's location, else
+    the terminal's); empty strings for what is not known (a kiosk has no printer)."""
+    row = tx.one(
+        "SELECT p.name, p.location AS printer_location, t.location FROM terminals t"
+        " LEFT JOIN printers p ON p.id = t.printer_id WHERE t.id = :t",
+        {"t": terminal_id},
+    )
+    if row is None:
+        return "", ""
+    return str(row["name"] or ""), str(row["printer_location"] or row["location"] or "")
+
+
 class Devices:
-    """The device registry, for admins."""
+    """The device registry, for admins, and where a terminal stands."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
@@ -212,6 +258,10 @@ class Devices:
         """Register a terminal or kiosk; returns its key (shown once)."""
         now_us = self._clock.now_us()
         return await self._store.write(lambda tx: create_terminal(tx, terminal, now_us))
+
+    def place(self, terminal_id: str) -> tuple[str, str]:
+        """The printer's name and location at a terminal (:func:`place_of_terminal`)."""
+        return self._store.read(lambda tx: place_of_terminal(tx, terminal_id))
 
     def terminals(self) -> list[TerminalRecord]:
         """Every terminal and kiosk."""

@@ -18,39 +18,65 @@ from card_numbers import ConversionChain
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
 from hub_server.dirsync import DirectoryPasswords, DirectorySync, load_directory_config
-from hub_server.domain import credentials, ledger
+from hub_server.domain import credentials, ledger, users
 from hub_server.domain.accounts import Accounts
 from hub_server.domain.auth import Authentication
+from hub_server.domain.console import WEB, Console
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
 from hub_server.domain.dirsync_store import DIRECTORY, SqlUserStore
-from hub_server.domain.jobs import HeldJobs, SqlJobRegistry
+from hub_server.domain.enrollment import Enrollment
+from hub_server.domain.jobs import HeldJobs, JobSharing, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
 from hub_server.domain.pricing import Prices
 from hub_server.domain.projects import Projects
 from hub_server.domain.quotas import Quotas
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.replicas import REPLICAS, load_or_create_replica_id
+from hub_server.domain.report_schedules import ReportSchedules
+from hub_server.domain.reports import Reports
 from hub_server.domain.scan_store import SCAN, Scans
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
 from hub_server.domain.sessions import Sessions
+from hub_server.domain.spool_store import SPOOL
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
 from hub_server.domain.vouchers import Vouchers
 from hub_server.errors import Refused
 from hub_server.intake import Spool
+from hub_server.pki import COMPONENT as PKI
+from hub_server.pki import HubPki
 from hub_server.storage import Component, Database, open_database
 
-__all__ = ["COMPONENTS", "Hub", "check_books", "first_admin_token", "open_hub_database"]
+__all__ = [
+    "COMPONENTS",
+    "Hub",
+    "check_books",
+    "first_admin_token",
+    "open_hub_database",
+    "rename_user_offline",
+]
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, DIRECTORY, SCAN)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN)
+REPLICA_ID_FILE = "replica-id"
 
 
 def open_hub_database(url: str) -> Database:
     """Open a hub database by URL, migrated to every component of this hub."""
     return open_database(url, COMPONENTS)
+
+
+def rename_user_offline(url: str, old: str, new: str) -> None:
+    """Rename a user in a database the hub cannot open yet (its usernames differ only in case,
+    so the migration that makes them unique refuses): the database is not migrated first."""
+    db = open_database(url)
+    try:
+        db.write_sync(lambda tx: users.rename_user(tx, old, new))
+    finally:
+        db.close()
 
 
 def check_books(db: Database) -> list[str]:
@@ -70,9 +96,11 @@ class Hub:
     """One hub's domain over one database: a domain object per capability.
 
     With a ``spool`` (print intake runs), ``printing`` releases held jobs and
-    ``job_registry`` is where intake keeps them. ``directory`` syncs the ``[directory]``
-    sources (none: nothing to sync) and checks their users' passwords at login. ``scans`` is
-    the scan intake's view of the hub (printers, profiles, who is at which printer, charges).
+    ``job_registry`` is where intake keeps them. With a ``pki`` (every hub that serves gRPC),
+    ``enrollment`` makes enrollment tokens and revokes devices. ``directory`` syncs the
+    ``[directory]`` sources (none: nothing to sync) and checks their users' passwords at login.
+    ``scans`` is the scan intake's view of the hub (printers, profiles, who is at which printer,
+    charges).
     """
 
     def __init__(
@@ -82,6 +110,7 @@ class Hub:
         clock: Clock,
         secret: bytes,
         spool: Spool | None = None,
+        pki: HubPki | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -108,7 +137,29 @@ class Hub:
         self.kiosks = Kiosks(store, config, clock)
         self.vouchers = Vouchers(store, config, clock, secret)
         self.jobs = HeldJobs(store, clock)
-        self._printing = PrintJobs(store, config, clock, spool) if spool is not None else None
+        self.sharing = JobSharing(store, clock, keeps_printed=not config.printing.private)
+        self.reports = Reports(store, config, clock)
+        self.report_schedules = ReportSchedules(store, clock, config.timezone)
+        self.console = Console(
+            store,
+            clock,
+            hasher,
+            self.auth.backoff,
+            idle_s=config.web.session_idle_s,
+            absolute_s=config.web.session_absolute_s,
+        )
+        self._printing = (
+            PrintJobs(
+                store,
+                config,
+                clock,
+                spool,
+                replica_id=load_or_create_replica_id(config.data_dir / REPLICA_ID_FILE),
+            )
+            if spool is not None
+            else None
+        )
+        self._enrollment = Enrollment(store, pki) if pki is not None else None
 
     @property
     def printing(self) -> PrintJobs:
@@ -116,3 +167,10 @@ class Hub:
         if self._printing is None:
             raise Refused("print release is not enabled on this hub ([print] ipp_listen / lpd_listen)")
         return self._printing
+
+    @property
+    def enrollment(self) -> Enrollment:
+        """Enrollment tokens and device revocation (:class:`Refused` without a PKI)."""
+        if self._enrollment is None:
+            raise Refused("this hub runs without its PKI: no enrollment")
+        return self._enrollment

@@ -11,10 +11,17 @@ Registry calls run on the intake event loop: each is one short statement (reads 
 ``db.read``, writes through ``db.write_sync``).
 
 Delegation: a user (the owner) lets another user or every member of a group release their
-jobs (``job_delegations``). Delegated jobs are charged to their owner.
+jobs (``job_delegations``, set by admins), or passes one job on to a colleague at a terminal
+(``job_delegates``). Delegated jobs are charged to their owner.
+
+Favourites: an owner stars a held or printed job (``favourite_us``); a favourite is neither
+expired nor shredded by the reprint window until it is unstarred, at most
+:data:`FAVOURITES_MAX` per user. A hub with private queues shreds every document once printed:
+it keeps no favourites.
 
 :class:`HeldJobs` is the domain object admins reach (delegations, the job list, claiming a job
-held for an unknown submitter); releasing jobs is :mod:`.release`'s.
+held for an unknown submitter); :class:`JobSharing` the one terminals reach (favourites, passing a
+job on, finding the colleague); releasing jobs is :mod:`.release`'s.
 """
 
 from __future__ import annotations
@@ -26,9 +33,9 @@ from typing import Any
 
 from hub_server.clock import Clock
 from hub_server.domain.store import Store
-from hub_server.domain.users import UserRef, group_id, resolve_user
+from hub_server.domain.users import USERNAME_IS, UserRef, group_id, resolve_user
 from hub_server.domain.validation import MAX_LIST
-from hub_server.errors import InvalidRequest, NotFound
+from hub_server.errors import InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, Refused
 from hub_server.intake import (
     DocumentSettings,
     JobAnalysis,
@@ -42,20 +49,31 @@ from hub_server.intake import (
 from hub_server.storage import Row, Tx
 
 __all__ = [
+    "DELEGATES_PER_JOB_MAX",
     "DELEGATING_OWNERS",
+    "FAVOURITES_MAX",
+    "JOBS_DELEGATED_TO",
+    "KEPT_FOR_REPRINT",
     "PAPER_NAMES",
+    "SEARCH_LIMIT_MAX",
+    "Colleague",
     "Delegation",
+    "Favourites",
     "HeldJobs",
+    "JobSharing",
     "PrintJobSummary",
     "SqlJobRegistry",
     "assign_owner",
     "delegate",
     "delegates_of",
+    "delegates_of_jobs",
     "estimate_note",
     "hub_state",
     "list_delegations",
     "list_print_jobs",
+    "may_release",
     "owners_delegating_to",
+    "search_colleagues",
     "undelegate",
 ]
 
@@ -80,7 +98,7 @@ _IPP_OF_STATE = {
 _COLUMNS = (
     "j.id AS id, owner_user_id, u.username AS owner, submitted_by, job_name, document_format, queue, source,"
     " j.created_us, expires_us, ipp_state, state_reasons, copies, sides, color_mode, media, spool_id,"
-    " size_bytes, analysis, thumbnail_png, completed_us"
+    " size_bytes, analysis, thumbnail_png, completed_us, owner_verified"
 )
 
 
@@ -163,7 +181,7 @@ def _flag(value: bool | None) -> int | None:
 def _params(tx: Tx, record: JobRecord) -> dict[str, Any]:
     owner_id = None
     if record.owner is not None:
-        owner_id = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": record.owner})
+        owner_id = tx.scalar(f"SELECT id FROM users WHERE {USERNAME_IS}", {"u": record.owner})
         if owner_id is None:
             raise NotFound(f"no hub user {record.owner!r}")
     analysis = record.analysis
@@ -195,6 +213,7 @@ def _params(tx: Tx, record: JobRecord) -> dict[str, Any]:
         "doc_duplex": _flag(settings.duplex),
         "doc_grayscale": _flag(settings.grayscale),
         "completed": _us(record.completed_at_s),
+        "owner_verified": int(record.owner_verified),
     }
 
 
@@ -226,6 +245,7 @@ _FIELDS = (
     ("doc_duplex", "doc_duplex"),
     ("doc_grayscale", "doc_grayscale"),
     ("completed_us", "completed"),
+    ("owner_verified", "owner_verified"),
 )
 _INSERT = (
     f"INSERT INTO print_jobs ({', '.join(c for c, _ in _FIELDS)})"
@@ -279,6 +299,7 @@ def _record(row: Row) -> JobRecord:
         analysis=_analysis_from(row["analysis"], row["thumbnail_png"]),
         completed_at_s=_s(row["completed_us"]),
         job_id=int(row["id"]),
+        owner_verified=bool(row["owner_verified"]),
     )
 
 
@@ -300,8 +321,7 @@ class SqlJobRegistry:
         """An active hub user whose username matches case-insensitively, or None."""
         found = self._store.read(
             lambda tx: tx.scalar(
-                "SELECT username FROM users WHERE LOWER(username) = LOWER(:n) AND active = 1 ORDER BY id",
-                {"n": user_name},
+                f"SELECT username FROM users WHERE {USERNAME_IS} AND active = 1", {"u": user_name}
             )
         )
         return None if found is None else str(found)
@@ -327,7 +347,9 @@ class SqlJobRegistry:
 
     def list_jobs(self, owner: str | None = None) -> list[JobRecord]:
         """Records of ``owner`` (a username), or all, oldest first."""
-        where, params = ("WHERE u.username = :o", {"o": owner}) if owner is not None else ("", {})
+        where, params = (
+            ("WHERE LOWER(u.username) = LOWER(:o)", {"o": owner}) if owner is not None else ("", {})
+        )
         rows = self._store.read(
             lambda tx: tx.execute(
                 f"SELECT {_COLUMNS} FROM print_jobs j LEFT JOIN users u ON u.id = j.owner_user_id"
@@ -552,3 +574,204 @@ class HeldJobs:
     async def assign(self, job_id: int, owner: UserRef) -> PrintJobSummary:
         """Give a job held for claiming to a user."""
         return await self._store.write(lambda tx: assign_owner(tx, job_id, resolve_user(tx, owner)))
+
+
+# -- at the terminal: favourites and one job passed on to a colleague ----------------------------
+
+FAVOURITES_MAX = 20  # starred jobs per user: each keeps its document on the spool
+DELEGATES_PER_JOB_MAX = 10  # colleagues one job may be passed on to
+SEARCH_QUERY_CHARS = (2, 64)  # a colleague search needs at least two characters
+SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX = 10, 20
+
+# A printed job (alias ``j``) whose document is kept for a reprint: inside the reprint window
+# (``:since``), or a favourite.
+KEPT_FOR_REPRINT = "(j.completed_us >= :since OR j.favourite_us IS NOT NULL)"
+# Ids of the jobs passed on to user ``:u`` one by one.
+JOBS_DELEGATED_TO = "SELECT job_id FROM job_delegates WHERE user_id = :u"
+# Jobs whose document is still there to print (a favourite counts while it is).
+_LIVE = "state IN ('held', 'releasing', 'printed') AND spool_id IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class Colleague:
+    """Someone a job can be passed on to, as a terminal shows them."""
+
+    username: str
+    full_name: str
+    department: str
+
+
+@dataclass(frozen=True)
+class Favourites:
+    """A star set or taken away, and how many the owner has now (of ``maximum``)."""
+
+    favourite: bool
+    count: int
+    maximum: int
+
+
+def may_release(tx: Tx, job_id: int, owner_id: int, user_id: int) -> bool:
+    """True when ``user_id`` may release (and see) job ``job_id`` of ``owner_id``: their own, an
+    owner's who delegates all their jobs to them, or this one job passed on to them."""
+    if delegates_of(tx, owner_id, user_id):
+        return True
+    found = tx.scalar(
+        "SELECT 1 FROM job_delegates WHERE job_id = :j AND user_id = :u", {"j": job_id, "u": user_id}
+    )
+    return found is not None
+
+
+def _own_live_job(tx: Tx, user_id: int, job_id: int) -> Row:
+    row = tx.one("SELECT owner_user_id, state, spool_id FROM print_jobs WHERE id = :j", {"j": job_id})
+    if row is None or row["owner_user_id"] is None:
+        raise NotFound(f"no job {job_id}")
+    if int(row["owner_user_id"]) != user_id:
+        raise PermissionDenied("only the job's owner may do this")
+    if row["state"] not in ("held", "releasing", "printed") or row["spool_id"] is None:
+        raise Refused(f"job {job_id} is {row['state']}: its document is gone")
+    return row
+
+
+def _favourite_count(tx: Tx, user_id: int) -> int:
+    return int(
+        tx.scalar(
+            "SELECT COUNT(*) FROM print_jobs"
+            f" WHERE owner_user_id = :u AND favourite_us IS NOT NULL AND {_LIVE}",
+            {"u": user_id},
+        )
+    )
+
+
+def set_favourite(tx: Tx, user_id: int, job_id: int, favourite: bool, now_us: int) -> Favourites:
+    """Star (or unstar) one of the user's own jobs whose document is still kept."""
+    _own_live_job(tx, user_id, job_id)
+    starred = tx.scalar("SELECT favourite_us FROM print_jobs WHERE id = :j", {"j": job_id}) is not None
+    if favourite and not starred:
+        if _favourite_count(tx, user_id) >= FAVOURITES_MAX:
+            raise QuotaExceeded(f"at most {FAVOURITES_MAX} favourite jobs: take the star off one first")
+        tx.execute("UPDATE print_jobs SET favourite_us = :now WHERE id = :j", {"now": now_us, "j": job_id})
+    elif starred and not favourite:
+        tx.execute("UPDATE print_jobs SET favourite_us = NULL WHERE id = :j", {"j": job_id})
+    return Favourites(favourite, _favourite_count(tx, user_id), FAVOURITES_MAX)
+
+
+def _like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_colleagues(tx: Tx, user_id: int, query: str, limit: int) -> list[Colleague]:
+    """Active users other than ``user_id`` whose username starts with ``query`` or whose full name
+    contains it (case-insensitive; username matches first), at most ``limit``
+    (0: :data:`SEARCH_LIMIT_DEFAULT`, above :data:`SEARCH_LIMIT_MAX`: that many)."""
+    query = query.strip()
+    shortest, longest = SEARCH_QUERY_CHARS
+    if not shortest <= len(query) <= longest or not query.isprintable():
+        raise InvalidRequest(f"a search needs {shortest} to {longest} printable characters")
+    if limit < 0:
+        raise InvalidRequest("limit must be >= 0")
+    folded = _like(query.lower())
+    rows = tx.execute(
+        """SELECT u.username, u.full_name, g.name AS department FROM users u
+           LEFT JOIN user_groups g ON g.id = u.department_id
+           WHERE u.active = 1 AND u.id <> :me
+             AND (LOWER(u.username) LIKE :prefix ESCAPE '\\' OR LOWER(u.full_name) LIKE :part ESCAPE '\\')
+           ORDER BY CASE WHEN LOWER(u.username) LIKE :prefix ESCAPE '\\' THEN 0 ELSE 1 END,
+                    LOWER(u.full_name), u.username
+           LIMIT :n""",
+        {
+            "me": user_id,
+            "prefix": folded + "%",
+            "part": "%" + folded + "%",
+            "n": min(limit or SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX),
+        },
+    )
+    return [_colleague(row) for row in rows]
+
+
+def _colleague(row: Row) -> Colleague:
+    return Colleague(str(row["username"]), str(row["full_name"]), str(row["department"] or ""))
+
+
+def delegates_of_jobs(tx: Tx, owner_id: int) -> dict[int, tuple[Colleague, ...]]:
+    """The colleagues each of the owner's held or printed jobs is passed on to, by job id."""
+    rows = tx.execute(
+        """SELECT d.job_id, u.username, u.full_name, g.name AS department FROM job_delegates d
+           JOIN print_jobs j ON j.id = d.job_id JOIN users u ON u.id = d.user_id
+           LEFT JOIN user_groups g ON g.id = u.department_id
+           WHERE j.owner_user_id = :o AND j.state IN ('held', 'printed') ORDER BY d.job_id, u.username""",
+        {"o": owner_id},
+    )
+    found: dict[int, tuple[Colleague, ...]] = {}
+    for row in rows:
+        found[int(row["job_id"])] = (*found.get(int(row["job_id"]), ()), _colleague(row))
+    return found
+
+
+def _job_delegates(tx: Tx, job_id: int) -> list[Colleague]:
+    rows = tx.execute(
+        """SELECT u.username, u.full_name, g.name AS department FROM job_delegates d
+           JOIN users u ON u.id = d.user_id LEFT JOIN user_groups g ON g.id = u.department_id
+           WHERE d.job_id = :j ORDER BY u.username""",
+        {"j": job_id},
+    )
+    return [_colleague(row) for row in rows]
+
+
+def delegate_job(
+    tx: Tx, owner_id: int, job_id: int, username: str, withdraw: bool, now_us: int
+) -> list[Colleague]:
+    """Pass one of the owner's jobs on to an active colleague (or take it back); returns the
+    job's colleagues now. Passing it on twice changes nothing."""
+    _own_live_job(tx, owner_id, job_id)
+    found = tx.one("SELECT id, active FROM users WHERE username = :n", {"n": username})
+    if found is None or (not withdraw and not found["active"]):
+        raise NotFound(f"no active user {username[:64]!r}")
+    colleague_id = int(found["id"])
+    if colleague_id == owner_id:
+        raise InvalidRequest("a job cannot be passed on to its owner")
+    params = {"j": job_id, "u": colleague_id}
+    if withdraw:
+        if not tx.execute(
+            "DELETE FROM job_delegates WHERE job_id = :j AND user_id = :u RETURNING job_id", params
+        ):
+            raise NotFound(f"job {job_id} is not passed on to {username!r}")
+    elif tx.scalar("SELECT 1 FROM job_delegates WHERE job_id = :j AND user_id = :u", params) is None:
+        count = int(tx.scalar("SELECT COUNT(*) FROM job_delegates WHERE job_id = :j", {"j": job_id}))
+        if count >= DELEGATES_PER_JOB_MAX:
+            raise QuotaExceeded(f"a job may be passed on to at most {DELEGATES_PER_JOB_MAX} colleagues")
+        tx.execute(
+            "INSERT INTO job_delegates (job_id, user_id, delegated_by, created_us) VALUES (:j, :u, :o, :now)",
+            {**params, "o": owner_id, "now": now_us},
+        )
+    return _job_delegates(tx, job_id)
+
+
+class JobSharing:
+    """What a user does with their jobs at a terminal besides printing: favourites, passing a job
+    on to a colleague, finding that colleague."""
+
+    def __init__(self, store: Store, clock: Clock, *, keeps_printed: bool) -> None:
+        self._store = store
+        self._clock = clock
+        self._keeps_printed = keeps_printed  # False with private queues: no favourites
+
+    async def set_favourite(self, user_id: int, job_id: int, favourite: bool) -> Favourites:
+        """Star or unstar one of the user's jobs (:class:`QuotaExceeded` beyond the bound)."""
+        if favourite and not self._keeps_printed:
+            raise Refused("this hub shreds every document once printed: it keeps no favourites")
+        now_us = self._clock.now_us()
+        return await self._store.write(lambda tx: set_favourite(tx, user_id, job_id, favourite, now_us))
+
+    def search(self, user_id: int, query: str, limit: int = 0) -> list[Colleague]:
+        """Colleagues to pass a job on to (see :func:`search_colleagues`)."""
+        return self._store.read(lambda tx: search_colleagues(tx, user_id, query, limit))
+
+    async def delegate(
+        self, user_id: int, job_id: int, username: str, withdraw: bool = False
+    ) -> list[Colleague]:
+        """Pass one of the user's jobs on to ``username`` (or take it back); the job's colleagues now."""
+        now_us = self._clock.now_us()
+        return await self._store.write(
+            lambda tx: delegate_job(tx, user_id, job_id, username, withdraw, now_us)
+        )

@@ -26,7 +26,7 @@ from typing import Any
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
-from hub_server.domain import account_names, ledger
+from hub_server.domain import account_names, ledger, validation
 from hub_server.domain.accounts import money_state
 from hub_server.domain.devices import require_kiosk
 from hub_server.domain.store import Store
@@ -36,7 +36,6 @@ from hub_server.storage import Tx
 
 DEVICE_KINDS = ("coin", "note")
 OPERATOR_ROLE = "operator"
-MAX_KEY_CHARS = 128
 MAX_DENOMINATION_CHARS = 32
 MAX_NOTE_CHARS = 256
 MAX_VALUE_CENTS = 1_000_000  # a single coin or note above 10 000.00 is a bug, not money
@@ -110,8 +109,7 @@ class CashEvent:
 
     def validate(self, hub_currency: str) -> None:
         """Refuse what cannot be a real coin or note of this hub."""
-        if not 1 <= len(self.idempotency_key) <= MAX_KEY_CHARS or not self.idempotency_key.isprintable():
-            raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
+        validation.idempotency_key(self.idempotency_key)
         if self.currency != hub_currency:
             raise InvalidRequest(f"currency {self.currency!r} is not this hub's ({hub_currency})")
         if not 0 < self.value_cents <= MAX_VALUE_CENTS:
@@ -327,8 +325,7 @@ class Emptying:
 
     def validate(self) -> None:
         """Refuse a count that cannot be right."""
-        if not 1 <= len(self.idempotency_key) <= MAX_KEY_CHARS or not self.idempotency_key.isprintable():
-            raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
+        validation.idempotency_key(self.idempotency_key)
         if len(self.note) > MAX_NOTE_CHARS:
             raise InvalidRequest(f"note longer than {MAX_NOTE_CHARS} characters")
         for (kind, value), count in self.counted.items():

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub_server.domain import account_names
-from hub_server.errors import IdempotencyConflict, InsufficientFunds, InvariantViolation, NotFound
+from hub_server.domain.validation import MAX_BALANCE_CENTS
+from hub_server.errors import IdempotencyConflict, InsufficientFunds, InvariantViolation, NotFound, Refused
 from hub_server.storage import Tx
 
 
@@ -134,13 +135,21 @@ def _apply(tx: Tx, transaction_id: int, posting: Posting) -> int:
            WHERE id = :a
              AND (kind <> 'prepaid' OR :d >= 0 OR balance_cents + :d >= -credit_limit_cents)
              AND (kind <> 'arrears' OR balance_cents + :d <= 0)
+             AND balance_cents + :d BETWEEN -:max AND :max
            RETURNING balance_cents""",
-        {"a": posting.account_id, "d": posting.amount_cents},
+        {"a": posting.account_id, "d": posting.amount_cents, "max": MAX_BALANCE_CENTS},
     )
     if row is None:
-        account = tx.one("SELECT name, kind FROM accounts WHERE id = :a", {"a": posting.account_id})
+        account = tx.one(
+            "SELECT name, kind, balance_cents FROM accounts WHERE id = :a", {"a": posting.account_id}
+        )
         if account is None:
             raise NotFound(f"account {posting.account_id} does not exist")
+        if abs(int(account["balance_cents"]) + posting.amount_cents) > MAX_BALANCE_CENTS:
+            raise Refused(
+                f"account {account['name']} would pass the largest balance the hub keeps"
+                f" (+-{MAX_BALANCE_CENTS} minor units)"
+            )
         raise InsufficientFunds(f"account {account['name']} cannot cover {-posting.amount_cents} cents")
     balance = int(row["balance_cents"])
     # Read only now that the UPDATE holds the account's row lock: on PostgreSQL a concurrent

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub_server.domain import validation
 from hub_server.domain.devices import DEFAULT_GROUP, printer_group_of_terminal
 from hub_server.domain.store import Store
 from hub_server.domain.validation import NAME, require
@@ -76,6 +77,11 @@ def unit_price(tx: Tx, printer_group: str, line: UsageLine) -> int:
             f"no price for {line.function}/{line.color}/{line.paper_size}/"
             f"{'duplex' if line.duplex else 'simplex'} in printer group {printer_group!r}"
         )
+    if int(price) > validation.MAX_PRICE_CENTS_PER_PAGE:  # set by a hub before the bound existed
+        raise PricingError(
+            f"the price for {line.function}/{line.color} in printer group {printer_group!r} is above"
+            f" {validation.MAX_PRICE_CENTS_PER_PAGE} minor units a page: an admin must set it again"
+        )
     return int(price)
 
 
@@ -118,8 +124,9 @@ def set_price(tx: Tx, price: PriceRecord) -> PriceRecord:
     size mean ``default`` and ``*``)."""
     if price.function not in FUNCTIONS or price.color not in COLORS:
         raise InvalidRequest("price needs a known function and colour mode")
-    if price.price_cents_per_page < 0:
-        raise InvalidRequest("a price cannot be negative")
+    validation.amount(
+        price.price_cents_per_page, "a price per page", high=validation.MAX_PRICE_CENTS_PER_PAGE
+    )
     stored = PriceRecord(
         function=price.function,
         color=price.color,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hub_server.domain import validation
 from hub_server.domain.pricing import PricedLine
 from hub_server.domain.store import Store
 from hub_server.domain.users import UserRef, group_id, resolve_user
@@ -55,8 +56,7 @@ class QuotaRule:
         ):
             if value not in allowed:
                 raise InvalidRequest(f"{what} must be one of {', '.join(allowed)}")
-        if self.limit < 0:
-            raise InvalidRequest("a quota limit cannot be negative")
+        validation.amount(self.limit, "a quota limit")
 
 
 @dataclass(frozen=True)
@@ -238,3 +238,7 @@ class Quotas:
     async def delete_rule(self, rule_id: int) -> None:
         """Delete a rule and its usage counters."""
         await self._store.write(lambda tx: delete_rule(tx, rule_id))
+
+    def states(self, user: UserRef, now_us: int, timezone: str) -> list[QuotaState]:
+        """What a user has used of every rule that applies to them, this period."""
+        return self._store.read(lambda tx: quota_states(tx, resolve_user(tx, user), now_us, timezone))

@@ -10,7 +10,7 @@ Unix epoch, hub clock). Booleans are integers 0/1 on both engines.
 
 from __future__ import annotations
 
-from hub_server.storage import Component
+from hub_server.storage import Component, SchemaError, Tx
 
 # Migration 1 gives every function x colour x sides of that day a zero ``default``/``*`` price,
 # so a usage line is never silently unpriced. Spelt out here, not taken from the price list's
@@ -320,7 +320,101 @@ MIGRATIONS: list[list[str]] = [
             WHERE delegate_group_id IS NOT NULL""",
         "CREATE INDEX job_delegations_delegate ON job_delegations (delegate_user_id)",
     ],
+    # 4: indexes for the web console and reports: user search as you type (prefix ranges on the
+    # folded name, full name and e-mail), the books by kind and period, a user's transactions
+    # newest first, held jobs by the time they arrived
+    [
+        "CREATE INDEX users_search_username ON users (LOWER(username))",
+        "CREATE INDEX users_search_full_name ON users (LOWER(full_name))",
+        "CREATE INDEX users_search_email ON users (LOWER(email))",
+        "CREATE INDEX transactions_kind_recorded ON transactions (kind, recorded_us)",
+        "CREATE INDEX transactions_user ON transactions (user_id, id)",
+        "CREATE INDEX print_jobs_created ON print_jobs (created_us)",
+    ],
+    # 5: hardening (issue 19): whether a job's owner authenticated or only claimed the name;
+    # login attempts reserved before the password work (``login_guards``, the login lockout's
+    # state; ``auth_failures`` keeps the voucher lockout's); usernames unique whatever their case
+    # (refused while case twins exist: see check_username_twins)
+    [
+        "ALTER TABLE print_jobs ADD COLUMN owner_verified INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE login_guards (
+            identity TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL DEFAULT 0,
+            pending INTEGER NOT NULL DEFAULT 0,
+            pending_since_us BIGINT NOT NULL DEFAULT 0,
+            last_failure_us BIGINT NOT NULL DEFAULT 0,
+            blocked_until_us BIGINT NOT NULL DEFAULT 0,
+            failures_total BIGINT NOT NULL DEFAULT 0,
+            lockouts_total BIGINT NOT NULL DEFAULT 0,
+            CHECK (failures >= 0 AND pending >= 0)
+        )""",
+        """INSERT INTO login_guards (identity, failures, last_failure_us, blocked_until_us, failures_total)
+            SELECT identity, failures, locked_until_us, locked_until_us, failures FROM auth_failures
+            WHERE identity LIKE 'user:%' OR identity LIKE 'terminal:%'""",
+        "DELETE FROM auth_failures WHERE identity LIKE 'user:%' OR identity LIKE 'terminal:%'",
+        "CREATE UNIQUE INDEX users_username_folded ON users (LOWER(username))",
+        "DROP INDEX users_search_username",  # the unique folded index serves the search as well
+    ],
+    # 6: the release crash window. An attempt is *prepared* ('releasing', sending_us NULL: the
+    # reservation is durable, nothing sent), *sending* ('releasing', sending_us set: what the
+    # printer said just before the first byte is recorded, so that after a crash it can be asked
+    # what became of the job), 'sent', then charged ('printed') or 'failed'.
+    [
+        "ALTER TABLE print_releases ADD COLUMN printer_id BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN transport TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE print_releases ADD COLUMN sending_us BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN printer_job_id BIGINT",
+        "ALTER TABLE print_releases ADD COLUMN page_count_before BIGINT",
+        "ALTER TABLE print_jobs ADD COLUMN may_have_printed INTEGER NOT NULL DEFAULT 0",
+    ],
+    # 7: favourite jobs (kept for reprint until their owner unstars them), and one job passed on
+    # to a colleague by its owner at a terminal (job_delegations above are for all of an owner's jobs)
+    [
+        "ALTER TABLE print_jobs ADD COLUMN favourite_us BIGINT",
+        """CREATE TABLE job_delegates (
+            job_id BIGINT NOT NULL REFERENCES print_jobs(id),
+            user_id BIGINT NOT NULL REFERENCES users(id),
+            delegated_by BIGINT NOT NULL REFERENCES users(id),
+            created_us BIGINT NOT NULL,
+            PRIMARY KEY (job_id, user_id)
+        )""",
+        "CREATE INDEX job_delegates_user ON job_delegates (user_id, job_id)",
+    ],
 ]
 
+RENAME_HINT = (
+    "printgate hub --config hub.toml --rename-user OLD NEW (renames one user and their accounts;"
+    " the hub stays stopped)"
+)
 
-CORE = Component("core", MIGRATIONS)
+
+def username_twins(tx: Tx) -> list[list[str]]:
+    """Users whose usernames differ only in case, as groups of ``"name" (id N)`` strings."""
+    rows = tx.execute(
+        """SELECT u.id, u.username FROM users u
+           WHERE LOWER(u.username) IN
+               (SELECT LOWER(username) FROM users GROUP BY LOWER(username) HAVING COUNT(*) > 1)
+           ORDER BY LOWER(u.username), u.id"""
+    )
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        groups.setdefault(str(row["username"]).lower(), []).append(f"{row['username']!r} (id {row['id']})")
+    return list(groups.values())
+
+
+def check_username_twins(tx: Tx) -> None:
+    """Before migration 5: refuse (nothing changed) while usernames differ only in case.
+
+    Which of two such users a print job, a login or a CSV row meant cannot be decided by the
+    hub, and each may hold money: an operator renames all but one of each group first.
+    """
+    twins = username_twins(tx)
+    if twins:
+        listed = "; ".join(" and ".join(group) for group in twins)
+        raise SchemaError(
+            f"usernames must be unique regardless of case, but {len(twins)} group(s) differ only in"
+            f" case: {listed}. Rename all but one of each group with: {RENAME_HINT}"
+        )
+
+
+CORE = Component("core", MIGRATIONS, checks={5: check_username_twins})

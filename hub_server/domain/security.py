@@ -71,6 +71,14 @@ def pin_lookup_key(secret: bytes, pin: str) -> str:
     return hmac.new(secret, b"pin\x00" + pin.encode(), hashlib.sha256).hexdigest()
 
 
+def log_tag(secret: bytes, kind: str, value: str) -> str:
+    """A short keyed hash naming a card number or a typed username in a log line without
+    showing it: the same value gives the same tag, but the tag cannot be looked up without
+    the hub secret."""
+    digest = hmac.new(secret, b"log\x00" + kind.encode() + b"\x00" + value.encode(), hashlib.sha256)
+    return f"{kind}#{digest.hexdigest()[:10]}"
+
+
 @dataclass(frozen=True)
 class SessionClaims:
     """What a session token says, once its signature is checked."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hub_server.domain import account_names, ledger, quotas
+from hub_server.domain import account_names, ledger, quotas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import printer_group_of_terminal
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines
@@ -23,7 +23,6 @@ from hub_server.domain.users import permissions, username_of
 from hub_server.errors import InsufficientFunds, InvalidRequest, PermissionDenied, UserBlocked
 from hub_server.storage import Tx
 
-MAX_KEY_CHARS = 128
 MAX_DESCRIPTION_CHARS = 256
 
 
@@ -87,8 +86,7 @@ class UsageResult:
 
 
 def _validate(report: UsageReport) -> None:
-    if not 1 <= len(report.idempotency_key) <= MAX_KEY_CHARS or not report.idempotency_key.isprintable():
-        raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_CHARS} printable characters")
+    validation.idempotency_key(report.idempotency_key)
     if len(report.description) > MAX_DESCRIPTION_CHARS:
         raise InvalidRequest(f"description longer than {MAX_DESCRIPTION_CHARS} characters")
 

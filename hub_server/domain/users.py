@@ -16,7 +16,7 @@ from hub_server.domain import account_names, cards, credentials, ledger
 from hub_server.domain.pricing import FUNCTIONS
 from hub_server.domain.security import Hasher, pin_lookup_key
 from hub_server.domain.store import Store
-from hub_server.domain.validation import CODE, MAX_LIST, NAME, require, text
+from hub_server.domain.validation import CODE, MAX_LIST, NAME, amount, require, text
 from hub_server.errors import AlreadyExists, InvalidRequest, NotFound
 from hub_server.storage import Tx
 
@@ -24,9 +24,11 @@ __all__ = [
     "BILLINGS",
     "DEFAULT_ROLE",
     "GROUP_KINDS",
+    "USERNAME_IS",
     "GroupRecord",
     "Permissions",
     "RoleRecord",
+    "UserMatch",
     "UserRecord",
     "UserRef",
     "Users",
@@ -34,9 +36,13 @@ __all__ = [
     "get_user",
     "group_id",
     "permissions",
+    "rename_user",
     "resolve_user",
 ]
 
+# Usernames are unique regardless of case (a unique index on LOWER(username)): every lookup
+# by name compares them so, with the ``:u`` parameter.
+USERNAME_IS = "LOWER(username) = LOWER(:u)"
 DEFAULT_ROLE = "user"
 BILLINGS = ("prepaid", "department")
 GROUP_KINDS = ("group", "department")
@@ -258,15 +264,15 @@ def _validate_user(user: UserRecord) -> None:
         raise InvalidRequest(f"billing must be prepaid or department, not {user.billing!r}")
     if user.billing == "department" and not user.department:
         raise InvalidRequest("department billing needs a department")
-    if user.credit_limit_cents < 0:
-        raise InvalidRequest("credit limit cannot be negative")
+    amount(user.credit_limit_cents, "a credit limit")
 
 
 def create_user(tx: Tx, user: UserRecord, now_us: int, password_hash: str | None = None) -> int:
     """Create a user with their prepaid account; return the new id."""
     _validate_user(user)
-    if tx.scalar("SELECT id FROM users WHERE username = :u", {"u": user.username}) is not None:
-        raise AlreadyExists(f"user {user.username!r} already exists")
+    holder = tx.scalar(f"SELECT username FROM users WHERE {USERNAME_IS}", {"u": user.username})
+    if holder is not None:
+        raise AlreadyExists(_taken(user.username, str(holder)))
     department_id = ensure_group(tx, user.department, "department", now_us) if user.department else None
     row = tx.one(
         """INSERT INTO users (username, full_name, email, department_id, active, billing, password_hash,
@@ -330,9 +336,36 @@ def update_user(tx: Tx, user_id: int, changes: UserRecord, fields_to_change: lis
             set_membership(tx, group, user_id, True)
 
 
+def _taken(username: str, holder: str) -> str:
+    if holder == username:
+        return f"user {username!r} already exists"
+    return f"user {username!r} already exists as {holder!r} (usernames are unique regardless of case)"
+
+
+def rename_user(tx: Tx, old: str, new: str) -> None:
+    """Rename the user named exactly ``old`` (their accounts follow); ``new`` may differ from
+    every other username by more than case only. For an operator resolving case twins before
+    the hub opens a database (``printgate hub --rename-user``)."""
+    require(CODE, new, "username")
+    user_id = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": old})
+    if user_id is None:
+        raise NotFound(f"no user named exactly {old!r}")
+    holder = tx.scalar(
+        f"SELECT username FROM users WHERE {USERNAME_IS} AND id <> :id", {"u": new, "id": user_id}
+    )
+    if holder is not None:
+        raise AlreadyExists(_taken(new, str(holder)))
+    for name in (account_names.prepaid, account_names.arrears):
+        tx.execute(
+            "UPDATE accounts SET name = :new WHERE name = :old AND owner_user_id = :u",
+            {"new": name(new), "old": name(old), "u": user_id},
+        )
+    tx.execute("UPDATE users SET username = :new WHERE id = :id", {"new": new, "id": user_id})
+
+
 def user_id_by_name(tx: Tx, username: str) -> int:
-    """The id of a user by username."""
-    found = tx.scalar("SELECT id FROM users WHERE username = :u", {"u": username})
+    """The id of a user by username (whatever its case)."""
+    found = tx.scalar(f"SELECT id FROM users WHERE {USERNAME_IS}", {"u": username})
     if found is None:
         raise NotFound(f"no user named {username!r}")
     return int(found)
@@ -400,6 +433,61 @@ def list_users(tx: Tx, query: str, limit: int, offset: int) -> tuple[list[UserRe
     return [get_user(tx, int(r["id"])) for r in ids], total
 
 
+@dataclass(frozen=True)
+class UserMatch:
+    """One hit of a search as you type."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str
+    active: bool
+
+
+SEARCH_LIMIT_MAX = 50
+_SEARCH_COLUMNS = ("username", "full_name", "email")
+
+
+def _successor(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix`` (byte order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def find_users(tx: Tx, query: str, limit: int) -> list[UserMatch]:
+    """Users whose username, full name or e-mail starts with ``query`` (any case), or who hold
+    the card ``query``; by username, at most ``limit``. Each part is a range on its own index
+    (core migrations 4 and 5) that stops after ``limit`` rows, so the cost does not grow with the
+    directory; the ``LIKE`` keeps the answer exact under any collation."""
+    prefix = text(query, "query").strip().lower()
+    if not prefix:
+        return []
+    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    parts = [
+        f"""SELECT id FROM (SELECT id FROM users
+                WHERE LOWER({column}) >= :lo AND LOWER({column}) < :hi
+                  AND LOWER({column}) LIKE :pattern ESCAPE '\\'
+                ORDER BY LOWER({column}) LIMIT :n) AS {column}_hits"""
+        for column in _SEARCH_COLUMNS
+    ]
+    parts.append("SELECT user_id AS id FROM cards WHERE number = :card")
+    rows = tx.execute(
+        f"""SELECT id, username, full_name, email, active FROM users WHERE id IN ({" UNION ".join(parts)})
+            ORDER BY username LIMIT :n""",
+        {
+            "lo": prefix,
+            "hi": _successor(prefix),
+            "pattern": pattern,
+            "n": limit,
+            "card": query.strip().upper(),
+        },
+    )
+    return [
+        UserMatch(int(r["id"]), str(r["username"]), str(r["full_name"]), str(r["email"]), bool(r["active"]))
+        for r in rows
+    ]
+
+
 # -- the domain object ------------------------------------------------------------------------
 
 
@@ -443,6 +531,10 @@ class Users:
         """Matching users (``limit`` 0: 100, at most :data:`MAX_LIST`) and how many match in all."""
         limit = min(limit or 100, MAX_LIST)
         return self._store.read(lambda tx: list_users(tx, query, limit, offset))
+
+    def find(self, query: str, limit: int = 20) -> list[UserMatch]:
+        """Search as you type: prefixes of username, name or e-mail, or a card number."""
+        return self._store.read(lambda tx: find_users(tx, query, limit))
 
     async def set_pin(self, ref: UserRef, pin: str) -> str:
         """Give a user ``pin``, or with ``pin`` empty a fresh random one; returns the new PIN

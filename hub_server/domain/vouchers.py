@@ -43,11 +43,11 @@ from printgate import voucher_code
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
-from hub_server.domain import account_names, ledger
+from hub_server.domain import account_names, ledger, validation
 from hub_server.domain.accounts import money_state
 from hub_server.domain.devices import require_terminal
 from hub_server.domain.kiosk import require_prepaid_user
-from hub_server.domain.lockout import Limits, clear, record_failure, refuse_if_locked
+from hub_server.domain.lockout import Limits, clear, record_voucher_failure, refuse_if_locked
 from hub_server.domain.store import Store
 from hub_server.domain.users import UserRef, resolve_user
 from hub_server.errors import IdempotencyConflict, InvalidRequest, InvariantViolation, NotFound, Refused
@@ -139,8 +139,7 @@ def create_batch(
         raise InvalidRequest(
             f"prefix: up to {voucher_code.MAX_PREFIX_SYMBOLS} characters of {voucher_code.ALPHABET}"
         )
-    if value_cents <= 0:
-        raise InvalidRequest("a voucher is worth more than 0 cents")
+    validation.amount(value_cents, "a voucher's value", low=1)
     if not 1 <= count <= MAX_BATCH:
         raise InvalidRequest(f"a batch has 1..{MAX_BATCH} vouchers")
     if expires_us <= now_us:
@@ -233,6 +232,9 @@ def export_batch(tx: Tx, keys: VoucherKeys, batch_id: int, include_redeemed: boo
 # -- redemption ---------------------------------------------------------------------------------
 
 
+WEB_PORTAL = "web-portal"  # where a user redeems a code in the user portal
+
+
 @dataclass(frozen=True)
 class Redemption:
     """Who redeems which (normalised) code, and where. ``terminal_id`` None: by an admin."""
@@ -245,6 +247,8 @@ class Redemption:
         """The lockout identities a failed guess counts against (none for an admin)."""
         if self.terminal_id is None:
             return []
+        if self.terminal_id == WEB_PORTAL:  # everyone's portal: only the user's guesses count
+            return [user_identity(self.user_id)]
         return [user_identity(self.user_id), terminal_identity(self.terminal_id)]
 
 
@@ -289,7 +293,7 @@ def redeem(
     )
     if row is None:
         for identity in redemption.identities():
-            record_failure(tx, identity, limits, now_us)
+            record_voucher_failure(tx, identity, limits, now_us)
         return VoucherNotRecognised("voucher code not recognised")
     if row["redeemed_by"] is not None and int(row["redeemed_by"]) != redemption.user_id:
         raise Refused("this voucher has already been redeemed")
@@ -382,6 +386,10 @@ class Vouchers:
     async def redeem(self, code: str, user_id: int, terminal_id: str) -> Redeemed:
         """Redeem a typed code for the user at a kiosk or terminal (guesses count against both)."""
         return await self._redeem(Redemption(normalise(code), user_id, terminal_id))
+
+    async def redeem_on_web(self, code: str, user_id: int) -> Redeemed:
+        """Redeem a code a user typed in the portal (their guesses count against them)."""
+        return await self._redeem(Redemption(normalise(code), user_id, WEB_PORTAL))
 
     async def redeem_for_user(self, code: str, user: UserRef) -> Redeemed:
         """Redeem a code for a user (an admin: not rate-limited)."""

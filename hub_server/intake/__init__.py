@@ -10,6 +10,7 @@ hub deletes or expires a job itself, it calls ``IntakeServer.service.stop_analys
 from __future__ import annotations
 
 from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file, sniff_format
+from .credentials import CredentialCache, PasswordCheck
 from .errors import (
     AnalysisError,
     IntakeError,
@@ -26,6 +27,7 @@ from .errors import (
     SpoolJobNotFound,
     SpoolLimitExceeded,
 )
+from .http_server import server_ssl_context
 from .ipp_codec import (
     IppAttribute,
     IppGroup,
@@ -48,7 +50,9 @@ from .jobs import (
 )
 from .server import IntakeServer, parse_listen, start_intake
 from .service import IntakeConfig, IntakeService, Submission
-from .spool import QueuePolicy, Spool, SpoolEntry, SpoolLimits, SpoolWriter
+from .spool import QueuePolicy, RecordSink, Spool, SpoolEntry, SpoolLimits, SpoolStore, SpoolWriter
+from .spool_files import DirectorySpoolStore
+from .tls import PemTlsSource, tls_context_from_pem
 
 __all__ = [
     "REASON_ANALYSING",
@@ -56,6 +60,8 @@ __all__ = [
     "REASON_HELD",
     "AnalysisError",
     "AnalysisLimits",
+    "CredentialCache",
+    "DirectorySpoolStore",
     "DocumentSettings",
     "InMemoryJobRegistry",
     "IntakeConfig",
@@ -81,8 +87,11 @@ __all__ = [
     "Operation",
     "OwnerRefused",
     "PageInfo",
+    "PasswordCheck",
+    "PemTlsSource",
     "PrintTicket",
     "QueuePolicy",
+    "RecordSink",
     "Spool",
     "SpoolEntry",
     "SpoolError",
@@ -90,6 +99,7 @@ __all__ = [
     "SpoolJobNotFound",
     "SpoolLimitExceeded",
     "SpoolLimits",
+    "SpoolStore",
     "SpoolWriter",
     "Status",
     "Submission",
@@ -98,6 +108,8 @@ __all__ = [
     "encode_message",
     "parse_listen",
     "parse_message",
+    "server_ssl_context",
     "sniff_format",
     "start_intake",
+    "tls_context_from_pem",
 ]

@@ -165,6 +165,10 @@ def sniff_format(head: bytes) -> str:
         return "application/postscript"
     if head.startswith(b"RaS2"):
         return "image/pwg-raster"
+    if head.startswith(b"UNIRAST\0"):
+        return "image/urf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
     return "application/octet-stream"
 
 
@@ -255,15 +259,49 @@ async def _run_gs(arguments: list[str], limits: AnalysisLimits) -> bytes:
     return await _run_limited(argv, limits, "ghostscript")
 
 
-async def _analyze_pwg_raster(path: Path, limits: AnalysisLimits) -> JobAnalysis:
-    output = await _run_limited(
-        [sys.executable, "-I", str(_PWG_SCANNER), str(path)], limits, "pwg raster scan"
-    )
+async def _analyze_raster(path: Path, document_format: str, limits: AnalysisLimits) -> JobAnalysis:
+    """PWG or Apple raster, walked by ``pwg_raster.py`` in a limited subprocess."""
+    output = await _run_limited([sys.executable, "-I", str(_PWG_SCANNER), str(path)], limits, "raster scan")
     pages = [json.loads(line) for line in output.decode().splitlines() if line]
     infos = tuple(PageInfo(p["width_pt"], p["height_pt"], None, p["color"]) for p in pages)
     copies = pages[0]["copies"] if pages else None
     duplex = any(p["duplex"] for p in pages) if pages else None
-    return JobAnalysis("image/pwg-raster", len(infos), infos, DocumentSettings(copies=copies, duplex=duplex))
+    return JobAnalysis(document_format, len(infos), infos, DocumentSettings(copies=copies, duplex=duplex))
+
+
+_JPEG_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_SCAN_BYTES_MAX = 1024 * 1024  # the frame header comes before the image data
+
+
+def jpeg_components(head: bytes) -> int:
+    """The number of colour components in a JPEG's frame header (1: grey, 3: YCbCr/RGB,
+    4: CMYK); ``AnalysisError`` when no frame header is found in ``head``."""
+    at = 2
+    while at + 4 <= len(head):
+        if head[at] != 0xFF:
+            raise AnalysisError("JPEG: marker expected")
+        marker = head[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        length = int.from_bytes(head[at + 2 : at + 4], "big")
+        if marker in _JPEG_FRAMES:
+            if at + 10 > len(head):
+                break
+            return head[at + 9]
+        if marker == 0xDA or length < 2:
+            break
+        at += 2 + length
+    raise AnalysisError("JPEG: no frame header")
+
+
+def _analyze_jpeg(path: Path) -> JobAnalysis:
+    """A photo is one page, fitted to the queue's default paper (A4); colour when it has more
+    than one component (a grey photo saved as YCbCr counts as colour: priced as it claims)."""
+    with open(path, "rb") as stream:
+        components = jpeg_components(stream.read(_JPEG_SCAN_BYTES_MAX))
+    page = PageInfo(*_PAPERS_PT["iso_a4_210x297mm"], None, components >= 3)
+    return JobAnalysis("image/jpeg", 1, (page,))
 
 
 def _pages_from_inkcov(output: bytes, threshold: float) -> tuple[PageInfo, ...]:
@@ -383,8 +421,10 @@ async def analyze_file(path: Path, limits: AnalysisLimits | None = None) -> JobA
             return await _analyze_pjl(path, limits)
         if document_format == _PCL_FORMAT:
             return await _analyze_pcl(path, document_format, DocumentSettings(), limits)
-        if document_format == "image/pwg-raster":
-            return await _analyze_pwg_raster(path, limits)
+        if document_format in ("image/pwg-raster", "image/urf"):
+            return await _analyze_raster(path, document_format, limits)
+        if document_format == "image/jpeg":
+            return _analyze_jpeg(path)
     except AnalysisError as error:
         log.warning("analysis of %s failed: %s", path.name, error)
         return JobAnalysis(document_format, None, error=str(error))

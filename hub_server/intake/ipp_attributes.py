@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime
 import struct
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from .icons import ICON_SIZES
 from .ipp_codec import IppAttribute, IppValue
 from .ipp_codec import Tag as T
 from .ipp_codes import JobState, Operation, PrinterState
@@ -22,10 +24,15 @@ __all__ = [
     "JOB_DESCRIPTION",
     "JOB_TEMPLATE",
     "MEDIA_SUPPORTED",
+    "PRINTER_DEVICE_ID",
     "SIDES_SUPPORTED",
+    "URF_SUPPORTED",
+    "PrinterIdentity",
+    "PrinterUri",
     "date_time",
     "job_attributes",
     "printer_attributes",
+    "printer_uuid",
     "select",
 ]
 
@@ -34,14 +41,22 @@ DOCUMENT_FORMATS = (
     "application/postscript",
     "image/pwg-raster",
     "application/vnd.hp-pjl",
+    "image/jpeg",
+    "image/urf",
     "application/octet-stream",
 )
+# Apple raster capabilities (AirPrint's urf-supported and the DNS-SD "URF" key): version
+# 1.4, one copy per job, 8-bit grey and 24-bit sRGB, 300 and 600 dpi, duplex, qualities 4-5.
+URF_SUPPORTED = ("V1.4", "CP1", "W8", "SRGB24", "RS300-600", "DM1", "PQ4-5", "IS1", "MT1")
+PRINTER_DEVICE_ID = "MFG:printgate;MDL:pull-print hub;CMD:PDF,PS,PWGRaster,URF,JPEG;CLS:PRINTER;"
+
 MEDIA_SUPPORTED = (
     "iso_a4_210x297mm",
     "iso_a3_297x420mm",
     "iso_a5_148x210mm",
     "na_letter_8.5x11in",
     "na_legal_8.5x14in",
+    "na_index-4x6_4x6in",  # photos from phones
 )
 SIDES_SUPPORTED = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
 COLOR_MODES_SUPPORTED = ("auto", "monochrome", "color")
@@ -91,6 +106,10 @@ JOB_DESCRIPTION = frozenset(
         "number-of-intervening-jobs",
     }
 )
+_CREATION_ATTRIBUTES = frozenset(
+    {"copies", "sides", "print-color-mode", "media", "media-col", "page-ranges", "job-name", "overrides"}
+)
+_SUPPLY = b"index=1;class=supplyThatIsConsumed;type=other;unit=percent;maxcapacity=100;level=-2;"
 _SUPPORTED_OPERATIONS = (
     Operation.PRINT_JOB,
     Operation.VALIDATE_JOB,
@@ -101,7 +120,47 @@ _SUPPORTED_OPERATIONS = (
     Operation.GET_JOBS,
     Operation.GET_PRINTER_ATTRIBUTES,
     Operation.CANCEL_MY_JOBS,
+    Operation.CLOSE_JOB,
+    Operation.IDENTIFY_PRINTER,
 )
+
+
+@dataclass(frozen=True)
+class PrinterUri:
+    """One URI the printer is reached on: over TLS or not, and whether that listener takes
+    HTTP Basic credentials (only over TLS: a password never crosses the wire in clear)."""
+
+    uri: str
+    tls: bool
+    authenticates: bool
+
+    @property
+    def security(self) -> str:
+        """Its ``uri-security-supported`` keyword."""
+        return "tls" if self.tls else "none"
+
+    @property
+    def authentication(self) -> str:
+        """Its ``uri-authentication-supported`` keyword."""
+        return "basic" if self.tls and self.authenticates else "requesting-user-name"
+
+
+@dataclass(frozen=True)
+class PrinterIdentity:
+    """Who and where the queue is (PWG 5100.13 printer description), from the config."""
+
+    name: str
+    info: str
+    location: str
+    make_and_model: str
+    organization: str = ""
+    organizational_unit: str = ""
+    geo_location: str = ""  # "geo:" URI or empty (unknown)
+
+
+def printer_uuid(name: str) -> uuid.UUID:
+    """The queue's stable UUID (printer-uuid, DNS-SD ``UUID``), derived from its name."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"printgate:{name}")
 
 
 def _attr(name: str, tag: int, *values: object) -> IppAttribute:
@@ -127,36 +186,54 @@ def date_time(epoch_s: float) -> bytes:
 
 
 def printer_attributes(
-    printer_uri: str,
+    uris: Sequence[PrinterUri],
     *,
-    tls: bool,
-    name: str,
-    info: str,
-    location: str,
-    make_and_model: str,
+    identity: PrinterIdentity,
     up_time_s: int,
     queued_jobs: int,
     now_s: float,
     multiple_operation_timeout_s: int,
     job_kilobytes_max: int,
 ) -> list[IppAttribute]:
-    """Every printer attribute: this queue's identity and state, then the fixed capabilities."""
+    """Every printer attribute: this queue's identity and state, then the fixed capabilities.
+
+    ``uris`` are the printer's URIs, the one the request used first; the three ``uri-*``
+    attributes list one value per URI, in the same order."""
+    printer_uri = uris[0].uri
+    web = printer_uri.replace("ipp", "http", 1)
+    icons_base = web.rsplit("/", 1)[0] + "/icons"
+    geo = (
+        _attr("printer-geo-location", T.URI, identity.geo_location)
+        if identity.geo_location
+        else IppAttribute("printer-geo-location", [IppValue(T.UNKNOWN, None)])
+    )
+    name = identity.name
     return [
-        _attr("printer-uri-supported", T.URI, printer_uri),
-        _attr("uri-security-supported", T.KEYWORD, "tls" if tls else "none"),
-        _attr("uri-authentication-supported", T.KEYWORD, "requesting-user-name"),
+        _attr("printer-uri-supported", T.URI, *(u.uri for u in uris)),
+        _attr("uri-security-supported", T.KEYWORD, *(u.security for u in uris)),
+        _attr("uri-authentication-supported", T.KEYWORD, *(u.authentication for u in uris)),
         _attr("printer-name", T.NAME, name),
-        _attr("printer-info", T.TEXT, info),
-        _attr("printer-location", T.TEXT, location),
-        _attr("printer-make-and-model", T.TEXT, make_and_model),
-        _attr("printer-more-info", T.URI, printer_uri.replace("ipp", "http", 1)),
-        _attr("printer-uuid", T.URI, uuid.uuid5(uuid.NAMESPACE_URL, f"printgate:{name}").urn),
+        _attr("printer-info", T.TEXT, identity.info),
+        _attr("printer-location", T.TEXT, identity.location),
+        _attr("printer-make-and-model", T.TEXT, identity.make_and_model),
+        _attr("printer-organization", T.TEXT, identity.organization),
+        _attr("printer-organizational-unit", T.TEXT, identity.organizational_unit),
+        geo,
+        _attr("printer-more-info", T.URI, web),
+        _attr("printer-supply-info-uri", T.URI, web),
+        _attr("printer-icons", T.URI, *(f"{icons_base}/printer-{size}.png" for size in ICON_SIZES)),
+        _attr("printer-uuid", T.URI, printer_uuid(name).urn),
         _attr("printer-state", T.ENUM, PrinterState.IDLE),
         _attr("printer-state-reasons", T.KEYWORD, "none"),
         _attr("printer-state-message", T.TEXT, "accepting jobs for pull printing"),
         _attr("printer-is-accepting-jobs", T.BOOLEAN, True),
         _attr("printer-up-time", T.INTEGER, max(1, up_time_s)),
         _attr("printer-current-time", T.DATE_TIME, date_time(now_s)),
+        # The configuration and the state change only at start (the queue is always idle).
+        _attr("printer-config-change-time", T.INTEGER, 1),
+        _attr("printer-config-change-date-time", T.DATE_TIME, date_time(now_s - up_time_s + 1)),
+        _attr("printer-state-change-time", T.INTEGER, 1),
+        _attr("printer-state-change-date-time", T.DATE_TIME, date_time(now_s - up_time_s + 1)),
         _attr("queued-job-count", T.INTEGER, queued_jobs),
         _attr("multiple-operation-time-out", T.INTEGER, multiple_operation_timeout_s),
         _attr("job-k-octets-supported", T.RANGE_OF_INTEGER, (0, job_kilobytes_max)),
@@ -168,7 +245,7 @@ def _capabilities() -> tuple[IppAttribute, ...]:
     """What the queue accepts; the same for every request."""
     return (
         _attr("ipp-versions-supported", T.KEYWORD, "1.1", "2.0"),
-        _attr("ipp-features-supported", T.KEYWORD, "none"),
+        _attr("ipp-features-supported", T.KEYWORD, "ipp-everywhere"),
         _attr("operations-supported", T.ENUM, *[int(op) for op in _SUPPORTED_OPERATIONS]),
         _attr("charset-configured", T.CHARSET, "utf-8"),
         _attr("charset-supported", T.CHARSET, "utf-8", "us-ascii"),
@@ -177,6 +254,24 @@ def _capabilities() -> tuple[IppAttribute, ...]:
         _attr("document-format-default", T.MIME_MEDIA_TYPE, "application/octet-stream"),
         _attr("document-format-supported", T.MIME_MEDIA_TYPE, *DOCUMENT_FORMATS),
         _attr("compression-supported", T.KEYWORD, "none"),
+        _attr("printer-device-id", T.TEXT, PRINTER_DEVICE_ID),
+        _attr("urf-supported", T.KEYWORD, *URF_SUPPORTED),
+        _attr("printer-get-attributes-supported", T.KEYWORD, "document-format"),
+        _attr("identify-actions-default", T.KEYWORD, "display"),
+        _attr("identify-actions-supported", T.KEYWORD, "display"),
+        _attr("job-creation-attributes-supported", T.KEYWORD, *sorted(_CREATION_ATTRIBUTES)),
+        _attr("preferred-attributes-supported", T.BOOLEAN, False),
+        _attr("multiple-operation-time-out-action", T.KEYWORD, "abort-job"),
+        # Accepted on the job, applied by the printer the job is released to.
+        _attr("overrides-supported", T.KEYWORD, "document-number", "pages"),
+        _attr("page-ranges-supported", T.BOOLEAN, True),
+        _attr("print-content-optimize-default", T.KEYWORD, "auto"),
+        _attr("print-content-optimize-supported", T.KEYWORD, "auto"),
+        _attr("print-rendering-intent-default", T.KEYWORD, "auto"),
+        _attr("print-rendering-intent-supported", T.KEYWORD, "auto"),
+        # A hub has no toner: one supply of unknown level (-2) says where supplies are.
+        _attr("printer-supply", T.OCTET_STRING, _SUPPLY),
+        _attr("printer-supply-description", T.TEXT, "supplies are at the printers jobs are released to"),
         _attr("pdl-override-supported", T.KEYWORD, "attempted"),
         _attr("multiple-document-jobs-supported", T.BOOLEAN, False),
         _attr("job-ids-supported", T.BOOLEAN, True),
@@ -236,6 +331,7 @@ _MEDIA_SIZES_HUNDREDTHS_MM = {  # PWG media name -> (x-dimension, y-dimension) i
     "iso_a5_148x210mm": (14800, 21000),
     "na_letter_8.5x11in": (21590, 27940),
     "na_legal_8.5x14in": (21590, 35560),
+    "na_index-4x6_4x6in": (10160, 15240),
 }
 _MARGIN_HUNDREDTHS_MM = 423  # 1/6 inch, the usual laser printer unprintable border
 

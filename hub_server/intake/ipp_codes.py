@@ -22,6 +22,8 @@ class Operation(IntEnum):
     GET_PRINTER_ATTRIBUTES = 0x000B
     CANCEL_JOBS = 0x0038  # PWG 5100.11; an operator's operation, not offered
     CANCEL_MY_JOBS = 0x0039  # PWG 5100.11
+    CLOSE_JOB = 0x003B  # PWG 5100.11
+    IDENTIFY_PRINTER = 0x003C  # PWG 5100.11
 
 
 class Status(IntEnum):

@@ -4,7 +4,7 @@ Supported: Get-Printer-Attributes, Validate-Job, Print-Job, Create-Job + Send-Do
 Get-Jobs, Get-Job-Attributes, Cancel-Job, Cancel-My-Jobs. Every accepted job is held
 (``pending-held``) until released at a printer, so jobs never reach ``completed`` here.
 
-Who is asking: the HTTP-authenticated user when ``IntakeConfig.authenticate`` accepted one
+Who is asking: the HTTP-authenticated user when the hub's password check accepted one
 (a *verified* requester), else the sanitised ``requesting-user-name`` (a *claimed* name,
 which anyone can send). The job owner is that name either way, and the record says which it
 was (``owner_verified``). What a requester may do with an existing job depends only on
@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from .analysis import sniff_format
+from .credentials import CredentialCache, PasswordCheck
 from .errors import (
     IppError,
     IppIncomplete,
@@ -44,7 +45,7 @@ from .errors import (
     OwnerRefused,
     SpoolLimitExceeded,
 )
-from .http11 import BodyReader, HttpError, HttpRequest, HttpResponse
+from .http_server import BodyReader, HttpError, HttpRequest, HttpResponse
 from .ipp_attributes import (
     COLOR_MODES_SUPPORTED,
     COPIES_MAX,
@@ -52,6 +53,8 @@ from .ipp_attributes import (
     JOB_TEMPLATE,
     MEDIA_SUPPORTED,
     SIDES_SUPPORTED,
+    PrinterIdentity,
+    PrinterUri,
     job_attributes,
     printer_attributes,
     select,
@@ -89,11 +92,22 @@ Document = AsyncIterator[bytes]
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A listener the printer is reached on: TLS (``ipps``) or not (``ipp``), and its port."""
+
+    tls: bool
+    port: int
+
+
+@dataclass(frozen=True)
 class IppContext:
-    """Per-request facts from the transport."""
+    """Per-request facts from the transport: the printer URI this request used, the
+    printer's URIs (this one first), whether credentials can be asked for on this connection
+    (TLS and a queue that authenticates) and the authenticated user, if any."""
 
     printer_uri: str
-    tls: bool
+    uris: tuple[PrinterUri, ...]
+    can_authenticate: bool
     auth_user: str | None
 
 
@@ -109,6 +123,21 @@ class Requester:
 
 class _CredentialsNeeded(Exception):
     """The operation needs a verified requester and the queue can authenticate: answer 401."""
+
+
+# Under ``authentication = "required"``: the operations a client must authenticate for
+# (creating and validating jobs, and changing them); the others show public facts only.
+_IDENTIFIED_OPERATIONS = frozenset(
+    {
+        Operation.PRINT_JOB,
+        Operation.VALIDATE_JOB,
+        Operation.CREATE_JOB,
+        Operation.SEND_DOCUMENT,
+        Operation.CANCEL_JOB,
+        Operation.CANCEL_MY_JOBS,
+        Operation.CLOSE_JOB,
+    }
+)
 
 
 def _string(value: object) -> str:
@@ -145,8 +174,16 @@ class _MalformedRequest(IppParseError):
 class IppPrinter:
     """Answers IPP requests for one hub queue."""
 
-    def __init__(self, service: IntakeService) -> None:
+    def __init__(self, service: IntakeService, passwords: PasswordCheck | None = None) -> None:
+        if service.config.authentication != "none" and passwords is None:
+            raise ValueError("an IPP queue that authenticates needs the hub's password check")
         self.service = service
+        self.credentials = (
+            CredentialCache(passwords, service.config.credential_cache_s) if passwords is not None else None
+        )
+        # The listeners this printer is reached on (the hub or start_intake sets them); a
+        # request on another one is answered with its own URI only.
+        self.endpoints: list[Endpoint] = []
         self._operations: dict[
             int, Callable[[IppMessage, Document, IppContext, IppMessage], Awaitable[None]]
         ] = {
@@ -159,6 +196,8 @@ class IppPrinter:
             Operation.GET_JOB_ATTRIBUTES: self._get_job_attributes,
             Operation.CANCEL_JOB: self._cancel_job,
             Operation.CANCEL_MY_JOBS: self._cancel_my_jobs,
+            Operation.CLOSE_JOB: self._close_job,
+            Operation.IDENTIFY_PRINTER: self._identify_printer,
         }
 
     # ------------------------------------------------------------------ HTTP entry
@@ -170,10 +209,12 @@ class IppPrinter:
             return HttpResponse(405, b"only POST carries IPP\n", headers={"Allow": "GET, POST"})
         if not request.header("content-type").lower().startswith("application/ipp"):
             return HttpResponse(415, b"Content-Type must be application/ipp\n")
-        auth_user, denial = self._authenticate(request)
-        if denial is not None:
-            return denial
-        context = IppContext(self._printer_uri(request), request.tls, auth_user)
+        can_authenticate = request.tls and self.service.config.authentication != "none"
+        auth_user = await self._authenticate(request, can_authenticate)
+        if isinstance(auth_user, bool):  # refused (the method never returns True)
+            return _challenge(0, "credentials not accepted")
+        uris = self._printer_uris(request)
+        context = IppContext(uris[0].uri, uris, can_authenticate, auth_user or None)
         try:
             message, leftover = await self._read_message(request.body)
         except _MalformedRequest as error:
@@ -184,37 +225,51 @@ class IppPrinter:
             response = await self.dispatch(message, _document(leftover, request.body), context)
         except _CredentialsNeeded:
             self.service.count("auth_challenged")
-            return _challenge()
+            return _challenge(message.request_id, "this operation needs a hub username and password")
         return self._ipp_response(response)
 
     def _ipp_response(self, message: IppMessage) -> HttpResponse:
         return HttpResponse(200, encode_message(message), content_type="application/ipp")
 
-    def _authenticate(self, request: HttpRequest) -> tuple[str | None, HttpResponse | None]:
-        config = self.service.config
+    async def _authenticate(self, request: HttpRequest, can_authenticate: bool) -> str | bool:
+        """The authenticated user's name; "" when there are no credentials to check (none
+        sent, or none accepted on this connection); False when they are refused."""
         header = request.header("authorization")
-        challenge = _challenge()
         if not header:
-            return None, challenge if config.require_authentication else None
+            return ""
+        if not can_authenticate or self.credentials is None:
+            # Plain HTTP never carries a password we accept; a queue that does not
+            # authenticate ignores credentials. Either way the requester only claims a name.
+            self.service.count("auth_ignored")
+            return ""
         scheme, _, token = header.partition(" ")
         try:
             user, _, password = base64.b64decode(token.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return None, challenge
-        if (
-            scheme.lower() != "basic"
-            or config.authenticate is None
-            or not config.authenticate(user, password)
-        ):
+            user = password = ""
+        name = clean_user_name(user)
+        if scheme.lower() != "basic" or not name or not await self.credentials.verified(user, password):
             self.service.count("auth_failed")
-            return None, challenge
-        return clean_user_name(user) or None, None
+            log.info("ipp: credentials refused from %s", request.peer)  # never the password
+            return False
+        return name
 
-    def _printer_uri(self, request: HttpRequest) -> str:
+    def _printer_uris(self, request: HttpRequest) -> tuple[PrinterUri, ...]:
+        """This request's printer URI first, then the printer's other listeners' URIs."""
         host = request.header("host")
         if not _HOST_SAFE.match(host):
             host = "localhost"
-        return f"{'ipps' if request.tls else 'ipp'}://{host}{_PRINTER_PATH}"
+        authenticates = self.service.config.authentication != "none"
+        own = PrinterUri(
+            f"{'ipps' if request.tls else 'ipp'}://{host}{_PRINTER_PATH}", request.tls, authenticates
+        )
+        name, port = _split_host(host)
+        others = [
+            PrinterUri(f"{'ipps' if e.tls else 'ipp'}://{name}:{e.port}{_PRINTER_PATH}", e.tls, authenticates)
+            for e in self.endpoints
+            if (e.tls, e.port) != (request.tls, port)
+        ]
+        return (own, *others)
 
     async def _read_message(self, body: BodyReader) -> tuple[IppMessage, bytes]:
         """Read body bytes until the IPP header parses; memory stays within the limits."""
@@ -249,6 +304,13 @@ class IppPrinter:
         response.version = version
         try:
             self._check_common(request)
+            if (
+                context.can_authenticate
+                and context.auth_user is None
+                and self.service.config.authentication == "required"
+                and request.code in _IDENTIFIED_OPERATIONS
+            ):
+                raise _CredentialsNeeded
             operation = self._operations.get(request.code)
             if operation is None:
                 raise IppRequestError(
@@ -330,12 +392,12 @@ class IppPrinter:
         """``requester`` proved to be the job's owner; a claimed name never owns a job."""
         return requester.verified and self._names(record, requester)
 
-    def _require_verified(self, requester: Requester, what: str) -> None:
+    def _require_verified(self, requester: Requester, context: IppContext, what: str) -> None:
         """Refuse a merely claimed requester: 401 when the queue can authenticate, so the
         client retries with credentials; otherwise not-authorized with what to do instead."""
         if requester.verified:
             return
-        if self.service.config.authenticate is not None:
+        if context.can_authenticate:
             raise _CredentialsNeeded
         self.service.count("ipp_claim_refused")
         raise IppRequestError(
@@ -480,12 +542,16 @@ class IppPrinter:
         queued = sum(1 for r in service.registry.list_jobs() if r.state not in FINAL_STATES)
         now = service.clock()
         attributes = printer_attributes(
-            context.printer_uri,
-            tls=context.tls,
-            name=service.config.printer_name,
-            info=service.config.printer_info,
-            location=service.config.printer_location,
-            make_and_model=service.config.printer_make_and_model,
+            context.uris,
+            identity=PrinterIdentity(
+                name=service.config.printer_name,
+                info=service.config.printer_info,
+                location=service.config.printer_location,
+                make_and_model=service.config.printer_make_and_model,
+                organization=service.config.printer_organization,
+                organizational_unit=service.config.printer_organizational_unit,
+                geo_location=service.config.printer_geo_location,
+            ),
             up_time_s=int(now - service.started_at_s) + 1,
             queued_jobs=queued,
             now_s=now,
@@ -542,7 +608,7 @@ class IppPrinter:
         if not self._names(record, requester):
             raise IppRequestError(f"job {record.job_id} belongs to another user", Status.NOT_AUTHORIZED)
         if record.owner_verified:
-            self._require_verified(requester, "adding a document to an authenticated user's job")
+            self._require_verified(requester, context, "adding a document to an authenticated user's job")
         if record.state in FINAL_STATES:
             raise IppRequestError(f"job {record.job_id} is already finished", Status.NOT_POSSIBLE)
         document_format = self._document_format(request, response)
@@ -604,7 +670,7 @@ class IppPrinter:
     ) -> None:
         record = self._target_job(request)
         requester = self._requester(request, context)
-        self._require_verified(requester, "Cancel-Job")
+        self._require_verified(requester, context, "Cancel-Job")
         if not self._owns(record, requester):
             raise IppRequestError(f"job {record.job_id} belongs to another user", Status.NOT_AUTHORIZED)
         self._cancel(record, requester)
@@ -618,6 +684,36 @@ class IppPrinter:
             status = Status.NOT_AUTHORIZED if error.not_owner else Status.NOT_POSSIBLE
             raise IppRequestError(str(error), status) from None
 
+    async def _close_job(
+        self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
+    ) -> None:
+        """PWG 5100.11: no more documents for this job. A job holds one document, so a job
+        that has it is closed already; one closed before its document came is cancelled (there
+        is nothing to release), as the multiple-operation time-out would abort it."""
+        record = self._target_job(request)
+        requester = self._requester(request, context)
+        if not self._names(record, requester):
+            raise IppRequestError(f"job {record.job_id} belongs to another user", Status.NOT_AUTHORIZED)
+        if record.owner_verified:
+            self._require_verified(requester, context, "closing an authenticated user's job")
+        if record.spool_id is None and record.state not in FINAL_STATES:
+            self._cancel(record, requester)
+        self._job_group(response, self.service.registry.get_job(record.job_id) or record, context)
+
+    async def _identify_printer(
+        self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
+    ) -> None:
+        """PWG 5100.11: the queue has no panel of its own; the request is logged and counted
+        (``identify_requested``) for the admin, and only "display" is accepted."""
+        actions = _op_attribute(request, "identify-actions", (Tag.KEYWORD,))
+        if actions is not None and any(str(value.value) != "display" for value in actions.values):
+            self._unsupported(response, actions)
+            raise IppRequestError(
+                "identify-actions supports only display", Status.ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+            )
+        self.service.count("identify_requested")
+        log.info("ipp: Identify-Printer requested")
+
     async def _cancel_my_jobs(
         self, request: IppMessage, document: Document, context: IppContext, response: IppMessage
     ) -> None:
@@ -625,7 +721,7 @@ class IppPrinter:
         (all of them or none: if one is not the requester's held job, nothing is cancelled
         and the offending ids are returned as unsupported)."""
         requester = self._requester(request, context)
-        self._require_verified(requester, "Cancel-My-Jobs")
+        self._require_verified(requester, context, "Cancel-My-Jobs")
         mine = {
             record.job_id: record
             for record in self.service.registry.list_jobs(requester.owner)
@@ -652,10 +748,28 @@ class IppPrinter:
             self._cancel(record, requester)
 
 
-def _challenge() -> HttpResponse:
+def _challenge(request_id: int, message: str) -> HttpResponse:
+    """HTTP 401 asking for Basic credentials (CUPS then asks its user for them), with an IPP
+    response saying client-error-not-authenticated for clients that read the body."""
+    response = IppMessage((1, 1), Status.NOT_AUTHENTICATED, request_id)
+    group = response.new_group(Tag.OPERATION)
+    group.add("attributes-charset", Tag.CHARSET, "utf-8")
+    group.add("attributes-natural-language", Tag.NATURAL_LANGUAGE, "en")
+    group.add("status-message", Tag.TEXT, message)
     return HttpResponse(
-        401, b"authentication required\n", headers={"WWW-Authenticate": 'Basic realm="printgate"'}
+        401,
+        encode_message(response),
+        content_type="application/ipp",
+        headers={"WWW-Authenticate": 'Basic realm="printgate", charset="UTF-8"'},
     )
+
+
+def _split_host(host: str) -> tuple[str, int | None]:
+    """``name:port`` / ``[v6]:port`` / ``name`` into the name and the port (None: default)."""
+    name, colon, port = host.rpartition(":")
+    if colon and port.isdigit() and (not name.startswith("[") or name.endswith("]")):
+        return name, int(port)
+    return host, None
 
 
 def _matches_which(record: JobRecord, which_jobs: str) -> bool:

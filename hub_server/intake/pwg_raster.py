@@ -1,9 +1,12 @@
-"""PWG raster (PWG 5102.4, ``image/pwg-raster``) page scanner: pages, size, colour.
+"""PWG raster (PWG 5102.4, ``image/pwg-raster``) and Apple raster (``image/urf``) page
+scanner: pages, size, colour.
 
-Phones print PWG raster, which Ghostscript cannot read. This scanner walks the stream page by
-page: a 1796-byte header (big-endian fields), then ``Height`` lines in the CUPS raster
-compression (a line-repeat byte, then runs: 0-127 repeat one pixel n+1 times, 129-255 copy
-257-n pixels, 128 clears the rest of the line). It never holds more than one run in memory.
+Phones print PWG raster (Android, Mopria) or Apple raster (iOS, AirPrint), which Ghostscript
+cannot read. This scanner walks the stream page by page: a page header (PWG: 1796 bytes;
+Apple: 32 bytes after the ``UNIRAST`` file header), then ``Height`` lines in the CUPS raster
+compression, which both formats share (a line-repeat byte, then runs: 0-127 repeat one pixel
+n+1 times, 129-255 copy 257-n pixels, 128 clears the rest of the line). It never holds more
+than one run in memory.
 
 A page is colour when a colour space with chroma (sRGB, Adobe RGB, CMYK) carries any pixel
 whose channels differ (RGB) or whose C, M or Y is not zero (CMYK).
@@ -21,10 +24,14 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
-__all__ = ["PwgPage", "PwgRasterError", "scan"]
+__all__ = ["PwgPage", "PwgRasterError", "scan", "scan_urf"]
 
 SYNC = b"RaS2"
 HEADER_BYTES = 1796
+URF_SYNC = b"UNIRAST\0"
+URF_HEADER_BYTES = 32
+# Apple raster colour spaces (as CUPS writes them) -> the PWG colour space ids used here.
+_URF_SPACES = {0: 18, 1: 19, 2: 19, 3: 20, 4: 18, 5: 1, 6: 6}
 _RGB_SPACES = frozenset({1, 19, 20})  # cups RGB, sRGB, Adobe RGB
 _CMYK_SPACES = frozenset({6})
 _WIDTH_MAX = 100_000
@@ -154,11 +161,49 @@ def scan(stream: BinaryIO) -> list[PwgPage]:
     return pages
 
 
+def _urf_page(stream: BinaryIO, header: bytes) -> PwgPage:
+    bits_per_pixel, space, duplex = header[0], header[1], header[2]
+    width, height, dpi = struct.unpack_from(">III", header, 12)
+    if bits_per_pixel not in (8, 16, 24, 32, 48, 64) or space not in _URF_SPACES:
+        raise PwgRasterError(f"implausible Apple raster page: {bits_per_pixel} bits, colour space {space}")
+    if not (0 < width <= _WIDTH_MAX and 0 < height <= _HEIGHT_MAX and 0 < dpi <= 10_000):
+        raise PwgRasterError(f"implausible Apple raster page {width}x{height} at {dpi} dpi")
+    color_space = _URF_SPACES[space]
+    channels = 4 if color_space == 6 else 3 if color_space in _RGB_SPACES else 1
+    pixel_bytes = bits_per_pixel // 8
+    geometry = _Geometry(width, height, pixel_bytes, max(1, pixel_bytes // channels), color_space)
+    color, lines = False, 0
+    while lines < height:
+        lines += _read(stream, 1)[0] + 1
+        color = _scan_line(stream, geometry, color)
+    if lines != height:
+        raise PwgRasterError("line repeat runs past the page height")
+    return PwgPage(width * 72.0 / dpi, height * 72.0 / dpi, color, 1, duplex > 1)
+
+
+def scan_urf(stream: BinaryIO) -> list[PwgPage]:
+    """Every page of an Apple raster stream (the page count in its file header must match
+    the pages found); raises ``PwgRasterError`` on malformed input."""
+    if stream.read(8) != URF_SYNC:
+        raise PwgRasterError("not Apple raster (no UNIRAST sync word)")
+    declared = struct.unpack(">I", _read(stream, 4))[0]
+    pages = []
+    while header := stream.read(URF_HEADER_BYTES):
+        if len(header) != URF_HEADER_BYTES:
+            raise PwgRasterError("page header truncated")
+        pages.append(_urf_page(stream, header))
+    if declared != len(pages):
+        raise PwgRasterError(f"file header announces {declared} pages, the stream has {len(pages)}")
+    return pages
+
+
 def main(argv: list[str]) -> int:
     """``pwg_raster.py FILE``: one JSON line per page on stdout; exit 2 on bad input."""
     try:
         with open(argv[1], "rb") as stream:
-            pages = scan(stream)
+            apple = stream.read(len(URF_SYNC)) == URF_SYNC
+            stream.seek(0)
+            pages = scan_urf(stream) if apple else scan(stream)
     except PwgRasterError as error:
         print(f"pwg raster: {error}", file=sys.stderr)
         return 2

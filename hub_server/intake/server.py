@@ -1,26 +1,31 @@
-"""Starting and stopping the intake listeners (IPP over HTTP/IPPS, LPD) and the expiry sweep.
+"""Starting and stopping the intake listeners (IPP and IPPS over HTTP, LPD) and the expiry sweep.
 
-Connections are capped twice, IPP and LPD together: ``connections_max`` in all and
-``connections_per_address_max`` from one client address (an IPv4 address, or the IPv4
-address inside an IPv4-mapped IPv6 one), so one host cannot take every slot. A connection
-over either cap is closed at once (LPD clients get the error byte first); the refusal is
-counted and logged, at most once a minute per address.
+Every listener shares one :class:`~.connections.ConnectionGuard` (connection caps). The IPP
+printer is an aiohttp application (:attr:`IntakeServer.ipp_app`, to mount at ``/ipp``):
+``start_intake`` serves it on ``ipp_listen`` (plain IPP) and ``ipps_listen`` (IPPS, with the
+TLS source ``tls``: a context, or a callable asked on every handshake so a replaced server
+certificate is served without a restart), one application on both. The printer learns
+both URIs (``printer-uri-supported`` lists each with its security and authentication).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import ssl
-import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-from .http11 import HttpLimits, serve_connection
-from .ipp_printer import IppPrinter
+from aiohttp import web
+
+from .connections import ConnectionGuard
+from .credentials import PasswordCheck
+from .dnssd import Announcement, QueueAdvert, publish
+from .http_server import HttpLimits, HttpListener, Listen, SslSource, start_http
+from .ipp_app import ipp_application
+from .ipp_attributes import printer_uuid
+from .ipp_printer import Endpoint, IppPrinter
 from .jobs import JobRegistry
 from .lpd import NACK, LpdServer
 from .service import IntakeConfig, IntakeService
@@ -32,46 +37,64 @@ Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[No
 
 log = logging.getLogger(__name__)
 
-REFUSAL_LOG_INTERVAL_S = 60.0
-
 
 @dataclass
 class IntakeServer:
-    """Running intake listeners. ``ipp_port``/``lpd_port`` are the bound ports (0 if off)."""
+    """Running intake listeners. ``ipp_port``/``ipps_port``/``lpd_port`` are the bound ports
+    (0 if off)."""
 
     service: IntakeService
-    ipp_server: asyncio.Server | None
+    printer: IppPrinter
+    ipp_app: web.Application
+    guard: ConnectionGuard
+    http: HttpListener | None
     lpd_server: asyncio.Server | None
     sweeper: asyncio.Task[None]
-    connections: dict[asyncio.Task[None], asyncio.StreamWriter]
-    per_address: Counter[str] = field(default_factory=Counter)
+    announcement: Announcement | None = None
 
     @property
     def ipp_port(self) -> int:
-        """The bound IPP port, or 0 when IPP is not listening."""
-        return _port(self.ipp_server)
+        """The bound plain IPP port, or 0 when plain IPP is not listening."""
+        return self._port(tls=False)
+
+    @property
+    def ipps_port(self) -> int:
+        """The bound IPPS port, or 0 when IPPS is not listening."""
+        return self._port(tls=True)
+
+    def _port(self, tls: bool) -> int:
+        return next((e.port for e in self.printer.endpoints if e.tls == tls), 0)
 
     @property
     def lpd_port(self) -> int:
         """The bound LPD port, or 0 when LPD is not listening."""
-        return _port(self.lpd_server)
+        return int(self.lpd_server.sockets[0].getsockname()[1]) if self.lpd_server else 0
+
+    @property
+    def connections(self) -> dict[asyncio.BaseTransport, str]:
+        """Every open connection (IPP and LPD) and its client address."""
+        return self.guard.connections
+
+    @property
+    def per_address(self) -> dict[str, int]:
+        """Open connections by client address."""
+        return self.guard.per_address
 
     async def close(self) -> None:
-        """Stop listening, cancel the sweep and background analyses."""
+        """Withdraw the DNS-SD announcement, stop listening, cancel the sweep and analyses."""
+        if self.announcement is not None:
+            self.announcement.withdraw()
         self.sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.sweeper
-        for server in (self.ipp_server, self.lpd_server):
-            if server is not None:
-                server.close()
-        for writer in list(self.connections.values()):
-            writer.close()
-        if self.connections:
-            await asyncio.wait(list(self.connections), timeout=10.0)
-        for server in (self.ipp_server, self.lpd_server):
-            if server is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(server.wait_closed(), 5.0)
+        if self.lpd_server is not None:
+            self.lpd_server.close()
+        if self.http is not None:
+            await self.http.close()
+        self.guard.close_all()
+        if self.lpd_server is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.lpd_server.wait_closed(), 5.0)
         await self.service.close()
 
 
@@ -81,46 +104,6 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not colon or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ValueError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]") or "0.0.0.0", int(port_text)
-
-
-def _port(server: asyncio.Server | None) -> int:
-    if server is None or not server.sockets:
-        return 0
-    port: int = server.sockets[0].getsockname()[1]
-    return port
-
-
-def client_address(peer: object) -> str:
-    """The address a connection counts against: the host part of ``peername``, with an
-    IPv4-mapped IPv6 address reduced to its IPv4 address."""
-    host = peer[0] if isinstance(peer, tuple) and peer else str(peer)
-    try:
-        address = ipaddress.ip_address(str(host))
-    except ValueError:
-        return str(host)
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    return str(mapped or address)
-
-
-class _RefusalLog:
-    """Logs refused connections at most once per ``interval_s`` per address, with the count
-    of refusals not logged in between (a flood must not become a flood of log lines)."""
-
-    def __init__(self, interval_s: float = REFUSAL_LOG_INTERVAL_S) -> None:
-        self.interval_s = interval_s
-        self._last: dict[str, tuple[float, int]] = {}
-
-    def refused(self, address: str, why: str) -> None:
-        now = time.monotonic()
-        last_s, quiet = self._last.get(address, (-self.interval_s, 0))
-        if now - last_s < self.interval_s:
-            self._last[address] = (last_s, quiet + 1)
-            return
-        if len(self._last) > 10_000:  # bounded memory under a spoofed-address flood
-            self._last.clear()
-        self._last[address] = (now, 0)
-        also = f" ({quiet} more refused since the last report)" if quiet else ""
-        log.warning("intake: refused a connection from %s: %s%s", address, why, also)
 
 
 async def _sweep(service: IntakeService) -> None:
@@ -135,79 +118,94 @@ async def _sweep(service: IntakeService) -> None:
             log.info("intake: expired jobs %s", expired)
 
 
+def http_limits(config: IntakeConfig) -> HttpLimits:
+    """The HTTP bounds of ``config``."""
+    return HttpLimits(
+        head_timeout_s=config.keepalive_timeout_s,
+        header_field_bytes_max=config.header_bytes_max,
+        body=config.transfer_limits,
+        drain_bytes_max=config.drain_bytes_max,
+    )
+
+
+def _guarded(guard: ConnectionGuard, handler: Connection, refuse_with: bytes) -> Connection:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        transport = writer.transport
+        if not guard.admit(transport):
+            with contextlib.suppress(ConnectionError):
+                writer.write(refuse_with)
+            writer.close()
+            return
+        try:
+            await handler(reader, writer)
+        finally:
+            guard.release(transport)
+
+    return serve
+
+
 async def start_intake(
     registry: JobRegistry,
     spool: Spool,
     ipp_listen: tuple[str, int] | None = ("127.0.0.1", 0),
     lpd_listen: tuple[str, int] | None = None,
-    ssl_context: ssl.SSLContext | None = None,
+    ipps_listen: tuple[str, int] | None = None,
+    tls: SslSource | None = None,
     config: IntakeConfig | None = None,
+    passwords: PasswordCheck | None = None,
+    dnssd_dir: Path | None = None,
 ) -> IntakeServer:
-    """Start IPP (IPPS when ``ssl_context`` is given) and/or LPD listeners.
+    """Start plain IPP, IPPS (needs ``tls``) and/or LPD listeners.
 
-    Port 0 binds an ephemeral port; read it back from ``IntakeServer.ipp_port``/``lpd_port``.
+    ``passwords`` is the hub's password check, needed when ``config.authentication`` is not
+    "none" (HTTP Basic credentials are taken over IPPS only). Port 0 binds an ephemeral port;
+    read it back from ``IntakeServer.ipp_port``/``ipps_port``/``lpd_port``. With
+    ``dnssd_dir`` (avahi's services directory) the IPP/IPPS queue is announced over DNS-SD.
     """
+    if ipps_listen is not None and tls is None:
+        raise ValueError("an IPPS listener needs a TLS source")
     service = IntakeService(registry, spool, config)
     config = service.config
-    limits = HttpLimits(
-        header_timeout_s=config.idle_timeout_s,
-        keepalive_timeout_s=config.keepalive_timeout_s,
-        body=config.transfer_limits,
-        drain_bytes_max=config.drain_bytes_max,
-    )
-    printer = IppPrinter(service)
-    connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
-    per_address: Counter[str] = Counter()
-    refusals = _RefusalLog()
-
-    def refusal(address: str) -> str | None:
-        if len(connections) >= config.connections_max:
-            return f"{len(connections)} connections are open (connections_max)"
-        if per_address[address] >= config.connections_per_address_max:
-            return f"{per_address[address]} connections from this address are open (per-address cap)"
-        return None
-
-    def tracked(handler: Connection, refuse_with: bytes = b"") -> Connection:
-        # Python 3.11's Server has no close_clients(): remember connections to close and await.
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            address = client_address(writer.get_extra_info("peername"))
-            why = refusal(address)
-            if why is not None:
-                # Many stalled clients must not exhaust file descriptors or spool writers.
-                service.count("connections_refused")
-                refusals.refused(address, why)
-                with contextlib.suppress(ConnectionError):
-                    writer.write(refuse_with)
-                writer.close()
-                return
-            task: asyncio.Task[None] = asyncio.current_task()  # type: ignore[assignment]
-            connections[task] = writer
-            per_address[address] += 1
-            try:
-                await handler(reader, writer)
-            finally:
-                connections.pop(task, None)
-                per_address[address] -= 1
-                if not per_address[address]:
-                    del per_address[address]
-
-        return serve
-
-    ipp_server = lpd_server = None
-    if ipp_listen is not None:
-        ipp_server = await asyncio.start_server(
-            tracked(lambda r, w: serve_connection(r, w, printer.handle_http, limits, service.count)),
-            ipp_listen[0],
-            ipp_listen[1],
-            ssl=ssl_context,
-            limit=config.header_bytes_max,
-        )
+    guard = ConnectionGuard(config.connections_max, config.connections_per_address_max, service.count)
+    printer = IppPrinter(service, passwords)
+    app = ipp_application(printer, http_limits(config), service.count)
+    http = lpd_server = None
+    listens = [Listen(*ipp_listen)] if ipp_listen is not None else []
+    if ipps_listen is not None:
+        listens.append(Listen(*ipps_listen, tls=tls))
+    if listens:
+        root = web.Application()
+        root.add_subapp("/ipp", app)
+        http = await start_http(root, listens, http_limits(config), guard, service.count)
+        printer.endpoints = [
+            Endpoint(listen.tls is not None, port) for listen, port in zip(listens, http.ports, strict=True)
+        ]
     if lpd_listen is not None:
         lpd = LpdServer(service)
         lpd_server = await asyncio.start_server(
-            tracked(lpd.handle, refuse_with=NACK), lpd_listen[0], lpd_listen[1], limit=1024
+            _guarded(guard, lpd.handle, NACK), lpd_listen[0], lpd_listen[1], limit=1024
         )
     sweeper = asyncio.get_running_loop().create_task(_sweep(service))
-    server = IntakeServer(service, ipp_server, lpd_server, sweeper, connections, per_address)
-    log.info("intake: IPP on %s, LPD on %s", server.ipp_port or "off", server.lpd_port or "off")
+    server = IntakeServer(service, printer, app, guard, http, lpd_server, sweeper)
+    if dnssd_dir is not None and http is not None:
+        advert = QueueAdvert(
+            name=f"{config.printer_name} on %h",
+            uuid=str(printer_uuid(config.printer_name)),
+            make_and_model=config.printer_make_and_model,
+            location=config.printer_location,
+            ipp_port=server.ipp_port,
+            ipps_port=server.ipps_port,
+            authenticates=config.authentication != "none",
+        )
+        try:
+            server.announcement = publish(advert, dnssd_dir)
+        except BaseException:
+            await server.close()
+            raise
+    log.info(
+        "intake: IPP on %s, IPPS on %s, LPD on %s",
+        server.ipp_port or "off",
+        server.ipps_port or "off",
+        server.lpd_port or "off",
+    )
     return server

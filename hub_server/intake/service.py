@@ -55,6 +55,9 @@ class IntakeConfig:
     printer_info: str = "printgate secure print queue"
     printer_location: str = ""
     printer_make_and_model: str = "printgate pull-print hub"
+    printer_organization: str = ""
+    printer_organizational_unit: str = ""
+    printer_geo_location: str = ""  # a "geo:" URI (RFC 5870); empty: unknown
     queue: str = "default"
     unknown_owner: Literal["refuse", "hold"] = "refuse"
     ipp_limits: IppLimits = field(default_factory=IppLimits)
@@ -63,14 +66,16 @@ class IntakeConfig:
     analysis_workers: int = 1  # Ghostscript runs at once; more jobs wait ("job-queued")
     analysis_check_s: float = 1.0  # a running analysis checks this often that its job is held
     idle_timeout_s: float = 30.0
-    keepalive_timeout_s: float = 60.0
+    # A request head must be complete this long after the connection opened or the previous
+    # answer was sent (so it is also how long an idle kept-alive connection stays open).
+    keepalive_timeout_s: float = 30.0
     # IPP request bodies and LPD connections: at least this average rate once the grace
     # period is over, and never longer than the deadline, whatever the rate. The grace is
     # the idle timeout: a desktop's filters may stream a document after a long first pause.
     body_min_bytes_per_s: int = 1024
     body_rate_grace_s: float = 30.0
     body_deadline_s: float = 3600.0
-    header_bytes_max: int = 16 * 1024
+    header_bytes_max: int = 16 * 1024  # one request line or header line
     connections_max: int = 256  # IPP and LPD together; more are closed at once
     connections_per_address_max: int = 32  # from one client address, IPP and LPD together
     drain_bytes_max: int = 4 * 1024 * 1024
@@ -78,10 +83,11 @@ class IntakeConfig:
     expiry_sweep_s: float = 60.0
     # Create-Job without Send-Document is aborted after this (IPP multiple-operation-time-out).
     multiple_operation_timeout_s: float = 120.0
-    # HTTP Basic credentials check (None: IPP clients cannot authenticate, every owner
-    # is only claimed); with ``require_authentication`` a request without them is refused.
-    authenticate: Callable[[str, str], bool] | None = None
-    require_authentication: bool = False
+    # IPP clients and HTTP Basic (over TLS only): "none" (every owner is only claimed),
+    # "basic" (credentials optional; an authenticated user owns their jobs for sure) or
+    # "required" (a job from a client without credentials is refused with HTTP 401).
+    authentication: Literal["none", "basic", "required"] = "none"
+    credential_cache_s: float = 60.0  # a verified username + password is trusted this long
 
     def __post_init__(self) -> None:
         """Refuse bounds that would switch a protection off (``ValueError``)."""
@@ -94,6 +100,8 @@ class IntakeConfig:
             "connections_max": self.connections_max,
             "connections_per_address_max": self.connections_per_address_max,
         }
+        if self.authentication not in ("none", "basic", "required"):
+            raise ValueError('intake: authentication must be "none", "basic" or "required"')
         wrong = [name for name, value in positive.items() if not value > 0]
         if wrong or self.body_rate_grace_s < 0:
             raise ValueError(f"intake: {', '.join(wrong) or 'body_rate_grace_s'} must be positive")

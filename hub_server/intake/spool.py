@@ -16,27 +16,29 @@ Contract:
 * Expiry is per queue (default 4 hours). Private queues lose a job as soon as it is
   released (``release_done``).
 
-Non-goals: this module knows nothing about users or IPP; ``owner_key`` is an opaque string
-used only for per-user limits. It is not safe to share one ``Spool`` between processes.
+Where the sealed records, wrapped keys and entries live is a :class:`SpoolStore`: a local
+directory (:class:`~hub_server.intake.spool_files.DirectorySpoolStore`, the embedded default) or
+a database shared by several hub replicas (the hub's ``domain.spool_store``). The store sees
+only ciphertext and wrapped keys; every cryptographic check above is made here, whichever store
+holds the bytes. A store publishes a job atomically: until ``publish`` it is invisible, and an
+upload abandoned by a crash is dropped, never shown half.
 
-File layout in ``directory``: ``<id>.part`` while writing, then ``<id>.data`` (header
-``PGSPOOL1`` + u32 chunk size, then records ``flag:u8 length:u32 ciphertext``),
-``<id>.key`` (wrapped key) and ``<id>.meta`` (JSON: owner, queue, size, times).
+Non-goals: this module knows nothing about users or IPP; ``owner_key`` is an opaque string
+used only for per-user limits. Uploads in progress are counted against the limits only in the
+process receiving them; committed jobs count everywhere the store is shared.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import secrets
 import struct
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -44,13 +46,10 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from .errors import SpoolError, SpoolIntegrityError, SpoolJobNotFound, SpoolLimitExceeded
 
-__all__ = ["QueuePolicy", "Spool", "SpoolEntry", "SpoolLimits", "SpoolWriter"]
+__all__ = ["QueuePolicy", "RecordSink", "Spool", "SpoolEntry", "SpoolLimits", "SpoolStore", "SpoolWriter"]
 
 log = logging.getLogger(__name__)
 
-_MAGIC = b"PGSPOOL1"
-_HEADER = struct.Struct(">8sI")
-_RECORD = struct.Struct(">BI")
 _TAG_BYTES = 16
 _DEFAULT_EXPIRY_S = 4 * 3600.0
 _TOTAL = "\x00total"  # usage key for the whole spool; no owner name contains NUL
@@ -78,7 +77,7 @@ class SpoolLimits:
 
 @dataclass(frozen=True)
 class SpoolEntry:
-    """A committed spool entry (metadata only; the data stays encrypted on disk)."""
+    """A committed spool entry (metadata only; the data stays encrypted in its store)."""
 
     spool_id: str
     owner_key: str
@@ -88,16 +87,62 @@ class SpoolEntry:
     expires_at_s: float
 
 
+class RecordSink(Protocol):
+    """One upload in progress in a store: sealed records in, then published or discarded."""
+
+    def append(self, final: bool, sealed: bytes) -> None:
+        """Store the next sealed record (records arrive in order, from index 0)."""
+
+    def publish(self, entry: SpoolEntry, wrapped_key: bytes) -> None:
+        """Make the job visible, durably and at once, with its wrapped key."""
+
+    def discard(self) -> None:
+        """Drop everything written so far."""
+
+
+class SpoolStore(Protocol):
+    """Where a :class:`Spool` keeps sealed records, wrapped job keys and committed entries.
+
+    Only published jobs are entries. ``records`` yields ``(flag, sealed)`` pairs as stored,
+    raising ``SpoolIntegrityError`` when the stored form itself is damaged; whether the records
+    authenticate, are complete and in order is the spool's check, not the store's.
+    """
+
+    def begin(self, spool_id: str, chunk_bytes: int) -> RecordSink:
+        """Start storing a new job's records."""
+
+    def entries(self) -> list[SpoolEntry]:
+        """Every published entry."""
+
+    def entry(self, spool_id: str) -> SpoolEntry | None:
+        """The published entry ``spool_id``, or None."""
+
+    def usage(self, owner_key: str | None) -> tuple[int, int]:
+        """(bytes, jobs) published for ``owner_key``, or in total when None."""
+
+    def wrapped_key(self, spool_id: str) -> bytes | None:
+        """The wrapped key of a published job, or None."""
+
+    def records(self, spool_id: str) -> tuple[int, Iterator[tuple[int, bytes]]]:
+        """The job's chunk size and its records in order; ``SpoolJobNotFound`` if absent."""
+
+    def delete(self, spool_id: str) -> SpoolEntry | None:
+        """Remove the key first, then entry and records; the entry if it was published."""
+
+    def drop_uploads_idle_since(self, cutoff_s: float) -> int:
+        """Drop unpublished uploads last written before ``cutoff_s`` (a crashed writer's)."""
+
+
 def _nonce(index: int, final: bool) -> bytes:
     return struct.pack(">QI", index, 1 if final else 0)
 
 
 class Spool:
-    """A directory of encrypted, individually keyed jobs."""
+    """Encrypted, individually keyed jobs in a store (a directory by default)."""
 
     def __init__(
         self,
-        directory: Path | str,
+        store: SpoolStore | Path | str,
         hub_key: bytes,
         *,
         limits: SpoolLimits | None = None,
@@ -107,51 +152,38 @@ class Spool:
     ) -> None:
         if len(hub_key) not in (16, 24, 32):
             raise ValueError("hub_key must be 16, 24 or 32 bytes")
-        self.directory = Path(directory)
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if isinstance(store, Path | str):
+            from .spool_files import DirectorySpoolStore
+
+            store = DirectorySpoolStore(Path(store))
+        self.store: SpoolStore = store
         self.limits = limits or SpoolLimits()
         self.queues = dict(queues or {})
         self.chunk_bytes = chunk_bytes
         self.clock = clock
         self._hub_key = hub_key
-        self._entries: dict[str, SpoolEntry] = {}
-        self._pending: dict[str, SpoolWriter] = {}
-        # Running (bytes, jobs) per owner and in total, so limit checks are O(1)
-        # per chunk even with tens of thousands of held jobs.
-        self._usage: dict[str, list[int]] = {_TOTAL: [0, 0]}
-        self._load()
+        # (bytes, jobs) of this process's uploads in progress, per owner and in total; the
+        # store counts what is published.
+        self._pending: dict[str, list[int]] = {_TOTAL: [0, 0]}
 
     # ------------------------------------------------------------------ bookkeeping
-    def _path(self, spool_id: str, suffix: str) -> Path:
-        return self.directory / f"{spool_id}.{suffix}"
-
-    def _load(self) -> None:
-        """Index committed entries; drop half-written or keyless leftovers of a crash."""
-        for part in self.directory.glob("*.part"):
-            part.unlink(missing_ok=True)
-        for meta_path in self.directory.glob("*.meta"):
-            spool_id = meta_path.stem
-            if not self._path(spool_id, "key").exists():
-                self._remove_files(spool_id)
-                continue
-            entry = SpoolEntry(**json.loads(meta_path.read_text()))
-            self._entries[entry.spool_id] = entry
-            self._account(entry.owner_key, entry.size_bytes, 1)
-
     def policy(self, queue: str) -> QueuePolicy:
         """The policy of ``queue`` (the default policy for queues not configured)."""
         return self.queues.get(queue) or QueuePolicy(name=queue)
 
     def _account(self, owner_key: str, size_bytes: int, jobs: int) -> None:
         for key in (owner_key, _TOTAL):
-            usage = self._usage.setdefault(key, [0, 0])
+            usage = self._pending.setdefault(key, [0, 0])
             usage[0] += size_bytes
             usage[1] += jobs
+            if usage == [0, 0] and key != _TOTAL:
+                del self._pending[key]
 
     def usage(self, owner_key: str | None = None) -> tuple[int, int]:
         """(bytes, jobs) held for ``owner_key`` (or in total), counting uploads in progress."""
-        size_bytes, jobs = self._usage.get(_TOTAL if owner_key is None else owner_key, (0, 0))
-        return size_bytes, jobs
+        stored_bytes, stored_jobs = self.store.usage(owner_key)
+        pending_bytes, pending_jobs = self._pending.get(_TOTAL if owner_key is None else owner_key, (0, 0))
+        return stored_bytes + pending_bytes, stored_jobs + pending_jobs
 
     def check_room(self, owner_key: str, extra_bytes: int, extra_jobs: int = 0) -> None:
         """Raise ``SpoolLimitExceeded`` if adding this much would break a limit."""
@@ -169,25 +201,25 @@ class Spool:
 
     def entries(self) -> list[SpoolEntry]:
         """Every committed entry."""
-        return list(self._entries.values())
+        return self.store.entries()
 
     def entry(self, spool_id: str) -> SpoolEntry:
         """The committed entry ``spool_id``; ``SpoolJobNotFound`` if absent or shredded."""
-        try:
-            return self._entries[spool_id]
-        except KeyError:
-            raise SpoolJobNotFound(spool_id) from None
+        entry = self.store.entry(spool_id)
+        if entry is None:
+            raise SpoolJobNotFound(spool_id)
+        return entry
 
     # ------------------------------------------------------------------ writing
     def open_writer(self, owner_key: str, queue: str = "default") -> SpoolWriter:
         """Start a new job; refused at once if the job-count limits are reached."""
         self.check_room(owner_key, 0, extra_jobs=1)
-        writer = SpoolWriter(self, secrets.token_hex(16), owner_key, queue)
-        self._pending[writer.spool_id] = writer
+        spool_id = secrets.token_hex(16)
+        writer = SpoolWriter(self, spool_id, owner_key, queue, self.store.begin(spool_id, self.chunk_bytes))
         self._account(owner_key, 0, 1)
         return writer
 
-    def _commit(self, writer: SpoolWriter) -> SpoolEntry:
+    def _commit(self, writer: SpoolWriter, sink: RecordSink) -> SpoolEntry:
         now = self.clock()
         entry = SpoolEntry(
             writer.spool_id,
@@ -197,25 +229,27 @@ class Spool:
             now,
             now + self.policy(writer.queue).expiry_s,
         )
-        _write_file(self._path(entry.spool_id, "key"), aes_key_wrap(self._hub_key, writer.job_key))
-        _write_file(self._path(entry.spool_id, "meta"), json.dumps(asdict(entry)).encode())
-        os.replace(self._path(entry.spool_id, "part"), self._path(entry.spool_id, "data"))
-        self._pending.pop(entry.spool_id, None)
-        self._entries[entry.spool_id] = entry
+        try:
+            sink.publish(entry, aes_key_wrap(self._hub_key, writer.job_key))
+        finally:
+            self._account(writer.owner_key, -writer.size_bytes, -1)
         return entry
 
-    def _forget_writer(self, writer: SpoolWriter) -> None:
-        if self._pending.pop(writer.spool_id, None) is not None:
-            self._account(writer.owner_key, -writer.size_bytes, -1)
-        self._path(writer.spool_id, "part").unlink(missing_ok=True)
+    def _forget_writer(self, writer: SpoolWriter, sink: RecordSink) -> None:
+        self._account(writer.owner_key, -writer.size_bytes, -1)
+        sink.discard()
+
+    def drop_abandoned_uploads(self, idle_s: float) -> int:
+        """Drop uploads no writer touched for ``idle_s`` (left by a crashed process)."""
+        return self.store.drop_uploads_idle_since(self.clock() - idle_s)
 
     # ------------------------------------------------------------------ reading
     def _job_key(self, spool_id: str) -> bytes:
-        self.entry(spool_id)
+        wrapped = self.store.wrapped_key(spool_id)
+        if wrapped is None:
+            raise SpoolJobNotFound(spool_id)
         try:
-            return aes_key_unwrap(self._hub_key, self._path(spool_id, "key").read_bytes())
-        except FileNotFoundError:
-            raise SpoolJobNotFound(spool_id) from None
+            return aes_key_unwrap(self._hub_key, wrapped)
         except InvalidUnwrap:
             raise SpoolIntegrityError(f"{spool_id}: job key does not unwrap with this hub key") from None
 
@@ -226,31 +260,20 @@ class Spool:
         data was altered or cut short; callers must not act on a partial document.
         """
         cipher = AESGCM(self._job_key(spool_id))
-        with open(self._path(spool_id, "data"), "rb") as stream:
-            magic, chunk_bytes = _HEADER.unpack(_read_exact(stream, _HEADER.size, spool_id))
-            if magic != _MAGIC:
-                raise SpoolIntegrityError(f"{spool_id}: not a spool file")
-            yield from _decrypt_records(stream, cipher, spool_id, chunk_bytes + _TAG_BYTES)
+        chunk_bytes, records = self.store.records(spool_id)
+        yield from _decrypt_records(records, cipher, spool_id, chunk_bytes + _TAG_BYTES)
 
     # ------------------------------------------------------------------ deleting
-    def _remove_files(self, spool_id: str) -> None:
-        # The key goes first: after that the data is unreadable even if the rest fails.
-        for suffix in ("key", "meta", "data", "part"):
-            self._path(spool_id, suffix).unlink(missing_ok=True)
-
     def shred(self, spool_id: str) -> bool:
         """Destroy the job key and the data; True if the entry existed."""
-        entry = self._entries.pop(spool_id, None)
-        self._remove_files(spool_id)
-        if entry is None:
+        if self.store.delete(spool_id) is None:
             return False
-        self._account(entry.owner_key, -entry.size_bytes, -1)
         log.info("spool: shredded %s", spool_id)
         return True
 
     def release_done(self, spool_id: str) -> bool:
         """Call after a job printed: shreds it if its queue is private. True if shredded."""
-        entry = self._entries.get(spool_id)
+        entry = self.store.entry(spool_id)
         if entry is None or not self.policy(entry.queue).private:
             return False
         return self.shred(spool_id)
@@ -258,17 +281,15 @@ class Spool:
     def expire(self, now_s: float | None = None) -> list[str]:
         """Shred every entry past its expiry; returns the shredded ids."""
         now_s = self.clock() if now_s is None else now_s
-        expired = [e.spool_id for e in self._entries.values() if e.expires_at_s <= now_s]
-        for spool_id in expired:
-            self.shred(spool_id)
-        return expired
+        expired = [e.spool_id for e in self.store.entries() if e.expires_at_s <= now_s]
+        return [spool_id for spool_id in expired if self.shred(spool_id)]
 
 
 class SpoolWriter:
     """Streams one job into the spool. Use as a context manager: leaving it without
-    ``commit`` (an exception, a dropped client) deletes the partial file."""
+    ``commit`` (an exception, a dropped client) discards the partial upload."""
 
-    def __init__(self, spool: Spool, spool_id: str, owner_key: str, queue: str) -> None:
+    def __init__(self, spool: Spool, spool_id: str, owner_key: str, queue: str, sink: RecordSink) -> None:
         self.spool = spool
         self.spool_id = spool_id
         self.owner_key = owner_key
@@ -279,9 +300,7 @@ class SpoolWriter:
         self._buffer = bytearray()
         self._index = 0
         self._done = False
-        self._file = open(spool._path(spool_id, "part"), "wb")  # noqa: SIM115 - closed in commit/abort
-        os.chmod(self._file.name, 0o600)
-        self._file.write(_HEADER.pack(_MAGIC, spool.chunk_bytes))
+        self._sink = sink
 
     def __enter__(self) -> SpoolWriter:
         return self
@@ -318,66 +337,46 @@ class SpoolWriter:
 
     def _seal(self, plaintext: bytes, *, final: bool) -> None:
         nonce = _nonce(self._index, final)
-        sealed = self._cipher.encrypt(nonce, plaintext, self.spool_id.encode() + nonce)
-        self._file.write(_RECORD.pack(1 if final else 0, len(sealed)))
-        self._file.write(sealed)
+        self._sink.append(final, self._cipher.encrypt(nonce, plaintext, self.spool_id.encode() + nonce))
         self._index += 1
 
     def commit(self) -> SpoolEntry:
-        """Seal the last chunk, flush to disk and publish the entry."""
+        """Seal the last chunk, store it durably and publish the entry."""
         if self._done:
             raise SpoolError("commit after commit/abort")
-        self._seal(bytes(self._buffer), final=True)
-        self._buffer.clear()
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
         self._done = True
-        return self.spool._commit(self)
+        try:
+            self._seal(bytes(self._buffer), final=True)
+        except BaseException:
+            self.spool._forget_writer(self, self._sink)
+            raise
+        self._buffer.clear()
+        return self.spool._commit(self, self._sink)
 
     def abort(self) -> None:
         """Discard the partial upload."""
         if self._done:
             return
         self._done = True
-        self._file.close()
-        self.spool._forget_writer(self)
+        self.spool._forget_writer(self, self._sink)
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as stream:
-        stream.write(data)
-
-
-def _read_exact(stream: BinaryIO, count: int, spool_id: str) -> bytes:
-    data: bytes = stream.read(count)
-    if len(data) != count:
-        raise SpoolIntegrityError(f"{spool_id}: spool data truncated")
-    return data
-
-
-def _decrypt_records(stream: BinaryIO, cipher: AESGCM, spool_id: str, record_max: int) -> Iterator[bytes]:
+def _decrypt_records(
+    records: Iterator[tuple[int, bytes]], cipher: AESGCM, spool_id: str, record_max: int
+) -> Iterator[bytes]:
     index = 0
-    while True:
-        header = stream.read(_RECORD.size)
-        if not header:
-            raise SpoolIntegrityError(f"{spool_id}: spool data truncated (no final chunk)")
-        if len(header) != _RECORD.size:
-            raise SpoolIntegrityError(f"{spool_id}: spool data truncated")
-        flag, length = _RECORD.unpack(header)
-        if flag > 1 or length > record_max:
+    for flag, sealed in records:
+        if index < 0:
+            raise SpoolIntegrityError(f"{spool_id}: data after the final chunk")
+        if flag > 1 or len(sealed) > record_max:
             raise SpoolIntegrityError(f"{spool_id}: corrupt chunk header at chunk {index}")
         nonce = _nonce(index, flag == 1)
-        sealed = _read_exact(stream, length, spool_id)
         try:
             plaintext = cipher.decrypt(nonce, sealed, spool_id.encode() + nonce)
         except InvalidTag:
             raise SpoolIntegrityError(f"{spool_id}: chunk {index} failed authentication") from None
         if plaintext:
             yield plaintext
-        if flag == 1:
-            if stream.read(1):
-                raise SpoolIntegrityError(f"{spool_id}: data after the final chunk")
-            return
-        index += 1
+        index = -1 if flag == 1 else index + 1
+    if index >= 0:
+        raise SpoolIntegrityError(f"{spool_id}: spool data truncated (no final chunk)")

@@ -10,7 +10,9 @@ The hub builds one :class:`HubPki` and plugs in:
 * its services: ``pki.authenticator.identify(context)`` for the calling device;
 * the admin CLI: ``pki.enroller.create_token / list_tokens / revoke_token``,
   ``pki.revoke_device / revoke_certificate``;
-* the MQTT broker: ``pki.material`` (CA, server certificate) and ``pki.revocation_list_pem()``.
+* the MQTT broker: ``pki.material`` (CA, server certificate) and ``pki.revocation_list_pem()``;
+* TLS listeners that are not gRPC (IPPS): ``pki.ssl_context()``, following reloads;
+* the hub's migrations: :data:`COMPONENT` (the PKI's tables).
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ from hub_server.pki.material import PkiConfig, PkiMaterial, load_material
 from hub_server.pki.peer import PeerAuthenticator, PeerCertificate
 from hub_server.pki.ratelimit import AttemptLimiter
 from hub_server.pki.revocation import RevocationCache
-from hub_server.pki.schema import apply_schema
+from hub_server.pki.schema import COMPONENT
 from hub_server.pki.service import EnrollmentServicer
 from hub_server.pki.store import TokenRecord
 from hub_server.pki.tls import ServerTls
 
 __all__ = [
+    "COMPONENT",
     "AttemptLimiter",
     "CertificateAuthority",
     "CertificateExpired",
@@ -72,7 +75,6 @@ __all__ = [
     "TokenRefused",
     "TooManyAttempts",
     "WeakKey",
-    "apply_schema",
     "grpc_status_for",
     "load_material",
 ]

@@ -41,6 +41,7 @@ class RevocationCache:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reading: asyncio.Future[bool] | None = None  # a refresh running in a worker thread
         self._failing = False
         self.refresh()
 
@@ -85,7 +86,10 @@ class RevocationCache:
     async def _poll(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self.refresh)
+                # shielded: cancelling the poll must not forget a read still running in its
+                # thread (stop() waits for it before the database may be closed under it)
+                self._reading = asyncio.ensure_future(asyncio.to_thread(self.refresh))
+                await asyncio.shield(self._reading)
                 self._failing = False
             except Exception:
                 if not self._failing:
@@ -99,9 +103,14 @@ class RevocationCache:
         self._task = self._loop.create_task(self._poll(), name="pki-revocation-poll")
 
     async def stop(self) -> None:
-        """Stop polling."""
+        """Stop polling, and wait for a read in progress: the database is closed next, and
+        SQLite crashes the process when a connection is closed under a running query."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._reading is not None:
+            with contextlib.suppress(Exception):
+                await self._reading
+            self._reading = None

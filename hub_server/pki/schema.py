@@ -1,8 +1,7 @@
-"""The PKI's tables, in SQL that SQLite and PostgreSQL both accept.
-
-Kept as a list of idempotent statements (``CREATE ... IF NOT EXISTS``) applied by
-:func:`apply_schema`, so they can move into the hub's migration mechanism as they are. Times are
-``*_us`` (microseconds since the epoch, hub clock); serials and fingerprints are lower-case hex.
+"""The PKI's tables, in SQL that SQLite and PostgreSQL both accept: the ``pki`` component of the
+hub's per-component migrations (:data:`COMPONENT`; the hub lists it in its components, a test or
+tool opens a database with it alone). Times are ``*_us`` (microseconds since the epoch); serials
+and fingerprints are lower-case hex.
 
 * ``pki_tokens``: enrollment tokens, by public id; only a keyed hash of the secret is stored.
 * ``pki_devices``: one row per enrolled device; every issue and revocation for a device updates
@@ -16,11 +15,12 @@ Kept as a list of idempotent statements (``CREATE ... IF NOT EXISTS``) applied b
 
 from __future__ import annotations
 
-from hub_server.storage.base import Database, Tx
+from hub_server.storage import Component
 
-__all__ = ["STATEMENTS", "apply_schema", "create_tables"]
+__all__ = ["COMPONENT", "MIGRATIONS"]
 
-STATEMENTS: list[str] = [
+# Migration 1 was first written as idempotent statements (CREATE ... IF NOT EXISTS); kept so.
+_FIRST: list[str] = [
     """CREATE TABLE IF NOT EXISTS pki_tokens (
         token_id TEXT PRIMARY KEY,
         secret_hmac TEXT NOT NULL,
@@ -72,19 +72,5 @@ STATEMENTS: list[str] = [
 ]
 
 
-# Replicas starting together on PostgreSQL must not race their CREATEs (pg_type is unique).
-_PG_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7243902)"
-
-
-def create_tables(tx: Tx, dialect: str) -> None:
-    """Run every statement in one transaction (each is a no-op when already applied)."""
-    if dialect == "postgresql":
-        tx.execute(_PG_SCHEMA_LOCK)
-    for statement in STATEMENTS:
-        tx.execute(statement)
-
-
-def apply_schema(db: Database) -> None:
-    """Create the PKI's tables if they are missing; safe to run on every start and from
-    several replicas at once."""
-    db.write_sync(lambda tx: create_tables(tx, db.dialect))
+MIGRATIONS: list[list[str]] = [_FIRST]
+COMPONENT = Component("pki", MIGRATIONS)

@@ -6,11 +6,17 @@ once per ``check_interval_s`` it compares the watched files' (inode, mtime, size
 changed, loads them again (and re-issues a hub-made server certificate that is due). An explicit
 :meth:`ServerTls.reload` does the same at once. Material that fails to load is logged once and
 the previous material stays in force; connections already open keep their handshake.
+
+Listeners that are not gRPC (IPPS, a web console) take :meth:`ServerTls.ssl_context`: a server
+:class:`ssl.SSLContext` that makes the same check before every handshake and hands the
+connection a context made from the new material when it changed.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +46,18 @@ def _stamp(paths: tuple[Path, ...]) -> _Stamp:
         else:
             stamps.append((status.st_ino, status.st_mtime_ns, status.st_size))
     return tuple(stamps)
+
+
+def _ssl_context(material: PkiMaterial, directory: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # load_cert_chain reads files only: the material passes through a scratch directory (0700).
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".tls-") as scratch:
+        chain, key = Path(scratch) / "chain.pem", Path(scratch) / "key.pem"
+        chain.write_bytes(pem_of(material.server_chain))
+        key.write_bytes(private_key_pem(material.server_key))
+        context.load_cert_chain(chain, key)
+    return context
 
 
 def certificate_configuration(material: PkiMaterial) -> grpc.ServerCertificateConfiguration:
@@ -101,6 +119,34 @@ class ServerTls:
         except PkiError as error:
             self._failed_stamp = stamp  # logged once per broken state of the files
             log.error("TLS files changed but cannot be used, keeping the previous ones: %s", error)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A TLS server context for a listener that is not gRPC (no client certificate asked
+        for) following the material like :meth:`credentials` does: give it to
+        ``asyncio.start_server(ssl=...)`` once; reloads need nothing more."""
+        built = {self._generation: _ssl_context(self._material, self._config.directory)}
+
+        def current() -> ssl.SSLContext:
+            with self._lock:
+                self._poll()
+                generation, material = self._generation, self._material
+            context = built.get(generation)
+            if context is None:
+                context = _ssl_context(material, self._config.directory)
+                built.clear()
+                built[generation] = context
+            return context
+
+        def choose(connection: ssl.SSLObject, _server_name: str | None, _context: ssl.SSLContext) -> None:
+            # Called by OpenSSL for every ClientHello (server_name None without SNI): never raise.
+            try:
+                connection.context = current()
+            except Exception:
+                log.exception("TLS context refresh failed; keeping the current material")
+
+        front = _ssl_context(self._material, self._config.directory)
+        front.sni_callback = choose
+        return front
 
     def credentials(self, require_client_auth: bool) -> grpc.ServerCredentials:
         """Credentials for one listener: client certificates required (device listener) or not

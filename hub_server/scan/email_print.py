@@ -195,6 +195,7 @@ class EmailPrinting:
         task = asyncio.get_running_loop().create_task(self._reply(sender, subject, held, refused))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_reply_failure)
         log.info("print mail from %s: %d job(s) held, %d refused", user, len(held), len(refused))
         return f"250 2.0.0 {len(held)} job(s) held, {len(refused)} refused"
 
@@ -245,3 +246,10 @@ class EmailPrinting:
             await self._replies.send(reply)
         except (OSError, smtplib.SMTPException) as error:
             log.error("print mail reply to %s not sent: %s", sender, error)
+
+
+def _log_reply_failure(task: asyncio.Task[None]) -> None:
+    """A reply that failed for another reason than the relay (its jobs stay held) is logged,
+    not lost in the task."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("print mail reply not sent", exc_info=task.exception())

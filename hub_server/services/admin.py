@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc
 
 from hub_server.domain import Hub
 from hub_server.domain.accounts import AccountRecord, Adjustment, LedgerEntry
 from hub_server.domain.cards import CardRecord
+from hub_server.domain.console import ConsoleAccount
 from hub_server.domain.devices import PrinterRecord, TerminalRecord
+from hub_server.domain.enrollment import TokenRecord
 from hub_server.domain.jobs import Delegation, PrintJobSummary
 from hub_server.domain.pricing import PriceRecord
 from hub_server.domain.projects import ProjectRecord
 from hub_server.domain.quotas import QuotaRule
+from hub_server.domain.reports import EXPORT_FORMATS
 from hub_server.domain.users import DEFAULT_ROLE, GroupRecord, RoleRecord, UserRecord
-from hub_server.services.common import requires_admin, translate_errors
+from hub_server.errors import HubError
+from hub_server.services.common import bearer_token, grpc_status_for, requires_admin, translate_errors
 from hub_server.services.convert import (
     ACCOUNT_KIND,
     BILLING,
@@ -112,6 +119,24 @@ def _printer(printer: PrinterRecord) -> admin_pb2.Printer:
         printer_group=printer.printer_group,
         location=printer.location,
     )
+
+
+def _enrollment_token(record: TokenRecord, state: str) -> admin_pb2.EnrollmentToken:
+    message = admin_pb2.EnrollmentToken(
+        token_id=record.token_id,
+        kind=TERMINAL_KIND.value(record.kind),
+        terminal_id=record.device_id or "",
+        printer=record.printer,
+        uses_max=record.uses_max,
+        uses_count=record.uses_count,
+        created_at=timestamp_from_us(record.created_us),
+        expires_at=timestamp_from_us(record.expires_us),
+        state=state,
+        note=record.note,
+    )
+    if record.revoked_us is not None:
+        message.revoked_at.CopyFrom(timestamp_from_us(record.revoked_us))
+    return message
 
 
 def _terminal(terminal: TerminalRecord) -> admin_pb2.Terminal:
@@ -227,6 +252,15 @@ def _print_job(job: PrintJobSummary) -> admin_pb2.PrintJob:
         source=job.source,
         submitted_at=timestamp_from_us(job.created_us),
         expires_at=timestamp_from_us(job.expires_us),
+    )
+
+
+REPORT_CHUNK_BYTES = 64 * 1024
+
+
+def _console_user(account: ConsoleAccount) -> admin_pb2.ConsoleUser:
+    return admin_pb2.ConsoleUser(
+        id=account.id, username=account.username, role=account.role, active=account.active
     )
 
 
@@ -393,12 +427,50 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
             location=request.location,
         )
         key = await self.hub.devices.create_terminal(terminal)
-        return admin_pb2.CreateTerminalResponse(terminal=_terminal(terminal), key=key)
+        # The key names a device only to a hub in development plaintext mode; on TLS the
+        # device's certificate does, and the key is never shown.
+        shown = key if self.hub.config.dev_plaintext else ""
+        return admin_pb2.CreateTerminalResponse(terminal=_terminal(terminal), key=shown)
 
     async def ListTerminals(
         self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListTerminalsResponse:
         return admin_pb2.ListTerminalsResponse(terminals=[_terminal(t) for t in self.hub.devices.terminals()])
+
+    async def CreateEnrollmentToken(
+        self, request: admin_pb2.CreateEnrollmentTokenRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.CreateEnrollmentTokenResponse:
+        enrollment = self.hub.enrollment
+        made = await enrollment.create_token(
+            TERMINAL_KIND.word_or(request.kind, "terminal"),
+            printer=request.printer,
+            terminal_id=request.terminal_id,
+            expires_s=request.expires_s or 86_400,
+            uses=request.uses or 1,
+            note=request.note,
+        )
+        info = _enrollment_token(made.record, enrollment.token_state(made.record))
+        return admin_pb2.CreateEnrollmentTokenResponse(token=made.text, info=info)
+
+    async def ListEnrollmentTokens(
+        self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListEnrollmentTokensResponse:
+        enrollment = self.hub.enrollment
+        return admin_pb2.ListEnrollmentTokensResponse(
+            tokens=[_enrollment_token(t, enrollment.token_state(t)) for t in enrollment.tokens()]
+        )
+
+    async def RevokeEnrollmentToken(
+        self, request: admin_pb2.EnrollmentTokenRef, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        await self.hub.enrollment.revoke_token(request.token_id)
+        return admin_pb2.Empty()
+
+    async def RevokeTerminal(
+        self, request: admin_pb2.RevokeTerminalRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.RevokeTerminalResponse:
+        count = await self.hub.enrollment.revoke_terminal(request.terminal_id, request.reason)
+        return admin_pb2.RevokeTerminalResponse(revoked_certificates=count)
 
     async def SetPrice(self, request: admin_pb2.Price, context: grpc.aio.ServicerContext) -> admin_pb2.Price:
         price = PriceRecord(
@@ -537,3 +609,46 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.DeletePrintJobsResponse:
         deleted = await self.hub.printing.delete(None, list(request.job_ids))
         return admin_pb2.DeletePrintJobsResponse(deleted=deleted)
+
+    # -- web console accounts and reports -------------------------------------------------------
+
+    async def CreateConsoleUser(
+        self, request: admin_pb2.CreateConsoleUserRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ConsoleUser:
+        return _console_user(
+            await self.hub.console.create_account(request.username, request.role, request.password)
+        )
+
+    async def ListConsoleUsers(
+        self, request: admin_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListConsoleUsersResponse:
+        return admin_pb2.ListConsoleUsersResponse(
+            users=[_console_user(a) for a in self.hub.console.accounts()]
+        )
+
+    async def UnlockConsoleUser(
+        self, request: admin_pb2.ConsoleUserRef, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.Empty:
+        await self.hub.console.unlock(request.username)
+        return admin_pb2.Empty()
+
+    async def ExportReport(
+        self, request: admin_pb2.ExportReportRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[admin_pb2.ReportChunk]:
+        # A server stream is an async generator: neither decorator wraps it.
+        try:
+            self.hub.auth.check_admin(bearer_token(context))
+            reports = self.hub.reports
+            period = reports.period(request.first_day, request.last_day)
+            dimension = request.dimension or "user"
+            body = await asyncio.to_thread(reports.export, request.kind, period, dimension, request.format)
+        except HubError as error:
+            await context.abort(grpc_status_for(error), str(error))
+        name = f"{request.kind}-{dimension}-{request.first_day}-{request.last_day}.{request.format}"
+        for offset in range(0, max(len(body), 1), REPORT_CHUNK_BYTES):
+            first = offset == 0
+            yield admin_pb2.ReportChunk(
+                file_name=name if first else "",
+                content_type=EXPORT_FORMATS[request.format][0] if first else "",
+                data=body[offset : offset + REPORT_CHUNK_BYTES],
+            )

@@ -17,7 +17,7 @@ from hub_server.domain.kiosk import (
 )
 from hub_server.domain.vouchers import Batch, Redeemed
 from hub_server.errors import InvalidRequest
-from hub_server.services.common import TerminalCalls, requires_admin, translate_errors
+from hub_server.services.common import DeviceGate, TerminalCalls, requires_admin, translate_errors
 from hub_server.services.convert import CASH_DEVICE_KIND, credit_outcome, timestamp_from_us, user_ref
 
 
@@ -110,8 +110,9 @@ def emptying(kiosk_id: str, counted: list[kiosk_pb2.DenominationCount], key: str
 class KioskServicer(TerminalCalls, kiosk_pb2_grpc.KioskServiceServicer):
     """The hub side of KioskService."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, gate: DeviceGate) -> None:
         self.hub = hub
+        self.gate = gate
 
     async def OpenRecharge(
         self, request: kiosk_pb2.OpenRechargeRequest, context: grpc.aio.ServicerContext

@@ -1,6 +1,7 @@
 """TerminalService: authentication (and linking an unknown card), sessions and usage for
-terminals and kiosks, and the print-release RPCs (ListJobs, GetThumbnail, ReleaseJobs,
-DeleteJobs) when print intake runs."""
+terminals and kiosks, the print-release RPCs (ListJobs, GetThumbnail, ReleaseJobs,
+DeleteJobs) when print intake runs, and favourites and passing a job on to a colleague
+(SetFavourite, SearchColleagues, DelegateJob)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from printgate.v1 import common_pb2, terminal_pb2, terminal_pb2_grpc
 
 from hub_server.domain import Hub
 from hub_server.domain.auth import AuthResult, Credential
+from hub_server.domain.jobs import Colleague
 from hub_server.domain.pricing import PricedLine, UsageLine
 from hub_server.domain.quotas import QuotaState
 from hub_server.domain.release import JobView, Overrides, Progress
 from hub_server.domain.security import SessionClaims
 from hub_server.domain.sessions import SessionView
 from hub_server.domain.usage import UsageReport, UsageResult
-from hub_server.errors import HubError, InvalidRequest
-from hub_server.services.common import TerminalCalls, grpc_status_for, translate_errors
+from hub_server.errors import InvalidRequest
+from hub_server.services.common import DeviceGate, TerminalCalls, abort_for, translate_errors, until_revoked
 from hub_server.services.convert import (
     COLOR,
     FUNCTION,
@@ -79,9 +81,10 @@ def quota_state_message(state: QuotaState) -> common_pb2.QuotaState:
 
 
 def session_message(
-    view: SessionView, claims: SessionClaims, prices: list[PricedLine]
+    view: SessionView, claims: SessionClaims, prices: list[PricedLine], place: tuple[str, str]
 ) -> terminal_pb2.Session:
-    """The wire form of a session (``prices``: unit prices at the terminal's printer group)."""
+    """The wire form of a session (``prices``: unit prices at the terminal's printer group;
+    ``place``: the printer's name and location there)."""
     allowed = [] if view.blocked else list(view.permissions.allowed_functions)
     return terminal_pb2.Session(
         user=terminal_pb2.UserSummary(
@@ -106,6 +109,8 @@ def session_message(
         expires_at=timestamp_from_us(claims.expires_us),
         auth_method=claims.auth_method,
         prices=[priced_line_message(line) for line in prices],
+        printer_name=place[0],
+        printer_location=place[1],
     )
 
 
@@ -146,12 +151,17 @@ def add_held_job(
         estimated_price_cents=view.estimated_price_cents,
         delegated=view.delegated,
         printed=view.printed,
+        may_have_printed=view.may_have_printed,
         size_bytes=view.size_bytes,
         document_format=view.document_format,
         price_per_copy_cents=view.per_copy[0],
         price_mono_per_copy_cents=view.per_copy[1],
         price_duplex_per_copy_cents=view.per_copy[2],
         price_mono_duplex_per_copy_cents=view.per_copy[3],
+        owner_verified=view.owner_verified,
+        analysing=view.analysing,
+        favourite=view.favourite,
+        delegates=[colleague_message(colleague) for colleague in view.delegates],
         estimate_note=view.estimate_note,
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
@@ -159,6 +169,13 @@ def add_held_job(
     job.expires_at.seconds, job.expires_at.nanos = divmod(view.expires_us, 1_000_000)
     job.expires_at.nanos *= 1000
     job.allowed.to_mono, job.allowed.to_duplex, job.allowed.fewer_copies = allowed
+
+
+def colleague_message(colleague: Colleague) -> terminal_pb2.Colleague:
+    """The wire form of a colleague."""
+    return terminal_pb2.Colleague(
+        username=colleague.username, full_name=colleague.full_name, department=colleague.department
+    )
 
 
 def progress_message(progress: Progress) -> terminal_pb2.ReleaseProgress:
@@ -184,8 +201,9 @@ def _page_token(token: str) -> int:
 class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer):
     """The hub side of TerminalService."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, gate: DeviceGate) -> None:
         self.hub = hub
+        self.gate = gate
 
     async def Authenticate(
         self, request: terminal_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
@@ -215,15 +233,21 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         if result.second_factor_required:
             return terminal_pb2.AuthenticateResponse(second_factor_required=True)
         assert result.view is not None and result.claims is not None
-        session = session_message(result.view, result.claims, self.hub.prices.at_terminal(terminal_id))
+        session = self._session_message(terminal_id, result.view, result.claims)
         return terminal_pb2.AuthenticateResponse(session_token=result.token, session=session)
+
+    def _session_message(
+        self, terminal_id: str, view: SessionView, claims: SessionClaims
+    ) -> terminal_pb2.Session:
+        prices = self.hub.prices.at_terminal(terminal_id)
+        return session_message(view, claims, prices, self.hub.devices.place(terminal_id))
 
     async def GetSession(
         self, request: terminal_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.Session:
         terminal_id = self._terminal(context)
         claims, view = self.hub.sessions.get(terminal_id, request.session_token)
-        return session_message(view, claims, self.hub.prices.at_terminal(terminal_id))
+        return self._session_message(terminal_id, view, claims)
 
     async def ReportUsage(
         self, request: terminal_pb2.ReportUsageRequest, context: grpc.aio.ServicerContext
@@ -278,6 +302,31 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         _, user_id = self._user(context, request.session_token)
         return terminal_pb2.DeleteJobsResponse(deleted=await printing.delete(user_id, list(request.job_ids)))
 
+    async def SetFavourite(
+        self, request: terminal_pb2.SetFavouriteRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.SetFavouriteResponse:
+        _, user_id = self._user(context, request.session_token)
+        result = await self.hub.sharing.set_favourite(user_id, request.job_id, request.favourite)
+        return terminal_pb2.SetFavouriteResponse(
+            favourite=result.favourite, favourites=result.count, favourites_max=result.maximum
+        )
+
+    async def SearchColleagues(
+        self, request: terminal_pb2.SearchColleaguesRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.SearchColleaguesResponse:
+        _, user_id = self._user(context, request.session_token)
+        found = self.hub.sharing.search(user_id, request.query, request.limit)
+        return terminal_pb2.SearchColleaguesResponse(colleagues=[colleague_message(c) for c in found])
+
+    async def DelegateJob(
+        self, request: terminal_pb2.DelegateJobRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.DelegateJobResponse:
+        _, user_id = self._user(context, request.session_token)
+        delegates = await self.hub.sharing.delegate(
+            user_id, request.job_id, request.username, request.withdraw
+        )
+        return terminal_pb2.DelegateJobResponse(delegates=[colleague_message(c) for c in delegates])
+
     # -- scanning ------------------------------------------------------------------------------
 
     async def ListScanProfiles(
@@ -309,19 +358,23 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
     async def ReleaseJobs(
         self, request: terminal_pb2.ReleaseJobsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[terminal_pb2.ReleaseProgress]:
-        # A server stream is an async generator: translate_errors does not wrap it.
+        # A server stream is an async generator: translate_errors does not wrap it. A revoked
+        # terminal's stream ends at once; the release itself goes on (as when it hangs up).
         try:
             printing = self.hub.printing
-            terminal_id, user_id = self._user(context, request.session_token)
+            caller = self.gate.identify(context)
+            user_id = self.hub.sessions.user_of(caller.device_id, request.session_token)
             selected = {
                 item.job_id: Overrides(
                     mono=item.overrides.mono, duplex=item.overrides.duplex, copies=item.overrides.copies
                 )
                 for item in request.jobs
             }
-            async for progress in printing.release(
-                terminal_id, user_id, selected, request.all, request.project_code, request.idempotency_key
-            ):
+            key, project = request.idempotency_key, request.project_code
+            released = printing.release(caller.device_id, user_id, selected, request.all, project, key)
+            async for progress in until_revoked(released, self.gate, caller):
                 yield progress_message(progress)
-        except HubError as error:
-            await context.abort(grpc_status_for(error), str(error))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await abort_for(context, "TerminalServicer.ReleaseJobs", error)

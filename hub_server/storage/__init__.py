@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from hub_server.storage.base import Database, Row, Tx
 from hub_server.storage.errors import (
     ConstraintFailed,
+    DatabaseUnavailable,
     DuplicateKey,
     IntegrityError,
     MissingReference,
@@ -24,6 +25,7 @@ __all__ = [
     "Component",
     "ConstraintFailed",
     "Database",
+    "DatabaseUnavailable",
     "DuplicateKey",
     "IntegrityError",
     "MissingReference",

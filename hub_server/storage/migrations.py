@@ -9,7 +9,11 @@ same time never claim the same number.
 A migration is a list of statements in SQL that SQLite and PostgreSQL both accept; ``{id}``
 becomes the engine's auto-increment primary key and ``{blob}`` its byte-string type (write a
 literal brace as ``{{``). Components are migrated in the order given; the first is the core,
-on which the others may depend (foreign keys into its tables).
+on which the others may depend (foreign keys into its tables). A migration that can only run
+on data of a certain shape (a unique index over rows that might collide) names a *check*: a
+function run in the same transaction just before it, which raises :class:`SchemaError` with a
+report of what stands in the way; nothing is then changed and the database refuses to open
+until an operator has resolved it.
 
 What is applied is recorded in ``schema_versions (component, number, applied_us)``, in the same
 transaction as the statements, so a crash leaves a migration either done and recorded or not
@@ -26,8 +30,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from hub_server.storage.base import Tx
 from hub_server.storage.errors import SchemaError
@@ -51,10 +55,12 @@ LEGACY_TABLE = "schema_migrations"
 
 @dataclass(frozen=True)
 class Component:
-    """The tables of one component: its name and its migrations, the first being number 1."""
+    """The tables of one component: its name and its migrations, the first being number 1;
+    ``checks`` maps a migration's number to the check run just before it (see above)."""
 
     name: str
     migrations: Sequence[Sequence[str]]
+    checks: Mapping[int, Callable[[Tx], None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -126,6 +132,9 @@ def migrate(
         for component in components:
             current = _current(component, applied.get(component.name, []))
             for number in range(current + 1, len(component.migrations) + 1):
+                check = component.checks.get(number)
+                if check is not None:
+                    check(tx)
                 for statement in component.migrations[number - 1]:
                     tx.execute(_render(statement, dialect))
                 tx.execute(

@@ -7,6 +7,13 @@ the fsyncs of concurrent commits itself). Correctness rests on the same conditio
 row waits, then re-evaluates the ``WHERE`` on the new row, so a balance can never be overdrawn.
 A deadlock or serialization failure is retried a few times before it is reported.
 Reads use one REPEATABLE READ, read-only transaction per call for a consistent snapshot.
+
+The URL may list several servers (``postgresql://h1:5432,h2:5432/hub``), a primary and its
+streaming-replication standbys: libpq tries them in turn and settles only on a writable one
+(``target_session_attrs=read-write``), so after a standby is promoted the next connection finds
+it. A connection that breaks is dropped and :class:`DatabaseUnavailable` reported; the next call
+connects afresh. A read is repeated once on a fresh connection (it changes nothing); a write is
+not, since whether it committed is unknown — its caller repeats it with the same idempotency key.
 """
 
 from __future__ import annotations
@@ -21,16 +28,43 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
 from hub_server.storage.base import Database, Params, Row, Tx
-from hub_server.storage.errors import ConstraintFailed, DuplicateKey, IntegrityError, MissingReference
+from hub_server.storage.errors import (
+    ConstraintFailed,
+    DatabaseUnavailable,
+    DuplicateKey,
+    IntegrityError,
+    MissingReference,
+)
 from hub_server.storage.migrations import Component, migrate
 
 T = TypeVar("T")
 WRITER_CONNECTIONS = 4
 RETRIES = 5
+CONNECT_TIMEOUT_S = 5
+# A server machine that dies sends nothing: TCP keepalives and a user timeout notice the silence
+# within seconds instead of the kernel's two hours, so a failover is seen while it matters.
+_CONNECTION_DEFAULTS = {
+    "connect_timeout": str(CONNECT_TIMEOUT_S),
+    "target_session_attrs": "read-write",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "10000",
+}
+# A broken or closed connection, a server shutting down, or a server that became read-only
+# (a demoted primary): the connection is of no more use.
+_CONNECTION_LOST = (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.ReadOnlySqlTransaction)
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def connection_info(url: str) -> str:
+    """libpq's connection string for ``url``: bounded waits, and only a writable server, unless the
+    URL says otherwise."""
+    return make_conninfo("", **{**_CONNECTION_DEFAULTS, **conninfo_to_dict(url)})
 
 
 def _to_pyformat(sql: str) -> str:
@@ -81,6 +115,7 @@ class PostgresDatabase(Database):
         self, url: str, components: Sequence[Component] = (), writer_connections: int = WRITER_CONNECTIONS
     ) -> None:
         self.url = url
+        self._conninfo = connection_info(url)
         self._local = threading.local()
         self._connections: list[psycopg.Connection[dict[str, Any]]] = []
         self._lock = threading.Lock()
@@ -104,10 +139,22 @@ class PostgresDatabase(Database):
         )
 
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
-        connection = psycopg.connect(self.url, row_factory=dict_row, autocommit=True)
+        try:
+            connection = psycopg.connect(self._conninfo, row_factory=dict_row, autocommit=True)
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(f"no writable PostgreSQL server answers: {error}") from error
         with self._lock:
             self._connections.append(connection)
         return connection
+
+    def _drop(self, connection: psycopg.Connection[dict[str, Any]]) -> None:
+        """Forget a connection that broke; this thread's next call connects afresh."""
+        connection.close()
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        if getattr(self._local, "connection", None) is connection:
+            self._local.connection = None
 
     def _thread_connection(self) -> psycopg.Connection[dict[str, Any]]:
         connection: psycopg.Connection[dict[str, Any]] | None = getattr(self._local, "connection", None)
@@ -118,10 +165,20 @@ class PostgresDatabase(Database):
 
     def read(self, fn: Callable[[Tx], T]) -> T:
         """Run ``fn`` on a consistent read-only snapshot."""
+        try:
+            return self._read_once(fn)
+        except DatabaseUnavailable:
+            return self._read_once(fn)
+
+    def _read_once(self, fn: Callable[[Tx], T]) -> T:
         connection = self._thread_connection()
-        with connection.transaction():
-            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            return fn(_PostgresTx(connection))
+        try:
+            with connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                return fn(_PostgresTx(connection))
+        except _CONNECTION_LOST as error:
+            self._drop(connection)
+            raise DatabaseUnavailable(f"the database connection was lost: {error}") from error
 
     def _write_now(self, fn: Callable[[Tx], T]) -> T:
         connection = self._thread_connection()
@@ -133,6 +190,11 @@ class PostgresDatabase(Database):
                 if attempt == RETRIES - 1:
                     raise
                 time.sleep(0.005 * (attempt + 1))
+            except _CONNECTION_LOST as error:
+                self._drop(connection)
+                raise DatabaseUnavailable(
+                    f"the database connection was lost during a write (it may have committed): {error}"
+                ) from error
         raise AssertionError("unreachable")
 
     async def write(self, fn: Callable[[Tx], T]) -> T:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from hub_server.storage.base import Database, Params, Row, Tx
 from hub_server.storage.errors import ConstraintFailed, DuplicateKey, IntegrityError, MissingReference
 from hub_server.storage.migrations import Component, migrate
+from hub_server.storage.private import private_file, tighten
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -67,6 +68,14 @@ def _integrity_error(error: sqlite3.IntegrityError) -> IntegrityError:
     return IntegrityError(message)
 
 
+def _make_private(path: Path) -> None:
+    """The database file is created 0600 before SQLite opens it, so the ``-wal`` and ``-shm``
+    files SQLite makes beside it get the same mode; an older, looser set is tightened."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
+
+
 class SqliteDatabase(Database):
     """A database in one SQLite file, migrated to ``components`` when opened."""
 
@@ -74,7 +83,7 @@ class SqliteDatabase(Database):
 
     def __init__(self, path: str | Path, components: Sequence[Component] = ()) -> None:
         self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        _make_private(Path(self.path))
         self._local = threading.local()
         self._write_connection = _connect(self.path)
         try:

@@ -8,6 +8,12 @@ body's language (from its first bytes, as a printer's language sniffing does):
 * PostScript (``%!``): each ``showpage`` is a page;
 * anything else (PCL, text): each form feed (``0x0C``, the page eject) ends a page, and a
   non-empty body without one is one page.
+
+A connection that carries only PJL commands (``@PJL INFO PAGECOUNT``, ``@PJL ECHO`` ..., each
+block opened by a UEL) and no page data is not a print job: :attr:`JobTicket.has_body` is false.
+The ``INFO`` and ``ECHO`` lines of the header are collected in :attr:`PjlJobReader.queries` as
+they arrive, so a sink can answer them before the job's data follows (as a printer does on its
+back channel).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ _SET = re.compile(rb"^@PJL\s+SET\s+(\w+)\s*=\s*\"?([^\"\r\n]*)\"?", re.IGNORECAS
 _JOB = re.compile(rb"^@PJL\s+JOB\b(?:.*?NAME\s*=\s*\"([^\"]*)\")?", re.IGNORECASE)
 _USTATUS_JOB = re.compile(rb"^@PJL\s+USTATUS\s+JOB\s*=\s*ON", re.IGNORECASE)
 _ENTER = re.compile(rb"^@PJL\s+ENTER\s+LANGUAGE", re.IGNORECASE)
+_QUERY = re.compile(rb"^@PJL\s+(INFO|ECHO)\b", re.IGNORECASE)
 _PAGE_MARKS = {"pdf": re.compile(rb"/Type\s*/Page(?![A-Za-z])"), "postscript": re.compile(rb"\bshowpage\b")}
 _SNIFF_BYTES = 4  # "%PDF"
 _MARK_TAIL = 32  # longer than any page mark, so a mark split across chunks is still found once
@@ -38,6 +45,12 @@ class JobTicket:
     pages: int = 0
     bytes_received: int = 0
     header_lines: list[str] = field(default_factory=list)
+    body_bytes: int = 0  # page data (PDL), trailer excluded
+
+    @property
+    def has_body(self) -> bool:
+        """Page data came: something to print (PJL commands alone print nothing)."""
+        return self.body_bytes > 0
 
     @property
     def copies(self) -> int:
@@ -82,6 +95,7 @@ class PjlJobReader:
         self._language: str | None = None
         self._sniffed = b""
         self._tail = b""
+        self.queries: list[str] = []  # INFO / ECHO lines not yet answered (the sink pops them)
 
     def feed(self, chunk: bytes) -> None:
         """Consume the next chunk of the job."""
@@ -101,7 +115,9 @@ class PjlJobReader:
                 return
             self._pjl = True
         while (end := self._head.find(b"\n")) >= 0:
-            line = bytes(self._head[:end]).rstrip(b"\r").removeprefix(UEL)
+            line = bytes(self._head[:end]).rstrip(b"\r")
+            while line.startswith(UEL):  # a new PJL block (a query block, then the job)
+                line = line[len(UEL) :]
             if line.strip() and not line.upper().startswith(b"@PJL"):
                 self._enter_body(bytes(self._head).removeprefix(UEL))  # PDL without ENTER LANGUAGE
                 return
@@ -115,7 +131,9 @@ class PjlJobReader:
 
     def _header_line(self, line: bytes) -> None:
         self.ticket.header_lines.append(line.decode("latin-1"))
-        if match := _SET.match(line):
+        if _QUERY.match(line):
+            self.queries.append(line.decode("latin-1"))
+        elif match := _SET.match(line):
             self.ticket.settings[match.group(1).decode("latin-1").upper()] = match.group(2).decode("latin-1")
         elif match := _JOB.match(line):
             if match.group(1) is not None:
@@ -145,6 +163,10 @@ class PjlJobReader:
         self._pages_in(data[: len(data) - len(self._carry)])
 
     def _pages_in(self, data: bytes) -> None:
+        self.ticket.body_bytes += len(data)
+        self._scan(data)
+
+    def _scan(self, data: bytes) -> None:
         if not data:
             return
         if self._language is None:
@@ -173,14 +195,14 @@ class PjlJobReader:
 
     def finish(self) -> JobTicket:
         """The job is complete: a trailing page without a form feed still counts."""
-        if not self._in_body and self._head:
+        if not self._in_body and bytes(self._head).replace(UEL, b"").strip():
             self._enter_body(bytes(self._head))
         if self._carry and not self._in_trailer:
             self._pages_in(self._carry)
             self._carry = b""
         if self._language is None and self._sniffed.strip():
             self._language = _sniff_language(self._sniffed.lstrip())
-            self._pages_in(self._sniffed)
+            self._scan(self._sniffed)
         mark = _PAGE_MARKS.get(self._language or "")
         if mark is not None:
             ends = [found.end() for found in mark.finditer(self._tail)]

@@ -2,12 +2,17 @@
 
 Domain verbs: :meth:`SimulatedMfp.copy`, :meth:`print_pages`, :meth:`scan`, :meth:`jam`,
 :meth:`open_door`, :meth:`clear`, :meth:`set_toner`, :meth:`set_paper`, :meth:`reboot`,
-:meth:`add_alert`.
+:meth:`add_alert`, :meth:`pause_engine`, :meth:`resume_engine`.
 Fault injection for bad-input tests: :meth:`inject` (any OID, any type), :meth:`withdraw`,
 :attr:`snmp_silent` (the agent stops answering), :meth:`add_junk_rows` (huge tables).
 
 Counting rules: one impression per printed side; ``duplex`` counts the impressions
 printed in duplex mode; the Printer-MIB life count is in impressions.
+
+The print engine: a job a sink accepted prints at once, unless the engine is paused (warming up,
+busy with a stack of jobs): then it waits in :attr:`SimulatedMfp.queued` and the device says it is
+printing (hrPrinterStatus printing(4), PJL ``INFO STATUS`` code 10023) until
+:meth:`~SimulatedMfp.resume_engine` prints the waiting jobs in order. Pages count only once printed.
 
 Paper: the prtInputTable holds two A4 cassettes (500 sheets) and a manual bypass tray (100).
 Printing does not use paper up; :meth:`set_paper` sets a tray's sheets (-3 "at least one",
@@ -21,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hw_sim.mfp.layouts import LAYOUTS, PERCENT_OF_UNKNOWN_MAXIMUM
@@ -55,6 +60,14 @@ _LOW_TONER_PERCENT = 10
 _LOW_PAPER_PERCENT = 10
 _SHEET_FEED_AUTO_REMOVABLE, _SHEET_FEED_MANUAL = 3, 5  # prtInputType
 _SHEETS = 8  # prtInputCapacityUnit sheets
+# PJL status codes (HP PJL Technical Reference, appendix D: 10xxx informational, 40xxx operator
+# intervention, 41xyy paper mount, 42xyy jams). 10001 ready and 40021 cover open are cited in the
+# reference; 10002 offline and 10023 processing job are from memory of HP's table.
+PJL_READY, PJL_OFFLINE, PJL_PROCESSING = 10001, 10002, 10023
+_PJL_ERRORS = (("jammed", 42000, "Paper jam"), ("doorOpen", 40021, "Cover open"),
+               ("noPaper", 41000, "Load paper"), ("noToner", 40038, "Replace toner"))  # fmt: skip
+
+JobPrinted = Callable[["JobRecord"], None]
 
 
 @dataclass
@@ -113,6 +126,7 @@ class SimulatedMfp:
     history: list[HistoryEntry] = field(default_factory=list)
     jobs: list[JobRecord] = field(default_factory=list)
     snmp_silent: bool = False
+    queued: list[JobRecord] = field(default_factory=list)
     on_copy: Callable[[int, bool, bool], None] | None = None
     copy_gate: Callable[[], bool] | None = None
 
@@ -135,6 +149,8 @@ class SimulatedMfp:
         self._booted_at = time.monotonic()
         self._injected: dict[Oid, Value | None] = {}
         self._junk_rows = 0
+        self._engine_paused = False
+        self._waiting: list[tuple[JobRecord, JobPrinted | None]] = []
         self.version = 0  # bumped on every change; the agent rebuilds its view when it moves
         self._view: tuple[int, list[Oid], dict[Oid, Value]] | None = None
 
@@ -302,12 +318,60 @@ class SimulatedMfp:
             self._junk_rows = count
             self._record("add_junk_rows", count=count)
 
-    def record_job(self, job: JobRecord) -> None:
-        """A sink accepted ``job``: print it and keep it in :attr:`jobs`."""
+    def record_job(self, job: JobRecord, on_printed: JobPrinted | None = None) -> None:
+        """A sink accepted ``job``: print it now (or when the paused engine resumes), keep it in
+        :attr:`jobs`, and call ``on_printed`` with the record as printed."""
         with self._lock:
-            refused = bool(self._errors & _CRITICAL)
-            self.print_pages(job.impressions, color=job.color, duplex=job.duplex)
-            self.jobs.append(JobRecord(**{**job.__dict__, "result": "RESOURCE_CANCELED"}) if refused else job)
+            if self._engine_paused:
+                self._waiting.append((job, on_printed))
+                self.queued.append(job)
+                self._record("job_queued", name=job.name)
+                return
+            printed = self._print_job(job)
+        if on_printed is not None:
+            on_printed(printed)
+
+    def _print_job(self, job: JobRecord) -> JobRecord:
+        refused = bool(self._errors & _CRITICAL)
+        self.print_pages(job.impressions, color=job.color, duplex=job.duplex)
+        printed = replace(job, result="RESOURCE_CANCELED") if refused else job
+        self.jobs.append(printed)
+        return printed
+
+    def pause_engine(self) -> None:
+        """The engine stops before the next job: accepted jobs wait, the device says it is printing."""
+        with self._lock:
+            self._engine_paused = True
+            self._record("pause_engine")
+
+    def resume_engine(self) -> None:
+        """The engine prints every waiting job, in the order they came."""
+        with self._lock:
+            self._engine_paused = False
+            waiting, self._waiting = self._waiting, []
+            self.queued.clear()
+            done = [(self._print_job(job), on_printed) for job, on_printed in waiting]
+            self._record("resume_engine", printed=len(done))
+        for printed, on_printed in done:
+            if on_printed is not None:
+                on_printed(printed)
+
+    @property
+    def busy(self) -> bool:
+        """Jobs wait for the engine."""
+        return bool(self._waiting)
+
+    def pjl_status(self) -> tuple[int, str, bool]:
+        """What ``@PJL INFO STATUS`` answers: (CODE, DISPLAY, ONLINE)."""
+        with self._lock:
+            for bit, code, display in _PJL_ERRORS:
+                if bit in self._errors:
+                    return code, display, False
+            if "offline" in self._errors:
+                return PJL_OFFLINE, "Offline", False
+            if self._waiting:
+                return PJL_PROCESSING, "Processing job", True
+            return PJL_READY, "Ready", True
 
     # ----------------------------------------------------------------- state
     def uptime_ticks(self) -> int:
@@ -342,6 +406,12 @@ class SimulatedMfp:
     def errors(self) -> list[str]:
         """Set error bits, in bit order."""
         return [name for name in _ERROR_BITS if name in self._errors]
+
+    def _printer_status(self) -> int:
+        """hrPrinterStatus: other(1) on a critical condition, printing(4) with jobs waiting, idle(3)."""
+        if self._errors & _CRITICAL:
+            return 1
+        return 4 if self._waiting else 3
 
     def device_status(self) -> int:
         """hrDeviceStatus: down(5) on a critical condition, warning(3) on others, else running(2)."""
@@ -383,7 +453,7 @@ class SimulatedMfp:
             (1, 3, 6, 1, 2, 1, 1, 5, 0): (_STR, b"sim-mfp"),
             (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 3, 1): (_STR, self.model.encode()),
             (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5, 1): (_INT, self.device_status()),
-            (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 1, 1): (_INT, 1 if self._errors & _CRITICAL else 3),
+            (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 1, 1): (_INT, self._printer_status()),
             (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 2, 1): (_STR, self._error_octets()),
             (1, 3, 6, 1, 2, 1, 43, 5, 1, 1, 17, 1): (_STR, self.serial.encode()),
             (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 3, 1, 1): (_INT, 7),

@@ -8,6 +8,8 @@ Usage (the hub and terminal tests use exactly this)::
         mfp.device.copy(3, color=True)                             # domain verbs, see SimulatedMfp
         mfp.device.jobs, mfp.device.history                        # what happened
         mfp.behaviour.raw_silent = True                            # 9100 never answers
+        mfp.behaviour.stall_after_bytes = 65536                    # every sink stops reading there
+        mfp.device.pause_engine(); mfp.device.resume_engine()      # jobs wait; the device is busy
         mfp.ipp_uri                                                # "ipp://127.0.0.1:PORT/ipp/print"
 
 ``device=`` takes a prepared :class:`SimulatedMfp`. ``fih_factory=`` (a gpiozero pin factory,
@@ -50,8 +52,8 @@ class MfpSimServer:
         self.behaviour = SinkBehaviour()
         self.agent = SnmpAgent(self.device, frozenset({community.encode()}))
         self.raw = RawSink(self.device, self.behaviour)
-        self.lpd = LpdSink(self.device)
-        self.ipp = IppSink(self.device)
+        self.lpd = LpdSink(self.device, self.behaviour)
+        self.ipp = IppSink(self.device, self.behaviour)
         self._wanted = ports or {}
         self._servers: list[asyncio.base_events.Server] = []
         self._udp: asyncio.DatagramTransport | None = None

@@ -13,13 +13,17 @@ from collections.abc import AsyncIterator
 
 from printgate.v1 import kiosk_pb2, kiosk_pb2_grpc, terminal_pb2, terminal_pb2_grpc
 
+from terminal_app.errors import DeviceRefused
 from terminal_app.hub import wire
 from terminal_app.hub.channel import HubChannel
+from terminal_app.hub.enrollment import Credentials
 from terminal_app.hub.values import (
     CashBox,
     CashBoxEmptied,
     CashCredit,
     CashCredited,
+    Colleague,
+    FavouriteSet,
     HeldJob,
     JobRelease,
     Login,
@@ -34,7 +38,10 @@ from terminal_app.hub.values import (
     VoucherRedeemed,
 )
 
-__all__ = ["HubClient"]
+__all__ = ["LIST_JOBS_MAX", "LIST_JOBS_PAGE_SIZE", "HubClient"]
+
+LIST_JOBS_PAGE_SIZE = 100  # jobs per ListJobs answer: the page the terminal asks for
+LIST_JOBS_MAX = 10_000  # a hub that keeps handing out page tokens is not followed further
 
 
 class HubClient:
@@ -42,25 +49,35 @@ class HubClient:
 
     def __init__(
         self,
-        address: str,
-        terminal_id: str,
-        terminal_key: str,
+        credentials: Credentials,
         *,
+        address: str = "",
         deadline_s: float = 5.0,
         release_deadline_s: float = 600.0,
     ) -> None:
         self.channel = HubChannel(
-            address, terminal_id, terminal_key, deadline_s=deadline_s, stream_deadline_s=release_deadline_s
+            credentials, address=address, deadline_s=deadline_s, stream_deadline_s=release_deadline_s
         )
-        # protoc's grpc stubs carry no annotations (calling them is allowed in pyproject's mypy
-        # section); each answer is typed below, where it is received
-        self._terminal = terminal_pb2_grpc.TerminalServiceStub(self.channel.grpc_channel)
-        self._kiosk = kiosk_pb2_grpc.KioskServiceStub(self.channel.grpc_channel)
+
+    # protoc's grpc stubs carry no annotations (calling them is allowed in pyproject's mypy
+    # section); each answer is typed below, where it is received
+    @property
+    def _terminal(self) -> terminal_pb2_grpc.TerminalServiceStub:
+        return self.channel.stub(terminal_pb2_grpc.TerminalServiceStub)
+
+    @property
+    def _kiosk(self) -> kiosk_pb2_grpc.KioskServiceStub:
+        return self.channel.stub(kiosk_pb2_grpc.KioskServiceStub)
 
     @property
     def terminal_id(self) -> str:
-        """This device's id at the hub."""
-        return self.channel.terminal_id
+        """This device's id at the hub (from its certificate)."""
+        return self.channel.device_id
+
+    @property
+    def device_refusal(self) -> DeviceRefused | None:
+        """Why the hub last refused this device itself (None: it has not)."""
+        return self.channel.refusal
 
     async def close(self) -> None:
         """Close the channel (running calls are cancelled)."""
@@ -147,12 +164,21 @@ class HubClient:
     # -- held jobs ---------------------------------------------------------------------------
 
     async def list_jobs(self, token: str) -> list[HeldJob]:
-        """Held jobs the session's user may release here."""
-        request = terminal_pb2.ListJobsRequest(session_token=token)
-        answer: terminal_pb2.ListJobsResponse = await self.channel.call(
-            self._terminal.ListJobs, request, "ListJobs"
-        )
-        return [wire.held_job(job) for job in answer.jobs]
+        """Held jobs the session's user may release here, asked for in pages of
+        :data:`LIST_JOBS_PAGE_SIZE` (each answer stays small and quick however many jobs wait)."""
+        jobs: list[HeldJob] = []
+        page_token = ""
+        while True:
+            request = terminal_pb2.ListJobsRequest(
+                session_token=token, page_size=LIST_JOBS_PAGE_SIZE, page_token=page_token
+            )
+            answer: terminal_pb2.ListJobsResponse = await self.channel.call(
+                self._terminal.ListJobs, request, "ListJobs"
+            )
+            jobs += [wire.held_job(job) for job in answer.jobs]
+            page_token = answer.next_page_token
+            if not page_token or len(jobs) >= LIST_JOBS_MAX:
+                return jobs[:LIST_JOBS_MAX]
 
     async def thumbnail(self, token: str, job_id: int) -> bytes:
         """A PNG of the job's first page."""
@@ -169,6 +195,35 @@ class HubClient:
             self._terminal.DeleteJobs, request, "DeleteJobs"
         )
         return int(answer.deleted)
+
+    async def set_favourite(self, token: str, job_id: int, favourite: bool) -> FavouriteSet:
+        """Star one of the user's own jobs (kept for a reprint until unstarred), or take the star off."""
+        request = terminal_pb2.SetFavouriteRequest(session_token=token, job_id=job_id, favourite=favourite)
+        answer: terminal_pb2.SetFavouriteResponse = await self.channel.call(
+            self._terminal.SetFavourite, request, "SetFavourite"
+        )
+        return wire.favourite_set(answer)
+
+    async def search_colleagues(self, token: str, query: str, limit: int = 0) -> list[Colleague]:
+        """Colleagues whose username starts with ``query`` or whose name contains it (never the caller)."""
+        request = terminal_pb2.SearchColleaguesRequest(session_token=token, query=query, limit=limit)
+        answer: terminal_pb2.SearchColleaguesResponse = await self.channel.call(
+            self._terminal.SearchColleagues, request, "SearchColleagues"
+        )
+        return [wire.colleague(found) for found in answer.colleagues]
+
+    async def delegate_job(
+        self, token: str, job_id: int, username: str, *, withdraw: bool = False
+    ) -> tuple[Colleague, ...]:
+        """Pass one of the user's jobs on to a colleague (``withdraw``: take it back); the job's
+        colleagues now. Passing it on twice changes nothing."""
+        request = terminal_pb2.DelegateJobRequest(
+            session_token=token, job_id=job_id, username=username, withdraw=withdraw
+        )
+        answer: terminal_pb2.DelegateJobResponse = await self.channel.call(
+            self._terminal.DelegateJob, request, "DelegateJob"
+        )
+        return tuple(wire.colleague(found) for found in answer.delegates)
 
     async def release_jobs(
         self, token: str, jobs: tuple[JobRelease, ...] | None, *, project_code: str, idempotency_key: str

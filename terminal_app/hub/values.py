@@ -17,8 +17,10 @@ __all__ = [
     "CashCredit",
     "CashCredited",
     "CashDeviceKind",
+    "Colleague",
     "ColorMode",
     "DenominationLine",
+    "FavouriteSet",
     "FetchedConfig",
     "Function",
     "HeldJob",
@@ -161,6 +163,8 @@ class Session:
     project_required: bool
     auth_method: str  # card, card+pin, pin, password
     prices: tuple[PricedLine, ...]  # unit prices of this session's usage at this terminal
+    printer_name: str = ""  # where this terminal stands ("": no printer, or a kiosk)
+    printer_location: str = ""
 
     @property
     def copy_allowed(self) -> bool:
@@ -236,8 +240,21 @@ class ScanMenu:
 
 
 @dataclass(frozen=True)
+class Colleague:
+    """Someone a held job can be passed on to."""
+
+    username: str
+    full_name: str
+    department: str = ""
+
+
+@dataclass(frozen=True)
 class HeldJob:
-    """A held job the session's user may release here; prices are per copy after the job rules."""
+    """A held job the session's user may release here; prices are per copy after the job rules.
+
+    ``owner_verified`` False: whoever sent it only claimed the owner's name (anyone on the network
+    can), so "release all" leaves it out; ``analysing``: the hub is still counting its pages.
+    """
 
     job_id: int
     name: str
@@ -256,7 +273,21 @@ class HeldJob:
     price_mono_per_copy_cents: int
     price_duplex_per_copy_cents: int
     price_mono_duplex_per_copy_cents: int
+    owner_verified: bool
+    analysing: bool
+    may_have_printed: bool = False  # a release was cut off and the printer could not say
+    favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
+    delegates: tuple[Colleague, ...] = ()  # whom the owner passed it on to (the owner's list only)
     estimate_note: str = ""  # why pages and prices are estimates ("cannot be counted: …"); "" counted
+
+
+@dataclass(frozen=True)
+class FavouriteSet:
+    """A star set or taken off, and how many favourites the user has now (of ``maximum``)."""
+
+    favourite: bool
+    count: int
+    maximum: int
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from terminal_app.hub.values import (
     CashCredit,
     CashCredited,
     CashDeviceKind,
+    Colleague,
     ColorMode,
     DenominationLine,
+    FavouriteSet,
     Function,
     HeldJob,
     JobRelease,
@@ -140,6 +142,8 @@ def session(message: terminal_pb2.Session) -> Session:
         project_required=message.project_required,
         auth_method=message.auth_method,
         prices=tuple(_priced_line(priced) for priced in message.prices),
+        printer_name=message.printer_name,
+        printer_location=message.printer_location,
     )
 
 
@@ -233,8 +237,23 @@ def held_job(message: terminal_pb2.HeldJob) -> HeldJob:
         price_mono_per_copy_cents=int(message.price_mono_per_copy_cents),
         price_duplex_per_copy_cents=int(message.price_duplex_per_copy_cents),
         price_mono_duplex_per_copy_cents=int(message.price_mono_duplex_per_copy_cents),
+        owner_verified=message.owner_verified,
+        analysing=message.analysing,
+        may_have_printed=message.may_have_printed,
+        favourite=message.favourite,
+        delegates=tuple(colleague(found) for found in message.delegates),
         estimate_note=message.estimate_note,
     )
+
+
+def colleague(message: terminal_pb2.Colleague) -> Colleague:
+    """A colleague a job can be passed on to."""
+    return Colleague(message.username, message.full_name, message.department)
+
+
+def favourite_set(message: terminal_pb2.SetFavouriteResponse) -> FavouriteSet:
+    """The hub's answer to a star set or taken off."""
+    return FavouriteSet(message.favourite, int(message.favourites), int(message.favourites_max))
 
 
 def release_request(

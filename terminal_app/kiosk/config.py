@@ -2,11 +2,11 @@
 
 kiosk.toml::
 
-    [hub]
-    address = "hub.example.org:50051"
-    terminal_id = "kiosk-library-1"
-    terminal_key = "…"               # or terminal_key_file = "/etc/printgate/kiosk.key"
+    [hub]                            # optional: who the kiosk is comes from its enrollment
+    address = ""                     # host:port overriding the device port its enrollment named
+    state_dir = "identity"           # its key and certificate (`printgate kiosk enroll --token ...`)
     deadline_s = 5.0
+    renew_check_s = 3600.0           # how often it checks whether its certificate is due for renewal
 
     [kiosk]
     journal = "/var/lib/printgate/kiosk.db"
@@ -48,21 +48,22 @@ from terminal_app.kiosk.wiring import AcceptorConfig
 __all__ = ["KioskConfig", "load_kiosk_config"]
 
 _SETTINGS_FIELDS = {f.name for f in fields(KioskSettings)}
+_HUB_KEYS = {"address", "state_dir", "deadline_s", "renew_check_s"}
 
 
 @dataclass(frozen=True)
 class KioskConfig:
     """A parsed kiosk.toml."""
 
-    hub_address: str
-    terminal_id: str
-    terminal_key: str
+    identity_dir: Path
     journal: Path
     settings: KioskSettings
     acceptors: list[AcceptorConfig]
     printer_url: str = ""
     printer_timeout_s: float = 2.0
+    hub_address: str = ""  # "" = the device port its enrollment named
     deadline_s: float = 5.0
+    renew_check_s: float = 3600.0
     reader: dict[str, Any] = dataclasses.field(default_factory=dict)
     display: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -78,21 +79,23 @@ def load_kiosk_config(path: Path) -> KioskConfig:
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
     journal = kiosk.pop("journal", "kiosk.db")
+    if set(hub) - _HUB_KEYS:
+        raise ConfigError(f"{path}: unknown [hub] key(s) {sorted(set(hub) - _HUB_KEYS)}")
     if set(kiosk) - _SETTINGS_FIELDS:
         raise ConfigError(f"{path}: unknown [kiosk] key(s) {sorted(set(kiosk) - _SETTINGS_FIELDS)}")
     if "accept_values_minor" in kiosk:
         kiosk["accept_values_minor"] = tuple(kiosk["accept_values_minor"])
     try:
         return KioskConfig(
-            hub_address=hub["address"],
-            terminal_id=hub["terminal_id"],
-            terminal_key=_terminal_key(hub),
+            identity_dir=path.parent / hub.get("state_dir", "identity"),
             journal=path.parent / journal,
             settings=KioskSettings(**kiosk),
             acceptors=[_acceptor(table) for table in data.get("acceptor", [])],
             printer_url=printer.get("url", ""),
             printer_timeout_s=float(printer.get("timeout_s", 2.0)),
+            hub_address=str(hub.get("address", "")),
             deadline_s=float(hub.get("deadline_s", 5.0)),
+            renew_check_s=float(hub.get("renew_check_s", 3600.0)),
             reader=dict(data.get("reader", {})),
             display=dict(data.get("display", {})),
         )
@@ -100,12 +103,6 @@ def load_kiosk_config(path: Path) -> KioskConfig:
         raise ConfigError(f"{path}: missing key {exc}") from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-
-
-def _terminal_key(hub: dict[str, Any]) -> str:
-    if "terminal_key_file" in hub:
-        return Path(hub["terminal_key_file"]).read_text().strip()
-    return str(hub["terminal_key"])
 
 
 def _acceptor(table: dict[str, Any]) -> AcceptorConfig:

@@ -19,8 +19,8 @@ from typing import Any
 
 from cash_devices import Acceptor, ReceiptPrinter
 from terminal_app.hub import HubClient
-from terminal_app.hub.values import CashBox, DenominationLine
-from terminal_app.kiosk.journal import CashJournal
+from terminal_app.hub.values import CashBox, DenominationLine, RechargeSummary
+from terminal_app.kiosk.journal import CashJournal, DueReceipt
 from terminal_app.kiosk.settings import KioskSettings
 from terminal_app.kiosk.state import (
     CashBoxLineView,
@@ -99,6 +99,9 @@ class KioskCore(SessionEngine[KioskState, KioskIntent]):
         self._tasks: list[asyncio.Task[None]] = []
         self._emptying_key: tuple[tuple[tuple[str, int, int], ...], str] | None = None
         self._closing: asyncio.Future[None] | None = None
+        # A receipt journaled by the replay loop waits for the engine's loop: only the loop (its
+        # intents and timers) talks to the printer, never two tasks at once.
+        self._receipts_waiting = False
 
     # ================================================================ what one part needs of another
 
@@ -121,6 +124,18 @@ class KioskCore(SessionEngine[KioskState, KioskIntent]):
     @abc.abstractmethod
     async def _print_receipt(self, amount_minor: int, balance_minor: int, transaction_id: str) -> None:
         """Print a receipt (a failure is a message, never a lost credit)."""
+
+    @abc.abstractmethod
+    async def _deliver_receipt(self, due: DueReceipt) -> None:
+        """Deliver a closed recharge's journaled receipt: printed, or on screen; once."""
+
+    @abc.abstractmethod
+    async def _deliver_receipts_due(self) -> None:
+        """Deliver every receipt the journal still has due."""
+
+    @abc.abstractmethod
+    def _receipt_of(self, summary: RechargeSummary, username: str) -> DueReceipt | None:
+        """The receipt a closed recharge is due, if any."""
 
     # ================================================================ the session and its countdown
 

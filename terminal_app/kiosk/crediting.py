@@ -14,7 +14,7 @@ import contextlib
 import logging
 from dataclasses import replace
 
-from terminal_app.errors import HubCallError, HubRejected, HubUnreachable
+from terminal_app.errors import DeviceRefused, HubCallError, HubRejected, HubUnreachable
 from terminal_app.hub.values import CashCredit, CashCredited, CashDeviceKind
 from terminal_app.kiosk.core import KioskCore
 from terminal_app.kiosk.journal import JournaledCash
@@ -35,9 +35,11 @@ class Crediting(KioskCore):
             await self._flush()
             if not self._state.offline:
                 await self._close_left_open()
-            delay_s = min(self.settings.replay_interval_s, delay_s * 2) if self._state.offline else 0.2
+            # Offline, or refused by the hub until enrolled again: growing pauses.
+            waiting = self._state.offline or self.hub.device_refusal is not None
+            delay_s = min(self.settings.replay_interval_s, delay_s * 2) if waiting else 0.2
             self._wake_sender.clear()
-            timeout_s = delay_s if self._state.offline or self.journal.pending_count() else None
+            timeout_s = delay_s if waiting or self.journal.pending_count() else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_sender.wait(), timeout_s)
 
@@ -65,6 +67,11 @@ class Crediting(KioskCore):
         except HubUnreachable as exc:
             self.journal.attempted(row.key, str(exc))
             await self._went_offline()
+            return False
+        except DeviceRefused as exc:
+            # The hub refused the kiosk, not the coin: it is credited once the kiosk is
+            # enrolled again (the engine goes out of service meanwhile).
+            self.journal.attempted(row.key, str(exc))
             return False
         except HubRejected as exc:
             log.error("kiosk: cash event %s refused for good: %s", row.key, exc)
@@ -109,5 +116,8 @@ class Crediting(KioskCore):
             except HubCallError as exc:
                 log.info("kiosk: recharge %d left open: %s", record.recharge_id, exc)
                 return
-            self.journal.recharge_closed(record.recharge_id)
+            receipt = self._receipt_of(summary, record.username)
+            self.journal.recharge_closed(record.recharge_id, receipt)
             log.info("kiosk: recharge %d closed late: %d credited", record.recharge_id, summary.total_cents)
+            if receipt is not None:
+                self._receipts_waiting = True  # printed by the engine's loop (see KioskCore)

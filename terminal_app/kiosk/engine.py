@@ -13,6 +13,9 @@ Screens::
     RECHARGING ──FinishRecharge / no coin for recharge_timeout_s / logout──> CLOSING ──> HOME
     any session screen ──logout / idle timeout──> IDLE
     an acceptor cannot be inhibited ──> OUT_OF_ORDER (retried on every tick)
+    the hub refuses this kiosk ──> DISABLED (revoked) | REENROLL (certificate expired): the
+        recharge is finished and the acceptors inhibited (journaled coins are credited once it
+        is enrolled again); back to IDLE when the hub trusts it again
 
 **Money rules.** The acceptors are inhibited (master inhibit, read back) first thing at start,
 and again on every way out of a recharge: finish, timeout, logout, hub unreachable (unless
@@ -40,7 +43,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from terminal_app.errors import HubCallError
+from terminal_app.errors import DeviceDisabled, DeviceRefused, HubCallError
 from terminal_app.hub.values import Login, SecondFactorRequired
 from terminal_app.kiosk.acceptors import Acceptors
 from terminal_app.kiosk.core import EMPTY_SESSION, REFUSALS, AcceptorSlot, KioskSession
@@ -69,6 +72,7 @@ __all__ = ["AcceptorSlot", "KioskEngine", "KioskSettings", "KioskSubscriber"]
 log = logging.getLogger(__name__)
 
 KioskSubscriber = Callable[[KioskState], None]
+OUT_OF_SERVICE = (KioskScreen.DISABLED, KioskScreen.REENROLL)
 
 
 class KioskEngine(Acceptors, Recharges, Crediting, Operator):
@@ -86,6 +90,7 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         self._wake_sender.set()
         if self._state.screen is KioskScreen.STARTING:
             self._set(screen=KioskScreen.IDLE)
+        await self._deliver_receipts_due()
 
     def _wait_s(self) -> float | None:
         now = self.clock.monotonic_s()
@@ -166,6 +171,9 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         await self._open_session(answer, card_number)
 
     def _refused(self, error: HubCallError) -> None:
+        if isinstance(error, DeviceRefused):  # the next tick says why, on its own screen
+            self._to_idle()
+            return
         reason = refusal(error)
         if reason is Refusal.OFFLINE:
             self._set(offline=True)
@@ -222,19 +230,50 @@ class KioskEngine(Acceptors, Recharges, Crediting, Operator):
         if recharge_id is not None:
             # the coins are journaled; the recharge is closed now or by the replay loop later
             with contextlib.suppress(HubCallError):
-                await self.hub.close_recharge(recharge_id)
-                self.journal.recharge_closed(recharge_id)
+                summary = await self.hub.close_recharge(recharge_id)
+                self.journal.recharge_closed(recharge_id, self._receipt_of(summary, self._state.username))
+            await self._deliver_receipts_due()
         self._set(**EMPTY_SESSION)
         self._to_idle()
+
+    async def _out_of_service(self) -> bool:
+        """While the hub refuses this kiosk nobody may use it (DISABLED: revoked; REENROLL: its
+        certificate expired): a recharge is finished and the acceptors inhibited first. Back to
+        IDLE when the hub trusts it again. True while out of service."""
+        refused = self.hub.device_refusal
+        if refused is None:
+            if self._state.screen in OUT_OF_SERVICE:
+                log.warning("kiosk: the hub accepts this kiosk again: back in service")
+                self._to_idle()
+                self._message(None)
+            return False
+        disabled = isinstance(refused, DeviceDisabled)
+        screen = KioskScreen.DISABLED if disabled else KioskScreen.REENROLL
+        if self._state.screen is not screen:
+            log.error("kiosk: out of service, the hub refuses this kiosk: %s", refused)
+            await self._end_session(KioskMessage.LOGGED_OUT)
+            if not await self._inhibit_or_fail():
+                return True  # OUT_OF_ORDER: the inhibit is retried first
+            key = KioskMessage.DEVICE_DISABLED if disabled else KioskMessage.REENROLL_REQUIRED
+            self._deadline_s = None
+            self._pending_card = ""
+            self._set(screen=screen, countdown_s=None, message=key, message_args=())
+            self._message_until_s = None  # the reason stays on screen as long as the state
+        return True
 
     async def tick(self) -> None:
         """Apply the timers: idle logout, recharge timeout, message expiry, inhibit retry."""
         now = self.clock.monotonic_s()
         self._expire_message()
+        if self._receipts_waiting and self._state.recharge_id is None:
+            self._receipts_waiting = False
+            await self._deliver_receipts_due()
         if self._state.screen is KioskScreen.OUT_OF_ORDER:
             if await self._inhibit_all():
                 self._to_idle()
                 self._message(None)
+            return
+        if await self._out_of_service():
             return
         if self._deadline_s is None:
             return

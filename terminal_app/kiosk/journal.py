@@ -14,6 +14,11 @@ row survives a kill -9 or a power cut. Three tables:
   kiosk never journaled are delivered again by the device, events it did are skipped by key.
 * ``recharges``: recharges not yet closed at the hub; a coin that lands after a crash belongs to
   the newest of them.
+* ``receipts``: the receipt of a closed recharge, written in the same transaction as the close.
+  ``due`` until it is delivered: ``printing`` is committed before the first byte goes to the
+  printer, ``printed`` after the last; ``shown`` when it went to the screen instead (no paper,
+  a printer error, or a crash while printing: it may have printed, it is not printed again).
+  The engine delivers due receipts at start, so a recharge a crash closed gets its receipt once.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from cash_devices import CounterState
 from terminal_app.errors import JournalError
 from terminal_app.session.store import open_store
 
-__all__ = ["CashJournal", "JournaledCash", "OpenRechargeRecord"]
+__all__ = ["CashJournal", "DueReceipt", "JournaledCash", "OpenRechargeRecord"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cash_events (
@@ -55,6 +60,14 @@ CREATE TABLE IF NOT EXISTS recharges (
     opened_us INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed'))
 );
+CREATE TABLE IF NOT EXISTS receipts (
+    recharge_id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL,
+    balance_minor INTEGER NOT NULL,
+    closed_us INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'due' CHECK (state IN ('due', 'printing', 'printed', 'shown'))
+);
 """
 
 
@@ -82,6 +95,18 @@ class OpenRechargeRecord:
     recharge_id: int
     username: str
     opened_us: int
+
+
+@dataclass(frozen=True)
+class DueReceipt:
+    """The receipt of a closed recharge, not yet delivered (``state`` due or printing)."""
+
+    recharge_id: int
+    username: str
+    amount_minor: int
+    balance_minor: int
+    closed_us: int
+    state: str = "due"
 
 
 class CashJournal:
@@ -185,9 +210,43 @@ class CashJournal:
             (recharge_id, username, opened_us),
         )
 
-    def recharge_closed(self, recharge_id: int) -> None:
-        """The hub closed the recharge."""
-        self._db.execute("UPDATE recharges SET state = 'closed' WHERE recharge_id = ?", (recharge_id,))
+    def recharge_closed(self, recharge_id: int, receipt: DueReceipt | None = None) -> None:
+        """The hub closed the recharge; its receipt (if any) is due, in the same transaction."""
+        with self._transaction():
+            self._db.execute("UPDATE recharges SET state = 'closed' WHERE recharge_id = ?", (recharge_id,))
+            if receipt is not None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO receipts (recharge_id, username, amount_minor, balance_minor,"
+                    " closed_us) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        receipt.recharge_id,
+                        receipt.username,
+                        receipt.amount_minor,
+                        receipt.balance_minor,
+                        receipt.closed_us,
+                    ),
+                )
+
+    def receipts_due(self) -> list[DueReceipt]:
+        """Receipts not delivered yet (due, or cut off while printing), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM receipts WHERE state IN ('due', 'printing') ORDER BY recharge_id"
+        ).fetchall()
+        return [
+            DueReceipt(
+                int(row["recharge_id"]),
+                str(row["username"]),
+                int(row["amount_minor"]),
+                int(row["balance_minor"]),
+                int(row["closed_us"]),
+                str(row["state"]),
+            )
+            for row in rows
+        ]
+
+    def receipt_state(self, recharge_id: int, state: str) -> None:
+        """Where the receipt's delivery is: printing, printed or shown."""
+        self._db.execute("UPDATE receipts SET state = ? WHERE recharge_id = ?", (state, recharge_id))
 
     def open_recharges(self) -> list[OpenRechargeRecord]:
         """Recharges not closed at the hub yet (left by a crash or an unreachable hub, or open now)."""

@@ -4,6 +4,13 @@ A recharge opens only for an identified user, with the receipt printer ready (un
 ``require_printer`` is off), and is journaled as open *before* any acceptor is enabled. Finishing
 inhibits, lets the last coins land (``settle_s``), credits them, closes the recharge at the hub and
 prints the receipt; a hub that does not answer leaves it open in the journal for the replay to close.
+
+A recharge's receipt is journaled with its close (:class:`~terminal_app.kiosk.journal.DueReceipt`)
+and delivered from the journal: printed when the printer is ready, shown on screen when it is
+not (out of paper) or fails; one cut off by a crash while printing is shown, not printed again.
+The engine delivers the receipts still due at start, and those the replay loop journals from its
+timers (only the engine's loop talks to the printer), so a recharge a crash closed (or left to the
+replay loop) gets its receipt once.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ import logging
 
 from cash_devices import RechargeReceipt
 from terminal_app.errors import HubCallError, HubUnreachable
+from terminal_app.hub.values import RechargeSummary
 from terminal_app.kiosk.core import SESSION_SCREENS, KioskCore, local_time
+from terminal_app.kiosk.journal import DueReceipt
 from terminal_app.kiosk.state import FinishRecharge, KioskMessage, KioskScreen, RedeemVoucher, StartRecharge
 
 __all__ = ["VOUCHER_REFUSALS", "Recharges"]
@@ -99,12 +108,64 @@ class Recharges(KioskCore):
             self._message(KioskMessage.CREDIT_PENDING, amount=self._state.shown_total_minor)
             self._after_recharge()
             return
-        self.journal.recharge_closed(recharge_id)
+        receipt = self._receipt_of(summary, self._state.username)
+        self.journal.recharge_closed(recharge_id, receipt)
         self._set(balance_minor=summary.balance_cents, arrears_minor=summary.arrears_cents)
         self._message(KioskMessage.RECHARGE_DONE, amount=summary.total_cents, balance=summary.balance_cents)
-        if summary.total_cents > 0:
-            await self._print_receipt(summary.total_cents, summary.balance_cents, f"R{recharge_id}")
+        if receipt is not None:
+            await self._deliver_receipt(receipt)
         self._after_recharge()
+
+    def _receipt_of(self, summary: RechargeSummary, username: str) -> DueReceipt | None:
+        """The receipt a closed recharge is due (None: nothing paid in, or no receipts here)."""
+        if summary.total_cents <= 0 or self.printer is None or not self.settings.print_receipts:
+            return None
+        return DueReceipt(
+            summary.recharge_id, username, summary.total_cents, summary.balance_cents, self.clock.wall_us()
+        )
+
+    async def _deliver_receipt(self, due: DueReceipt) -> None:
+        if self.printer is None:
+            return
+        reference = f"R{due.recharge_id}"
+        if due.state == "printing":  # cut off while printing: it may have printed, never twice
+            self._show_receipt(due, reference)
+            return
+        status = await asyncio.to_thread(self.printer.status)
+        if not status.ready:
+            self._show_receipt(due, reference)
+            return
+        receipt = RechargeReceipt(
+            amount_minor=due.amount_minor,
+            new_balance_minor=due.balance_minor,
+            currency=self._state.currency or "EUR",
+            time=local_time(due.closed_us),
+            kiosk_id=self.hub.terminal_id,
+            transaction_id=reference,
+            account=due.username,
+        )
+        self.journal.receipt_state(due.recharge_id, "printing")  # durable before the first byte
+        try:
+            await asyncio.to_thread(self.printer.print_receipt, receipt)
+        except Exception as exc:  # the money is credited; a missing receipt must not undo that
+            log.error("kiosk: receipt %s not printed: %s", reference, exc)
+            self._show_receipt(due, reference)
+            return
+        self.journal.receipt_state(due.recharge_id, "printed")
+
+    def _show_receipt(self, due: DueReceipt, reference: str) -> None:
+        self.journal.receipt_state(due.recharge_id, "shown")
+        self._message(
+            KioskMessage.RECEIPT_ON_SCREEN,
+            amount=due.amount_minor,
+            balance=due.balance_minor,
+            reference=reference,
+        )
+
+    async def _deliver_receipts_due(self) -> None:
+        """Receipts a crash (or the replay loop) left undelivered."""
+        for due in self.journal.receipts_due():
+            await self._deliver_receipt(due)
 
     def _after_recharge(self) -> None:
         operator = self._session is not None and self._session.operator

@@ -58,6 +58,8 @@ class KioskScreen(StrEnum):
     CLOSING = "closing"  # acceptors inhibited; last coins credited, recharge closed, receipt printing
     OPERATOR = "operator"  # an operator card: cash box, self-test, printer status
     OUT_OF_ORDER = "out_of_order"  # an acceptor cannot be inhibited (or opened): no money is taken
+    DISABLED = "disabled"  # an admin revoked this kiosk at the hub: no login, no money taken
+    REENROLL = "reenroll"  # its certificate expired (or the hub does not know it): enroll it again
 
 
 class KioskMessage(StrEnum):
@@ -73,6 +75,9 @@ class KioskMessage(StrEnum):
     PRINTER_NOT_READY = "printer_not_ready"  # no paper / offline: no money taken (args: paper)
     RECHARGE_DONE = "recharge_done"  # args: amount, balance
     RECEIPT_FAILED = "receipt_failed"  # credited, but the receipt could not be printed
+    RECEIPT_ON_SCREEN = (
+        "receipt_on_screen"  # the receipt, shown instead of printed (args: amount, balance, reference)
+    )
     CREDIT_PENDING = "credit_pending"  # the hub is unreachable: coins journaled, credited later
     VOUCHER_REDEEMED = "voucher_redeemed"  # args: amount, balance
     VOUCHER_INVALID = "voucher_invalid"  # mistyped (length, check character)
@@ -82,6 +87,8 @@ class KioskMessage(StrEnum):
     DEVICE_FAULT = "device_fault"  # an acceptor reported a fault or fraud (args: device, fault, code)
     CASH_BOX_EMPTIED = "cash_box_emptied"  # args: difference
     PANEL_FAULT = "panel_fault"  # reused meaning: the acceptors could not be inhibited
+    DEVICE_DISABLED = "device_disabled"  # the hub refuses this kiosk: an admin revoked it
+    REENROLL_REQUIRED = "reenroll_required"  # its certificate expired: a technician must enroll it again
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,12 @@ from terminal_app.session.clock import Clock, SystemClock
 from terminal_app.session.intents import LANGUAGES, CardPresented, DismissMessage, SetLanguage, Touch
 from terminal_app.session.observable import ObservableState
 
-__all__ = ["Refusal", "Refusals", "SessionEngine", "SessionState", "refusal"]
+__all__ = ["DEVICE_CHECK_S", "Refusal", "Refusals", "SessionEngine", "SessionState", "refusal"]
 
 log = logging.getLogger(__name__)
+# An idle engine still runs its timers this often: they notice when the hub stops trusting the
+# device (its certificate expired while nobody used it).
+DEVICE_CHECK_S = 30.0
 
 
 class SessionState(Protocol):
@@ -157,8 +160,10 @@ class SessionEngine(ObservableState[S], Generic[S, I], abc.ABC):
         self._start_background()
         try:
             while not self._stopping:
+                wait_s = self._wait_s()
+                wait_s = DEVICE_CHECK_S if wait_s is None else min(wait_s, DEVICE_CHECK_S)
                 try:
-                    intent: I | None = await asyncio.wait_for(self._intents.get(), self._wait_s())
+                    intent: I | None = await asyncio.wait_for(self._intents.get(), wait_s)
                 except TimeoutError:
                     intent = None
                 if intent is not None and not self._stopping:

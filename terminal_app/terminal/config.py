@@ -1,10 +1,10 @@
 """Terminal configuration: one TOML file (``terminal.toml``); every key and default is in docs/terminal.md.
 
-Sections: ``[hub]`` (address, identity), ``[reader]`` (driver, url, conversion chain),
-``[mfp]`` (how copies are counted, SNMP address, FIH pins), ``[session]`` (language, timers),
-``[prices]`` (copy price hints for the live cost), ``[offline]`` (the offline policy and cache),
-``[storage]`` (where the journal lives). Unknown sections or keys are refused, so a typo
-cannot silently fall back to a default.
+Sections: ``[hub]`` (where its identity is kept, how it calls the hub), ``[reader]`` (driver,
+url, conversion chain), ``[mfp]`` (how copies are counted, SNMP address, FIH pins),
+``[session]`` (language, timers), ``[prices]`` (copy price hints for the live cost),
+``[offline]`` (the offline policy and cache), ``[storage]`` (where the journal lives). Unknown
+sections or keys are refused, so a typo cannot silently fall back to a default.
 """
 
 from __future__ import annotations
@@ -31,20 +31,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class HubSettings:
-    """``[hub]``: where the hub is and who this terminal is."""
+    """``[hub]``: where the terminal keeps its identity and how it calls the hub. Who it is and
+    where the hub is come from its enrollment (``printgate terminal enroll --token ...``)."""
 
-    address: str = "127.0.0.1:50051"
-    terminal_id: str = ""
-    key_file: str = "terminal.key"  # holds the terminal key the admin got from CreateTerminal
+    address: str = ""  # host:port overriding the device port its enrollment named ("" = that one)
+    state_dir: str = ""  # key and certificate ("" = DATA_DIR/identity)
     deadline_s: float = 5.0
-
-    def key(self, base: Path) -> str:
-        """The terminal key (relative paths are relative to the config file)."""
-        path = base / self.key_file
-        try:
-            return path.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the terminal key {path}: {exc}") from exc
+    renew_check_s: float = 3600.0  # how often it checks whether its certificate is due for renewal
 
 
 @dataclass(frozen=True)
@@ -112,6 +105,11 @@ class TerminalConfig:
     def cache_key_path(self) -> Path:
         """The secret the offline cache's hashes are keyed with."""
         return self.data_dir / "cache.key"
+
+    @property
+    def identity_dir(self) -> Path:
+        """Where the terminal's key and certificate live (its enrollment's state directory)."""
+        return self.base_dir / self.hub.state_dir if self.hub.state_dir else self.data_dir / "identity"
 
 
 _SESSION_KEYS = {
@@ -185,6 +183,8 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
     mfp["fih"] = _build(FihPins, _take(FihPins, mfp.get("fih", {}), "mfp.fih"), "mfp.fih")
     offline = dict(document.get("offline", {}))
     cache = {key: offline.pop(key) for key in _OFFLINE_CACHE_KEYS if key in offline}
+    _check_type(0.0, cache.get("cache_ttl_s", 0.0), "[offline] cache_ttl_s")
+    _check_type(0, cache.get("cache_max_users", 0), "[offline] cache_max_users")
     settings = _build(
         TerminalSettings,
         {
@@ -195,9 +195,10 @@ def config_from_document(document: dict[str, Any], base: Path) -> TerminalConfig
         "session",
     )
     storage = _take(TerminalConfig, document.get("storage", {}), "storage", {"data_dir"})
+    _check_type("", storage.get("data_dir", ""), "[storage] data_dir")
     hub = _build(HubSettings, _take(HubSettings, document.get("hub", {}), "hub"), "hub")
-    if not hub.terminal_id:
-        raise ConfigError("[hub] terminal_id is required")
+    if hub.deadline_s <= 0 or hub.renew_check_s <= 0:
+        raise ConfigError("[hub] deadline_s and renew_check_s must be more than 0")
     return TerminalConfig(
         hub=hub,
         reader=_build(ReaderSettings, _take(ReaderSettings, document.get("reader", {}), "reader"), "reader"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mfp_adapters import PanelLock
-from terminal_app.errors import HubCallError, HubUnreachable, NotEnoughCredit, QuotaExhausted
+from terminal_app.errors import DeviceRefused, HubCallError, HubUnreachable, NotEnoughCredit, QuotaExhausted
 from terminal_app.hub import HubClient
 from terminal_app.hub.values import ColorMode, Function, Session
 from terminal_app.session.clock import Clock
@@ -169,6 +169,8 @@ class TerminalCore(SessionEngine[TerminalState, Intent]):
         self._set(**EMPTY_SESSION, language=self.settings.language)
 
     def _refused_in_session(self, error: HubCallError) -> None:
+        if isinstance(error, DeviceRefused):
+            return  # the next tick ends the session and says why
         if isinstance(error, HubUnreachable):
             self._set(offline=True)
             self._message(MessageKey.OFFLINE_MODE)
@@ -201,6 +203,7 @@ EMPTY_SESSION: dict[str, Any] = {
         "jobs",
         "jobs_supported",
         "release",
+        "colleagues",
         "scan_profiles",
         "scan_profile",
         "panel_unlocked",
@@ -240,4 +243,6 @@ def session_fields(session: Session, keep_project: str = "") -> dict[str, Any]:
         "projects": tuple(ProjectView(p.code, p.name) for p in session.projects),
         "project_required": session.project_required,
         "project": keep_project,
+        "printer_name": session.printer_name,
+        "printer_location": session.printer_location,
     }

@@ -16,6 +16,8 @@ Screens::
     HOME ──pages counted──> COPYING        HOME/COPYING ──release──> RELEASING ──> HOME/COPYING
     any session screen ──logout / idle timeout / same card again / hub revoked it──> LOGGING_OUT ──> IDLE
     panel cannot be locked ──> OUT_OF_ORDER (retried on every tick; nobody may log in)
+    the hub refuses this terminal ──> DISABLED (revoked) | REENROLL (certificate expired): the
+        session ends the safe way, nobody may log in; back to IDLE once it is enrolled again
 
 The panel lock is the safety rule: it is locked first thing at start (whatever a crashed
 process left behind), unlocked only while a session is live, and locked on every way out —
@@ -23,9 +25,9 @@ logout, timeout, cancel, a hub that revokes the session, an exception in any han
 :meth:`TerminalEngine.close`. The language goes back to the terminal's default when a session ends.
 Usage always goes through the journal; it is charged when the hub is back.
 
-The engine is put together from its parts:
-:class:`~terminal_app.terminal.identification.Identification` (who is there, online and offline),
-:class:`~terminal_app.terminal.jobs.HeldJobs` (list, release, delete),
+The engine is put together from its parts: :class:`~terminal_app.terminal.identification.Identification`
+(who is there, online and offline), :class:`~terminal_app.terminal.jobs.HeldJobs` (list, release,
+delete), :class:`~terminal_app.terminal.sharing.JobSharing` (favourites, a job passed on),
 :class:`~terminal_app.terminal.scanning.ScanTile` (the scan profile to apply) and
 :class:`~terminal_app.terminal.copy_session.CopySession` (unlock, count, charge), over
 :class:`~terminal_app.terminal.core.TerminalCore` and the skeleton both roles share
@@ -43,9 +45,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from mfp_adapters import PanelLock
+from mfp_adapters import PanelLock, PaperTray, trays_needing_paper
 from mfp_adapters.mib import blocking_errors
-from terminal_app.errors import HubCallError
+from terminal_app.errors import DeviceDisabled, HubCallError
 from terminal_app.hub import HubClient
 from terminal_app.hub.values import ColorMode, Function, ReportReceipt
 from terminal_app.session.clock import Clock
@@ -59,17 +61,22 @@ from terminal_app.terminal.journal import Journal
 from terminal_app.terminal.offline_cache import OfflineCache
 from terminal_app.terminal.scanning import ScanTile
 from terminal_app.terminal.settings import TerminalSettings
+from terminal_app.terminal.sharing import JobSharing
 from terminal_app.terminal.state import (
     ChooseScanProfile,
     DeleteJobs,
     LinkCard,
     MessageKey,
+    PassJobOn,
     ReleaseAll,
     ReleaseSelected,
     Screen,
+    SearchColleagues,
     SelectProject,
+    StarJob,
     StartCopy,
     TerminalState,
+    TrayView,
 )
 
 __all__ = ["CONNECTIVITY_CHECK_S", "Subscriber", "TerminalEngine"]
@@ -78,9 +85,10 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[TerminalState], None]
 CONNECTIVITY_CHECK_S = 5.0
+OUT_OF_SERVICE = (Screen.DISABLED, Screen.REENROLL)
 
 
-class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
+class TerminalEngine(Identification, HeldJobs, JobSharing, ScanTile, CopySession):
     """One terminal's engine (see the module docstring)."""
 
     def __init__(
@@ -142,7 +150,7 @@ class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
         if self._session is not None and self._session.copy_id:
             wakeups.append(self._next_copy_poll_s)
         due = [at for at in wakeups if at is not None]
-        if self._state.screen is Screen.OUT_OF_ORDER:
+        if self._state.screen in (Screen.OUT_OF_ORDER, *OUT_OF_SERVICE):
             due.append(now + 1.0)
         return max(0.0, min(due) - now) if due else None
 
@@ -166,6 +174,9 @@ class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
             ReleaseSelected: self._on_release_selected,
             ReleaseAll: self._on_release_all,
             DeleteJobs: self._on_delete_jobs,
+            StarJob: self._on_star_job,
+            SearchColleagues: self._on_search_colleagues,
+            PassJobOn: self._on_pass_job_on,
             StartCopy: self._on_start_copy,
             ChooseScanProfile: self._on_choose_scan_profile,
         }
@@ -242,6 +253,8 @@ class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
         if self._state.screen is Screen.OUT_OF_ORDER:
             await self._retry_lock()
             return
+        if await self._out_of_service():
+            return
         if self._idle_deadline_s is None:
             return
         if now >= self._idle_deadline_s:
@@ -253,6 +266,32 @@ class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
                 self._to_idle()
             return
         self._show_countdown()
+
+    async def _out_of_service(self) -> bool:
+        """While the hub refuses this terminal nobody may use it (DISABLED: revoked; REENROLL:
+        its certificate expired); a live session ends the safe way first (panel locked, usage
+        journaled: it is charged once the terminal is enrolled again). Back to IDLE when the hub
+        trusts it again. True while out of service."""
+        refused = self.hub.device_refusal
+        if refused is None:
+            if self._state.screen in OUT_OF_SERVICE:
+                log.warning("terminal: the hub accepts this terminal again: back in service")
+                self._to_idle()
+                self._message(None)
+            return False
+        disabled = isinstance(refused, DeviceDisabled)
+        screen = Screen.DISABLED if disabled else Screen.REENROLL
+        if self._state.screen is not screen:
+            log.error("terminal: out of service, the hub refuses this terminal: %s", refused)
+            if self._session is not None:
+                await self._logout(MessageKey.LOGGED_OUT)
+            self._pending = None
+            self._forget_unknown_card()
+            self._idle_deadline_s = None
+            key = MessageKey.DEVICE_DISABLED if disabled else MessageKey.REENROLL_REQUIRED
+            self._set(screen=screen, countdown_s=None, idle_warning=False, message=key, message_args=())
+            self._message_until_s = None  # the reason stays on screen as long as the state
+        return True
 
     async def _retry_lock(self) -> None:
         try:
@@ -278,6 +317,16 @@ class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
             self._message(MessageKey.PRINTER_JAMMED)
         elif blocking_errors(current):
             self._message(MessageKey.PRINTER_ERROR, errors=", ".join(current))
+
+    def printer_trays(self, trays: list[PaperTray]) -> None:
+        """The printer's paper trays were read (the runner polls the MFP): the automatic ones that
+        are low or empty are shown before a release."""
+        low = tuple(
+            TrayView(tray.name or f"#{tray.index}", tray.state.value, tray.media or "")
+            for tray in trays_needing_paper(trays)
+        )
+        if low != self._state.paper_low:
+            self._set(paper_low=low)
 
     async def flush_journal(self) -> None:
         """Send the journal now (the run loop does this by itself when reports wait)."""
@@ -309,7 +358,8 @@ class TerminalEngine(Identification, HeldJobs, ScanTile, CopySession):
                     await self.flush_journal()
                 elif await self.hub.reachable(timeout_s=2.0):
                     self._set(offline=False)
-                delay_s = min(self.settings.replay_interval_s, delay_s * 2) if self._state.offline else 1.0
+                waiting = self._state.offline or self.hub.device_refusal is not None
+                delay_s = min(self.settings.replay_interval_s, delay_s * 2) if waiting else 1.0
             elif self.hub.connection_failed():
                 self._set(offline=True)
             self._replay_wakeup.clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from terminal_app.errors import (
+    DeviceRefused,
     HubCallError,
     HubRejected,
     HubUnreachable,
@@ -140,7 +141,7 @@ class Identification(TerminalCore):
                 self._pending = None
                 self._card_unknown(card_number, MessageKey.CARD_NOT_RECOGNISED)
             return
-        except HubRejected as exc:
+        except (HubRejected, DeviceRefused) as exc:
             self._refused(exc, MessageKey.ACCESS_DENIED)
             return
         if isinstance(answer, SecondFactorRequired):
@@ -160,7 +161,7 @@ class Identification(TerminalCore):
             else:
                 await self._open_offline(user, card_number="")
             return
-        except HubRejected as exc:
+        except (HubRejected, DeviceRefused) as exc:
             self._refused(exc, MessageKey.PIN_NOT_RECOGNISED)
             return
         await self._open_online(answer, card_number="", pin=pin)
@@ -172,13 +173,17 @@ class Identification(TerminalCore):
         self._show_countdown()
 
     def _refused(self, error: HubCallError, not_recognised: MessageKey) -> None:
-        """Back to idle with the message for ``error`` (``not_recognised``: what was not)."""
+        """Back to idle with the message for ``error`` (``not_recognised``: what was not); a
+        refused terminal says why on its out-of-service screen (the next tick)."""
+        if isinstance(error, DeviceRefused):
+            self._refuse(None)
+            return
         reason = refusal(error)
         if reason is Refusal.OFFLINE:
             self._set(offline=True)
         self._refuse(REFUSALS.key(reason, not_recognised))
 
-    def _refuse(self, key: MessageKey) -> None:
+    def _refuse(self, key: MessageKey | None) -> None:
         self._pending = None
         self._forget_unknown_card()
         self._to_idle()

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 
 from terminal_app.errors import (
+    DeviceRefused,
     HubCallError,
     HubRejected,
     HubUnreachable,
@@ -21,9 +22,10 @@ from terminal_app.errors import (
     NotSupported,
     Refused,
 )
-from terminal_app.hub.values import HeldJob, JobOverrides, JobRelease, ReleaseProgress
+from terminal_app.hub.values import Colleague, HeldJob, JobOverrides, JobRelease, ReleaseProgress
 from terminal_app.terminal.core import TerminalCore, session_fields
 from terminal_app.terminal.state import (
+    ColleagueView,
     DeleteJobs,
     JobView,
     MessageKey,
@@ -33,7 +35,7 @@ from terminal_app.terminal.state import (
     Screen,
 )
 
-__all__ = ["THUMBNAILS_MAX", "HeldJobs", "job_view", "release_view"]
+__all__ = ["THUMBNAILS_MAX", "HeldJobs", "colleague_view", "job_view", "release_view"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,12 @@ class HeldJobs(TerminalCore):
         await self._release(jobs)
 
     async def _on_release_all(self, _intent: ReleaseAll) -> None:
+        # The hub leaves jobs sent without a password out of "all"; with nothing else left,
+        # say so instead of asking it.
+        waiting = [job for job in self._state.jobs if not job.printed]
+        if waiting and not any(job.owner_verified for job in waiting):
+            self._message(MessageKey.RELEASE_PICK_UNVERIFIED)
+            return
         await self._release(None)
 
     async def _release(self, jobs: tuple[JobRelease, ...] | None) -> None:
@@ -128,7 +136,7 @@ class HeldJobs(TerminalCore):
         except HubUnreachable:
             self._set(offline=True)
             self._message(MessageKey.OFFLINE_MODE)
-        except HubRejected as exc:
+        except (HubRejected, DeviceRefused) as exc:
             self._refused_in_session(exc)
         else:
             printed = sum(1 for view in progress.values() if view.state == "printed")
@@ -190,9 +198,19 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         price_mono_per_copy_cents=job.price_mono_per_copy_cents,
         price_duplex_per_copy_cents=job.price_duplex_per_copy_cents,
         price_mono_duplex_per_copy_cents=job.price_mono_duplex_per_copy_cents,
+        owner_verified=job.owner_verified,
+        analysing=job.analysing,
+        may_have_printed=job.may_have_printed,
         thumbnail_png=thumbnail_png,
+        favourite=job.favourite,
+        delegates=tuple(colleague_view(colleague) for colleague in job.delegates),
         estimate_note=job.estimate_note,
     )
+
+
+def colleague_view(colleague: Colleague) -> ColleagueView:
+    """A colleague as the screens show them."""
+    return ColleagueView(colleague.username, colleague.full_name, colleague.department)
 
 
 def release_view(update: ReleaseProgress) -> ReleaseView:

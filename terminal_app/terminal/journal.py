@@ -29,7 +29,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass, replace
 
-from terminal_app.errors import HubRejected, HubUnreachable, JournalError
+from terminal_app.errors import DeviceRefused, HubRejected, HubUnreachable, JournalError
 from terminal_app.hub import HubClient
 from terminal_app.hub.values import ReportReceipt, SecondFactorRequired, UsageReport
 from terminal_app.hub.wire import decode_report, encode_report
@@ -240,6 +240,10 @@ class UsageSender:
                 except HubUnreachable as exc:
                     self.journal.attempted(entry.key, str(exc))
                     return FlushResult(acknowledged, failed, self.journal.pending_count(), True)
+                except DeviceRefused as exc:
+                    # The hub refused the terminal, not the report: it waits for the enrollment.
+                    self.journal.attempted(entry.key, str(exc))
+                    return FlushResult(acknowledged, failed, self.journal.pending_count(), False)
                 except HubRejected as exc:
                     log.error("journal: report %s refused for good: %s", entry.key, exc)
                     self.journal.fail(entry.key, str(exc))

@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,8 @@ CREATE INDEX IF NOT EXISTS offline_users_pin ON offline_users (pin_hash);
 def load_or_create_key(path: Path) -> bytes:
     """The terminal's hashing secret: read it, or create it (mode 0600) on first start."""
     if path.exists():
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:  # an older terminal's: readable by others
+            os.chmod(path, 0o600)
         key = path.read_bytes()
         if len(key) != KEY_BYTES:
             raise JournalError(f"{path}: expected a {KEY_BYTES}-byte key, found {len(key)} bytes")

@@ -30,9 +30,11 @@ from terminal_app.session.intents import (
 
 __all__ = [
     "LANGUAGES",
+    "SEARCH_QUERY_CHARS_MIN",
     "Cancel",
     "CardPresented",
     "ChooseScanProfile",
+    "ColleagueView",
     "DeleteJobs",
     "DismissMessage",
     "Intent",
@@ -41,6 +43,7 @@ __all__ = [
     "LinkCard",
     "Logout",
     "MessageKey",
+    "PassJobOn",
     "PasswordEntered",
     "PinEntered",
     "PriceHints",
@@ -51,11 +54,14 @@ __all__ = [
     "ReleaseView",
     "ScanProfileView",
     "Screen",
+    "SearchColleagues",
     "SelectProject",
     "SetLanguage",
+    "StarJob",
     "StartCopy",
     "TerminalState",
     "Touch",
+    "TrayView",
 ]
 
 
@@ -72,6 +78,8 @@ class Screen(StrEnum):
     COPYING = "copying"  # pages are being copied: live pages and cost
     LOGGING_OUT = "logging_out"  # locking the panel, reporting usage
     OUT_OF_ORDER = "out_of_order"  # the panel cannot be locked: nobody may log in
+    DISABLED = "disabled"  # an admin revoked this terminal at the hub: nobody may log in
+    REENROLL = "reenroll"  # its certificate expired (or the hub does not know it): enroll it again
 
 
 class MessageKey(StrEnum):
@@ -96,11 +104,22 @@ class MessageKey(StrEnum):
     PROJECT_REQUIRED = "project_required"
     RELEASE_UNAVAILABLE = "release_unavailable"  # the hub offers no held jobs (yet)
     RELEASE_DONE = "release_done"  # args: printed, failed
+    RELEASE_PICK_UNVERIFIED = "release_pick_unverified"  # "print all" leaves out jobs sent without a password
     JOBS_DELETED = "jobs_deleted"  # args: deleted
     SCAN_UNAVAILABLE = "scan_unavailable"  # the hub takes no scans from this printer
     LOGGED_OUT = "logged_out"
     TIMED_OUT = "timed_out"  # logged out after inactivity
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
+    DEVICE_DISABLED = "device_disabled"  # the hub refuses this terminal: an admin revoked it
+    REENROLL_REQUIRED = "reenroll_required"  # its certificate expired: a technician must enroll it again
+    FAVOURITE_ADDED = "favourite_added"  # args: count, maximum
+    FAVOURITE_REMOVED = "favourite_removed"
+    FAVOURITES_FULL = "favourites_full"  # the hub's bound on favourites per user is reached
+    FAVOURITES_UNAVAILABLE = "favourites_unavailable"  # private queues, or the document is gone
+    JOB_PASSED_ON = "job_passed_on"  # args: colleague (their full name, else username)
+    JOB_TAKEN_BACK = "job_taken_back"  # args: colleague
+    JOB_NOT_PASSED_ON = "job_not_passed_on"  # its document is gone, or it has all the colleagues it may
+    COLLEAGUE_NOT_FOUND = "colleague_not_found"  # no active user of that name (any more)
 
 
 @dataclass(frozen=True)
@@ -123,12 +142,37 @@ class ProjectView:
 
 
 @dataclass(frozen=True)
+class ColleagueView:
+    """Someone a held job can be passed on to (from a search, or already given the job)."""
+
+    username: str
+    full_name: str
+    department: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the screens name them: the full name, else the username."""
+        return self.full_name or self.username
+
+
+@dataclass(frozen=True)
+class TrayView:
+    """A paper tray of this terminal's printer that is low or empty."""
+
+    name: str
+    state: str  # "low" or "empty"
+    media: str = ""
+
+
+@dataclass(frozen=True)
 class JobView:
     """A held job in the list.
 
     ``price_cents`` is the price as submitted; the ``price_*_per_copy_cents`` are the hub's
     prices of one copy as is and with each override (after the admin's job rules), so
     :meth:`price_for` is exact. ``thumbnail_png`` is the first page (empty: none yet or none).
+    ``owner_verified`` False: sent without a password (the hub leaves it out of "print all");
+    ``analysing``: its pages are still being counted.
     """
 
     job_id: int
@@ -149,6 +193,11 @@ class JobView:
     price_duplex_per_copy_cents: int = 0
     price_mono_duplex_per_copy_cents: int = 0
     thumbnail_png: bytes = field(default=b"", repr=False)
+    owner_verified: bool = True
+    analysing: bool = False
+    may_have_printed: bool = False  # a release was cut off: the user decides whether to print again
+    favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
+    delegates: tuple[ColleagueView, ...] = ()  # whom the owner passed it on to (own jobs only)
     estimate_note: str = ""  # the hub's words for why pages and price are estimates ("" counted)
 
     def price_for(self, overrides: JobOverrides) -> int:
@@ -225,6 +274,11 @@ class TerminalState:
     jobs: tuple[JobView, ...] = ()
     jobs_supported: bool = True  # False while the hub answers UNIMPLEMENTED to ListJobs
     release: tuple[ReleaseView, ...] = ()
+    colleagues: tuple[ColleagueView, ...] = ()  # the last colleague search's answer
+    # where this terminal stands (the hub says with every session; kept between sessions)
+    printer_name: str = ""
+    printer_location: str = ""
+    paper_low: tuple[TrayView, ...] = ()  # the printer's automatic trays that are low or empty
     scan_profiles: tuple[ScanProfileView, ...] = ()  # empty: no scanning at this printer
     scan_profile: str = ""  # the profile the session's scans get
     # the copy session
@@ -245,6 +299,11 @@ class TerminalState:
     def copy_pages(self) -> int:
         """Mono plus colour pages copied in this session."""
         return self.copy_pages_mono + self.copy_pages_color
+
+    @property
+    def favourites(self) -> tuple[JobView, ...]:
+        """The session's starred jobs (held or printed: each may be printed again)."""
+        return tuple(job for job in self.jobs if job.favourite)
 
     @property
     def session_live(self) -> bool:
@@ -299,6 +358,34 @@ class ChooseScanProfile:
 
 
 @dataclass(frozen=True)
+class StarJob:
+    """Keep one of the user's own jobs for a reprint (``favourite=False``: take the star off)."""
+
+    job_id: int
+    favourite: bool = True
+
+
+SEARCH_QUERY_CHARS_MIN = 2  # the hub refuses shorter colleague searches; the terminal does not ask
+
+
+@dataclass(frozen=True)
+class SearchColleagues:
+    """Find colleagues to pass a job on to (at least :data:`SEARCH_QUERY_CHARS_MIN` characters;
+    fewer clear the list)."""
+
+    query: str
+
+
+@dataclass(frozen=True)
+class PassJobOn:
+    """Let a colleague release one of the user's held jobs (``withdraw``: take it back)."""
+
+    job_id: int
+    username: str
+    withdraw: bool = False
+
+
+@dataclass(frozen=True)
 class StartCopy:
     """Unlock the copier (after a project was chosen, or after the panel was locked)."""
 
@@ -315,6 +402,9 @@ Intent = (
     | ReleaseSelected
     | ReleaseAll
     | DeleteJobs
+    | StarJob
+    | SearchColleagues
+    | PassJobOn
     | StartCopy
     | ChooseScanProfile
     | Touch

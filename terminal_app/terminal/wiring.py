@@ -1,8 +1,11 @@
 """Build a running terminal from a :class:`TerminalConfig`: reader, panel lock, copy counter, hub, engine.
 
 :class:`Terminal` owns the pieces and the background tasks around the engine: the reader pump
-(card reads become :class:`CardPresented` intents), the printer-status poll (SNMP), and a log
-line per state change (the headless runner; the Kivy UI subscribes the same way).
+(card reads become :class:`CardPresented` intents), the printer-status poll (SNMP), the
+certificate renewal, and a log line per state change (the headless runner; the Kivy UI
+subscribes the same way). A terminal that was never enrolled does not start
+(:class:`~terminal_app.errors.ReenrollRequired`); one whose certificate expired starts and
+shows that it must be enrolled again.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 
 from mfp_adapters import CommunityAuth, FihPanelLock, MfpError, MfpSnmp, PanelLock, SnmpClient
 from reader_drivers import CardReader, open_reader
-from terminal_app.errors import ConfigError
+from terminal_app.errors import ConfigError, ReenrollRequired
 from terminal_app.hub import HubClient
+from terminal_app.hub.enrollment import DeviceEnrollment
+from terminal_app.hub.renewal import CertificateRenewal
 from terminal_app.session.clock import Clock, SystemClock
 from terminal_app.session.reader import pump_cards
 from terminal_app.session.store import open_store
@@ -65,6 +70,7 @@ class Terminal:
     snmp: MfpSnmp | None
     client: HubClient
     store: sqlite3.Connection
+    renewal: CertificateRenewal
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _last_line: str = ""
 
@@ -78,7 +84,10 @@ class Terminal:
         """Run the engine with its reader pump and printer-status poll until :meth:`stop`."""
         self.engine.subscribe(self._log_state)
         await self.reader.start()
-        self._tasks = [asyncio.create_task(pump_cards(self.reader, self.engine.submit), name="reader-pump")]
+        self._tasks = [
+            asyncio.create_task(pump_cards(self.reader, self.engine.submit), name="reader-pump"),
+            asyncio.create_task(self.renewal.run(), name="certificate-renewal"),
+        ]
         if self.snmp is not None and self.config.mfp.status_poll_s > 0:
             self._tasks.append(asyncio.create_task(self._poll_status(), name="printer-status"))
         try:
@@ -108,6 +117,7 @@ class Terminal:
         while True:
             try:
                 self.engine.printer_status((await self.snmp.status()).errors)
+                self.engine.printer_trays(await self.snmp.trays())
             except MfpError as exc:
                 log.warning("printer status not read: %s", exc)
             await asyncio.sleep(self.config.mfp.status_poll_s)
@@ -127,6 +137,15 @@ def build_terminal(
     config: TerminalConfig, *, pin_factory: Any = None, clock: Clock | None = None
 ) -> Terminal:
     """Open every device and the store; ``pin_factory`` overrides ``[mfp.fih] pin_factory`` (tests)."""
+    enrollment = DeviceEnrollment(config.identity_dir, "terminal")
+    credentials = enrollment.store.current()
+    if credentials is None:
+        raise ReenrollRequired(
+            f"this terminal is not enrolled (nothing in {config.identity_dir}): "
+            "printgate terminal enroll --token TOKEN --config terminal.toml"
+        )
+    if credentials.kind != "terminal":
+        raise ConfigError(f"{config.identity_dir} holds the identity of a {credentials.kind}, not a terminal")
     fih = config.mfp.fih
     panel = FihPanelLock(
         enable_pin=fih.enable_pin,
@@ -147,12 +166,8 @@ def build_terminal(
     if config.mfp.counter == "snmp":
         assert snmp is not None
         counter = SnmpCopyCounter(snmp)
-    hub = HubClient(
-        config.hub.address,
-        config.hub.terminal_id,
-        config.hub.key(config.base_dir),
-        deadline_s=config.hub.deadline_s,
-    )
+    hub = HubClient(credentials, address=config.hub.address, deadline_s=config.hub.deadline_s)
+    renewal = CertificateRenewal(enrollment, hub.channel, check_s=config.hub.renew_check_s)
     store = open_store(config.store_path)
     key = load_or_create_key(config.cache_key_path)
     engine = TerminalEngine(
@@ -172,4 +187,4 @@ def build_terminal(
         convert=config.reader.convert or None,
         debounce_s=config.reader.debounce_s,
     )
-    return Terminal(config, engine, reader, panel, snmp, hub, store)
+    return Terminal(config, engine, reader, panel, snmp, hub, store, renewal)

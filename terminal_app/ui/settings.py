@@ -1,53 +1,33 @@
-"""Display settings of a terminal (the ``[display]`` table of terminal.toml) and the layout presets.
+"""Display settings of a terminal or kiosk (the ``[display]`` table) and the idle screen blanker.
 
-Layouts are data: one :class:`Layout` per supported panel (800x480, 1024x600, 1280x800), chosen
-by the panel's short side after rotation, so a portrait-mounted 7" panel gets the 7" sizes.
-Every touch target is at least ``MIN_TARGET_PX`` (48 px, about 9 mm on a 7" 800x480 panel).
+The sizes, colours and icons are :mod:`terminal_app.ui.theme`'s: one :class:`Layout` per panel
+class, chosen by the panel's short side after rotation (a portrait-mounted 7" panel gets the 7"
+sizes), in the site's :class:`~terminal_app.ui.theme.Look` (accent colour, logo, high contrast,
+large text) from this table. Every touch target is at least ``MIN_TARGET_PX``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from terminal_app.errors import ConfigError
+from terminal_app.ui.theme import (
+    LARGE_TEXT_SHORT_SIDE_MIN_PX,
+    LAYOUTS,
+    MIN_TARGET_PX,
+    Layout,
+    Look,
+    layout_for,
+    parse_colour,
+)
 
 __all__ = ["LAYOUTS", "MIN_TARGET_PX", "Layout", "ScreenBlanker", "UiSettings", "layout_for"]
 
-MIN_TARGET_PX = 48
 ROTATIONS = (0, 90, 180, 270)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Sizes in pixels for one panel class."""
-
-    name: str
-    font_px: int  # body text
-    title_px: int  # screen titles and live figures
-    target_px: int  # height (and minimum width) of every button
-    padding_px: int
-
-    @property
-    def small_px(self) -> int:
-        """Secondary text (job details, status lines)."""
-        return max(14, self.font_px * 4 // 5)
-
-
-LAYOUTS: dict[str, Layout] = {
-    "800x480": Layout("800x480", font_px=20, title_px=30, target_px=64, padding_px=8),
-    "1024x600": Layout("1024x600", font_px=24, title_px=36, target_px=76, padding_px=10),
-    "1280x800": Layout("1280x800", font_px=28, title_px=44, target_px=96, padding_px=14),
-}
-# The preset for a panel whose short side is at least this many pixels (largest first).
-_BY_SHORT_SIDE = ((800, "1280x800"), (600, "1024x600"), (0, "800x480"))
-
-
-def layout_for(width_px: int, height_px: int) -> Layout:
-    """The preset for a window of this size (portrait or landscape)."""
-    short = min(width_px, height_px)
-    return next(LAYOUTS[name] for floor, name in _BY_SHORT_SIDE if short >= floor)
+_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
 
 
 @dataclass(frozen=True)
@@ -61,6 +41,11 @@ class UiSettings:
     show_cursor: bool = False
     blank_after_s: float = 300.0  # black screen after this long idle without a session (0: never)
     virtual_keyboard: bool = True  # Kivy's on-screen keyboard for the username/password form
+    accent: str = ""  # the site's accent colour, "#RRGGBB" ("": printgate's blue)
+    logo: str = ""  # the site's logo in the header: a PNG or JPEG file ("": none)
+    high_contrast: bool = False  # black ground, darker fills: at least 7:1 against the text
+    large_text: bool = False  # a quarter larger type, larger touch targets
+    animate: bool = True  # the idle screen's card hint pulses (once a second: cheap)
 
     def __post_init__(self) -> None:
         if self.rotation not in ROTATIONS:
@@ -69,6 +54,19 @@ class UiSettings:
             raise ConfigError(f"display size {self.width_px}x{self.height_px} is too small (min 320 px)")
         if self.blank_after_s < 0:
             raise ConfigError("display blank_after_s must be >= 0")
+        if self.logo and not Path(self.logo).is_file():
+            raise ConfigError(f"display logo {self.logo!r} is not a file")
+        if self.accent:
+            parse_colour(self.accent)
+        if self.large_text and min(self.width_px, self.height_px) < LARGE_TEXT_SHORT_SIDE_MIN_PX:
+            raise ConfigError(
+                f"display large_text needs a panel of {LARGE_TEXT_SHORT_SIDE_MIN_PX} px or more"
+            )
+
+    @property
+    def look(self) -> Look:
+        """The site's look on this panel."""
+        return Look(self.accent, self.logo, self.high_contrast, self.large_text, self.animate)
 
     @property
     def logical_size(self) -> tuple[int, int]:
@@ -79,8 +77,8 @@ class UiSettings:
 
     @property
     def layout(self) -> Layout:
-        """The preset for this panel."""
-        return layout_for(*self.logical_size)
+        """The preset for this panel in the site's look."""
+        return layout_for(*self.logical_size, self.look)
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, object]) -> UiSettings:
@@ -92,7 +90,7 @@ class UiSettings:
         values: dict[str, Any] = {}
         for key, value in table.items():
             kind = str(known[key].type)
-            expected: tuple[type, ...] = {"int": (int,), "float": (int, float), "bool": (bool,)}[kind]
+            expected = _TYPES[kind]
             if isinstance(value, bool) is not (kind == "bool") or not isinstance(value, expected):
                 raise ConfigError(f"[display] {key}: expected {kind}, got {value!r}")
             values[key] = float(value) if isinstance(value, int | float) and kind == "float" else value

@@ -1,9 +1,11 @@
-"""The root widget both roles' screens share: status bar, message bar, countdown, touches, lookups.
+"""The root widget both roles' screens share: header, message bar, countdown, touches, lookups.
 
 A :class:`BaseView` is given each new engine state (:meth:`BaseView.show`) and a ``submit`` function
 for intents; it never reads or changes anything else of the engine. Around the role's current screen
-(:meth:`BaseView.build_body`) it draws the status bar (server offline, countdown) and the message bar
-(the message in words, a Dismiss button). A touch while a countdown runs sends :class:`Touch` (the
+(:meth:`BaseView.build_body`) it draws the header (the site's logo, what the role says there — the
+user, their balance, the printer and where it is — server offline, the countdown) and the message
+bar (an icon and the message in words, a Dismiss button), in the site's
+:class:`~terminal_app.ui.theme.Look`. A touch while a countdown runs sends :class:`Touch` (the
 engine restarts the countdown) before the touched button's own intent.
 """
 
@@ -16,11 +18,12 @@ from typing import Any, Generic, Protocol, TypeVar
 from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.image import Image
 from kivy.uix.widget import Widget
 
 from terminal_app.session.intents import DismissMessage, Touch
-from terminal_app.ui.settings import Layout, layout_for
-from terminal_app.ui.widgets import Panel, TouchLabel, button, label, walk_idents
+from terminal_app.ui.theme import Layout, Look, layout_for
+from terminal_app.ui.widgets import Panel, TouchLabel, button, icon, label, walk_idents, with_icon
 
 __all__ = ["BaseView", "ViewState"]
 
@@ -50,10 +53,13 @@ S = TypeVar("S", bound=ViewState)
 class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
     """Everything on a device's screen (see the module docstring)."""
 
-    def __init__(self, submit: Callable[[Any], None], initial: S, **kwargs: Any) -> None:
+    def __init__(
+        self, submit: Callable[[Any], None], initial: S, look: Look | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.submit = submit
-        self.layout: Layout = layout_for(800, 480)
+        self.look = look or Look()
+        self.layout: Layout = layout_for(800, 480, self.look)
         self.state: S = initial
         self.screen_name = ""
         self._drawn: S | None = None  # the state the widgets were built for
@@ -79,6 +85,10 @@ class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no 
     def severity(self) -> str:
         """``"error"``, ``"warning"`` or ``"info"`` for the state's message."""
         raise NotImplementedError
+
+    def header_items(self) -> list[Widget]:
+        """What the role shows in the header between the logo and the countdown."""
+        return []
 
     def shows_message_bar(self) -> bool:
         """Is the message bar shown (a screen may already say what the message says)?"""
@@ -114,12 +124,12 @@ class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no 
     def redraw(self) -> None:
         """Rebuild the widgets for the current state."""
         self._drawn = self.state
-        self.layout = layout_for(int(self.width), int(self.height))
+        self.layout = layout_for(int(self.width), int(self.height), self.look)
         self.screen_name, body = self.build_body()
         self.clear_widgets()
-        frame = Panel("background", orientation="vertical", padding=self.layout.padding_px)
+        frame = Panel("background", self.layout, orientation="vertical", padding=self.layout.margin_px)
         frame.spacing = self.layout.padding_px
-        frame.add_widget(self._status_bar())
+        frame.add_widget(self._header())
         frame.add_widget(body)
         if self.shows_message_bar():
             frame.add_widget(self._message_bar())
@@ -131,21 +141,25 @@ class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no 
         being dispatched)."""
         Clock.schedule_once(lambda _dt: self.redraw(), 0)
 
-    def _status_bar(self) -> Widget:
+    def _header(self) -> Widget:
         layout = self.layout
         bar = BoxLayout(
-            orientation="horizontal",
-            size_hint_y=None,
-            height=layout.target_px * 2 // 3,
-            spacing=layout.padding_px,
+            orientation="horizontal", size_hint_y=None, height=layout.header_px, spacing=layout.padding_px * 2
         )
+        if layout.logo:
+            logo = Image(source=layout.logo, size_hint_x=None, width=layout.header_px * 3, fit_mode="contain")
+            logo.ident = "logo"
+            bar.add_widget(logo)
+        items = self.header_items() or [Widget()]
+        for item in items:
+            bar.add_widget(item)
         if self.state.offline:
-            banner = Panel("warning", size_hint_x=None, width=layout.target_px * 4)
-            banner.add_widget(label("offline", self.text("offline_banner"), layout, size="small"))
+            banner = Panel("warning", layout, size_hint_x=None, width=layout.target_px * 3)
+            text = with_icon("offline", self.text("offline_banner"), layout.small_px)
+            banner.add_widget(label("offline", text, layout, size="small", markup=True))
             bar.add_widget(banner)
-        bar.add_widget(Widget())
         self._countdown = label(
-            "countdown", "", layout, size="small", size_hint_x=None, width=layout.target_px * 2
+            "countdown", "", layout, size="small", tone="muted", size_hint_x=None, width=layout.target_px
         )
         bar.add_widget(self._countdown)
         self.update_countdown()
@@ -153,9 +167,13 @@ class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no 
 
     def _message_bar(self) -> Widget:
         layout = self.layout
-        bar = Panel(self.severity(), orientation="horizontal", size_hint_y=None)
+        severity = self.severity()
+        bar = Panel(severity, layout, orientation="horizontal", size_hint_y=None)
         bar.height = layout.target_px + layout.padding_px
-        bar.padding = layout.padding_px // 2
+        half = layout.padding_px // 2
+        bar.padding = (layout.padding_px * 2, half, half, half)
+        bar.spacing = layout.padding_px
+        bar.add_widget(_severity_icon(severity, layout))
         bar.add_widget(label("message", self.message_text(), layout, halign="left"))
         dismiss = button(
             "dismiss",
@@ -186,6 +204,12 @@ class BaseView(FloatLayout, Generic[S]):  # type: ignore[misc]  # Kivy ships no 
     def idents(self) -> list[str]:
         """Every ident on screen, in tree order."""
         return [ident for ident, _ in walk_idents(self)]
+
+
+def _severity_icon(severity: str, layout: Layout) -> Widget:
+    found = icon("message_icon", {"error": "error", "warning": "warning"}.get(severity, "info"), layout)
+    found.pos_hint = {"center_y": 0.5}
+    return found
 
 
 def _same_but_countdown(old: Any, new: Any) -> bool:

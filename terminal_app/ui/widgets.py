@@ -17,41 +17,31 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
+from kivy.utils import escape_markup
 
-from terminal_app.ui.settings import Layout
+from terminal_app.ui.theme import ICON_FONT, ICONS, Layout
 
 __all__ = [
-    "COLOURS",
-    "SYMBOL_FONT",
     "Panel",
     "TouchButton",
     "TouchLabel",
     "button",
     "field",
+    "icon",
     "label",
     "pin_pad",
     "row",
+    "tile",
     "walk_idents",
+    "with_icon",
 ]
 
-# Roboto has no check boxes or bullets; DejaVu Sans (bundled with Kivy) has.
-SYMBOL_FONT = "data/fonts/DejaVuSans.ttf"
 
-RGBA = tuple[float, float, float, float]
-COLOURS: dict[str, RGBA] = {
-    "background": (0.11, 0.13, 0.16, 1),
-    "panel": (0.17, 0.2, 0.24, 1),
-    "normal": (0.26, 0.42, 0.62, 1),
-    "primary": (0.15, 0.55, 0.32, 1),
-    "danger": (0.72, 0.2, 0.18, 1),
-    "quiet": (0.33, 0.36, 0.4, 1),
-    "selected": (0.85, 0.6, 0.1, 1),
-    "info": (0.2, 0.36, 0.55, 1),
-    "warning": (0.8, 0.5, 0.05, 1),
-    "error": (0.7, 0.15, 0.12, 1),
-    "black": (0, 0, 0, 1),
-    "text": (1, 1, 1, 1),
-}
+def with_icon(name: str, text: str, size_px: int) -> str:
+    """Markup: the icon ``name`` (of :data:`~terminal_app.ui.theme.ICONS`), then ``text`` (escaped:
+    a job called "[b]" stays a job called "[b]")."""
+    glyph = f"[font={ICON_FONT}][size={size_px}]{ICONS[name]}[/size][/font]"
+    return f"{glyph}  {escape_markup(text)}" if text else glyph
 
 
 class TouchButton(Button):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
@@ -75,12 +65,12 @@ class TouchLabel(Label):  # type: ignore[misc]  # Kivy ships no types: its widge
 
 
 class Panel(BoxLayout):  # type: ignore[misc]  # Kivy ships no types: its widgets are Any
-    """A box with a solid background colour."""
+    """A box with a solid background of a colour role of the layout's look."""
 
-    def __init__(self, colour: str = "panel", **kwargs: Any) -> None:
+    def __init__(self, role: str, layout: Layout, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         with self.canvas.before:
-            Color(*COLOURS[colour])
+            Color(*layout.colour(role))
             self._rect = Rectangle(pos=self.pos, size=self.size)
         self.bind(pos=self._redraw, size=self._redraw)
 
@@ -97,16 +87,21 @@ def button(
     *,
     role: str = "normal",
     width_px: int | None = None,
+    icon: str = "",
 ) -> TouchButton:
-    """A large button; ``on_press`` runs on release (the usual touch semantics)."""
+    """A large button, with an icon before its text when ``icon`` names one; ``on_press`` runs on
+    release (the usual touch semantics)."""
     widget = TouchButton(
         ident,
-        text=text,
+        text=with_icon(icon, text, layout.font_px) if icon else text,
+        markup=bool(icon),
         font_size=layout.font_px,
         size_hint_y=None,
         height=layout.target_px,
         background_normal="",
-        background_color=COLOURS[role],
+        background_down="",
+        background_color=layout.colour(role),
+        color=layout.colour("text"),
         halign="center",
         valign="middle",
     )
@@ -118,18 +113,70 @@ def button(
     return widget
 
 
-def label(ident: str, text: str, layout: Layout, *, size: str = "body", **kwargs: Any) -> TouchLabel:
-    """A wrapped label; ``size`` is ``"title"``, ``"body"`` or ``"small"``."""
-    font = {"title": layout.title_px, "body": layout.font_px, "small": layout.small_px}[size]
+def label(
+    ident: str, text: str, layout: Layout, *, size: str = "body", tone: str = "text", **kwargs: Any
+) -> TouchLabel:
+    """A wrapped label; ``size`` is ``"display"``, ``"title"``, ``"body"`` or ``"small"``, ``tone``
+    a colour role (``"text"``, ``"muted"``)."""
+    font = {
+        "display": layout.display_px,
+        "title": layout.title_px,
+        "body": layout.font_px,
+        "small": layout.small_px,
+    }[size]
     kwargs.setdefault("halign", "center")
     kwargs.setdefault("valign", "middle")
-    return TouchLabel(ident, text=text, font_size=font, color=COLOURS["text"], **kwargs)
+    return TouchLabel(ident, text=text, font_size=font, color=layout.colour(tone), **kwargs)
+
+
+def icon(ident: str, name: str, layout: Layout, *, size_px: int = 0, tone: str = "text") -> TouchLabel:
+    """One icon of the icon font, ``size_px`` square (default: the layout's icon size)."""
+    side = size_px or layout.icon_px
+    return TouchLabel(
+        ident,
+        text=ICONS[name],
+        font_name=ICON_FONT,
+        font_size=side,
+        color=layout.colour(tone),
+        size_hint=(None, None),
+        size=(side, side),
+        halign="center",
+        valign="middle",
+    )
+
+
+def tile(
+    ident: str,
+    icon_name: str,
+    text: str,
+    on_press: Callable[[], None],
+    layout: Layout,
+    *,
+    detail: str = "",
+    role: str = "tile",
+) -> TouchButton:
+    """A home-screen tile: a large icon over its name and an optional detail line (a balance, a
+    count), two touch targets high, sized for gloves and thumbs."""
+    lines = [f"[font={ICON_FONT}][size={layout.icon_px}]{ICONS[icon_name]}[/size][/font]"]
+    lines.append(f"[b]{escape_markup(text)}[/b]")
+    if detail:
+        lines.append(f"[size={layout.small_px}]{escape_markup(detail)}[/size]")
+    widget = button(ident, "", on_press, layout, role=role)
+    widget.markup = True
+    widget.text = "\n".join(lines)
+    widget.height = layout.tile_px
+    widget.size_hint_y = None
+    return widget
 
 
 def field(ident: str, hint: str, text: str, layout: Layout, *, password: bool = False) -> TextInput:
     """A one-line text input a touch target high."""
     widget = TextInput(
         text=text,
+        background_normal="",
+        background_active="",
+        background_color=layout.colour("text"),
+        cursor_color=layout.colour("primary"),
         hint_text=hint,
         password=password,
         multiline=False,

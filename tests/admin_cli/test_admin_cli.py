@@ -1,7 +1,8 @@
 """``printgate admin`` against a real hub process: a scripted walk, exit codes and exact messages.
 
-The hub runs as its own process (``printgate hub`` on a temporary data dir, port 0, address
-from the ready file) for the whole module and is stopped by PID. Most commands run in-process
+The hub runs as its own process (``printgate hub`` on a temporary data dir, ports 0, addresses
+from the ready file) for the whole module and is stopped by PID; the CLI reaches its admin port
+over TLS pinned to the hub's CA, and terminals enroll with tokens the CLI makes. Most commands run in-process
 through ``printgate_cli.commands.main`` and are written as the shell line an admin would type; a few
 run as ``printgate`` subprocesses to cover the console script, the environment fallbacks and
 stdin secrets end to end. Each test uses its own names, so the tests do not depend on order.
@@ -10,7 +11,9 @@ stdin secrets end to end. Each test uses its own names, so the tests do not depe
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import datetime
 import io
 import json
 import os
@@ -35,6 +38,7 @@ from printgate.v1 import admin_pb2, terminal_pb2, terminal_pb2_grpc
 from admin_cli.commands.users import USER_COLUMNS
 from admin_cli.render import printable, table_of
 from printgate_cli.commands import main
+from terminal_app.hub.enrollment import Credentials, DeviceEnrollment
 from tests.conftest import free_tcp_port
 
 PRINTGATE = Path(sys.executable).parent / "printgate"
@@ -45,15 +49,20 @@ CSV_HEADER = "username,full_name,email,department,roles,card_numbers,billing,act
 
 @dataclass
 class HubProcess:
-    """A ``printgate hub`` process serving on loopback."""
+    """A ``printgate hub`` process serving on loopback: ``address`` is its admin port."""
 
     process: subprocess.Popen[bytes]
     data_dir: Path
     address: str
+    device_address: str
 
     @property
     def token(self) -> str:
         return (self.data_dir / "admin-token").read_text().strip()
+
+    @property
+    def ca_file(self) -> Path:
+        return self.data_dir / "hub-ca.pem"
 
 
 @dataclass
@@ -68,12 +77,12 @@ class Result:
         return json.loads(self.out)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], ready_file: Path, log: Path) -> str:
+def _wait_ready(process: subprocess.Popen[bytes], ready_file: Path, log: Path) -> tuple[str, str]:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
-        text = ready_file.read_text() if ready_file.exists() else ""
-        if text.endswith("\n"):  # the hub writes "HOST:PORT\n" once it serves
-            return text.strip()
+        lines = (ready_file.read_text() if ready_file.exists() else "").splitlines(keepends=True)
+        if len(lines) == 2 and lines[1].endswith("\n"):  # device, then admin HOST:PORT, once serving
+            return lines[0].strip(), lines[1].strip()
         if process.poll() is not None:
             pytest.fail(f"hub exited with {process.returncode}:\n{log.read_text()}")
         time.sleep(0.05)
@@ -87,12 +96,14 @@ def admin_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     data_dir = tmp_path_factory.mktemp("admin-hub")
     ready_file, log = data_dir / "addr", data_dir / "hub.log"
     command = [str(PRINTGATE), "hub", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0"]
+    command += ["--admin-listen", "127.0.0.1:0"]
     with log.open("wb") as log_handle:
         process = subprocess.Popen(
             [*command, "--ready-file", str(ready_file)], stdout=log_handle, stderr=log_handle
         )
     try:
-        yield HubProcess(process, data_dir, _wait_ready(process, ready_file, log))
+        device, admin_address = _wait_ready(process, ready_file, log)
+        yield HubProcess(process, data_dir, admin_address, device)
     finally:
         os.kill(process.pid, signal.SIGTERM)
         try:
@@ -107,6 +118,7 @@ def _no_admin_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment fallbacks must not leak in from the shell running the tests."""
     monkeypatch.delenv("PRINTGATE_HUB", raising=False)
     monkeypatch.delenv("PRINTGATE_ADMIN_TOKEN", raising=False)
+    monkeypatch.delenv("PRINTGATE_HUB_CA", raising=False)
 
 
 def run_admin(argv: list[str], stdin: str = "") -> Result:
@@ -151,15 +163,21 @@ def failed(hub: HubProcess, command: str, stdin: str = "") -> tuple[int, str]:
     return result.code, result.err
 
 
+def enroll(hub: HubProcess, terminal_id: str, state_dir: Path) -> Credentials:
+    """A terminal enrolled with a token ``printgate admin enrollment create`` printed."""
+    token = text(hub, f"enrollment create --kind terminal --terminal-id {terminal_id}").strip()
+    return asyncio.run(DeviceEnrollment(state_dir, "terminal").enroll(token))
+
+
 def authenticate(
-    hub: HubProcess, terminal_id: str, key: str, **credential: Any
+    hub: HubProcess, terminal: Credentials, **credential: Any
 ) -> terminal_pb2.AuthenticateResponse:
-    """TerminalService.Authenticate as a terminal calls it."""
-    metadata = (("x-printgate-terminal-id", terminal_id), ("x-printgate-terminal-key", key))
-    with grpc.insecure_channel(hub.address) as channel:
+    """TerminalService.Authenticate as a terminal calls it: mutual TLS with its certificate."""
+    channel_credentials = grpc.ssl_channel_credentials(*terminal.channel_material())
+    with grpc.secure_channel(hub.device_address, channel_credentials) as channel:
         stub = terminal_pb2_grpc.TerminalServiceStub(channel)
         request = terminal_pb2.AuthenticateRequest(**credential)
-        reply: terminal_pb2.AuthenticateResponse = stub.Authenticate(request, metadata=metadata, timeout=10)
+        reply: terminal_pb2.AuthenticateResponse = stub.Authenticate(request, timeout=10)
         return reply
 
 
@@ -265,7 +283,7 @@ def test_walk_projects_printers_terminals_prices_quotas(admin_hub: HubProcess) -
         "location": "Hall",
     }
     kiosk = ok(hub, "terminal create walk-k1 --kind kiosk")
-    assert len(terminal["key"]) >= 32 and kiosk["key"] != terminal["key"]
+    assert terminal["key"] == kiosk["key"] == ""  # a TLS hub: devices are named by certificates
     listed = {t["id"]: t for t in ok(hub, "terminal list")["terminals"]}
     assert (listed["walk-k1"]["kind"], listed["walk-t1"]["printer"]) == ("TERMINAL_KIND_KIOSK", "walk-mfp")
 
@@ -508,32 +526,35 @@ def test_user_list_query_and_paging(admin_hub: HubProcess) -> None:
 # -- credentials reach the terminal path -------------------------------------------------------
 
 
-def test_password_pin_and_unlock_work_at_a_terminal(admin_hub: HubProcess) -> None:
+def test_password_pin_and_unlock_work_at_a_terminal(admin_hub: HubProcess, tmp_path: Path) -> None:
     hub = admin_hub
     ok(hub, "user create locky --password-stdin", stdin="first-password\n")
     assert ok(hub, "user show locky")["has_password"] is True
-    key = ok(hub, "terminal create locky-t")["key"]
+    terminal = enroll(hub, "locky-t", tmp_path / "locky-t")
 
     def login(password: str) -> terminal_pb2.AuthenticateResponse:
         credential = terminal_pb2.PasswordCredential(username="locky", password=password)
-        return authenticate(hub, "locky-t", key, password=credential)
+        return authenticate(hub, terminal, password=credential)
 
     assert login("first-password").session_token
     assert ok(hub, "user set-password locky --password-stdin", stdin="second-password\n") == {}
     assert refused_with(lambda: login("first-password")) == grpc.StatusCode.UNAUTHENTICATED
-    for _ in range(4):  # 5 failures in all lock the user (the hub's default max_failed_attempts)
+    for _ in range(4):  # 5 failures in all: the user waits (the hub's default max_failed_attempts)
         assert refused_with(lambda: login("wrong-password")) == grpc.StatusCode.UNAUTHENTICATED
     assert refused_with(lambda: login("second-password")) == grpc.StatusCode.PERMISSION_DENIED
     assert text(hub, "user unlock locky") == "unlocked user locky\n"
+    # the failures counted against the terminal too: it waits until it is unlocked as well
+    assert refused_with(lambda: login("second-password")) == grpc.StatusCode.PERMISSION_DENIED
+    assert text(hub, "terminal unlock locky-t") == "unlocked terminal locky-t\n"
     assert login("second-password").session_token
 
     assert ok(hub, "user set-pin locky --pin-stdin", stdin="48151623\n") == {"pin": ""}
-    assert authenticate(hub, "locky-t", key, pin=terminal_pb2.PinCredential(pin="48151623")).session_token
+    assert authenticate(hub, terminal, pin=terminal_pb2.PinCredential(pin="48151623")).session_token
     new_pin = ok(hub, "user reset-pin locky")["pin"]
     assert new_pin.isdigit() and len(new_pin) >= 6
-    assert authenticate(hub, "locky-t", key, pin=terminal_pb2.PinCredential(pin=new_pin)).session_token
+    assert authenticate(hub, terminal, pin=terminal_pb2.PinCredential(pin=new_pin)).session_token
     assert refused_with(
-        lambda: authenticate(hub, "locky-t", key, pin=terminal_pb2.PinCredential(pin="48151623"))
+        lambda: authenticate(hub, terminal, pin=terminal_pb2.PinCredential(pin="48151623"))
     ) == (grpc.StatusCode.UNAUTHENTICATED)
     ok(hub, "user create locky-2")
     assert failed(hub, f"user set-pin locky-2 --pin {new_pin}") == (
@@ -542,14 +563,14 @@ def test_password_pin_and_unlock_work_at_a_terminal(admin_hub: HubProcess) -> No
     )
 
 
-def test_terminal_unlock_after_unknown_cards(admin_hub: HubProcess) -> None:
+def test_terminal_unlock_after_unknown_cards(admin_hub: HubProcess, tmp_path: Path) -> None:
     hub = admin_hub
     ok(hub, "user create tapper")
     ok(hub, "card add tapper 7A7A7A7A")
-    key = ok(hub, "terminal create tap-t")["key"]
+    terminal = enroll(hub, "tap-t", tmp_path / "tap-t")
 
     def tap(number: str) -> terminal_pb2.AuthenticateResponse:
-        return authenticate(hub, "tap-t", key, card=terminal_pb2.CardCredential(number=number))
+        return authenticate(hub, terminal, card=terminal_pb2.CardCredential(number=number))
 
     for _ in range(5):
         assert refused_with(lambda: tap("00000000")) == grpc.StatusCode.UNAUTHENTICATED
@@ -592,7 +613,8 @@ def test_hub_errors_exit_1_with_status_and_message(admin_hub: HubProcess) -> Non
 def test_wrong_token_is_unauthenticated(admin_hub: HubProcess, tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("not-the-token\n")
-    result = run_admin(["--hub", admin_hub.address, "--token-file", str(token_file), "user", "list"])
+    ca = ["--ca", str(admin_hub.ca_file)]
+    result = run_admin(["--hub", admin_hub.address, *ca, "--token-file", str(token_file), "user", "list"])
     assert (result.code, result.out, result.err) == (
         1,
         "",
@@ -601,14 +623,15 @@ def test_wrong_token_is_unauthenticated(admin_hub: HubProcess, tmp_path: Path) -
 
 
 def test_missing_token_is_a_usage_error(admin_hub: HubProcess, tmp_path: Path) -> None:
-    result = run_admin(["--hub", admin_hub.address, "user", "list"])
+    ca = ["--ca", str(admin_hub.ca_file)]
+    result = run_admin(["--hub", admin_hub.address, *ca, "user", "list"])
     assert (result.code, result.out, result.err) == (
         2,
         "",
         "printgate admin: no admin token: give --token-file or --data-dir, or set PRINTGATE_ADMIN_TOKEN\n",
     )
     absent = tmp_path / "absent"
-    result = run_admin(["--hub", admin_hub.address, "--token-file", str(absent), "user", "list"])
+    result = run_admin(["--hub", admin_hub.address, *ca, "--token-file", str(absent), "user", "list"])
     assert (result.code, result.err) == (
         2,
         f"printgate admin: cannot read admin token from {absent}: No such file or directory\n",
@@ -644,8 +667,9 @@ def test_usage_errors_exit_2(admin_hub: HubProcess) -> None:
     )
 
 
-def test_hub_down_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hub_down_exits_3(monkeypatch: pytest.MonkeyPatch, admin_hub: HubProcess) -> None:
     monkeypatch.setenv("PRINTGATE_ADMIN_TOKEN", "t")
+    monkeypatch.setenv("PRINTGATE_HUB_CA", str(admin_hub.ca_file))
     address = f"127.0.0.1:{free_tcp_port()}"
     result = run_admin(["--hub", address, "--timeout-s", "5", "user", "list"])
     assert (result.code, result.out) == (3, "")
@@ -653,8 +677,11 @@ def test_hub_down_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.err.count("\n") == 1
 
 
-def test_silent_listener_hits_the_deadline_and_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_silent_listener_hits_the_deadline_and_exits_3(
+    monkeypatch: pytest.MonkeyPatch, admin_hub: HubProcess
+) -> None:
     monkeypatch.setenv("PRINTGATE_ADMIN_TOKEN", "t")
+    monkeypatch.setenv("PRINTGATE_HUB_CA", str(admin_hub.ca_file))
     with socket.socket() as silent:  # the kernel completes TCP handshakes; nobody speaks HTTP/2
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
@@ -684,7 +711,12 @@ def test_silent_listener_hits_the_deadline_and_exits_3(monkeypatch: pytest.Monke
 
 
 def test_console_script_with_env_fallbacks_and_stdin(admin_hub: HubProcess) -> None:
-    env = {**os.environ, "PRINTGATE_HUB": admin_hub.address, "PRINTGATE_ADMIN_TOKEN": admin_hub.token}
+    env = {
+        **os.environ,
+        "PRINTGATE_HUB": admin_hub.address,
+        "PRINTGATE_ADMIN_TOKEN": admin_hub.token,
+        "PRINTGATE_HUB_CA": str(admin_hub.ca_file),
+    }
 
     def printgate(command: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
         argv = [str(PRINTGATE), "admin", *shlex.split(command)]
@@ -710,12 +742,16 @@ def test_console_script_with_env_fallbacks_and_stdin(admin_hub: HubProcess) -> N
     )
 
 
-def test_terminal_create_prints_the_key_once(admin_hub: HubProcess) -> None:
+def test_terminal_create_says_how_the_device_enrolls(admin_hub: HubProcess) -> None:
     lines = text(admin_hub, "terminal create text-t --kind kiosk").splitlines()
-    assert lines[:4] == ["id        text-t", "kind      kiosk", "printer   -", "location  -"]
-    assert lines[4].startswith("key       ") and len(lines[4].split()[1]) >= 32
-    assert lines[5:] == ["(the key is shown only now: store it on the terminal)"]
-    assert lines[4].split()[1] not in text(admin_hub, "terminal list")
+    assert lines == [
+        "id        text-t",
+        "kind      kiosk",
+        "printer   -",
+        "location  -",
+        "(it gets its certificate by enrolling: printgate admin enrollment create --kind kiosk"
+        " --terminal-id text-t, then printgate kiosk enroll --token TOKEN on the device)",
+    ]
 
 
 # -- text rendering of hostile hub data -----------------------------------------------------------
@@ -749,3 +785,130 @@ def test_tables_stay_aligned_and_printable_whatever_the_hub_sends(fields: list[A
             printable(user.email) or "-",
         ]
         assert cells[:5] == [*(text.rstrip() for text in expected), "-", roles.rstrip()]
+
+
+# -- enrollment and TLS ----------------------------------------------------------------------
+
+
+def test_enrollment_tokens_are_made_listed_used_and_revoked(admin_hub: HubProcess, tmp_path: Path) -> None:
+    from terminal_app.errors import EnrollmentRefused
+
+    hub = admin_hub
+    ok(hub, "printer set enr-mfp --address 127.0.0.1:9100")
+    token = text(hub, "enrollment create --kind terminal --printer enr-mfp --expires 30m --note 'hall 2'")
+    assert re.fullmatch(r"pge1-[0-9a-f]{10}-[0-9a-f]{32}-[0-9a-f]{64}-[0-9a-f]{8}@127\.0\.0\.1:\d+\n", token)
+    token_id, secret = token.split("-")[1:3]
+    assert token.rstrip().endswith("@" + hub.address)  # devices enroll at the admin port
+    listing = text(hub, "enrollment list")
+    listed = {t["token_id"]: t for t in ok(hub, "enrollment list")["tokens"]}[token_id]
+    assert secret not in listing and secret not in json.dumps(listed)
+    assert {k: listed[k] for k in ("kind", "printer", "uses_max", "uses_count", "state", "note")} == {
+        "kind": "TERMINAL_KIND_TERMINAL",
+        "printer": "enr-mfp",
+        "uses_max": 1,
+        "uses_count": 0,
+        "state": "active",
+        "note": "hall 2",
+    }
+    terminal = asyncio.run(DeviceEnrollment(tmp_path / "t", "terminal").enroll(token))
+    assert re.fullmatch(r"terminal-[0-9a-f]{8}", terminal.device_id)
+    terminals = {t["id"]: t for t in ok(hub, "terminal list")["terminals"]}
+    assert terminals[terminal.device_id]["printer"] == "enr-mfp"
+    used = {t["token_id"]: t for t in ok(hub, "enrollment list")["tokens"]}[token_id]
+    assert (used["uses_count"], used["state"]) == (1, "used")
+
+    spare = text(hub, "enrollment create --kind kiosk --uses 3").strip()
+    spare_id = spare.split("-")[1]
+    assert text(hub, f"enrollment revoke {spare_id}") == f"revoked enrollment token {spare_id}\n"
+    assert failed(hub, f"enrollment revoke {spare_id}") == (
+        1,
+        f"printgate admin: NOT_FOUND: no active enrollment token '{spare_id}'\n",
+    )
+    with pytest.raises(EnrollmentRefused) as refused:
+        asyncio.run(DeviceEnrollment(tmp_path / "k", "kiosk").enroll(spare))
+    assert (refused.value.code, refused.value.detail) == (
+        "UNAUTHENTICATED",
+        f"enrollment token {spare_id} is revoked",
+    )
+
+    tap = terminal_pb2.CardCredential(number="0000")
+    assert refused_with(lambda: authenticate(hub, terminal, card=tap)) == grpc.StatusCode.UNAUTHENTICATED
+    said = text(hub, f"terminal revoke {terminal.device_id} --reason stolen")
+    assert said == f"revoked terminal {terminal.device_id} (1 valid certificates)\n"
+    with pytest.raises(grpc.RpcError) as after:
+        authenticate(hub, terminal, card=tap)
+    assert after.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert ("x-printgate-device-refused", "revoked") in after.value.trailing_metadata()
+    assert failed(hub, "terminal revoke never-enrolled") == (
+        1,
+        "printgate admin: NOT_FOUND: terminal 'never-enrolled' never enrolled\n",
+    )
+
+
+def test_enrollment_usage_errors(admin_hub: HubProcess) -> None:
+    code, err = failed(admin_hub, "enrollment create --kind terminal --expires soon")
+    assert (code, err.splitlines()[-1]) == (
+        2,
+        "printgate admin enrollment create: error: argument --expires: expected a duration like 24h,"
+        " 30m, 7d or seconds, not soon",
+    )
+    assert failed(admin_hub, "enrollment create --kind terminal --uses 0")[0] == 2
+    assert failed(admin_hub, "enrollment create --kind terminal --terminal-id 'a b'") == (
+        1,
+        "printgate admin: INVALID_ARGUMENT: device id 'a b' must be 1-64 of A-Z a-z 0-9 . _ - "
+        "(starting alphanumeric)\n",
+    )
+    assert failed(admin_hub, "enrollment create --kind terminal --printer no-such-printer") == (
+        1,
+        "printgate admin: NOT_FOUND: no printer named 'no-such-printer'\n",
+    )
+    ok(admin_hub, "terminal create enr-kiosk --kind kiosk")
+    assert failed(admin_hub, "enrollment create --kind terminal --terminal-id enr-kiosk") == (
+        1,
+        "printgate admin: INVALID_ARGUMENT: 'enr-kiosk' is registered as a kiosk, not a terminal\n",
+    )
+
+
+def test_the_cli_trusts_only_the_hubs_ca(admin_hub: HubProcess, tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    token_file = tmp_path / "token"
+    token_file.write_text(admin_hub.token + "\n")
+    login = ["--hub", admin_hub.address, "--token-file", str(token_file)]
+    result = run_admin([*login, "user", "list"])
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "printgate admin: no hub CA to verify the hub with: give --ca FILE or --data-dir DIR, or set"
+        " PRINTGATE_HUB_CA\n",
+    )
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    result = run_admin([*login, "--ca", str(tmp_path / "junk.pem"), "user", "list"])
+    assert (result.code, result.err) == (
+        2,
+        f"printgate admin: {tmp_path / 'junk.pem'} holds no PEM certificate\n",
+    )
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone else's CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    other = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "other.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    result = run_admin([*login, "--ca", str(tmp_path / "other.pem"), "--timeout-s", "5", "user", "list"])
+    assert (result.code, result.out) == (3, "")  # the hub's certificate does not chain to it: nothing sent
+    assert result.err.startswith(f"printgate admin: UNAVAILABLE: cannot reach hub at {admin_hub.address} (")
+    result = run_admin([*login, "--ca", str(admin_hub.ca_file), "user", "list", "--query", "nobody-at-all"])
+    assert (result.code, result.err) == (0, "")

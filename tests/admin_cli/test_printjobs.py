@@ -27,7 +27,7 @@ async def admin(address: str, data_dir: Path, command: str) -> Any:
 
 async def test_delegation_and_print_job_verbs(tmp_path: Path) -> None:
     async with open_site(tmp_path, f"sqlite:///{tmp_path / 'hub.db'}") as site:
-        address, data_dir = f"127.0.0.1:{site.running.port}", tmp_path / "hub"
+        address, data_dir = f"127.0.0.1:{site.running.admin_port}", tmp_path / "hub"
         await site.clients.create_user("bob", card="c-bob")
         await site.clients.call_admin("CreateGroup", admin_pb2.Group(name="team"))
         await site.clients.call_admin(
@@ -59,7 +59,7 @@ async def test_delegation_and_print_job_verbs(tmp_path: Path) -> None:
 async def test_a_job_held_for_claiming_is_assigned_to_its_user(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'hub.db'}"
     async with open_site(tmp_path, database, unknown_owner="hold") as site:
-        address, data_dir = f"127.0.0.1:{site.running.port}", tmp_path / "hub"
+        address, data_dir = f"127.0.0.1:{site.running.admin_port}", tmp_path / "hub"
         document = tmp_path / "three.ps"
         document.write_bytes(THREE_PAGES_PS)
         await site.submit(document, "laptop-guest", name="from a guest laptop")

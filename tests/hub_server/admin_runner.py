@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from hub_server.server import ADMIN_TOKEN_FILE
+from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE
 from printgate_cli.commands import main
 from tests.hub_server.conftest import HubClients
 
@@ -23,13 +23,14 @@ class Result:
 
 
 def _admin(hub: HubClients, command: str, token: str = "", stdin: str = "") -> Result:
-    argv = ["admin", "--hub", f"127.0.0.1:{hub.running.port}", *shlex.split(command)]
+    data_dir = Path(hub.running.hub.config.data_dir)
+    argv = ["admin", "--hub", f"127.0.0.1:{hub.running.admin_port}", *shlex.split(command)]
     out, err = io.StringIO(), io.StringIO()
-    token_file = Path(hub.running.hub.config.data_dir) / ADMIN_TOKEN_FILE
+    token_file = data_dir / ADMIN_TOKEN_FILE
     if token:
         token_file = token_file.with_name("other-token")
         token_file.write_text(token + "\n")
-    argv[1:1] = ["--token-file", str(token_file)]
+    argv[1:1] = ["--token-file", str(token_file), "--ca", str(data_dir / HUB_CA_FILE)]
     with (
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
@@ -43,5 +44,5 @@ def _admin(hub: HubClients, command: str, token: str = "", stdin: str = "") -> R
 
 
 async def admin(hub: HubClients, command: str, token: str = "", stdin: str = "") -> Result:
-    """``printgate admin --hub … --token-file … COMMAND`` in a thread (the hub serves on this loop)."""
+    """``printgate admin --hub … --token-file … --ca … COMMAND`` in a thread (the hub serves on this loop)."""
     return await asyncio.to_thread(_admin, hub, command, token, stdin)

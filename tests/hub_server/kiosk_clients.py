@@ -39,7 +39,7 @@ class KioskClient:
 
     async def open(self, token: str) -> kiosk_pb2.OpenRechargeResponse:
         request = kiosk_pb2.OpenRechargeRequest(session_token=token)
-        return await self.stub.OpenRecharge(request, metadata=self.terminal.metadata)
+        return await self.stub.OpenRecharge(request)
 
     async def credit(
         self,
@@ -58,15 +58,15 @@ class KioskClient:
             denomination=denomination,
             device_kind=kind,
         )
-        return await self.stub.CreditCashEvent(request, metadata=self.terminal.metadata, timeout=10)
+        return await self.stub.CreditCashEvent(request, timeout=10)
 
     async def close(self, recharge_id: int) -> kiosk_pb2.RechargeSummary:
         request = kiosk_pb2.CloseRechargeRequest(recharge_id=recharge_id)
-        return await self.stub.CloseRecharge(request, metadata=self.terminal.metadata)
+        return await self.stub.CloseRecharge(request)
 
     async def redeem(self, token: str, code: str) -> kiosk_pb2.RedeemVoucherResponse:
         request = kiosk_pb2.RedeemVoucherRequest(session_token=token, code=code)
-        return await self.stub.RedeemVoucher(request, metadata=self.terminal.metadata)
+        return await self.stub.RedeemVoucher(request)
 
 
 async def kiosk(hub: HubClients, kiosk_id: str, kind: int = 2) -> KioskClient:

@@ -18,12 +18,8 @@ START_CENTS = 1000
 async def test_fifty_clients_never_overdraw_one_account(hub: HubClients) -> None:
     await hub.set_price(common_pb2.FUNCTION_COPY, common_pb2.COLOR_MODE_MONO, PRICE_CENTS)
     await hub.create_user("shared", card="5AAA", credit_cents=START_CENTS)
-    address = f"127.0.0.1:{hub.running.port}"
-    terminals: list[TerminalClient] = []
-    for index in range(CLIENTS):
-        terminal = await hub.create_terminal(f"t{index}")
-        terminal.channel = grpc.aio.insecure_channel(address)  # one connection per client
-        terminals.append(terminal)
+    # Each terminal is enrolled with its own certificate and calls on its own connection.
+    terminals = [await hub.create_terminal(f"t{index}") for index in range(CLIENTS)]
 
     async def client(terminal: TerminalClient) -> list[str]:
         token = (await terminal.tap("5AAA")).session_token
@@ -37,8 +33,6 @@ async def test_fifty_clients_never_overdraw_one_account(hub: HubClients) -> None
         return outcomes
 
     results = await asyncio.gather(*(client(t) for t in terminals))
-    for terminal in terminals:
-        await terminal.channel.close()
     outcomes = [outcome for client_outcomes in results for outcome in client_outcomes]
     accepted = outcomes.count("ok")
     assert accepted == START_CENTS // PRICE_CENTS == 142

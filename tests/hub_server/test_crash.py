@@ -41,7 +41,7 @@ def _pages(index: int) -> int:
 
 async def _setup(process: HubProcess, channel: grpc.aio.Channel) -> tuple[TerminalClient, str]:
     admin = admin_pb2_grpc.AdminServiceStub(channel)
-    metadata = (("authorization", f"Bearer {process.admin_token}"),)
+    metadata = process.admin_metadata
     await admin.SetPrice(
         admin_pb2.Price(
             printer_group="default",
@@ -52,7 +52,7 @@ async def _setup(process: HubProcess, channel: grpc.aio.Channel) -> tuple[Termin
         ),
         metadata=metadata,
     )
-    reply = await admin.CreateTerminal(admin_pb2.Terminal(id="t1"), metadata=metadata)
+    terminal = await process.enroll(channel, "t1")
     await admin.CreateUser(admin_pb2.User(username="alice"), metadata=metadata)
     await admin.AddCard(
         admin_pb2.Card(user=admin_pb2.UserRef(username="alice"), number="A11CE"), metadata=metadata
@@ -66,7 +66,6 @@ async def _setup(process: HubProcess, channel: grpc.aio.Channel) -> tuple[Termin
         ),
         metadata=metadata,
     )
-    terminal = TerminalClient(channel, "t1", reply.key)
     return terminal, (await terminal.tap("A11CE")).session_token
 
 
@@ -114,9 +113,10 @@ def _ledger_keys(database_url: str) -> dict[str, int]:
 async def test_kill_9_mid_stream_loses_and_doubles_nothing(
     hub_process: HubProcess, database_url: str
 ) -> None:
-    async with grpc.aio.insecure_channel(hub_process.address) as channel:
+    async with hub_process.admin_channel() as channel:
         terminal, token = await _setup(hub_process, channel)
         acknowledged = await _send_until_killed(hub_process, terminal, token)
+    await terminal.channel.close()
     assert len(acknowledged) >= KILL_AFTER_ACKS
 
     # After the crash: every acknowledged report is in the ledger exactly once.
@@ -126,8 +126,7 @@ async def test_kill_9_mid_stream_loses_and_doubles_nothing(
         assert applied[key] == transaction_id
 
     hub_process.start()
-    async with grpc.aio.insecure_channel(hub_process.address) as channel:
-        terminal.channel = channel
+    async with terminal.reconnect(), hub_process.admin_channel() as channel:
         outcomes = {}
         for index in range(REPORTS):
             reply = await terminal.report(token, f"r{index}", _pages(index), performed=True)
@@ -139,7 +138,7 @@ async def test_kill_9_mid_stream_loses_and_doubles_nothing(
         assert len(created) == REPORTS - len(applied)
 
         admin = admin_pb2_grpc.AdminServiceStub(channel)
-        metadata = (("authorization", f"Bearer {hub_process.admin_token}"),)
+        metadata = hub_process.admin_metadata
         check = await admin.CheckLedger(admin_pb2.Empty(), metadata=metadata)
         accounts = await admin.ListAccounts(
             admin_pb2.ListAccountsRequest(user=admin_pb2.UserRef(username="alice")), metadata=metadata

@@ -158,8 +158,9 @@ async def test_recharges_open_only_at_kiosks_for_prepaid_users_with_live_session
     hub.clock.advance(901)  # session_ttl_s = 900
     code, message = await rpc_error(k1.open(token))
     assert code == grpc.StatusCode.UNAUTHENTICATED and "expired" in message
-    wrong_key = KioskClient(TerminalClient(hub.channel, "k1", "not-the-key"))
-    code, _ = await rpc_error(wrong_key.credit(1, "CS001/0/1", 100))
+    # the admin port asks for no client certificate: a kiosk call there names no device
+    no_certificate = KioskClient(TerminalClient(hub.channel, "k1", hub.devices_dir / "k1"))
+    code, _ = await rpc_error(no_certificate.credit(1, "CS001/0/1", 100))
     assert code == grpc.StatusCode.UNAUTHENTICATED
     assert count_transactions(hub.running.db, "cash") == 0
 
@@ -299,21 +300,16 @@ async def test_operator_sessions_see_and_empty_their_kiosks_box(
 ) -> None:
     k1, token = site
     await k1.credit((await k1.open(token)).recharge_id, "C/0/1", 200)
-    code, message = await rpc_error(
-        k1.stub.GetCashBox(kiosk_pb2.OperatorRequest(session_token=token), metadata=k1.terminal.metadata)
-    )
+    code, message = await rpc_error(k1.stub.GetCashBox(kiosk_pb2.OperatorRequest(session_token=token)))
     assert code == grpc.StatusCode.PERMISSION_DENIED and "operator" in message
     await hub.call_admin("UpsertRole", admin_pb2.Role(name="operator"))
     await hub.create_user("olga", card="0F0F", roles=["operator"])
     operator = await k1.login("0F0F")
-    report = await k1.stub.GetCashBox(
-        kiosk_pb2.OperatorRequest(session_token=operator), metadata=k1.terminal.metadata
-    )
+    report = await k1.stub.GetCashBox(kiosk_pb2.OperatorRequest(session_token=operator))
     assert (report.kiosk_id, report.expected_cents, report.currency) == ("k1", 200, "EUR")
     counted = [kiosk_pb2.DenominationCount(device_kind=COIN, value_cents=200, count=1)]
     emptied = await k1.stub.EmptyCashBox(
         kiosk_pb2.KioskEmptyCashBoxRequest(session_token=operator, counted=counted, idempotency_key="op-1"),
-        metadata=k1.terminal.metadata,
     )
     assert (emptied.kiosk_id, emptied.expected_cents, emptied.difference_cents) == ("k1", 200, 0)
     assert entries(hub.running.db, emptied.transaction_id) == {
@@ -348,15 +344,12 @@ def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
 
 async def _kiosk_site(process: HubProcess, channel: grpc.aio.Channel) -> tuple[KioskClient, list[int]]:
     admin = admin_pb2_grpc.AdminServiceStub(channel)
-    metadata = (("authorization", f"Bearer {process.admin_token}"),)
-    reply = await admin.CreateTerminal(
-        admin_pb2.Terminal(id="k1", kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
-    )
+    metadata = process.admin_metadata
+    k1 = KioskClient(await process.enroll(channel, "k1", kind=admin_pb2.TERMINAL_KIND_KIOSK))
     await admin.CreateUser(admin_pb2.User(username="alice"), metadata=metadata)
     await admin.AddCard(
         admin_pb2.Card(user=admin_pb2.UserRef(username="alice"), number=CARD), metadata=metadata
     )
-    k1 = KioskClient(TerminalClient(channel, "k1", reply.key))
     token = await k1.login(CARD)
     return k1, [(await k1.open(token)).recharge_id for _ in range(RECHARGES)]
 
@@ -397,9 +390,10 @@ def _credited(data_dir: Path) -> dict[str, int]:
 
 @pytest.mark.slow
 async def test_kill_9_mid_credit_then_resend_credits_every_coin_once(hub_process: HubProcess) -> None:
-    async with grpc.aio.insecure_channel(hub_process.address) as channel:
+    async with hub_process.admin_channel() as channel:
         k1, recharges = await _kiosk_site(hub_process, channel)
         acknowledged = await _send_until_killed(hub_process, k1, recharges)
+    await k1.terminal.channel.close()
     credited = _credited(hub_process.data_dir)
     assert len(acknowledged) >= KILL_AFTER_ACKS and len(credited) < EVENTS  # killed mid-stream
     for key, transaction_id in acknowledged.items():
@@ -407,16 +401,14 @@ async def test_kill_9_mid_credit_then_resend_credits_every_coin_once(hub_process
 
     # The kiosk's journal re-sends every event after the restart, in any order.
     hub_process.start()
-    async with grpc.aio.insecure_channel(hub_process.address) as channel:
-        k1.terminal.channel = channel
+    async with k1.terminal.reconnect(), hub_process.admin_channel() as channel:
         outcomes = {}
         for index in reversed(range(EVENTS)):
             slot, key, value, kind = _event(index)
             outcomes[key] = await k1.credit(recharges[slot], key, value, kind)
         summaries = [await k1.close(recharge) for recharge in recharges]
         admin = admin_pb2_grpc.AdminServiceStub(channel)
-        metadata = (("authorization", f"Bearer {hub_process.admin_token}"),)
-        check = await admin.CheckLedger(admin_pb2.Empty(), metadata=metadata)
+        check = await admin.CheckLedger(admin_pb2.Empty(), metadata=hub_process.admin_metadata)
     for key, transaction_id in credited.items():
         assert (outcomes[key].outcome, outcomes[key].transaction_id) == (ALREADY, transaction_id)
     assert sum(reply.outcome == CREATED for reply in outcomes.values()) == EVENTS - len(credited)

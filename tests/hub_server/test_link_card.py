@@ -10,7 +10,7 @@ import pytest
 from printgate.v1 import common_pb2, terminal_pb2
 
 from hub_server.server import start_hub
-from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
+from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
 from tests.hub_server.test_release_site import THREE_PAGES_PS, open_site
 
 CARD = "04A1B2C3D4"
@@ -21,7 +21,7 @@ async def link(
     terminal: TerminalClient, card: str, username: str, password: str
 ) -> terminal_pb2.AuthenticateResponse:
     request = terminal_pb2.LinkCardRequest(card_number=card, username=username, password=password)
-    return await terminal.stub.LinkCard(request, metadata=terminal.metadata)
+    return await terminal.stub.LinkCard(request)
 
 
 async def _code(call: object) -> tuple[grpc.StatusCode, str]:
@@ -54,10 +54,13 @@ async def test_wrong_password_counts_like_a_password_login(hub: HubClients) -> N
     answers = [await _code(link(terminal, NEW_CARD, "alice", f"wrong-{n}")) for n in range(limit)]
     assert answers == [(grpc.StatusCode.UNAUTHENTICATED, "username or password not recognised")] * limit
     code, message = await _code(link(terminal, NEW_CARD, "alice", "pw-alice-1"))
-    assert code == grpc.StatusCode.PERMISSION_DENIED and "locked for 900 more seconds" in message
-    # the user is locked everywhere (a password login too), and the card was not linked
-    assert (await _code(terminal.password("alice", "pw-alice-1")))[0] == grpc.StatusCode.PERMISSION_DENIED
-    assert (await _code(terminal.tap(NEW_CARD)))[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "locked for 30 more seconds" in message
+    # the user waits everywhere (a password login too), and so does this terminal (every failure
+    # there counts); the card was not linked: another terminal does not know it
+    other = await hub.create_terminal("t2")
+    assert (await _code(other.password("alice", "pw-alice-1")))[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert (await _code(terminal.tap(NEW_CARD)))[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert (await _code(other.tap(NEW_CARD)))[0] == grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_unknown_usernames_count_against_the_terminal(hub: HubClients) -> None:
@@ -92,9 +95,8 @@ async def test_linking_disabled_is_refused_before_any_password_work(tmp_path: Pa
     from hub_server.server import ADMIN_TOKEN_FILE
 
     running = await start_hub(hub_config(tmp_path / "hub", self_link_cards=False), FakeClock())
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     token = (tmp_path / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
-    hub = HubClients(running=running, channel=channel, admin_token=token, clock=FakeClock())
+    hub = HubClients(running=running, channel=admin_channel_of(running), admin_token=token, clock=FakeClock())
     try:
         terminal = await hub.create_terminal("t1")
         await hub.create_user("alice", initial_password="pw-alice-1")
@@ -106,7 +108,7 @@ async def test_linking_disabled_is_refused_before_any_password_work(tmp_path: Pa
         assert await _code(link(terminal, NEW_CARD, "alice", "wrong")) == refused  # nothing counted
         assert (await terminal.password("alice", "pw-alice-1")).session.user.username == "alice"
     finally:
-        await channel.close()
+        await hub.close()
         await running.stop(0)
 
 
@@ -147,9 +149,7 @@ async def test_held_jobs_are_priced_per_copy_with_each_override(tmp_path: Path) 
         document.write_bytes(THREE_PAGES_PS)
         await site.submit(document, "alice", name="thesis.ps", copies=2)
         token = (await site.terminal.tap("c-alice")).session_token
-        reply = await site.terminal.stub.ListJobs(
-            terminal_pb2.ListJobsRequest(session_token=token), metadata=site.terminal.metadata
-        )
+        reply = await site.terminal.stub.ListJobs(terminal_pb2.ListJobsRequest(session_token=token))
         (job,) = reply.jobs
         assert (job.pages, job.color_pages, job.copies, job.duplex) == (3, 1, 2, False)
         assert job.price_per_copy_cents == 50 + 2 * 10

@@ -14,7 +14,10 @@ import pytest_asyncio
 from printgate.v1 import admin_pb2, terminal_pb2
 
 from mfp_adapters import Raw9100Transport
+from terminal_app.hub import HubClient
+from terminal_app.hub import client as hub_client
 from tests.hub_server.intake.conftest import MONO_COLOR_PS
+from tests.hub_server.test_release_crash import BIG_PAGE_PS
 from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
 
 pytestmark = pytest.mark.asyncio
@@ -64,7 +67,6 @@ async def test_ipptool_pdf_and_postscript_are_held_for_their_user(site: PrintSit
     assert jobs[0].allowed == terminal_pb2.AllowedOverrides(to_mono=True, to_duplex=True, fewer_copies=True)
     thumbnail = await site.terminal.stub.GetThumbnail(
         terminal_pb2.GetThumbnailRequest(session_token=await site.session("c-alice"), job_id=jobs[0].id),
-        metadata=site.terminal.metadata,
     )
     assert thumbnail.png.startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -174,11 +176,11 @@ async def test_delete_shreds_own_jobs_only(site: PrintSite, three_pages: Path) -
     assert len(spool.entries()) == 1
     bob = await site.session("c-bob")
     deleted = await site.terminal.stub.DeleteJobs(
-        terminal_pb2.DeleteJobsRequest(session_token=bob, job_ids=[job.id]), metadata=site.terminal.metadata
+        terminal_pb2.DeleteJobsRequest(session_token=bob, job_ids=[job.id])
     )
     assert deleted.deleted == 0 and len(spool.entries()) == 1
     deleted = await site.terminal.stub.DeleteJobs(
-        terminal_pb2.DeleteJobsRequest(session_token=token, job_ids=[job.id]), metadata=site.terminal.metadata
+        terminal_pb2.DeleteJobsRequest(session_token=token, job_ids=[job.id])
     )
     assert deleted.deleted == 1 and spool.entries() == []
     assert await site.list_jobs(token) == [] and site.job_state(job.id) == "canceled"
@@ -199,7 +201,8 @@ async def test_delegated_jobs_are_listed_released_and_charged_to_their_owner(
     )
     (job,) = await site.list_jobs(bob)
     assert job.delegated and job.owner == "alice"
-    progress = await site.release(bob, "k", release_all=True)
+    # picked, not "all": alice's job was sent without a password (release all leaves it out)
+    progress = await site.release(bob, "k", [release_item(job.id)])
     assert progress[-1].state == PRINTED
     assert await site.clients.balance("alice") == 500 - 70
     assert await site.clients.balance("bob") == 100
@@ -214,13 +217,27 @@ async def test_list_jobs_in_pages(site: PrintSite, three_pages: Path) -> None:
 
     async def page(size: int, page_token: str = "") -> terminal_pb2.ListJobsResponse:
         request = terminal_pb2.ListJobsRequest(session_token=token, page_size=size, page_token=page_token)
-        return await site.terminal.stub.ListJobs(request, metadata=site.terminal.metadata)
+        return await site.terminal.stub.ListJobs(request)
 
     first = await page(2)
     assert [job.name for job in first.jobs] == ["one", "two"] and first.next_page_token
     second = await page(2, first.next_page_token)
     assert [job.name for job in second.jobs] == ["three"] and second.next_page_token == ""
     assert [job.name for job in (await page(0)).jobs] == ["one", "two", "three"]
+
+
+async def test_the_terminal_client_asks_in_pages_and_gets_every_job(
+    site: PrintSite, three_pages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("one", "two", "three"):
+        await site.submit(three_pages, "alice", name=name)
+    token = await site.session("c-alice")
+    monkeypatch.setattr(hub_client, "LIST_JOBS_PAGE_SIZE", 2)
+    client = HubClient(site.terminal.credentials)
+    try:
+        assert [job.name for job in await client.list_jobs(token)] == ["one", "two", "three"]
+    finally:
+        await client.close()
 
 
 @pytest.mark.parametrize(("transport", "reported"), [("lpd", False), ("ipp", True)])
@@ -257,7 +274,7 @@ async def test_a_terminal_hanging_up_mid_release_does_not_strand_the_job(
     request = terminal_pb2.ReleaseJobsRequest(
         session_token=token, jobs=[release_item(job.id)], idempotency_key="hang-up"
     )
-    call = site.terminal.stub.ReleaseJobs(request, metadata=site.terminal.metadata)
+    call = site.terminal.stub.ReleaseJobs(request)
     assert (await call.read()).state == SENDING
     call.cancel()
     for _ in range(200):
@@ -301,3 +318,31 @@ async def test_a_silent_snmp_agent_allows_or_refuses_as_configured(
         if outcome == REFUSED:
             assert progress[-1].message == "printer mfp-1 does not answer status queries; try again later"
             assert site.mfp.device.jobs == [] and await site.clients.balance("alice") == 500
+
+
+async def test_a_line_cut_mid_document_asks_the_printer_before_refunding(
+    site: PrintSite, tmp_path: Path
+) -> None:
+    """The printer stops reading part-way through and the hub gives up (write timeout): it asks
+    the printer (PJL page counter), which printed nothing, so the job is back to held and
+    uncharged; the printer, reading on, gets a cut-off job that prints no page."""
+    assert site.running.printing is not None
+    port = site.mfp.raw_port
+    site.running.printing.jobs.transports = lambda printer: Raw9100Transport(
+        "127.0.0.1", port, write_timeout_s=0.5
+    )
+    big = tmp_path / "big.ps"
+    big.write_bytes(BIG_PAGE_PS)
+    await site.submit(big, "alice")
+    token = await site.session("c-alice")
+    (job,) = await site.list_jobs(token)
+    site.mfp.behaviour.stall_after_bytes = 64 * 1024
+    progress = await site.release(token, "cut", [release_item(job.id)])
+    assert progress[-1].state == terminal_pb2.RELEASE_STATE_FAILED
+    assert progress[-1].message == "not printed: the page counter did not move"
+    site.mfp.behaviour.stall_after_bytes = None
+    assert [(listed.printed, listed.may_have_printed) for listed in await site.list_jobs(token)] == [
+        (False, False)
+    ]
+    assert await site.clients.balance("alice") == 500 and site.holds_cents() == 0
+    assert sum(printed.impressions for printed in site.mfp.device.jobs) == 0

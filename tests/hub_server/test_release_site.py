@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from printgate.v1 import admin_pb2, common_pb2, terminal_pb2
 
@@ -22,7 +21,7 @@ from hub_server.config import PrintConfig
 from hub_server.domain import account_names, ledger
 from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
 from hw_sim.mfp import MfpSimServer
-from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
+from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
 
 IPPTOOL_SUITE = Path("/usr/share/cups/ipptool/print-job.test")
 # print-job.test with the job name and copies as variables (the stock file fixes copies to 1).
@@ -125,9 +124,7 @@ class PrintSite:
         return (await self.terminal.tap(card)).session_token
 
     async def list_jobs(self, token: str) -> list[terminal_pb2.HeldJob]:
-        reply = await self.terminal.stub.ListJobs(
-            terminal_pb2.ListJobsRequest(session_token=token), metadata=self.terminal.metadata
-        )
+        reply = await self.terminal.stub.ListJobs(terminal_pb2.ListJobsRequest(session_token=token))
         return list(reply.jobs)
 
     async def release(
@@ -140,9 +137,7 @@ class PrintSite:
         request = terminal_pb2.ReleaseJobsRequest(
             session_token=token, jobs=jobs or [], all=release_all, idempotency_key=key
         )
-        return [
-            item async for item in self.terminal.stub.ReleaseJobs(request, metadata=self.terminal.metadata)
-        ]
+        return [item async for item in self.terminal.stub.ReleaseJobs(request)]
 
     def holds_cents(self) -> int:
         def read(tx: Any) -> int:
@@ -184,7 +179,7 @@ async def open_site(
         clock = FakeClock(_now_us())
         running = await start_hub(replace(config, printing=print_config, scan=scan or {}), clock)
         token = (folder / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+        channel = admin_channel_of(running)
         clients = HubClients(running=running, channel=channel, admin_token=token, clock=clock)
         try:
             await clients.call_admin(
@@ -198,7 +193,7 @@ async def open_site(
             )
             yield PrintSite(clients, running, mfp, terminal, folder)
         finally:
-            await channel.close()
+            await clients.close()
             await running.stop(0)
 
 

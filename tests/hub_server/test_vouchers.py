@@ -309,7 +309,12 @@ async def test_refusals_change_nothing(hub: HubClients, site: tuple[KioskClient,
 
 async def _admin(hub: HubClients, command: str) -> Result:
     """``printgate admin COMMAND`` in-process (in a thread: the hub serves on this event loop)."""
-    login = ["--hub", f"127.0.0.1:{hub.running.port}", "--data-dir", str(hub.running.hub.config.data_dir)]
+    login = [
+        "--hub",
+        f"127.0.0.1:{hub.running.admin_port}",
+        "--data-dir",
+        str(hub.running.hub.config.data_dir),
+    ]
     return await asyncio.to_thread(run_admin, [*login, *shlex.split(command)])
 
 

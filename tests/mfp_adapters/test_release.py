@@ -19,8 +19,26 @@ from mfp_adapters.errors import (
     ReleaseRefusedError,
     ReleaseTimeoutError,
 )
-from mfp_adapters.pjl import UEL, JobOverrides, PjlRewriter, UstatusReader
-from mfp_adapters.release import IppTransport, LpdTransport, Raw9100Transport
+from mfp_adapters.pjl import (
+    UEL,
+    EchoReply,
+    InfoReply,
+    JobOverrides,
+    PjlReplyReader,
+    PjlRewriter,
+    PjlStatus,
+    UstatusMessage,
+    UstatusReader,
+    query_block,
+)
+from mfp_adapters.release import (
+    IppTransport,
+    LpdTransport,
+    Raw9100Transport,
+    SendStart,
+    ipp_job_status,
+    pjl_status,
+)
 from tests.mfp_adapters.conftest import run
 
 # pysnmp 7 calls its own deprecated pysmi helpers; that noise is not ours.
@@ -158,7 +176,8 @@ def test_raw9100_release_reports_pages_and_applies_overrides():
     result, job, counts = run(body())
     assert (result.pages_reported, result.device_result, result.job_name) == (6, "OK", "rel-1")
     assert (job.name, job.pages, job.copies, job.color, job.duplex) == ("rel-1", 3, 2, False, True)
-    assert result.bytes_sent == job.bytes_received
+    # the connection carried the page-count query first, then the job
+    assert job.bytes_received == len(query_block(("PAGECOUNT",), "printgate-" + "0" * 12)) + result.bytes_sent
     assert (counts["print_mono"], counts["print_color"], counts["duplex"]) == (6, 0, 6)
 
 
@@ -291,9 +310,10 @@ def test_ipp_release_sends_overrides_as_attributes_and_reads_impressions():
             result = await transport.send(
                 chunks(document), "rel-3", JobOverrides(copies=2, duplex=True, mono=True)
             )
-            return result, mfp.device.jobs[-1], mfp.ipp.requests[0]
+            return result, mfp.device.jobs[-1], mfp.ipp.requests
 
-    result, job, attributes = run(body())
+    result, job, requests = run(body())
+    attributes = requests[0]
     assert (result.pages_reported, result.job_id, result.bytes_sent) == (4, 1, len(document))
     assert (job.protocol, job.user, job.name, job.copies, job.color, job.duplex) == (
         "ipp",
@@ -303,6 +323,16 @@ def test_ipp_release_sends_overrides_as_attributes_and_reads_impressions():
         False,
         True,
     )
+    # Create-Job carries the job's attributes, Send-Document the document, then Get-Job-Attributes
+    assert [sorted(request) for request in requests] == [
+        ["attributes-charset", "attributes-natural-language", "copies", "job-name", "print-color-mode",
+         "printer-uri", "requesting-user-name", "sides"],
+        ["attributes-charset", "attributes-natural-language", "document-format", "job-id", "last-document",
+         "printer-uri", "requesting-user-name"],
+        ["attributes-charset", "attributes-natural-language", "job-id", "printer-uri",
+         "requesting-user-name"],
+    ]  # fmt: skip
+    assert requests[1]["job-id"] == [b"\x00\x00\x00\x01"] and requests[1]["last-document"] == [b"\x01"]
     assert attributes["copies"] == [b"\x00\x00\x00\x02"]
     assert attributes["print-color-mode"] == [b"monochrome"]
     assert attributes["sides"] == [b"two-sided-long-edge"]
@@ -408,3 +438,175 @@ def test_lpd_sink_survives_garbage_connections():
 
     result, jobs = run(body())
     assert jobs == 1 and result.job_name == "after"
+
+
+# -- the start hook and asking the printer afterwards ------------------------------------------
+
+
+def test_pjl_back_channel_replies_are_parsed_split_anywhere():
+    stream = (
+        b"@PJL INFO PAGECOUNT\r\n1234\r\n\x0c"
+        b'@PJL INFO STATUS\r\nCODE=10023\r\nDISPLAY="Processing job"\r\nONLINE=TRUE\r\n\x0c'
+        b"@PJL INFO PAGECOUNT\r\nPAGECOUNT=99\r\n\x0c"
+        b"@PJL ECHO printgate-1\r\n\x0c"
+        b'@PJL USTATUS JOB\r\nEND\r\nNAME="x"\r\nPAGES=2\r\n\x0c'
+    )
+    for size in (1, 3, 7, len(stream)):
+        reader = PjlReplyReader()
+        messages = [m for i in range(0, len(stream), size) for m in reader.feed(stream[i : i + size])]
+        first, status, second, echo, end = messages
+        assert (
+            isinstance(first, InfoReply) and isinstance(status, InfoReply) and isinstance(second, InfoReply)
+        )
+        assert isinstance(end, UstatusMessage)
+        assert (first.category, first.number, second.number) == ("PAGECOUNT", 1234, 99)
+        pjl = PjlStatus.from_replies(status, first)
+        assert (pjl.code, pjl.display, pjl.online, pjl.page_count) == (10023, "Processing job", True, 1234)
+        assert pjl.busy and not pjl.needs_attention
+        assert echo == EchoReply("printgate-1") and (end.event, end.pages) == ("END", 2)
+    assert PjlStatus(40021, "Cover open", False).needs_attention
+    assert not PjlStatus(10001, "Ready", True).busy
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=80), max_size=20))
+def test_pjl_reply_reader_survives_garbage(pieces):
+    reader = PjlReplyReader()
+    for piece in pieces:
+        for message in reader.feed(piece):
+            if isinstance(message, InfoReply):
+                assert message.number is None or 0 <= message.number < 10**9
+
+
+def test_query_block_refuses_tokens_that_would_break_the_line():
+    assert query_block(("STATUS",), "tok") == UEL + b"@PJL\r\n@PJL INFO STATUS\r\n@PJL ECHO tok\r\n"
+    for token in ("two words", "x\r\n@PJL SET", ""):
+        with pytest.raises(JobFormatError):
+            query_block(("STATUS",), token)
+
+
+def test_raw9100_start_hook_gets_the_page_counter_before_the_first_byte():
+    seen = []
+
+    async def body():
+        async with MfpSimServer("kyocera") as mfp:
+            mfp.device.print_pages(41)
+
+            async def on_start(start: SendStart) -> None:
+                seen.append((start, len(mfp.device.jobs)))
+
+            transport = Raw9100Transport("127.0.0.1", mfp.raw_port, end_timeout_s=10)
+            return await transport.send(chunks(JOB), "hooked", on_start=on_start)
+
+    result = run(body())
+    assert seen == [(SendStart("raw9100", "hooked", page_count=41), 0)]
+    assert result.pages_reported == 15
+
+
+def test_a_start_hook_that_fails_sends_nothing_and_cancels_the_ipp_job():
+    async def refuse(start: SendStart) -> None:
+        raise RuntimeError("cannot record")
+
+    async def body():
+        async with MfpSimServer("kyocera") as mfp:
+            for transport in (
+                Raw9100Transport("127.0.0.1", mfp.raw_port),
+                LpdTransport("127.0.0.1", mfp.lpd_port),
+                IppTransport(mfp.ipp_uri),
+            ):
+                with pytest.raises(RuntimeError):
+                    await transport.send(chunks(JOB), "refused", on_start=refuse)
+            await asyncio.sleep(0.2)  # the printer handles the closed connections
+            return mfp.device.jobs, mfp.device.counts()["print_total"], mfp.ipp.jobs[1].state
+
+    jobs, printed, ipp_state = run(body())
+    assert jobs == [] and printed == 0
+    assert ipp_state == ipp.JOB_CANCELED
+
+
+def test_ipp_job_id_reaches_the_hook_and_the_job_state_can_be_asked_later():
+    seen: list[object] = []
+
+    async def body():
+        async with MfpSimServer("kyocera") as mfp:
+            mfp.device.pause_engine()
+
+            async def on_start(start: SendStart) -> None:
+                assert start.printer_job_id is not None
+                seen.append(start)
+                seen.append((await ipp_job_status(mfp.ipp_uri, start.printer_job_id)).state)
+
+            transport = IppTransport(mfp.ipp_uri, end_timeout_s=0.3, poll_interval_s=0.1)
+            result = await transport.send(chunks(JOB), "later", on_start=on_start)
+            busy = await ipp_job_status(mfp.ipp_uri, 1)
+            mfp.device.resume_engine()
+            done = await ipp_job_status(mfp.ipp_uri, 1)
+            mfp.ipp.forget_jobs()
+            return result, busy, done, await ipp_job_status(mfp.ipp_uri, 1)
+
+    result, busy, done, forgotten = run(body())
+    assert seen == [SendStart("ipp", "later", printer_job_id=1), 3]  # pending: no document yet
+    assert result.pages_reported is None  # still printing when the transport stopped asking
+    assert (busy.state, busy.reasons, busy.finished) == (5, ("job-printing",), False)
+    assert (done.state, done.impressions, done.finished) == (9, 15, True)
+    assert not forgotten.known and forgotten.state is None
+
+
+def test_ipp_printer_without_create_job_gets_print_job():
+    answers = iter([0x0501, 0x0000, 0x0000])
+    operations = []
+
+    async def printer(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"chunked" in head.lower()
+        body = b""
+        while (size := int((await reader.readline()).strip(), 16)) != 0:
+            body += await reader.readexactly(size + 2)
+        operations.append(int.from_bytes(body[2:4], "big"))
+        groups = [(0x02, [ipp.IppAttribute(ipp.TAG_INTEGER, "job-id", (5,)),
+                          ipp.IppAttribute(ipp.TAG_ENUM, "job-state", (9,)),
+                          ipp.IppAttribute(ipp.TAG_INTEGER, "job-impressions-completed", (2,))])]  # fmt: skip
+        answer = ipp.encode(ipp.IppMessage(next(answers), 1, groups))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer) + answer)
+        await writer.drain()
+        writer.close()
+
+    starts = []
+
+    async def on_start(start: SendStart) -> None:
+        starts.append(start)
+
+    async def body():
+        server = await asyncio.start_server(printer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            transport = IppTransport(f"ipp://127.0.0.1:{port}/ipp/print", timeout_s=5)
+            return await transport.send(chunks(b"doc"), "old", on_start=on_start)
+        finally:
+            server.close()
+
+    result = run(body())
+    assert operations == [0x0005, 0x0002, 0x0009]  # Create-Job refused as unsupported
+    assert starts == [SendStart("ipp", "old")] and (result.job_id, result.pages_reported) == (5, 2)
+
+
+def test_pjl_status_asks_a_connection_of_its_own_and_prints_nothing():
+    async def body():
+        async with MfpSimServer("kyocera") as mfp:
+            mfp.device.print_pages(7)
+            idle = await pjl_status("127.0.0.1", mfp.raw_port)
+            mfp.device.pause_engine()
+            await Raw9100Transport("127.0.0.1", mfp.raw_port, end_timeout_s=0.2).send(chunks(JOB), "q")
+            busy = await pjl_status("127.0.0.1", mfp.raw_port)
+            mfp.device.jam()
+            jammed = await pjl_status("127.0.0.1", mfp.raw_port)
+            mfp.behaviour.hold_answers()
+            with pytest.raises(ReleaseTimeoutError):
+                await pjl_status("127.0.0.1", mfp.raw_port, timeout_s=0.3)
+            return idle, busy, jammed, mfp.device.jobs, mfp.device.queued
+
+    idle, busy, jammed, printed, queued = run(body())
+    assert (idle.code, idle.online, idle.page_count, idle.busy) == (10001, True, 7, False)
+    assert (busy.code, busy.busy, busy.page_count) == (10023, True, 7)  # the job waits: not counted yet
+    assert (jammed.code, jammed.online, jammed.needs_attention) == (42000, False, True)
+    assert printed == [] and [job.name for job in queued] == ["q"]

@@ -85,7 +85,12 @@ async def seed_site(hub: HubClients) -> TerminalClient:
 
 async def restart_hub(hub: HubClients) -> None:
     """Start the stopped hub again on the same port and data (the old object is replaced)."""
-    config = replace(hub.running.hub.config, listen=f"127.0.0.1:{hub.running.port}")
+    running = hub.running
+    config = replace(
+        running.hub.config,
+        listen=f"127.0.0.1:{running.port}",
+        admin_listen=f"127.0.0.1:{running.admin_port}",
+    )
     hub.running = await start_hub(config, hub.clock)
 
 
@@ -143,7 +148,7 @@ DEFAULT_SETTINGS = TerminalSettings(
 async def rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[Rig]:
     started = hub.running
     terminal = await seed_site(hub)
-    client = HubClient(f"127.0.0.1:{hub.running.port}", terminal.terminal_id, terminal.key, deadline_s=3.0)
+    client = HubClient(terminal.credentials, deadline_s=3.0)
     factory = MockFactory()
     # Fast pulses so tests do not wait: the lock's glitch filter is scaled down with them.
     panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)

@@ -335,6 +335,82 @@ class ListTerminalsResponse(_message.Message):
     terminals: _containers.RepeatedCompositeFieldContainer[Terminal]
     def __init__(self, terminals: _Optional[_Iterable[_Union[Terminal, _Mapping]]] = ...) -> None: ...
 
+class CreateEnrollmentTokenRequest(_message.Message):
+    __slots__ = ("kind", "printer", "terminal_id", "expires_s", "uses", "note")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_S_FIELD_NUMBER: _ClassVar[int]
+    USES_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    kind: TerminalKind
+    printer: str
+    terminal_id: str
+    expires_s: int
+    uses: int
+    note: str
+    def __init__(self, kind: _Optional[_Union[TerminalKind, str]] = ..., printer: _Optional[str] = ..., terminal_id: _Optional[str] = ..., expires_s: _Optional[int] = ..., uses: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+
+class EnrollmentToken(_message.Message):
+    __slots__ = ("token_id", "kind", "terminal_id", "printer", "uses_max", "uses_count", "created_at", "expires_at", "revoked_at", "state", "note")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_FIELD_NUMBER: _ClassVar[int]
+    USES_MAX_FIELD_NUMBER: _ClassVar[int]
+    USES_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    kind: TerminalKind
+    terminal_id: str
+    printer: str
+    uses_max: int
+    uses_count: int
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    state: str
+    note: str
+    def __init__(self, token_id: _Optional[str] = ..., kind: _Optional[_Union[TerminalKind, str]] = ..., terminal_id: _Optional[str] = ..., printer: _Optional[str] = ..., uses_max: _Optional[int] = ..., uses_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class CreateEnrollmentTokenResponse(_message.Message):
+    __slots__ = ("token", "info")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    info: EnrollmentToken
+    def __init__(self, token: _Optional[str] = ..., info: _Optional[_Union[EnrollmentToken, _Mapping]] = ...) -> None: ...
+
+class ListEnrollmentTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[EnrollmentToken]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[EnrollmentToken, _Mapping]]] = ...) -> None: ...
+
+class EnrollmentTokenRef(_message.Message):
+    __slots__ = ("token_id",)
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    def __init__(self, token_id: _Optional[str] = ...) -> None: ...
+
+class RevokeTerminalRequest(_message.Message):
+    __slots__ = ("terminal_id", "reason")
+    TERMINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    terminal_id: str
+    reason: str
+    def __init__(self, terminal_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RevokeTerminalResponse(_message.Message):
+    __slots__ = ("revoked_certificates",)
+    REVOKED_CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    revoked_certificates: int
+    def __init__(self, revoked_certificates: _Optional[int] = ...) -> None: ...
+
 class Price(_message.Message):
     __slots__ = ("printer_group", "function", "color", "paper_size", "duplex", "price_cents_per_page")
     PRINTER_GROUP_FIELD_NUMBER: _ClassVar[int]
@@ -594,3 +670,61 @@ class AssignPrintJobRequest(_message.Message):
     job_id: int
     owner: UserRef
     def __init__(self, job_id: _Optional[int] = ..., owner: _Optional[_Union[UserRef, _Mapping]] = ...) -> None: ...
+
+class CreateConsoleUserRequest(_message.Message):
+    __slots__ = ("username", "role", "password")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    role: str
+    password: str
+    def __init__(self, username: _Optional[str] = ..., role: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class ConsoleUser(_message.Message):
+    __slots__ = ("id", "username", "role", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    username: str
+    role: str
+    active: bool
+    def __init__(self, id: _Optional[int] = ..., username: _Optional[str] = ..., role: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class ConsoleUserRef(_message.Message):
+    __slots__ = ("username",)
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    def __init__(self, username: _Optional[str] = ...) -> None: ...
+
+class ListConsoleUsersResponse(_message.Message):
+    __slots__ = ("users",)
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    users: _containers.RepeatedCompositeFieldContainer[ConsoleUser]
+    def __init__(self, users: _Optional[_Iterable[_Union[ConsoleUser, _Mapping]]] = ...) -> None: ...
+
+class ExportReportRequest(_message.Message):
+    __slots__ = ("kind", "dimension", "first_day", "last_day", "format")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DAY_FIELD_NUMBER: _ClassVar[int]
+    LAST_DAY_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    dimension: str
+    first_day: str
+    last_day: str
+    format: str
+    def __init__(self, kind: _Optional[str] = ..., dimension: _Optional[str] = ..., first_day: _Optional[str] = ..., last_day: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class ReportChunk(_message.Message):
+    __slots__ = ("file_name", "content_type", "data")
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    file_name: str
+    content_type: str
+    data: bytes
+    def __init__(self, file_name: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...

@@ -144,6 +144,26 @@ class AdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_admin__pb2.ListTerminalsResponse.FromString,
                 _registered_method=True)
+        self.CreateEnrollmentToken = channel.unary_unary(
+                '/printgate.v1.AdminService/CreateEnrollmentToken',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenResponse.FromString,
+                _registered_method=True)
+        self.ListEnrollmentTokens = channel.unary_unary(
+                '/printgate.v1.AdminService/ListEnrollmentTokens',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ListEnrollmentTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeEnrollmentToken = channel.unary_unary(
+                '/printgate.v1.AdminService/RevokeEnrollmentToken',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.EnrollmentTokenRef.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
+        self.RevokeTerminal = channel.unary_unary(
+                '/printgate.v1.AdminService/RevokeTerminal',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalResponse.FromString,
+                _registered_method=True)
         self.SetPrice = channel.unary_unary(
                 '/printgate.v1.AdminService/SetPrice',
                 request_serializer=printgate_dot_v1_dot_admin__pb2.Price.SerializeToString,
@@ -223,6 +243,26 @@ class AdminServiceStub:
                 '/printgate.v1.AdminService/AssignPrintJob',
                 request_serializer=printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_admin__pb2.PrintJob.FromString,
+                _registered_method=True)
+        self.CreateConsoleUser = channel.unary_unary(
+                '/printgate.v1.AdminService/CreateConsoleUser',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.CreateConsoleUserRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ConsoleUser.FromString,
+                _registered_method=True)
+        self.ListConsoleUsers = channel.unary_unary(
+                '/printgate.v1.AdminService/ListConsoleUsers',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ListConsoleUsersResponse.FromString,
+                _registered_method=True)
+        self.UnlockConsoleUser = channel.unary_unary(
+                '/printgate.v1.AdminService/UnlockConsoleUser',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ConsoleUserRef.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ExportReport = channel.unary_stream(
+                '/printgate.v1.AdminService/ExportReport',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ExportReportRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.ReportChunk.FromString,
                 _registered_method=True)
 
 
@@ -355,13 +395,43 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTerminal(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Registers a terminal or kiosk beforehand (its printer); it gets its certificate by enrolling
+        with a token naming its id. Its key only names it to a hub in development plaintext mode.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTerminals(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEnrollmentToken(self, request, context):
+        """Enrollment: a token lets a device get its certificate (docs/security.md)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEnrollmentTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeEnrollmentToken(self, request, context):
+        """NOT_FOUND: unknown or revoked
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeTerminal(self, request, context):
+        """Every certificate of a terminal or kiosk is refused at once (new calls and open streams, on
+        every replica); it enrolls again only with a token made after this. NOT_FOUND: never enrolled.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -467,6 +537,35 @@ class AdminServiceServicer:
     def AssignPrintJob(self, request, context):
         """Give a job held for claiming (its submitter was no hub user) to a user; NOT_FOUND unless
         the job is held and has no owner.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateConsoleUser(self, request, context):
+        """Web console accounts (admin, helpdesk, auditor). There is no default account: the first
+        admin is made here, with a password of 8 to 128 characters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConsoleUsers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnlockConsoleUser(self, request, context):
+        """Lift a console name's login lockout.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportReport(self, request, context):
+        """A report (usage, environment, cash) over a period of at most 366 days, rendered as CSV,
+        XLSX or PDF and streamed in chunks of at most 64 KiB; the first chunk names the file.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -585,6 +684,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
                     response_serializer=printgate_dot_v1_dot_admin__pb2.ListTerminalsResponse.SerializeToString,
             ),
+            'CreateEnrollmentToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEnrollmentToken,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenResponse.SerializeToString,
+            ),
+            'ListEnrollmentTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEnrollmentTokens,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ListEnrollmentTokensResponse.SerializeToString,
+            ),
+            'RevokeEnrollmentToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeEnrollmentToken,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.EnrollmentTokenRef.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'RevokeTerminal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeTerminal,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.RevokeTerminalResponse.SerializeToString,
+            ),
             'SetPrice': grpc.unary_unary_rpc_method_handler(
                     servicer.SetPrice,
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.Price.FromString,
@@ -664,6 +783,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.AssignPrintJob,
                     request_deserializer=printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_admin__pb2.PrintJob.SerializeToString,
+            ),
+            'CreateConsoleUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConsoleUser,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.CreateConsoleUserRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ConsoleUser.SerializeToString,
+            ),
+            'ListConsoleUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConsoleUsers,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ListConsoleUsersResponse.SerializeToString,
+            ),
+            'UnlockConsoleUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlockConsoleUser,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ConsoleUserRef.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            ),
+            'ExportReport': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportReport,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ExportReportRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.ReportChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1271,6 +1410,114 @@ class AdminService:
             _registered_method=True)
 
     @staticmethod
+    def CreateEnrollmentToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/CreateEnrollmentToken',
+            printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.CreateEnrollmentTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEnrollmentTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/ListEnrollmentTokens',
+            printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ListEnrollmentTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeEnrollmentToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/RevokeEnrollmentToken',
+            printgate_dot_v1_dot_admin__pb2.EnrollmentTokenRef.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeTerminal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/RevokeTerminal',
+            printgate_dot_v1_dot_admin__pb2.RevokeTerminalRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.RevokeTerminalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def SetPrice(request,
             target,
             options=(),
@@ -1692,6 +1939,114 @@ class AdminService:
             '/printgate.v1.AdminService/AssignPrintJob',
             printgate_dot_v1_dot_admin__pb2.AssignPrintJobRequest.SerializeToString,
             printgate_dot_v1_dot_admin__pb2.PrintJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConsoleUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/CreateConsoleUser',
+            printgate_dot_v1_dot_admin__pb2.CreateConsoleUserRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ConsoleUser.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConsoleUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/ListConsoleUsers',
+            printgate_dot_v1_dot_admin__pb2.Empty.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ListConsoleUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlockConsoleUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.AdminService/UnlockConsoleUser',
+            printgate_dot_v1_dot_admin__pb2.ConsoleUserRef.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/printgate.v1.AdminService/ExportReport',
+            printgate_dot_v1_dot_admin__pb2.ExportReportRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.ReportChunk.FromString,
             options,
             channel_credentials,
             insecure,

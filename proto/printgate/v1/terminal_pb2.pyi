@@ -106,7 +106,7 @@ class ProjectSummary(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ("user", "account", "balance_cents", "credit_limit_cents", "available_cents", "arrears_cents", "blocked", "quotas", "allowed_functions", "color_allowed", "projects", "project_required", "expires_at", "auth_method", "postpaid", "prices")
+    __slots__ = ("user", "account", "balance_cents", "credit_limit_cents", "available_cents", "arrears_cents", "blocked", "quotas", "allowed_functions", "color_allowed", "projects", "project_required", "expires_at", "auth_method", "postpaid", "prices", "printer_name", "printer_location")
     USER_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     BALANCE_CENTS_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +123,8 @@ class Session(_message.Message):
     AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
     POSTPAID_FIELD_NUMBER: _ClassVar[int]
     PRICES_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_LOCATION_FIELD_NUMBER: _ClassVar[int]
     user: UserSummary
     account: str
     balance_cents: int
@@ -139,7 +141,9 @@ class Session(_message.Message):
     auth_method: str
     postpaid: bool
     prices: _containers.RepeatedCompositeFieldContainer[_common_pb2.PricedLine]
-    def __init__(self, user: _Optional[_Union[UserSummary, _Mapping]] = ..., account: _Optional[str] = ..., balance_cents: _Optional[int] = ..., credit_limit_cents: _Optional[int] = ..., available_cents: _Optional[int] = ..., arrears_cents: _Optional[int] = ..., blocked: _Optional[bool] = ..., quotas: _Optional[_Iterable[_Union[_common_pb2.QuotaState, _Mapping]]] = ..., allowed_functions: _Optional[_Iterable[_Union[_common_pb2.Function, str]]] = ..., color_allowed: _Optional[bool] = ..., projects: _Optional[_Iterable[_Union[ProjectSummary, _Mapping]]] = ..., project_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auth_method: _Optional[str] = ..., postpaid: _Optional[bool] = ..., prices: _Optional[_Iterable[_Union[_common_pb2.PricedLine, _Mapping]]] = ...) -> None: ...
+    printer_name: str
+    printer_location: str
+    def __init__(self, user: _Optional[_Union[UserSummary, _Mapping]] = ..., account: _Optional[str] = ..., balance_cents: _Optional[int] = ..., credit_limit_cents: _Optional[int] = ..., available_cents: _Optional[int] = ..., arrears_cents: _Optional[int] = ..., blocked: _Optional[bool] = ..., quotas: _Optional[_Iterable[_Union[_common_pb2.QuotaState, _Mapping]]] = ..., allowed_functions: _Optional[_Iterable[_Union[_common_pb2.Function, str]]] = ..., color_allowed: _Optional[bool] = ..., projects: _Optional[_Iterable[_Union[ProjectSummary, _Mapping]]] = ..., project_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auth_method: _Optional[str] = ..., postpaid: _Optional[bool] = ..., prices: _Optional[_Iterable[_Union[_common_pb2.PricedLine, _Mapping]]] = ..., printer_name: _Optional[str] = ..., printer_location: _Optional[str] = ...) -> None: ...
 
 class ReportUsageRequest(_message.Message):
     __slots__ = ("session_token", "idempotency_key", "lines", "project_code", "occurred_at", "performed", "description")
@@ -224,7 +228,7 @@ class JobOverrides(_message.Message):
     def __init__(self, mono: _Optional[bool] = ..., duplex: _Optional[bool] = ..., copies: _Optional[int] = ...) -> None: ...
 
 class HeldJob(_message.Message):
-    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents", "estimate_note")
+    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents", "owner_verified", "analysing", "may_have_printed", "estimate_note", "favourite", "delegates")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -245,7 +249,12 @@ class HeldJob(_message.Message):
     PRICE_MONO_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
     PRICE_DUPLEX_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
     PRICE_MONO_DUPLEX_PER_COPY_CENTS_FIELD_NUMBER: _ClassVar[int]
+    OWNER_VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    ANALYSING_FIELD_NUMBER: _ClassVar[int]
+    MAY_HAVE_PRINTED_FIELD_NUMBER: _ClassVar[int]
     ESTIMATE_NOTE_FIELD_NUMBER: _ClassVar[int]
+    FAVOURITE_FIELD_NUMBER: _ClassVar[int]
+    DELEGATES_FIELD_NUMBER: _ClassVar[int]
     id: int
     name: str
     owner: str
@@ -266,8 +275,13 @@ class HeldJob(_message.Message):
     price_mono_per_copy_cents: int
     price_duplex_per_copy_cents: int
     price_mono_duplex_per_copy_cents: int
+    owner_verified: bool
+    analysing: bool
+    may_have_printed: bool
     estimate_note: str
-    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ..., estimate_note: _Optional[str] = ...) -> None: ...
+    favourite: bool
+    delegates: _containers.RepeatedCompositeFieldContainer[Colleague]
+    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ..., owner_verified: _Optional[bool] = ..., analysing: _Optional[bool] = ..., may_have_printed: _Optional[bool] = ..., estimate_note: _Optional[str] = ..., favourite: _Optional[bool] = ..., delegates: _Optional[_Iterable[_Union[Colleague, _Mapping]]] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token")
@@ -354,6 +368,70 @@ class LinkCardRequest(_message.Message):
     username: str
     password: str
     def __init__(self, card_number: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class SetFavouriteRequest(_message.Message):
+    __slots__ = ("session_token", "job_id", "favourite")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    FAVOURITE_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    job_id: int
+    favourite: bool
+    def __init__(self, session_token: _Optional[str] = ..., job_id: _Optional[int] = ..., favourite: _Optional[bool] = ...) -> None: ...
+
+class SetFavouriteResponse(_message.Message):
+    __slots__ = ("favourite", "favourites", "favourites_max")
+    FAVOURITE_FIELD_NUMBER: _ClassVar[int]
+    FAVOURITES_FIELD_NUMBER: _ClassVar[int]
+    FAVOURITES_MAX_FIELD_NUMBER: _ClassVar[int]
+    favourite: bool
+    favourites: int
+    favourites_max: int
+    def __init__(self, favourite: _Optional[bool] = ..., favourites: _Optional[int] = ..., favourites_max: _Optional[int] = ...) -> None: ...
+
+class Colleague(_message.Message):
+    __slots__ = ("username", "full_name", "department")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    FULL_NAME_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    full_name: str
+    department: str
+    def __init__(self, username: _Optional[str] = ..., full_name: _Optional[str] = ..., department: _Optional[str] = ...) -> None: ...
+
+class SearchColleaguesRequest(_message.Message):
+    __slots__ = ("session_token", "query", "limit")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    query: str
+    limit: int
+    def __init__(self, session_token: _Optional[str] = ..., query: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class SearchColleaguesResponse(_message.Message):
+    __slots__ = ("colleagues",)
+    COLLEAGUES_FIELD_NUMBER: _ClassVar[int]
+    colleagues: _containers.RepeatedCompositeFieldContainer[Colleague]
+    def __init__(self, colleagues: _Optional[_Iterable[_Union[Colleague, _Mapping]]] = ...) -> None: ...
+
+class DelegateJobRequest(_message.Message):
+    __slots__ = ("session_token", "job_id", "username", "withdraw")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAW_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    job_id: int
+    username: str
+    withdraw: bool
+    def __init__(self, session_token: _Optional[str] = ..., job_id: _Optional[int] = ..., username: _Optional[str] = ..., withdraw: _Optional[bool] = ...) -> None: ...
+
+class DelegateJobResponse(_message.Message):
+    __slots__ = ("delegates",)
+    DELEGATES_FIELD_NUMBER: _ClassVar[int]
+    delegates: _containers.RepeatedCompositeFieldContainer[Colleague]
+    def __init__(self, delegates: _Optional[_Iterable[_Union[Colleague, _Mapping]]] = ...) -> None: ...
 
 class ScanProfileSummary(_message.Message):
     __slots__ = ("id", "name_en", "name_de", "price_per_page_cents", "searchable")

@@ -79,6 +79,21 @@ class TerminalServiceStub:
                 request_serializer=printgate_dot_v1_dot_terminal__pb2.LinkCardRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_terminal__pb2.AuthenticateResponse.FromString,
                 _registered_method=True)
+        self.SetFavourite = channel.unary_unary(
+                '/printgate.v1.TerminalService/SetFavourite',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.SetFavouriteRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.SetFavouriteResponse.FromString,
+                _registered_method=True)
+        self.SearchColleagues = channel.unary_unary(
+                '/printgate.v1.TerminalService/SearchColleagues',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.SearchColleaguesRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.SearchColleaguesResponse.FromString,
+                _registered_method=True)
+        self.DelegateJob = channel.unary_unary(
+                '/printgate.v1.TerminalService/DelegateJob',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobResponse.FromString,
+                _registered_method=True)
         self.ListScanProfiles = channel.unary_unary(
                 '/printgate.v1.TerminalService/ListScanProfiles',
                 request_serializer=printgate_dot_v1_dot_terminal__pb2.ListScanProfilesRequest.SerializeToString,
@@ -165,6 +180,34 @@ class TerminalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetFavourite(self, request, context):
+        """Star (or unstar) one of the user's own held or printed jobs: a favourite is kept for a
+        reprint, past the reprint window and its expiry, until it is unstarred. At most
+        favourites_max per user (RESOURCE_EXHAUSTED beyond it); FAILED_PRECONDITION on a hub with
+        private queues (documents are shredded once printed) or for a job whose document is gone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchColleagues(self, request, context):
+        """Colleagues to pass a job on to: active users whose username starts with the query or whose
+        full name contains it (2 to 64 characters, case-insensitive), at most `limit` (0: 10, at
+        most 20), username matches first. The caller is never listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DelegateJob(self, request, context):
+        """Pass one of the user's own held (or printed, kept) jobs on to a colleague, who then sees it
+        at any terminal and may release it; it is charged to its owner. `withdraw` takes it back.
+        At most 10 colleagues per job (RESOURCE_EXHAUSTED); NOT_FOUND for an unknown colleague.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListScanProfiles(self, request, context):
         """The scan profiles the session may pick on the terminal's Scan tile, and the one picked.
         FAILED_PRECONDITION when the hub takes no scans ([scan] listen) or the terminal stands at
@@ -228,6 +271,21 @@ def add_TerminalServiceServicer_to_server(servicer, server):
                     servicer.LinkCard,
                     request_deserializer=printgate_dot_v1_dot_terminal__pb2.LinkCardRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_terminal__pb2.AuthenticateResponse.SerializeToString,
+            ),
+            'SetFavourite': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetFavourite,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.SetFavouriteRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.SetFavouriteResponse.SerializeToString,
+            ),
+            'SearchColleagues': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchColleagues,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.SearchColleaguesRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.SearchColleaguesResponse.SerializeToString,
+            ),
+            'DelegateJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.DelegateJob,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobResponse.SerializeToString,
             ),
             'ListScanProfiles': grpc.unary_unary_rpc_method_handler(
                     servicer.ListScanProfiles,
@@ -483,6 +541,87 @@ class TerminalService:
             '/printgate.v1.TerminalService/LinkCard',
             printgate_dot_v1_dot_terminal__pb2.LinkCardRequest.SerializeToString,
             printgate_dot_v1_dot_terminal__pb2.AuthenticateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetFavourite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/SetFavourite',
+            printgate_dot_v1_dot_terminal__pb2.SetFavouriteRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.SetFavouriteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchColleagues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/SearchColleagues',
+            printgate_dot_v1_dot_terminal__pb2.SearchColleaguesRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.SearchColleaguesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DelegateJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/DelegateJob',
+            printgate_dot_v1_dot_terminal__pb2.DelegateJobRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.DelegateJobResponse.FromString,
             options,
             channel_credentials,
             insecure,

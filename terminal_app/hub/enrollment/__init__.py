@@ -1,5 +1,6 @@
 """Device enrollment: from one token to a client certificate, and renewal at two thirds of its
-life. Imports only the ``printgate`` contract and third-party libraries.
+life. Its errors are :mod:`terminal_app.errors`' (``EnrollmentError`` and below; a token none
+of whose hubs answers raises ``HubUnreachable``).
 
 Use::
 
@@ -13,14 +14,6 @@ Use::
 from __future__ import annotations
 
 from terminal_app.hub.enrollment.client import DeviceEnrollment, fetch_trust_anchor
-from terminal_app.hub.enrollment.errors import (
-    EnrollmentError,
-    EnrollmentRefused,
-    HubNotTrusted,
-    HubUnreachable,
-    ReenrollRequired,
-    TokenInvalid,
-)
 from terminal_app.hub.enrollment.state import Credentials, CredentialState, CredentialStore
 
 __all__ = [
@@ -28,11 +21,5 @@ __all__ = [
     "CredentialStore",
     "Credentials",
     "DeviceEnrollment",
-    "EnrollmentError",
-    "EnrollmentRefused",
-    "HubNotTrusted",
-    "HubUnreachable",
-    "ReenrollRequired",
-    "TokenInvalid",
     "fetch_trust_anchor",
 ]

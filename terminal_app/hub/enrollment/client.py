@@ -37,12 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from printgate.enrollment_token import EnrollmentToken, MalformedToken, certificate_fingerprint, parse_token
 from printgate.v1 import enrollment_pb2, enrollment_pb2_grpc
 
-from terminal_app.hub.enrollment.errors import (
-    EnrollmentRefused,
-    HubNotTrusted,
-    HubUnreachable,
-    TokenInvalid,
-)
+from terminal_app.errors import EnrollmentRefused, HubNotTrusted, HubUnreachable, TokenInvalid
 from terminal_app.hub.enrollment.state import Credentials, CredentialState, CredentialStore
 
 __all__ = ["DeviceEnrollment", "fetch_trust_anchor"]
@@ -174,7 +169,7 @@ class DeviceEnrollment:
                 failures.append(f"{address}: {error.details()}")
             except OSError as error:
                 failures.append(f"{address}: {error}")
-        raise HubUnreachable("no hub address answered: " + "; ".join(failures))
+        raise HubUnreachable("UNAVAILABLE", "no hub address answered: " + "; ".join(failures))
 
     async def enroll(self, token_text: str) -> Credentials:
         """Enroll with a token; the credentials are installed in the state directory."""

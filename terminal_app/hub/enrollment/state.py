@@ -31,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from terminal_app.hub.enrollment.errors import ReenrollRequired
+from terminal_app.errors import ReenrollRequired
 
 __all__ = ["CredentialState", "CredentialStore", "Credentials"]
 

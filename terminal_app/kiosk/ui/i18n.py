@@ -34,6 +34,7 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
         KioskMessage.PRINTER_NOT_READY: "The receipt printer is not ready ({paper}): no money is taken.",
         KioskMessage.RECHARGE_DONE: "Recharged {amount}. New balance: {balance}.",
         KioskMessage.RECEIPT_FAILED: "Your money is credited, but the receipt could not be printed.",
+        KioskMessage.RECEIPT_ON_SCREEN: "Receipt {reference}: recharged {amount}, new balance {balance}.",
         KioskMessage.CREDIT_PENDING: "The server is unreachable: {amount} is recorded and credited later.",
         KioskMessage.VOUCHER_REDEEMED: "Voucher redeemed: {amount}. New balance: {balance}.",
         KioskMessage.VOUCHER_INVALID: "This is not a valid voucher code: please check it.",
@@ -45,6 +46,13 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
         ),
         KioskMessage.CASH_BOX_EMPTIED: "Cash box emptied. Difference: {difference}.",
         KioskMessage.PANEL_FAULT: "Out of order: the money acceptors cannot be locked.",
+        KioskMessage.DEVICE_DISABLED: (
+            "This kiosk was disabled by the administrator. Please use another one."
+        ),
+        KioskMessage.REENROLL_REQUIRED: (
+            "This kiosk must be enrolled again: its certificate has expired. "
+            "Ask the administrator for a new enrollment token."
+        ),
     },
     "de": {
         KioskMessage.CARD_NOT_RECOGNISED: "Karte, PIN oder Anmeldung nicht erkannt.",
@@ -63,6 +71,7 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
         KioskMessage.RECEIPT_FAILED: (
             "Ihr Geld ist gutgeschrieben, aber der Beleg konnte nicht gedruckt werden."
         ),
+        KioskMessage.RECEIPT_ON_SCREEN: "Beleg {reference}: {amount} aufgeladen, neues Guthaben {balance}.",
         KioskMessage.CREDIT_PENDING: (
             "Der Server ist nicht erreichbar: {amount} ist erfasst und wird später gutgeschrieben."
         ),
@@ -74,6 +83,13 @@ _MESSAGES: dict[str, dict[KioskMessage, str]] = {
         KioskMessage.DEVICE_FAULT: "Das Gerät „{device}“ meldet {fault} (Code {code}). Bitte Hilfe holen.",
         KioskMessage.CASH_BOX_EMPTIED: "Kasse geleert. Differenz: {difference}.",
         KioskMessage.PANEL_FAULT: "Außer Betrieb: Die Geldprüfer lassen sich nicht sperren.",
+        KioskMessage.DEVICE_DISABLED: (
+            "Dieses Gerät wurde vom Administrator gesperrt. Bitte ein anderes benutzen."
+        ),
+        KioskMessage.REENROLL_REQUIRED: (
+            "Dieses Gerät muss neu registriert werden: Sein Zertifikat ist abgelaufen. "
+            "Bitte beim Administrator ein neues Registrierungs-Token anfordern."
+        ),
     },
 }
 
@@ -126,6 +142,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "done": "Done",
         "out_of_order": "Out of order",
         "out_of_order_body": "This kiosk takes no money right now. Please use another one.",
+        "disabled": "Kiosk disabled",
+        "reenroll": "Enroll this kiosk again",
         "operator_title": "Operator: {name}",
         "cash_box_expected": "Cash box: {amount} expected",
         "cash_box_unknown": "Cash box not read yet",
@@ -208,6 +226,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "done": "Fertig",
         "out_of_order": "Außer Betrieb",
         "out_of_order_body": "Dieses Gerät nimmt gerade kein Geld an. Bitte ein anderes benutzen.",
+        "disabled": "Gerät gesperrt",
+        "reenroll": "Gerät neu registrieren",
         "operator_title": "Betreiber: {name}",
         "cash_box_expected": "Kasse: {amount} erwartet",
         "cash_box_unknown": "Kasse noch nicht gelesen",

@@ -42,7 +42,8 @@ from terminal_app.session.intents import (
     SetLanguage,
 )
 from terminal_app.ui.settings import Layout
-from terminal_app.ui.widgets import SYMBOL_FONT, Panel, button, label, pin_pad, row
+from terminal_app.ui.theme import TEXT_FONT
+from terminal_app.ui.widgets import Panel, button, icon, label, pin_pad, row, tile
 from terminal_app.ui.widgets import field as text_field
 
 __all__ = ["KIOSK_SEVERITY", "SUMMARY_MESSAGES", "KioskComposer", "KioskContext", "build_kiosk_screen"]
@@ -60,6 +61,8 @@ KIOSK_SEVERITY: dict[KioskMessage, str] = {
     KioskMessage.PRINTER_NOT_READY: "error",
     KioskMessage.DEVICE_FAULT: "error",
     KioskMessage.PANEL_FAULT: "error",
+    KioskMessage.DEVICE_DISABLED: "error",
+    KioskMessage.REENROLL_REQUIRED: "error",
     KioskMessage.VOUCHER_LOCKED: "error",
     KioskMessage.OFFLINE_REFUSED: "warning",
     KioskMessage.RECHARGE_REFUSED: "warning",
@@ -233,22 +236,40 @@ def _centred(ctx: KioskContext, title: str, body: str = "") -> Widget:
 def _idle(ctx: KioskContext) -> Widget:
     other = "de" if ctx.state.language == "en" else "en"
     composer = ctx.composer
+    layout = ctx.layout
+    hint = icon("idle_icon", "contactless", layout, size_px=layout.target_px * 5 // 4)
+    hint.pos_hint = {"center_x": 0.5}
     return _column(
         ctx,
         Widget(),
+        hint,
         _title(ctx, ctx.t("idle_title")),
-        label("idle_body", ctx.t("idle_body"), ctx.layout),
+        label("idle_body", ctx.t("idle_body"), layout, tone="muted"),
         Widget(),
         row(
-            ctx.layout,
-            button("open_pin", ctx.t("enter_pin"), ctx.local(lambda: composer.reset("pin")), ctx.layout),
+            layout,
+            button(
+                "open_pin",
+                ctx.t("enter_pin"),
+                ctx.local(lambda: composer.reset("pin")),
+                layout,
+                icon="dialpad",
+            ),
             button(
                 "open_password",
                 ctx.t("password_login"),
                 ctx.local(lambda: composer.reset("password")),
-                ctx.layout,
+                layout,
+                icon="keyboard",
             ),
-            button("language", ctx.t("language"), ctx.intent(SetLanguage(other)), ctx.layout, role="quiet"),
+            button(
+                "language",
+                ctx.t("language"),
+                ctx.intent(SetLanguage(other)),
+                layout,
+                role="quiet",
+                icon="language",
+            ),
         ),
     )
 
@@ -267,7 +288,7 @@ def _pin_pad(ctx: KioskContext) -> Widget:
 def _pin(ctx: KioskContext) -> Widget:
     second_factor = ctx.state.screen is KioskScreen.SECOND_FACTOR
     cancel = ctx.intent(Cancel()) if second_factor else ctx.local(ctx.composer.reset)
-    mask = label("pin_mask", "● " * len(ctx.composer.pin), ctx.layout, size="title", font_name=SYMBOL_FONT)
+    mask = label("pin_mask", "● " * len(ctx.composer.pin), ctx.layout, size="title", font_name=TEXT_FONT)
     side = _column(
         ctx,
         Widget(),
@@ -309,6 +330,8 @@ def _account_lines(ctx: KioskContext) -> list[Widget]:
             "balance", ctx.t("balance", amount=ctx.money(state.balance_minor or 0)), ctx.layout, size="title"
         ),
     ]
+    for line in lines:  # one line each: they keep their height beside the tiles
+        line.size_hint_y, line.height = None, ctx.layout.title_px * 3 // 2
     if state.arrears_minor:
         lines.append(
             label("arrears", ctx.t("arrears", amount=ctx.money(abs(state.arrears_minor))), ctx.layout)
@@ -317,20 +340,38 @@ def _account_lines(ctx: KioskContext) -> list[Widget]:
 
 
 def _home(ctx: KioskContext) -> Widget:
-    buttons = row(
-        ctx.layout,
-        button(
-            "insert_money", ctx.t("insert_money"), ctx.intent(StartRecharge()), ctx.layout, role="primary"
+    layout = ctx.layout
+    tiles = row(
+        layout,
+        tile(
+            "insert_money",
+            "payments",
+            ctx.t("insert_money"),
+            ctx.intent(StartRecharge()),
+            layout,
+            role="primary",
         ),
-        button(
+        tile(
             "redeem_voucher",
+            "voucher",
             ctx.t("redeem_voucher"),
             ctx.local(lambda: ctx.composer.reset("voucher")),
-            ctx.layout,
+            layout,
         ),
-        button("logout", ctx.t("logout"), ctx.intent(Logout()), ctx.layout, role="danger"),
+        height_px=layout.target_px * 2,  # the account lines and a message need the rest at 800x480
     )
-    return _column(ctx, Widget(), *_account_lines(ctx), Widget(), buttons)
+    for widget in tiles.children:
+        widget.height = tiles.height
+    logout = button(
+        "logout",
+        ctx.t("logout"),
+        ctx.intent(Logout()),
+        layout,
+        role="danger",
+        icon="logout",
+        width_px=layout.target_px * 3,
+    )
+    return _column(ctx, *_account_lines(ctx), tiles, Widget(), row(layout, Widget(), logout))
 
 
 def _summary(ctx: KioskContext) -> Widget:
@@ -362,7 +403,7 @@ def _voucher(ctx: KioskContext) -> Widget:
     code = voucher_code.format_code(composer.voucher)
     top = row(
         layout,
-        label("voucher_code", code, layout, size="title", font_name=SYMBOL_FONT),
+        label("voucher_code", code, layout, size="title", font_name=TEXT_FONT),
         button(
             "voucher_ok",
             ctx.t("redeem"),
@@ -407,7 +448,7 @@ def _key(
 ) -> Widget:
     widget = button(ident, text, action, ctx.layout, role=role)
     widget.height = key_px
-    widget.font_name = SYMBOL_FONT
+    widget.font_name = TEXT_FONT
     return widget
 
 
@@ -434,7 +475,9 @@ def _recharging(ctx: KioskContext) -> Widget:
         pending=ctx.money(state.pending_minor),
     )
     finish = button("finish", ctx.t("finish"), ctx.intent(FinishRecharge()), ctx.layout, role="primary")
-    coin_panel = Panel("selected" if coin is not None and not coin.credited else "panel", size_hint_y=None)
+    coin_panel = Panel(
+        "selected" if coin is not None and not coin.credited else "panel", ctx.layout, size_hint_y=None
+    )
     coin_panel.height = ctx.layout.target_px
     coin_panel.add_widget(label("last_coin", last, ctx.layout))
     return _column(
@@ -595,6 +638,9 @@ _BUILDERS: dict[str, Callable[[KioskContext], Widget]] = {
     "starting": lambda ctx: _centred(ctx, ctx.t("starting")),
     "identifying": lambda ctx: _centred(ctx, ctx.t("identifying")),
     "out_of_order": lambda ctx: _centred(ctx, ctx.t("out_of_order"), ctx.t("out_of_order_body")),
+    # the state's message says why and what to do (the screens' look is being redesigned)
+    "disabled": lambda ctx: _centred(ctx, ctx.t("disabled"), ctx.t("out_of_order_body")),
+    "reenroll": lambda ctx: _centred(ctx, ctx.t("reenroll"), ctx.t("out_of_order_body")),
 }
 
 

@@ -21,6 +21,7 @@ from terminal_app.kiosk.ui.screens import (
     KioskContext,
     build_kiosk_screen,
 )
+from terminal_app.ui.theme import Look
 from terminal_app.ui.view import BaseView
 
 __all__ = ["KioskView"]
@@ -29,9 +30,11 @@ __all__ = ["KioskView"]
 class KioskView(BaseView[KioskState]):
     """Everything on the kiosk's screen (see the module docstring)."""
 
-    def __init__(self, submit: Callable[[KioskIntent], None], **kwargs: Any) -> None:
+    def __init__(
+        self, submit: Callable[[KioskIntent], None], look: Look | None = None, **kwargs: Any
+    ) -> None:
         self.composer = KioskComposer()
-        super().__init__(submit, KioskState(), **kwargs)
+        super().__init__(submit, KioskState(), look, **kwargs)
 
     def build_body(self) -> tuple[str, Widget]:
         """The kiosk's screen for the state and what the user is typing."""

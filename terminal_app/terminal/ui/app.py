@@ -33,7 +33,8 @@ def build_app(
     from terminal_app.terminal.ui.view import TerminalView
 
     def make_view() -> TerminalView:
-        view = TerminalView(submit, ScreenBlanker(settings.blank_after_s, time.monotonic()), time.monotonic)
+        blanker = ScreenBlanker(settings.blank_after_s, time.monotonic())
+        view = TerminalView(submit, blanker, time.monotonic, settings.look)
         Clock.schedule_interval(lambda _dt: view.check_blanking(), BLANK_CHECK_S)
         return view
 

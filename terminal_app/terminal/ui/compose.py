@@ -2,7 +2,8 @@
 
 No Kivy here. The engine's :class:`TerminalState` decides everything the terminal *is*; this
 module only holds what the user is still typing or choosing (PIN digits, username and password,
-the job selection with per-job overrides) and turns it into intents when confirmed. It also
+the section of the home screen open, the job selection with per-job overrides, the jobs being
+passed on and the colleague's name typed) and turns it into intents when confirmed. It also
 picks the visible screen (:func:`visible_screen`), the single place where a state becomes a view.
 """
 
@@ -16,15 +17,22 @@ from terminal_app.terminal.state import (
     JobView,
     LinkCard,
     MessageKey,
+    PassJobOn,
     PasswordEntered,
     PinEntered,
     ReleaseAll,
     ReleaseSelected,
     Screen,
+    SearchColleagues,
+    StarJob,
     TerminalState,
 )
 
-__all__ = ["MAX_PIN_DIGITS", "SEVERITY", "Composer", "JobChoice", "visible_screen"]
+__all__ = ["MAX_PIN_DIGITS", "SECTIONS", "SEVERITY", "Composer", "JobChoice", "visible_screen"]
+
+# What the home screen opens over itself (its tiles): all held jobs, the favourites, passing
+# selected jobs on to a colleague.
+SECTIONS = ("jobs", "favourites", "pass_on", "scan")
 
 MAX_PIN_DIGITS = 12
 
@@ -36,6 +44,8 @@ SEVERITY: dict[MessageKey, str] = {
     MessageKey.NOT_ENOUGH_CREDIT: "error",
     MessageKey.CREDIT_USED_UP: "error",
     MessageKey.PANEL_FAULT: "error",
+    MessageKey.DEVICE_DISABLED: "error",
+    MessageKey.REENROLL_REQUIRED: "error",
     MessageKey.ACCESS_DENIED: "error",
     MessageKey.ACCOUNT_LOCKED: "error",
     MessageKey.USER_BLOCKED: "error",
@@ -49,6 +59,10 @@ SEVERITY: dict[MessageKey, str] = {
     MessageKey.COPY_UNAVAILABLE: "warning",
     MessageKey.PROJECT_REQUIRED: "warning",
     MessageKey.RELEASE_UNAVAILABLE: "warning",
+    MessageKey.FAVOURITES_FULL: "warning",
+    MessageKey.FAVOURITES_UNAVAILABLE: "warning",
+    MessageKey.JOB_NOT_PASSED_ON: "warning",
+    MessageKey.COLLEAGUE_NOT_FOUND: "warning",
 }
 
 
@@ -75,6 +89,9 @@ class Composer:
     username: str = ""
     password: str = ""
     jobs: dict[int, JobChoice] = field(default_factory=dict)
+    section: str = ""  # on the home screen: "" (its tiles) or one of SECTIONS
+    passing: tuple[int, ...] = ()  # the jobs being passed on
+    colleague_query: str = ""
     _screen: Screen | None = None
     _unknown_card: bool = False
 
@@ -91,7 +108,11 @@ class Composer:
             self.idle_mode, self.password = "", ""
         if not state.session_live:
             self.jobs.clear()
+            self.section, self.passing, self.colleague_query = "", (), ""
         self._prune(state.jobs)
+        self.passing = tuple(job_id for job_id in self.passing if any(j.job_id == job_id for j in state.jobs))
+        if self.section == "pass_on" and not self.passing:
+            self.section = "jobs"
         self._screen, self._unknown_card = state.screen, state.unknown_card
 
     def _prune(self, jobs: tuple[JobView, ...]) -> None:
@@ -137,6 +158,45 @@ class Composer:
         intent = LinkCard(self.username.strip(), self.password)
         self.password = ""
         return intent
+
+    # ---------------------------------------------------------------- sections of the home screen
+
+    def open(self, section: str) -> None:
+        """A home tile (``"jobs"``, ``"favourites"``) or Back (``""``)."""
+        if section in ("", *SECTIONS):
+            self.section = section
+        if section != "pass_on":
+            self.passing, self.colleague_query = (), ""
+
+    def listed(self, state: TerminalState) -> tuple[JobView, ...]:
+        """The jobs the open section lists (the favourites only, in that section)."""
+        return state.favourites if self.section == "favourites" else state.jobs
+
+    def star_selected(self, jobs: tuple[JobView, ...], username: str) -> list[StarJob]:
+        """The star button: star the selected own jobs, or take the star off when all have one."""
+        own = [job for job in jobs if job.job_id in self.selected_ids(jobs) and job.owner == username]
+        starring = not all(job.favourite for job in own)
+        self._forget(tuple(job.job_id for job in own))
+        return [StarJob(job.job_id, starring) for job in own if job.favourite is not starring]
+
+    def pass_on_selected(self, jobs: tuple[JobView, ...], username: str) -> None:
+        """The pass-on button: open the colleague search for the selected own jobs."""
+        own = tuple(
+            job.job_id for job in jobs if job.job_id in self.selected_ids(jobs) and job.owner == username
+        )
+        if own:
+            self.passing, self.colleague_query, self.section = own, "", "pass_on"
+
+    def search(self) -> SearchColleagues:
+        """The Search button (the engine asks the hub from two characters on)."""
+        return SearchColleagues(self.colleague_query.strip())
+
+    def pass_to(self, username: str, *, withdraw: bool = False) -> list[PassJobOn]:
+        """A colleague tapped (or taken back): one intent per job being passed on; back to the list."""
+        intents = [PassJobOn(job_id, username, withdraw) for job_id in self.passing]
+        self._forget(self.passing)
+        self.open("jobs")
+        return intents
 
     # ---------------------------------------------------------------- jobs
 
@@ -219,6 +279,6 @@ def visible_screen(state: TerminalState, composer: Composer) -> str:
         return "unknown_card"
     if state.screen is Screen.IDLE and composer.idle_mode:
         return composer.idle_mode
-    if state.screen is Screen.HOME and state.jobs:
-        return "jobs"
+    if state.screen is Screen.HOME and composer.section:
+        return composer.section
     return state.screen.value

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from terminal_app.terminal.state import (
+    ColleagueView,
     Intent,
     JobView,
     MessageKey,
@@ -23,11 +24,13 @@ from terminal_app.terminal.state import (
     ReleaseView,
     Screen,
     TerminalState,
+    TrayView,
 )
+from terminal_app.terminal.ui.compose import Composer
 from terminal_app.ui.app import configure_kivy
 from terminal_app.ui.settings import ScreenBlanker, UiSettings
 
-__all__ = ["SAMPLE_JOBS", "main", "sample_png", "sample_states"]
+__all__ = ["SAMPLE_JOBS", "compose_sample", "main", "sample_png", "sample_states"]
 
 
 def sample_png(width: int, height: int, accent: tuple[int, int, int]) -> bytes:
@@ -61,9 +64,12 @@ def sample_png(width: int, height: int, accent: tuple[int, int, int]) -> bytes:
 SAMPLE_JOBS = (
     JobView(
         1, "thesis.pdf", "alice", 12, 3, 2, False, 180, False, False, True, True, True, 90, 60, 72, 48,
-        sample_png(60, 80, (200, 40, 40)),
+        sample_png(60, 80, (200, 40, 40)), favourite=True,
     ),
-    JobView(2, "slides.pdf", "alice", 4, 0, 1, True, 16, False, False, True, True, True, 16, 16, 16, 16),
+    JobView(
+        2, "slides.pdf", "alice", 4, 0, 1, True, 16, False, False, True, True, True, 16, 16, 16, 16,
+        delegates=(ColleagueView("bob", "Bob Builder"),),
+    ),
     JobView(
         3, "poster.pdf", "bob", 1, 1, 3, False, 45, True, False, False, False, False, 15, 5, 12, 4,
         sample_png(60, 80, (40, 90, 200)),
@@ -71,9 +77,32 @@ SAMPLE_JOBS = (
 )  # fmt: skip
 
 
+SAMPLE_COLLEAGUES = (
+    ColleagueView("bob", "Bob Builder", "Facilities"),
+    ColleagueView("bobby", "Roberta Tables-Schmidt", "Accounts"),
+    ColleagueView("rob", "Rob Bobrowski"),
+)
+SAMPLE_PAPER_LOW = (TrayView("Tray 1", "empty", "A4"), TrayView("Tray 2", "low", "A4"))
+# The section of the home screen, or the idle screen's form, each sample opens (the composer's,
+# not the engine's).
+SAMPLE_SECTIONS = {"jobs": "jobs", "favourites": "favourites", "pass on": "pass_on"}
+SAMPLE_FORMS = {"pin": "pin", "password": "password"}
+
+
+def compose_sample(composer: Composer, name: str, state: TerminalState) -> None:
+    """Open in ``composer`` what the sample ``name`` shows (a form, a section, the jobs passed on)."""
+    composer.follow(state)
+    composer.idle(SAMPLE_FORMS.get(name, ""))
+    composer.open(SAMPLE_SECTIONS.get(name, ""))
+    if name == "pass on":
+        composer.passing = tuple(job.job_id for job in state.jobs[:1])
+
+
 def sample_states() -> list[tuple[str, TerminalState]]:
-    """One plausible state per screen, in the order a session passes through them."""
-    idle = TerminalState(screen=Screen.IDLE)
+    """One plausible state per screen, in the order a session passes through them (the job list,
+    the favourites and the colleague search are sections of the home screen: see
+    :data:`SAMPLE_SECTIONS`)."""
+    idle = TerminalState(screen=Screen.IDLE, printer_name="mfp-1", printer_location="Floor 2, by the lifts")
     alice = replace(
         idle,
         screen=Screen.HOME,
@@ -88,6 +117,9 @@ def sample_states() -> list[tuple[str, TerminalState]]:
     )
     return [
         ("idle", idle),
+        ("pin", idle),
+        ("password", idle),
+        ("unknown card", replace(idle, unknown_card=True, message=MessageKey.CARD_NOT_RECOGNISED)),
         ("printer jammed", replace(idle, printer_errors=("jammed",), message=MessageKey.PRINTER_JAMMED)),
         ("identifying", replace(idle, screen=Screen.IDENTIFYING)),
         ("second factor", replace(idle, screen=Screen.SECOND_FACTOR, countdown_s=60)),
@@ -96,10 +128,19 @@ def sample_states() -> list[tuple[str, TerminalState]]:
             replace(alice, screen=Screen.SELECT_PROJECT, projects=(ProjectView("grant-7", "Grant 7"),)),
         ),
         ("home", alice),
+        ("home with jobs", replace(alice, jobs=SAMPLE_JOBS, paper_low=SAMPLE_PAPER_LOW)),
         ("jobs", replace(alice, jobs=SAMPLE_JOBS)),
+        ("favourites", replace(alice, jobs=SAMPLE_JOBS)),
+        ("pass on", replace(alice, jobs=SAMPLE_JOBS, colleagues=SAMPLE_COLLEAGUES)),
         (
             "releasing",
-            replace(alice, screen=Screen.RELEASING, jobs=SAMPLE_JOBS, release=(ReleaseView(1, "sending"),)),
+            replace(
+                alice,
+                screen=Screen.RELEASING,
+                jobs=SAMPLE_JOBS,
+                release=(ReleaseView(1, "sending"),),
+                paper_low=SAMPLE_PAPER_LOW[1:],
+            ),
         ),
         ("copying", replace(alice, screen=Screen.COPYING, copy_pages_mono=3, copy_cost_cents=15)),
         ("not enough credit", replace(alice, panel_unlocked=False, message=MessageKey.NOT_ENOUGH_CREDIT)),
@@ -144,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     def show(step: int) -> None:
         position[0] = (position[0] + step) % len(states)
         name, state = states[position[0]]
-        view.show(replace(state, language=language))
+        state = replace(state, language=language)
+        compose_sample(view.composer, name, state)
+        view.show(state)
         Window.set_title(f"printgate preview: {name} ({position[0] + 1}/{len(states)})")
 
     def on_key(_window: Any, key: int, *_args: Any) -> bool:

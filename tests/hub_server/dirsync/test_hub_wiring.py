@@ -26,7 +26,7 @@ from hub_server.server import ADMIN_TOKEN_FILE, start_hub
 from hw_sim.readers.serial_sim import SerialReaderSim
 from reader_drivers import open_reader
 from tests.hub_server.admin_runner import admin
-from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
+from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.reader_drivers.conftest import ready
 from tests.slapd import SiteGroup, SiteUser
@@ -51,14 +51,14 @@ async def make_hub(tmp_path: Path, database_url: str) -> AsyncIterator[MakeHub]:
         clock = FakeClock()
         running = await start_hub(config, clock)
         token = (folder / ADMIN_TOKEN_FILE).read_text().strip()
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+        channel = admin_channel_of(running)
         hub = HubClients(running=running, channel=channel, admin_token=token, clock=clock)
         started.append(hub)
         return hub
 
     yield make
     for hub in started:
-        await hub.channel.close()
+        await hub.close()
         with contextlib.suppress(Exception):  # a test may have stopped it already
             await hub.running.stop(0)
 
@@ -179,10 +179,13 @@ async def test_directory_passwords_log_in_behind_the_lockout(make_hub: MakeHub, 
     await hub.call_admin(
         "UnlockIdentity", admin_pb2.UnlockIdentityRequest(user=admin_pb2.UserRef(username="ann"))
     )
+    # the three failures counted against the terminal too: it waits until an admin clears it
+    code, details = await _code(terminal.password("bob", "bob-directory-pw"))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and details.startswith("too many failed attempts")
+    await hub.call_admin("UnlockIdentity", admin_pb2.UnlockIdentityRequest(terminal_id=terminal.terminal_id))
     # linking an unknown card proves the user by the same directory password
     linked = await terminal.stub.LinkCard(
-        terminal_pb2.LinkCardRequest(card_number="CAFE0001", username="bob", password="bob-directory-pw"),
-        metadata=terminal.metadata,
+        terminal_pb2.LinkCardRequest(card_number="CAFE0001", username="bob", password="bob-directory-pw")
     )
     assert linked.session.user.username == "bob"
     assert (await terminal.tap("CAFE0001")).session.user.username == "bob"

@@ -3,24 +3,34 @@ and small documents generated here (one mono page + one colour page, A4)."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import os
 import shutil
+import ssl
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from hub_server.intake import (
     AnalysisLimits,
     InMemoryJobRegistry,
     IntakeConfig,
     IntakeServer,
+    PasswordCheck,
     Spool,
     start_intake,
 )
+
+from . import ipp_client
 
 # Page 1: black text only (K ink). Page 2: a red square (M+Y ink), landscape A4.
 MONO_COLOR_PS = b"""%!PS-Adobe-3.0
@@ -81,9 +91,106 @@ FAST_CONFIG = IntakeConfig(
 )
 # HTTP Basic users of the intakes that can authenticate ("basic": optional credentials).
 PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
-AUTHENTICATING_CONFIG = replace(
-    FAST_CONFIG, authenticate=lambda user, password: PASSWORDS.get(user) == password
-)
+AUTHENTICATING_CONFIG = replace(FAST_CONFIG, authentication="basic")
+
+
+@dataclass
+class FakeHubPasswords:
+    """The hub's password check as intake sees it: a dict of passwords, and a history of the
+    full verifications asked (the hub would run argon2 and count failures for each)."""
+
+    passwords: dict[str, str]
+    verified: list[str]
+
+    async def verify(self, username: str, password: str) -> bool:
+        self.verified.append(username)
+        await asyncio.sleep(0)
+        return self.passwords.get(username) == password
+
+    def version(self, username: str) -> str | None:
+        password = self.passwords.get(username)
+        return None if password is None else str(hash(password))
+
+    def check(self) -> PasswordCheck:
+        return PasswordCheck(self.verify, self.version)
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A test CA, a server certificate for localhost/127.0.0.1 it signed, and their PEMs."""
+
+    ca_path: Path
+    key_pem: bytes
+    chain_pem: bytes
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        folder = self.ca_path.parent
+        (folder / "server-key.pem").write_bytes(self.key_pem)
+        (folder / "server-chain.pem").write_bytes(self.chain_pem)
+        context.load_cert_chain(folder / "server-chain.pem", folder / "server-key.pem")
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def make_tls_files(folder: Path, serial: int = 2) -> TlsFiles:
+    """A fresh CA and a localhost server certificate (``serial``) in ``folder``."""
+    import ipaddress
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "intake test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_path = folder / "ca.pem"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain = server.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    return TlsFiles(ca_path, _pem_key(key), chain)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def hub_passwords() -> FakeHubPasswords:
+    return FakeHubPasswords(dict(PASSWORDS), [])
 
 
 @pytest_asyncio.fixture
@@ -97,14 +204,22 @@ async def intake(registry: InMemoryJobRegistry, spool: Spool) -> AsyncIterator[I
 
 
 @pytest_asyncio.fixture
-async def authenticating_intake(registry: InMemoryJobRegistry, spool: Spool) -> AsyncIterator[IntakeServer]:
-    """Like ``intake``, but IPP clients may authenticate (HTTP Basic, ``PASSWORDS``)."""
+async def authenticating_intake(
+    registry: InMemoryJobRegistry, spool: Spool, tls_files: TlsFiles, hub_passwords: FakeHubPasswords
+) -> AsyncIterator[IntakeServer]:
+    """Like ``intake`` plus IPPS, where IPP clients may authenticate (HTTP Basic,
+    ``PASSWORDS``, ``authentication = "basic"``). The test client trusts its IPPS port."""
     server = await start_intake(
         registry,
         spool,
         ipp_listen=("127.0.0.1", 0),
         lpd_listen=("127.0.0.1", 0),
+        ipps_listen=("127.0.0.1", 0),
+        tls=tls_files.server_context(),
         config=AUTHENTICATING_CONFIG,
+        passwords=hub_passwords.check(),
     )
+    ipp_client.TLS_PORTS[server.ipps_port] = tls_files.client_context()
     yield server
+    del ipp_client.TLS_PORTS[server.ipps_port]
     await server.close()

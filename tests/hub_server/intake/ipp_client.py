@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 import struct
 
 from hub_server.intake import IppMessage, Tag, encode_message, parse_message
@@ -64,9 +65,22 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, st
     return status, headers, body
 
 
+# Ports that speak TLS (IPPS), and the client context trusting their certificate: the
+# fixtures that start an IPPS listener register it here, so every helper speaks TLS to it.
+TLS_PORTS: dict[int, ssl.SSLContext] = {}
+
+
+async def connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the loopback ``port``, over TLS when it is an IPPS port."""
+    tls = TLS_PORTS.get(port)
+    return await asyncio.open_connection(
+        "127.0.0.1", port, ssl=tls, server_hostname="localhost" if tls else None
+    )
+
+
 async def exchange(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send raw HTTP bytes on a fresh connection and read one response."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await connect(port)
     try:
         writer.write(raw)
         await writer.drain()

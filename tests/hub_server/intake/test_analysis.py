@@ -264,7 +264,7 @@ async def test_pwg_raster_truncated_or_hostile_is_an_error(
     data = _pwg(tmp_path, documents["ps"], "ok.pwg", "-dcupsColorSpace=19").read_bytes()
     cut = tmp_path / "cut.pwg"
     cut.write_bytes(data[:-5])  # inside the last page's compressed lines
-    assert (await analyze_file(cut)).error == "pwg raster scan failed: pwg raster: raster data truncated"
+    assert (await analyze_file(cut)).error == "raster scan failed: pwg raster: raster data truncated"
     huge = bytearray(data)
     huge[4 + 372 : 4 + 380] = struct.pack(">II", 2_000_000, 2_000_000)  # absurd width x height
     bad = tmp_path / "huge.pwg"

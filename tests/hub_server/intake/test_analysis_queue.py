@@ -29,7 +29,8 @@ from hub_server.intake import (
 )
 from hub_server.intake.analysis_queue import AnalysisQueue
 
-from .conftest import AUTHENTICATING_CONFIG, PASSWORDS
+from . import ipp_client
+from .conftest import AUTHENTICATING_CONFIG, PASSWORDS, FakeHubPasswords, TlsFiles
 from .ipp_client import attribute, ipp, request
 from .processes import PeakCounter, live_descendants, own_nice, until
 
@@ -153,15 +154,27 @@ def test_fuzz_the_bound_holds_and_stopped_analyses_never_finish(
 
 
 @pytest_asyncio.fixture
-async def bounded(registry: InMemoryJobRegistry, spool: Spool) -> AsyncIterator[IntakeServer]:
+async def bounded(
+    registry: InMemoryJobRegistry, spool: Spool, tls_files: TlsFiles, hub_passwords: FakeHubPasswords
+) -> AsyncIterator[IntakeServer]:
     config = replace(
         AUTHENTICATING_CONFIG,
         analysis=AnalysisLimits(timeout_s=120.0),
         analysis_workers=WORKERS,
         analysis_check_s=0.2,
     )
-    server = await start_intake(registry, spool, config=config)
+    server = await start_intake(
+        registry,
+        spool,
+        ipp_listen=None,
+        ipps_listen=("127.0.0.1", 0),
+        tls=tls_files.server_context(),
+        config=config,
+        passwords=hub_passwords.check(),
+    )
+    ipp_client.TLS_PORTS[server.ipps_port] = tls_files.client_context()
     yield server
+    del ipp_client.TLS_PORTS[server.ipps_port]
     await server.close()
 
 
@@ -180,7 +193,7 @@ async def test_hostile_postscript_runs_bounded_queued_visibly_and_dies_with_its_
     bounded: IntakeServer, registry: InMemoryJobRegistry, spool: Spool
 ) -> None:
     peak = PeakCounter(os.getpid()).start()
-    port = bounded.ipp_port
+    port = bounded.ipps_port
     jobs = []
     for _ in range(6):
         response = await ipp(port, request(Operation.PRINT_JOB) + HOSTILE_PS, auth=ALICE)

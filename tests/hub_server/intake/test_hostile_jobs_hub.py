@@ -14,13 +14,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 from printgate.v1 import admin_pb2, admin_pb2_grpc
 
 from hub_server.intake import IntakeConfig, Operation, Tag
 from tests.conftest import free_tcp_port
-from tests.hub_server.conftest import TerminalClient
 from tests.hub_server.processes import HubProcess
 
 from .ipp_client import attribute, ipp, request
@@ -53,17 +51,14 @@ async def test_logins_are_answered_while_hostile_jobs_wait_and_deleting_them_kil
     assert hub.process is not None
     hub_pid = hub.process.pid
     workers = IntakeConfig().analysis_workers  # what the hub runs unless [print] says otherwise
-    channel = grpc.aio.insecure_channel(hub.address)
+    channel = hub.admin_channel()
     admin = admin_pb2_grpc.AdminServiceStub(channel)
-    auth = (("authorization", f"Bearer {hub.admin_token}"),)
+    auth = hub.admin_metadata
     await admin.UpsertPrinter(
         admin_pb2.Printer(name="p", address="127.0.0.1:9", transport="raw9100"), metadata=auth
     )
-    terminal = await admin.CreateTerminal(
-        admin_pb2.Terminal(id="t", kind=admin_pb2.TERMINAL_KIND_TERMINAL, printer="p"), metadata=auth
-    )
+    client = await hub.enroll(channel, "t", printer="p")
     await admin.CreateUser(admin_pb2.User(username="alice", initial_password=PASSWORD), metadata=auth)
-    client = TerminalClient(channel, "t", terminal.key)
 
     peak = PeakCounter(hub_pid).start()
     port = hub.ipp_port  # type: ignore[attr-defined]
@@ -92,4 +87,5 @@ async def test_logins_are_answered_while_hostile_jobs_wait_and_deleting_them_kil
     assert live_descendants(hub_pid, "gs") == []
     assert await peak.stop() == workers
     await channel.close()
+    await client.channel.close()
     assert os.path.exists(f"/proc/{hub_pid}")  # the hub itself is fine

@@ -40,6 +40,7 @@ DOCUMENT = b"%PDF-1.4 alice's payslip"
 PUBLIC = {"job-id", "job-uri", "job-printer-uri", "job-state", "job-state-reasons"}
 ALL = (Tag.KEYWORD, "requested-attributes", "all")
 ALICE = ("alice", PASSWORDS["alice"])
+CHALLENGE = 'Basic realm="printgate", charset="UTF-8"'
 BOB = ("bob", PASSWORDS["bob"])
 
 
@@ -181,14 +182,14 @@ CLAIM_TEST = """
 async def test_when_the_queue_can_authenticate_a_claim_is_challenged_and_only_the_owner_cancels(
     authenticating_intake: IntakeServer, registry: InMemoryJobRegistry, spool: Spool
 ) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     job_id = await print_job(port, auth=ALICE)
     record = registry.get_job(job_id)
     assert record is not None and (record.owner, record.owner_verified) == ("alice", True)
     cancel = request(Operation.CANCEL_JOB, (Tag.INTEGER, "job-id", job_id), user="alice")
     for extra in ("", basic_auth("alice", "guess")):
         status, headers, _ = await exchange(port, http_post(cancel, extra=extra))
-        assert (status, headers["www-authenticate"]) == (401, 'Basic realm="printgate"')
+        assert (status, headers["www-authenticate"]) == (401, CHALLENGE)
     assert_untouched(registry, spool, job_id)
     listed = await ipp(port, request(Operation.GET_JOBS, ALL, user="alice"))  # still only claimed
     assert job_groups(listed) and all(names <= PUBLIC for names in job_groups(listed))
@@ -207,7 +208,7 @@ async def test_when_the_queue_can_authenticate_a_claim_is_challenged_and_only_th
 async def test_the_real_owner_sees_and_deletes_jobs_forged_in_her_name(
     authenticating_intake: IntakeServer, registry: InMemoryJobRegistry, spool: Spool
 ) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     forged = await print_job(port, user="alice")  # mallory, claiming to be alice
     record = registry.get_job(forged)
     assert record is not None and (record.owner, record.owner_verified) == ("alice", False)
@@ -222,7 +223,7 @@ async def test_the_real_owner_sees_and_deletes_jobs_forged_in_her_name(
 async def test_cancel_my_jobs_cancels_the_authenticated_users_held_jobs_all_or_none(
     authenticating_intake: IntakeServer, registry: InMemoryJobRegistry, spool: Spool
 ) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     alice_jobs = [await print_job(port, auth=ALICE), await print_job(port, user="alice")]
     bob_job = await print_job(port, user="bob", auth=BOB)
     mixed = request(Operation.CANCEL_MY_JOBS, (Tag.INTEGER, "job-ids", [alice_jobs[0], bob_job]))
@@ -242,7 +243,7 @@ async def test_cancel_my_jobs_cancels_the_authenticated_users_held_jobs_all_or_n
 async def test_a_document_for_an_authenticated_users_job_needs_her_credentials(
     authenticating_intake: IntakeServer, registry: InMemoryJobRegistry
 ) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     created = await ipp(port, request(Operation.CREATE_JOB, (Tag.NAME, "job-name", "two-step")), auth=ALICE)
     job_id = attribute(created, Tag.JOB, "job-id")
     send = (
@@ -261,7 +262,7 @@ async def test_a_document_for_an_authenticated_users_job_needs_her_credentials(
 async def test_only_authenticated_submissions_are_marked_verified(
     authenticating_intake: IntakeServer, registry: InMemoryJobRegistry
 ) -> None:
-    port = authenticating_intake.ipp_port
+    port = authenticating_intake.ipps_port
     claimed, proven = await print_job(port, user="alice"), await print_job(port, user="bob", auth=ALICE)
     answers = await submit(authenticating_intake.lpd_port, control("Palice", "ldfA123host"), DOCUMENT)
     assert answers[-2:] == [b"\x00", b""]
@@ -304,11 +305,13 @@ def test_fuzz_nobody_but_the_authenticated_owner_sees_or_cancels(
     job_pick: int,
     my_jobs: bool,
 ) -> None:
-    port = owners_queue.server.ipp_port
+    port = owners_queue.server.ipps_port
+    assert owners_queue.tls_files is not None
+    tls = owners_queue.tls_files.client_context()
     if len([r for r in owners_queue.registry.list_jobs() if r.state == JobState.PENDING_HELD]) < 3:
         for user, auth in (("alice", basic_auth(*ALICE)), ("alice", ""), ("bob", basic_auth(*BOB))):
             body = request(Operation.PRINT_JOB, (Tag.NAME, "job-name", SECRET_NAME), user=user) + DOCUMENT
-            assert post(port, body, auth).startswith(b"HTTP/1.1 200")
+            assert post(port, body, auth, tls).startswith(b"HTTP/1.1 200")
     jobs = owners_queue.registry.list_jobs()
     target = jobs[job_pick % len(jobs)].job_id
     before = {record.job_id: (record.state, record.owner) for record in jobs}
@@ -320,7 +323,7 @@ def test_fuzz_nobody_but_the_authenticated_owner_sees_or_cancels(
     if my_jobs and operation == Operation.GET_JOBS:
         attributes.append((Tag.BOOLEAN, "my-jobs", True))
     headers = basic_auth(name, password) if password is not None else ""
-    raw = post(port, request(operation, *attributes, user=name or None), headers)
+    raw = post(port, request(operation, *attributes, user=name or None), headers, tls)
     after = {record.job_id: (record.state, record.owner) for record in owners_queue.registry.list_jobs()}
     for job_id, (state, owner) in after.items():
         if state != before[job_id][0]:  # only the authenticated owner changes a job

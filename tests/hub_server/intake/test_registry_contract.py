@@ -115,15 +115,9 @@ def test_analysis_state_reasons_round_trip(registry: JobRegistry) -> None:
     assert registry.get_job(job_id).state_reasons == (REASON_HELD, REASON_ANALYSING)  # type: ignore[union-attr]
 
 
-def test_owner_verified_round_trips(registry: JobRegistry, request: pytest.FixtureRequest) -> None:
+def test_owner_verified_round_trips(registry: JobRegistry) -> None:
     """Whether the owner authenticated or only claimed the name: the terminal keeps claimed
     jobs out of "release all", so the hub's registry must keep the flag."""
-    if request.node.callspec.params["registry"] == "sql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="hub wiring pending: print_jobs has no owner_verified column yet"
-            )
-        )
     proven, claimed = (
         registry.add_job(replace(record("alice"), owner_verified=True)),
         registry.add_job(record("alice")),

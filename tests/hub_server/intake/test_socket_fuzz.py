@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from hub_server.intake import InMemoryJobRegistry, IntakeConfig, IntakeServer, Spool, start_intake
 
+from .conftest import PASSWORDS, FakeHubPasswords, make_tls_files
 from .test_ipp_codec import GOLDEN_REQUEST
 
 
@@ -26,13 +28,25 @@ class ThreadedIntake:
 
     def __init__(self, folder: Path, config: IntakeConfig | None = None) -> None:
         self.registry = InMemoryJobRegistry()
-        self.spool = Spool(folder, os.urandom(32))
+        self.spool = Spool(folder / "spool", os.urandom(32))
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         config = config or IntakeConfig(idle_timeout_s=0.5, analysis=None)
+        # A queue that authenticates gets IPPS too (credentials are taken over TLS only).
+        authenticates = config.authentication != "none"
+        self.tls_files = make_tls_files(folder / "tls") if authenticates else None
         self.server: IntakeServer = asyncio.run_coroutine_threadsafe(
-            start_intake(self.registry, self.spool, lpd_listen=("127.0.0.1", 0), config=config), self.loop
+            start_intake(
+                self.registry,
+                self.spool,
+                lpd_listen=("127.0.0.1", 0),
+                ipps_listen=("127.0.0.1", 0) if self.tls_files else None,
+                tls=self.tls_files.server_context() if self.tls_files else None,
+                config=config,
+                passwords=FakeHubPasswords(dict(PASSWORDS), []).check() if authenticates else None,
+            ),
+            self.loop,
         ).result(10)
 
     def close(self) -> None:
@@ -49,15 +63,16 @@ def threaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedIntak
     intake.close()
 
 
-def post(port: int, body: bytes, extra_headers: str = "") -> bytes:
-    """One HTTP POST of ``body`` on a fresh blocking socket; the whole raw response."""
+def post(port: int, body: bytes, extra_headers: str = "", tls: ssl.SSLContext | None = None) -> bytes:
+    """One HTTP POST of ``body`` on a fresh blocking socket (TLS with ``tls``); the whole raw
+    response (the server closes after it: ``Connection: close``)."""
     head = (
-        f"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\nContent-Length: {len(body)}\r\n"
-        f"{extra_headers}\r\n"
+        f"POST /ipp/print HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ipp\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n{extra_headers}\r\n"
     )
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+        connection = tls.wrap_socket(plain, server_hostname="localhost") if tls else plain
         connection.sendall(head.encode() + body)
-        connection.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := connection.recv(65536):
             data += chunk

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub_server.intake import InMemoryJobRegistry, IntakeServer, Operation, Spool, Status, start_intake
-from hub_server.intake.server import client_address
+from hub_server.intake.connections import client_address
 from hub_server.intake.transfer import TransferBudget, TransferLimits, TransferTooSlow
 
 from .conftest import FAST_CONFIG

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub_server.clock import FakeClock
+from hub_server.pki import COMPONENT as PKI
 from hub_server.storage import Database, open_database
 
 
@@ -20,6 +21,6 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}", [PKI])
     yield database
     database.close()

@@ -309,9 +309,22 @@ async def test_another_replicas_revocation_reaches_this_cache(
         other_db.close()
 
 
-def test_schema_applies_twice(db: Database) -> None:
-    from hub_server.pki.schema import apply_schema
+def test_the_pki_component_migrates_once(tmp_path: Path) -> None:
+    from hub_server.pki import COMPONENT
+    from hub_server.storage import open_database
 
-    apply_schema(db)
-    apply_schema(db)
-    assert db.read(lambda tx: tx.scalar("SELECT value FROM pki_state WHERE name = 'revocation_version'")) == 0
+    url = f"sqlite:///{tmp_path / 'alone.db'}"
+    for _ in range(2):
+        database = open_database(url, [COMPONENT])
+        try:
+            versions = database.read(
+                lambda tx: [
+                    (r["component"], r["number"]) for r in tx.execute("SELECT * FROM schema_versions")
+                ]
+            )
+            value = database.read(
+                lambda tx: tx.scalar("SELECT value FROM pki_state WHERE name = 'revocation_version'")
+            )
+        finally:
+            database.close()
+        assert (versions, value) == ([("pki", 1)], 0)

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import grpc
 import pytest
 import pytest_asyncio
 from gpiozero.pins.mock import MockFactory
@@ -33,7 +32,7 @@ from terminal_app.session import FakeClock as TerminalClock
 from terminal_app.session import open_store
 from terminal_app.terminal import CardPresented, ChooseScanProfile, Journal, OfflineCache
 from tests.hub_server.admin_runner import admin
-from tests.hub_server.conftest import HubClients, TerminalClient, hub_config
+from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
 from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink, TlsMaterial
 from tests.terminal_app.conftest import DEFAULT_SETTINGS, make_engine
 
@@ -59,7 +58,7 @@ class ScanSite:
         return sent.reply_code
 
     def hub_client(self, terminal: TerminalClient) -> HubClient:
-        return HubClient(f"127.0.0.1:{self.running.port}", terminal.terminal_id, terminal.key)
+        return HubClient(terminal.credentials)
 
     async def settled(self) -> None:
         """Every scan taken is delivered and logged."""
@@ -86,7 +85,7 @@ async def site(
     clock = FakeClock()
     running = await start_hub(config, clock)
     token = (folder / ADMIN_TOKEN_FILE).read_text().strip()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel = admin_channel_of(running)
     clients = HubClients(running=running, channel=channel, admin_token=token, clock=clock)
     try:
         await clients.call_admin("UpsertPrinter", admin_pb2.Printer(name="km-c300i", address="127.0.0.1:9"))
@@ -115,7 +114,7 @@ async def site(
         )
         yield ScanSite(clients, running, terminal, desk, device, scanner, mail_sink)
     finally:
-        await channel.close()
+        await clients.close()
         with contextlib.suppress(Exception):
             await running.stop(0)
 

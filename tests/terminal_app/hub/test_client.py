@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import grpc
 import pytest
+from printgate.v1 import admin_pb2, terminal_pb2, terminal_pb2_grpc
 
 from hub_server.server import SERVER_OPTIONS
 from terminal_app.errors import (
     AccessDenied,
+    DeviceDisabled,
+    DeviceRefused,
     HubRejected,
     HubUnreachable,
     IdempotencyConflict,
@@ -19,7 +23,7 @@ from terminal_app.errors import (
     QuotaExhausted,
     Refused,
 )
-from terminal_app.hub import CHANNEL_OPTIONS, RETRIED_METHODS, HubClient, error_for_status
+from terminal_app.hub import CHANNEL_OPTIONS, RETRIED_METHODS, HubChannel, HubClient, error_for_status
 from terminal_app.hub.values import Login
 from tests.conftest import free_tcp_port
 from tests.terminal_app.conftest import ALICE_CARD, Rig
@@ -45,6 +49,19 @@ def test_status_mapping(code: grpc.StatusCode, detail: str, kind: type) -> None:
     assert type(error) is kind and error.code == code.name and error.detail == detail
 
 
+@pytest.mark.parametrize(
+    ("refusal", "kind"),
+    [
+        ("revoked", DeviceDisabled),
+        ("expired", DeviceRefused),
+        ("unknown", DeviceRefused),
+        ("", NotRecognised),
+    ],
+)
+def test_the_hubs_refusal_of_the_device_is_not_a_card_refusal(refusal: str, kind: type) -> None:
+    assert type(error_for_status(grpc.StatusCode.UNAUTHENTICATED, "no", refusal)) is kind
+
+
 def test_only_idempotent_calls_are_retried() -> None:
     config = json.loads(dict(CHANNEL_OPTIONS)["grpc.service_config"])
     [method_config] = config["methodConfig"]
@@ -61,19 +78,35 @@ def test_keepalive_is_paired_with_the_hub() -> None:
     assert client["grpc.keepalive_timeout_ms"] < client["grpc.keepalive_time_ms"]
 
 
-async def test_an_unreachable_hub_fails_fast_as_unreachable() -> None:
-    client = HubClient(f"127.0.0.1:{free_tcp_port()}", "t1", "key", deadline_s=2.0)
+async def test_an_unreachable_hub_fails_fast_as_unreachable(rig: Rig) -> None:
+    client = HubClient(rig.terminal.credentials, address=f"127.0.0.1:{free_tcp_port()}", deadline_s=2.0)
     with pytest.raises(HubUnreachable):  # refused at once, or cut by the 2 s deadline
         await client.authenticate_card(ALICE_CARD)
     assert not await client.reachable(0.2)
+    assert client.device_refusal is None  # unreachable is not refused
     await client.close()
 
 
-async def test_wrong_terminal_key_is_not_recognised(rig: Rig) -> None:
-    client = HubClient(f"127.0.0.1:{rig.hub.running.port}", "t1", "not-the-key")
-    with pytest.raises(NotRecognised, match="terminal"):
-        await client.authenticate_card(ALICE_CARD)
-    await client.close()
+async def test_a_revoked_terminal_learns_it_is_disabled(rig: Rig) -> None:
+    await rig.hub.call_admin(
+        "RevokeTerminal", admin_pb2.RevokeTerminalRequest(terminal_id="t1", reason="stolen")
+    )
+    with pytest.raises(DeviceDisabled, match=r"certificate [0-9a-f]+ of t1 is revoked"):
+        await rig.client.authenticate_card(ALICE_CARD)
+    assert isinstance(rig.client.device_refusal, DeviceDisabled)
+
+
+async def test_an_expired_certificate_is_not_even_dialled(rig: Rig) -> None:
+    credentials = rig.terminal.credentials
+    after_end = credentials.certificate.not_valid_after_utc + datetime.timedelta(seconds=1)
+    channel = HubChannel(credentials, now=lambda: after_end)
+    refusal = channel.refusal
+    assert type(refusal) is DeviceRefused and "expired" in refusal.detail
+    stub = terminal_pb2_grpc.TerminalServiceStub(channel.grpc_channel)
+    with pytest.raises(DeviceRefused, match="enroll it again"):
+        await channel.call(stub.Authenticate, terminal_pb2.AuthenticateRequest(), "Authenticate")
+    assert channel.grpc_channel.get_state() is grpc.ChannelConnectivity.IDLE  # never dialled
+    await channel.close()
 
 
 async def test_calls_carry_the_terminal_identity(rig: Rig) -> None:

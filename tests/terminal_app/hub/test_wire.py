@@ -12,7 +12,9 @@ from printgate.v1 import common_pb2, kiosk_pb2, terminal_pb2
 from terminal_app.hub import wire
 from terminal_app.hub.values import (
     CashDeviceKind,
+    Colleague,
     ColorMode,
+    FavouriteSet,
     Function,
     Outcome,
     QuotaUnit,
@@ -139,3 +141,24 @@ def test_answers_become_values_and_unknown_enums_do_not_crash() -> None:
     assert [(c.device_kind, c.value_cents, c.count) for c in request.counted] == [
         (kiosk_pb2.CASH_DEVICE_KIND_COIN, 200, 3)
     ]
+
+
+def test_a_held_job_that_may_have_printed_says_so() -> None:
+    """A release cut off where the printer could not say: the terminal shows it, and the
+    screen words it (``job_may_have_printed``)."""
+    message = terminal_pb2.HeldJob(id=4, name="report.pdf", owner="alice", pages=2, may_have_printed=True)
+    held = wire.held_job(message)
+    assert (held.job_id, held.may_have_printed, held.printed) == (4, True, False)
+    assert wire.held_job(terminal_pb2.HeldJob(id=5)).may_have_printed is False
+
+
+def test_sharing_answers_become_values() -> None:
+    job = terminal_pb2.HeldJob(id=7, name="minutes", owner="alice", favourite=True)
+    job.delegates.add(username="bob", full_name="Bob Builder", department="Works")
+    value = wire.held_job(job)
+    assert value.favourite and value.delegates == (Colleague("bob", "Bob Builder", "Works"),)
+    assert wire.held_job(terminal_pb2.HeldJob(id=8)).delegates == ()
+    session = wire.session(terminal_pb2.Session(printer_name="mfp-1", printer_location="Floor 2"))
+    assert (session.printer_name, session.printer_location) == ("mfp-1", "Floor 2")
+    answer = terminal_pb2.SetFavouriteResponse(favourite=True, favourites=3, favourites_max=20)
+    assert wire.favourite_set(answer) == FavouriteSet(favourite=True, count=3, maximum=20)

@@ -100,7 +100,7 @@ def acceptor_configs(path: str) -> list[AcceptorConfig]:
 async def kiosk_rig(hub: HubClients, tmp_path: Path) -> AsyncIterator[KioskRig]:
     started = hub.running
     terminal = await seed_kiosk_site(hub)
-    client = HubClient(f"127.0.0.1:{hub.running.port}", terminal.terminal_id, terminal.key, deadline_s=3)
+    client = HubClient(terminal.credentials, deadline_s=3)
     coins, notes = SimCoinAcceptor(2), SimNoteValidator(40)
     bus = SimCcTalkBus(coins, notes).start()
     printer = SimReceiptPrinter().start()

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from printgate.v1 import admin_pb2
 
 from printgate_cli.commands import main
 from terminal_app.errors import ConfigError
 from terminal_app.kiosk.config import load_kiosk_config
+from tests.hub_server.conftest import HubClients
 
 CONFIG = """
 [hub]
 address = "127.0.0.1:50051"
-terminal_id = "k1"
-terminal_key = "secret"
+state_dir = "kiosk-identity"
+renew_check_s = 600
 
 [kiosk]
 journal = "data/kiosk.db"
@@ -39,10 +42,10 @@ def test_a_kiosk_toml_is_read_with_its_defaults(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.toml"
     path.write_text(CONFIG)
     config = load_kiosk_config(path)
-    assert (config.hub_address, config.terminal_id, config.terminal_key) == (
+    assert (config.hub_address, config.identity_dir, config.renew_check_s) == (
         "127.0.0.1:50051",
-        "k1",
-        "secret",
+        tmp_path / "kiosk-identity",
+        600.0,
     )
     assert config.journal == tmp_path / "data" / "kiosk.db"
     assert (config.settings.idle_timeout_s, config.settings.recharge_timeout_s) == (30, 90.0)
@@ -63,7 +66,7 @@ def test_a_kiosk_toml_is_read_with_its_defaults(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (("[kiosk]\n", "[kiosk]\nidle_timeot_s = 5\n"), "unknown [kiosk] key"),
-        (('terminal_id = "k1"\n', ""), "missing key 'terminal_id'"),
+        (("[hub]\n", '[hub]\nterminal_key = "secret"\n'), "unknown [hub] key"),
         (("idle_timeout_s = 30", "idle_timeout_s = 1"), "at least 5 s"),
         (("[printer]", "[printr]"), "unknown table"),
         (("[hub]", "[hub"), "kiosk.toml"),
@@ -76,13 +79,24 @@ def test_a_bad_kiosk_toml_is_refused_clearly(tmp_path: Path, change: tuple[str, 
         load_kiosk_config(path)
 
 
-def test_printgate_kiosk_refuses_to_start_without_its_acceptor(
+def test_printgate_kiosk_refuses_to_start_unenrolled_or_with_a_bad_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "kiosk.toml"
-    path.write_text(CONFIG.replace("/dev/ttyUSB0", str(tmp_path / "no-such-line")))
+    path.write_text(CONFIG)
     assert main(["kiosk", "--config", str(path), "--control", "none"]) == 1
-    assert "cannot open the acceptors" in capsys.readouterr().err
-    path.write_text("[hub]\n")
+    assert "this kiosk is not enrolled" in capsys.readouterr().err
+    path.write_text('[hub]\nterminal_id = "k1"\n')
     assert main(["kiosk", "--config", str(path)]) == 2
-    assert "missing key 'address'" in capsys.readouterr().err
+    assert "unknown [hub] key(s) ['terminal_id']" in capsys.readouterr().err
+
+
+async def test_an_enrolled_kiosk_refuses_to_start_without_its_acceptor(
+    hub: HubClients, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiosk = await hub.create_terminal("k1", kind=admin_pb2.TERMINAL_KIND_KIOSK)
+    path = tmp_path / "kiosk.toml"
+    text = CONFIG.replace('"kiosk-identity"', f'"{kiosk.state_dir}"')
+    path.write_text(text.replace("/dev/ttyUSB0", str(tmp_path / "no-such-line")))
+    assert await asyncio.to_thread(main, ["kiosk", "--config", str(path), "--control", "none"]) == 1
+    assert "cannot open the acceptors" in capsys.readouterr().err

@@ -22,21 +22,21 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import pytest_asyncio
 from printgate.v1 import admin_pb2, admin_pb2_grpc
 
+from cash_devices import open_receipt_printer
 from hw_sim.cash import SimCcTalkBus, SimCoinAcceptor, SimReceiptPrinter
 from terminal_app.hub import HubClient
 from terminal_app.kiosk.engine import KioskEngine
-from terminal_app.kiosk.journal import CashJournal
-from terminal_app.kiosk.state import FinishRecharge, KioskScreen, StartRecharge
+from terminal_app.kiosk.journal import CashJournal, DueReceipt
+from terminal_app.kiosk.state import FinishRecharge, KioskMessage, KioskScreen, StartRecharge
 from terminal_app.kiosk.wiring import OpenAcceptors, open_acceptors
 from terminal_app.session import FakeClock
 from terminal_app.terminal.state import CardPresented
 from tests.conftest import free_tcp_port
-from tests.hub_server.conftest import HubClients
+from tests.hub_server.conftest import HubClients, TerminalClient
 from tests.hub_server.kiosk_clients import account_balance, assert_books_clean, count_transactions, entries
 from tests.hub_server.processes import HubProcess
 from tests.terminal_app.kiosk.rig import (
@@ -193,13 +193,12 @@ def accepted_coins(device: SimCoinAcceptor) -> list[int]:
     return [r.detail["value"] for r in device.history if r.what == "coin" and r.detail["accepted"]]
 
 
-def write_config(directory: Path, hub_port: int, key: str, line: str, printer_port: int) -> Path:
+def write_config(directory: Path, hub_port: int, state_dir: Path, line: str, printer_port: int) -> Path:
     config = directory / "kiosk.toml"
     config.write_text(
         f"""[hub]
 address = "127.0.0.1:{hub_port}"
-terminal_id = "{KIOSK_ID}"
-terminal_key = "{key}"
+state_dir = "{state_dir}"
 deadline_s = 30.0
 
 [kiosk]
@@ -225,14 +224,14 @@ poll_interval_s = {POLL_INTERVAL_S}
 class Site:
     """Everything around the kiosk process."""
 
-    def __init__(self, hub: HubClients, directory: Path, proxy: StallProxy, key: str) -> None:
+    def __init__(self, hub: HubClients, directory: Path, proxy: StallProxy, state_dir: Path) -> None:
         self.hub = hub
         self.coins = SimCoinAcceptor(2)
         self.bus = SimCcTalkBus(self.coins).start()
         self.printer = SimReceiptPrinter().start()
         self.journal = directory / "kiosk.db"
         self.proxy = proxy
-        config = write_config(directory, proxy.port, key, self.bus.path, self.printer.port)
+        config = write_config(directory, proxy.port, state_dir, self.bus.path, self.printer.port)
         self.kiosk = KioskProcess(directory, config)
 
     def close(self) -> None:
@@ -287,7 +286,7 @@ class Site:
 async def site(hub: HubClients, tmp_path: Path) -> AsyncIterator[Site]:
     terminal = await seed_kiosk_site(hub)
     proxy = await StallProxy(hub.running.port).start()
-    result = Site(hub, tmp_path, proxy, terminal.key)
+    result = Site(hub, tmp_path, proxy, terminal.state_dir)
     yield result
     result.close()
     await proxy.close()
@@ -346,17 +345,17 @@ def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
     process.stop()
 
 
-async def _seed_process_hub(process: HubProcess) -> str:
-    metadata = (("authorization", f"Bearer {process.admin_token}"),)
-    async with grpc.aio.insecure_channel(process.address) as channel:
+async def _seed_process_hub(process: HubProcess) -> TerminalClient:
+    """The kiosk enrolled with a token, and alice with her card."""
+    metadata = process.admin_metadata
+    async with process.admin_channel() as channel:
+        kiosk = await process.enroll(channel, KIOSK_ID, kind=admin_pb2.TERMINAL_KIND_KIOSK)
+        await kiosk.channel.close()
         admin = admin_pb2_grpc.AdminServiceStub(channel)
-        reply = await admin.CreateTerminal(
-            admin_pb2.Terminal(id=KIOSK_ID, kind=admin_pb2.TERMINAL_KIND_KIOSK), metadata=metadata
-        )
         await admin.CreateUser(admin_pb2.User(username="alice"), metadata=metadata)
         card = admin_pb2.Card(user=admin_pb2.UserRef(username="alice"), number=ALICE_CARD)
         await admin.AddCard(card, metadata=metadata)
-    return str(reply.key)
+    return kiosk
 
 
 def _hub_books(process: HubProcess) -> tuple[int, int]:
@@ -372,11 +371,11 @@ async def _credited(journal: CashJournal, count: int) -> None:
 
 
 async def test_kill_9_of_the_hub_mid_credit(hub_process: HubProcess, tmp_path: Path) -> None:
-    key = await _seed_process_hub(hub_process)
+    kiosk = await _seed_process_hub(hub_process)
     coins = SimCoinAcceptor(2)
     bus = SimCcTalkBus(coins).start()
     journal = CashJournal.open(tmp_path / "kiosk.db")
-    client = HubClient(hub_process.address, KIOSK_ID, key, deadline_s=2)
+    client = HubClient(kiosk.credentials, deadline_s=2)
     devices: OpenAcceptors = await open_acceptors(acceptor_configs(bus.path)[:1], journal)
     engine = KioskEngine(
         hub=client, acceptors=devices.slots, journal=journal, settings=SETTINGS, clock=FakeClock()
@@ -435,3 +434,96 @@ async def test_hostile_control_lines_are_reported_and_the_kiosk_goes_on(site: Si
     await site.kiosk.wait_screen("home")
     log = (site.kiosk.directory / "kiosk-1.log").read_text()
     assert log.count("bad control line") == 4 and "Traceback" not in log
+
+
+# -- the receipt of a recharge a crash closed -------------------------------------------------------
+
+
+def receipt_states(path: Path) -> list[tuple[int, str]]:
+    """``(recharge id, state)`` of every journaled receipt."""
+    with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+        return [(int(r), str(s)) for r, s in db.execute("SELECT recharge_id, state FROM receipts ORDER BY 1")]
+
+
+def shown_receipts(kiosk: KioskProcess) -> list[dict[str, str]]:
+    """The receipts the kiosk showed on screen (every state line of its latest run)."""
+    text = (kiosk.directory / f"states-{kiosk.starts}.jsonl").read_text()
+    lines = [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
+    return [dict(state["message_args"]) for state in lines if state.get("message") == "receipt_on_screen"]
+
+
+async def _killed_mid_recharge(site: Site) -> None:
+    """A recharge with 2.00 credited, the kiosk killed before it closed the recharge."""
+    await site.recharging()
+    site.coins.insert_coin(200)
+    await wait_for(lambda: len(site.rows("credited")) == 1, "the coin credited")
+    site.kiosk.kill()
+    assert site.printer.receipts == []
+    assert open_recharges(site.journal) == 1
+
+
+async def test_kill_9_before_the_close_prints_the_receipt_at_the_next_start_once(site: Site) -> None:
+    await _killed_mid_recharge(site)
+    await site.settled(coins=1)
+    await wait_for(lambda: len(site.printer.receipts) == 1, "the receipt of the recharge closed late")
+    fields = receipt_fields(site.printer.receipts[0])
+    assert fields["Amount"] == "2.00 EUR" and fields["Account"] == "alice"
+    assert receipt_states(site.journal) == [(1, "printed")]
+    site.kiosk.kill()  # and once more: nothing is due any more, nothing prints again
+    site.kiosk.start()
+    await site.kiosk.wait_screen("idle")
+    await asyncio.sleep(1.0)  # a replay round (replay_interval_s 0.5) has passed
+    assert len(site.printer.receipts) == 1
+    assert shown_receipts(site.kiosk) == []
+    site.assert_exactly_once(total=200, coins=1)
+
+
+async def test_kill_9_then_no_paper_shows_the_receipt_on_screen_once(site: Site) -> None:
+    await _killed_mid_recharge(site)
+    site.printer.paper_out()
+    await site.settled(coins=1)
+    await wait_for(lambda: shown_receipts(site.kiosk) != [], "the receipt on screen")
+    assert shown_receipts(site.kiosk)[0] == {"amount": "200", "balance": "200", "reference": "R1"}
+    assert receipt_states(site.journal) == [(1, "shown")]
+    assert site.printer.receipts == []
+    site.printer.refill()
+    site.kiosk.kill()
+    site.kiosk.start()
+    await site.kiosk.wait_screen("idle")
+    await asyncio.sleep(1.0)
+    assert site.printer.receipts == [] and shown_receipts(site.kiosk) == []  # once: not printed later
+
+
+async def test_a_receipt_cut_off_while_printing_is_shown_not_printed_again(
+    hub: HubClients, tmp_path: Path
+) -> None:
+    """kill -9 between "printing" and "printed" leaves the receipt maybe printed: the next start
+    shows it on screen and never prints it a second time."""
+    journal = CashJournal.open(tmp_path / "kiosk.db")
+    journal.recharge_opened(7, "alice", 1_000)
+    journal.recharge_closed(7, DueReceipt(7, "alice", 500, 1_500, 2_000))
+    journal.receipt_state(7, "printing")  # where a kill -9 mid-print leaves it
+    printer = SimReceiptPrinter().start()
+    receipt_printer = open_receipt_printer(f"tcp://127.0.0.1:{printer.port}", timeout_s=2)
+    kiosk = await seed_kiosk_site(hub)  # enrolled; its calls go to an address nobody answers
+    client = HubClient(kiosk.credentials, address=f"127.0.0.1:{free_tcp_port()}", deadline_s=1)
+    engine = KioskEngine(
+        hub=client,
+        acceptors=[],
+        journal=journal,
+        settings=SETTINGS,
+        clock=FakeClock(),
+        printer=receipt_printer,
+    )
+    try:
+        await engine.start()
+        assert engine.state.message is KioskMessage.RECEIPT_ON_SCREEN
+        assert dict(engine.state.message_args) == {"amount": "500", "balance": "1500", "reference": "R7"}
+        assert journal.receipts_due() == []
+        assert printer.receipts == []
+    finally:
+        await engine.close()
+        await client.close()
+        receipt_printer.close()
+        journal.close()
+        printer.close()

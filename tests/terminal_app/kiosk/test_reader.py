@@ -24,7 +24,7 @@ async def reader_site(hub: HubClients, tmp_path: Path) -> AsyncIterator[tuple[Si
         "AddCard", admin_pb2.Card(user=admin_pb2.UserRef(username="alice"), number=READER_CARD)
     )
     proxy = await StallProxy(hub.running.port).start()
-    site = Site(hub, tmp_path, proxy, terminal.key)
+    site = Site(hub, tmp_path, proxy, terminal.state_dir)
     reader = SerialReaderSim("rdm6300", str(tmp_path / "reader-tty")).start()
     config = tmp_path / "kiosk.toml"
     config.write_text(config.read_text() + f'\n[reader]\ndriver = "rdm6300"\nurl = "{reader.path}"\n')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import queue
@@ -17,14 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hw_sim.readers import SerialReaderSim
+from printgate_cli.commands import main
 from terminal_app.errors import ConfigError
 from terminal_app.terminal import MessageKey, TerminalState
-from terminal_app.terminal.config import config_from_document, load_config
+from terminal_app.terminal.config import HubSettings, config_from_document, load_config
 from terminal_app.terminal.wiring import describe
 from tests.conftest import free_tcp_port
+from tests.hub_server.conftest import HubClients
 
 REPO = Path(__file__).resolve().parents[3]
-MINIMAL = '[hub]\nterminal_id = "t1"\n'
+MINIMAL = "[hub]\n"  # who the terminal is comes from its enrollment, not from this file
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -35,10 +38,10 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL))
-    assert (config.hub.address, config.hub.deadline_s, config.reader.driver) == (
-        "127.0.0.1:50051",
-        5.0,
-        "rdm6300",
+    assert (config.hub.address, config.hub.deadline_s, config.reader.driver) == ("", 5.0, "rdm6300")
+    assert (config.identity_dir, config.hub.renew_check_s) == (
+        tmp_path / "data" / "terminal" / "identity",
+        3600,
     )
     assert (config.settings.idle_timeout_s, config.settings.language, config.mfp.counter) == (
         60.0,
@@ -102,7 +105,9 @@ data_dir = "/var/lib/printgate-terminal"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[hub]\n", "terminal_id is required"),
+        ('[hub]\nterminal_id = "t1"\n', r"unknown key\(s\) in \[hub\]: terminal_id"),
+        ("[hub]\nrenew_check_s = 0\n", "renew_check_s must be more than 0"),
+        ('[offline]\ncache_max_users = "many"\n', "cache_max_users must be int"),
         (MINIMAL + "[hubb]\n", "unknown section"),
         (MINIMAL + "[session]\nidle_timout_s = 5\n", "unknown key"),
         (MINIMAL + "[session]\nidle_timeout_s = 5\n", "idle_timeout_s must be 10..3600"),
@@ -166,11 +171,15 @@ def test_hostile_documents_give_a_config_or_a_config_error(document: dict) -> No
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(data=st.binary(max_size=300))
-def test_random_bytes_give_a_config_error(tmp_path: Path, data: bytes) -> None:
+def test_random_bytes_give_a_config_or_a_config_error(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "fuzz.toml"
     path.write_bytes(data)
-    with pytest.raises(ConfigError):
-        load_config(path)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        assert str(exc)
+    else:  # an empty file or a comment is a terminal with every default
+        assert config.hub == HubSettings()
 
 
 def test_describe_is_one_line() -> None:
@@ -178,13 +187,26 @@ def test_describe_is_one_line() -> None:
     assert describe(state) == "screen=starting user=alice balance=985 message=offline_mode offline"
 
 
-def test_printgate_terminal_runs_headless_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_printgate_terminal_refuses_to_start_unenrolled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, MINIMAL + '[mfp.fih]\npin_factory = "mock"\n')
+    assert main(["terminal", "--config", str(path)]) == 1
+    assert "this terminal is not enrolled" in capsys.readouterr().err
+
+
+async def test_printgate_terminal_runs_headless_and_stops_on_sigterm(hub: HubClients, tmp_path: Path) -> None:
+    terminal = await hub.create_terminal("t1")
+    await asyncio.to_thread(_run_headless_offline, tmp_path, terminal.state_dir)
+
+
+def _run_headless_offline(tmp_path: Path, state_dir: Path) -> None:
+    """An enrolled terminal whose hub does not answer: a tap is refused offline; SIGTERM ends it."""
     with SerialReaderSim("rdm6300") as reader:
-        (tmp_path / "terminal.key").write_text("no-such-key\n")
         path = write(
             tmp_path,
             MINIMAL
-            + f'address = "127.0.0.1:{free_tcp_port()}"\ndeadline_s = 0.5\n'
+            + f'address = "127.0.0.1:{free_tcp_port()}"\ndeadline_s = 0.5\nstate_dir = "{state_dir}"\n'
             + f'[reader]\nurl = "{reader.path}"\ndebounce_s = 0.0\n'
             + '[mfp.fih]\npin_factory = "mock"\ngrace_s = 0.0\n',
         )

@@ -38,16 +38,14 @@ async def until(condition: Callable[[], bool], what: str, timeout_s: float = WAI
 
 
 def write_config(
-    folder: Path, hub_port: int, key: str, reader_path: str, snmp_port: int, counter: str
+    folder: Path, hub_port: int, state_dir: Path, reader_path: str, snmp_port: int, counter: str
 ) -> Path:
-    (folder / "terminal.key").write_text(key + "\n")
     path = folder / "terminal.toml"
     path.write_text(
         f"""
 [hub]
 address = "127.0.0.1:{hub_port}"
-terminal_id = "t1"
-key_file = "terminal.key"
+state_dir = "{state_dir}"
 deadline_s = 3.0
 
 [reader]
@@ -109,7 +107,7 @@ async def site(request: pytest.FixtureRequest, hub: HubClients, tmp_path: Path) 
     reader = SerialReaderSim("rdm6300").start()
     async with MfpSimServer(device=device) as mfp:
         path = write_config(
-            tmp_path, hub.running.port, terminal_client.key, reader.path, mfp.snmp_port, request.param
+            tmp_path, hub.running.port, terminal_client.state_dir, reader.path, mfp.snmp_port, request.param
         )
         terminal = build_terminal(load_config(path), pin_factory=factory)
         task = asyncio.create_task(terminal.run())

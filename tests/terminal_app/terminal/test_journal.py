@@ -43,7 +43,7 @@ async def test_reports_journaled_before_a_kill_9_are_charged_once_each(rig: Rig,
     pending = journal.pending()
     assert len(pending) >= confirmed
     assert [entry.key for entry in pending] == [f"crash-{n}" for n in range(1, len(pending) + 1)]
-    client = HubClient(f"127.0.0.1:{rig.hub.running.port}", "t1", rig.terminal.key)
+    client = HubClient(rig.terminal.credentials)
     sender = UsageSender(journal, client)
     first = await sender.flush()
     second = await sender.flush()

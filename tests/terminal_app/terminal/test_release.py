@@ -3,10 +3,14 @@ ipptool, listed on the home screen with its price, released as mono to the simul
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
+from hub_server.intake import REASON_ANALYSING, REASON_HELD
 from mfp_adapters import FihPanelLock
 from terminal_app.hub import HubClient
 from terminal_app.session import FakeClock, open_store
@@ -18,12 +22,38 @@ from terminal_app.terminal import (
     MessageKey,
     OfflineCache,
     PulseCopyCounter,
+    ReleaseAll,
     ReleaseSelected,
     Screen,
     TerminalEngine,
 )
-from tests.hub_server.test_release_site import THREE_PAGES_PS, open_site
+from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
 from tests.terminal_app.conftest import ALICE_CARD
+
+
+@contextlib.asynccontextmanager
+async def terminal_at(site: PrintSite, tmp_path: Path) -> AsyncIterator[TerminalEngine]:
+    """A terminal engine of the site's enrolled terminal, beside a mock copier panel; closed after."""
+    factory = MockFactory()
+    panel = FihPanelLock(pin_factory=factory, grace_s=0.0)
+    store = open_store(tmp_path / "terminal.db")
+    client = HubClient(site.terminal.credentials)
+    engine = TerminalEngine(
+        hub=client,
+        panel=panel,
+        counter=PulseCopyCounter(panel),
+        journal=Journal(store),
+        cache=OfflineCache(store, b"k" * 32, FakeClock(), ttl_s=3600, max_users=10),
+        clock=FakeClock(),
+    )
+    try:
+        yield engine
+    finally:
+        await engine.close()
+        await client.close()
+        panel.close()
+        factory.close()
+        store.close()
 
 
 async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str) -> None:
@@ -32,21 +62,9 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
         document.write_bytes(THREE_PAGES_PS)
         await site.submit(document, "alice", name="report")
         await site.submit(document, "alice", name="draft")
-        factory = MockFactory()
-        panel = FihPanelLock(pin_factory=factory, grace_s=0.0)
-        store = open_store(tmp_path / "terminal.db")
-        client = HubClient(f"127.0.0.1:{site.running.port}", "t-1", site.terminal.key)
-        engine = TerminalEngine(
-            hub=client,
-            panel=panel,
-            counter=PulseCopyCounter(panel),
-            journal=Journal(store),
-            cache=OfflineCache(store, b"k" * 32, FakeClock(), ttl_s=3600, max_users=10),
-            clock=FakeClock(),
-        )
-        screens: list[Screen] = []
-        engine.subscribe(lambda state: screens.append(state.screen))
-        try:
+        async with terminal_at(site, tmp_path) as engine:
+            screens: list[Screen] = []
+            engine.subscribe(lambda state: screens.append(state.screen))
             await engine.start()
             await engine.dispatch(CardPresented(ALICE_CARD))
             state = engine.state
@@ -81,9 +99,42 @@ async def test_list_release_as_mono_and_delete(tmp_path: Path, database_url: str
             assert engine.state.message_args == (("deleted", "1"),)
             assert [job.name for job in engine.state.jobs] == ["report"]
             assert Screen.RELEASING in screens and screens[-1] is Screen.HOME
-        finally:
-            await engine.close()
-            await client.close()
-            panel.close()
-            factory.close()
-            store.close()
+
+
+async def test_print_all_leaves_out_jobs_sent_without_a_password(tmp_path: Path, database_url: str) -> None:
+    """Issue 19: a job whose owner only claimed the name is marked on the list and left out of
+    "print all"; picked explicitly it prints. A job still being counted is marked too."""
+    async with open_site(tmp_path, database_url, card=ALICE_CARD, credit_cents=500) as site:
+        document = tmp_path / "three.ps"
+        document.write_bytes(THREE_PAGES_PS)
+        await site.submit(document, "alice", name="claimed")
+        await site.submit(document, "alice", name="verified")
+        registry = site.running.hub.job_registry
+        claimed_record, verified_record = registry.list_jobs("alice")
+        # as intake records an authenticated submission (the hub's queue cannot ask for one yet)
+        registry.update_job(replace(verified_record, owner_verified=True))
+        registry.update_job(replace(claimed_record, state_reasons=(REASON_HELD, REASON_ANALYSING)))
+        async with terminal_at(site, tmp_path) as engine:
+            await engine.start()
+            await engine.dispatch(CardPresented(ALICE_CARD))
+            assert [(job.name, job.owner_verified, job.analysing) for job in engine.state.jobs] == [
+                ("claimed", False, True),
+                ("verified", True, False),
+            ]
+            await engine.dispatch(ReleaseAll())
+            state = engine.state
+            assert (state.message, state.message_args) == (
+                MessageKey.RELEASE_DONE,
+                (("printed", "1"), ("failed", "0")),
+            )
+            assert [(job.name, job.printed) for job in state.jobs] == [("claimed", False), ("verified", True)]
+            assert len(site.mfp.device.jobs) == 1
+            # only the claimed job waits: "print all" says to pick it, and prints nothing
+            await engine.dispatch(ReleaseAll())
+            assert engine.state.message is MessageKey.RELEASE_PICK_UNVERIFIED
+            assert len(site.mfp.device.jobs) == 1
+            claimed = engine.state.jobs[0]
+            await engine.dispatch(ReleaseSelected((claimed.job_id,), ()))
+            assert engine.state.message_args == (("printed", "1"), ("failed", "0"))
+            assert len(site.mfp.device.jobs) == 2
+            assert engine.state.balance_cents == 500 - 2 * 70 == await site.clients.balance("alice")

@@ -15,16 +15,10 @@ from printgate.enrollment_token import EnrollmentToken, parse_token
 from printgate.v1 import enrollment_pb2, enrollment_pb2_grpc
 
 from hub_server.clock import FakeClock
-from hub_server.pki import PkiConfig
+from hub_server.pki import COMPONENT, PkiConfig
 from hub_server.storage import open_database
-from terminal_app.hub.enrollment import (
-    CredentialState,
-    DeviceEnrollment,
-    EnrollmentRefused,
-    HubNotTrusted,
-    ReenrollRequired,
-    TokenInvalid,
-)
+from terminal_app.errors import EnrollmentRefused, HubNotTrusted, ReenrollRequired, TokenInvalid
+from terminal_app.hub.enrollment import CredentialState, DeviceEnrollment
 from tests.hub_server.pki.rig import SERVER_OPTIONS, running_pki
 
 
@@ -35,7 +29,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def db(tmp_path: Path):
-    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    database = open_database(f"sqlite:///{tmp_path / 'hub.db'}", [COMPONENT])
     yield database
     database.close()
 

@@ -9,7 +9,7 @@ then handed to the engine in order.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,8 +19,12 @@ from terminal_app.kiosk.state import KioskIntent, KioskState
 from terminal_app.terminal.state import Touch
 from tests.terminal_app.conftest import SCREENS_DIR_ENV, tap_at
 from tests.terminal_app.kiosk.rig import KioskRig
+from tests.terminal_app.ui_checks import layout_problems, plain
 
 MIN_TARGET_PX = 48
+
+
+PANEL_SIZES = ((800, 480), (1024, 600), (1280, 800))  # every screen is checked at each
 
 
 @dataclass
@@ -61,7 +65,9 @@ class KioskUi:
             assert await self.tap(f"{prefix}{key}") == []  # typing is local: no intent
 
     def text(self, ident: str) -> str:
-        return str(self.view.find(ident).text)
+        """The widget's words (without markup and icon glyphs, where it has them)."""
+        widget = self.view.find(ident)
+        return plain(widget.text) if widget.markup else str(widget.text)
 
     def shot(self, name: str) -> Path | None:
         """Check the layout, then save the screen as ``kiosk_<name>_<w>x<h>.png`` when collecting."""
@@ -82,45 +88,28 @@ class KioskUi:
         for language in ("en", "de"):
             self.view.show(replace(state, language=language))
             self.shot(f"{name}_{language}")
+        self.fits_other_sizes(name, state)
+
+    def fits_other_sizes(self, name: str, state: KioskState) -> None:
+        """The same screen at the two other panel sizes, in both languages: nothing overflows."""
+        here = (int(self.view.width), int(self.view.height))
+        for size in [size for size in PANEL_SIZES if size != here][:2]:
+            self.resize(*size)
+            for language in ("en", "de"):
+                self.view.show(replace(state, language=language))
+                self.view.redraw()
+                self.frame(2)
+                problems = layout_problems(self.view)
+                assert not problems, f"{name} {language} {size}: {problems}"
+        self.resize(*here)
+        self.view.show(self.rig.engine.state)
+        self.frame()
         self.view.show(self.rig.engine.state)
         self.frame()
 
     def resize(self, width: int, height: int) -> None:
         self.window.size = (width, height)
         self.frame(3)
-
-
-def layout_problems(view: Any) -> list[str]:
-    """Widgets outside the screen, buttons smaller than a touch target, labels whose text overflows."""
-    from kivy.uix.button import Button
-    from kivy.uix.label import Label
-    from kivy.uix.scrollview import ScrollView
-
-    from terminal_app.ui.widgets import walk_idents
-
-    problems = []
-    for ident, widget in walk_idents(view):
-        if any(isinstance(parent, ScrollView) for parent in _parents(widget)):
-            continue  # scrolled content may lie beyond the viewport
-        x, y = widget.to_window(widget.x, widget.y)
-        if x < -1 or y < -1 or x + widget.width > view.width + 1 or y + widget.height > view.height + 1:
-            problems.append(f"{ident} outside the screen at {(x, y, widget.width, widget.height)}")
-        if isinstance(widget, Button) and min(widget.width, widget.height) < MIN_TARGET_PX:
-            problems.append(f"button {ident} is {widget.width}x{widget.height}")
-        if isinstance(widget, Label) and widget.text:
-            widget.texture_update()
-            if widget.texture_size[1] > widget.height + 2 or widget.texture_size[0] > widget.width + 2:
-                problems.append(
-                    f"{ident} text {widget.texture_size} overflows {widget.size}: {widget.text!r}"
-                )
-    return problems
-
-
-def _parents(widget: Any) -> Iterator[Any]:
-    parent = getattr(widget, "parent", None)
-    while parent is not None and parent is not widget:
-        yield parent
-        widget, parent = parent, getattr(parent, "parent", None)
 
 
 @asynccontextmanager

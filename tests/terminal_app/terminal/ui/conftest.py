@@ -31,6 +31,7 @@ from tests.terminal_app.conftest import (
     make_engine,
     tap_at,
 )
+from tests.terminal_app.ui_checks import plain
 
 
 @dataclass
@@ -81,7 +82,9 @@ class UiRig:
         return await self.flush()
 
     def text(self, ident: str) -> str:
-        return str(self.view.find(ident).text)
+        """The widget's words (without markup and icon glyphs, where it has them)."""
+        widget = self.view.find(ident)
+        return plain(widget.text) if widget.markup else str(widget.text)
 
     def texts(self) -> dict[str, str]:
         """Every text on screen by ident."""
@@ -164,7 +167,7 @@ async def print_ui(tmp_path: Path, kivy_window: Any) -> AsyncIterator[UiRig]:
 async def _terminal_rig(site: PrintSite, folder: Path) -> Rig:
     """The terminal tests' parts (real HubClient, FIH lock on MockFactory pins, journal, cache)."""
     terminal = site.terminal
-    client = HubClient(f"127.0.0.1:{site.running.port}", terminal.terminal_id, terminal.key, deadline_s=10.0)
+    client = HubClient(terminal.credentials, deadline_s=10.0)
     factory = MockFactory()
     panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
     copier = FihCopier(factory, pulse_s=0.005, gap_s=0.005)

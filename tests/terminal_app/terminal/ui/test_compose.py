@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,15 +15,19 @@ from terminal_app.terminal import (
     JobView,
     LinkCard,
     MessageKey,
+    PassJobOn,
     PasswordEntered,
     PinEntered,
     ReleaseSelected,
     Screen,
+    SearchColleagues,
+    StarJob,
     TerminalState,
 )
 from terminal_app.terminal.ui.compose import MAX_PIN_DIGITS, Composer, visible_screen
 from terminal_app.terminal.ui.i18n import CATALOGUE, message_text, missing_keys, money, tr
 from terminal_app.ui.settings import LAYOUTS, MIN_TARGET_PX, ScreenBlanker, UiSettings, layout_for
+from terminal_app.ui.theme import HIGH_CONTRAST, ICON_FONT, ICONS, PALETTE
 
 IDLE = TerminalState(screen=Screen.IDLE)
 
@@ -141,15 +147,126 @@ def test_visible_screen_names() -> None:
     composer = Composer()
     home = replace(IDLE, screen=Screen.HOME, username="alice")
     assert visible_screen(home, composer) == "home"
-    assert visible_screen(replace(home, jobs=(job(),)), composer) == "jobs"
+    assert visible_screen(replace(home, jobs=(job(),)), composer) == "home"  # the tiles first
+    for section in ("jobs", "favourites"):
+        composer.open(section)
+        assert visible_screen(replace(home, jobs=(job(),)), composer) == section
+    composer.open("nonsense")
+    assert composer.section == "favourites"
+    composer.open("")
+    assert visible_screen(home, composer) == "home"
     assert visible_screen(replace(IDLE, screen=Screen.COPYING), composer) == "copying"
 
 
+def test_stars_and_passing_on_build_exact_intents() -> None:
+    mine, starred, bobs = (
+        job(1),
+        replace(job(2), favourite=True),
+        replace(job(3), owner="bob", delegated=True),
+    )
+    jobs = (mine, starred, bobs)
+    home = replace(IDLE, screen=Screen.HOME, username="alice", jobs=jobs)
+    composer = Composer()
+    composer.follow(home)
+    composer.open("favourites")
+    assert composer.listed(home) == (starred,)
+    for one in jobs:
+        composer.toggle_selected(one)
+    # some selected own jobs lack a star: the button stars them; bob's job is not hers to star
+    assert composer.star_selected(jobs, "alice") == [StarJob(1, True)]
+    assert composer.selected_ids(jobs) == (3,)  # sent: her jobs are unselected, bob's stays
+    composer.toggle_selected(starred)
+    assert composer.star_selected(jobs, "alice") == [StarJob(2, False)]  # all starred: unstar
+    composer.pass_on_selected(jobs, "alice")
+    assert composer.section == "favourites" and composer.passing == ()  # only bob's was selected
+    composer.toggle_selected(mine)
+    composer.toggle_selected(starred)
+    composer.pass_on_selected(jobs, "alice")
+    assert (composer.section, composer.passing) == ("pass_on", (1, 2))
+    assert visible_screen(home, composer) == "pass_on"
+    composer.colleague_query = "  bo "
+    assert composer.search() == SearchColleagues("bo")
+    assert composer.pass_to("bob") == [PassJobOn(1, "bob"), PassJobOn(2, "bob")]
+    assert (composer.section, composer.passing, composer.selected_ids(jobs)) == ("jobs", (), (3,))
+    composer.passing, composer.section = (1,), "pass_on"
+    assert composer.pass_to("bob", withdraw=True) == [PassJobOn(1, "bob", withdraw=True)]
+    composer.passing, composer.section = (1,), "pass_on"
+    composer.follow(replace(home, jobs=(starred,)))  # the job went away meanwhile: back to the list
+    assert (composer.section, composer.passing) == ("jobs", ())
+    composer.follow(IDLE)  # the session ended: nothing open
+    assert (composer.section, composer.colleague_query) == ("", "")
+
+
 def test_layouts_and_rotation() -> None:
-    assert {name: layout_for(*map(int, name.split("x"))).name for name in LAYOUTS} == {n: n for n in LAYOUTS}
+    sizes = {name: tuple(int(side) for side in name.split("x")) for name in LAYOUTS}
+    assert {name: layout_for(width, height).name for name, (width, height) in sizes.items()} == {
+        n: n for n in LAYOUTS
+    }
     assert all(layout.target_px >= MIN_TARGET_PX for layout in LAYOUTS.values())
     portrait = UiSettings(width_px=1024, height_px=600, rotation=90)
     assert portrait.logical_size == (600, 1024) and portrait.layout.name == "1024x600"
+
+
+def test_the_look_is_data_accent_logo_contrast_and_large_text(tmp_path: Path) -> None:
+    plain = layout_for(800, 480)
+    assert plain.colour("primary") == PALETTE["primary"] and plain.logo == "" and plain.animate
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    settings = UiSettings.from_mapping(
+        {"width_px": 1024, "height_px": 600, "accent": "#7B1FA2", "logo": str(logo)}
+        | {"high_contrast": True, "large_text": True, "animate": False}
+    )
+    site = settings.layout
+    assert site.colour("primary") == (0x7B / 255, 0x1F / 255, 0xA2 / 255, 1.0)
+    assert site.colour("background") == HIGH_CONTRAST["background"] == (0, 0, 0, 1)
+    assert (site.logo, site.animate) == (str(logo), False)
+    assert (site.font_px, site.title_px, site.target_px) == (30, 42, 95)  # 1024x600 a quarter larger
+    assert site.name == "1024x600" and site.large and not plain.large
+    assert set(PALETTE) == set(HIGH_CONTRAST)
+    for table, wording in (
+        ({"accent": "purple"}, "expected a colour"),
+        ({"accent": "#12345"}, "expected a colour"),
+        ({"logo": str(tmp_path / "missing.png")}, "is not a file"),
+        ({"high_contrast": "yes"}, "expected bool"),
+        ({"accent": 7}, "expected str"),
+        ({"large_text": True}, "needs a panel of 600 px"),  # 800x480 has no room for it
+    ):
+        with pytest.raises(ConfigError, match=wording):
+            UiSettings.from_mapping(table)
+
+
+def test_icons_come_from_the_vendored_font_with_its_licence() -> None:
+    font = Path(ICON_FONT)
+    assert font.is_file() and font.stat().st_size < 20_000  # a subset, not the 350 kB font
+    licence = font.with_name("LICENSE-MaterialIcons.txt").read_text()
+    assert "Apache License" in licence and "Version 2.0" in licence
+    assert len(set(ICONS.values())) == len(ICONS)  # one glyph, one name
+    assert all(len(glyph) == 1 and 0xE000 <= ord(glyph) <= 0xF8FF for glyph in ICONS.values())
+    cmap = _font_code_points(font.read_bytes())
+    assert {ord(glyph) for glyph in ICONS.values()} <= cmap
+
+
+def _font_code_points(data: bytes) -> set[int]:
+    """The code points a TrueType font maps (its format 4 cmap subtable), read by hand: the subset
+    must hold every icon the screens name."""
+    tables = {
+        data[12 + 16 * n : 16 + 16 * n]: struct.unpack(">I", data[20 + 16 * n : 24 + 16 * n])[0]
+        for n in range(struct.unpack(">H", data[4:6])[0])
+    }
+    cmap = tables[b"cmap"]
+    found: set[int] = set()
+    for n in range(struct.unpack(">H", data[cmap + 2 : cmap + 4])[0]):
+        offset = cmap + struct.unpack(">I", data[cmap + 8 + 8 * n : cmap + 12 + 8 * n])[0]
+        if struct.unpack(">H", data[offset : offset + 2])[0] != 4:
+            continue
+        segments = struct.unpack(">H", data[offset + 6 : offset + 8])[0] // 2
+        ends = struct.unpack(f">{segments}H", data[offset + 14 : offset + 14 + 2 * segments])
+        starts_at = offset + 16 + 2 * segments
+        starts = struct.unpack(f">{segments}H", data[starts_at : starts_at + 2 * segments])
+        for start, end in zip(starts, ends, strict=True):
+            if start != 0xFFFF:
+                found.update(range(start, end + 1))
+    return found
 
 
 def test_display_settings_from_toml_table() -> None:

@@ -3,6 +3,7 @@ closes both cleanly."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import queue
@@ -15,16 +16,24 @@ from pathlib import Path
 
 from hw_sim.readers.serial_sim import SerialReaderSim
 from tests.conftest import free_tcp_port
+from tests.hub_server.conftest import HubClients
 from tests.terminal_app.terminal.test_config import MINIMAL, REPO, write
 
 
-def test_printgate_terminal_opens_its_window_and_stops_on_sigterm(tmp_path: Path, xvfb_display: str) -> None:
+async def test_printgate_terminal_opens_its_window_and_stops_on_sigterm(
+    hub: HubClients, tmp_path: Path, xvfb_display: str
+) -> None:
+    terminal = await hub.create_terminal("t1")
+    await asyncio.to_thread(_open_window_and_stop, tmp_path, terminal.state_dir, xvfb_display)
+
+
+def _open_window_and_stop(tmp_path: Path, state_dir: Path, xvfb_display: str) -> None:
+    """An enrolled terminal whose hub does not answer opens its window; SIGTERM closes both."""
     with SerialReaderSim("rdm6300") as reader:
-        (tmp_path / "terminal.key").write_text("no-such-key\n")
         path = write(
             tmp_path,
             MINIMAL
-            + f'address = "127.0.0.1:{free_tcp_port()}"\ndeadline_s = 0.5\n'
+            + f'address = "127.0.0.1:{free_tcp_port()}"\ndeadline_s = 0.5\nstate_dir = "{state_dir}"\n'
             + f'[reader]\nurl = "{reader.path}"\n'
             + '[mfp.fih]\npin_factory = "mock"\ngrace_s = 0.0\n'
             + "[display]\nwidth_px = 800\nheight_px = 480\nfullscreen = false\n",

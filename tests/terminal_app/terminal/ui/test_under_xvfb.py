@@ -21,7 +21,8 @@ CASES = Path(__file__).with_name("kivy_screens.py")
 DOCS_SCREENS = ROOT / "docs" / "screens"
 KIVY_EXIT_NO_WINDOW = 102
 
-# Every screen, both languages, at 800x480; plus the layout check at the two larger sizes.
+# Every screen, both languages, at 800x480; the larger sizes and the site's look (accent and logo,
+# high contrast with large text) where the layout sweep checks them.
 EXPECTED_SHOTS = {
     f"{name}_{language}_800x480.png"
     for name in (
@@ -35,6 +36,10 @@ EXPECTED_SHOTS = {
         "releasing",
         "copying",
         "select_project",
+        "home_jobs",
+        "favourites",
+        "pass_on",
+        "pass_on_from_hub",
         "idle_warning",
         "msg_printer_jammed",
         "msg_not_enough_credit",
@@ -44,7 +49,14 @@ EXPECTED_SHOTS = {
         "out_of_order",
     )
     for language in ("en", "de")
-} | {"jobs_en_1024x600.png", "jobs_en_1280x800.png"}
+} | {
+    "jobs_en_1024x600.png",
+    "jobs_en_1280x800.png",
+    "jobs_paper_low_en_800x480.png",
+    "home_site_look_en_800x480.png",
+    "home_jobs_high_contrast_de_1024x600.png",
+    "jobs_high_contrast_de_1280x800.png",
+}
 
 
 def test_kivy_screens_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
