@@ -601,7 +601,7 @@ async def start_scanning(
             host,
             port,
             settings.hostname,
-            settings.tls_context(),
+            settings.tls_context() or server_ssl_context(server_certificate_tls(config, hub.clock)),
             settings.require_starttls,
             settings.data_bytes_max,
             settings.recipients_max,
