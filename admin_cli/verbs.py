@@ -62,8 +62,8 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument(
         "--hub",
         default=default(None),
-        metavar="HOST:PORT",
-        help=f"the hub's admin port (env {HUB_ENV}, default {DEFAULT_HUB})",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help=f"the hub's admin port; several replicas comma-separated (env {HUB_ENV}, default {DEFAULT_HUB})",
     )
     parser.add_argument(
         "--ca",
