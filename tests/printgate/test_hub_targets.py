@@ -7,7 +7,6 @@ import socket
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from printgate.hub_targets import HubTarget, balanced_target, split_addresses
 
 
