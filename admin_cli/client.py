@@ -13,7 +13,14 @@ from pathlib import Path
 import grpc
 from google.protobuf.message import Message
 from printgate.hub_targets import BALANCING, balanced_target, split_addresses
-from printgate.v1 import admin_pb2, admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc
+from printgate.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    directory_pb2_grpc,
+    kiosk_pb2_grpc,
+    scan_pb2_grpc,
+    sites_pb2_grpc,
+)
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
@@ -54,6 +61,7 @@ class AdminClient:
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
             "directory": directory_pb2_grpc.DirectoryServiceStub(self._channel),
             "scan": scan_pb2_grpc.ScanAdminServiceStub(self._channel),
+            "sites": sites_pb2_grpc.SiteAdminServiceStub(self._channel),
         }
 
     def call(self, method: str, request: Message, service: str = "admin") -> Message:

@@ -18,6 +18,7 @@ from admin_cli.commands import (
     quotas,
     roles,
     scan,
+    sites,
     users,
     web,
 )
@@ -39,5 +40,6 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     printjobs.add_verbs,
     directory.add_verbs,
     scan.add_verbs,
+    sites.add_verbs,
     web.add_verbs,
 )

@@ -39,6 +39,7 @@ from hub_server.domain.scan_store import SCAN, Scans
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
 from hub_server.domain.sessions import Sessions
+from hub_server.domain.sites import SITES, Sites
 from hub_server.domain.spool_store import SPOOL
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
@@ -60,7 +61,7 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, SITES)
 REPLICA_ID_FILE = "replica-id"
 
 
@@ -115,7 +116,8 @@ class Hub:
         self.config = config
         self.clock = clock
         store = Store(db)
-        self.job_registry = SqlJobRegistry(store)
+        self.job_registry = SqlJobRegistry(store, config.site)
+        self.sites = Sites(store, clock, config.site)
         hasher = Hasher(config.auth.argon2_time_cost, config.auth.argon2_memory_kib)
         signer = SessionSigner(secret)
         directory = load_directory_config(config.directory)
