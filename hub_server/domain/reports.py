@@ -92,7 +92,8 @@ _DIMENSION_SQL: dict[str, tuple[str, str, str]] = {
     "site": (  # where the printer stands (docs/scale.md, "Sites")
         "sp.site_id",
         "MAX(si.name)",
-        "LEFT JOIN terminals d ON d.id = t.terminal_id LEFT JOIN site_printers sp ON sp.printer_id = d.printer_id"
+        "LEFT JOIN terminals d ON d.id = t.terminal_id"
+        " LEFT JOIN site_printers sp ON sp.printer_id = d.printer_id"
         " LEFT JOIN sites si ON si.id = sp.site_id",
     ),
     "day": ("days.n", "MAX(days.label)", "JOIN days ON t.recorded_us >= days.s AND t.recorded_us < days.e"),
