@@ -11,7 +11,7 @@ import sys
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from admin_cli.client import DEFAULT_HUB, HUB_ENV, AdminClient, resolve_ca, resolve_token
+from admin_cli.client import DEFAULT_HUB, DEFAULT_TIMEOUT_S, HUB_ENV, AdminClient, resolve_ca, resolve_token
 from admin_cli.commands import GROUPS
 from admin_cli.errors import AdminCommandError
 from admin_cli.verbs import Verb, VerbTable, global_options
@@ -33,30 +33,36 @@ def register(parser: argparse.ArgumentParser) -> None:
 # -- running ----------------------------------------------------------------------------------
 
 
-def _json(reply: Message, args: argparse.Namespace, verb: Verb) -> str:
-    document = MessageToDict(
-        reply,
+def _dict(message: Message) -> dict[str, object]:
+    return MessageToDict(
+        message,
         preserving_proto_field_name=True,
         always_print_fields_with_no_presence=True,
         unquote_int64_if_possible=True,
     )
+
+
+def _json(reply: Message | list[Message], args: argparse.Namespace, verb: Verb) -> str:
+    document = {"events": [_dict(event) for event in reply]} if isinstance(reply, list) else _dict(reply)
     if verb.idempotent:
         document["idempotency_key"] = args.idempotency_key
     return json.dumps(document, indent=2, sort_keys=True)
 
 
-def _call(verb: Verb, args: argparse.Namespace) -> Message:
+def _call(verb: Verb, args: argparse.Namespace) -> Message | list[Message]:
     """Build the request (usage errors first), then make the call."""
     request = verb.build(args)
     client = AdminClient(
         args.hub or os.environ.get(HUB_ENV) or DEFAULT_HUB,
         resolve_token(args),
-        args.timeout_s,
+        args.timeout_s or verb.timeout_s or DEFAULT_TIMEOUT_S,
         resolve_ca(args),
     )
     try:
-        if verb.stream:
+        if verb.stream == "chunks":
             return client.call_stream(verb.method, request)
+        if verb.stream == "events":
+            return client.stream(verb.method, request, verb.service)
         return client.call(verb.method, request, verb.service)
     except AdminCommandError as error:
         if verb.idempotent:

@@ -31,8 +31,11 @@ class Verb:
     render: Render
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
-    service: str = "admin"  # "kiosk": KioskAdminService, "fleet": FleetAdminService
-    stream: bool = False  # a server stream of chunks, joined into one reply
+    service: str = "admin"  # "kiosk", "directory", "scan", "sites", "fleet": the call goes to that service
+    # "chunks": a server stream of file chunks joined into one reply; "events": a server stream
+    # whose reply rendered is the list of its messages
+    stream: str = ""
+    timeout_s: float | None = None  # the deadline when --timeout-s is not given (long runs)
 
 
 def user_ref(name: str) -> admin_pb2.UserRef:
@@ -59,8 +62,8 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument(
         "--hub",
         default=default(None),
-        metavar="HOST:PORT",
-        help=f"the hub's admin port (env {HUB_ENV}, default {DEFAULT_HUB})",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help=f"the hub's admin port; several replicas comma-separated (env {HUB_ENV}, default {DEFAULT_HUB})",
     )
     parser.add_argument(
         "--ca",
@@ -84,9 +87,9 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument(
         "--timeout-s",
         type=_positive_seconds,
-        default=default(DEFAULT_TIMEOUT_S),
+        default=default(None),
         metavar="S",
-        help="deadline per call",
+        help=f"deadline per call (default {DEFAULT_TIMEOUT_S:g}, longer for a directory sync)",
     )
 
 

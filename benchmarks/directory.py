@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig, load_source
 from hub_server.dirsync.sync import DirectorySync
+from hub_server.domain import open_hub_database
 from hub_server.domain.dirsync_store import SqlUserStore
-from hub_server.storage import SqliteDatabase
-from reader_drivers.convert import ConversionChain
 from tests.slapd import (
     AD_SUFFIX,
     SERVICE_PASSWORD,
@@ -164,7 +164,7 @@ def main() -> None:
             },
             0,
         )
-        db = SqliteDatabase(work / "hub.db")
+        db = open_hub_database(f"sqlite:///{work / 'hub.db'}")
         sync = DirectorySync(
             DirectoryConfig(sources=(source,), max_disable_percent=5.0),
             SqlUserStore(db),

@@ -13,6 +13,8 @@ Example::
     timezone = "Europe/Berlin"    # quota periods (day/week/month) start at local midnight
     currency = "EUR"              # ISO 4217 code of every amount; kiosks must send cash in it
     database = ""                 # empty: SQLite in data_dir; or postgresql://user@host:5432/printgate
+    site = ""                     # the site this replica serves: jobs it takes in belong to it
+                                  # (created at start if missing; docs/scale.md "Sites")
 
     [auth]
     session_ttl_s = 900           # a session token is valid this long after login
@@ -92,8 +94,15 @@ Example::
     enabled = false               # the keys of [fleet], [fleet.printers] and [fleet.alerts] are
     broker = "127.0.0.1:8883"     # read by hub_server.fleet.FleetConfig, whose docstring lists them
 
-Print intake and release, and the fleet, need ``workers = 1`` (the spool belongs to one process,
-and the broker admits one connection per hub identity).
+
+Print intake and release need ``workers = 1`` (the spool belongs to one process), and so do the
+scan intake (``[scan] listen``) and the fleet (the broker admits one connection per hub identity).
+
+The tables of the hub's capabilities are kept here as they were read and parsed by the capability
+when the hub starts (the kernel imports no capability): ``[directory]`` by
+``hub_server.dirsync.load_directory_config`` (docs/directory.md), ``[scan]`` by
+``hub_server.scan.load_scan_config`` (docs/scanning.md), ``[fleet]`` by
+``hub_server.fleet.FleetConfig`` (docs/fleet.md).
 
 Command-line options (``--listen``, ``--admin-listen``, ``--data-dir``, ``--ipp-listen``,
 ``--lpd-listen``, ``--dev-plaintext``) override the file.
@@ -106,6 +115,9 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+# Capability tables: read here, parsed (and checked) by the capability's own loader at start.
+CAPABILITY_SECTIONS = ("directory", "scan", "fleet")
 
 
 @dataclass(frozen=True)
@@ -264,11 +276,23 @@ class HubConfig:
     timezone: str = "UTC"
     currency: str = "EUR"
     database: str = ""
+    site: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
     printing: PrintConfig = field(default_factory=PrintConfig)
     pki: PkiSettings = field(default_factory=PkiSettings)
     web: WebConfig = field(default_factory=WebConfig)
-    fleet: dict[str, Any] = field(default_factory=dict)  # the [fleet] tables as written
+    # the [directory] table (directory sync, docs/directory.md), parsed by the dirsync capability
+    directory: dict[str, Any] = field(default_factory=dict)
+    # the [scan] table (scan intake and e-mail printing, docs/scanning.md), parsed by the scan capability
+    scan: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scan_enabled(self) -> bool:
+        """True when the scan intake's SMTP receiver is configured (``[scan] listen``)."""
+        return bool(self.scan.get("listen"))
+
+    # the [fleet] tables as written (fleet management, docs/fleet.md), parsed by the fleet capability
+    fleet: dict[str, Any] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
@@ -291,7 +315,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     """Read ``path`` (if given), then apply non-None ``overrides`` (listen, admin_listen,
     data_dir, workers, dev_plaintext, ipp_listen, lpd_listen)."""
     document: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
-    unknown_sections = set(document) - {"hub", "auth", "print", "pki", "web", "fleet"}
+    unknown_sections = set(document) - {"hub", "auth", "print", "pki", "web", *CAPABILITY_SECTIONS}
     if unknown_sections:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown_sections))}")
     hub = dict(_section(HubConfig, document.get("hub", {}), "hub"))
@@ -311,13 +335,18 @@ def load_config(path: Path | None = None, **overrides: Any) -> HubConfig:
     print_config.validate()
     web = WebConfig(**_section(WebConfig, document.get("web", {}), "web"))
     web.validate()
-    fleet = dict(document.get("fleet", {}))
-    config = HubConfig(**hub, auth=auth, printing=print_config, web=web, pki=pki_settings, fleet=fleet)
+    tables = {name: document.get(name, {}) for name in CAPABILITY_SECTIONS}
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"[{name}] must be a table")
+    config = HubConfig(**hub, auth=auth, printing=print_config, web=web, pki=pki_settings, **tables)
     if "data_dir" in chosen:
         chosen["data_dir"] = Path(chosen["data_dir"])
     config = replace(config, **chosen)
     if print_config.enabled and config.workers > 1:
         raise ValueError("print intake needs [hub] workers = 1 (the spool belongs to one process)")
-    if fleet.get("enabled") and config.workers > 1:
+    if config.scan_enabled and config.workers > 1:
+        raise ValueError("the scan intake needs [hub] workers = 1 (its spool belongs to one process)")
+    if config.fleet.get("enabled") and config.workers > 1:
         raise ValueError("the fleet needs [hub] workers = 1 (one broker connection per hub identity)")
     return config

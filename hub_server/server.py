@@ -34,20 +34,24 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from printgate.v1 import (
     admin_pb2_grpc,
+    directory_pb2_grpc,
     enrollment_pb2_grpc,
     fleet_pb2_grpc,
     kiosk_pb2_grpc,
+    scan_pb2_grpc,
+    sites_pb2_grpc,
     terminal_pb2_grpc,
 )
 
 from hub_server.clock import Clock, SystemClock
 from hub_server.config import HubConfig
+from hub_server.dirsync import DirectoryServicer, SyncScheduler, load_directory_config
 from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_token, open_hub_database
 from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
-from hub_server.errors import DeviceRefused, HubError
+from hub_server.errors import AuthenticationFailed, DeviceRefused, HubError
 from hub_server.fleet import (
     BLOCKING_ERROR_BITS,
     AlertDispatcher,
@@ -66,14 +70,17 @@ from hub_server.fleet import (
 )
 from hub_server.intake import (
     IntakeConfig,
+    IntakeError,
     IntakeServer,
     PasswordCheck,
     PemTlsSource,
     QueuePolicy,
     Spool,
     SpoolLimits,
+    Submission,
     parse_listen,
     server_ssl_context,
+    sniff_format,
     start_intake,
 )
 from hub_server.pki import (
@@ -86,6 +93,24 @@ from hub_server.pki import (
     PkiConfig,
     load_material,
 )
+from hub_server.scan import (
+    DirectoryLinkStore,
+    EmailPrintConfig,
+    EmailPrinting,
+    HeldPrint,
+    RelaySender,
+    ScanDownloads,
+    ScanIntake,
+    ScanIntakeConfig,
+    ScanOutcome,
+    ScanProcessor,
+    ScanSettings,
+    ScanSmtpConfig,
+    ScanSmtpServer,
+    build_destinations,
+    load_scan_config,
+    start_scan_smtp,
+)
 from hub_server.services.admin import AdminServicer
 from hub_server.services.common import (
     TERMINAL_ID_HEADER,
@@ -97,6 +122,8 @@ from hub_server.services.common import (
     metadata_value,
 )
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
+from hub_server.services.scan_admin import ScanAdminServicer
+from hub_server.services.site_admin import SiteAdminServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
 from hub_server.storage.private import private_directory, private_file, tighten
@@ -175,6 +202,39 @@ class PrintIntake:
         await self.jobs.wait_releases(RELEASE_DRAIN_S)
 
 
+SCAN_DIR = "scan"
+DOWNLOAD_PURGE_S = 3600.0  # how often scans whose download links expired are removed
+
+
+@dataclass
+class Scanning:
+    """The scan intake of a running hub: its SMTP receiver, the task keeping the scan log, and
+    the scans kept for download (served by the web portal; expired ones purged hourly)."""
+
+    intake: ScanIntake
+    smtp: ScanSmtpServer
+    outcomes: asyncio.Queue[ScanOutcome]  # what the log keeper has still to write
+    log_keeper: asyncio.Task[None]
+    downloads: ScanDownloads
+    purger: asyncio.Task[None]
+    email_printing: EmailPrinting | None = None
+
+    async def settle(self) -> None:
+        """Wait until every scan taken is finished and its outcome is in the scan log."""
+        await self.intake.drain()
+        await self.outcomes.join()
+        if self.email_printing is not None:
+            await self.email_printing.drain()
+
+    async def close(self) -> None:
+        """Stop taking mail, let the scans taken finish and be logged."""
+        await self.smtp.close()
+        await self.settle()
+        for task in (self.log_keeper, self.purger):
+            task.cancel()
+        await asyncio.gather(self.log_keeper, self.purger, return_exceptions=True)
+
+
 @dataclass
 class RunningFleet:
     """Fleet management of a running hub: the component, its MQTT subscriber, the alert
@@ -210,6 +270,8 @@ class RunningHub:
     printing: PrintIntake | None = None
     web: WebServer | None = None
     fleet: RunningFleet | None = None
+    directory_schedule: SyncScheduler | None = None
+    scanning: Scanning | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -231,6 +293,10 @@ class RunningHub:
         await self.health.enter_graceful_shutdown()
         if self.web is not None:
             await self.web.close()
+        if self.directory_schedule is not None:
+            await self.directory_schedule.stop()
+        if self.scanning is not None:
+            await self.scanning.close()
         if self.printing is not None:
             await self.printing.close()
         await self.server.stop(grace_s)
@@ -240,19 +306,20 @@ class RunningHub:
         self.db.close()
 
 
-def _derived_key(secret: bytes, purpose: bytes) -> bytes:
+def derive_key(secret: bytes, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from the hub secret (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
 
 
 def spool_key(secret: bytes) -> bytes:
     """The spool's key-wrapping key, derived from the hub secret (HKDF-SHA256)."""
-    return _derived_key(secret, b"printgate spool key v1")
+    return derive_key(secret, b"printgate spool key v1")
 
 
 def enrollment_token_key(secret: bytes) -> bytes:
     """The key enrollment token secrets are hashed with (HKDF-SHA256 of the hub secret: every
     replica derives the same one, and a copy of the database alone cannot check a guess)."""
-    return _derived_key(secret, b"printgate enrollment token key v1")
+    return derive_key(secret, b"printgate enrollment token key v1")
 
 
 def pki_config(config: HubConfig) -> PkiConfig:
@@ -450,8 +517,10 @@ async def start_web_apps(
     printing: PrintIntake | None,
     ssl_context: ssl.SSLContext | None,
     share_port: bool,
+    scan_downloads: ScanDownloads | None = None,
 ) -> WebServer | None:
-    """The console and portal when ``[web] listen`` is set (web print when intake runs)."""
+    """The console and portal when ``[web] listen`` is set (web print when intake runs, scan
+    downloads when the scan intake runs)."""
     if not config.web.listen:
         return None
     host, port = parse_listen(config.web.listen)
@@ -471,6 +540,7 @@ async def start_web_apps(
         uploads,
         watch,
         reuse_port=share_port,
+        scan_downloads=scan_downloads,
     )
 
 
@@ -483,6 +553,161 @@ def _tighten_pki(directory: Path) -> None:
     for path in directory.iterdir():
         if path.suffix not in (".crt", ".pem"):
             tighten(path)
+
+
+class IntakeMailbox:
+    """E-mail printing's :class:`~hub_server.scan.PrintMailbox`: the hub's users and its print
+    intake (the same spool, analysis and prices as IPP and LPD jobs; source ``email``)."""
+
+    def __init__(self, hub: Hub, printing: PrintIntake) -> None:
+        self.hub = hub
+        self.service = printing.intake.service
+
+    def user_for_address(self, address: str) -> str | None:
+        return self.hub.scans.user_for_address(address)
+
+    async def hold(self, user: str, file_name: str, data: bytes) -> int:
+        submission = Submission(user, file_name, sniff_format(data[:4096]), "email", verified=True)
+        try:
+            with self.service.open_writer(user, user) as writer:
+                writer.write(data)
+                return self.service.add_stored_job(self.service.new_record(submission, user), writer).job_id
+        except IntakeError as error:
+            raise ValueError(str(error)) from None
+
+    async def priced(self, job_id: int) -> HeldPrint:
+        await self.service.wait_idle()  # the job's analysis (pages, colour) decides its price
+        quote = self.hub.printing.quote(job_id)
+        if quote is None:
+            return HeldPrint(job_id, 0, 0, 0, "the job was deleted meanwhile")
+        return HeldPrint(job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note)
+
+
+def start_email_printing(
+    settings: ScanSettings, hub: Hub, printing: PrintIntake | None, images: ScanProcessor
+) -> EmailPrinting | None:
+    """E-mail printing (``[scan] print_recipients``); it needs the print intake."""
+    if not settings.print_recipients:
+        return None
+    if printing is None or settings.email is None:
+        raise ValueError("e-mail printing needs the print intake ([print] ipp_listen or lpd_listen)")
+    email = settings.email
+    return EmailPrinting(
+        EmailPrintConfig(
+            settings.print_recipients,
+            settings.print_relays,
+            settings.print_attachments_max,
+            settings.print_attachment_bytes_max,
+        ),
+        IntakeMailbox(hub, printing),
+        RelaySender(email.relay_host, email.relay_port, email.sender),
+        images,
+    )
+
+
+async def start_scanning(
+    config: HubConfig, hub: Hub, secret: bytes, printing: PrintIntake | None = None
+) -> Scanning | None:
+    """The scan intake (``[scan] listen``): finish scans a stopped hub left in its spool, then
+    take mail from the registered printers; every outcome goes to the scan log."""
+    settings = load_scan_config(config.scan)
+    if not settings.enabled:
+        return None
+    root = config.data_dir / SCAN_DIR
+    links = DirectoryLinkStore(root / "links")
+    link_key = derive_key(secret, b"printgate scan link key v1")
+    downloads = ScanDownloads(link_key, links)
+    processor = ScanProcessor(root / "work", settings.limits)
+    email_printing = start_email_printing(settings, hub, printing, processor)
+    intake = ScanIntake(
+        sessions=hub.scans,
+        profiles=hub.scans.live_profiles,
+        destinations=build_destinations(settings, link_key, links),
+        processor=processor,
+        spool_dir=root / "spool",
+        spool_key=derive_key(secret, b"printgate scan spool key v1"),
+        meter=hub.scans,
+        config=ScanIntakeConfig(
+            grace_s=settings.grace_s,
+            no_session=settings.no_session,
+            unclaimed_destination=settings.unclaimed_destination or None,
+        ),
+        clock_us=hub.clock.now_us,
+    )
+    outcomes = intake.subscribe()
+
+    async def keep_log() -> None:
+        while True:
+            outcome = await outcomes.get()
+            try:
+                await hub.scans.record_outcome(outcome)
+            except Exception:
+                log.exception("scan %s: its outcome could not be logged", outcome.scan_id)
+            finally:
+                outcomes.task_done()
+
+    log_keeper = asyncio.get_running_loop().create_task(keep_log())
+    recovered = await intake.recover()
+    if recovered:
+        log.warning("scan intake: %d scan(s) from before the restart are being finished", recovered)
+    host, port = parse_listen(settings.listen)
+    smtp = await start_scan_smtp(
+        intake,
+        hub.scans.printer_directory(),
+        ScanSmtpConfig(
+            settings.recipients,
+            host,
+            port,
+            settings.hostname,
+            settings.tls_context() or server_ssl_context(server_certificate_tls(config, hub.clock)),
+            settings.require_starttls,
+            settings.data_bytes_max,
+            settings.recipients_max,
+            settings.connections_max,
+        ),
+        email_printing,
+    )
+    purger = asyncio.get_running_loop().create_task(_purge_downloads(downloads))
+    return Scanning(intake, smtp, outcomes, log_keeper, downloads, purger, email_printing)
+
+
+async def _purge_downloads(downloads: ScanDownloads) -> None:
+    while True:
+        try:
+            removed = await asyncio.to_thread(downloads.purge)
+        except OSError as error:
+            log.warning("scan downloads: expired scans not removed: %s", error)
+        else:
+            if removed:
+                log.info("scan downloads: %d expired scan(s) removed", removed)
+        await asyncio.sleep(DOWNLOAD_PURGE_S)
+
+
+def is_admin(hub: Hub, token: str) -> bool:
+    """The admin check of AdminService, for capabilities' own admin services."""
+    try:
+        hub.auth.check_admin(token)
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+def start_directory_schedule(hub: Hub) -> SyncScheduler | None:
+    """Scheduled directory syncs (``[directory] sync_interval_s``): every process starts the
+    scheduler; the schedule lease in the database lets one process of the site run the rounds."""
+    interval_s = hub.directory.config.sync_interval_s
+    if not interval_s or not hub.directory.config.sources:
+        return None
+    scheduler = SyncScheduler(hub.directory, interval_s)
+    scheduler.start()
+    return scheduler
+
+
+def check_config(config: HubConfig) -> None:
+    """Refuse capability tables that cannot work before anything starts (``ValueError``)."""
+    load_directory_config(config.directory)
+    if load_scan_config(config.scan).print_recipients and not config.printing.enabled:
+        raise ValueError("[scan] print_recipients needs the print intake ([print] ipp_listen or lpd_listen)")
 
 
 def prepare(config: HubConfig, clock: Clock) -> Database:
@@ -633,6 +858,11 @@ def _serve_services(
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(hub), server)
     kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
     enrollment_pb2_grpc.add_EnrollmentServiceServicer_to_server(EnrollmentServicer(pki), server)
+    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
+        DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
+    )
+    scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
+    sites_pb2_grpc.add_SiteAdminServiceServicer_to_server(SiteAdminServicer(hub), server)
 
 
 async def start_hub(
@@ -664,7 +894,12 @@ async def start_hub(
     spool = open_spool(config, clock, secret, db) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool, pki)
     fleet_config = FleetConfig.from_toml(config.fleet)
+    if hub.sites.ensure_own_site():
+        log.warning(
+            "site %r created: this hub's [hub] site; its jobs roam until it says otherwise", config.site
+        )
     printing = await start_printing(config, hub, spool) if spool is not None else None
+    scanning = await start_scanning(config, hub, secret, printing)
     fleet = start_fleet(config, db, clock, pki, fleet_config) if fleet_config.enabled else None
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])
     _serve_services(server, hub, pki, config, fleet)
@@ -680,6 +915,8 @@ async def start_hub(
     if not admin_port:
         if printing is not None:
             await printing.close()
+        if scanning is not None:
+            await scanning.close()
         if fleet is not None:
             await fleet.close()
         db.close()
@@ -690,7 +927,8 @@ async def start_hub(
     hub.enrollment.addresses = enroll_at
     await server.start()
     await pki.start()
-    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port)
+    downloads = scanning.downloads if scanning is not None else None
+    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port, downloads)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     return RunningHub(
         server=server,
@@ -703,6 +941,8 @@ async def start_hub(
         printing=printing,
         web=web_server,
         fleet=fleet,
+        directory_schedule=start_directory_schedule(hub),
+        scanning=scanning,
     )
 
 
@@ -770,6 +1010,7 @@ async def serve(config: HubConfig, ready_file: Path | None = None) -> None:
     Storage is prepared once here, before any worker starts, so migrations and the first admin
     credential never race. Workers are spawned (not forked) before any gRPC object exists.
     """
+    check_config(config)
     prepare(config, SystemClock()).close()
     if config.workers <= 1:
         await _serve_until_signalled(config, share_port=False, ready_file=ready_file)

@@ -23,8 +23,8 @@ once while it stays present (``debounce_s``, default 3 s). Conversion chains are
 ``ChainSyntaxError`` from ``open_reader``. See ``reader_drivers.base`` for the contract.
 """
 
+from card_numbers import ConversionChain
 from reader_drivers.base import Backoff, CardRead, CardReader, HealthState, ReaderHealth, Technology
-from reader_drivers.convert import ConversionChain
 from reader_drivers.errors import (
     CardCommandError,
     ChainSyntaxError,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypedDict
 
-from reader_drivers.convert import ConversionChain
+from card_numbers import ConversionChain
 from reader_drivers.errors import ConversionError, ReaderError
 
 __all__ = [

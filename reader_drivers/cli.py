@@ -16,7 +16,7 @@ import json
 import sys
 
 from reader_drivers.base import CardRead, CardReader, HealthState
-from reader_drivers.errors import ReaderError
+from reader_drivers.errors import ConversionError, ReaderError
 from reader_drivers.factory import DRIVERS, open_reader
 
 __all__ = ["register"]
@@ -46,7 +46,7 @@ def _probe(args: argparse.Namespace) -> int:
             args.driver, url=args.url, device=args.device, convert=args.convert,
             debounce_s=args.debounce_s, **options,
         )  # fmt: skip
-    except ReaderError as exc:
+    except (ReaderError, ConversionError) as exc:
         print(f"printgate reader probe: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):

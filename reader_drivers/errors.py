@@ -3,12 +3,13 @@
 ::
 
     ReaderError                         base of everything raised here
-    ├── ConversionError(ValueError)     a card number a conversion chain cannot convert
-    │   ├── ChainSyntaxError            a chain text that does not parse ("hex2dec|lpad:x")
-    │   └── WiegandParityError          a Wiegand frame whose parity bits are wrong
     ├── ReaderConfigError(ValueError)   open_reader() arguments that do not describe a reader
     ├── CardCommandError                a card answered an APDU with an error status word
     └── ReaderUnavailable(ConnectionError)  the device is absent, unplugged or its service is down
+
+Card-number conversion has its own tree in ``card_numbers`` (shared with the hub), re-exported
+here: ``ConversionError(ValueError)``, ``ChainSyntaxError`` (a chain text that does not parse)
+and ``WiegandParityError``. ``open_reader`` raises ``ChainSyntaxError`` for a bad ``convert``.
 
 A driver never lets a device problem escape as a foreign exception: pyserial, pyscard,
 nfcpy and evdev errors are translated to ``ReaderUnavailable`` (and retried with backoff
@@ -17,6 +18,8 @@ drops them, counts them in ``health.frames_rejected`` and logs why.
 """
 
 from __future__ import annotations
+
+from card_numbers.errors import ChainSyntaxError, ConversionError, WiegandParityError
 
 __all__ = [
     "CardCommandError",
@@ -31,18 +34,6 @@ __all__ = [
 
 class ReaderError(Exception):
     """Base class of every error raised by ``reader_drivers``."""
-
-
-class ConversionError(ReaderError, ValueError):
-    """A card number cannot be converted by a step of a conversion chain."""
-
-
-class ChainSyntaxError(ConversionError):
-    """A conversion chain written as text is malformed (unknown step, bad argument)."""
-
-
-class WiegandParityError(ConversionError):
-    """A Wiegand frame's parity bits do not match its data bits."""
 
 
 class ReaderConfigError(ReaderError, ValueError):

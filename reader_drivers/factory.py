@@ -13,7 +13,7 @@ nfc       nfcpy path: usb, usb:054c:06c1,              ``poll_interval_s``
           tty:USB0:pn532, udp:host:port
 ========  ==========================================  ==================================
 
-Every driver also takes ``convert`` (a chain, see ``reader_drivers.convert``),
+Every driver also takes ``convert`` (a chain, see ``card_numbers``),
 ``debounce_s`` (default 3.0), ``reader_id`` and ``backoff``. The driver classes are plain
 imports; each imports its hardware library (pyscard, nfcpy, evdev) only when it opens a device.
 """

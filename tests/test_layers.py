@@ -53,6 +53,7 @@ SOURCES: dict[str, Path] = {
     "hw_sim": REPO / "hw_sim",
     "printgate_cli": REPO / "printgate_cli",
     "admin_cli": REPO / "admin_cli",
+    "card_numbers": REPO / "card_numbers",
     "images": REPO / "images",
 }
 OURS = frozenset(SOURCES) | {"tests", "benchmarks"}
@@ -60,9 +61,13 @@ OURS = frozenset(SOURCES) | {"tests", "benchmarks"}
 # package -> the other packages of ours it may import (DESIGN.md, "Layout")
 ALLOWED: dict[str, frozenset[str]] = {
     "printgate": frozenset(),
-    "hub_server": frozenset({"printgate", "mfp_adapters"}),
-    "terminal_app": frozenset({"printgate", "reader_drivers", "mfp_adapters", "cash_devices"}),
-    "reader_drivers": frozenset(),
+    "hub_server": frozenset({"printgate", "mfp_adapters", "card_numbers"}),
+    "terminal_app": frozenset(
+        {"printgate", "reader_drivers", "mfp_adapters", "cash_devices", "card_numbers"}
+    ),
+    # card-number conversion chains, shared by the readers and the hub's directory sync
+    "card_numbers": frozenset(),
+    "reader_drivers": frozenset({"card_numbers"}),
     "cash_devices": frozenset(),
     "mfp_adapters": frozenset(),
     "hw_sim": frozenset(),

@@ -9,6 +9,7 @@ from admin_cli.commands import (
     accounts,
     cards,
     devices,
+    directory,
     enrollment,
     fleet,
     groups,
@@ -17,6 +18,8 @@ from admin_cli.commands import (
     printjobs,
     quotas,
     roles,
+    scan,
+    sites,
     users,
     web,
 )
@@ -36,6 +39,9 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     quotas.add_verbs,
     kiosks.add_verbs,
     printjobs.add_verbs,
+    directory.add_verbs,
+    scan.add_verbs,
+    sites.add_verbs,
     web.add_verbs,
     fleet.add_verbs,
 )

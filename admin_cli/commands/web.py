@@ -20,7 +20,7 @@ from admin_cli.verbs import Verb, VerbTable, empty
 CONSOLE_USER_COLUMNS = ("id", "username", "role", "active")
 ROLES = ("admin", "helpdesk", "auditor")
 KINDS = ("usage", "environment", "cash")
-DIMENSIONS = ("user", "department", "project", "printer", "day")
+DIMENSIONS = ("user", "department", "project", "printer", "site", "day")
 FORMATS = ("csv", "xlsx", "pdf")
 
 
@@ -89,7 +89,7 @@ def add_verbs(verbs: VerbTable) -> None:
     export = verbs.add(
         "export",
         "one report over a period (default: last month) as a file",
-        Verb("ExportReport", _report, _write_report, stream=True),
+        Verb("ExportReport", _report, _write_report, stream="chunks"),
     )
     export.add_argument("--kind", choices=KINDS, default="usage")
     export.add_argument("--by", choices=DIMENSIONS, default="user", help="usage reports: rows per ...")

@@ -5,12 +5,13 @@ implemented over the hub's tables by ``hub_server.domain.dirsync_store``. The hu
 
 * configuration: :func:`~.config.load_directory_config` on the ``[directory]`` table;
 * storage: ``hub_server.domain.dirsync_store.SqlUserStore(db, hash_pin, pin_lookup_key)``
-  (creates its own tables idempotently);
-* :class:`~.sync.DirectorySync` (test, dry run, sync, status) with the readers' chain parser;
-* :class:`~.scheduler.SyncScheduler` for scheduled runs;
-* :class:`~.service.DirectoryServicer` (gRPC, ``printgate/v1/directory.proto``);
-* :class:`~.passwords.DirectoryPasswords` behind the hub's password lockout;
-* :mod:`.commands` for ``printgate admin directory test | sync | status``.
+  over the hub's tables and the ``directory`` migration component;
+* :class:`~.sync.DirectorySync` (test, dry run, sync, status) with the card-number chain parser
+  (``card_numbers.ConversionChain.parse``, the readers' own);
+* :class:`~.scheduler.SyncScheduler` for scheduled runs (one process of the site, by a lease);
+* :class:`~.service.DirectoryServicer` (gRPC, ``printgate/v1/directory.proto``) on the admin
+  listener, with the admin check; ``printgate admin directory ...`` is its client (``admin_cli``);
+* :class:`~.passwords.DirectoryPasswords` behind the hub's password lockout.
 
 docs/directory.md describes the behaviour and the settings.
 """
@@ -31,6 +32,7 @@ from .errors import (
 from .model import DirectoryUser
 from .passwords import DirectoryPasswords, Verdict
 from .scheduler import SyncScheduler
+from .service import DirectoryServicer
 from .store import CardHolding, HubState, HubUser, Link, Plan, RunRecord, UserPlan, UserStore
 from .sync import DirectorySync, SyncResult
 
@@ -42,6 +44,7 @@ __all__ = [
     "DirectoryError",
     "DirectoryPasswords",
     "DirectorySearchError",
+    "DirectoryServicer",
     "DirectorySync",
     "DirectoryTlsError",
     "DirectoryUnavailable",

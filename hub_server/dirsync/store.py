@@ -3,7 +3,7 @@
 :class:`UserStore` is everything the sync asks of the hub: the current users with their
 directory links, one transaction that recomputes the plan on the state it reads and applies it,
 the hub's own card-number and user-field rules, and the record of sync runs. ``SqlUserStore``
-(:mod:`.sqlstore`) implements it over the hub's tables; nothing else here knows about them.
+(``hub_server.domain.dirsync_store``) implements it over the hub's tables; nothing else here knows about them.
 """
 
 from __future__ import annotations
@@ -181,3 +181,10 @@ class UserStore(Protocol):
 
     def link_of(self, username: str) -> Link | None:
         """The directory link of a hub user by username (None: a local user or unknown)."""
+
+    def claim_schedule(self, holder: str, now_us: int, lease_until_us: int, next_run_us: int) -> bool:
+        """Take or renew the schedule lease (one hub process runs scheduled syncs): True when
+        ``holder`` holds it until ``lease_until_us`` now; records when the next round is due."""
+
+    def scheduled_run_us(self) -> int:
+        """When the next scheduled round is due, as the lease holder recorded it (0: none)."""

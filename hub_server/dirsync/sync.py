@@ -130,7 +130,6 @@ class DirectorySync:
         self._entry_cache = {s.name: EntryCache() for s in config.sources}
         self._running: set[str] = set()
         self._lock = threading.Lock()
-        self.next_run_us = 0  # set by the scheduler
 
     def _card_number(self, source: SourceConfig, chain_parser: ChainParser | None) -> CardNumber:
         if not source.card_conversion:
@@ -296,8 +295,10 @@ class DirectorySync:
         )
 
     def status(self) -> list[SourceStatus]:
-        """Every source: linked users and the latest runs."""
+        """Every source: linked users, the latest runs and the next scheduled round (whichever
+        hub process runs the schedule: it is recorded with the lease)."""
         statuses = []
+        next_run_us = self.store.scheduled_run_us() if self.config.sync_interval_s else 0
         for source in self.config.sources:
             active, disabled = self.store.linked_counts(source.name)
             statuses.append(
@@ -307,7 +308,7 @@ class DirectorySync:
                     active_users=active,
                     disabled_users=disabled,
                     runs=self.store.runs(source.name, RUNS_SHOWN),
-                    next_run_us=self.next_run_us,
+                    next_run_us=next_run_us,
                 )
             )
         return statuses

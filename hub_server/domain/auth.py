@@ -17,6 +17,11 @@ transaction that counts its failure. A wrong card and a wrong PIN give the same 
 PIN not recognised". A lockout is logged (WARNING) with the identity, never the secret; card
 numbers and typed usernames appear only as keyed tags (:func:`~.security.log_tag`).
 
+Directory passwords (docs/directory.md): for a user linked to a directory source with
+``password_login``, :meth:`Authentication._verify` asks the directory (an LDAP bind)
+instead of the hub's own hash, behind the same lockout; when the directory cannot answer, the
+hub does what ``[directory] password_outage`` says and counts nothing against the user.
+
 Linking an unknown card (:meth:`Authentication.link_card`) checks, in this order: that the hub allows it,
 the password (exactly as a password login, with its lockout counting), and only then the card:
 a card already linked to someone else is refused without naming them, so whether a card is taken
@@ -35,6 +40,7 @@ from typing import TypeVar
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
+from hub_server.dirsync import DirectoryPasswords, Verdict
 from hub_server.domain import cards, credentials, devices, lockout
 from hub_server.domain.lockout import Backoff, GuardCounters, Lockout, terminal_identity, user_identity
 from hub_server.domain.security import (
@@ -63,7 +69,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 NOT_RECOGNISED = "card or PIN not recognised"
+DIRECTORY_UNAVAILABLE = "directory unavailable: directory passwords cannot be checked now"
 PASSWORD_NOT_RECOGNISED = "username or password not recognised"
 CARD_NOT_LINKABLE = "this card cannot be linked here"
 TERMINAL_CACHE_S = 10.0
@@ -132,15 +141,19 @@ class Authentication:
         secret: bytes,
         hasher: Hasher,
         signer: SessionSigner,
+        directory: DirectoryPasswords | None = None,
+        presence: Callable[[Tx, SessionClaims], None] | None = None,
     ) -> None:
         self._store = store
+        self._directory = directory
+        self._presence = presence  # records where a session was opened (the scan intake's need)
         self._config = config
         self._clock = clock
         self._secret = secret
         self._hasher = hasher
         self._signer = signer
         self._terminals: dict[str, tuple[str, float]] = {}
-        self._checks: set[asyncio.Task[bool]] = set()
+        self._checks: set[asyncio.Task[bool | None]] = set()
         auth = config.auth
         self.backoff = Backoff(auth.max_failed_attempts, auth.backoff_first_s, auth.lockout_s)
 
@@ -251,15 +264,25 @@ class Authentication:
         attempt = _Attempt(terminal_id, "password", log_tag(self._secret, "username", username))
         user_id = None if row is None else int(row["id"])
         stored_hash = None if row is None or row["password_hash"] is None else str(row["password_hash"])
-        await self._check_secret(attempt, user_id, stored_hash, password, PASSWORD_NOT_RECOGNISED)
+        await self._check_secret(
+            attempt, user_id, stored_hash, password, PASSWORD_NOT_RECOGNISED, directory_username=username
+        )
         assert user_id is not None
         return user_id
 
     async def _check_secret(
-        self, attempt: _Attempt, user_id: int | None, stored_hash: str | None, secret: str, message: str
+        self,
+        attempt: _Attempt,
+        user_id: int | None,
+        stored_hash: str | None,
+        secret: str,
+        message: str,
+        directory_username: str | None = None,
     ) -> None:
         """Claim an attempt of the terminal (and the user), check ``secret`` with argon2 (the
-        same work for an unknown user), settle; :class:`AuthenticationFailed` when it failed."""
+        same work for an unknown user) or, for a password of a directory user
+        (``directory_username``), by the directory's bind; settle; :class:`AuthenticationFailed`
+        when it failed, :class:`Refused` when the directory cannot answer (nothing counted)."""
         identities = [terminal_identity(attempt.terminal_id)]
         if user_id is not None:
             identities.append(user_identity(user_id))
@@ -268,11 +291,14 @@ class Authentication:
         # The check and its settling finish even when the caller goes away (a cancelled call):
         # a claimed attempt is always settled, never left to count as stale.
         check = asyncio.ensure_future(
-            self._check_and_settle(attempt, identities, user_id, stored_hash, secret)
+            self._check_and_settle(attempt, identities, user_id, stored_hash, secret, directory_username)
         )
         self._checks.add(check)
         check.add_done_callback(self._checks.discard)
-        if not await asyncio.shield(check):
+        matches = await asyncio.shield(check)
+        if matches is None:
+            raise Refused(DIRECTORY_UNAVAILABLE)
+        if not matches:
             raise AuthenticationFailed(message)
 
     async def _check_and_settle(
@@ -282,20 +308,24 @@ class Authentication:
         user_id: int | None,
         stored_hash: str | None,
         secret: str,
-    ) -> bool:
-        matches = False
+        directory_username: str | None,
+    ) -> bool | None:
+        """True or False, settled as a success or a failure; None (the directory cannot answer
+        and the site refuses then) settled as neither."""
+        matches: bool | None = False
         try:
-            matches = await asyncio.to_thread(self._hasher.verify, stored_hash, secret[:MAX_SECRET_CHARS])
+            matches = await self._verify(stored_hash, secret, directory_username)
             matches = matches and user_id is not None
         finally:
+            failed = matches is False
             forgiven = user_identity(user_id) if matches and user_id is not None else ""
             now_us = self._clock.now_us()
             lockouts = await self._store.write(
                 lambda tx: lockout.settle(
-                    tx, identities, self.backoff, now_us, failed=not matches, forgiven=forgiven
+                    tx, identities, self.backoff, now_us, failed=failed, forgiven=forgiven
                 )
             )
-            if not matches:
+            if failed:
                 self._log_failure(attempt, identities, lockouts)
         return matches
 
@@ -381,6 +411,24 @@ class Authentication:
         origin = f"web:{username.lower()[:MAX_SECRET_CHARS]}"
         return await self._check_password(origin, username, password)
 
+    async def _verify(
+        self, stored_hash: str | None, secret: str, directory_username: str | None
+    ) -> bool | None:
+        """Whether ``secret`` is right: by an LDAP bind for the password of a directory user
+        (``directory_username``), else by argon2 against ``stored_hash``. None when the directory
+        cannot answer and the site's ``password_outage`` refuses then (docs/directory.md)."""
+        if directory_username is not None and self._directory is not None:
+            verdict = await asyncio.to_thread(self._directory.verify, directory_username, secret)
+            if verdict is not Verdict.NOT_DIRECTORY_USER and verdict is not Verdict.UNAVAILABLE:
+                return verdict is Verdict.MATCH
+            if verdict is Verdict.UNAVAILABLE:
+                if not self._directory.outage_falls_back_to_local or stored_hash is None:
+                    return None
+                log.warning(
+                    "directory unavailable: a directory user's password is checked against the hub's hash"
+                )
+        return await asyncio.to_thread(self._hasher.verify, stored_hash, secret[:MAX_SECRET_CHARS])
+
     async def link_card(self, terminal_id: str, card_number: str, username: str, password: str) -> AuthResult:
         """Link a card nobody holds to the user who proves their password; open their session.
 
@@ -414,9 +462,11 @@ class Authentication:
         if had_failures:  # a card alone proves the user too: their earlier failures are forgiven
             await self._store.write(lambda tx: lockout.forgive(tx, identity))
         token = self._signer.issue(user_id, terminal_id, method, now_us, self._config.auth.session_ttl_s)
-        return AuthResult(
-            second_factor_required=False, token=token, claims=self._signer.check(token), view=view
-        )
+        claims = self._signer.check(token)
+        if self._presence is not None:
+            record = self._presence
+            await self._store.write(lambda tx: record(tx, claims))
+        return AuthResult(second_factor_required=False, token=token, claims=claims, view=view)
 
     # -- admins -------------------------------------------------------------------------------
 

@@ -12,15 +12,19 @@ transaction. Services never see a transaction, a row or SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
+from card_numbers import ConversionChain
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
+from hub_server.dirsync import DirectoryPasswords, DirectorySync, load_directory_config
 from hub_server.domain import credentials, ledger, users
 from hub_server.domain.accounts import Accounts
 from hub_server.domain.auth import Authentication
 from hub_server.domain.console import WEB, Console
 from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
+from hub_server.domain.dirsync_store import DIRECTORY, SqlUserStore
 from hub_server.domain.enrollment import Enrollment
 from hub_server.domain.jobs import HeldJobs, JobSharing, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
@@ -31,9 +35,11 @@ from hub_server.domain.release import PrintJobs
 from hub_server.domain.replicas import REPLICAS, load_or_create_replica_id
 from hub_server.domain.report_schedules import ReportSchedules
 from hub_server.domain.reports import Reports
+from hub_server.domain.scan_store import SCAN, Scans
 from hub_server.domain.schema import CORE
-from hub_server.domain.security import Hasher, SessionSigner
+from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
 from hub_server.domain.sessions import Sessions
+from hub_server.domain.sites import SITES, Sites
 from hub_server.domain.spool_store import SPOOL
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
@@ -56,7 +62,7 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, FLEET)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, SITES, FLEET)
 REPLICA_ID_FILE = "replica-id"
 
 
@@ -93,7 +99,10 @@ class Hub:
 
     With a ``spool`` (print intake runs), ``printing`` releases held jobs and
     ``job_registry`` is where intake keeps them. With a ``pki`` (every hub that serves gRPC),
-    ``enrollment`` makes enrollment tokens and revokes devices.
+    ``enrollment`` makes enrollment tokens and revokes devices. ``directory`` syncs the
+    ``[directory]`` sources (none: nothing to sync) and checks their users' passwords at login.
+    ``scans`` is the scan intake's view of the hub (printers, profiles, who is at which printer,
+    charges).
     """
 
     def __init__(
@@ -108,10 +117,18 @@ class Hub:
         self.config = config
         self.clock = clock
         store = Store(db)
-        self.job_registry = SqlJobRegistry(store)
+        self.job_registry = SqlJobRegistry(store, config.site)
+        self.sites = Sites(store, clock, config.site)
         hasher = Hasher(config.auth.argon2_time_cost, config.auth.argon2_memory_kib)
         signer = SessionSigner(secret)
-        self.auth = Authentication(store, config, clock, secret, hasher, signer)
+        directory = load_directory_config(config.directory)
+        directory_store = SqlUserStore(db, hasher.hash, partial(pin_lookup_key, secret))
+        self.directory = DirectorySync(directory, directory_store, ConversionChain.parse, clock.now_us)
+        passwords = DirectoryPasswords(directory, directory_store) if directory.sources else None
+        self.scans = Scans(store, clock)
+        # while the scan intake runs, a login records which printer the session is at
+        presence = self.scans.record_presence if config.scan_enabled else None
+        self.auth = Authentication(store, config, clock, secret, hasher, signer, passwords, presence)
         self.sessions = Sessions(store, config, clock, signer)
         self.users = Users(store, config, clock, hasher, secret)
         self.csv_import = CsvImport(store, clock)

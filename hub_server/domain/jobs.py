@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hub_server.clock import Clock
+from hub_server.domain.sites import stamp_job
 from hub_server.domain.store import Store
 from hub_server.domain.users import USERNAME_IS, UserRef, group_id, resolve_user
 from hub_server.domain.validation import MAX_LIST
@@ -67,6 +68,7 @@ __all__ = [
     "delegate",
     "delegates_of",
     "delegates_of_jobs",
+    "estimate_note",
     "hub_state",
     "list_delegations",
     "list_print_jobs",
@@ -157,6 +159,15 @@ def _analysis_from(text: str | None, thumbnail: Any) -> JobAnalysis | None:
         thumbnail_png=bytes(thumbnail) if thumbnail is not None else None,
         error=data["error"],
     )
+
+
+def estimate_note(analysis_json: str | None) -> str:
+    """Why a job's pages are estimated, from its stored analysis: the analysis's own words
+    (``cannot be counted: <reason>`` for a PCL job the counter refuses), "" when none is known."""
+    if analysis_json is None:
+        return ""
+    error = json.loads(analysis_json).get("error")
+    return str(error) if error else ""
 
 
 def _paper(analysis: JobAnalysis) -> str | None:
@@ -304,8 +315,9 @@ def _get(tx: Tx, job_id: int) -> JobRecord | None:
 class SqlJobRegistry:
     """The intake ``JobRegistry`` over the hub database (see the module docstring)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, site: str = "") -> None:
         self._store = store
+        self._site = site  # the site whose replica this is: the jobs it takes in belong to it
 
     def resolve_owner(self, user_name: str) -> str | None:
         """An active hub user whose username matches case-insensitively, or None."""
@@ -317,9 +329,14 @@ class SqlJobRegistry:
         return None if found is None else str(found)
 
     def add_job(self, record: JobRecord) -> int:
-        """Insert a job row; its id is the IPP job-id."""
+        """Insert a job row (of this replica's site); its id is the IPP job-id."""
 
-        return self._store.write_sync(lambda tx: int(tx.scalar(_INSERT, _params(tx, record))))
+        def add(tx: Tx) -> int:
+            job_id = int(tx.scalar(_INSERT, _params(tx, record)))
+            stamp_job(tx, job_id, self._site)
+            return job_id
+
+        return self._store.write_sync(add)
 
     def update_job(self, record: JobRecord) -> None:
         """Replace the row of ``record.job_id``; ``JobNotFound`` when there is none."""

@@ -59,6 +59,7 @@ from hub_server.config import HubConfig, PrintConfig
 from hub_server.domain import account_names, ledger, quotas, replicas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import (
+    DEFAULT_GROUP,
     PrinterRecord,
     list_printers,
     printer_group_of_terminal,
@@ -70,11 +71,13 @@ from hub_server.domain.jobs import (
     KEPT_FOR_REPRINT,
     Colleague,
     delegates_of_jobs,
+    estimate_note,
     ipp_state_of,
     may_release,
 )
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.release_outcome import Outcome, SnmpAgent, Verdict, ask_printer, snmp_page_counter
+from hub_server.domain.sites import releasable_here
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
 from hub_server.domain.users import permissions
@@ -138,6 +141,15 @@ class Overrides:
     copies: int = 0
 
 
+class JobQuote(NamedTuple):
+    """A held job's pages (of one copy), copies and price before release."""
+
+    pages: int
+    copies: int
+    price_cents: int
+    estimate_note: str  # "" when the pages were counted
+
+
 @dataclass(frozen=True)
 class Plan:
     """What will be printed and charged."""
@@ -197,6 +209,7 @@ class JobView(NamedTuple):
     may_have_printed: bool  # a release was cut off and the printer could not say what it printed
     favourite: bool = False
     delegates: tuple[Colleague, ...] = ()
+    estimate_note: str = ""  # why the pages are estimated ("cannot be counted: …"), "" when counted
 
 
 @dataclass(frozen=True)
@@ -231,7 +244,7 @@ _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.stat
 _LIST_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
     j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale,
     j.created_us, j.expires_us, j.size_bytes, j.document_format, j.favourite_us, j.owner_verified,
-    j.state_reasons, j.may_have_printed"""
+    j.state_reasons, j.may_have_printed, CASE WHEN j.page_count IS NULL THEN j.analysis END AS unanalysed"""
 _ANALYSIS_REASONS = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
 NOTHING_TO_RELEASE = "no jobs to release"
 ONLY_CLAIMED = (
@@ -408,9 +421,10 @@ class PrintJobs:
                       AND j.state IN ('held', 'printed', 'releasing')
                       AND (j.state = 'held' OR (j.state = 'releasing' AND j.may_have_printed = 1)
                            OR (j.state = 'printed' AND j.spool_id IS NOT NULL AND {KEPT_FOR_REPRINT}))
-                      AND j.id > :after
+                      AND j.id > :after {f"AND {releasable_here()}" if terminal_id else ""}
                     ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
                 {
+                    "terminal": terminal_id,
                     "u": user_id,
                     "since": since_us,
                     "after": after_job_id,
@@ -455,9 +469,28 @@ class PrintJobs:
                         bool(row["may_have_printed"]),
                         row["favourite_us"] is not None,
                         delegates.get(row["id"], ()),
+                        estimate_note(row["unanalysed"]),
                     )
                 )
             return views, (rows[-1]["id"] if more else 0)
+
+        return self.store.read(read)
+
+    def quote(self, job_id: int) -> JobQuote | None:
+        """A held job's pages and price as submitted, at the default price list (what an
+        e-mail reply can promise before anyone picks a printer); None when it is not held."""
+
+        def read(tx: Tx) -> JobQuote | None:
+            row = tx.one(
+                f"SELECT {_LIST_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id"
+                " WHERE j.id = :j AND j.state = 'held'",
+                {"j": job_id},
+            )
+            if row is None:
+                return None
+            plan = plan_job(row, None, self.policy)
+            estimate = _Prices(tx, DEFAULT_GROUP).estimate(plan)
+            return JobQuote(plan.pages, plan.copies, estimate, estimate_note(row["unanalysed"]))
 
         return self.store.read(read)
 
@@ -640,6 +673,9 @@ class PrintJobs:
         owner_id = int(row["owner_user_id"])
         if not may_release(tx, job_id, owner_id, user_id):
             raise PermissionDenied("this job belongs to another user")
+        here = f"SELECT 1 FROM print_jobs j WHERE j.id = :j AND {releasable_here()}"
+        if tx.scalar(here, {"j": job_id, "terminal": terminal_id}) is None:
+            raise Refused(f"job {job_id} was printed at a site whose jobs do not roam: release it there")
         previous = tx.one(
             "SELECT id, state, pages_printed, pages_reported, charged_cents FROM print_releases"
             " WHERE job_id = :j AND release_key = :k AND state <> 'failed' ORDER BY id DESC",

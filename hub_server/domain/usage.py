@@ -126,8 +126,10 @@ def apply_usage(tx: Tx, report: UsageReport, now_us: int, timezone: str) -> Usag
             raise UserBlocked("arrears from an earlier session must be paid first")
     warnings = quotas.consume(tx, report.user_id, lines, now_us, timezone, report.performed)
     charged = sum(line.amount_cents for line in lines)
-    _record_lines(tx, claim.transaction_id, lines)
-    balances = _post_charge(tx, claim.transaction_id, report, account_id, charged, now_us)
+    record_lines(tx, claim.transaction_id, lines)
+    balances = post_charge(
+        tx, claim.transaction_id, report.user_id, account_id, charged, now_us, performed=report.performed
+    )
     result = UsageResult(
         transaction_id=claim.transaction_id,
         charged_cents=charged,
@@ -142,7 +144,8 @@ def apply_usage(tx: Tx, report: UsageReport, now_us: int, timezone: str) -> Usag
     return result
 
 
-def _record_lines(tx: Tx, transaction_id: int, lines: list[PricedLine]) -> None:
+def record_lines(tx: Tx, transaction_id: int, lines: list[PricedLine]) -> None:
+    """Keep a transaction's priced lines (what was used, at which unit price)."""
     for line in lines:
         tx.execute(
             """INSERT INTO usage_lines (transaction_id, function, color, paper_size, duplex, pages,
@@ -161,14 +164,17 @@ def _record_lines(tx: Tx, transaction_id: int, lines: list[PricedLine]) -> None:
         )
 
 
-def _post_charge(
-    tx: Tx, transaction_id: int, report: UsageReport, account_id: int, charged: int, now_us: int
+def post_charge(
+    tx: Tx, transaction_id: int, user_id: int, account_id: int, charged: int, now_us: int, *, performed: bool
 ) -> dict[int, int]:
+    """Post ``charged`` cents from the account to revenue. Usage not yet ``performed`` needs the
+    credit to cover it (:class:`InsufficientFunds`); performed usage takes what the credit
+    covers and puts the rest into the user's arrears."""
     account = ledger.lock_account(tx, account_id)
     covered = charged
     if account["kind"] == "prepaid":
         covered = max(0, min(charged, int(account["balance_cents"]) + int(account["credit_limit_cents"])))
-    if covered < charged and not report.performed:
+    if covered < charged and not performed:
         raise InsufficientFunds(f"{charged} cents needed, {covered} available")
     revenue = ledger.create_account(tx, account_names.REVENUE, "system", now_us)
     postings = [ledger.Posting(account_id, -covered), ledger.Posting(revenue, charged)]
@@ -176,10 +182,10 @@ def _post_charge(
         # The pages exist: the credit covers what it can, the rest becomes arrears.
         arrears = ledger.create_account(
             tx,
-            account_names.arrears(username_of(tx, report.user_id)),
+            account_names.arrears(username_of(tx, user_id)),
             "arrears",
             now_us,
-            owner_user_id=report.user_id,
+            owner_user_id=user_id,
         )
         postings.append(ledger.Posting(arrears, covered - charged))
     return ledger.post(tx, transaction_id, postings)

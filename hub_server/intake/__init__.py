@@ -9,7 +9,7 @@ hub deletes or expires a job itself, it calls ``IntakeServer.service.stop_analys
 
 from __future__ import annotations
 
-from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file
+from .analysis import AnalysisLimits, DocumentSettings, JobAnalysis, PageInfo, analyze_file, sniff_format
 from .credentials import CredentialCache, PasswordCheck
 from .errors import (
     AnalysisError,
@@ -109,6 +109,7 @@ __all__ = [
     "parse_listen",
     "parse_message",
     "server_ssl_context",
+    "sniff_format",
     "start_intake",
     "tls_context_from_pem",
 ]

@@ -13,11 +13,15 @@ How many analyses run at the same time is bounded by ``analysis_queue.AnalysisQu
 * A PostScript ``EndPage`` hook prints each page's size in points before its coverage line.
 * ``-sDEVICE=png16m`` at a low resolution renders page 1 as the thumbnail.
 
-PJL/PCL jobs (``application/octet-stream``) are not rendered: their PJL header is read for
-copies, duplex and render mode, and a PDF or PostScript body after ``ENTER LANGUAGE`` is
-analysed like a plain document; PCL page counts are left unknown (None). PWG raster (from
-phones) is walked by ``pwg_raster.py`` in a subprocess under the same limits: pages, size,
-colour per page, copies and duplex from the page headers (no ink coverage).
+PJL jobs are not rendered: a PDF or PostScript body after ``ENTER LANGUAGE`` is analysed like a
+plain document (copies, duplex and render mode from the PJL header); a PCL 5 or PCL XL job
+(behind PJL, or headerless: ``ESC E`` / ``) HP-PCL XL``) is counted by :mod:`.pcl` in a
+subprocess under the same limits (``python -m hub_server.intake.pcl``): pages, colour per page
+(undecided colour counts as colour), duplex and copies, priced by impressions; a job it cannot
+count exactly gets ``error = "cannot be counted: <reason>"`` and no page count, so the hub
+prices it with its fallback. PWG raster (from phones) is walked by ``pwg_raster.py`` in a
+subprocess under the same limits: pages, size, colour per page, copies and duplex from the page
+headers (no ink coverage).
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ import re
 import shutil
 import signal
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import AnalysisError
+from .pcl import PclCount, result_from_json
 
 __all__ = [
     "AnalysisLimits",
@@ -70,6 +75,9 @@ _PAPERS_PT = {  # name -> (width, height) in points, portrait
     "na_ledger_11x17in": (792, 1224),
 }
 _PAPER_TOLERANCE_PT = 3.0
+_PCL_FORMAT = "application/vnd.hp-pcl"
+_PCL_LANGUAGES = ("PCL", "PCLXL")
+UNCOUNTABLE = "cannot be counted: "  # the error of a PCL job the counter refuses, then the reason
 _PJL_SETTING = re.compile(rb"^@PJL\s+SET\s+([A-Z]+)\s*=\s*\"?([A-Za-z0-9_]+)\"?", re.I | re.M)
 _PJL_LANGUAGE = re.compile(rb"^@PJL\s+ENTER\s+LANGUAGE\s*=\s*([A-Za-z0-9]+)[^\n]*\n", re.I | re.M)
 _UEL = b"\x1b%-12345X"
@@ -149,6 +157,8 @@ def sniff_format(head: bytes) -> str:
     stripped = head.lstrip(b"\x04\r\n\t ")
     if stripped.startswith(_UEL) or stripped.startswith(b"@PJL"):
         return "application/vnd.hp-pjl"
+    if stripped.startswith(b"\x1bE") or stripped.startswith(b") HP-PCL XL"):
+        return _PCL_FORMAT
     if stripped.startswith(b"%PDF-"):
         return "application/pdf"
     if stripped.startswith(b"%!"):
@@ -327,10 +337,57 @@ async def _render(path: Path, document_format: str, limits: AnalysisLimits) -> J
     return JobAnalysis(document_format, len(pages), pages, thumbnail_png=thumbnail or None)
 
 
+def _pcl_page(media: str | None, color: bool | None) -> PageInfo:
+    """A counted page: its size when the job names one (else unknown: 0 x 0), colour when
+    colour is painted or undecided (priced as colour)."""
+    width, height = _PAPERS_PT.get(media or "", (0, 0))
+    return PageInfo(width, height, None, color is not False)
+
+
+def _one(values: set[int] | set[bool | None]) -> int | bool | None:
+    return next(iter(values)) if len(values) == 1 else None
+
+
+async def _analyze_pcl(
+    path: Path, document_format: str, settings: DocumentSettings, limits: AnalysisLimits
+) -> JobAnalysis:
+    """Count a PCL 5 / PCL XL job in a limited subprocess; impressions are what is priced.
+
+    Copies the same on every page become the document's copies (times PJL ``QTY``); copies
+    that differ per page repeat each page as often as it prints, so pages x copies is the
+    impressions either way.
+    """
+    output = await _run_limited(
+        [sys.executable, "-I", "-m", "hub_server.intake.pcl", str(path)], limits, "pcl count"
+    )
+    result = result_from_json(output)
+    if not isinstance(result, PclCount):
+        return JobAnalysis(
+            document_format, None, document_settings=settings, error=UNCOUNTABLE + result.reason
+        )
+    copies = {page.copies or 1 for page in result.pages}
+    uniform = len(copies) <= 1
+    pages = tuple(
+        _pcl_page(page.media, page.color)
+        for page in result.pages
+        for _ in range(1 if uniform else page.copies or 1)
+    )
+    duplex = _one({page.duplex for page in result.pages})
+    document = replace(
+        settings,
+        copies=result.job_copies * next(iter(copies)) if uniform and copies else result.job_copies,
+        duplex=duplex if isinstance(duplex, bool) else settings.duplex,
+        grayscale=True if result.grayscale_forced else settings.grayscale,
+    )
+    return JobAnalysis(document_format, len(pages), pages, document)
+
+
 async def _analyze_pjl(path: Path, limits: AnalysisLimits) -> JobAnalysis:
     with open(path, "rb") as stream:
         head = stream.read(64 * 1024)
     settings, body_offset = parse_pjl_header(head)
+    if settings.language in _PCL_LANGUAGES:
+        return await _analyze_pcl(path, "application/vnd.hp-pjl", settings, limits)
     if settings.language not in ("PDF", "POSTSCRIPT") or not body_offset:
         return JobAnalysis("application/vnd.hp-pjl", None, document_settings=settings)
     body = path.with_suffix(".body")
@@ -362,6 +419,8 @@ async def analyze_file(path: Path, limits: AnalysisLimits | None = None) -> JobA
             return await _render(path, document_format, limits)
         if document_format == "application/vnd.hp-pjl":
             return await _analyze_pjl(path, limits)
+        if document_format == _PCL_FORMAT:
+            return await _analyze_pcl(path, document_format, DocumentSettings(), limits)
         if document_format in ("image/pwg-raster", "image/urf"):
             return await _analyze_raster(path, document_format, limits)
         if document_format == "image/jpeg":

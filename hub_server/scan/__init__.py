@@ -18,6 +18,7 @@ from .attribution import (
     ScanSession,
     SessionLocator,
 )
+from .config import DestinationSettings, EmailSettings, ScanSettings, build_destinations, load_scan_config
 from .destinations import (
     Delivery,
     Destination,
@@ -26,6 +27,7 @@ from .destinations import (
     SmbDestination,
     WebDavDestination,
 )
+from .email_print import EmailPrintConfig, EmailPrinting, HeldPrint, PrintMailbox, RelaySender
 from .errors import (
     DeliveryError,
     LinkError,
@@ -36,7 +38,7 @@ from .errors import (
     ScanError,
     ScanRefused,
 )
-from .links import DirectoryLinkStore, LinkGrant, make_link_token, verify_link
+from .links import DirectoryLinkStore, LinkGrant, ScanDownloads, make_link_token, verify_link
 from .mime import MimeLimits, ScanAttachment, ScanMessage, parse_scan_message
 from .pipeline import ProcessedScan, ProcessingLimits, ScanProcessor
 from .profiles import (
@@ -56,8 +58,13 @@ __all__ = [
     "Delivery",
     "DeliveryError",
     "Destination",
+    "DestinationSettings",
     "DirectoryLinkStore",
     "EmailDestination",
+    "EmailPrintConfig",
+    "EmailPrinting",
+    "EmailSettings",
+    "HeldPrint",
     "LinkError",
     "LinkExpired",
     "LinkGrant",
@@ -67,12 +74,15 @@ __all__ = [
     "NoSession",
     "NoSessionPolicy",
     "OutputFormat",
+    "PrintMailbox",
     "PrinterDirectory",
     "ProcessedScan",
     "ProcessingError",
     "ProcessingLimits",
     "RegisteredPrinter",
+    "RelaySender",
     "ScanAttachment",
+    "ScanDownloads",
     "ScanError",
     "ScanIntake",
     "ScanIntakeConfig",
@@ -84,12 +94,15 @@ __all__ = [
     "ScanProfile",
     "ScanRefused",
     "ScanSession",
+    "ScanSettings",
     "ScanSmtpConfig",
     "ScanSmtpServer",
     "SessionLocator",
     "SidecarFormat",
     "SmbDestination",
     "WebDavDestination",
+    "build_destinations",
+    "load_scan_config",
     "make_link_token",
     "parse_scan_message",
     "start_scan_smtp",

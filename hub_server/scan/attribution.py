@@ -95,17 +95,26 @@ class PrinterDirectory:
     """The registered printers, looked up by address or by SMTP credential."""
 
     def __init__(self, printers: Iterable[RegisteredPrinter]) -> None:
-        self._printers = {printer.printer_id: printer for printer in printers}
+        self._printers: dict[str, RegisteredPrinter] = {}
         self._by_address: dict[str, RegisteredPrinter] = {}
         self._by_login: dict[str, RegisteredPrinter] = {}
-        for printer in self._printers.values():
+        self.reload(printers)
+
+    def reload(self, printers: Iterable[RegisteredPrinter]) -> None:
+        """Take a new set of printers (an admin registered or removed one): built aside, then
+        swapped in, so a lookup never sees half of it."""
+        by_id = {printer.printer_id: printer for printer in printers}
+        by_address: dict[str, RegisteredPrinter] = {}
+        by_login: dict[str, RegisteredPrinter] = {}
+        for printer in by_id.values():
             for address in printer.addresses:
                 normalised = str(ipaddress.ip_address(address))
-                if normalised in self._by_address:
+                if normalised in by_address:
                     raise ValueError(f"address {address} is registered for two printers")
-                self._by_address[normalised] = printer
+                by_address[normalised] = printer
             if printer.smtp_login is not None:
-                self._by_login[printer.smtp_login] = printer
+                by_login[printer.smtp_login] = printer
+        self._printers, self._by_address, self._by_login = by_id, by_address, by_login
 
     @staticmethod
     def hash_password(password: str) -> str:

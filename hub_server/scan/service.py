@@ -102,7 +102,7 @@ class ScanIntake:
             raise ValueError("the scan spool key must be 32 bytes")
         self.config = config or ScanIntakeConfig()
         self._sessions = sessions
-        self._profiles = dict(profiles)
+        self._profiles = profiles  # read at each scan: a live view sees an admin's edits
         self._destinations = dict(destinations)
         self._processor = processor
         self._spool = spool_dir

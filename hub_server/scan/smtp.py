@@ -21,6 +21,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .attribution import PrinterDirectory, RegisteredPrinter
+from .email_print import EmailPrinting
 from .errors import ScanRefused
 from .service import ScanIntake
 
@@ -48,10 +49,24 @@ class ScanSmtpConfig:
 class _Handler:
     """aiosmtpd handler hooks: identify the printer, bound the envelope, hand over the data."""
 
-    def __init__(self, intake: ScanIntake, printers: PrinterDirectory, config: ScanSmtpConfig) -> None:
+    def __init__(
+        self,
+        intake: ScanIntake,
+        printers: PrinterDirectory,
+        config: ScanSmtpConfig,
+        printing: EmailPrinting | None = None,
+    ) -> None:
         self._intake = intake
         self._printers = printers
         self._config = config
+        self._printing = printing
+
+    def from_relay(self, session: Session) -> EmailPrinting | None:
+        """E-mail printing, when this connection comes from the site's relay (print mail)."""
+        peer = session.peer[0] if isinstance(session.peer, tuple) else ""
+        if self._printing is None or session.authenticated or not self._printing.accepts_relay(peer):
+            return None
+        return self._printing
 
     def printer_of(self, session: Session) -> RegisteredPrinter | str:
         """The sending printer, or the SMTP reply refusing the sender."""
@@ -70,9 +85,10 @@ class _Handler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
-        printer = self.printer_of(session)
-        if isinstance(printer, str):
-            return printer
+        if self.from_relay(session) is None:
+            printer = self.printer_of(session)
+            if isinstance(printer, str):
+                return printer
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -82,18 +98,28 @@ class _Handler:
     ) -> str:
         if len(envelope.rcpt_tos) >= self._config.recipients_max:
             return "452 4.5.3 too many recipients"
-        if address.lower() not in self._config.recipients:
+        printing = self.from_relay(session)
+        if printing is not None:
+            if not printing.accepts_recipient(address):
+                return "550 5.1.1 not a print address"
+        elif address.lower() not in self._config.recipients:
             return "550 5.1.1 not a scan address"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        printer = self.printer_of(session)
-        if isinstance(printer, str):
-            return printer
         raw = envelope.original_content or b""
         if not isinstance(raw, bytes):
             raw = raw.encode("utf-8", errors="surrogateescape")
+        printing = self.from_relay(session)
+        if printing is not None:
+            try:
+                return await printing.receive(envelope.mail_from or "", raw)
+            except ScanRefused as refusal:
+                return refusal.reply
+        printer = self.printer_of(session)
+        if isinstance(printer, str):
+            return printer
         try:
             return await self._intake.receive(printer, raw)
         except ScanRefused as refusal:
@@ -134,10 +160,14 @@ class ScanSmtpServer:
 
 
 async def start_scan_smtp(
-    intake: ScanIntake, printers: PrinterDirectory, config: ScanSmtpConfig
+    intake: ScanIntake,
+    printers: PrinterDirectory,
+    config: ScanSmtpConfig,
+    printing: EmailPrinting | None = None,
 ) -> ScanSmtpServer:
-    """Listen for MFPs on ``config.host:config.port``."""
-    handler = _Handler(intake, printers, config)
+    """Listen for MFPs on ``config.host:config.port`` (and, with ``printing``, for print mail
+    from the site's relay)."""
+    handler = _Handler(intake, printers, config, printing)
     open_connections = 0
 
     class _Protocol(SMTP):

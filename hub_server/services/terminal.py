@@ -162,6 +162,7 @@ def add_held_job(
         analysing=view.analysing,
         favourite=view.favourite,
         delegates=[colleague_message(colleague) for colleague in view.delegates],
+        estimate_note=view.estimate_note,
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000
@@ -325,6 +326,34 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
             user_id, request.job_id, request.username, request.withdraw
         )
         return terminal_pb2.DelegateJobResponse(delegates=[colleague_message(c) for c in delegates])
+
+    # -- scanning ------------------------------------------------------------------------------
+
+    async def ListScanProfiles(
+        self, request: terminal_pb2.ListScanProfilesRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.ListScanProfilesResponse:
+        claims, _ = self.hub.sessions.get(self._terminal(context), request.session_token)
+        menu = self.hub.scans.menu(claims.session_id)
+        return terminal_pb2.ListScanProfilesResponse(
+            profiles=[
+                terminal_pb2.ScanProfileSummary(
+                    id=choice.profile_id,
+                    name_en=choice.name_en,
+                    name_de=choice.name_de,
+                    price_per_page_cents=choice.price_per_page_cents,
+                    searchable=choice.searchable,
+                )
+                for choice in menu.choices
+            ],
+            chosen_id=menu.chosen_id,
+        )
+
+    async def SetScanProfile(
+        self, request: terminal_pb2.SetScanProfileRequest, context: grpc.aio.ServicerContext
+    ) -> terminal_pb2.SetScanProfileResponse:
+        claims, _ = self.hub.sessions.get(self._terminal(context), request.session_token)
+        await self.hub.scans.choose(claims.session_id, request.profile_id)
+        return terminal_pb2.SetScanProfileResponse()
 
     async def ReleaseJobs(
         self, request: terminal_pb2.ReleaseJobsRequest, context: grpc.aio.ServicerContext

@@ -31,6 +31,7 @@ from terminal_app.hub.values import (
     RechargeSummary,
     ReleaseProgress,
     ReportReceipt,
+    ScanMenu,
     SecondFactorRequired,
     Session,
     UsageReport,
@@ -143,6 +144,22 @@ class HubClient:
         """End a session on the hub."""
         request = terminal_pb2.LogoutRequest(session_token=token)
         await self.channel.call(self._terminal.Logout, request, "Logout")
+
+    # -- scanning ----------------------------------------------------------------------------
+
+    async def scan_menu(self, token: str) -> ScanMenu:
+        """The scan profiles the session may pick here and the one picked (``Refused`` where
+        the hub takes no scans from this terminal's printer)."""
+        request = terminal_pb2.ListScanProfilesRequest(session_token=token)
+        answer: terminal_pb2.ListScanProfilesResponse = await self.channel.call(
+            self._terminal.ListScanProfiles, request, "ListScanProfiles"
+        )
+        return wire.scan_menu(answer)
+
+    async def choose_scan_profile(self, token: str, profile_id: str) -> None:
+        """Apply a profile to the scans the printer sends during this session."""
+        request = terminal_pb2.SetScanProfileRequest(session_token=token, profile_id=profile_id)
+        await self.channel.call(self._terminal.SetScanProfile, request, "SetScanProfile")
 
     # -- held jobs ---------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ __all__ = [
     "ReleaseProgress",
     "ReleaseState",
     "ReportReceipt",
+    "ScanChoice",
+    "ScanMenu",
     "SecondFactorRequired",
     "Session",
     "UsageLine",
@@ -208,6 +210,32 @@ class ReportReceipt:
     priced_lines: tuple[PricedLine, ...]
 
 
+# ------------------------------------------------------------------------------ scanning
+
+
+@dataclass(frozen=True)
+class ScanChoice:
+    """A scan profile the user may pick on the Scan tile (names in both languages)."""
+
+    profile_id: str
+    name_en: str
+    name_de: str
+    price_per_page_cents: int
+    searchable: bool  # a searchable PDF (OCR)
+
+    def name(self, language: str) -> str:
+        """The name in the terminal's language (``de`` or ``en``)."""
+        return self.name_de if language == "de" else self.name_en
+
+
+@dataclass(frozen=True)
+class ScanMenu:
+    """The profiles a session may pick, and the one its scans get now."""
+
+    choices: tuple[ScanChoice, ...]
+    chosen_id: str
+
+
 # ------------------------------------------------------------------------------ held jobs
 
 
@@ -250,6 +278,7 @@ class HeldJob:
     may_have_printed: bool = False  # a release was cut off and the printer could not say
     favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
     delegates: tuple[Colleague, ...] = ()  # whom the owner passed it on to (the owner's list only)
+    estimate_note: str = ""  # why pages and prices are estimates ("cannot be counted: …"); "" counted
 
 
 @dataclass(frozen=True)

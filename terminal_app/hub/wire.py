@@ -35,6 +35,8 @@ from terminal_app.hub.values import (
     ReleaseProgress,
     ReleaseState,
     ReportReceipt,
+    ScanChoice,
+    ScanMenu,
     SecondFactorRequired,
     Session,
     UsageLine,
@@ -240,6 +242,7 @@ def held_job(message: terminal_pb2.HeldJob) -> HeldJob:
         may_have_printed=message.may_have_printed,
         favourite=message.favourite,
         delegates=tuple(colleague(found) for found in message.delegates),
+        estimate_note=message.estimate_note,
     )
 
 
@@ -379,4 +382,21 @@ def cash_box_emptied(message: kiosk_pb2.CashBoxEmptied) -> CashBoxEmptied:
         difference_cents=int(message.difference_cents),
         lines=tuple(_denomination_line(line) for line in message.lines),
         emptied_us=message.emptied_at.ToMicroseconds(),
+    )
+
+
+def scan_menu(message: terminal_pb2.ListScanProfilesResponse) -> ScanMenu:
+    """The Scan tile's profiles as values."""
+    return ScanMenu(
+        tuple(
+            ScanChoice(
+                profile.id,
+                profile.name_en,
+                profile.name_de,
+                int(profile.price_per_page_cents),
+                profile.searchable,
+            )
+            for profile in message.profiles
+        ),
+        message.chosen_id,
     )

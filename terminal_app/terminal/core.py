@@ -126,6 +126,10 @@ class TerminalCore(SessionEngine[TerminalState, Intent]):
         """List the live session's held jobs."""
 
     @abc.abstractmethod
+    async def _load_scan_profiles(self) -> None:
+        """List the scan profiles the live session may pick here."""
+
+    @abc.abstractmethod
     def _forget_unknown_card(self) -> None:
         """No card is offered for linking any more."""
 
@@ -209,6 +213,8 @@ EMPTY_SESSION: dict[str, Any] = {
         "jobs_supported",
         "release",
         "colleagues",
+        "scan_profiles",
+        "scan_profile",
         "panel_unlocked",
         "copy_pages_mono",
         "copy_pages_color",

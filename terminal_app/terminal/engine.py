@@ -27,7 +27,8 @@ Usage always goes through the journal; it is charged when the hub is back.
 
 The engine is put together from its parts: :class:`~terminal_app.terminal.identification.Identification`
 (who is there, online and offline), :class:`~terminal_app.terminal.jobs.HeldJobs` (list, release,
-delete), :class:`~terminal_app.terminal.sharing.JobSharing` (favourites, a job passed on) and
+delete), :class:`~terminal_app.terminal.sharing.JobSharing` (favourites, a job passed on),
+:class:`~terminal_app.terminal.scanning.ScanTile` (the scan profile to apply) and
 :class:`~terminal_app.terminal.copy_session.CopySession` (unlock, count, charge), over
 :class:`~terminal_app.terminal.core.TerminalCore` and the skeleton both roles share
 (:class:`~terminal_app.session.engine.SessionEngine`). This module keeps the life cycle, leaving a
@@ -58,9 +59,11 @@ from terminal_app.terminal.identification import Identification
 from terminal_app.terminal.jobs import HeldJobs
 from terminal_app.terminal.journal import Journal
 from terminal_app.terminal.offline_cache import OfflineCache
+from terminal_app.terminal.scanning import ScanTile
 from terminal_app.terminal.settings import TerminalSettings
 from terminal_app.terminal.sharing import JobSharing
 from terminal_app.terminal.state import (
+    ChooseScanProfile,
     DeleteJobs,
     LinkCard,
     MessageKey,
@@ -85,7 +88,7 @@ CONNECTIVITY_CHECK_S = 5.0
 OUT_OF_SERVICE = (Screen.DISABLED, Screen.REENROLL)
 
 
-class TerminalEngine(Identification, HeldJobs, JobSharing, CopySession):
+class TerminalEngine(Identification, HeldJobs, JobSharing, ScanTile, CopySession):
     """One terminal's engine (see the module docstring)."""
 
     def __init__(
@@ -175,6 +178,7 @@ class TerminalEngine(Identification, HeldJobs, JobSharing, CopySession):
             SearchColleagues: self._on_search_colleagues,
             PassJobOn: self._on_pass_job_on,
             StartCopy: self._on_start_copy,
+            ChooseScanProfile: self._on_choose_scan_profile,
         }
 
     async def _on_cancel(self, _intent: Cancel) -> None:

@@ -212,6 +212,7 @@ class Identification(TerminalCore):
         self._set(offline=False, **session_fields(session), prices=self._hub_prices(session))
         await self._enter_session(blocked=session.blocked)
         await self._load_jobs()
+        await self._load_scan_profiles()
 
     async def _identify_offline(self, card_number: str, pin: str) -> None:
         self._set(offline=True)

@@ -204,6 +204,7 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         thumbnail_png=thumbnail_png,
         favourite=job.favourite,
         delegates=tuple(colleague_view(colleague) for colleague in job.delegates),
+        estimate_note=job.estimate_note,
     )
 
 

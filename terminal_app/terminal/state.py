@@ -34,6 +34,7 @@ __all__ = [
     "SEARCH_QUERY_CHARS_MIN",
     "Cancel",
     "CardPresented",
+    "ChooseScanProfile",
     "ColleagueView",
     "DeleteJobs",
     "DismissMessage",
@@ -52,6 +53,7 @@ __all__ = [
     "ReleaseAll",
     "ReleaseSelected",
     "ReleaseView",
+    "ScanProfileView",
     "Screen",
     "SearchColleagues",
     "SelectProject",
@@ -105,6 +107,7 @@ class MessageKey(StrEnum):
     RELEASE_DONE = "release_done"  # args: printed, failed
     RELEASE_PICK_UNVERIFIED = "release_pick_unverified"  # "print all" leaves out jobs sent without a password
     JOBS_DELETED = "jobs_deleted"  # args: deleted
+    SCAN_UNAVAILABLE = "scan_unavailable"  # the hub takes no scans from this printer
     LOGGED_OUT = "logged_out"
     TIMED_OUT = "timed_out"  # logged out after inactivity
     PANEL_FAULT = "panel_fault"  # the panel could not be locked: out of order
@@ -197,6 +200,7 @@ class JobView:
     may_have_printed: bool = False  # a release was cut off: the user decides whether to print again
     favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
     delegates: tuple[ColleagueView, ...] = ()  # whom the owner passed it on to (own jobs only)
+    estimate_note: str = ""  # the hub's words for why pages and price are estimates ("" counted)
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not
@@ -227,6 +231,21 @@ class PriceHints:
 
     copy_mono_cents: int = 0
     copy_color_cents: int = 0
+
+
+@dataclass(frozen=True)
+class ScanProfileView:
+    """A scan profile on the Scan tile."""
+
+    profile_id: str
+    name_en: str
+    name_de: str
+    price_per_page_cents: int
+    searchable: bool
+
+    def name(self, language: str) -> str:
+        """The name in the terminal's language."""
+        return self.name_de if language == "de" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -262,6 +281,8 @@ class TerminalState:
     printer_name: str = ""
     printer_location: str = ""
     paper_low: tuple[TrayView, ...] = ()  # the printer's automatic trays that are low or empty
+    scan_profiles: tuple[ScanProfileView, ...] = ()  # empty: no scanning at this printer
+    scan_profile: str = ""  # the profile the session's scans get
     # the copy session
     panel_unlocked: bool = False
     copy_pages_mono: int = 0
@@ -332,6 +353,13 @@ class DeleteJobs:
 
 
 @dataclass(frozen=True)
+class ChooseScanProfile:
+    """Apply a scan profile to the scans the MFP sends during this session."""
+
+    profile_id: str
+
+
+@dataclass(frozen=True)
 class StarJob:
     """Keep one of the user's own jobs for a reprint (``favourite=False``: take the star off)."""
 
@@ -380,6 +408,7 @@ Intent = (
     | SearchColleagues
     | PassJobOn
     | StartCopy
+    | ChooseScanProfile
     | Touch
     | DismissMessage
     | ShowNotice

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reader_drivers.convert import MAX_CHARS, ConversionChain
-from reader_drivers.errors import ChainSyntaxError, ConversionError, WiegandParityError
-from reader_drivers.wiegand import WIEGAND_FORMATS, WiegandCard, decode_wiegand, encode_wiegand
+from card_numbers import MAX_CHARS, ChainSyntaxError, ConversionChain, ConversionError, WiegandParityError
+from card_numbers.wiegand import WIEGAND_FORMATS, WiegandCard, decode_wiegand, encode_wiegand
 
 
 def convert(chain: str, value: str) -> str:

@@ -15,6 +15,8 @@ READER_DRIVERS_API = {
     "ReaderConfigError", "ReaderUnavailable", "ConversionError", "ChainSyntaxError", "WiegandParityError",
     "CardCommandError",
 }  # fmt: skip
+# card_numbers (the conversion chains the readers share with the hub) is the one package of ours
+# reader_drivers may load; it imports nothing itself (tests/test_layers.py)
 OURS = ("reader_drivers", "hw_sim", "terminal_app", "hub_server", "cash_devices", "mfp_adapters", "tests")
 
 

@@ -228,7 +228,7 @@ class JobOverrides(_message.Message):
     def __init__(self, mono: _Optional[bool] = ..., duplex: _Optional[bool] = ..., copies: _Optional[int] = ...) -> None: ...
 
 class HeldJob(_message.Message):
-    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents", "owner_verified", "analysing", "may_have_printed", "favourite", "delegates")
+    __slots__ = ("id", "name", "owner", "pages", "color_pages", "copies", "duplex", "paper_size", "estimated_price_cents", "submitted_at", "expires_at", "delegated", "printed", "allowed", "size_bytes", "document_format", "price_per_copy_cents", "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents", "owner_verified", "analysing", "may_have_printed", "estimate_note", "favourite", "delegates")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -252,6 +252,7 @@ class HeldJob(_message.Message):
     OWNER_VERIFIED_FIELD_NUMBER: _ClassVar[int]
     ANALYSING_FIELD_NUMBER: _ClassVar[int]
     MAY_HAVE_PRINTED_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATE_NOTE_FIELD_NUMBER: _ClassVar[int]
     FAVOURITE_FIELD_NUMBER: _ClassVar[int]
     DELEGATES_FIELD_NUMBER: _ClassVar[int]
     id: int
@@ -277,9 +278,10 @@ class HeldJob(_message.Message):
     owner_verified: bool
     analysing: bool
     may_have_printed: bool
+    estimate_note: str
     favourite: bool
     delegates: _containers.RepeatedCompositeFieldContainer[Colleague]
-    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ..., owner_verified: _Optional[bool] = ..., analysing: _Optional[bool] = ..., may_have_printed: _Optional[bool] = ..., favourite: _Optional[bool] = ..., delegates: _Optional[_Iterable[_Union[Colleague, _Mapping]]] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., pages: _Optional[int] = ..., color_pages: _Optional[int] = ..., copies: _Optional[int] = ..., duplex: _Optional[bool] = ..., paper_size: _Optional[str] = ..., estimated_price_cents: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delegated: _Optional[bool] = ..., printed: _Optional[bool] = ..., allowed: _Optional[_Union[AllowedOverrides, _Mapping]] = ..., size_bytes: _Optional[int] = ..., document_format: _Optional[str] = ..., price_per_copy_cents: _Optional[int] = ..., price_mono_per_copy_cents: _Optional[int] = ..., price_duplex_per_copy_cents: _Optional[int] = ..., price_mono_duplex_per_copy_cents: _Optional[int] = ..., owner_verified: _Optional[bool] = ..., analysing: _Optional[bool] = ..., may_have_printed: _Optional[bool] = ..., estimate_note: _Optional[str] = ..., favourite: _Optional[bool] = ..., delegates: _Optional[_Iterable[_Union[Colleague, _Mapping]]] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token")
@@ -430,3 +432,43 @@ class DelegateJobResponse(_message.Message):
     DELEGATES_FIELD_NUMBER: _ClassVar[int]
     delegates: _containers.RepeatedCompositeFieldContainer[Colleague]
     def __init__(self, delegates: _Optional[_Iterable[_Union[Colleague, _Mapping]]] = ...) -> None: ...
+
+class ScanProfileSummary(_message.Message):
+    __slots__ = ("id", "name_en", "name_de", "price_per_page_cents", "searchable")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_EN_FIELD_NUMBER: _ClassVar[int]
+    NAME_DE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_PER_PAGE_CENTS_FIELD_NUMBER: _ClassVar[int]
+    SEARCHABLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name_en: str
+    name_de: str
+    price_per_page_cents: int
+    searchable: bool
+    def __init__(self, id: _Optional[str] = ..., name_en: _Optional[str] = ..., name_de: _Optional[str] = ..., price_per_page_cents: _Optional[int] = ..., searchable: _Optional[bool] = ...) -> None: ...
+
+class ListScanProfilesRequest(_message.Message):
+    __slots__ = ("session_token",)
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    def __init__(self, session_token: _Optional[str] = ...) -> None: ...
+
+class ListScanProfilesResponse(_message.Message):
+    __slots__ = ("profiles", "chosen_id")
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
+    CHOSEN_ID_FIELD_NUMBER: _ClassVar[int]
+    profiles: _containers.RepeatedCompositeFieldContainer[ScanProfileSummary]
+    chosen_id: str
+    def __init__(self, profiles: _Optional[_Iterable[_Union[ScanProfileSummary, _Mapping]]] = ..., chosen_id: _Optional[str] = ...) -> None: ...
+
+class SetScanProfileRequest(_message.Message):
+    __slots__ = ("session_token", "profile_id")
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
+    session_token: str
+    profile_id: str
+    def __init__(self, session_token: _Optional[str] = ..., profile_id: _Optional[str] = ...) -> None: ...
+
+class SetScanProfileResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -94,6 +94,16 @@ class TerminalServiceStub:
                 request_serializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobResponse.FromString,
                 _registered_method=True)
+        self.ListScanProfiles = channel.unary_unary(
+                '/printgate.v1.TerminalService/ListScanProfiles',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.ListScanProfilesRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.ListScanProfilesResponse.FromString,
+                _registered_method=True)
+        self.SetScanProfile = channel.unary_unary(
+                '/printgate.v1.TerminalService/SetScanProfile',
+                request_serializer=printgate_dot_v1_dot_terminal__pb2.SetScanProfileRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_terminal__pb2.SetScanProfileResponse.FromString,
+                _registered_method=True)
 
 
 class TerminalServiceServicer:
@@ -198,6 +208,22 @@ class TerminalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListScanProfiles(self, request, context):
+        """The scan profiles the session may pick on the terminal's Scan tile, and the one picked.
+        FAILED_PRECONDITION when the hub takes no scans ([scan] listen) or the terminal stands at
+        no printer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetScanProfile(self, request, context):
+        """Apply a profile to the scans the printer sends during this session (and its grace time).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TerminalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -260,6 +286,16 @@ def add_TerminalServiceServicer_to_server(servicer, server):
                     servicer.DelegateJob,
                     request_deserializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_terminal__pb2.DelegateJobResponse.SerializeToString,
+            ),
+            'ListScanProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListScanProfiles,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.ListScanProfilesRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.ListScanProfilesResponse.SerializeToString,
+            ),
+            'SetScanProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetScanProfile,
+                    request_deserializer=printgate_dot_v1_dot_terminal__pb2.SetScanProfileRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_terminal__pb2.SetScanProfileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -586,6 +622,60 @@ class TerminalService:
             '/printgate.v1.TerminalService/DelegateJob',
             printgate_dot_v1_dot_terminal__pb2.DelegateJobRequest.SerializeToString,
             printgate_dot_v1_dot_terminal__pb2.DelegateJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListScanProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/ListScanProfiles',
+            printgate_dot_v1_dot_terminal__pb2.ListScanProfilesRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.ListScanProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetScanProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.TerminalService/SetScanProfile',
+            printgate_dot_v1_dot_terminal__pb2.SetScanProfileRequest.SerializeToString,
+            printgate_dot_v1_dot_terminal__pb2.SetScanProfileResponse.FromString,
             options,
             channel_credentials,
             insecure,

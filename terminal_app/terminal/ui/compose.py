@@ -32,7 +32,7 @@ __all__ = ["MAX_PIN_DIGITS", "SECTIONS", "SEVERITY", "Composer", "JobChoice", "v
 
 # What the home screen opens over itself (its tiles): all held jobs, the favourites, passing
 # selected jobs on to a colleague.
-SECTIONS = ("jobs", "favourites", "pass_on")
+SECTIONS = ("jobs", "favourites", "pass_on", "scan")
 
 MAX_PIN_DIGITS = 12
 

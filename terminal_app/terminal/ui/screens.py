@@ -28,6 +28,7 @@ from kivy.utils import escape_markup
 from terminal_app.terminal.state import (
     SEARCH_QUERY_CHARS_MIN,
     Cancel,
+    ChooseScanProfile,
     Intent,
     JobView,
     Logout,
@@ -331,6 +332,8 @@ def _home(ctx: Context) -> Widget:
             )
         )
     grid.add_widget(_copy_tile(ctx))
+    if state.scan_profiles:
+        grid.add_widget(_scan_tile(ctx))
     credit = [_balance_text(ctx), _quota_text(ctx)]
     grid.add_widget(
         tile("tile_credit", "wallet", ctx.t("tile_credit"), lambda: None, layout, detail="\n".join(credit))
@@ -354,6 +357,42 @@ def _copy_tile(ctx: Context) -> Widget:
     else:
         detail, role, action = ctx.t("copy_not_allowed"), "quiet", (lambda: None)
     return tile("tile_copy", "copy", ctx.t("tile_copy"), action, ctx.layout, detail=detail, role=role)
+
+
+def _scan_tile(ctx: Context) -> Widget:
+    """Where the MFP's scans go this session: the chosen profile; a tap opens the choice."""
+    state = ctx.state
+    names = {profile.profile_id: profile.name(state.language) for profile in state.scan_profiles}
+    return tile(
+        "tile_scan",
+        "scan",
+        ctx.t("tile_scan"),
+        ctx.local(lambda: ctx.composer.open("scan")),
+        ctx.layout,
+        detail=names.get(state.scan_profile, ""),
+    )
+
+
+def _scan(ctx: Context) -> Widget:
+    """The scan profiles, one toggle each; the chosen one applies to the scans that arrive."""
+    state, layout = ctx.state, ctx.layout
+    choices = GridLayout(cols=1 if ctx.portrait else 2, spacing=layout.padding_px, size_hint_y=None)
+    choices.bind(minimum_height=choices.setter("height"))
+    for profile in state.scan_profiles:
+        chosen = profile.profile_id == state.scan_profile
+        choice = button(
+            f"scan_{profile.profile_id}",
+            f"{'☑' if chosen else '☐'} {profile.name(state.language)}",
+            partial(ctx.submit, ChooseScanProfile(profile.profile_id)),
+            layout,
+            role="selected" if chosen else "quiet",
+        )
+        choice.font_name = TEXT_FONT  # the check boxes are in DejaVu Sans
+        choices.add_widget(choice)
+    caption = label(
+        "scan_to", ctx.t("scan_to"), layout, halign="left", size_hint_y=None, height=layout.target_px
+    )
+    return _column(ctx, caption, choices, Widget(), row(layout, _back(ctx), Widget(), _logout(ctx)))
 
 
 def _logout(ctx: Context) -> Widget:
@@ -426,6 +465,8 @@ def _job_details(ctx: Context, job: JobView) -> str:
     ):
         if shown:
             details += f" · {ctx.t(text)}"
+    if job.estimate_note:
+        details += f" · {ctx.t('job_estimated', note=job.estimate_note)}"
     return details
 
 
@@ -732,6 +773,7 @@ _BUILDERS: dict[str, Callable[[Context], Widget]] = {
     "jobs": _jobs,
     "favourites": _jobs,
     "pass_on": _pass_on,
+    "scan": _scan,
     Screen.RELEASING.value: _releasing,
     Screen.COPYING.value: _copying,
     Screen.LOGGING_OUT.value: lambda ctx: _centred(ctx, "logging_out"),

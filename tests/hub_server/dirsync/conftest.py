@@ -101,6 +101,10 @@ class Directory:
 
     def source(self, kind: str = "active_directory", **overrides: Any) -> SourceConfig:
         """A source on this server; ``overrides`` are ``[[directory.sources]]`` keys."""
+        return load_source(self.source_table(kind, **overrides), 0)
+
+    def source_table(self, kind: str = "active_directory", **overrides: Any) -> dict[str, Any]:
+        """The ``[[directory.sources]]`` table of :meth:`source`, as hub.toml would hold it."""
         suffix = AD_SUFFIX if kind == "active_directory" else OPENLDAP_SUFFIX
         values: dict[str, Any] = {
             "name": "ad" if kind == "active_directory" else "ol",
@@ -118,7 +122,7 @@ class Directory:
         if kind == "openldap":
             values["attributes"] = {"disabled": "employeeType", "disabled_when": "value:disabled"}
         values.update(overrides)
-        return load_source(values, 0)
+        return values
 
 
 _subtrees = itertools.count(1)
@@ -135,8 +139,12 @@ class Subtree:
 
     def source(self, **overrides: Any) -> SourceConfig:
         """A source reading only this subtree."""
+        return load_source(self.source_table(**overrides), 0)
+
+    def source_table(self, **overrides: Any) -> dict[str, Any]:
+        """The ``[[directory.sources]]`` table of :meth:`source`."""
         values = {"user_base_dns": [f"ou=people,{self.base}"], "group_base_dns": [f"ou=groups,{self.base}"]}
-        return self.directory.source(self.kind, **{**values, **overrides})
+        return self.directory.source_table(self.kind, **{**values, **overrides})
 
     def add(self, users: list[SiteUser], groups: list[SiteGroup], with_base: bool = False) -> None:
         """Add users and groups online (the memberof overlay maintains memberOf)."""

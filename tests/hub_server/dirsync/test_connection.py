@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.connection import connect_service
 from hub_server.dirsync.errors import (
@@ -17,7 +18,6 @@ from hub_server.dirsync.errors import (
 )
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.domain.dirsync_store import SqlUserStore
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import SITE_USERS, Directory
 from tests.slapd import make_other_ca
 

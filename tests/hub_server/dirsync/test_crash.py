@@ -19,9 +19,8 @@ import sys
 from hub_server.dirsync.config import DirectoryConfig, load_source
 from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.dirsync.sync import DirectorySync
-from hub_server.domain import COMPONENTS
-from hub_server.storage import SqliteDatabase
-from reader_drivers.convert import ConversionChain
+from hub_server.domain import open_hub_database
+from card_numbers import ConversionChain
 
 class Announcing(SqlUserStore):
     # says when the plan is being computed inside the write transaction: the parent kills after that
@@ -34,7 +33,7 @@ class Announcing(SqlUserStore):
 
 
 source = load_source(eval(sys.argv[2]), 0)
-store = Announcing(SqliteDatabase(sys.argv[1], COMPONENTS))
+store = Announcing(open_hub_database("sqlite:///" + sys.argv[1]))
 DirectorySync(DirectoryConfig(sources=(source,)), store, ConversionChain.parse).sync(source.name)
 print("done", flush=True)
 """

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig, load_directory_config, load_source
 from hub_server.dirsync.errors import DirectoryConfigError
 from hub_server.dirsync.reader import EntryError, in_chain_filter, nested_mode, stable_id
@@ -17,7 +18,6 @@ from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.domain.security import Hasher, pin_lookup_key
 from hub_server.domain.users import RoleRecord, UserRecord, create_user, upsert_role
 from hub_server.storage import Database
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.conftest import HubClients
 from tests.hub_server.dirsync.conftest import Directory, Subtree
 from tests.slapd import SiteGroup, SiteUser

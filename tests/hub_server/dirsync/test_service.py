@@ -1,26 +1,24 @@
-"""DirectoryService over real gRPC with the admin command functions; directory passwords by bind;
-the scheduler."""
+"""DirectoryService over real gRPC; directory passwords by bind; the scheduler and its lease.
+(The admin verbs against a whole hub are in test_hub_wiring.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import grpc
 import pytest
 import pytest_asyncio
 from printgate.v1 import directory_pb2_grpc
 
-from hub_server.dirsync import commands
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.passwords import DirectoryPasswords, Verdict
 from hub_server.dirsync.scheduler import SyncScheduler
 from hub_server.dirsync.service import DirectoryServicer
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.domain.dirsync_store import SqlUserStore
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.slapd import SiteGroup, SiteUser
 
@@ -54,54 +52,6 @@ async def served(ad_tree: Subtree, store: SqlUserStore) -> AsyncIterator[Served]
     await server.stop(0)
 
 
-def _run(served: Served, command, *args, token: str = TOKEN) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with grpc.insecure_channel(served.address) as channel:
-        stub = directory_pb2_grpc.DirectoryServiceStub(channel)
-        code = command(stub, (("authorization", f"Bearer {token}"),), 30.0, *args, out, err)
-    return code, out.getvalue(), err.getvalue()
-
-
-async def test_admin_directory_commands_over_grpc(served: Served, ad_tree: Subtree) -> None:
-    code, out, _ = await asyncio.to_thread(_run, served, commands.directory_test, "")
-    assert code == 0
-    assert out.startswith("ad: ok via ldaps://127.0.0.1:")
-    assert out.endswith("(LDAP, paged results yes): 2 users, 1 groups, nested groups computed\n")
-
-    code, out, _ = await asyncio.to_thread(_run, served, commands.directory_sync, "ad", True, False)
-    assert code == 0
-    lines = out.splitlines()
-    assert lines[:2] == ["create    ann: Ann A; groups staff", "create    bob: Bob B; groups staff"]
-    assert lines[2].endswith(": 2 create (dry run, nothing was changed)")
-    assert served.sync.store.linked_counts("ad") == (0, 0)
-
-    code, out, _ = await asyncio.to_thread(_run, served, commands.directory_sync, "ad", False, False)
-    assert code == 0 and out.splitlines()[-1].endswith(": 2 create (applied)")
-    assert served.sync.store.linked_counts("ad") == (2, 0)
-
-    # everyone gone: refused without --force, FAILED_PRECONDITION with the reason
-    ad_tree.directory.server.delete(
-        ad_tree.suffix, f"cn=ann,ou=people,{ad_tree.base}", f"cn=bob,ou=people,{ad_tree.base}"
-    )
-    code, out, err = await asyncio.to_thread(_run, served, commands.directory_sync, "ad", False, False)
-    assert code == 1 and out == ""
-    assert err.startswith("printgate admin: FAILED_PRECONDITION: source 'ad': this sync would disable all 2")
-    assert served.sync.store.linked_counts("ad") == (2, 0)
-
-    code, out, _ = await asyncio.to_thread(_run, served, commands.directory_status)
-    assert code == 0
-    status = out.splitlines()
-    assert status[0].startswith("ad: ldaps://127.0.0.1:") and status[0].endswith(
-        "2 active, 0 disabled users; next run -"
-    )
-    assert [line.split("  ")[2] for line in status[1:]] == ["refused", "applied", "dry-run"]
-
-    code, _, err = await asyncio.to_thread(_run, served, commands.directory_sync, "nope", True, False)
-    assert code == 1 and err.startswith("printgate admin: NOT_FOUND: no directory source named 'nope'")
-    code, _, err = await asyncio.to_thread(_run, served, commands.directory_status, token="wrong")
-    assert code == 1 and err == "printgate admin: UNAUTHENTICATED: admin credential not recognised\n"
-
-
 async def test_directory_passwords_bind_as_the_user(served: Served, ad_tree: Subtree) -> None:
     await asyncio.to_thread(served.sync.sync, "ad")
     passwords = DirectoryPasswords(served.sync.config, served.sync.store)
@@ -125,17 +75,27 @@ async def test_directory_passwords_bind_as_the_user(served: Served, ad_tree: Sub
     assert not passwords.outage_falls_back_to_local
 
 
+async def _rounds(scheduler: SyncScheduler, count: int) -> None:
+    for _ in range(600):
+        if scheduler.completed_rounds >= count:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def test_the_scheduler_syncs_every_source_and_records_failures(
     served: Served, ad_tree: Subtree
 ) -> None:
     scheduler = SyncScheduler(served.sync, interval_s=3600, first_run_after_s=0)
+    started_us = served.sync.clock_us()
     scheduler.start()
-    for _ in range(600):
-        if scheduler.completed_rounds:
-            break
-        await asyncio.sleep(0.05)
+    await _rounds(scheduler, 1)
     assert scheduler.completed_rounds == 1
-    assert served.sync.next_run_us > 0
+    # the next round is recorded with the lease, for status in any process
+    next_run_us = served.sync.store.scheduled_run_us()
+    assert started_us + 3600 * 1_000_000 <= next_run_us <= served.sync.clock_us() + 3600 * 1_000_000
+    assert served.sync.status()[0].next_run_us == 0  # this hub's config schedules nothing
+    served.sync.config = replace(served.sync.config, sync_interval_s=3600)
+    assert served.sync.status()[0].next_run_us == next_run_us
     await scheduler.stop()
     assert served.sync.store.linked_counts("ad") == (2, 0)
     assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["applied"]
@@ -148,3 +108,31 @@ async def test_the_scheduler_syncs_every_source_and_records_failures(
     assert served.sync.store.linked_counts("ad") == (2, 0)
     with pytest.raises(ValueError):
         SyncScheduler(served.sync, interval_s=0)
+
+
+async def test_one_process_of_the_site_runs_the_schedule(served: Served) -> None:
+    """Two hub processes on one database: the lease holder syncs, the other stands by and takes
+    over once the holder stopped renewing (its lease ran out: two intervals later)."""
+    later_us = [0]
+    holder = SyncScheduler(served.sync, interval_s=3600, first_run_after_s=0, holder="hub-a")
+    standby = SyncScheduler(
+        served.sync,
+        interval_s=3600,
+        first_run_after_s=0,
+        holder="hub-b",
+        standby_check_s=0.05,
+        wall_clock_us=lambda: served.sync.clock_us() + later_us[0],
+    )
+    holder.start()
+    await _rounds(holder, 1)
+    standby.start()
+    await asyncio.sleep(0.5)  # ten standby checks, each refused: hub-a holds the schedule
+    assert (holder.completed_rounds, standby.completed_rounds) == (1, 0)
+    assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["applied"]
+    await holder.stop()  # killed: it renews nothing any more
+    later_us[0] = 3 * 3600 * 1_000_000  # past the lease of two intervals after its last claim
+    await _rounds(standby, 1)
+    await standby.stop()
+    assert (holder.completed_rounds, standby.completed_rounds) == (1, 1)
+    assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["applied", "applied"]
+    assert not await holder.claim(0)  # hub-b holds it now

@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.errors import SyncRefused
 from hub_server.dirsync.sync import DirectorySync
@@ -14,7 +15,6 @@ from hub_server.domain import account_names, cards, ledger
 from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.domain.users import UserRecord, create_user
 from hub_server.storage import Database
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.slapd import SiteGroup, SiteUser, ad_group_dn, ad_user_dn
 
@@ -79,6 +79,31 @@ def test_a_renamed_user_keeps_account_balance_and_history(
     assert users["anne"][0] == ann_id and "ann" not in users
     balance = db.read(lambda tx: ledger.balance(tx, ledger.account_id(tx, account_names.prepaid("anne"))))
     assert balance == 500
+    assert db.read(ledger.check_ledger) == []
+
+
+def test_usernames_are_one_name_whatever_their_case(
+    ad_tree: Subtree, db: Database, store: SqlUserStore
+) -> None:
+    # the hub's usernames are unique regardless of case: a directory "Eve" is the local "eve"'s name
+    local_id = db.write_sync(lambda tx: create_user(tx, UserRecord(username="eve"), NOW_US))
+    ad_tree.add([SiteUser("Eve", full_name="Other Eve", badge="1"), *_people("ann")], [SiteGroup("staff")])
+    sync = _sync(ad_tree, store)
+    result = sync.sync("ad")
+    conflicts = [str(c) for c in result.changes if c.action == "conflict"]
+    assert len(conflicts) == 1 and conflicts[0].startswith("conflict  Eve: ")
+    assert conflicts[0].endswith("the username belongs to hub user 'eve' (not from a directory); not created")
+    assert sorted(_users(db)) == ["ann", "eve"] and _users(db)["eve"][0] == local_id
+    # a directory user whose name changes only in case is renamed: same account, same books
+    ann_id = _users(db)["ann"][0]
+    ad_tree.modify(
+        f"dn: {ad_user_dn(ad_tree.base, 'ann')}\nchangetype: modify\n"
+        "replace: sAMAccountName\nsAMAccountName: ANN\n"
+    )
+    result = sync.sync("ad")
+    assert [str(c) for c in result.changes if c.action != "conflict"] == ["rename    ann: to ANN"]
+    assert _users(db)["ANN"][0] == ann_id and "ann" not in _users(db)
+    assert store.link_of("ann") is not None and store.link_of("ann") == store.link_of("ANN")
     assert db.read(ledger.check_ledger) == []
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.domain.dirsync_store import SqlUserStore
 from hub_server.storage import Database
-from reader_drivers.convert import ConversionChain
 from tests.hub_server.dirsync.conftest import DEEP_CHAIN, SITE_USERS, Directory, site_card
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from hub_server.intake import AnalysisLimits, analyze_file
 from hub_server.intake.analysis import paper_name, parse_pjl_header, sniff_format
+from tests.hub_server.intake.pcl_writer import XlWriter, esc, pjl, pjl_end
 
 UEL = b"\x1b%-12345X"
 
@@ -53,15 +54,78 @@ async def test_pjl_wrapped_postscript_reads_settings_and_pages(
 
 
 @pytest.mark.asyncio
-async def test_pcl_without_renderable_body_has_unknown_pages(tmp_path: Path) -> None:
+async def test_pcl_xl_behind_pjl_is_counted_in_a_subprocess(tmp_path: Path) -> None:
+    writer = XlWriter().begin_session()
+    writer.begin_page(duplex=True).gray_brush(0).rectangle().end_page(copies=3)
+    writer.begin_page(duplex=True).color_space(2).null_pen().rgb_brush(200, 10, 10).rectangle().end_page(
+        copies=3
+    )
+    job = tmp_path / "job.prn"
+    job.write_bytes(pjl("SET DUPLEX=ON") + writer.end_session().bytes() + pjl_end())
+    analysis = await analyze_file(job)
+    assert (analysis.document_format, analysis.error) == ("application/vnd.hp-pjl", None)
+    assert (analysis.page_count, analysis.color_page_count) == (2, 1)
+    assert (analysis.document_settings.copies, analysis.document_settings.duplex) == (3, True)
+    assert analysis.papers == ("iso_a4_210x297mm",)
+    assert analysis.document_settings.language == "PCLXL"
+
+
+@pytest.mark.asyncio
+async def test_pcl_copies_that_differ_per_page_price_every_impression(tmp_path: Path) -> None:
+    writer = XlWriter().begin_session()
+    writer.begin_page().rectangle().end_page()
+    writer.begin_page(media=0).rectangle().end_page(copies=3)
+    job = tmp_path / "job.prn"
+    job.write_bytes(pjl("SET RENDERMODE=GRAYSCALE") + writer.end_session().bytes() + pjl_end())
+    analysis = await analyze_file(job)
+    # one A4 page once, one Letter page three times: four impressions of one copy
+    assert (analysis.page_count, analysis.document_settings.copies) == (4, 1)
+    assert [page.paper for page in analysis.pages] == ["iso_a4_210x297mm"] + ["na_letter_8.5x11in"] * 3
+    assert analysis.document_settings.grayscale is True
+
+
+@pytest.mark.asyncio
+async def test_headerless_pcl_is_known_by_its_first_bytes(tmp_path: Path) -> None:
+    writer = XlWriter().begin_session()
+    writer.begin_page().color_space(2).null_pen().rgb_brush(0, 0, 255).rectangle().end_page()
+    job = tmp_path / "job.pcl"
+    job.write_bytes(writer.end_session().bytes())
+    analysis = await analyze_file(job)
+    assert (analysis.document_format, analysis.page_count, analysis.color_page_count) == (
+        "application/vnd.hp-pcl",
+        1,
+        1,
+    )
+    pcl5 = tmp_path / "job5.pcl"
+    pcl5.write_bytes(esc("E") + b"page one" + b"\x0c" + b"page two" + b"\x0c" + esc("E"))
+    analysis = await analyze_file(pcl5)
+    assert (analysis.document_format, analysis.page_count, analysis.error) == (
+        "application/vnd.hp-pcl",
+        2,
+        None,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_pcl_job_that_cannot_be_counted_says_why(tmp_path: Path) -> None:
+    writer = XlWriter().begin_session()
+    writer.begin_page().rectangle().end_page(copies=3)
+    job = tmp_path / "job.prn"
+    job.write_bytes(pjl("SET COPIES=2") + writer.end_session().bytes() + pjl_end())
+    analysis = await analyze_file(job)
+    assert analysis.page_count is None and analysis.pages == ()
+    assert analysis.error == (
+        "cannot be counted: PJL asks for 2 copies and PCL for 3: devices disagree which wins"
+    )
+    assert analysis.document_settings.copies == 2  # what the PJL header says, for the record
+
+
+@pytest.mark.asyncio
+async def test_an_empty_pcl_job_has_no_pages(tmp_path: Path) -> None:
     job = tmp_path / "job.pcl"
     job.write_bytes(UEL + b"@PJL SET COPIES=2\r\n@PJL ENTER LANGUAGE=PCL\r\n\x1bE\x1b&l1S" + UEL)
     analysis = await analyze_file(job)
-    assert (analysis.page_count, analysis.document_settings.copies, analysis.document_settings.language) == (
-        None,
-        2,
-        "PCL",
-    )
+    assert (analysis.page_count, analysis.error, analysis.document_settings.language) == (0, None, "PCL")
 
 
 @pytest.mark.asyncio
@@ -134,7 +198,9 @@ def _pdf(objects: list[bytes]) -> bytes:
         (b"%!PS-Adobe", "application/postscript"),
         (b"RaS2", "image/pwg-raster"),
         (UEL + b"@PJL", "application/vnd.hp-pjl"),
-        (b"\x1bE", "application/octet-stream"),
+        (b"\x1bE", "application/vnd.hp-pcl"),
+        (b") HP-PCL XL;2;0", "application/vnd.hp-pcl"),
+        (b"GIF89a", "application/octet-stream"),
     ],
 )
 def test_sniff_format(head: bytes, mime: str) -> None:

@@ -44,6 +44,8 @@ SCAN_ADDRESS = "scan@hub.printgate.test"
 class TlsMaterial:
     server: ssl.SSLContext
     client: ssl.SSLContext
+    certificate: Path  # the server's, as files (for the hub's [scan] certificate and key)
+    key: Path
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +90,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsMaterial:
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     client = ssl.create_default_context(cafile=str(folder / "ca.pem"))
-    return TlsMaterial(server, client)
+    return TlsMaterial(server, client, folder / "cert.pem", folder / "key.pem")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from mfp_adapters import CommunityAuth, MfpSnmp, PanelLock, PulseCounts, SnmpCli
 from terminal_app.terminal import (
     Cancel,
     CardPresented,
+    ChooseScanProfile,
     CopyPages,
     DismissMessage,
     LinkCard,
@@ -363,6 +364,14 @@ async def test_release_is_unavailable_until_the_hub_offers_it(rig: Rig) -> None:
     assert (state.screen, state.message) == (Screen.HOME, MessageKey.RELEASE_UNAVAILABLE)
     assert rig.panel.enabled  # the copy session goes on
     assert Screen.RELEASING in rig.screens
+
+
+async def test_no_scan_tile_where_the_hub_takes_no_scans(rig: Rig) -> None:
+    await rig.engine.dispatch(CardPresented(ALICE_CARD))
+    assert (rig.engine.state.scan_profiles, rig.engine.state.scan_profile) == ((), "")
+    await rig.engine.dispatch(ChooseScanProfile("scan-to-me"))
+    state = rig.engine.state
+    assert (state.screen, state.message, state.scan_profile) == (Screen.HOME, MessageKey.SCAN_UNAVAILABLE, "")
 
 
 async def test_a_session_the_hub_revoked_ends_with_the_panel_locked(rig: Rig) -> None:

@@ -18,8 +18,8 @@ def test_state_fields() -> None:
         "username", "full_name", "offline_session", "balance_cents", "available_cents", "postpaid",
         "arrears_cents", "quotas", "quota_pages_left", "copy_allowed", "color_allowed", "projects",
         "project_required", "project", "jobs", "jobs_supported", "release", "colleagues",
-        "printer_name", "printer_location", "paper_low", "panel_unlocked", "copy_pages_mono",
-        "copy_pages_color", "copy_cost_cents", "credit_pages", "prices",
+        "printer_name", "printer_location", "paper_low", "scan_profiles", "scan_profile", "panel_unlocked",
+        "copy_pages_mono", "copy_pages_color", "copy_cost_cents", "credit_pages", "prices",
         "countdown_s", "idle_warning", "printer_errors", "pending_reports",
     ]  # fmt: skip
 
@@ -29,7 +29,7 @@ def test_screens_and_messages() -> None:
         "starting", "idle", "identifying", "second_factor", "select_project", "home", "releasing",
         "copying", "logging_out", "out_of_order", "disabled", "reenroll",
     ]  # fmt: skip
-    assert len(MessageKey) == 35 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
+    assert len(MessageKey) == 36 and MessageKey("printer_jammed") is MessageKey.PRINTER_JAMMED
     assert MessageKey.OPERATOR_NOTICE.value == "operator_notice"  # the fleet's show_message
     # a tapped card, a typed PIN and a typed password each have their own "not recognised"
     assert [key.value for key in MessageKey][:5] == [
@@ -43,7 +43,8 @@ def test_intents() -> None:
     assert names == [
         "CardPresented", "PinEntered", "PasswordEntered", "LinkCard", "Cancel", "Logout", "SelectProject",
         "SetLanguage", "ReleaseSelected", "ReleaseAll", "DeleteJobs", "StarJob",
-        "SearchColleagues", "PassJobOn", "StartCopy", "Touch", "DismissMessage", "ShowNotice",
+        "SearchColleagues", "PassJobOn", "StartCopy", "ChooseScanProfile", "Touch", "DismissMessage",
+        "ShowNotice",
     ]  # fmt: skip
     for kind in typing.get_args(state.Intent):
         assert dataclasses.is_dataclass(kind) and getattr(kind, "__dataclass_params__").frozen  # noqa: B009
@@ -55,4 +56,5 @@ def test_job_view_fields() -> None:
         "printed", "allowed_mono", "allowed_duplex", "allowed_fewer_copies", "price_per_copy_cents",
         "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents",
         "thumbnail_png", "owner_verified", "analysing", "may_have_printed", "favourite", "delegates",
+        "estimate_note",
     ]  # fmt: skip

@@ -14,6 +14,7 @@ from printgate.v1 import admin_pb2, common_pb2
 from terminal_app.terminal import (
     Cancel,
     CardPresented,
+    ChooseScanProfile,
     DeleteJobs,
     DismissMessage,
     JobOverrides,
@@ -26,6 +27,7 @@ from terminal_app.terminal import (
     ReleaseAll,
     ReleaseSelected,
     ReleaseView,
+    ScanProfileView,
     Screen,
     SearchColleagues,
     SelectProject,
@@ -344,6 +346,13 @@ async def test_job_list_composes_release_and_delete(ui: UiRig) -> None:
     ui.view.show(replace(engine.state, jobs=sample_jobs(), jobs_supported=True))
     ui.frame()
     assert ui.text("job_1_name") == "thesis.pdf\n12 S. × 2 · Farbe"  # choices of vanished jobs are dropped
+    uncounted = replace(sample_jobs()[1], estimate_note="cannot be counted: the stream ends inside a page")
+    ui.view.show(replace(engine.state, jobs=(uncounted,), jobs_supported=True, language="en"))
+    ui.frame()
+    assert ui.text("job_2_name") == (
+        "slides.pdf\n4 p. × 1 · mono · pages estimated (cannot be counted: the stream ends inside a page)"
+        " · Bob Builder"  # passed on to bob
+    )
     await tap("back")
     assert ui.view.screen_name == "home"
 
@@ -388,6 +397,35 @@ async def test_held_jobs_from_the_hub_released_as_mono_and_deleted(print_ui: UiR
     assert without_touches(await ui.tap("delete")) == [DeleteJobs(job_ids=(notes.job_id,))]
     assert [job.name for job in engine.state.jobs] == ["thesis.ps"]
     assert ui.text("message") == "1 job(s) deleted." and f"job_{notes.job_id}_name" not in ui.view.idents()
+
+
+async def test_scan_tile_picks_the_profile_for_the_mfps_scans(ui: UiRig) -> None:
+    engine = ui.rig.engine
+    await engine.dispatch(CardPresented(ALICE_CARD))
+    profiles = (
+        ScanProfileView("scan-to-me", "Scan to me", "Scan an mich", 0, False),
+        ScanProfileView(
+            "scan-to-me-searchable", "Scan to me (searchable)", "Scan an mich (durchsuchbar)", 0, True
+        ),
+    )
+    ui.view.show(replace(engine.state, screen=Screen.HOME, scan_profiles=profiles, scan_profile="scan-to-me"))
+    ui.frame()
+    assert ui.text("tile_scan") == "Scan\nScan to me"
+    assert without_touches(await ui.tap("tile_scan")) == []  # opening the choice is local
+    assert ui.view.screen_name == "scan"
+    assert ui.text("scan_to") == "Scans go to:"
+    assert ui.text("scan_scan-to-me") == "☑ Scan to me"
+    assert ui.text("scan_scan-to-me-searchable") == "☐ Scan to me (searchable)"
+    tapped = await ui.tap("scan_scan-to-me-searchable", dispatch=False)
+    assert without_touches(tapped) == [ChooseScanProfile("scan-to-me-searchable")]
+    ui.view.show(replace(engine.state, screen=Screen.HOME, scan_profiles=profiles, language="de"))
+    ui.frame()
+    assert ui.text("scan_to") == "Scans gehen an:" and ui.text("scan_scan-to-me") == "☐ Scan an mich"
+    await ui.tap("back")
+    assert ui.view.screen_name == "home" and ui.text("tile_scan") == "Scannen"
+    ui.view.show(replace(engine.state, screen=Screen.HOME, scan_profiles=()))
+    ui.frame()
+    assert "tile_scan" not in ui.view.idents()  # no scanning at this printer: no tile
 
 
 async def test_star_reprint_from_favourites_and_pass_a_job_on(print_ui: UiRig) -> None:

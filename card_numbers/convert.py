@@ -40,8 +40,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reader_drivers.errors import ChainSyntaxError, ConversionError
-from reader_drivers.wiegand import WIEGAND_FORMATS, decode_wiegand
+from card_numbers.errors import ChainSyntaxError, ConversionError
+from card_numbers.wiegand import WIEGAND_FORMATS, decode_wiegand
 
 __all__ = ["MAX_CHARS", "ConversionChain"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reader_drivers.errors import ConversionError, WiegandParityError
+from card_numbers.errors import ConversionError, WiegandParityError
 
 __all__ = ["WIEGAND_FORMATS", "WiegandCard", "WiegandFormat", "decode_wiegand", "encode_wiegand"]
 
