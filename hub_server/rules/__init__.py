@@ -3,8 +3,8 @@ colour pages, size, job or application name, user, group, queue, source) and act
 delete with a reason, force duplex or mono, cap copies, route to a printer group, notify).
 
 This package knows nothing of the hub: :func:`evaluate` takes a job's facts and the rules and
-answers the :class:`Outcome`; the hub keeps the rules in its database
-(:mod:`hub_server.domain.rules_store`) and applies the outcome at intake and at release.
+answers the :class:`Ruling`; the hub keeps the rules in its database
+(:mod:`hub_server.domain.rules_store`) and applies the ruling at intake and at release.
 """
 
 from hub_server.rules.evaluate import evaluate
@@ -13,9 +13,9 @@ from hub_server.rules.model import (
     Actions,
     Conditions,
     JobFacts,
-    Outcome,
     Rule,
     RuleError,
+    Ruling,
     rule_from_json,
 )
 
@@ -24,9 +24,9 @@ __all__ = [
     "Actions",
     "Conditions",
     "JobFacts",
-    "Outcome",
     "Rule",
     "RuleError",
+    "Ruling",
     "evaluate",
     "rule_from_json",
 ]

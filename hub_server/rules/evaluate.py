@@ -1,5 +1,5 @@
 """The rules' evaluation: one pure function from a job's facts and the ordered rules to the
-:class:`~hub_server.rules.model.Outcome`.
+:class:`~hub_server.rules.model.Ruling`.
 
 Rules run in order; each rule whose conditions hold *fires* and applies its actions. The
 conditions always look at the job as submitted (an earlier rule's cap or forced duplex does
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub_server.rules.model import JobFacts, Outcome, Rule
+from hub_server.rules.model import JobFacts, Rule, Ruling
 
 __all__ = ["evaluate"]
 
 
-def evaluate(rules: Sequence[Rule], job: JobFacts) -> Outcome:
+def evaluate(rules: Sequence[Rule], job: JobFacts) -> Ruling:
     """What ``rules`` make of ``job`` (see the module docstring)."""
     duplex, mono, copies, group = job.duplex, job.mono, job.copies, ""
     fired: list[str] = []
@@ -30,7 +30,7 @@ def evaluate(rules: Sequence[Rule], job: JobFacts) -> Outcome:
         if actions.notify:
             notices.append(f"rule {rule.name!r}: {actions.notify}")
         if actions.delete:
-            return Outcome(
+            return Ruling(
                 True, duplex, mono, copies, group, tuple(fired), actions.delete_reason, tuple(notices)
             )
         changes = (
@@ -48,4 +48,4 @@ def evaluate(rules: Sequence[Rule], job: JobFacts) -> Outcome:
             reasons.append(reason)
         if actions.hold:
             break
-    return Outcome(False, duplex, mono, copies, group, tuple(fired), "; ".join(reasons), tuple(notices))
+    return Ruling(False, duplex, mono, copies, group, tuple(fired), "; ".join(reasons), tuple(notices))

@@ -1,6 +1,6 @@
 """Job rules as values: what a rule looks at (:class:`Conditions`), what it does
 (:class:`Actions`), the facts of one job (:class:`JobFacts`) and what the rules made of it
-(:class:`Outcome`). Rules are kept as JSON objects (:meth:`Rule.to_json` / :func:`rule_from_json`);
+(:class:`Ruling`). Rules are kept as JSON objects (:meth:`Rule.to_json` / :func:`rule_from_json`);
 reading one checks every field, so a rule that is stored can always be evaluated.
 """
 
@@ -18,9 +18,9 @@ __all__ = [
     "Actions",
     "Conditions",
     "JobFacts",
-    "Outcome",
     "Rule",
     "RuleError",
+    "Ruling",
     "rule_from_json",
 ]
 
@@ -192,7 +192,7 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Ruling:
     """What the rules made of one job.
 
     ``fired``: the names of the rules that matched, in order; ``reason``: what the user is

@@ -117,9 +117,9 @@ rules = st.builds(
 
 def test_no_rules_change_nothing() -> None:
     job = facts(duplex=True)
-    outcome = evaluate([], job)
-    assert (outcome.deleted, outcome.duplex, outcome.mono, outcome.copies) == (False, True, False, 2)
-    assert (outcome.printer_group, outcome.fired, outcome.reason, outcome.changed) == ("", (), "", False)
+    ruling = evaluate([], job)
+    assert (ruling.deleted, ruling.duplex, ruling.mono, ruling.copies) == (False, True, False, 2)
+    assert (ruling.printer_group, ruling.fired, ruling.reason, ruling.changed) == ("", (), "", False)
 
 
 def test_duplex_over_sixty_pages_names_its_rule() -> None:
@@ -127,8 +127,8 @@ def test_duplex_over_sixty_pages_names_its_rule() -> None:
         "long jobs", Conditions(pages_min=61), Actions(force_duplex=True), note="over 60 pages: duplex"
     )
     assert evaluate([long_jobs], facts(pages=60)).duplex is False
-    outcome = evaluate([long_jobs], facts(pages=61))
-    assert (outcome.duplex, outcome.fired, outcome.reason) == (True, ("long jobs",), "over 60 pages: duplex")
+    ruling = evaluate([long_jobs], facts(pages=61))
+    assert (ruling.duplex, ruling.fired, ruling.reason) == (True, ("long jobs",), "over 60 pages: duplex")
 
 
 def test_delete_stops_later_rules_and_tells_why() -> None:
@@ -138,8 +138,8 @@ def test_delete_stops_later_rules_and_tells_why() -> None:
         Actions(delete=True, delete_reason="programs are not printed"),
     )
     later = Rule("cap", Conditions(), Actions(copies_max=1))
-    outcome = evaluate([exe, later], facts(job_name="SETUP.EXE"))
-    assert (outcome.deleted, outcome.fired, outcome.reason, outcome.copies) == (
+    ruling = evaluate([exe, later], facts(job_name="SETUP.EXE"))
+    assert (ruling.deleted, ruling.fired, ruling.reason, ruling.copies) == (
         True,
         ("no programs",),
         "programs are not printed",
@@ -153,8 +153,8 @@ def test_group_caps_copies_and_hold_stops() -> None:
     students = Rule("students: one copy", Conditions(groups=frozenset({"students"})), Actions(copies_max=1))
     job = facts(copies=5, groups=frozenset({"staff", "students"}))
     assert evaluate([staff, students], job).copies == 5
-    outcome = evaluate([students, staff], job)
-    assert (outcome.copies, outcome.fired, outcome.reason) == (
+    ruling = evaluate([students, staff], job)
+    assert (ruling.copies, ruling.fired, ruling.reason) == (
         1,
         ("students: one copy", "staff as is"),
         "students: one copy",
@@ -219,27 +219,27 @@ def test_any_json_is_a_rule_or_a_rule_error(value: Any) -> None:
 
 @given(st.lists(rules, max_size=6), jobs)
 def test_outcome_properties(rule_list: list[Rule], job: JobFacts) -> None:
-    outcome = evaluate(rule_list, job)
+    ruling = evaluate(rule_list, job)
     matching = [rule for rule in rule_list if rule.conditions.matches(job)]
     stop = next(
         (index for index, rule in enumerate(matching) if rule.actions.delete or rule.actions.hold), None
     )
     applied = matching if stop is None else matching[: stop + 1]
-    assert outcome.fired == tuple(rule.name for rule in applied)
-    assert outcome.deleted == any(rule.actions.delete for rule in applied)
-    if outcome.deleted:
-        assert outcome.reason == applied[-1].actions.delete_reason
+    assert ruling.fired == tuple(rule.name for rule in applied)
+    assert ruling.deleted == any(rule.actions.delete for rule in applied)
+    if ruling.deleted:
+        assert ruling.reason == applied[-1].actions.delete_reason
         return
-    assert outcome.duplex == (job.duplex or any(rule.actions.force_duplex for rule in applied))
-    assert outcome.mono == (job.mono or any(rule.actions.force_mono for rule in applied))
+    assert ruling.duplex == (job.duplex or any(rule.actions.force_duplex for rule in applied))
+    assert ruling.mono == (job.mono or any(rule.actions.force_mono for rule in applied))
     caps = [rule.actions.copies_max for rule in applied if rule.actions.copies_max]
-    assert outcome.copies == min([job.copies, *caps])
+    assert ruling.copies == min([job.copies, *caps])
     groups = [rule.actions.printer_group for rule in applied if rule.actions.printer_group]
-    assert outcome.printer_group == (groups[-1] if groups else "")
-    assert outcome.notices == tuple(
+    assert ruling.printer_group == (groups[-1] if groups else "")
+    assert ruling.notices == tuple(
         f"rule {rule.name!r}: {rule.actions.notify}" for rule in applied if rule.actions.notify
     )
-    assert evaluate(rule_list, job) == outcome
+    assert evaluate(rule_list, job) == ruling
 
 
 @given(conditions, jobs)
