@@ -1,4 +1,4 @@
-"""Talking to the hub: AdminService, KioskAdminService, DirectoryService and ScanAdminService
+"""Talking to the hub: AdminService, KioskAdminService, DirectoryService, ScanAdminService and JobRulesService
 calls over TLS pinned to the hub's CA, with the admin token and a deadline; gRPC failures turned
 into :mod:`admin_cli.errors`; and where the CA, the token and secrets come from."""
 
@@ -41,6 +41,7 @@ class AdminClient:
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
             "directory": directory_pb2_grpc.DirectoryServiceStub(self._channel),
             "scan": scan_pb2_grpc.ScanAdminServiceStub(self._channel),
+            "rules": admin_pb2_grpc.JobRulesServiceStub(self._channel),
         }
 
     def call(self, method: str, request: Message, service: str = "admin") -> Message:

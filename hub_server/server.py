@@ -99,6 +99,7 @@ from hub_server.services.common import (
     metadata_value,
 )
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
+from hub_server.services.rules_admin import JobRulesServicer
 from hub_server.services.scan_admin import ScanAdminServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
@@ -673,6 +674,7 @@ def _serve_services(server: grpc.aio.Server, hub: Hub, pki: HubPki, config: HubC
         DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
     )
     scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
+    admin_pb2_grpc.add_JobRulesServiceServicer_to_server(JobRulesServicer(hub), server)
 
 
 async def start_hub(

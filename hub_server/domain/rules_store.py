@@ -21,17 +21,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hub_server.clock import Clock
 from hub_server.config import PrintConfig
+from hub_server.domain.console import audit
 from hub_server.domain.store import Store
+from hub_server.domain.users import USERNAME_IS
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.intake import JobState
 from hub_server.rules import Actions, Conditions, JobFacts, Rule, RuleError, Ruling, evaluate, rule_from_json
 from hub_server.storage import Component, Row, Tx
 
 __all__ = [
+    "ADMIN_API",
     "FACT_COLUMNS",
     "MONO_MODES",
     "RULES",
@@ -46,6 +49,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RULES_MAX = 200
+# Who the audit log names for a change over the admin API (it knows admin tokens, not people).
+ADMIN_API = "admin API"
 
 RULES = Component(
     "job_rules",
@@ -222,9 +227,22 @@ class JobRules:
         """Every rule in order."""
         return self.store.read(_stored)
 
-    def test(self, facts: JobFacts) -> Ruling:
-        """What the stored rules would make of a job with these facts (nothing is changed)."""
-        return self.store.read(lambda tx: self.ruling(tx, facts))
+    def test(self, facts: JobFacts) -> tuple[Ruling, frozenset[str]]:
+        """What the stored rules would make of a job with these facts (nothing is changed),
+        and the groups they saw: when ``facts.user`` is a hub user, their groups count besides
+        ``facts.groups``."""
+
+        def read(tx: Tx) -> tuple[Ruling, frozenset[str]]:
+            user_id = tx.scalar(f"SELECT id FROM users WHERE {USERNAME_IS}", {"u": facts.user})
+            groups = (
+                groups_of(tx, [int(user_id)]).get(int(user_id), frozenset())
+                if user_id is not None
+                else frozenset()
+            )
+            seen = facts.groups | groups
+            return self.ruling(tx, replace(facts, groups=seen)), seen
+
+        return self.store.read(read)
 
     # -- editing ------------------------------------------------------------------------------
 
@@ -249,6 +267,9 @@ class JobRules:
                 },
             )
             _renumber(tx, [*names[: place - 1], rule.name, *names[place - 1 :]])
+            _audit(
+                tx, "rule.add", rule.name, f"at {place}: {json.dumps(rule.to_json())}", self.clock.now_us()
+            )
             return StoredRule(place, rule)
 
         return await self.store.write(add)
@@ -260,6 +281,7 @@ class JobRules:
             if not tx.execute("DELETE FROM job_rules WHERE name = :n RETURNING name", {"n": name}):
                 raise NotFound(f"no rule named {name!r}")
             _renumber(tx, [stored.rule.name for stored in _stored(tx)])
+            _audit(tx, "rule.remove", name, "", self.clock.now_us())
 
         await self.store.write(remove)
 
@@ -275,6 +297,7 @@ class JobRules:
             place = _place(position, len(names) + 1)
             names.insert(place - 1, name)
             _renumber(tx, names)
+            _audit(tx, "rule.move", name, f"to {place}", self.clock.now_us())
             return StoredRule(place, next(item.rule for item in stored if item.rule.name == name))
 
         return await self.store.write(move)
@@ -318,6 +341,10 @@ class JobRules:
                 len(seeded),
             )
         return seeded
+
+
+def _audit(tx: Tx, action: str, name: str, detail: str, now_us: int) -> None:
+    audit(tx, ADMIN_API, "admin", action, f"rule {name}", detail, now_us)
 
 
 def _parse(rule_json: str) -> Rule:

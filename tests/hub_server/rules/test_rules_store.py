@@ -97,12 +97,12 @@ async def test_bad_rules_are_refused_and_nothing_is_stored(db: Database, text: s
 async def test_a_change_at_one_replica_is_seen_by_the_next_evaluation_at_another(db: Database) -> None:
     here, there = JobRules(Store(db), FakeClock(), 1), JobRules(Store(db), FakeClock(), 1)
     await here.add(STUDENTS)
-    assert there.test(job()).copies == 1  # read (and cached) at this version
+    assert there.test(job())[0].copies == 1  # read (and cached) at this version
     await here.add(EXE, position=1)
-    ruling = there.test(job())
+    ruling = there.test(job())[0]
     assert (ruling.deleted, ruling.fired, ruling.reason) == (True, ("exe",), "no")
     await here.remove("exe")
-    assert there.test(job()).deleted is False
+    assert there.test(job())[0].deleted is False
 
 
 async def test_print_settings_become_rules_once(db: Database, caplog: pytest.LogCaptureFixture) -> None:
