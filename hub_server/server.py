@@ -524,8 +524,11 @@ class IntakeMailbox:
         await self.service.wait_idle()  # the job's analysis (pages, colour) decides its price
         quote = self.hub.printing.quote(job_id)
         if quote is None:
-            return HeldPrint(job_id, 0, 0, 0, "the job was deleted meanwhile")
-        return HeldPrint(job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note)
+            refused = self.hub.rules.deleted_reason(job_id) or "the job was deleted meanwhile"
+            return HeldPrint(job_id, 0, 0, 0, refused=refused)
+        return HeldPrint(
+            job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note, quote.rule_note
+        )
 
 
 def start_email_printing(

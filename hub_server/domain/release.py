@@ -3,9 +3,9 @@ printer with overrides, delete them, recover after a crash, expire them.
 
 Release of one job, step by step (each numbered write is one durable transaction):
 
-1. Plan: the job's pages, colour pages, copies, duplex and paper, the admin's rules
-   (``[print]``: over N pages forces duplex, over N colour pages becomes mono, a refused name
-   pattern) and the user's overrides (only those allowed: colour to mono, simplex to duplex,
+1. Plan: the job's pages, colour pages, copies, duplex and paper, what the job rules make of
+   it (:mod:`.rules_store`: deleted, forced duplex or mono, fewer copies, a printer group) and
+   the user's overrides (only those allowed: colour to mono, simplex to duplex,
    fewer copies). Printer status first: a printer whose SNMP status shows a blocking error
    refuses the release before anything is reserved.
 2. **Reserve** (write 1): the job goes ``held`` (or ``printed``, for a reprint) ->

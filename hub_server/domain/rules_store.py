@@ -39,6 +39,7 @@ __all__ = [
     "MONO_MODES",
     "RULES",
     "RULES_MAX",
+    "JobFacts",
     "JobRules",
     "StoredRule",
     "groups_of",

@@ -9,7 +9,7 @@ import grpc
 from printgate.v1 import admin_pb2, admin_pb2_grpc
 
 from hub_server.domain import Hub
-from hub_server.rules import JobFacts
+from hub_server.domain.rules_store import JobFacts
 from hub_server.services.common import requires_admin, translate_errors
 
 __all__ = ["JobRulesServicer"]
