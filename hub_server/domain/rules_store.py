@@ -206,12 +206,14 @@ class JobRules:
             log.info("job rules: job %d of %s: %s", job_id, facts.user, notice)
         if not ruling.deleted:
             return None
-        tx.execute(
+        cancelled = tx.execute(
             "UPDATE print_jobs SET state = 'canceled', ipp_state = :s,"
             " state_reasons = 'job-canceled-by-operator', completed_us = :now, spool_id = NULL,"
-            " rule_note = :why WHERE id = :j",
+            " rule_note = :why WHERE id = :j AND state = 'held' RETURNING id",
             {"s": int(JobState.CANCELED), "now": now_us, "why": ruling.reason, "j": job_id},
         )
+        if not cancelled:
+            return None  # taken for a release meanwhile: the release plans under the same rules
         log.info("job rules: job %d of %s deleted by rule %r", job_id, facts.user, ruling.fired[-1])
         return str(row["spool_id"] or "") or None
 

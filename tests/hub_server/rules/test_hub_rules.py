@@ -5,11 +5,13 @@ simulated MFP, and every cent counted."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
-from printgate.v1 import terminal_pb2
+from printgate.v1 import common_pb2, terminal_pb2
 
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.test_release import release_item
@@ -24,7 +26,8 @@ SIXTY_PAGES_PS = b"%!PS-Adobe-3.0\n%%Pages: 60\n<< /PageSize [595 842] >> setpag
     for page in range(1, 61)
 )
 RULES = (
-    'add "long jobs" --pages-min 60 --force-duplex --note "60 pages or more: printed duplex"',
+    'add "long jobs" --pages-min 60 --force-duplex --note "60 pages or more: printed duplex"'
+    ' --notify "a long job"',
     r'add "no programs" --name-pattern "\.exe$" --delete "programs are not printed"',
     'add "students: one copy" --group students --copies-cap 1 --note "students print one copy"',
 )
@@ -41,13 +44,23 @@ async def site(tmp_path: Path, database_url: str) -> AsyncIterator[PrintSite]:
         yield opened
 
 
+def job_id(site: PrintSite, name: str) -> int:
+    return int(
+        site.running.db.read(
+            lambda tx: tx.scalar("SELECT id FROM print_jobs WHERE job_name = :n", {"n": name})
+        )
+    )
+
+
 def document(folder: Path, name: str, content: bytes) -> Path:
     path = folder / name
     path.write_bytes(content)
     return path
 
 
-async def test_rules_shape_what_the_terminal_offers_and_what_is_charged(site: PrintSite) -> None:
+async def test_rules_shape_what_the_terminal_offers_and_what_is_charged(
+    site: PrintSite, caplog: pytest.LogCaptureFixture
+) -> None:
     listed = json.loads((await admin(site.clients, "rule list --json")).out)
     assert [(rule["position"], rule["name"]) for rule in listed["rules"]] == [
         (1, "long jobs"),
@@ -57,10 +70,13 @@ async def test_rules_shape_what_the_terminal_offers_and_what_is_charged(site: Pr
     assert json.loads(listed["rules"][0]["rule_json"]) == {
         "name": "long jobs",
         "conditions": {"pages_min": 60},
-        "actions": {"force_duplex": True},
+        "actions": {"force_duplex": True, "notify": "a long job"},
         "note": "60 pages or more: printed duplex",
     }
-    await site.submit(document(site.folder, "thesis.ps", SIXTY_PAGES_PS), "alice", name="thesis")
+    with caplog.at_level(logging.INFO, logger="hub_server.domain.rules_store"):
+        await site.submit(document(site.folder, "thesis.ps", SIXTY_PAGES_PS), "alice", name="thesis")
+    notices = [record.getMessage() for record in caplog.records if "a long job" in record.getMessage()]
+    assert notices == [f"job rules: job {job_id(site, 'thesis')} of alice: rule 'long jobs': a long job"]
     await site.submit(document(site.folder, "setup.ps", THREE_PAGES_PS), "alice", name="SETUP.EXE")
     await site.submit(document(site.folder, "notes.ps", THREE_PAGES_PS), "alice", name="notes", copies=3)
     token = await site.session("c-alice")
@@ -137,3 +153,23 @@ async def test_rule_test_and_refusals(site: PrintSite) -> None:
     assert missing.code != 0 and "no rule named 'nobody'" in missing.err
     listed = json.loads((await admin(site.clients, "rule list --json")).out)
     assert len(listed["rules"]) == 3
+
+
+async def test_a_routed_job_is_priced_at_its_printer_group_and_released_only_there(site: PrintSite) -> None:
+    await site.clients.set_price(common_pb2.FUNCTION_PRINT, common_pb2.COLOR_MODE_MONO, 3, group="basement")
+    await site.clients.set_price(common_pb2.FUNCTION_PRINT, common_pb2.COLOR_MODE_COLOR, 30, group="basement")
+    routed = await admin(
+        site.clients, 'rule add "big runs downstairs" --copies-min 3 --printer-group basement --position 1'
+    )
+    assert routed.code == 0, routed.err
+    await site.submit(document(site.folder, "notes.ps", THREE_PAGES_PS), "alice", name="handout", copies=3)
+    token = await site.session("c-alice")
+    (job,) = await site.list_jobs(token)
+    # the students' cap still applies; priced at the basement's list: one colour page (30), two mono (3)
+    assert (job.copies, job.estimated_price_cents) == (1, 36)
+    assert job.rule_note == "big runs downstairs; students print one copy"
+    progress = await site.release(token, "routed", [release_item(job.id)])
+    assert [p.state for p in progress] == [REFUSED]
+    assert progress[0].message.startswith(f"job {job.id} prints only at printers of group 'basement'")
+    assert site.mfp.device.jobs == []
+    assert await site.clients.balance("alice") == 500 and site.holds_cents() == 0
