@@ -5,13 +5,22 @@ into :mod:`admin_cli.errors`; and where the CA, the token and secrets come from.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
 import grpc
 from google.protobuf.message import Message
-from printgate.v1 import admin_pb2, admin_pb2_grpc, directory_pb2_grpc, kiosk_pb2_grpc, scan_pb2_grpc
+from printgate.hub_targets import BALANCING, balanced_target, split_addresses
+from printgate.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    directory_pb2_grpc,
+    kiosk_pb2_grpc,
+    scan_pb2_grpc,
+    sites_pb2_grpc,
+)
 
 from admin_cli.errors import AdminCommandError, HubUnreachable, UsageError
 from admin_cli.render import printable
@@ -29,19 +38,31 @@ CA_FILE_NAME = "hub-ca.pem"  # written by the hub into its data directory
 
 class AdminClient:
     """AdminService calls over TLS that trusts only ``ca_pem``, with the admin token and a
-    deadline on every call."""
+    deadline on every call. ``address`` may name several replicas, comma-separated: calls go to
+    one that answers (admin calls are not retried on another: ``--idempotency-key`` makes a
+    retry by hand safe)."""
 
     def __init__(self, address: str, token: str, timeout_s: float, ca_pem: bytes) -> None:
         self.address = address
         self.timeout_s = timeout_s
         self._metadata = (("authorization", f"Bearer {token}"),)
-        self._channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca_pem))
+        target = balanced_target(split_addresses(address))  # "a:50052,b:50052": every replica
+        self._channel = grpc.secure_channel(
+            target.target,
+            grpc.ssl_channel_credentials(root_certificates=ca_pem),
+            options=[
+                *target.channel_options(),
+                ("grpc.service_config", json.dumps(BALANCING)),
+                ("grpc.enable_retries", 1),
+            ],
+        )
         self._stubs = {
             "admin": admin_pb2_grpc.AdminServiceStub(self._channel),
             "kiosk": kiosk_pb2_grpc.KioskAdminServiceStub(self._channel),
             "directory": directory_pb2_grpc.DirectoryServiceStub(self._channel),
             "scan": scan_pb2_grpc.ScanAdminServiceStub(self._channel),
             "rules": admin_pb2_grpc.JobRulesServiceStub(self._channel),
+            "sites": sites_pb2_grpc.SiteAdminServiceStub(self._channel),
         }
 
     def call(self, method: str, request: Message, service: str = "admin") -> Message:

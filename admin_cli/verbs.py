@@ -31,7 +31,7 @@ class Verb:
     render: Render
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
-    service: str = "admin"  # "kiosk", "directory", "scan", "rules": the call goes to that service
+    service: str = "admin"  # "kiosk", "directory", "scan", "sites", "rules": the call goes to that service
     # "chunks": a server stream of file chunks joined into one reply; "events": a server stream
     # whose reply rendered is the list of its messages
     stream: str = ""
@@ -62,8 +62,8 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument(
         "--hub",
         default=default(None),
-        metavar="HOST:PORT",
-        help=f"the hub's admin port (env {HUB_ENV}, default {DEFAULT_HUB})",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help=f"the hub's admin port; several replicas comma-separated (env {HUB_ENV}, default {DEFAULT_HUB})",
     )
     parser.add_argument(
         "--ca",

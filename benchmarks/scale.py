@@ -5,17 +5,26 @@ A PostgreSQL primary with a synchronous streaming standby, and ``printgate hub``
 sharing it through one URL naming both servers. Each simulated terminal (an asyncio task; many
 share one gRPC channel) runs a morning-peak cycle back to back: card login (Authenticate), job
 list (ListJobs), a metered copy (ReportUsage, 1 page, 1 cent, with its idempotency key), logout.
-So the request mix is 1 : 1 : 1 : 1, and a login is a quarter of the calls. A terminal whose
-replica fails moves to the next address and repeats the call in flight with its key.
+So the request mix is 1 : 1 : 1 : 1, and a login is a quarter of the calls. Between two cycles a
+terminal waits ``--think-s`` on average (uniform between 0 and twice that; 0: back to back): at
+a morning peak a terminal sees a user every minute or two, so ``--think-s 60`` offers
+``terminals / 60`` logins per second.
+
+The terminals dial like the real terminal client: one channel over every replica, round robin
+over the healthy ones, the calls it may repeat retried by the channel on another replica
+(``terminal_app.hub.channel.CHANNEL_OPTIONS``, ``printgate.hub_targets``). A call that still
+fails reaches the "user": it is counted as a user-visible failure and tried again after a short
+pause (a user tapping again; a usage report repeated with its key, as the journal does).
 
 Phases: ``--seconds`` with one replica (``auth_rps_1``: logins per second), the same with two
 (``auth_rps_2``, terminals split evenly), then, with two replicas, replica A killed with -9
-(``failover_replica_s``: the longest a terminal saw no answer), then the primary killed with -9
+(``failover_replica_s``: the longest a terminal waited for an answer, the channel's retries and
+the terminal's repeats included), then the primary killed with -9
 and the standby promoted (``failover_db_s``: the longest a terminal's copy could not be recorded,
 promotion included). Finally every copy is replayed with its key and the books are counted:
 ``lost_cents`` (acknowledged copies not charged) and ``doubled_cents`` (charged more than once).
 
-Run: ``.venv/bin/python benchmarks/scale.py [--terminals 5000] [--seconds 10]``
+Run: ``.venv/bin/python benchmarks/scale.py [--terminals 5000] [--seconds 10] [--think-s 60]``
 """
 
 from __future__ import annotations
@@ -23,10 +32,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +46,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from printgate.hub_targets import balanced_target
 from printgate.v1 import common_pb2, terminal_pb2, terminal_pb2_grpc
 
 from hub_server.domain import open_hub_database
@@ -44,6 +56,7 @@ from hub_server.domain.devices import TerminalRecord, create_terminal
 from hub_server.domain.pricing import PriceRecord, set_price
 from hub_server.domain.security import load_or_create_secret
 from hub_server.storage import Tx
+from terminal_app.hub.channel import CHANNEL_OPTIONS
 from tests.conftest import free_tcp_port
 from tests.hub_server.processes import HubProcess
 from tests.services import PostgresServer
@@ -61,35 +74,34 @@ class Terminal:
     terminal_id: str
     key: str
     card: str
-    stubs: list[terminal_pb2_grpc.TerminalServiceStub]
-    current: int = 0
+    stub: terminal_pb2_grpc.TerminalServiceStub
     copies: int = 0  # acknowledged copy reports
     logins: int = 0
     longest_gap_s: float = 0.0
-    gap_started: float | None = None
     sent_keys: list[str] = field(default_factory=list)
+    failures: int = 0  # calls that failed even after the channel's own retries
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return (("x-printgate-terminal-id", self.terminal_id), ("x-printgate-terminal-key", self.key))
 
     async def call(self, method: str, request: object) -> object:
-        """``method`` on the current replica; on UNAVAILABLE the next one, until answered."""
+        """``method`` over the balanced channel; a failure the channel did not mend is counted
+        and the call made again (same request, same key) until answered. ``longest_gap_s``
+        keeps the longest a call waited for its answer, retries and repeats included."""
+        asked = time.monotonic()
         while True:
-            stub = self.stubs[self.current % len(self.stubs)]
             try:
-                reply = await getattr(stub, method)(request, metadata=self.metadata, timeout=CALL_TIMEOUT_S)
+                reply = await getattr(self.stub, method)(
+                    request, metadata=self.metadata, timeout=CALL_TIMEOUT_S
+                )
             except grpc.aio.AioRpcError as error:
                 if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                     raise
-                if self.gap_started is None:
-                    self.gap_started = time.monotonic()
-                self.current += 1  # the next address (a live replica answers again once it can)
+                self.failures += 1
                 await asyncio.sleep(RETRY_PAUSE_S)
                 continue
-            if self.gap_started is not None:
-                self.longest_gap_s = max(self.longest_gap_s, time.monotonic() - self.gap_started)
-                self.gap_started = None
+            self.longest_gap_s = max(self.longest_gap_s, time.monotonic() - asked)
             return reply
 
     async def cycle(self) -> None:
@@ -155,37 +167,35 @@ def replica(root: Path, name: str, url: str, secret_dir: Path) -> HubProcess:
     return process
 
 
-async def run_for(terminals: list[Terminal], seconds: float) -> float:
-    """Cycles back to back for ``seconds``; logins per second."""
+async def run_for(terminals: list[Terminal], seconds: float, think_s: float) -> float:
+    """Cycles for ``seconds``, each terminal pausing ``think_s`` on average between them; logins
+    per second."""
     before = sum(t.logins for t in terminals)
     deadline = time.monotonic() + seconds
     started = time.monotonic()
 
     async def loop(terminal: Terminal) -> None:
-        while time.monotonic() < deadline:
+        while True:
+            await asyncio.sleep(random.uniform(0, 2 * think_s))
+            if time.monotonic() >= deadline:
+                return
             await terminal.cycle()
 
     await asyncio.gather(*(loop(t) for t in terminals))
     return (sum(t.logins for t in terminals) - before) / (time.monotonic() - started)
 
 
-def channels(addresses: list[str], terminals: int) -> list[list[terminal_pb2_grpc.TerminalServiceStub]]:
-    """Per terminal: stubs for every address, its own replica first; channels shared by many."""
-    count = max(1, terminals // TERMINALS_PER_CHANNEL)
-    pools = [[grpc.aio.insecure_channel(address) for _ in range(count)] for address in addresses]
-    result = []
-    for index in range(terminals):
-        first = index % len(addresses)
-        order = addresses[first:] + addresses[:first]
-        result.append(
-            [terminal_pb2_grpc.TerminalServiceStub(pools[addresses.index(a)][index % count]) for a in order]
-        )
-    return result
-
-
 def fleet(made: list[tuple[str, str, str]], addresses: list[str]) -> list[Terminal]:
-    stubs = channels(addresses, len(made))
-    return [Terminal(tid, key, card, stubs[i]) for i, (tid, key, card) in enumerate(made)]
+    """The terminals, sharing channels (each over every replica in ``addresses``) by fifty."""
+    target = balanced_target(addresses)
+    count = max(1, len(made) // TERMINALS_PER_CHANNEL)
+    stubs = [
+        terminal_pb2_grpc.TerminalServiceStub(
+            grpc.aio.insecure_channel(target.target, options=CHANNEL_OPTIONS)
+        )
+        for _ in range(count)
+    ]
+    return [Terminal(tid, key, card, stubs[i % count]) for i, (tid, key, card) in enumerate(made)]
 
 
 def ledger(url: str) -> int:
@@ -196,18 +206,22 @@ def ledger(url: str) -> int:
         return int(row[0])
 
 
-async def failover_phase(terminals: list[Terminal], fault, seconds: float) -> float:  # type: ignore[no-untyped-def]
-    """Run ``seconds``; fire ``fault`` a third in; the longest gap any terminal saw."""
+async def failover_phase(
+    terminals: list[Terminal], fault: Callable[[], None], seconds: float, think_s: float
+) -> tuple[float, int]:
+    """Run ``seconds``; fire ``fault`` a third in; the longest gap any terminal saw, and how
+    many calls failed for a user."""
     for terminal in terminals:
         terminal.longest_gap_s = 0.0
-    runner = asyncio.ensure_future(run_for(terminals, seconds))
+    failures_before = sum(t.failures for t in terminals)
+    runner = asyncio.ensure_future(run_for(terminals, seconds, think_s))
     await asyncio.sleep(seconds / 3)
     await asyncio.to_thread(fault)
     await runner
-    return max(t.longest_gap_s for t in terminals)
+    return max(t.longest_gap_s for t in terminals), sum(t.failures for t in terminals) - failures_before
 
 
-async def main(count: int, seconds: float) -> None:
+async def main(count: int, seconds: float, think_s: float) -> None:
     root = Path(tempfile.mkdtemp(prefix="printgate-scale-"))
     os.chmod(root, 0o755)
     primary, standby = PostgresServer(root / "pg-primary"), PostgresServer(root / "pg-standby")
@@ -226,23 +240,34 @@ async def main(count: int, seconds: float) -> None:
                 time.sleep(0.1)
         hubs.append(replica(root, "a", url, root))
         one = fleet(made, [hubs[0].address])
-        auth_rps_1 = await run_for(one, seconds)
-        print(f"one replica: auth_rps={auth_rps_1:.0f} calls_per_s={4 * auth_rps_1:.0f}", flush=True)
+        offered = f"offered {count / think_s:.0f} logins/s" if think_s else "back to back"
+        auth_rps_1 = await run_for(one, seconds, think_s)
+        print(
+            f"one replica: auth_rps={auth_rps_1:.0f} calls_per_s={4 * auth_rps_1:.0f} ({offered})", flush=True
+        )
         hubs.append(replica(root, "b", url, root))
         two = fleet(made, [hubs[0].address, hubs[1].address])
         for new, old in zip(two, one, strict=True):
             new.sent_keys, new.copies = old.sent_keys, old.copies
-        auth_rps_2 = await run_for(two, seconds)
+        auth_rps_2 = await run_for(two, seconds, think_s)
         print(f"two replicas: auth_rps={auth_rps_2:.0f} ratio={auth_rps_2 / auth_rps_1:.2f}", flush=True)
-        failover_replica_s = await failover_phase(two, hubs[0].kill, seconds)
-        print(f"replica A killed -9: longest terminal gap {failover_replica_s:.2f} s", flush=True)
+        failover_replica_s, failed = await failover_phase(two, hubs[0].kill, seconds, think_s)
+        print(
+            f"replica A killed -9: longest wait for an answer {failover_replica_s:.2f} s,"
+            f" user-visible failures {failed}",
+            flush=True,
+        )
 
         def database_fault() -> None:
             primary.kill()
             standby.promote()
 
-        failover_db_s = await failover_phase(two, database_fault, max(seconds, 15.0))
-        print(f"primary killed -9, standby promoted: longest terminal gap {failover_db_s:.2f} s", flush=True)
+        failover_db_s, failed = await failover_phase(two, database_fault, max(seconds, 15.0), think_s)
+        print(
+            f"primary killed -9, standby promoted: longest wait for an answer {failover_db_s:.2f} s,"
+            f" user-visible failures {failed}",
+            flush=True,
+        )
         acknowledged = sum(t.copies for t in two)
         for terminal in two:  # replay every copy with its key: none may charge again
             token = (
@@ -274,5 +299,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terminals", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--think-s", type=float, default=60.0, help="mean pause between a terminal's cycles")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.terminals, arguments.seconds))
+    asyncio.run(main(arguments.terminals, arguments.seconds, arguments.think_s))

@@ -13,6 +13,8 @@ Example::
     timezone = "Europe/Berlin"    # quota periods (day/week/month) start at local midnight
     currency = "EUR"              # ISO 4217 code of every amount; kiosks must send cash in it
     database = ""                 # empty: SQLite in data_dir; or postgresql://user@host:5432/printgate
+    site = ""                     # the site this replica serves: jobs it takes in belong to it
+                                  # (created at start if missing; docs/scale.md "Sites")
 
     [auth]
     session_ttl_s = 900           # a session token is valid this long after login
@@ -271,6 +273,7 @@ class HubConfig:
     timezone: str = "UTC"
     currency: str = "EUR"
     database: str = ""
+    site: str = ""
     auth: AuthConfig = field(default_factory=AuthConfig)
     printing: PrintConfig = field(default_factory=PrintConfig)
     pki: PkiSettings = field(default_factory=PkiSettings)

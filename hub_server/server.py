@@ -37,6 +37,7 @@ from printgate.v1 import (
     enrollment_pb2_grpc,
     kiosk_pb2_grpc,
     scan_pb2_grpc,
+    sites_pb2_grpc,
     terminal_pb2_grpc,
 )
 
@@ -101,6 +102,7 @@ from hub_server.services.common import (
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
 from hub_server.services.rules_admin import JobRulesServicer
 from hub_server.services.scan_admin import ScanAdminServicer
+from hub_server.services.site_admin import SiteAdminServicer
 from hub_server.services.terminal import TerminalServicer
 from hub_server.storage import Database
 from hub_server.storage.private import private_directory, tighten
@@ -605,7 +607,7 @@ async def start_scanning(
             host,
             port,
             settings.hostname,
-            settings.tls_context(),
+            settings.tls_context() or server_ssl_context(server_certificate_tls(config, hub.clock)),
             settings.require_starttls,
             settings.data_bytes_max,
             settings.recipients_max,
@@ -678,6 +680,7 @@ def _serve_services(server: grpc.aio.Server, hub: Hub, pki: HubPki, config: HubC
     )
     scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
     admin_pb2_grpc.add_JobRulesServiceServicer_to_server(JobRulesServicer(hub), server)
+    sites_pb2_grpc.add_SiteAdminServiceServicer_to_server(SiteAdminServicer(hub), server)
 
 
 async def start_hub(
@@ -708,6 +711,10 @@ async def start_hub(
     )
     spool = open_spool(config, clock, secret, db) if config.printing.enabled else None
     hub = Hub(db, config, clock, secret, spool, pki)
+    if hub.sites.ensure_own_site():
+        log.warning(
+            "site %r created: this hub's [hub] site; its jobs roam until it says otherwise", config.site
+        )
     printing = await start_printing(config, hub, spool) if spool is not None else None
     scanning = await start_scanning(config, hub, secret, printing)
     server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(share_port))])

@@ -29,6 +29,16 @@ def test_checked_in_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
 
 def test_every_proto_file_is_generated() -> None:
     protos = {p.stem for p in STUBS.glob("*.proto")}
-    assert protos == {"admin", "common", "directory", "enrollment", "fleet", "kiosk", "scan", "terminal"}
+    assert protos == {
+        "admin",
+        "common",
+        "directory",
+        "enrollment",
+        "fleet",
+        "kiosk",
+        "scan",
+        "sites",
+        "terminal",
+    }
     for name in protos:
         assert (STUBS / f"{name}_pb2.py").exists() and (STUBS / f"{name}_pb2_grpc.py").exists()

@@ -19,6 +19,7 @@ from admin_cli.commands import (
     roles,
     rules,
     scan,
+    sites,
     users,
     web,
 )
@@ -41,5 +42,6 @@ GROUPS: tuple[Callable[[VerbTable], None], ...] = (
     rules.add_verbs,
     directory.add_verbs,
     scan.add_verbs,
+    sites.add_verbs,
     web.add_verbs,
 )

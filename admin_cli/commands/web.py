@@ -20,7 +20,7 @@ from admin_cli.verbs import Verb, VerbTable, empty
 CONSOLE_USER_COLUMNS = ("id", "username", "role", "active")
 ROLES = ("admin", "helpdesk", "auditor")
 KINDS = ("usage", "environment", "cash")
-DIMENSIONS = ("user", "department", "project", "printer", "day")
+DIMENSIONS = ("user", "department", "project", "printer", "site", "day")
 FORMATS = ("csv", "xlsx", "pdf")
 
 

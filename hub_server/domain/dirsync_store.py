@@ -436,11 +436,11 @@ class SqlUserStore:
         return counts.get(True, 0), counts.get(False, 0)
 
     def link_of(self, username: str) -> Link | None:
-        """The directory link of a hub user by username."""
+        """The directory link of a hub user by username (any case, as the hub's usernames)."""
         row = self.db.read(
             lambda tx: tx.one(
                 """SELECT l.user_id, l.source, l.stable_id, u.active FROM users u
-                   JOIN directory_links l ON l.user_id = u.id WHERE u.username = :u""",
+                   JOIN directory_links l ON l.user_id = u.id WHERE LOWER(u.username) = LOWER(:u)""",
                 {"u": username},
             )
         )

@@ -40,6 +40,7 @@ from hub_server.domain.scan_store import SCAN, Scans
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
 from hub_server.domain.sessions import Sessions
+from hub_server.domain.sites import SITES, Sites
 from hub_server.domain.spool_store import SPOOL
 from hub_server.domain.store import Store
 from hub_server.domain.users import Users
@@ -61,7 +62,7 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, RULES)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, SITES, RULES)
 REPLICA_ID_FILE = "replica-id"
 
 
@@ -120,10 +121,11 @@ class Hub:
         self.rules = JobRules(store, clock, config.printing.unanalysed_pages)
         self.rules.seed_from(config.printing)
         self.job_registry = (
-            SqlJobRegistry(store, self.rules, spool.shred)
+            SqlJobRegistry(store, config.site, self.rules, spool.shred)
             if spool is not None
-            else SqlJobRegistry(store, self.rules)
+            else SqlJobRegistry(store, config.site, self.rules)
         )
+        self.sites = Sites(store, clock, config.site)
         hasher = Hasher(config.auth.argon2_time_cost, config.auth.argon2_memory_kib)
         signer = SessionSigner(secret)
         directory = load_directory_config(config.directory)

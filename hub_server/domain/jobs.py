@@ -34,6 +34,7 @@ from typing import Any
 
 from hub_server.clock import Clock
 from hub_server.domain.rules_store import JobRules
+from hub_server.domain.sites import stamp_job
 from hub_server.domain.store import Store
 from hub_server.domain.users import USERNAME_IS, UserRef, group_id, resolve_user
 from hub_server.domain.validation import MAX_LIST
@@ -330,9 +331,14 @@ class SqlJobRegistry:
     document handed to ``shred`` once that is durable."""
 
     def __init__(
-        self, store: Store, rules: JobRules | None = None, shred: Callable[[str], object] = _keep
+        self,
+        store: Store,
+        site: str = "",
+        rules: JobRules | None = None,
+        shred: Callable[[str], object] = _keep,
     ) -> None:
         self._store = store
+        self._site = site  # the site whose replica this is: the jobs it takes in belong to it
         self._rules = rules
         self._shred = shred
 
@@ -346,10 +352,11 @@ class SqlJobRegistry:
         return None if found is None else str(found)
 
     def add_job(self, record: JobRecord) -> int:
-        """Insert a job row; its id is the IPP job-id."""
+        """Insert a job row (of this replica's site); its id is the IPP job-id."""
 
         def add(tx: Tx) -> tuple[int, str | None]:
             job_id = int(tx.scalar(_INSERT, _params(tx, record)))
+            stamp_job(tx, job_id, self._site)
             return job_id, self._ruled(tx, record, job_id)
 
         job_id, deleted = self._store.write_sync(add)

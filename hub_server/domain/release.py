@@ -77,6 +77,7 @@ from hub_server.domain.jobs import (
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.release_outcome import Outcome, SnmpAgent, Verdict, ask_printer, snmp_page_counter
 from hub_server.domain.rules_store import JobRules, groups_of, submitted_facts
+from hub_server.domain.sites import releasable_here
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
 from hub_server.domain.users import permissions
@@ -424,9 +425,10 @@ class PrintJobs:
                       AND j.state IN ('held', 'printed', 'releasing')
                       AND (j.state = 'held' OR (j.state = 'releasing' AND j.may_have_printed = 1)
                            OR (j.state = 'printed' AND j.spool_id IS NOT NULL AND {KEPT_FOR_REPRINT}))
-                      AND j.id > :after
+                      AND j.id > :after {f"AND {releasable_here()}" if terminal_id else ""}
                     ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
                 {
+                    "terminal": terminal_id,
                     "u": user_id,
                     "since": since_us,
                     "after": after_job_id,
@@ -688,6 +690,9 @@ class PrintJobs:
         owner_id = int(row["owner_user_id"])
         if not may_release(tx, job_id, owner_id, user_id):
             raise PermissionDenied("this job belongs to another user")
+        here = f"SELECT 1 FROM print_jobs j WHERE j.id = :j AND {releasable_here()}"
+        if tx.scalar(here, {"j": job_id, "terminal": terminal_id}) is None:
+            raise Refused(f"job {job_id} was printed at a site whose jobs do not roam: release it there")
         previous = tx.one(
             "SELECT id, state, pages_printed, pages_reported, charged_cents FROM print_releases"
             " WHERE job_id = :j AND release_key = :k AND state <> 'failed' ORDER BY id DESC",

@@ -1,4 +1,4 @@
-"""Reports over the books: usage by user, department, project, printer or day; paper and CO2
+"""Reports over the books: usage by user, department, project, printer, site or day; paper and CO2
 (what pull printing saved); cash and voucher reconciliation; and the console's dashboard.
 
 Every figure comes from the ledger's own records, by the time a transaction was *recorded*
@@ -52,7 +52,7 @@ __all__ = [
 
 REPORT_KINDS = ("usage", "environment", "cash")
 EXPORT_FORMATS = FORMATS  # format -> (content type, file extension)
-DIMENSIONS = ("user", "department", "project", "printer", "day")
+DIMENSIONS = ("user", "department", "project", "printer", "site", "day")
 MAX_PERIOD_DAYS = 366
 # 4.5 g CO2e per A4/Letter sheet: the paper's production only (not the printer's energy, not
 # toner). It is the default of PaperCut NG/MF's environmental dashboard (its manual, chapter
@@ -89,6 +89,13 @@ _DIMENSION_SQL: dict[str, tuple[str, str, str]] = {
         "MAX(pr.name)",
         "LEFT JOIN terminals d ON d.id = t.terminal_id LEFT JOIN printers pr ON pr.id = d.printer_id",
     ),
+    "site": (  # where the printer stands (docs/scale.md, "Sites")
+        "sp.site_id",
+        "MAX(si.name)",
+        "LEFT JOIN terminals d ON d.id = t.terminal_id"
+        " LEFT JOIN site_printers sp ON sp.printer_id = d.printer_id"
+        " LEFT JOIN sites si ON si.id = sp.site_id",
+    ),
     "day": ("days.n", "MAX(days.label)", "JOIN days ON t.recorded_us >= days.s AND t.recorded_us < days.e"),
 }
 _NONE_LABEL = {
@@ -96,6 +103,7 @@ _NONE_LABEL = {
     "department": "(no department)",
     "project": "(no project)",
     "printer": "(no printer)",
+    "site": "(no site)",
 }
 
 
@@ -215,6 +223,7 @@ def _fill_labels(tx: Tx, dimension: str, rows: list[dict[str, Any]]) -> None:
         "department": ("user_groups", "name"),
         "project": ("projects", "code"),
         "printer": ("printers", "name"),
+        "site": ("sites", "name"),
     }[dimension]
     for row in rows:
         row["label"] = tx.scalar(f"SELECT {column} FROM {table} WHERE id = :i", {"i": row["k"]})
@@ -245,6 +254,7 @@ def usage_table(rows: list[dict[str, Any]], period: Period, dimension: str, curr
         "department": "Department",
         "project": "Project",
         "printer": "Printer",
+        "site": "Site",
         "day": "Day",
     }
     columns = [Column("label", heading[dimension], "text")]

@@ -6,8 +6,8 @@ Example::
     listen = "0.0.0.0:25"              # where MFPs send their scans (SMTP); empty: scanning off
     hostname = "hub.example"
     recipients = ["scan@hub.example"]  # the scan addresses MFPs are configured with
-    certificate = "/etc/printgate/hub.pem"   # STARTTLS (the hub's certificate and key)
-    key = "/etc/printgate/hub.key"
+    certificate = "/etc/printgate/scan.pem"  # STARTTLS with this chain and key (default: the hub
+    key = "/etc/printgate/scan.key"          # PKI's server certificate, as IPPS and the web use)
     require_starttls = true
     data_bytes_max = 67108864
     recipients_max = 5
@@ -150,7 +150,8 @@ class ScanSettings:
         return bool(self.listen)
 
     def tls_context(self) -> ssl.SSLContext | None:
-        """The STARTTLS context from the hub's certificate and key (None: none configured)."""
+        """The STARTTLS context from ``certificate`` and ``key`` (None: none configured, the hub
+        serves its PKI's server certificate)."""
         if self.certificate is None or self.key is None:
             return None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -294,8 +295,8 @@ def _check(settings: ScanSettings) -> None:
         raise ValueError("[scan] print_recipients needs print_relays and [scan.email] (for the replies)")
     if settings.print_recipients & settings.recipients:
         raise ValueError("[scan] an address is either for scans or for printing, not both")
-    if settings.require_starttls and settings.certificate is None:
-        raise ValueError("[scan] require_starttls needs certificate and key")
+    if (settings.certificate is None) != (settings.key is None):
+        raise ValueError("[scan] certificate and key go together (neither: the hub's server certificate)")
     names = [destination.name for destination in settings.destinations]
     if len(set(names)) != len(names):
         raise ValueError(f"[scan] destination names must be unique: {names}")

@@ -21,6 +21,12 @@ every 10 s (``min_ping_interval_without_data_ms``), so the client pings every 20
 without calls, which finds a dead path within 30 s without ever being answered ``too_many_pings``.
 The channel reconnects by itself with exponential backoff (250 ms up to 5 s).
 
+Several hub replicas (the enrollment's endpoints, or ``[hub] address`` as a comma-separated
+list): the one channel spreads calls round robin over the replicas whose health service says
+SERVING and leaves a dead one at once (:mod:`printgate.hub_targets`); a retried call above goes to
+another replica with the same request, so ReportUsage's idempotency key keeps a repeat from being
+charged twice.
+
 Failures surface as :mod:`terminal_app.errors` classes; :func:`error_for_status` is the one place
 where a gRPC status becomes one. grpc has no type information here (the stubs are untyped), so
 each call's answer is typed by the caller that knows the method.
@@ -37,6 +43,7 @@ from typing import Any, TypeVar, cast
 
 import grpc
 from printgate.device_trust import REFUSED_HEADER, DeviceRefusal
+from printgate.hub_targets import BALANCING, balanced_target, split_addresses
 
 from terminal_app.errors import (
     AccessDenied,
@@ -74,6 +81,7 @@ RETRIED_METHODS = (
     "DelegateJob",
 )
 _SERVICE_CONFIG = {
+    **BALANCING,
     "methodConfig": [
         {
             "name": [{"service": SERVICE, "method": method} for method in RETRIED_METHODS],
@@ -85,7 +93,7 @@ _SERVICE_CONFIG = {
                 "retryableStatusCodes": ["UNAVAILABLE"],
             },
         }
-    ]
+    ],
 }
 CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 20_000),
@@ -136,7 +144,8 @@ def _utcnow() -> datetime.datetime:
 class HubChannel:
     """One device's mutual-TLS channel to its hub, with the credentials it enrolled with.
 
-    ``address`` overrides where the device's enrollment said to call (``credentials.endpoints``).
+    ``address`` overrides where the device's enrollment said to call (``credentials.endpoints``);
+    either may name several replicas (``address`` comma-separated).
     """
 
     def __init__(
@@ -148,7 +157,7 @@ class HubChannel:
         stream_deadline_s: float = 600.0,
         now: Callable[[], datetime.datetime] = _utcnow,
     ) -> None:
-        self.address = address or credentials.endpoints[0]
+        self.addresses = split_addresses(address) if address else credentials.endpoints
         self.deadline_s = deadline_s
         self.stream_deadline_s = stream_deadline_s
         self._refusal: DeviceRefused | None = None
@@ -160,7 +169,9 @@ class HubChannel:
 
     def _open(self, credentials: Credentials) -> grpc.aio.Channel:
         channel_credentials = grpc.ssl_channel_credentials(*credentials.channel_material())
-        return grpc.aio.secure_channel(self.address, channel_credentials, options=CHANNEL_OPTIONS)
+        target = balanced_target(self.addresses)  # names resolved again with each new connection
+        options = [*CHANNEL_OPTIONS, *target.channel_options()]
+        return grpc.aio.secure_channel(target.target, channel_credentials, options=options)
 
     @property
     def credentials(self) -> Credentials:

@@ -166,18 +166,20 @@ async def open_site(
     card: str = "c-alice",
     credit_cents: int = 500,
     scan: dict[str, Any] | None = None,
+    site: str = "",
     **printing: Any,
 ) -> AsyncIterator[PrintSite]:
     """A hub (print intake on, IPP on an ephemeral port), a simulated MFP with its SNMP agent
     known to the hub, printer + terminal, prices, and user alice (alice@example.test) with
-    ``card`` and credit; ``scan`` is the hub's ``[scan]`` table (none: no scanning)."""
+    ``card`` and credit; ``scan`` is the hub's ``[scan]`` table (none: no scanning), ``site``
+    its ``[hub] site``."""
     async with MfpSimServer() as mfp:
         config = hub_config(folder / "hub", database_url)
         print_config = PrintConfig(
             ipp_listen="127.0.0.1:0", printer_snmp={"mfp-1": f"127.0.0.1:{mfp.snmp_port}"}, **printing
         )
         clock = FakeClock(_now_us())
-        running = await start_hub(replace(config, printing=print_config, scan=scan or {}), clock)
+        running = await start_hub(replace(config, printing=print_config, scan=scan or {}, site=site), clock)
         token = (folder / "hub" / ADMIN_TOKEN_FILE).read_text().strip()
         channel = admin_channel_of(running)
         clients = HubClients(running=running, channel=channel, admin_token=token, clock=clock)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import os
 import shutil
 import socket
 import time
@@ -27,6 +29,9 @@ from hub_server.domain.release_outcome import Verdict
 from hub_server.domain.rules_store import JobRules
 from hub_server.domain.store import Store
 from hub_server.intake import Spool
+from terminal_app.errors import HubUnreachable
+from terminal_app.hub import HubClient
+from terminal_app.hub.values import ColorMode, Function, Login, UsageLine, UsageReport
 from tests.conftest import free_tcp_port
 from tests.hub_server.conftest import TerminalClient
 from tests.hub_server.devices import device_channel
@@ -404,5 +409,68 @@ async def test_replica_then_database_failover_lose_and_double_no_cent(
             assert (lost_cents, doubled_cents, holds) == (0, 0, 0)
             assert (await b.admin("CheckLedger", admin_pb2.Empty())).ok
             assert refused["replica"]  # calls to A really failed and moved to B
+    finally:
+        await mfp_sim.stop()
+
+
+def _connected_ports() -> set[int]:
+    """The remote ports of this process's established TCP connections (from /proc)."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and fields[9] in inodes:  # ESTABLISHED, ours
+                ports.add(int(fields[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def test_a_terminal_given_both_replicas_spreads_its_calls_and_fails_over_by_itself(
+    replicas: tuple[Replica, Replica], mfp_sim: Any
+) -> None:
+    """The terminal's own client (not the test) holds both addresses: with both replicas up it
+    is connected to each; after replica A is killed with -9 its calls go on through B, usage
+    reports retried with their keys, each charged once."""
+    a, b = replicas
+    await mfp_sim.start()
+    try:
+        terminal = await _setup(a, mfp_sim)
+        both = dataclasses.replace(terminal.credentials, endpoints=(a.process.address, b.process.address))
+        client = HubClient(both, deadline_s=5.0)
+        try:
+            login = await client.authenticate_card("A11CE")
+            assert isinstance(login, Login) and login.session.balance_cents == 500
+            deadline = time.monotonic() + 30
+            while not {a.process.port, b.process.port} <= _connected_ports():
+                assert time.monotonic() < deadline, f"not connected to both replicas: {_connected_ports()}"
+                await client.get_session(login.session_token)
+                await asyncio.sleep(0.1)
+            a.process.kill()
+            killed = time.monotonic()
+            failures = 0
+            for index in range(RUN_REPORTS):
+                line = UsageLine(Function.COPY, ColorMode.MONO, "A4", False, 1)
+                report = UsageReport(login.session_token, f"copy-{index}", (line,))
+                while True:
+                    try:
+                        await client.report_usage(report)
+                        break
+                    except HubUnreachable:
+                        failures += 1  # what the terminal's journal would replay with the same key
+                if index == 0:
+                    first_after_kill_s = time.monotonic() - killed
+            balance, holds = await b.balances()
+            expected = 500 - RUN_REPORTS * COPY_CENTS
+            print(f"client failover: first report after -9 {first_after_kill_s:.2f} s, failures={failures}")
+            assert (balance, holds) == (expected, 0)  # none lost, none doubled
+            assert failures == 0  # retried on B by the channel itself: the user saw nothing
+            assert (await client.get_session(login.session_token)).balance_cents == expected
+        finally:
+            await client.close()
     finally:
         await mfp_sim.stop()

@@ -22,6 +22,7 @@ import pytest_asyncio
 from printgate.v1 import admin_pb2, terminal_pb2
 
 from hub_server.clock import FakeClock
+from hub_server.dirsync import DirectoryPasswords, Verdict
 from hub_server.server import ADMIN_TOKEN_FILE, start_hub
 from hw_sim.readers.serial_sim import SerialReaderSim
 from reader_drivers import open_reader
@@ -189,6 +190,34 @@ async def test_directory_passwords_log_in_behind_the_lockout(make_hub: MakeHub, 
     )
     assert linked.session.user.username == "bob"
     assert (await terminal.tap("CAFE0001")).session.user.username == "bob"
+
+
+async def test_a_burst_of_wrong_directory_passwords_reaches_the_directory_only_as_often_as_the_lockout_allows(
+    make_hub: MakeHub, ad_tree: Subtree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people(ad_tree)
+    hub = await make_hub({"sources": [ad_tree.source_table()]}, max_failed_attempts=3)
+    await asyncio.to_thread(hub.running.hub.directory.sync, "ad")
+    terminal = await _terminal(hub)
+    checked: list[str] = []
+    real_verify = DirectoryPasswords.verify
+
+    def counted(self: DirectoryPasswords, username: str, password: str) -> Verdict:
+        checked.append(username)  # every call is a real search and bind at the private slapd
+        return real_verify(self, username, password)
+
+    monkeypatch.setattr(DirectoryPasswords, "verify", counted)
+    answers = await asyncio.gather(
+        *(_code(terminal.password("ann", f"guess-{n}")) for n in range(300)), return_exceptions=True
+    )
+    codes = [answer[0] for answer in answers if isinstance(answer, tuple)]
+    assert len(codes) == 300
+    # the claims before each bind hand out exactly the three free attempts; the rest wait
+    assert codes.count(grpc.StatusCode.UNAUTHENTICATED) == 3 and len(checked) == 3
+    assert codes.count(grpc.StatusCode.PERMISSION_DENIED) == 297
+    code, details = await _code(terminal.password("ann", "ann-directory-pw"))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and details.startswith("too many failed attempts")
+    assert len(checked) == 3  # a locked-out user's right password is not even sent to the directory
 
 
 async def test_a_directory_outage_does_what_password_outage_says(make_hub: MakeHub, ad_tree: Subtree) -> None:

@@ -82,6 +82,31 @@ def test_a_renamed_user_keeps_account_balance_and_history(
     assert db.read(ledger.check_ledger) == []
 
 
+def test_usernames_are_one_name_whatever_their_case(
+    ad_tree: Subtree, db: Database, store: SqlUserStore
+) -> None:
+    # the hub's usernames are unique regardless of case: a directory "Eve" is the local "eve"'s name
+    local_id = db.write_sync(lambda tx: create_user(tx, UserRecord(username="eve"), NOW_US))
+    ad_tree.add([SiteUser("Eve", full_name="Other Eve", badge="1"), *_people("ann")], [SiteGroup("staff")])
+    sync = _sync(ad_tree, store)
+    result = sync.sync("ad")
+    conflicts = [str(c) for c in result.changes if c.action == "conflict"]
+    assert len(conflicts) == 1 and conflicts[0].startswith("conflict  Eve: ")
+    assert conflicts[0].endswith("the username belongs to hub user 'eve' (not from a directory); not created")
+    assert sorted(_users(db)) == ["ann", "eve"] and _users(db)["eve"][0] == local_id
+    # a directory user whose name changes only in case is renamed: same account, same books
+    ann_id = _users(db)["ann"][0]
+    ad_tree.modify(
+        f"dn: {ad_user_dn(ad_tree.base, 'ann')}\nchangetype: modify\n"
+        "replace: sAMAccountName\nsAMAccountName: ANN\n"
+    )
+    result = sync.sync("ad")
+    assert [str(c) for c in result.changes if c.action != "conflict"] == ["rename    ann: to ANN"]
+    assert _users(db)["ANN"][0] == ann_id and "ann" not in _users(db)
+    assert store.link_of("ann") is not None and store.link_of("ann") == store.link_of("ANN")
+    assert db.read(ledger.check_ledger) == []
+
+
 def test_gone_users_are_disabled_never_deleted_and_come_back(
     ad_tree: Subtree, db: Database, store: SqlUserStore
 ) -> None:

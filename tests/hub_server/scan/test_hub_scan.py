@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from printgate.v1 import admin_pb2
 
 from hub_server.clock import FakeClock
 from hub_server.scan import load_scan_config
-from hub_server.server import ADMIN_TOKEN_FILE, RunningHub, start_hub
+from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, RunningHub, start_hub
 from hw_sim.mfp.model import SimulatedMfp
 from hw_sim.mfp.scan_to_email import ScanToEmail
 from mfp_adapters import FihPanelLock
@@ -33,7 +34,7 @@ from terminal_app.session import open_store
 from terminal_app.terminal import CardPresented, ChooseScanProfile, Journal, OfflineCache
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
-from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink, TlsMaterial
+from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink
 from tests.terminal_app.conftest import DEFAULT_SETTINGS, make_engine
 
 pytestmark = pytest.mark.slow
@@ -67,15 +68,11 @@ class ScanSite:
 
 
 @pytest_asyncio.fixture
-async def site(
-    tmp_path: Path, database_url: str, tls: TlsMaterial, mail_sink: MailSink
-) -> AsyncIterator[ScanSite]:
+async def site(tmp_path: Path, database_url: str, mail_sink: MailSink) -> AsyncIterator[ScanSite]:
     folder = tmp_path / "hub"
     scan_table = {
         "listen": "127.0.0.1:0",
-        "recipients": [SCAN_ADDRESS],
-        "certificate": str(tls.certificate),
-        "key": str(tls.key),
+        "recipients": [SCAN_ADDRESS],  # no certificate: STARTTLS with the hub PKI's server certificate
         "grace_s": GRACE_S,
         "conversion_workers": 1,
         "link_base_url": "https://hub.test/scans/",
@@ -109,7 +106,7 @@ async def site(
             running.scanning.smtp.port,
             "km-c300i@mfp.printgate.test",
             SCAN_ADDRESS,
-            tls=tls.client,
+            tls=ssl.create_default_context(cafile=folder / HUB_CA_FILE),  # the MFP trusts the hub's CA
             device=device,
         )
         yield ScanSite(clients, running, terminal, desk, device, scanner, mail_sink)
@@ -289,7 +286,10 @@ async def test_admin_scan_verbs(site: ScanSite) -> None:
     ("table", "message"),
     [
         ({"listen": "127.0.0.1:25", "require_starttls": False}, "recipients"),
-        ({"listen": "127.0.0.1:25", "recipients": ["scan@x.test"]}, "require_starttls needs certificate"),
+        (
+            {"listen": "127.0.0.1:25", "recipients": ["scan@x.test"], "certificate": "/etc/scan.pem"},
+            "certificate and key go together",
+        ),
         ({"listen": "nowhere", "recipients": ["scan@x.test"], "require_starttls": False}, "HOST:PORT"),
         ({"grace": 5}, "unknown key"),
         ({"grace_s": True}, "wrong type"),
