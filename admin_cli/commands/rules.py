@@ -89,6 +89,16 @@ def _test(args: argparse.Namespace) -> Message:
     )
 
 
+def _move(args: argparse.Namespace) -> Message:
+    try:
+        position = _non_negative(args.position)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise UsageError(
+            f"position must be a whole number >= 0 (1: first, 0: last), not {args.position!r}"
+        ) from None
+    return admin_pb2.MoveJobRuleRequest(name=args.name, position=position)
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -146,12 +156,7 @@ def add_verbs(verbs: VerbTable) -> None:
     verbs.add(
         "move",
         "move a job rule to another place (1 first, 0 last)",
-        Verb(
-            "MoveJobRule",
-            lambda a: admin_pb2.MoveJobRuleRequest(name=a.name, position=int(a.position)),
-            listed,
-            service="rules",
-        ),
+        Verb("MoveJobRule", _move, listed, service="rules"),
         "name",
         "position",
     )

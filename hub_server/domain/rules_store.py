@@ -85,7 +85,15 @@ class StoredRule:
 
 def rules_from_settings(policy: PrintConfig) -> list[Rule]:
     """The rules equivalent to the ``[print]`` settings ``refuse_name_pattern``,
-    ``force_duplex_over_pages`` and ``mono_over_color_pages`` (none set: none)."""
+    ``force_duplex_over_pages`` and ``mono_over_color_pages`` (none set: none); a
+    :class:`ValueError` names a setting no rule can hold."""
+    try:
+        return _rules_from_settings(policy)
+    except RuleError as error:
+        raise ValueError(f"[print] settings cannot become job rules: {error}") from None
+
+
+def _rules_from_settings(policy: PrintConfig) -> list[Rule]:
     rules = []
     if policy.refuse_name_pattern:
         rules.append(

@@ -149,6 +149,8 @@ async def test_rule_test_and_refusals(site: PrintSite) -> None:
     assert twice.code != 0 and "exists" in twice.err
     nothing = await admin(site.clients, "rule add idle")
     assert nothing.code != 0 and "at least one action" in nothing.err
+    moved = await admin(site.clients, "rule move nobody first")
+    assert moved.code == 2 and "position must be a whole number" in moved.err
     missing = await admin(site.clients, "rule remove nobody")
     assert missing.code != 0 and "no rule named 'nobody'" in missing.err
     listed = json.loads((await admin(site.clients, "rule list --json")).out)

@@ -143,6 +143,11 @@ async def test_settings_seed_nothing_over_rules_an_admin_made(db: Database) -> N
     assert names(rules) == [(1, "long")]
 
 
+def test_a_setting_no_rule_can_hold_is_named() -> None:
+    with pytest.raises(ValueError, match=r"\[print\] settings cannot become job rules: name_pattern"):
+        rules_from_settings(PrintConfig(refuse_name_pattern="x" * 201))
+
+
 def test_settings_map_to_equivalent_rules() -> None:
     assert rules_from_settings(PrintConfig()) == []
     refuse, duplex, mono = rules_from_settings(
