@@ -36,7 +36,6 @@ from hub_server.storage import Component, Row, Tx
 __all__ = [
     "ADMIN_API",
     "FACT_COLUMNS",
-    "MONO_MODES",
     "RULES",
     "RULES_MAX",
     "JobFacts",
@@ -129,7 +128,7 @@ def _rules_from_settings(policy: PrintConfig) -> list[Rule]:
 # The columns of print_jobs (j) and users (u) submitted_facts reads.
 FACT_COLUMNS = """j.job_name, j.queue, j.source, j.size_bytes, j.owner_user_id, u.username AS owner, j.copies,
     j.sides, j.color_mode, j.page_count, j.color_pages, j.doc_copies, j.doc_duplex, j.doc_grayscale"""
-MONO_MODES = ("monochrome", "process-monochrome", "bi-level", "process-bi-level")
+_MONO_MODES = ("monochrome", "process-monochrome", "bi-level", "process-bi-level")
 
 
 def submitted_facts(row: Row, unanalysed_pages: int, groups: frozenset[str]) -> JobFacts:
@@ -148,7 +147,7 @@ def submitted_facts(row: Row, unanalysed_pages: int, groups: frozenset[str]) -> 
         queue=str(row["queue"]),
         source=str(row["source"]),
         duplex=str(row["sides"]).startswith("two-sided") or bool(row["doc_duplex"]),
-        mono=row["color_mode"] in MONO_MODES or bool(row["doc_grayscale"]),
+        mono=row["color_mode"] in _MONO_MODES or bool(row["doc_grayscale"]),
     )
 
 

@@ -208,11 +208,6 @@ class Ruling:
     reason: str
     notices: tuple[str, ...] = ()
 
-    @property
-    def changed(self) -> bool:
-        """True when a rule changed how or where the job prints, or deleted it."""
-        return bool(self.reason)
-
 
 def rule_from_json(value: Any) -> Rule:
     """A rule from its JSON object; :class:`RuleError` names what is wrong."""

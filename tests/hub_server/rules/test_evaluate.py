@@ -119,7 +119,7 @@ def test_no_rules_change_nothing() -> None:
     job = facts(duplex=True)
     ruling = evaluate([], job)
     assert (ruling.deleted, ruling.duplex, ruling.mono, ruling.copies) == (False, True, False, 2)
-    assert (ruling.printer_group, ruling.fired, ruling.reason, ruling.changed) == ("", (), "", False)
+    assert (ruling.printer_group, ruling.fired, ruling.reason, ruling.notices) == ("", (), "", ())
 
 
 def test_duplex_over_sixty_pages_names_its_rule() -> None:
