@@ -81,6 +81,7 @@ from hub_server.scan import (
     EmailPrinting,
     HeldPrint,
     RelaySender,
+    ScanDownloads,
     ScanIntake,
     ScanIntakeConfig,
     ScanOutcome,
@@ -181,16 +182,20 @@ class PrintIntake:
 
 
 SCAN_DIR = "scan"
+DOWNLOAD_PURGE_S = 3600.0  # how often scans whose download links expired are removed
 
 
 @dataclass
 class Scanning:
-    """The scan intake of a running hub: its SMTP receiver, and the task keeping the scan log."""
+    """The scan intake of a running hub: its SMTP receiver, the task keeping the scan log, and
+    the scans kept for download (served by the web portal; expired ones purged hourly)."""
 
     intake: ScanIntake
     smtp: ScanSmtpServer
     outcomes: asyncio.Queue[ScanOutcome]  # what the log keeper has still to write
     log_keeper: asyncio.Task[None]
+    downloads: ScanDownloads
+    purger: asyncio.Task[None]
     email_printing: EmailPrinting | None = None
 
     async def settle(self) -> None:
@@ -204,8 +209,9 @@ class Scanning:
         """Stop taking mail, let the scans taken finish and be logged."""
         await self.smtp.close()
         await self.settle()
-        self.log_keeper.cancel()
-        await asyncio.gather(self.log_keeper, return_exceptions=True)
+        for task in (self.log_keeper, self.purger):
+            task.cancel()
+        await asyncio.gather(self.log_keeper, self.purger, return_exceptions=True)
 
 
 @dataclass
@@ -467,8 +473,10 @@ async def start_web_apps(
     printing: PrintIntake | None,
     ssl_context: ssl.SSLContext | None,
     share_port: bool,
+    scan_downloads: ScanDownloads | None = None,
 ) -> WebServer | None:
-    """The console and portal when ``[web] listen`` is set (web print when intake runs)."""
+    """The console and portal when ``[web] listen`` is set (web print when intake runs, scan
+    downloads when the scan intake runs)."""
     if not config.web.listen:
         return None
     host, port = parse_listen(config.web.listen)
@@ -488,6 +496,7 @@ async def start_web_apps(
         uploads,
         watch,
         reuse_port=share_port,
+        scan_downloads=scan_downloads,
     )
 
 
@@ -565,12 +574,14 @@ async def start_scanning(
         return None
     root = config.data_dir / SCAN_DIR
     links = DirectoryLinkStore(root / "links")
+    link_key = derive_key(secret, b"printgate scan link key v1")
+    downloads = ScanDownloads(link_key, links)
     processor = ScanProcessor(root / "work", settings.limits)
     email_printing = start_email_printing(settings, hub, printing, processor)
     intake = ScanIntake(
         sessions=hub.scans,
         profiles=hub.scans.live_profiles,
-        destinations=build_destinations(settings, derive_key(secret, b"printgate scan link key v1"), links),
+        destinations=build_destinations(settings, link_key, links),
         processor=processor,
         spool_dir=root / "spool",
         spool_key=derive_key(secret, b"printgate scan spool key v1"),
@@ -615,7 +626,20 @@ async def start_scanning(
         ),
         email_printing,
     )
-    return Scanning(intake, smtp, outcomes, log_keeper, email_printing)
+    purger = asyncio.get_running_loop().create_task(_purge_downloads(downloads))
+    return Scanning(intake, smtp, outcomes, log_keeper, downloads, purger, email_printing)
+
+
+async def _purge_downloads(downloads: ScanDownloads) -> None:
+    while True:
+        try:
+            removed = await asyncio.to_thread(downloads.purge)
+        except OSError as error:
+            log.warning("scan downloads: expired scans not removed: %s", error)
+        else:
+            if removed:
+                log.info("scan downloads: %d expired scan(s) removed", removed)
+        await asyncio.sleep(DOWNLOAD_PURGE_S)
 
 
 def is_admin(hub: Hub, token: str) -> bool:
@@ -741,7 +765,8 @@ async def start_hub(
     hub.enrollment.addresses = enroll_at
     await server.start()
     await pki.start()
-    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port)
+    downloads = scanning.downloads if scanning is not None else None
+    web_server = await start_web_apps(config, hub, printing, web_ssl, share_port, downloads)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     return RunningHub(
         server=server,

@@ -38,7 +38,7 @@ from .errors import (
     ScanError,
     ScanRefused,
 )
-from .links import DirectoryLinkStore, LinkGrant, make_link_token, verify_link
+from .links import DirectoryLinkStore, LinkGrant, ScanDownloads, make_link_token, verify_link
 from .mime import MimeLimits, ScanAttachment, ScanMessage, parse_scan_message
 from .pipeline import ProcessedScan, ProcessingLimits, ScanProcessor
 from .profiles import (
@@ -82,6 +82,7 @@ __all__ = [
     "RegisteredPrinter",
     "RelaySender",
     "ScanAttachment",
+    "ScanDownloads",
     "ScanError",
     "ScanIntake",
     "ScanIntakeConfig",

@@ -5,11 +5,12 @@ Token format (URL-safe, no padding)::
     v1.<scan id>.<base64url(user)>.<expires, unix seconds>.<base64url(HMAC-SHA256)>
 
 The MAC covers ``v1.<scan id>.<base64url(user)>.<expires>`` with a key of at least 32 bytes
-that only the hub holds (derive it from the hub secret, one purpose per key). The web console
-serves ``GET /scans/<token>`` like this: :func:`verify_link` (forged or expired tokens are
-refused, in constant time), then it requires that the logged-in person *is* ``grant.user``
-(a forwarded link is useless to anybody else), then it streams the stored scan. The token
-names the scan; it is not the scan's storage key.
+that only the hub holds (derive it from the hub secret, one purpose per key). The web portal
+serves ``GET /portal/scans/<token>`` (``/scans/<token>`` redirects there, through the portal's
+login) with :class:`ScanDownloads`: :func:`verify_link` (forged or expired tokens are refused,
+in constant time), then the logged-in person must *be* ``grant.user`` (a forwarded link is
+useless to anybody else), then it sends the stored scan. The token names the scan; it is not
+the scan's storage key.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ import hmac
 import json
 import re
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LinkError, LinkExpired
 
-__all__ = ["DirectoryLinkStore", "LinkGrant", "make_link_token", "verify_link"]
+__all__ = ["DirectoryLinkStore", "LinkGrant", "ScanDownloads", "make_link_token", "verify_link"]
 
 _VERSION = "v1"
 _SCAN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -134,3 +137,26 @@ class DirectoryLinkStore:
                 shutil.rmtree(owner_file.parent, ignore_errors=True)
                 removed += 1
         return removed
+
+
+class ScanDownloads:
+    """The files a download link gives its owner: what the web portal serves."""
+
+    def __init__(
+        self, key: bytes, store: DirectoryLinkStore, clock_s: Callable[[], float] = time.time
+    ) -> None:
+        self._key = key
+        self._store = store
+        self._clock_s = clock_s
+
+    def files(self, token: str, username: str) -> list[Path]:
+        """The scan's files for ``username`` (who is logged in); ``LinkExpired`` for an expired
+        link or a scan no longer kept, ``LinkError`` for a forged one or somebody else's."""
+        grant = verify_link(self._key, token, self._clock_s())
+        if grant.user.lower() != username.lower():  # usernames are one name whatever their case
+            raise LinkError("this scan belongs to somebody else")
+        return self._store.files_for(grant)
+
+    def purge(self) -> int:
+        """Remove the scans whose links have expired; how many."""
+        return self._store.purge(self._clock_s())

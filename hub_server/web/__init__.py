@@ -18,6 +18,7 @@ from aiohttp import web
 
 from hub_server.config import WebConfig
 from hub_server.domain import Hub
+from hub_server.scan import ScanDownloads
 from hub_server.web.app import build_app
 from hub_server.web.context import Uploads, WebContext
 from hub_server.web.mail import mail_reports
@@ -72,9 +73,10 @@ async def start_web(
     uploads: Uploads | None = None,
     printers: PrinterWatch | None = None,
     reuse_port: bool = False,
+    scan_downloads: ScanDownloads | None = None,
 ) -> WebServer:
     """Serve the console and the portal on ``host:port`` (HTTPS with ``ssl_context``)."""
-    context = WebContext(hub, config, uploads, printers)
+    context = WebContext(hub, config, uploads, printers, scan_downloads=scan_downloads)
     runner = web.AppRunner(build_app(context), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)

@@ -79,6 +79,13 @@ async def home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/portal/")
 
 
+@public
+async def scan_link(request: web.Request) -> web.StreamResponse:
+    """``/scans/<token>``, the download link mailed for a large scan: the portal serves it to
+    its owner, after the portal's login."""
+    raise web.HTTPFound(f"/portal/scans/{quote(request.match_info['token'], safe='')}")
+
+
 def build_app(context: WebContext) -> web.Application:
     """The root application with the console and the portal mounted."""
     from hub_server.web import console, portal
@@ -95,6 +102,7 @@ def build_app(context: WebContext) -> web.Application:
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals.update(money=i18n.money, number=i18n.number, when=i18n.when, languages=i18n.LANGUAGES)
     root.router.add_get("/", home)
+    root.router.add_get("/scans/{token}", scan_link)
     root.router.add_static("/static/", HERE / "static", name="static")
     for kind, module in (("console", console), ("portal", portal)):
         app = web.Application(middlewares=[session_middleware(kind)], client_max_size=FORM_BYTES_MAX)

@@ -16,6 +16,7 @@ from hub_server.config import WebConfig
 from hub_server.domain import Hub
 from hub_server.domain.console import WebSession
 from hub_server.domain.reports import Dashboard
+from hub_server.scan import ScanDownloads
 from hub_server.web import i18n
 from hub_server.web.printers import PrinterWatch
 from hub_server.web.security import CSRF_FIELD, LoginLimiter
@@ -43,6 +44,7 @@ class WebContext:
     config: WebConfig
     uploads: Uploads | None = None
     printers: PrinterWatch | None = None
+    scan_downloads: ScanDownloads | None = None  # scans too large to mail (when scanning runs)
     limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(10))
     _dashboard: tuple[float, Dashboard] | None = None
     _dashboard_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -8,6 +8,9 @@ arrives; an image (at most :data:`IMAGE_PIXELS_MAX` pixels) is put on an A4 page
 intake: the spool's limits, encryption at rest, and analysis under the intake's Ghostscript
 limits (time, memory, output), which finds its pages, colour and price.
 
+A scan too large to mail is mailed as a link (``/scans/<token>``, which sends the browser here
+through the portal's login); only the scan's owner may download it (:class:`ScanDownloads`).
+
 A new PIN is drawn by the hub, not chosen: while a PIN alone logs in, PINs are unique, and
 letting a user choose would tell them which PINs others hold.
 """
@@ -16,7 +19,9 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -24,6 +29,7 @@ from aiohttp import BodyPartReader, web
 from hub_server.domain.release import JobView
 from hub_server.domain.users import UserRef
 from hub_server.errors import HubError
+from hub_server.scan import LinkError, LinkExpired
 from hub_server.web import i18n
 from hub_server.web.context import CONTEXT, WebContext, blocking, render, session_of
 from hub_server.web.errors import refusal
@@ -108,6 +114,37 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     if not png:
         raise web.HTTPNotFound(text="no thumbnail")
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@allow(*USER)
+async def scan_download(request: web.Request) -> web.StreamResponse:
+    """A scan mailed as a link (too large to attach), to its owner only: one file as it is,
+    several as a zip."""
+    context = _context(request)
+    if context.scan_downloads is None:
+        raise web.HTTPNotFound(text="this hub keeps no scans for download")
+    username = (await blocking(context.hub.users.get, UserRef(id=_user_id(request)))).username
+    try:
+        files = await blocking(context.scan_downloads.files, request.match_info["token"], username)
+    except LinkExpired:
+        raise web.HTTPGone(text="this download link has expired; scan the document again") from None
+    except LinkError:
+        raise web.HTTPNotFound(text="no such scan for you") from None
+    headers = {"Cache-Control": "private, no-store"}
+    if len(files) == 1:
+        headers["Content-Disposition"] = f'attachment; filename="{files[0].name}"'
+        return web.FileResponse(files[0], headers=headers)
+    headers["Content-Disposition"] = 'attachment; filename="scan.zip"'
+    return web.Response(body=await blocking(_zipped, files), content_type="application/zip", headers=headers)
+
+
+def _zipped(files: list[Path]) -> bytes:
+    """The files of one scan in a zip (stored: PDFs, TIFFs and JPEGs do not compress)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for path in files:
+            archive.write(path, path.name)
+    return buffer.getvalue()
 
 
 @allow(*USER)
@@ -247,6 +284,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/logout", logout("portal"))
     app.router.add_get("/", home)
     app.router.add_get("/jobs/{job_id:\\d+}/thumbnail.png", thumbnail)
+    app.router.add_get("/scans/{token}", scan_download)
     app.router.add_post("/jobs/{job_id:\\d+}/delete", delete_job)
     app.router.add_post("/print", upload)
     app.router.add_post("/voucher", voucher)

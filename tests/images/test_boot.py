@@ -164,7 +164,7 @@ def test_malformed_provisioning_file_is_reported_and_changes_nothing(
     fresh_disk: Path, accel: str, tmp_path: Path, hub: Hub
 ) -> None:
     bad = (
-        provisioning(hub.enrollment_token())
+        provisioning(hub.seed())  # the token names the lab's printer, which seed() creates
         .replace('role = "terminal"', 'role = "printer"')
         .replace("[display]", "[display]\nrotation = 45")
     )
@@ -280,7 +280,7 @@ def test_first_boot_provisions_and_a_card_tap_starts_a_session_at_the_hub(lab: L
         if "offline_refused" not in seen.group(0):
             break  # the hub answered over mutual TLS, panel open
         assert time.monotonic() < deadline, "the terminal never reached the hub"
-        vm.wait_for(r"screen=idle\n", STEP_S, vm.mark)
+        vm.wait_for(r"screen=idle\r?\n", STEP_S, vm.mark)  # the serial console ends lines with \r\n
         time.sleep(5)
     assert lab.mfp.say("copy 3").startswith("ok")
     vm.wait_for(r"unlocked pages=3", STEP_S)
@@ -405,7 +405,7 @@ def test_an_update_that_never_reaches_idle_falls_back_by_itself(lab: Lab, tmp_pa
 def test_a_revoked_token_is_refused_and_kept_for_the_technician(
     fresh_disk: Path, accel: str, tmp_path: Path, hub: Hub
 ) -> None:
-    token = hub.enrollment_token()
+    token = hub.seed()  # the token names the lab's printer, which seed() creates
     token_id = token.split("-")[1]
     hub.admin("enrollment", "revoke", token_id)
     provision(fresh_disk, provisioning(token))

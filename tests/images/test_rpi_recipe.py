@@ -63,5 +63,8 @@ def test_the_pi_recipe_builds_up_to_the_raspberry_pi_archive(
         ["unsquashfs", "-cat", str(slot), "/usr/bin/rauc"], capture_output=True, check=True
     ).stdout
     assert elf[:4] == b"\x7fELF" and elf[18:20] == b"\xb7\x00"  # e_machine 183: AArch64
-    wheels = [name for name in listing if name.endswith(".so") and "pyscard" in name.lower()]
-    assert wheels, "pyscard's extension (built from source for arm64) is in the venv"
+    # pyscard installs as the package smartcard: its extension, compiled for arm64
+    extensions = [name for name in listing if "/smartcard/scard/_scard" in name and name.endswith(".so")]
+    assert extensions and all("aarch64" in name for name in extensions), (
+        "pyscard's arm64 extension is in the venv"
+    )

@@ -14,6 +14,7 @@ EXPECTED = {
     "PasswordCheck",
     "PemTlsSource",
     "server_ssl_context",
+    "sniff_format",  # e-mail printing names a mailed document's format as IPP and LPD jobs get it
     "tls_context_from_pem",
     "InMemoryJobRegistry",
     "IntakeConfig",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 import subprocess
 from collections.abc import AsyncIterator
@@ -22,6 +23,8 @@ from PIL import Image
 from printgate.v1 import admin_pb2
 
 from hub_server.clock import FakeClock
+from hub_server.config import WebConfig
+from hub_server.domain.users import UserRef
 from hub_server.scan import load_scan_config
 from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, RunningHub, start_hub
 from hw_sim.mfp.model import SimulatedMfp
@@ -35,6 +38,7 @@ from terminal_app.terminal import CardPresented, ChooseScanProfile, Journal, Off
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
 from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink
+from tests.hub_server.web.conftest import PASSWORD, Browser
 from tests.terminal_app.conftest import DEFAULT_SETTINGS, make_engine
 
 pytestmark = pytest.mark.slow
@@ -68,17 +72,26 @@ class ScanSite:
 
 
 @pytest_asyncio.fixture
-async def site(tmp_path: Path, database_url: str, mail_sink: MailSink) -> AsyncIterator[ScanSite]:
+async def site(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, mail_sink: MailSink
+) -> AsyncIterator[ScanSite]:
+    """The hub (scan intake, and the web portal for download links), the MFP km-c300i with a
+    terminal beside it, a terminal at no printer, alice and bob."""
     folder = tmp_path / "hub"
+    email: dict[str, object] = {"relay": f"127.0.0.1:{mail_sink.port}", "sender": "scans@hub.printgate.test"}
+    attach_limit = request.node.get_closest_marker("scan_attach_bytes_max")
+    if attach_limit is not None:
+        email["attach_bytes_max"] = attach_limit.args[0]
     scan_table = {
         "listen": "127.0.0.1:0",
         "recipients": [SCAN_ADDRESS],  # no certificate: STARTTLS with the hub PKI's server certificate
         "grace_s": GRACE_S,
         "conversion_workers": 1,
         "link_base_url": "https://hub.test/scans/",
-        "email": {"relay": f"127.0.0.1:{mail_sink.port}", "sender": "scans@hub.printgate.test"},
+        "email": email,
     }
-    config = replace(hub_config(folder, database_url), scan=scan_table)
+    web = WebConfig(listen="127.0.0.1:0")
+    config = replace(hub_config(folder, database_url), scan=scan_table, web=web)
     clock = FakeClock()
     running = await start_hub(config, clock)
     token = (folder / ADMIN_TOKEN_FILE).read_text().strip()
@@ -246,6 +259,45 @@ async def test_profiles_are_refused_where_nothing_scans(site: ScanSite) -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.scan_attach_bytes_max(1000)
+async def test_a_scan_too_large_to_mail_is_a_link_only_its_owner_downloads(site: ScanSite) -> None:
+    """The mail carries a link instead of the file; the portal gives the scan to its owner after
+    login, to nobody else, and a forged link to nobody."""
+    await site.running.hub.users.set_password(UserRef(username="alice"), PASSWORD)
+    await site.running.hub.users.set_password(UserRef(username="bob"), PASSWORD)
+    token = (await site.terminal.tap("c-alice")).session_token
+    assert await site.scan(2) == 250
+    await site.settled()
+    await site.terminal.logout(token)
+    (mail,) = site.sink.messages
+    assert mail["To"] == "alice@example.test" and not list(mail.iter_attachments())
+    body = mail.get_body(("plain",))
+    assert body is not None
+    link = re.search(r"https://hub\.test/scans/(\S+)", body.get_content())
+    assert link is not None
+    kept = list((site.running.hub.config.data_dir / "scan" / "links").glob("*/*.pdf"))
+    assert len(kept) == 1
+    assert site.running.web is not None
+    base = f"https://127.0.0.1:{site.running.web.port}"
+    tls = ssl.create_default_context(cafile=site.running.hub.config.data_dir / HUB_CA_FILE)
+    path = f"/scans/{link.group(1)}"
+    alice, bob = Browser(base, tls), Browser(base, tls)
+    try:
+        status, page = await alice.get(path)  # not logged in: the portal's login, then back here
+        assert status == 200 and "login_token" in page
+        await alice.login("portal", "alice")
+        status, data, content_type = await alice.get_bytes(path)
+        assert (status, content_type) == (200, "application/pdf")
+        assert data == kept[0].read_bytes() and pdf_pages(data, kept[0].parent.parent) == 2
+        await bob.login("portal", "bob")
+        assert (await bob.get_bytes(path))[0] == 404  # a forwarded link is useless to bob
+        forged = path[:-4] + ("AAAA" if not path.endswith("AAAA") else "BBBB")
+        assert (await alice.get_bytes(forged))[0] == 404
+    finally:
+        await alice.close()
+        await bob.close()
+
+
 async def test_admin_scan_verbs(site: ScanSite) -> None:
     printers = await admin(site.clients, "scan printers")
     assert (printers.code, printers.out.splitlines()) == (

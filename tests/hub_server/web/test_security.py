@@ -28,6 +28,7 @@ PUBLIC = {
     ("POST", "/console/login"),
     ("GET", "/portal/login"),
     ("POST", "/portal/login"),
+    ("GET", "/scans/{token}"),  # only sends the browser to /portal/scans/<token>, behind the login
 }
 
 
