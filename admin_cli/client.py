@@ -1,7 +1,7 @@
 """Talking to the hub: AdminService, KioskAdminService, DirectoryService, ScanAdminService,
-SiteAdminService and FleetAdminService calls over TLS pinned to the hub's CA, with the admin token
-and a deadline; gRPC failures turned into :mod:`admin_cli.errors`; and where the CA, the token and
-secrets come from."""
+SiteAdminService, FleetAdminService and JobRulesService calls over TLS pinned to the hub's CA,
+with the admin token and a deadline; gRPC failures turned into :mod:`admin_cli.errors`; and where
+the CA, the token and secrets come from."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ class AdminClient:
             "fleet": fleet_pb2_grpc.FleetAdminServiceStub(self._channel),
             "directory": directory_pb2_grpc.DirectoryServiceStub(self._channel),
             "scan": scan_pb2_grpc.ScanAdminServiceStub(self._channel),
+            "rules": admin_pb2_grpc.JobRulesServiceStub(self._channel),
             "sites": sites_pb2_grpc.SiteAdminServiceStub(self._channel),
         }
 

@@ -31,7 +31,8 @@ class Verb:
     render: Render
     verdict: Verdict | None = None
     idempotent: bool = False  # carries args.idempotency_key: printed with the reply and with errors
-    service: str = "admin"  # "kiosk", "directory", "scan", "sites", "fleet": the call goes to that service
+    # "kiosk", "directory", "scan", "sites", "fleet", "rules": the call goes to that service
+    service: str = "admin"
     # "chunks": a server stream of file chunks joined into one reply; "events": a server stream
     # whose reply rendered is the list of its messages
     stream: str = ""

@@ -45,9 +45,11 @@ Example::
     allow_to_mono = true          # the user may print colour jobs in mono at release
     allow_to_duplex = true        # the user may print simplex jobs in duplex
     allow_fewer_copies = true     # the user may print fewer copies than submitted
+    # The next three are read once: at the first start that has them (and no job rules) they
+    # become job rules (docs/job_rules.md); edit those with 'printgate admin rule' afterwards.
     force_duplex_over_pages = 0   # rule: sheets of a job over N pages are printed duplex (0: off)
     mono_over_color_pages = 0     # rule: a job with more than N colour pages prints in mono (0: off)
-    refuse_name_pattern = ""      # rule: a job whose name matches this regex (case-insensitive) is refused
+    refuse_name_pattern = ""      # rule: a job whose name matches this regex (case-insensitive) is deleted
     unanalysed_pages = 1          # pages estimated for a job whose pages analysis could not count
     job_mb_max = 512              # largest job accepted, in MiB
     user_mb_max = 2048            # spool bytes per user, in MiB
@@ -157,6 +159,7 @@ class PrintConfig:
     allow_to_mono: bool = True
     allow_to_duplex: bool = True
     allow_fewer_copies: bool = True
+    # read once, to create the equivalent job rules (hub_server.domain.rules_store)
     force_duplex_over_pages: int = 0
     mono_over_color_pages: int = 0
     refuse_name_pattern: str = ""

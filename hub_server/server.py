@@ -122,6 +122,7 @@ from hub_server.services.common import (
     metadata_value,
 )
 from hub_server.services.kiosk import KioskAdminServicer, KioskServicer
+from hub_server.services.rules_admin import JobRulesServicer
 from hub_server.services.scan_admin import ScanAdminServicer
 from hub_server.services.site_admin import SiteAdminServicer
 from hub_server.services.terminal import TerminalServicer
@@ -579,8 +580,11 @@ class IntakeMailbox:
         await self.service.wait_idle()  # the job's analysis (pages, colour) decides its price
         quote = self.hub.printing.quote(job_id)
         if quote is None:
-            return HeldPrint(job_id, 0, 0, 0, "the job was deleted meanwhile")
-        return HeldPrint(job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note)
+            refused = self.hub.rules.deleted_reason(job_id) or "the job was deleted meanwhile"
+            return HeldPrint(job_id, 0, 0, 0, refused=refused)
+        return HeldPrint(
+            job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note, quote.rule_note
+        )
 
 
 def start_email_printing(
@@ -862,6 +866,7 @@ def _serve_services(
         DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
     )
     scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
+    admin_pb2_grpc.add_JobRulesServiceServicer_to_server(JobRulesServicer(hub), server)
     sites_pb2_grpc.add_SiteAdminServiceServicer_to_server(SiteAdminServicer(hub), server)
 
 

@@ -204,7 +204,7 @@ HUB_LAYERS: dict[str, frozenset[str]] = {
     "web": frozenset({"kernel", "domain", "capability", "web"}),
     "entry": frozenset({"storage", "kernel", "capability", "domain", "services", "web", "entry"}),
 }
-CAPABILITIES_WITHOUT_STORAGE = frozenset({"hub_server.intake"})
+CAPABILITIES_WITHOUT_STORAGE = frozenset({"hub_server.intake", "hub_server.rules"})
 # every capability subpackage there is: a new one is added here deliberately
 CAPABILITIES = frozenset(
     {
@@ -214,6 +214,7 @@ CAPABILITIES = frozenset(
         "hub_server.scan",
         "hub_server.fleet",
         "hub_server.documents",
+        "hub_server.rules",
     }
 )
 # capability -> the other capabilities whose package (narrow interface) it may use

@@ -35,6 +35,7 @@ from hub_server.domain.release import PrintJobs
 from hub_server.domain.replicas import REPLICAS, load_or_create_replica_id
 from hub_server.domain.report_schedules import ReportSchedules
 from hub_server.domain.reports import Reports
+from hub_server.domain.rules_store import RULES, JobRules
 from hub_server.domain.scan_store import SCAN, Scans
 from hub_server.domain.schema import CORE
 from hub_server.domain.security import Hasher, SessionSigner, pin_lookup_key
@@ -62,7 +63,7 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, SITES, FLEET)
+COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, SITES, FLEET, RULES)
 REPLICA_ID_FILE = "replica-id"
 
 
@@ -102,7 +103,8 @@ class Hub:
     ``enrollment`` makes enrollment tokens and revokes devices. ``directory`` syncs the
     ``[directory]`` sources (none: nothing to sync) and checks their users' passwords at login.
     ``scans`` is the scan intake's view of the hub (printers, profiles, who is at which printer,
-    charges).
+    charges). ``rules`` are the job rules (created from the ``[print]`` settings at the first
+    start that has them).
     """
 
     def __init__(
@@ -117,7 +119,13 @@ class Hub:
         self.config = config
         self.clock = clock
         store = Store(db)
-        self.job_registry = SqlJobRegistry(store, config.site)
+        self.rules = JobRules(store, clock, config.printing.unanalysed_pages)
+        self.rules.seed_from(config.printing)
+        self.job_registry = (
+            SqlJobRegistry(store, config.site, self.rules, spool.shred)
+            if spool is not None
+            else SqlJobRegistry(store, config.site, self.rules)
+        )
         self.sites = Sites(store, clock, config.site)
         hasher = Hasher(config.auth.argon2_time_cost, config.auth.argon2_memory_kib)
         signer = SessionSigner(secret)
@@ -157,6 +165,7 @@ class Hub:
                 config,
                 clock,
                 spool,
+                self.rules,
                 replica_id=load_or_create_replica_id(config.data_dir / REPLICA_ID_FILE),
             )
             if spool is not None

@@ -28,16 +28,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from hub_server.clock import Clock
+from hub_server.domain.rules_store import JobRules
 from hub_server.domain.sites import stamp_job
 from hub_server.domain.store import Store
 from hub_server.domain.users import USERNAME_IS, UserRef, group_id, resolve_user
 from hub_server.domain.validation import MAX_LIST
 from hub_server.errors import InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, Refused
 from hub_server.intake import (
+    REASON_ANALYSING,
+    REASON_ANALYSIS_QUEUED,
     DocumentSettings,
     JobAnalysis,
     JobNotCancelable,
@@ -77,6 +81,13 @@ __all__ = [
     "search_colleagues",
     "undelegate",
 ]
+
+_COUNTING = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
+
+
+def _keep(spool_id: str) -> None:
+    """No spool to shred (a registry without the print intake)."""
+
 
 # PWG media names (what analysis reports) -> the paper names prices are set for.
 PAPER_NAMES = {
@@ -313,11 +324,23 @@ def _get(tx: Tx, job_id: int) -> JobRecord | None:
 
 
 class SqlJobRegistry:
-    """The intake ``JobRegistry`` over the hub database (see the module docstring)."""
+    """The intake ``JobRegistry`` over the hub database (see the module docstring).
 
-    def __init__(self, store: Store, site: str = "") -> None:
+    With ``rules``, a held job whose analysis is done (or that gets none) goes through the job
+    rules as it is written: one they delete is cancelled in the same transaction and its
+    document handed to ``shred`` once that is durable."""
+
+    def __init__(
+        self,
+        store: Store,
+        site: str = "",
+        rules: JobRules | None = None,
+        shred: Callable[[str], object] = _keep,
+    ) -> None:
         self._store = store
         self._site = site  # the site whose replica this is: the jobs it takes in belong to it
+        self._rules = rules
+        self._shred = shred
 
     def resolve_owner(self, user_name: str) -> str | None:
         """An active hub user whose username matches case-insensitively, or None."""
@@ -331,22 +354,41 @@ class SqlJobRegistry:
     def add_job(self, record: JobRecord) -> int:
         """Insert a job row (of this replica's site); its id is the IPP job-id."""
 
-        def add(tx: Tx) -> int:
+        def add(tx: Tx) -> tuple[int, str | None]:
             job_id = int(tx.scalar(_INSERT, _params(tx, record)))
             stamp_job(tx, job_id, self._site)
-            return job_id
+            return job_id, self._ruled(tx, record, job_id)
 
-        return self._store.write_sync(add)
+        job_id, deleted = self._store.write_sync(add)
+        if deleted:
+            self._shred(deleted)
+        return job_id
 
     def update_job(self, record: JobRecord) -> None:
         """Replace the row of ``record.job_id``; ``JobNotFound`` when there is none."""
 
-        def update(tx: Tx) -> None:
+        def update(tx: Tx) -> str | None:
             params = {**_params(tx, record), "id": record.job_id}
             if not tx.execute(_UPDATE, params):
                 raise JobNotFound(record.job_id)
+            return self._ruled(tx, record, record.job_id)
 
-        self._store.write_sync(update)
+        deleted = self._store.write_sync(update)
+        if deleted:
+            self._shred(deleted)
+
+    def _ruled(self, tx: Tx, record: JobRecord, job_id: int) -> str | None:
+        """The rules over a held job that is counted (or will not be): the spool id of a job
+        they deleted, else None."""
+        counting = not _COUNTING.isdisjoint(record.state_reasons)
+        if (
+            self._rules is None
+            or record.state != JobState.PENDING_HELD
+            or counting
+            or record.spool_id is None
+        ):
+            return None
+        return self._rules.apply_at_intake(tx, job_id, time.time_ns() // 1000)
 
     def get_job(self, job_id: int) -> JobRecord | None:
         """The record, or None."""

@@ -3,9 +3,9 @@ printer with overrides, delete them, recover after a crash, expire them.
 
 Release of one job, step by step (each numbered write is one durable transaction):
 
-1. Plan: the job's pages, colour pages, copies, duplex and paper, the admin's rules
-   (``[print]``: over N pages forces duplex, over N colour pages becomes mono, a refused name
-   pattern) and the user's overrides (only those allowed: colour to mono, simplex to duplex,
+1. Plan: the job's pages, colour pages, copies, duplex and paper, what the job rules make of
+   it (:mod:`.rules_store`: deleted, forced duplex or mono, fewer copies, a printer group) and
+   the user's overrides (only those allowed: colour to mono, simplex to duplex,
    fewer copies). Printer status first: a printer whose SNMP status shows a blocking error
    refuses the release before anything is reserved.
 2. **Reserve** (write 1): the job goes ``held`` (or ``printed``, for a reprint) ->
@@ -48,7 +48,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -77,6 +76,7 @@ from hub_server.domain.jobs import (
 )
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.release_outcome import Outcome, SnmpAgent, Verdict, ask_printer, snmp_page_counter
+from hub_server.domain.rules_store import JobRules, groups_of, submitted_facts
 from hub_server.domain.sites import releasable_here
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
@@ -90,6 +90,7 @@ from hub_server.errors import (
     UserBlocked,
 )
 from hub_server.intake import REASON_ANALYSING, REASON_ANALYSIS_QUEUED, JobState, Spool
+from hub_server.rules import Ruling, evaluate
 from hub_server.storage import Row, Tx
 from mfp_adapters import (
     CommunityAuth,
@@ -129,7 +130,6 @@ THUMBNAIL_BYTES_MAX = 256 * 1024
 # When does "the transport has every byte" happen? raw9100 and IPP stream the document to
 # the printer: when our stream is exhausted. LPD spools it first: only when send() returns.
 SENT_AT_STREAM_END = {"raw9100": True, "ipp": True, "lpd": False}
-_MONO_MODES = ("monochrome", "process-monochrome", "bi-level", "process-bi-level")
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,7 @@ class JobQuote(NamedTuple):
     copies: int
     price_cents: int
     estimate_note: str  # "" when the pages were counted
+    rule_note: str  # what the job rules changed ("" when nothing)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ class Plan:
     mono: bool
     paper: str
     estimated: bool  # pages unknown: ``unanalysed_pages`` assumed
+    rule_note: str = ""  # what the job rules changed, for the user ("" when nothing)
+    printer_group: str = ""  # the rules route the job to printers of this group ("": any)
 
     def lines(self, total_pages: int | None = None) -> list[UsageLine]:
         """Usage lines for the estimate, or for ``total_pages`` the printer reported.
@@ -238,13 +241,14 @@ class _Attempt:
 _JOB_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
     j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex,
     j.doc_grayscale, j.created_us, j.expires_us, j.completed_us, j.size_bytes, j.document_format,
-    j.spool_id, j.favourite_us"""
+    j.spool_id, j.favourite_us, j.queue, j.source"""
 
 
 _LIST_COLUMNS = """j.id, j.owner_user_id, u.username AS owner, j.job_name, j.state, j.copies, j.sides,
     j.color_mode, j.page_count, j.color_pages, j.paper_size, j.doc_copies, j.doc_duplex, j.doc_grayscale,
     j.created_us, j.expires_us, j.size_bytes, j.document_format, j.favourite_us, j.owner_verified,
-    j.state_reasons, j.may_have_printed, CASE WHEN j.page_count IS NULL THEN j.analysis END AS unanalysed"""
+    j.state_reasons, j.may_have_printed, j.queue, j.source,
+    CASE WHEN j.page_count IS NULL THEN j.analysis END AS unanalysed"""
 _ANALYSIS_REASONS = frozenset({REASON_ANALYSIS_QUEUED, REASON_ANALYSING})
 NOTHING_TO_RELEASE = "no jobs to release"
 ONLY_CLAIMED = (
@@ -266,24 +270,20 @@ _SHAPE_COLUMNS = (
 )
 
 
-def plan_job(row: Row, requested: Overrides | None, policy: PrintConfig) -> Plan:
-    """Apply the admin's rules and the user's overrides to a job (see the module docstring).
+def plan_job(row: Row, requested: Overrides | None, policy: PrintConfig, ruled: Ruling) -> Plan:
+    """Apply what the job rules made of a job (``ruled``: the outcome for its
+    :func:`~hub_server.domain.rules_store.submitted_facts`) and
+    the user's overrides to it (see the module docstring).
 
-    Raises :class:`Refused` for a refused job name, :class:`PermissionDenied` for an override
-    the admin does not allow or more copies than submitted.
+    Raises :class:`Refused` for a job the rules delete, :class:`PermissionDenied` for an
+    override the admin does not allow or more copies than the rules leave.
     """
-    if policy.refuse_name_pattern and re.search(policy.refuse_name_pattern, row["job_name"], re.I):
-        raise Refused(f"job {row['job_name']!r} is refused by the print rules")
-    copies = int(row["copies"]) if int(row["copies"]) != 1 else int(row["doc_copies"] or 1)
-    duplex = str(row["sides"]).startswith("two-sided") or bool(row["doc_duplex"])
-    mono = row["color_mode"] in _MONO_MODES or bool(row["doc_grayscale"])
+    if ruled.deleted:
+        raise Refused(f"job {row['job_name']!r} is deleted by the print rules: {ruled.reason}")
     analysed = row["page_count"] is not None
     pages = int(row["page_count"]) if analysed else policy.unanalysed_pages
     color_pages = int(row["color_pages"] or 0) if analysed else 0
-    if policy.force_duplex_over_pages and pages > policy.force_duplex_over_pages:
-        duplex = True
-    if policy.mono_over_color_pages and color_pages > policy.mono_over_color_pages:
-        mono = True
+    copies, duplex, mono = ruled.copies, ruled.duplex, ruled.mono
     requested = requested or Overrides()
     if requested.mono and not mono:
         _allowed(policy.allow_to_mono, "printing in mono")
@@ -293,7 +293,7 @@ def plan_job(row: Row, requested: Overrides | None, policy: PrintConfig) -> Plan
         duplex = True
     if requested.copies and requested.copies != copies:
         if requested.copies > copies:
-            raise PermissionDenied(f"at most {copies} copies (as submitted)")
+            raise PermissionDenied(f"at most {copies} copies")
         _allowed(policy.allow_fewer_copies, "fewer copies")
         copies = requested.copies
     return Plan(
@@ -304,6 +304,8 @@ def plan_job(row: Row, requested: Overrides | None, policy: PrintConfig) -> Plan
         mono=mono,
         paper=row["paper_size"] or "*",
         estimated=not analysed,
+        rule_note=ruled.reason,
+        printer_group=ruled.printer_group,
     )
 
 
@@ -369,10 +371,12 @@ class PrintJobs:
         config: HubConfig,
         clock: Clock,
         spool: Spool,
+        rules: JobRules,
         transports: Callable[[PrinterRecord], ReleaseTransport] = transport_for,
         replica_id: str = "",
     ) -> None:
         self.store = store
+        self.rules = rules
         self.replica_id = replica_id
         self.config = config
         self.policy = config.printing
@@ -435,19 +439,23 @@ class PrintJobs:
             delegates = delegates_of_jobs(tx, user_id)
             more = bool(limit) and len(rows) > limit
             rows = rows[:limit] if more else rows
-            refused = (
-                re.compile(self.policy.refuse_name_pattern, re.I) if self.policy.refuse_name_pattern else None
-            )
+            rules = self.rules.current(tx)
+            groups = groups_of(tx, sorted({int(row["owner_user_id"]) for row in rows}))
+            group_prices = {prices.group: prices}
             # Jobs come in few shapes (pages, colour, copies, sides): plan and price each shape once.
             plans: dict[tuple[Any, ...], tuple[Plan, int, tuple[int, int, int, int]]] = {}
             views = []
             for row in rows:
-                if refused is not None and refused.search(row["job_name"]):
-                    continue  # a job the rules refuse cannot be released: not offered
-                shape = tuple(row[column] for column in _SHAPE_COLUMNS)
+                owner_groups = groups.get(int(row["owner_user_id"]), frozenset())
+                ruled = evaluate(rules, submitted_facts(row, self.policy.unanalysed_pages, owner_groups))
+                if ruled.deleted:
+                    continue  # a job the rules delete cannot be released: not offered
+                shape = (*(row[column] for column in _SHAPE_COLUMNS), ruled)
                 if shape not in plans:
-                    plan = plan_job(row, None, self.policy)
-                    plans[shape] = plan, prices.estimate(plan), prices.per_copy(plan)
+                    plan = plan_job(row, None, self.policy, ruled)
+                    group = plan.printer_group or prices.group
+                    priced = group_prices.setdefault(group, _Prices(tx, group))
+                    plans[shape] = plan, priced.estimate(plan), priced.per_copy(plan)
                 plan, estimate, per_copy = plans[shape]
                 owner_id = row["owner_user_id"]
                 views.append(
@@ -488,9 +496,18 @@ class PrintJobs:
             )
             if row is None:
                 return None
-            plan = plan_job(row, None, self.policy)
-            estimate = _Prices(tx, DEFAULT_GROUP).estimate(plan)
-            return JobQuote(plan.pages, plan.copies, estimate, estimate_note(row["unanalysed"]))
+            owner_id = int(row["owner_user_id"])
+            facts = submitted_facts(
+                row, self.policy.unanalysed_pages, groups_of(tx, [owner_id]).get(owner_id, frozenset())
+            )
+            ruled = self.rules.ruling(tx, facts)
+            if ruled.deleted:
+                return None
+            plan = plan_job(row, None, self.policy, ruled)
+            estimate = _Prices(tx, plan.printer_group or DEFAULT_GROUP).estimate(plan)
+            return JobQuote(
+                plan.pages, plan.copies, estimate, estimate_note(row["unanalysed"]), plan.rule_note
+            )
 
         return self.store.read(read)
 
@@ -701,7 +718,14 @@ class PrintJobs:
             raise Refused(f"job {job_id} is {state}")
         if not row["spool_id"]:
             raise Refused(f"the document of job {job_id} is gone")
-        plan = plan_job(row, overrides, self.policy)
+        facts = submitted_facts(
+            row, self.policy.unanalysed_pages, groups_of(tx, [owner_id]).get(owner_id, frozenset())
+        )
+        plan = plan_job(row, overrides, self.policy, self.rules.ruling(tx, facts))
+        if plan.printer_group and plan.printer_group != printer.printer_group:
+            raise Refused(
+                f"job {job_id} prints only at printers of group {plan.printer_group!r} ({plan.rule_note})"
+            )
         project = self._project(owner_id, user_id, project_code)
         lines = price_lines(tx, printer.printer_group, plan.lines())
         self._check_may_print(tx, owner_id, lines, now_us)

@@ -57,13 +57,16 @@ class EmailPrintConfig:
 
 @dataclass(frozen=True)
 class HeldPrint:
-    """A held job made from an attachment, as priced once analysed."""
+    """A held job made from an attachment, as priced once analysed (``refused``: why it is
+    not held any more, e.g. a job rule deleted it; ``rule_note``: what the job rules changed)."""
 
     job_id: int
     pages: int
     copies: int
     price_cents: int
     estimate_note: str = ""
+    rule_note: str = ""
+    refused: str = ""
 
 
 class PrintMailbox(Protocol):
@@ -229,10 +232,14 @@ class EmailPrinting:
         lines = []
         for file_name, job_id in held:
             job = await self._mailbox.priced(job_id)
+            if job.refused:
+                lines.append(f"{file_name}: not printed: {job.refused}")
+                continue
             estimated = f" (estimated: {job.estimate_note})" if job.estimate_note else ""
+            ruled = f" (print rule: {job.rule_note})" if job.rule_note else ""
             lines.append(
                 f"{file_name}: held, {job.pages} page(s) x {job.copies}, {_money(job.price_cents)}"
-                f"{estimated}. Log in at any printer to print it."
+                f"{estimated}{ruled}. Log in at any printer to print it."
             )
         lines.extend(f"{file_name}: not printed: {reason}" for file_name, reason in refused)
         reply = EmailMessage()

@@ -163,6 +163,7 @@ def add_held_job(
         favourite=view.favourite,
         delegates=[colleague_message(colleague) for colleague in view.delegates],
         estimate_note=view.estimate_note,
+        rule_note=plan.rule_note,
     )
     job.submitted_at.seconds, job.submitted_at.nanos = divmod(view.created_us, 1_000_000)
     job.submitted_at.nanos *= 1000

@@ -279,6 +279,7 @@ class HeldJob:
     favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
     delegates: tuple[Colleague, ...] = ()  # whom the owner passed it on to (the owner's list only)
     estimate_note: str = ""  # why pages and prices are estimates ("cannot be counted: …"); "" counted
+    rule_note: str = ""  # what the admin's job rules changed (already in the prices); "" nothing
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,7 @@ def held_job(message: terminal_pb2.HeldJob) -> HeldJob:
         favourite=message.favourite,
         delegates=tuple(colleague(found) for found in message.delegates),
         estimate_note=message.estimate_note,
+        rule_note=message.rule_note,
     )
 
 

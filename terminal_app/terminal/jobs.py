@@ -205,6 +205,7 @@ def job_view(job: HeldJob, thumbnail_png: bytes) -> JobView:
         favourite=job.favourite,
         delegates=tuple(colleague_view(colleague) for colleague in job.delegates),
         estimate_note=job.estimate_note,
+        rule_note=job.rule_note,
     )
 
 

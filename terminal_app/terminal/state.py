@@ -201,6 +201,7 @@ class JobView:
     favourite: bool = False  # starred by its owner: kept for a reprint until unstarred
     delegates: tuple[ColleagueView, ...] = ()  # whom the owner passed it on to (own jobs only)
     estimate_note: str = ""  # the hub's words for why pages and price are estimates ("" counted)
+    rule_note: str = ""  # the admin's words for what the job rules changed ("" nothing)
 
     def price_for(self, overrides: JobOverrides) -> int:
         """The exact price of printing this job with ``overrides`` (an override the job does not

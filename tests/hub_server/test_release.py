@@ -156,14 +156,24 @@ async def test_a_jammed_printer_refuses_release(site: PrintSite, three_pages: Pa
     assert (await site.release(token, "k2", [release_item(job.id)]))[-1].state == PRINTED
 
 
-async def test_a_rule_refused_name_is_not_offered_nor_released(site: PrintSite, three_pages: Path) -> None:
+async def test_a_rule_refused_name_is_deleted_at_intake(site: PrintSite, three_pages: Path) -> None:
+    # [print] refuse_name_pattern became a rule at the hub's first start; it deletes the job
+    # once analysed, with its reason, and shreds the document
     await site.submit(three_pages, "alice", name="top-secret plans")
     token = await site.session("c-alice")
     assert await site.list_jobs(token) == []
-    job_id = int(site.running.db.read(lambda tx: tx.scalar("SELECT MAX(id) FROM print_jobs")))
-    progress = await site.release(token, "k", [release_item(job_id)])
+    row = site.running.db.read(
+        lambda tx: tx.one("SELECT id, state, spool_id, rule_note FROM print_jobs ORDER BY id DESC")
+    )
+    assert row is not None
+    assert (row["state"], row["spool_id"], row["rule_note"]) == (
+        "canceled",
+        None,
+        "jobs with this name are not printed here",
+    )
+    progress = await site.release(token, "k", [release_item(int(row["id"]))])
     assert [p.state for p in progress] == [REFUSED]
-    assert "refused by the print rules" in progress[0].message
+    assert progress[0].message == f"job {row['id']} is canceled"
 
 
 async def test_delete_shreds_own_jobs_only(site: PrintSite, three_pages: Path) -> None:

@@ -26,6 +26,7 @@ from hub_server.domain import DatabaseSpoolStore, open_hub_database
 from hub_server.domain import replicas as replicas_table
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.release_outcome import Verdict
+from hub_server.domain.rules_store import JobRules
 from hub_server.domain.store import Store
 from hub_server.intake import Spool
 from terminal_app.errors import HubUnreachable
@@ -330,8 +331,14 @@ async def test_a_release_of_a_replica_dead_for_good_is_put_back_by_another(
         db = open_hub_database(b.database_url)
         try:
             config = HubConfig(data_dir=tmp_path / "sweeper", database=b.database_url)
+            store = Store(db)
             sweeper = PrintJobs(
-                Store(db), config, SystemClock(), Spool(tmp_path / "unused", bytes(32)), replica_id="c"
+                store,
+                config,
+                SystemClock(),
+                Spool(tmp_path / "unused", bytes(32)),
+                JobRules(store, SystemClock(), config.printing.unanalysed_pages),
+                replica_id="c",
             )
             assert await sweeper.resolve(None) == {}  # A was heard from moments ago
             # A's silence outlasts the grace: as if REPLICA_SILENT_S had passed without a heartbeat.

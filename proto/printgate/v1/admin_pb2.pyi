@@ -728,3 +728,95 @@ class ReportChunk(_message.Message):
     content_type: str
     data: bytes
     def __init__(self, file_name: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class ListJobRulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class JobRule(_message.Message):
+    __slots__ = ("position", "name", "rule_json")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RULE_JSON_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    name: str
+    rule_json: str
+    def __init__(self, position: _Optional[int] = ..., name: _Optional[str] = ..., rule_json: _Optional[str] = ...) -> None: ...
+
+class JobRuleList(_message.Message):
+    __slots__ = ("rules",)
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[JobRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[JobRule, _Mapping]]] = ...) -> None: ...
+
+class AddJobRuleRequest(_message.Message):
+    __slots__ = ("rule_json", "position")
+    RULE_JSON_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    rule_json: str
+    position: int
+    def __init__(self, rule_json: _Optional[str] = ..., position: _Optional[int] = ...) -> None: ...
+
+class JobRuleRef(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class MoveJobRuleRequest(_message.Message):
+    __slots__ = ("name", "position")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    position: int
+    def __init__(self, name: _Optional[str] = ..., position: _Optional[int] = ...) -> None: ...
+
+class JobRulesTestRequest(_message.Message):
+    __slots__ = ("pages", "copies", "color_pages", "size_bytes", "job_name", "application", "user", "groups", "queue", "source", "duplex", "mono")
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    COPIES_FIELD_NUMBER: _ClassVar[int]
+    COLOR_PAGES_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    JOB_NAME_FIELD_NUMBER: _ClassVar[int]
+    APPLICATION_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DUPLEX_FIELD_NUMBER: _ClassVar[int]
+    MONO_FIELD_NUMBER: _ClassVar[int]
+    pages: int
+    copies: int
+    color_pages: int
+    size_bytes: int
+    job_name: str
+    application: str
+    user: str
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    queue: str
+    source: str
+    duplex: bool
+    mono: bool
+    def __init__(self, pages: _Optional[int] = ..., copies: _Optional[int] = ..., color_pages: _Optional[int] = ..., size_bytes: _Optional[int] = ..., job_name: _Optional[str] = ..., application: _Optional[str] = ..., user: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., queue: _Optional[str] = ..., source: _Optional[str] = ..., duplex: _Optional[bool] = ..., mono: _Optional[bool] = ...) -> None: ...
+
+class JobRuling(_message.Message):
+    __slots__ = ("deleted", "duplex", "mono", "copies", "printer_group", "fired", "reason", "notices", "groups")
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    DUPLEX_FIELD_NUMBER: _ClassVar[int]
+    MONO_FIELD_NUMBER: _ClassVar[int]
+    COPIES_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_GROUP_FIELD_NUMBER: _ClassVar[int]
+    FIRED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    duplex: bool
+    mono: bool
+    copies: int
+    printer_group: str
+    fired: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    notices: _containers.RepeatedScalarFieldContainer[str]
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, deleted: _Optional[bool] = ..., duplex: _Optional[bool] = ..., mono: _Optional[bool] = ..., copies: _Optional[int] = ..., printer_group: _Optional[str] = ..., fired: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., notices: _Optional[_Iterable[str]] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...

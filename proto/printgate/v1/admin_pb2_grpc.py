@@ -2056,3 +2056,254 @@ class AdminService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class JobRulesServiceStub:
+    """Job rules (docs/job_rules.md): the ordered rules the hub runs over every held job, for
+    admins; every change is written to the audit log.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListJobRules = channel.unary_unary(
+                '/printgate.v1.JobRulesService/ListJobRules',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.ListJobRulesRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+                _registered_method=True)
+        self.AddJobRule = channel.unary_unary(
+                '/printgate.v1.JobRulesService/AddJobRule',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.AddJobRuleRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+                _registered_method=True)
+        self.RemoveJobRule = channel.unary_unary(
+                '/printgate.v1.JobRulesService/RemoveJobRule',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.JobRuleRef.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+                _registered_method=True)
+        self.MoveJobRule = channel.unary_unary(
+                '/printgate.v1.JobRulesService/MoveJobRule',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.MoveJobRuleRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+                _registered_method=True)
+        self.TestJobRules = channel.unary_unary(
+                '/printgate.v1.JobRulesService/TestJobRules',
+                request_serializer=printgate_dot_v1_dot_admin__pb2.JobRulesTestRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_admin__pb2.JobRuling.FromString,
+                _registered_method=True)
+
+
+class JobRulesServiceServicer:
+    """Job rules (docs/job_rules.md): the ordered rules the hub runs over every held job, for
+    admins; every change is written to the audit log.
+    """
+
+    def ListJobRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddJobRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveJobRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveJobRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestJobRules(self, request, context):
+        """What the rules would make of a job with these facts (nothing is changed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_JobRulesServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListJobRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobRules,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.ListJobRulesRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.SerializeToString,
+            ),
+            'AddJobRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddJobRule,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.AddJobRuleRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.SerializeToString,
+            ),
+            'RemoveJobRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveJobRule,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.JobRuleRef.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.SerializeToString,
+            ),
+            'MoveJobRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveJobRule,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.MoveJobRuleRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.JobRuleList.SerializeToString,
+            ),
+            'TestJobRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestJobRules,
+                    request_deserializer=printgate_dot_v1_dot_admin__pb2.JobRulesTestRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_admin__pb2.JobRuling.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'printgate.v1.JobRulesService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('printgate.v1.JobRulesService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class JobRulesService:
+    """Job rules (docs/job_rules.md): the ordered rules the hub runs over every held job, for
+    admins; every change is written to the audit log.
+    """
+
+    @staticmethod
+    def ListJobRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.JobRulesService/ListJobRules',
+            printgate_dot_v1_dot_admin__pb2.ListJobRulesRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddJobRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.JobRulesService/AddJobRule',
+            printgate_dot_v1_dot_admin__pb2.AddJobRuleRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveJobRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.JobRulesService/RemoveJobRule',
+            printgate_dot_v1_dot_admin__pb2.JobRuleRef.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveJobRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.JobRulesService/MoveJobRule',
+            printgate_dot_v1_dot_admin__pb2.MoveJobRuleRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.JobRuleList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestJobRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.JobRulesService/TestJobRules',
+            printgate_dot_v1_dot_admin__pb2.JobRulesTestRequest.SerializeToString,
+            printgate_dot_v1_dot_admin__pb2.JobRuling.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -467,6 +467,8 @@ def _job_details(ctx: Context, job: JobView) -> str:
             details += f" · {ctx.t(text)}"
     if job.estimate_note:
         details += f" · {ctx.t('job_estimated', note=job.estimate_note)}"
+    if job.rule_note:
+        details += f" · {ctx.t('job_rule', note=job.rule_note)}"
     return details
 
 

@@ -1,5 +1,6 @@
-"""Release planning without a hub: the admin's rules and the user's overrides (plan_job), how
-reported pages split into mono and colour lines, and the [print] configuration."""
+"""Release planning without a hub: the job rules' outcome and the user's overrides (plan_job),
+the rules the [print] settings become, how reported pages split into mono and colour lines,
+and the [print] configuration."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 from hub_server.config import PrintConfig, load_config
 from hub_server.domain.pricing import UsageLine
 from hub_server.domain.release import Overrides, Plan, plan_job
+from hub_server.domain.rules_store import rules_from_settings, submitted_facts
 from hub_server.errors import PermissionDenied, Refused
+from hub_server.rules import evaluate
 
 
 def row(**changes: Any) -> dict[str, Any]:
@@ -28,34 +31,44 @@ def row(**changes: Any) -> dict[str, Any]:
         "doc_copies": None,
         "doc_duplex": None,
         "doc_grayscale": None,
+        "queue": "hub",
+        "source": "ipp",
+        "size_bytes": 1000,
+        "owner": "ann",
+        "owner_user_id": 1,
     }
     return {**base, **changes}
 
 
+def plan(job: dict[str, Any], overrides: Overrides | None, policy: PrintConfig) -> Plan:
+    """plan_job under the rules ``policy``'s [print] settings become."""
+    facts = submitted_facts(job, policy.unanalysed_pages, frozenset())
+    return plan_job(job, overrides, policy, evaluate(rules_from_settings(policy), facts))
+
+
 def test_as_submitted() -> None:
-    assert plan_job(row(), None, PrintConfig()) == Plan(10, 4, 2, False, False, "A4", False)
+    assert plan(row(), None, PrintConfig()) == Plan(10, 4, 2, False, False, "A4", False)
 
 
 def test_document_settings_count_when_the_ticket_says_nothing() -> None:
-    plan = plan_job(row(copies=1, doc_copies=3, doc_duplex=1, doc_grayscale=1), None, PrintConfig())
-    assert (plan.copies, plan.duplex, plan.mono, plan.color_pages) == (3, True, True, 0)
+    planned = plan(row(copies=1, doc_copies=3, doc_duplex=1, doc_grayscale=1), None, PrintConfig())
+    assert (planned.copies, planned.duplex, planned.mono, planned.color_pages) == (3, True, True, 0)
 
 
 def test_rules_force_duplex_and_mono() -> None:
     policy = PrintConfig(force_duplex_over_pages=9, mono_over_color_pages=3)
-    assert plan_job(row(), None, policy) == Plan(10, 0, 2, True, True, "A4", False)
-    assert plan_job(row(page_count=9, color_pages=3), None, policy) == Plan(
-        9, 3, 2, False, False, "A4", False
-    )
+    notes = "more than 9 pages: printed duplex; more than 3 colour pages: printed in mono"
+    assert plan(row(), None, policy) == Plan(10, 0, 2, True, True, "A4", False, notes)
+    assert plan(row(page_count=9, color_pages=3), None, policy) == Plan(9, 3, 2, False, False, "A4", False)
 
 
 def test_refused_name_pattern() -> None:
-    with pytest.raises(Refused):
-        plan_job(row(job_name="Payroll SECRET"), None, PrintConfig(refuse_name_pattern="secret"))
+    with pytest.raises(Refused, match="not printed here"):
+        plan(row(job_name="Payroll SECRET"), None, PrintConfig(refuse_name_pattern="secret"))
 
 
 def test_overrides_only_as_allowed() -> None:
-    assert plan_job(row(), Overrides(mono=True, duplex=True, copies=1), PrintConfig()) == Plan(
+    assert plan(row(), Overrides(mono=True, duplex=True, copies=1), PrintConfig()) == Plan(
         10, 0, 1, True, True, "A4", False
     )
     for overrides, policy in (
@@ -65,16 +78,16 @@ def test_overrides_only_as_allowed() -> None:
         (Overrides(copies=3), PrintConfig()),
     ):
         with pytest.raises(PermissionDenied):
-            plan_job(row(), overrides, policy)
+            plan(row(), overrides, policy)
     # Asking for what the job does already is no override.
-    assert plan_job(row(color_mode="monochrome"), Overrides(mono=True), PrintConfig(allow_to_mono=False)).mono
+    assert plan(row(color_mode="monochrome"), Overrides(mono=True), PrintConfig(allow_to_mono=False)).mono
 
 
 def test_unanalysed_jobs_use_the_configured_estimate() -> None:
-    plan = plan_job(
+    planned = plan(
         row(page_count=None, color_pages=None, paper_size=None), None, PrintConfig(unanalysed_pages=2)
     )
-    assert plan == Plan(2, 0, 2, False, False, "*", True)
+    assert planned == Plan(2, 0, 2, False, False, "*", True)
 
 
 def test_reported_pages_split_mono_first() -> None:

@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from PIL import Image, ImageDraw
 
+from tests.hub_server.admin_runner import admin
 from tests.hub_server.scan.conftest import MailSink, TlsMaterial
 from tests.hub_server.test_release_site import PrintSite, open_site
 
@@ -130,6 +131,34 @@ async def test_a_mailed_pdf_is_held_priced_in_the_reply_listed_released_and_char
     assert sorted(p.charged_cents for p in progress if p.charged_cents) == [20, 50]
     assert await site.clients.balance("alice") == 500 - 70
     assert (await site.clients.check_ledger()).ok
+
+
+async def test_job_rules_shape_mailed_jobs_and_the_reply_says_how(
+    site: PrintSite, tls: TlsMaterial, mail_sink: MailSink
+) -> None:
+    rules = (
+        r'rule add "no programs" --name-pattern "\.exe" --delete "programs are not printed"',
+        'rule add "mail in mono" --source email --force-mono --note "e-mailed jobs print in mono"',
+    )
+    for command in rules:
+        assert (await admin(site.clients, command)).code == 0
+    files = [("tool.exe.pdf", two_page_pdf()), ("photo.jpg", jpeg_photo())]
+    code, reply = await send(site, mail("alice@example.test", files), tls)
+    assert (code, reply) == (250, "2.0.0 2 job(s) held, 0 refused")
+    await settled(site)
+    (answer,) = mail_sink.messages
+    assert answer.get_content().splitlines() == [
+        "tool.exe.pdf: not printed: programs are not printed",
+        "photo.jpg: held, 1 page(s) x 1, 0.10 (print rule: e-mailed jobs print in mono)."
+        " Log in at any printer to print it.",
+    ]
+    token = await site.session("c-alice")
+    (photo,) = await site.list_jobs(token)
+    assert (photo.name, photo.estimated_price_cents, photo.rule_note) == (
+        "photo.jpg",
+        10,
+        "e-mailed jobs print in mono",
+    )
 
 
 async def test_forged_unknown_and_unbounded_mail_is_refused_and_nothing_is_held(

@@ -56,5 +56,5 @@ def test_job_view_fields() -> None:
         "printed", "allowed_mono", "allowed_duplex", "allowed_fewer_copies", "price_per_copy_cents",
         "price_mono_per_copy_cents", "price_duplex_per_copy_cents", "price_mono_duplex_per_copy_cents",
         "thumbnail_png", "owner_verified", "analysing", "may_have_printed", "favourite", "delegates",
-        "estimate_note",
+        "estimate_note", "rule_note",
     ]  # fmt: skip

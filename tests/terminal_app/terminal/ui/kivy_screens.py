@@ -353,6 +353,19 @@ async def test_job_list_composes_release_and_delete(ui: UiRig) -> None:
         "slides.pdf\n4 p. × 1 · mono · pages estimated (cannot be counted: the stream ends inside a page)"
         " · Bob Builder"  # passed on to bob
     )
+    ruled = replace(sample_jobs()[0], duplex=True, rule_note="more than 60 pages: printed duplex")
+    ui.view.show(replace(engine.state, jobs=(ruled,), jobs_supported=True, language="de"))
+    ui.frame()
+    assert (
+        ui.text("job_1_name")
+        == "thesis.pdf\n12 S. × 2 · Farbe · Druckregel: more than 60 pages: printed duplex"
+    )
+    ui.view.show(replace(engine.state, jobs=(ruled,), jobs_supported=True, language="en"))
+    ui.frame()
+    assert (
+        ui.text("job_1_name")
+        == "thesis.pdf\n12 p. × 2 · colour · print rule: more than 60 pages: printed duplex"
+    )
     await tap("back")
     assert ui.view.screen_name == "home"
 
