@@ -175,11 +175,13 @@ async def run_for(terminals: list[Terminal], seconds: float, think_s: float) -> 
     started = time.monotonic()
 
     async def loop(terminal: Terminal) -> None:
-        while True:
-            await asyncio.sleep(random.uniform(0, 2 * think_s))
-            if time.monotonic() >= deadline:
-                return
+        # The first pause is uniform over one mean think time, so the phase starts at the
+        # steady rate (terminals / think_s) instead of ramping up; no pause runs past the end.
+        pause = random.uniform(0, think_s)
+        while pause < deadline - time.monotonic():
+            await asyncio.sleep(pause)
             await terminal.cycle()
+            pause = random.uniform(0, 2 * think_s)
 
     await asyncio.gather(*(loop(t) for t in terminals))
     return (sum(t.logins for t in terminals) - before) / (time.monotonic() - started)
