@@ -141,14 +141,12 @@ class Sites:
         validation.require(validation.CODE, self.own_site, "[hub] site")
 
         def create(tx: Tx) -> bool:
-            if tx.scalar("SELECT id FROM sites WHERE name = :n", {"n": self.own_site}) is not None:
-                return False
-            tx.execute(
+            made = tx.scalar(  # no row back: the site was there already
                 "INSERT INTO sites (name, roaming, created_us) VALUES (:n, 1, :t)"
-                " ON CONFLICT (name) DO NOTHING",
+                " ON CONFLICT (name) DO NOTHING RETURNING id",
                 {"n": self.own_site, "t": self._clock.now_us()},
             )
-            return True
+            return made is not None
 
         return self._store.write_sync(create)
 
