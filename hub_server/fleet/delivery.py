@@ -12,7 +12,6 @@ count a retry twice. Webhooks are signed when a secret is configured:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import email.message
 import hashlib
@@ -25,6 +24,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from printgate.waiting import wait_at_most
 
 from hub_server.clock import Clock
 from hub_server.storage.base import Database, Tx
@@ -241,5 +242,4 @@ class AlertDispatcher:
             except Exception:  # keep delivering after a database hiccup
                 log.exception("alert dispatcher pass failed")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll_s)
+            await wait_at_most(self._wake.wait(), poll_s)

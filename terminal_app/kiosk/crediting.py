@@ -9,10 +9,10 @@ their coins are credited.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import replace
+
+from printgate.waiting import wait_at_most
 
 from terminal_app.errors import DeviceRefused, HubCallError, HubRejected, HubUnreachable
 from terminal_app.hub.values import CashCredit, CashCredited, CashDeviceKind
@@ -40,8 +40,7 @@ class Crediting(KioskCore):
             delay_s = min(self.settings.replay_interval_s, delay_s * 2) if waiting else 0.2
             self._wake_sender.clear()
             timeout_s = delay_s if waiting or self.journal.pending_count() else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_sender.wait(), timeout_s)
+            await wait_at_most(self._wake_sender.wait(), timeout_s)
 
     async def _flush(self) -> None:
         """Send every pending event in journal order; stop at the first unreachable hub."""

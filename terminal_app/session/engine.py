@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from printgate.waiting import wait_at_most
+
 from terminal_app.errors import AccessDenied, HubCallError, HubUnreachable, NotRecognised
 from terminal_app.session.clock import Clock, SystemClock
 from terminal_app.session.intents import (
@@ -172,10 +174,7 @@ class SessionEngine(ObservableState[S], Generic[S, I], abc.ABC):
             while not self._stopping:
                 wait_s = self._wait_s()
                 wait_s = DEVICE_CHECK_S if wait_s is None else min(wait_s, DEVICE_CHECK_S)
-                try:
-                    intent: I | None = await asyncio.wait_for(self._intents.get(), wait_s)
-                except TimeoutError:
-                    intent = None
+                intent = await wait_at_most(self._intents.get(), wait_s)
                 if intent is not None and not self._stopping:
                     await self.dispatch(intent)
                 await self._guarded(self._timers(), "tick")

@@ -25,7 +25,6 @@ is neither present nor missing (the snapshot says nothing of it).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.metadata
 import logging
 import shutil
@@ -34,6 +33,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from printgate.waiting import wait_at_most
 
 from reader_drivers import CardReader, HealthState
 from terminal_app.hub.enrollment import Credentials
@@ -319,8 +320,7 @@ class FleetLink:
                 snapshot = self.snapshot()
                 self._published_config = snapshot.config_version
                 self.client.publish_state(snapshot)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self.settings.reader_check_s)
+            await wait_at_most(self._changed.wait(), self.settings.reader_check_s)
 
     async def stop(self) -> None:
         """Say offline to the broker and disconnect."""

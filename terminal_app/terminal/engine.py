@@ -45,6 +45,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+from printgate.waiting import wait_at_most
+
 from mfp_adapters import PanelLock, PaperTray, trays_needing_paper
 from mfp_adapters.mib import blocking_errors
 from terminal_app.errors import DeviceDisabled, HubCallError
@@ -363,6 +365,5 @@ class TerminalEngine(Identification, HeldJobs, JobSharing, ScanTile, CopySession
             elif self.hub.connection_failed():
                 self._set(offline=True)
             self._replay_wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                busy = self._state.offline or self.journal.pending_count()
-                await asyncio.wait_for(self._replay_wakeup.wait(), delay_s if busy else CONNECTIVITY_CHECK_S)
+            busy = self._state.offline or self.journal.pending_count()
+            await wait_at_most(self._replay_wakeup.wait(), delay_s if busy else CONNECTIVITY_CHECK_S)
