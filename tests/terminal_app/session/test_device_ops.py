@@ -26,9 +26,10 @@ from printgate.device_requests import (
 
 from images.guest.device_requests import RequestProcessor
 from images.guest.layout import Layout
-from terminal_app.session.fleet import DeviceCommands, DeviceHooks, FleetSettings
+from terminal_app.session.fleet import DeviceCommands, DeviceHooks, FleetSettings, device_ops
 from tests.hub_server.web.conftest import ServedTls, make_tls
 from tests.terminal_app.device_ops_rig import BundleServer, DeviceSide, device_side
+from tests.terminal_app.identity import install_self_signed_identity
 
 BUNDLE = b"signed bundle " * 300  # 4,200 bytes
 BUNDLE_SHA256 = hashlib.sha256(BUNDLE).hexdigest()
@@ -331,3 +332,19 @@ async def test_without_an_ops_directory_the_verbs_are_not_available(tmp_path: Pa
     assert FleetSettings(ops_dir="/data/printgate/ops").ops_dir == "/data/printgate/ops"
     with pytest.raises(ValueError, match="absolute path"):
         FleetSettings(ops_dir="ops")
+
+
+async def test_the_device_toml_turns_the_verbs_on_with_the_enrolled_hub_ca(tmp_path: Path) -> None:
+    identity = tmp_path / "identity"
+    credentials = install_self_signed_identity(identity, "t1", "127.0.0.1:1")
+    ops_dir = tmp_path / "ops"
+    (ops_dir / RESULTS).mkdir(parents=True)
+    (ops_dir / RESULTS / "left-over.json").write_text("{}")  # an earlier run's
+    ops = device_ops(credentials, identity, FleetSettings(ops_dir=str(ops_dir), update_max_bytes=5000))
+    assert ops is not None and ops.max_bundle_bytes == 5000
+    assert ops.ca_file is not None and ops.ca_file.read_bytes() == credentials.anchor_path.read_bytes()
+    assert sorted(path.name for path in ops_dir.iterdir()) == [DOWNLOADS, REQUESTS, RESULTS, "staging"]
+    assert list((ops_dir / RESULTS).iterdir()) == []
+    hooks = DeviceHooks(show_notice=lambda text, duration_s: None, config_document=dict).use(ops)
+    assert (hooks.reboot, hooks.install_update) == (ops.reboot, ops.install_update)
+    assert device_ops(credentials, identity, FleetSettings()) is None
