@@ -14,6 +14,7 @@ COMMANDS = {
     "pre-install": "images.guest.preinstall",
     "post-install": "images.guest.post_install",
     "slot-health": "images.guest.slot_health",
+    "requests": "images.guest.device_requests",
     "app": "images.guest.appservice",
 }
 

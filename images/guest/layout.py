@@ -44,6 +44,17 @@ class Layout:
         return self.state / "identity"
 
     @property
+    def device_ops(self) -> Path:
+        """The app's requests to the root side and their results (``printgate.device_requests``;
+        the app's ``[fleet] ops_dir``)."""
+        return self.state / "ops"
+
+    @property
+    def updates(self) -> Path:
+        """Root only: the bundle being installed, moved here out of the app's reach."""
+        return self.data / "updates"
+
+    @property
     def provisioning(self) -> Path:
         """First-boot bookkeeping (root only): the staged file and the steps done."""
         return self.data / "provisioning"

@@ -144,6 +144,8 @@ def role_document(p: Provisioning, layout: Layout) -> dict[str, Any]:
             "kiosk": {"journal": str(layout.state / "kiosk.db")},
             "reader": reader,
         }
+    # the fleet's reboot and install_update go through the root service (printgate-requests.path)
+    document["fleet"] = {"ops_dir": str(layout.device_ops)}
     if p.display_enabled:
         document["display"] = display
     return deep_merge(document, p.app)

@@ -21,6 +21,7 @@ from terminal_app.session.fleet import (
     FleetLink,
     Observed,
     broker_settings,
+    device_ops,
     software_version,
 )
 from terminal_app.session.intents import ShowNotice
@@ -60,7 +61,7 @@ def kiosk_fleet_link(
         show_notice=lambda text, duration_s: engine.submit(ShowNotice(text, duration_s)),
         config_document=lambda: {"kiosk": vars(config.settings), "reader": config.reader},
         restart=restart,
-    )
+    ).use(device_ops(credentials, config.identity_dir, config.fleet))
     version = software_version()
     log_files = tuple(Path(name) for name in config.fleet.log_files)
     commands = DeviceCommands(hooks, calls, sync, {"printgate": version}, log_files)

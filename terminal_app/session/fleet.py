@@ -29,7 +29,7 @@ import importlib.metadata
 import logging
 import shutil
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from reader_drivers import CardReader, HealthState
 from terminal_app.hub.enrollment import Credentials
 from terminal_app.hub.enrollment.state import CURRENT
 from terminal_app.hub.fleet_config import FleetCalls
+from terminal_app.session.device_ops import DEFAULT_MAX_BUNDLE_BYTES, DeviceOps
 from terminal_app.telemetry import (
     BrokerSettings,
     CommandHandlers,
@@ -61,6 +62,7 @@ __all__ = [
     "FleetSettings",
     "Observed",
     "broker_settings",
+    "device_ops",
     "mfp_events",
     "software_version",
 ]
@@ -88,6 +90,10 @@ class FleetSettings:
     state_interval_s: float = 60.0  # a state snapshot at least this often
     reader_check_s: float = 1.0  # how often the reader's presence is looked at
     log_files: tuple[str, ...] = ()  # their tails go into a diagnostics bundle (secrets redacted)
+    # reboot and install_update through the device's root service (an image's /data/printgate/ops);
+    # empty: the two verbs are not available on this device
+    ops_dir: str = ""
+    update_max_bytes: int = DEFAULT_MAX_BUNDLE_BYTES  # the largest bundle install_update downloads
 
     def __post_init__(self) -> None:
         if self.broker:
@@ -96,6 +102,10 @@ class FleetSettings:
                 raise ValueError(f"[fleet] broker must be HOST:PORT, not {self.broker!r}")
         if self.state_interval_s <= 0 or self.reader_check_s <= 0:
             raise ValueError("[fleet] state_interval_s and reader_check_s must be more than 0")
+        if self.ops_dir and not Path(self.ops_dir).is_absolute():
+            raise ValueError(f"[fleet] ops_dir must be an absolute path, not {self.ops_dir!r}")
+        if self.update_max_bytes <= 0:
+            raise ValueError("[fleet] update_max_bytes must be more than 0")
 
     @property
     def enabled(self) -> bool:
@@ -120,6 +130,21 @@ def broker_settings(credentials: Credentials, identity_dir: Path, settings: Flee
         current / credentials.certificate_path.name,
         current / credentials.key_path.name,
     )
+
+
+def device_ops(credentials: Credentials, identity_dir: Path, settings: FleetSettings) -> DeviceOps | None:
+    """The client of the device's root service for ``reboot`` and ``install_update`` (None without
+    ``ops_dir``), its directories made and cleared of an earlier run's leftovers. Downloads are
+    checked against the hub CA the device enrolled with."""
+    if not settings.ops_dir:
+        return None
+    ops = DeviceOps(
+        Path(settings.ops_dir),
+        identity_dir / CURRENT / credentials.anchor_path.name,
+        settings.update_max_bytes,
+    )
+    ops.prepare()
+    return ops
 
 
 @dataclass(frozen=True)
@@ -155,13 +180,21 @@ def mfp_events(
 @dataclass
 class DeviceHooks:
     """What a role does for the commands: show an operator notice, say what its configuration is
-    (for a diagnostics bundle, redacted there), restart the app and reboot the machine (None:
-    not available on this device). Central configuration goes through the role's ConfigSync."""
+    (for a diagnostics bundle, redacted there), restart the app, reboot the machine and install
+    an update (None: not available on this device; the last two: :class:`DeviceOps`). Central
+    configuration goes through the role's ConfigSync."""
 
     show_notice: Callable[[str, float], None]
     config_document: Callable[[], Mapping[str, Any]]
     restart: Callable[[], Coroutine[Any, Any, None]] | None = None
-    reboot: Callable[[], Coroutine[Any, Any, None]] | None = None
+    reboot: Callable[[], Awaitable[CommandResult]] | None = None
+    install_update: Callable[[str, str, str], Awaitable[CommandResult]] | None = None
+
+    def use(self, ops: DeviceOps | None) -> DeviceHooks:
+        """These hooks with ``reboot`` and ``install_update`` through ``ops`` (when there is one)."""
+        if ops is not None:
+            self.reboot, self.install_update = ops.reboot, ops.install_update
+        return self
 
 
 class DeviceCommands(CommandHandlers):
@@ -193,7 +226,9 @@ class DeviceCommands(CommandHandlers):
         return self._after(self.hooks.restart, "restart")
 
     async def reboot(self) -> CommandResult:
-        return self._after(self.hooks.reboot, "reboot")
+        if self.hooks.reboot is None:
+            return CommandResult.failed("reboot is not available on this device")
+        return await self.hooks.reboot()
 
     async def reload_config(self, version: str) -> CommandResult:
         return await self.config_sync.sync(version)
@@ -215,7 +250,9 @@ class DeviceCommands(CommandHandlers):
         return CommandResult.done(f"uploaded {size} bytes", size_bytes=size)
 
     async def install_update(self, url: str, version: str, sha256: str) -> CommandResult:
-        return CommandResult.failed("this device installs updates through its image's update service")
+        if self.hooks.install_update is None:
+            return CommandResult.failed("install_update is not available on this device")
+        return await self.hooks.install_update(url, version, sha256)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from terminal_app.session.fleet import (
     FleetLink,
     Observed,
     broker_settings,
+    device_ops,
     software_version,
 )
 from terminal_app.session.intents import ShowNotice
@@ -238,7 +239,7 @@ def fleet_link(terminal: Terminal, credentials: Credentials) -> FleetLink:
         show_notice=lambda text, duration_s: engine.submit(ShowNotice(text, duration_s)),
         config_document=lambda: config.document,
         restart=terminal.stop,  # the service manager starts it again (Restart=always)
-    )
+    ).use(device_ops(credentials, config.identity_dir, config.fleet))
     version = software_version()
     commands = DeviceCommands(
         hooks, calls, sync, {"printgate": version}, tuple(Path(name) for name in config.fleet.log_files)

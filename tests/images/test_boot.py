@@ -14,8 +14,10 @@ with the certificate it got.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from printgate.device_requests import DeviceRequest, encode_request, file_name
 
 from hw_sim.readers import SerialReaderSim
 from images.builder.disk import mcopy
@@ -297,6 +300,32 @@ def test_first_boot_provisions_and_a_card_tap_starts_a_session_at_the_hub(lab: L
     lab.ssh.wait_up(STEP_S)
     status = lab.ssh.run("systemctl show printgate.service -p ActiveState -p StatusText").stdout
     assert "ActiveState=active" in status and "StatusText=screen=idle" in status
+
+
+def test_a_reboot_requested_by_the_app_user_reboots_through_the_root_service(lab: Lab) -> None:
+    """The fleet's ``reboot`` as the app performs it on the device (docs/images.md): a request file
+    written as the unprivileged ``printgate`` user starts the root service through its path unit,
+    which answers and reboots the machine. The lab runs no MQTT broker: the hub -> broker -> app
+    part runs on the host (tests/terminal_app/telemetry/test_device_ops_live.py)."""
+    lab.ssh.wait_up(STEP_S)
+    boot_id = lab.ssh.run("cat /proc/sys/kernel/random/boot_id").stdout.strip()
+    request_id = secrets.token_hex(16)
+    name = file_name(request_id)
+    request = base64.b64encode(encode_request(DeviceRequest(request_id, "reboot"))).decode()
+    ops = "/data/printgate/ops"
+    lab.ssh.run(
+        f"runuser -u printgate -- mkdir -p {ops}/staging {ops}/requests {ops}/downloads {ops}/results"
+    )
+    mark = lab.vm.mark
+    as_app = f"cd {ops} && echo {request} | base64 -d > staging/{name} && mv staging/{name} requests/{name}"
+    lab.ssh.run(f"runuser -u printgate -- sh -c '{as_app}'")
+    lab.vm.wait_for(rf"request {request_id}: rebooting rebooting in 5 s", STEP_S, since=mark)
+    lab.vm.wait_for(r"printgate: booting slot A", BOOT_S, since=mark)
+    lab.ssh.wait_up(BOOT_S)
+    assert lab.ssh.run("cat /proc/sys/kernel/random/boot_id").stdout.strip() != boot_id
+    result = json.loads(lab.ssh.run(f"cat {ops}/results/{name}").stdout)
+    assert result == {"v": 1, "id": request_id, "status": "rebooting", "detail": "rebooting in 5 s"}
+    assert lab.ssh.run(f"ls -A {ops}/requests").stdout == ""
 
 
 def test_keyboard_wedge_keystrokes_never_reach_the_console(lab: Lab) -> None:

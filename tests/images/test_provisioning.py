@@ -147,6 +147,7 @@ def test_the_terminal_configuration_rendered_is_what_the_terminal_loads(tmp_path
     assert document["mfp"] == {"counter": "snmp", "address": "192.0.2.10", "community": "public"}
     assert document["session"] == {"language": "en", "idle_timeout_s": 90}
     assert document["display"]["rotation"] == 90
+    assert document["fleet"] == {"ops_dir": str(tmp_path / "data" / "printgate" / "ops")}
     assert tomllib.loads(toml_dumps(document)) == document
     assert check_role_document(p, layout) is None
 
