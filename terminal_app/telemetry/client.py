@@ -45,6 +45,7 @@ from printgate import fleet_wire
 from terminal_app.telemetry.backoff import Backoff
 from terminal_app.telemetry.buffer import Entry, OfflineBuffer
 from terminal_app.telemetry.commands import (
+    HANDED_OVER_VERBS,
     Command,
     CommandGuard,
     CommandHandlers,
@@ -225,7 +226,7 @@ class FleetClient:
     async def start(self) -> None:
         """Start the client thread; command handlers will run on the calling event loop."""
         self._loop = asyncio.get_running_loop()
-        for command_id, status, detail in self.guard.take_pending(self.software_version):
+        for command_id, status, detail in self.guard.take_pending(self.software_version, self._clock()):
             self._ack(command_id, status, detail)
         self._thread = threading.Thread(target=self._run, name=f"fleet-{self.device_id}", daemon=True)
         self._thread.start()
@@ -398,6 +399,8 @@ class FleetClient:
         if command is None:
             log.info("replayed command dropped")
             return
+        if command.verb in HANDED_OVER_VERBS:
+            self.guard.hand_over(command)
         self._ack(command.id, "accepted")
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(run_handler(self.handlers, command), self._loop)
@@ -407,9 +410,12 @@ class FleetClient:
         try:
             result: CommandResult = done.result()
         except BaseException as error:  # cancelled at shutdown: say so rather than nothing
+            if command.verb in HANDED_OVER_VERBS:
+                return  # still pending: the next start answers for the device's own work
             result = CommandResult.failed(f"not completed: {type(error).__name__}")
         self.stats.commands_run += 1
         if result.restart_pending:
             self.guard.keep_pending(command, result)
             return
+        self.guard.settle(command.id)
         self._ack(command.id, result.status, result.detail, result.result)

@@ -11,6 +11,12 @@ Restarting verbs cannot answer after they ran: their handler returns
 :meth:`CommandResult.after_restart`, the guard keeps the command as pending on disk, and the next
 start of the client answers it — ``done``, or for ``install_update`` ``failed`` when the software
 that came back is not the version the update was to install (the image rolled back).
+
+An ``install_update`` is handed to the device's root service, which goes on installing when the
+app itself is restarted meanwhile (its watchdog, a ``restart_app``, a crash). So the guard keeps
+it pending *before* its handler runs: a start that finds it still running the old version while
+the command has not expired leaves it pending (the root service may still reboot into the new
+slot), instead of answering for an update that is still under way.
 """
 
 from __future__ import annotations
@@ -20,17 +26,28 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from printgate.fleet_wire import check_command_args
 
-__all__ = ["Command", "CommandGuard", "CommandHandlers", "CommandRejected", "CommandResult", "run_handler"]
+__all__ = [
+    "HANDED_OVER_VERBS",
+    "Command",
+    "CommandGuard",
+    "CommandHandlers",
+    "CommandRejected",
+    "CommandResult",
+    "run_handler",
+]
 
 SEEN_FILE = "commands-seen.json"
 PENDING_FILE = "commands-pending.json"
 SEEN_MAX = 512
+# Verbs whose work goes on outside the app once handed over: pending before the handler runs.
+HANDED_OVER_VERBS = frozenset({"install_update"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,7 @@ class Command:
     id: str
     verb: str
     args: dict[str, Any]
+    expires_s: float = 0.0  # the hub's deadline (epoch seconds): no answer counts after it
 
 
 @dataclass(frozen=True)
@@ -162,6 +180,8 @@ class CommandGuard:
         self._seen: list[str] = [s for s in seen if isinstance(s, str)][-SEEN_MAX:]
         self._seen_set = set(self._seen)
         self.replays = 0
+        # pending commands are kept from the MQTT thread and settled from the event loop
+        self._pending_lock = threading.Lock()
 
     def admit(self, document: dict[str, Any], now_s: float) -> Command | None:
         """The command to run; None for a replay (dropped); :class:`CommandRejected` when it
@@ -183,7 +203,7 @@ class CommandGuard:
             args = check_command_args(str(verb), document.get("args", {}))
         except ValueError as error:
             raise CommandRejected(str(error)) from None
-        return Command(command_id, str(verb), args)
+        return Command(command_id, str(verb), args, float(expires_s))
 
     def _remember(self, command_id: str) -> None:
         self._seen.append(command_id)
@@ -194,20 +214,49 @@ class CommandGuard:
 
     def keep_pending(self, command: Command, result: CommandResult) -> None:
         """Remember a command whose completion the next start reports."""
-        pending = _read_json(self._dir / PENDING_FILE, {})
-        pending[command.id] = {"verb": command.verb, "expect_version": result.expect_version}
-        _write_json(self._dir / PENDING_FILE, pending)
+        self._keep(command.id, {"verb": command.verb, "expect_version": result.expect_version})
 
-    def take_pending(self, software_version: str) -> list[tuple[str, str, str]]:
-        """(id, status, detail) of the commands that completed by this start; forgets them."""
-        pending = _read_json(self._dir / PENDING_FILE, {})
-        answers = []
-        for command_id, facts in pending.items():
-            expected = facts.get("expect_version") if isinstance(facts, dict) else None
-            if expected and expected != software_version:
-                answers.append((command_id, "failed", f"running {software_version}, not {expected}"))
-            else:
-                answers.append((command_id, "done", f"back, running {software_version}"))
-        if pending:
-            _write_json(self._dir / PENDING_FILE, {})
+    def hand_over(self, command: Command) -> None:
+        """Remember a :data:`HANDED_OVER_VERBS` command before its handler runs: a restart of the
+        app while the device still works on it does not lose it (see the module docstring)."""
+        self._keep(
+            command.id,
+            {
+                "verb": command.verb,
+                "expect_version": command.args.get("version"),
+                "handed_over": True,
+                "expires_s": command.expires_s,
+            },
+        )
+
+    def settle(self, command_id: str) -> None:
+        """Forget a pending command that its handler answered after all."""
+        with self._pending_lock:
+            pending = _read_json(self._dir / PENDING_FILE, {})
+            if pending.pop(command_id, None) is not None:
+                _write_json(self._dir / PENDING_FILE, pending)
+
+    def _keep(self, command_id: str, facts: dict[str, Any]) -> None:
+        with self._pending_lock:
+            pending = _read_json(self._dir / PENDING_FILE, {})
+            pending[command_id] = facts
+            _write_json(self._dir / PENDING_FILE, pending)
+
+    def take_pending(self, software_version: str, now_s: float) -> list[tuple[str, str, str]]:
+        """(id, status, detail) of the commands that completed by this start; forgets them. A
+        handed-over update not yet running its version stays pending until it expires."""
+        with self._pending_lock:
+            pending = _read_json(self._dir / PENDING_FILE, {})
+            answers, still = [], {}
+            for command_id, facts in pending.items():
+                facts = facts if isinstance(facts, dict) else {}
+                expected = facts.get("expect_version")
+                if not expected or expected == software_version:
+                    answers.append((command_id, "done", f"back, running {software_version}"))
+                elif facts.get("handed_over") and now_s < float(facts.get("expires_s") or 0):
+                    still[command_id] = facts  # the root service may still be installing it
+                else:
+                    answers.append((command_id, "failed", f"running {software_version}, not {expected}"))
+            if answers:
+                _write_json(self._dir / PENDING_FILE, still)
         return answers

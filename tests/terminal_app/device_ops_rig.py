@@ -31,7 +31,7 @@ from images.guest.layout import Layout
 from terminal_app.session.device_ops import DeviceOps
 
 FAKE_TOOL = """#!{python}
-import hashlib, json, pathlib, sys
+import hashlib, json, pathlib, sys, time
 here = pathlib.Path(__file__).resolve().parent
 name = pathlib.Path(sys.argv[0]).name
 record = {{"argv": sys.argv[1:]}}
@@ -39,6 +39,8 @@ if name == "rauc" and len(sys.argv) > 2:  # what rauc was given: the bundle's co
     record["sha256"] = hashlib.sha256(pathlib.Path(sys.argv[2]).read_bytes()).hexdigest()
 with open(here / (name + ".calls"), "a") as log:
     log.write(json.dumps(record) + "\\n")
+while (here / (name + ".hold")).exists():  # still "working" until the test lets it finish
+    time.sleep(0.01)
 told = here / (name + ".told")
 exit_code, _, stderr = told.read_text().partition("\\n") if told.exists() else ("0", "", "")
 sys.stderr.write(stderr)
@@ -60,6 +62,13 @@ class FakeTool:
 
     def fail(self, exit_code: int, stderr: str) -> None:
         (self.directory / f"{self.name}.told").write_text(f"{exit_code}\n{stderr}")
+
+    def hold(self) -> None:
+        """From the next call on, the tool works until :meth:`release` (a long ``rauc install``)."""
+        (self.directory / f"{self.name}.hold").touch()
+
+    def release(self) -> None:
+        (self.directory / f"{self.name}.hold").unlink()
 
 
 def install_fake_tools(directory: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeTool, FakeTool]:

@@ -6,6 +6,7 @@ enrolled with."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import ssl
@@ -32,11 +33,19 @@ class OpsHandlers(RecordingHandlers):
     def __init__(self, ops: DeviceOps) -> None:
         super().__init__()
         self.ops = ops
+        self.running: list[asyncio.Task[object]] = []  # what dies with the app's process
+
+    def die(self) -> None:
+        for task in self.running:
+            task.cancel()
 
     async def reboot(self) -> CommandResult:
         return await self.ops.reboot()
 
     async def install_update(self, url: str, version: str, sha256: str) -> CommandResult:
+        task = asyncio.current_task()
+        assert task is not None
+        self.running.append(task)
         return await self.ops.install_update(url, version, sha256)
 
 
@@ -56,7 +65,7 @@ async def start_app(rig: FleetRig, files: DeviceFiles, handlers: OpsHandlers, ve
     return client
 
 
-def pending(rig: FleetRig) -> dict[str, object]:
+def pending(rig: FleetRig) -> dict[str, dict[str, object]]:
     path = rig.directory / "devices" / DEVICE / "telemetry" / "commands-pending.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -101,7 +110,10 @@ async def test_reboot_and_install_update_sent_by_the_hub_are_performed_and_answe
                 },
                 "alice",
             )
-            await eventually(lambda: update["id"] in pending(rig), what="update pending")
+            await eventually(  # handed over at once; kept by the handler's answer when rauc returned
+                lambda: pending(rig).get(update["id"]) == {"verb": "install_update", "expect_version": "1.1"},
+                what="update pending after the root service's answer",
+            )
             [install] = device.rauc.calls
             assert install["sha256"] == hashlib.sha256(BUNDLE).hexdigest()
             assert device.systemctl.calls == [{"argv": ["reboot"]}] * 2
@@ -109,3 +121,40 @@ async def test_reboot_and_install_update_sent_by_the_hub_are_performed_and_answe
             await eventually(lambda: hub.command(update["id"])["status"] == "done", what="update answered")
             assert hub.command(update["id"])["detail"] == "back, running 1.1"
     assert pending(rig) == {}
+
+
+async def test_an_update_still_installing_when_the_app_restarts_is_answered_by_the_new_slot(
+    rig: FleetRig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app dies (watchdog, crash) while the root service is still in ``rauc install``: the
+    command is neither answered ``failed`` nor lost; the start in the new slot answers it."""
+    hub = await rig.start_hub()
+    files = await rig.device_files(DEVICE)
+    device = device_side(tmp_path / "device-side", monkeypatch, files.ca, reserve_bytes=0)
+    handlers = OpsHandlers(device.ops)
+    client = await start_app(rig, files, handlers, "1.0.0")
+    await eventually(lambda: hub.list_devices(), what="device known")
+    url = (tmp_path / "update.raucb").as_uri()
+    (tmp_path / "update.raucb").write_bytes(BUNDLE)
+    device.rauc.hold()
+    async with device.root_service():
+        update = await hub.send_command(
+            DEVICE,
+            "install_update",
+            {"url": url, "version": "1.1", "sha256": hashlib.sha256(BUNDLE).hexdigest()},
+            "alice",
+        )
+        await eventually(lambda: len(device.rauc.calls) == 1, what="rauc installing")
+        assert pending(rig)[update["id"]]["handed_over"] is True
+        handlers.die()  # the app's process goes, rauc goes on
+        client = await restart_app(rig, client, files, handlers, "1.0.0")
+        await eventually(lambda: client.connected, what="the restarted app connected")
+        assert hub.command(update["id"])["status"] == "accepted"  # not failed: still installing
+        assert update["id"] in pending(rig)
+        device.rauc.release()
+        await eventually(lambda: device.systemctl.calls == [{"argv": ["reboot"]}], what="reboot")
+    await restart_app(rig, client, files, handlers, "1.1")  # the new slot's software
+    await eventually(lambda: hub.command(update["id"])["status"] == "done", what="update answered")
+    assert hub.command(update["id"])["detail"] == "back, running 1.1"
+    assert pending(rig) == {}
+    assert device.entries("downloads") == [] and device.entries("updates") == []

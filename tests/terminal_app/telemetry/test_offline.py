@@ -17,6 +17,7 @@ from terminal_app.telemetry import (
     Backoff,
     CommandGuard,
     CommandRejected,
+    CommandResult,
     ConfigSync,
     DeviceEvent,
     OfflineBuffer,
@@ -115,6 +116,42 @@ def test_the_guard_admits_once_even_across_restarts(tmp_path: Path) -> None:
         guard.admit({**command, "id": "c3", "args": {"level": "LOUD"}}, now_s=1000)
     with pytest.raises(CommandRejected, match="unknown verb"):
         guard.admit({**command, "id": "c4", "verb": "format_disk"}, now_s=1000)
+
+
+def test_a_handed_over_update_stays_pending_until_its_version_runs_or_it_expires(tmp_path: Path) -> None:
+    update = {
+        "id": "u1",
+        "verb": "install_update",
+        "args": {"url": "file:///b.raucb", "version": "1.1", "sha256": "ab" * 32},
+        "expires_s": 2000,
+    }
+    guard = CommandGuard(tmp_path)
+    command = guard.admit(dict(update), now_s=1000)
+    assert command is not None and command.expires_s == 2000
+    guard.hand_over(command)
+    # the app restarted while the root service installs: still the old version, not answered
+    assert CommandGuard(tmp_path).take_pending("1.0", now_s=1500) == []
+    assert CommandGuard(tmp_path).take_pending("1.1", now_s=1600) == [("u1", "done", "back, running 1.1")]
+    assert CommandGuard(tmp_path).take_pending("1.1", now_s=1601) == []  # answered once
+
+    second = guard.admit({**update, "id": "u2"}, now_s=1000)
+    assert second is not None
+    guard.hand_over(second)
+    rolled_back = ("failed", "running 1.0, not 1.1")
+    assert CommandGuard(tmp_path).take_pending("1.0", now_s=2000) == [("u2", *rolled_back)]
+
+    third = guard.admit({**update, "id": "u3"}, now_s=1000)
+    assert third is not None
+    guard.hand_over(third)
+    guard.keep_pending(third, CommandResult.after_restart("rebooting", "1.1"))  # the handler returned
+    # the root service rebooted into the new slot, which fell back: answered at once
+    assert CommandGuard(tmp_path).take_pending("1.0", now_s=1500) == [("u3", *rolled_back)]
+
+    fourth = guard.admit({**update, "id": "u4"}, now_s=1000)
+    assert fourth is not None
+    guard.hand_over(fourth)
+    guard.settle("u4")  # the handler answered itself (a refused download)
+    assert CommandGuard(tmp_path).take_pending("1.0", now_s=1500) == []
 
 
 def test_the_diagnostics_bundle_holds_no_secret(tmp_path: Path) -> None:
