@@ -48,6 +48,7 @@ from hub_server.config import HubConfig
 from hub_server.dirsync import DirectoryServicer, SyncScheduler, load_directory_config
 from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_token, open_hub_database
 from hub_server.domain.enrollment import enrolled_device_binder
+from hub_server.domain.guest_pins import GuestLimits
 from hub_server.domain.release import PrintJobs
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
@@ -99,6 +100,7 @@ from hub_server.scan import (
     EmailPrinting,
     HeldPrint,
     RelaySender,
+    ReleaseCode,
     ScanDownloads,
     ScanIntake,
     ScanIntakeConfig,
@@ -586,6 +588,16 @@ class IntakeMailbox:
             job_id, quote.pages, quote.copies, quote.price_cents, quote.estimate_note, quote.rule_note
         )
 
+    def is_user(self, username: str) -> bool:
+        return self.hub.scans.is_active_user(username)
+
+    async def release_code(self, job_id: int, pages_max: int, price_max_cents: int) -> ReleaseCode:
+        issued = await self.hub.guests.issue(job_id, GuestLimits(pages_max, price_max_cents))
+        return ReleaseCode(issued.code, issued.expires_us)
+
+    async def withdraw(self, job_id: int) -> None:
+        await self.hub.printing.delete(None, [job_id])
+
 
 def start_email_printing(
     settings: ScanSettings, hub: Hub, printing: PrintIntake | None, images: ScanProcessor
@@ -602,6 +614,10 @@ def start_email_printing(
             settings.print_relays,
             settings.print_attachments_max,
             settings.print_attachment_bytes_max,
+            settings.print_guests,
+            settings.print_guest_user,
+            settings.print_guest_pages_max,
+            settings.print_guest_price_max_cents,
         ),
         IntakeMailbox(hub, printing),
         RelaySender(email.relay_host, email.relay_port, email.sender),

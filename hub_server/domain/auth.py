@@ -41,7 +41,7 @@ from typing import TypeVar
 from hub_server.clock import Clock
 from hub_server.config import HubConfig
 from hub_server.dirsync import DirectoryPasswords, Verdict
-from hub_server.domain import cards, credentials, devices, lockout
+from hub_server.domain import cards, credentials, devices, guest_pins, lockout
 from hub_server.domain.lockout import Backoff, GuardCounters, Lockout, terminal_identity, user_identity
 from hub_server.domain.security import (
     Hasher,
@@ -51,11 +51,11 @@ from hub_server.domain.security import (
     pin_lookup_key,
     sha256_hex,
 )
-from hub_server.domain.sessions import SessionView, session_view
+from hub_server.domain.sessions import SessionView, guest_view, session_view
 from hub_server.domain.store import Store
 from hub_server.domain.users import USERNAME_IS, UserRef, permissions, resolve_user
 from hub_server.errors import AuthenticationFailed, InvalidRequest, PermissionDenied, Refused
-from hub_server.storage import Tx
+from hub_server.storage import Row, Tx
 
 __all__ = [
     "AuthResult",
@@ -230,24 +230,48 @@ class Authentication:
         return await self._succeed(user_id, terminal_id, credential.method)
 
     async def _by_pin(self, terminal_id: str, credential: Credential) -> AuthResult:
-        if not self._config.auth.pin_login:
+        pin = credential.pin[:MAX_SECRET_CHARS]
+        guest = guest_pins.is_guest_code(pin)
+        pin_login = self._config.auth.pin_login
+        if not pin_login and not guest:
             raise PermissionDenied("PIN login is disabled on this hub")
-        lookup = pin_lookup_key(self._secret, credential.pin[:MAX_SECRET_CHARS])
+        lookup = pin_lookup_key(self._secret, pin)
         now_us = self._clock.now_us()
         terminal = terminal_identity(terminal_id)
 
-        def find(tx: Tx) -> int | None:
-            found = tx.scalar("SELECT id FROM users WHERE pin_lookup = :k AND active = 1", {"k": lookup})
+        def find(tx: Tx) -> int | Row | None:
+            found = (
+                tx.scalar("SELECT id FROM users WHERE pin_lookup = :k AND active = 1", {"k": lookup})
+                if pin_login
+                else None
+            )
             if found is not None:
                 lockout.refuse_if_blocked(tx, [user_identity(int(found))], self.backoff, now_us)
-            return None if found is None else int(found)
+                return int(found)
+            # A user's PIN wins: a guest code is tried only where it is nobody's PIN.
+            return guest_pins.code_row(tx, pin) if guest else None
 
         # The lookup happens in the write that takes the terminal's attempt: a burst of PINs
         # gets exactly the free attempts looked up.
-        user_id = await self._attempt_lookup(_Attempt(terminal_id, "pin", ""), [terminal], find)
-        if self._store.read(lambda tx: permissions(tx, user_id)).requires_card_pin:
+        found: int | Row = await self._attempt_lookup(_Attempt(terminal_id, "pin", ""), [terminal], find)
+        if not isinstance(found, int):
+            return await self._by_guest_code(terminal_id, pin, found)
+        if self._store.read(lambda tx: permissions(tx, found)).requires_card_pin:
             raise PermissionDenied("this account needs its card and PIN together")
-        return await self._succeed(user_id, terminal_id, "pin")
+        return await self._succeed(found, terminal_id, "pin")
+
+    async def _by_guest_code(self, terminal_id: str, code: str, row: Row) -> AuthResult:
+        """A guest's release code (:mod:`.guest_pins`): its secret checked like a PIN, counted
+        against the terminal only (a guess must not lock every guest out); the session it opens
+        may release its one job."""
+        owner_id = int(row["owner_user_id"])
+        attempt = _Attempt(terminal_id, "guest-pin", "")
+        secret = code[guest_pins.SELECTOR_DIGITS :]
+        await self._check_secret(
+            attempt, owner_id, str(row["secret_hash"]), secret, NOT_RECOGNISED, count_user=False
+        )
+        guest_pins.usable(row, self._clock.now_us())
+        return await self._succeed(owner_id, terminal_id, "guest-pin", guest_job_id=int(row["job_id"]))
 
     async def _by_password(self, terminal_id: str, credential: Credential) -> AuthResult:
         user_id = await self._check_password(terminal_id, credential.username, credential.password)
@@ -278,13 +302,14 @@ class Authentication:
         secret: str,
         message: str,
         directory_username: str | None = None,
+        count_user: bool = True,
     ) -> None:
-        """Claim an attempt of the terminal (and the user), check ``secret`` with argon2 (the
-        same work for an unknown user) or, for a password of a directory user
+        """Claim an attempt of the terminal (and the user, unless not ``count_user``), check
+        ``secret`` with argon2 (the same work for an unknown user) or, for a password of a directory user
         (``directory_username``), by the directory's bind; settle; :class:`AuthenticationFailed`
         when it failed, :class:`Refused` when the directory cannot answer (nothing counted)."""
         identities = [terminal_identity(attempt.terminal_id)]
-        if user_id is not None:
+        if user_id is not None and count_user:
             identities.append(user_identity(user_id))
         now_us = self._clock.now_us()
         await self._store.write(lambda tx: lockout.claim(tx, identities, self.backoff, now_us))
@@ -450,20 +475,25 @@ class Authentication:
         await self._store.write(link)
         return await self._succeed(user_id, terminal_id, "password")
 
-    async def _succeed(self, user_id: int, terminal_id: str, method: str) -> AuthResult:
+    async def _succeed(
+        self, user_id: int, terminal_id: str, method: str, guest_job_id: int = 0
+    ) -> AuthResult:
         identity = user_identity(user_id)
         now_us = self._clock.now_us()
+        view_of = guest_view if guest_job_id else session_view
 
         def load(tx: Tx) -> tuple[bool, SessionView]:
             failures = lockout.has_failures(tx, identity)
-            return failures, session_view(tx, user_id, now_us, self._config.timezone)
+            return failures, view_of(tx, user_id, now_us, self._config.timezone)
 
         had_failures, view = self._store.read(load)
         if had_failures:  # a card alone proves the user too: their earlier failures are forgiven
             await self._store.write(lambda tx: lockout.forgive(tx, identity))
-        token = self._signer.issue(user_id, terminal_id, method, now_us, self._config.auth.session_ttl_s)
+        token = self._signer.issue(
+            user_id, terminal_id, method, now_us, self._config.auth.session_ttl_s, guest_job_id
+        )
         claims = self._signer.check(token)
-        if self._presence is not None:
+        if self._presence is not None and not guest_job_id:  # a guest's scans are nobody's
             record = self._presence
             await self._store.write(lambda tx: record(tx, claims))
         return AuthResult(second_factor_required=False, token=token, claims=claims, view=view)

@@ -26,6 +26,7 @@ from hub_server.domain.csv_import import CsvImport
 from hub_server.domain.devices import Devices
 from hub_server.domain.dirsync_store import DIRECTORY, SqlUserStore
 from hub_server.domain.enrollment import Enrollment
+from hub_server.domain.guest_pins import GUEST_PINS, GuestReleases
 from hub_server.domain.jobs import HeldJobs, JobSharing, SqlJobRegistry
 from hub_server.domain.kiosk import Kiosks
 from hub_server.domain.pricing import Prices
@@ -63,7 +64,19 @@ __all__ = [
 
 # Every component of the hub that keeps tables, in the order their migrations run: the core
 # first. A capability subpackage with tables of its own adds its component here.
-COMPONENTS: Sequence[Component] = (CORE, PKI, WEB, SPOOL, REPLICAS, DIRECTORY, SCAN, SITES, FLEET, RULES)
+COMPONENTS: Sequence[Component] = (
+    CORE,
+    PKI,
+    WEB,
+    SPOOL,
+    REPLICAS,
+    DIRECTORY,
+    SCAN,
+    SITES,
+    FLEET,
+    RULES,
+    GUEST_PINS,
+)
 REPLICA_ID_FILE = "replica-id"
 
 
@@ -104,7 +117,7 @@ class Hub:
     ``[directory]`` sources (none: nothing to sync) and checks their users' passwords at login.
     ``scans`` is the scan intake's view of the hub (printers, profiles, who is at which printer,
     charges). ``rules`` are the job rules (created from the ``[print]`` settings at the first
-    start that has them).
+    start that has them). ``guests`` issues guests' one-time release codes (e-mail printing).
     """
 
     def __init__(
@@ -138,6 +151,7 @@ class Hub:
         presence = self.scans.record_presence if config.scan_enabled else None
         self.auth = Authentication(store, config, clock, secret, hasher, signer, passwords, presence)
         self.sessions = Sessions(store, config, clock, signer)
+        self.guests = GuestReleases(store, clock, hasher)
         self.users = Users(store, config, clock, hasher, secret)
         self.csv_import = CsvImport(store, clock)
         self.projects = Projects(store, clock)

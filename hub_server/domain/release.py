@@ -55,7 +55,7 @@ from typing import Any, NamedTuple
 
 from hub_server.clock import Clock
 from hub_server.config import HubConfig, PrintConfig
-from hub_server.domain import account_names, ledger, quotas, replicas, validation
+from hub_server.domain import account_names, guest_pins, ledger, quotas, replicas, validation
 from hub_server.domain.accounts import arrears_cents, charge_account
 from hub_server.domain.devices import (
     DEFAULT_GROUP,
@@ -77,6 +77,7 @@ from hub_server.domain.jobs import (
 from hub_server.domain.pricing import PricedLine, UsageLine, price_lines, unit_price
 from hub_server.domain.release_outcome import Outcome, SnmpAgent, Verdict, ask_printer, snmp_page_counter
 from hub_server.domain.rules_store import JobRules, groups_of, submitted_facts
+from hub_server.domain.sessions import GUEST_ONLY_RELEASES
 from hub_server.domain.sites import releasable_here
 from hub_server.domain.store import Store
 from hub_server.domain.usage import UsageReport, apply_usage
@@ -347,6 +348,20 @@ class _Prices:
         )
 
 
+def _check_guest_limits(tx: Tx, job_id: int, lines: list[PricedLine]) -> None:
+    """Refuse a guest job over the limits its code was issued under, at this printer's prices."""
+    limits = guest_pins.guest_limits(tx, job_id)
+    if limits is None:
+        raise Refused(GUEST_ONLY_RELEASES)
+    pages = sum(line.pages for line in lines)
+    cents = sum(line.amount_cents for line in lines)
+    if pages > limits.pages_max or cents > limits.price_max_cents:
+        raise Refused(
+            f"job {job_id} is over the guest limit here ({pages} pages, {cents} cents;"
+            f" at most {limits.pages_max} pages, {limits.price_max_cents} cents)"
+        )
+
+
 def _nothing(job_id: int) -> None:
     """The default withdrawal hook: no intake to tell."""
 
@@ -395,7 +410,13 @@ class PrintJobs:
         return now_us - int(self.policy.reprint_hours * 3600 * 1_000_000)
 
     def list_jobs(
-        self, terminal_id: str, user_id: int, limit: int = 0, after_job_id: int = 0, printer_group: str = ""
+        self,
+        terminal_id: str,
+        user_id: int,
+        limit: int = 0,
+        after_job_id: int = 0,
+        printer_group: str = "",
+        only_job_id: int = 0,
     ) -> tuple[list[JobView], int]:
         """Held jobs of the user, of those who delegate to them and those passed on to them, and
         printed ones kept for a reprint (recent, or favourites), oldest first, priced at this
@@ -404,7 +425,8 @@ class PrintJobs:
 
         ``limit`` (0: all, at most :data:`MAX_PAGE_SIZE`) jobs with ids above ``after_job_id``;
         returns them and the id to continue after (0: no more). ``printer_group`` prices them
-        at that group instead of the terminal's (the web portal, which is at no printer)."""
+        at that group instead of the terminal's (the web portal, which is at no printer).
+        ``only_job_id``: a guest's release session, which sees that job while it is held."""
         if limit < 0:
             raise InvalidRequest("page_size must be >= 0 and page_token one this hub returned")
         limit = min(limit, MAX_PAGE_SIZE)
@@ -426,12 +448,14 @@ class PrintJobs:
                       AND (j.state = 'held' OR (j.state = 'releasing' AND j.may_have_printed = 1)
                            OR (j.state = 'printed' AND j.spool_id IS NOT NULL AND {KEPT_FOR_REPRINT}))
                       AND j.id > :after {f"AND {releasable_here()}" if terminal_id else ""}
+                      {"AND j.id = :only AND j.state = 'held'" if only_job_id else ""}
                     ORDER BY j.id {"LIMIT :limit" if limit else ""}""",
                 {
                     "terminal": terminal_id,
                     "u": user_id,
                     "since": since_us,
                     "after": after_job_id,
+                    "only": only_job_id,
                     "limit": limit + 1,
                     **{f"o{index}": owner for index, owner in enumerate(owners)},
                 },
@@ -569,14 +593,22 @@ class PrintJobs:
         release_all: bool,
         project_code: str,
         key: str,
+        only_job_id: int = 0,
     ) -> AsyncIterator[Progress]:
-        """Release jobs one after the other, yielding progress (see the module docstring)."""
+        """Release jobs one after the other, yielding progress (see the module docstring).
+        ``only_job_id``: a guest's release session, which may release that job (once) only."""
         if any(overrides.copies < 0 for overrides in jobs.values()):
             raise InvalidRequest("copies must not be negative")
         validation.idempotency_key(key, MAX_KEY_CHARS)
         printer = self.store.read(lambda tx: printer_of_terminal(tx, terminal_id))
         resolved = await self.resolve(printer.id)
-        if release_all:
+        if only_job_id:
+            for job_id in sorted(set(jobs) - {only_job_id}):
+                yield Progress(job_id, "refused", GUEST_ONLY_RELEASES)
+            if not release_all and only_job_id not in jobs:
+                return
+            jobs = {only_job_id: jobs.get(only_job_id, Overrides())}
+        elif release_all:
             # A job whose owner only claimed the name may have been sent by anyone: "all" leaves
             # it out, its owner picks it (or deletes it) explicitly.
             listed = [
@@ -601,7 +633,7 @@ class PrintJobs:
                 yield Progress(job_id, "refused", problem)
                 continue
             async for progress in self._release_one(
-                terminal_id, user_id, printer, job_id, overrides, project_code, key
+                terminal_id, user_id, printer, job_id, overrides, project_code, key, bool(only_job_id)
             ):
                 yield progress
 
@@ -640,12 +672,13 @@ class PrintJobs:
         overrides: Overrides,
         project_code: str,
         key: str,
+        guest: bool,
     ) -> AsyncIterator[Progress]:
         now_us = self.clock.now_us()
         try:
             attempt = await self.store.write(
                 lambda tx: self._reserve(
-                    tx, terminal_id, user_id, printer, job_id, overrides, project_code, key, now_us
+                    tx, terminal_id, user_id, printer, job_id, overrides, project_code, key, now_us, guest
                 )
             )
         except (Refused, PermissionDenied, QuotaExceeded, NotFound) as error:
@@ -680,6 +713,7 @@ class PrintJobs:
         project_code: str,
         key: str,
         now_us: int,
+        guest: bool = False,
     ) -> _Attempt | Progress:
         row = tx.one(
             f"SELECT {_JOB_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id WHERE j.id = :j",
@@ -714,7 +748,7 @@ class PrintJobs:
         reprint = state == "printed" and kept
         if state == "releasing":
             raise Refused(f"job {job_id} {self._busy_reason(tx, job_id)}")
-        if state != "held" and not reprint:
+        if state != "held" and (guest or not reprint):  # a guest's code prints its job once
             raise Refused(f"job {job_id} is {state}")
         if not row["spool_id"]:
             raise Refused(f"the document of job {job_id} is gone")
@@ -729,6 +763,8 @@ class PrintJobs:
         project = self._project(owner_id, user_id, project_code)
         lines = price_lines(tx, printer.printer_group, plan.lines())
         self._check_may_print(tx, owner_id, lines, now_us)
+        if guest:
+            _check_guest_limits(tx, job_id, lines)
         if not tx.execute(
             "UPDATE print_jobs SET state = 'releasing', ipp_state = :s, state_reasons = 'job-printing'"
             " WHERE id = :j AND state = :from RETURNING id",
@@ -755,6 +791,8 @@ class PrintJobs:
             )
         )
         replicas.claim(tx, attempt_id, self.replica_id)
+        if guest:
+            guest_pins.spend(tx, job_id, attempt_id, now_us)
         estimate = sum(line.amount_cents for line in lines)
         account, _, project_id = charge_account(tx, owner_id, project)
         claim = ledger.open_transaction(
@@ -1008,6 +1046,7 @@ class PrintJobs:
         if attempt is None:
             return
         ledger.reverse(tx, int(attempt["reservation_tx"]), now_us, "print job not printed")
+        guest_pins.restore(tx, attempt_id)  # a guest's code was not spent by what never printed
         back = attempt["from_state"]
         reasons = "job-hold-until-specified" if back == "held" else "job-completed-successfully"
         tx.execute(

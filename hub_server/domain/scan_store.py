@@ -413,6 +413,13 @@ class Scans:
         )
         return str(rows[0]["username"]) if len(rows) == 1 and address.strip() else None
 
+    def is_active_user(self, username: str) -> bool:
+        """True when ``username`` is an active user (e-mail printing's guest user must be one)."""
+        found = self._store.read(
+            lambda tx: tx.scalar("SELECT 1 FROM users WHERE username = :u AND active = 1", {"u": username})
+        )
+        return found is not None
+
     # -- metering (the ScanMeter) ----------------------------------------------------------------
 
     def charge_scan(

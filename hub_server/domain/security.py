@@ -89,6 +89,7 @@ class SessionClaims:
     auth_method: str
     issued_us: int
     expires_us: int
+    guest_job_id: int = 0  # a guest's release session: the one job it may release (0: a user's)
 
 
 def _b64(data: bytes) -> str:
@@ -108,9 +109,12 @@ class SessionSigner:
     def __init__(self, secret: bytes) -> None:
         self._key = hmac.new(secret, b"session-token", hashlib.sha256).digest()
 
-    def issue(self, user_id: int, terminal_id: str, auth_method: str, now_us: int, ttl_s: int) -> str:
-        """A new token for ``user_id`` bound to ``terminal_id``."""
-        claims = {
+    def issue(
+        self, user_id: int, terminal_id: str, auth_method: str, now_us: int, ttl_s: int, guest_job_id: int = 0
+    ) -> str:
+        """A new token for ``user_id`` bound to ``terminal_id`` (``guest_job_id``: a guest's
+        session, which may release that job and do nothing else)."""
+        claims: dict[str, object] = {
             "s": secrets.token_hex(12),
             "u": user_id,
             "t": terminal_id,
@@ -118,6 +122,8 @@ class SessionSigner:
             "i": now_us,
             "e": now_us + ttl_s * 1_000_000,
         }
+        if guest_job_id:
+            claims["j"] = guest_job_id
         payload = json.dumps(claims, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
@@ -143,4 +149,5 @@ class SessionSigner:
             auth_method=str(claims["m"]),
             issued_us=int(claims["i"]),
             expires_us=int(claims["e"]),
+            guest_job_id=int(claims.get("j", 0)),
         )

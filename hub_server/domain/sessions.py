@@ -24,7 +24,9 @@ from hub_server.domain.users import Permissions, permissions
 from hub_server.errors import NotFound, PermissionDenied, SessionInvalid
 from hub_server.storage import Tx
 
-__all__ = ["SessionView", "Sessions", "session_view"]
+__all__ = ["GUEST_ONLY_RELEASES", "SessionView", "Sessions", "guest_view", "session_view"]
+
+GUEST_ONLY_RELEASES = "a guest's release code releases its one job and nothing else"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,25 @@ def session_view(tx: Tx, user_id: int, now_us: int, timezone: str) -> SessionVie
     )
 
 
+def guest_view(tx: Tx, user_id: int, now_us: int, timezone: str) -> SessionView:
+    """What a guest's release session shows: printing only, none of the guest account's money
+    (it is the site's, not the guest's)."""
+    allowed = permissions(tx, user_id)
+    return SessionView(
+        user_id=user_id,
+        username=str(tx.scalar("SELECT username FROM users WHERE id = :u", {"u": user_id})),
+        full_name="Guest",
+        email="",
+        department="",
+        account="",
+        postpaid=True,
+        balance_cents=0,
+        credit_limit_cents=0,
+        arrears_cents=0,
+        permissions=Permissions(("print",), allowed.color_allowed, False, False),
+    )
+
+
 class Sessions:
     """Live sessions: their view, their end, the usage made in them."""
 
@@ -102,15 +123,18 @@ class Sessions:
         self._clock = clock
         self._signer = signer
 
-    def _claims_for(self, token: str, terminal_id: str) -> SessionClaims:
+    def _claims_for(self, token: str, terminal_id: str, guest_ok: bool = False) -> SessionClaims:
         claims = self._signer.check(token)
         if claims.terminal_id != terminal_id:
             raise PermissionDenied("this session belongs to another terminal")
+        if claims.guest_job_id and not guest_ok:
+            raise PermissionDenied(GUEST_ONLY_RELEASES)
         return claims
 
-    def get(self, terminal_id: str, token: str) -> tuple[SessionClaims, SessionView]:
-        """A live session's claims and view (:class:`SessionInvalid` when it is not live)."""
-        claims = self._claims_for(token, terminal_id)
+    def get(self, terminal_id: str, token: str, guest_ok: bool = False) -> tuple[SessionClaims, SessionView]:
+        """A live session's claims and view (:class:`SessionInvalid` when it is not live). A
+        guest's release session is refused unless ``guest_ok`` (the caller keeps it to its job)."""
+        claims = self._claims_for(token, terminal_id, guest_ok)
         now_us = self._clock.now_us()
         if claims.expires_us <= now_us:
             raise SessionInvalid("session expired")
@@ -120,9 +144,16 @@ class Sessions:
                 raise SessionInvalid("session ended")
             if not tx.scalar("SELECT active FROM users WHERE id = :u", {"u": claims.user_id}):
                 raise SessionInvalid("user is no longer active")
-            return session_view(tx, claims.user_id, now_us, self._config.timezone)
+            view_of = guest_view if claims.guest_job_id else session_view
+            return view_of(tx, claims.user_id, now_us, self._config.timezone)
 
         return claims, self._store.read(view)
+
+    def releaser(self, terminal_id: str, token: str) -> tuple[int, int]:
+        """(user id, the one job it may release or 0 for any of the user's) of a live session
+        that may list and release jobs: a user's, or a guest's release session."""
+        claims, _ = self.get(terminal_id, token, guest_ok=True)
+        return claims.user_id, claims.guest_job_id
 
     def user_of(self, terminal_id: str, token: str) -> int:
         """The user of a live session opened at this terminal."""
@@ -131,7 +162,7 @@ class Sessions:
 
     async def logout(self, terminal_id: str, token: str) -> None:
         """End a session."""
-        claims = self._claims_for(token, terminal_id)
+        claims = self._claims_for(token, terminal_id, guest_ok=True)
         now_us = self._clock.now_us()
         await self._store.write(
             lambda tx: tx.execute(

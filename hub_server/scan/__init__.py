@@ -27,7 +27,7 @@ from .destinations import (
     SmbDestination,
     WebDavDestination,
 )
-from .email_print import EmailPrintConfig, EmailPrinting, HeldPrint, PrintMailbox, RelaySender
+from .email_print import EmailPrintConfig, EmailPrinting, HeldPrint, PrintMailbox, RelaySender, ReleaseCode
 from .errors import (
     DeliveryError,
     LinkError,
@@ -81,6 +81,7 @@ __all__ = [
     "ProcessingLimits",
     "RegisteredPrinter",
     "RelaySender",
+    "ReleaseCode",
     "ScanAttachment",
     "ScanDownloads",
     "ScanError",

@@ -27,6 +27,11 @@ Example::
                                        # hub_server/scan/email_print.py for why that is safe)
     print_attachments_max = 10
     print_attachment_bytes_max = 52428800
+    print_guests = ["visitors.example"]  # guests: senders no user has, of these domains ("*": any);
+                                       # their jobs get a one-time release code (off when empty)
+    print_guest_user = "guest-print"   # the user guest jobs are held under; its account pays
+    print_guest_pages_max = 20         # per guest job: impressions (pages x copies) ...
+    print_guest_price_max_cents = 200  # ... and price, checked in the reply and at release
 
     [scan.email]                       # the "email" destination: the site's relay
     relay = "mail.example:25"
@@ -83,6 +88,10 @@ _KEYS = {
     "print_relays",
     "print_attachments_max",
     "print_attachment_bytes_max",
+    "print_guests",
+    "print_guest_user",
+    "print_guest_pages_max",
+    "print_guest_price_max_cents",
     "email",
     "destinations",
 }
@@ -143,6 +152,10 @@ class ScanSettings:
     print_relays: frozenset[str] = frozenset()
     print_attachments_max: int = 10
     print_attachment_bytes_max: int = 50 * 1024 * 1024
+    print_guests: frozenset[str] = frozenset()  # sender domains (lower case) or "*"
+    print_guest_user: str = ""
+    print_guest_pages_max: int = 20
+    print_guest_price_max_cents: int = 200
 
     @property
     def enabled(self) -> bool:
@@ -261,6 +274,18 @@ def load_scan_config(table: Mapping[str, Any] | None) -> ScanSettings:
             int,
             "[scan] print_attachment_bytes_max",
         ),
+        print_guests=frozenset(_guest_domains(table)),
+        print_guest_user=_typed(table.get("print_guest_user", ""), str, "[scan] print_guest_user"),
+        print_guest_pages_max=_typed(
+            table.get("print_guest_pages_max", defaults.print_guest_pages_max),
+            int,
+            "[scan] print_guest_pages_max",
+        ),
+        print_guest_price_max_cents=_typed(
+            table.get("print_guest_price_max_cents", defaults.print_guest_price_max_cents),
+            int,
+            "[scan] print_guest_price_max_cents",
+        ),
         destinations=tuple(
             _destination(entry, index)
             for index, entry in enumerate(_typed(table.get("destinations", []), list, "[scan] destinations"))
@@ -285,6 +310,13 @@ def _relays(table: Mapping[str, Any]) -> list[str]:
         raise ValueError("[scan] print_relays must be IP addresses") from None
 
 
+def _guest_domains(table: Mapping[str, Any]) -> list[str]:
+    domains = _typed(table.get("print_guests", []), list, "[scan] print_guests")
+    if any(not isinstance(domain, str) or not domain or "@" in domain for domain in domains):
+        raise ValueError('[scan] print_guests must be mail domains (or "*" for any sender)')
+    return [str(domain).lower().lstrip(".") for domain in domains]
+
+
 def _check(settings: ScanSettings) -> None:
     if not settings.enabled:
         return
@@ -293,6 +325,10 @@ def _check(settings: ScanSettings) -> None:
         raise ValueError("[scan] recipients: at least one scan (or print) address is needed")
     if settings.print_recipients and (not settings.print_relays or settings.email is None):
         raise ValueError("[scan] print_recipients needs print_relays and [scan.email] (for the replies)")
+    if settings.print_guests and (not settings.print_recipients or not settings.print_guest_user):
+        raise ValueError("[scan] print_guests needs print_recipients and print_guest_user")
+    if min(settings.print_guest_pages_max, settings.print_guest_price_max_cents) < 1:
+        raise ValueError("[scan] print_guest_pages_max and print_guest_price_max_cents must be >= 1")
     if settings.print_recipients & settings.recipients:
         raise ValueError("[scan] an address is either for scans or for printing, not both")
     if (settings.certificate is None) != (settings.key is None):

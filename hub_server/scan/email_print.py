@@ -8,6 +8,13 @@ user send as another address. The hub then requires the ``From`` header to be th
 sender, and the sender to be exactly one active user's e-mail address. Anything else is
 refused in the SMTP dialogue with no reply mail (a forged sender gets no backscatter).
 
+**Guests** (``guest_domains``, off by default): a sender who is no user but whose domain is
+listed (``*``: any) still comes only through the relay with From equal to the envelope sender.
+Their jobs are held under the site's guest user (whose account pays), each bounded by
+``guest_pages_max`` impressions and ``guest_price_max_cents``; the reply gives each job that
+fits a one-time release code (the mailbox issues it; only its hash is kept) to enter as the
+PIN at any terminal. A job over the limits is withdrawn and the reply says so.
+
 **What prints.** PDF and PostScript as they are; JPEG and TIFF images made into PDF pages
 (img2pdf, lossless, in the scan
 pipeline's bounded child processes); the body is not printed. Office documents are refused with a clear
@@ -26,6 +33,7 @@ import logging
 import shutil
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.headerregistry import Address
@@ -38,7 +46,7 @@ from .mime import ScanAttachment, sniff_scan_kind
 from .pipeline import ScanProcessor
 from .profiles import SCAN_TO_ME
 
-__all__ = ["EmailPrintConfig", "EmailPrinting", "HeldPrint", "PrintMailbox", "RelaySender"]
+__all__ = ["EmailPrintConfig", "EmailPrinting", "HeldPrint", "PrintMailbox", "RelaySender", "ReleaseCode"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +61,23 @@ class EmailPrintConfig:
     trusted_relays: frozenset[str]  # addresses of the site's relay (nobody else may deliver)
     attachments_max: int = 10
     attachment_bytes_max: int = 50 * 1024 * 1024
+    guest_domains: frozenset[str] = frozenset()  # lower case, "*": any (empty: no guests)
+    guest_user: str = ""  # the user guest jobs are held under (its account pays)
+    guest_pages_max: int = 20  # impressions (pages x copies) per guest job
+    guest_price_max_cents: int = 200  # per guest job, at the default prices
+
+    def is_guest(self, address: str) -> bool:
+        """True when a sender no user has may print as a guest."""
+        domain = address.rpartition("@")[2].lower()
+        return bool(domain) and ("*" in self.guest_domains or domain in self.guest_domains)
+
+
+@dataclass(frozen=True)
+class ReleaseCode:
+    """A guest job's one-time release code, as the reply gives it."""
+
+    code: str
+    expires_us: int
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,15 @@ class PrintMailbox(Protocol):
 
     async def priced(self, job_id: int) -> HeldPrint:
         """The job once analysed, with its price."""
+
+    def is_user(self, username: str) -> bool:
+        """True when ``username`` is an active user (the guest user must be one)."""
+
+    async def release_code(self, job_id: int, pages_max: int, price_max_cents: int) -> ReleaseCode:
+        """Issue a held guest job's one-time release code, under these limits."""
+
+    async def withdraw(self, job_id: int) -> None:
+        """Cancel a held job (and shred its document): a guest job over the limits."""
 
 
 @dataclass(frozen=True)
@@ -155,9 +189,9 @@ class EmailPrinting:
             log.warning("print mail refused: From %s is not the envelope sender %s", from_addresses, sender)
             raise ScanRefused("the From address is not the envelope sender", "550 5.7.1")
         user = self._mailbox.user_for_address(sender)
+        guest = user is None
         if user is None:
-            log.warning("print mail from an address no user has (%s) refused", sender)
-            raise ScanRefused("this address belongs to no user of the print service", "550 5.7.1")
+            user = self._guest_owner(sender)
         parts = list(message.iter_attachments())
         if len(parts) > self.config.attachments_max:
             raise ScanRefused(f"at most {self.config.attachments_max} attachments per mail", "552 5.3.4")
@@ -195,12 +229,25 @@ class EmailPrinting:
         if not attachments:
             refused.append(("(no attachment)", "attach the documents to print"))
         subject = str(message.get("Subject", "") or "")[:200]
-        task = asyncio.get_running_loop().create_task(self._reply(sender, subject, held, refused))
+        task = asyncio.get_running_loop().create_task(self._reply(sender, subject, held, refused, guest))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_reply_failure)
-        log.info("print mail from %s: %d job(s) held, %d refused", user, len(held), len(refused))
+        who = "a guest" if guest else user
+        log.info("print mail from %s: %d job(s) held, %d refused", who, len(held), len(refused))
         return f"250 2.0.0 {len(held)} job(s) held, {len(refused)} refused"
+
+    def _guest_owner(self, sender: str) -> str:
+        """The guest user a sender no user has prints as (``ScanRefused`` when not a guest)."""
+        if not self.config.is_guest(sender):
+            log.warning("print mail from an address no user has (%s) refused", sender)
+            raise ScanRefused("this address belongs to no user of the print service", "550 5.7.1")
+        if not self._mailbox.is_user(self.config.guest_user):
+            log.error(
+                "guest print mail deferred: the guest user %r is no active user", self.config.guest_user
+            )
+            raise ScanRefused("guest printing is not available now", "451 4.3.0")
+        return self.config.guest_user
 
     async def _printable(self, file_name: str, data: bytes) -> _Attachment:
         """What of an attachment can be printed, or why not."""
@@ -227,7 +274,12 @@ class EmailPrinting:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _reply(
-        self, sender: str, subject: str, held: list[tuple[str, int]], refused: list[tuple[str, str]]
+        self,
+        sender: str,
+        subject: str,
+        held: list[tuple[str, int]],
+        refused: list[tuple[str, str]],
+        guest: bool,
     ) -> None:
         lines = []
         for file_name, job_id in held:
@@ -237,9 +289,13 @@ class EmailPrinting:
                 continue
             estimated = f" (estimated: {job.estimate_note})" if job.estimate_note else ""
             ruled = f" (print rule: {job.rule_note})" if job.rule_note else ""
+            how = await self._guest_release(job) if guest else "Log in at any printer to print it."
+            if how is None:
+                lines.append(f"{file_name}: not printed: {self._over_guest_limit(job)}")
+                continue
             lines.append(
                 f"{file_name}: held, {job.pages} page(s) x {job.copies}, {_money(job.price_cents)}"
-                f"{estimated}{ruled}. Log in at any printer to print it."
+                f"{estimated}{ruled}. {how}"
             )
         lines.extend(f"{file_name}: not printed: {reason}" for file_name, reason in refused)
         reply = EmailMessage()
@@ -253,6 +309,25 @@ class EmailPrinting:
             await self._replies.send(reply)
         except (OSError, smtplib.SMTPException) as error:
             log.error("print mail reply to %s not sent: %s", sender, error)
+
+    def _over_guest_limit(self, job: HeldPrint) -> str:
+        return (
+            f"{job.pages * job.copies} page(s), {_money(job.price_cents)}: over the guest limit of"
+            f" {self.config.guest_pages_max} page(s) and {_money(self.config.guest_price_max_cents)}"
+        )
+
+    async def _guest_release(self, job: HeldPrint) -> str | None:
+        """How a guest prints a held job: its release code; None (the job withdrawn) when it is
+        over the guest limits."""
+        config = self.config
+        if job.pages * job.copies > config.guest_pages_max or job.price_cents > config.guest_price_max_cents:
+            await self._mailbox.withdraw(job.job_id)
+            return None
+        code = await self._mailbox.release_code(
+            job.job_id, config.guest_pages_max, config.guest_price_max_cents
+        )
+        until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(code.expires_us // 1_000_000))
+        return f"To print it, enter {code.code} as the PIN at any printer's terminal (once, until {until})."
 
 
 def _log_reply_failure(task: asyncio.Task[None]) -> None:

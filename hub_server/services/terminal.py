@@ -17,9 +17,9 @@ from hub_server.domain.pricing import PricedLine, UsageLine
 from hub_server.domain.quotas import QuotaState
 from hub_server.domain.release import JobView, Overrides, Progress
 from hub_server.domain.security import SessionClaims
-from hub_server.domain.sessions import SessionView
+from hub_server.domain.sessions import GUEST_ONLY_RELEASES, SessionView
 from hub_server.domain.usage import UsageReport, UsageResult
-from hub_server.errors import InvalidRequest
+from hub_server.errors import InvalidRequest, PermissionDenied
 from hub_server.services.common import DeviceGate, TerminalCalls, abort_for, translate_errors, until_revoked
 from hub_server.services.convert import (
     COLOR,
@@ -247,7 +247,7 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         self, request: terminal_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.Session:
         terminal_id = self._terminal(context)
-        claims, view = self.hub.sessions.get(terminal_id, request.session_token)
+        claims, view = self.hub.sessions.get(terminal_id, request.session_token, guest_ok=True)
         return self._session_message(terminal_id, view, claims)
 
     async def ReportUsage(
@@ -280,9 +280,12 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         self, request: terminal_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.ListJobsResponse:
         printing = self.hub.printing
-        terminal_id, user_id = self._user(context, request.session_token)
+        terminal_id = self._terminal(context)
+        user_id, only_job_id = self.hub.sessions.releaser(terminal_id, request.session_token)
         after = _page_token(request.page_token)
-        views, next_after = printing.list_jobs(terminal_id, user_id, request.page_size, after)
+        views, next_after = printing.list_jobs(
+            terminal_id, user_id, request.page_size, after, only_job_id=only_job_id
+        )
         allowed = printing.allowed_overrides()
         response = terminal_pb2.ListJobsResponse(next_page_token=str(next_after) if next_after else "")
         for view in views:
@@ -293,7 +296,9 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         self, request: terminal_pb2.GetThumbnailRequest, context: grpc.aio.ServicerContext
     ) -> terminal_pb2.Thumbnail:
         printing = self.hub.printing
-        _, user_id = self._user(context, request.session_token)
+        user_id, only_job_id = self.hub.sessions.releaser(self._terminal(context), request.session_token)
+        if only_job_id and request.job_id != only_job_id:
+            raise PermissionDenied(GUEST_ONLY_RELEASES)
         return terminal_pb2.Thumbnail(png=printing.thumbnail(user_id, request.job_id))
 
     async def DeleteJobs(
@@ -364,7 +369,7 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
         try:
             printing = self.hub.printing
             caller = self.gate.identify(context)
-            user_id = self.hub.sessions.user_of(caller.device_id, request.session_token)
+            user_id, only_job_id = self.hub.sessions.releaser(caller.device_id, request.session_token)
             selected = {
                 item.job_id: Overrides(
                     mono=item.overrides.mono, duplex=item.overrides.duplex, copies=item.overrides.copies
@@ -372,7 +377,9 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
                 for item in request.jobs
             }
             key, project = request.idempotency_key, request.project_code
-            released = printing.release(caller.device_id, user_id, selected, request.all, project, key)
+            released = printing.release(
+                caller.device_id, user_id, selected, request.all, project, key, only_job_id
+            )
             async for progress in until_revoked(released, self.gate, caller):
                 yield progress_message(progress)
         except grpc.aio.AbortError:
