@@ -48,6 +48,19 @@ from tests.mosquitto import MosquittoBroker
 
 STATE_INTERVAL_S = 60.0
 CONNECT_CONCURRENCY = 100
+CONNECT_TIMEOUT_S = 10.0
+
+
+class DeviceClient(gmqtt.Client):
+    """gmqtt's client without its own reconnect.
+
+    gmqtt reconnects a lost client by itself once even with ``reconnect_retries`` 0, under the
+    same client id, while :meth:`SimDevice.run` connects a new client for the device's next
+    session: the broker then hands the id back and forth between the two and a broker restart
+    never settles. The device's loop alone reconnects, as the real client does."""
+
+    async def reconnect(self, delay: bool = False) -> None:
+        return None
 
 
 def quiet_gmqtt() -> None:
@@ -101,6 +114,7 @@ class SimDevice:
         self.client: Any = None
         self.backoff = Backoff(1.0, 30.0)
         self.commands = 0
+        self.received_s = 0.0
 
     def _state(self) -> bytes:
         self.seq += 1
@@ -126,6 +140,7 @@ class SimDevice:
     def _on_message(self, client: Any, topic: str, payload: bytes, qos: int, properties: Any) -> int:
         document = json.loads(payload)
         self.commands += 1
+        self.received_s = time.time()  # when the command reached the device (hub and devices share a clock)
         for status in ("accepted", "done"):
             ack = fleet_wire.encode({"id": document["id"], "status": status, "ts": time.time()})
             client.publish(fleet_wire.ack_topic(self.device_id), ack, qos=1)
@@ -143,11 +158,14 @@ class SimDevice:
             qos=1,
             retain=True,
         )
-        client = gmqtt.Client(self.device_id, will_message=will)
+        client = DeviceClient(self.device_id, will_message=will)
         client.set_config({"reconnect_retries": 0})
         client.on_message = self._on_message
         client.on_disconnect = self._on_disconnect
-        await asyncio.wait_for(client.connect(self.host, self.port, ssl=self.context, keepalive=60), 30)
+        # A connect the broker left hanging must not hold its place in the gate for long.
+        await asyncio.wait_for(
+            client.connect(self.host, self.port, ssl=self.context, keepalive=60), CONNECT_TIMEOUT_S
+        )
         client.subscribe(fleet_wire.command_topic(self.device_id), qos=1)
         client.publish(
             fleet_wire.status_topic(self.device_id),
@@ -238,7 +256,9 @@ async def hub_main(directory: Path, port: int) -> None:
                 "sessions": sum(d["session"] for d in devices if d["online"]),
             }
         elif line == "command":
+            started = time.time()
             rows = await component.send_to_all("set_log_level", {"level": "INFO"}, "benchmark")
+            issued_s = time.time() - started
             ids = [row["id"] for row in rows]
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -264,6 +284,9 @@ async def hub_main(directory: Path, port: int) -> None:
                 "done": len(rtts),
                 "p99_ms": rtts[max(0, int(len(rtts) * 0.99) - 1)] / 1000 if rtts else -1,
                 "p50_ms": rtts[len(rtts) // 2] / 1000 if rtts else -1,
+                "first_ms": rtts[0] / 1000 if rtts else -1,
+                "send_to_all_ms": round(issued_s * 1000, 1),
+                "issued_us": rows[0]["issued_us"] if rows else 0,
             }
         else:
             answer = {"error": line}
@@ -339,6 +362,14 @@ async def main(args: argparse.Namespace) -> None:
     broker_rss_mb = broker.rss_mb()
     commands = await asyncio.to_thread(hub.ask, "command")
     print(f"command to the whole fleet: {commands}", flush=True)
+    arrivals_ms = sorted((d.received_s * 1e6 - commands["issued_us"]) / 1000 for d in devices)
+    print(
+        f"command reached the devices after (ms from issue): first {arrivals_ms[0]:.0f}, "
+        f"p50 {arrivals_ms[len(arrivals_ms) // 2]:.0f}, "
+        f"p99 {arrivals_ms[int(len(arrivals_ms) * 0.99) - 1]:.0f}, "
+        f"last {arrivals_ms[-1]:.0f}",
+        flush=True,
+    )
     before = {d.device_id: d.session for d in devices}
     broker.kill()
     broker.start()
