@@ -257,7 +257,7 @@ async def hub_main(directory: Path, port: int) -> None:
             }
         elif line == "command":
             started = time.time()
-            rows = await component.send_to_all("set_log_level", {"level": "INFO"}, "benchmark")
+            rows = await component.send_to_fleet("set_log_level", {"level": "INFO"}, "benchmark")
             issued_s = time.time() - started
             ids = [row["id"] for row in rows]
             deadline = time.monotonic() + 60

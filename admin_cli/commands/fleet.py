@@ -28,6 +28,7 @@ DEVICE_COLUMNS = (
     "source",
     "open_alerts",
 )
+SENT_COLUMNS = ("id", "device_id", "verb", "status")
 COMMAND_COLUMNS = ("id", "device_id", "verb", "args_json", "issued_by", "issued_at", "status", "detail")
 ALERT_COLUMNS = ("id", "device_id", "kind", "subject", "detail", "raised_at", "cleared_at")
 HISTORY_COLUMNS = ("at", "kind", "summary_json")
@@ -61,6 +62,34 @@ def _command(args: argparse.Namespace) -> Message:
         verb=args.action,
         args_json=json.dumps(dict(args.arguments)),
         timeout_s=args.command_timeout_s,
+    )
+
+
+def _fleet_command(args: argparse.Namespace) -> Message:
+    return fleet_pb2.SendFleetCommandRequest(
+        verb=args.action,
+        args_json=json.dumps(dict(args.arguments)),
+        timeout_s=args.command_timeout_s,
+        kind=args.kind,
+        group=args.group,
+    )
+
+
+def _fleet_commands_footer(reply: Any, args: argparse.Namespace) -> str:
+    return f"{len(reply.commands)} commands sent (each one's result: printgate admin fleet command-status ID)"
+
+
+def _command_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", metavar="VERB", help="the command, e.g. set_log_level")
+    parser.add_argument(
+        "arguments",
+        metavar="NAME=VALUE",
+        nargs="*",
+        type=command_argument,
+        help="its arguments, e.g. level=DEBUG, or text='Out of order' duration_s=600",
+    )
+    parser.add_argument(
+        "--command-timeout-s", type=int, default=0, metavar="S", help="its deadline (0: the verb's default)"
     )
 
 
@@ -175,17 +204,21 @@ def add_verbs(verbs: VerbTable) -> None:
         Verb("SendCommand", _command, _command_sent, service=FLEET),
         "id",
     )
-    command.add_argument("action", metavar="VERB", help="the command, e.g. set_log_level")
-    command.add_argument(
-        "arguments",
-        metavar="NAME=VALUE",
-        nargs="*",
-        type=command_argument,
-        help="its arguments, e.g. level=DEBUG, or text='Out of order' duration_s=600",
+    _command_arguments(command)
+    fleet_command = verbs.add(
+        "command-all",
+        "send every terminal and kiosk (or those of one kind or group) the same command; one audit "
+        "record per device, recorded with the admin's name",
+        Verb(
+            "SendFleetCommand",
+            _fleet_command,
+            table_of("commands", SENT_COLUMNS, _fleet_commands_footer),
+            service=FLEET,
+        ),
     )
-    command.add_argument(
-        "--command-timeout-s", type=int, default=0, metavar="S", help="its deadline (0: the verb's default)"
-    )
+    _command_arguments(fleet_command)
+    fleet_command.add_argument("--kind", choices=("terminal", "kiosk"), default="", help="only this kind")
+    fleet_command.add_argument("--group", default="", metavar="GROUP", help="only the devices of this group")
     verbs.add(
         "command-status",
         "a command's audit record and result (exit 1 when it failed, was rejected or timed out)",

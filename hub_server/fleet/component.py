@@ -336,18 +336,20 @@ class FleetComponent:
         self._publish([message])
         return row
 
-    async def send_to_all(
-        self, verb: str, args: Any, issued_by: str, *, kind: str = ""
+    async def send_to_fleet(
+        self, verb: str, args: Any, issued_by: str, *, kind: str = "", group: str = "", timeout_s: int = 0
     ) -> list[dict[str, Any]]:
-        """The same command to every (unrevoked) terminal/kiosk, in one transaction."""
+        """The same command to every unrevoked terminal and kiosk of ``kind`` and ``group`` (empty:
+        all), recorded in one transaction and published once it has committed."""
+        devices.check_commanded_kind(kind)
 
         def write(tx: Tx) -> list[tuple[dict[str, Any], commands.Outgoing]]:
-            now_us = self.clock.now_us()
-            return [
-                commands.issue(tx, row["device_id"], verb, args, issued_by, now_us)
-                for row in devices.list_devices(tx, kind=kind)
-                if row["source"] == "mqtt" and not self.is_revoked(row["device_id"])
-            ]
+            targets = [d for d in devices.command_targets(tx, kind, group) if not self.is_revoked(d)]
+            if not targets:
+                raise InvalidRequest("no terminal or kiosk matches")
+            return commands.issue_to_many(
+                tx, targets, verb, args, issued_by, self.clock.now_us(), timeout_s=timeout_s
+            )
 
         issued = await self.db.write(write)
         self._publish([message for _, message in issued])

@@ -10,10 +10,10 @@ A history line is written when presence or the state's summary changes, not for 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub_server.fleet.errors import SourceConflict
+from hub_server.fleet.errors import InvalidRequest, SourceConflict
 from hub_server.fleet.facts import Event, Presence, StateFacts
 from hub_server.storage.base import Tx
 
@@ -40,10 +40,25 @@ def device_row(tx: Tx, device_id: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
+_INSERT_HISTORY = "INSERT INTO fleet_history (device_id, at_us, kind, summary_json) VALUES (:d, :at, :k, :s)"
+
+
 def record_history(tx: Tx, device_id: str, now_us: int, kind: str, summary: Mapping[str, Any]) -> None:
     tx.execute(
-        "INSERT INTO fleet_history (device_id, at_us, kind, summary_json) VALUES (:d, :at, :k, :s)",
-        {"d": device_id, "at": now_us, "k": kind, "s": json.dumps(summary, sort_keys=True)},
+        _INSERT_HISTORY, {"d": device_id, "at": now_us, "k": kind, "s": json.dumps(summary, sort_keys=True)}
+    )
+
+
+def record_history_many(
+    tx: Tx, now_us: int, kind: str, entries: Sequence[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """One history line per (device id, summary), in one statement."""
+    tx.execute_many(
+        _INSERT_HISTORY,
+        [
+            {"d": device_id, "at": now_us, "k": kind, "s": json.dumps(summary, sort_keys=True)}
+            for device_id, summary in entries
+        ],
     )
 
 
@@ -203,6 +218,24 @@ def list_devices(tx: Tx, kind: str = "", group: str = "", offline_only: bool = F
         {"kind": kind, "grp": group, "offline": int(offline_only)},
     )
     return [dict(row) for row in rows]
+
+
+def check_commanded_kind(kind: str) -> None:
+    """Commands go to terminals, kiosks, or (empty) both; printers the hub polls take none."""
+    if kind not in ("", "terminal", "kiosk"):
+        raise InvalidRequest("kind is terminal, kiosk or empty for both")
+
+
+def command_targets(tx: Tx, kind: str = "", group: str = "") -> list[str]:
+    """The ids of the devices that take commands (terminals and kiosks), of ``kind`` and ``group``
+    when given."""
+    check_commanded_kind(kind)
+    rows = tx.execute(
+        "SELECT device_id FROM fleet_devices WHERE source = 'mqtt' AND (:kind = '' OR kind = :kind) "
+        "AND (:grp = '' OR group_name = :grp) ORDER BY device_id",
+        {"kind": kind, "grp": group},
+    )
+    return [row["device_id"] for row in rows]
 
 
 def history(tx: Tx, device_id: str, limit: int) -> list[dict[str, Any]]:

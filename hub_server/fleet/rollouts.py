@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub_server.fleet import commands
+from hub_server.fleet import commands, devices
 from hub_server.fleet.errors import InvalidRequest, RolloutState, UnknownRollout
 from hub_server.storage.base import Tx
 
@@ -84,24 +84,23 @@ def start(
     _check_waves(waves)
     if not 0 <= max_failure_percent <= 100:
         raise InvalidRequest("max_failure_percent must be 0..100")
-    if kind not in ("", "terminal", "kiosk"):
-        raise InvalidRequest("kind is terminal, kiosk or empty for both")
+    devices.check_commanded_kind(kind)
     rollout_id = uuid.uuid4().hex
-    devices = tx.execute(
+    candidates = tx.execute(
         "SELECT device_id, group_name FROM fleet_devices "
         "WHERE source = 'mqtt' AND (:kind = '' OR kind = :kind)",
         {"kind": kind},
     )
     assignment: dict[str, int] = {}
     if waves[0].group:
-        for row in devices:
+        for row in candidates:
             for index, wave in enumerate(waves):
                 if row["group_name"] == wave.group:
                     assignment[row["device_id"]] = index
                     break
     else:
         ordered = sorted(
-            (row["device_id"] for row in devices),
+            (row["device_id"] for row in candidates),
             key=lambda d: hashlib.sha256(f"{rollout_id}:{d}".encode()).digest(),
         )
         start_index = 0

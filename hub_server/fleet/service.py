@@ -196,6 +196,18 @@ class FleetAdminServicer(fleet_pb2_grpc.FleetAdminServiceServicer):
 
         return await _call(context, work)
 
+    async def SendFleetCommand(self, request: Any, context: Any) -> Any:
+        who = await self.authorize(context)
+
+        async def work() -> Any:
+            args = _json(request.args_json, "args_json")
+            rows = await self.fleet.send_to_fleet(
+                request.verb, args, who, kind=request.kind, group=request.group, timeout_s=request.timeout_s
+            )
+            return fleet_pb2.FleetCommandList(commands=[command_message(row) for row in rows])
+
+        return await _call(context, work)
+
     async def GetCommand(self, request: Any, context: Any) -> Any:
         await self.authorize(context)
 

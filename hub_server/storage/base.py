@@ -29,6 +29,12 @@ class Tx(abc.ABC):
     def execute(self, sql: str, params: Params | None = None) -> Sequence[Row]:
         """Run one statement with ``:name`` parameters and return its rows (if any)."""
 
+    def execute_many(self, sql: str, params: Sequence[Params]) -> None:
+        """Run one statement without results once per parameter set (batched where the
+        backend can: one call for thousands of rows instead of one each)."""
+        for one_params in params:
+            self.execute(sql, one_params)
+
     def one(self, sql: str, params: Params | None = None) -> Row | None:
         """The first row of a statement, or None."""
         rows = self.execute(sql, params)

@@ -72,6 +72,9 @@ def _to_pyformat(sql: str) -> str:
     return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
+_INTEGRITY_ERRORS = (pg_errors.UniqueViolation, pg_errors.CheckViolation, pg_errors.ForeignKeyViolation)
+
+
 class _PostgresTx(Tx):
     def __init__(self, connection: psycopg.Connection[dict[str, Any]]) -> None:
         self._connection = connection
@@ -79,9 +82,16 @@ class _PostgresTx(Tx):
     def execute(self, sql: str, params: Params | None = None) -> Sequence[Row]:
         try:
             cursor = self._connection.execute(_to_pyformat(sql), dict(params or {}))
-        except (pg_errors.UniqueViolation, pg_errors.CheckViolation, pg_errors.ForeignKeyViolation) as error:
+        except _INTEGRITY_ERRORS as error:
             raise _integrity_error(error) from error
         return _fetch(cursor)
+
+    def execute_many(self, sql: str, params: Sequence[Params]) -> None:
+        try:
+            with self._connection.cursor() as cursor:  # psycopg pipelines the parameter sets
+                cursor.executemany(_to_pyformat(sql), [dict(one) for one in params])
+        except _INTEGRITY_ERRORS as error:
+            raise _integrity_error(error) from error
 
 
 def _fetch(cursor: psycopg.Cursor[dict[str, Any]]) -> list[dict[str, Any]]:

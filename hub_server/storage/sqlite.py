@@ -56,6 +56,12 @@ class _SqliteTx(Tx):
         except sqlite3.IntegrityError as error:
             raise _integrity_error(error) from error
 
+    def execute_many(self, sql: str, params: Sequence[Params]) -> None:
+        try:
+            self._connection.executemany(sql, params)
+        except sqlite3.IntegrityError as error:
+            raise _integrity_error(error) from error
+
 
 def _integrity_error(error: sqlite3.IntegrityError) -> IntegrityError:
     message = str(error)

@@ -130,6 +130,65 @@ async def test_a_failed_command_exits_1(fleet_hub: FleetHub) -> None:
         await client.stop(timeout_s=1)
 
 
+async def test_one_command_to_the_whole_fleet_or_a_group(fleet_hub: FleetHub) -> None:
+    first, second = RecordingHandlers(), RecordingHandlers()
+    clients = [
+        await start_device(fleet_hub, "term-all-1", first),
+        await start_device(fleet_hub, "term-all-2", second),
+    ]
+    try:
+
+        async def both_known() -> bool:
+            return len((await ok(fleet_hub, "fleet list"))["devices"]) == 2
+
+        await fleet_hub.until(both_known, "both devices known")
+        sent = (await ok(fleet_hub, "fleet command-all set_log_level level=DEBUG"))["commands"]
+        assert [(c["device_id"], c["verb"], c["status"]) for c in sent] == [
+            ("term-all-1", "set_log_level", "sent"),
+            ("term-all-2", "set_log_level", "sent"),
+        ]
+        assert len({c["id"] for c in sent}) == 2
+        assert all(c["issued_by"].startswith("admin-token-") for c in sent)
+
+        async def all_done() -> bool:
+            statuses = [(await ok(fleet_hub, f"fleet command-status {c['id']}"))["status"] for c in sent]
+            return statuses == ["done", "done"]
+
+        await fleet_hub.until(all_done, "both answered done")
+        assert first.calls == second.calls == [("set_log_level", ("DEBUG",))]
+
+        await ok(fleet_hub, "fleet group term-all-2 floor-2")
+        grouped = await cli(
+            fleet_hub,
+            "fleet command-all show_message text=Hi duration_s=5 --group floor-2",
+            json_output=False,
+        )
+        lines = grouped.out.splitlines()
+        assert grouped.code == 0 and len(lines) == 3, grouped
+        assert lines[0].split() == ["ID", "DEVICE_ID", "VERB", "STATUS"]
+        assert lines[1].split()[1:] == ["term-all-2", "show_message", "sent"]
+        assert lines[2] == "1 commands sent (each one's result: printgate admin fleet command-status ID)"
+
+        async def shown() -> bool:
+            return second.calls[-1:] == [("show_message", ("Hi", 5))]
+
+        await fleet_hub.until(shown, "the group's device showed the message")
+        assert first.calls == [("set_log_level", ("DEBUG",))]
+
+        nobody = await cli(fleet_hub, "fleet command-all reboot --group nowhere")
+        assert nobody.code == 1 and nobody.err == (
+            "printgate admin: INVALID_ARGUMENT: no terminal or kiosk matches\n"
+        ), nobody
+        refused = await cli(fleet_hub, "fleet command-all set_log_level level=LOUD")
+        assert refused.code == 1 and refused.err.startswith("printgate admin: INVALID_ARGUMENT:"), refused
+        history = (await ok(fleet_hub, "fleet history term-all-1 --limit 50"))["entries"]
+        sent_lines = [e for e in history if e["kind"] == "command" and '"sent"' in e["summary_json"]]
+        assert len(sent_lines) == 1  # the refused and the group's commands left no record here
+    finally:
+        for client in clients:
+            await client.stop(timeout_s=1)
+
+
 async def test_central_configuration_groups_and_a_rollout(fleet_hub: FleetHub, tmp_path: Path) -> None:
     handlers = RecordingHandlers()
     client = await start_device(fleet_hub, "term-cfg", handlers)

@@ -80,7 +80,7 @@ async def test_an_unexpected_error_reaches_the_client_without_its_details(
     terminal = await hub.create_terminal("t1")
     token = (await terminal.tap("A1")).session_token
 
-    def broken(self: Sessions, terminal_id: str, token: str) -> Any:
+    def broken(self: Sessions, terminal_id: str, token: str, guest_ok: bool = False) -> Any:
         raise error
 
     monkeypatch.setattr(Sessions, "get", broken)  # every call naming a session looks it up

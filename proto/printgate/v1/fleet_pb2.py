@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18printgate/v1/fleet.proto\x12\x0cprintgate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x0b\x46leetDevice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x0e\n\x06online\x18\x04 \x01(\x08\x12-\n\tlast_seen\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10software_version\x18\x06 \x01(\t\x12\x16\n\x0e\x63onfig_version\x18\x07 \x01(\t\x12\x0e\n\x06source\x18\x08 \x01(\t\x12\x13\n\x0bopen_alerts\x18\t \x01(\x05\"G\n\x12ListDevicesRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\x12\x14\n\x0coffline_only\x18\x03 \x01(\x08\"A\n\x13ListDevicesResponse\x12*\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x19.printgate.v1.FleetDevice\"\x17\n\tDeviceRef\x12\n\n\x02id\x18\x01 \x01(\t\"\xac\x01\n\x0c\x44\x65viceDetail\x12)\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x19.printgate.v1.FleetDevice\x12\x12\n\nstate_json\x18\x02 \x01(\t\x12(\n\x06\x61lerts\x18\x03 \x03(\x0b\x32\x18.printgate.v1.FleetAlert\x12\x33\n\x0frecent_commands\x18\x04 \x03(\x0b\x32\x1a.printgate.v1.FleetCommand\"1\n\x14\x44\x65viceHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"Z\n\x0cHistoryEntry\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x14\n\x0csummary_json\x18\x03 \x01(\t\"D\n\x15\x44\x65viceHistoryResponse\x12+\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1a.printgate.v1.HistoryEntry\"[\n\x12SendCommandRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12\x11\n\targs_json\x18\x03 \x01(\t\x12\x11\n\ttimeout_s\x18\x04 \x01(\x05\"\x18\n\nCommandRef\x12\n\n\x02id\x18\x01 \x01(\t\"\xa4\x02\n\x0c\x46leetCommand\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04verb\x18\x03 \x01(\t\x12\x11\n\targs_json\x18\x04 \x01(\t\x12\x11\n\tissued_by\x18\x05 \x01(\t\x12-\n\tissued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\t \x01(\t\x12\x13\n\x0bresult_json\x18\n \x01(\t\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb9\x01\n\nFleetAlert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12-\n\traised_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncleared_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x11ListAlertsRequest\x12\x17\n\x0finclude_cleared\x18\x01 \x01(\x08\x12\x11\n\tdevice_id\x18\x02 \x01(\t\">\n\x12ListAlertsResponse\x12(\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x18.printgate.v1.FleetAlert\"a\n\x10PutConfigRequest\x12(\n\x05scope\x18\x01 \x01(\x0e\x32\x19.printgate.v1.ConfigScope\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rdocument_json\x18\x03 \x01(\t\"[\n\x10GetConfigRequest\x12(\n\x05scope\x18\x01 \x01(\x0e\x32\x19.printgate.v1.ConfigScope\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\xb3\x01\n\rConfigVersion\x12(\n\x05scope\x18\x01 \x01(\x0e\x32\x19.printgate.v1.ConfigScope\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x15\n\rdocument_json\x18\x04 \x01(\t\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"9\n\x15SetDeviceGroupRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\"-\n\x0bRolloutWave\x12\x0f\n\x07percent\x18\x01 \x01(\x05\x12\r\n\x05group\x18\x02 \x01(\t\"\xad\x01\n\x13StartRolloutRequest\x12\x12\n\nbundle_url\x18\x01 \x01(\t\x12\x16\n\x0e\x62undle_version\x18\x02 \x01(\t\x12\x15\n\rbundle_sha256\x18\x03 \x01(\t\x12(\n\x05waves\x18\x04 \x03(\x0b\x32\x19.printgate.v1.RolloutWave\x12\x1b\n\x13max_failure_percent\x18\x05 \x01(\x05\x12\x0c\n\x04kind\x18\x06 \x01(\t\"\x18\n\nRolloutRef\x12\n\n\x02id\x18\x01 \x01(\t\"d\n\rRolloutTarget\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0c\n\x04wave\x18\x02 \x01(\x05\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x12\n\ncommand_id\x18\x05 \x01(\t\"\xf1\x01\n\x07Rollout\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x62undle_version\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x14\n\x0c\x63urrent_wave\x18\x04 \x01(\x05\x12(\n\x05waves\x18\x05 \x03(\x0b\x32\x19.printgate.v1.RolloutWave\x12\x1b\n\x13max_failure_percent\x18\x06 \x01(\x05\x12,\n\x07targets\x18\x07 \x03(\x0b\x32\x1b.printgate.v1.RolloutTarget\x12\x12\n\ncreated_by\x18\x08 \x01(\t\x12\x14\n\x0cpause_reason\x18\t \x01(\t\"+\n\x12\x46\x65tchConfigRequest\x12\x15\n\rknown_version\x18\x01 \x01(\t\"e\n\x0c\x44\x65viceConfig\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x15\n\rdocument_json\x18\x02 \x01(\t\x12\x15\n\rgroup_version\x18\x03 \x01(\x03\x12\x16\n\x0e\x64\x65vice_version\x18\x04 \x01(\x03\">\n\x18UploadDiagnosticsRequest\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62undle\x18\x02 \x01(\x0c\"/\n\x19UploadDiagnosticsResponse\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03*\\\n\x0b\x43onfigScope\x12\x1c\n\x18\x43ONFIG_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43ONFIG_SCOPE_DEVICE\x10\x01\x12\x16\n\x12\x43ONFIG_SCOPE_GROUP\x10\x02\x32\xd8\x07\n\x11\x46leetAdminService\x12R\n\x0bListDevices\x12 .printgate.v1.ListDevicesRequest\x1a!.printgate.v1.ListDevicesResponse\x12\x41\n\nShowDevice\x12\x17.printgate.v1.DeviceRef\x1a\x1a.printgate.v1.DeviceDetail\x12X\n\rDeviceHistory\x12\".printgate.v1.DeviceHistoryRequest\x1a#.printgate.v1.DeviceHistoryResponse\x12K\n\x0bSendCommand\x12 .printgate.v1.SendCommandRequest\x1a\x1a.printgate.v1.FleetCommand\x12\x42\n\nGetCommand\x12\x18.printgate.v1.CommandRef\x1a\x1a.printgate.v1.FleetCommand\x12O\n\nListAlerts\x12\x1f.printgate.v1.ListAlertsRequest\x1a .printgate.v1.ListAlertsResponse\x12H\n\tPutConfig\x12\x1e.printgate.v1.PutConfigRequest\x1a\x1b.printgate.v1.ConfigVersion\x12H\n\tGetConfig\x12\x1e.printgate.v1.GetConfigRequest\x1a\x1b.printgate.v1.ConfigVersion\x12P\n\x0eSetDeviceGroup\x12#.printgate.v1.SetDeviceGroupRequest\x1a\x19.printgate.v1.FleetDevice\x12H\n\x0cStartRollout\x12!.printgate.v1.StartRolloutRequest\x1a\x15.printgate.v1.Rollout\x12=\n\nGetRollout\x12\x18.printgate.v1.RolloutRef\x1a\x15.printgate.v1.Rollout\x12?\n\x0cPauseRollout\x12\x18.printgate.v1.RolloutRef\x1a\x15.printgate.v1.Rollout\x12@\n\rResumeRollout\x12\x18.printgate.v1.RolloutRef\x1a\x15.printgate.v1.Rollout2\xc7\x01\n\x12\x46leetDeviceService\x12K\n\x0b\x46\x65tchConfig\x12 .printgate.v1.FetchConfigRequest\x1a\x1a.printgate.v1.DeviceConfig\x12\x64\n\x11UploadDiagnostics\x12&.printgate.v1.UploadDiagnosticsRequest\x1a\'.printgate.v1.UploadDiagnosticsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18printgate/v1/fleet.proto\x12\x0cprintgate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x0b\x46leetDevice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x0e\n\x06online\x18\x04 \x01(\x08\x12-\n\tlast_seen\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10software_version\x18\x06 \x01(\t\x12\x16\n\x0e\x63onfig_version\x18\x07 \x01(\t\x12\x0e\n\x06source\x18\x08 \x01(\t\x12\x13\n\x0bopen_alerts\x18\t \x01(\x05\"G\n\x12ListDevicesRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\x12\x14\n\x0coffline_only\x18\x03 \x01(\x08\"A\n\x13ListDevicesResponse\x12*\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x19.printgate.v1.FleetDevice\"\x17\n\tDeviceRef\x12\n\n\x02id\x18\x01 \x01(\t\"\xac\x01\n\x0c\x44\x65viceDetail\x12)\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x19.printgate.v1.FleetDevice\x12\x12\n\nstate_json\x18\x02 \x01(\t\x12(\n\x06\x61lerts\x18\x03 \x03(\x0b\x32\x18.printgate.v1.FleetAlert\x12\x33\n\x0frecent_commands\x18\x04 \x03(\x0b\x32\x1a.printgate.v1.FleetCommand\"1\n\x14\x44\x65viceHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"Z\n\x0cHistoryEntry\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x14\n\x0csummary_json\x18\x03 \x01(\t\"D\n\x15\x44\x65viceHistoryResponse\x12+\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1a.printgate.v1.HistoryEntry\"[\n\x12SendCommandRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12\x11\n\targs_json\x18\x03 \x01(\t\x12\x11\n\ttimeout_s\x18\x04 \x01(\x05\"j\n\x17SendFleetCommandRequest\x12\x0c\n\x04verb\x18\x01 \x01(\t\x12\x11\n\targs_json\x18\x02 \x01(\t\x12\x11\n\ttimeout_s\x18\x03 \x01(\x05\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\r\n\x05group\x18\x05 \x01(\t\"@\n\x10\x46leetCommandList\x12,\n\x08\x63ommands\x18\x01 \x03(\x0b\x32\x1a.printgate.v1.FleetCommand\"\x18\n\nCommandRef\x12\n\n\x02id\x18\x01 \x01(\t\"\xa4\x02\n\x0c\x46leetCommand\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04verb\x18\x03 \x01(\t\x12\x11\n\targs_json\x18\x04 \x01(\t\x12\x11\n\tissued_by\x18\x05 \x01(\t\x12-\n\tissued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\t \x01(\t\x12\x13\n\x0bresult_json\x18\n \x01(\t\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb9\x01\n\nFleetAlert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12-\n\traised_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncleared_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x11ListAlertsRequest\x12\x17\n\x0finclude_cleared\x18\x01 \x01(\x08\x12\x11\n\tdevice_id\x18\x02 \x01(\t\">\n\x12ListAlertsResponse\x12(\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x18.printgate.v1.FleetAlert\"a\n\x10PutConfigRequest\x12(\n\x05scope\x18\x01 \x01(\x0e\x32\x19.printgate.v1.ConfigScope\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rdocument_json\x18\x03 \x01(\t\"[\n\x10GetConfigRequest\x12(\n\x05scope\x18\x01 \x01(\x0e\x32\x19.printgate.v1.ConfigScope\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\xb3\x01\n\rConfigVersion\x12(\n\x05scope\x18\x01 \x01(\x0e\x32\x19.printgate.v1.ConfigScope\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x15\n\rdocument_json\x18\x04 \x01(\t\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"9\n\x15SetDeviceGroupRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\"-\n\x0bRolloutWave\x12\x0f\n\x07percent\x18\x01 \x01(\x05\x12\r\n\x05group\x18\x02 \x01(\t\"\xad\x01\n\x13StartRolloutRequest\x12\x12\n\nbundle_url\x18\x01 \x01(\t\x12\x16\n\x0e\x62undle_version\x18\x02 \x01(\t\x12\x15\n\rbundle_sha256\x18\x03 \x01(\t\x12(\n\x05waves\x18\x04 \x03(\x0b\x32\x19.printgate.v1.RolloutWave\x12\x1b\n\x13max_failure_percent\x18\x05 \x01(\x05\x12\x0c\n\x04kind\x18\x06 \x01(\t\"\x18\n\nRolloutRef\x12\n\n\x02id\x18\x01 \x01(\t\"d\n\rRolloutTarget\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0c\n\x04wave\x18\x02 \x01(\x05\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x12\n\ncommand_id\x18\x05 \x01(\t\"\xf1\x01\n\x07Rollout\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x62undle_version\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x14\n\x0c\x63urrent_wave\x18\x04 \x01(\x05\x12(\n\x05waves\x18\x05 \x03(\x0b\x32\x19.printgate.v1.RolloutWave\x12\x1b\n\x13max_failure_percent\x18\x06 \x01(\x05\x12,\n\x07targets\x18\x07 \x03(\x0b\x32\x1b.printgate.v1.RolloutTarget\x12\x12\n\ncreated_by\x18\x08 \x01(\t\x12\x14\n\x0cpause_reason\x18\t \x01(\t\"+\n\x12\x46\x65tchConfigRequest\x12\x15\n\rknown_version\x18\x01 \x01(\t\"e\n\x0c\x44\x65viceConfig\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x15\n\rdocument_json\x18\x02 \x01(\t\x12\x15\n\rgroup_version\x18\x03 \x01(\x03\x12\x16\n\x0e\x64\x65vice_version\x18\x04 \x01(\x03\">\n\x18UploadDiagnosticsRequest\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62undle\x18\x02 \x01(\x0c\"/\n\x19UploadDiagnosticsResponse\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03*\\\n\x0b\x43onfigScope\x12\x1c\n\x18\x43ONFIG_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43ONFIG_SCOPE_DEVICE\x10\x01\x12\x16\n\x12\x43ONFIG_SCOPE_GROUP\x10\x02\x32\xb3\x08\n\x11\x46leetAdminService\x12R\n\x0bListDevices\x12 .printgate.v1.ListDevicesRequest\x1a!.printgate.v1.ListDevicesResponse\x12\x41\n\nShowDevice\x12\x17.printgate.v1.DeviceRef\x1a\x1a.printgate.v1.DeviceDetail\x12X\n\rDeviceHistory\x12\".printgate.v1.DeviceHistoryRequest\x1a#.printgate.v1.DeviceHistoryResponse\x12K\n\x0bSendCommand\x12 .printgate.v1.SendCommandRequest\x1a\x1a.printgate.v1.FleetCommand\x12Y\n\x10SendFleetCommand\x12%.printgate.v1.SendFleetCommandRequest\x1a\x1e.printgate.v1.FleetCommandList\x12\x42\n\nGetCommand\x12\x18.printgate.v1.CommandRef\x1a\x1a.printgate.v1.FleetCommand\x12O\n\nListAlerts\x12\x1f.printgate.v1.ListAlertsRequest\x1a .printgate.v1.ListAlertsResponse\x12H\n\tPutConfig\x12\x1e.printgate.v1.PutConfigRequest\x1a\x1b.printgate.v1.ConfigVersion\x12H\n\tGetConfig\x12\x1e.printgate.v1.GetConfigRequest\x1a\x1b.printgate.v1.ConfigVersion\x12P\n\x0eSetDeviceGroup\x12#.printgate.v1.SetDeviceGroupRequest\x1a\x19.printgate.v1.FleetDevice\x12H\n\x0cStartRollout\x12!.printgate.v1.StartRolloutRequest\x1a\x15.printgate.v1.Rollout\x12=\n\nGetRollout\x12\x18.printgate.v1.RolloutRef\x1a\x15.printgate.v1.Rollout\x12?\n\x0cPauseRollout\x12\x18.printgate.v1.RolloutRef\x1a\x15.printgate.v1.Rollout\x12@\n\rResumeRollout\x12\x18.printgate.v1.RolloutRef\x1a\x15.printgate.v1.Rollout2\xc7\x01\n\x12\x46leetDeviceService\x12K\n\x0b\x46\x65tchConfig\x12 .printgate.v1.FetchConfigRequest\x1a\x1a.printgate.v1.DeviceConfig\x12\x64\n\x11UploadDiagnostics\x12&.printgate.v1.UploadDiagnosticsRequest\x1a\'.printgate.v1.UploadDiagnosticsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'printgate.v1.fleet_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFIGSCOPE']._serialized_start=2855
-  _globals['_CONFIGSCOPE']._serialized_end=2947
+  _globals['_CONFIGSCOPE']._serialized_start=3029
+  _globals['_CONFIGSCOPE']._serialized_end=3121
   _globals['_FLEETDEVICE']._serialized_start=76
   _globals['_FLEETDEVICE']._serialized_end=280
   _globals['_LISTDEVICESREQUEST']._serialized_start=282
@@ -52,44 +52,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICEHISTORYRESPONSE']._serialized_end=833
   _globals['_SENDCOMMANDREQUEST']._serialized_start=835
   _globals['_SENDCOMMANDREQUEST']._serialized_end=926
-  _globals['_COMMANDREF']._serialized_start=928
-  _globals['_COMMANDREF']._serialized_end=952
-  _globals['_FLEETCOMMAND']._serialized_start=955
-  _globals['_FLEETCOMMAND']._serialized_end=1247
-  _globals['_FLEETALERT']._serialized_start=1250
-  _globals['_FLEETALERT']._serialized_end=1435
-  _globals['_LISTALERTSREQUEST']._serialized_start=1437
-  _globals['_LISTALERTSREQUEST']._serialized_end=1500
-  _globals['_LISTALERTSRESPONSE']._serialized_start=1502
-  _globals['_LISTALERTSRESPONSE']._serialized_end=1564
-  _globals['_PUTCONFIGREQUEST']._serialized_start=1566
-  _globals['_PUTCONFIGREQUEST']._serialized_end=1663
-  _globals['_GETCONFIGREQUEST']._serialized_start=1665
-  _globals['_GETCONFIGREQUEST']._serialized_end=1756
-  _globals['_CONFIGVERSION']._serialized_start=1759
-  _globals['_CONFIGVERSION']._serialized_end=1938
-  _globals['_SETDEVICEGROUPREQUEST']._serialized_start=1940
-  _globals['_SETDEVICEGROUPREQUEST']._serialized_end=1997
-  _globals['_ROLLOUTWAVE']._serialized_start=1999
-  _globals['_ROLLOUTWAVE']._serialized_end=2044
-  _globals['_STARTROLLOUTREQUEST']._serialized_start=2047
-  _globals['_STARTROLLOUTREQUEST']._serialized_end=2220
-  _globals['_ROLLOUTREF']._serialized_start=2222
-  _globals['_ROLLOUTREF']._serialized_end=2246
-  _globals['_ROLLOUTTARGET']._serialized_start=2248
-  _globals['_ROLLOUTTARGET']._serialized_end=2348
-  _globals['_ROLLOUT']._serialized_start=2351
-  _globals['_ROLLOUT']._serialized_end=2592
-  _globals['_FETCHCONFIGREQUEST']._serialized_start=2594
-  _globals['_FETCHCONFIGREQUEST']._serialized_end=2637
-  _globals['_DEVICECONFIG']._serialized_start=2639
-  _globals['_DEVICECONFIG']._serialized_end=2740
-  _globals['_UPLOADDIAGNOSTICSREQUEST']._serialized_start=2742
-  _globals['_UPLOADDIAGNOSTICSREQUEST']._serialized_end=2804
-  _globals['_UPLOADDIAGNOSTICSRESPONSE']._serialized_start=2806
-  _globals['_UPLOADDIAGNOSTICSRESPONSE']._serialized_end=2853
-  _globals['_FLEETADMINSERVICE']._serialized_start=2950
-  _globals['_FLEETADMINSERVICE']._serialized_end=3934
-  _globals['_FLEETDEVICESERVICE']._serialized_start=3937
-  _globals['_FLEETDEVICESERVICE']._serialized_end=4136
+  _globals['_SENDFLEETCOMMANDREQUEST']._serialized_start=928
+  _globals['_SENDFLEETCOMMANDREQUEST']._serialized_end=1034
+  _globals['_FLEETCOMMANDLIST']._serialized_start=1036
+  _globals['_FLEETCOMMANDLIST']._serialized_end=1100
+  _globals['_COMMANDREF']._serialized_start=1102
+  _globals['_COMMANDREF']._serialized_end=1126
+  _globals['_FLEETCOMMAND']._serialized_start=1129
+  _globals['_FLEETCOMMAND']._serialized_end=1421
+  _globals['_FLEETALERT']._serialized_start=1424
+  _globals['_FLEETALERT']._serialized_end=1609
+  _globals['_LISTALERTSREQUEST']._serialized_start=1611
+  _globals['_LISTALERTSREQUEST']._serialized_end=1674
+  _globals['_LISTALERTSRESPONSE']._serialized_start=1676
+  _globals['_LISTALERTSRESPONSE']._serialized_end=1738
+  _globals['_PUTCONFIGREQUEST']._serialized_start=1740
+  _globals['_PUTCONFIGREQUEST']._serialized_end=1837
+  _globals['_GETCONFIGREQUEST']._serialized_start=1839
+  _globals['_GETCONFIGREQUEST']._serialized_end=1930
+  _globals['_CONFIGVERSION']._serialized_start=1933
+  _globals['_CONFIGVERSION']._serialized_end=2112
+  _globals['_SETDEVICEGROUPREQUEST']._serialized_start=2114
+  _globals['_SETDEVICEGROUPREQUEST']._serialized_end=2171
+  _globals['_ROLLOUTWAVE']._serialized_start=2173
+  _globals['_ROLLOUTWAVE']._serialized_end=2218
+  _globals['_STARTROLLOUTREQUEST']._serialized_start=2221
+  _globals['_STARTROLLOUTREQUEST']._serialized_end=2394
+  _globals['_ROLLOUTREF']._serialized_start=2396
+  _globals['_ROLLOUTREF']._serialized_end=2420
+  _globals['_ROLLOUTTARGET']._serialized_start=2422
+  _globals['_ROLLOUTTARGET']._serialized_end=2522
+  _globals['_ROLLOUT']._serialized_start=2525
+  _globals['_ROLLOUT']._serialized_end=2766
+  _globals['_FETCHCONFIGREQUEST']._serialized_start=2768
+  _globals['_FETCHCONFIGREQUEST']._serialized_end=2811
+  _globals['_DEVICECONFIG']._serialized_start=2813
+  _globals['_DEVICECONFIG']._serialized_end=2914
+  _globals['_UPLOADDIAGNOSTICSREQUEST']._serialized_start=2916
+  _globals['_UPLOADDIAGNOSTICSREQUEST']._serialized_end=2978
+  _globals['_UPLOADDIAGNOSTICSRESPONSE']._serialized_start=2980
+  _globals['_UPLOADDIAGNOSTICSRESPONSE']._serialized_end=3027
+  _globals['_FLEETADMINSERVICE']._serialized_start=3124
+  _globals['_FLEETADMINSERVICE']._serialized_end=4199
+  _globals['_FLEETDEVICESERVICE']._serialized_start=4202
+  _globals['_FLEETDEVICESERVICE']._serialized_end=4401
 # @@protoc_insertion_point(module_scope)

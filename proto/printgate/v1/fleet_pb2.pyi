@@ -111,6 +111,26 @@ class SendCommandRequest(_message.Message):
     timeout_s: int
     def __init__(self, device_id: _Optional[str] = ..., verb: _Optional[str] = ..., args_json: _Optional[str] = ..., timeout_s: _Optional[int] = ...) -> None: ...
 
+class SendFleetCommandRequest(_message.Message):
+    __slots__ = ("verb", "args_json", "timeout_s", "kind", "group")
+    VERB_FIELD_NUMBER: _ClassVar[int]
+    ARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    verb: str
+    args_json: str
+    timeout_s: int
+    kind: str
+    group: str
+    def __init__(self, verb: _Optional[str] = ..., args_json: _Optional[str] = ..., timeout_s: _Optional[int] = ..., kind: _Optional[str] = ..., group: _Optional[str] = ...) -> None: ...
+
+class FleetCommandList(_message.Message):
+    __slots__ = ("commands",)
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    commands: _containers.RepeatedCompositeFieldContainer[FleetCommand]
+    def __init__(self, commands: _Optional[_Iterable[_Union[FleetCommand, _Mapping]]] = ...) -> None: ...
+
 class CommandRef(_message.Message):
     __slots__ = ("id",)
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -56,6 +56,11 @@ class FleetAdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_fleet__pb2.SendCommandRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_fleet__pb2.FleetCommand.FromString,
                 _registered_method=True)
+        self.SendFleetCommand = channel.unary_unary(
+                '/printgate.v1.FleetAdminService/SendFleetCommand',
+                request_serializer=printgate_dot_v1_dot_fleet__pb2.SendFleetCommandRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_fleet__pb2.FleetCommandList.FromString,
+                _registered_method=True)
         self.GetCommand = channel.unary_unary(
                 '/printgate.v1.FleetAdminService/GetCommand',
                 request_serializer=printgate_dot_v1_dot_fleet__pb2.CommandRef.SerializeToString,
@@ -132,6 +137,15 @@ class FleetAdminServiceServicer:
     def SendCommand(self, request, context):
         """Send one command to one device. NOT_FOUND (unknown device), INVALID_ARGUMENT (verb or
         arguments), FAILED_PRECONDITION (device revoked).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendFleetCommand(self, request, context):
+        """The same command to every terminal and kiosk of a kind and a group (empty: all of them), in
+        one transaction with one audit record per device; revoked devices are left out.
+        INVALID_ARGUMENT (verb, arguments, or no device matches).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +234,11 @@ def add_FleetAdminServiceServicer_to_server(servicer, server):
                     servicer.SendCommand,
                     request_deserializer=printgate_dot_v1_dot_fleet__pb2.SendCommandRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_fleet__pb2.FleetCommand.SerializeToString,
+            ),
+            'SendFleetCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendFleetCommand,
+                    request_deserializer=printgate_dot_v1_dot_fleet__pb2.SendFleetCommandRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_fleet__pb2.FleetCommandList.SerializeToString,
             ),
             'GetCommand': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCommand,
@@ -377,6 +396,33 @@ class FleetAdminService:
             '/printgate.v1.FleetAdminService/SendCommand',
             printgate_dot_v1_dot_fleet__pb2.SendCommandRequest.SerializeToString,
             printgate_dot_v1_dot_fleet__pb2.FleetCommand.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendFleetCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.FleetAdminService/SendFleetCommand',
+            printgate_dot_v1_dot_fleet__pb2.SendFleetCommandRequest.SerializeToString,
+            printgate_dot_v1_dot_fleet__pb2.FleetCommandList.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from printgate import fleet_wire
 
-from hub_server.fleet import AlertThresholds, UnknownDevice
+from hub_server.fleet import AlertThresholds, InvalidRequest, UnknownDevice
 from terminal_app.telemetry import (
     DeviceEvent,
     MfpState,
@@ -92,6 +92,37 @@ async def test_commands_round_trip_with_an_audit_record(rig: FleetRig) -> None:
     assert statuses == ["done", "accepted", "sent"]
     with pytest.raises(UnknownDevice):
         await hub.send_command("term-404", "reboot", {}, "alice")
+
+
+async def test_a_command_to_the_fleet_reaches_each_device_of_its_kind_once(rig: FleetRig) -> None:
+    revoked: set[str] = set()
+    hub = await rig.start_hub(is_revoked=revoked.__contains__)
+    devices = {
+        device_id: (await rig.device(device_id, kind))[1]
+        for device_id, kind in (("term-001", "terminal"), ("kiosk-01", "kiosk"), ("term-003", "terminal"))
+    }
+    await eventually(lambda: len(hub.list_devices()) == 3, what="three devices known")
+    revoked.add("term-003")  # its certificate revoked since (the hub's CRL cache)
+    before = rig.db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_commands"))
+    with pytest.raises(InvalidRequest, match="level"):
+        await hub.send_to_fleet("set_log_level", {"level": "LOUD"}, "alice")
+    with pytest.raises(InvalidRequest, match="kind is terminal, kiosk"):
+        await hub.send_to_fleet("reboot", {}, "alice", kind="printer")
+    assert rig.db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_commands")) == before
+    rows = await hub.send_to_fleet(
+        "show_message", {"text": "Closed at 6", "duration_s": 60}, "alice", kind="terminal"
+    )
+    assert [(row["device_id"], row["status"], row["issued_by"]) for row in rows] == [
+        ("term-001", "sent", "alice")
+    ]
+    await eventually(lambda: hub.command(rows[0]["id"])["status"] == "done", what="done")
+    assert devices["term-001"].calls == [("show_message", ("Closed at 6", 60))]
+    both = await hub.send_to_fleet("set_log_level", {"level": "WARNING"}, "bob")
+    assert sorted(row["device_id"] for row in both) == ["kiosk-01", "term-001"]
+    assert all(row == hub.command(row["id"]) | {"status": "sent", "finished_us": None} for row in both)
+    await eventually(lambda: all(hub.command(row["id"])["status"] == "done" for row in both), what="done")
+    assert devices["kiosk-01"].calls == [("set_log_level", ("WARNING",))]
+    assert devices["term-003"].calls == []  # revoked: left out
 
 
 async def test_a_replayed_command_runs_once(rig: FleetRig) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from hub_server.storage import Database
+from hub_server.storage.base import Tx
+from hub_server.storage.errors import DuplicateKey
 from hub_server.storage.sqlite import SqliteDatabase
 
 
@@ -58,3 +62,22 @@ def test_reads_see_a_consistent_snapshot_and_bad_sql_is_an_error(db: Database) -
     db.write_sync(lambda tx: tx.execute("INSERT INTO t VALUES (:v)", {"v": 7}))
     assert db.read(lambda tx: tx.scalar("SELECT SUM(v) AS s FROM t")) == 7
     assert db.read(lambda tx: tx.one("SELECT v FROM t WHERE v = :v", {"v": 8})) is None
+
+
+def test_execute_many_writes_every_row_and_a_duplicate_rolls_back_its_write(db: Database) -> None:
+    db.write_sync(lambda tx: tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
+    db.write_sync(
+        lambda tx: tx.execute_many(
+            "INSERT INTO t VALUES (:k, :v)", [{"k": f"k{i}", "v": i} for i in range(500)]
+        )
+    )
+    assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) AS n FROM t")) == 500
+    assert db.read(lambda tx: tx.scalar("SELECT SUM(v) AS s FROM t")) == sum(range(500))
+
+    def with_duplicate(tx: Tx) -> None:
+        tx.execute_many("INSERT INTO t VALUES (:k, :v)", [{"k": "new", "v": 1}, {"k": "k7", "v": 2}])
+
+    with pytest.raises(DuplicateKey):
+        db.write_sync(with_duplicate)
+    assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) AS n FROM t WHERE k = 'new'")) == 0
+    assert db.read(lambda tx: tx.scalar("SELECT v FROM t WHERE k = 'k7'")) == 7
