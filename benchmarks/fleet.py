@@ -217,6 +217,15 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def phase_cpu_s(hub_pid: int, broker_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the three parties sharing the machine's cores."""
+    return {
+        "hub": process_cpu_s(hub_pid),
+        "broker": process_cpu_s(broker_pid),
+        "devices": time.process_time(),
+    }
+
+
 # ------------------------------------------------------------------------- the hub process
 
 
@@ -360,8 +369,14 @@ async def main(args: argparse.Namespace) -> None:
     hub_cpu_pct = 100 * (process_cpu_s(hub.process.pid) - cpu_before) / (time.monotonic() - wall_before)
     print(f"steady: hub {hub_cpu_pct:.1f} % of one core, broker {broker.rss_mb():.0f} MiB", flush=True)
     broker_rss_mb = broker.rss_mb()
+    cpu_s = phase_cpu_s(hub.process.pid, broker.pid)
     commands = await asyncio.to_thread(hub.ask, "command")
+    spent = {name: after - cpu_s[name] for name, after in phase_cpu_s(hub.process.pid, broker.pid).items()}
     print(f"command to the whole fleet: {commands}", flush=True)
+    print(
+        "command phase CPU (s): " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in spent.items()),
+        flush=True,
+    )
     arrivals_ms = sorted((d.received_s * 1e6 - commands["issued_us"]) / 1000 for d in devices)
     print(
         f"command reached the devices after (ms from issue): first {arrivals_ms[0]:.0f}, "
