@@ -44,6 +44,7 @@ from hub_server.pki import COMPONENT as PKI
 from hub_server.pki import DeviceIdentity, HubPki, PkiConfig
 from hub_server.storage import open_database
 from terminal_app.telemetry import Backoff
+from terminal_app.telemetry.commands import ANSWERED_AT_ONCE_VERBS
 from tests.mosquitto import MosquittoBroker
 
 STATE_INTERVAL_S = 60.0
@@ -141,7 +142,9 @@ class SimDevice:
         document = json.loads(payload)
         self.commands += 1
         self.received_s = time.time()  # when the command reached the device (hub and devices share a clock)
-        for status in ("accepted", "done"):
+        # As the real client (terminal_app.telemetry.client) answers.
+        answers = ("done",) if document["verb"] in ANSWERED_AT_ONCE_VERBS else ("accepted", "done")
+        for status in answers:
             ack = fleet_wire.encode({"id": document["id"], "status": status, "ts": time.time()})
             client.publish(fleet_wire.ack_topic(self.device_id), ack, qos=1)
         return 0

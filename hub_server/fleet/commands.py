@@ -11,7 +11,7 @@ duplicated answer, or an answer from a device the command was not sent to, is ig
 from __future__ import annotations
 
 import json
-import uuid
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -115,7 +115,7 @@ def issue_to_many(
     args_json = json.dumps(checked, sort_keys=True)
     rows: list[dict[str, Any]] = [
         {
-            "id": uuid.uuid4().hex,
+            "id": secrets.token_hex(16),
             "device_id": device_id,
             "verb": verb,
             "args_json": args_json,
@@ -166,34 +166,36 @@ def issue_to_many(
 
 
 def record_ack(tx: Tx, device_id: str, ack: Ack, now_us: int) -> dict[str, Any] | None:
-    """Apply a device's answer; the updated command, or None when it changes nothing."""
-    row = tx.one(
-        f"SELECT {_COLUMNS} FROM fleet_commands WHERE id = :id AND device_id = :d",
-        {"id": ack.command_id, "d": device_id},
-    )
-    if row is None or row["status"] in FINAL:
-        return None
+    """Apply a device's answer; the updated command, or None when it changes nothing (one
+    conditional update: the hub's hottest statement when a whole fleet answers at once)."""
     if ack.status == "accepted":
-        if row["status"] != "sent":
-            return None
-        tx.execute("UPDATE fleet_commands SET status = 'accepted' WHERE id = :id", {"id": ack.command_id})
+        rows = tx.execute(
+            "UPDATE fleet_commands SET status = 'accepted' "
+            f"WHERE id = :id AND device_id = :d AND status = 'sent' RETURNING {_COLUMNS}",
+            {"id": ack.command_id, "d": device_id},
+        )
     else:
-        tx.execute(
+        rows = tx.execute(
             "UPDATE fleet_commands SET status = :status, detail = :detail, result_json = :result, "
-            "finished_us = :now WHERE id = :id AND status IN ('sent', 'accepted')",
+            "finished_us = :now WHERE id = :id AND device_id = :d AND status IN ('sent', 'accepted') "
+            f"RETURNING {_COLUMNS}",
             {
                 "status": ack.status,
                 "detail": ack.detail,
                 "result": json.dumps(ack.result, sort_keys=True),
                 "now": now_us,
                 "id": ack.command_id,
+                "d": device_id,
             },
         )
+    if not rows:
+        return None
+    row = dict(rows[0])
     summary = {"id": ack.command_id, "verb": row["verb"], "status": ack.status}
     if ack.detail:
         summary["detail"] = ack.detail
     devices.record_history(tx, device_id, now_us, "command", summary)
-    return command_row(tx, ack.command_id)
+    return row
 
 
 def expire(tx: Tx, now_us: int) -> list[dict[str, Any]]:

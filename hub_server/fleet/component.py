@@ -154,7 +154,12 @@ class FleetComponent:
         if self.is_revoked(device_id):
             self._refuse(device_id, "revoked", "the device's certificate is revoked")
             return
-        raw = json.dumps(document, sort_keys=True, separators=(",", ":"))
+        # What is stored of a state or an event; an answer is applied, not stored.
+        raw = (
+            json.dumps(document, sort_keys=True, separators=(",", ":"))
+            if channel in ("state", "events")
+            else ""
+        )
         self._queue.put_nowait(_Message(device_id, channel, document, raw, parsed))
 
     async def run(self) -> None:

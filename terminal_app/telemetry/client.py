@@ -45,6 +45,7 @@ from printgate import fleet_wire
 from terminal_app.telemetry.backoff import Backoff
 from terminal_app.telemetry.buffer import Entry, OfflineBuffer
 from terminal_app.telemetry.commands import (
+    ANSWERED_AT_ONCE_VERBS,
     HANDED_OVER_VERBS,
     Command,
     CommandGuard,
@@ -401,7 +402,8 @@ class FleetClient:
             return
         if command.verb in HANDED_OVER_VERBS:
             self.guard.hand_over(command)
-        self._ack(command.id, "accepted")
+        if command.verb not in ANSWERED_AT_ONCE_VERBS:
+            self._ack(command.id, "accepted")
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(run_handler(self.handlers, command), self._loop)
         future.add_done_callback(lambda done: self._finished(command, done))

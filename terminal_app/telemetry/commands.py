@@ -48,6 +48,9 @@ PENDING_FILE = "commands-pending.json"
 SEEN_MAX = 512
 # Verbs whose work goes on outside the app once handed over: pending before the handler runs.
 HANDED_OVER_VERBS = frozenset({"install_update"})
+# Verbs whose handlers finish at once: answered with their result only. An "accepted" that the
+# result follows within milliseconds would double the answers of a whole fleet for nothing.
+ANSWERED_AT_ONCE_VERBS = frozenset({"set_log_level", "show_message"})
 
 
 @dataclass(frozen=True)
