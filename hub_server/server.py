@@ -17,6 +17,7 @@ development and benchmarks only, logged as such at every start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -50,6 +51,7 @@ from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_
 from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.guest_pins import GuestLimits
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.scan_store import CounterCheck
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
 from hub_server.errors import AuthenticationFailed, DeviceRefused, HubError
@@ -207,6 +209,9 @@ class PrintIntake:
 
 SCAN_DIR = "scan"
 DOWNLOAD_PURGE_S = 3600.0  # how often scans whose download links expired are removed
+COUNTER_CHECK_S = 60.0  # how often sessions' MFP scan counters are compared with their scans
+# beyond the grace: a scan read the clock at arrival, before it was stored and counted in progress
+COUNTER_CHECK_MARGIN_S = 60.0
 
 
 @dataclass
@@ -220,6 +225,7 @@ class Scanning:
     log_keeper: asyncio.Task[None]
     downloads: ScanDownloads
     purger: asyncio.Task[None]
+    check_counters: Callable[[], Awaitable[list[CounterCheck]]]
     email_printing: EmailPrinting | None = None
 
     async def settle(self) -> None:
@@ -655,16 +661,34 @@ async def start_scanning(
         clock_us=hub.clock.now_us,
     )
     outcomes = intake.subscribe()
+    counter_wait_us = int((settings.grace_s + COUNTER_CHECK_MARGIN_S) * 1_000_000)
+
+    async def check_counters() -> list[CounterCheck]:
+        """Compare the sessions that are over; call it when every outcome taken is logged."""
+        return await hub.scans.check_scan_counters(counter_wait_us, intake.sessions_in_progress())
 
     async def keep_log() -> None:
+        # The comparison runs in this task, between outcomes, so every outcome published is
+        # already in the scan log; scans not yet finished keep their sessions pending.
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + COUNTER_CHECK_S
         while True:
-            outcome = await outcomes.get()
-            try:
-                await hub.scans.record_outcome(outcome)
-            except Exception:
-                log.exception("scan %s: its outcome could not be logged", outcome.scan_id)
-            finally:
-                outcomes.task_done()
+            outcome = None
+            with contextlib.suppress(TimeoutError):
+                outcome = await asyncio.wait_for(outcomes.get(), max(0.0, next_check - loop.time()))
+            if outcome is not None:
+                try:
+                    await hub.scans.record_outcome(outcome)
+                except Exception:
+                    log.exception("scan %s: its outcome could not be logged", outcome.scan_id)
+                finally:
+                    outcomes.task_done()
+            if loop.time() >= next_check and outcomes.empty():
+                next_check = loop.time() + COUNTER_CHECK_S
+                try:
+                    await check_counters()
+                except Exception:
+                    log.exception("scan counter check failed; it runs again")
 
     log_keeper = asyncio.get_running_loop().create_task(keep_log())
     recovered = await intake.recover()
@@ -688,7 +712,7 @@ async def start_scanning(
         email_printing,
     )
     purger = asyncio.get_running_loop().create_task(_purge_downloads(downloads))
-    return Scanning(intake, smtp, outcomes, log_keeper, downloads, purger, email_printing)
+    return Scanning(intake, smtp, outcomes, log_keeper, downloads, purger, check_counters, email_printing)
 
 
 async def _purge_downloads(downloads: ScanDownloads) -> None:

@@ -199,6 +199,8 @@ class UsageReport:
     occurred_us: int | None = None  # the terminal's clock; kept as data only
     performed: bool = True
     description: str = ""
+    # the MFP's scan counter over a copy session, for the hub to compare (never charged)
+    scan_counter_pages: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ panel locked (the pages to charge). Two implementations:
 
 Duplex is not told apart: an FIH pulse is one impression either way, and the MFP's duplex
 counter also moves for print jobs. Copies are charged per impression at the simplex price.
+
+Where the device's profile has a ``scan`` counter, :class:`SnmpCopyCounter` also gives the pages
+it moved by in the session (:attr:`CopyPages.scan`). That is never charged: the hub compares it
+with the scan pages it delivered for the session (scans are charged from the pages delivered).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class CopyPages:
 
     mono: int = 0
     color: int = 0
+    # the MFP's scan counter over the session; None where there is none or it is not proven
+    scan: int | None = None
 
     @property
     def total(self) -> int:
@@ -94,10 +100,18 @@ class PulseCopyCounter(CopyCounter):
         return CopyPages()
 
 
-def _copy_pages(values: dict[str, int]) -> CopyPages:
+def _copy_pages(values: dict[str, int], has_scan: bool) -> CopyPages:
+    scan = values.get("scan", 0) if has_scan else None
     if "copy_mono" in values or "copy_color" in values:
-        return CopyPages(mono=values.get("copy_mono", 0), color=values.get("copy_color", 0))
-    return CopyPages(mono=values.get("copy_total", 0))
+        return CopyPages(mono=values.get("copy_mono", 0), color=values.get("copy_color", 0), scan=scan)
+    return CopyPages(mono=values.get("copy_total", 0), scan=scan)
+
+
+def _baseline(pages: CopyPages) -> dict[str, int]:
+    baseline = {"copy_mono": pages.mono, "copy_color": pages.color}
+    if pages.scan is not None:
+        baseline["scan"] = pages.scan
+    return baseline
 
 
 class SnmpCopyCounter(CopyCounter):
@@ -114,13 +128,13 @@ class SnmpCopyCounter(CopyCounter):
             first = await self.meter.unlock(session_id)
         except MfpError as exc:
             raise CopyUnavailable(str(exc)) from exc
-        self._baseline = _copy_pages(first.values)
-        return {"copy_mono": self._baseline.mono, "copy_color": self._baseline.color}
+        self._baseline = _copy_pages(first.values, "scan" in first.values)
+        return _baseline(self._baseline)
 
     async def recover(self, baseline: dict[str, int]) -> CopyPages:
         """Counters now minus the baseline; nothing if they went backwards or cannot be read."""
         try:
-            now = _copy_pages((await self.reader.counters()).values)
+            now = _copy_pages((await self.reader.counters()).values, "scan" in baseline)
         except MfpError as exc:
             log.error("copy: a session cut by a restart cannot be counted: %s", exc)
             return CopyPages()
@@ -128,12 +142,13 @@ class SnmpCopyCounter(CopyCounter):
         if mono < 0 or color < 0:
             log.error("copy: counters went backwards since a session cut by a restart: not charged")
             return CopyPages()
-        return CopyPages(mono=mono, color=color)
+        scan = None if now.scan is None else now.scan - baseline["scan"]
+        return CopyPages(mono=mono, color=color, scan=scan if scan is None or scan >= 0 else None)
 
     async def live(self) -> CopyPages:
         """Counters now minus the baseline (not charged: ``end`` is)."""
         try:
-            now = _copy_pages((await self.reader.counters()).values)
+            now = _copy_pages((await self.reader.counters()).values, has_scan=False)
         except MfpError as exc:
             log.info("copy: live counter read failed: %s", exc)
             return CopyPages()
@@ -146,4 +161,5 @@ class SnmpCopyCounter(CopyCounter):
         usage = await self.meter.lock()
         if not usage.complete:
             log.warning("copy: session %s metered with flags %s", usage.session, sorted(usage.flags))
-        return _copy_pages(usage.usage)
+        # a scan difference the meter could not prove is not compared with anything
+        return _copy_pages(usage.usage, self._baseline.scan is not None and usage.complete)
