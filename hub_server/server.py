@@ -101,6 +101,7 @@ from hub_server.scan import (
     EmailPrintConfig,
     EmailPrinting,
     HeldPrint,
+    Outbox,
     RelaySender,
     ReleaseCode,
     ScanDownloads,
@@ -245,6 +246,23 @@ class Scanning:
 
 
 @dataclass
+class RunningOutbox:
+    """The hub's notice mails (job rules' ``notify``) and the task sending them."""
+
+    outbox: Outbox
+    sender: asyncio.Task[None]
+
+    async def close(self) -> None:
+        """Stop sending; mails still queued are not sent (counted in the log)."""
+        self.sender.cancel()
+        await asyncio.gather(self.sender, return_exceptions=True)
+        outbox = self.outbox
+        log.info(
+            "outbox: %d notice(s) sent, %d failed, %d dropped", outbox.sent, outbox.failed, outbox.dropped
+        )
+
+
+@dataclass
 class RunningFleet:
     """Fleet management of a running hub: the component, its MQTT subscriber, the alert
     dispatcher, the SNMP poller of printers without a terminal, and their tasks."""
@@ -281,6 +299,7 @@ class RunningHub:
     fleet: RunningFleet | None = None
     directory_schedule: SyncScheduler | None = None
     scanning: Scanning | None = None
+    outbox: RunningOutbox | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -308,6 +327,8 @@ class RunningHub:
             await self.scanning.close()
         if self.printing is not None:
             await self.printing.close()
+        if self.outbox is not None:
+            await self.outbox.close()
         await self.server.stop(grace_s)
         if self.fleet is not None:
             await self.fleet.close()
@@ -631,6 +652,23 @@ def start_email_printing(
     )
 
 
+def start_outbox(config: HubConfig, hub: Hub) -> RunningOutbox | None:
+    """Notice mails through the site's relay (``[scan.email]``): job rules' ``notify`` lines
+    go to the job's owner. Without a relay they are logged only."""
+    email = load_scan_config(config.scan).email
+    if email is None:
+        return None
+    relay = RelaySender(
+        email.relay_host,
+        email.relay_port,
+        email.sender,
+        ssl.create_default_context() if email.starttls else None,
+    )
+    outbox = Outbox(relay)
+    hub.rules.mailer = outbox.offer
+    return RunningOutbox(outbox, asyncio.get_running_loop().create_task(outbox.run()))
+
+
 async def start_scanning(
     config: HubConfig, hub: Hub, secret: bytes, printing: PrintIntake | None = None
 ) -> Scanning | None:
@@ -943,6 +981,7 @@ async def start_hub(
         log.warning(
             "site %r created: this hub's [hub] site; its jobs roam until it says otherwise", config.site
         )
+    outbox = start_outbox(config, hub)
     printing = await start_printing(config, hub, spool) if spool is not None else None
     scanning = await start_scanning(config, hub, secret, printing)
     fleet = start_fleet(config, db, clock, pki, fleet_config) if fleet_config.enabled else None
@@ -962,6 +1001,8 @@ async def start_hub(
             await printing.close()
         if scanning is not None:
             await scanning.close()
+        if outbox is not None:
+            await outbox.close()
         if fleet is not None:
             await fleet.close()
         db.close()
@@ -988,6 +1029,7 @@ async def start_hub(
         fleet=fleet,
         directory_schedule=start_directory_schedule(hub),
         scanning=scanning,
+        outbox=outbox,
     )
 
 
