@@ -34,6 +34,7 @@ from hw_sim.mfp.scan_to_email import ScanToEmail
 from mfp_adapters import CommunityAuth, FihPanelLock, MfpSnmp, SnmpClient
 from terminal_app.errors import HubCallError, Refused
 from terminal_app.hub.client import HubClient
+from terminal_app.hub.values import Outcome, UsageReport
 from terminal_app.session import FakeClock as TerminalClock
 from terminal_app.session import open_store
 from terminal_app.session.intents import Logout
@@ -508,3 +509,27 @@ async def test_a_session_with_copies_is_not_compared(site: ScanSite, tmp_path: P
         1,
         2,
     )
+
+
+@pytest.mark.asyncio
+async def test_a_replayed_counter_report_counts_once(site: ScanSite) -> None:
+    """The terminal's journal may send a report again: the counter is added once; a terminal at
+    no printer has nothing to compare."""
+    token = (await site.terminal.tap("c-alice")).session_token
+    desk_token = (await site.desk.tap("c-bob")).session_token
+    client, desk = site.hub_client(site.terminal), site.hub_client(site.desk)
+    try:
+        report = UsageReport(session_token=token, idempotency_key="copy-replayed", scan_counter_pages=2)
+        first, again = await client.report_usage(report), await client.report_usage(report)
+        assert (first.outcome, again.outcome, first.charged_cents) == (
+            Outcome.CREATED,
+            Outcome.ALREADY_APPLIED,
+            0,
+        )
+        await client.report_usage(replace(report, idempotency_key="copy-second", scan_counter_pages=1))
+        elsewhere = UsageReport(session_token=desk_token, idempotency_key="copy-desk", scan_counter_pages=4)
+        assert (await desk.report_usage(elsewhere)).outcome is Outcome.CREATED
+    finally:
+        await client.close()
+        await desk.close()
+    assert checks(site) == [("alice", "pending", 3, 0, 0, 0)]
