@@ -48,6 +48,7 @@ CHECK_COLUMNS = (
     "delivered_pages",
     "failed_scans",
     "copy_pages",
+    "sent_only",
 )
 OUTPUTS = ("pdf", "pdfa-ocr", "tiff", "jpeg")
 SIDECARS = ("none", "xml", "csv")

@@ -118,6 +118,7 @@ SCAN = Component(
                 expires_us BIGINT NOT NULL,
                 counter_pages BIGINT NOT NULL CHECK (counter_pages >= 0),
                 copy_pages BIGINT NOT NULL DEFAULT 0,
+                sent_only INTEGER NOT NULL DEFAULT 0,
                 status TEXT NOT NULL DEFAULT 'pending',
                 delivered_pages BIGINT NOT NULL DEFAULT 0,
                 failed_scans INTEGER NOT NULL DEFAULT 0,
@@ -185,7 +186,9 @@ class CounterCheck:
     """A session's MFP scan counter against the scan pages delivered for it.
 
     ``status``: ``pending`` (not compared yet), ``match``, ``mismatch``, or ``not_compared``
-    (copies were made in the session: many MFPs' scan counters also count copied originals).
+    (copies were made in the session and the counter is not one of scans sent only: many MFPs'
+    scan counters also count copied originals). ``sent_only``: every report of the session read
+    a counter of the scans sent.
     """
 
     session_id: str
@@ -196,6 +199,7 @@ class CounterCheck:
     delivered_pages: int
     failed_scans: int
     copy_pages: int
+    sent_only: bool
     reported_us: int
     checked_us: int | None
 
@@ -525,11 +529,12 @@ class Scans:
         copies = sum(line.pages for line in report.lines if line.function == "copy")
         tx.execute(
             """INSERT INTO scan_counter_checks (session_id, printer_id, user_id, expires_us,
-                   counter_pages, copy_pages, reported_us)
-               VALUES (:s, :p, :u, :e, :n, :c, :t)
+                   counter_pages, copy_pages, sent_only, reported_us)
+               VALUES (:s, :p, :u, :e, :n, :c, :o, :t)
                ON CONFLICT (session_id) DO UPDATE SET
                    counter_pages = scan_counter_checks.counter_pages + excluded.counter_pages,
                    copy_pages = scan_counter_checks.copy_pages + excluded.copy_pages,
+                   sent_only = scan_counter_checks.sent_only * excluded.sent_only,
                    reported_us = excluded.reported_us, status = 'pending', checked_us = NULL""",
             {
                 "s": claims.session_id,
@@ -538,6 +543,7 @@ class Scans:
                 "e": claims.expires_us,
                 "n": report.scan_counter_pages,
                 "c": copies,
+                "o": int(report.scan_counter_sent_only),
                 "t": self._clock.now_us(),
             },
         )
@@ -651,7 +657,7 @@ def _compare(tx: Tx, row: Mapping[str, Any], now_us: int) -> CounterCheck:
     )
     assert scans is not None
     delivered, failed = int(scans["pages"]), int(scans["failed"])
-    if int(row["copy_pages"]):
+    if int(row["copy_pages"]) and not int(row["sent_only"]):
         status = "not_compared"
     elif delivered == int(row["counter_pages"]) and not failed:
         status = "match"
@@ -677,6 +683,7 @@ def _counter_check(row: Mapping[str, Any]) -> CounterCheck:
         int(row["delivered_pages"]),
         int(row["failed_scans"]),
         int(row["copy_pages"]),
+        bool(int(row["sent_only"])),
         int(row["reported_us"]),
         None if row["checked_us"] is None else int(row["checked_us"]),
     )

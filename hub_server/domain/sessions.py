@@ -203,6 +203,7 @@ class Sessions:
             performed=report.performed,
             description=report.description,
             scan_counter_pages=report.scan_counter_pages,
+            scan_counter_sent_only=report.scan_counter_sent_only,
         )
 
         def apply(tx: Tx) -> UsageResult:

@@ -38,8 +38,10 @@ class UsageReport:
     occurred_us: int | None = None
     performed: bool = False
     description: str = ""
-    # the MFP's scan counter over a copy session: compared with the scans delivered, never charged
+    # the MFP's scan counter over a copy session: compared with the scans delivered, never charged;
+    # sent_only: the counter counts only scans sent (copies are not in it)
     scan_counter_pages: int | None = None
+    scan_counter_sent_only: bool = False
 
     def fingerprint(self) -> str:
         """Hash of everything that makes this report what it is."""
@@ -53,6 +55,7 @@ class UsageReport:
         }
         if self.scan_counter_pages is not None:  # reports without it keep their fingerprint
             payload["scan_counter_pages"] = self.scan_counter_pages
+            payload["scan_counter_sent_only"] = self.scan_counter_sent_only
         return ledger.request_fingerprint(payload)
 
 

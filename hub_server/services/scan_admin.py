@@ -131,6 +131,7 @@ class ScanAdminServicer(scan_pb2_grpc.ScanAdminServiceServicer):
                 delivered_pages=check.delivered_pages,
                 failed_scans=check.failed_scans,
                 copy_pages=check.copy_pages,
+                sent_only=check.sent_only,
             )
             line.reported_at.FromMicroseconds(check.reported_us)
             if check.checked_us is not None:

@@ -401,6 +401,7 @@ class SimulatedMfp:
             "fax_mono": c["fax_mono"],
             "fax_color": 0,
             "scan": c["scan"],
+            "scan_sent": c["scan"],  # every simulated scan is sent (to e-mail or a PC)
             "duplex": c["duplex"],
             "power_on_count": c["power_on"],
         }

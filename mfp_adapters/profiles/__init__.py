@@ -7,8 +7,11 @@ index is the type), never by a fixed row number: rows move between models.
 
 Canonical counter keys (only what the device reports is returned):
 ``total, total_mono, total_color, print_total, print_mono, print_color, copy_total,
-copy_mono, copy_color, fax, fax_mono, fax_color, scan, duplex, life_count, power_on_count``.
-Several sources mapped to one key are summed (Kyocera full + single colour = colour).
+copy_mono, copy_color, fax, fax_mono, fax_color, scan, scan_sent, duplex, life_count,
+power_on_count``. Several sources mapped to one key are summed (Kyocera full + single colour =
+colour). ``scan`` is every scanned side the device counts (on many models the originals read for
+copies and faxes too); ``scan_sent`` only where the device counts the scans it sent (to e-mail,
+FTP, a network folder) apart, and such profiles derive ``scan`` from it.
 
 Profile file format (TOML)::
 
@@ -78,6 +81,7 @@ COUNTER_KEYS = frozenset(
         "fax_mono",
         "fax_color",
         "scan",
+        "scan_sent",
         "duplex",
         "life_count",
         "power_on_count",

@@ -182,6 +182,7 @@ def report_request(report: UsageReport) -> terminal_pb2.ReportUsageRequest:
         message.occurred_at.CopyFrom(_timestamp(report.occurred_us))
     if report.scan_counter_pages is not None:
         message.scan_counter_pages = report.scan_counter_pages
+        message.scan_counter_sent_only = report.scan_counter_sent_only
     return message
 
 
@@ -195,6 +196,7 @@ def _report(message: terminal_pb2.ReportUsageRequest) -> UsageReport:
         performed=message.performed,
         description=message.description,
         scan_counter_pages=message.scan_counter_pages if message.HasField("scan_counter_pages") else None,
+        scan_counter_sent_only=message.scan_counter_sent_only,
     )
 
 

@@ -160,7 +160,11 @@ class CopySession(TerminalCore):
                 if count
             )
             report = replace(
-                copy.template, lines=lines, occurred_us=self.clock.wall_us(), scan_counter_pages=pages.scan
+                copy.template,
+                lines=lines,
+                occurred_us=self.clock.wall_us(),
+                scan_counter_pages=pages.scan,
+                scan_counter_sent_only=pages.scan_sent_only,
             )
         self.journal.close_copy(copy, report, self.clock.wall_us())
         self._set(pending_reports=self.journal.pending_count())

@@ -376,14 +376,17 @@ def test_bad_scan_tables_are_refused_with_the_key_named(table: dict[str, object]
 
 
 @contextlib.asynccontextmanager
-async def metered_terminal(site: ScanSite, folder: Path) -> AsyncIterator[TerminalEngine]:
-    """The terminal beside the MFP, metering its sessions with the MFP's counters over SNMP."""
+async def metered_terminal(
+    site: ScanSite, folder: Path, device: SimulatedMfp | None = None
+) -> AsyncIterator[TerminalEngine]:
+    """The terminal beside the MFP (``device``, else the site's), metering its sessions with the
+    MFP's counters over SNMP."""
     factory = MockFactory()
     panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
     store = open_store(folder / "terminal.db")
     clock = TerminalClock()
     client = site.hub_client(site.terminal)
-    async with MfpSimServer(device=site.device) as server:
+    async with MfpSimServer(device=device or site.device) as server:
         snmp = MfpSnmp(SnmpClient("127.0.0.1", server.snmp_port, CommunityAuth("public")))
         engine = TerminalEngine(
             hub=client,
@@ -451,8 +454,9 @@ async def test_the_mfps_scan_counter_matches_the_scans_delivered_late_ones_inclu
         "DELIVERED_PAGES",
         "FAILED_SCANS",
         "COPY_PAGES",
+        "SENT_ONLY",
     ]
-    assert row.split()[1:] == ["km-c300i", "alice", "match", "3", "3", "0", "0"]
+    assert row.split()[1:] == ["km-c300i", "alice", "match", "3", "3", "0", "0", "no"]
     assert await site.clients.balance("alice") == 500  # "Scan to me" is free; nothing else charged
     assert (await site.clients.check_ledger()).ok
 
@@ -486,7 +490,7 @@ async def test_a_scan_counter_mismatch_is_kept_and_logged_and_charges_nothing_mo
     assert await site.clients.balance("alice") == 500 - 5  # one page delivered at 5 cents
     listed = await admin(site.clients, "scan counter-checks --mismatches")
     assert [row.split()[1:] for row in listed.out.splitlines()[1:]] == [
-        ["km-c300i", "alice", "mismatch", "5", "1", "0", "0"]
+        ["km-c300i", "alice", "mismatch", "5", "1", "0", "0", "no"]
     ]
 
 
@@ -508,6 +512,30 @@ async def test_a_session_with_copies_is_not_compared(site: ScanSite, tmp_path: P
         1,
         1,
         2,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_counter_of_scans_sent_is_compared_even_with_copies(site: ScanSite, tmp_path: Path) -> None:
+    """A Sharp counts the scans it sent apart (its profile's ``scan_sent``): copies made in the
+    same session are not in that counter, so the session is compared."""
+    assert site.running.scanning is not None
+    sharp = SimulatedMfp("sharp")
+    site.scanner.device = sharp
+    async with metered_terminal(site, tmp_path, sharp) as engine:
+        await engine.dispatch(CardPresented("c-alice"))
+        sharp.copy(2)
+        assert await site.scan(2) == 250
+        await engine.dispatch(Logout())
+    await site.settled()
+    site.clients.clock.advance(COUNTER_WAIT_S + 1)
+    (done,) = await site.running.scanning.check_counters()
+    assert (done.status, done.counter_pages, done.delivered_pages, done.copy_pages, done.sent_only) == (
+        "match",
+        2,
+        2,
+        2,
+        True,
     )
 
 
