@@ -598,7 +598,8 @@ class Scans:
     # -- the log ------------------------------------------------------------------------------------
 
     async def record_outcome(self, outcome: ScanOutcome) -> None:
-        """Log what became of a scan (a scan recovered and finished again replaces its line)."""
+        """Log what became of a scan (a scan recovered and finished again replaces its line); a
+        session already compared is compared again (the scan finished after its check)."""
 
         def record(tx: Tx) -> None:
             tx.execute("DELETE FROM scan_log WHERE scan_id = :s", {"s": outcome.scan_id})
@@ -621,6 +622,12 @@ class Scans:
                     "session": outcome.session_id,
                 },
             )
+            if outcome.session_id is not None:
+                tx.execute(
+                    "UPDATE scan_counter_checks SET status = 'pending', checked_us = NULL"
+                    " WHERE session_id = :s AND status <> 'pending'",
+                    {"s": outcome.session_id},
+                )
 
         await self._store.write(record)
 

@@ -26,7 +26,7 @@ from printgate.v1 import admin_pb2
 from hub_server.clock import FakeClock
 from hub_server.config import WebConfig
 from hub_server.domain.users import UserRef
-from hub_server.scan import load_scan_config
+from hub_server.scan import ScanOutcome, load_scan_config
 from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, RunningHub, start_hub
 from hw_sim.mfp import MfpSimServer
 from hw_sim.mfp.model import SimulatedMfp
@@ -492,6 +492,14 @@ async def test_a_scan_counter_mismatch_is_kept_and_logged_and_charges_nothing_mo
     assert [row.split()[1:] for row in listed.out.splitlines()[1:]] == [
         ["km-c300i", "alice", "mismatch", "5", "1", "0", "0", "no"]
     ]
+    # the four pages finish after the check (another hub's intake, a long OCR): compared again
+    late = ScanOutcome(
+        "late-scan", "km-c300i", "alice", "scan-priced", "delivered", 4, session_id=done.session_id
+    )
+    await site.running.hub.scans.record_outcome(late)
+    assert checks(site) == [("alice", "pending", 5, 1, 0, 0)]
+    (again,) = await site.running.scanning.check_counters()
+    assert (again.status, again.delivered_pages) == ("match", 5)
 
 
 @pytest.mark.asyncio
