@@ -41,7 +41,9 @@ def _kyocera(counts: Counts, model: str, serial: str) -> Rows:
         color = counts.get(f"{name}_color", 0) if name else 0
         for c, value in ((1, mono), (2, 0), (3, color)):
             rows.append((_o(f"{base}.42.3.1.2.1.1.{f}.{c}"), _INT, value))
-    rows.append((_o(f"{base}.42.3.1.3.1.1.2"), _INT, counts["scan"]))
+    # scans by function (copy originals are not simulated), then the other scans: the ones sent
+    rows.append((_o(f"{base}.42.3.1.3.1.1.2"), _INT, 0))
+    rows.append((_o(f"{base}.42.3.1.4.1.1.1"), _INT, counts["scan"]))
     return rows
 
 

@@ -525,7 +525,7 @@ async def test_a_copy_session_cut_by_a_crash_is_charged_at_the_next_start(rig: R
         await dying.dispatch(CardPresented(ALICE_CARD))
         assert rig.copy(3) == 3
         [open_copy] = rig.journal.open_copies()  # the process dies here: no logout, no lock
-        assert open_copy.baseline == {"copy_mono": 0, "copy_color": 0, "scan": 0}
+        assert open_copy.baseline == {"copy_mono": 0, "copy_color": 0, "scan_sent": 0}
         restarted = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
         await restarted.start()
         assert not rig.panel.enabled and rig.journal.open_copies() == []
@@ -560,7 +560,7 @@ async def test_the_copy_report_carries_the_mfps_scan_counter_never_charged(rig: 
         await engine.dispatch(CardPresented(ALICE_CARD, read_at_s=rig.clock.monotonic_s() + 20))
         rig.mfp.scan(1)
         [open_copy] = rig.journal.open_copies()  # the process dies here
-        assert open_copy.baseline == {"copy_mono": 2, "copy_color": 0, "scan": 7}
+        assert open_copy.baseline == {"copy_mono": 2, "copy_color": 0, "scan_sent": 7}
         restarted = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
         await restarted.start()
         await restarted.flush_journal()
@@ -568,7 +568,7 @@ async def test_the_copy_report_carries_the_mfps_scan_counter_never_charged(rig: 
     assert [
         (r.scan_counter_pages, r.scan_counter_sent_only, [(line.function, line.pages) for line in r.lines])
         for r in sent
-    ] == [(3, False, [(Function.COPY, 2)]), (4, False, []), (1, False, [])]  # Kyocera: every scan
+    ] == [(3, True, [(Function.COPY, 2)]), (4, True, []), (1, True, [])]  # Kyocera's scans sent
     assert await rig.hub.balance("alice") == 1000 - 2 * 5  # the copies; scans are never charged here
 
 
