@@ -11,7 +11,7 @@ copy_mono, copy_color, fax, fax_mono, fax_color, scan, scan_sent, duplex, life_c
 power_on_count``. Several sources mapped to one key are summed (Kyocera full + single colour =
 colour). ``scan`` is every scanned side the device counts (on many models the originals read for
 copies and faxes too); ``scan_sent`` only where the device counts the scans it sent (to e-mail,
-FTP, a network folder) apart, and such profiles derive ``scan`` from it.
+FTP, a network folder) apart; such rows feed both keys.
 
 Profile file format (TOML)::
 
