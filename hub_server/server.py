@@ -17,6 +17,7 @@ development and benchmarks only, logged as such at every start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -50,6 +51,7 @@ from hub_server.domain import DatabaseSpoolStore, Hub, check_books, first_admin_
 from hub_server.domain.enrollment import enrolled_device_binder
 from hub_server.domain.guest_pins import GuestLimits
 from hub_server.domain.release import PrintJobs
+from hub_server.domain.scan_store import CounterCheck
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
 from hub_server.errors import AuthenticationFailed, DeviceRefused, HubError
@@ -99,6 +101,7 @@ from hub_server.scan import (
     EmailPrintConfig,
     EmailPrinting,
     HeldPrint,
+    Outbox,
     RelaySender,
     ReleaseCode,
     ScanDownloads,
@@ -207,6 +210,9 @@ class PrintIntake:
 
 SCAN_DIR = "scan"
 DOWNLOAD_PURGE_S = 3600.0  # how often scans whose download links expired are removed
+COUNTER_CHECK_S = 60.0  # how often sessions' MFP scan counters are compared with their scans
+# beyond the grace: a scan read the clock at arrival, before it was stored and counted in progress
+COUNTER_CHECK_MARGIN_S = 60.0
 
 
 @dataclass
@@ -220,6 +226,7 @@ class Scanning:
     log_keeper: asyncio.Task[None]
     downloads: ScanDownloads
     purger: asyncio.Task[None]
+    check_counters: Callable[[], Awaitable[list[CounterCheck]]]
     email_printing: EmailPrinting | None = None
 
     async def settle(self) -> None:
@@ -236,6 +243,23 @@ class Scanning:
         for task in (self.log_keeper, self.purger):
             task.cancel()
         await asyncio.gather(self.log_keeper, self.purger, return_exceptions=True)
+
+
+@dataclass
+class RunningOutbox:
+    """The hub's notice mails (job rules' ``notify``) and the task sending them."""
+
+    outbox: Outbox
+    sender: asyncio.Task[None]
+
+    async def close(self) -> None:
+        """Stop sending; mails still queued are not sent (counted in the log)."""
+        self.sender.cancel()
+        await asyncio.gather(self.sender, return_exceptions=True)
+        outbox = self.outbox
+        log.info(
+            "outbox: %d notice(s) sent, %d failed, %d dropped", outbox.sent, outbox.failed, outbox.dropped
+        )
 
 
 @dataclass
@@ -275,6 +299,7 @@ class RunningHub:
     fleet: RunningFleet | None = None
     directory_schedule: SyncScheduler | None = None
     scanning: Scanning | None = None
+    outbox: RunningOutbox | None = None
 
     @property
     def ipp_port(self) -> int:
@@ -302,6 +327,8 @@ class RunningHub:
             await self.scanning.close()
         if self.printing is not None:
             await self.printing.close()
+        if self.outbox is not None:
+            await self.outbox.close()
         await self.server.stop(grace_s)
         if self.fleet is not None:
             await self.fleet.close()
@@ -625,6 +652,23 @@ def start_email_printing(
     )
 
 
+def start_outbox(config: HubConfig, hub: Hub) -> RunningOutbox | None:
+    """Notice mails through the site's relay (``[scan.email]``): job rules' ``notify`` lines
+    go to the job's owner. Without a relay they are logged only."""
+    email = load_scan_config(config.scan).email
+    if email is None:
+        return None
+    relay = RelaySender(
+        email.relay_host,
+        email.relay_port,
+        email.sender,
+        ssl.create_default_context() if email.starttls else None,
+    )
+    outbox = Outbox(relay)
+    hub.rules.mailer = outbox.offer
+    return RunningOutbox(outbox, asyncio.get_running_loop().create_task(outbox.run()))
+
+
 async def start_scanning(
     config: HubConfig, hub: Hub, secret: bytes, printing: PrintIntake | None = None
 ) -> Scanning | None:
@@ -655,16 +699,34 @@ async def start_scanning(
         clock_us=hub.clock.now_us,
     )
     outcomes = intake.subscribe()
+    counter_wait_us = int((settings.grace_s + COUNTER_CHECK_MARGIN_S) * 1_000_000)
+
+    async def check_counters() -> list[CounterCheck]:
+        """Compare the sessions that are over; call it when every outcome taken is logged."""
+        return await hub.scans.check_scan_counters(counter_wait_us, intake.sessions_in_progress())
 
     async def keep_log() -> None:
+        # The comparison runs in this task, between outcomes, so every outcome published is
+        # already in the scan log; scans not yet finished keep their sessions pending.
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + COUNTER_CHECK_S
         while True:
-            outcome = await outcomes.get()
-            try:
-                await hub.scans.record_outcome(outcome)
-            except Exception:
-                log.exception("scan %s: its outcome could not be logged", outcome.scan_id)
-            finally:
-                outcomes.task_done()
+            outcome = None
+            with contextlib.suppress(TimeoutError):
+                outcome = await asyncio.wait_for(outcomes.get(), max(0.0, next_check - loop.time()))
+            if outcome is not None:
+                try:
+                    await hub.scans.record_outcome(outcome)
+                except Exception:
+                    log.exception("scan %s: its outcome could not be logged", outcome.scan_id)
+                finally:
+                    outcomes.task_done()
+            if loop.time() >= next_check and outcomes.empty():
+                next_check = loop.time() + COUNTER_CHECK_S
+                try:
+                    await check_counters()
+                except Exception:
+                    log.exception("scan counter check failed; it runs again")
 
     log_keeper = asyncio.get_running_loop().create_task(keep_log())
     recovered = await intake.recover()
@@ -688,7 +750,7 @@ async def start_scanning(
         email_printing,
     )
     purger = asyncio.get_running_loop().create_task(_purge_downloads(downloads))
-    return Scanning(intake, smtp, outcomes, log_keeper, downloads, purger, email_printing)
+    return Scanning(intake, smtp, outcomes, log_keeper, downloads, purger, check_counters, email_printing)
 
 
 async def _purge_downloads(downloads: ScanDownloads) -> None:
@@ -919,6 +981,7 @@ async def start_hub(
         log.warning(
             "site %r created: this hub's [hub] site; its jobs roam until it says otherwise", config.site
         )
+    outbox = start_outbox(config, hub)
     printing = await start_printing(config, hub, spool) if spool is not None else None
     scanning = await start_scanning(config, hub, secret, printing)
     fleet = start_fleet(config, db, clock, pki, fleet_config) if fleet_config.enabled else None
@@ -938,6 +1001,8 @@ async def start_hub(
             await printing.close()
         if scanning is not None:
             await scanning.close()
+        if outbox is not None:
+            await outbox.close()
         if fleet is not None:
             await fleet.close()
         db.close()
@@ -964,6 +1029,7 @@ async def start_hub(
         fleet=fleet,
         directory_schedule=start_directory_schedule(hub),
         scanning=scanning,
+        outbox=outbox,
     )
 
 

@@ -290,10 +290,14 @@ class MfpSnmp:
             if source.oid is not None and source.key is not None:
                 wanted.append((source.oid, source.key))
             elif source.table is not None and source.match_column is None and "*" not in source.rows:
-                wanted.extend((source.table + parse_oid(index), key) for index, key in source.rows.items())
+                wanted.extend(
+                    (source.table + parse_oid(index), key)
+                    for index, keys in source.rows.items()
+                    for key in keys
+                )
             else:
                 walked.append(source)
-        oids = [oid for oid, _ in wanted]
+        oids = list(dict.fromkeys(oid for oid, _ in wanted))  # a row feeding two keys is read once
         values = await self.client.get([*oids, STD.prtMarkerCounterUnit11, STD.sysUpTime, *extra])
         totals: dict[str, int] = defaultdict(int)
         for oid, key in wanted:
@@ -328,12 +332,11 @@ class MfpSnmp:
         totals: dict[str, int] = defaultdict(int)
         for oid, value in cells:
             index = oid_str(oid[len(source.table) :])
-            key = source.key_for_row(index, labels.get(index))
-            if key is None:
-                continue
-            number = self._int(oid, value, counter=True)
+            keys = source.keys_for_row(index, labels.get(index))
+            number = self._int(oid, value, counter=True) if keys else None
             if number is not None:
-                totals[key] += number
+                for key in keys:
+                    totals[key] += number
         return totals
 
     async def status(self) -> Status:

@@ -39,6 +39,17 @@ LOG_COLUMNS = (
     "pages",
     "amount_cents",
 )
+CHECK_COLUMNS = (
+    "reported_at",
+    "printer_id",
+    "user",
+    "status",
+    "counter_pages",
+    "delivered_pages",
+    "failed_scans",
+    "copy_pages",
+    "sent_only",
+)
 OUTPUTS = ("pdf", "pdfa-ocr", "tiff", "jpeg")
 SIDECARS = ("none", "xml", "csv")
 
@@ -148,3 +159,15 @@ def add_verbs(verbs: VerbTable) -> None:
         ),
     )
     log.add_argument("--limit", type=int, default=50)
+    checks = verbs.add(
+        "counter-checks",
+        "per session: the MFP's scan counter against the scan pages delivered, newest first",
+        Verb(
+            "ListScanCounterChecks",
+            lambda a: scan_pb2.ListScanCounterChecksRequest(limit=a.limit, mismatches_only=a.mismatches),
+            table_of("checks", CHECK_COLUMNS),
+            service="scan",
+        ),
+    )
+    checks.add_argument("--limit", type=int, default=50)
+    checks.add_argument("--mismatches", action="store_true", help="only the sessions that do not match")

@@ -150,7 +150,8 @@ class Hub:
         # while the scan intake runs, a login records which printer the session is at
         presence = self.scans.record_presence if config.scan_enabled else None
         self.auth = Authentication(store, config, clock, secret, hasher, signer, passwords, presence)
-        self.sessions = Sessions(store, config, clock, signer)
+        counter = self.scans.record_scan_counter if config.scan_enabled else None
+        self.sessions = Sessions(store, config, clock, signer, counter)
         self.guests = GuestReleases(store, clock, hasher)
         self.users = Users(store, config, clock, hasher, secret)
         self.csv_import = CsvImport(store, clock)

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hub_server.clock import Clock
-from hub_server.domain.rules_store import JobRules
+from hub_server.domain.rules_store import IntakeRuling, JobRules
 from hub_server.domain.sites import stamp_job
 from hub_server.domain.store import Store
 from hub_server.domain.users import USERNAME_IS, UserRef, group_id, resolve_user
@@ -354,32 +354,38 @@ class SqlJobRegistry:
     def add_job(self, record: JobRecord) -> int:
         """Insert a job row (of this replica's site); its id is the IPP job-id."""
 
-        def add(tx: Tx) -> tuple[int, str | None]:
+        def add(tx: Tx) -> tuple[int, IntakeRuling | None]:
             job_id = int(tx.scalar(_INSERT, _params(tx, record)))
             stamp_job(tx, job_id, self._site)
             return job_id, self._ruled(tx, record, job_id)
 
-        job_id, deleted = self._store.write_sync(add)
-        if deleted:
-            self._shred(deleted)
+        job_id, ruled = self._store.write_sync(add)
+        self._after_rules(ruled)
         return job_id
 
     def update_job(self, record: JobRecord) -> None:
         """Replace the row of ``record.job_id``; ``JobNotFound`` when there is none."""
 
-        def update(tx: Tx) -> str | None:
+        def update(tx: Tx) -> IntakeRuling | None:
             params = {**_params(tx, record), "id": record.job_id}
             if not tx.execute(_UPDATE, params):
                 raise JobNotFound(record.job_id)
             return self._ruled(tx, record, record.job_id)
 
-        deleted = self._store.write_sync(update)
-        if deleted:
-            self._shred(deleted)
+        self._after_rules(self._store.write_sync(update))
 
-    def _ruled(self, tx: Tx, record: JobRecord, job_id: int) -> str | None:
-        """The rules over a held job that is counted (or will not be): the spool id of a job
-        they deleted, else None."""
+    def _after_rules(self, ruled: IntakeRuling | None) -> None:
+        """Once the transaction is durable: shred what the rules deleted, mail their notice."""
+        if ruled is None:
+            return
+        if ruled.shred_spool_id:
+            self._shred(ruled.shred_spool_id)
+        if ruled.mail is not None and self._rules is not None:
+            self._rules.send(ruled.mail)
+
+    def _ruled(self, tx: Tx, record: JobRecord, job_id: int) -> IntakeRuling | None:
+        """The rules over a held job that is counted (or will not be): what to do once committed
+        (None when they did not run)."""
         counting = not _COUNTING.isdisjoint(record.state_reasons)
         if (
             self._rules is None

@@ -8,7 +8,14 @@ Its tables are the ``job_rules`` component of the hub's migrations (:data:`RULES
   (:meth:`~hub_server.rules.Rule.to_json`);
 * ``job_rules_state``: one row, the rules' ``version`` (raised by every change in the same
   transaction) and whether the ``[print]`` settings were turned into rules (``seeded``);
-* ``print_jobs.rule_note``: why the rules deleted a job (what its owner is told).
+* ``print_jobs.rule_note``: why the rules deleted a job (what its owner is told);
+* ``print_jobs.rule_notified_us``: when the ``notify`` lines of the rules went to the job's owner
+  (once per job: a job ruled again at intake is not mailed again).
+
+Notices: every ``notify`` line is logged; the first time a job is ruled at intake they are also
+mailed to its owner through :attr:`JobRules.mailer` (the hub's outbox over the site's relay,
+when ``[scan.email]`` is set), after the transaction is durable. An owner without an e-mail
+address, or a hub without a relay: logged only.
 
 Replicas: each process keeps the parsed rules with the version it read them at, and every
 transaction that evaluates rules reads the version first (one primary-key read) and re-reads
@@ -20,7 +27,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from hub_server.clock import Clock
@@ -31,6 +39,7 @@ from hub_server.domain.users import USERNAME_IS
 from hub_server.errors import InvalidRequest, NotFound
 from hub_server.intake import JobState
 from hub_server.rules import Actions, Conditions, JobFacts, Rule, RuleError, Ruling, evaluate, rule_from_json
+from hub_server.scan import OutgoingMail
 from hub_server.storage import Component, Row, Tx
 
 __all__ = [
@@ -38,6 +47,7 @@ __all__ = [
     "FACT_COLUMNS",
     "RULES",
     "RULES_MAX",
+    "IntakeRuling",
     "JobFacts",
     "JobRules",
     "StoredRule",
@@ -69,9 +79,19 @@ RULES = Component(
             )""",
             "INSERT INTO job_rules_state (id, version, seeded) VALUES (1, 0, 0)",
             "ALTER TABLE print_jobs ADD COLUMN rule_note TEXT",
-        ]
+        ],
+        ["ALTER TABLE print_jobs ADD COLUMN rule_notified_us BIGINT"],
     ],
 )
+
+
+@dataclass(frozen=True)
+class IntakeRuling:
+    """What the rules did to a job at intake, for after the transaction: the spool entry of a
+    job they deleted (to shred) and the notice mail for its owner (to send)."""
+
+    shred_spool_id: str | None = None
+    mail: OutgoingMail | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +197,8 @@ class JobRules:
         self.clock = clock
         self.unanalysed_pages = unanalysed_pages
         self._cached: tuple[int, tuple[Rule, ...]] = (-1, ())
+        # where notice mails go (the hub's outbox, set when it has a relay); None: logged only
+        self.mailer: Callable[[OutgoingMail], bool] | None = None
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -193,17 +215,18 @@ class JobRules:
         """What the rules make of a job, as of ``tx``."""
         return evaluate(self.current(tx), facts)
 
-    def apply_at_intake(self, tx: Tx, job_id: int, now_us: int) -> str | None:
+    def apply_at_intake(self, tx: Tx, job_id: int, now_us: int) -> IntakeRuling:
         """Run the rules over a held job whose analysis is done (or will not come): a job they
         delete is cancelled with their reason in ``rule_note`` (its spool id is returned, for
-        the caller to shred once committed; None otherwise); notices are logged."""
+        the caller to shred once committed); notices are logged, and the first time also made
+        into a mail for the owner (returned, for :meth:`send` once committed)."""
         row = tx.one(
-            f"SELECT {FACT_COLUMNS}, j.spool_id FROM print_jobs j JOIN users u ON u.id = j.owner_user_id"
-            " WHERE j.id = :j AND j.state = 'held'",
+            f"SELECT {FACT_COLUMNS}, j.spool_id, u.email AS owner_email FROM print_jobs j"
+            " JOIN users u ON u.id = j.owner_user_id WHERE j.id = :j AND j.state = 'held'",
             {"j": job_id},
         )
         if row is None:
-            return None  # held for claiming (no owner yet) or no longer held
+            return IntakeRuling()  # held for claiming (no owner yet) or no longer held
         owner_id = int(row["owner_user_id"])
         facts = submitted_facts(
             row, self.unanalysed_pages, groups_of(tx, [owner_id]).get(owner_id, frozenset())
@@ -211,18 +234,28 @@ class JobRules:
         ruling = self.ruling(tx, facts)
         for notice in ruling.notices:
             log.info("job rules: job %d of %s: %s", job_id, facts.user, notice)
-        if not ruling.deleted:
-            return None
-        cancelled = tx.execute(
-            "UPDATE print_jobs SET state = 'canceled', ipp_state = :s,"
-            " state_reasons = 'job-canceled-by-operator', completed_us = :now, spool_id = NULL,"
-            " rule_note = :why WHERE id = :j AND state = 'held' RETURNING id",
-            {"s": int(JobState.CANCELED), "now": now_us, "why": ruling.reason, "j": job_id},
+        cancelled = ruling.deleted and bool(
+            tx.execute(
+                "UPDATE print_jobs SET state = 'canceled', ipp_state = :s,"
+                " state_reasons = 'job-canceled-by-operator', completed_us = :now, spool_id = NULL,"
+                " rule_note = :why WHERE id = :j AND state = 'held' RETURNING id",
+                {"s": int(JobState.CANCELED), "now": now_us, "why": ruling.reason, "j": job_id},
+            )
+        )  # not cancelled: taken for a release meanwhile, which plans under the same rules
+        if cancelled:
+            log.info("job rules: job %d of %s deleted by rule %r", job_id, facts.user, ruling.fired[-1])
+        why_not_printed = ruling.reason if cancelled else ""
+        mail = _notice_mail(
+            tx, job_id, facts, ruling.notices, why_not_printed, str(row["owner_email"] or ""), now_us
         )
-        if not cancelled:
-            return None  # taken for a release meanwhile: the release plans under the same rules
-        log.info("job rules: job %d of %s deleted by rule %r", job_id, facts.user, ruling.fired[-1])
-        return str(row["spool_id"] or "") or None
+        return IntakeRuling((str(row["spool_id"] or "") or None) if cancelled else None, mail)
+
+    def send(self, mail: OutgoingMail) -> None:
+        """Hand a notice mail to the outbox (never waits; without one it stays logged only)."""
+        if self.mailer is None:
+            log.info("job rules: no mail relay ([scan.email]): the notice to %s is logged only", mail.to)
+            return
+        self.mailer(mail)
 
     def deleted_reason(self, job_id: int) -> str:
         """Why the rules deleted a job ("" when they did not)."""
@@ -384,3 +417,41 @@ def _renumber(tx: Tx, names: Sequence[str]) -> None:
     for position, name in enumerate(names, start=1):
         tx.execute("UPDATE job_rules SET position = :p WHERE name = :n", {"p": position, "n": name})
     tx.execute("UPDATE job_rules_state SET version = version + 1 WHERE id = 1")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+NAME_IN_MAIL_CHARS = 80
+
+
+def _notice_mail(
+    tx: Tx,
+    job_id: int,
+    facts: JobFacts,
+    notices: tuple[str, ...],
+    why_not_printed: str,
+    email: str,
+    now_us: int,
+) -> OutgoingMail | None:
+    """The owner's notice mail the first time rules with ``notify`` fire for a job (marked in
+    ``rule_notified_us``, so a job ruled again is not mailed again); None otherwise or without
+    an address (then the log lines are all there is)."""
+    if not notices:
+        return None
+    first = tx.execute(
+        "UPDATE print_jobs SET rule_notified_us = :t WHERE id = :j AND rule_notified_us IS NULL RETURNING id",
+        {"t": now_us, "j": job_id},
+    )
+    if not first:
+        return None
+    if not email:
+        log.info("job rules: job %d of %s: no e-mail address, the notice is logged only", job_id, facts.user)
+        return None
+    name = _CONTROL.sub(" ", facts.job_name).strip()[:NAME_IN_MAIL_CHARS] or f"job {job_id}"
+    outcome = f"It was not printed: {why_not_printed}\n\n" if why_not_printed else ""
+    body = (
+        f'Your print job "{name}" (job {job_id}, {facts.pages} page(s), {facts.copies} copies)'
+        " matched the site's print rules:\n\n"
+        + "".join(f"{notice}\n" for notice in notices)
+        + f"\n{outcome}This message was sent automatically by the print system.\n"
+    )
+    return OutgoingMail(email, f'Print job "{name}": print rule notice', body)

@@ -11,11 +11,14 @@ Its tables are the ``scan`` component of the hub's migrations (:data:`SCAN`):
   login while the scan intake runs; its end is the session's logout (``ended_sessions``) or
   expiry, so a logout writes nothing here. Rows older than a day past their expiry are purged
   at the next login;
-* ``scan_log``: what became of every scan.
+* ``scan_log``: what became of every scan (and the session it was attributed to);
+* ``scan_counter_checks``: per session, what the MFP's own scan counter moved by (reported by the
+  terminal with the copy session's usage) against the scan pages delivered for the session.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +30,7 @@ from hub_server.domain.devices import printer_of_terminal
 from hub_server.domain.pricing import PricedLine
 from hub_server.domain.security import SessionClaims
 from hub_server.domain.store import Store
-from hub_server.domain.usage import post_charge, record_lines
+from hub_server.domain.usage import UsageReport, post_charge, record_lines
 from hub_server.errors import InvalidRequest, NotFound, Refused
 from hub_server.scan import (
     SCAN_TO_ME,
@@ -42,7 +45,18 @@ from hub_server.scan import (
 )
 from hub_server.storage import Component, Tx
 
-__all__ = ["BUILT_IN_PROFILES", "SCAN", "ProfileSpec", "ScanChoice", "ScanLogEntry", "ScanMenu", "Scans"]
+__all__ = [
+    "BUILT_IN_PROFILES",
+    "SCAN",
+    "CounterCheck",
+    "ProfileSpec",
+    "ScanChoice",
+    "ScanLogEntry",
+    "ScanMenu",
+    "Scans",
+]
+
+log = logging.getLogger(__name__)
 
 BUILT_IN_PROFILES = (SCAN_TO_ME, SCAN_TO_ME_SEARCHABLE)
 NO_SCANNING = "scanning is not set up at this printer"
@@ -93,7 +107,26 @@ SCAN = Component(
                 recorded_us BIGINT NOT NULL
             )""",
             "CREATE INDEX scan_log_time ON scan_log (recorded_us)",
-        ]
+        ],
+        [
+            "ALTER TABLE scan_log ADD COLUMN session_id TEXT",
+            "CREATE INDEX scan_log_session ON scan_log (session_id)",
+            """CREATE TABLE scan_counter_checks (
+                session_id TEXT PRIMARY KEY,
+                printer_id TEXT NOT NULL,
+                user_id BIGINT NOT NULL REFERENCES users(id),
+                expires_us BIGINT NOT NULL,
+                counter_pages BIGINT NOT NULL CHECK (counter_pages >= 0),
+                copy_pages BIGINT NOT NULL DEFAULT 0,
+                sent_only INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL DEFAULT 'pending',
+                delivered_pages BIGINT NOT NULL DEFAULT 0,
+                failed_scans INTEGER NOT NULL DEFAULT 0,
+                reported_us BIGINT NOT NULL,
+                checked_us BIGINT
+            )""",
+            "CREATE INDEX scan_counter_checks_status ON scan_counter_checks (status, reported_us)",
+        ],
     ],
 )
 
@@ -146,6 +179,29 @@ class ScanLogEntry:
     destination: str | None
     error: str | None
     recorded_us: int
+
+
+@dataclass(frozen=True)
+class CounterCheck:
+    """A session's MFP scan counter against the scan pages delivered for it.
+
+    ``status``: ``pending`` (not compared yet), ``match``, ``mismatch``, or ``not_compared``
+    (copies were made in the session and the counter is not one of scans sent only: many MFPs'
+    scan counters also count copied originals). ``sent_only``: every report of the session read
+    a counter of the scans sent.
+    """
+
+    session_id: str
+    printer_id: str
+    user: str
+    status: str
+    counter_pages: int
+    delivered_pages: int
+    failed_scans: int
+    copy_pages: int
+    sent_only: bool
+    reported_us: int
+    checked_us: int | None
 
 
 def _profile(row: Mapping[str, Any]) -> ScanProfile:
@@ -459,17 +515,98 @@ class Scans:
 
         self._store.write_sync(charge)
 
+    # -- the MFP's scan counter, cross-checked ------------------------------------------------------
+
+    def record_scan_counter(self, tx: Tx, claims: SessionClaims, report: UsageReport) -> None:
+        """In the transaction applying a copy session's report (once per report): add the MFP's
+        scan counter difference to its session's check (a session may have several copy sessions;
+        a report arriving after the check makes it pending again)."""
+        assert report.scan_counter_pages is not None
+        try:
+            printer = printer_of_terminal(tx, claims.terminal_id)
+        except Refused:
+            return
+        copies = sum(line.pages for line in report.lines if line.function == "copy")
+        tx.execute(
+            """INSERT INTO scan_counter_checks (session_id, printer_id, user_id, expires_us,
+                   counter_pages, copy_pages, sent_only, reported_us)
+               VALUES (:s, :p, :u, :e, :n, :c, :o, :t)
+               ON CONFLICT (session_id) DO UPDATE SET
+                   counter_pages = scan_counter_checks.counter_pages + excluded.counter_pages,
+                   copy_pages = scan_counter_checks.copy_pages + excluded.copy_pages,
+                   sent_only = scan_counter_checks.sent_only * excluded.sent_only,
+                   reported_us = excluded.reported_us, status = 'pending', checked_us = NULL""",
+            {
+                "s": claims.session_id,
+                "p": printer.name,
+                "u": claims.user_id,
+                "e": claims.expires_us,
+                "n": report.scan_counter_pages,
+                "c": copies,
+                "o": int(report.scan_counter_sent_only),
+                "t": self._clock.now_us(),
+            },
+        )
+
+    async def check_scan_counters(self, grace_us: int, busy_sessions: set[str]) -> list[CounterCheck]:
+        """Compare every pending session whose end (logout or expiry) is more than ``grace_us``
+        ago and none of whose scans is still in progress; returns the checks made. A mismatch is
+        logged (user, printer, pages; nothing secret) and kept for the admins; nothing is charged."""
+        now_us = self._clock.now_us()
+
+        def check(tx: Tx) -> list[CounterCheck]:
+            rows = tx.execute(
+                """SELECT c.*, e.ended_us, u.username FROM scan_counter_checks c
+                   JOIN users u ON u.id = c.user_id
+                   LEFT JOIN ended_sessions e ON e.session_id = c.session_id
+                   WHERE c.status = 'pending' ORDER BY c.reported_us"""
+            )
+            done = []
+            for row in rows:
+                ended_us = min(int(row["expires_us"]), int(row["ended_us"] or row["expires_us"]))
+                if ended_us + grace_us > now_us or row["session_id"] in busy_sessions:
+                    continue
+                done.append(_compare(tx, row, now_us))
+            return done
+
+        checks = await self._store.write(check)
+        for found in checks:
+            if found.status == "mismatch":
+                log.warning(
+                    "scan counter check: session of %s at %s: the MFP counted %d scanned page(s),"
+                    " %d delivered, %d failed scan(s); nothing charged for the difference",
+                    found.user,
+                    found.printer_id,
+                    found.counter_pages,
+                    found.delivered_pages,
+                    found.failed_scans,
+                )
+        return checks
+
+    def counter_checks(self, limit: int = 100, mismatches_only: bool = False) -> list[CounterCheck]:
+        """The latest sessions' scan counter checks, newest report first."""
+        rows = self._store.read(
+            lambda tx: tx.execute(
+                """SELECT c.*, u.username FROM scan_counter_checks c JOIN users u ON u.id = c.user_id
+                   WHERE :all = 1 OR c.status = 'mismatch'
+                   ORDER BY c.reported_us DESC, c.session_id LIMIT :n""",
+                {"all": 0 if mismatches_only else 1, "n": max(1, limit)},
+            )
+        )
+        return [_counter_check(row) for row in rows]
+
     # -- the log ------------------------------------------------------------------------------------
 
     async def record_outcome(self, outcome: ScanOutcome) -> None:
-        """Log what became of a scan (a scan recovered and finished again replaces its line)."""
+        """Log what became of a scan (a scan recovered and finished again replaces its line); a
+        session already compared is compared again (the scan finished after its check)."""
 
         def record(tx: Tx) -> None:
             tx.execute("DELETE FROM scan_log WHERE scan_id = :s", {"s": outcome.scan_id})
             tx.execute(
                 """INSERT INTO scan_log (scan_id, printer_id, username, profile_id, status, pages,
-                       amount_cents, destination, receipt, error, recorded_us)
-                   VALUES (:s, :p, :u, :f, :st, :n, :a, :d, :r, :e, :t)""",
+                       amount_cents, destination, receipt, error, recorded_us, session_id)
+                   VALUES (:s, :p, :u, :f, :st, :n, :a, :d, :r, :e, :t, :session)""",
                 {
                     "s": outcome.scan_id,
                     "p": outcome.printer_id,
@@ -482,8 +619,15 @@ class Scans:
                     "r": outcome.receipt,
                     "e": outcome.error,
                     "t": self._clock.now_us(),
+                    "session": outcome.session_id,
                 },
             )
+            if outcome.session_id is not None:
+                tx.execute(
+                    "UPDATE scan_counter_checks SET status = 'pending', checked_us = NULL"
+                    " WHERE session_id = :s AND status <> 'pending'",
+                    {"s": outcome.session_id},
+                )
 
         await self._store.write(record)
 
@@ -509,6 +653,47 @@ class Scans:
             )
             for row in rows
         ]
+
+
+def _compare(tx: Tx, row: Mapping[str, Any], now_us: int) -> CounterCheck:
+    scans = tx.one(
+        """SELECT COALESCE(SUM(CASE WHEN status = 'delivered' THEN pages ELSE 0 END), 0) AS pages,
+                  COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed
+           FROM scan_log WHERE session_id = :s AND printer_id = :p""",
+        {"s": row["session_id"], "p": row["printer_id"]},
+    )
+    assert scans is not None
+    delivered, failed = int(scans["pages"]), int(scans["failed"])
+    if int(row["copy_pages"]) and not int(row["sent_only"]):
+        status = "not_compared"
+    elif delivered == int(row["counter_pages"]) and not failed:
+        status = "match"
+    else:
+        status = "mismatch"
+    tx.execute(
+        """UPDATE scan_counter_checks SET status = :st, delivered_pages = :d, failed_scans = :f,
+               checked_us = :t WHERE session_id = :s""",
+        {"st": status, "d": delivered, "f": failed, "t": now_us, "s": row["session_id"]},
+    )
+    return _counter_check(
+        {**row, "status": status, "delivered_pages": delivered, "failed_scans": failed, "checked_us": now_us}
+    )
+
+
+def _counter_check(row: Mapping[str, Any]) -> CounterCheck:
+    return CounterCheck(
+        str(row["session_id"]),
+        str(row["printer_id"]),
+        str(row["username"]),
+        str(row["status"]),
+        int(row["counter_pages"]),
+        int(row["delivered_pages"]),
+        int(row["failed_scans"]),
+        int(row["copy_pages"]),
+        bool(int(row["sent_only"])),
+        int(row["reported_us"]),
+        None if row["checked_us"] is None else int(row["checked_us"]),
+    )
 
 
 class _LiveProfiles(Mapping[str, ScanProfile]):

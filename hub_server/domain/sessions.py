@@ -9,6 +9,7 @@ A session token is signed by the hub and bound to the terminal it was opened at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hub_server.clock import Clock
@@ -24,7 +25,10 @@ from hub_server.domain.users import Permissions, permissions
 from hub_server.errors import NotFound, PermissionDenied, SessionInvalid
 from hub_server.storage import Tx
 
-__all__ = ["GUEST_ONLY_RELEASES", "SessionView", "Sessions", "guest_view", "session_view"]
+__all__ = ["GUEST_ONLY_RELEASES", "ScanCounterHook", "SessionView", "Sessions", "guest_view", "session_view"]
+
+# Called in the transaction that applies a report carrying the MFP's scan counter (once per report).
+ScanCounterHook = Callable[[Tx, SessionClaims, UsageReport], None]
 
 GUEST_ONLY_RELEASES = "a guest's release code releases its one job and nothing else"
 
@@ -117,11 +121,19 @@ def guest_view(tx: Tx, user_id: int, now_us: int, timezone: str) -> SessionView:
 class Sessions:
     """Live sessions: their view, their end, the usage made in them."""
 
-    def __init__(self, store: Store, config: HubConfig, clock: Clock, signer: SessionSigner) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: HubConfig,
+        clock: Clock,
+        signer: SessionSigner,
+        scan_counter: ScanCounterHook | None = None,
+    ) -> None:
         self._store = store
         self._config = config
         self._clock = clock
         self._signer = signer
+        self._scan_counter = scan_counter
 
     def _claims_for(self, token: str, terminal_id: str, guest_ok: bool = False) -> SessionClaims:
         claims = self._signer.check(token)
@@ -190,5 +202,15 @@ class Sessions:
             occurred_us=report.occurred_us,
             performed=report.performed,
             description=report.description,
+            scan_counter_pages=report.scan_counter_pages,
+            scan_counter_sent_only=report.scan_counter_sent_only,
         )
-        return await self._store.write(lambda tx: apply_usage(tx, bound, now_us, self._config.timezone))
+
+        def apply(tx: Tx) -> UsageResult:
+            result = apply_usage(tx, bound, now_us, self._config.timezone)
+            counted = bound.scan_counter_pages is not None and not result.already_applied
+            if counted and self._scan_counter is not None:
+                self._scan_counter(tx, claims, bound)
+            return result
+
+        return await self._store.write(apply)

@@ -38,19 +38,25 @@ class UsageReport:
     occurred_us: int | None = None
     performed: bool = False
     description: str = ""
+    # the MFP's scan counter over a copy session: compared with the scans delivered, never charged;
+    # sent_only: the counter counts only scans sent (copies are not in it)
+    scan_counter_pages: int | None = None
+    scan_counter_sent_only: bool = False
 
     def fingerprint(self) -> str:
         """Hash of everything that makes this report what it is."""
-        return ledger.request_fingerprint(
-            {
-                "user_id": self.user_id,
-                "lines": [asdict(line) for line in self.lines],
-                "project": self.project_code,
-                "occurred_us": self.occurred_us,
-                "performed": self.performed,
-                "description": self.description,
-            }
-        )
+        payload: dict[str, Any] = {
+            "user_id": self.user_id,
+            "lines": [asdict(line) for line in self.lines],
+            "project": self.project_code,
+            "occurred_us": self.occurred_us,
+            "performed": self.performed,
+            "description": self.description,
+        }
+        if self.scan_counter_pages is not None:  # reports without it keep their fingerprint
+            payload["scan_counter_pages"] = self.scan_counter_pages
+            payload["scan_counter_sent_only"] = self.scan_counter_sent_only
+        return ledger.request_fingerprint(payload)
 
 
 @dataclass
@@ -119,7 +125,13 @@ def apply_usage(tx: Tx, report: UsageReport, now_us: int, timezone: str) -> Usag
     )
     if claim.stored_response is not None:
         return UsageResult.from_json(claim.stored_response)
-    lines = price_lines(tx, printer_group_of_terminal(tx, report.terminal_id), report.lines)
+    # a copy session that only scanned reports the MFP's scan counter and no lines: nothing to price
+    counter_only = not report.lines and report.scan_counter_pages is not None
+    lines = (
+        []
+        if counter_only
+        else price_lines(tx, printer_group_of_terminal(tx, report.terminal_id), report.lines)
+    )
     if not report.performed:
         _check_allowed(tx, report, lines)
         if arrears_cents(tx, report.user_id) > 0:

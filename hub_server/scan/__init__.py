@@ -40,6 +40,7 @@ from .errors import (
 )
 from .links import DirectoryLinkStore, LinkGrant, ScanDownloads, make_link_token, verify_link
 from .mime import MimeLimits, ScanAttachment, ScanMessage, parse_scan_message
+from .outbox import OUTBOX_CAPACITY, Outbox, OutgoingMail
 from .pipeline import ProcessedScan, ProcessingLimits, ScanProcessor
 from .profiles import (
     SCAN_TO_ME,
@@ -53,6 +54,7 @@ from .service import ScanIntake, ScanIntakeConfig, ScanOutcome
 from .smtp import ScanSmtpConfig, ScanSmtpServer, start_scan_smtp
 
 __all__ = [
+    "OUTBOX_CAPACITY",
     "SCAN_TO_ME",
     "SCAN_TO_ME_SEARCHABLE",
     "Delivery",
@@ -73,6 +75,8 @@ __all__ = [
     "MimeLimits",
     "NoSession",
     "NoSessionPolicy",
+    "Outbox",
+    "OutgoingMail",
     "OutputFormat",
     "PrintMailbox",
     "PrinterDirectory",

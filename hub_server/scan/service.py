@@ -71,6 +71,7 @@ class ScanOutcome:
     destination: str | None = None
     receipt: str | None = None
     error: str | None = None
+    session_id: str | None = None  # the session it was attributed to (None: unclaimed)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class ScanIntake:
         self._duplicates = DuplicateFilter()
         self._assembler = SplitAssembler(self.config.mime)
         self._tasks: set[asyncio.Task[ScanOutcome]] = set()
+        self._in_progress: dict[str, str] = {}  # scan id -> session id, until its outcome is published
         self._subscribers: list[asyncio.Queue[ScanOutcome]] = []
         self._receiving = asyncio.Lock()
 
@@ -143,6 +145,8 @@ class ScanIntake:
         return f"250 2.0.0 scan {stored.scan_id} taken"
 
     def _start(self, stored: _StoredScan) -> None:
+        if stored.session is not None:
+            self._in_progress[stored.scan_id] = stored.session.session_id
         task = asyncio.get_running_loop().create_task(self._process(stored))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -160,6 +164,10 @@ class ScanIntake:
             self._start(stored)
             count += 1
         return count
+
+    def sessions_in_progress(self) -> set[str]:
+        """The sessions with a scan taken but not finished (its outcome not yet published)."""
+        return set(self._in_progress.values())
 
     async def drain(self) -> None:
         """Wait until every scan in progress is finished."""
@@ -189,6 +197,7 @@ class ScanIntake:
                 profile.profile_id,
                 "failed",
                 error=str(error),
+                session_id=session.session_id if session else None,
             )
             log.error("scan %s from %s failed: %s", stored.scan_id, stored.printer_id, error)
             self._spool_path(stored.scan_id).rename(self._spool_path(stored.scan_id).with_suffix(".failed"))
@@ -207,6 +216,7 @@ class ScanIntake:
             self._processor.discard(stored.scan_id)
         for queue in self._subscribers:
             queue.put_nowait(outcome)
+        self._in_progress.pop(stored.scan_id, None)
         return outcome
 
     def _profile_for(self, session: ScanSession | None) -> ScanProfile:
@@ -284,6 +294,7 @@ class ScanIntake:
             amount,
             destination_name,
             receipt,
+            session_id=session.session_id if session else None,
         )
 
     # -- the encrypted spool ------------------------------------------------------------------------------

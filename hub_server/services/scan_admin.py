@@ -116,3 +116,24 @@ class ScanAdminServicer(scan_pb2_grpc.ScanAdminServiceServicer):
             )
             line.recorded_at.FromMicroseconds(entry.recorded_us)
         return response
+
+    async def ListScanCounterChecks(
+        self, request: scan_pb2.ListScanCounterChecksRequest, context: grpc.aio.ServicerContext
+    ) -> scan_pb2.ListScanCounterChecksResponse:
+        response = scan_pb2.ListScanCounterChecksResponse()
+        for check in self.hub.scans.counter_checks(request.limit or 100, request.mismatches_only):
+            line = response.checks.add(
+                session_id=check.session_id,
+                printer_id=check.printer_id,
+                user=check.user,
+                status=check.status,
+                counter_pages=check.counter_pages,
+                delivered_pages=check.delivered_pages,
+                failed_scans=check.failed_scans,
+                copy_pages=check.copy_pages,
+                sent_only=check.sent_only,
+            )
+            line.reported_at.FromMicroseconds(check.reported_us)
+            if check.checked_us is not None:
+                line.checked_at.FromMicroseconds(check.checked_us)
+        return response

@@ -263,6 +263,10 @@ class TerminalServicer(TerminalCalls, terminal_pb2_grpc.TerminalServiceServicer)
             occurred_us=request.occurred_at.ToMicroseconds() if request.HasField("occurred_at") else None,
             performed=request.performed,
             description=request.description,
+            scan_counter_pages=(
+                request.scan_counter_pages if request.HasField("scan_counter_pages") else None
+            ),
+            scan_counter_sent_only=request.scan_counter_sent_only,
         )
         return usage_response(
             await self.hub.sessions.report_usage(terminal_id, request.session_token, report)

@@ -41,7 +41,9 @@ def _kyocera(counts: Counts, model: str, serial: str) -> Rows:
         color = counts.get(f"{name}_color", 0) if name else 0
         for c, value in ((1, mono), (2, 0), (3, color)):
             rows.append((_o(f"{base}.42.3.1.2.1.1.{f}.{c}"), _INT, value))
-    rows.append((_o(f"{base}.42.3.1.3.1.1.2"), _INT, counts["scan"]))
+    # scans by function (copy originals are not simulated), then the other scans: the ones sent
+    rows.append((_o(f"{base}.42.3.1.3.1.1.2"), _INT, 0))
+    rows.append((_o(f"{base}.42.3.1.4.1.1.1"), _INT, counts["scan"]))
     return rows
 
 
@@ -161,8 +163,13 @@ def _brother(counts: Counts, model: str, serial: str) -> Rows:
     rows: Rows = [
         (_o(f"{base}.1.1.7.0"), _STR, _ieee1284("Brother", f"{model} series")),
         (_o(f"{base}.4.2.1.5.5.1.0"), _STR, serial.encode()),
-        (_o(f"{base}.4.2.1.5.5.54.2.2.1.2.1"), _INT, 2),  # flatbed
-        (_o(f"{base}.4.2.1.5.5.54.2.2.1.3.1"), _INT, counts["scan"]),
+        # brScanCountTable by type: 2 flatbed, 1 ADF, 3 ADF duplex (a subset of the ADF row)
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.2.1"), _INT, 2),
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.3.1"), _INT, counts["scan"] - counts["scan_adf"]),
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.2.2"), _INT, 1),
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.3.2"), _INT, counts["scan_adf"]),
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.2.3"), _INT, 3),
+        (_o(f"{base}.4.2.1.5.5.54.2.2.1.3.3"), _INT, counts["scan_adf_duplex"]),
     ]
     for position, (type_code, key) in enumerate(_BROTHER_FUNCS, start=1):
         rows.append((_o(f"{base}.4.2.1.5.5.52.21.1.2.{position}"), _INT, type_code))

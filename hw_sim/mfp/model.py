@@ -137,6 +137,9 @@ class SimulatedMfp:
         self._lock = threading.RLock()
         self._counts = dict.fromkeys(("print_mono", "print_color", "copy_mono", "copy_color"), 0)
         self._counts |= {"fax_mono": 0, "scan": 0, "duplex": 0, "power_on": 0}
+        # scanned sides by source, for layouts that count them apart (Brother): ADF sides, and
+        # of those the ones scanned duplex; the rest came from the flatbed
+        self._scan_sources = {"scan_adf": 0, "scan_adf_duplex": 0}
         self._toner = {"black": _TONER_MAX, "cyan": _TONER_MAX, "magenta": _TONER_MAX, "yellow": _TONER_MAX}
         self._errors: set[str] = set()
         self._trays = {
@@ -203,10 +206,17 @@ class SimulatedMfp:
             self._impressions("fax", pages, False, False)
             self._record("fax_print", pages=pages)
 
-    def scan(self, pages: int) -> None:
-        """Scan ``pages`` originals (scan to e-mail/PC)."""
+    def scan(self, pages: int, *, source: str = "flatbed", duplex: bool = False) -> None:
+        """Scan ``pages`` sides of originals (scan to e-mail/PC) from the ``flatbed`` or the
+        ``adf`` (only the ADF scans ``duplex``)."""
+        if source not in ("flatbed", "adf") or (duplex and source != "adf"):
+            raise ValueError("scan from the flatbed, or from the adf (simplex or duplex)")
         with self._lock:
             self._counts["scan"] += pages
+            if source == "adf":
+                self._scan_sources["scan_adf"] += pages
+            if duplex:
+                self._scan_sources["scan_adf_duplex"] += pages
             self._record("scan", pages=pages)
 
     def jam(self) -> None:
@@ -391,6 +401,7 @@ class SimulatedMfp:
             "fax_mono": c["fax_mono"],
             "fax_color": 0,
             "scan": c["scan"],
+            "scan_sent": c["scan"],  # every simulated scan is sent (to e-mail or a PC)
             "duplex": c["duplex"],
             "power_on_count": c["power_on"],
         }
@@ -445,7 +456,8 @@ class SimulatedMfp:
     def _build(self) -> dict[Oid, Value]:
         sys_oid, descr, _, rows_for = LAYOUTS[self.vendor]
         assert self.model is not None
-        counts = self.counts()
+        with self._lock:
+            counts = self.counts() | self._scan_sources
         v: dict[Oid, Value] = {
             (1, 3, 6, 1, 2, 1, 1, 1, 0): (_STR, descr.format(model=self.model).encode()),
             (1, 3, 6, 1, 2, 1, 1, 2, 0): (_OID, tuple(int(p) for p in sys_oid.split("."))),

@@ -7,8 +7,11 @@ index is the type), never by a fixed row number: rows move between models.
 
 Canonical counter keys (only what the device reports is returned):
 ``total, total_mono, total_color, print_total, print_mono, print_color, copy_total,
-copy_mono, copy_color, fax, fax_mono, fax_color, scan, duplex, life_count, power_on_count``.
-Several sources mapped to one key are summed (Kyocera full + single colour = colour).
+copy_mono, copy_color, fax, fax_mono, fax_color, scan, scan_sent, duplex, life_count,
+power_on_count``. Several sources mapped to one key are summed (Kyocera full + single colour =
+colour). ``scan`` is every scanned side the device counts (on many models the originals read for
+copies and faxes too); ``scan_sent`` only where the device counts the scans it sent (to e-mail,
+FTP, a network folder) apart; such rows feed both keys.
 
 Profile file format (TOML)::
 
@@ -31,6 +34,7 @@ Profile file format (TOML)::
     table = "1.3.6.1.4.1.367.3.2.1.2.19.5.1.9"
     match_column = "1.3.6.1.4.1.367.3.2.1.2.19.5.1.2"  # ... and match rows by this column's value
     rows = { "10" = "total", "201" = "copy_mono" }  # no match_column: by index suffix; "*" = all
+    # a row may feed several keys: "1" = ["scan", "scan_sent"]
     [[derived]]                         # computed only if `key` is missing and every part is present
     key = "total"
     sum = ["total_mono", "total_color"]
@@ -78,6 +82,7 @@ COUNTER_KEYS = frozenset(
         "fax_mono",
         "fax_color",
         "scan",
+        "scan_sent",
         "duplex",
         "life_count",
         "power_on_count",
@@ -109,14 +114,14 @@ class CounterSource:
     oid: Oid | None = None
     table: Oid | None = None
     match_column: Oid | None = None
-    rows: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def key_for_row(self, index: str, match_value: str | None) -> str | None:
-        """The counter key a table row feeds, or ``None`` if the row is not ours."""
+    def keys_for_row(self, index: str, match_value: str | None) -> tuple[str, ...]:
+        """The counter keys a table row feeds (none if the row is not ours)."""
         lookup = index if self.match_column is None else match_value
         if lookup is not None and lookup in self.rows:
             return self.rows[lookup]
-        return self.rows.get("*")
+        return self.rows.get("*", ())
 
 
 @dataclass(frozen=True)
@@ -178,11 +183,15 @@ def _value_sources(items: Any, where: str) -> tuple[ValueSource, ...]:
     return tuple(sources)
 
 
+def _row_keys(value: Any) -> tuple[str, ...]:
+    return tuple(str(key) for key in value) if isinstance(value, list) else (str(value),)
+
+
 def _counter_sources(items: Any, where: str) -> tuple[CounterSource, ...]:
     sources = []
     for item in items or ():
-        rows = {str(k): str(v) for k, v in (item.get("rows") or {}).items()}
-        keys = set(rows.values()) | ({item["key"]} if "key" in item else set())
+        rows = {str(k): _row_keys(v) for k, v in (item.get("rows") or {}).items()}
+        keys = {key for row in rows.values() for key in row} | ({item["key"]} if "key" in item else set())
         unknown = keys - COUNTER_KEYS
         if unknown:
             raise ProfileError(f"{where}: unknown counter keys {sorted(unknown)}")

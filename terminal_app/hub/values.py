@@ -199,6 +199,10 @@ class UsageReport:
     occurred_us: int | None = None  # the terminal's clock; kept as data only
     performed: bool = True
     description: str = ""
+    # the MFP's scan counter over a copy session, for the hub to compare (never charged), and
+    # whether it counts only the scans sent (not the originals read for copies)
+    scan_counter_pages: int | None = None
+    scan_counter_sent_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,9 @@ def report_request(report: UsageReport) -> terminal_pb2.ReportUsageRequest:
     )
     if report.occurred_us is not None:
         message.occurred_at.CopyFrom(_timestamp(report.occurred_us))
+    if report.scan_counter_pages is not None:
+        message.scan_counter_pages = report.scan_counter_pages
+        message.scan_counter_sent_only = report.scan_counter_sent_only
     return message
 
 
@@ -192,6 +195,8 @@ def _report(message: terminal_pb2.ReportUsageRequest) -> UsageReport:
         occurred_us=message.occurred_at.ToMicroseconds() if message.HasField("occurred_at") else None,
         performed=message.performed,
         description=message.description,
+        scan_counter_pages=message.scan_counter_pages if message.HasField("scan_counter_pages") else None,
+        scan_counter_sent_only=message.scan_counter_sent_only,
     )
 
 

@@ -150,15 +150,22 @@ class CopySession(TerminalCore):
         )
 
     def _close_copy(self, copy: OpenCopy, pages: CopyPages) -> None:
-        """Journal the session's report (when it made pages) and forget the open session, atomically."""
+        """Journal the session's report (when it made pages, or the MFP's scan counter was read)
+        and forget the open session, atomically."""
         report = None
-        if pages.total:
+        if pages.total or pages.scan is not None:
             lines = tuple(
                 UsageLine(Function.COPY, color, self.settings.paper_size, duplex=False, pages=count)
                 for color, count in ((ColorMode.MONO, pages.mono), (ColorMode.COLOR, pages.color))
                 if count
             )
-            report = replace(copy.template, lines=lines, occurred_us=self.clock.wall_us())
+            report = replace(
+                copy.template,
+                lines=lines,
+                occurred_us=self.clock.wall_us(),
+                scan_counter_pages=pages.scan,
+                scan_counter_sent_only=pages.scan_sent_only,
+            )
         self.journal.close_copy(copy, report, self.clock.wall_us())
         self._set(pending_reports=self.journal.pending_count())
         self._replay_wakeup.set()

@@ -13,6 +13,12 @@ panel locked (the pages to charge). Two implementations:
 
 Duplex is not told apart: an FIH pulse is one impression either way, and the MFP's duplex
 counter also moves for print jobs. Copies are charged per impression at the simplex price.
+
+Where the device's profile has a scan counter, :class:`SnmpCopyCounter` also gives the pages it
+moved by in the session (:attr:`CopyPages.scan`): ``scan_sent`` (only the scans sent) where the
+profile has it, else ``scan`` (which on many MFPs also counts the originals read for copies).
+That is never charged: the hub compares it with the scan pages it delivered for the session
+(scans are charged from the pages delivered).
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ class CopyPages:
 
     mono: int = 0
     color: int = 0
+    # the MFP's scan counter over the session; None where there is none or it is not proven
+    scan: int | None = None
+    scan_sent_only: bool = False  # read from a counter of the scans sent (copies not in it)
 
     @property
     def total(self) -> int:
@@ -94,10 +103,27 @@ class PulseCopyCounter(CopyCounter):
         return CopyPages()
 
 
-def _copy_pages(values: dict[str, int]) -> CopyPages:
+_SCAN_KEYS = ("scan_sent", "scan")  # the scans sent where the device counts them apart
+
+
+def _scan_key(values: dict[str, int]) -> str | None:
+    return next((key for key in _SCAN_KEYS if key in values), None)
+
+
+def _copy_pages(values: dict[str, int], scan_key: str | None) -> CopyPages:
+    scan = values.get(scan_key, 0) if scan_key else None
+    sent_only = scan_key == "scan_sent"
     if "copy_mono" in values or "copy_color" in values:
-        return CopyPages(mono=values.get("copy_mono", 0), color=values.get("copy_color", 0))
-    return CopyPages(mono=values.get("copy_total", 0))
+        mono, color = values.get("copy_mono", 0), values.get("copy_color", 0)
+        return CopyPages(mono=mono, color=color, scan=scan, scan_sent_only=sent_only)
+    return CopyPages(mono=values.get("copy_total", 0), scan=scan, scan_sent_only=sent_only)
+
+
+def _baseline(pages: CopyPages) -> dict[str, int]:
+    baseline = {"copy_mono": pages.mono, "copy_color": pages.color}
+    if pages.scan is not None:
+        baseline["scan_sent" if pages.scan_sent_only else "scan"] = pages.scan
+    return baseline
 
 
 class SnmpCopyCounter(CopyCounter):
@@ -107,6 +133,7 @@ class SnmpCopyCounter(CopyCounter):
         self.reader = reader
         self.meter = meter or CopyMeter(reader)
         self._baseline = CopyPages()
+        self._scan_key: str | None = None
 
     async def begin(self, session_id: str) -> dict[str, int]:
         """Snapshot the counters (the meter retries before it gives up)."""
@@ -114,13 +141,14 @@ class SnmpCopyCounter(CopyCounter):
             first = await self.meter.unlock(session_id)
         except MfpError as exc:
             raise CopyUnavailable(str(exc)) from exc
-        self._baseline = _copy_pages(first.values)
-        return {"copy_mono": self._baseline.mono, "copy_color": self._baseline.color}
+        self._scan_key = _scan_key(first.values)
+        self._baseline = _copy_pages(first.values, self._scan_key)
+        return _baseline(self._baseline)
 
     async def recover(self, baseline: dict[str, int]) -> CopyPages:
         """Counters now minus the baseline; nothing if they went backwards or cannot be read."""
         try:
-            now = _copy_pages((await self.reader.counters()).values)
+            now = _copy_pages((await self.reader.counters()).values, _scan_key(baseline))
         except MfpError as exc:
             log.error("copy: a session cut by a restart cannot be counted: %s", exc)
             return CopyPages()
@@ -128,12 +156,16 @@ class SnmpCopyCounter(CopyCounter):
         if mono < 0 or color < 0:
             log.error("copy: counters went backwards since a session cut by a restart: not charged")
             return CopyPages()
-        return CopyPages(mono=mono, color=color)
+        key = _scan_key(baseline)
+        scan = None if now.scan is None or key is None else now.scan - baseline[key]
+        if scan is not None and scan < 0:
+            scan = None  # went backwards: nothing proven
+        return CopyPages(mono=mono, color=color, scan=scan, scan_sent_only=now.scan_sent_only)
 
     async def live(self) -> CopyPages:
         """Counters now minus the baseline (not charged: ``end`` is)."""
         try:
-            now = _copy_pages((await self.reader.counters()).values)
+            now = _copy_pages((await self.reader.counters()).values, scan_key=None)
         except MfpError as exc:
             log.info("copy: live counter read failed: %s", exc)
             return CopyPages()
@@ -146,4 +178,5 @@ class SnmpCopyCounter(CopyCounter):
         usage = await self.meter.lock()
         if not usage.complete:
             log.warning("copy: session %s metered with flags %s", usage.session, sorted(usage.flags))
-        return _copy_pages(usage.usage)
+        # a scan difference the meter could not prove is not compared with anything
+        return _copy_pages(usage.usage, self._scan_key if usage.complete else None)

@@ -190,6 +190,7 @@ def _check_kyocera_walk(result: ProbeResult, expected: dict) -> None:
         assert c[f"{key}_mono"] == split["bw"]
         assert c[f"{key}_color"] == split["single_color"] + split["full_color"]
     assert c["scan"] == sum(expected["scan"].values())
+    assert c["scan_sent"] == expected["scan"]["other_scan_4.1.1.1"]  # to PC, e-mail, box: not copies
     got = [(s.index, s.description, s.type, s.max, s.level) for s in result.supplies]
     types = {3: "toner", 4: "wasteToner"}
     want = [(s["index"], s["descr"], types[s["type"]], s["max"], s["level"]) for s in expected["supplies"]]

@@ -202,6 +202,21 @@ def test_probe_reads_exact_counters_of_each_simulated_vendor(vendor):
         assert (got["copy_mono"], got["copy_color"], got["print_mono"], got["print_color"]) == (2, 3, 7, 4)
 
 
+def test_brother_scans_count_adf_and_flatbed_once_each():
+    """brScanCountTable rows by type: ADF and flatbed are summed into ``scan``; the ADF-duplex
+    row (a part of the ADF row) is not added again."""
+
+    async def body():
+        async with MfpSimServer("brother") as mfp:
+            mfp.device.scan(2)  # flatbed
+            mfp.device.scan(3, source="adf")
+            mfp.device.scan(4, source="adf", duplex=True)
+            async with client(mfp) as snmp:
+                return (await MfpSnmp(snmp).counters()).values["scan"]
+
+    assert run(body()) == 2 + 3 + 4
+
+
 def test_status_follows_jam_clear_and_toner():
     async def body():
         async with MfpSimServer("kyocera") as mfp, client(mfp) as snmp:

@@ -118,3 +118,43 @@ class ListScanLogResponse(_message.Message):
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[ScanLogEntry]
     def __init__(self, entries: _Optional[_Iterable[_Union[ScanLogEntry, _Mapping]]] = ...) -> None: ...
+
+class ListScanCounterChecksRequest(_message.Message):
+    __slots__ = ("limit", "mismatches_only")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHES_ONLY_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    mismatches_only: bool
+    def __init__(self, limit: _Optional[int] = ..., mismatches_only: _Optional[bool] = ...) -> None: ...
+
+class ScanCounterCheck(_message.Message):
+    __slots__ = ("session_id", "printer_id", "user", "status", "counter_pages", "delivered_pages", "failed_scans", "copy_pages", "reported_at", "checked_at", "sent_only")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PRINTER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_PAGES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_PAGES_FIELD_NUMBER: _ClassVar[int]
+    FAILED_SCANS_FIELD_NUMBER: _ClassVar[int]
+    COPY_PAGES_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_AT_FIELD_NUMBER: _ClassVar[int]
+    SENT_ONLY_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    printer_id: str
+    user: str
+    status: str
+    counter_pages: int
+    delivered_pages: int
+    failed_scans: int
+    copy_pages: int
+    reported_at: _timestamp_pb2.Timestamp
+    checked_at: _timestamp_pb2.Timestamp
+    sent_only: bool
+    def __init__(self, session_id: _Optional[str] = ..., printer_id: _Optional[str] = ..., user: _Optional[str] = ..., status: _Optional[str] = ..., counter_pages: _Optional[int] = ..., delivered_pages: _Optional[int] = ..., failed_scans: _Optional[int] = ..., copy_pages: _Optional[int] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sent_only: _Optional[bool] = ...) -> None: ...
+
+class ListScanCounterChecksResponse(_message.Message):
+    __slots__ = ("checks",)
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    checks: _containers.RepeatedCompositeFieldContainer[ScanCounterCheck]
+    def __init__(self, checks: _Optional[_Iterable[_Union[ScanCounterCheck, _Mapping]]] = ...) -> None: ...

@@ -69,6 +69,11 @@ class ScanAdminServiceStub:
                 request_serializer=printgate_dot_v1_dot_scan__pb2.ListScanLogRequest.SerializeToString,
                 response_deserializer=printgate_dot_v1_dot_scan__pb2.ListScanLogResponse.FromString,
                 _registered_method=True)
+        self.ListScanCounterChecks = channel.unary_unary(
+                '/printgate.v1.ScanAdminService/ListScanCounterChecks',
+                request_serializer=printgate_dot_v1_dot_scan__pb2.ListScanCounterChecksRequest.SerializeToString,
+                response_deserializer=printgate_dot_v1_dot_scan__pb2.ListScanCounterChecksResponse.FromString,
+                _registered_method=True)
 
 
 class ScanAdminServiceServicer:
@@ -120,6 +125,14 @@ class ScanAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListScanCounterChecks(self, request, context):
+        """Sessions whose MFP scan counter was compared with the scan pages delivered for them,
+        newest first (docs/scanning.md, "Scan counters cross-checked").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScanAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +170,11 @@ def add_ScanAdminServiceServicer_to_server(servicer, server):
                     servicer.ListScanLog,
                     request_deserializer=printgate_dot_v1_dot_scan__pb2.ListScanLogRequest.FromString,
                     response_serializer=printgate_dot_v1_dot_scan__pb2.ListScanLogResponse.SerializeToString,
+            ),
+            'ListScanCounterChecks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListScanCounterChecks,
+                    request_deserializer=printgate_dot_v1_dot_scan__pb2.ListScanCounterChecksRequest.FromString,
+                    response_serializer=printgate_dot_v1_dot_scan__pb2.ListScanCounterChecksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -348,6 +366,33 @@ class ScanAdminService:
             '/printgate.v1.ScanAdminService/ListScanLog',
             printgate_dot_v1_dot_scan__pb2.ListScanLogRequest.SerializeToString,
             printgate_dot_v1_dot_scan__pb2.ListScanLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListScanCounterChecks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/printgate.v1.ScanAdminService/ListScanCounterChecks',
+            printgate_dot_v1_dot_scan__pb2.ListScanCounterChecksRequest.SerializeToString,
+            printgate_dot_v1_dot_scan__pb2.ListScanCounterChecksResponse.FromString,
             options,
             channel_credentials,
             insecure,

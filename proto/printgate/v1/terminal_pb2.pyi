@@ -146,7 +146,7 @@ class Session(_message.Message):
     def __init__(self, user: _Optional[_Union[UserSummary, _Mapping]] = ..., account: _Optional[str] = ..., balance_cents: _Optional[int] = ..., credit_limit_cents: _Optional[int] = ..., available_cents: _Optional[int] = ..., arrears_cents: _Optional[int] = ..., blocked: _Optional[bool] = ..., quotas: _Optional[_Iterable[_Union[_common_pb2.QuotaState, _Mapping]]] = ..., allowed_functions: _Optional[_Iterable[_Union[_common_pb2.Function, str]]] = ..., color_allowed: _Optional[bool] = ..., projects: _Optional[_Iterable[_Union[ProjectSummary, _Mapping]]] = ..., project_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auth_method: _Optional[str] = ..., postpaid: _Optional[bool] = ..., prices: _Optional[_Iterable[_Union[_common_pb2.PricedLine, _Mapping]]] = ..., printer_name: _Optional[str] = ..., printer_location: _Optional[str] = ...) -> None: ...
 
 class ReportUsageRequest(_message.Message):
-    __slots__ = ("session_token", "idempotency_key", "lines", "project_code", "occurred_at", "performed", "description")
+    __slots__ = ("session_token", "idempotency_key", "lines", "project_code", "occurred_at", "performed", "description", "scan_counter_pages", "scan_counter_sent_only")
     SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +154,8 @@ class ReportUsageRequest(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     PERFORMED_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCAN_COUNTER_PAGES_FIELD_NUMBER: _ClassVar[int]
+    SCAN_COUNTER_SENT_ONLY_FIELD_NUMBER: _ClassVar[int]
     session_token: str
     idempotency_key: str
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.UsageLine]
@@ -161,7 +163,9 @@ class ReportUsageRequest(_message.Message):
     occurred_at: _timestamp_pb2.Timestamp
     performed: bool
     description: str
-    def __init__(self, session_token: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.UsageLine, _Mapping]]] = ..., project_code: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., performed: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
+    scan_counter_pages: int
+    scan_counter_sent_only: bool
+    def __init__(self, session_token: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.UsageLine, _Mapping]]] = ..., project_code: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., performed: _Optional[bool] = ..., description: _Optional[str] = ..., scan_counter_pages: _Optional[int] = ..., scan_counter_sent_only: _Optional[bool] = ...) -> None: ...
 
 class ReportUsageResponse(_message.Message):
     __slots__ = ("outcome", "transaction_id", "charged_cents", "priced_lines", "account", "balance_cents", "arrears_cents", "blocked", "quota_warnings", "recorded_at")

@@ -14,6 +14,7 @@ import pytest_asyncio
 from printgate.v1 import common_pb2, terminal_pb2
 
 from tests.hub_server.admin_runner import admin
+from tests.hub_server.scan.conftest import MailSink
 from tests.hub_server.test_release import release_item
 from tests.hub_server.test_release_site import THREE_PAGES_PS, PrintSite, open_site
 
@@ -175,3 +176,66 @@ async def test_a_routed_job_is_priced_at_its_printer_group_and_released_only_the
     assert progress[0].message.startswith(f"job {job.id} prints only at printers of group 'basement'")
     assert site.mfp.device.jobs == []
     assert await site.clients.balance("alice") == 500 and site.holds_cents() == 0
+
+
+async def test_a_notify_rule_mails_the_owner_once_and_logs_without_an_address(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``notify`` through the relay the scan destinations use ([scan.email], a real SMTP server
+    here): the owner gets one mail, the log line stays; an owner without an address: logged only."""
+    sink = MailSink()
+    await sink.start()
+    relay = {"email": {"relay": f"127.0.0.1:{sink.port}", "sender": "print@hub.printgate.test"}}
+    try:
+        async with open_site(tmp_path, database_url, scan=relay) as site:
+            for rule in (RULES[0], RULES[1] + ' --notify "a program was sent"'):
+                assert (await admin(site.clients, f"rule {rule}")).code == 0, rule
+            await site.clients.create_user("bob", card="c-bob", credit_cents=500)  # no e-mail address
+            with caplog.at_level(logging.INFO, logger="hub_server.domain.rules_store"):
+                await site.submit(document(site.folder, "thesis.ps", SIXTY_PAGES_PS), "alice", name="thesis")
+                await site.submit(document(site.folder, "draft.ps", SIXTY_PAGES_PS), "bob", name="draft")
+                await site.submit(
+                    document(site.folder, "setup.ps", THREE_PAGES_PS), "alice", name="SETUP.EXE"
+                )
+            thesis, draft, program = job_id(site, "thesis"), job_id(site, "draft"), job_id(site, "SETUP.EXE")
+            assert site.running.outbox is not None
+            await site.running.outbox.outbox.drain()
+            mail, deleted = sink.messages
+            assert (mail["To"], mail["From"], mail["Subject"], mail["Auto-Submitted"]) == (
+                "alice@example.test",
+                "print@hub.printgate.test",
+                'Print job "thesis": print rule notice',
+                "auto-generated",
+            )
+            body = mail.get_body(("plain",))
+            assert body is not None
+            assert body.get_content().replace("\r\n", "\n") == (  # SMTP carries lines as CRLF
+                f'Your print job "thesis" (job {thesis}, 60 page(s), 1 copies) matched the site\'s'
+                " print rules:\n\nrule 'long jobs': a long job\n\n"
+                "This message was sent automatically by the print system.\n"
+            )
+            assert (deleted["To"], deleted["Subject"]) == (
+                "alice@example.test",
+                'Print job "SETUP.EXE": print rule notice',
+            )
+            deleted_body = deleted.get_body(("plain",))
+            assert deleted_body is not None
+            assert deleted_body.get_content().replace("\r\n", "\n") == (
+                f'Your print job "SETUP.EXE" (job {program}, 3 page(s), 1 copies) matched the site\'s'
+                " print rules:\n\nrule 'no programs': a program was sent\n\n"
+                "It was not printed: programs are not printed\n\n"
+                "This message was sent automatically by the print system.\n"
+            )
+            logged = [record.getMessage() for record in caplog.records]
+            assert f"job rules: job {thesis} of alice: rule 'long jobs': a long job" in logged
+            assert f"job rules: job {draft} of bob: rule 'long jobs': a long job" in logged
+            assert f"job rules: job {draft} of bob: no e-mail address, the notice is logged only" in logged
+            registry = site.running.hub.job_registry
+            record = registry.get_job(thesis)
+            assert record is not None
+            registry.update_job(record)  # ruled again at intake: logged again, never mailed twice
+            await site.running.outbox.outbox.drain()
+            outbox = site.running.outbox.outbox
+            assert (len(sink.messages), outbox.sent, outbox.failed, outbox.dropped) == (2, 2, 0, 0)
+    finally:
+        await sink.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import ssl
 import subprocess
@@ -25,16 +26,26 @@ from printgate.v1 import admin_pb2
 from hub_server.clock import FakeClock
 from hub_server.config import WebConfig
 from hub_server.domain.users import UserRef
-from hub_server.scan import load_scan_config
+from hub_server.scan import ScanOutcome, load_scan_config
 from hub_server.server import ADMIN_TOKEN_FILE, HUB_CA_FILE, RunningHub, start_hub
+from hw_sim.mfp import MfpSimServer
 from hw_sim.mfp.model import SimulatedMfp
 from hw_sim.mfp.scan_to_email import ScanToEmail
-from mfp_adapters import FihPanelLock
+from mfp_adapters import CommunityAuth, FihPanelLock, MfpSnmp, SnmpClient
 from terminal_app.errors import HubCallError, Refused
 from terminal_app.hub.client import HubClient
+from terminal_app.hub.values import Outcome, UsageReport
 from terminal_app.session import FakeClock as TerminalClock
 from terminal_app.session import open_store
-from terminal_app.terminal import CardPresented, ChooseScanProfile, Journal, OfflineCache
+from terminal_app.session.intents import Logout
+from terminal_app.terminal import (
+    CardPresented,
+    ChooseScanProfile,
+    Journal,
+    OfflineCache,
+    SnmpCopyCounter,
+    TerminalEngine,
+)
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.conftest import HubClients, TerminalClient, admin_channel_of, hub_config
 from tests.hub_server.scan.conftest import PRINTER_ADDRESS, SCAN_ADDRESS, MailSink
@@ -44,6 +55,7 @@ from tests.terminal_app.conftest import DEFAULT_SETTINGS, make_engine
 pytestmark = pytest.mark.slow
 
 GRACE_S = 60
+COUNTER_WAIT_S = GRACE_S + 60  # the grace, and the hub's margin for scans still being stored
 
 
 @dataclass
@@ -361,3 +373,202 @@ async def test_admin_scan_verbs(site: ScanSite) -> None:
 def test_bad_scan_tables_are_refused_with_the_key_named(table: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_scan_config(table)
+
+
+@contextlib.asynccontextmanager
+async def metered_terminal(
+    site: ScanSite, folder: Path, device: SimulatedMfp | None = None
+) -> AsyncIterator[TerminalEngine]:
+    """The terminal beside the MFP (``device``, else the site's), metering its sessions with the
+    MFP's counters over SNMP."""
+    factory = MockFactory()
+    panel = FihPanelLock(pin_factory=factory, grace_s=0.0, min_pulse_s=0.002, min_period_s=0.004)
+    store = open_store(folder / "terminal.db")
+    clock = TerminalClock()
+    client = site.hub_client(site.terminal)
+    async with MfpSimServer(device=device or site.device) as server:
+        snmp = MfpSnmp(SnmpClient("127.0.0.1", server.snmp_port, CommunityAuth("public")))
+        engine = TerminalEngine(
+            hub=client,
+            panel=panel,
+            counter=SnmpCopyCounter(snmp),
+            journal=Journal(store),
+            cache=OfflineCache(store, b"k" * 32, clock, ttl_s=86400, max_users=10),
+            settings=DEFAULT_SETTINGS,
+            clock=clock,
+        )
+        await engine.start()
+        try:
+            yield engine
+        finally:
+            await engine.close()
+            await snmp.client.aclose()
+            await client.close()
+            panel.close()
+            factory.close()
+            store.close()
+
+
+def checks(site: ScanSite) -> list[tuple[str, str, int, int, int, int]]:
+    return [
+        (c.user, c.status, c.counter_pages, c.delivered_pages, c.failed_scans, c.copy_pages)
+        for c in site.running.hub.scans.counter_checks()
+    ]
+
+
+@pytest.mark.asyncio
+async def test_the_mfps_scan_counter_matches_the_scans_delivered_late_ones_included(
+    site: ScanSite, tmp_path: Path
+) -> None:
+    """The MFP's scan counter over the session reaches the hub with the session-end usage; a
+    scan mailed after logout (within the grace) is waited for, then the two agree."""
+    assert site.running.scanning is not None
+    async with metered_terminal(site, tmp_path) as engine:
+        await engine.dispatch(CardPresented("c-alice"))
+        assert engine.state.panel_unlocked
+        assert await site.scan(2) == 250
+        site.scanner.device = None  # the MFP scans one page now and mails it after the logout
+        site.device.scan(1)
+        await engine.dispatch(Logout())
+        assert engine.state.pending_reports == 0
+    await site.settled()
+    assert await site.running.scanning.check_counters() == []  # the grace has not passed
+    assert checks(site) == [("alice", "pending", 3, 0, 0, 0)]
+    site.clients.clock.advance(GRACE_S - 1)
+    assert await site.scan(1) == 250  # the late mail: still alice's
+    await site.settled()
+    site.clients.clock.advance(COUNTER_WAIT_S - GRACE_S + 2)
+    (done,) = await site.running.scanning.check_counters()
+    assert (done.status, done.counter_pages, done.delivered_pages) == ("match", 3, 3)
+    assert checks(site) == [("alice", "match", 3, 3, 0, 0)]
+    assert await site.running.scanning.check_counters() == []  # compared once
+    listed = await admin(site.clients, "scan counter-checks")
+    assert listed.code == 0, listed.err
+    header, row = listed.out.splitlines()
+    assert header.split() == [
+        "REPORTED_AT",
+        "PRINTER_ID",
+        "USER",
+        "STATUS",
+        "COUNTER_PAGES",
+        "DELIVERED_PAGES",
+        "FAILED_SCANS",
+        "COPY_PAGES",
+        "SENT_ONLY",
+    ]
+    assert row.split()[1:] == ["km-c300i", "alice", "match", "3", "3", "0", "0", "yes"]
+    assert await site.clients.balance("alice") == 500  # "Scan to me" is free; nothing else charged
+    assert (await site.clients.check_ledger()).ok
+
+
+@pytest.mark.asyncio
+async def test_a_scan_counter_mismatch_is_kept_and_logged_and_charges_nothing_more(
+    site: ScanSite, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The MFP counted pages that never arrived: the session is a mismatch for the admins, the
+    log line names user, printer and pages (no card, no token), and only delivered pages cost."""
+    assert site.running.scanning is not None
+    async with metered_terminal(site, tmp_path) as engine:
+        await engine.dispatch(CardPresented("c-alice"))
+        await engine.dispatch(ChooseScanProfile("scan-priced"))
+        assert await site.scan(1) == 250
+        site.device.scan(4)  # scanned, but the mail was lost on the way
+        await engine.dispatch(Logout())
+    await site.settled()
+    token = (await site.terminal.tap("c-bob")).session_token  # bob copies nothing, scans nothing
+    await site.terminal.logout(token)
+    site.clients.clock.advance(COUNTER_WAIT_S + 1)
+    with caplog.at_level(logging.WARNING, logger="hub_server.domain.scan_store"):
+        (done,) = await site.running.scanning.check_counters()
+    assert (done.user, done.status, done.counter_pages, done.delivered_pages) == ("alice", "mismatch", 5, 1)
+    (line,) = [r.getMessage() for r in caplog.records if "scan counter check" in r.getMessage()]
+    assert line == (
+        "scan counter check: session of alice at km-c300i: the MFP counted 5 scanned page(s),"
+        " 1 delivered, 0 failed scan(s); nothing charged for the difference"
+    )
+    assert "c-alice" not in line and done.session_id not in line
+    assert await site.clients.balance("alice") == 500 - 5  # one page delivered at 5 cents
+    listed = await admin(site.clients, "scan counter-checks --mismatches")
+    assert [row.split()[1:] for row in listed.out.splitlines()[1:]] == [
+        ["km-c300i", "alice", "mismatch", "5", "1", "0", "0", "yes"]
+    ]
+    # the four pages finish after the check (another hub's intake, a long OCR): compared again
+    late = ScanOutcome(
+        "late-scan", "km-c300i", "alice", "scan-priced", "delivered", 4, session_id=done.session_id
+    )
+    await site.running.hub.scans.record_outcome(late)
+    assert checks(site) == [("alice", "pending", 5, 1, 0, 0)]
+    (again,) = await site.running.scanning.check_counters()
+    assert (again.status, again.delivered_pages) == ("match", 5)
+
+
+@pytest.mark.asyncio
+async def test_a_session_with_copies_is_not_compared(site: ScanSite, tmp_path: Path) -> None:
+    """Many MFPs' scan counters also count the originals read for a copy (a Ricoh's profile has
+    no counter of the scans sent): with copies in the session the hub keeps both figures and does
+    not call it a mismatch."""
+    assert site.running.scanning is not None
+    ricoh = SimulatedMfp("ricoh")
+    site.scanner.device = ricoh
+    async with metered_terminal(site, tmp_path, ricoh) as engine:
+        await engine.dispatch(CardPresented("c-alice"))
+        ricoh.copy(2)
+        assert await site.scan(1) == 250
+        await engine.dispatch(Logout())
+    await site.settled()
+    site.clients.clock.advance(COUNTER_WAIT_S + 1)
+    (done,) = await site.running.scanning.check_counters()
+    assert (done.status, done.counter_pages, done.delivered_pages, done.copy_pages) == (
+        "not_compared",
+        1,
+        1,
+        2,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_counter_of_scans_sent_is_compared_even_with_copies(site: ScanSite, tmp_path: Path) -> None:
+    """A Sharp counts the scans it sent apart (its profile's ``scan_sent``): copies made in the
+    same session are not in that counter, so the session is compared."""
+    assert site.running.scanning is not None
+    sharp = SimulatedMfp("sharp")
+    site.scanner.device = sharp
+    async with metered_terminal(site, tmp_path, sharp) as engine:
+        await engine.dispatch(CardPresented("c-alice"))
+        sharp.copy(2)
+        assert await site.scan(2) == 250
+        await engine.dispatch(Logout())
+    await site.settled()
+    site.clients.clock.advance(COUNTER_WAIT_S + 1)
+    (done,) = await site.running.scanning.check_counters()
+    assert (done.status, done.counter_pages, done.delivered_pages, done.copy_pages, done.sent_only) == (
+        "match",
+        2,
+        2,
+        2,
+        True,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_replayed_counter_report_counts_once(site: ScanSite) -> None:
+    """The terminal's journal may send a report again: the counter is added once; a terminal at
+    no printer has nothing to compare."""
+    token = (await site.terminal.tap("c-alice")).session_token
+    desk_token = (await site.desk.tap("c-bob")).session_token
+    client, desk = site.hub_client(site.terminal), site.hub_client(site.desk)
+    try:
+        report = UsageReport(session_token=token, idempotency_key="copy-replayed", scan_counter_pages=2)
+        first, again = await client.report_usage(report), await client.report_usage(report)
+        assert (first.outcome, again.outcome, first.charged_cents) == (
+            Outcome.CREATED,
+            Outcome.ALREADY_APPLIED,
+            0,
+        )
+        await client.report_usage(replace(report, idempotency_key="copy-second", scan_counter_pages=1))
+        elsewhere = UsageReport(session_token=desk_token, idempotency_key="copy-desk", scan_counter_pages=4)
+        assert (await desk.report_usage(elsewhere)).outcome is Outcome.CREATED
+    finally:
+        await client.close()
+        await desk.close()
+    assert checks(site) == [("alice", "pending", 3, 0, 0, 0)]

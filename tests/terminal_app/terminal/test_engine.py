@@ -13,6 +13,7 @@ from printgate.v1 import admin_pb2, common_pb2
 
 from hw_sim.mfp import MfpSimServer
 from mfp_adapters import CommunityAuth, MfpSnmp, PanelLock, PulseCounts, SnmpClient
+from terminal_app.hub.values import Function, ReportReceipt, UsageReport
 from terminal_app.terminal import (
     Cancel,
     CardPresented,
@@ -524,7 +525,7 @@ async def test_a_copy_session_cut_by_a_crash_is_charged_at_the_next_start(rig: R
         await dying.dispatch(CardPresented(ALICE_CARD))
         assert rig.copy(3) == 3
         [open_copy] = rig.journal.open_copies()  # the process dies here: no logout, no lock
-        assert open_copy.baseline == {"copy_mono": 0, "copy_color": 0}
+        assert open_copy.baseline == {"copy_mono": 0, "copy_color": 0, "scan_sent": 0}
         restarted = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
         await restarted.start()
         assert not rig.panel.enabled and rig.journal.open_copies() == []
@@ -532,6 +533,43 @@ async def test_a_copy_session_cut_by_a_crash_is_charged_at_the_next_start(rig: R
         await restarted.flush_journal()
         assert await rig.hub.balance("alice") == 1000 - 15
         await snmp.client.aclose()
+
+
+async def test_the_copy_report_carries_the_mfps_scan_counter_never_charged(rig: Rig) -> None:
+    """The scan counter's difference over the session goes to the hub with the copies (and alone,
+    in a report without lines, when the session only scanned); after a crash it is recovered too."""
+    sent: list[UsageReport] = []
+    report_usage = rig.client.report_usage
+
+    async def spy(report: UsageReport) -> ReportReceipt:
+        sent.append(report)
+        return await report_usage(report)
+
+    rig.client.report_usage = spy  # type: ignore[method-assign]
+    async with MfpSimServer(device=rig.mfp) as server:
+        snmp = MfpSnmp(SnmpClient("127.0.0.1", server.snmp_port, CommunityAuth("public")))
+        engine = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
+        await engine.start()
+        await engine.dispatch(CardPresented(ALICE_CARD))
+        assert rig.copy(2) == 2
+        rig.mfp.scan(3)
+        await engine.dispatch(Logout())
+        await engine.dispatch(CardPresented(ALICE_CARD, read_at_s=rig.clock.monotonic_s() + 10))
+        rig.mfp.scan(4)
+        await engine.dispatch(Logout())
+        await engine.dispatch(CardPresented(ALICE_CARD, read_at_s=rig.clock.monotonic_s() + 20))
+        rig.mfp.scan(1)
+        [open_copy] = rig.journal.open_copies()  # the process dies here
+        assert open_copy.baseline == {"copy_mono": 2, "copy_color": 0, "scan_sent": 7}
+        restarted = fresh_engine(rig, counter=SnmpCopyCounter(snmp))
+        await restarted.start()
+        await restarted.flush_journal()
+        await snmp.client.aclose()
+    assert [
+        (r.scan_counter_pages, r.scan_counter_sent_only, [(line.function, line.pages) for line in r.lines])
+        for r in sent
+    ] == [(3, True, [(Function.COPY, 2)]), (4, True, []), (1, True, [])]  # Kyocera's scans sent
+    assert await rig.hub.balance("alice") == 1000 - 2 * 5  # the copies; scans are never charged here
 
 
 async def test_pulses_of_a_session_cut_by_a_crash_cannot_be_charged(rig: Rig) -> None:
