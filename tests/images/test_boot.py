@@ -15,6 +15,7 @@ with the certificate it got.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from printgate.device_requests import DeviceRequest, encode_request, file_name
+from printgate.device_requests import DeviceRequest, bundle_name, encode_request, file_name
 
 from hw_sim.readers import SerialReaderSim
 from images.builder.disk import mcopy
@@ -302,6 +303,24 @@ def test_first_boot_provisions_and_a_card_tap_starts_a_session_at_the_hub(lab: L
     assert "ActiveState=active" in status and "StatusText=screen=idle" in status
 
 
+OPS_DIR = "/data/printgate/ops"
+
+
+def _request_as_app(lab: Lab, request: DeviceRequest) -> int:
+    """Write ``request`` as the unprivileged app does (staging, then a rename into requests/), as
+    the ``printgate`` user; the console mark before it."""
+    ops = OPS_DIR
+    lab.ssh.run(
+        f"runuser -u printgate -- mkdir -p {ops}/staging {ops}/requests {ops}/downloads {ops}/results"
+    )
+    name = file_name(request.id)
+    encoded = base64.b64encode(encode_request(request)).decode()
+    mark = lab.vm.mark
+    as_app = f"cd {ops} && echo {encoded} | base64 -d > staging/{name} && mv staging/{name} requests/{name}"
+    lab.ssh.run(f"runuser -u printgate -- sh -c '{as_app}'")
+    return mark
+
+
 def test_a_reboot_requested_by_the_app_user_reboots_through_the_root_service(lab: Lab) -> None:
     """The fleet's ``reboot`` as the app performs it on the device (docs/images.md): a request file
     written as the unprivileged ``printgate`` user starts the root service through its path unit,
@@ -311,21 +330,14 @@ def test_a_reboot_requested_by_the_app_user_reboots_through_the_root_service(lab
     boot_id = lab.ssh.run("cat /proc/sys/kernel/random/boot_id").stdout.strip()
     request_id = secrets.token_hex(16)
     name = file_name(request_id)
-    request = base64.b64encode(encode_request(DeviceRequest(request_id, "reboot"))).decode()
-    ops = "/data/printgate/ops"
-    lab.ssh.run(
-        f"runuser -u printgate -- mkdir -p {ops}/staging {ops}/requests {ops}/downloads {ops}/results"
-    )
-    mark = lab.vm.mark
-    as_app = f"cd {ops} && echo {request} | base64 -d > staging/{name} && mv staging/{name} requests/{name}"
-    lab.ssh.run(f"runuser -u printgate -- sh -c '{as_app}'")
+    mark = _request_as_app(lab, DeviceRequest(request_id, "reboot"))
     lab.vm.wait_for(rf"request {request_id}: rebooting rebooting in 5 s", STEP_S, since=mark)
     lab.vm.wait_for(r"printgate: booting slot A", BOOT_S, since=mark)
     lab.ssh.wait_up(BOOT_S)
     assert lab.ssh.run("cat /proc/sys/kernel/random/boot_id").stdout.strip() != boot_id
-    result = json.loads(lab.ssh.run(f"cat {ops}/results/{name}").stdout)
+    result = json.loads(lab.ssh.run(f"cat {OPS_DIR}/results/{name}").stdout)
     assert result == {"v": 1, "id": request_id, "status": "rebooting", "detail": "rebooting in 5 s"}
-    assert lab.ssh.run(f"ls -A {ops}/requests").stdout == ""
+    assert lab.ssh.run(f"ls -A {OPS_DIR}/requests").stdout == ""
 
 
 def test_keyboard_wedge_keystrokes_never_reach_the_console(lab: Lab) -> None:
@@ -380,9 +392,24 @@ def _install_and_reboot(lab: Lab, bundle: Path) -> tuple[str, float, int]:
 
 
 def test_an_update_boots_the_other_slot_and_is_marked_good_once_idle(lab: Lab) -> None:
+    """The fleet's ``install_update`` as the app performs it on the device (docs/fleet.md): the
+    bundle in the app's ``downloads/`` under the request's id, the request written as the
+    ``printgate`` user; the root service checks the SHA-256, installs with RAUC, answers and
+    reboots into the other slot. (The download and the MQTT part run on the host:
+    tests/terminal_app/telemetry/test_device_ops_live.py.)"""
     bundle = lab.built.bundle("1.1", lab.workdir / "good.raucb")
-    output, started, mark = _install_and_reboot(lab, bundle)
-    assert "succeeded" in output
+    started = time.monotonic()
+    request = DeviceRequest(
+        secrets.token_hex(16), "install_update", "1.1", hashlib.sha256(bundle.read_bytes()).hexdigest()
+    )
+    lab.ssh.run(f"runuser -u printgate -- mkdir -p {OPS_DIR}/downloads")
+    download = f"{OPS_DIR}/downloads/{bundle_name(request.id)}"
+    lab.ssh.copy_to(bundle, "/data/upload.raucb")
+    lab.ssh.run(
+        f"install -o printgate -g printgate -m 0600 /data/upload.raucb {download} && rm /data/upload.raucb"
+    )
+    mark = _request_as_app(lab, request)
+    lab.vm.wait_for(rf"request {request.id}: rebooting installed 1\.1; rebooting in 5 s", STEP_S, since=mark)
     lab.vm.wait_for(r"printgate: booting slot B", BOOT_S, since=mark)
     lab.vm.wait_for(r"printgate-slot-health: slot B \(version 1\.1\) marked good", BOOT_S, since=mark)
     print(f"update_s={time.monotonic() - started:.1f}")
@@ -392,6 +419,17 @@ def test_an_update_boots_the_other_slot_and_is_marked_good_once_idle(lab: Lab) -
     status = _rauc_status(lab)
     assert status["RAUC_SYSTEM_BOOTED_BOOTNAME"] == "B"
     assert lab.ssh.run("/usr/lib/printgate/rauc-boot-backend get-primary").stdout.strip() == "B"
+    result = json.loads(lab.ssh.run(f"cat {OPS_DIR}/results/{file_name(request.id)}").stdout)
+    assert result == {
+        "v": 1,
+        "id": request.id,
+        "status": "rebooting",
+        "detail": "installed 1.1; rebooting in 5 s",
+    }
+    assert lab.ssh.run(f"ls -A {OPS_DIR}/downloads {OPS_DIR}/requests").stdout.split() == [
+        f"{OPS_DIR}/downloads:",
+        f"{OPS_DIR}/requests:",
+    ]  # the bundle was taken out of the app's reach and removed after the install
 
 
 def test_a_bundle_older_than_the_running_version_is_refused(lab: Lab) -> None:
