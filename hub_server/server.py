@@ -647,7 +647,7 @@ def start_email_printing(
             settings.print_guest_price_max_cents,
         ),
         IntakeMailbox(hub, printing),
-        RelaySender(email.relay_host, email.relay_port, email.sender),
+        RelaySender(email.relay_host, email.relay_port, email.sender, email.tls_context()),
         images,
     )
 
@@ -658,12 +658,7 @@ def start_outbox(config: HubConfig, hub: Hub) -> RunningOutbox | None:
     email = load_scan_config(config.scan).email
     if email is None:
         return None
-    relay = RelaySender(
-        email.relay_host,
-        email.relay_port,
-        email.sender,
-        ssl.create_default_context() if email.starttls else None,
-    )
+    relay = RelaySender(email.relay_host, email.relay_port, email.sender, email.tls_context())
     outbox = Outbox(relay)
     hub.rules.mailer = outbox.offer
     return RunningOutbox(outbox, asyncio.get_running_loop().create_task(outbox.run()))

@@ -112,6 +112,10 @@ class EmailSettings:
     attach_bytes_max: int = 10 * 1024 * 1024
     starttls: bool = False
 
+    def tls_context(self) -> ssl.SSLContext | None:
+        """What STARTTLS to the relay verifies with (the system's CAs), or None for plain SMTP."""
+        return ssl.create_default_context() if self.starttls else None
+
 
 @dataclass(frozen=True)
 class DestinationSettings:
@@ -357,7 +361,7 @@ def build_destinations(settings: ScanSettings, link_key: bytes, links: LinkStore
             links,
             attach_bytes_max=email.attach_bytes_max,
             link_ttl_s=settings.link_ttl_s,
-            starttls=ssl.create_default_context() if email.starttls else None,
+            starttls=email.tls_context(),
         )
     for destination in settings.destinations:
         options = dict(destination.settings)

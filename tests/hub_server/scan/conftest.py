@@ -173,9 +173,17 @@ class MailSink:
         self.arrived.put_nowait(message)
         return "250 OK"
 
-    async def start(self) -> None:
+    async def start(self, tls_context: ssl.SSLContext | None = None) -> None:
+        """Listen on a free loopback port; with ``tls_context`` only after STARTTLS."""
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: SMTP(self, data_size_limit=200 * 1024 * 1024), "127.0.0.1", 0
+            lambda: SMTP(
+                self,
+                data_size_limit=200 * 1024 * 1024,
+                tls_context=tls_context,
+                require_starttls=tls_context is not None,
+            ),
+            "127.0.0.1",
+            0,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 

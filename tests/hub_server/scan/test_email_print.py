@@ -18,6 +18,8 @@ import pytest
 import pytest_asyncio
 from PIL import Image, ImageDraw
 
+from hub_server.scan.config import EmailSettings
+from hub_server.scan.email_print import RelaySender
 from tests.hub_server.admin_runner import admin
 from tests.hub_server.scan.conftest import MailSink, TlsMaterial
 from tests.hub_server.test_release_site import PrintSite, open_site
@@ -179,3 +181,27 @@ async def test_forged_unknown_and_unbounded_mail_is_refused_and_nothing_is_held(
     await settled(site)
     assert mail_sink.messages == []  # no backscatter to a forged or unknown sender
     assert await site.list_jobs(await site.session("c-alice")) == []
+
+
+async def test_replies_reach_a_relay_that_requires_starttls_when_configured(
+    tls: TlsMaterial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[scan.email] starttls``: replies (like scans and notices) go to the relay over TLS,
+    verified with the system's CAs (here the test CA made the system's for this test)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.certificate.parent / "ca.pem"))
+    relay = MailSink()
+    await relay.start(tls.server)
+    try:
+        reply = EmailMessage()
+        reply["From"], reply["To"], reply["Subject"] = "print@hub.test", "alice@site.test", "Your job"
+        reply.set_content("held: 3 pages, 0.30")
+        plain = EmailSettings("127.0.0.1", relay.port, "print@hub.test")
+        with pytest.raises(smtplib.SMTPException, match="STARTTLS"):
+            await RelaySender("127.0.0.1", relay.port, plain.sender, plain.tls_context()).send(reply)
+        assert relay.messages == []
+        secured = EmailSettings("127.0.0.1", relay.port, "print@hub.test", starttls=True)
+        await RelaySender("127.0.0.1", relay.port, secured.sender, secured.tls_context()).send(reply)
+        delivered = [(m["To"], m.get_content().strip()) for m in relay.messages]
+        assert delivered == [("alice@site.test", "held: 3 pages, 0.30")]
+    finally:
+        await relay.close()
