@@ -23,6 +23,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import ssl
 import subprocess
 import sys
@@ -418,6 +419,7 @@ async def main(args: argparse.Namespace) -> None:
         task.cancel()
     hub.stop()
     broker.stop()
+    shutil.rmtree(directory)  # the run's databases, broker files and persistence
     print(
         f"fleet_devices={len(devices)} cmd_rtt_p99_ms={commands['p99_ms']:.0f} "
         f"reconnect_all_s={reconnect_s:.1f} hub_cpu_pct={hub_cpu_pct:.1f} "
