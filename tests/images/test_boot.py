@@ -404,10 +404,8 @@ def test_an_update_boots_the_other_slot_and_is_marked_good_once_idle(lab: Lab) -
     )
     lab.ssh.run(f"runuser -u printgate -- mkdir -p {OPS_DIR}/downloads")
     download = f"{OPS_DIR}/downloads/{bundle_name(request.id)}"
-    lab.ssh.copy_to(bundle, "/data/upload.raucb")
-    lab.ssh.run(
-        f"install -o printgate -g printgate -m 0600 /data/upload.raucb {download} && rm /data/upload.raucb"
-    )
+    lab.ssh.copy_to(bundle, "/data/upload.raucb")  # as the app would have downloaded it:
+    lab.ssh.run(f"mv /data/upload.raucb {download} && chown printgate {download} && chmod 0600 {download}")
     mark = _request_as_app(lab, request)
     lab.vm.wait_for(rf"request {request.id}: rebooting installed 1\.1; rebooting in 5 s", STEP_S, since=mark)
     lab.vm.wait_for(r"printgate: booting slot B", BOOT_S, since=mark)
