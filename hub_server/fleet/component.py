@@ -474,8 +474,8 @@ class FleetComponent:
 
     async def store_diagnostics(self, device_id: str, command_id: str, bundle: bytes) -> int:
         """Keep the bundle a collect_diagnostics command of this device asked for."""
-        if len(bundle) > 8 * 1024 * 1024:
-            raise InvalidRequest("a diagnostics bundle is at most 8 MiB")
+        if len(bundle) > fleet_wire.DIAGNOSTICS_MAX_BYTES:
+            raise InvalidRequest(f"a diagnostics bundle is at most {fleet_wire.DIAGNOSTICS_MAX_BYTES} bytes")
 
         def write(tx: Tx) -> None:
             command = commands.command_row(tx, command_id)

@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "ACK_STATUSES",
     "COMMAND_VERBS",
+    "DIAGNOSTICS_MAX_BYTES",
     "FINAL_ACK_STATUSES",
     "MAX_PAYLOAD_BYTES",
     "PERSONAL_KEYS",
@@ -55,6 +56,9 @@ TOPIC_ROOT = "printgate/v1/devices"
 # the hub's own check is what a device meets first.
 MAX_PAYLOAD_BYTES = 32 * 1024
 MAX_DEPTH = 8
+# A diagnostics bundle (collect_diagnostics, uploaded over gRPC): under the hub's 4 MiB gRPC
+# message limit with room for the rest of the request. Devices shrink their log tails to fit.
+DIAGNOSTICS_MAX_BYTES = 4 * 1024 * 1024 - 64 * 1024
 
 # Remote operations a device obeys (the device's handlers implement each).
 COMMAND_VERBS: tuple[str, ...] = (

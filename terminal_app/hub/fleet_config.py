@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
+from printgate.fleet_wire import DIAGNOSTICS_MAX_BYTES
 from printgate.v1 import fleet_pb2, fleet_pb2_grpc
 
 from terminal_app.hub.channel import HubChannel
 from terminal_app.hub.values import FetchedConfig
 
-__all__ = ["DIAGNOSTICS_MAX_BYTES", "Fetch", "FleetCalls"]
+__all__ = ["Fetch", "FleetCalls"]
 
-# The hub takes gRPC messages of up to 4 MiB (and stores bundles of up to 8 MiB): room for the frame.
-DIAGNOSTICS_MAX_BYTES = 4 * 1024 * 1024 - 64 * 1024
 Fetch = Callable[[str], Awaitable[FetchedConfig]]
 
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from printgate.fleet_wire import DIAGNOSTICS_MAX_BYTES
+
 __all__ = ["REDACTED", "SECRET_KEY_PARTS", "build_bundle", "redact_config", "redact_text"]
 
 REDACTED = "***"
@@ -72,18 +74,34 @@ def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def build_bundle(log_files: Iterable[Path], config: Mapping[str, Any], versions: Mapping[str, str]) -> bytes:
+def build_bundle(
+    log_files: Iterable[Path],
+    config: Mapping[str, Any],
+    versions: Mapping[str, str],
+    max_bytes: int = DIAGNOSTICS_MAX_BYTES,
+) -> bytes:
     """The bundle: ``config.json`` (redacted), ``versions.json`` and the last
-    :data:`LOG_BYTES_MAX` bytes of each log file (redacted), as ``tar.gz`` bytes."""
+    :data:`LOG_BYTES_MAX` bytes of each log file (redacted), as ``tar.gz`` bytes of at most
+    ``max_bytes``: logs that do not compress well enough keep a shorter tail, the newest part."""
+    paths = [path for path in log_files if path.is_file()]
+    tail_bytes = LOG_BYTES_MAX
+    while True:
+        bundle = _bundle(paths, config, versions, tail_bytes)
+        if len(bundle) <= max_bytes or tail_bytes == 0:
+            return bundle
+        tail_bytes = tail_bytes // 2 if tail_bytes > 1024 else 0  # down to none at all
+
+
+def _bundle(
+    paths: list[Path], config: Mapping[str, Any], versions: Mapping[str, str], tail_bytes: int
+) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         _add(archive, "config.json", json.dumps(redact_config(config), indent=2, default=str).encode())
         _add(archive, "versions.json", json.dumps(dict(versions), indent=2).encode())
-        for path in log_files:
-            if not path.is_file():
-                continue
+        for path in paths:
             with path.open("rb") as handle:
-                handle.seek(max(0, path.stat().st_size - LOG_BYTES_MAX))
-                tail = handle.read().decode("utf-8", errors="replace")
+                handle.seek(max(0, path.stat().st_size - tail_bytes))
+                tail = handle.read(tail_bytes).decode("utf-8", errors="replace")
             _add(archive, f"logs/{path.name}", redact_text(tail).encode())
     return buffer.getvalue()

@@ -154,6 +154,11 @@ async def test_a_command_without_an_answer_times_out(rig: FleetRig) -> None:
     await eventually(lambda: hub.list_devices(), what="device known")
     row = await hub.send_command("term-001", "collect_diagnostics", {}, "bob", timeout_s=30)
     await eventually(lambda: hub.command(row["id"])["status"] == "accepted", what="accepted")
+    with pytest.raises(InvalidRequest, match="at most"):  # larger than a device ever sends
+        await hub.store_diagnostics("term-001", row["id"], b"x" * (fleet_wire.DIAGNOSTICS_MAX_BYTES + 1))
+    with pytest.raises(InvalidRequest, match="no diagnostics were asked"):
+        await hub.store_diagnostics("term-002", row["id"], b"x")
+    assert rig.db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_diagnostics")) == 0
     await hub.sweep()
     assert hub.command(row["id"])["status"] == "accepted"
     rig.clock.advance(31)

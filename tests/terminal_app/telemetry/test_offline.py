@@ -3,8 +3,10 @@ dropped events are counted; backoff has jitter and a cap; commands are admitted 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import random
 import tarfile
 from pathlib import Path
@@ -174,6 +176,30 @@ def test_the_diagnostics_bundle_holds_no_secret(tmp_path: Path) -> None:
         assert secret not in everything
     assert json.loads(files["config.json"])["ui"] == {"language": "de"}
     assert "started" in files["logs/printgate.log"]
+
+
+def test_a_bundle_of_logs_that_do_not_compress_keeps_their_newest_part_under_the_limit(
+    tmp_path: Path,
+) -> None:
+    logs = []
+    for index in range(3):  # 3 x 2 MiB of random text: about 4.5 MiB gzipped, over the limit
+        log = tmp_path / f"app-{index}.log"
+        lines = [base64.b64encode(os.urandom(57)).decode() for _ in range(2 * 1024 * 1024 // 77 + 1)]
+        log.write_text("\n".join(lines) + f"\nthe last line of log {index}\n")
+        logs.append(log)
+    bundle = build_bundle(logs, {"ui": {"language": "en"}}, {"printgate": "1.0.0"})
+    assert len(bundle) <= fleet_wire.DIAGNOSTICS_MAX_BYTES
+    with tarfile.open(fileobj=io.BytesIO(bundle)) as archive:
+        files = {m.name: archive.extractfile(m).read().decode() for m in archive.getmembers()}  # type: ignore[union-attr]
+    for index, log in enumerate(logs):
+        kept = files[f"logs/{log.name}"]
+        assert 0 < len(kept) < log.stat().st_size // 2 and log.read_text().endswith(kept)
+        assert kept.endswith(f"the last line of log {index}\n")
+    assert json.loads(files["versions.json"]) == {"printgate": "1.0.0"}
+    tiny = build_bundle(logs, {"ui": {}}, {"printgate": "1.0.0"}, max_bytes=600)
+    with tarfile.open(fileobj=io.BytesIO(tiny)) as archive:
+        sizes = {m.name: m.size for m in archive.getmembers()}
+    assert sizes["logs/app-0.log"] == 0 and sizes["config.json"] > 0  # no room for any log: none
 
 
 async def test_config_sync_keeps_the_last_good_version(tmp_path: Path) -> None:
