@@ -69,8 +69,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
-
 NOT_RECOGNISED = "card or PIN not recognised"
 DIRECTORY_UNAVAILABLE = "directory unavailable: directory passwords cannot be checked now"
 PASSWORD_NOT_RECOGNISED = "username or password not recognised"
