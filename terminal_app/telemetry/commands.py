@@ -34,6 +34,7 @@ from typing import Any
 from printgate.fleet_wire import check_command_args
 
 __all__ = [
+    "ANSWERED_AT_ONCE_VERBS",
     "HANDED_OVER_VERBS",
     "Command",
     "CommandGuard",

@@ -83,25 +83,35 @@ def build_bundle(
     """The bundle: ``config.json`` (redacted), ``versions.json`` and the last
     :data:`LOG_BYTES_MAX` bytes of each log file (redacted), as ``tar.gz`` bytes of at most
     ``max_bytes``: logs that do not compress well enough keep a shorter tail, the newest part."""
-    paths = [path for path in log_files if path.is_file()]
+    fixed = {
+        "config.json": json.dumps(redact_config(config), indent=2, default=str).encode(),
+        "versions.json": json.dumps(dict(versions), indent=2).encode(),
+    }
+    # Each log is read and redacted once; a shorter tail is cut from the redacted text, so a cut
+    # never splits a secret the redaction would have recognised whole.
+    logs = {f"logs/{path.name}": _redacted_tail(path) for path in log_files if path.is_file()}
     tail_bytes = LOG_BYTES_MAX
     while True:
-        bundle = _bundle(paths, config, versions, tail_bytes)
+        bundle = _archive({**fixed, **{name: _last(data, tail_bytes) for name, data in logs.items()}})
         if len(bundle) <= max_bytes or tail_bytes == 0:
             return bundle
         tail_bytes = tail_bytes // 2 if tail_bytes > 1024 else 0  # down to none at all
 
 
-def _bundle(
-    paths: list[Path], config: Mapping[str, Any], versions: Mapping[str, str], tail_bytes: int
-) -> bytes:
+def _redacted_tail(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - LOG_BYTES_MAX))
+        return redact_text(handle.read().decode("utf-8", errors="replace")).encode()
+
+
+def _last(data: bytes, count: int) -> bytes:
+    """The last ``count`` bytes of ``data``, from a character boundary on."""
+    return data[-count:].decode("utf-8", errors="ignore").encode() if count else b""
+
+
+def _archive(files: Mapping[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        _add(archive, "config.json", json.dumps(redact_config(config), indent=2, default=str).encode())
-        _add(archive, "versions.json", json.dumps(dict(versions), indent=2).encode())
-        for path in paths:
-            with path.open("rb") as handle:
-                handle.seek(max(0, path.stat().st_size - tail_bytes))
-                tail = handle.read(tail_bytes).decode("utf-8", errors="replace")
-            _add(archive, f"logs/{path.name}", redact_text(tail).encode())
+        for name, data in files.items():
+            _add(archive, name, data)
     return buffer.getvalue()
