@@ -306,7 +306,7 @@ async def hub_main(directory: Path, port: int) -> None:
         print(json.dumps(answer), flush=True)
     for task in tasks:
         task.cancel()
-    mqtt.stop()
+    await mqtt.stop()
 
 
 class HubProcess:

@@ -275,7 +275,7 @@ class RunningFleet:
 
     async def close(self) -> None:
         """Disconnect from the broker, stop every task (awaited), close the SNMP clients."""
-        await asyncio.to_thread(self.mqtt.stop)
+        await self.mqtt.stop()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -861,7 +861,7 @@ def start_fleet(
     config: HubConfig, db: Database, clock: Clock, pki: HubPki, fleet: FleetConfig
 ) -> RunningFleet:
     """Start fleet management (``[fleet] enabled``): everything on the running event loop, the
-    MQTT client in paho's own thread."""
+    MQTT client too."""
     loop = asyncio.get_running_loop()
     channels = fleet.channels()
     dispatcher = AlertDispatcher(db, clock, channels)

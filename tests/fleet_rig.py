@@ -176,7 +176,7 @@ class FleetRig:
     async def stop_hub(self, component: FleetComponent) -> None:
         for entry in list(self.hubs):
             if entry[0] is component:
-                entry[1].stop()
+                await entry[1].stop()
                 for task in entry[2]:
                     task.cancel()
                 await asyncio.gather(*entry[2], return_exceptions=True)

@@ -27,10 +27,13 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "FINAL",
     "Outgoing",
+    "Prepared",
     "command_row",
     "expire",
     "issue",
     "issue_to_many",
+    "prepare",
+    "record",
     "record_ack",
 ]
 
@@ -102,8 +105,33 @@ def issue_to_many(
     rollout_id: str | None = None,
 ) -> list[tuple[dict[str, Any], Outgoing]]:
     """Record the same command for each of ``device_ids`` (devices the caller has checked: known
-    and reporting over MQTT) and make their messages: one statement for all the commands and one
-    for their history lines, so a whole fleet costs milliseconds, not a round trip per device."""
+    and reporting over MQTT) and make their messages."""
+    command = prepare(verb, args, issued_by, now_us, timeout_s=timeout_s, rollout_id=rollout_id)
+    return record(tx, command, device_ids)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command whose arguments and deadline are checked, to record for any number of devices."""
+
+    verb: str
+    args: Any
+    issued_by: str
+    issued_us: int
+    deadline_us: int
+    rollout_id: str | None
+
+
+def prepare(
+    verb: str,
+    args: Any,
+    issued_by: str,
+    now_us: int,
+    *,
+    timeout_s: int = 0,
+    rollout_id: str | None = None,
+) -> Prepared:
+    """Check a command's arguments and time-out (:class:`InvalidRequest`) before anything is recorded."""
     try:
         checked = fleet_wire.check_command_args(verb, args)
     except ValueError as error:
@@ -111,22 +139,28 @@ def issue_to_many(
     timeout_s = timeout_s or DEFAULT_TIMEOUT_S[verb]
     if not 1 <= timeout_s <= MAX_TIMEOUT_S:
         raise InvalidRequest(f"timeout_s must be 1..{MAX_TIMEOUT_S}")
-    deadline_us = now_us + timeout_s * _US
-    args_json = json.dumps(checked, sort_keys=True)
+    return Prepared(verb, checked, issued_by, now_us, now_us + timeout_s * _US, rollout_id)
+
+
+def record(tx: Tx, command: Prepared, device_ids: Sequence[str]) -> list[tuple[dict[str, Any], Outgoing]]:
+    """Record ``command`` for each of ``device_ids`` and make their messages: one statement for
+    all the commands and one for their history lines, so a whole fleet costs milliseconds, not
+    a round trip per device."""
+    args_json = json.dumps(command.args, sort_keys=True)
     rows: list[dict[str, Any]] = [
         {
             "id": secrets.token_hex(16),
             "device_id": device_id,
-            "verb": verb,
+            "verb": command.verb,
             "args_json": args_json,
-            "issued_by": issued_by,
-            "issued_us": now_us,
-            "deadline_us": deadline_us,
+            "issued_by": command.issued_by,
+            "issued_us": command.issued_us,
+            "deadline_us": command.deadline_us,
             "status": "sent",
             "detail": "",
             "result_json": "{}",
             "finished_us": None,
-            "rollout_id": rollout_id,
+            "rollout_id": command.rollout_id,
         }
         for device_id in device_ids
     ]
@@ -137,10 +171,13 @@ def issue_to_many(
     )
     devices.record_history_many(
         tx,
-        now_us,
+        command.issued_us,
         "command",
         [
-            (row["device_id"], {"id": row["id"], "verb": verb, "status": "sent", "by": issued_by})
+            (
+                row["device_id"],
+                {"id": row["id"], "verb": command.verb, "status": "sent", "by": command.issued_by},
+            )
             for row in rows
         ],
     )
@@ -153,10 +190,10 @@ def issue_to_many(
                 fleet_wire.encode(
                     {
                         "id": row["id"],
-                        "verb": verb,
-                        "args": checked,
-                        "issued_s": now_us // _US,
-                        "expires_s": deadline_us // _US,
+                        "verb": command.verb,
+                        "args": command.args,
+                        "issued_s": command.issued_us // _US,
+                        "expires_s": command.deadline_us // _US,
                     }
                 ),
             ),

@@ -31,6 +31,8 @@ from hub_server.fleet import (
     Wave,
     WebhookChannel,
 )
+from hub_server.fleet import commands as commands_module
+from hub_server.fleet import component as component_module
 from hub_server.fleet.delivery import Channel
 from hub_server.storage import Database
 from tests.conftest import free_tcp_port
@@ -357,6 +359,67 @@ async def test_configuration_versions_and_notices(db: Database) -> None:
     assert fleet.effective_config("t2").version == ""
     with pytest.raises(InvalidRequest):
         await fleet.put_config("group", "lobby", ["not", "an", "object"], "alice")
+
+
+class CountingPublisher:
+    """Publishes nothing; notes how many commands the database held at each message."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.sent: list[tuple[str, int]] = []
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        recorded = self.db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_commands"))
+        self.sent.append((json.loads(payload)["id"], recorded))
+
+
+async def test_a_command_to_the_fleet_goes_out_chunk_by_chunk(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(component_module, "FLEET_CHUNK", 2)
+    publisher = CountingPublisher(db)
+    clock = FakeClock(now_us=1_800_000_000_000_000)
+    fleet = FleetComponent(db, clock, publisher=publisher)
+    for number in range(5):
+        status(fleet, f"t{number}", True, 1)
+    await fleet.drain()
+    rows = await fleet.send_to_fleet("set_log_level", {"level": "DEBUG"}, "alice")
+    assert [row["device_id"] for row in rows] == ["t0", "t1", "t2", "t3", "t4"]
+    # The first two were on their way before the others were recorded.
+    assert publisher.sent == [
+        (row["id"], recorded) for row, recorded in zip(rows, [2, 2, 4, 4, 5], strict=True)
+    ]
+    # One command, one issue time and deadline, whichever chunk recorded it.
+    assert {(row["issued_us"], row["deadline_us"]) for row in rows} == {
+        (clock.now_us(), clock.now_us() + 60_000_000)
+    }
+
+
+async def test_a_fleet_command_that_fails_part_way_went_only_to_the_devices_recorded(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(component_module, "FLEET_CHUNK", 2)
+    record = commands_module.record
+    calls = []
+
+    def failing_second(tx, command, device_ids):
+        calls.append(list(device_ids))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return record(tx, command, device_ids)
+
+    monkeypatch.setattr(commands_module, "record", failing_second)
+    published = Published()
+    fleet = FleetComponent(db, FakeClock(), publisher=published)
+    for number in range(5):
+        status(fleet, f"t{number}", True, 1)
+    await fleet.drain()
+    with pytest.raises(RuntimeError, match="went away"):
+        await fleet.send_to_fleet("show_message", {"text": "Closed", "duration_s": 60}, "alice")
+    recorded = db.read(lambda tx: tx.execute("SELECT device_id FROM fleet_commands ORDER BY device_id"))
+    assert [row["device_id"] for row in recorded] == ["t0", "t1"]
+    assert [topic for topic, _ in published.messages] == [fleet_wire.command_topic(d) for d in ("t0", "t1")]
+    assert calls == [["t0", "t1"], ["t2", "t3"]]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,6 +11,7 @@ import pytest
 from printgate import fleet_wire
 
 from hub_server.fleet import AlertThresholds, InvalidRequest, UnknownDevice
+from hub_server.fleet.mqtt import READ_BURST_MAX
 from terminal_app.telemetry import (
     DeviceEvent,
     MfpState,
@@ -291,3 +292,51 @@ async def test_hub_restart_rebuilds_state_and_raises_no_alert_twice(rig: FleetRi
         )
     )
     assert [tuple(r.values()) for r in transitions] == [("cleared", 2), ("raised", 2)]
+
+
+async def test_a_command_sent_while_the_broker_is_down_arrives_once_it_is_back(rig: FleetRig) -> None:
+    hub = await rig.start_hub()
+    _, handlers = await rig.device("term-001")
+    await eventually(lambda: len(hub.list_devices()) == 1, what="device known")
+    subscriber = rig.hubs[0][1]
+    rig.broker.kill()
+    await eventually(lambda: not subscriber.connected.is_set(), what="the hub saw the broker go")
+    row = await hub.send_command("term-001", "set_log_level", {"level": "DEBUG"}, "alice")
+    assert hub.command(row["id"])["status"] == "sent"
+    rig.broker.start()
+    await eventually(lambda: hub.command(row["id"])["status"] == "done", timeout_s=40, what="done")
+    assert handlers.calls == [("set_log_level", ("DEBUG",))]
+    assert subscriber.connections == 2
+
+
+async def test_a_burst_longer_than_one_read_turn_arrives_whole(rig: FleetRig) -> None:
+    """More QoS 1 messages at once than the subscriber reads in one turn of the event loop
+    (``READ_BURST_MAX``): every one is read, and kept once."""
+    hub = await rig.start_hub()
+    count = READ_BURST_MAX * 3
+    files = await rig.device_files("term-001")
+    source = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="term-001", protocol=mqtt.MQTTv5)
+    source.tls_set(ca_certs=str(files.ca), certfile=str(files.certificate), keyfile=str(files.key))
+    source.max_inflight_messages_set(0)
+    source.connect(rig.broker.host, rig.broker.port)
+    source.loop_start()
+    try:
+        infos = [
+            source.publish(
+                fleet_wire.events_topic("term-001"),
+                fleet_wire.encode({"id": f"e{n}", "type": "paper_loaded", "severity": "info"}),
+                qos=1,
+            )
+            for n in range(count)
+        ]
+        await asyncio.to_thread(infos[-1].wait_for_publish, 30)
+        await eventually(lambda: hub.stats.received == count, timeout_s=30, what="every message read")
+    finally:
+        source.disconnect()
+        source.loop_stop()
+
+    def kept() -> int:
+        return rig.db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM fleet_events"))
+
+    await eventually(lambda: kept() == count, what="every event kept")
+    assert (hub.stats.received, hub.stats.malformed, hub.stats.duplicate_events) == (count, 0, 0)
