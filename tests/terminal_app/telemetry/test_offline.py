@@ -242,6 +242,26 @@ async def test_an_unreachable_broker_never_blocks_publishing(rig: FleetRig) -> N
     assert (client.stats.published, client.buffer.events_dropped) == (20, 481)
 
 
+def nested_payload(levels: int, container: str = "{}") -> bytes:
+    """A payload whose objects (or lists) nest ``levels`` deep, the top object included."""
+    inner = "1"
+    for _ in range(levels - 1):
+        inner = f'{{"x":{inner}}}' if container == "{}" else f"[{inner}]"
+    return f'{{"v":1,"x":{inner}}}'.encode()
+
+
+@pytest.mark.parametrize("container", ["{}", "[]"])
+def test_decode_refuses_nesting_deeper_than_the_limit(container: str) -> None:
+    assert fleet_wire.decode(nested_payload(fleet_wire.MAX_DEPTH, container))["v"] == 1
+    with pytest.raises(fleet_wire.MalformedPayload, match="nested deeper"):
+        fleet_wire.decode(nested_payload(fleet_wire.MAX_DEPTH + 1, container))
+
+
+def test_brackets_inside_strings_are_not_nesting() -> None:
+    text = "{[" * 40
+    assert fleet_wire.decode(json.dumps({"v": 1, "text": text, "list": [[1]]}).encode())["text"] == text
+
+
 def test_payloads_refuse_personal_keys_at_any_depth() -> None:
     with pytest.raises(ValueError):
         fleet_wire.encode({"detail": {"nested": [{"PIN": "1234"}]}})
