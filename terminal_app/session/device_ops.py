@@ -11,7 +11,9 @@ directories: :mod:`printgate.device_requests`; the root side: ``images.guest.dev
   check, and its SHA-256 compared with the command's; only then is the request written. The
   root side installs it with RAUC and reboots into the new slot (answered after the restart:
   ``failed`` when the version that came back is not the one asked for), or answers ``failed``
-  with RAUC's reason. One update at a time.
+  with RAUC's reason. One update at a time. The request under way is noted in
+  ``<ops_dir>/update.json`` until its answer is read, so an app restarted meanwhile (watchdog,
+  crash, ``restart_app``) still reads the answer: :meth:`DeviceOps.resume_update`.
 
 Without ``ops_dir`` (a developer's machine) there is no :class:`DeviceOps`, and both verbs answer
 ``failed`` with "not available on this device".
@@ -22,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
+import logging
 import os
 import secrets
 import shutil
@@ -52,12 +56,19 @@ from terminal_app.telemetry import CommandResult
 
 __all__ = ["DEFAULT_MAX_BUNDLE_BYTES", "DeviceOps", "DownloadRefused"]
 
+log = logging.getLogger(__name__)
 DEFAULT_MAX_BUNDLE_BYTES = 1 << 30
+UPDATE_UNDER_WAY = "update.json"  # in ops_dir: the install_update request (id, version, sha256)
 _CHUNK_BYTES = 1 << 16
 
 
 class DownloadRefused(Exception):
     """A bundle that is not kept; the text says why."""
+
+
+def _cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _fsync_dir(path: Path) -> None:
@@ -81,16 +92,47 @@ class DeviceOps:
     install_answer_s: float = 3900.0  # RAUC's install on a slow SD card takes minutes
     poll_s: float = 0.2
     _updating: bool = False
+    _under_way: DeviceRequest | None = None  # an earlier run's update, its answer not read
 
     def prepare(self) -> None:
-        """Make the directories, and drop what an earlier run of the app left: nobody waits for
-        those requests, results or downloads any more."""
+        """Make the directories, and drop what an earlier run of the app left, except the request
+        of an update under way and its bundle and answer (:meth:`resume_update` reads it)."""
+        self._under_way = self._read_under_way()
+        keep = set()
+        if self._under_way is not None:
+            keep = {file_name(self._under_way.id), bundle_name(self._under_way.id)}
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / UPDATE_UNDER_WAY).unlink()
         for name in (STAGING, REQUESTS, DOWNLOADS, RESULTS):
             folder = self.directory / name
             folder.mkdir(mode=0o755, parents=True, exist_ok=True)
             for leftover in folder.iterdir():
+                if leftover.name in keep and name != STAGING:
+                    continue
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+
+    def _read_under_way(self) -> DeviceRequest | None:
+        try:
+            noted = json.loads((self.directory / UPDATE_UNDER_WAY).read_bytes()[:4096])
+            return DeviceRequest(
+                str(noted["id"]), "install_update", str(noted["version"]), str(noted["sha256"])
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, RequestError) as error:
+            log.warning("the note of an update under way is unreadable; not resumed: %s", error)
+            return None
+
+    async def resume_update(self, version: str) -> CommandResult | None:
+        """The answer to the update of ``version`` an earlier run of the app handed over and did
+        not wait for to the end (None when no such update is noted)."""
+        request = self._under_way
+        if request is None or request.version != version:
+            return None
+        self._under_way = None
+        return await self._await_answer(request, self.install_answer_s, version)
 
     async def reboot(self) -> CommandResult:
         """Ask the root side to reboot; answered after the restart."""
@@ -114,15 +156,42 @@ class DeviceOps:
             return result
         finally:
             self._updating = False
-            with contextlib.suppress(FileNotFoundError):  # the root side moves it once it takes it
-                bundle.unlink()
+            if not _cancelled():  # an app stopping leaves it to the root side (see prepare)
+                with contextlib.suppress(FileNotFoundError):  # the root side moves it once it takes it
+                    bundle.unlink()
 
     # -- the request and its answer ---------------------------------------------------------------
 
     async def _submit(
         self, request: DeviceRequest, answer_s: float, expect_version: str | None = None
     ) -> CommandResult:
+        if request.verb == "install_update":
+            await asyncio.to_thread(self._note_under_way, request)
         await asyncio.to_thread(self._write_request, request)
+        return await self._await_answer(request, answer_s, expect_version)
+
+    def _note_under_way(self, request: DeviceRequest) -> None:
+        noted = self.directory / UPDATE_UNDER_WAY
+        staged = self.directory / STAGING / UPDATE_UNDER_WAY
+        noted_facts = {"id": request.id, "version": request.version, "sha256": request.sha256}
+        staged.write_text(json.dumps(noted_facts))
+        os.replace(staged, noted)
+
+    async def _await_answer(
+        self, request: DeviceRequest, answer_s: float, expect_version: str | None
+    ) -> CommandResult:
+        """Wait for the root side's answer to ``request``; once read (or given up on), the
+        update is no longer under way. A cancelled wait (the app stopping) leaves it noted."""
+        try:
+            return await self._read_answer(request, answer_s, expect_version)
+        finally:
+            if not _cancelled():
+                with contextlib.suppress(FileNotFoundError):
+                    (self.directory / UPDATE_UNDER_WAY).unlink()
+
+    async def _read_answer(
+        self, request: DeviceRequest, answer_s: float, expect_version: str | None
+    ) -> CommandResult:
         result_path = self.directory / RESULTS / file_name(request.id)
         deadline_s = time.monotonic() + answer_s
         while not result_path.exists():

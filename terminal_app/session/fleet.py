@@ -189,11 +189,14 @@ class DeviceHooks:
     restart: Callable[[], Coroutine[Any, Any, None]] | None = None
     reboot: Callable[[], Awaitable[CommandResult]] | None = None
     install_update: Callable[[str, str, str], Awaitable[CommandResult]] | None = None
+    resume_update: Callable[[str], Awaitable[CommandResult | None]] | None = None
 
     def use(self, ops: DeviceOps | None) -> DeviceHooks:
-        """These hooks with ``reboot`` and ``install_update`` through ``ops`` (when there is one)."""
+        """These hooks with ``reboot`` and ``install_update`` (and its resumption after a restart
+        of the app) through ``ops`` (when there is one)."""
         if ops is not None:
             self.reboot, self.install_update = ops.reboot, ops.install_update
+            self.resume_update = ops.resume_update
         return self
 
 
@@ -253,6 +256,11 @@ class DeviceCommands(CommandHandlers):
         if self.hooks.install_update is None:
             return CommandResult.failed("install_update is not available on this device")
         return await self.hooks.install_update(url, version, sha256)
+
+    async def resume_update(self, version: str) -> CommandResult | None:
+        if self.hooks.resume_update is None:
+            return None
+        return await self.hooks.resume_update(version)
 
 
 @dataclass

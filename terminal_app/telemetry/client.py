@@ -161,6 +161,7 @@ class FleetClient:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight: dict[int, Entry] = {}
+        self._resuming: set[asyncio.Task[None]] = set()
         self._mqtt: mqtt.Client | None = None
         self._connack_failed = False
 
@@ -229,11 +230,31 @@ class FleetClient:
         self._loop = asyncio.get_running_loop()
         for command_id, status, detail in self.guard.take_pending(self.software_version, self._clock()):
             self._ack(command_id, status, detail)
+        for command_id, version in self.guard.handed_over():
+            task = self._loop.create_task(self._resume(command_id, version), name=f"resume-{command_id}")
+            self._resuming.add(task)
+            task.add_done_callback(self._resuming.discard)
         self._thread = threading.Thread(target=self._run, name=f"fleet-{self.device_id}", daemon=True)
         self._thread.start()
 
+    async def _resume(self, command_id: str, version: str) -> None:
+        """Answer a handed-over command once the device says how it ended (see
+        :meth:`CommandHandlers.resume_update`); a reboot into the new version is answered by
+        the start after it."""
+        try:
+            result = await self.handlers.resume_update(version)
+        except Exception:
+            log.exception("the outcome of handed-over command %s is unknown", command_id)
+            return
+        if result is None or result.restart_pending:
+            return
+        self.guard.settle(command_id)
+        self._ack(command_id, result.status, result.detail, result.result)
+
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Say ``online: false`` (a clean disconnect suppresses the will), then disconnect."""
+        for task in list(self._resuming):
+            task.cancel()
         if self.connected:
             self._put(self._status_entry(online=False))
             deadline = time.monotonic() + timeout_s

@@ -131,6 +131,13 @@ class CommandHandlers(abc.ABC):
         """Install the signed bundle into the other slot and reboot into it
         (``after_restart(expect_version=version)``)."""
 
+    async def resume_update(self, version: str) -> CommandResult | None:
+        """At a start of the app, the outcome of an install of ``version`` an earlier run handed
+        over and never heard back about (the app restarted meanwhile): ``failed`` with the
+        device's reason, ``after_restart`` when the reboot into it follows, None when this
+        device cannot know."""
+        return None
+
 
 async def run_handler(handlers: CommandHandlers, command: Command) -> CommandResult:
     """Call the handler of ``command``'s verb; exceptions become ``failed``."""
@@ -245,6 +252,16 @@ class CommandGuard:
             pending = _read_json(self._dir / PENDING_FILE, {})
             pending[command_id] = facts
             _write_json(self._dir / PENDING_FILE, pending)
+
+    def handed_over(self) -> list[tuple[str, str]]:
+        """(id, expected version) of the handed-over commands still pending."""
+        with self._pending_lock:
+            pending = _read_json(self._dir / PENDING_FILE, {})
+        return [
+            (command_id, str(facts.get("expect_version") or ""))
+            for command_id, facts in pending.items()
+            if isinstance(facts, dict) and facts.get("handed_over")
+        ]
 
     def take_pending(self, software_version: str, now_s: float) -> list[tuple[str, str, str]]:
         """(id, status, detail) of the commands that completed by this start; forgets them. A

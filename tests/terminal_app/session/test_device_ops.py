@@ -26,6 +26,7 @@ from printgate.device_requests import (
 
 from images.guest.device_requests import RequestProcessor
 from images.guest.layout import Layout
+from terminal_app.session.device_ops import UPDATE_UNDER_WAY
 from terminal_app.session.fleet import DeviceCommands, DeviceHooks, FleetSettings, device_ops
 from tests.hub_server.web.conftest import ServedTls, make_tls
 from tests.terminal_app.device_ops_rig import BundleServer, DeviceSide, device_side
@@ -54,6 +55,7 @@ def server(tls: ServedTls) -> BundleServer:
 def assert_nothing_left(device: DeviceSide) -> None:
     for name in ("staging", REQUESTS, DOWNLOADS, RESULTS, "updates"):
         assert device.entries(name) == [], name
+    assert not (device.ops.directory / UPDATE_UNDER_WAY).exists()
 
 
 async def test_reboot_is_answered_after_the_restart_and_reboots_the_machine(device: DeviceSide) -> None:
@@ -194,6 +196,43 @@ async def test_one_update_at_a_time(device: DeviceSide, server: BundleServer) ->
         async with device.root_service():
             assert (await first).expect_version == "1.1"
     assert len(device.rauc.calls) == 1
+
+
+async def test_an_update_asked_for_by_an_app_that_stopped_is_answered_to_the_next_start(
+    device: DeviceSide, server: BundleServer
+) -> None:
+    """The app stops after writing its request, before the root side took it: the next start
+    keeps that request and its bundle (and drops every other leftover), and reads the answer."""
+    with server.running():
+        asking = asyncio.create_task(
+            device.ops.install_update(server.url("/b/1.1.raucb"), "1.1", BUNDLE_SHA256)
+        )
+        requests = device.layout.device_ops / REQUESTS
+        while not any(requests.iterdir()):  # downloaded and asked; no root service yet
+            await asyncio.sleep(0.01)
+        asking.cancel()  # the app stops
+        with pytest.raises(asyncio.CancelledError):
+            await asking
+    [request] = device.entries(REQUESTS)
+    (device.layout.device_ops / RESULTS / "stale.json").write_text("{}")  # an older run's
+    device.ops.prepare()  # the next start
+    assert device.entries(REQUESTS) == [request] and device.entries(RESULTS) == []
+    assert device.entries(DOWNLOADS) == [request.removesuffix(".json") + ".raucb"]
+    assert await device.ops.resume_update("2.0") is None  # not the update under way
+    async with device.root_service():
+        result = await device.ops.resume_update("1.1")
+    assert result is not None
+    assert (result.status, result.restart_pending, result.expect_version) == ("accepted", True, "1.1")
+    assert [call["sha256"] for call in device.rauc.calls] == [BUNDLE_SHA256]
+    assert await device.ops.resume_update("1.1") is None  # answered once
+    assert_nothing_left(device)
+
+
+async def test_an_unreadable_note_of_an_update_is_not_resumed(device: DeviceSide) -> None:
+    (device.ops.directory / UPDATE_UNDER_WAY).write_text('{"id": "../../etc", "version": "1.1"}')
+    device.ops.prepare()
+    assert await device.ops.resume_update("1.1") is None
+    assert not (device.ops.directory / UPDATE_UNDER_WAY).exists()
 
 
 async def test_a_request_nobody_takes_is_withdrawn(device: DeviceSide) -> None:
@@ -346,5 +385,9 @@ async def test_the_device_toml_turns_the_verbs_on_with_the_enrolled_hub_ca(tmp_p
     assert sorted(path.name for path in ops_dir.iterdir()) == [DOWNLOADS, REQUESTS, RESULTS, "staging"]
     assert list((ops_dir / RESULTS).iterdir()) == []
     hooks = DeviceHooks(show_notice=lambda text, duration_s: None, config_document=dict).use(ops)
-    assert (hooks.reboot, hooks.install_update) == (ops.reboot, ops.install_update)
+    assert (hooks.reboot, hooks.install_update, hooks.resume_update) == (
+        ops.reboot,
+        ops.install_update,
+        ops.resume_update,
+    )
     assert device_ops(credentials, identity, FleetSettings()) is None

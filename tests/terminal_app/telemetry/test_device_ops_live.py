@@ -48,6 +48,9 @@ class OpsHandlers(RecordingHandlers):
         self.running.append(task)
         return await self.ops.install_update(url, version, sha256)
 
+    async def resume_update(self, version: str) -> CommandResult | None:
+        return await self.ops.resume_update(version)
+
 
 async def start_app(rig: FleetRig, files: DeviceFiles, handlers: OpsHandlers, version: str) -> FleetClient:
     """One start of the app: a fleet client over the device's state directory."""
@@ -75,6 +78,7 @@ async def restart_app(
 ) -> FleetClient:
     await client.stop(timeout_s=1)
     rig.clients.remove(client)
+    handlers.ops.prepare()  # as every start of the app does
     return await start_app(rig, files, handlers, version)
 
 
@@ -158,3 +162,43 @@ async def test_an_update_still_installing_when_the_app_restarts_is_answered_by_t
     assert hub.command(update["id"])["detail"] == "back, running 1.1"
     assert pending(rig) == {}
     assert device.entries("downloads") == [] and device.entries("updates") == []
+
+
+async def test_an_update_that_fails_while_the_app_is_down_is_answered_with_the_reason(
+    rig: FleetRig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app restarts while ``rauc install`` runs, and RAUC then refuses the bundle: the
+    restarted app reads the root service's answer and the hub gets ``failed`` with RAUC's
+    reason, not a time-out an hour later."""
+    hub = await rig.start_hub()
+    files = await rig.device_files(DEVICE)
+    device = device_side(tmp_path / "device-side", monkeypatch, files.ca, reserve_bytes=0)
+    handlers = OpsHandlers(device.ops)
+    client = await start_app(rig, files, handlers, "1.0.0")
+    await eventually(lambda: hub.list_devices(), what="device known")
+    (tmp_path / "update.raucb").write_bytes(BUNDLE)
+    device.rauc.hold()
+    device.rauc.fail(1, "rauc: signature verification failed")
+    async with device.root_service():
+        update = await hub.send_command(
+            DEVICE,
+            "install_update",
+            {
+                "url": (tmp_path / "update.raucb").as_uri(),
+                "version": "1.1",
+                "sha256": hashlib.sha256(BUNDLE).hexdigest(),
+            },
+            "alice",
+        )
+        await eventually(lambda: len(device.rauc.calls) == 1, what="rauc installing")
+        handlers.die()
+        client = await restart_app(rig, client, files, handlers, "1.0.0")
+        await eventually(lambda: client.connected, what="the restarted app connected")
+        assert hub.command(update["id"])["status"] == "accepted"
+        device.rauc.release()
+        await eventually(lambda: hub.command(update["id"])["status"] == "failed", what="failed")
+    command = hub.command(update["id"])
+    assert "signature verification failed" in command["detail"]
+    assert pending(rig) == {}
+    assert device.systemctl.calls == []  # no reboot after a refused bundle
+    assert device.entries("results") == [] and not (device.ops.directory / "update.json").exists()
