@@ -105,6 +105,7 @@ def to_xlsx(table: Table) -> bytes:
     """A workbook with the table (totals last, bold) and a native bar chart of its first rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
@@ -116,11 +117,18 @@ def to_xlsx(table: Table) -> bytes:
     first_data_row = 4
 
     def cells(row: Sequence[Value], bold: bool = False) -> list[Any]:
+        # A plain value where one will do: openpyxl takes a cell object only after its plain
+        # value path has refused it, which made most of the cost of a large export.
         out: list[Any] = []
         for column, value in zip(table.columns, row, strict=True):
-            cell = WriteOnlyCell(sheet, value=cast(Any, _xlsx_value(column, value)))
+            plain = _xlsx_value(column, value)
+            formula_like = isinstance(plain, str) and (plain.startswith("=") or plain in ERROR_CODES)
+            if not (bold or formula_like or (column.kind == "cents" and plain is not None)):
+                out.append(plain)
+                continue
+            cell = WriteOnlyCell(sheet, value=cast(Any, plain))
             if column.kind == "text":
-                cell.data_type = "s"  # a name starting with "=" stays text
+                cell.data_type = "s"  # a name starting with "=" (or "#N/A") stays text
             elif column.kind == "cents":
                 cell.number_format = "0.00"
             if bold:
