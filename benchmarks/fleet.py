@@ -1,6 +1,6 @@
 """Fleet at scale: 5,000 simulated devices, one Mosquitto, the hub's fleet component.
 
-* The **devices** are an asyncio MQTT load generator (gmqtt) in this process, each with its own
+* The **devices** are an asyncio MQTT load generator (gmqtt on uvloop) in this process, each with its own
   TLS client certificate from the hub CA (made once and cached under ``--cache``): status with a
   last will, retained state every 60 s (spread over the minute), an event now and then, and
   answers (accepted, done) to every command. Reconnects use the devices' own policy
