@@ -54,7 +54,7 @@ from hub_server.domain.release import PrintJobs
 from hub_server.domain.scan_store import CounterCheck
 from hub_server.domain.security import load_or_create_secret
 from hub_server.domain.uploads import PrintUploads
-from hub_server.errors import AuthenticationFailed, DeviceRefused, HubError
+from hub_server.errors import DeviceRefused, HubError
 from hub_server.fleet import (
     BLOCKING_ERROR_BITS,
     AlertDispatcher,
@@ -760,15 +760,6 @@ async def _purge_downloads(downloads: ScanDownloads) -> None:
         await asyncio.sleep(DOWNLOAD_PURGE_S)
 
 
-def is_admin(hub: Hub, token: str) -> bool:
-    """The admin check of AdminService, for capabilities' own admin services."""
-    try:
-        hub.auth.check_admin(token)
-    except AuthenticationFailed:
-        return False
-    return True
-
-
 def start_directory_schedule(hub: Hub) -> SyncScheduler | None:
     """Scheduled directory syncs (``[directory] sync_interval_s``): every process starts the
     scheduler; the schedule lease in the database lets one process of the site run the rounds."""
@@ -891,12 +882,15 @@ def start_fleet(
     return RunningFleet(component, mqtt, dispatcher, poller, tasks)
 
 
-def _admin_authorizer(hub: Hub) -> Callable[[grpc.aio.ServicerContext], Awaitable[str]]:
+def _admin_authorizer(hub: Hub, service: str) -> Callable[[grpc.aio.ServicerContext], Awaitable[str]]:
+    """The admin check of AdminService for a capability's own admin service: the admin's name,
+    or the call ended with UNAUTHENTICATED."""
+
     async def authorize(context: grpc.aio.ServicerContext) -> str:
         try:
             return hub.auth.admin_name(bearer_token(context))
         except HubError as error:
-            await abort_for(context, "FleetAdminService", error)
+            await abort_for(context, service, error)
             raise
 
     return authorize
@@ -925,7 +919,7 @@ def _serve_services(
     gate = PlaintextGate(hub) if config.dev_plaintext else CertificateGate(pki)
     if fleet is not None:
         fleet_pb2_grpc.add_FleetAdminServiceServicer_to_server(
-            FleetAdminServicer(fleet.component, _admin_authorizer(hub)), server
+            FleetAdminServicer(fleet.component, _admin_authorizer(hub, "FleetAdminService")), server
         )
         fleet_pb2_grpc.add_FleetDeviceServiceServicer_to_server(
             FleetDeviceServicer(fleet.component, _device_identifier(gate)), server
@@ -936,7 +930,7 @@ def _serve_services(
     kiosk_pb2_grpc.add_KioskAdminServiceServicer_to_server(KioskAdminServicer(hub), server)
     enrollment_pb2_grpc.add_EnrollmentServiceServicer_to_server(EnrollmentServicer(pki), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
-        DirectoryServicer(hub.directory, lambda token: is_admin(hub, token)), server
+        DirectoryServicer(hub.directory, _admin_authorizer(hub, "DirectoryService")), server
     )
     scan_pb2_grpc.add_ScanAdminServiceServicer_to_server(ScanAdminServicer(hub), server)
     admin_pb2_grpc.add_JobRulesServiceServicer_to_server(JobRulesServicer(hub), server)

@@ -1,14 +1,14 @@
 """DirectoryService over gRPC: translation only, between messages and :class:`DirectorySync`.
 
-The hub registers it with the admin check it uses for AdminService (``is_admin`` gets the
-bearer token). Blocking work (LDAP, the write transaction) runs in worker threads. The errors
-of this subpackage map to gRPC status codes here, in one table.
+The hub registers it with the admin check it uses for AdminService (``authorize(context)``
+returns the admin's name or ends the call). Blocking work (LDAP, the write transaction) runs in
+worker threads. The errors of this subpackage map to gRPC status codes here, in one table.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -48,15 +48,6 @@ def _timestamp(microseconds: int) -> Timestamp:
     return stamp
 
 
-def _bearer(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == "authorization":
-            text = value if isinstance(value, str) else value.decode()
-            scheme, _, token = text.partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
-    return ""
-
-
 def _test_message(report: TestReport) -> directory_pb2.DirectorySourceTest:
     server = report.server
     return directory_pb2.DirectorySourceTest(
@@ -88,18 +79,16 @@ def _run_message(run: RunRecord) -> directory_pb2.DirectoryRun:
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     """Test, sync and status of the hub's directory sources."""
 
-    def __init__(self, sync: DirectorySync, is_admin: Callable[[str], bool]) -> None:
+    def __init__(
+        self, sync: DirectorySync, authorize: Callable[[grpc.aio.ServicerContext], Awaitable[str]]
+    ) -> None:
         self.sync = sync
-        self.is_admin = is_admin
-
-    async def _authorize(self, context: grpc.aio.ServicerContext) -> None:
-        if not self.is_admin(_bearer(context)):
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "admin credential not recognised")
+        self.authorize = authorize
 
     async def TestDirectory(
         self, request: directory_pb2.DirectoryTestRequest, context: grpc.aio.ServicerContext
     ) -> directory_pb2.DirectoryTestResponse:
-        await self._authorize(context)
+        await self.authorize(context)
         try:
             names = (
                 [self.sync.config.source(request.source).name]
@@ -114,7 +103,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     async def SyncDirectory(
         self, request: directory_pb2.DirectorySyncRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[directory_pb2.DirectorySyncEvent]:
-        await self._authorize(context)
+        await self.authorize(context)
         try:
             result = await asyncio.to_thread(
                 self.sync.sync, request.source, dry_run=request.dry_run, force=request.force
@@ -141,7 +130,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     async def GetDirectoryStatus(
         self, request: directory_pb2.DirectoryStatusRequest, context: grpc.aio.ServicerContext
     ) -> directory_pb2.DirectoryStatusResponse:
-        await self._authorize(context)
+        await self.authorize(context)
         statuses = await asyncio.to_thread(self.sync.status)
         return directory_pb2.DirectoryStatusResponse(
             sources=[

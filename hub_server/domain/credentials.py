@@ -19,7 +19,6 @@ from hub_server.storage import Tx
 __all__ = [
     "PIN_ATTEMPTS",
     "admin_token_count",
-    "admin_token_known",
     "check_password",
     "check_pin",
     "create_admin_token",
@@ -73,11 +72,6 @@ def create_admin_token(tx: Tx, label: str, now_us: int) -> str:
         {"h": sha256_hex(token), "l": text(label, "label"), "t": now_us},
     )
     return token
-
-
-def admin_token_known(tx: Tx, digest: str) -> bool:
-    """True when an admin token with this SHA-256 exists."""
-    return tx.scalar("SELECT id FROM admin_tokens WHERE token_sha256 = :h", {"h": digest}) is not None
 
 
 def admin_token_name(tx: Tx, digest: str) -> str | None:

@@ -716,16 +716,16 @@ class PrintJobs:
         guest: bool = False,
     ) -> _Attempt | Progress:
         row = tx.one(
-            f"SELECT {_JOB_COLUMNS} FROM print_jobs j JOIN users u ON u.id = j.owner_user_id WHERE j.id = :j",
-            {"j": job_id},
+            f"SELECT {_JOB_COLUMNS}, CASE WHEN {releasable_here()} THEN 1 ELSE 0 END AS releasable_here"
+            " FROM print_jobs j JOIN users u ON u.id = j.owner_user_id WHERE j.id = :j",
+            {"j": job_id, "terminal": terminal_id},
         )
         if row is None:
             raise NotFound(f"no job {job_id}")
         owner_id = int(row["owner_user_id"])
         if not may_release(tx, job_id, owner_id, user_id):
             raise PermissionDenied("this job belongs to another user")
-        here = f"SELECT 1 FROM print_jobs j WHERE j.id = :j AND {releasable_here()}"
-        if tx.scalar(here, {"j": job_id, "terminal": terminal_id}) is None:
+        if not row["releasable_here"]:
             raise Refused(f"job {job_id} was printed at a site whose jobs do not roam: release it there")
         previous = tx.one(
             "SELECT id, state, pages_printed, pages_reported, charged_cents FROM print_releases"

@@ -52,6 +52,7 @@ class HubMqttSettings:
     key_path: Path
     client_id: str
     keepalive_s: int = 30
+    connect_timeout_s: float = 5.0  # TCP connect, and the TLS handshake after it
 
 
 class HubMqtt:
@@ -71,6 +72,7 @@ class HubMqtt:
         self.connections = 0
         self._handled = 0  # messages and acknowledgements handled: progress of a read
         self._task: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Future[Any] | None = None
         self._loop_thread = 0
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5
@@ -78,6 +80,7 @@ class HubMqtt:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(settings.ca_path))
         context.load_cert_chain(str(settings.certificate_path), str(settings.key_path))
         client.tls_set_context(context)
+        client.connect_timeout = settings.connect_timeout_s
         client.max_queued_messages_set(100_000)
         # No window on the hub's own commands: their broker acknowledgements arrive behind a
         # whole fleet's answers on this one connection, and a window of 100 held a command to
@@ -113,10 +116,15 @@ class HubMqtt:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        self._client.disconnect()
-        self._client.loop_write()  # the DISCONNECT; paho closes the socket once it is written
+        if self._connecting is not None:  # a connect under way ends (connect_timeout_s at most)
+            await asyncio.gather(self._connecting, return_exceptions=True)
+            self._connecting = None
+            await asyncio.sleep(0)  # its socket watched, to be unwatched below
+        if self.connected.is_set():
+            self._client.disconnect()
+            self._client.loop_write()  # the DISCONNECT; paho closes the socket once it is written
         sock = self._client.socket()
-        if sock is not None:  # the DISCONNECT did not fit in the socket's buffer: close anyway
+        if sock is not None:  # no session yet, or the DISCONNECT did not fit: close anyway
             self._unwatch(sock)
             sock.close()
         self.connected.clear()
@@ -128,22 +136,32 @@ class HubMqtt:
     # -- the connection -------------------------------------------------------------------------
 
     async def _keep_connected(self) -> None:
-        delay_s = RECONNECT_DELAY_S[0]
+        delay_s = 0.0  # before the next attempt: grows while attempts fail or sessions never start
         while True:
             if self._client.socket() is None:
-                try:
-                    await self._loop.run_in_executor(None, self._client.reconnect)
-                except (OSError, ssl.SSLError, ValueError) as error:
-                    log.warning(
-                        "fleet broker %s:%d unreachable: %s", self.settings.host, self.settings.port, error
-                    )
+                if delay_s:
                     await asyncio.sleep(delay_s)
-                    delay_s = min(delay_s * 2, RECONNECT_DELAY_S[1])
+                delay_s = min(max(delay_s * 2, RECONNECT_DELAY_S[0]), RECONNECT_DELAY_S[1])
+                if not await self._connect():
                     continue
             elif self.connected.is_set():
-                delay_s = RECONNECT_DELAY_S[0]
+                delay_s = 0.0
             self._client.loop_misc()  # keepalive pings; closes a connection whose broker went silent
             await asyncio.sleep(MISC_INTERVAL_S)
+
+    async def _connect(self) -> bool:
+        # Shielded: a stop while connecting waits for the connect to end rather than leave a
+        # socket opening behind it.
+        self._connecting = self._loop.run_in_executor(None, self._client.reconnect)
+        try:
+            await asyncio.shield(self._connecting)
+        except (OSError, ssl.SSLError, ValueError) as error:
+            log.warning("fleet broker %s:%d unreachable: %s", self.settings.host, self.settings.port, error)
+            return False
+        finally:
+            if self._connecting.done():
+                self._connecting = None
+        return True
 
     def _read(self) -> None:
         # paho reads one packet per call when nothing of its own is in flight, and TLS may hold

@@ -39,6 +39,8 @@ _SECRET_TEXT = (
     re.compile(r"pge1-[0-9A-Fa-f-]+(@\S+)?"),
     re.compile(r"(?i)(password|passwd|secret|token|pin)(\s*[=:]\s*)\S+"),
 )
+_PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PRIVATE_KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
 
 
 def _secret_key(key: str) -> bool:
@@ -80,7 +82,7 @@ def build_bundle(
     versions: Mapping[str, str],
     max_bytes: int = DIAGNOSTICS_MAX_BYTES,
 ) -> bytes:
-    """The bundle: ``config.json`` (redacted), ``versions.json`` and the last
+    """The bundle: ``config.json`` (redacted), ``versions.json`` and the whole lines in the last
     :data:`LOG_BYTES_MAX` bytes of each log file (redacted), as ``tar.gz`` bytes of at most
     ``max_bytes``: logs that do not compress well enough keep a shorter tail, the newest part."""
     fixed = {
@@ -100,8 +102,23 @@ def build_bundle(
 
 def _redacted_tail(path: Path) -> bytes:
     with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - LOG_BYTES_MAX))
-        return redact_text(handle.read().decode("utf-8", errors="replace")).encode()
+        start = max(0, path.stat().st_size - LOG_BYTES_MAX)
+        handle.seek(start)
+        text = handle.read().decode("utf-8", errors="replace")
+    if start:
+        text = _whole_lines_only(text)
+    return redact_text(text).encode()
+
+
+def _whole_lines_only(text: str) -> str:
+    """A tail that began inside a line: without that line (its secret may have lost the name the
+    redaction knows it by), and without the rest of a private key whose beginning was cut off."""
+    text = text.partition("\n")[2]
+    key_end = _PRIVATE_KEY_END.search(text)
+    key_begin = _PRIVATE_KEY_BEGIN.search(text)
+    if key_end is not None and (key_begin is None or key_begin.start() > key_end.start()):
+        text = REDACTED + text[key_end.end() :]
+    return text
 
 
 def _last(data: bytes, count: int) -> bytes:

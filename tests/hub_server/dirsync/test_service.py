@@ -1,39 +1,25 @@
-"""DirectoryService over real gRPC; directory passwords by bind; the scheduler and its lease.
-(The admin verbs against a whole hub are in test_hub_wiring.py.)"""
+"""Directory passwords by bind; the scheduler and its lease. (DirectoryService over gRPC, with
+the hub's admin check, and the admin verbs are tested against a whole hub in test_hub_wiring.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-import grpc
 import pytest
-import pytest_asyncio
-from printgate.v1 import directory_pb2_grpc
 
 from card_numbers import ConversionChain
 from hub_server.dirsync.config import DirectoryConfig
 from hub_server.dirsync.passwords import DirectoryPasswords, Verdict
 from hub_server.dirsync.scheduler import SyncScheduler
-from hub_server.dirsync.service import DirectoryServicer
 from hub_server.dirsync.sync import DirectorySync
 from hub_server.domain.dirsync_store import SqlUserStore
 from tests.hub_server.dirsync.conftest import Subtree
 from tests.slapd import SiteGroup, SiteUser
 
-TOKEN = "test-admin-token"
-METADATA = (("authorization", f"Bearer {TOKEN}"),)
 
-
-@dataclass
-class Served:
-    sync: DirectorySync
-    address: str
-
-
-@pytest_asyncio.fixture
-async def served(ad_tree: Subtree, store: SqlUserStore) -> AsyncIterator[Served]:
+@pytest.fixture
+def directory(ad_tree: Subtree, store: SqlUserStore) -> DirectorySync:
     ad_tree.add(
         [
             SiteUser("ann", full_name="Ann A", badge="10", groups=["staff"], password="ann-directory-pw"),
@@ -41,20 +27,12 @@ async def served(ad_tree: Subtree, store: SqlUserStore) -> AsyncIterator[Served]
         ],
         [SiteGroup("staff")],
     )
-    sync = DirectorySync(DirectoryConfig(sources=(ad_tree.source(),)), store, ConversionChain.parse)
-    server = grpc.aio.server()
-    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
-        DirectoryServicer(sync, lambda t: t == TOKEN), server
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield Served(sync, f"127.0.0.1:{port}")
-    await server.stop(0)
+    return DirectorySync(DirectoryConfig(sources=(ad_tree.source(),)), store, ConversionChain.parse)
 
 
-async def test_directory_passwords_bind_as_the_user(served: Served, ad_tree: Subtree) -> None:
-    await asyncio.to_thread(served.sync.sync, "ad")
-    passwords = DirectoryPasswords(served.sync.config, served.sync.store)
+async def test_directory_passwords_bind_as_the_user(directory: DirectorySync, ad_tree: Subtree) -> None:
+    await asyncio.to_thread(directory.sync, "ad")
+    passwords = DirectoryPasswords(directory.config, directory.store)
     check = passwords.verify
     assert await asyncio.to_thread(check, "ann", "ann-directory-pw") is Verdict.MATCH
     assert await asyncio.to_thread(check, "ann", "bob-directory-pw") is Verdict.MISMATCH
@@ -69,7 +47,7 @@ async def test_directory_passwords_bind_as_the_user(served: Served, ad_tree: Sub
     # the directory is down: unavailable (the hub applies password_outage), not a mismatch
     down = DirectoryConfig(sources=(ad_tree.source(servers=["ldaps://127.0.0.1:9"], connect_timeout_s=1.0),))
     assert (
-        await asyncio.to_thread(DirectoryPasswords(down, served.sync.store).verify, "ann", "ann-directory-pw")
+        await asyncio.to_thread(DirectoryPasswords(down, directory.store).verify, "ann", "ann-directory-pw")
         is Verdict.UNAVAILABLE
     )
     assert not passwords.outage_falls_back_to_local
@@ -83,56 +61,56 @@ async def _rounds(scheduler: SyncScheduler, count: int) -> None:
 
 
 async def test_the_scheduler_syncs_every_source_and_records_failures(
-    served: Served, ad_tree: Subtree
+    directory: DirectorySync, ad_tree: Subtree
 ) -> None:
-    scheduler = SyncScheduler(served.sync, interval_s=3600, first_run_after_s=0)
-    started_us = served.sync.clock_us()
+    scheduler = SyncScheduler(directory, interval_s=3600, first_run_after_s=0)
+    started_us = directory.clock_us()
     scheduler.start()
     await _rounds(scheduler, 1)
     assert scheduler.completed_rounds == 1
     # the next round is recorded with the lease, for status in any process
-    next_run_us = served.sync.store.scheduled_run_us()
-    assert started_us + 3600 * 1_000_000 <= next_run_us <= served.sync.clock_us() + 3600 * 1_000_000
-    assert served.sync.status()[0].next_run_us == 0  # this hub's config schedules nothing
-    served.sync.config = replace(served.sync.config, sync_interval_s=3600)
-    assert served.sync.status()[0].next_run_us == next_run_us
+    next_run_us = directory.store.scheduled_run_us()
+    assert started_us + 3600 * 1_000_000 <= next_run_us <= directory.clock_us() + 3600 * 1_000_000
+    assert directory.status()[0].next_run_us == 0  # this hub's config schedules nothing
+    directory.config = replace(directory.config, sync_interval_s=3600)
+    assert directory.status()[0].next_run_us == next_run_us
     await scheduler.stop()
-    assert served.sync.store.linked_counts("ad") == (2, 0)
-    assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["applied"]
+    assert directory.store.linked_counts("ad") == (2, 0)
+    assert [run.outcome for run in directory.store.runs("ad", 5)] == ["applied"]
     # a refused scheduled run is recorded, never forced
     ad_tree.directory.server.delete(
         ad_tree.suffix, f"cn=ann,ou=people,{ad_tree.base}", f"cn=bob,ou=people,{ad_tree.base}"
     )
     await scheduler.run_once()
-    assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["refused", "applied"]
-    assert served.sync.store.linked_counts("ad") == (2, 0)
+    assert [run.outcome for run in directory.store.runs("ad", 5)] == ["refused", "applied"]
+    assert directory.store.linked_counts("ad") == (2, 0)
     with pytest.raises(ValueError):
-        SyncScheduler(served.sync, interval_s=0)
+        SyncScheduler(directory, interval_s=0)
 
 
-async def test_one_process_of_the_site_runs_the_schedule(served: Served) -> None:
+async def test_one_process_of_the_site_runs_the_schedule(directory: DirectorySync) -> None:
     """Two hub processes on one database: the lease holder syncs, the other stands by and takes
     over once the holder stopped renewing (its lease ran out: two intervals later)."""
     later_us = [0]
-    holder = SyncScheduler(served.sync, interval_s=3600, first_run_after_s=0, holder="hub-a")
+    holder = SyncScheduler(directory, interval_s=3600, first_run_after_s=0, holder="hub-a")
     standby = SyncScheduler(
-        served.sync,
+        directory,
         interval_s=3600,
         first_run_after_s=0,
         holder="hub-b",
         standby_check_s=0.05,
-        wall_clock_us=lambda: served.sync.clock_us() + later_us[0],
+        wall_clock_us=lambda: directory.clock_us() + later_us[0],
     )
     holder.start()
     await _rounds(holder, 1)
     standby.start()
     await asyncio.sleep(0.5)  # ten standby checks, each refused: hub-a holds the schedule
     assert (holder.completed_rounds, standby.completed_rounds) == (1, 0)
-    assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["applied"]
+    assert [run.outcome for run in directory.store.runs("ad", 5)] == ["applied"]
     await holder.stop()  # killed: it renews nothing any more
     later_us[0] = 3 * 3600 * 1_000_000  # past the lease of two intervals after its last claim
     await _rounds(standby, 1)
     await standby.stop()
     assert (holder.completed_rounds, standby.completed_rounds) == (1, 1)
-    assert [run.outcome for run in served.sync.store.runs("ad", 5)] == ["applied", "applied"]
+    assert [run.outcome for run in directory.store.runs("ad", 5)] == ["applied", "applied"]
     assert not await holder.claim(0)  # hub-b holds it now

@@ -10,7 +10,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from printgate import fleet_wire
 
-from hub_server.fleet import AlertThresholds, InvalidRequest, UnknownDevice
+from hub_server.fleet import (
+    AlertThresholds,
+    HubMqtt,
+    HubMqttSettings,
+    InvalidRequest,
+    UnknownDevice,
+    hub_username,
+)
 from hub_server.fleet.mqtt import READ_BURST_MAX
 from terminal_app.telemetry import (
     DeviceEvent,
@@ -340,3 +347,39 @@ async def test_a_burst_longer_than_one_read_turn_arrives_whole(rig: FleetRig) ->
 
     await eventually(lambda: kept() == count, what="every event kept")
     assert (hub.stats.received, hub.stats.malformed, hub.stats.duplicate_events) == (count, 0, 0)
+
+
+async def test_a_hub_stopped_while_connecting_does_not_connect_afterwards(rig: FleetRig) -> None:
+    """The TCP connect and TLS handshake run in a worker thread; a stop meanwhile waits for them
+    and closes what they opened, instead of leaving a connection that would go on reading the
+    hub's session behind the hub's back."""
+    accepted = asyncio.Event()
+
+    async def slow_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await asyncio.sleep(0.5)  # the handshake is slow to start
+        upstream_reader, upstream_writer = await asyncio.open_connection(rig.broker.host, rig.broker.port)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+            sink.close()
+
+        await asyncio.gather(
+            pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True
+        )
+
+    proxy = await asyncio.start_server(slow_proxy, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    files = rig.broker.files
+    settings = HubMqttSettings(
+        "127.0.0.1", port, files.ca, files.hub_certificate, files.hub_key, client_id=hub_username()
+    )
+    subscriber = HubMqtt(settings, lambda topic, payload: None, asyncio.get_running_loop())
+    subscriber.start()
+    await asyncio.wait_for(accepted.wait(), 10)
+    await subscriber.stop()
+    await asyncio.sleep(1.5)  # time enough for a connection left behind to be accepted
+    assert not subscriber.connected.is_set()
+    assert subscriber.connections == 0
+    proxy.close()

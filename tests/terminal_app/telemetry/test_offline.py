@@ -26,6 +26,7 @@ from terminal_app.telemetry import (
     build_bundle,
 )
 from terminal_app.telemetry.buffer import Entry
+from terminal_app.telemetry.diagnostics import LOG_BYTES_MAX
 from tests.fleet_rig import FleetRig, eventually
 
 
@@ -176,6 +177,43 @@ def test_the_diagnostics_bundle_holds_no_secret(tmp_path: Path) -> None:
         assert secret not in everything
     assert json.loads(files["config.json"])["ui"] == {"language": "de"}
     assert "started" in files["logs/printgate.log"]
+
+
+def log_cut_at(path: Path, text: str, cut: int) -> None:
+    """A log whose last :data:`LOG_BYTES_MAX` bytes (what a bundle reads) begin at ``text[cut:]``."""
+    filler_len = LOG_BYTES_MAX - len(text[cut:]) - len("tail\n")
+    path.write_text("an older line\n" + text + "x" * (filler_len - 1) + "\ntail\n")
+    assert path.read_text()[-LOG_BYTES_MAX:].startswith(text[cut:])
+
+
+def logged(bundle: bytes) -> str:
+    with tarfile.open(fileobj=io.BytesIO(bundle)) as archive:
+        member = archive.extractfile("logs/printgate.log")
+        assert member is not None
+        return member.read().decode()
+
+
+@pytest.mark.parametrize("cut_at", ["word=", "secret-value"])
+def test_a_secret_line_cut_by_the_start_of_the_tail_is_left_out(tmp_path: Path, cut_at: str) -> None:
+    log = tmp_path / "printgate.log"
+    line = "login password=hunter2-secret-value ok\n"
+    log_cut_at(log, line, line.index(cut_at))
+    kept = logged(build_bundle([log], {}, {}))
+    assert "hunter2" not in kept and "secret-value" not in kept
+    assert kept.startswith("x") and kept.endswith("tail\n")
+
+
+def test_a_private_key_cut_by_the_start_of_the_tail_is_left_out(tmp_path: Path) -> None:
+    log = tmp_path / "printgate.log"
+    text = (
+        "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n"
+        "-----BEGIN PRIVATE KEY-----\nMIGHkeybody1\nMIGHkeybody2\nMIGHkeybody3\n-----END PRIVATE KEY-----\n"
+        "after the key\n"
+    )
+    log_cut_at(log, text, text.index("MIGHkeybody2") + 4)
+    kept = logged(build_bundle([log], {}, {}))
+    assert "keybody" not in kept and "PRIVATE KEY" not in kept
+    assert kept.startswith("***\nafter the key\n") and kept.endswith("tail\n")
 
 
 def test_a_bundle_of_logs_that_do_not_compress_keeps_their_newest_part_under_the_limit(
