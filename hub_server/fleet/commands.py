@@ -31,7 +31,6 @@ __all__ = [
     "command_row",
     "expire",
     "issue",
-    "issue_to_many",
     "prepare",
     "record",
     "record_ack",
@@ -88,26 +87,8 @@ def issue(
         raise UnknownDevice(f"no device {device_id[:64]!r} has reported to the fleet")
     if device["source"] != "mqtt":
         raise InvalidRequest(f"{device_id} is a printer the hub polls; it takes no commands")
-    return issue_to_many(
-        tx, [device_id], verb, args, issued_by, now_us, timeout_s=timeout_s, rollout_id=rollout_id
-    )[0]
-
-
-def issue_to_many(
-    tx: Tx,
-    device_ids: Sequence[str],
-    verb: str,
-    args: Any,
-    issued_by: str,
-    now_us: int,
-    *,
-    timeout_s: int = 0,
-    rollout_id: str | None = None,
-) -> list[tuple[dict[str, Any], Outgoing]]:
-    """Record the same command for each of ``device_ids`` (devices the caller has checked: known
-    and reporting over MQTT) and make their messages."""
     command = prepare(verb, args, issued_by, now_us, timeout_s=timeout_s, rollout_id=rollout_id)
-    return record(tx, command, device_ids)
+    return record(tx, command, [device_id])[0]
 
 
 @dataclass(frozen=True)

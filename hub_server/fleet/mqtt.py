@@ -176,9 +176,6 @@ class HubMqtt:
             if self._handled == handled and not getattr(sock, "pending", lambda: 0)():
                 return
 
-    def _write(self) -> None:
-        self._client.loop_write()
-
     def _on_loop(self, action: Callable[..., Any], *args: Any) -> None:
         # The socket callbacks also come from the executor thread that connects.
         if threading.get_ident() == self._loop_thread:
@@ -201,7 +198,7 @@ class HubMqtt:
         self._unwatch(sock)
 
     def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        self._on_loop(self._loop.add_writer, sock, self._write)
+        self._on_loop(self._loop.add_writer, sock, self._client.loop_write)
 
     def _on_socket_unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         self._on_loop(self._loop.remove_writer, sock)
