@@ -34,13 +34,13 @@ SECRET_KEY_PARTS: tuple[str, ...] = (
     "credential",
 )
 LOG_BYTES_MAX = 2 * 1024 * 1024
+_PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PRIVATE_KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
 _SECRET_TEXT = (
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+    re.compile(f"{_PRIVATE_KEY_BEGIN.pattern}.*?{_PRIVATE_KEY_END.pattern}", re.S),
     re.compile(r"pge1-[0-9A-Fa-f-]+(@\S+)?"),
     re.compile(r"(?i)(password|passwd|secret|token|pin)(\s*[=:]\s*)\S+"),
 )
-_PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
-_PRIVATE_KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
 
 
 def _secret_key(key: str) -> bool:
@@ -115,8 +115,7 @@ def _whole_lines_only(text: str) -> str:
     redaction knows it by), and without the rest of a private key whose beginning was cut off."""
     text = text.partition("\n")[2]
     key_end = _PRIVATE_KEY_END.search(text)
-    key_begin = _PRIVATE_KEY_BEGIN.search(text)
-    if key_end is not None and (key_begin is None or key_begin.start() > key_end.start()):
+    if key_end is not None and _PRIVATE_KEY_BEGIN.search(text, 0, key_end.start()) is None:
         text = REDACTED + text[key_end.end() :]
     return text
 
