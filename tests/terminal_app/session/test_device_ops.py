@@ -28,6 +28,7 @@ from images.guest.device_requests import RequestProcessor
 from images.guest.layout import Layout
 from terminal_app.session.device_ops import UPDATE_UNDER_WAY
 from terminal_app.session.fleet import DeviceCommands, DeviceHooks, FleetSettings, device_ops
+from terminal_app.telemetry import CommandResult
 from tests.hub_server.web.conftest import ServedTls, make_tls
 from tests.terminal_app.device_ops_rig import BundleServer, DeviceSide, device_side
 from tests.terminal_app.identity import install_self_signed_identity
@@ -183,14 +184,18 @@ async def test_a_server_the_hub_ca_did_not_certify_is_refused(
     assert_nothing_left(device)
 
 
+async def asked_for_update(device: DeviceSide, server: BundleServer) -> asyncio.Task[CommandResult]:
+    """An install_update under way: downloaded and its request written, no root service yet."""
+    asking = asyncio.create_task(device.ops.install_update(server.url("/b/1.1.raucb"), "1.1", BUNDLE_SHA256))
+    requests = device.layout.device_ops / REQUESTS
+    while not any(requests.iterdir()):
+        await asyncio.sleep(0.01)
+    return asking
+
+
 async def test_one_update_at_a_time(device: DeviceSide, server: BundleServer) -> None:
     with server.running():
-        first = asyncio.create_task(
-            device.ops.install_update(server.url("/b/1.1.raucb"), "1.1", BUNDLE_SHA256)
-        )
-        requests = device.layout.device_ops / REQUESTS
-        while not any(requests.iterdir()):  # downloaded and asked; no root service yet
-            await asyncio.sleep(0.01)
+        first = await asked_for_update(device, server)
         second = await device.ops.install_update(server.url("/b/1.1.raucb"), "1.1", BUNDLE_SHA256)
         assert (second.status, second.detail) == ("failed", "an update is already under way")
         async with device.root_service():
@@ -204,12 +209,7 @@ async def test_an_update_asked_for_by_an_app_that_stopped_is_answered_to_the_nex
     """The app stops after writing its request, before the root side took it: the next start
     keeps that request and its bundle (and drops every other leftover), and reads the answer."""
     with server.running():
-        asking = asyncio.create_task(
-            device.ops.install_update(server.url("/b/1.1.raucb"), "1.1", BUNDLE_SHA256)
-        )
-        requests = device.layout.device_ops / REQUESTS
-        while not any(requests.iterdir()):  # downloaded and asked; no root service yet
-            await asyncio.sleep(0.01)
+        asking = await asked_for_update(device, server)
         asking.cancel()  # the app stops
         with pytest.raises(asyncio.CancelledError):
             await asking
